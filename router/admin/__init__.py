@@ -1,0 +1,1 @@
+"""Commands for admins: check, simulate, graph, schema, test."""

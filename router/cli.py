@@ -1,0 +1,79 @@
+"""The `router` command: one entry point, one sub-command per job.
+
+Each sub-command lives in its own module and exposes `add_arguments(parser)` and
+`run(args) -> int`; this module only wires them up and turns the router's own
+errors into one clear sentence on stderr (details go to the log, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from router.core.errors import RouterError
+
+__all__ = ["main"]
+
+log = logging.getLogger("router")
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("router.admin.check", "check a menu file; exit 1 with every error"),
+    "simulate": ("router.admin.simulate", "walk a call through the menus from the terminal"),
+    "graph": ("router.admin.graph", "draw the menu tree (mermaid, dot or svg)"),
+    "schema": ("router.admin.schema", "print a JSON Schema of the menu file"),
+    "test": ("router.admin.menutest", "run the admin's expected call paths"),
+    "start": ("router.runtime.worker", "run the router as a LiveKit agent worker"),
+    "dev": ("router.runtime.worker", "the worker with development defaults"),
+    "connect": ("router.runtime.worker", "join one given room and route its caller"),
+    "local": ("router.stack.local_cli", "bring up a local LiveKit stack with the router"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="router", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            p.set_defaults(_missing=True)
+            continue
+        add = getattr(mod, "add_arguments", None)
+        if add is not None:
+            add(p, name) if add.__code__.co_argcount == 2 else add(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if getattr(args, "_missing", False):
+        print(f"router {args.command}: not available in this build", file=sys.stderr)
+        return 2
+    module = importlib.import_module(args._module)
+    try:
+        result: int = module.run(args)
+    except RouterError as exc:
+        print(f"router {args.command}: {exc}", file=sys.stderr)
+        log.debug("details", exc_info=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

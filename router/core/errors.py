@@ -1,0 +1,91 @@
+"""Every error the router reports, and where it happened.
+
+    RouterError                     base of everything the router raises on purpose
+    ├── MenuFileError               the menu file cannot be used; carries every Problem found
+    ├── ConfigError                 missing or wrong settings (credentials, paths, ports)
+    └── StackError                  the local LiveKit stack could not be installed or started
+
+A `Problem` is one finding of the loader or checker: a severity, a message, an
+optional hint, and the `Location` it points at. Problems are collected, never
+raised one by one, so an admin sees all of them at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "ConfigError",
+    "Location",
+    "MenuFileError",
+    "Problem",
+    "RouterError",
+    "Severity",
+    "StackError",
+]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """A place in a file; line and column count from 1, as editors show them."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    """The file is refused."""
+    WARNING = "warning"
+    """The file works, but something in it is probably not what the admin meant."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding about a menu file."""
+
+    location: Location
+    message: str
+    severity: Severity = Severity.ERROR
+    hint: str | None = None
+    """A suggestion, e.g. "did you mean 'greeting'?"."""
+    code: str = ""
+    """A short stable identifier of the rule (e.g. "unknown-key"), for tests and tools."""
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity.value}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class RouterError(Exception):
+    """Base of the router's own errors: a message meant for a person, not a traceback."""
+
+
+class MenuFileError(RouterError):
+    """The menu file was refused; `problems` holds every error (and warning) found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        first = errors[0] if errors else (problems[0] if problems else None)
+        summary = f"{len(errors)} error(s) in the menu file" + (f"; first: {first}" if first else "")
+        super().__init__(summary)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+
+class ConfigError(RouterError):
+    """A setting is missing or wrong; the message names it."""
+
+
+class StackError(RouterError):
+    """A part of the local stack could not be installed or started; the message names it."""

@@ -1,0 +1,192 @@
+"""What the navigator is told (events) and what it asks for (effects).
+
+The navigator never does anything itself: the runtime (or the simulator, or a test)
+feeds it events with the current time and carries out the effects it returns, in
+order. Time is a float of seconds on any monotonic clock the caller chooses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from router.core.keys import Key
+from router.core.model import FailureKind, Prompt, TransferSettings
+
+__all__ = [
+    "CallEnded",
+    "CallStarted",
+    "CancelTimer",
+    "DigitPressed",
+    "Effect",
+    "EndReason",
+    "Event",
+    "Hangup",
+    "Note",
+    "NoteKind",
+    "Play",
+    "PlaybackFinished",
+    "StartTimer",
+    "StopPlayback",
+    "TimerFired",
+    "TimerKind",
+    "TransferFailed",
+    "TransferSucceeded",
+    "TransferTo",
+]
+
+
+class TimerKind(StrEnum):
+    FIRST_DIGIT = "first_digit"
+    INTER_DIGIT = "inter_digit"
+    CALL_LIMIT = "call_limit"
+
+
+# --- events in ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    dialled: str | None
+    """The number the caller dialled (`sip.trunkPhoneNumber`), if known."""
+    at: datetime
+    """Wall-clock time of the call, aware, for opening hours."""
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class DigitPressed:
+    key: Key
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    timer: TimerKind
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackFinished:
+    play_id: int
+    """The id of the `Play` effect whose prompts have all been heard."""
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class TransferSucceeded:
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFailed:
+    sip_status: int | None
+    """The final SIP status the far end gave, if any."""
+    reason: str
+    now: float
+
+    @property
+    def kind(self) -> FailureKind:
+        return FailureKind.from_sip_status(self.sip_status)
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """The caller hung up or the room went away; nothing more can be played."""
+
+    now: float
+
+
+Event = (
+    CallStarted
+    | DigitPressed
+    | TimerFired
+    | PlaybackFinished
+    | TransferSucceeded
+    | TransferFailed
+    | CallEnded
+)
+
+
+# --- effects out ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """Play these prompts in order; report `PlaybackFinished(play_id)` when all are heard."""
+
+    prompts: tuple[Prompt, ...]
+    play_id: int
+    interruptible: bool = True
+    """False for announcements that must be heard to the end (keys are then ignored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StopPlayback:
+    """Cut the current prompt short (barge-in)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    """(Re)arm a timer; an armed timer of the same kind is replaced."""
+
+    timer: TimerKind
+    deadline: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    timer: TimerKind
+
+
+@dataclass(frozen=True, slots=True)
+class TransferTo:
+    """Ask LiveKit to cold-transfer the caller; answer with TransferSucceeded/Failed."""
+
+    target: str
+    settings: TransferSettings
+    destination: str | None = None
+
+
+class EndReason(StrEnum):
+    TRANSFERRED = "transferred"
+    HANGUP = "hangup"
+    """The menu hung up (a hangup option, a limit, a failure policy)."""
+    CALLER_HANGUP = "caller_hangup"
+    CALL_LIMIT = "call_limit"
+    KEY_LIMIT = "key_limit"
+    TRANSFER_LIMIT = "transfer_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    """End the call (after any goodbye has been played and reported finished)."""
+
+    reason: EndReason
+
+
+class NoteKind(StrEnum):
+    MENU_ENTERED = "menu_entered"
+    KEY = "key"
+    INVALID = "invalid"
+    NO_INPUT = "no_input"
+    LIMIT_REACHED = "limit_reached"
+    TRANSFER_STARTED = "transfer_started"
+    TRANSFER_FAILED = "transfer_failed"
+    TRANSFER_SUCCEEDED = "transfer_succeeded"
+    IGNORED_KEY = "ignored_key"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something worth recording about the call; changes nothing (call records, metrics, logs)."""
+
+    kind: NoteKind
+    now: float
+    detail: str = ""
+    menu: str | None = None
+
+
+Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Hangup | Note

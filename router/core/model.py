@@ -1,0 +1,406 @@
+"""The menu file as typed, immutable values.
+
+The loader turns `menus.yaml` into a `MenuFile`; everything after it (checker,
+navigator, runtime, CLI) reads only these values. Defaults are already resolved
+into each menu and destination, so no later stage needs to know about inheritance.
+Every value that came from the file keeps its `Location`, so any later finding can
+point at the line an admin must edit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import IntEnum, StrEnum
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from router.core.errors import Location
+from router.core.keys import Key
+
+__all__ = [
+    "Action",
+    "Back",
+    "Directory",
+    "DirectoryEntry",
+    "Entry",
+    "FailureKind",
+    "FailurePolicy",
+    "GoTo",
+    "Hangup",
+    "Limits",
+    "Match",
+    "Menu",
+    "MenuFile",
+    "Messages",
+    "Prompt",
+    "Repeat",
+    "Say",
+    "Schedule",
+    "Timeouts",
+    "Top",
+    "Transfer",
+    "TransferSettings",
+    "Weekday",
+    "NOWHERE",
+]
+
+NOWHERE = Location("<builtin>", 0, 0)
+"""The location of values that come from built-in defaults, not from the file."""
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Something the caller hears: spoken text, a recorded file, or both (file, then text)."""
+
+    text: str | None = None
+    audio: str | None = None
+    """Path of a wav/mp3/ogg file, resolved against the menu file's folder."""
+    loc: Location = NOWHERE
+
+    def __bool__(self) -> bool:
+        return bool(self.text or self.audio)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferSettings:
+    """How a transfer is made; defaults < destination < option, merged by the loader."""
+
+    play_dialtone: bool = False
+    """Ask LiveKit to play a ring tone to the caller while the REFER is under way."""
+    ringing_timeout: float = 30.0
+    """Seconds the far end may ring before the transfer counts as unanswered."""
+    headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    """Extra SIP headers sent with the REFER; only `X-` headers are accepted."""
+    announce: Prompt | None = None
+    """Played to the end before the transfer starts (never cut short by a key)."""
+
+
+class FailureKind(StrEnum):
+    """How a transfer ended without success, grouped the way admins think of it."""
+
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    ERROR = "error"
+
+    @classmethod
+    def from_sip_status(cls, status: int | None) -> FailureKind:
+        """Group a SIP final status (None: no status, e.g. an API error or a time-out)."""
+        if status in (486, 600):
+            return cls.BUSY
+        if status in (408, 480, 487):
+            return cls.NO_ANSWER
+        if status in (403, 404, 405, 410, 484, 488, 501, 603, 604):
+            return cls.REJECTED
+        return cls.ERROR
+
+
+# --- actions: what a key (or a limit, or a failure) makes happen -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Cold-transfer the caller to `target` (a `tel:+E164` or `sip:` URI)."""
+
+    target: str
+    destination: str | None = None
+    """The named destination it came from, if any (for records and metrics)."""
+    settings: TransferSettings = field(default_factory=TransferSettings)
+    on_failure: FailurePolicy | None = None
+    """Overrides the menu's policy for this transfer."""
+    message: Prompt | None = None
+    loc: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class GoTo:
+    """Enter another menu (it is pushed, so `back` returns here)."""
+
+    menu: str
+    message: Prompt | None = None
+    loc: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Back:
+    """Return to the menu that led here (the entry menu stays where it is)."""
+
+    message: Prompt | None = None
+    loc: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Top:
+    """Return to the call's entry menu."""
+
+    message: Prompt | None = None
+    loc: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """Play the current menu's greeting again."""
+
+    message: Prompt | None = None
+    loc: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Play `message`, then go on waiting for a key in the same menu."""
+
+    message: Prompt
+    loc: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    """End the call, after `message` (the goodbye) if there is one."""
+
+    message: Prompt | None = None
+    loc: Location = NOWHERE
+
+
+Action = Transfer | GoTo | Back | Top | Repeat | Say | Hangup
+
+
+@dataclass(frozen=True, slots=True)
+class FailurePolicy:
+    """What to do when a transfer fails, per kind of failure."""
+
+    busy: Action
+    no_answer: Action
+    rejected: Action
+    error: Action
+
+    def for_kind(self, kind: FailureKind) -> Action:
+        return {
+            FailureKind.BUSY: self.busy,
+            FailureKind.NO_ANSWER: self.no_answer,
+            FailureKind.REJECTED: self.rejected,
+            FailureKind.ERROR: self.error,
+        }[kind]
+
+
+# --- timing, limits, messages ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    first_digit: float = 5.0
+    """Seconds of silence after a prompt ends before it counts as no input."""
+    inter_digit: float = 3.0
+    """Seconds between keys of a multi-digit entry before it is taken as finished."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    invalid: int = 3
+    """Invalid entries in one menu before `on_limit`."""
+    no_input: int = 3
+    """No-input time-outs in one menu before `on_limit`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Messages:
+    invalid: Prompt = field(default_factory=lambda: Prompt("Sorry, that is not a valid choice."))
+    no_input: Prompt = field(default_factory=lambda: Prompt("Sorry, I did not hear a choice."))
+
+
+# --- dial by extension -----------------------------------------------------------------
+
+
+class Match(IntEnum):
+    """How a run of digits relates to a directory."""
+
+    NONE = 0
+    """No entry starts with these digits: an invalid entry."""
+    PARTIAL = 1
+    """Some entry could still match if more digits come."""
+    AMBIGUOUS = 2
+    """An entry matches, but a longer one could too: wait for `#` or the inter-digit timeout."""
+    COMPLETE = 3
+    """An entry matches and nothing longer could: act at once."""
+
+
+_PATTERN = re.compile(r"^(?:[0-9x]+|[0-9]+-[0-9]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryEntry:
+    """One line of a directory: an exact extension, a pattern (`1xx`) or a range (`200-249`).
+
+    `action.target` may contain `{ext}`, replaced by the digits dialled; since the
+    pattern admits digits only, the result can never leave the shape the file wrote.
+    """
+
+    pattern: str
+    action: Transfer
+    loc: Location = NOWHERE
+
+    @property
+    def length(self) -> int:
+        return len(self.pattern.split("-")[0])
+
+    def matches(self, digits: str) -> bool:
+        """True if `digits` is exactly one of the extensions this entry stands for."""
+        if len(digits) != self.length or not digits.isdigit():
+            return False
+        if "-" in self.pattern:
+            low, high = self.pattern.split("-")
+            return int(low) <= int(digits) <= int(high)
+        return all(p == "x" or p == d for p, d in zip(self.pattern, digits, strict=True))
+
+    def could_start(self, digits: str) -> bool:
+        """True if `digits` is a proper prefix of some extension of this entry."""
+        if len(digits) >= self.length or not digits.isdigit():
+            return False
+        if "-" in self.pattern:
+            low, high = self.pattern.split("-")
+            n = len(digits)
+            # some number in [low, high] with this prefix: compare against padded bounds
+            return int(digits + "0" * (self.length - n)) <= int(high) and int(
+                digits + "9" * (self.length - n)
+            ) >= int(low)
+        return all(p == "x" or p == d for p, d in zip(self.pattern, digits, strict=False))
+
+    def resolve(self, digits: str) -> Transfer:
+        """The transfer for an extension this entry matches, `{ext}` filled in."""
+        if "{ext}" not in self.action.target:
+            return self.action
+        from dataclasses import replace
+
+        return replace(self.action, target=self.action.target.replace("{ext}", digits))
+
+    @staticmethod
+    def valid_pattern(pattern: str) -> bool:
+        return bool(_PATTERN.match(pattern))
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """A named list of extensions that callers may dial; nothing outside it is reachable."""
+
+    name: str
+    entries: tuple[DirectoryEntry, ...]
+    loc: Location = NOWHERE
+
+    def lookup(self, digits: str) -> tuple[Match, Transfer | None]:
+        """Classify `digits`; the transfer is given for AMBIGUOUS and COMPLETE."""
+        found: Transfer | None = None
+        for entry in self.entries:
+            if entry.matches(digits):
+                found = entry.resolve(digits)
+                break
+        longer = any(entry.could_start(digits) for entry in self.entries)
+        if found is not None:
+            return (Match.AMBIGUOUS if longer else Match.COMPLETE), found
+        return (Match.PARTIAL if longer else Match.NONE), None
+
+
+# --- menus -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """One menu, with every inherited setting already filled in from `defaults`."""
+
+    name: str
+    greeting: Prompt
+    """Played on entering the menu."""
+    prompt: Prompt
+    """The shorter version played on repeats (after no input or an invalid key)."""
+    options: Mapping[Key, Action]
+    directory: str | None = None
+    """Name of a directory whose extensions may be dialled in this menu."""
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    limits: Limits = field(default_factory=Limits)
+    messages: Messages = field(default_factory=Messages)
+    on_limit: Action = field(default_factory=Hangup)
+    """What happens when the invalid or no-input limit is reached (typically the operator)."""
+    on_transfer_failure: FailurePolicy | None = None
+    loc: Location = NOWHERE
+
+
+# --- schedules and entry points --------------------------------------------------------
+
+
+class Weekday(IntEnum):
+    MON = 0
+    TUE = 1
+    WED = 2
+    THU = 3
+    FRI = 4
+    SAT = 5
+    SUN = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Opening hours in one time zone; a holiday closes the whole day."""
+
+    name: str
+    timezone: str
+    hours: Mapping[Weekday, tuple[tuple[time, time], ...]]
+    """Open intervals per weekday, [start, end) in local time; a missing day is closed."""
+    holidays: tuple[date, ...] = ()
+    loc: Location = NOWHERE
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether the schedule is open at an aware datetime."""
+        local = at.astimezone(ZoneInfo(self.timezone))
+        if local.date() in self.holidays:
+            return False
+        now = local.time().replace(tzinfo=None)
+        return any(
+            start <= now < end for start, end in self.hours.get(Weekday(local.weekday()), ())
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Where a call to one dialled number starts."""
+
+    number: str
+    """The dialled number (E.164), or `default`."""
+    menu: str
+    schedule: str | None = None
+    closed: str | None = None
+    """The menu used when `schedule` is closed."""
+    loc: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class MenuFile:
+    """A whole, loaded menu file: one version of the router's behaviour."""
+
+    path: str
+    version: str
+    """A short digest of the file's bytes; a call keeps the version it started with."""
+    menus: Mapping[str, Menu]
+    entries: Mapping[str, Entry]
+    """By dialled number; the key `default` is always present."""
+    destinations: Mapping[str, Transfer] = field(default_factory=dict)
+    directories: Mapping[str, Directory] = field(default_factory=dict)
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
+
+    def entry_for(self, dialled: str | None) -> Entry:
+        """The entry for a dialled number, tolerant of a missing `+`; else the default."""
+        if dialled:
+            for candidate in (dialled, "+" + dialled.lstrip("+")):
+                if candidate in self.entries:
+                    return self.entries[candidate]
+        return self.entries["default"]
+
+    def start_menu(self, dialled: str | None, at: datetime) -> str:
+        """The menu a call starts in, given the number dialled and the time of the call."""
+        entry = self.entry_for(dialled)
+        if entry.schedule and entry.closed:
+            if not self.schedules[entry.schedule].is_open(at):
+                return entry.closed
+        return entry.menu
