@@ -1,0 +1,392 @@
+"""One call: the thin shell between a LiveKit room and the navigator.
+
+It feeds the navigator events (DTMF from the tracked SIP caller, timers, the end of
+a prompt, a transfer's outcome, the caller leaving) and carries out the effects it
+returns. It decides nothing about the menu itself.
+
+Events are handled one at a time, in order, on the call's event loop; a key is fed
+straight from the DTMF callback (no queue hop), so the router's own share of the
+key-to-REFER time is the navigator step plus one API request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from livekit import api, rtc
+
+from router.core.events import (
+    CallEnded,
+    CallStarted,
+    CancelTimer,
+    DigitPressed,
+    Effect,
+    EndReason,
+    Event,
+    Hangup,
+    Note,
+    Play,
+    PlaybackFinished,
+    StartTimer,
+    StopPlayback,
+    TimerFired,
+    TimerKind,
+    TransferFailed,
+    TransferSucceeded,
+    TransferTo,
+)
+from router.core.keys import Key
+from router.core.model import MenuFile, Prompt
+from router.core.navigator import CallCaps, Navigator
+from router.runtime.metrics import METRICS, Metrics
+from router.runtime.player import Player
+from router.runtime.prompts import PromptCache, Rendered
+from router.runtime.records import CallRecorder, RecordSink
+from router.runtime.transfer import Transferrer
+
+__all__ = ["CallOptions", "CallSession", "find_sip_caller"]
+
+log = logging.getLogger(__name__)
+
+SIP = rtc.ParticipantKind.PARTICIPANT_KIND_SIP
+
+
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    caps: CallCaps = CallCaps()
+    mask_caller: bool = True
+    answer_timeout: float = 20.0
+    """How long to wait for the SIP bridge to report the call answered before greeting anyway."""
+    caller_timeout: float = 30.0
+    """How long to wait for a SIP participant to appear in the room."""
+
+
+def find_sip_caller(room: rtc.Room, *, exclude: set[str] | None = None) -> rtc.RemoteParticipant | None:
+    """The SIP participant to serve: by kind, never by position and never ourselves."""
+    exclude = exclude or set()
+    for participant in room.remote_participants.values():
+        if participant.kind == SIP and participant.identity not in exclude:
+            return participant
+    return None
+
+
+class CallSession:
+    """Runs the navigator for one SIP caller in one connected room."""
+
+    def __init__(
+        self,
+        room: rtc.Room,
+        menu_file: MenuFile,
+        cache: PromptCache,
+        lkapi: api.LiveKitAPI,
+        *,
+        sink: RecordSink | None = None,
+        options: CallOptions = CallOptions(),
+        metrics: Metrics = METRICS,
+    ) -> None:
+        self.room = room
+        self.menu_file = menu_file
+        self.cache = cache
+        self.options = options
+        self.metrics = metrics
+        self.navigator = Navigator(menu_file, caps=options.caps)
+        self.player = Player(self._on_playback_finished)
+        self.transferrer = Transferrer(lkapi, room.name)
+        self._api = lkapi
+        self.sink = sink
+        self.caller: rtc.RemoteParticipant | None = None
+        self.recorder: CallRecorder | None = None
+        self._loop = asyncio.get_running_loop()
+        self._timers: dict[TimerKind, asyncio.TimerHandle] = {}
+        self._pending: deque[Event] = deque()
+        self._feeding = False
+        self._done = asyncio.Event()
+        self._end_reason: EndReason | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._transfer_started: float | None = None
+        self._transfer_destination: str = ""
+        self._caller_seen = asyncio.Event()
+
+    # --- clock ---------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The navigator's clock is the loop's clock, so deadlines map to `call_at` directly."""
+        return self._loop.time()
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    async def publish(self) -> None:
+        """Publish our audio track at once: the SIP bridge answers only once it can subscribe."""
+        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, dtx=False)
+        await self.room.local_participant.publish_track(self.player.track, options)
+
+    async def run(self) -> dict[str, object] | None:
+        """Serve the call until it ends; returns the call record (also written to the sink)."""
+        self.room.on("participant_connected", self._on_participant_connected)
+        self.room.on("participant_disconnected", self._on_participant_disconnected)
+        self.room.on("disconnected", self._on_room_disconnected)
+        self.room.on("sip_dtmf_received", self._on_dtmf)
+        try:
+            caller = await self._wait_for_caller()
+            if caller is None:
+                log.warning("room %s: no SIP caller joined; leaving", self.room.name)
+                return None
+            await self._wait_until_answered(caller)
+            if self._done.is_set():
+                return self._finish()
+            self._start(caller)
+            await self._done.wait()
+            return self._finish()
+        finally:
+            self.room.off("participant_connected", self._on_participant_connected)
+            self.room.off("participant_disconnected", self._on_participant_disconnected)
+            self.room.off("disconnected", self._on_room_disconnected)
+            self.room.off("sip_dtmf_received", self._on_dtmf)
+            await self._close()
+
+    async def _wait_for_caller(self) -> rtc.RemoteParticipant | None:
+        own = {self.room.local_participant.identity}
+        deadline = self.now() + self.options.caller_timeout
+        while not self._done.is_set():
+            caller = find_sip_caller(self.room, exclude=own)
+            if caller is not None:
+                return caller
+            remaining = deadline - self.now()
+            if remaining <= 0:
+                return None
+            self._caller_seen.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._caller_seen.wait(), remaining)
+        return None
+
+    async def _wait_until_answered(self, caller: rtc.RemoteParticipant) -> None:
+        """Greet only once the caller can hear it (`sip.callStatus` becomes `active`)."""
+        status = caller.attributes.get("sip.callStatus")
+        if status in (None, "", "active"):
+            return
+        answered = asyncio.Event()
+
+        def changed(_: dict[str, str], participant: rtc.Participant) -> None:
+            if participant.identity == caller.identity and (
+                participant.attributes.get("sip.callStatus") == "active"
+            ):
+                answered.set()
+
+        self.room.on("participant_attributes_changed", changed)
+        try:
+            waiter = asyncio.ensure_future(answered.wait())
+            ended = asyncio.ensure_future(self._done.wait())
+            done, pending = await asyncio.wait(
+                {waiter, ended},
+                timeout=self.options.answer_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in pending:
+                task.cancel()
+            if not done:
+                log.warning("room %s: call not reported answered; greeting anyway", self.room.name)
+        finally:
+            self.room.off("participant_attributes_changed", changed)
+
+    def _start(self, caller: rtc.RemoteParticipant) -> None:
+        self.caller = caller
+        attrs = caller.attributes
+        dialled = attrs.get("sip.trunkPhoneNumber") or None
+        started_at = datetime.now(UTC)
+        self.recorder = CallRecorder(
+            call_id=attrs.get("sip.callID") or self.room.name,
+            room=self.room.name,
+            dialled=dialled,
+            caller=attrs.get("sip.phoneNumber") or None,
+            menu_version=self.menu_file.version,
+            started_at=started_at,
+            started=self.now(),
+            mask_caller=self.options.mask_caller,
+        )
+        self.metrics.active.inc()
+        log.info(
+            "call %s: caller %s dialled %s, menu version %s",
+            self.recorder.call_id,
+            caller.identity,
+            dialled,
+            self.menu_file.version,
+        )
+        self.feed(CallStarted(dialled=dialled, at=started_at, now=self.now()))
+
+    def _finish(self) -> dict[str, object] | None:
+        if self.recorder is None:
+            return None
+        self.metrics.active.dec()
+        reason = self._end_reason.value if self._end_reason else "unknown"
+        if self.recorder.end_reason is None:
+            self.recorder.end_reason = reason
+        self.metrics.calls.labels(self.recorder.end_reason).inc()
+        record = self.recorder.as_dict(self.now())
+        if self.sink is not None:
+            self.sink.write(record)
+        return record
+
+    async def _close(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            if self.room.isconnected():
+                await self.room.local_participant.unpublish_track(self.player.track.sid)
+        await self.player.aclose()
+
+    # --- events in -----------------------------------------------------------------------
+
+    def _on_participant_connected(self, participant: rtc.RemoteParticipant) -> None:
+        if participant.kind == SIP:
+            self._caller_seen.set()
+
+    def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
+        if self.caller is not None and participant.identity == self.caller.identity:
+            self._end(EndReason.CALLER_HANGUP, CallEnded(self.now()))
+
+    def _on_room_disconnected(self, *_: object) -> None:
+        self._end(EndReason.CALLER_HANGUP, CallEnded(self.now()))
+
+    def _on_dtmf(self, dtmf: rtc.SipDTMF) -> None:
+        participant = dtmf.participant
+        if self.caller is None or participant is None:
+            return
+        if participant.identity != self.caller.identity:
+            log.debug("ignoring DTMF from %s, not the caller", participant.identity)
+            return
+        key = Key.from_code(dtmf.code) or Key.parse(dtmf.digit or "")
+        if key is None:
+            log.info("ignoring DTMF event with unknown code %s (%r)", dtmf.code, dtmf.digit)
+            return
+        self.feed(DigitPressed(key, self.now()))
+
+    def _on_playback_finished(self, play_id: int) -> None:
+        self.feed(PlaybackFinished(play_id, self.now()))
+
+    def _on_timer(self, timer: TimerKind) -> None:
+        self._timers.pop(timer, None)
+        self.feed(TimerFired(timer, self.now()))
+
+    def _end(self, reason: EndReason, event: CallEnded) -> None:
+        if self._done.is_set():
+            return
+        if self._end_reason is None:
+            self._end_reason = reason
+        if self.recorder is not None:
+            self.feed(event)
+        self._done.set()
+
+    # --- the one place events meet the navigator -------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        """Hand an event to the navigator and carry out its effects, strictly in order."""
+        self._pending.append(event)
+        if self._feeding:
+            return
+        self._feeding = True
+        try:
+            while self._pending:
+                effects = self.navigator.handle(self._pending.popleft())
+                for effect in effects:
+                    self._apply(effect)
+        except Exception:
+            log.exception("call %s: internal error; ending the call", self.room.name)
+            self._spawn(self._hang_up(EndReason.HANGUP))
+        finally:
+            self._feeding = False
+
+    # --- effects out ---------------------------------------------------------------------
+
+    def _apply(self, effect: Effect) -> None:
+        match effect:
+            case Play(prompts=prompts, play_id=play_id):
+                items = [self._rendered(p) for p in prompts]
+                self.player.play(play_id, [i for i in items if i is not None])
+            case StopPlayback():
+                self.player.stop()
+            case StartTimer(timer=timer, deadline=deadline):
+                old = self._timers.pop(timer, None)
+                if old is not None:
+                    old.cancel()
+                self._timers[timer] = self._loop.call_at(deadline, self._on_timer, timer)
+            case CancelTimer(timer=timer):
+                handle = self._timers.pop(timer, None)
+                if handle is not None:
+                    handle.cancel()
+            case TransferTo():
+                self._spawn(self._transfer(effect))
+            case Hangup(reason=reason):
+                self._spawn(self._hang_up(reason))
+            case Note():
+                if self.recorder is not None:
+                    self.recorder.note(effect)
+                self.metrics.note(effect)
+
+    def _rendered(self, prompt: Prompt) -> Rendered | None:
+        found = self.cache.get(prompt)
+        if found is None:
+            # a prompt made at run time (none today) or a cache miss: never stay silent
+            log.warning("prompt not pre-rendered: %r", prompt.text or prompt.audio)
+        return found
+
+    def _spawn(self, coro: object) -> None:
+        task: asyncio.Task[None] = self._loop.create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _transfer(self, effect: TransferTo) -> None:
+        assert self.caller is not None
+        self._transfer_started = time.monotonic()
+        self._transfer_destination = effect.destination or effect.target
+        log.info("call %s: transferring to %s", self.room.name, effect.target)
+        result = await self.transferrer.transfer(self.caller.identity, effect, self.now())
+        elapsed = time.monotonic() - self._transfer_started
+        self.metrics.transfer_seconds.observe(elapsed)
+        ok = isinstance(result, TransferSucceeded)
+        self.metrics.transfers.labels(self._transfer_destination, "succeeded" if ok else "failed").inc()
+        if isinstance(result, TransferFailed):
+            log.warning(
+                "call %s: transfer to %s failed: SIP %s, %s",
+                self.room.name,
+                effect.target,
+                result.sip_status,
+                result.reason,
+            )
+        if self.recorder is not None:
+            self.recorder.transfer_status(
+                200 if ok else (result.sip_status if isinstance(result, TransferFailed) else None)
+            )
+        if not self._done.is_set():
+            self.feed(result)
+
+    async def _hang_up(self, reason: EndReason) -> None:
+        """End our side; unless the caller is already gone, hang up on them (remove the SIP participant)."""
+        if self._end_reason is None:
+            self._end_reason = reason
+        if reason not in (EndReason.TRANSFERRED, EndReason.CALLER_HANGUP) and self.caller:
+            try:
+                await asyncio.wait_for(
+                    self._api.room.remove_participant(
+                        api.RoomParticipantIdentity(room=self.room.name, identity=self.caller.identity)
+                    ),
+                    5,
+                )
+            except Exception as exc:  # the caller may already be gone
+                log.info("call %s: could not remove the caller: %s", self.room.name, exc)
+        self._done.set()
+
+
+CallFactory = Callable[[rtc.Room, MenuFile], CallSession]

@@ -1,0 +1,70 @@
+"""Prometheus metrics of the router process, fed by the navigator's notes.
+
+One registry per process; calls in every thread update it (prometheus_client is
+thread-safe). The HTTP endpoint binds where the operator says (127.0.0.1 by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from router.core.events import Note, NoteKind
+
+__all__ = ["METRICS", "Metrics"]
+
+log = logging.getLogger(__name__)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.calls = Counter("router_calls", "Calls routed, by how they ended", ["end"], registry=r)
+        self.active = Gauge("router_active_calls", "Calls in progress", registry=r)
+        self.transfers = Counter(
+            "router_transfers",
+            "Transfer attempts by destination and result",
+            ["destination", "result"],
+            registry=r,
+        )
+        self.invalid = Counter("router_invalid_keys", "Invalid entries", ["menu"], registry=r)
+        self.timeouts = Counter("router_timeouts", "No-input time-outs", ["menu"], registry=r)
+        self.keys = Counter("router_keys", "Keys received from callers", registry=r)
+        self.transfer_seconds = Histogram(
+            "router_transfer_seconds",
+            "Time from the transfer request to LiveKit's answer",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60),
+            registry=r,
+        )
+        self.menu_reloads = Counter(
+            "router_menu_reloads", "Menu file reloads by result", ["result"], registry=r
+        )
+        self._server_lock = threading.Lock()
+        self._serving: tuple[str, int] | None = None
+
+    def note(self, note: Note) -> None:
+        menu = note.menu or ""
+        match note.kind:
+            case NoteKind.KEY:
+                self.keys.inc()
+            case NoteKind.INVALID:
+                self.invalid.labels(menu).inc()
+            case NoteKind.NO_INPUT:
+                self.timeouts.labels(menu).inc()
+            case _:
+                pass
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Start the HTTP endpoint once per process (later calls are no-ops)."""
+        with self._server_lock:
+            if self._serving is not None or port <= 0:
+                return
+            start_http_server(port, addr=host, registry=self.registry)
+            self._serving = (host, port)
+            log.info("metrics on http://%s:%d/metrics", host, port)
+
+
+METRICS = Metrics()

@@ -1,0 +1,290 @@
+"""Turning prompts into audio before any call needs them.
+
+Every `Prompt` of a menu file is rendered once, when the file is loaded, into
+ready-to-send `rtc.AudioFrame`s, so a call never waits for synthesis or decoding.
+Text is spoken by espeak-ng, loaded from the `espeakng-loader` wheel (library and
+voice data bundled, nothing to download, no account); a livekit-agents TTS plugin
+can stand in for production voices. Audio files (wav, mp3, ogg...) are decoded
+with PyAV, which livekit-agents already depends on.
+
+Frames are shared by every call in the process and never mutated, which is what
+lets the FFI read them while several calls play the same greeting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import importlib
+import logging
+import os
+import threading
+import wave
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from livekit import rtc
+
+from router.core.errors import ConfigError
+from router.core.model import MenuFile, Prompt
+
+if TYPE_CHECKING:
+    from livekit.agents import tts as agents_tts
+
+__all__ = [
+    "SAMPLE_RATE",
+    "AgentsVoice",
+    "EspeakVoice",
+    "PromptCache",
+    "Rendered",
+    "Voice",
+    "iter_prompts",
+    "voice_from_spec",
+]
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+"""Telephone audio is 8 kHz at the far end; 16 kHz keeps quality and halves memory vs 48 kHz."""
+FRAME_MS = 200
+"""Size of one captured frame: large frames mean fewer FFI events, which every Room sees."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A prompt as audio, split into frames ready for `AudioSource.capture_frame`."""
+
+    frames: tuple[rtc.AudioFrame, ...]
+    duration: float
+
+
+class Voice(Protocol):
+    """Something that speaks text as 16-bit mono PCM."""
+
+    name: str
+
+    async def speak(self, text: str) -> tuple[bytes, int]:
+        """(PCM s16le mono, sample rate)."""
+        ...
+
+
+class EspeakVoice:
+    """espeak-ng through ctypes, in synchronous mode (no audio device, no threads of its own).
+
+    The library keeps global state, so one lock serialises every synthesis in the process.
+    """
+
+    _lock = threading.Lock()
+    _lib: ctypes.CDLL | None = None
+    _rate = 0
+    _current_voice: str | None = None
+    _chunks: list[bytes] = []
+
+    def __init__(self, voice: str = "en-us", *, words_per_minute: int = 165) -> None:
+        self.voice = voice
+        self.words_per_minute = words_per_minute
+        self.name = f"espeak:{voice}"
+
+    @classmethod
+    def _load(cls) -> ctypes.CDLL:
+        if cls._lib is not None:
+            return cls._lib
+        try:
+            import espeakng_loader
+        except ImportError as exc:  # pragma: no cover - a packaging error
+            raise ConfigError("espeak-ng is not installed (pip install espeakng-loader)") from exc
+        lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
+        data_parent = os.path.dirname(espeakng_loader.get_data_path())
+        rate = lib.espeak_Initialize(2, 0, data_parent.encode(), 0)  # 2 = synchronous output
+        if rate <= 0:
+            raise ConfigError("espeak-ng could not start (its voice data was not found)")
+        lib.espeak_SetSynthCallback(_SYNTH_CALLBACK)
+        cls._lib, cls._rate = lib, rate
+        return lib
+
+    def speak_sync(self, text: str) -> tuple[bytes, int]:
+        with self._lock:
+            lib = self._load()
+            cls = type(self)
+            if cls._current_voice != self.voice:
+                if lib.espeak_SetVoiceByName(self.voice.encode()) != 0:
+                    raise ConfigError(f"espeak-ng has no voice named {self.voice!r}")
+                cls._current_voice = self.voice
+            lib.espeak_SetParameter(1, self.words_per_minute, 0)  # 1 = rate
+            EspeakVoice._chunks = []
+            data = text.encode()
+            # 1 = POS_CHARACTER, flags 1 = espeakCHARS_UTF8
+            if lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, 1, None, None) != 0:
+                raise RuntimeError(f"espeak-ng failed to speak {text[:40]!r}")
+            pcm = b"".join(EspeakVoice._chunks)
+            EspeakVoice._chunks = []
+            return pcm, self._rate
+
+    async def speak(self, text: str) -> tuple[bytes, int]:
+        return await asyncio.to_thread(self.speak_sync, text)
+
+
+@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+def _SYNTH_CALLBACK(wav: Any, samples: int, _events: Any) -> int:
+    if wav and samples > 0:
+        EspeakVoice._chunks.append(ctypes.string_at(wav, samples * 2))
+    return 0
+
+
+class AgentsVoice:
+    """A livekit-agents TTS plugin (e.g. `livekit.plugins.cartesia:TTS`) as a router voice."""
+
+    def __init__(self, tts: agents_tts.TTS, name: str) -> None:
+        self._tts = tts
+        self.name = name
+
+    async def speak(self, text: str) -> tuple[bytes, int]:
+        parts: list[bytes] = []
+        rate = self._tts.sample_rate
+        async with self._tts.synthesize(text) as stream:
+            async for chunk in stream:
+                frame = chunk.frame
+                rate = frame.sample_rate
+                parts.append(_mono(bytes(frame.data), frame.num_channels))
+        return b"".join(parts), rate
+
+
+def voice_from_spec(spec: str | None) -> Voice:
+    """`espeak[:VOICE]` (the default) or `package.module:Class` of a livekit-agents TTS plugin."""
+    spec = (spec or "espeak").strip()
+    if spec == "espeak" or spec.startswith("espeak:"):
+        return EspeakVoice(spec.partition(":")[2] or "en-us")
+    module_name, _, class_name = spec.partition(":")
+    if not class_name:
+        raise ConfigError(f"voice {spec!r} is neither 'espeak[:VOICE]' nor 'module:Class'")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot load the TTS plugin {spec!r}: {exc}") from exc
+    return AgentsVoice(cls(), spec)
+
+
+def _mono(pcm: bytes, channels: int) -> bytes:
+    if channels == 1:
+        return pcm
+    import numpy as np
+
+    samples = np.frombuffer(pcm, dtype=np.int16).reshape(-1, channels)
+    return bytes(samples.mean(axis=1).astype(np.int16).tobytes())
+
+
+def _resample(pcm: bytes, rate: int) -> bytes:
+    if rate == SAMPLE_RATE or not pcm:
+        return pcm
+    resampler = rtc.AudioResampler(rate, SAMPLE_RATE, num_channels=1)
+    frame = rtc.AudioFrame(pcm, rate, 1, len(pcm) // 2)
+    out = [bytes(f.data) for f in resampler.push(frame)]
+    out += [bytes(f.data) for f in resampler.flush()]
+    return b"".join(out)
+
+
+def decode_file(path: str) -> tuple[bytes, int]:
+    """Decode an audio file to mono s16 PCM; wav with the standard library, others with PyAV."""
+    if path.lower().endswith(".wav"):
+        try:
+            with wave.open(path, "rb") as w:
+                if w.getsampwidth() == 2:
+                    pcm = w.readframes(w.getnframes())
+                    return _mono(pcm, w.getnchannels()), w.getframerate()
+        except wave.Error:
+            pass  # e.g. a float or compressed wav: let PyAV try
+    import av
+
+    parts: list[bytes] = []
+    with av.open(path) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                parts.append(bytes(out.planes[0])[: out.samples * 2])
+        for out in resampler.resample(None):
+            parts.append(bytes(out.planes[0])[: out.samples * 2])
+    return b"".join(parts), SAMPLE_RATE
+
+
+def _frames(pcm: bytes) -> tuple[rtc.AudioFrame, ...]:
+    step = SAMPLE_RATE * FRAME_MS // 1000 * 2
+    return tuple(
+        rtc.AudioFrame(pcm[i : i + step], SAMPLE_RATE, 1, len(pcm[i : i + step]) // 2)
+        for i in range(0, len(pcm), step)
+    )
+
+
+def iter_prompts(menu_file: MenuFile) -> Iterator[Prompt]:
+    """Every prompt a call on this file could play, found by walking the model's values."""
+    seen: set[int] = set()
+
+    def walk(value: object) -> Iterator[Prompt]:
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, Prompt):
+            if value:
+                yield value
+            return
+        if isinstance(value, str | int | float | bool) or value is None:
+            return
+        if isinstance(value, dict) or hasattr(value, "items"):
+            for item in value.values():  # type: ignore[attr-defined]
+                yield from walk(item)
+            return
+        if isinstance(value, tuple | list):
+            for item in value:
+                yield from walk(item)
+            return
+        for name in getattr(value, "__slots__", ()):
+            yield from walk(getattr(value, name, None))
+
+    yield from walk(menu_file)
+
+
+class PromptCache:
+    """Rendered prompts by (text, audio file); shared by every call in the process."""
+
+    def __init__(self, voice: Voice) -> None:
+        self.voice = voice
+        self._rendered: dict[tuple[str | None, str | None], Rendered] = {}
+
+    def get(self, prompt: Prompt) -> Rendered | None:
+        return self._rendered.get((prompt.text, prompt.audio))
+
+    async def render(self, prompt: Prompt) -> Rendered:
+        key = (prompt.text, prompt.audio)
+        found = self._rendered.get(key)
+        if found is not None:
+            return found
+        pcm = b""
+        if prompt.audio:
+            data, rate = await asyncio.to_thread(decode_file, prompt.audio)
+            pcm += await asyncio.to_thread(_resample, data, rate)
+        if prompt.text:
+            data, rate = await self.voice.speak(prompt.text)
+            pcm += await asyncio.to_thread(_resample, data, rate)
+        rendered = Rendered(_frames(pcm), len(pcm) / 2 / SAMPLE_RATE)
+        self._rendered[key] = rendered
+        return rendered
+
+    async def render_all(self, prompts: Iterable[Prompt]) -> int:
+        """Render what is not cached yet; returns how many prompts were rendered."""
+        todo = {(p.text, p.audio): p for p in prompts if self.get(p) is None}
+        for prompt in todo.values():
+            await self.render(prompt)
+        return len(todo)

@@ -1,0 +1,130 @@
+"""A record of every call, one JSON line each, built from the navigator's notes.
+
+The navigator already says everything worth recording (`Note` effects); the
+recorder only adds the call's identity and clock, masks the caller's number, and
+writes the line when the call ends. Sinks are shared by every call in the process,
+so writes are serialised and each line is written whole.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from router.core.events import Note, NoteKind
+
+__all__ = ["CallRecorder", "RecordSink", "mask_number"]
+
+
+def mask_number(number: str | None, *, keep: int = 4) -> str | None:
+    """`+15105550123` -> `*******0123`: enough to recognise a call, not to dial back."""
+    if not number:
+        return number
+    if keep <= 0:
+        return "*" * len(number)
+    if len(number) <= keep:
+        return "*" * len(number)
+    return "*" * (len(number) - keep) + number[-keep:]
+
+
+class RecordSink:
+    """Where call records go: a file (appended) or stdout; `None` path means stdout."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stream: IO[str] | None = None
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+        with self._lock:
+            if self._stream is None:
+                self._stream = open(self.path, "a", encoding="utf-8") if self.path else sys.stdout  # noqa: SIM115
+            self._stream.write(line)
+            self._stream.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._stream is not None and self._stream is not sys.stdout:
+                self._stream.close()
+            self._stream = None
+
+
+@dataclass
+class CallRecorder:
+    """Collects one call's record; `finish()` writes it."""
+
+    call_id: str
+    room: str
+    dialled: str | None
+    caller: str | None
+    menu_version: str
+    started_at: datetime
+    started: float
+    """Monotonic time of the start, the zero of every `t` in the record."""
+    mask_caller: bool = True
+    menus: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    timeouts: int = 0
+    invalid: int = 0
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    end_reason: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def _t(self, now: float) -> float:
+        return round(now - self.started, 3)
+
+    def note(self, note: Note) -> None:
+        t = self._t(note.now)
+        match note.kind:
+            case NoteKind.MENU_ENTERED:
+                self.menus.append({"menu": note.menu or note.detail, "t": t})
+            case NoteKind.KEY:
+                self.keys.append({"key": note.detail, "t": t, "menu": note.menu})
+            case NoteKind.IGNORED_KEY:
+                self.keys.append({"key": note.detail, "t": t, "ignored": True})
+            case NoteKind.INVALID:
+                self.invalid += 1
+            case NoteKind.NO_INPUT:
+                self.timeouts += 1
+            case NoteKind.TRANSFER_STARTED:
+                self.transfers.append({"target": note.detail, "t": t, "result": "pending"})
+            case NoteKind.TRANSFER_SUCCEEDED | NoteKind.TRANSFER_FAILED:
+                if self.transfers:
+                    last = self.transfers[-1]
+                    ok = note.kind is NoteKind.TRANSFER_SUCCEEDED
+                    last["result"] = "succeeded" if ok else "failed"
+                    last["duration"] = round(t - last["t"], 3)
+                    if not ok:
+                        last["detail"] = note.detail
+            case NoteKind.ENDED:
+                self.end_reason = note.detail
+            case _:
+                pass
+
+    def transfer_status(self, sip_status: int | None) -> None:
+        if self.transfers:
+            self.transfers[-1]["sip_status"] = sip_status
+
+    def as_dict(self, ended: float) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "room": self.room,
+            "started_at": self.started_at.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "dialled": self.dialled,
+            "caller": mask_number(self.caller) if self.mask_caller else self.caller,
+            "menu_version": self.menu_version,
+            "menus": self.menus,
+            "keys": self.keys,
+            "timeouts": self.timeouts,
+            "invalid": self.invalid,
+            "transfer": self.transfers[-1] if self.transfers else None,
+            "transfers": self.transfers,
+            "end": self.end_reason,
+            "duration": self._t(ended),
+            "errors": self.errors,
+        }

@@ -1,0 +1,306 @@
+"""The router as a LiveKit agent worker: `router start`, `router dev`, `router connect`.
+
+How calls map to threads and processes (see docs/runtime.md): by default one worker
+process holds many calls, each in a thread of livekit-agents' THREAD executor with
+its own event loop and its own `rtc.Room`. A call is idle almost all the time (a
+prompt, then waiting for a key), so a process is bounded by how many Rooms the FFI
+can feed, not by CPU; every FFI event reaches every Room in the process, so the
+per-process cap (`--max-calls`) is reported to LiveKit through the load function
+and more capacity comes from more processes (on one machine or many) registered
+under the same agent name: LiveKit's dispatch spreads calls across them.
+`--executor process` gives the stock one-process-per-call shape, for comparison.
+
+Configuration reaches job threads and job processes through `ROUTER_*` environment
+variables, so both executors see the same settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from livekit import api
+
+from router.core.errors import ConfigError, MenuFileError
+from router.runtime.call import CallOptions, CallSession
+from router.runtime.menustore import MenuStore
+from router.runtime.metrics import METRICS
+from router.runtime.prompts import PromptCache, voice_from_spec
+from router.runtime.records import RecordSink
+
+__all__ = ["ProcessState", "WorkerConfig", "add_arguments", "run"]
+
+log = logging.getLogger("router.worker")
+
+DEFAULT_AGENT_NAME = "menu-router"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """Everything a worker needs; built from flags and the environment, checked once."""
+
+    menus: Path
+    url: str
+    api_key: str
+    api_secret: str
+    agent_name: str = DEFAULT_AGENT_NAME
+    max_calls: int = 100
+    """Calls one process takes before it reports itself full to LiveKit."""
+    executor: str = "thread"
+    records: str | None = None
+    """Where call records go: a file path, `-` for stdout, or None for none."""
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    voice: str = "espeak"
+    mask_caller: bool = True
+    dev: bool = False
+
+    def export(self) -> None:
+        """Put the settings where job threads and job processes will find them."""
+        os.environ.update(
+            {
+                "LIVEKIT_URL": self.url,
+                "LIVEKIT_API_KEY": self.api_key,
+                "LIVEKIT_API_SECRET": self.api_secret,
+                "ROUTER_MENUS": str(self.menus),
+                "ROUTER_RECORDS": self.records or "",
+                "ROUTER_VOICE": self.voice,
+                "ROUTER_MASK_CALLER": "1" if self.mask_caller else "0",
+            }
+        )
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "--menus", default=os.environ.get("ROUTER_MENUS", "menus.yaml"), help="menu file"
+    )
+    parser.add_argument(
+        "--agent-name",
+        default=os.environ.get("ROUTER_AGENT_NAME", DEFAULT_AGENT_NAME),
+        help="name that dispatch rules send calls to (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-calls",
+        type=int,
+        default=int(os.environ.get("ROUTER_MAX_CALLS", "100")),
+        help="calls per process before it reports itself full (default %(default)s)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=["thread", "process"],
+        default=os.environ.get("ROUTER_EXECUTOR", "thread"),
+        help="thread: many calls per process (default); process: one process per call",
+    )
+    parser.add_argument(
+        "--records",
+        default=os.environ.get("ROUTER_RECORDS", "-"),
+        help="call records (JSON lines): a file, '-' for stdout, '' for none",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get("ROUTER_METRICS_PORT", "9464" if command == "start" else "0")),
+        help="Prometheus metrics port (0: off)",
+    )
+    parser.add_argument(
+        "--metrics-host", default=os.environ.get("ROUTER_METRICS_HOST", "127.0.0.1")
+    )
+    parser.add_argument(
+        "--voice",
+        default=os.environ.get("ROUTER_VOICE", "espeak"),
+        help="espeak[:VOICE] or module:Class of a livekit-agents TTS plugin",
+    )
+    parser.add_argument(
+        "--show-caller-numbers",
+        action="store_true",
+        help="write callers' numbers unmasked in call records",
+    )
+    if command == "connect":
+        parser.add_argument("--room", required=True, help="room to join")
+
+
+def config_from_args(args: argparse.Namespace) -> WorkerConfig:
+    missing = [
+        name
+        for name in ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
+        if not os.environ.get(name)
+    ]
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
+            "set them to your LiveKit server's URL and API key and secret "
+            "(for a local stack: `router local`)"
+        )
+    url = os.environ["LIVEKIT_URL"]
+    if not url.startswith(("ws://", "wss://", "http://", "https://")):
+        raise ConfigError(f"LIVEKIT_URL must start with ws://, wss://, http:// or https:// (got {url!r})")
+    if args.max_calls < 1:
+        raise ConfigError("--max-calls must be at least 1")
+    records = args.records if args.records != "" else None
+    return WorkerConfig(
+        menus=Path(args.menus),
+        url=url,
+        api_key=os.environ["LIVEKIT_API_KEY"],
+        api_secret=os.environ["LIVEKIT_API_SECRET"],
+        agent_name=args.agent_name,
+        max_calls=args.max_calls,
+        executor=args.executor,
+        records=records,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
+        voice=args.voice,
+        mask_caller=not args.show_caller_numbers,
+        dev=args.command == "dev",
+    )
+
+
+class ProcessState:
+    """What every call in one process shares: the menu store, prompt cache and record sink.
+
+    Created once per process (job threads share it; a job process makes its own).
+    """
+
+    _lock = threading.Lock()
+    _instance: ProcessState | None = None
+
+    def __init__(self) -> None:
+        self.cache = PromptCache(voice_from_spec(os.environ.get("ROUTER_VOICE")))
+        self.store = MenuStore(os.environ.get("ROUTER_MENUS", "menus.yaml"), self.cache)
+        records = os.environ.get("ROUTER_RECORDS", "-")
+        self.sink = RecordSink(None if records == "-" else records) if records else None
+        self.mask_caller = os.environ.get("ROUTER_MASK_CALLER", "1") != "0"
+        self.store.load()
+        self.store.watch()
+
+    @classmethod
+    def get(cls) -> ProcessState:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = ProcessState()
+            return cls._instance
+
+
+async def serve_call(ctx: object) -> None:
+    """The job entrypoint: one call in one room."""
+    from livekit.agents import AutoSubscribe, JobContext
+
+    assert isinstance(ctx, JobContext)
+    state = await asyncio.to_thread(ProcessState.get)
+    menu_file = state.store.current  # the call keeps this version to its end
+    await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+    session = CallSession(
+        ctx.room,
+        menu_file,
+        state.cache,
+        ctx.api,
+        sink=state.sink,
+        options=CallOptions(mask_caller=state.mask_caller),
+    )
+    await session.publish()
+    try:
+        await session.run()
+    finally:
+        ctx.shutdown("call ended")
+
+
+def _build_server(config: WorkerConfig) -> object:
+    from livekit.agents import AgentServer, JobExecutorType
+
+    executor = JobExecutorType.THREAD if config.executor == "thread" else JobExecutorType.PROCESS
+    max_calls = config.max_calls
+
+    def load(server: AgentServer) -> float:
+        return min(1.0, len(server.active_jobs) / max_calls)
+
+    server = AgentServer(
+        job_executor_type=executor,
+        load_fnc=load,
+        # full exactly at the cap; prod mode requires a threshold below 1
+        load_threshold=(max_calls - 0.5) / max_calls,
+        num_idle_processes=2 if executor is JobExecutorType.THREAD else 1,
+        ws_url=config.url,
+        api_key=config.api_key,
+        api_secret=config.api_secret,
+        port=0,
+        host="127.0.0.1",
+        initialize_process_timeout=60.0,
+        shutdown_process_timeout=10.0,
+    )
+    server.rtc_session(serve_call, agent_name=config.agent_name)
+    return server
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    config.export()
+    try:
+        state = ProcessState.get()  # load, check and render before registering
+    except MenuFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=__import__("sys").stderr)
+        raise ConfigError(f"the menu file {config.menus} has errors; fix them and start again") from None
+    except FileNotFoundError:
+        raise ConfigError(f"the menu file {config.menus} does not exist") from None
+    METRICS.serve(config.metrics_port, config.metrics_host)
+    log.info(
+        "router: agent %r, menu version %s, up to %d calls per process (%s executor)",
+        config.agent_name,
+        state.store.current.version,
+        config.max_calls,
+        config.executor,
+    )
+    return asyncio.run(_serve(config, getattr(args, "room", None)))
+
+
+async def _serve(config: WorkerConfig, room: str | None) -> int:
+    from livekit.agents import AgentServer
+
+    server = _build_server(config)
+    assert isinstance(server, AgentServer)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+    if room is not None:
+
+        @server.once("worker_started")
+        def _join() -> None:
+            loop.create_task(_connect_room(server, config, room))
+
+    run_task = loop.create_task(server.run(devmode=config.dev))
+    stop_task = loop.create_task(stop.wait())
+    done, _ = await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    if run_task in done:
+        exc = run_task.exception()
+        stop_task.cancel()
+        if exc is not None:
+            raise ConfigError(f"the worker stopped: {exc}") from exc
+        return 0
+    log.info("stopping: letting calls in progress finish")
+    await server.aclose()
+    return 0
+
+
+async def _connect_room(server: object, config: WorkerConfig, room: str) -> None:
+    from livekit.agents import AgentServer
+
+    assert isinstance(server, AgentServer)
+    async with api.LiveKitAPI(config.url, config.api_key, config.api_secret) as lk:
+        rooms = await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))
+        info = rooms.rooms[0] if rooms.rooms else await lk.room.create_room(
+            api.CreateRoomRequest(name=room)
+        )
+    await server.simulate_job(
+        room=room, fake_job=False, room_info=info, agent_identity=f"{config.agent_name}-{room}"
+    )
+
+
