@@ -127,14 +127,17 @@ class CallSession:
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, dtx=False)
         await self.room.local_participant.publish_track(self.player.track, options)
 
-    async def run(self) -> dict[str, object] | None:
-        """Serve the call until it ends; returns the call record (also written to the sink)."""
+    async def run(self, caller: rtc.RemoteParticipant | None = None) -> dict[str, object] | None:
+        """Serve the call until it ends; returns the call record (also written to the sink).
+
+        `caller` skips the search for the SIP participant (tests, `router connect`).
+        """
         self.room.on("participant_connected", self._on_participant_connected)
         self.room.on("participant_disconnected", self._on_participant_disconnected)
         self.room.on("disconnected", self._on_room_disconnected)
         self.room.on("sip_dtmf_received", self._on_dtmf)
         try:
-            caller = await self._wait_for_caller()
+            caller = caller or await self._wait_for_caller()
             if caller is None:
                 log.warning("room %s: no SIP caller joined; leaving", self.room.name)
                 return None
@@ -152,7 +155,7 @@ class CallSession:
             await self._close()
 
     async def _wait_for_caller(self) -> rtc.RemoteParticipant | None:
-        own = {self.room.local_participant.identity}
+        own = {self.room.local_participant.identity} if self.room.isconnected() else set()
         deadline = self.now() + self.options.caller_timeout
         while not self._done.is_set():
             caller = find_sip_caller(self.room, exclude=own)

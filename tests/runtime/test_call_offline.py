@@ -1,0 +1,294 @@
+"""The call shell with real rtc objects and no server.
+
+An unconnected `rtc.Room` emits `sip_dtmf_received` and participant events like a
+connected one; `rtc.AudioSource` plays out in real time through the FFI; the only
+fake is the Twirp API (see twirp_fake.py). Prompts are real espeak-ng audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+from livekit import api, rtc
+from livekit.rtc._proto import participant_pb2
+
+from router.core.keys import Key
+from router.core.model import (
+    Entry,
+    FailurePolicy,
+    GoTo,
+    Hangup,
+    Limits,
+    Menu,
+    MenuFile,
+    Messages,
+    Prompt,
+    Timeouts,
+    Transfer,
+    TransferSettings,
+)
+from router.core.navigator import CallCaps
+from router.runtime import transfer as transfer_module
+from router.runtime.call import CallOptions, CallSession
+from router.runtime.prompts import EspeakVoice, PromptCache, iter_prompts
+from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
+
+pytestmark = pytest.mark.runtime
+
+SALES = "tel:+15105550101"
+OPERATOR = "sip:operator@pbx.example.com"
+SORRY = Prompt("Sorry, that line is busy.")
+
+
+def menu_file(*, ringing_timeout: float = 20.0) -> MenuFile:
+    back_to_main = GoTo("main", message=SORRY)
+    policy = FailurePolicy(back_to_main, back_to_main, back_to_main, Hangup(Prompt("Goodbye.")))
+    main = Menu(
+        name="main",
+        greeting=Prompt("Welcome. For sales press one. For support press two."),
+        prompt=Prompt("Press one or two."),
+        options={
+            Key.D1: Transfer(
+                SALES,
+                destination="sales",
+                settings=TransferSettings(
+                    play_dialtone=True,
+                    ringing_timeout=ringing_timeout,
+                    headers={"X-Department": "sales"},
+                ),
+            ),
+            Key.D2: GoTo("support"),
+            Key.D0: Transfer(OPERATOR, destination="operator"),
+        },
+        timeouts=Timeouts(first_digit=5.0, inter_digit=2.0),
+        limits=Limits(invalid=3, no_input=3),
+        messages=Messages(),
+        on_limit=Transfer(OPERATOR, destination="operator"),
+        on_transfer_failure=policy,
+    )
+    support = Menu(
+        name="support",
+        greeting=Prompt("Support. Press star to go back."),
+        prompt=Prompt("Press star."),
+        options={Key.STAR: GoTo("main")},
+        on_transfer_failure=policy,
+    )
+    return MenuFile(
+        path="<test>",
+        version="testversion",
+        menus={"main": main, "support": support},
+        entries={"default": Entry("default", "main")},
+    )
+
+
+def sip_caller(identity: str = "sip_+15105559876") -> rtc.RemoteParticipant:
+    info = participant_pb2.OwnedParticipant()
+    info.info.identity = identity
+    info.info.kind = rtc.ParticipantKind.PARTICIPANT_KIND_SIP
+    info.info.attributes["sip.trunkPhoneNumber"] = "+15105550000"
+    info.info.attributes["sip.phoneNumber"] = "+15105559876"
+    info.info.attributes["sip.callID"] = "SCL_test"
+    info.info.attributes["sip.callStatus"] = "active"
+    return rtc.RemoteParticipant(info)
+
+
+def standard_participant(identity: str) -> rtc.RemoteParticipant:
+    info = participant_pb2.OwnedParticipant()
+    info.info.identity = identity
+    info.info.kind = rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD
+    return rtc.RemoteParticipant(info)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeLiveKitAPI]:
+    server = FakeLiveKitAPI()
+    await server.start()
+    yield server
+    await server.close()
+
+
+_CACHE: PromptCache | None = None
+
+
+async def rendered_cache(mf: MenuFile) -> PromptCache:
+    global _CACHE
+    if _CACHE is None:
+        _CACHE = PromptCache(EspeakVoice())
+    await _CACHE.render_all(iter_prompts(mf))
+    return _CACHE
+
+
+class Call:
+    """A CallSession running in the background, with handles for the test."""
+
+    def __init__(self, session: CallSession, caller: rtc.RemoteParticipant) -> None:
+        self.session = session
+        self.caller = caller
+        self.task = asyncio.get_running_loop().create_task(session.run(caller))
+
+    def press(self, digit: str, participant: rtc.RemoteParticipant | None = None) -> None:
+        key = Key(digit)
+        self.session.room.emit(
+            "sip_dtmf_received",
+            rtc.SipDTMF(code=key.code, digit=digit, participant=participant or self.caller),
+        )
+
+    async def until(self, predicate: object, timeout: float = 5.0) -> None:
+        async def poll() -> None:
+            while not predicate():  # type: ignore[operator]
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(poll(), timeout)
+
+    def hang_up(self) -> None:
+        self.session.room.emit("participant_disconnected", self.caller)
+
+    async def record(self, timeout: float = 10.0) -> dict[str, object]:
+        result = await asyncio.wait_for(self.task, timeout)
+        assert result is not None
+        return result
+
+
+async def start_call(fake: FakeLiveKitAPI, mf: MenuFile | None = None, **options: object) -> Call:
+    mf = mf or menu_file()
+    cache = await rendered_cache(mf)
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    session = CallSession(rtc.Room(), mf, cache, lk, options=CallOptions(**options))  # type: ignore[arg-type]
+    call = Call(session, sip_caller())
+    await call.until(lambda: session.player.playing)
+    return call
+
+
+async def test_key_during_greeting_stops_it_and_transfers_with_the_files_settings(
+    fake: FakeLiveKitAPI,
+) -> None:
+    fake.answer("livekit.SIP/TransferSIPParticipant", TRANSFER_OK)
+    call = await start_call(fake)
+    call.press("1")
+    assert not call.session.player.playing, "barge-in: the greeting stops at the key"
+    record = await call.record()
+    (request,) = fake.transfers()
+    assert request.transfer_to == SALES
+    assert request.participant_identity == "sip_+15105559876"
+    assert request.play_dialtone is True
+    assert dict(request.headers) == {"X-Department": "sales"}
+    assert request.ringing_timeout.ToMilliseconds() == 20_000
+    assert record["end"] == "transferred"
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict)
+    assert transfer["target"] == SALES and transfer["result"] == "succeeded"
+    assert record["caller"] == "********9876"
+    assert fake.removals() == [], "a transferred caller is not hung up on"
+
+
+async def test_dtmf_from_anyone_but_the_tracked_caller_is_ignored(fake: FakeLiveKitAPI) -> None:
+    call = await start_call(fake)
+    call.press("1", participant=standard_participant("agent-x"))
+    call.press("1", participant=sip_caller("sip_other"))
+    call.session.room.emit("sip_dtmf_received", rtc.SipDTMF(code=42, digit="?", participant=call.caller))
+    await asyncio.sleep(0.2)
+    assert fake.transfers() == []
+    assert call.session.player.playing, "the greeting goes on"
+    call.hang_up()
+    record = await call.record()
+    assert record["end"] == "caller_hangup"
+    assert record["keys"] == []
+
+
+async def test_busy_transfer_returns_to_the_menu_with_a_message(fake: FakeLiveKitAPI) -> None:
+    fake.answer("livekit.SIP/TransferSIPParticipant", sip_failure(486, "Busy Here"))
+    call = await start_call(fake)
+    call.press("1")
+    await call.until(lambda: len(fake.transfers()) == 1)
+    await call.until(lambda: call.session.player.playing)  # the apology, then the menu
+    assert not call.task.done(), "the caller is not dropped"
+    call.hang_up()
+    record = await call.record()
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict)
+    assert transfer["result"] == "failed" and transfer["sip_status"] == 486
+    assert [m["menu"] for m in record["menus"]] == ["main", "main"]  # type: ignore[index, union-attr]
+
+
+async def test_a_missing_sip_service_is_an_error_the_policy_handles(fake: FakeLiveKitAPI) -> None:
+    fake.answer("livekit.SIP/TransferSIPParticipant", NO_SIP_SERVICE)
+    call = await start_call(fake)
+    call.press("1")
+    await call.until(lambda: len(fake.transfers()) == 1)
+    # the 'error' policy is a hang-up with a goodbye: played, then the caller is removed
+    record = await call.record()
+    assert record["end"] == "hangup"
+    (removal,) = fake.removals()
+    assert removal.identity == "sip_+15105559876"
+
+
+async def test_a_transfer_api_that_hangs_is_bounded(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer_module, "TRANSFER_MARGIN_S", 0.3)
+    fake.answer("livekit.SIP/TransferSIPParticipant", TRANSFER_OK, delay=30)
+    call = await start_call(fake, menu_file(ringing_timeout=0.2))
+    call.press("1")
+    await call.until(lambda: call.session.player.playing, timeout=3)
+    call.hang_up()
+    record = await call.record()
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict)
+    assert transfer["result"] == "failed" and transfer["sip_status"] is None
+
+
+async def test_a_dtmf_storm_is_bounded_by_the_key_cap(fake: FakeLiveKitAPI) -> None:
+    call = await start_call(fake, caps=CallCaps(max_keys=50))
+    for _ in range(500):
+        call.press("2")
+        call.press("*")
+    record = await call.record()
+    assert record["end"] == "key_limit"
+    assert len(record["keys"]) <= 51  # type: ignore[arg-type]
+    assert len(fake.removals()) == 1
+
+
+async def test_caller_hanging_up_mid_prompt_leaves_nothing_running(fake: FakeLiveKitAPI) -> None:
+    before = {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+    call = await start_call(fake)
+    call.hang_up()
+    record = await call.record()
+    assert record["end"] == "caller_hangup"
+    assert not call.session.player.playing
+    assert call.session._timers == {}
+    await asyncio.sleep(0)
+    leaked = {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} - before
+    assert {t for t in leaked if not t.done()} <= {call.task}
+
+
+async def test_silence_runs_the_no_input_path_then_the_fallback(fake: FakeLiveKitAPI) -> None:
+    quick = menu_file()
+    main = quick.menus["main"]
+    from dataclasses import replace
+
+    main = replace(
+        main,
+        greeting=Prompt("Hi."),
+        prompt=Prompt("Press one."),
+        timeouts=Timeouts(first_digit=0.2, inter_digit=0.2),
+        limits=Limits(invalid=3, no_input=2),
+        messages=Messages(invalid=Prompt("No."), no_input=Prompt("Hello?")),
+    )
+    quick = replace(quick, menus={**quick.menus, "main": main})
+    fake.answer("livekit.SIP/TransferSIPParticipant", TRANSFER_OK)
+    call = await start_call(fake, quick)
+    record = await call.record(timeout=15)
+    assert record["timeouts"] == 2
+    (request,) = fake.transfers()
+    assert request.transfer_to == OPERATOR
+
+
+def test_started_at_is_recorded_in_utc() -> None:
+    from router.runtime.records import CallRecorder
+
+    rec = CallRecorder("c", "r", None, "+15105550123", "v", datetime.fromisoformat("2026-01-01T10:00:00-05:00"), 0.0)
+    assert rec.as_dict(1.0)["started_at"] == "2026-01-01T15:00:00.000+00:00"
+    assert rec.as_dict(1.0)["caller"] == "********0123"
