@@ -20,6 +20,7 @@ from pathlib import Path
 from router.core.errors import MenuFileError
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
+from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, iter_prompts
 
 __all__ = ["MenuStore"]
@@ -83,6 +84,7 @@ class MenuStore:
             new = self.load()
         except MenuFileError as exc:
             self._stamp = stamp  # do not re-report the same broken edit every second
+            METRICS.menu_reloads.labels("refused").inc()
             log.error(
                 "menu file %s changed but was refused; still serving version %s",
                 self.path,
@@ -93,6 +95,7 @@ class MenuStore:
             return False
         if new.version == old:
             return False
+        METRICS.menu_reloads.labels("ok").inc()
         log.info("menu file reloaded: version %s -> %s", old, new.version)
         return True
 
