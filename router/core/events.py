@@ -38,9 +38,14 @@ __all__ = [
 
 
 class TimerKind(StrEnum):
+    """The navigator's timers; at most one of each kind is armed at a time."""
+
     FIRST_DIGIT = "first_digit"
+    """Silence after a prompt ends: no input."""
     INTER_DIGIT = "inter_digit"
+    """Silence between keys of an extension: the entry is finished."""
     CALL_LIMIT = "call_limit"
+    """The longest a call may last (`CallCaps.max_call_seconds`)."""
 
 
 # --- events in ------------------------------------------------------------------------
@@ -186,7 +191,11 @@ class Note:
     kind: NoteKind
     now: float
     detail: str = ""
+    """Human-readable specifics: the key, the entry, the target, the limit, the end reason."""
     menu: str | None = None
+    """The menu the call was in when it happened."""
+    sip_status: int | None = None
+    """For TRANSFER_FAILED: the final SIP status, if the far end gave one."""
 
 
 Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Hangup | Note

@@ -1,0 +1,542 @@
+"""One call through the menus, as a pure state machine.
+
+Shaped like aioquic's `QuicConnection`: no I/O, no clock, no asyncio. The runtime (or
+the simulator, or a test) feeds `handle()` events stamped with the time and carries
+out the effects it returns, in order; timers are effects too (`StartTimer`), so a
+test drives a whole call, time-outs included, without sleeping.
+
+States are explicit, as in h11: `_HANDLERS` says which events each state acts on
+(anything else is ignored, never raised), `_NEXT` which states may follow which, and
+`_set_state()` is the one place the state changes.
+
+    IDLE ─CallStarted─▶ PROMPTING ◀─── invalid, no input, say, repeat, goto, back, top
+                          │ key (barge-in) or PlaybackFinished
+                          ▼
+                        WAITING ──digit that may start an extension──▶ COLLECTING
+                          │ transfer                                    │ transfer
+                          ▼                                             ▼
+                        ANNOUNCING ──PlaybackFinished──▶ TRANSFERRING ──success──▶ ENDED
+                                                           │ failure: the policy's action
+                        CLOSING (goodbye playing) ─────────┴──────────────────────▶ ENDED
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from router.core.events import (
+    CallEnded,
+    CallStarted,
+    CancelTimer,
+    DigitPressed,
+    Effect,
+    EndReason,
+    Event,
+    Note,
+    NoteKind,
+    Play,
+    PlaybackFinished,
+    StartTimer,
+    StopPlayback,
+    TimerFired,
+    TimerKind,
+    TransferFailed,
+    TransferSucceeded,
+    TransferTo,
+)
+from router.core.events import Hangup as HangupEffect
+from router.core.keys import Key
+from router.core.model import (
+    Action,
+    Back,
+    FailurePolicy,
+    GoTo,
+    Hangup,
+    Match,
+    Menu,
+    MenuFile,
+    Prompt,
+    Repeat,
+    Say,
+    Top,
+    Transfer,
+)
+
+__all__ = ["DEFAULT_CAPS", "CallCaps", "CallState", "Navigator"]
+
+log = logging.getLogger("router.navigator")
+
+
+class CallState(StrEnum):
+    """Where a call is; see the module docstring for the picture."""
+
+    IDLE = "idle"
+    """Created, `CallStarted` not yet seen."""
+    PROMPTING = "prompting"
+    """An interruptible prompt is playing; a key cuts it short (barge-in)."""
+    WAITING = "waiting"
+    """The prompt is over and FIRST_DIGIT is armed."""
+    COLLECTING = "collecting"
+    """Digits of an extension are being gathered and INTER_DIGIT is armed."""
+    ANNOUNCING = "announcing"
+    """An announcement that must be heard to the end is playing; the transfer follows it."""
+    TRANSFERRING = "transferring"
+    """`TransferTo` was asked for; waiting for `TransferSucceeded` or `TransferFailed`."""
+    CLOSING = "closing"
+    """A goodbye is playing (keys ignored); the call ends when it finishes."""
+    ENDED = "ended"
+    """Over: every later event is ignored."""
+
+
+_LIVE = frozenset(CallState) - {CallState.IDLE}
+
+_NEXT: Mapping[CallState, frozenset[CallState]] = MappingProxyType(
+    {
+        CallState.IDLE: frozenset({CallState.PROMPTING, CallState.WAITING, CallState.ENDED}),
+        # a key (or a time-out) may run any action
+        CallState.PROMPTING: _LIVE,
+        CallState.WAITING: _LIVE,
+        CallState.COLLECTING: _LIVE,
+        CallState.ANNOUNCING: frozenset({CallState.TRANSFERRING, CallState.ENDED}),
+        # a failure policy may run any action but a key's
+        CallState.TRANSFERRING: _LIVE - {CallState.COLLECTING},
+        CallState.CLOSING: frozenset({CallState.ENDED}),
+        CallState.ENDED: frozenset(),
+    }
+)
+"""Which states may follow each state (a state may always stay as it is)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallCaps:
+    """Per-call safety limits, whatever the menu file says: no call loops forever."""
+
+    max_keys: int = 100
+    """Keys acted on in one call; one more ends the call (KEY_LIMIT)."""
+    max_transfers: int = 3
+    """Transfer attempts in one call; one more plays `apology` and ends it (TRANSFER_LIMIT)."""
+    max_call_seconds: float = 900.0
+    """Length of a call, measured from CallStarted by the CALL_LIMIT timer."""
+    apology: Prompt = field(
+        default_factory=lambda: Prompt(
+            "Sorry, we could not connect your call. Please call again later."
+        )
+    )
+    """Played (to the end) before hanging up when the transfer cap is reached."""
+
+
+DEFAULT_CAPS = CallCaps()
+
+_FALLBACK_MESSAGE = Prompt("Sorry, that line is not available right now.")
+_FALLBACK_POLICY = FailurePolicy(
+    busy=Repeat(_FALLBACK_MESSAGE),
+    no_answer=Repeat(_FALLBACK_MESSAGE),
+    rejected=Repeat(_FALLBACK_MESSAGE),
+    error=Repeat(_FALLBACK_MESSAGE),
+)
+"""Used only if the loader left a menu without a policy: back to the menu, never silence."""
+
+_NO_MENU = Menu(name="", greeting=Prompt(), prompt=Prompt(), options=MappingProxyType({}))
+
+_EARLY_FIRE_SLACK = 0.02
+"""Seconds a timer may fire before its deadline and still count (event loops round)."""
+
+
+class Navigator:
+    """Routes one call through one version of the menu file; feed it with `handle()`."""
+
+    def __init__(self, menu_file: MenuFile, *, caps: CallCaps = DEFAULT_CAPS) -> None:
+        self.menu_file = menu_file
+        """The version the call started with; kept for the whole call, even after a reload."""
+        self.caps = caps
+        self._state = CallState.IDLE
+        self._now = 0.0
+        self._out: list[Effect] = []
+        self._stack: list[str] = []
+        self._menu = _NO_MENU
+        self._timers: dict[TimerKind, float] = {}
+        self._play_seq = 0
+        self._playing: int | None = None
+        self._digits = ""
+        self._invalid = 0
+        self._no_input = 0
+        self._keys = 0
+        self._transfers = 0
+        self._pending: Transfer | None = None
+        self._closing = EndReason.HANGUP
+        self._end_reason: EndReason | None = None
+
+    # --- public surface ----------------------------------------------------------------
+
+    @property
+    def state(self) -> CallState:
+        return self._state
+
+    @property
+    def menu(self) -> str | None:
+        """The current menu's name (None before the call starts)."""
+        return self._stack[-1] if self._stack else None
+
+    @property
+    def end_reason(self) -> EndReason | None:
+        """Why the call ended (CALLER_HANGUP after `CallEnded`); None while it goes on."""
+        return self._end_reason
+
+    @property
+    def timers(self) -> Mapping[TimerKind, float]:
+        """The armed timers and their deadlines."""
+        return MappingProxyType(self._timers)
+
+    def next_deadline(self) -> tuple[TimerKind, float] | None:
+        """The armed timer that fires first, as aioquic's `get_timer()`; None if none."""
+        if not self._timers:
+            return None
+        kind = min(self._timers, key=self._timers.__getitem__)
+        return kind, self._timers[kind]
+
+    def handle(self, event: Event) -> list[Effect]:
+        """Take one event; return the effects to carry out, in order. Never raises for
+        an event that does not fit the state: it is ignored and `[]` returned."""
+        handler = _HANDLERS[self._state].get(type(event))
+        if handler is None:
+            log.debug("ignored %s in state %s", type(event).__name__, self._state)
+            return []
+        self._now = event.now
+        out: list[Effect] = []
+        self._out = out
+        handler(self, event)
+        return out
+
+    # --- small helpers -----------------------------------------------------------------
+
+    def _set_state(self, new: CallState) -> None:
+        old = self._state
+        if new is old:
+            return
+        if new not in _NEXT[old]:
+            log.error("unexpected transition %s -> %s", old, new)
+        log.debug("%s -> %s", old, new)
+        self._state = new
+
+    def _note(self, kind: NoteKind, detail: str = "", sip_status: int | None = None) -> None:
+        self._out.append(Note(kind, self._now, detail, self.menu, sip_status))
+
+    def _arm(self, timer: TimerKind, delay: float) -> None:
+        deadline = self._now + delay
+        self._timers[timer] = deadline
+        self._out.append(StartTimer(timer, deadline))
+
+    def _disarm(self, timer: TimerKind) -> None:
+        if self._timers.pop(timer, None) is not None:
+            self._out.append(CancelTimer(timer))
+
+    def _play(self, prompts: tuple[Prompt | None, ...], *, interruptible: bool) -> bool:
+        """Ask for the non-empty prompts to be played; False if there was nothing to play."""
+        heard = tuple(p for p in prompts if p)
+        if not heard:
+            return False
+        self._play_seq += 1
+        self._playing = self._play_seq
+        self._out.append(Play(heard, self._play_seq, interruptible))
+        return True
+
+    def _prompt_then_wait(self, *prompts: Prompt | None) -> None:
+        if self._play(prompts, interruptible=True):
+            self._set_state(CallState.PROMPTING)
+        else:
+            self._wait()
+
+    def _wait(self) -> None:
+        self._arm(TimerKind.FIRST_DIGIT, self._menu.timeouts.first_digit)
+        self._set_state(CallState.WAITING)
+
+    def _end(self, reason: EndReason) -> None:
+        for timer in list(self._timers):
+            self._disarm(timer)
+        self._note(NoteKind.ENDED, reason.value)
+        self._out.append(HangupEffect(reason))
+        self._end_reason = reason
+        self._set_state(CallState.ENDED)
+
+    def _close(self, reason: EndReason, goodbye: Prompt | None) -> None:
+        """Play the goodbye to the end, then hang up (at once if there is none)."""
+        self._disarm(TimerKind.FIRST_DIGIT)
+        self._disarm(TimerKind.INTER_DIGIT)
+        if self._play((goodbye,), interruptible=False):
+            self._closing = reason
+            self._set_state(CallState.CLOSING)
+        else:
+            self._end(reason)
+
+    # --- menus and actions -------------------------------------------------------------
+
+    def _enter(self, name: str, how: str, message: Prompt | None) -> None:
+        """Start a new visit of a menu: fresh counters, its greeting (after `message`)."""
+        menu = self.menu_file.menus.get(name)
+        if menu is None:  # the loader refuses such files; never crash a live call over it
+            log.error("menu %r is not in %s", name, self.menu_file.path)
+            self._close(EndReason.HANGUP, None)
+            return
+        self._menu = menu
+        self._invalid = self._no_input = 0
+        self._digits = ""
+        self._note(NoteKind.MENU_ENTERED, how)
+        self._prompt_then_wait(message, menu.greeting)
+
+    def _run(self, action: Action) -> None:
+        self._disarm(TimerKind.FIRST_DIGIT)
+        self._disarm(TimerKind.INTER_DIGIT)
+        self._digits = ""
+        stack = self._stack
+        match action:
+            case GoTo(menu=name, message=message):
+                # going to a menu already on the way here unwinds to it, so that
+                # `back` never leads in circles and the stack stays as deep as the tree
+                if name in stack:
+                    del stack[stack.index(name) + 1 :]
+                else:
+                    stack.append(name)
+                self._enter(name, "goto", message)
+            case Back(message=message):
+                if len(stack) > 1:
+                    stack.pop()
+                self._enter(stack[-1], "back", message)
+            case Top(message=message):
+                del stack[1:]
+                self._enter(stack[0], "top", message)
+            case Repeat(message=message):
+                self._prompt_then_wait(message, self._menu.greeting)
+            case Say(message=message):
+                self._prompt_then_wait(message)
+            case Hangup(message=message):
+                self._close(EndReason.HANGUP, message)
+            case Transfer():
+                self._transfer(action)
+
+    def _transfer(self, transfer: Transfer) -> None:
+        self._transfers += 1
+        if self._transfers > self.caps.max_transfers:
+            self._note(NoteKind.LIMIT_REACHED, "transfers")
+            self._close(EndReason.TRANSFER_LIMIT, self.caps.apology)
+            return
+        self._pending = transfer
+        self._note(NoteKind.TRANSFER_STARTED, transfer.target)
+        if self._play((transfer.message, transfer.settings.announce), interruptible=False):
+            self._set_state(CallState.ANNOUNCING)
+        else:
+            self._send_transfer(transfer)
+
+    def _send_transfer(self, transfer: Transfer) -> None:
+        self._out.append(TransferTo(transfer.target, transfer.settings, transfer.destination))
+        self._set_state(CallState.TRANSFERRING)
+
+    def _invalid_entry(self, entry: str) -> None:
+        self._invalid += 1
+        self._note(NoteKind.INVALID, entry)
+        menu = self._menu
+        if self._invalid >= menu.limits.invalid:
+            self._note(NoteKind.LIMIT_REACHED, "invalid")
+            self._run(menu.on_limit)
+        else:
+            self._prompt_then_wait(menu.messages.invalid, menu.prompt or menu.greeting)
+
+    def _no_input_timeout(self) -> None:
+        self._no_input += 1
+        self._note(NoteKind.NO_INPUT)
+        menu = self._menu
+        if self._no_input >= menu.limits.no_input:
+            self._note(NoteKind.LIMIT_REACHED, "no_input")
+            self._run(menu.on_limit)
+        else:
+            self._prompt_then_wait(menu.messages.no_input, menu.prompt or menu.greeting)
+
+    # --- keys and dial by extension ----------------------------------------------------
+
+    def _classify(self, digits: str) -> tuple[Match, Action | None]:
+        """How `digits` relate to the menu: its options count as one-digit entries."""
+        menu = self._menu
+        option = menu.options.get(Key(digits)) if len(digits) == 1 else None
+        directory = self.menu_file.directories.get(menu.directory) if menu.directory else None
+        if directory is None:
+            return (Match.COMPLETE, option) if option is not None else (Match.NONE, None)
+        match, found = directory.lookup(digits)
+        if option is None:
+            return match, found
+        # an option that also starts an extension is a real ambiguity: wait for more
+        longer = match in (Match.PARTIAL, Match.AMBIGUOUS)
+        return (Match.AMBIGUOUS if longer else Match.COMPLETE), option
+
+    def _collect(self, digits: str) -> None:
+        match, action = self._classify(digits)
+        if match is Match.COMPLETE and action is not None:
+            self._run(action)
+        elif match is Match.NONE:
+            self._disarm(TimerKind.INTER_DIGIT)
+            self._digits = ""
+            self._invalid_entry(digits)
+        else:
+            self._digits = digits
+            self._arm(TimerKind.INTER_DIGIT, self._menu.timeouts.inter_digit)
+            self._set_state(CallState.COLLECTING)
+
+    def _finish_entry(self) -> None:
+        """`#` or the inter-digit time-out: take what was dialled, if it names anything."""
+        digits = self._digits
+        self._digits = ""
+        self._disarm(TimerKind.INTER_DIGIT)
+        match, action = self._classify(digits)
+        if match >= Match.AMBIGUOUS and action is not None:
+            self._run(action)
+        else:
+            self._invalid_entry(digits)
+
+    def _key(self, key: Key) -> None:
+        self._keys += 1
+        if self._keys > self.caps.max_keys:
+            self._note(NoteKind.LIMIT_REACHED, "keys")
+            self._end(EndReason.KEY_LIMIT)
+            return
+        self._note(NoteKind.KEY, key.value)
+        self._disarm(TimerKind.FIRST_DIGIT)
+        menu = self._menu
+        if self._state is CallState.COLLECTING:
+            if key is Key.POUND:
+                self._finish_entry()
+                return
+            if key.is_digit:
+                self._collect(self._digits + key.value)
+                return
+            # any other key gives up the entry and counts on its own
+            self._disarm(TimerKind.INTER_DIGIT)
+            self._digits = ""
+        elif key.is_digit and menu.directory:
+            self._collect(key.value)
+            return
+        option = menu.options.get(key)
+        if option is not None:
+            self._run(option)
+        else:
+            self._invalid_entry(key.value)
+
+    # --- event handlers, one per (state, event) pair in _HANDLERS ----------------------
+
+    def _on_start(self, event: CallStarted) -> None:
+        entry = self.menu_file.start_menu(event.dialled, event.at)
+        self._stack = [entry]
+        self._arm(TimerKind.CALL_LIMIT, self.caps.max_call_seconds)
+        self._enter(entry, f"start {event.dialled or 'default'}", None)
+
+    def _on_digit(self, event: DigitPressed) -> None:
+        self._key(event.key)
+
+    def _on_digit_barge_in(self, event: DigitPressed) -> None:
+        self._out.append(StopPlayback())
+        self._playing = None
+        self._key(event.key)
+
+    def _on_digit_ignored(self, event: DigitPressed) -> None:
+        self._note(NoteKind.IGNORED_KEY, event.key.value)
+
+    def _on_timer(self, event: TimerFired) -> None:
+        deadline = self._timers.get(event.timer)
+        if deadline is None or event.now < deadline - _EARLY_FIRE_SLACK:
+            log.debug("stale timer %s ignored", event.timer)
+            return
+        del self._timers[event.timer]
+        if event.timer is TimerKind.CALL_LIMIT:
+            self._note(NoteKind.LIMIT_REACHED, "call_length")
+            self._end(EndReason.CALL_LIMIT)
+        elif event.timer is TimerKind.FIRST_DIGIT and self._state is CallState.WAITING:
+            self._no_input_timeout()
+        elif event.timer is TimerKind.INTER_DIGIT and self._state is CallState.COLLECTING:
+            self._finish_entry()
+
+    def _is_current(self, event: PlaybackFinished) -> bool:
+        if event.play_id != self._playing:
+            log.debug("stale playback %s ignored", event.play_id)
+            return False
+        self._playing = None
+        return True
+
+    def _on_prompt_done(self, event: PlaybackFinished) -> None:
+        if self._is_current(event):
+            self._wait()
+
+    def _on_announcement_done(self, event: PlaybackFinished) -> None:
+        if self._is_current(event) and self._pending is not None:
+            self._send_transfer(self._pending)
+
+    def _on_goodbye_done(self, event: PlaybackFinished) -> None:
+        if self._is_current(event):
+            self._end(self._closing)
+
+    def _on_transfer_succeeded(self, event: TransferSucceeded) -> None:
+        target = self._pending.target if self._pending else ""
+        self._pending = None
+        self._note(NoteKind.TRANSFER_SUCCEEDED, target)
+        self._end(EndReason.TRANSFERRED)
+
+    def _on_transfer_failed(self, event: TransferFailed) -> None:
+        transfer, self._pending = self._pending, None
+        kind = event.kind
+        status = "-" if event.sip_status is None else str(event.sip_status)
+        detail = f"{kind.value} {status}: {event.reason}"
+        self._note(NoteKind.TRANSFER_FAILED, detail, event.sip_status)
+        policy = (
+            (transfer.on_failure if transfer else None)
+            or self._menu.on_transfer_failure
+            or _FALLBACK_POLICY
+        )
+        self._run(policy.for_kind(kind))
+
+    def _on_call_ended(self, event: CallEnded) -> None:
+        """The caller is gone: nothing to play or hang up, only timers to cancel."""
+        for timer in list(self._timers):
+            self._disarm(timer)
+        self._end_reason = EndReason.CALLER_HANGUP
+        self._note(NoteKind.ENDED, EndReason.CALLER_HANGUP.value)
+        self._set_state(CallState.ENDED)
+
+
+_Handler = Callable[[Navigator, Any], None]
+
+_COMMON: dict[type[Any], _Handler] = {
+    TimerFired: Navigator._on_timer,
+    CallEnded: Navigator._on_call_ended,
+}
+
+_HANDLERS: Mapping[CallState, Mapping[type[Any], _Handler]] = MappingProxyType(
+    {
+        CallState.IDLE: {CallStarted: Navigator._on_start, CallEnded: Navigator._on_call_ended},
+        CallState.PROMPTING: {
+            **_COMMON,
+            DigitPressed: Navigator._on_digit_barge_in,
+            PlaybackFinished: Navigator._on_prompt_done,
+        },
+        CallState.WAITING: {**_COMMON, DigitPressed: Navigator._on_digit},
+        CallState.COLLECTING: {**_COMMON, DigitPressed: Navigator._on_digit},
+        CallState.ANNOUNCING: {
+            **_COMMON,
+            DigitPressed: Navigator._on_digit_ignored,
+            PlaybackFinished: Navigator._on_announcement_done,
+        },
+        CallState.TRANSFERRING: {
+            **_COMMON,
+            DigitPressed: Navigator._on_digit_ignored,
+            TransferSucceeded: Navigator._on_transfer_succeeded,
+            TransferFailed: Navigator._on_transfer_failed,
+        },
+        CallState.CLOSING: {
+            **_COMMON,
+            DigitPressed: Navigator._on_digit_ignored,
+            PlaybackFinished: Navigator._on_goodbye_done,
+        },
+        CallState.ENDED: {},
+    }
+)
+"""What each state acts on; an event missing here is ignored (h11's transition table)."""

@@ -1,0 +1,325 @@
+"""Shared pieces of the core tests: a sample menu file built in code, and a call driver.
+
+They are handed out as fixtures (`menu_file`, `make_call`, `render`), never imported:
+other test folders may have a conftest of their own.
+
+Every test under tests/core gets the `core` marker. The menu file is built from the
+model directly, so these tests need neither the loader nor any file on disk; the
+driver passes time in explicitly, so nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parents[2]
+if str(_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) without an install
+    sys.path.insert(0, str(_ROOT))
+
+from router.core.events import (  # noqa: E402
+    CallEnded,
+    CallStarted,
+    CancelTimer,
+    DigitPressed,
+    Effect,
+    Event,
+    Hangup,
+    Note,
+    Play,
+    PlaybackFinished,
+    StartTimer,
+    StopPlayback,
+    TimerFired,
+    TransferFailed,
+    TransferSucceeded,
+    TransferTo,
+)
+from router.core.keys import Key  # noqa: E402
+from router.core.model import (  # noqa: E402
+    Back,
+    Directory,
+    DirectoryEntry,
+    Entry,
+    FailurePolicy,
+    GoTo,
+    Limits,
+    Menu,
+    MenuFile,
+    Messages,
+    Prompt,
+    Repeat,
+    Say,
+    Schedule,
+    Timeouts,
+    Top,
+    Transfer,
+    TransferSettings,
+    Weekday,
+)
+from router.core.model import Hangup as HangupAction  # noqa: E402
+from router.core.navigator import CallCaps, Navigator  # noqa: E402
+
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.core)
+
+
+# --- the sample menu file --------------------------------------------------------------
+
+MONDAY_NOON = datetime(2025, 1, 6, 11, 0, tzinfo=UTC)
+"""12:00 in Paris on a Monday: the office is open."""
+
+OFFICE_NUMBER = "+15552220000"
+SUPPORT_NUMBER = "+15551110000"
+
+
+def say(text: str) -> Prompt:
+    return Prompt(text)
+
+
+OPERATOR = Transfer("tel:+15550000000", destination="operator")
+SALES = Transfer(
+    "sip:sales@pbx.example.com",
+    destination="sales",
+    settings=TransferSettings(announce=say("Connecting you to sales.")),
+    on_failure=FailurePolicy(
+        busy=Repeat(say("Sales is busy.")),
+        no_answer=Repeat(say("Sales did not answer.")),
+        rejected=Repeat(say("Sales cannot take calls.")),
+        error=Repeat(say("Sales is unavailable.")),
+    ),
+)
+SUPPORT_DESK = Transfer("sip:desk@pbx.example.com", destination="desk")
+VOICEMAIL = Transfer("sip:voicemail@pbx.example.com", destination="voicemail")
+
+MAIN_POLICY = FailurePolicy(
+    busy=Say(say("That line is busy.")),
+    no_answer=Transfer(
+        OPERATOR.target, destination="operator", message=say("No answer; the operator.")
+    ),
+    rejected=GoTo("support", message=say("That line refused the call.")),
+    error=HangupAction(say("Something went wrong. Goodbye.")),
+)
+
+STAFF = Directory(
+    "staff",
+    (
+        DirectoryEntry("4xxx", Transfer("sip:{ext}@pbx.example.com")),
+        DirectoryEntry("50", Transfer("tel:+15550000050", destination="front")),
+        DirectoryEntry("500-549", Transfer("sip:{ext}@pbx.example.com")),
+    ),
+)
+LAB = Directory("lab", (DirectoryEntry("3xx", Transfer("sip:lab{ext}@pbx.example.com")),))
+
+MAIN = Menu(
+    name="main",
+    greeting=say("Welcome. 1 sales, 2 support, 0 operator, or an extension."),
+    prompt=say("1 sales, 2 support, 0 operator."),
+    options=MappingProxyType(
+        {
+            Key.D1: SALES,
+            Key.D2: GoTo("support"),
+            Key.D0: OPERATOR,
+            Key.D7: Say(say("We are open nine to five.")),
+            Key.D8: HangupAction(),
+            Key.D9: HangupAction(say("Goodbye.")),
+            Key.STAR: Repeat(),
+        }
+    ),
+    directory="staff",
+    on_limit=OPERATOR,
+    on_transfer_failure=MAIN_POLICY,
+)
+SUPPORT = Menu(
+    name="support",
+    greeting=say("Support. 1 the desk, 2 questions, star back, pound top."),
+    prompt=say("1 desk, 2 questions."),
+    options=MappingProxyType(
+        {
+            Key.D1: SUPPORT_DESK,
+            Key.D2: GoTo("faq", message=say("Questions.")),
+            Key.STAR: Back(),
+            Key.POUND: Top(),
+        }
+    ),
+    timeouts=Timeouts(first_digit=4.0, inter_digit=2.0),
+    limits=Limits(invalid=2, no_input=2),
+    messages=Messages(invalid=say("Not valid."), no_input=say("Nothing heard.")),
+    on_limit=HangupAction(say("Goodbye from support.")),
+    on_transfer_failure=MAIN_POLICY,
+)
+FAQ = Menu(
+    name="faq",
+    greeting=say("Questions. 1 hours, 3 the lab or a lab extension, 0 top."),
+    prompt=say("1 hours, 3 lab."),
+    options=MappingProxyType(
+        {
+            Key.D1: Say(say("Nine to five.")),
+            Key.D3: GoTo("lab"),
+            Key.D0: Top(say("Back to the start.")),
+            Key.STAR: Back(),
+        }
+    ),
+    directory="lab",
+    on_limit=Back(),
+    on_transfer_failure=MAIN_POLICY,
+)
+LAB_MENU = Menu(
+    name="lab",
+    greeting=say("The lab."),
+    prompt=say("The lab."),
+    options=MappingProxyType({Key.STAR: Back(), Key.D2: GoTo("support")}),
+    on_limit=Top(),
+    on_transfer_failure=MAIN_POLICY,
+)
+CLOSED = Menu(
+    name="closed",
+    greeting=say("We are closed. 1 for voicemail."),
+    prompt=say("1 for voicemail."),
+    options=MappingProxyType({Key.D1: VOICEMAIL}),
+    on_limit=HangupAction(say("Goodbye.")),
+    on_transfer_failure=MAIN_POLICY,
+)
+
+OFFICE = Schedule(
+    "office",
+    "Europe/Paris",
+    {day: ((time(9), time(17)),) for day in (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU)},
+    holidays=(date(2025, 12, 25),),
+)
+
+
+def sample_file() -> MenuFile:
+    """Every construct the navigator knows, in one small file."""
+    return MenuFile(
+        path="menus.yaml",
+        version="test",
+        menus={m.name: m for m in (MAIN, SUPPORT, FAQ, LAB_MENU, CLOSED)},
+        entries={
+            "default": Entry("default", "main"),
+            SUPPORT_NUMBER: Entry(SUPPORT_NUMBER, "support"),
+            OFFICE_NUMBER: Entry(OFFICE_NUMBER, "main", schedule="office", closed="closed"),
+        },
+        destinations={
+            "operator": OPERATOR,
+            "sales": SALES,
+            "desk": SUPPORT_DESK,
+            "voicemail": VOICEMAIL,
+        },
+        directories={"staff": STAFF, "lab": LAB},
+        schedules={"office": OFFICE},
+    )
+
+
+@pytest.fixture
+def menu_file() -> MenuFile:
+    return sample_file()
+
+
+# --- a call driver ---------------------------------------------------------------------
+
+
+def render(effects: Sequence[Effect], *, notes: bool = False) -> list[str]:
+    """Effects as short strings, so a table can spell out what a step must produce."""
+    out: list[str] = []
+    for e in effects:
+        match e:
+            case Play():
+                text = "|".join(p.text or p.audio or "" for p in e.prompts)
+                out.append(("play:" if e.interruptible else "announce:") + text)
+            case StopPlayback():
+                out.append("stop")
+            case StartTimer():
+                out.append(f"arm:{e.timer.value}@{e.deadline:g}")
+            case CancelTimer():
+                out.append(f"cancel:{e.timer.value}")
+            case TransferTo():
+                out.append(f"transfer:{e.target}")
+            case Hangup():
+                out.append(f"hangup:{e.reason.value}")
+            case Note():
+                if notes:
+                    out.append(f"note:{e.kind.value}:{e.detail}".rstrip(":"))
+    return out
+
+
+@dataclass
+class Call:
+    """Drives one Navigator with a tiny script language; keeps every effect seen."""
+
+    nav: Navigator
+    now: float = 0.0
+    seen: list[Effect] = field(default_factory=list)
+    last: list[Effect] = field(default_factory=list)
+
+    def send(self, event: Event) -> list[Effect]:
+        self.last = self.nav.handle(event)
+        self.seen.extend(self.last)
+        return self.last
+
+    def start(self, dialled: str | None = None, at: datetime = MONDAY_NOON) -> list[Effect]:
+        return self.send(CallStarted(dialled, at, self.now))
+
+    def last_play(self) -> Play:
+        return [e for e in self.seen if isinstance(e, Play)][-1]
+
+    def step(self, token: str) -> list[Effect]:
+        """One script token.
+
+        A keypad symbol presses it half a second later; `~` finishes the latest Play;
+        `.` fires the earliest armed timer at its deadline; `ok`, `busy`, `noanswer`,
+        `rejected`, `error` answer a transfer; `end` is the caller hanging up.
+        """
+        if token == "~":
+            return self.send(PlaybackFinished(self.last_play().play_id, self.now))
+        if token == ".":
+            armed = self.nav.next_deadline()
+            assert armed is not None, "no timer armed"
+            self.now = armed[1]
+            return self.send(TimerFired(armed[0], self.now))
+        if token == "ok":
+            return self.send(TransferSucceeded(self.now))
+        statuses = {"busy": 486, "noanswer": 408, "rejected": 603, "error": None}
+        if token in statuses:
+            return self.send(TransferFailed(statuses[token], token, self.now))
+        if token == "end":
+            return self.send(CallEnded(self.now))
+        key = Key.parse(token)
+        assert key is not None and len(token) == 1, f"bad token {token!r}"
+        self.now += 0.5
+        return self.send(DigitPressed(key, self.now))
+
+    def run(self, script: str) -> list[Effect]:
+        for token in script.split():
+            self.step(token)
+        return self.last
+
+    def notes(self) -> Iterator[Note]:
+        return (e for e in self.seen if isinstance(e, Note))
+
+
+@pytest.fixture
+def make_call(menu_file: MenuFile) -> object:
+    """`make_call(file=None, caps=None) -> Call` for the sample file or another one."""
+
+    def make(file: MenuFile | None = None, caps: CallCaps | None = None) -> Call:
+        nav = Navigator(file or menu_file, caps=caps or CallCaps())
+        return Call(nav)
+
+    return make
+
+
+@pytest.fixture(name="render")
+def render_fixture() -> object:
+    return render

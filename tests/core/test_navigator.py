@@ -1,0 +1,452 @@
+"""The navigator, one construct per row: a script of events in, the effects out.
+
+Scripts use the driver's tokens (see `Call.step` in conftest): a keypad symbol is a
+key press half a second later, `~` finishes the latest prompt, `.` fires the earliest
+armed timer at its deadline, `ok`/`busy`/`noanswer`/`rejected`/`error` answer a
+transfer, `end` is the caller hanging up. Time is passed in; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from router.core.events import (
+    CallEnded,
+    CallStarted,
+    DigitPressed,
+    EndReason,
+    Event,
+    NoteKind,
+    PlaybackFinished,
+    TimerFired,
+    TimerKind,
+    TransferFailed,
+    TransferSucceeded,
+)
+from router.core.keys import Key
+from router.core.model import MenuFile
+from router.core.navigator import _HANDLERS, _NEXT, CallCaps, CallState, Navigator
+
+pytestmark = pytest.mark.core
+
+WELCOME = "play:Welcome. 1 sales, 2 support, 0 operator, or an extension."
+MAIN_AGAIN = "1 sales, 2 support, 0 operator."
+SUPPORT = "play:Support. 1 the desk, 2 questions, star back, pound top."
+INVALID = "play:Sorry, that is not a valid choice.|" + MAIN_AGAIN
+NO_INPUT = "play:Sorry, I did not hear a choice.|" + MAIN_AGAIN
+OPERATOR = "transfer:tel:+15550000000"
+FAQ = "Questions. 1 hours, 3 the lab or a lab extension, 0 top."
+
+S = CallState
+
+# (id, script, effects of the last step without notes, state after, menu after)
+CASES: list[tuple[str, str, list[str], CallState, str]] = [
+    # prompts, barge-in, waiting
+    ("greeting-finishes", "~", ["arm:first_digit@5"], S.WAITING, "main"),
+    ("barge-in-acts-at-once", "2", ["stop", SUPPORT], S.PROMPTING, "support"),
+    ("key-after-prompt", "~ 2", ["cancel:first_digit", SUPPORT], S.PROMPTING, "support"),
+    ("sub-menu-prompt-ends", "2 ~", ["arm:first_digit@4.5"], S.WAITING, "support"),
+    # actions
+    ("back", "2 *", ["stop", WELCOME], S.PROMPTING, "main"),
+    ("pound-is-top-here", "2 #", ["stop", WELCOME], S.PROMPTING, "main"),
+    ("goto-with-message", "2 2", ["stop", "play:Questions.|" + FAQ], S.PROMPTING, "faq"),
+    (
+        "top-with-message",
+        "2 2 0",
+        ["stop", "play:Back to the start.|" + WELCOME[5:]],
+        S.PROMPTING,
+        "main",
+    ),
+    ("back-twice", "2 2 * *", ["stop", WELCOME], S.PROMPTING, "main"),
+    ("goto-up-the-tree-unwinds", "2 2 3 # 2 *", ["stop", WELCOME], S.PROMPTING, "main"),
+    ("repeat", "~ *", ["cancel:first_digit", WELCOME], S.PROMPTING, "main"),
+    ("say", "~ 7", ["cancel:first_digit", "play:We are open nine to five."], S.PROMPTING, "main"),
+    ("say-then-waits", "~ 7 ~", ["arm:first_digit@5.5"], S.WAITING, "main"),
+    ("hangup-no-goodbye", "8", ["stop", "cancel:call_limit", "hangup:hangup"], S.ENDED, "main"),
+    ("hangup-goodbye", "9", ["stop", "announce:Goodbye."], S.CLOSING, "main"),
+    ("hangup-after-goodbye", "9 ~", ["cancel:call_limit", "hangup:hangup"], S.ENDED, "main"),
+    ("goodbye-ignores-keys", "9 1", [], S.CLOSING, "main"),
+    # transfers
+    ("announcement", "1", ["stop", "announce:Connecting you to sales."], S.ANNOUNCING, "main"),
+    ("announcement-ignores-keys", "1 5 0", [], S.ANNOUNCING, "main"),
+    (
+        "transfer-after-announcement",
+        "1 ~",
+        ["transfer:sip:sales@pbx.example.com"],
+        S.TRANSFERRING,
+        "main",
+    ),
+    ("transfer-ignores-keys", "1 ~ 5 0", [], S.TRANSFERRING, "main"),
+    ("transfer-without-announcement", "0", ["stop", OPERATOR], S.TRANSFERRING, "main"),
+    ("transfer-succeeds", "0 ok", ["cancel:call_limit", "hangup:transferred"], S.ENDED, "main"),
+    ("failed-busy", "0 busy", ["play:That line is busy."], S.PROMPTING, "main"),
+    ("failed-busy-waits", "0 busy ~", ["arm:first_digit@5.5"], S.WAITING, "main"),
+    ("failed-no-answer", "0 noanswer", ["announce:No answer; the operator."], S.ANNOUNCING, "main"),
+    ("failed-no-answer-retries", "0 noanswer ~", [OPERATOR], S.TRANSFERRING, "main"),
+    (
+        "failed-rejected",
+        "0 rejected",
+        ["play:That line refused the call.|" + SUPPORT[5:]],
+        S.PROMPTING,
+        "support",
+    ),
+    ("failed-error", "0 error", ["announce:Something went wrong. Goodbye."], S.CLOSING, "main"),
+    ("failed-error-ends", "0 error ~", ["cancel:call_limit", "hangup:hangup"], S.ENDED, "main"),
+    (
+        "own-policy-beats-menu",
+        "1 ~ busy",
+        ["play:Sales is busy.|" + WELCOME[5:]],
+        S.PROMPTING,
+        "main",
+    ),
+    # dial by extension
+    (
+        "extension-starts",
+        "~ 4",
+        ["cancel:first_digit", "arm:inter_digit@3.5"],
+        S.COLLECTING,
+        "main",
+    ),
+    ("extension-barge-in", "4", ["stop", "arm:inter_digit@3.5"], S.COLLECTING, "main"),
+    ("extension-grows", "~ 4 1", ["arm:inter_digit@4"], S.COLLECTING, "main"),
+    (
+        "extension-complete",
+        "~ 4 1 2 3",
+        ["cancel:inter_digit", "transfer:sip:4123@pbx.example.com"],
+        S.TRANSFERRING,
+        "main",
+    ),
+    ("extension-short-pound", "~ 4 1 #", ["cancel:inter_digit", INVALID], S.PROMPTING, "main"),
+    ("extension-short-timeout", "~ 4 1 .", [INVALID], S.PROMPTING, "main"),
+    ("extension-none", "~ 5 5", ["cancel:inter_digit", INVALID], S.PROMPTING, "main"),
+    ("ambiguous-waits", "~ 5 0", ["arm:inter_digit@4"], S.COLLECTING, "main"),
+    (
+        "ambiguous-pound",
+        "~ 5 0 #",
+        ["cancel:inter_digit", "transfer:tel:+15550000050"],
+        S.TRANSFERRING,
+        "main",
+    ),
+    ("ambiguous-timeout", "~ 5 0 .", ["transfer:tel:+15550000050"], S.TRANSFERRING, "main"),
+    (
+        "ambiguous-longer",
+        "~ 5 0 7",
+        ["cancel:inter_digit", "transfer:sip:507@pbx.example.com"],
+        S.TRANSFERRING,
+        "main",
+    ),
+    ("not-an-option-nor-extension", "~ 3", ["cancel:first_digit", INVALID], S.PROMPTING, "main"),
+    ("lone-pound-is-invalid", "~ #", ["cancel:first_digit", INVALID], S.PROMPTING, "main"),
+    (
+        "option-shadowing-waits",
+        "2 2 ~ 3",
+        ["cancel:first_digit", "arm:inter_digit@4.5"],
+        S.COLLECTING,
+        "faq",
+    ),
+    (
+        "option-shadowing-pound",
+        "2 2 ~ 3 #",
+        ["cancel:inter_digit", "play:The lab."],
+        S.PROMPTING,
+        "lab",
+    ),
+    ("option-shadowing-timeout", "2 2 ~ 3 .", ["play:The lab."], S.PROMPTING, "lab"),
+    (
+        "option-shadowing-extension",
+        "2 2 ~ 3 1 2",
+        ["cancel:inter_digit", "transfer:sip:lab312@pbx.example.com"],
+        S.TRANSFERRING,
+        "faq",
+    ),
+    ("star-abandons-entry", "2 2 ~ 3 *", ["cancel:inter_digit", SUPPORT], S.PROMPTING, "support"),
+    # invalid and silence, to the limit
+    ("invalid", "~ 6", ["cancel:first_digit", INVALID], S.PROMPTING, "main"),
+    ("invalid-limit", "~ 6 ~ 6 ~ 6", ["cancel:first_digit", OPERATOR], S.TRANSFERRING, "main"),
+    ("invalid-barge-in-limit", "6 6 6", ["stop", OPERATOR], S.TRANSFERRING, "main"),
+    ("no-input", "~ .", [NO_INPUT], S.PROMPTING, "main"),
+    ("no-input-limit", "~ . ~ . ~ .", [OPERATOR], S.TRANSFERRING, "main"),
+    ("sub-menu-limit", "2 ~ . ~ .", ["announce:Goodbye from support."], S.CLOSING, "support"),
+    (
+        "counts-apart",
+        "2 ~ 9 ~ .",
+        ["play:Nothing heard.|1 desk, 2 questions."],
+        S.PROMPTING,
+        "support",
+    ),
+    (
+        "counts-per-visit",
+        "2 ~ 9 ~ * 2 ~ 9",
+        ["cancel:first_digit", "play:Not valid.|1 desk, 2 questions."],
+        S.PROMPTING,
+        "support",
+    ),
+    ("limit-runs-back", "2 2 ~ . ~ . ~ .", [SUPPORT], S.PROMPTING, "support"),
+    # the caller hangs up
+    ("caller-hangs-up", "~ end", ["cancel:call_limit", "cancel:first_digit"], S.ENDED, "main"),
+    (
+        "caller-hangs-up-collecting",
+        "4 end",
+        ["cancel:call_limit", "cancel:inter_digit"],
+        S.ENDED,
+        "main",
+    ),
+    ("caller-hangs-up-in-transfer", "0 end", ["cancel:call_limit"], S.ENDED, "main"),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected", "state", "menu"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_script(
+    make_call: Any,
+    render: Any,
+    caplog: pytest.LogCaptureFixture,
+    script: str,
+    expected: list[str],
+    state: CallState,
+    menu: str,
+) -> None:
+    call = make_call()
+    call.start()
+    assert render(call.run(script)) == expected
+    assert call.nav.state is state
+    assert call.nav.menu == menu
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_start(make_call: Any, render: Any) -> None:
+    call = make_call()
+    before = (call.nav.state, call.nav.menu)
+    effects = call.start()
+    assert before == (S.IDLE, None)
+    assert render(effects, notes=True) == [
+        "arm:call_limit@900",
+        "note:menu_entered:start default",
+        WELCOME,
+    ]
+    assert call.nav.state is S.PROMPTING
+
+
+MONDAY_NOON = datetime(2025, 1, 6, 11, 0, tzinfo=UTC)
+MONDAY_NIGHT = datetime(2025, 1, 6, 22, 0, tzinfo=UTC)
+SATURDAY_NOON = datetime(2025, 1, 11, 11, 0, tzinfo=UTC)
+CHRISTMAS_NOON = datetime(2025, 12, 25, 11, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("dialled", "at", "menu"),
+    [
+        (None, MONDAY_NOON, "main"),
+        ("+19999999999", MONDAY_NOON, "main"),
+        ("+15551110000", MONDAY_NIGHT, "support"),
+        ("15551110000", MONDAY_NOON, "support"),
+        ("+15552220000", MONDAY_NOON, "main"),
+        ("+15552220000", MONDAY_NIGHT, "closed"),
+        ("+15552220000", SATURDAY_NOON, "closed"),
+        ("+15552220000", CHRISTMAS_NOON, "closed"),
+    ],
+    ids=[
+        "default",
+        "unknown-number",
+        "by-number",
+        "number-without-plus",
+        "open",
+        "closed-at-night",
+        "closed-on-a-day-off",
+        "closed-on-a-holiday",
+    ],
+)
+def test_entry(make_call: Any, dialled: str | None, at: datetime, menu: str) -> None:
+    call = make_call()
+    call.start(dialled, at)
+    assert call.nav.menu == menu
+    assert call.last_play().prompts == (call.nav.menu_file.menus[menu].greeting,)
+
+
+def test_back_at_root_replays_root(make_call: Any, render: Any) -> None:
+    call = make_call()
+    call.start("+15551110000")
+    assert render(call.run("*")) == ["stop", SUPPORT]
+    assert call.nav.menu == "support"
+
+
+def test_call_record(make_call: Any, render: Any) -> None:
+    call = make_call()
+    call.start()
+    call.run("~ 6 ~ . 2 1 busy ~ 1 ~ ok")
+    notes = [n for n in render(call.seen, notes=True) if n.startswith("note:")]
+    assert notes == [
+        "note:menu_entered:start default",
+        "note:key:6",
+        "note:invalid:6",
+        "note:no_input",
+        "note:key:2",
+        "note:menu_entered:goto",
+        "note:key:1",
+        "note:transfer_started:sip:desk@pbx.example.com",
+        "note:transfer_failed:busy 486: busy",
+        "note:key:1",
+        "note:transfer_started:sip:desk@pbx.example.com",
+        "note:transfer_succeeded:sip:desk@pbx.example.com",
+        "note:ended:transferred",
+    ]
+    failed = next(n for n in call.notes() if n.kind is NoteKind.TRANSFER_FAILED)
+    assert failed.sip_status == 486 and failed.menu == "support"
+    keys = [n for n in call.notes() if n.kind is NoteKind.KEY]
+    assert [k.now for k in keys] == [0.5, 6.0, 6.5, 7.0]
+    assert call.nav.end_reason is EndReason.TRANSFERRED
+
+
+@pytest.mark.parametrize(
+    ("caps", "script", "expected", "reason"),
+    [
+        (
+            CallCaps(max_keys=3),
+            "* * * *",
+            ["stop", "cancel:call_limit", "hangup:key_limit"],
+            "key_limit",
+        ),
+        (
+            CallCaps(max_transfers=1),
+            "0 busy ~ 0",
+            [
+                "cancel:first_digit",
+                "announce:Sorry, we could not connect your call. Please call again later.",
+            ],
+            None,
+        ),
+        (
+            CallCaps(max_transfers=1),
+            "0 busy ~ 0 ~",
+            ["cancel:call_limit", "hangup:transfer_limit"],
+            "transfer_limit",
+        ),
+        (CallCaps(max_call_seconds=10), "~ . .", ["hangup:call_limit"], "call_limit"),
+        (CallCaps(max_call_seconds=3), "1 ~ .", ["hangup:call_limit"], "call_limit"),
+    ],
+    ids=["keys", "transfers-apology", "transfers-hangup", "call-length", "call-length-in-transfer"],
+)
+def test_caps(
+    make_call: Any,
+    render: Any,
+    caps: CallCaps,
+    script: str,
+    expected: list[str],
+    reason: str | None,
+) -> None:
+    call = make_call(caps=caps)
+    call.start()
+    assert render(call.run(script)) == expected
+    assert (call.nav.end_reason and call.nav.end_reason.value) == reason
+
+
+def test_stale_playback_is_ignored(make_call: Any) -> None:
+    call = make_call()
+    call.start()
+    first = call.last_play().play_id
+    call.run("2")  # barge-in: the greeting was cut, the support greeting plays
+    assert call.send(PlaybackFinished(first, call.now)) == []
+    assert call.nav.state is S.PROMPTING
+
+
+def test_timer_not_armed_is_ignored(make_call: Any) -> None:
+    call = make_call()
+    call.start()
+    assert call.send(TimerFired(TimerKind.FIRST_DIGIT, 100.0)) == []
+    assert call.send(TimerFired(TimerKind.INTER_DIGIT, 100.0)) == []
+    assert call.nav.state is S.PROMPTING
+
+
+def test_timer_before_its_deadline_is_ignored(make_call: Any) -> None:
+    """A time-out that was re-armed while its old firing was queued must not count."""
+    call = make_call()
+    call.start()
+    call.run("~")
+    assert call.send(TimerFired(TimerKind.FIRST_DIGIT, 1.0)) == []
+    assert call.nav.state is S.WAITING
+    assert call.send(TimerFired(TimerKind.FIRST_DIGIT, 5.0)) != []
+
+
+def test_caller_hangup_record(make_call: Any) -> None:
+    call = make_call()
+    call.start()
+    call.run("~ end")
+    assert call.nav.end_reason is EndReason.CALLER_HANGUP
+    assert [n.detail for n in call.notes() if n.kind is NoteKind.ENDED] == ["caller_hangup"]
+    assert call.nav.timers == {}
+
+
+def _every_event(now: float) -> list[Event]:
+    return [
+        CallStarted(None, MONDAY_NOON, now),
+        DigitPressed(Key.D1, now),
+        DigitPressed(Key.POUND, now),
+        TimerFired(TimerKind.FIRST_DIGIT, now),
+        TimerFired(TimerKind.INTER_DIGIT, now),
+        TimerFired(TimerKind.CALL_LIMIT, now),
+        PlaybackFinished(1, now),
+        PlaybackFinished(99, now),
+        TransferSucceeded(now),
+        TransferFailed(486, "busy", now),
+        TransferFailed(None, "api error", now),
+        CallEnded(now),
+    ]
+
+
+@pytest.mark.parametrize("script", ["8", "0 ok", "~ end", "9 ~"])
+def test_nothing_after_the_end(make_call: Any, script: str) -> None:
+    call = make_call()
+    call.start()
+    call.run(script)
+    assert call.nav.state is S.ENDED
+    for event in _every_event(2000.0):
+        assert call.nav.handle(event) == []
+    assert call.nav.state is S.ENDED
+
+
+@pytest.mark.parametrize(
+    "script", ["", "~", "4", "1", "1 ~", "9", "2 2 ~ 3"], ids=lambda s: s or "start"
+)
+def test_any_event_in_any_state_never_raises(make_call: Any, script: str) -> None:
+    for event in _every_event(1.0):
+        call = make_call()
+        call.start()
+        call.run(script)
+        result = call.nav.handle(event)
+        assert isinstance(result, list)
+        # a second call start is never taken
+        assert call.nav.handle(CallStarted("+15551110000", MONDAY_NOON, 1.0)) == []
+
+
+def test_events_before_the_start_are_ignored(make_call: Any) -> None:
+    call = make_call()
+    for event in _every_event(0.0)[1:-1]:
+        assert call.nav.handle(event) == []
+    assert call.nav.state is S.IDLE
+
+
+def test_call_keeps_its_version(menu_file: MenuFile) -> None:
+    nav = Navigator(menu_file)
+    nav.handle(CallStarted(None, MONDAY_NOON, 0.0))
+    assert nav.menu_file is menu_file
+
+
+def test_tables_cover_every_state() -> None:
+    assert set(_HANDLERS) == set(CallState) == set(_NEXT)
+    assert _HANDLERS[S.ENDED] == {} and _NEXT[S.ENDED] == frozenset()
+
+
+def test_state_changes_are_logged(make_call: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="router.navigator")
+    call = make_call()
+    call.start()
+    call.run("~")
+    assert "idle -> prompting" in caplog.text
+    assert "prompting -> waiting" in caplog.text
