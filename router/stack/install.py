@@ -1,0 +1,331 @@
+"""Install the local LiveKit stack: livekit-server and the SIP stand-in, built from source.
+
+Run ``python -m router.stack.install``. It is idempotent: what is already built is
+reused. Binaries go to a cache folder keyed by version (``~/.cache/livekit-menu-router``,
+or ``$ROUTER_STACK_CACHE``):
+
+- ``livekit-server-v1.13.5/livekit-server``: ``go install
+  github.com/livekit/livekit-server/cmd/server@v1.13.5`` (about 6 minutes cold on 2 cores);
+- ``sipstandin-<hash>/sipstandin``: ``go build`` of ``router/stack/sipstandin``, keyed by a
+  hash of its sources so that any change rebuilds it (cgo with libopus).
+
+It also checks for Go and the Debian packages the stack needs (``redis-server``,
+``pkg-config``, ``libopus-dev``, ``libopusfile-dev``, ``libsoxr-dev``) and installs the
+packages with apt-get when running as root. Any failure is one sentence on stderr and
+exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVER_VERSION = "v1.13.5"
+SERVER_PACKAGE = "github.com/livekit/livekit-server/cmd/server"
+MIN_GO = (1, 26)
+DEBIAN_PACKAGES = ("redis-server", "pkg-config", "libopus-dev", "libopusfile-dev", "libsoxr-dev")
+STANDIN_DIR = Path(__file__).resolve().parent / "sipstandin"
+STANDIN_KEEP = 3  # stand-in builds kept in the cache
+
+
+class InstallError(Exception):
+    """Something the stack needs is missing; the message is one sentence for a person."""
+
+
+@dataclass(frozen=True)
+class StackBinaries:
+    """Paths of everything `LocalStack` runs."""
+
+    livekit_server: Path
+    sip_standin: Path
+    redis_server: Path
+
+
+def cache_dir() -> Path:
+    """The cache folder: ``$ROUTER_STACK_CACHE`` or ``~/.cache/livekit-menu-router``."""
+    env = os.environ.get("ROUTER_STACK_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "livekit-menu-router"
+
+
+def standin_sources(src: Path = STANDIN_DIR) -> list[Path]:
+    """The files whose content keys the stand-in build."""
+    files = sorted(
+        p for p in src.iterdir() if p.is_file() and (p.suffix == ".go" or p.name in ("go.mod", "go.sum"))
+    )
+    if not any(p.name == "go.mod" for p in files):
+        raise InstallError(f"The SIP stand-in sources are missing: no go.mod in {src}.")
+    return files
+
+
+def standin_hash(src: Path = STANDIN_DIR) -> str:
+    """A short hash of the stand-in's sources (names and contents)."""
+    h = hashlib.sha256()
+    for p in standin_sources(src):
+        h.update(p.name.encode())
+        h.update(b"\0")
+        h.update(p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def server_binary_path(cache: Path | None = None) -> Path:
+    return (cache or cache_dir()) / f"livekit-server-{SERVER_VERSION}" / "livekit-server"
+
+
+def standin_binary_path(cache: Path | None = None, src: Path = STANDIN_DIR) -> Path:
+    return (cache or cache_dir()) / f"sipstandin-{standin_hash(src)}" / "sipstandin"
+
+
+def _say(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+# ---- prerequisites ----
+
+
+def find_go() -> Path:
+    """The go command (PATH, then /usr/local/go/bin/go), checked to be new enough."""
+    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    if not found:
+        raise InstallError(
+            f"Go {MIN_GO[0]}.{MIN_GO[1]} or newer is required to build the stack: install it "
+            "from https://go.dev/dl/ and put `go` on PATH."
+        )
+    try:
+        out = subprocess.run(
+            [found, "env", "GOVERSION"], capture_output=True, text=True, timeout=60, env=_go_env()
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        raise InstallError(f"Cannot run {found}: {e}.") from e
+    m = re.match(r"go(\d+)\.(\d+)", out)
+    if not m or (int(m.group(1)), int(m.group(2))) < MIN_GO:
+        raise InstallError(
+            f"Go {MIN_GO[0]}.{MIN_GO[1]} or newer is required to build the stack, "
+            f"but {found} is {out or 'unknown'}."
+        )
+    return Path(found)
+
+
+def missing_debian_packages(packages: Sequence[str] = DEBIAN_PACKAGES) -> list[str]:
+    if not shutil.which("dpkg-query"):
+        return []  # not Debian: rely on the checks of the binaries themselves
+    missing = []
+    for pkg in packages:
+        r = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
+        )
+        if r.returncode != 0 or "install ok installed" not in r.stdout:
+            missing.append(pkg)
+    return missing
+
+
+def ensure_debian_packages(*, install: bool = True, quiet: bool = False) -> None:
+    """Install the missing Debian packages with apt-get when root, else explain."""
+    missing = missing_debian_packages()
+    if not missing:
+        return
+    names = " ".join(missing)
+    if not install or os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise InstallError(f"Missing Debian packages; install them with: sudo apt-get install -y {names}")
+    _say(f"installing Debian packages: {names}", quiet)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+    ):
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        if r.returncode != 0:
+            last = _last_line(r.stderr or r.stdout)
+            raise InstallError(f"`{' '.join(cmd)}` failed (are Debian's package servers reachable?): {last}")
+    still = missing_debian_packages(missing)
+    if still:
+        raise InstallError(f"apt-get did not install: {' '.join(still)}.")
+
+
+def find_redis() -> Path:
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if not found:
+        raise InstallError("redis-server is required: install it with: sudo apt-get install -y redis-server")
+    return Path(found)
+
+
+# ---- building ----
+
+
+def _go_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("GOTOOLCHAIN", "local")  # never try to download another toolchain
+    env.setdefault("GOFLAGS", "-mod=readonly")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+_NETWORK_HINTS = ("proxy.golang.org", "dial tcp", "no such host", "i/o timeout", "403 Forbidden",
+                  "connection refused", "TLS handshake timeout", "lookup ")
+
+
+def _run_go(cmd: list[str], *, cwd: Path | None, env: dict[str, str], what: str, quiet: bool,
+            expect: str) -> None:
+    """Run a long go command, printing a heartbeat, and turn failures into InstallError."""
+    _say(f"{what} (expect {expect}) ...", quiet)
+    start = time.monotonic()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        stop = threading.Event()
+
+        def heartbeat() -> None:
+            while not stop.wait(30):
+                _say(f"  ... still running, {int(time.monotonic() - start)} s", quiet)
+
+        t = threading.Thread(target=heartbeat, daemon=True)
+        t.start()
+        try:
+            rc = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            stop.set()
+        log.seek(0)
+        output = log.read()
+    if rc != 0:
+        last = _last_line(output)
+        if any(h in output for h in _NETWORK_HINTS):
+            raise InstallError(
+                f"{what} failed: cannot download Go modules (is the Go module proxy reachable?): {last}"
+            )
+        raise InstallError(f"{what} failed: {last}")
+    _say(f"  done in {int(time.monotonic() - start)} s", quiet)
+
+
+@contextlib.contextmanager
+def _cache_lock(cache: Path) -> Iterator[None]:
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".install.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def build_server(go: Path, cache: Path, *, quiet: bool = False) -> Path:
+    target = server_binary_path(cache)
+    if target.is_file() and os.access(target, os.X_OK):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
+        _run_go(
+            [str(go), "install", "-trimpath", f"{SERVER_PACKAGE}@{SERVER_VERSION}"],
+            cwd=Path(tmp),
+            env=_go_env({"GOBIN": tmp, "GOFLAGS": ""}),
+            what=f"building livekit-server {SERVER_VERSION} with go install",
+            quiet=quiet,
+            expect="about 6 minutes the first time",
+        )
+        built = Path(tmp) / "server"
+        if not built.is_file():
+            raise InstallError(f"go install finished but produced no binary in {tmp}.")
+        os.replace(built, target)
+    return target
+
+
+def build_standin(go: Path, cache: Path, *, src: Path = STANDIN_DIR, quiet: bool = False) -> Path:
+    target = standin_binary_path(cache, src)
+    if target.is_file() and os.access(target, os.X_OK):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp_bin = target.parent / f".sipstandin.{os.getpid()}"
+    _run_go(
+        [str(go), "build", "-trimpath", "-buildvcs=false", "-o", str(tmp_bin), "."],
+        cwd=src,
+        env=_go_env({"CGO_ENABLED": "1"}),
+        what="building the SIP stand-in with go build",
+        quiet=quiet,
+        expect="about 2 minutes the first time",
+    )
+    os.replace(tmp_bin, target)
+    _prune_standins(cache, keep=target.parent)
+    return target
+
+
+def _prune_standins(cache: Path, keep: Path) -> None:
+    builds = sorted(
+        (p for p in cache.glob("sipstandin-*") if p.is_dir() and p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[STANDIN_KEEP - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def ensure_stack(*, quiet: bool = False, install_packages: bool = True) -> StackBinaries:
+    """Check the prerequisites and build what is missing; return the binaries' paths.
+
+    Raises InstallError (one sentence) when something cannot be had.
+    """
+    cache = cache_dir()
+    server = server_binary_path(cache)
+    standin = standin_binary_path(cache)
+    if server.is_file() and standin.is_file() and not missing_debian_packages():
+        return StackBinaries(server, standin, find_redis())
+    ensure_debian_packages(install=install_packages, quiet=quiet)
+    redis = find_redis()
+    go = find_go()
+    with _cache_lock(cache):
+        server = build_server(go, cache, quiet=quiet)
+        standin = build_standin(go, cache, quiet=quiet)
+    return StackBinaries(server, standin, redis)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m router.stack.install",
+        description="Build livekit-server and the SIP stand-in into the stack cache (idempotent).",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the result")
+    parser.add_argument(
+        "--no-apt", action="store_true", help="never run apt-get; just say what is missing"
+    )
+    args = parser.parse_args(argv)
+    try:
+        b = ensure_stack(quiet=args.quiet, install_packages=not args.no_apt)
+    except InstallError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted.", file=sys.stderr)
+        return 130
+    print(f"livekit-server: {b.livekit_server}")
+    print(f"sip stand-in:   {b.sip_standin}")
+    print(f"redis-server:   {b.redis_server}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,568 @@
+"""A local LiveKit telephony stack on 127.0.0.1: Redis, livekit-server, the SIP stand-in.
+
+    from router.stack.local import LocalStack
+
+    with LocalStack() as stack:            # free ports, a private temp dir
+        stack.provision("menu-router", ["+15550100"])
+        ...                                # call sip:+15550100@{stack.sip_host}:{stack.sip_port}
+
+`LocalStack(fixed_ports=True)` uses the well-known ports instead (livekit-server on 7880,
+SIP on 5060) for the interactive stack: ``python -m router.stack.local``.
+
+Every process runs in its own process group; `stop()` ends those groups and nothing else,
+also on Ctrl-C (the context manager) and at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import contextlib
+import http.client
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from router.stack.install import InstallError, StackBinaries, ensure_stack
+
+T = TypeVar("T")
+
+HOST = "127.0.0.1"
+DEFAULT_API_KEY = "devkey"
+FIXED_LIVEKIT_PORT = 7880
+FIXED_LIVEKIT_TCP_PORT = 7881
+FIXED_RTC_PORTS = (50000, 50100)
+FIXED_SIP_PORT = 5060
+FIXED_RTP_PORTS = (10000, 10100)
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not start; the message names it and ends with its log tail."""
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What `LocalStack.provision` created."""
+
+    trunk_id: str
+    dispatch_rule_id: str
+    numbers: tuple[str, ...]
+    agent_name: str
+
+
+# ---- ports ----
+
+
+def _port_free(port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port that is free right now on 127.0.0.1 (TCP by default, or SOCK_DGRAM)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def free_port_both() -> int:
+    """A port free for both TCP and UDP."""
+    for _ in range(200):
+        p = free_port(socket.SOCK_STREAM)
+        if _port_free(p, socket.SOCK_DGRAM):
+            return p
+    raise StackError("cannot find a free port on 127.0.0.1")
+
+
+def free_udp_range(size: int, lo: int = 20000, hi: int = 60000) -> tuple[int, int]:
+    """A run of `size` consecutive UDP ports that are free now: (first, last)."""
+    rnd = random.Random()
+    for _ in range(200):
+        start = rnd.randrange(lo, hi - size)
+        if all(_port_free(p, socket.SOCK_DGRAM) for p in range(start, start + size)):
+            return start, start + size - 1
+    raise StackError(f"cannot find {size} free consecutive UDP ports on 127.0.0.1")
+
+
+# ---- processes ----
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        data = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(data[-lines:]) or "(empty log)"
+
+
+@dataclass
+class _Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+
+_live_stacks: set[LocalStack] = set()
+_live_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    with _live_lock:
+        stacks = list(_live_stacks)
+    for s in stacks:
+        s.stop()
+
+
+class LocalStack:
+    """Redis + livekit-server v1.13.5 + the SIP stand-in, all on 127.0.0.1.
+
+    Ports are chosen free at `start()` unless ``fixed_ports=True`` (livekit-server 7880/7881
+    and RTC UDP 50000-50100, SIP 5060, RTP 10000-10100; Redis and the health port stay free
+    ports). The attributes below are valid after `start()`.
+    """
+
+    def __init__(
+        self,
+        *,
+        fixed_ports: bool = False,
+        api_key: str = DEFAULT_API_KEY,
+        api_secret: str | None = None,
+        workdir: str | os.PathLike[str] | None = None,
+        binaries: StackBinaries | None = None,
+        log_level: str = "info",
+        startup_timeout: float = 60.0,
+        quiet: bool = True,
+    ) -> None:
+        self.fixed_ports = fixed_ports
+        self.api_key = api_key
+        self.api_secret = api_secret or secrets.token_urlsafe(32)
+        self.log_level = log_level
+        self.startup_timeout = startup_timeout
+        self.quiet = quiet
+        self._binaries = binaries
+        self._workdir_arg = Path(workdir) if workdir is not None else None
+        self._own_workdir = False
+        self.workdir: Path | None = None
+        self._procs: list[_Proc] = []
+        self._lock = threading.Lock()
+        self.started = False
+
+        self.livekit_port = 0
+        self.livekit_tcp_port = 0
+        self.rtc_ports = (0, 0)
+        self.redis_port = 0
+        self.sip_host = HOST
+        self.sip_port = 0
+        self.sip_health_port = 0
+        self.rtp_ports = (0, 0)
+
+    # -- addresses --
+
+    @property
+    def url(self) -> str:
+        """WebSocket URL for rtc clients (``ws://127.0.0.1:PORT``)."""
+        return f"ws://{HOST}:{self.livekit_port}"
+
+    @property
+    def http_url(self) -> str:
+        """HTTP URL for the server API (``http://127.0.0.1:PORT``)."""
+        return f"http://{HOST}:{self.livekit_port}"
+
+    @property
+    def redis_address(self) -> str:
+        return f"{HOST}:{self.redis_port}"
+
+    def sip_uri(self, number: str) -> str:
+        """The SIP URI that reaches `number` through the stand-in."""
+        return f"sip:{number}@{self.sip_host}:{self.sip_port}"
+
+    @property
+    def log_paths(self) -> dict[str, Path]:
+        """Log file of each part: ``redis``, ``livekit``, ``sip``."""
+        assert self.workdir is not None, "stack not started"
+        return {n: self.workdir / f"{n}.log" for n in ("redis", "livekit", "sip")}
+
+    @property
+    def env(self) -> dict[str, str]:
+        """LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET for workers and the CLI."""
+        return {
+            "LIVEKIT_URL": self.url,
+            "LIVEKIT_API_KEY": self.api_key,
+            "LIVEKIT_API_SECRET": self.api_secret,
+        }
+
+    # -- lifecycle --
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        """Start Redis, livekit-server and the stand-in; wait until each is healthy."""
+        if self.started:
+            return self
+        try:
+            binaries = self._binaries or ensure_stack(quiet=self.quiet)
+        except InstallError as e:
+            raise StackError(f"the stack is not installed: {e}") from e
+        if self._workdir_arg is not None:
+            self.workdir = self._workdir_arg
+            self.workdir.mkdir(parents=True, exist_ok=True)
+        else:
+            self.workdir = Path(tempfile.mkdtemp(prefix="lk-stack-"))
+            self._own_workdir = True
+        with _live_lock:
+            _live_stacks.add(self)
+        self.started = True
+        try:
+            self._choose_ports()
+            self._start_redis(binaries)
+            self._start_livekit(binaries)
+            self._start_sip(binaries)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Terminate every process this stack started (process groups), newest first."""
+        with self._lock:
+            procs, self._procs = self._procs, []
+        for p in reversed(procs):
+            _terminate(p.popen)
+        with _live_lock:
+            _live_stacks.discard(self)
+        self.started = False
+
+    def remove_workdir(self) -> None:
+        """Delete the temp dir with configs and logs (only one this stack created)."""
+        if self._own_workdir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- internals --
+
+    def _choose_ports(self) -> None:
+        if self.fixed_ports:
+            self.livekit_port = FIXED_LIVEKIT_PORT
+            self.livekit_tcp_port = FIXED_LIVEKIT_TCP_PORT
+            self.rtc_ports = FIXED_RTC_PORTS
+            self.sip_port = FIXED_SIP_PORT
+            self.rtp_ports = FIXED_RTP_PORTS
+            busy = [p for p in (self.livekit_port, self.livekit_tcp_port)
+                    if not _port_free(p, socket.SOCK_STREAM)]
+            if not _port_free(self.sip_port, socket.SOCK_DGRAM):
+                busy.append(self.sip_port)
+            if busy:
+                raise StackError(
+                    f"port(s) {', '.join(map(str, busy))} on 127.0.0.1 are in use: is another "
+                    "local stack running? (LocalStack() without fixed_ports picks free ports)"
+                )
+        else:
+            self.livekit_port = free_port()
+            self.livekit_tcp_port = free_port()
+            self.rtc_ports = free_udp_range(60)
+            self.sip_port = free_port(socket.SOCK_DGRAM)
+            self.rtp_ports = free_udp_range(20)
+        self.redis_port = free_port()
+        self.sip_health_port = free_port()
+
+    def _spawn(self, name: str, cmd: Sequence[str], log: Path) -> _Proc:
+        with open(log, "ab") as out:
+            popen = subprocess.Popen(
+                list(cmd),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                start_new_session=True,  # own process group: stop() ends exactly this
+            )
+        proc = _Proc(name, popen, log)
+        with self._lock:
+            self._procs.append(proc)
+        return proc
+
+    def _wait(self, proc: _Proc, what: str, check: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            rc = proc.popen.poll()
+            if rc is not None:
+                raise StackError(
+                    f"{what} exited with status {rc} while starting; last lines of {proc.log}:\n"
+                    + _tail(proc.log)
+                )
+            try:
+                if check():
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"{what} did not become healthy within {timeout:.0f} s; last lines of {proc.log}:\n"
+                    + _tail(proc.log)
+                )
+            time.sleep(0.1)
+
+    def _start_redis(self, b: StackBinaries) -> None:
+        assert self.workdir is not None
+        data = self.workdir / "redis"
+        data.mkdir(exist_ok=True)
+        cmd = [
+            str(b.redis_server),
+            "--bind", HOST,
+            "--port", str(self.redis_port),
+            "--dir", str(data),
+            "--save", "",
+            "--appendonly", "no",
+            "--daemonize", "no",
+            "--protected-mode", "yes",
+        ]
+        proc = self._spawn("redis", cmd, self.log_paths["redis"])
+
+        def ping() -> bool:
+            with socket.create_connection((HOST, self.redis_port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(64).startswith(b"+PONG")
+
+        self._wait(proc, f"Redis (port {self.redis_port})", ping, min(self.startup_timeout, 20))
+
+    def _start_livekit(self, b: StackBinaries) -> None:
+        assert self.workdir is not None
+        conf = self.workdir / "livekit.yaml"
+        conf.write_text(
+            "\n".join([
+                f"port: {self.livekit_port}",
+                "bind_addresses: [127.0.0.1]",
+                "keys:",
+                f"  {self.api_key}: {self.api_secret}",
+                "redis:",
+                f"  address: {self.redis_address}",
+                "rtc:",
+                f"  tcp_port: {self.livekit_tcp_port}",
+                f"  port_range_start: {self.rtc_ports[0]}",
+                f"  port_range_end: {self.rtc_ports[1]}",
+                "  node_ip: 127.0.0.1",
+                "  use_external_ip: false",
+                "  enable_loopback_candidate: true",
+                "  stun_servers: [127.0.0.1:3478]",
+                "logging:",
+                f"  level: {self.log_level}",
+                "",
+            ])
+        )
+        proc = self._spawn("livekit", [str(b.livekit_server), "--config", str(conf)], self.log_paths["livekit"])
+        self._wait(proc, f"livekit-server (port {self.livekit_port})",
+                   lambda: _http_ok(HOST, self.livekit_port), self.startup_timeout)
+
+    def _start_sip(self, b: StackBinaries) -> None:
+        assert self.workdir is not None
+        conf = self.workdir / "sip.yaml"
+        conf.write_text(
+            "\n".join([
+                f"api_key: {self.api_key}",
+                f"api_secret: {self.api_secret}",
+                f"ws_url: {self.url}",
+                "redis:",
+                f"  address: {self.redis_address}",
+                f"sip_port: {self.sip_port}",
+                "listen_ip: 127.0.0.1",
+                "nat_1_to_1_ip: 127.0.0.1",
+                "use_external_ip: false",
+                f"rtp_port: {self.rtp_ports[0]}-{self.rtp_ports[1]}",
+                f"health_port: {self.sip_health_port}",
+                "logging:",
+                f"  level: {self.log_level}",
+                "",
+            ])
+        )
+        proc = self._spawn("sip", [str(b.sip_standin), "--config", str(conf)], self.log_paths["sip"])
+        self._wait(proc, f"the SIP stand-in (udp {self.sip_port})",
+                   lambda: _http_ok(HOST, self.sip_health_port), self.startup_timeout)
+
+    # -- API helpers --
+
+    def api(self) -> Any:
+        """A `livekit.api.LiveKitAPI` for this stack (use ``async with``; needs a running loop)."""
+        from livekit import api
+
+        return api.LiveKitAPI(url=self.http_url, api_key=self.api_key, api_secret=self.api_secret)
+
+    def token(
+        self,
+        identity: str,
+        room: str,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        attributes: dict[str, str] | None = None,
+        agent: bool = False,
+    ) -> str:
+        """An access token to join `room` (``kind="sip"`` makes a fake SIP participant)."""
+        from livekit import api
+
+        t = (
+            api.AccessToken(self.api_key, self.api_secret)
+            .with_identity(identity)
+            .with_name(name or identity)
+            .with_grants(api.VideoGrants(room_join=True, room=room, can_update_own_metadata=True,
+                                         agent=agent))
+        )
+        if kind:
+            t = t.with_kind(kind)  # type: ignore[arg-type]
+        if attributes:
+            t = t.with_attributes(attributes)
+        return t.to_jwt()
+
+    async def aprovision(self, agent_name: str, numbers: Sequence[str]) -> Provisioned:
+        """Create an inbound trunk for `numbers` (no auth, from 127.0.0.1) and a dispatch rule
+        (a room per call, prefix ``call-``) that dispatches the agent `agent_name`."""
+        from livekit import api
+
+        async with self.api() as lk:
+            trunk = await lk.sip.create_inbound_trunk(
+                api.CreateSIPInboundTrunkRequest(
+                    trunk=api.SIPInboundTrunkInfo(
+                        name=f"local {agent_name}",
+                        numbers=list(numbers),
+                        allowed_addresses=["127.0.0.1"],
+                    )
+                )
+            )
+            rule = await lk.sip.create_dispatch_rule(
+                api.CreateSIPDispatchRuleRequest(
+                    dispatch_rule=api.SIPDispatchRuleInfo(
+                        name=f"local {agent_name}",
+                        trunk_ids=[trunk.sip_trunk_id],
+                        rule=api.SIPDispatchRule(
+                            dispatch_rule_individual=api.SIPDispatchRuleIndividual(room_prefix="call-")
+                        ),
+                        room_config=api.RoomConfiguration(
+                            agents=[api.RoomAgentDispatch(agent_name=agent_name)]
+                        ),
+                    )
+                )
+            )
+        return Provisioned(trunk.sip_trunk_id, rule.sip_dispatch_rule_id, tuple(numbers), agent_name)
+
+    def provision(self, agent_name: str, numbers: Sequence[str]) -> Provisioned:
+        """Sync `aprovision` (safe to call even while an event loop runs in this thread)."""
+        return _run_sync(lambda: self.aprovision(agent_name, numbers))
+
+
+def _http_ok(host: str, port: int) -> bool:
+    conn = http.client.HTTPConnection(host, port, timeout=1)
+    try:
+        conn.request("GET", "/")
+        return conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def _terminate(p: subprocess.Popen[bytes], timeout: float = 8.0) -> None:
+    if p.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(p.pid, signal.SIGTERM)
+    try:
+        p.wait(timeout)
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(p.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        p.wait(5)
+
+
+def _run_sync(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync code, in a private thread if a loop is running."""
+    async def runner() -> T:
+        return await factory()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(runner())
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(runner()))
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            error.append(e)
+
+    t = threading.Thread(target=target, name="stack-provision")
+    t.start()
+    t.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m router.stack.local",
+        description="Bring up Redis, livekit-server and the SIP stand-in on 127.0.0.1 until Ctrl-C.",
+    )
+    parser.add_argument("--free-ports", action="store_true",
+                        help="pick free ports instead of 7880 (LiveKit) and 5060 (SIP)")
+    parser.add_argument("--agent", help="provision an inbound trunk + dispatch rule for this agent name")
+    parser.add_argument("--number", action="append", default=[],
+                        help="phone number for the trunk (repeatable; default +15550100)")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    stack = LocalStack(fixed_ports=not args.free_ports, log_level=args.log_level, quiet=False)
+    try:
+        with stack:
+            print(f"LiveKit:     {stack.url}  (API {stack.http_url})")
+            print(f"API key:     {stack.api_key}")
+            print(f"API secret:  {stack.api_secret}")
+            print(f"SIP:         udp {stack.sip_host}:{stack.sip_port}")
+            print(f"Redis:       {stack.redis_address}")
+            for name, path in stack.log_paths.items():
+                print(f"log {name + ':':8} {path}")
+            if args.agent:
+                numbers = args.number or ["+15550100"]
+                p = stack.provision(args.agent, numbers)
+                print(f"provisioned: trunk {p.trunk_id}, rule {p.dispatch_rule_id}, agent {args.agent!r}")
+                for n in numbers:
+                    print(f"  call {stack.sip_uri(n)}")
+            print("export " + " ".join(f"{k}={v}" for k, v in stack.env.items()))
+            print("Ctrl-C to stop.", flush=True)
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopping.", file=sys.stderr)
+        return 0
+    except StackError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
