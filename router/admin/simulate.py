@@ -1,0 +1,330 @@
+"""`router simulate`: walk one call through the menus from the terminal, no phone needed.
+
+The simulator is the navigator's simplest runtime: it feeds the same events a real
+call would, with a clock of its own that only moves forward when something waits
+(keys half a second apart at most, a time-out jumps to its deadline, every prompt
+ends the moment it starts). So a script gives the same output on every run, and the
+last line says where the call went: `transfer: <uri>` or `hangup`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+from router.core.errors import MenuFileError
+from router.core.events import (
+    CallStarted,
+    CancelTimer,
+    DigitPressed,
+    Effect,
+    EndReason,
+    Event,
+    Hangup,
+    Note,
+    NoteKind,
+    Play,
+    PlaybackFinished,
+    StartTimer,
+    StopPlayback,
+    TimerFired,
+    TransferFailed,
+    TransferSucceeded,
+    TransferTo,
+)
+from router.core.keys import Key
+from router.core.model import MenuFile, Prompt
+from router.core.navigator import CallCaps, Navigator
+
+__all__ = [
+    "TransferResult",
+    "add_arguments",
+    "default_path",
+    "load_or_report",
+    "run",
+    "simulate",
+]
+
+TIMEOUT = "."
+"""In a key script, a time-out: the armed timer fires."""
+KEY_GAP = 1.0
+"""Simulated seconds between two scripted keys (less if a timer would fire first)."""
+MAX_EVENTS = 100_000
+"""A guard only: the navigator's caps end every call long before this."""
+
+
+def default_path() -> str:
+    """$ROUTER_MENUS, else ./menus.yaml: the same file the worker serves."""
+    return os.environ.get("ROUTER_MENUS") or "menus.yaml"
+
+
+def load_or_report(path: str, command: str, err: TextIO | None = None) -> MenuFile | None:
+    """Load and check a menu file; on errors print every one (as the checker words
+    them) and return None, so the command can exit 1."""
+    from router.core.loader import load_menu_file  # lazily: `router --help` needs no loader
+
+    err = err or sys.stderr
+    try:
+        loaded = load_menu_file(path)
+    except MenuFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
+        print(f"router {command}: {len(exc.errors)} error(s) in {path}", file=err)
+        return None
+    except OSError as exc:
+        print(f"router {command}: cannot read {path}: {exc.strerror or exc}", file=err)
+        return None
+    for warning in loaded.warnings:
+        print(warning, file=err)
+    return loaded.menu_file
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """How a simulated transfer ends: success, or a failure with a SIP status (or none)."""
+
+    ok: bool
+    sip_status: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> TransferResult:
+        word = text.strip().lower()
+        if word in ("ok", "success", "succeeded", "200"):
+            return cls(True)
+        if word in ("error", "none", "fail", "failed"):
+            return cls(False)
+        if word.isdigit() and 300 <= int(word) <= 699:
+            return cls(False, int(word))
+        raise ValueError(f"not a transfer result: {text!r} (ok, error, or a SIP status 300-699)")
+
+    def event(self, now: float) -> TransferSucceeded | TransferFailed:
+        if self.ok:
+            return TransferSucceeded(now)
+        return TransferFailed(self.sip_status, "simulated", now)
+
+
+def _results(text: str) -> list[TransferResult]:
+    try:
+        return [TransferResult.parse(part) for part in text.split(",")]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _keys(text: str) -> str:
+    bad = sorted({c for c in text if c != TIMEOUT and not c.isspace() and Key.parse(c) is None})
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"not keypad keys: {' '.join(bad)} (use 0-9 * # A-D, and . for a time-out)"
+        )
+    return "".join(c for c in text if not c.isspace())
+
+
+def _when(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no time zone; add one, e.g. {text}+01:00 or {text}Z"
+        )
+    return at
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path", nargs="?", help="the menu file (default: $ROUTER_MENUS or ./menus.yaml)"
+    )
+    parser.add_argument(
+        "--number", metavar="E164", help="the number dialled (default: the default entry)"
+    )
+    parser.add_argument(
+        "--at",
+        type=_when,
+        metavar="ISO-8601",
+        help="time of the call, with its zone, e.g. 2025-01-06T09:30+01:00 (default: now)",
+    )
+    parser.add_argument(
+        "--keys",
+        type=_keys,
+        default="",
+        help="keys the caller presses, in order; '.' waits for a time-out",
+    )
+    parser.add_argument(
+        "--transfer-result",
+        type=_results,
+        default=[TransferResult(True)],
+        metavar="STATUS",
+        help="how transfers end: ok, error or a SIP status (486 busy, 408 no answer, "
+        "603 rejected); a comma list applies in turn, the last one repeats (default: ok)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.path or default_path()
+    menu_file = load_or_report(path, "simulate")
+    if menu_file is None:
+        return 1
+    interactive = _read_keys if sys.stdin.isatty() else None
+    simulate(
+        menu_file,
+        number=args.number,
+        at=args.at or datetime.now(UTC),
+        keys=args.keys,
+        results=args.transfer_result,
+        out=sys.stdout,
+        more_keys=interactive,
+    )
+    return 0
+
+
+def _read_keys() -> str | None:
+    """One line of keys from the terminal: an empty line waits for a time-out; None at EOF."""
+    try:
+        line = input("keys (. or Enter to wait, Ctrl-D to let it run)> ")
+    except EOFError:
+        return None
+    try:
+        return _keys(line) or TIMEOUT
+    except argparse.ArgumentTypeError as exc:
+        print(exc)
+        return ""
+
+
+def simulate(
+    menu_file: MenuFile,
+    *,
+    number: str | None,
+    at: datetime,
+    keys: str = "",
+    results: list[TransferResult] | None = None,
+    out: TextIO = sys.stdout,
+    more_keys: Callable[[], str | None] | None = None,
+    caps: CallCaps | None = None,
+) -> str:
+    """Run one call and print it; return the last line (`transfer: <uri>` or `hangup`)."""
+    call = _Call(menu_file, caps or CallCaps(), results or [TransferResult(True)], out)
+    print(
+        f"{menu_file.path} (version {menu_file.version}): a call to "
+        f"{number or 'the default entry'} at {at.isoformat()}",
+        file=out,
+    )
+    script = deque(keys)
+    call.feed(CallStarted(number, at, call.now))
+    while not call.ended:
+        if not script and more_keys is not None:
+            line = more_keys()
+            if line is None:
+                more_keys = None
+            script.extend(line or "")
+            continue
+        call.press(script.popleft() if script else TIMEOUT)
+    print(call.last_line, file=out)
+    return call.last_line
+
+
+class _Call:
+    """The navigator with an instant player, a scripted far end, and a printout."""
+
+    def __init__(
+        self, menu_file: MenuFile, caps: CallCaps, results: list[TransferResult], out: TextIO
+    ) -> None:
+        self.nav = Navigator(menu_file, caps=caps)
+        self.results = results
+        self.transfers = 0
+        self.out = out
+        self.now = 0.0
+        self.target = ""
+        self.last_line = "hangup"
+        self.ended = False
+        self.events = 0
+
+    def say(self, text: str) -> None:
+        print(f"{self.now:8.1f}s  {text}", file=self.out)
+
+    def press(self, symbol: str) -> None:
+        armed = self.nav.next_deadline()
+        if symbol == TIMEOUT:
+            if armed is None:  # cannot happen while the call lasts: CALL_LIMIT is armed
+                self.ended = True
+                return
+            self.now = max(self.now, armed[1])
+            self.say(f"time-out: {armed[0].value}")
+            self.feed(TimerFired(armed[0], self.now))
+            return
+        key = Key.parse(symbol)
+        assert key is not None
+        gap = KEY_GAP if armed is None else min(KEY_GAP, (armed[1] - self.now) / 2)
+        self.now += gap
+        self.feed(DigitPressed(key, self.now))
+
+    def feed(self, first: Event) -> None:
+        """Hand events to the navigator, answering prompts and transfers at once."""
+        queue: deque[Event] = deque([first])
+        while queue and self.events < MAX_EVENTS:
+            self.events += 1
+            for effect in self.nav.handle(queue.popleft()):
+                self.show(effect)
+                if isinstance(effect, Play):
+                    queue.append(PlaybackFinished(effect.play_id, self.now))
+                elif isinstance(effect, TransferTo):
+                    result = self.results[min(self.transfers, len(self.results) - 1)]
+                    self.transfers += 1
+                    self.target = effect.target
+                    queue.append(result.event(self.now))
+                elif isinstance(effect, Hangup):
+                    self.ended = True
+                    transferred = effect.reason is EndReason.TRANSFERRED
+                    self.last_line = f"transfer: {self.target}" if transferred else "hangup"
+        if self.events >= MAX_EVENTS:
+            self.say("stopped: the call did not end")
+            self.ended = True
+
+    def show(self, effect: Effect) -> None:
+        match effect:
+            case Play(prompts=prompts, interruptible=interruptible):
+                verb = "plays" if interruptible else "plays to the end"
+                self.say(f"{verb}: " + " + ".join(_prompt(p) for p in prompts))
+            case StopPlayback():
+                self.say("prompt cut short")
+            case StartTimer(timer=timer, deadline=deadline):
+                self.say(f"timer {timer.value} armed, fires at {deadline:.1f}s")
+            case CancelTimer(timer=timer):
+                self.say(f"timer {timer.value} cancelled")
+            case TransferTo(target=target, destination=destination):
+                named = f" ({destination})" if destination else ""
+                self.say(f"transfer to {target}{named} requested")
+            case Note():
+                text = _NOTES.get(effect.kind, "{kind}: {detail}").format(
+                    kind=effect.kind.value, detail=effect.detail, menu=effect.menu
+                )
+                self.say(text)
+            case Hangup():
+                pass  # the ENDED note just before it says why
+
+
+_NOTES: dict[NoteKind, str] = {
+    NoteKind.MENU_ENTERED: "menu {menu} ({detail})",
+    NoteKind.KEY: "key {detail}",
+    NoteKind.INVALID: "invalid entry {detail}",
+    NoteKind.NO_INPUT: "no input",
+    NoteKind.LIMIT_REACHED: "limit reached: {detail}",
+    NoteKind.TRANSFER_STARTED: "transfer to {detail} starts",
+    NoteKind.TRANSFER_FAILED: "transfer failed: {detail}",
+    NoteKind.TRANSFER_SUCCEEDED: "transfer succeeded",
+    NoteKind.IGNORED_KEY: "key {detail} ignored",
+    NoteKind.ENDED: "call ends: {detail}",
+}
+
+
+def _prompt(prompt: Prompt) -> str:
+    parts = [prompt.audio] if prompt.audio else []
+    if prompt.text:
+        parts.append(f'"{prompt.text}"')
+    return " + ".join(parts)

@@ -1,0 +1,223 @@
+"""`router simulate`, run through the CLI entry point with the sample menu file.
+
+The menu file comes from a stand-in loader (the sample built in conftest), so these
+tests pin the simulator and its output, not the YAML format; `test_with_real_file`
+runs the real loader on a small YAML file.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from router.cli import main
+from router.core.errors import Location, MenuFileError, Problem, Severity
+from router.core.model import MenuFile
+
+pytestmark = pytest.mark.core
+
+NOON = "2025-01-06T12:00:00+01:00"
+
+
+@dataclass
+class FakeLoader:
+    """Stands in for `router.core.loader`: hands out one MenuFile, or refuses it."""
+
+    menu_file: MenuFile
+    problems: list[Problem] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+    def load_menu_file(self, path: str) -> Any:
+        self.paths.append(str(path))
+        if self.problems:
+            raise MenuFileError(self.problems)
+        return types.SimpleNamespace(menu_file=self.menu_file, warnings=[])
+
+
+@pytest.fixture
+def loader(menu_file: MenuFile, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLoader]:
+    fake = FakeLoader(menu_file)
+    module = types.ModuleType("router.core.loader")
+    module.load_menu_file = fake.load_menu_file  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "router.core.loader", module)
+    monkeypatch.delenv("ROUTER_MENUS", raising=False)
+    yield fake
+
+
+def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
+    code = main(["simulate", "menus.yaml", "--at", NOON, *args])
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err
+
+
+@pytest.mark.parametrize(
+    ("args", "last"),
+    [
+        (["--keys", "1"], "transfer: sip:sales@pbx.example.com"),
+        (["--keys", "0"], "transfer: tel:+15550000000"),
+        (["--keys", "8"], "hangup"),
+        (["--keys", "9"], "hangup"),
+        (["--keys", "2*9"], "hangup"),
+        (["--keys", "221"], "hangup"),  # a Say, then silence to the limit: back, and so on
+        (["--keys", "4123"], "transfer: sip:4123@pbx.example.com"),
+        (["--keys", "50#"], "transfer: tel:+15550000050"),
+        (["--keys", "50."], "transfer: tel:+15550000050"),
+        (["--keys", "507"], "transfer: sip:507@pbx.example.com"),
+        (["--keys", "22 3 1 2"], "transfer: sip:lab312@pbx.example.com"),
+        (["--keys", ""], "transfer: tel:+15550000000"),  # silence to the limit: the operator
+        (["--keys", "666"], "transfer: tel:+15550000000"),  # invalid to the limit
+        (["--keys", "0", "--transfer-result", "486"], "hangup"),  # busy until the cap
+        (["--keys", "0", "--transfer-result", "486,ok"], "transfer: tel:+15550000000"),
+        (["--keys", "0", "--transfer-result", "603", "--number", "+15551110000"], "hangup"),
+        (["--keys", "1", "--number", "+15552220000"], "transfer: sip:sales@pbx.example.com"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_last_line(
+    loader: FakeLoader, capsys: pytest.CaptureFixture[str], args: list[str], last: str
+) -> None:
+    code, lines, _ = simulate(capsys, *args)
+    assert code == 0
+    assert lines[-1] == last
+
+
+def test_whole_printout(loader: FakeLoader, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, err = simulate(capsys, "--keys", "7.1", "--number", "+15552220000")
+    assert code == 0 and err == ""
+    assert lines == [
+        "menus.yaml (version test): a call to +15552220000 at 2025-01-06T12:00:00+01:00",
+        "     0.0s  timer call_limit armed, fires at 900.0s",
+        "     0.0s  menu main (start +15552220000)",
+        '     0.0s  plays: "Welcome. 1 sales, 2 support, 0 operator, or an extension."',
+        "     0.0s  timer first_digit armed, fires at 5.0s",
+        "     1.0s  key 7",
+        "     1.0s  timer first_digit cancelled",
+        '     1.0s  plays: "We are open nine to five."',
+        "     1.0s  timer first_digit armed, fires at 6.0s",
+        "     6.0s  time-out: first_digit",
+        "     6.0s  no input",
+        '     6.0s  plays: "Sorry, I did not hear a choice." + "1 sales, 2 support, 0 operator."',
+        "     6.0s  timer first_digit armed, fires at 11.0s",
+        "     7.0s  key 1",
+        "     7.0s  timer first_digit cancelled",
+        "     7.0s  transfer to sip:sales@pbx.example.com starts",
+        '     7.0s  plays to the end: "Connecting you to sales."',
+        "     7.0s  transfer to sip:sales@pbx.example.com (sales) requested",
+        "     7.0s  transfer succeeded",
+        "     7.0s  timer call_limit cancelled",
+        "     7.0s  call ends: transferred",
+        "transfer: sip:sales@pbx.example.com",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("at", "greeting"),
+    [
+        ("2025-01-06T12:00:00+01:00", "Welcome."),
+        ("2025-01-06T23:00:00+01:00", "We are closed."),
+        ("2025-01-06T22:30:00Z", "We are closed."),
+        ("2025-12-25T12:00:00+01:00", "We are closed."),
+    ],
+    ids=["open", "night", "night-utc", "holiday"],
+)
+def test_number_and_time(
+    loader: FakeLoader, capsys: pytest.CaptureFixture[str], at: str, greeting: str
+) -> None:
+    assert main(["simulate", "--number", "+15552220000", "--at", at, "--keys", "8"]) == 0
+    out = capsys.readouterr().out
+    assert f'plays: "{greeting}' in out
+
+
+def test_keys_beyond_the_end_are_not_used(
+    loader: FakeLoader, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, _ = simulate(capsys, "--keys", "8123")
+    assert code == 0 and lines[-1] == "hangup"
+    assert not [line for line in lines if "key 1" in line]
+
+
+def test_interactive(
+    loader: FakeLoader, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typed = iter(["2", "", "1z", "1"])
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(typed))
+    code, lines, _ = simulate(capsys)
+    assert code == 0
+    assert lines[-1] == "transfer: sip:desk@pbx.example.com"
+    assert any("time-out: first_digit" in line for line in lines)
+    assert any("not keypad keys: z" in line for line in lines)
+
+
+def test_interactive_end_of_input_lets_the_call_run(
+    loader: FakeLoader, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def eof(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", eof)
+    code, lines, _ = simulate(capsys, "--keys", "2")
+    assert code == 0 and lines[-1] == "hangup"  # support: silence to the limit, goodbye
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_default_path(
+    loader: FakeLoader, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["simulate", "--at", NOON, "--keys", "8"]) == 0
+    monkeypatch.setenv("ROUTER_MENUS", "/etc/router/menus.yaml")
+    assert main(["simulate", "--at", NOON, "--keys", "8"]) == 0
+    assert loader.paths == ["menus.yaml", "/etc/router/menus.yaml"]
+
+
+def test_file_errors(loader: FakeLoader, capsys: pytest.CaptureFixture[str]) -> None:
+    loader.problems = [
+        Problem(Location("menus.yaml", 3, 5), "unknown menu 'sals'", hint="did you mean 'sales'?"),
+        Problem(Location("menus.yaml", 9, 7), "key 1 twice"),
+        Problem(Location("menus.yaml", 12, 1), "nothing reaches 'old'", Severity.WARNING),
+    ]
+    code, lines, err = simulate(capsys, "--keys", "1")
+    assert code == 1 and lines == []
+    assert err.splitlines() == [
+        "menus.yaml:3:5: error: unknown menu 'sals' (did you mean 'sales'?)",
+        "menus.yaml:9:7: error: key 1 twice",
+        "menus.yaml:12:1: warning: nothing reaches 'old'",
+        "router simulate: 2 error(s) in menus.yaml",
+    ]
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    pytest.importorskip("router.core.loader")
+    code = main(["simulate", str(tmp_path / "nope.yaml"), "--at", NOON])
+    assert code == 1
+    assert "nope.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--at", "2025-01-06T12:00"], "has no time zone"),
+        (["--at", "noon"], "not an ISO-8601 time"),
+        (["--keys", "12x"], "not keypad keys: x"),
+        (["--transfer-result", "maybe"], "not a transfer result"),
+        (["--transfer-result", "200,99"], "not a transfer result"),
+    ],
+)
+def test_bad_arguments(
+    loader: FakeLoader, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", *args])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
