@@ -11,11 +11,13 @@ driver passes time in explicitly, so nothing sleeps.
 from __future__ import annotations
 
 import sys
+import types
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) without an install
     sys.path.insert(0, str(_ROOT))
 
+from router.core.errors import MenuFileError, Problem  # noqa: E402
 from router.core.events import (  # noqa: E402
     CallEnded,
     CallStarted,
@@ -318,6 +321,32 @@ def make_call(menu_file: MenuFile) -> object:
         return Call(nav)
 
     return make
+
+
+@dataclass
+class FakeLoader:
+    """Stands in for `router.core.loader`: hands out one MenuFile, or refuses it."""
+
+    menu_file: MenuFile
+    problems: list[Problem] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+    def load_menu_file(self, path: str) -> Any:
+        self.paths.append(str(path))
+        if self.problems:
+            raise MenuFileError(self.problems)
+        return types.SimpleNamespace(menu_file=self.menu_file, warnings=[])
+
+
+@pytest.fixture
+def loader(menu_file: MenuFile, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLoader]:
+    """Commands load the sample file, whatever path they are given (the paths are kept)."""
+    fake = FakeLoader(menu_file)
+    module = types.ModuleType("router.core.loader")
+    module.load_menu_file = fake.load_menu_file  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "router.core.loader", module)
+    monkeypatch.delenv("ROUTER_MENUS", raising=False)
+    yield fake
 
 
 @pytest.fixture(name="render")

@@ -1,53 +1,24 @@
 """`router simulate`, run through the CLI entry point with the sample menu file.
 
-The menu file comes from a stand-in loader (the sample built in conftest), so these
-tests pin the simulator and its output, not the YAML format; `test_with_real_file`
-runs the real loader on a small YAML file.
+The menu file comes from a stand-in loader (conftest's `loader` fixture hands out the
+sample built there), so these tests pin the simulator and its output, not the YAML
+format.
 """
 
 from __future__ import annotations
 
 import io
 import sys
-import types
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from router.cli import main
-from router.core.errors import Location, MenuFileError, Problem, Severity
-from router.core.model import MenuFile
+from router.core.errors import Location, Problem, Severity
 
 pytestmark = pytest.mark.core
 
 NOON = "2025-01-06T12:00:00+01:00"
-
-
-@dataclass
-class FakeLoader:
-    """Stands in for `router.core.loader`: hands out one MenuFile, or refuses it."""
-
-    menu_file: MenuFile
-    problems: list[Problem] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-
-    def load_menu_file(self, path: str) -> Any:
-        self.paths.append(str(path))
-        if self.problems:
-            raise MenuFileError(self.problems)
-        return types.SimpleNamespace(menu_file=self.menu_file, warnings=[])
-
-
-@pytest.fixture
-def loader(menu_file: MenuFile, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLoader]:
-    fake = FakeLoader(menu_file)
-    module = types.ModuleType("router.core.loader")
-    module.load_menu_file = fake.load_menu_file  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "router.core.loader", module)
-    monkeypatch.delenv("ROUTER_MENUS", raising=False)
-    yield fake
 
 
 def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
@@ -80,14 +51,14 @@ def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
 def test_last_line(
-    loader: FakeLoader, capsys: pytest.CaptureFixture[str], args: list[str], last: str
+    loader: Any, capsys: pytest.CaptureFixture[str], args: list[str], last: str
 ) -> None:
     code, lines, _ = simulate(capsys, *args)
     assert code == 0
     assert lines[-1] == last
 
 
-def test_whole_printout(loader: FakeLoader, capsys: pytest.CaptureFixture[str]) -> None:
+def test_whole_printout(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines, err = simulate(capsys, "--keys", "7.1", "--number", "+15552220000")
     assert code == 0 and err == ""
     assert lines == [
@@ -127,23 +98,21 @@ def test_whole_printout(loader: FakeLoader, capsys: pytest.CaptureFixture[str]) 
     ids=["open", "night", "night-utc", "holiday"],
 )
 def test_number_and_time(
-    loader: FakeLoader, capsys: pytest.CaptureFixture[str], at: str, greeting: str
+    loader: Any, capsys: pytest.CaptureFixture[str], at: str, greeting: str
 ) -> None:
     assert main(["simulate", "--number", "+15552220000", "--at", at, "--keys", "8"]) == 0
     out = capsys.readouterr().out
     assert f'plays: "{greeting}' in out
 
 
-def test_keys_beyond_the_end_are_not_used(
-    loader: FakeLoader, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_keys_beyond_the_end_are_not_used(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines, _ = simulate(capsys, "--keys", "8123")
     assert code == 0 and lines[-1] == "hangup"
     assert not [line for line in lines if "key 1" in line]
 
 
 def test_interactive(
-    loader: FakeLoader, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    loader: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     typed = iter(["2", "", "1z", "1"])
     monkeypatch.setattr(sys, "stdin", _Terminal())
@@ -156,7 +125,7 @@ def test_interactive(
 
 
 def test_interactive_end_of_input_lets_the_call_run(
-    loader: FakeLoader, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    loader: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def eof(prompt: str = "") -> str:
         raise EOFError
@@ -173,7 +142,7 @@ class _Terminal(io.StringIO):
 
 
 def test_default_path(
-    loader: FakeLoader, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    loader: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert main(["simulate", "--at", NOON, "--keys", "8"]) == 0
     monkeypatch.setenv("ROUTER_MENUS", "/etc/router/menus.yaml")
@@ -181,7 +150,7 @@ def test_default_path(
     assert loader.paths == ["menus.yaml", "/etc/router/menus.yaml"]
 
 
-def test_file_errors(loader: FakeLoader, capsys: pytest.CaptureFixture[str]) -> None:
+def test_file_errors(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
     loader.problems = [
         Problem(Location("menus.yaml", 3, 5), "unknown menu 'sals'", hint="did you mean 'sales'?"),
         Problem(Location("menus.yaml", 9, 7), "key 1 twice"),
@@ -215,7 +184,7 @@ def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None
     ],
 )
 def test_bad_arguments(
-    loader: FakeLoader, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    loader: Any, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["simulate", *args])
