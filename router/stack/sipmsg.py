@@ -571,6 +571,7 @@ class SipResponse(SipMessage):
 
 def parse_message(data: bytes) -> SipRequest | SipResponse:
     """Parse one datagram.  Tolerates bare LF line ends and a missing Content-Length."""
+    data = data.lstrip(b"\r\n")  # RFC 5626 keep-alive CRLFs may precede a message
     head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:
         head, sep, body = data.partition(b"\n\n")
@@ -579,9 +580,7 @@ def parse_message(data: bytes) -> SipRequest | SipResponse:
     except UnicodeDecodeError as exc:
         raise SipParseError(f"headers are not UTF-8: {exc}") from None
     lines = text.replace("\r\n", "\n").split("\n")
-    while lines and not lines[0].strip():  # keep-alive CRLFs before the message
-        lines.pop(0)
-    if not lines:
+    if not lines or not lines[0].strip():
         raise SipParseError("empty message")
     start = lines[0].strip()
     headers: list[Header] = []
