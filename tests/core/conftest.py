@@ -10,6 +10,7 @@ driver passes time in explicitly, so nothing sleeps.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from collections.abc import Iterator, Sequence
@@ -342,11 +343,51 @@ class FakeLoader:
 def loader(menu_file: MenuFile, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLoader]:
     """Commands load the sample file, whatever path they are given (the paths are kept)."""
     fake = FakeLoader(menu_file)
-    module = types.ModuleType("router.core.loader")
-    module.load_menu_file = fake.load_menu_file  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "router.core.loader", module)
+    try:
+        module = importlib.import_module("router.core.loader")
+    except ImportError:  # a tree without the loader: stand in for the whole module
+        module = types.ModuleType("router.core.loader")
+        monkeypatch.setitem(sys.modules, "router.core.loader", module)
+    monkeypatch.setattr(module, "load_menu_file", fake.load_menu_file, raising=False)
     monkeypatch.delenv("ROUTER_MENUS", raising=False)
     yield fake
+
+
+SMALL_YAML = """\
+version: 1
+defaults:
+  on_limit: {transfer: operator}
+destinations:
+  operator: "tel:+15550000000"
+  sales: {to: "sip:sales@pbx.example.com", say: "Connecting you to sales."}
+directories:
+  staff:
+    "4xxx": "sip:{ext}@pbx.example.com"
+numbers:
+  default: {menu: main}
+menus:
+  main:
+    greeting: "Welcome. 1 sales, 2 support, 0 operator."
+    directory: staff
+    options:
+      "1": {transfer: sales}
+      "2": {menu: support}
+      "0": {transfer: operator}
+  support:
+    greeting: "Support. Star to go back."
+    options:
+      "*": back
+      "#": {hangup: "Goodbye."}
+"""
+
+
+@pytest.fixture
+def menus_yaml(tmp_path: Path) -> Path:
+    """A small real menu file, for the commands run with the real loader."""
+    pytest.importorskip("router.core.loader")
+    path = tmp_path / "menus.yaml"
+    path.write_text(SMALL_YAML)
+    return path
 
 
 @pytest.fixture(name="render")

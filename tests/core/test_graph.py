@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,6 +157,13 @@ def test_file_errors(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "menus.yaml:4:9: error: unknown menu 'sals'" in captured.err
+
+
+def test_with_the_real_loader(menus_yaml: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", str(menus_yaml), "--format", "dot"]) == 0
+    out = capsys.readouterr().out
+    assert '[label="extensions\\nstaff", shape=folder]' in out
+    assert '[label="4xxx"]' in out
 
 
 def test_bad_format(capsys: pytest.CaptureFixture[str]) -> None:

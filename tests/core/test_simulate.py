@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,9 +167,34 @@ def test_file_errors(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
-def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    pytest.importorskip("router.core.loader")
-    code = main(["simulate", str(tmp_path / "nope.yaml"), "--at", NOON])
+@pytest.mark.parametrize(
+    ("keys", "last"),
+    [
+        ("1", "transfer: sip:sales@pbx.example.com"),
+        ("2*0", "transfer: tel:+15550000000"),
+        ("2#", "hangup"),
+        ("41234", "transfer: sip:4123@pbx.example.com"),
+        ("", "transfer: tel:+15550000000"),
+    ],
+)
+def test_with_the_real_loader(
+    menus_yaml: Path, capsys: pytest.CaptureFixture[str], keys: str, last: str
+) -> None:
+    assert main(["simulate", str(menus_yaml), "--at", NOON, "--keys", keys]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == last
+
+
+def test_real_file_errors(menus_yaml: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    menus_yaml.write_text(menus_yaml.read_text().replace("menu: support}", "menu: suport}"))
+    assert main(["simulate", str(menus_yaml), "--at", NOON]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{menus_yaml}:18:" in captured.err and "did you mean 'support'" in captured.err
+    assert captured.err.splitlines()[-1] == f"router simulate: 1 error(s) in {menus_yaml}"
+
+
+def test_missing_file(menus_yaml: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["simulate", str(menus_yaml.parent / "nope.yaml"), "--at", NOON])
     assert code == 1
     assert "nope.yaml" in capsys.readouterr().err
 
