@@ -65,7 +65,9 @@ def cache_dir() -> Path:
 def standin_sources(src: Path = STANDIN_DIR) -> list[Path]:
     """The files whose content keys the stand-in build."""
     files = sorted(
-        p for p in src.iterdir() if p.is_file() and (p.suffix == ".go" or p.name in ("go.mod", "go.sum"))
+        p
+        for p in src.iterdir()
+        if p.is_file() and (p.suffix == ".go" or p.name in ("go.mod", "go.sum"))
     )
     if not any(p.name == "go.mod" for p in files):
         raise InstallError(f"The SIP stand-in sources are missing: no go.mod in {src}.")
@@ -101,7 +103,9 @@ def _say(msg: str, quiet: bool) -> None:
 
 def find_go() -> Path:
     """The go command (PATH, then /usr/local/go/bin/go), checked to be new enough."""
-    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    found = shutil.which("go") or (
+        "/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None
+    )
     if not found:
         raise InstallError(
             f"Go {MIN_GO[0]}.{MIN_GO[1]} or newer is required to build the stack: install it "
@@ -142,7 +146,9 @@ def ensure_debian_packages(*, install: bool = True, quiet: bool = False) -> None
         return
     names = " ".join(missing)
     if not install or os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise InstallError(f"Missing Debian packages; install them with: sudo apt-get install -y {names}")
+        raise InstallError(
+            f"Missing Debian packages; install them with: sudo apt-get install -y {names}"
+        )
     _say(f"installing Debian packages: {names}", quiet)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (
@@ -152,7 +158,9 @@ def ensure_debian_packages(*, install: bool = True, quiet: bool = False) -> None
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if r.returncode != 0:
             last = _last_line(r.stderr or r.stdout)
-            raise InstallError(f"`{' '.join(cmd)}` failed (are Debian's package servers reachable?): {last}")
+            raise InstallError(
+                f"`{' '.join(cmd)}` failed (are Debian's package servers reachable?): {last}"
+            )
     still = missing_debian_packages(missing)
     if still:
         raise InstallError(f"apt-get did not install: {' '.join(still)}.")
@@ -163,7 +171,9 @@ def find_redis() -> Path:
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
     )
     if not found:
-        raise InstallError("redis-server is required: install it with: sudo apt-get install -y redis-server")
+        raise InstallError(
+            "redis-server is required: install it with: sudo apt-get install -y redis-server"
+        )
     return Path(found)
 
 
@@ -184,17 +194,28 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-_NETWORK_HINTS = ("proxy.golang.org", "dial tcp", "no such host", "i/o timeout", "403 Forbidden",
-                  "connection refused", "TLS handshake timeout", "lookup ")
+_NETWORK_HINTS = (
+    "proxy.golang.org",
+    "dial tcp",
+    "no such host",
+    "i/o timeout",
+    "403 Forbidden",
+    "connection refused",
+    "TLS handshake timeout",
+    "lookup ",
+)
 
 
-def _run_go(cmd: list[str], *, cwd: Path | None, env: dict[str, str], what: str, quiet: bool,
-            expect: str) -> None:
+def _run_go(
+    cmd: list[str], *, cwd: Path | None, env: dict[str, str], what: str, quiet: bool, expect: str
+) -> None:
     """Run a long go command, printing a heartbeat, and turn failures into InstallError."""
     _say(f"{what} (expect {expect}) ...", quiet)
     start = time.monotonic()
     with tempfile.TemporaryFile(mode="w+") as log:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+        )
         stop = threading.Event()
 
         def heartbeat() -> None:
@@ -217,7 +238,8 @@ def _run_go(cmd: list[str], *, cwd: Path | None, env: dict[str, str], what: str,
         last = _last_line(output)
         if any(h in output for h in _NETWORK_HINTS):
             raise InstallError(
-                f"{what} failed: cannot download Go modules (is the Go module proxy reachable?): {last}"
+                f"{what} failed: cannot download Go modules "
+                f"(is the Go module proxy reachable?): {last}"
             )
         raise InstallError(f"{what} failed: {last}")
     _say(f"  done in {int(time.monotonic() - start)} s", quiet)

@@ -268,8 +268,11 @@ class LocalStack:
             self.rtc_ports = FIXED_RTC_PORTS
             self.sip_port = FIXED_SIP_PORT
             self.rtp_ports = FIXED_RTP_PORTS
-            busy = [p for p in (self.livekit_port, self.livekit_tcp_port)
-                    if not _port_free(p, socket.SOCK_STREAM)]
+            busy = [
+                p
+                for p in (self.livekit_port, self.livekit_tcp_port)
+                if not _port_free(p, socket.SOCK_STREAM)
+            ]
             if not _port_free(self.sip_port, socket.SOCK_DGRAM):
                 busy.append(self.sip_port)
             if busy:
@@ -317,8 +320,8 @@ class LocalStack:
                 pass
             if time.monotonic() > deadline:
                 raise StackError(
-                    f"{what} did not become healthy within {timeout:.0f} s; last lines of {proc.log}:\n"
-                    + _tail(proc.log)
+                    f"{what} did not become healthy within {timeout:.0f} s; "
+                    f"last lines of {proc.log}:\n" + _tail(proc.log)
                 )
             time.sleep(0.1)
 
@@ -328,13 +331,20 @@ class LocalStack:
         data.mkdir(exist_ok=True)
         cmd = [
             str(b.redis_server),
-            "--bind", HOST,
-            "--port", str(self.redis_port),
-            "--dir", str(data),
-            "--save", "",
-            "--appendonly", "no",
-            "--daemonize", "no",
-            "--protected-mode", "yes",
+            "--bind",
+            HOST,
+            "--port",
+            str(self.redis_port),
+            "--dir",
+            str(data),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
         ]
         proc = self._spawn("redis", cmd, self.log_paths["redis"])
 
@@ -349,54 +359,70 @@ class LocalStack:
         assert self.workdir is not None
         conf = self.workdir / "livekit.yaml"
         conf.write_text(
-            "\n".join([
-                f"port: {self.livekit_port}",
-                "bind_addresses: [127.0.0.1]",
-                "keys:",
-                f"  {self.api_key}: {self.api_secret}",
-                "redis:",
-                f"  address: {self.redis_address}",
-                "rtc:",
-                f"  tcp_port: {self.livekit_tcp_port}",
-                f"  port_range_start: {self.rtc_ports[0]}",
-                f"  port_range_end: {self.rtc_ports[1]}",
-                "  node_ip: 127.0.0.1",
-                "  use_external_ip: false",
-                "  enable_loopback_candidate: true",
-                "  stun_servers: [127.0.0.1:3478]",
-                "logging:",
-                f"  level: {self.log_level}",
-                "",
-            ])
+            "\n".join(
+                [
+                    f"port: {self.livekit_port}",
+                    "bind_addresses: [127.0.0.1]",
+                    "keys:",
+                    f"  {self.api_key}: {self.api_secret}",
+                    "redis:",
+                    f"  address: {self.redis_address}",
+                    "rtc:",
+                    f"  tcp_port: {self.livekit_tcp_port}",
+                    f"  port_range_start: {self.rtc_ports[0]}",
+                    f"  port_range_end: {self.rtc_ports[1]}",
+                    "  node_ip: 127.0.0.1",
+                    "  use_external_ip: false",
+                    "  enable_loopback_candidate: true",
+                    "  stun_servers: [127.0.0.1:3478]",
+                    "logging:",
+                    f"  level: {self.log_level}",
+                    "",
+                ]
+            )
         )
-        proc = self._spawn("livekit", [str(b.livekit_server), "--config", str(conf)], self.log_paths["livekit"])
-        self._wait(proc, f"livekit-server (port {self.livekit_port})",
-                   lambda: _http_ok(HOST, self.livekit_port), self.startup_timeout)
+        proc = self._spawn(
+            "livekit", [str(b.livekit_server), "--config", str(conf)], self.log_paths["livekit"]
+        )
+        self._wait(
+            proc,
+            f"livekit-server (port {self.livekit_port})",
+            lambda: _http_ok(HOST, self.livekit_port),
+            self.startup_timeout,
+        )
 
     def _start_sip(self, b: StackBinaries) -> None:
         assert self.workdir is not None
         conf = self.workdir / "sip.yaml"
         conf.write_text(
-            "\n".join([
-                f"api_key: {self.api_key}",
-                f"api_secret: {self.api_secret}",
-                f"ws_url: {self.url}",
-                "redis:",
-                f"  address: {self.redis_address}",
-                f"sip_port: {self.sip_port}",
-                "listen_ip: 127.0.0.1",
-                "nat_1_to_1_ip: 127.0.0.1",
-                "use_external_ip: false",
-                f"rtp_port: {self.rtp_ports[0]}-{self.rtp_ports[1]}",
-                f"health_port: {self.sip_health_port}",
-                "logging:",
-                f"  level: {self.log_level}",
-                "",
-            ])
+            "\n".join(
+                [
+                    f"api_key: {self.api_key}",
+                    f"api_secret: {self.api_secret}",
+                    f"ws_url: {self.url}",
+                    "redis:",
+                    f"  address: {self.redis_address}",
+                    f"sip_port: {self.sip_port}",
+                    "listen_ip: 127.0.0.1",
+                    "nat_1_to_1_ip: 127.0.0.1",
+                    "use_external_ip: false",
+                    f"rtp_port: {self.rtp_ports[0]}-{self.rtp_ports[1]}",
+                    f"health_port: {self.sip_health_port}",
+                    "logging:",
+                    f"  level: {self.log_level}",
+                    "",
+                ]
+            )
         )
-        proc = self._spawn("sip", [str(b.sip_standin), "--config", str(conf)], self.log_paths["sip"])
-        self._wait(proc, f"the SIP stand-in (udp {self.sip_port})",
-                   lambda: _http_ok(HOST, self.sip_health_port), self.startup_timeout)
+        proc = self._spawn(
+            "sip", [str(b.sip_standin), "--config", str(conf)], self.log_paths["sip"]
+        )
+        self._wait(
+            proc,
+            f"the SIP stand-in (udp {self.sip_port})",
+            lambda: _http_ok(HOST, self.sip_health_port),
+            self.startup_timeout,
+        )
 
     # -- API helpers --
 
@@ -423,8 +449,11 @@ class LocalStack:
             api.AccessToken(self.api_key, self.api_secret)
             .with_identity(identity)
             .with_name(name or identity)
-            .with_grants(api.VideoGrants(room_join=True, room=room, can_update_own_metadata=True,
-                                         agent=agent))
+            .with_grants(
+                api.VideoGrants(
+                    room_join=True, room=room, can_update_own_metadata=True, agent=agent
+                )
+            )
         )
         if kind:
             t = t.with_kind(kind)  # type: ignore[arg-type]
@@ -453,7 +482,9 @@ class LocalStack:
                         name=f"local {agent_name}",
                         trunk_ids=[trunk.sip_trunk_id],
                         rule=api.SIPDispatchRule(
-                            dispatch_rule_individual=api.SIPDispatchRuleIndividual(room_prefix="call-")
+                            dispatch_rule_individual=api.SIPDispatchRuleIndividual(
+                                room_prefix="call-"
+                            )
                         ),
                         room_config=api.RoomConfiguration(
                             agents=[api.RoomAgentDispatch(agent_name=agent_name)]
@@ -461,7 +492,9 @@ class LocalStack:
                     )
                 )
             )
-        return Provisioned(trunk.sip_trunk_id, rule.sip_dispatch_rule_id, tuple(numbers), agent_name)
+        return Provisioned(
+            trunk.sip_trunk_id, rule.sip_dispatch_rule_id, tuple(numbers), agent_name
+        )
 
     def provision(self, agent_name: str, numbers: Sequence[str]) -> Provisioned:
         """Sync `aprovision` (safe to call even while an event loop runs in this thread)."""
@@ -495,6 +528,7 @@ def _terminate(p: subprocess.Popen[bytes], timeout: float = 8.0) -> None:
 
 def _run_sync(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine to completion from sync code, in a private thread if a loop is running."""
+
     async def runner() -> T:
         return await factory()
 
@@ -522,13 +556,22 @@ def _run_sync(factory: Callable[[], Awaitable[T]]) -> T:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m router.stack.local",
-        description="Bring up Redis, livekit-server and the SIP stand-in on 127.0.0.1 until Ctrl-C.",
+        description="Run Redis, livekit-server and the SIP stand-in on 127.0.0.1 until Ctrl-C.",
     )
-    parser.add_argument("--free-ports", action="store_true",
-                        help="pick free ports instead of 7880 (LiveKit) and 5060 (SIP)")
-    parser.add_argument("--agent", help="provision an inbound trunk + dispatch rule for this agent name")
-    parser.add_argument("--number", action="append", default=[],
-                        help="phone number for the trunk (repeatable; default +15550100)")
+    parser.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="pick free ports instead of 7880 (LiveKit) and 5060 (SIP)",
+    )
+    parser.add_argument(
+        "--agent", help="provision an inbound trunk + dispatch rule for this agent name"
+    )
+    parser.add_argument(
+        "--number",
+        action="append",
+        default=[],
+        help="phone number for the trunk (repeatable; default +15550100)",
+    )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -549,7 +592,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.agent:
                 numbers = args.number or ["+15550100"]
                 p = stack.provision(args.agent, numbers)
-                print(f"provisioned: trunk {p.trunk_id}, rule {p.dispatch_rule_id}, agent {args.agent!r}")
+                print(
+                    f"provisioned: trunk {p.trunk_id}, rule {p.dispatch_rule_id}, "
+                    f"agent {args.agent!r}"
+                )
                 for n in numbers:
                     print(f"  call {stack.sip_uri(n)}")
             print("export " + " ".join(f"{k}={v}" for k, v in stack.env.items()))

@@ -15,8 +15,19 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l": "content-length",
-           "c": "content-type", "o": "event", "r": "refer-to", "k": "supported", "s": "subject"}
+COMPACT = {
+    "v": "via",
+    "f": "from",
+    "t": "to",
+    "i": "call-id",
+    "m": "contact",
+    "l": "content-length",
+    "c": "content-type",
+    "o": "event",
+    "r": "refer-to",
+    "k": "supported",
+    "s": "subject",
+}
 
 
 @dataclass
@@ -136,9 +147,11 @@ class Caller:
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
         self._sip, _ = await loop.create_datagram_endpoint(
-            lambda: _Proto(self._on_sip), local_addr=("127.0.0.1", 0))
+            lambda: _Proto(self._on_sip), local_addr=("127.0.0.1", 0)
+        )
         self._rtp, _ = await loop.create_datagram_endpoint(
-            lambda: _Proto(self._on_rtp), local_addr=("127.0.0.1", 0))
+            lambda: _Proto(self._on_rtp), local_addr=("127.0.0.1", 0)
+        )
         self.sip_port = self._sip.get_extra_info("sockname")[1]
         self.rtp_port = self._rtp.get_extra_info("sockname")[1]
 
@@ -179,7 +192,7 @@ class Caller:
     def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
         self.rtp_in.append(data)
 
-    async def wait_for(self, pred: Callable[[SipMsg], bool], timeout: float, what: str) -> SipMsg:
+    async def wait_for(self, pred: Callable[[SipMsg], bool], within: float, what: str) -> SipMsg:
         async def scan() -> SipMsg:
             while True:
                 for m in self.inbox:
@@ -190,12 +203,12 @@ class Caller:
                 await self._changed.wait()
 
         try:
-            return await asyncio.wait_for(scan(), timeout)
+            return await asyncio.wait_for(scan(), within)
         except TimeoutError:
-            raise AssertionError(f"no {what} within {timeout} s; SIP log: {self.log}") from None
+            raise AssertionError(f"no {what} within {within} s; SIP log: {self.log}") from None
 
-    async def wait_request(self, method: str, timeout: float = 10) -> SipMsg:
-        return await self.wait_for(lambda m: m.is_request and m.method == method, timeout, method)
+    async def wait_request(self, method: str, within: float = 10) -> SipMsg:
+        return await self.wait_for(lambda m: m.is_request and m.method == method, within, method)
 
     def pending(self, method: str) -> list[SipMsg]:
         return [m for m in self.inbox if not m.consumed and m.is_request and m.method == method]
@@ -203,7 +216,8 @@ class Caller:
     # ---- SIP ----
 
     def _via(self) -> str:
-        return f"SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch=z9hG4bK{random.getrandbits(64):016x};rport"
+        branch = f"z9hG4bK{random.getrandbits(64):016x}"
+        return f"SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport"
 
     def offer(self) -> bytes:
         return (
@@ -237,11 +251,13 @@ class Caller:
             body,
         )
 
-    async def invite_final(self, timeout: float = 30) -> SipMsg:
+    async def invite_final(self, within: float = 30) -> SipMsg:
         """The final response to our INVITE (ACKed when 200)."""
         res = await self.wait_for(
-            lambda m: not m.is_request and m.method == "INVITE" and m.status >= 200, timeout,
-            "final response to INVITE")
+            lambda m: not m.is_request and m.method == "INVITE" and m.status >= 200,
+            within,
+            "final response to INVITE",
+        )
         if res.status == 200:
             self.remote_tag = tag_of(res.header("To"))
             self.remote_contact = uri_of(res.header("Contact"))
@@ -273,8 +289,12 @@ class Caller:
         to = req.header("To")
         lines = [f"SIP/2.0 {code} {reason}"]
         lines += [f"Via: {v}" for v in req.header_all("Via")]
-        lines += [f"From: {req.header('From')}", f"To: {to}",
-                  f"Call-ID: {req.header('Call-ID')}", f"CSeq: {req.header('CSeq')}"]
+        lines += [
+            f"From: {req.header('From')}",
+            f"To: {to}",
+            f"Call-ID: {req.header('Call-ID')}",
+            f"CSeq: {req.header('CSeq')}",
+        ]
         if extra:
             lines.append(extra.rstrip("\r\n"))
         lines.append("Content-Length: 0")
@@ -284,7 +304,9 @@ class Caller:
         h, _, p = sent_by.partition(":")
         self._send("\r\n".join(lines) + "\r\n", addr=(h, int(p or 5060)))
 
-    async def notify(self, sipfrag: str, refer_cseq: int, *, final: bool, timeout: float = 5) -> SipMsg:
+    async def notify(
+        self, sipfrag: str, refer_cseq: int, *, final: bool, within: float = 5
+    ) -> SipMsg:
         """Send NOTIFY (Event: refer) with a sipfrag body; return the response."""
         self.cseq += 1
         body = (sipfrag.rstrip("\r\n") + "\r\n").encode()
@@ -307,15 +329,22 @@ class Caller:
         )
         cseq = self.cseq
         return await self.wait_for(
-            lambda m: not m.is_request and m.method == "NOTIFY" and m.cseq == cseq and m.status >= 200,
-            timeout, "response to NOTIFY")
+            lambda m: (
+                not m.is_request and m.method == "NOTIFY" and m.cseq == cseq and m.status >= 200
+            ),
+            within,
+            "response to NOTIFY",
+        )
 
     # ---- RTP ----
 
     def _rtp_packet(self, pt: int, ts: int, payload: bytes, marker: bool = False) -> bytes:
         self._rtp_seq = (self._rtp_seq + 1) & 0xFFFF
         b1 = (0x80 if marker else 0) | pt
-        return struct.pack("!BBHII", 0x80, b1, self._rtp_seq, ts & 0xFFFFFFFF, self._rtp_ssrc) + payload
+        return (
+            struct.pack("!BBHII", 0x80, b1, self._rtp_seq, ts & 0xFFFFFFFF, self._rtp_ssrc)
+            + payload
+        )
 
     async def send_dtmf(self, digit: str, ts: int, *, repeat_end: int = 3) -> None:
         """One RFC 4733 key press: 3 packets while pressed, then `repeat_end` end packets,
@@ -324,12 +353,15 @@ class Caller:
         code = "0123456789*#ABCD".index(digit)
         for i in range(3):
             dur = 160 * (i + 1)
-            self._rtp.sendto(self._rtp_packet(101, ts, bytes([code, 10, dur >> 8, dur & 0xFF]), i == 0),
-                             self.remote_rtp)
+            self._rtp.sendto(
+                self._rtp_packet(101, ts, bytes([code, 10, dur >> 8, dur & 0xFF]), i == 0),
+                self.remote_rtp,
+            )
             await asyncio.sleep(0.02)
         for _ in range(repeat_end):
-            self._rtp.sendto(self._rtp_packet(101, ts, bytes([code, 0x80 | 10, 0x01, 0xE0])),
-                             self.remote_rtp)
+            self._rtp.sendto(
+                self._rtp_packet(101, ts, bytes([code, 0x80 | 10, 0x01, 0xE0])), self.remote_rtp
+            )
             await asyncio.sleep(0.02)
 
     async def send_tone(self, seconds: float, freq: float = 440.0, ts0: int = 0) -> int:
@@ -338,9 +370,12 @@ class Caller:
         ts = ts0
         n = int(seconds * 50)
         for k in range(n):
-            samples = [int(8000 * math.sin(2 * math.pi * freq * (ts + i) / 8000)) for i in range(160)]
-            self._rtp.sendto(self._rtp_packet(0, ts, bytes(ulaw(s) for s in samples), k == 0),
-                             self.remote_rtp)
+            samples = [
+                int(8000 * math.sin(2 * math.pi * freq * (ts + i) / 8000)) for i in range(160)
+            ]
+            self._rtp.sendto(
+                self._rtp_packet(0, ts, bytes(ulaw(s) for s in samples), k == 0), self.remote_rtp
+            )
             ts += 160
             await asyncio.sleep(0.02)
         return ts

@@ -29,9 +29,11 @@ def _from_number() -> str:
     return f"+1555{random.randrange(10**6, 10**7)}"
 
 
-async def find_call_room(stack: LocalStack, caller: Caller, timeout: float = 15) -> tuple[str, api.ParticipantInfo]:
+async def find_call_room(
+    stack: LocalStack, caller: Caller, within: float = 15
+) -> tuple[str, api.ParticipantInfo]:
     """The room the stand-in joined for this call, and its SIP participant."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     async with stack.api() as lk:
         while True:
             rooms = await lk.room.list_rooms(api.ListRoomsRequest())
@@ -43,7 +45,9 @@ async def find_call_room(stack: LocalStack, caller: Caller, timeout: float = 15)
                     if p.attributes.get("sip.callIDFull") == caller.call_id:
                         return r.name, p
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no room with the SIP participant within {timeout} s; SIP log: {caller.log}")
+                raise AssertionError(
+                    f"no room with the SIP participant within {within} s; SIP log: {caller.log}"
+                )
             await asyncio.sleep(0.2)
 
 
@@ -60,7 +64,9 @@ class Peer:
 
 
 @contextlib.asynccontextmanager
-async def peer_in(stack: LocalStack, room_name: str, *, publish: bool = True) -> AsyncIterator[Peer]:
+async def peer_in(
+    stack: LocalStack, room_name: str, *, publish: bool = True
+) -> AsyncIterator[Peer]:
     room = rtc.Room()
     source = rtc.AudioSource(48000, 1, queue_size_ms=200)
     peer = Peer(room, source)
@@ -80,8 +86,13 @@ async def peer_in(stack: LocalStack, room_name: str, *, publish: bool = True) ->
         finally:
             await stream.aclose()
 
-    def on_track(track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
-        if track.kind == rtc.TrackKind.KIND_AUDIO and p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP:
+    def on_track(
+        track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant
+    ) -> None:
+        if (
+            track.kind == rtc.TrackKind.KIND_AUDIO
+            and p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
+        ):
             peer.tasks.append(asyncio.create_task(read_audio(track)))
 
     async def play_tone() -> None:
@@ -101,7 +112,8 @@ async def peer_in(stack: LocalStack, room_name: str, *, publish: bool = True) ->
         if publish:
             track = rtc.LocalAudioTrack.create_audio_track("tone", source)
             await room.local_participant.publish_track(
-                track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))
+                track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+            )
             peer.tasks.append(asyncio.create_task(play_tone()))
         yield peer
     finally:
@@ -117,20 +129,22 @@ async def peer_in(stack: LocalStack, room_name: str, *, publish: bool = True) ->
 
 
 @contextlib.asynccontextmanager
-async def answered_call(stack: LocalStack) -> AsyncIterator[tuple[Caller, Peer, str, api.ParticipantInfo]]:
+async def answered_call(
+    stack: LocalStack,
+) -> AsyncIterator[tuple[Caller, Peer, str, api.ParticipantInfo]]:
     """A call to NUMBER, answered after a peer published audio."""
     async with Caller(stack.sip_host, stack.sip_port, _from_number(), NUMBER) as caller:
         caller.invite()
         room_name, sip_p = await find_call_room(stack, caller)
         async with peer_in(stack, room_name) as peer:
-            res = await caller.invite_final(timeout=20)
+            res = await caller.invite_final(within=20)
             assert res.status == 200, caller.log
             yield caller, peer, room_name, sip_p
 
 
-async def wait_dtmf_ready(caller: Caller, peer: Peer, timeout: float = 15) -> None:
+async def wait_dtmf_ready(caller: Caller, peer: Peer, within: float = 15) -> None:
     """Press 'D' (each press a new timestamp) until one arrives: the data path is up."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     ts = random.getrandbits(31)
     while not peer.digits:
         if asyncio.get_running_loop().time() > deadline:
@@ -144,7 +158,9 @@ async def wait_dtmf_ready(caller: Caller, peer: Peer, timeout: float = 15) -> No
     peer.digit_event.clear()
 
 
-async def test_invite_answered_only_after_audio_is_published(stack: LocalStack, provisioned: Provisioned) -> None:
+async def test_invite_answered_only_after_audio_is_published(
+    stack: LocalStack, provisioned: Provisioned
+) -> None:
     async with Caller(stack.sip_host, stack.sip_port, _from_number(), NUMBER) as caller:
         caller.invite()
         room_name, sip_p = await find_call_room(stack, caller)
@@ -166,7 +182,7 @@ async def test_invite_answered_only_after_audio_is_published(stack: LocalStack, 
             assert any(m.status == 180 for m in caller.inbox if not m.is_request), caller.log
 
         async with peer_in(stack, room_name):
-            res = await caller.invite_final(timeout=20)
+            res = await caller.invite_final(within=20)
             assert res.status == 200, caller.log
             assert b"PCMU/8000" in res.body and b"telephone-event/8000" in res.body
             async with stack.api() as lk:
@@ -176,7 +192,9 @@ async def test_invite_answered_only_after_audio_is_published(stack: LocalStack, 
                     if sip.attributes.get("sip.callStatus") == "active":
                         break
                     await asyncio.sleep(0.2)
-                    ps = await lk.room.list_participants(api.ListParticipantsRequest(room=room_name))
+                    ps = await lk.room.list_participants(
+                        api.ListParticipantsRequest(room=room_name)
+                    )
                 assert sip.attributes.get("sip.callStatus") == "active"
                 # dispatch rule's agent dispatch reached the room
                 dispatches = await lk.agent_dispatch.list_dispatch(room_name)
@@ -186,11 +204,13 @@ async def test_invite_answered_only_after_audio_is_published(stack: LocalStack, 
 async def test_unknown_number_is_rejected(stack: LocalStack, provisioned: Provisioned) -> None:
     async with Caller(stack.sip_host, stack.sip_port, _from_number(), "+15559999999") as caller:
         caller.invite()
-        res = await caller.invite_final(timeout=10)
+        res = await caller.invite_final(within=10)
         assert res.status == 404, caller.log
 
 
-async def test_dtmf_reaches_the_room_once_per_press(stack: LocalStack, provisioned: Provisioned) -> None:
+async def test_dtmf_reaches_the_room_once_per_press(
+    stack: LocalStack, provisioned: Provisioned
+) -> None:
     async with answered_call(stack) as (caller, peer, _, _):
         await wait_dtmf_ready(caller, peer)
         ts = random.getrandbits(31)
@@ -213,26 +233,34 @@ async def test_audio_flows_both_ways(stack: LocalStack, provisioned: Provisioned
         await caller.send_tone(2.0)
         rms_out = rtp_pcmu_rms(caller.rtp_in[-50:])
         assert rms_out > 1000, f"room tone did not reach the caller (rms {rms_out:.0f})"
-        assert peer.sip_audio_peak > 1000, f"caller tone did not reach the room (rms {peer.sip_audio_peak:.0f})"
+        assert peer.sip_audio_peak > 1000, (
+            f"caller tone did not reach the room (rms {peer.sip_audio_peak:.0f})"
+        )
 
 
-async def _start_transfer(stack: LocalStack, room_name: str, identity: str, to: str,
-                          **kw: object) -> asyncio.Task[object]:
+async def _start_transfer(
+    stack: LocalStack, room_name: str, identity: str, to: str, **kw: object
+) -> asyncio.Task[object]:
     async def run() -> object:
         async with stack.api() as lk:
             return await lk.sip.transfer_sip_participant(
-                api.TransferSIPParticipantRequest(room_name=room_name, participant_identity=identity,
-                                                  transfer_to=to, **kw))  # type: ignore[arg-type]
+                api.TransferSIPParticipantRequest(
+                    room_name=room_name, participant_identity=identity, transfer_to=to, **kw
+                )
+            )  # type: ignore[arg-type]
 
     return asyncio.create_task(run())
 
 
-async def test_transfer_refer_then_notify_200_succeeds(stack: LocalStack, provisioned: Provisioned) -> None:
+async def test_transfer_refer_then_notify_200_succeeds(
+    stack: LocalStack, provisioned: Provisioned
+) -> None:
     async with answered_call(stack) as (caller, peer, room_name, sip_p):
         target = "sip:+15550199@127.0.0.1:5999;transport=udp"
-        task = await _start_transfer(stack, room_name, sip_p.identity, target,
-                                     headers={"X-Menu-Choice": "sales"})
-        refer = await caller.wait_request("REFER", timeout=10)
+        task = await _start_transfer(
+            stack, room_name, sip_p.identity, target, headers={"X-Menu-Choice": "sales"}
+        )
+        refer = await caller.wait_request("REFER", within=10)
         # livekit-server itself rewrites a sip: transfer_to as a name-addr (<sip:...>)
         assert refer.header("Refer-To") == f"<{target}>"
         assert refer.header("X-Menu-Choice") == "sales"
@@ -244,7 +272,7 @@ async def test_transfer_refer_then_notify_200_succeeds(stack: LocalStack, provis
         r = await caller.notify("SIP/2.0 200 OK", refer.cseq, final=True)
         assert r.status == 200
         await asyncio.wait_for(task, 10)  # no error raised: success
-        bye = await caller.wait_request("BYE", timeout=5)
+        bye = await caller.wait_request("BYE", within=5)
         assert bye.header("Call-ID") == caller.call_id
         # the SIP participant leaves the room
         async with stack.api() as lk:
@@ -257,11 +285,13 @@ async def test_transfer_refer_then_notify_200_succeeds(stack: LocalStack, provis
                 raise AssertionError("SIP participant still in the room after the transfer")
 
 
-async def test_transfer_notify_486_raises_sip_call_error(stack: LocalStack, provisioned: Provisioned) -> None:
+async def test_transfer_notify_486_raises_sip_call_error(
+    stack: LocalStack, provisioned: Provisioned
+) -> None:
     async with answered_call(stack) as (caller, peer, room_name, sip_p):
         target = "tel:+15550188"
         task = await _start_transfer(stack, room_name, sip_p.identity, target)
-        refer = await caller.wait_request("REFER", timeout=10)
+        refer = await caller.wait_request("REFER", within=10)
         assert refer.header("Refer-To") == target  # tel: URIs pass unchanged
         caller.respond(refer, 202, "Accepted")
         await caller.notify("SIP/2.0 100 Trying", refer.cseq, final=False)
@@ -280,10 +310,12 @@ async def test_transfer_notify_486_raises_sip_call_error(stack: LocalStack, prov
         await wait_dtmf_ready(caller, peer)
 
 
-async def test_transfer_refer_rejected_raises_sip_call_error(stack: LocalStack, provisioned: Provisioned) -> None:
+async def test_transfer_refer_rejected_raises_sip_call_error(
+    stack: LocalStack, provisioned: Provisioned
+) -> None:
     async with answered_call(stack) as (caller, peer, room_name, sip_p):
         task = await _start_transfer(stack, room_name, sip_p.identity, "sip:nobody@127.0.0.1")
-        refer = await caller.wait_request("REFER", timeout=10)
+        refer = await caller.wait_request("REFER", within=10)
         caller.respond(refer, 603, "Decline")
         with pytest.raises(api.SipCallError) as ei:
             await asyncio.wait_for(task, 10)
@@ -291,13 +323,21 @@ async def test_transfer_refer_rejected_raises_sip_call_error(stack: LocalStack, 
         assert caller.pending("BYE") == []
 
 
-async def test_transfer_without_notify_times_out(stack: LocalStack, provisioned: Provisioned) -> None:
+async def test_transfer_without_notify_times_out(
+    stack: LocalStack, provisioned: Provisioned
+) -> None:
     async with answered_call(stack) as (caller, peer, room_name, sip_p):
         from google.protobuf.duration_pb2 import Duration
 
-        task = await _start_transfer(stack, room_name, sip_p.identity, "sip:slow@127.0.0.1",
-                                     ringing_timeout=Duration(seconds=5), play_dialtone=True)
-        refer = await caller.wait_request("REFER", timeout=10)
+        task = await _start_transfer(
+            stack,
+            room_name,
+            sip_p.identity,
+            "sip:slow@127.0.0.1",
+            ringing_timeout=Duration(seconds=5),
+            play_dialtone=True,
+        )
+        refer = await caller.wait_request("REFER", within=10)
         caller.rtp_in.clear()
         caller.respond(refer, 202, "Accepted")
         # play_dialtone: room audio is muted and the caller hears the ring tone
