@@ -51,6 +51,7 @@ NOWHERE = Location("<builtin>", 0, 0)
 """The location of values that come from built-in defaults, not from the file."""
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+_NO_PLACES: Mapping[str, Location] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +326,9 @@ class Menu:
     """What happens when the invalid or no-input limit is reached (typically the operator)."""
     on_transfer_failure: FailurePolicy | None = None
     loc: Location = NOWHERE
+    where: Mapping[str, Location] = field(default_factory=lambda: _NO_PLACES)
+    """Where parts of the menu were written, for findings that point inside it: field
+    names (`greeting`, `prompt`, `directory`) and `options.<key>` (the key itself)."""
 
 
 # --- schedules and entry points --------------------------------------------------------
@@ -350,6 +354,8 @@ class Schedule:
     """Open intervals per weekday, [start, end) in local time; a missing day is closed."""
     holidays: tuple[date, ...] = ()
     loc: Location = NOWHERE
+    where: Mapping[str, Location] = field(default_factory=lambda: _NO_PLACES)
+    """Where parts of the schedule were written (`timezone`, `hours`, `holidays`)."""
 
     def is_open(self, at: datetime) -> bool:
         """Whether the schedule is open at an aware datetime."""
@@ -373,6 +379,8 @@ class Entry:
     closed: str | None = None
     """The menu used when `schedule` is closed."""
     loc: Location = NOWHERE
+    where: Mapping[str, Location] = field(default_factory=lambda: _NO_PLACES)
+    """Where `menu`, `schedule` and `closed` were written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,621 @@
+"""The rules a menu file must follow beyond its shape: what the loader cannot see locally.
+
+Two kinds of rules live here. Value rules (`target_problem`, `header_problem`,
+`timezone_problem`) judge one written value; the loader applies them as it reads
+each value, so a finding points at the exact spot and is reported once, however
+many menus inherit the value. Whole-file rules (`check`) need every menu at once:
+
+    errors                                    warnings
+    - a menu, destination, directory or       - a menu nothing reaches
+      schedule that does not exist            - directory entries that are the start
+    - an option key that is also the start      of longer ones (callers must press #
+      of a longer directory entry (the key      or wait)
+      acts at once, the entry is unreachable) - on_limit that keeps callers in the
+    - a directory entry that an earlier one     menu (repeat, say)
+      already covers entirely
+    - menus that lead only to each other, with
+      no option that transfers, hangs up or
+      leaves (a loop with no way out)
+    - an audio file that does not exist
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from router.core.errors import Location, Problem, Severity
+from router.core.format import HEADER_NAME_PATTERN
+from router.core.model import (
+    Action,
+    Back,
+    Directory,
+    DirectoryEntry,
+    FailurePolicy,
+    GoTo,
+    Hangup,
+    Menu,
+    MenuFile,
+    Prompt,
+    Repeat,
+    Say,
+    Top,
+    Transfer,
+)
+
+__all__ = [
+    "check",
+    "header_problem",
+    "sample_extension",
+    "target_problem",
+    "timezone_problem",
+]
+
+Finding = tuple[str, str | None]
+"""A value rule's verdict: (message, hint)."""
+
+# --- value rules -----------------------------------------------------------------------------
+
+_E164_URI = re.compile(r"^tel:\+[1-9][0-9]{7,14}$")
+_ESCAPED = r"%[0-9A-Fa-f]{2}"
+_USER = rf"(?:[A-Za-z0-9\-_.!~*'()&=+$,]|{_ESCAPED})+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|[0-9]{{1,3}}(?:\.[0-9]{{1,3}}){{3}}|\[[0-9A-Fa-f:.]+\])"
+_PARAM = r";[A-Za-z0-9\-_.!~*'()%]+(?:=[A-Za-z0-9\-_.!~*'()%\[\]/:&+$]+)?"
+_SIP_URI = re.compile(rf"^sips?:({_USER})@({_HOST})(?::([0-9]{{1,5}}))?((?:{_PARAM})*)$")
+_HEADER_NAME = re.compile(HEADER_NAME_PATTERN)
+
+
+def target_problem(uri: str) -> Finding | None:
+    """Why `uri` is not `tel:+E164` or `sip:`/`sips:` `user@host[:port][;params]`, if it is not."""
+    if uri.startswith("tel:"):
+        if _E164_URI.match(uri):
+            return None
+        number = uri[4:]
+        digits = re.sub(r"[\s().-]", "", number)
+        if not number.startswith("+"):
+            return (
+                f"'{uri}' is not an E.164 number: it needs a + and the country code",
+                f"e.g. tel:+{digits}" if digits.isdigit() else "e.g. tel:+15105550100",
+            )
+        if digits != number and digits[1:].isdigit():
+            return f"'{uri}' has spaces or punctuation", f"write only digits: tel:{digits}"
+        if not number[1:].isdigit():
+            return f"'{uri}' is not an E.164 number: only digits may follow tel:+", None
+        if number[1] == "0":
+            return f"'{uri}' is not an E.164 number: a country code never starts with 0", None
+        count = len(number) - 1
+        return f"'{uri}' has {count} digits; an E.164 number has 8 to 15", None
+    if uri.startswith(("sip:", "sips:")):
+        m = _SIP_URI.match(uri)
+        if m is None:
+            rest = uri.split(":", 1)[1]
+            if "@" not in rest:
+                return (
+                    f"'{uri}' has no user part",
+                    "write sip:user@host, e.g. sip:sales@pbx.example.com",
+                )
+            if any(c.isspace() for c in uri):
+                return f"'{uri}' contains spaces", None
+            if "?" in uri:
+                return f"'{uri}' carries URI headers (?...)", "use the transfer's `headers` instead"
+            return f"'{uri}' is not a valid SIP URI", "write sip:user@host[:port][;params]"
+        port = m.group(3)
+        if port is not None and not 1 <= int(port) <= 65535:
+            return f"'{uri}' has port {port}; ports run from 1 to 65535", None
+        return None
+    return f"'{uri}' is not a tel: or sip: URI", None
+
+
+def header_problem(name: str, value: str) -> Finding | None:
+    """Why a SIP header may not be sent with a transfer, if it may not."""
+    if not _HEADER_NAME.match(name):
+        return (
+            f"header name '{name}' is not allowed",
+            "only custom X- headers (letters, digits and -) may be set, e.g. X-Department",
+        )
+    if any(c in value for c in "\r\n\x00"):
+        return f"the value of header '{name}' contains a line break", "header values are one line"
+    return None
+
+
+@lru_cache(maxsize=256)
+def timezone_problem(name: str) -> Finding | None:
+    """Why `name` is not an IANA time zone (`America/New_York`), if it is not."""
+    try:
+        ZoneInfo(name)
+        return None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    close = difflib.get_close_matches(name, sorted(_zones()), n=1, cutoff=0.6)
+    hint = (
+        f"did you mean '{close[0]}'?"
+        if close
+        else "use an IANA name such as America/New_York or Europe/Paris"
+    )
+    return f"unknown time zone '{name}'", hint
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def sample_extension(pattern: str) -> str:
+    """The smallest extension a directory pattern stands for (to try `{ext}` templates with)."""
+    if "-" in pattern:
+        return pattern.split("-")[0]
+    return pattern.replace("x", "0")
+
+
+# --- whole-file rules ----------------------------------------------------------------------
+
+
+def check(menu_file: MenuFile, *, incomplete: frozenset[str] = frozenset()) -> list[Problem]:
+    """Every whole-file finding about `menu_file`, errors and warnings, in no particular order.
+
+    `incomplete` names menus the loader could not read in full; rules that would only
+    repeat the loader's finding in other words (unreachable, no way out) skip them.
+    """
+    return _Checker(menu_file, incomplete).run()
+
+
+_ALL_DIGITS = (1 << 10) - 1
+Product = tuple[int, ...]
+"""A set of extensions of one length, as one bitmask of allowed digits per position."""
+
+
+class _Checker:
+    def __init__(self, menu_file: MenuFile, incomplete: frozenset[str]) -> None:
+        self.mf = menu_file
+        self.incomplete = incomplete
+        self.problems: list[Problem] = []
+        self._reported: set[tuple[Location, str]] = set()
+        self._products: dict[str, list[Product]] = {}
+
+    def report(
+        self,
+        loc: Location,
+        message: str,
+        *,
+        hint: str | None = None,
+        code: str,
+        warning: bool = False,
+    ) -> None:
+        if (loc, message) in self._reported:  # inherited values are seen once per menu
+            return
+        self._reported.add((loc, message))
+        severity = Severity.WARNING if warning else Severity.ERROR
+        self.problems.append(Problem(loc, message, severity, hint, code))
+
+    def run(self) -> list[Problem]:
+        edges = self.references()
+        self.unreachable(edges)
+        for directory in self.mf.directories.values():
+            self.directory_rules(directory)
+        for menu in self.mf.menus.values():
+            self.shadowing(menu)
+        self.no_way_out()
+        self.audio_files()
+        return self.problems
+
+    # -- references -------------------------------------------------------------------
+
+    def _suggest(self, name: str, names: Mapping[str, object]) -> str | None:
+        close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+        return f"did you mean '{close[0]}'?" if close else None
+
+    def menu_ref(self, name: str, loc: Location, what: str) -> bool:
+        if name in self.mf.menus:
+            return True
+        self.report(
+            loc,
+            f"{what} names menu '{name}', which does not exist",
+            hint=self._suggest(name, self.mf.menus),
+            code="unknown-menu",
+        )
+        return False
+
+    def references(self) -> dict[str, set[str]]:
+        """Report dangling names; return, per menu, the menus it can lead to (any way)."""
+        mf = self.mf
+        for entry in mf.entries.values():
+            what = "number 'default'" if entry.number == "default" else f"number {entry.number}"
+            self.menu_ref(entry.menu, entry.where.get("menu", entry.loc), what)
+            if entry.closed:
+                self.menu_ref(entry.closed, entry.where.get("closed", entry.loc), what)
+            if entry.schedule and entry.schedule not in mf.schedules:
+                self.report(
+                    entry.where.get("schedule", entry.loc),
+                    f"{what} names schedule '{entry.schedule}', which does not exist",
+                    hint=self._suggest(entry.schedule, mf.schedules),
+                    code="unknown-schedule",
+                )
+        directory_targets: dict[str, set[str]] = {}
+        for directory in mf.directories.values():
+            found: set[str] = set()
+            for item in directory.entries:
+                self.action_refs(item.action, found)
+            directory_targets[directory.name] = found
+        for transfer in mf.destinations.values():
+            self.action_refs(transfer, set())
+        edges: dict[str, set[str]] = {}
+        for menu in mf.menus.values():
+            found = set()
+            if menu.directory is not None:
+                if menu.directory in mf.directories:
+                    found |= directory_targets[menu.directory]
+                else:
+                    self.report(
+                        menu.where.get("directory", menu.loc),
+                        f"menu '{menu.name}' uses directory '{menu.directory}', "
+                        "which does not exist",
+                        hint=self._suggest(menu.directory, mf.directories),
+                        code="unknown-directory",
+                    )
+            for action in menu.options.values():
+                self.action_refs(action, found)
+            self.action_refs(menu.on_limit, found)
+            if menu.on_transfer_failure is not None:
+                self.policy_refs(menu.on_transfer_failure, found)
+            if isinstance(menu.on_limit, Repeat | Say):
+                self.report(
+                    menu.on_limit.loc,
+                    f"on_limit '{type(menu.on_limit).__name__.lower()}' keeps callers "
+                    "in the menu for ever",
+                    hint="send them to a person (transfer) or end the call (hangup)",
+                    code="on-limit-stays",
+                    warning=True,
+                )
+            edges[menu.name] = found
+        return edges
+
+    def action_refs(self, action: Action, found: set[str]) -> None:
+        if isinstance(action, GoTo):
+            if self.menu_ref(action.menu, action.loc, "this action"):
+                found.add(action.menu)
+        elif isinstance(action, Transfer):
+            if action.destination is not None and action.destination not in self.mf.destinations:
+                self.report(
+                    action.loc,
+                    f"there is no destination named '{action.destination}'",
+                    hint=self._suggest(action.destination, self.mf.destinations)
+                    or "define it under `destinations`, or write a tel: or sip: URI",
+                    code="unknown-destination",
+                )
+            if action.on_failure is not None:
+                self.policy_refs(action.on_failure, found)
+
+    def policy_refs(self, policy: FailurePolicy, found: set[str]) -> None:
+        for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
+            self.action_refs(action, found)
+
+    # -- reachability -------------------------------------------------------------------
+
+    def entry_menus(self) -> set[str]:
+        out: set[str] = set()
+        for entry in self.mf.entries.values():
+            out.add(entry.menu)
+            if entry.closed:
+                out.add(entry.closed)
+        return out
+
+    def unreachable(self, edges: Mapping[str, set[str]]) -> None:
+        seen = {m for m in self.entry_menus() if m in self.mf.menus}
+        todo = list(seen)
+        while todo:
+            for nxt in edges.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        for menu in self.mf.menus.values():
+            if menu.name not in seen and menu.name not in self.incomplete:
+                self.report(
+                    menu.loc,
+                    f"menu '{menu.name}' is never reached: no number, option or limit leads to it",
+                    hint="add an option {menu: " + menu.name + "} somewhere, or remove it",
+                    code="unreachable",
+                    warning=True,
+                )
+
+    # -- loops with no way out ----------------------------------------------------------
+
+    def no_way_out(self) -> None:
+        """Menus that only lead to each other by their options: the caller is stuck in them."""
+        menus = self.mf.menus
+        graph = {
+            name: [a.menu for a in menu.options.values() if isinstance(a, GoTo) and a.menu in menus]
+            for name, menu in menus.items()
+        }
+        entries = self.entry_menus()
+        for component in _strongly_connected(graph):
+            members = set(component)
+            if members & self.incomplete:
+                continue
+            if any(self._leaves(menus[m], members, entries) for m in component):
+                continue
+            first = min((menus[m] for m in component), key=lambda m: (m.loc.line, m.loc.column))
+            if len(component) == 1:
+                message = (
+                    f"menu '{first.name}' has no way out: no option transfers, hangs up "
+                    "or leads to another menu"
+                )
+            else:
+                names = ", ".join(
+                    f"'{m}'" for m in sorted(component, key=lambda m: menus[m].loc.line)
+                )
+                message = (
+                    f"menus {names} lead only to each other: no option transfers, hangs up "
+                    "or leads elsewhere"
+                )
+            self.report(
+                first.loc,
+                message,
+                hint='give callers a way on, e.g. "0": {transfer: operator}',
+                code="no-way-out",
+            )
+
+    def _leaves(self, menu: Menu, component: set[str], entries: set[str]) -> bool:
+        if menu.directory is not None and self.mf.directories.get(menu.directory) is not None:
+            if self.mf.directories[menu.directory].entries:
+                return True
+        for action in menu.options.values():
+            if isinstance(action, Transfer | Hangup):
+                return True
+            if isinstance(action, GoTo) and action.menu not in component:
+                return True
+            if isinstance(action, Back | Top) and not (component & entries):
+                return True
+        return False
+
+    # -- directories ----------------------------------------------------------------------
+
+    def products(self, entry: DirectoryEntry) -> list[Product]:
+        found = self._products.get(entry.pattern)
+        if found is None:
+            if "-" in entry.pattern:
+                low, high = entry.pattern.split("-")
+                found = _range_products(low, high)
+            else:
+                found = [tuple(_ALL_DIGITS if c == "x" else 1 << int(c) for c in entry.pattern)]
+            self._products[entry.pattern] = found
+        return found
+
+    def directory_rules(self, directory: Directory) -> None:
+        by_length: dict[int, list[DirectoryEntry]] = {}
+        for entry in directory.entries:
+            by_length.setdefault(entry.length, []).append(entry)
+        # Same length: an entry wholly covered by an earlier one is never used (first match wins).
+        for same in by_length.values():
+            exact: dict[str, DirectoryEntry] = {}
+            general: list[DirectoryEntry] = []
+            for entry in same:
+                shadow = exact.get(entry.pattern)
+                if shadow is None:
+                    mine = self.products(entry)
+                    shadow = next(
+                        (
+                            g
+                            for g in general
+                            if all(any(_within(p, q) for q in self.products(g)) for p in mine)
+                        ),
+                        None,
+                    )
+                if shadow is not None:
+                    self.report(
+                        entry.loc,
+                        f"extension '{entry.pattern}' in directory '{directory.name}' "
+                        "is never used: "
+                        f"'{shadow.pattern}' (line {shadow.loc.line}) comes first and covers it",
+                        hint="the first matching entry wins; put exceptions above patterns",
+                        code="covered-extension",
+                    )
+                    continue
+                if entry.pattern.isdigit():
+                    exact[entry.pattern] = entry
+                else:
+                    general.append(entry)
+        # Different lengths: a shorter entry that starts a longer one makes callers wait.
+        lengths = sorted(by_length)
+        for i, short_len in enumerate(lengths):
+            shorter = by_length[short_len]
+            short_exact = {e.pattern: e for e in shorter if e.pattern.isdigit()}
+            short_general = [e for e in shorter if not e.pattern.isdigit()]
+            longer_of: dict[str, DirectoryEntry] = {}
+            for long_len in lengths[i + 1 :]:
+                for long in by_length[long_len]:
+                    if long.pattern.isdigit():
+                        hit = short_exact.get(long.pattern[:short_len])
+                        if hit is not None:
+                            longer_of.setdefault(hit.pattern, long)
+                        candidates = short_general
+                    else:
+                        candidates = shorter
+                    for short in candidates:
+                        if short.pattern in longer_of:
+                            continue
+                        if self._starts(short, long):
+                            longer_of[short.pattern] = long
+            for short in shorter:
+                first_long = longer_of.get(short.pattern)
+                if first_long is not None:
+                    self.report(
+                        short.loc,
+                        f"extension '{short.pattern}' in directory '{directory.name}' "
+                        "is also the start of "
+                        f"'{first_long.pattern}' (line {first_long.loc.line})",
+                        hint=f"callers who dial {short.pattern} must then press # or wait",
+                        code="extension-prefix",
+                        warning=True,
+                    )
+
+    def _starts(self, short: DirectoryEntry, long: DirectoryEntry) -> bool:
+        """Some extension of `short` is the beginning of some extension of `long`."""
+        n = short.length
+        return any(
+            all(a & b for a, b in zip(p, q[:n], strict=True))
+            for p in self.products(short)
+            for q in self.products(long)
+        )
+
+    def shadowing(self, menu: Menu) -> None:
+        """An option key acts at once, so directory entries starting with it are unreachable."""
+        if menu.directory is None:
+            return
+        directory = self.mf.directories.get(menu.directory)
+        if directory is None:
+            return
+        for key in menu.options:
+            if not key.is_digit:
+                continue
+            bit = 1 << int(key.value)
+            for entry in directory.entries:
+                if not any(p[0] & bit for p in self.products(entry)):
+                    continue
+                loc = menu.where.get(f"options.{key.value}", menu.options[key].loc)
+                if entry.length == 1:
+                    message = (
+                        f"key {key.value} in menu '{menu.name}' is both an option and extension "
+                        f"'{entry.pattern}' of directory '{directory.name}'"
+                    )
+                else:
+                    message = (
+                        f"key {key.value} in menu '{menu.name}' acts at once, so extension "
+                        f"'{entry.pattern}' of directory '{directory.name}' "
+                        f"(line {entry.loc.line}) can never be dialled here"
+                    )
+                self.report(
+                    loc,
+                    message,
+                    hint="use a key no extension starts with (* or #), or change the extensions",
+                    code="shadowed-extension",
+                )
+                break
+
+    # -- audio ------------------------------------------------------------------------------
+
+    def audio_files(self) -> None:
+        exists: dict[str, bool] = {}
+        for prompt in self.prompts():
+            if prompt.audio is None:
+                continue
+            ok = exists.get(prompt.audio)
+            if ok is None:
+                ok = exists[prompt.audio] = os.path.isfile(prompt.audio)
+            if not ok:
+                self.report(
+                    prompt.loc,
+                    f"audio file '{prompt.audio}' does not exist",
+                    hint="paths are relative to the menu file's folder",
+                    code="missing-audio",
+                )
+
+    def prompts(self) -> Iterator[Prompt]:
+        seen: set[int] = set()
+
+        def of_action(action: Action) -> Iterator[Prompt]:
+            if id(action) in seen:
+                return
+            seen.add(id(action))
+            if action.message is not None:
+                yield action.message
+            if isinstance(action, Transfer):
+                if action.settings.announce is not None:
+                    yield action.settings.announce
+                if action.on_failure is not None:
+                    yield from of_policy(action.on_failure)
+
+        def of_policy(policy: FailurePolicy) -> Iterator[Prompt]:
+            for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
+                yield from of_action(action)
+
+        for menu in self.mf.menus.values():
+            yield menu.greeting
+            if menu.prompt is not menu.greeting:
+                yield menu.prompt
+            yield menu.messages.invalid
+            yield menu.messages.no_input
+            for action in menu.options.values():
+                yield from of_action(action)
+            yield from of_action(menu.on_limit)
+            if menu.on_transfer_failure is not None:
+                yield from of_policy(menu.on_transfer_failure)
+        for transfer in self.mf.destinations.values():
+            yield from of_action(transfer)
+        for directory in self.mf.directories.values():
+            for entry in directory.entries:
+                yield from of_action(entry.action)
+
+
+def _within(p: Product, q: Product) -> bool:
+    return all(a & ~b == 0 for a, b in zip(p, q, strict=True))
+
+
+def _range_products(low: str, high: str) -> list[Product]:
+    """The extensions low..high (same length) as a few per-position digit sets."""
+    n = len(low)
+    if low == "0" * n and high == "9" * n:
+        return [(_ALL_DIGITS,) * n]
+    if n == 1:
+        return [(sum(1 << d for d in range(int(low), int(high) + 1)),)]
+    if low[0] == high[0]:
+        head = 1 << int(low[0])
+        return [(head, *p) for p in _range_products(low[1:], high[1:])]
+    out = [(1 << int(low[0]), *p) for p in _range_products(low[1:], "9" * (n - 1))]
+    middle = sum(1 << d for d in range(int(low[0]) + 1, int(high[0])))
+    if middle:
+        out.append((middle,) + (_ALL_DIGITS,) * (n - 1))
+    out += [(1 << int(high[0]), *p) for p in _range_products("0" * (n - 1), high[1:])]
+    return out
+
+
+def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:
+    """Tarjan's algorithm without recursion (10,000 menus would overflow the stack)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            successors = graph[node]
+            recurse = False
+            while i < len(successors):
+                nxt = successors[i]
+                i += 1
+                if nxt not in index:
+                    work.append((node, i))
+                    work.append((nxt, 0))
+                    recurse = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if recurse:
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                out.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return out

@@ -1,0 +1,560 @@
+"""The menu file format, version 1, written down once.
+
+This module is the single source of truth for which keys exist where, what kind of
+value each takes, and what it means. The loader asks it which keys are allowed
+(and which are required) in every mapping it reads; `router schema` turns it into a
+JSON Schema for editors. Neither can accept a key the other does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from router.core.durations import DURATION_PATTERN
+
+__all__ = [
+    "DAY_NAMES",
+    "DAYS_PATTERN",
+    "E164_PATTERN",
+    "FILE",
+    "HEADER_NAME_PATTERN",
+    "HOURS_PATTERN",
+    "KEY_PATTERN",
+    "MESSAGE_MODIFIERS",
+    "NAME_PATTERN",
+    "NUMBER_PATTERN",
+    "SHORT_ACTIONS",
+    "TRANSFER_MODIFIERS",
+    "VERBS",
+    "Field",
+    "Obj",
+    "Spec",
+    "json_schema",
+    "schema_text",
+]
+
+# --- shared patterns (the loader and the schema use the very same strings) -------------
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+"""Names of menus, destinations, directories and schedules."""
+KEY_PATTERN = r"^[0-9*#A-Da-d]$"
+"""One keypad key."""
+E164_PATTERN = r"^\+[1-9][0-9]{7,14}$"
+NUMBER_PATTERN = r"^(default|\+[1-9][0-9]{7,14})$"
+"""Keys of `numbers`: a dialled number in E.164 form, or `default`."""
+EXTENSION_PATTERN = r"^([0-9xX]+|[0-9]+-[0-9]+)$"
+"""Keys of a directory: `101`, `1xx` (x = any digit), or a range `200-249`."""
+HEADER_NAME_PATTERN = r"^[Xx]-[A-Za-z0-9-]+$"
+HEADER_VALUE_PATTERN = r"^[^\r\n\x00]*$"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _any_case(word: str) -> str:
+    """`mon` -> `[Mm][Oo][Nn]`: JSON Schema patterns (ECMA-262) have no inline flags."""
+    return "".join(f"[{c.upper()}{c}]" for c in word)
+
+
+_DAY = "(" + "|".join(_any_case(d) for d in DAY_NAMES) + ")"
+DAYS_PATTERN = (
+    rf"^({_DAY}(-{_DAY})?(\s*,\s*{_DAY}(-{_DAY})?)*"
+    + "".join(f"|{_any_case(w)}" for w in ("daily", "weekdays", "weekends"))
+    + ")$"
+)
+"""Keys of `hours`: `mon`, `mon-fri`, `sat, sun`, or `daily` / `weekdays` / `weekends`."""
+HOURS_PATTERN = r"^\s*[0-9]{1,2}:[0-9]{2}\s*-\s*[0-9]{1,2}:[0-9]{2}\s*$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TARGET_PATTERN = r"^(tel:|sips?:|[A-Za-z_])"
+"""A transfer target: a `tel:`/`sip:`/`sips:` URI, or the name of a destination."""
+
+SHORT_ACTIONS = ("repeat", "back", "top", "hangup")
+"""Actions that may be written as a bare word."""
+MESSAGE_MODIFIERS = ("say", "audio")
+"""Keys that add a message to any action (on a transfer: the announcement)."""
+TRANSFER_MODIFIERS = ("play_dialtone", "ringing_timeout", "headers", "on_failure")
+"""Keys that only a transfer takes."""
+
+
+# --- the spec language ------------------------------------------------------------------
+
+
+class Spec:
+    """A kind of value. Subclasses say how it reads and how it appears in JSON Schema."""
+
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Text(Spec):
+    doc: str = ""
+    pattern: str | None = None
+    examples: tuple[str, ...] = ()
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "string"}
+        if self.pattern:
+            out["pattern"] = self.pattern
+        if self.examples:
+            out["examples"] = list(self.examples)
+        return _doc(out, self.doc)
+
+
+@dataclass(frozen=True)
+class Boolean(Spec):
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        return _doc({"type": "boolean"}, self.doc)
+
+
+@dataclass(frozen=True)
+class Integer(Spec):
+    doc: str = ""
+    minimum: int | None = None
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "integer"}
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        return _doc(out, self.doc)
+
+
+@dataclass(frozen=True)
+class Duration(Spec):
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        return _doc(
+            {
+                "anyOf": [
+                    {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+                    {"type": "string", "pattern": DURATION_PATTERN},
+                ],
+                "examples": ["5s", "1.5s", "500ms", "2m"],
+            },
+            self.doc,
+        )
+
+
+@dataclass(frozen=True)
+class Const(Spec):
+    value: int | str
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        return _doc({"const": self.value}, self.doc)
+
+
+@dataclass(frozen=True)
+class Null(Spec):
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        return _doc({"type": "null"}, self.doc)
+
+
+@dataclass(frozen=True)
+class Words(Spec):
+    values: tuple[str, ...]
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        return _doc({"type": "string", "enum": list(self.values)}, self.doc)
+
+
+@dataclass(frozen=True)
+class Ref(Spec):
+    """A named kind, defined once under `$defs` (and allowed to be recursive)."""
+
+    name: str
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        return _doc({"$ref": f"#/$defs/{self.name}"}, self.doc)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a mapping."""
+
+    name: str
+    spec: Spec
+    doc: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Obj(Spec):
+    """A mapping with a fixed set of keys."""
+
+    fields: tuple[Field, ...]
+    doc: str = ""
+    min_fields: int = 0
+    names: frozenset[str] = field(init=False)
+    required: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", frozenset(f.name for f in self.fields))
+        object.__setattr__(self, "required", tuple(f.name for f in self.fields if f.required))
+
+    def schema(self) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        for f in self.fields:
+            sub = f.spec.schema()
+            if f.doc:
+                sub = (
+                    {**sub, "description": f.doc}
+                    if "$ref" not in sub
+                    else {"$ref": sub["$ref"], "description": f.doc}
+                )
+            props[f.name] = sub
+        out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+        if self.required:
+            out["required"] = list(self.required)
+        if self.min_fields:
+            out["minProperties"] = self.min_fields
+        return _doc(out, self.doc)
+
+
+@dataclass(frozen=True)
+class MapOf(Spec):
+    """A mapping whose keys the admin chooses (names, keys, numbers, extensions)."""
+
+    key_pattern: str
+    value: Spec
+    doc: str = ""
+    key_doc: str = ""
+    required_keys: tuple[str, ...] = ()
+    min_entries: int = 0
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "object",
+            "propertyNames": _doc({"pattern": self.key_pattern}, self.key_doc),
+            "additionalProperties": self.value.schema(),
+        }
+        if self.required_keys:
+            out["required"] = list(self.required_keys)
+        if self.min_entries:
+            out["minProperties"] = self.min_entries
+        return _doc(out, self.doc)
+
+
+@dataclass(frozen=True)
+class ListOf(Spec):
+    item: Spec
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        return _doc({"type": "array", "items": self.item.schema()}, self.doc)
+
+
+@dataclass(frozen=True)
+class OneOf(Spec):
+    options: tuple[Spec, ...]
+    doc: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        return _doc({"oneOf": [o.schema() for o in self.options]}, self.doc)
+
+
+def _doc(out: dict[str, Any], doc: str) -> dict[str, Any]:
+    if doc:
+        out["description"] = doc
+    return out
+
+
+# --- the format ---------------------------------------------------------------------------
+
+NAME = Text(pattern=NAME_PATTERN)
+TEXT = Text()
+
+PROMPT_LONG = Obj(
+    (
+        Field("say", TEXT, "Text spoken to the caller."),
+        Field(
+            "audio",
+            TEXT,
+            "A recording (wav, mp3, ogg), relative to this file's folder; played before the text.",
+        ),
+    ),
+    doc="Text, a recording, or both (the recording first).",
+    min_fields=1,
+)
+PROMPT = OneOf(
+    (Text(doc="Text spoken to the caller."), PROMPT_LONG), doc="Something the caller hears."
+)
+
+TARGET = Text(
+    doc="A destination's name, or a URI: `tel:+15105550100` (E.164) or `sip:user@host`.",
+    pattern=TARGET_PATTERN,
+    examples=("operator", "tel:+15105550100", "sip:sales@pbx.example.com"),
+)
+HEADERS = MapOf(
+    HEADER_NAME_PATTERN,
+    Text(pattern=HEADER_VALUE_PATTERN),
+    doc="Extra SIP headers sent with the transfer; only `X-` headers.",
+    key_doc="An `X-` header name.",
+)
+TRANSFER_SETTINGS = Obj(
+    (
+        Field(
+            "play_dialtone",
+            Boolean(),
+            "Play a ring tone to the caller while the transfer is under way.",
+        ),
+        Field(
+            "ringing_timeout",
+            Duration(),
+            "How long the far end may ring before the transfer counts as unanswered.",
+        ),
+        Field("headers", HEADERS),
+    ),
+    doc="How transfers are made.",
+)
+FAILURE_KINDS = ("busy", "no_answer", "rejected", "error")
+FAILURE_POLICY = Obj(
+    (
+        Field("busy", Ref("action"), "The far end is busy (SIP 486, 600)."),
+        Field(
+            "no_answer",
+            Ref("action"),
+            "Nobody answered in time (SIP 408, 480, 487, or the ringing timeout).",
+        ),
+        Field("rejected", Ref("action"), "The transfer was refused (SIP 403, 404, 603, ...)."),
+        Field("error", Ref("action"), "Anything else: the trunk, the network, the API."),
+    ),
+    doc="What happens when a transfer fails; kinds left out are inherited.",
+)
+
+_MESSAGE_FIELDS = (
+    Field(
+        "say",
+        TEXT,
+        "A message played first (on a transfer: the announcement, always heard to the end).",
+    ),
+    Field("audio", TEXT, "A recording played with the message, relative to this file's folder."),
+)
+_TRUE_OR_MESSAGE = OneOf(
+    (Const(True), Null(), Text(), PROMPT_LONG),
+    doc="`true` (or nothing), or the message to play, like `say`.",
+)
+
+VERBS: Mapping[str, Obj] = {
+    "transfer": Obj(
+        (
+            Field(
+                "transfer",
+                TARGET,
+                "Transfer the caller (a destination's name or a URI).",
+                required=True,
+            ),
+            *_MESSAGE_FIELDS,
+            Field("play_dialtone", Boolean(), "Play a ring tone while the transfer is under way."),
+            Field("ringing_timeout", Duration(), "How long the far end may ring."),
+            Field("headers", HEADERS),
+            Field("on_failure", FAILURE_POLICY, "What happens if this transfer fails."),
+        ),
+        doc="Transfer the caller.",
+    ),
+    "menu": Obj(
+        (
+            Field("menu", NAME, "Go to this menu (`back` returns here).", required=True),
+            *_MESSAGE_FIELDS,
+        ),
+        doc="Go to another menu.",
+    ),
+    "back": Obj(
+        (Field("back", _TRUE_OR_MESSAGE, required=True), *_MESSAGE_FIELDS),
+        doc="Return to the menu that led here.",
+    ),
+    "top": Obj(
+        (Field("top", _TRUE_OR_MESSAGE, required=True), *_MESSAGE_FIELDS),
+        doc="Return to the first menu of the call.",
+    ),
+    "repeat": Obj(
+        (Field("repeat", _TRUE_OR_MESSAGE, required=True), *_MESSAGE_FIELDS),
+        doc="Play this menu again.",
+    ),
+    "hangup": Obj(
+        (Field("hangup", _TRUE_OR_MESSAGE, required=True), *_MESSAGE_FIELDS),
+        doc="End the call, after the goodbye if there is one.",
+    ),
+    "say": Obj(
+        _MESSAGE_FIELDS,
+        doc="Play a message, then keep waiting for a key in this menu.",
+        min_fields=1,
+    ),
+}
+"""Each verb's mapping: exactly one verb, plus the keys that may go with it."""
+
+ACTION = OneOf(
+    (Words(SHORT_ACTIONS, doc="repeat, back, top or hangup."), *VERBS.values()),
+    doc="What a key (or a limit, or a failed transfer) makes happen.",
+)
+
+TIMEOUTS = Obj(
+    (
+        Field("first_digit", Duration(), "Silence after the prompt before it counts as no input."),
+        Field(
+            "inter_digit",
+            Duration(),
+            "Pause between the keys of an extension before it counts as finished.",
+        ),
+    )
+)
+LIMITS = Obj(
+    (
+        Field("invalid", Integer(minimum=1), "Invalid keys in a menu before `on_limit`."),
+        Field("no_input", Integer(minimum=1), "Times without input in a menu before `on_limit`."),
+    )
+)
+MESSAGES = Obj(
+    (
+        Field("invalid", Ref("prompt"), "Played after an invalid key."),
+        Field("no_input", Ref("prompt"), "Played when no key came in time."),
+    )
+)
+_INHERITED = (
+    Field("timeouts", TIMEOUTS),
+    Field("limits", LIMITS),
+    Field("messages", MESSAGES),
+    Field(
+        "on_limit", Ref("action"), "What happens when a limit is reached (usually the operator)."
+    ),
+)
+DEFAULTS = Obj(
+    (
+        *_INHERITED,
+        Field(
+            "transfer",
+            TRANSFER_SETTINGS,
+            "How every transfer is made, unless a destination or option says otherwise.",
+        ),
+        Field("on_transfer_failure", FAILURE_POLICY),
+    ),
+    doc="Settings every menu and destination inherits.",
+)
+DESTINATION_LONG = Obj(
+    (
+        Field("to", TARGET, "Where the caller goes: `tel:+E164`, `sip:user@host`.", required=True),
+        Field("say", TEXT, "Announcement played (to the end) before the transfer."),
+        Field("audio", TEXT, "A recording played as (or before) the announcement."),
+        Field("play_dialtone", Boolean()),
+        Field("ringing_timeout", Duration()),
+        Field("headers", HEADERS),
+        Field("on_failure", FAILURE_POLICY, "What happens when a transfer here fails."),
+    ),
+)
+DESTINATION = OneOf((TARGET, DESTINATION_LONG), doc="A place callers can be transferred to.")
+DIRECTORY = MapOf(
+    EXTENSION_PATTERN,
+    DESTINATION,
+    doc="Extensions callers may dial; `{ext}` in a target is replaced by the digits dialled.",
+    key_doc="`101`, `1xx` (x = any digit) or `200-249`.",
+    min_entries=1,
+)
+HOURS_VALUE = OneOf(
+    (
+        Text(pattern=HOURS_PATTERN, examples=("08:30-17:30",)),
+        ListOf(Text(pattern=HOURS_PATTERN)),
+        Words(("closed",)),
+    ),
+    doc="`HH:MM-HH:MM`, a list of them, or `closed`; `24:00` ends a day.",
+)
+SCHEDULE = Obj(
+    (
+        Field(
+            "timezone", Text(examples=("America/New_York",)), "An IANA time zone.", required=True
+        ),
+        Field(
+            "hours",
+            MapOf(
+                DAYS_PATTERN,
+                HOURS_VALUE,
+                key_doc="`mon`, `mon-fri`, `sat, sun`, `daily`, `weekdays`, `weekends`.",
+            ),
+            "Opening hours; days not listed are closed.",
+            required=True,
+        ),
+        Field("holidays", ListOf(Text(pattern=DATE_PATTERN)), "Dates (YYYY-MM-DD) closed all day."),
+    ),
+)
+ENTRY_LONG = Obj(
+    (
+        Field("menu", NAME, "The first menu of a call to this number.", required=True),
+        Field("schedule", NAME, "Opening hours to follow."),
+        Field("closed", NAME, "The first menu when the schedule is closed."),
+    ),
+)
+ENTRY = OneOf((Text(pattern=NAME_PATTERN, doc="The first menu."), ENTRY_LONG))
+MENU = Obj(
+    (
+        Field(
+            "greeting",
+            Ref("prompt"),
+            "Played on entering the menu; says the choices.",
+            required=True,
+        ),
+        Field(
+            "prompt",
+            Ref("prompt"),
+            "A shorter version played on repeats; the greeting if left out.",
+        ),
+        Field("directory", NAME, "A directory whose extensions callers may dial in this menu."),
+        Field(
+            "options",
+            MapOf(KEY_PATTERN, Ref("action"), key_doc="One key: 0-9, *, #, A-D; quote it."),
+        ),
+        *_INHERITED,
+        Field("on_transfer_failure", FAILURE_POLICY),
+    ),
+)
+FILE = Obj(
+    (
+        Field("version", Const(1), "The format version; always 1.", required=True),
+        Field("defaults", DEFAULTS),
+        Field("destinations", MapOf(NAME_PATTERN, DESTINATION), "Named places to transfer to."),
+        Field("directories", MapOf(NAME_PATTERN, DIRECTORY), "Named lists of dialable extensions."),
+        Field("schedules", MapOf(NAME_PATTERN, SCHEDULE), "Named opening hours."),
+        Field(
+            "numbers",
+            MapOf(
+                NUMBER_PATTERN, ENTRY, required_keys=("default",), key_doc="`+E164` or `default`."
+            ),
+            "The first menu per number dialled; `default` is required.",
+        ),
+        Field(
+            "menus", MapOf(NAME_PATTERN, MENU, min_entries=1), "The menus, by name.", required=True
+        ),
+    ),
+    doc="A phone menu file for livekit-menu-router.",
+)
+
+DEFS: Mapping[str, Spec] = {"action": ACTION, "prompt": PROMPT}
+
+COMPILED = {
+    p: re.compile(p) for p in (NAME_PATTERN, E164_PATTERN, HEADER_NAME_PATTERN, DAYS_PATTERN)
+}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the format, for editors and other tools."""
+    out: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "livekit-menu-router menu file",
+    }
+    out.update(FILE.schema())
+    out["$defs"] = {name: spec.schema() for name, spec in DEFS.items()}
+    return out
+
+
+def schema_text() -> str:
+    """The schema as committed in `menus.schema.json` (stable order, trailing newline)."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,1567 @@
+"""Turning an untrusted `menus.yaml` into a `MenuFile`, or into every reason it cannot be one.
+
+The loader reads bytes, not objects: it refuses oversized, binary and non-UTF-8
+files with one sentence, builds a YAML node tree with line and column (see
+`router.core.yamlsafe` for why it is not `yaml.safe_load`), and converts that tree
+itself, following `router.core.format`. It never stops at the first mistake: each
+finding becomes a `Problem` and conversion carries on, so an admin fixes the whole
+file in one go. Finally the checker (`router.core.checker.check`) looks at the
+file as a whole: references, reachability, shadowed keys, loops.
+
+Inheritance is resolved here, so nothing downstream needs to know about it:
+
+    built-in < defaults < menu              timeouts, limits, messages, on_limit,
+                                            on_transfer_failure (per kind)
+    defaults.transfer < destination < option   play_dialtone, ringing_timeout,
+                                            headers (merged by name), say/audio
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, time
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml  # type: ignore[import-untyped]
+
+from router.core import format as fmt
+from router.core.checker import (
+    check,
+    header_problem,
+    sample_extension,
+    target_problem,
+    timezone_problem,
+)
+from router.core.durations import MAX_DURATION, parse_duration
+from router.core.errors import Location, MenuFileError, Problem, Severity
+from router.core.keys import Key
+from router.core.model import (
+    Action,
+    Back,
+    Directory,
+    DirectoryEntry,
+    Entry,
+    FailureKind,
+    FailurePolicy,
+    GoTo,
+    Hangup,
+    Limits,
+    Menu,
+    MenuFile,
+    Messages,
+    Prompt,
+    Repeat,
+    Say,
+    Schedule,
+    Timeouts,
+    Top,
+    Transfer,
+    TransferSettings,
+    Weekday,
+)
+from router.core.yamlsafe import ComposeLimits, Map, Node, Scalar, Seq, TooBig, compose
+
+__all__ = ["BUILTIN_FAILURE_POLICY", "MAX_BYTES", "Loaded", "load_menu_file", "load_menu_text"]
+
+MAX_BYTES = 1_000_000
+"""A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
+
+APOLOGY = "Sorry, that line is not available right now."
+_SORRY = Repeat(message=Prompt(APOLOGY))
+BUILTIN_FAILURE_POLICY = FailurePolicy(busy=_SORRY, no_answer=_SORRY, rejected=_SORRY, error=_SORRY)
+"""Used when the file sets no `on_transfer_failure`: apologise and offer the menu again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A menu file that passed every check, and the warnings it still deserves."""
+
+    menu_file: MenuFile
+    warnings: tuple[Problem, ...]
+
+
+def load_menu_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Loaded:
+    """Read, convert and check a menu file; raise `MenuFileError` with every problem found."""
+    name = os.fspath(path)
+    where = Location(name, 1, 1)
+    try:
+        with open(name, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes:
+                raise MenuFileError([_too_big(where, size, max_bytes)])
+            data = f.read(max_bytes + 1)  # st_size is 0 for pipes and devices: read no further
+    except IsADirectoryError:
+        raise MenuFileError(
+            [Problem(where, "this is a folder, not a menu file", code="unreadable")]
+        ) from None
+    except OSError as exc:
+        raise MenuFileError(
+            [Problem(where, f"cannot read the file: {exc.strerror or exc}", code="unreadable")]
+        ) from None
+    return load_menu_text(
+        data, filename=name, base_dir=Path(name).resolve().parent, max_bytes=max_bytes
+    )
+
+
+def load_menu_text(
+    text: str | bytes, *, filename: str, base_dir: Path, max_bytes: int = MAX_BYTES
+) -> Loaded:
+    """Convert and check the text of a menu file; raise `MenuFileError` with every problem found.
+
+    `filename` is only used in messages; audio paths are resolved against `base_dir`.
+    """
+    menu_file, problems = read_menu_text(
+        text, filename=filename, base_dir=base_dir, max_bytes=max_bytes
+    )
+    if menu_file is None or any(p.severity is Severity.ERROR for p in problems):
+        raise MenuFileError(problems)
+    return Loaded(menu_file, tuple(problems))
+
+
+def read_menu_text(
+    text: str | bytes, *, filename: str, base_dir: Path, max_bytes: int = MAX_BYTES
+) -> tuple[MenuFile | None, list[Problem]]:
+    """Like `load_menu_text`, but return the problems (errors and warnings) instead of raising.
+
+    The menu file is None when nothing usable could be read; otherwise it is the best
+    reading of the file, which is only safe to use if no problem is an error.
+    """
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    start = Location(filename, 1, 1)
+    if len(data) > max_bytes:
+        return None, [_too_big(start, len(data), max_bytes)]
+    decoded = _decode(data, filename)
+    if isinstance(decoded, Problem):
+        return None, [decoded]
+    with _no_gc():
+        try:
+            composed = compose(decoded, filename, ComposeLimits())
+        except TooBig as exc:
+            return None, [exc.problem]
+        except yaml.MarkedYAMLError as exc:
+            return None, [_syntax_problem(exc, filename, decoded)]
+        problems = list(composed.problems)
+        if composed.root is None or (isinstance(composed.root, Scalar) and composed.root.is_null):
+            return None, [
+                *problems,
+                Problem(start, "the file is empty", hint="start with 'version: 1'", code="empty"),
+            ]
+        problems.extend(_unquoted_pound_keys(decoded, filename))
+        reader = _Reader(filename, base_dir)
+        menu_file = reader.read(composed.root, hashlib.sha256(data).hexdigest()[:12])
+        problems.extend(reader.problems)
+        if menu_file is not None:
+            problems.extend(check(menu_file, incomplete=frozenset(reader.incomplete)))
+    problems.sort(key=lambda p: (p.location.line, p.location.column))
+    return menu_file, problems
+
+
+# --- bytes to text -----------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _too_big(where: Location, size: int, limit: int) -> Problem:
+    return Problem(
+        where,
+        f"the file is {size:,} bytes; menu files are limited to {limit:,} bytes",
+        hint="is this the right file?",
+        code="too-big",
+    )
+
+
+def _decode(data: bytes, filename: str) -> str | Problem:
+    """UTF-8 text, or the one reason this is not a text file an admin wrote."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(
+            Location(filename, 1, 1),
+            "the file is UTF-16, not UTF-8",
+            hint="save it as UTF-8",
+            code="not-utf8",
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return Problem(
+            _byte_location(data, nul, filename),
+            "this is not a text file (it contains binary data)",
+            hint="a menu file is YAML text, usually menus.yaml",
+            code="binary",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Problem(
+            _byte_location(data, exc.start, filename),
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} here)",
+            hint="save it as UTF-8",
+            code="not-utf8",
+        )
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        return Problem(
+            Location(filename, line, column),
+            f"this is not a text file (control character U+{ord(bad.group()):04X})",
+            hint="a menu file is YAML text, usually menus.yaml",
+            code="binary",
+        )
+    return text
+
+
+def _byte_location(data: bytes, offset: int, filename: str) -> Location:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return Location(filename, data.count(b"\n", 0, offset) + 1, column)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str, text: str) -> Problem:
+    """A YAML syntax error in the admin's words, with a hint for the usual causes."""
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line, mark.column) if mark is not None else (0, 0)
+    message = f"YAML syntax: {exc.problem or exc.context}"
+    hint = None
+    if exc.context and exc.context_mark is not None and exc.problem:
+        context = exc.context_mark
+        hint = f"{exc.context} at line {context.line + 1}, column {context.column + 1}"
+    lines = text.splitlines()
+    here = lines[line] if line < len(lines) else ""
+    if "\t" in here[: column + 1] or "'\\t'" in str(exc.problem):
+        hint = "indent with spaces, not tabs"
+    elif "alias" in str(exc.context) or "anchor" in str(exc.context):
+        hint = 'a key or value starting with * or & must be quoted, e.g. "*"'
+    return Problem(Location(filename, line + 1, column + 1), message, hint=hint, code="yaml-syntax")
+
+
+_POUND_KEY = re.compile(r"^(\s*)#\s*:\s*\S")
+
+
+def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
+    """`#: hangup` is a YAML comment, not an option; say so instead of silently losing it."""
+    if "#:" not in text and "# :" not in text:
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        m = _POUND_KEY.match(line)
+        if m:
+            yield Problem(
+                Location(filename, number, len(m.group(1)) + 1),
+                "this line is a comment, so it defines no option",
+                severity=Severity.WARNING,
+                hint='to use the # key, quote it: "#":',
+                code="pound-comment",
+            )
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cycle collector while building hundreds of thousands of acyclic objects."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# --- nodes to model --------------------------------------------------------------------
+
+_HINTS: Mapping[str, str] = {
+    "announce": "say",
+    "announcement": "say",
+    "message": "say",
+    "text": "say",
+    "goto": "menu",
+    "go_to": "menu",
+    "submenu": "menu",
+    "timeout": "timeouts",
+    "dialtone": "play_dialtone",
+    "ring_timeout": "ringing_timeout",
+    "tz": "timezone",
+    "time_zone": "timezone",
+    "welcome": "greeting",
+    "extensions": "directory",
+    "keys": "options",
+    "choices": "options",
+    "target": "to",
+    "uri": "to",
+    "hang_up": "hangup",
+    "on_transfer_failed": "on_transfer_failure",
+    "on_fail": "on_failure",
+}
+
+_WEEKDAYS = {name: Weekday(i) for i, name in enumerate(fmt.DAY_NAMES)}
+_DAY_GROUPS = {
+    "daily": tuple(Weekday),
+    "weekdays": tuple(Weekday)[:5],
+    "weekends": (Weekday.SAT, Weekday.SUN),
+}
+_TRUE = frozenset({"true", "yes", "on"})
+_FALSE = frozenset({"false", "no", "off"})
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_NAME = re.compile(fmt.NAME_PATTERN)
+_E164 = re.compile(fmt.E164_PATTERN)
+_EXTENSION = re.compile(fmt.EXTENSION_PATTERN)
+_DAYS = re.compile(fmt.DAYS_PATTERN)
+_HOURS = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*$")
+_DATE = re.compile(fmt.DATE_PATTERN)
+_SCHEMES = ("tel:", "sip:", "sips:")
+_KEYS = {k.value: k for k in Key} | {k.value.lower(): k for k in Key}
+_KINDS = tuple(FailureKind)
+_END_OF_DAY = time.max
+
+
+class _Fields(dict[str, Node]):
+    """The keys present in a mapping (validated against its `Obj` spec), and their key nodes."""
+
+    __slots__ = ("key_nodes",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_nodes: dict[str, Node] = {}
+
+
+@dataclass(slots=True)
+class _Dest:
+    """A named destination as written, before the transfers that use it are built."""
+
+    name: str
+    transfer: Transfer
+    failure_node: Node | None
+    failure: dict[FailureKind, Action] | None = None
+    busy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Overrides:
+    """Transfer settings written on a destination or option (None: not written)."""
+
+    play_dialtone: bool | None = None
+    ringing_timeout: float | None = None
+    headers: Mapping[str, str] | None = None
+    announce: Prompt | None = None
+
+    def apply(self, base: TransferSettings) -> TransferSettings:
+        if self == _NO_OVERRIDES:
+            return base
+        headers = base.headers
+        if self.headers:
+            headers = MappingProxyType({**base.headers, **self.headers})
+        return TransferSettings(
+            play_dialtone=base.play_dialtone if self.play_dialtone is None else self.play_dialtone,
+            ringing_timeout=base.ringing_timeout
+            if self.ringing_timeout is None
+            else self.ringing_timeout,
+            headers=headers,
+            announce=self.announce if self.announce is not None else base.announce,
+        )
+
+
+_NO_OVERRIDES = _Overrides()
+
+
+class _Reader:
+    """One conversion of one file; collects problems instead of raising them."""
+
+    def __init__(self, file: str, base_dir: Path) -> None:
+        self.file = file
+        self.base_dir = base_dir
+        self.problems: list[Problem] = []
+        self.incomplete: set[str] = set()
+        """Menus with errors inside: whole-file rules about them would only add noise."""
+        self.dests: dict[str, _Dest] = {}
+        self.settings = TransferSettings()
+        self.policy = BUILTIN_FAILURE_POLICY
+        self._menu: str | None = None
+        self._audio_cache: dict[str, str] = {}
+
+    # -- reporting ------------------------------------------------------------------
+
+    def loc(self, node: Node) -> Location:
+        return Location(self.file, node.line + 1, node.column + 1)
+
+    def error(self, node: Node, message: str, hint: str | None = None, code: str = "") -> None:
+        self.problems.append(Problem(self.loc(node), message, Severity.ERROR, hint, code))
+        if self._menu is not None:
+            self.incomplete.add(self._menu)
+
+    def warn(self, node: Node, message: str, hint: str | None = None, code: str = "") -> None:
+        self.problems.append(Problem(self.loc(node), message, Severity.WARNING, hint, code))
+
+    # -- structure ------------------------------------------------------------------
+
+    def pairs(self, node: Map) -> list[tuple[Node, Node]]:
+        """The mapping's pairs, with YAML merge keys (`<<: *base`) expanded; written keys win."""
+        pairs = node.pairs
+        if not any(type(k) is Scalar and k.value == "<<" and k.plain for k, _ in pairs):
+            return pairs
+        written = [
+            (k, v) for k, v in pairs if not (type(k) is Scalar and k.value == "<<" and k.plain)
+        ]
+        seen = {k.value for k, _ in written if type(k) is Scalar}
+        merged: list[tuple[Node, Node]] = []
+        for k, v in pairs:
+            if not (type(k) is Scalar and k.value == "<<" and k.plain):
+                continue
+            sources = v.items if type(v) is Seq else [v]
+            for source in sources:
+                if type(source) is not Map:
+                    self.error(
+                        source,
+                        "a merge key (<<) takes a mapping or a list of mappings",
+                        code="yaml-merge",
+                    )
+                    continue
+                for mk, mv in self.pairs(source):
+                    if type(mk) is Scalar and mk.value not in seen:
+                        seen.add(mk.value)
+                        merged.append((mk, mv))
+        return merged + written
+
+    def fields(
+        self, node: Node | None, spec: fmt.Obj, what: str, *, verb: str | None = None
+    ) -> _Fields | None:
+        """Check a mapping's keys against its spec: unknown, duplicate, missing required."""
+        if node is None:
+            return None
+        if type(node) is not Map:
+            self.error(
+                node,
+                f"{what} should be a mapping of keys (like `{next(iter(spec.fields)).name}: ...`)",
+                code="not-mapping",
+            )
+            return None
+        out = _Fields()
+        names = spec.names
+        for key, value in self.pairs(node):
+            if type(key) is not Scalar:
+                self.error(key, f"a key in {what} must be a plain word", code="bad-key")
+                continue
+            name = key.value
+            if name not in names:
+                self._unknown(key, name, names, what, verb)
+                continue
+            if name in out:
+                first = out.key_nodes[name]
+                self.error(
+                    key,
+                    f"'{name}' appears twice in {what} (first at line {first.line + 1})",
+                    hint="a key can be given only once; the file would silently lose one",
+                    code="duplicate-key",
+                )
+                continue
+            out[name] = value
+            out.key_nodes[name] = key
+        for name in spec.required:
+            if name not in out:
+                self.error(
+                    node,
+                    f"{what} has no '{name}'",
+                    hint=_REQUIRED_HINTS.get(name),
+                    code="missing-key",
+                )
+        return out
+
+    def _unknown(
+        self, key: Node, name: str, names: frozenset[str], what: str, verb: str | None
+    ) -> None:
+        if verb is not None and name in fmt.TRANSFER_MODIFIERS:
+            self.error(
+                key, f"'{name}' only goes with a transfer, not with '{verb}'", code="unknown-key"
+            )
+            return
+        if verb is not None and name in fmt.VERBS:
+            self.error(
+                key, f"an action has one verb; this one has '{verb}' and '{name}'", code="two-verbs"
+            )
+            return
+        hint = None
+        alias = _HINTS.get(name.lower())
+        if alias in names:
+            hint = f"did you mean '{alias}'?"
+        else:
+            close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
+            if close:
+                hint = f"did you mean '{close[0]}'?"
+            else:
+                hint = "expected one of: " + ", ".join(sorted(names))
+        self.error(key, f"unknown key '{name}' in {what}", hint=hint, code="unknown-key")
+
+    def entries(self, node: Node | None, what: str) -> list[tuple[Scalar, Node]]:
+        """The pairs of a mapping whose keys the admin chooses; duplicates reported here."""
+        if node is None:
+            return []
+        if type(node) is not Map:
+            if not (type(node) is Scalar and node.is_null):
+                self.error(
+                    node,
+                    f"{what} should be a mapping (name: value, one per line)",
+                    code="not-mapping",
+                )
+            return []
+        out: list[tuple[Scalar, Node]] = []
+        seen: dict[str, Node] = {}
+        for key, value in self.pairs(node):
+            if type(key) is not Scalar:
+                self.error(key, f"a key in {what} must be a plain word or number", code="bad-key")
+                continue
+            previous = seen.get(key.value)
+            if previous is not None:
+                self.error(
+                    key,
+                    f"'{key.value}' appears twice in {what} (first at line {previous.line + 1})",
+                    hint="a key can be given only once; the file would silently lose one",
+                    code="duplicate-key",
+                )
+                continue
+            seen[key.value] = key
+            out.append((key, value))
+        return out
+
+    def name(self, node: Scalar, what: str) -> str | None:
+        if _NAME.match(node.value):
+            return node.value
+        self.error(
+            node,
+            f"'{node.value}' is not a usable {what} name",
+            hint="use letters, digits, _ and -, starting with a letter (e.g. after_hours)",
+            code="bad-name",
+        )
+        return None
+
+    # -- leaves ---------------------------------------------------------------------
+
+    def text(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
+        if type(node) is Scalar:
+            if node.is_null:
+                self.error(node, f"{what} is empty", code="empty-value")
+                return None
+            value: str = node.value
+            if not empty_ok and not value.strip():
+                self.error(node, f"{what} is empty", code="empty-value")
+                return None
+            return value
+        self.error(node, f"{what} should be text, not a {_shape(node)}", code="not-text")
+        return None
+
+    def ref(self, node: Node, what: str) -> str | None:
+        """The name of a menu, directory or schedule (existence is the checker's job)."""
+        value = self.text(node, what)
+        if value is None:
+            return None
+        if not _NAME.match(value):
+            self.error(
+                node,
+                f"'{value}' is not a usable name for {what}",
+                hint="names use letters, digits, _ and -, starting with a letter",
+                code="bad-name",
+            )
+            return None
+        return value
+
+    def boolean(self, node: Node, what: str) -> bool | None:
+        if type(node) is Scalar and node.plain:
+            word = node.value.lower()
+            if word in _TRUE:
+                return True
+            if word in _FALSE:
+                return False
+        self.error(node, f"{what} should be true or false", code="not-boolean")
+        return None
+
+    def integer(self, node: Node, what: str, minimum: int) -> int | None:
+        if type(node) is Scalar and _INT.match(node.value):
+            value = int(node.value)
+            if value < minimum:
+                self.error(
+                    node, f"{what} must be at least {minimum}, not {value}", code="bad-limit"
+                )
+                return None
+            return value
+        self.error(node, f"{what} should be a whole number", code="not-integer")
+        return None
+
+    def duration(self, node: Node, what: str) -> float | None:
+        if type(node) is not Scalar or node.is_null:
+            self.error(
+                node, f"{what} should be a duration like 5s, 1.5s, 500ms or 2m", code="bad-duration"
+            )
+            return None
+        text: str = node.value
+        seconds = parse_duration(text)
+        if seconds is None:
+            if text.strip().startswith("-"):
+                self.error(node, f"{what} must be more than 0, not {text}", code="bad-duration")
+            else:
+                self.error(
+                    node,
+                    f"'{text}' is not a duration",
+                    hint="write 5s, 1.5s, 500ms, 2m, or a number of seconds",
+                    code="bad-duration",
+                )
+            return None
+        if seconds <= 0:
+            self.error(node, f"{what} must be more than 0", code="bad-duration")
+            return None
+        if seconds > MAX_DURATION:
+            self.error(
+                node,
+                f"{what} of {text} is more than 10 minutes",
+                hint="did you mean seconds (s) rather than minutes (m)?",
+                code="bad-duration",
+            )
+            return None
+        return seconds
+
+    def audio(self, node: Node, what: str) -> str | None:
+        value = self.text(node, what)
+        if value is None:
+            return None
+        resolved = self._audio_cache.get(value)
+        if resolved is None:
+            resolved = str(self.base_dir / value) if not os.path.isabs(value) else value
+            self._audio_cache[value] = resolved
+        return resolved
+
+    def prompt(self, node: Node, what: str) -> Prompt | None:
+        """Text, or `{say: ..., audio: ...}`."""
+        if type(node) is Scalar:
+            text = self.text(node, what)
+            return None if text is None else Prompt(text, None, self.loc(node))
+        f = self.fields(node, fmt.PROMPT_LONG, what)
+        if f is None:
+            return None
+        return self._message(f, node, what)
+
+    def _message(self, f: Mapping[str, Node], node: Node, what: str) -> Prompt | None:
+        """The `say` and `audio` keys of a mapping, as one prompt (None if neither is there)."""
+        say_node = f.get("say")
+        audio_node = f.get("audio")
+        if say_node is None and audio_node is None:
+            return None
+        text = None if say_node is None else self.text(say_node, f"the 'say' of {what}")
+        audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
+        if text is None and audio is None:
+            return None
+        return Prompt(text, audio, self.loc(say_node if say_node is not None else audio_node))  # type: ignore[arg-type]
+
+    def headers(self, node: Node, what: str) -> dict[str, str] | None:
+        out: dict[str, str] = {}
+        for key, value in self.entries(node, f"the headers of {what}"):
+            name = key.value
+            problem = header_problem(name, value.value if type(value) is Scalar else "")
+            if type(value) is not Scalar or value.is_null:
+                self.error(value, f"the value of header '{name}' should be text", code="bad-header")
+                continue
+            if problem is not None:
+                message, hint = problem
+                self.error(
+                    key if "name" in message else value, message, hint=hint, code="bad-header"
+                )
+                continue
+            out[name] = value.value
+        return out
+
+    # -- transfers ------------------------------------------------------------------
+
+    def overrides(self, f: Mapping[str, Node], what: str, announce: Prompt | None) -> _Overrides:
+        dialtone = f.get("play_dialtone")
+        ringing = f.get("ringing_timeout")
+        headers = f.get("headers")
+        if dialtone is None and ringing is None and headers is None and announce is None:
+            return _NO_OVERRIDES
+        return _Overrides(
+            play_dialtone=None
+            if dialtone is None
+            else self.boolean(dialtone, f"play_dialtone of {what}"),
+            ringing_timeout=None
+            if ringing is None
+            else self.duration(ringing, f"the ringing_timeout of {what}"),
+            headers=None
+            if headers is None
+            else MappingProxyType(self.headers(headers, what) or {}),
+            announce=announce,
+        )
+
+    def uri(
+        self, node: Scalar, what: str, *, in_directory: bool, pattern: str | None = None
+    ) -> str | None:
+        """A literal `tel:`/`sip:` target, checked; `{ext}` only inside a directory."""
+        value = node.value.strip()
+        if "{" in value or "}" in value:
+            if not in_directory:
+                self.error(
+                    node,
+                    f"'{value}' uses {{ext}}, which only works in a directory entry",
+                    hint="put the extension pattern under `directories`",
+                    code="bad-target",
+                )
+                return None
+            if re.sub(r"\{ext\}", "", value).count("{") or re.sub(r"\{ext\}", "", value).count("}"):
+                self.error(node, f"'{value}' may only fill in {{ext}}", code="bad-target")
+                return None
+        sample = value.replace("{ext}", sample_extension(pattern)) if pattern else value
+        problem = target_problem(sample)
+        if problem is not None:
+            message, hint = problem
+            if sample != value:
+                message += f" (with {{ext}} = {sample_extension(pattern)})"  # type: ignore[arg-type]
+            self.error(
+                node, message.replace(repr(sample), repr(value)), hint=hint, code="bad-target"
+            )
+            return None
+        return value
+
+    def target(
+        self, node: Node, what: str, *, in_directory: bool = False, pattern: str | None = None
+    ) -> tuple[str, _Dest | None] | None:
+        """A URI or a destination's name; an unknown name is left for the checker to report."""
+        value = self.text(node, what)
+        if value is None:
+            return None
+        assert type(node) is Scalar
+        if value.startswith(_SCHEMES):
+            uri = self.uri(node, what, in_directory=in_directory, pattern=pattern)
+            return None if uri is None else (uri, None)
+        if _NAME.match(value):
+            return value, self.dests.get(value)
+        hint = "names use letters, digits, _ and -; URIs start with tel:, sip: or sips:"
+        digits = re.sub(r"[\s().-]", "", value)
+        if re.match(r"^\+?[0-9]{5,}$", digits):
+            hint = (
+                f"write a phone number as tel:+{digits.lstrip('+')} (E.164: + and the country code)"
+            )
+        elif value.lower().startswith(_SCHEMES):
+            hint = "write the scheme in lowercase: " + value.split(":", 1)[0].lower() + ":"
+        elif "@" in value:
+            hint = f"a SIP address starts with sip: (sip:{value})"
+        self.error(
+            node,
+            f"'{value}' is neither a destination name nor a tel:/sip: URI",
+            hint=hint,
+            code="bad-target",
+        )
+        return None
+
+    def transfer_action(
+        self, f: _Fields, node: Map, what: str, base: FailurePolicy, *, in_directory: bool = False
+    ) -> Transfer | None:
+        """`{transfer: X, say: ..., play_dialtone: ..., on_failure: ...}`."""
+        target_node = f["transfer"]
+        found = self.target(
+            target_node, f"the transfer target of {what}", in_directory=in_directory
+        )
+        announce = self._message(f, node, what)
+        overrides = self.overrides(f, what, announce)
+        option_failure = self.failure_partial(
+            f.get("on_failure"), f"the on_failure of {what}", base
+        )
+        if found is None:
+            return None
+        target, dest = found
+        return self.build_transfer(target, dest, target_node, overrides, option_failure, base)
+
+    def build_transfer(
+        self,
+        target: str,
+        dest: _Dest | None,
+        node: Node,
+        overrides: _Overrides,
+        option_failure: dict[FailureKind, Action] | None,
+        base: FailurePolicy,
+    ) -> Transfer:
+        loc = self.loc(node)
+        if dest is None:
+            if not target.startswith(_SCHEMES):  # an unknown destination: the checker says so
+                return Transfer("", destination=target, loc=loc)
+            settings = overrides.apply(self.settings)
+            failure = None if option_failure is None else _policy(base, option_failure)
+            return Transfer(target, settings=settings, on_failure=failure, loc=loc)
+        dest_failure = self.dest_failure(dest)
+        settings = overrides.apply(dest.transfer.settings)
+        if dest_failure is None and option_failure is None:
+            failure = None
+        else:
+            failure = _policy(_policy(base, dest_failure or {}), option_failure or {})
+        if settings is dest.transfer.settings and failure is None:
+            return replace(dest.transfer, loc=loc)
+        return Transfer(
+            dest.transfer.target,
+            destination=dest.name,
+            settings=settings,
+            on_failure=failure,
+            loc=loc,
+        )
+
+    def dest_failure(self, dest: _Dest) -> dict[FailureKind, Action] | None:
+        """A destination's own `on_failure`, read on first use (it may name other destinations)."""
+        if dest.failure_node is None:
+            return None
+        if dest.failure is None:
+            if dest.busy:  # A fails over to B, which fails over to A: B uses the menu's policy
+                return None
+            dest.busy = True
+            saved, self._menu = self._menu, None
+            dest.failure = (
+                self.failure_partial(
+                    dest.failure_node, f"the on_failure of destination '{dest.name}'", self.policy
+                )
+                or {}
+            )
+            self._menu = saved
+            dest.busy = False
+        return dest.failure
+
+    def failure_partial(
+        self, node: Node | None, what: str, base: FailurePolicy
+    ) -> dict[FailureKind, Action] | None:
+        f = self.fields(node, fmt.FAILURE_POLICY, what)
+        if f is None:
+            return None
+        out: dict[FailureKind, Action] = {}
+        for kind in _KINDS:
+            value = f.get(kind.value)
+            if value is not None:
+                action = self.action(value, f"'{kind.value}' in {what}", base)
+                if action is not None:
+                    out[kind] = action
+        return out
+
+    # -- actions --------------------------------------------------------------------
+
+    def action(self, node: Node, what: str, base: FailurePolicy) -> Action | None:
+        """A bare word (repeat, back, top, hangup) or a mapping with exactly one verb."""
+        if type(node) is Scalar:
+            word = node.value.strip()
+            loc = self.loc(node)
+            if word == "repeat":
+                return Repeat(loc=loc)
+            if word == "back":
+                return Back(loc=loc)
+            if word == "top":
+                return Top(loc=loc)
+            if word == "hangup":
+                return Hangup(loc=loc)
+            self._bad_action_word(node, word, what)
+            return None
+        if type(node) is not Map:
+            self.error(
+                node,
+                f"{what} should be an action like {{menu: support}}, not a {_shape(node)}",
+                code="bad-action",
+            )
+            return None
+        verbs = [
+            k.value
+            for k, _ in node.pairs
+            if type(k) is Scalar and k.value in fmt.VERBS and k.value != "say"
+        ]
+        verb = verbs[0] if verbs else "say"
+        if len(verbs) > 1:
+            self.error(
+                node,
+                f"{what} has {len(verbs)} verbs ({', '.join(verbs)}); an action does one thing",
+                hint="split it, or use `say` to add a message",
+                code="two-verbs",
+            )
+            return None
+        if not verbs and not any(
+            type(k) is Scalar and k.value in fmt.MESSAGE_MODIFIERS for k, _ in node.pairs
+        ):
+            keys = [k.value for k, _ in node.pairs if type(k) is Scalar]
+            guess = (
+                difflib.get_close_matches(keys[0], list(fmt.VERBS), n=1, cutoff=0.6) if keys else []
+            )
+            self.error(
+                node,
+                f"{what} has no verb",
+                hint=f"did you mean '{guess[0]}'?"
+                if guess
+                else "use one of: " + ", ".join(fmt.VERBS),
+                code="no-verb",
+            )
+            return None
+        f = self.fields(node, fmt.VERBS[verb], what, verb=verb)
+        if f is None:
+            return None
+        if verb == "transfer":
+            return self.transfer_action(f, node, what, base)
+        loc = self.loc(node)
+        message = self._message(f, node, what)
+        if verb == "say":
+            return Say(message, loc) if message is not None else None
+        if verb == "menu":
+            target = self.ref(f["menu"], f"the menu of {what}")
+            return None if target is None else GoTo(target, message, self.loc(f["menu"]))
+        value = f[verb]
+        if type(value) is Scalar and value.plain and value.value.lower() in _FALSE:
+            self.error(
+                value,
+                f"'{verb}: {value.value}' does nothing",
+                hint="remove the option instead",
+                code="bad-action",
+            )
+            return None
+        if not (
+            type(value) is Scalar
+            and (value.is_null or (value.plain and value.value.lower() in _TRUE))
+        ):
+            spoken = self.prompt(value, f"the message of {what}")
+            if spoken is not None and message is not None:
+                self.error(
+                    value,
+                    f"{what} has two messages ('{verb}: ...' and 'say')",
+                    hint="keep one",
+                    code="two-messages",
+                )
+            message = message or spoken
+        if verb == "back":
+            return Back(message, loc)
+        if verb == "top":
+            return Top(message, loc)
+        if verb == "repeat":
+            return Repeat(message, loc)
+        return Hangup(message, loc)
+
+    def _bad_action_word(self, node: Scalar, word: str, what: str) -> None:
+        if node.is_null:
+            self.error(
+                node,
+                f"{what} is empty",
+                hint="give an action, e.g. repeat or {menu: main}",
+                code="bad-action",
+            )
+            return
+        close = difflib.get_close_matches(word, fmt.SHORT_ACTIONS, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+        elif word.startswith(_SCHEMES):
+            hint = f'to transfer, write {{transfer: "{word}"}}'
+        elif _NAME.match(word):
+            hint = f"to go to a menu write {{menu: {word}}}; to transfer, {{transfer: {word}}}"
+        else:
+            hint = 'to play a message and stay, write {say: "..."}'
+        self.error(node, f"'{word}' is not an action", hint=hint, code="bad-action")
+
+    # -- the file -------------------------------------------------------------------
+
+    def read(self, root: Node, version: str) -> MenuFile | None:
+        f = self.fields(root, fmt.FILE, "the menu file")
+        if f is None:
+            return None
+        version_node = f.get("version")
+        if version_node is not None and not (
+            type(version_node) is Scalar and version_node.value.strip() == "1"
+        ):
+            shown = version_node.value if type(version_node) is Scalar else _shape(version_node)
+            self.error(
+                version_node,
+                f"version {shown} is not supported",
+                hint="this router reads version: 1",
+                code="bad-version",
+            )
+        elif version_node is None:
+            pass  # reported by fields() as a missing required key
+        menus_node = f.get("menus")
+
+        defaults = self.fields(f.get("defaults"), fmt.DEFAULTS, "defaults") or _Fields()
+        self.settings = self.transfer_settings(defaults.get("transfer"))
+        destinations = self.destinations(f.get("destinations"))
+        self.policy = _policy(
+            BUILTIN_FAILURE_POLICY,
+            self.failure_partial(
+                defaults.get("on_transfer_failure"),
+                "defaults: on_transfer_failure",
+                BUILTIN_FAILURE_POLICY,
+            )
+            or {},
+        )
+        timeouts = self.timeouts(defaults.get("timeouts"), Timeouts(), "defaults: timeouts")
+        limits = self.limits(defaults.get("limits"), Limits(), "defaults: limits")
+        messages = self.messages(defaults.get("messages"), Messages(), "defaults: messages")
+        on_limit_node = defaults.get("on_limit")
+        on_limit: Action = Hangup()
+        if on_limit_node is not None:
+            on_limit = self.action(on_limit_node, "defaults: on_limit", self.policy) or on_limit
+        inherited = (timeouts, limits, messages, on_limit)
+
+        directories = self.directories(f.get("directories"))
+        schedules = self.schedules(f.get("schedules"))
+        menus: dict[str, Menu] = {}
+        for key, node in self.entries(menus_node, "menus"):
+            name = self.name(key, "menu")
+            if name is None:
+                continue
+            self._menu = name
+            menus[name] = self.menu(name, key, node, inherited)
+            self._menu = None
+        if menus_node is not None and not menus and not self.problems:
+            self.error(menus_node, "there are no menus", code="no-menus")
+        entries = self.numbers(f.get("numbers"), f.key_nodes.get("numbers"), menus)
+        for name, dest in self.dests.items():
+            partial = self.dest_failure(dest)
+            if partial:
+                destinations[name] = replace(
+                    dest.transfer, on_failure=_policy(self.policy, partial)
+                )
+        return MenuFile(
+            path=self.file,
+            version=version,
+            menus=menus,
+            entries=entries,
+            destinations=destinations,
+            directories=directories,
+            schedules=schedules,
+        )
+
+    def transfer_settings(self, node: Node | None) -> TransferSettings:
+        f = self.fields(node, fmt.TRANSFER_SETTINGS, "defaults: transfer")
+        if f is None:
+            return TransferSettings()
+        return self.overrides(f, "defaults: transfer", None).apply(TransferSettings())
+
+    def timeouts(self, node: Node | None, base: Timeouts, what: str) -> Timeouts:
+        f = self.fields(node, fmt.TIMEOUTS, what)
+        if not f:
+            return base
+        first = f.get("first_digit")
+        inter = f.get("inter_digit")
+        first_s = None if first is None else self.duration(first, f"first_digit in {what}")
+        inter_s = None if inter is None else self.duration(inter, f"inter_digit in {what}")
+        return Timeouts(
+            first_digit=base.first_digit if first_s is None else first_s,
+            inter_digit=base.inter_digit if inter_s is None else inter_s,
+        )
+
+    def limits(self, node: Node | None, base: Limits, what: str) -> Limits:
+        f = self.fields(node, fmt.LIMITS, what)
+        if not f:
+            return base
+        invalid = f.get("invalid")
+        no_input = f.get("no_input")
+        invalid_n = None if invalid is None else self.integer(invalid, f"invalid in {what}", 1)
+        no_input_n = None if no_input is None else self.integer(no_input, f"no_input in {what}", 1)
+        return Limits(
+            invalid=base.invalid if invalid_n is None else invalid_n,
+            no_input=base.no_input if no_input_n is None else no_input_n,
+        )
+
+    def messages(self, node: Node | None, base: Messages, what: str) -> Messages:
+        f = self.fields(node, fmt.MESSAGES, what)
+        if not f:
+            return base
+        invalid = f.get("invalid")
+        no_input = f.get("no_input")
+        invalid_p = (
+            None if invalid is None else self.prompt(invalid, f"the invalid message in {what}")
+        )
+        no_input_p = (
+            None if no_input is None else self.prompt(no_input, f"the no_input message in {what}")
+        )
+        return Messages(invalid=invalid_p or base.invalid, no_input=no_input_p or base.no_input)
+
+    def destinations(self, node: Node | None) -> dict[str, Transfer]:
+        out: dict[str, Transfer] = {}
+        for key, value in self.entries(node, "destinations"):
+            name = self.name(key, "destination")
+            if name is None:
+                continue
+            what = f"destination '{name}'"
+            dest = self.destination(name, value, what)
+            self.dests[name] = dest
+            out[name] = dest.transfer
+        return out
+
+    def destination(self, name: str, node: Node, what: str) -> _Dest:
+        """A named destination: a URI, or `{to: URI, say: ..., ...}`."""
+        broken = _Dest(name, Transfer("", destination=name, loc=self.loc(node)), None)
+        target_node, overrides, failure_node = self.long_form(node, what)
+        if target_node is None:
+            return broken
+        found = self.target(target_node, f"the target of {what}")
+        if found is None:
+            return broken
+        target, _ = found
+        if not target.startswith(_SCHEMES):
+            self.error(
+                target_node,
+                f"the target of {what} must be a tel: or sip: URI, not a destination's name",
+                hint=f"write the URI of '{target}' here",
+                code="bad-target",
+            )
+            return broken
+        transfer = Transfer(
+            target,
+            destination=name,
+            settings=overrides.apply(self.settings),
+            loc=self.loc(target_node),
+        )
+        return _Dest(name, transfer, failure_node)
+
+    def directory_entry(self, pattern: str, node: Node, what: str) -> Transfer:
+        """An extension's target: a URI (perhaps with {ext}), a destination, or the long form."""
+        target_node, overrides, failure_node = self.long_form(node, what)
+        if target_node is None:
+            return Transfer("", loc=self.loc(node))
+        found = self.target(
+            target_node, f"the target of {what}", in_directory=True, pattern=pattern
+        )
+        partial = self.failure_partial(failure_node, f"the on_failure of {what}", self.policy)
+        if found is None:
+            return Transfer("", loc=self.loc(target_node))
+        target, via = found
+        return self.build_transfer(target, via, target_node, overrides, partial, self.policy)
+
+    def long_form(self, node: Node, what: str) -> tuple[Node | None, _Overrides, Node | None]:
+        """(target node, settings written, on_failure node) of a short or long destination."""
+        if type(node) is not Map:
+            return node, _NO_OVERRIDES, None
+        f = self.fields(node, fmt.DESTINATION_LONG, what)
+        if f is None or "to" not in f:
+            return None, _NO_OVERRIDES, None
+        return f["to"], self.overrides(f, what, self._message(f, node, what)), f.get("on_failure")
+
+    def directories(self, node: Node | None) -> dict[str, Directory]:
+        out: dict[str, Directory] = {}
+        for key, value in self.entries(node, "directories"):
+            name = self.name(key, "directory")
+            if name is None:
+                continue
+            what = f"directory '{name}'"
+            entries: list[DirectoryEntry] = []
+            pairs = self.entries(value, what)
+            if type(value) is Map and not pairs and not value.pairs:
+                self.error(value, f"{what} has no extensions", code="empty-directory")
+            normalized: dict[str, Node] = {}
+            for pkey, pvalue in pairs:
+                pattern = self.extension_pattern(pkey, what)
+                if pattern is None:
+                    continue
+                if pattern in normalized:
+                    first = normalized[pattern]
+                    self.error(
+                        pkey,
+                        f"extension '{pattern}' appears twice in {what} "
+                        f"(first at line {first.line + 1})",
+                        code="duplicate-key",
+                    )
+                    continue
+                normalized[pattern] = pkey
+                action = self.directory_entry(pattern, pvalue, f"extension '{pattern}' of {what}")
+                entries.append(DirectoryEntry(pattern, action, self.loc(pkey)))
+            out[name] = Directory(name, tuple(entries), self.loc(key))
+        return out
+
+    def extension_pattern(self, node: Scalar, what: str) -> str | None:
+        raw = node.value.strip().replace("X", "x")
+        if not _EXTENSION.match(raw):
+            self.error(
+                node,
+                f"'{node.value}' is not an extension in {what}",
+                hint="write digits (101), a pattern, x for any digit (1xx), or a range (200-249)",
+                code="bad-extension",
+            )
+            return None
+        if "-" in raw:
+            low, high = raw.split("-")
+            if len(low) != len(high):
+                self.error(
+                    node,
+                    f"both ends of the range '{raw}' need the same number of digits",
+                    code="bad-extension",
+                )
+                return None
+            if int(low) > int(high):
+                self.error(
+                    node,
+                    f"the range '{raw}' runs backwards",
+                    hint=f"write {high}-{low}",
+                    code="bad-extension",
+                )
+                return None
+        return raw
+
+    def schedules(self, node: Node | None) -> dict[str, Schedule]:
+        out: dict[str, Schedule] = {}
+        for key, value in self.entries(node, "schedules"):
+            name = self.name(key, "schedule")
+            if name is None:
+                continue
+            what = f"schedule '{name}'"
+            f = self.fields(value, fmt.SCHEDULE, what)
+            where: dict[str, Location] = {}
+            timezone = "UTC"
+            hours: dict[Weekday, tuple[tuple[time, time], ...]] = {}
+            holidays: tuple[date, ...] = ()
+            if f is not None:
+                tz_node = f.get("timezone")
+                if tz_node is not None:
+                    where["timezone"] = self.loc(tz_node)
+                    tz = self.text(tz_node, f"the timezone of {what}")
+                    if tz is not None:
+                        problem = timezone_problem(tz.strip())
+                        if problem is not None:
+                            self.error(tz_node, problem[0], hint=problem[1], code="bad-timezone")
+                        else:
+                            timezone = tz.strip()
+                if "hours" in f:
+                    where["hours"] = self.loc(f["hours"])
+                    hours = self.hours(f["hours"], what)
+                if "holidays" in f:
+                    where["holidays"] = self.loc(f["holidays"])
+                    holidays = self.holidays(f["holidays"], what)
+            out[name] = Schedule(
+                name,
+                timezone,
+                MappingProxyType(hours),
+                holidays,
+                self.loc(key),
+                MappingProxyType(where),
+            )
+        return out
+
+    def hours(self, node: Node, what: str) -> dict[Weekday, tuple[tuple[time, time], ...]]:
+        per_day: dict[Weekday, list[tuple[time, time, Scalar]]] = {}
+        for key, value in self.entries(node, f"the hours of {what}"):
+            days = self.days(key, what)
+            items = value.items if type(value) is Seq else [value]
+            for item in items:
+                if type(item) is Scalar and item.plain and item.value.strip().lower() == "closed":
+                    continue
+                span = self.interval(item, what)
+                if span is None or days is None:
+                    continue
+                for day in days:
+                    per_day.setdefault(day, []).append((*span, item))  # type: ignore[arg-type]
+        out: dict[Weekday, tuple[tuple[time, time], ...]] = {}
+        reported: set[tuple[int, int]] = set()
+        for day in sorted(per_day):
+            kept: list[tuple[time, time, Scalar]] = []
+            for written in sorted(per_day[day], key=lambda s: (s[0], s[2].line, s[2].column)):
+                if kept and written[0] < kept[-1][1]:
+                    # report at whichever of the two was written later, once per pair
+                    first, later = sorted(
+                        (kept[-1][2], written[2]), key=lambda n: (n.line, n.column)
+                    )
+                    if (id(first), id(later)) not in reported:
+                        reported.add((id(first), id(later)))
+                        self.error(
+                            later,
+                            f"on {day.name.lower()}, {later.value.strip()} overlaps "
+                            f"{first.value.strip()} (line {first.line + 1})",
+                            hint="opening hours of one day must not overlap",
+                            code="overlapping-hours",
+                        )
+                    continue
+                kept.append(written)
+            out[day] = tuple((start, end) for start, end, _ in kept)
+        return out
+
+    def days(self, node: Scalar, what: str) -> list[Weekday] | None:
+        raw = node.value.strip().lower()
+        if not _DAYS.match(raw):
+            self.error(
+                node,
+                f"'{node.value}' is not a day or range of days in {what}",
+                hint="write mon ... sun, a range (mon-fri), a list (sat, sun), daily, weekdays "
+                "or weekends",
+                code="bad-days",
+            )
+            return None
+        if raw in _DAY_GROUPS:
+            return list(_DAY_GROUPS[raw])
+        out: list[Weekday] = []
+        for part in raw.split(","):
+            ends = [_WEEKDAYS[p.strip()] for p in part.split("-")]
+            day = ends[0]
+            out.append(day)
+            while day != ends[-1]:
+                day = Weekday((day + 1) % 7)
+                out.append(day)
+        return out
+
+    def interval(self, node: Node, what: str) -> tuple[time, time] | None:
+        m = _HOURS.match(node.value) if type(node) is Scalar else None
+        if m is None:
+            shown = node.value if type(node) is Scalar else _shape(node)
+            self.error(
+                node,
+                f"'{shown}' is not a time interval in {what}",
+                hint="write HH:MM-HH:MM, e.g. 08:30-17:30 (quoted or not), or closed",
+                code="bad-hours",
+            )
+            return None
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        text = node.value.strip()  # type: ignore[attr-defined]
+        for h, mm in ((h1, m1), (h2, m2)):
+            if h > 24 or mm > 59 or (h == 24 and mm != 0):
+                self.error(
+                    node,
+                    f"{h:02d}:{mm:02d} in '{text}' is not a time of day",
+                    hint="hours run from 00:00 to 24:00",
+                    code="bad-hours",
+                )
+                return None
+        if h1 == 24:
+            self.error(
+                node,
+                f"'{text}' starts at 24:00, the end of the day",
+                hint="start at 00:00",
+                code="bad-hours",
+            )
+            return None
+        start = time(h1, m1)
+        end = _END_OF_DAY if h2 == 24 else time(h2, m2)
+        if end <= start:
+            self.error(
+                node,
+                f"'{text}' ends before it starts",
+                hint="for hours past midnight, split them: fri: 22:00-24:00 and sat: 00:00-02:00",
+                code="bad-hours",
+            )
+            return None
+        return start, end
+
+    def holidays(self, node: Node, what: str) -> tuple[date, ...]:
+        if type(node) is not Seq:
+            if type(node) is Scalar and node.is_null:
+                return ()
+            self.error(
+                node,
+                f"the holidays of {what} should be a list of dates, e.g. [2026-12-25]",
+                code="bad-holiday",
+            )
+            return ()
+        out: list[date] = []
+        seen: dict[date, Node] = {}
+        for item in node.items:
+            if type(item) is not Scalar or not _DATE.match(item.value.strip()):
+                shown = item.value if type(item) is Scalar else _shape(item)
+                self.error(
+                    item,
+                    f"'{shown}' is not a date",
+                    hint="write YYYY-MM-DD, e.g. 2026-12-25",
+                    code="bad-holiday",
+                )
+                continue
+            try:
+                day = date.fromisoformat(item.value.strip())
+            except ValueError:
+                self.error(item, f"{item.value.strip()} is not a real date", code="bad-holiday")
+                continue
+            if day in seen:
+                self.warn(
+                    item,
+                    f"{day.isoformat()} is listed twice (first at line {seen[day].line + 1})",
+                    code="duplicate-holiday",
+                )
+                continue
+            seen[day] = item
+            out.append(day)
+        return tuple(sorted(out))
+
+    def numbers(
+        self, node: Node | None, key_node: Node | None, menus: Mapping[str, Menu]
+    ) -> dict[str, Entry]:
+        out: dict[str, Entry] = {}
+        if node is None:
+            if menus:  # no numbers block: every call starts in the first menu
+                first = next(iter(menus.values()))
+                out["default"] = Entry("default", first.name, loc=first.loc)
+            return out
+        for key, value in self.entries(node, "numbers"):
+            number = key.value.strip()
+            if number != "default" and not _E164.match(number):
+                digits = re.sub(r"[\s().-]", "", number)
+                hint = "write it in E.164 form: + and the country code, e.g. +15105550100"
+                if re.match(r"^[0-9]{8,15}$", digits):
+                    hint = f'write it as "+{digits}" (E.164)'
+                self.error(
+                    key,
+                    f"'{number}' is not a dialled number or 'default'",
+                    hint=hint,
+                    code="bad-number",
+                )
+                continue
+            what = f"the entry for {number}"
+            where: dict[str, Location] = {}
+            if type(value) is Scalar:
+                menu = self.ref(value, what)
+                where["menu"] = self.loc(value)
+                if menu is not None:
+                    out[number] = Entry(
+                        number, menu, loc=self.loc(key), where=MappingProxyType(where)
+                    )
+                continue
+            f = self.fields(value, fmt.ENTRY_LONG, what)
+            if f is None or "menu" not in f:
+                continue
+            refs: dict[str, str | None] = {}
+            for field_name in ("menu", "schedule", "closed"):
+                if field_name in f:
+                    where[field_name] = self.loc(f[field_name])
+                    refs[field_name] = self.ref(f[field_name], f"the {field_name} of {what}")
+            if ("schedule" in f) != ("closed" in f):
+                missing, given = (
+                    ("closed", "schedule") if "schedule" in f else ("schedule", "closed")
+                )
+                self.error(
+                    f.key_nodes[given],
+                    f"{what} has a {given} but no {missing}",
+                    hint="give both: the schedule, and the menu for when it is closed",
+                    code="schedule-closed",
+                )
+            first_menu = refs.get("menu")
+            if first_menu is None:
+                continue
+            out[number] = Entry(
+                number,
+                first_menu,
+                refs.get("schedule"),
+                refs.get("closed"),
+                self.loc(key),
+                MappingProxyType(where),
+            )
+        if type(node) is Map and "default" not in {
+            k.value for k, _ in node.pairs if type(k) is Scalar
+        }:
+            self.error(
+                key_node or node,
+                "numbers has no 'default' entry",
+                hint="add 'default: {menu: main}' for calls to any other number",
+                code="no-default",
+            )
+        return out
+
+    def menu(
+        self, name: str, key: Node, node: Node, inherited: tuple[Timeouts, Limits, Messages, Action]
+    ) -> Menu:
+        what = f"menu '{name}'"
+        timeouts, limits, messages, on_limit = inherited
+        f = (
+            self.fields(node, fmt.MENU, what)
+            if not (type(node) is Scalar and node.is_null)
+            else None
+        )
+        if f is None:
+            if type(node) is Scalar and node.is_null:
+                self.error(
+                    key,
+                    f"{what} is empty",
+                    hint="a menu needs at least a greeting and options",
+                    code="missing-key",
+                )
+            return Menu(name, Prompt(), Prompt(), {}, loc=self.loc(key))
+        where: dict[str, Location] = {}
+        greeting_node = f.get("greeting")
+        greeting = Prompt()
+        if greeting_node is not None:
+            where["greeting"] = self.loc(greeting_node)
+            greeting = self.prompt(greeting_node, f"the greeting of {what}") or greeting
+        prompt = greeting
+        prompt_node = f.get("prompt")
+        if prompt_node is not None:
+            where["prompt"] = self.loc(prompt_node)
+            prompt = self.prompt(prompt_node, f"the prompt of {what}") or greeting
+        directory = None
+        directory_node = f.get("directory")
+        if directory_node is not None:
+            where["directory"] = self.loc(directory_node)
+            directory = self.ref(directory_node, f"the directory of {what}")
+        if "timeouts" in f:
+            timeouts = self.timeouts(f["timeouts"], timeouts, f"the timeouts of {what}")
+        if "limits" in f:
+            limits = self.limits(f["limits"], limits, f"the limits of {what}")
+        if "messages" in f:
+            messages = self.messages(f["messages"], messages, f"the messages of {what}")
+        policy = self.policy
+        if "on_transfer_failure" in f:
+            partial = self.failure_partial(
+                f["on_transfer_failure"], f"the on_transfer_failure of {what}", self.policy
+            )
+            policy = _policy(self.policy, partial or {})
+        if "on_limit" in f:
+            on_limit = self.action(f["on_limit"], f"the on_limit of {what}", policy) or on_limit
+        options: dict[Key, Action] = {}
+        for okey, value in self.entries(f.get("options"), f"the options of {what}"):
+            k = _KEYS.get(okey.value.strip())
+            if k is None:
+                self._bad_key(okey, what)
+                continue
+            if k in options:
+                first = where[f"options.{k.value}"]
+                self.error(
+                    okey,
+                    f"key {k.value} appears twice in {what} (first at line {first.line})",
+                    hint="a key can do only one thing in a menu",
+                    code="duplicate-key",
+                )
+                continue
+            where[f"options.{k.value}"] = self.loc(okey)
+            action = self.action(value, f"option {k.value} of {what}", policy)
+            if action is not None:
+                options[k] = action
+            else:
+                self.incomplete.add(name)
+        return Menu(
+            name=name,
+            greeting=greeting,
+            prompt=prompt,
+            options=MappingProxyType(options),
+            directory=directory,
+            timeouts=timeouts,
+            limits=limits,
+            messages=messages,
+            on_limit=on_limit,
+            on_transfer_failure=policy,
+            loc=self.loc(key),
+            where=MappingProxyType(where),
+        )
+
+    def _bad_key(self, node: Scalar, what: str) -> None:
+        value = node.value.strip()
+        hint = "a key is one of 0-9, *, #, A-D"
+        if value.isdigit() and len(value) > 1:
+            hint = "an option is one key; for numbers callers dial, use a directory"
+        self.error(node, f"'{node.value}' is not a key in {what}", hint=hint, code="bad-key")
+
+
+_REQUIRED_HINTS = {
+    "version": "add 'version: 1' at the top of the file",
+    "menus": "add a 'menus:' section with at least one menu",
+    "greeting": "add 'greeting: \"...\"' saying the choices",
+    "to": "add 'to: \"tel:+15105550100\"' (or a sip: URI)",
+    "timezone": "add e.g. 'timezone: America/New_York'",
+    "hours": "add e.g. 'hours: {mon-fri: \"09:00-17:00\"}'",
+    "menu": "add 'menu: main'",
+}
+
+
+def _policy(base: FailurePolicy, partial: Mapping[FailureKind, Action]) -> FailurePolicy:
+    """`base` with the kinds of failure that `partial` names replaced."""
+    if not partial:
+        return base
+    return FailurePolicy(
+        busy=partial.get(FailureKind.BUSY, base.busy),
+        no_answer=partial.get(FailureKind.NO_ANSWER, base.no_answer),
+        rejected=partial.get(FailureKind.REJECTED, base.rejected),
+        error=partial.get(FailureKind.ERROR, base.error),
+    )
+
+
+def _shape(node: Node) -> str:
+    if type(node) is Map:
+        return "mapping"
+    if type(node) is Seq:
+        return "list"
+    return "value"
