@@ -659,6 +659,11 @@ class _AudioMeter:
             if self.first_audio_at is None:
                 self.first_audio_at = now
 
+    def silence(self, n: int) -> None:
+        if n:
+            self.audio_packets += 1
+            self.samples += n
+
     def event(self, pkt: RtpPacket) -> None:
         try:
             ev = TelephoneEvent.decode(pkt.payload)
@@ -972,6 +977,7 @@ class SipCall:
             return
         self._closed = True
         if not self._ended.is_set():
+            self._abandon()
             self._finish(CallOutcome.ERROR, detail="closed before the call ended")
         pending = [tx.final for tx in self._txs.values() if not tx.invite and not tx.final.done()]
         if pending:
@@ -1001,6 +1007,22 @@ class SipCall:
             except OSError as exc:
                 self._error(f"could not write {path}: {exc}")
         await asyncio.sleep(0)  # let the transports' close callbacks run
+
+    def _abandon(self) -> None:
+        """Closing mid-call (task cancelled): one BYE or CANCEL, not waited for.
+
+        Leaves the far end no half-open call to time out, without making a
+        cancelled caller wait.
+        """
+        if self._sip is None or self._target_addr is None:
+            return
+        if self._state == "confirmed":
+            req, dest = self._in_dialog_request("BYE")
+            self._send(req.to_bytes(), dest, req)
+        elif self._state in ("calling", "proceeding") and self._invite_tx is not None:
+            if self._invite_tx.got_provisional:
+                cancel = self._cancel_request()
+                self._send(cancel.to_bytes(), self._target_addr, cancel)
 
     def report(self) -> CallReport:
         """A snapshot; complete once the call has ended and been closed."""
@@ -1677,6 +1699,9 @@ class SipCall:
         media = self._remote_media or self._early_media
         pcmu = media.payload_type_for("PCMU") if media else PCMU_PAYLOAD_TYPE
         if pkt.payload_type == (pcmu if pcmu is not None else PCMU_PAYLOAD_TYPE):
+            if self._recorder is None and not pkt.payload.strip(b"\xff\x7f"):
+                m.silence(len(pkt.payload))  # digital silence: skip the per-sample work
+                return
             samples = ulaw_decode(pkt.payload)
             had_audio = m.first_audio_at is not None
             m.audio(samples, now)

@@ -495,3 +495,17 @@ def test_cli_rejects_bad_keys(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_name_addr_roundtrip_helper() -> None:
     assert NameAddr.parse("<sip:a@b>;tag=1").tag == "1"
+
+
+async def test_cancelled_task_still_sends_bye_and_closes() -> None:
+    async with FakeUas() as uas:
+        call = asyncio.create_task(place_call(uas.uri, timeout_s=30))
+        await _answer(uas)
+        await uas.expect_request("ACK")
+        await asyncio.sleep(0.2)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        bye = await uas.expect_request("BYE", timeout_s=2)
+        assert _req(bye).cseq.method == "BYE"
+        await uas.nothing_for(0.7)  # sent once, not retransmitted: the caller is gone
