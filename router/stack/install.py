@@ -67,7 +67,11 @@ def standin_sources(src: Path = STANDIN_DIR) -> list[Path]:
     files = sorted(
         p
         for p in src.iterdir()
-        if p.is_file() and (p.suffix == ".go" or p.name in ("go.mod", "go.sum"))
+        if p.is_file()
+        and (
+            (p.suffix == ".go" and not p.name.endswith("_test.go"))
+            or p.name in ("go.mod", "go.sum")
+        )
     )
     if not any(p.name == "go.mod" for p in files):
         raise InstallError(f"The SIP stand-in sources are missing: no go.mod in {src}.")
@@ -195,6 +199,10 @@ def _last_line(text: str) -> str:
 
 
 _NETWORK_HINTS = (
+    "GOPROXY=off",
+    "module lookup disabled",
+    "unrecognized import path",
+    "reading https://",
     "proxy.golang.org",
     "dial tcp",
     "no such host",

@@ -304,6 +304,21 @@ class Caller:
         h, _, p = sent_by.partition(":")
         self._send("\r\n".join(lines) + "\r\n", addr=(h, int(p or 5060)))
 
+    def bye(self) -> None:
+        """Hang up (in-dialog BYE)."""
+        self.cseq += 1
+        self._send(
+            f"BYE {self.remote_contact} SIP/2.0\r\n"
+            f"Via: {self._via()}\r\n"
+            "Max-Forwards: 70\r\n"
+            f"From: <sip:{self.from_number}@127.0.0.1>;tag={self.tag}\r\n"
+            f"To: {self.invite_resp_200.header('To') if self.invite_resp_200 else ''}\r\n"
+            f"Call-ID: {self.call_id}\r\n"
+            f"CSeq: {self.cseq} BYE\r\n"
+            "Content-Length: 0\r\n",
+            addr=host_port(self.remote_contact),
+        )
+
     async def notify(
         self, sipfrag: str, refer_cseq: int, *, final: bool, within: float = 5
     ) -> SipMsg:

@@ -352,3 +352,42 @@ async def test_transfer_without_notify_times_out(
             await asyncio.wait_for(task, 15)
         assert ei.value.sip_status_code == 408
         assert caller.pending("BYE") == []
+
+
+async def test_dtmf_from_the_room_reaches_the_caller(
+    stack: LocalStack, provisioned: Provisioned
+) -> None:
+    async with answered_call(stack) as (caller, peer, _, _):
+        caller.rtp_in.clear()
+        await peer.room.local_participant.publish_dtmf(code=11, digit="#")
+        for _ in range(40):
+            events = [p for p in caller.rtp_in if len(p) >= 16 and p[1] & 0x7F == 101]
+            if any(p[13] & 0x80 for p in events):
+                break
+            await asyncio.sleep(0.05)
+        assert events, "no telephone-event packet reached the caller"
+        assert {p[12] for p in events} == {11}
+        assert len({p[4:8] for p in events}) == 1  # one press: one RTP timestamp
+
+
+async def test_caller_bye_leaves_the_room(stack: LocalStack, provisioned: Provisioned) -> None:
+    async with answered_call(stack) as (caller, peer, room_name, sip_p):
+        left = asyncio.Event()
+        peer.room.on(
+            "participant_disconnected",
+            lambda p: left.set() if p.identity == sip_p.identity else None,
+        )
+        caller.bye()
+        res = await caller.wait_for(
+            lambda m: not m.is_request and m.method == "BYE", 5, "response to BYE"
+        )
+        assert res.status == 200
+        await asyncio.wait_for(left.wait(), 5)
+
+
+async def test_room_deleted_sends_bye(stack: LocalStack, provisioned: Provisioned) -> None:
+    async with answered_call(stack) as (caller, peer, room_name, sip_p):
+        async with stack.api() as lk:
+            await lk.room.delete_room(api.DeleteRoomRequest(room=room_name))
+        bye = await caller.wait_request("BYE", within=10)
+        assert bye.header("Call-ID") == caller.call_id
