@@ -18,7 +18,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from router.admin.simulate import default_path, load_or_report
+from router.admin.check import default_path
+from router.admin.simulate import load_or_report
 from router.core.model import (
     Action,
     Back,

@@ -10,7 +10,6 @@ last line says where the call went: `transfer: <uri>` or `hangup`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
+from router.admin.check import default_path
 from router.core.errors import MenuFileError
 from router.core.events import (
     CallStarted,
@@ -39,13 +39,13 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.keys import Key
+from router.core.loader import load_menu_file
 from router.core.model import MenuFile, Prompt
 from router.core.navigator import CallCaps, Navigator
 
 __all__ = [
     "TransferResult",
     "add_arguments",
-    "default_path",
     "load_or_report",
     "run",
     "simulate",
@@ -59,29 +59,18 @@ MAX_EVENTS = 100_000
 """A guard only: the navigator's caps end every call long before this."""
 
 
-def default_path() -> str:
-    """$ROUTER_MENUS, else ./menus.yaml: the same file the worker serves."""
-    return os.environ.get("ROUTER_MENUS") or "menus.yaml"
-
-
-def load_or_report(path: str, command: str, err: TextIO | None = None) -> MenuFile | None:
-    """Load and check a menu file; on errors print every one (as the checker words
-    them) and return None, so the command can exit 1."""
-    from router.core.loader import load_menu_file  # lazily: `router --help` needs no loader
-
-    err = err or sys.stderr
+def load_or_report(path: str, command: str) -> MenuFile | None:
+    """Load and check a menu file; on errors print every one on stderr, as
+    `router check` words them, and return None so that the command exits 1."""
     try:
         loaded = load_menu_file(path)
     except MenuFileError as exc:
         for problem in exc.problems:
-            print(problem, file=err)
-        print(f"router {command}: {len(exc.errors)} error(s) in {path}", file=err)
-        return None
-    except OSError as exc:
-        print(f"router {command}: cannot read {path}: {exc.strerror or exc}", file=err)
+            print(problem, file=sys.stderr)
+        print(f"router {command}: {len(exc.errors)} error(s) in {path}", file=sys.stderr)
         return None
     for warning in loaded.warnings:
-        print(warning, file=err)
+        print(warning, file=sys.stderr)
     return loaded.menu_file
 
 

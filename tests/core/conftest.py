@@ -10,7 +10,6 @@ driver passes time in explicitly, so nothing sleeps.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from collections.abc import Iterator, Sequence
@@ -343,12 +342,7 @@ class FakeLoader:
 def loader(menu_file: MenuFile, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLoader]:
     """Commands load the sample file, whatever path they are given (the paths are kept)."""
     fake = FakeLoader(menu_file)
-    try:
-        module = importlib.import_module("router.core.loader")
-    except ImportError:  # a tree without the loader: stand in for the whole module
-        module = types.ModuleType("router.core.loader")
-        monkeypatch.setitem(sys.modules, "router.core.loader", module)
-    monkeypatch.setattr(module, "load_menu_file", fake.load_menu_file, raising=False)
+    monkeypatch.setattr("router.admin.simulate.load_menu_file", fake.load_menu_file)
     monkeypatch.delenv("ROUTER_MENUS", raising=False)
     yield fake
 
@@ -384,7 +378,6 @@ menus:
 @pytest.fixture
 def menus_yaml(tmp_path: Path) -> Path:
     """A small real menu file, for the commands run with the real loader."""
-    pytest.importorskip("router.core.loader")
     path = tmp_path / "menus.yaml"
     path.write_text(SMALL_YAML)
     return path
