@@ -39,6 +39,7 @@ MIN_GO = (1, 26)
 DEBIAN_PACKAGES = ("redis-server", "pkg-config", "libopus-dev", "libopusfile-dev", "libsoxr-dev")
 STANDIN_DIR = Path(__file__).resolve().parent / "sipstandin"
 STANDIN_KEEP = 3  # stand-in builds kept in the cache
+GO_FALLBACKS = ("/usr/local/go/bin/go",)
 
 
 class InstallError(Exception):
@@ -107,9 +108,7 @@ def _say(msg: str, quiet: bool) -> None:
 
 def find_go() -> Path:
     """The go command (PATH, then /usr/local/go/bin/go), checked to be new enough."""
-    found = shutil.which("go") or (
-        "/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None
-    )
+    found = shutil.which("go") or next((c for c in GO_FALLBACKS if Path(c).is_file()), None)
     if not found:
         raise InstallError(
             f"Go {MIN_GO[0]}.{MIN_GO[1]} or newer is required to build the stack: install it "

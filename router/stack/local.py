@@ -149,7 +149,7 @@ class LocalStack:
         binaries: StackBinaries | None = None,
         log_level: str = "info",
         startup_timeout: float = 60.0,
-        quiet: bool = True,
+        quiet: bool = False,
     ) -> None:
         self.fixed_ports = fixed_ports
         self.api_key = api_key
