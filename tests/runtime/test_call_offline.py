@@ -124,8 +124,11 @@ async def rendered_cache(mf: MenuFile) -> PromptCache:
 class Call:
     """A CallSession running in the background, with handles for the test."""
 
-    def __init__(self, session: CallSession, caller: rtc.RemoteParticipant) -> None:
+    def __init__(
+        self, session: CallSession, caller: rtc.RemoteParticipant, lk: api.LiveKitAPI
+    ) -> None:
         self.session = session
+        self.lk = lk
         self.caller = caller
         self.task = asyncio.get_running_loop().create_task(session.run(caller))
 
@@ -147,7 +150,10 @@ class Call:
         self.session.room.emit("participant_disconnected", self.caller)
 
     async def record(self, timeout: float = 10.0) -> dict[str, object]:
-        result = await asyncio.wait_for(self.task, timeout)
+        try:
+            result = await asyncio.wait_for(self.task, timeout)
+        finally:
+            await self.lk.aclose()
         assert result is not None
         return result
 
@@ -157,7 +163,7 @@ async def start_call(fake: FakeLiveKitAPI, mf: MenuFile | None = None, **options
     cache = await rendered_cache(mf)
     lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
     session = CallSession(rtc.Room(), mf, cache, lk, options=CallOptions(**options))  # type: ignore[arg-type]
-    call = Call(session, sip_caller())
+    call = Call(session, sip_caller(), lk)
     await call.until(lambda: session.player.playing)
     return call
 
