@@ -1,0 +1,9 @@
+"""The local LiveKit telephony stack for trying and testing the router.
+
+- `router.stack.install`: builds livekit-server v1.13.5 and the SIP stand-in into a cache
+  (``python -m router.stack.install``).
+- `router.stack.local`: `LocalStack` runs Redis, livekit-server and the SIP stand-in on
+  127.0.0.1 (``python -m router.stack.local``).
+- `router/stack/sipstandin/`: the SIP stand-in for livekit-sip (Go), see its README.md.
+- `router.stack.caller`: a scripted SIP caller.
+"""
