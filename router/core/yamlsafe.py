@@ -74,12 +74,14 @@ class Seq(Node):
 
 
 class Map(Node):
-    __slots__ = ("pairs",)
+    __slots__ = ("merge", "pairs")
 
     def __init__(self, line: int, column: int) -> None:
         super().__init__(line, column)
         self.pairs: list[tuple[Node, Node]] = []
         """In file order, duplicates kept: the loader reports them."""
+        self.merge = False
+        """True if a plain `<<` key is among the keys (a YAML merge key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,8 @@ class _Frame:
         if type(node) is Map:
             if self.key is None:
                 self.key = child
+                if type(child) is Scalar and child.value == "<<" and child.plain:
+                    node.merge = True
                 return
             node.pairs.append((self.key, child))
             node.size += self.key.size + child.size
@@ -263,8 +267,22 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                 continue
             else:
                 continue  # stream start and end, document end
-            if stack:
-                stack[-1].add(node)
+            if stack:  # _Frame.add, inlined: this runs once per value in the file
+                frame = stack[-1]
+                parent = frame.node
+                if type(parent) is Map:
+                    key = frame.key
+                    if key is None:
+                        frame.key = node
+                        if type(node) is Scalar and node.value == "<<" and node.plain:
+                            parent.merge = True
+                        continue
+                    parent.pairs.append((key, node))
+                    parent.size += key.size + node.size
+                    frame.key = None
+                else:
+                    parent.items.append(node)  # type: ignore[union-attr]
+                    parent.size += node.size
             else:
                 root = node
     finally:

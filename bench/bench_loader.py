@@ -1,0 +1,159 @@
+"""How long loading and checking a menu file takes, for 1,000 and 10,000 menus.
+
+The target is 10,000 menus read, converted and checked in under a second on a
+2-core machine, so a reload of even an absurdly large file never stalls the router.
+The files are generated in a temporary folder: a tree of menus (three sub-menus
+each), every menu with a greeting, a prompt, transfers, a message, back and hang-up,
+twenty named destinations, a directory, a schedule and three dialled numbers.
+
+    python bench/bench_loader.py [--repeat 5] [--sizes 1000 10000]
+
+Prints the median times and writes them to bench/results/loader.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from router.core.loader import load_menu_file  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "loader.json"
+
+
+def menu_file_text(menus: int) -> str:
+    """A valid menu file with `menus` menus, all reachable, in the documented style."""
+    lines = [
+        "# yaml-language-server: $schema=./menus.schema.json",
+        "version: 1",
+        "defaults:",
+        "  timeouts: {first_digit: 5s, inter_digit: 3s}",
+        "  limits: {invalid: 3, no_input: 3}",
+        '  on_limit: {transfer: operator, say: "Let me get you to someone who can help."}',
+        "  transfer: {play_dialtone: true, ringing_timeout: 25s, headers: {X-Routed-By: bench}}",
+        "  on_transfer_failure:",
+        '    busy: {repeat: true, say: "That line is busy."}',
+        "    no_answer: {transfer: voicemail}",
+        "destinations:",
+        '  operator: "tel:+15105550100"',
+        '  voicemail: "sip:voicemail@pbx.example.com"',
+    ]
+    for d in range(20):
+        lines.append(
+            f'  team{d}: {{to: "sip:team{d}@pbx.example.com", say: "Connecting you to team {d}.",'
+            f" headers: {{X-Team: t{d}}}}}"
+        )
+    lines += [
+        "directories:",
+        "  staff:",
+        '    "5001": "sip:alice@pbx.example.com"',
+        '    "5100-5199": "sip:{ext}@pbx.example.com"',
+        '    "6xxx": {to: "tel:+1510555{ext}", ringing_timeout: 30s}',
+        "schedules:",
+        "  office:",
+        "    timezone: America/New_York",
+        '    hours: {mon-fri: "08:30-17:30", sat: ["10:00-12:00", "13:00-14:00"]}',
+        "    holidays: [2026-12-25, 2027-01-01]",
+        "numbers:",
+        '  "+15105550150": {menu: m0, schedule: office, closed: m1}',
+        '  "+15105550151": {menu: m2}',
+        "  default: {menu: m0, schedule: office, closed: m1}",
+        "menus:",
+    ]
+    for i in range(menus):
+        children = [c for c in (3 * i + 1, 3 * i + 2, 3 * i + 3) if c < menus]
+        lines += [
+            f"  m{i}:",
+            f'    greeting: "Menu {i}. For the first choice press 1, for the second press 2,'
+            f' for the third press 3, for the team press 7, or 0 for the operator."',
+            '    prompt: "Press 1, 2, 3, 7 or 0."',
+        ]
+        if i % 10 == 0:
+            lines.append("    directory: staff")
+        if i % 7 == 0:
+            lines.append("    timeouts: {first_digit: 8s}")
+        lines.append("    options:")
+        for key, child in zip("123", children, strict=False):
+            lines.append(f'      "{key}": {{menu: m{child}}}')
+        lines += [
+            f'      "7": {{transfer: team{i % 20}, say: "One moment please."}}',
+            '      "8": {say: "We are at 1 Main Street."}',
+            '      "0": {transfer: operator}',
+            '      "*": back',
+            '      "#": {hangup: "Goodbye."}',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def bench(menus: int, repeat: int, folder: Path) -> dict[str, float | int]:
+    path = folder / f"menus-{menus}.yaml"
+    path.write_text(menu_file_text(menus), encoding="utf-8")
+    size = path.stat().st_size
+    times: list[float] = []
+    cpu: list[float] = []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        loaded = load_menu_file(path, max_bytes=size + 1)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        assert len(loaded.menu_file.menus) == menus and not loaded.warnings, loaded.warnings[:3]
+        del loaded
+    return {
+        "menus": menus,
+        "bytes": size,
+        "repeat": repeat,
+        "median_s": round(statistics.median(times), 4),
+        "min_s": round(min(times), 4),
+        "max_s": round(max(times), 4),
+        "median_cpu_s": round(statistics.median(cpu), 4),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--no-write", action="store_true", help="do not update bench/results")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for menus in args.sizes:
+            row = bench(menus, args.repeat, Path(tmp))
+            rows.append(row)
+            print(
+                f"{menus:>6} menus {row['bytes'] / 1e6:6.2f} MB  load+check median "
+                f"{row['median_s'] * 1000:7.1f} ms  (min {row['min_s'] * 1000:.1f}, "
+                f"max {row['max_s'] * 1000:.1f}, n={args.repeat}; "
+                f"cpu median {row['median_cpu_s'] * 1000:.1f} ms)"
+            )
+    if not args.no_write:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(
+            json.dumps(
+                {
+                    "benchmark": "load_menu_file (read, convert, check)",
+                    "python": platform.python_version(),
+                    "machine": platform.machine(),
+                    "cpus": os.cpu_count(),
+                    "load_average_1m": round(os.getloadavg()[0], 2),
+                    "results": rows,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
