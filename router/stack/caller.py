@@ -420,7 +420,7 @@ class CallReport:
         def rel(t: float) -> str:
             return f"{t - t0:+8.3f}s"
 
-        status = f" ({self.status} {self.reason})" if self.status is not None else ""
+        status = f" (INVITE {self.status} {self.reason})" if self.status is not None else ""
         lines = [
             f"call {self.target}",
             f"  Call-ID {self.call_id}  SIP {self.local_sip}  RTP {self.local_rtp}"
@@ -433,7 +433,7 @@ class CallReport:
                 self.started_at,
                 "INVITE sent"
                 + (
-                    f" ({self.invite_retransmissions} retransmissions)"
+                    f" (retransmitted {self.invite_retransmissions}x)"
                     if self.invite_retransmissions
                     else ""
                 ),

@@ -483,7 +483,7 @@ async def test_cli_summary_for_rejected_call() -> None:
                 await proc.wait()
     assert proc.returncode == 1
     text = out.decode()
-    assert "outcome: rejected (603 Decline)" in text and "protocol errors: none" in text
+    assert "outcome: rejected (INVITE 603 Decline)" in text and "protocol errors: none" in text
 
 
 def test_cli_rejects_bad_keys(capsys: pytest.CaptureFixture[str]) -> None:

@@ -113,7 +113,7 @@ def test_report_helpers_summary_and_dict() -> None:
     assert r.refer is not None and r.refer.refer_to_uri == "sip:x@y"
     assert r.key_times == (1.5,) and r.first_audio_at == 1.3 and r.duration_s == 2.0
     text = r.summary()
-    assert "outcome: remote_bye (200 OK)" in text and "+0.500s  key 1 sent" in text
+    assert "outcome: remote_bye (INVITE 200 OK)" in text and "+0.500s  key 1 sent" in text
     assert "NOTIFY SIP/2.0 486 Busy Here -> no answer" in text and "X-A: 1" in text
     d = r.to_dict()
     assert d["outcome"] == "remote_bye" and d["final_notify_status"] == 486
