@@ -931,17 +931,35 @@ class SipCall:
     async def hangup(
         self, *, outcome: CallOutcome = CallOutcome.LOCAL_BYE, detail: str = ""
     ) -> None:
-        """BYE when answered, CANCEL while ringing; waits up to bye_timeout_s for the answer."""
-        if self._ended.is_set() or self._state in ("idle", "terminating"):
+        """BYE when answered, CANCEL while ringing; waits up to bye_timeout_s for the answer.
+
+        A second call while the first is still waiting waits with it.
+        """
+        if self._ended.is_set() or self._state == "idle":
+            return
+        if self._state == "terminating":
+            await _wait_any([self._ended], self.options.bye_timeout_s + 0.5)
             return
         if self._state == "confirmed":
             self._state = "terminating"
             self._stop_rtp()
             req, dest = self._in_dialog_request("BYE")
             tx = self._start_tx(req, dest)
-            resp = await self._await_tx(tx, self.options.bye_timeout_s)
+            # a BYE from the far end crossing ours ends the wait early
+            ended = asyncio.ensure_future(self._ended.wait())
+            waiters: set[asyncio.Future[Any]] = {tx.final, ended}
+            try:
+                await asyncio.wait(
+                    waiters,
+                    timeout=self.options.bye_timeout_s,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                ended.cancel()
+                await asyncio.gather(ended, return_exceptions=True)
+            resp = tx.final.result() if tx.final.done() else None
             self._bye_status = resp.status if resp else None
-            if resp is None:
+            if resp is None and not self._ended.is_set():
                 self._error("no answer to our BYE")
             self._finish(outcome, detail=detail or "we sent BYE")
             return
@@ -1863,9 +1881,27 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", help="SIP URI to call, e.g. sip:+15105550000@127.0.0.1:5060")
     p.add_argument("--keys", default="", help='keys to press: "1", "1,2", "4s 1 3s 2" (Ns = pause)')
-    p.add_argument("--first-key-delay", type=float, default=2.5, metavar="S")
-    p.add_argument("--key-gap", type=float, default=0.5, metavar="S")
-    p.add_argument("--key-duration", type=int, default=160, metavar="MS")
+    p.add_argument(
+        "--first-key-delay",
+        type=float,
+        default=2.5,
+        metavar="S",
+        help="pause from the answer to the first key (default 2.5)",
+    )
+    p.add_argument(
+        "--key-gap",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="pause between keys when --keys gives none (default 0.5)",
+    )
+    p.add_argument(
+        "--key-duration",
+        type=int,
+        default=160,
+        metavar="MS",
+        help="length of each key press (default 160)",
+    )
     p.add_argument(
         "--refer-status",
         type=int,
@@ -1880,7 +1916,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="CODE",
         help="final NOTIFY sipfrag status (default 200; 'none' to send none)",
     )
-    p.add_argument("--notify-delay", type=float, default=0.5, metavar="S")
+    p.add_argument(
+        "--notify-delay",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="pause from the REFER to the final NOTIFY (default 0.5)",
+    )
     p.add_argument("--no-trying", action="store_true", help="skip the 100 Trying NOTIFY")
     p.add_argument("--hangup-after", type=float, metavar="S", help="hang up S after the answer")
     p.add_argument(
@@ -1895,10 +1937,26 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--hangup-after-notify", type=float, metavar="S", help="hang up S after the final NOTIFY"
     )
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="overall limit, then BYE or CANCEL (default 60)",
+    )
     p.add_argument("--record", metavar="WAV", help="save received audio as a WAV file")
-    p.add_argument("--from", dest="caller_id", default="+15105550100", metavar="NUMBER")
-    p.add_argument("--local-host", default="127.0.0.1")
+    p.add_argument(
+        "--from",
+        dest="caller_id",
+        default="+15105550100",
+        metavar="NUMBER",
+        help="caller number, the user part of From (default +15105550100)",
+    )
+    p.add_argument(
+        "--local-host",
+        default="127.0.0.1",
+        help="address to bind and advertise (default 127.0.0.1)",
+    )
     p.add_argument(
         "--header",
         type=_header_arg,

@@ -509,3 +509,17 @@ async def test_cancelled_task_still_sends_bye_and_closes() -> None:
         bye = await uas.expect_request("BYE", timeout_s=2)
         assert _req(bye).cseq.method == "BYE"
         await uas.nothing_for(0.7)  # sent once, not retransmitted: the caller is gone
+
+
+async def test_bye_glare_ends_without_waiting_for_our_bye() -> None:
+    async with FakeUas() as uas:
+        call = asyncio.create_task(place_call(uas.uri, hangup_after_s=0.2, timeout_s=10))
+        invite = await _answer(uas)
+        await uas.expect_request("ACK")
+        ours = await uas.expect_request("BYE", timeout_s=3)
+        uas.request(uas.dialog(invite), "BYE")  # theirs crosses ours; ours stays unanswered
+        await uas.expect_response(200)
+        report = await asyncio.wait_for(call, 3)
+    assert report.outcome is CallOutcome.REMOTE_BYE
+    assert report.ended_at - ours.at < 0.5 and report.bye_status is None
+    assert report.errors == (), report.summary()
