@@ -214,7 +214,9 @@ class _Checker:
             return True
         self.report(
             loc,
-            f"{what} names menu '{name}', which does not exist",
+            f"{what} names menu '{name}', which does not exist"
+            if what
+            else f"there is no menu named '{name}'",
             hint=self._suggest(name, self.mf.menus),
             code="unknown-menu",
         )
@@ -276,7 +278,7 @@ class _Checker:
 
     def action_refs(self, action: Action, found: set[str]) -> None:
         if isinstance(action, GoTo):
-            if self.menu_ref(action.menu, action.loc, "this action"):
+            if self.menu_ref(action.menu, action.loc, ""):
                 found.add(action.menu)
         elif isinstance(action, Transfer):
             if action.destination is not None and action.destination not in self.mf.destinations:
@@ -305,6 +307,8 @@ class _Checker:
         return out
 
     def unreachable(self, edges: Mapping[str, set[str]]) -> None:
+        if self.incomplete or any(p.code == "unknown-menu" for p in self.problems):
+            return  # a broken menu or reference cuts paths: fix the errors first
         seen = {m for m in self.entry_menus() if m in self.mf.menus}
         todo = list(seen)
         while todo:
@@ -500,6 +504,7 @@ class _Checker:
 
     def audio_files(self) -> None:
         exists: dict[str, bool] = {}
+        folder = os.path.dirname(os.path.abspath(self.mf.path)) if self.mf.path else ""
         for prompt in self.prompts():
             if prompt.audio is None:
                 continue
@@ -507,9 +512,10 @@ class _Checker:
             if ok is None:
                 ok = exists[prompt.audio] = os.path.isfile(prompt.audio)
             if not ok:
+                shown = os.path.relpath(prompt.audio, folder) if folder else prompt.audio
                 self.report(
                     prompt.loc,
-                    f"audio file '{prompt.audio}' does not exist",
+                    f"audio file '{shown}' does not exist",
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )

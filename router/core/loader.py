@@ -240,10 +240,13 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str, text: str) -> Prob
         hint = f"{exc.context} at line {context.line + 1}, column {context.column + 1}"
     lines = text.splitlines()
     here = lines[line] if line < len(lines) else ""
-    if "\t" in here[: column + 1] or "'\\t'" in str(exc.problem):
+    if exc.context in ("while scanning an alias", "while scanning an anchor") and exc.context_mark:
+        line, column = exc.context_mark.line, exc.context_mark.column
+        sign = "*" if exc.context.endswith("alias") else "&"
+        message = f"YAML syntax: a bare {sign} starts a YAML {exc.context.rsplit(' ', 1)[1]}"
+        hint = f'to use {sign} as a key or a value, quote it: "{sign}"'
+    elif "\t" in here[: column + 1] or "'\\t'" in str(exc.problem):
         hint = "indent with spaces, not tabs"
-    elif "alias" in str(exc.context) or "anchor" in str(exc.context):
-        hint = 'a key or value starting with * or & must be quoted, e.g. "*"'
     return Problem(Location(filename, line + 1, column + 1), message, hint=hint, code="yaml-syntax")
 
 
@@ -398,6 +401,13 @@ class _Overrides:
 _NO_OVERRIDES = _Overrides()
 
 
+class _Reported:
+    """The reason a value is unusable has been reported already; do not look again."""
+
+
+_REPORTED = _Reported()
+
+
 class _Reader:
     """One conversion of one file; collects problems instead of raising them."""
 
@@ -472,13 +482,16 @@ class _Reader:
         out = _Fields()
         out.key_nodes = {}
         names = spec.names
+        meant: set[str] = set()
         for key, value in self.pairs(node):
             if type(key) is not Scalar:
                 self.error(key, f"a key in {what} must be a plain word", code="bad-key")
                 continue
             name = key.value
             if name not in names:
-                self._unknown(key, name, names, what, verb)
+                guess = self._unknown(key, name, names, what, verb)
+                if guess is not None:
+                    meant.add(guess)
                 continue
             if name in out:
                 first = out.key_nodes[name]
@@ -492,7 +505,7 @@ class _Reader:
             out[name] = value
             out.key_nodes[name] = key
         for name in spec.required:
-            if name not in out:
+            if name not in out and name not in meant:  # "did you mean" already said it
                 self.error(
                     node,
                     f"{what} has no '{name}'",
@@ -503,28 +516,28 @@ class _Reader:
 
     def _unknown(
         self, key: Node, name: str, names: frozenset[str], what: str, verb: str | None
-    ) -> None:
+    ) -> str | None:
+        """Report an unknown key; return the key it was probably meant to be."""
         if verb is not None and name in fmt.TRANSFER_MODIFIERS:
             self.error(
                 key, f"'{name}' only goes with a transfer, not with '{verb}'", code="unknown-key"
             )
-            return
+            return None
         if verb is not None and name in fmt.VERBS:
             self.error(
                 key, f"an action has one verb; this one has '{verb}' and '{name}'", code="two-verbs"
             )
-            return
-        hint = None
-        alias = _HINTS.get(name.lower())
-        if alias in names:
-            hint = f"did you mean '{alias}'?"
-        else:
+            return None
+        guess = _HINTS.get(name.lower())
+        if guess not in names:
             close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
-            if close:
-                hint = f"did you mean '{close[0]}'?"
-            else:
-                hint = "expected one of: " + ", ".join(sorted(names))
+            guess = close[0] if close else None
+        if guess is not None:
+            hint = f"did you mean '{guess}'?"
+        else:
+            hint = "expected one of: " + ", ".join(sorted(names))
         self.error(key, f"unknown key '{name}' in {what}", hint=hint, code="unknown-key")
+        return guess
 
     def entries(self, node: Node | None, what: str) -> list[tuple[Scalar, Node]]:
         """The pairs of a mapping whose keys the admin chooses; duplicates reported here."""
@@ -712,10 +725,10 @@ class _Reader:
         return _Overrides(
             play_dialtone=None
             if dialtone is None
-            else self.boolean(dialtone, f"play_dialtone of {what}"),
+            else self.boolean(dialtone, f"{what}: play_dialtone"),
             ringing_timeout=None
             if ringing is None
-            else self.duration(ringing, f"the ringing_timeout of {what}"),
+            else self.duration(ringing, f"{what}: ringing_timeout"),
             headers=None
             if headers is None
             else MappingProxyType(self.headers(headers, what) or {}),
@@ -891,8 +904,10 @@ class _Reader:
         pairs = node.pairs
         if len(pairs) == 1 and not node.merge:  # the usual {menu: x}, {transfer: x}, {say: x}
             quick = self._one_verb(pairs[0][0], pairs[0][1], node, what, base)
+            if quick is _REPORTED:
+                return None
             if quick is not None:
-                return quick
+                return quick  # type: ignore[return-value]
         pairs = self.pairs(node)
         verbs = [
             k.value
@@ -968,10 +983,11 @@ class _Reader:
 
     def _one_verb(
         self, key: Node, value: Node, node: Map, what: str, base: FailurePolicy
-    ) -> Action | None:
+    ) -> Action | _Reported | None:
         """A one-key action with a text value, the common case, read without the general path.
 
-        Returns None to let the general path handle (and report) anything unusual.
+        Returns None to let the general path handle (and report) anything unusual, and
+        `_REPORTED` when it has already reported why the action is unusable.
         """
         if type(key) is not Scalar or type(value) is not Scalar or value.is_null:
             return None
@@ -982,8 +998,9 @@ class _Reader:
                 return GoTo(text, None, self.loc(value))
         elif verb == "transfer":
             found = self.target(value, f"the transfer target of {what}")
-            if found is not None:
-                return self.build_transfer(found[0], found[1], value, _NO_OVERRIDES, None, base)
+            if found is None:
+                return _REPORTED
+            return self.build_transfer(found[0], found[1], value, _NO_OVERRIDES, None, base)
         elif verb == "say" or verb == "hangup":
             if text.strip() and not (value.plain and text.lower() in _TRUE | _FALSE):
                 message = Prompt(text, None, self.loc(value))
@@ -1097,8 +1114,8 @@ class _Reader:
             return base
         first = f.get("first_digit")
         inter = f.get("inter_digit")
-        first_s = None if first is None else self.duration(first, f"first_digit in {what}")
-        inter_s = None if inter is None else self.duration(inter, f"inter_digit in {what}")
+        first_s = None if first is None else self.duration(first, f"{what}: first_digit")
+        inter_s = None if inter is None else self.duration(inter, f"{what}: inter_digit")
         return Timeouts(
             first_digit=base.first_digit if first_s is None else first_s,
             inter_digit=base.inter_digit if inter_s is None else inter_s,
@@ -1110,8 +1127,8 @@ class _Reader:
             return base
         invalid = f.get("invalid")
         no_input = f.get("no_input")
-        invalid_n = None if invalid is None else self.integer(invalid, f"invalid in {what}", 1)
-        no_input_n = None if no_input is None else self.integer(no_input, f"no_input in {what}", 1)
+        invalid_n = None if invalid is None else self.integer(invalid, f"{what}: invalid", 1)
+        no_input_n = None if no_input is None else self.integer(no_input, f"{what}: no_input", 1)
         return Limits(
             invalid=base.invalid if invalid_n is None else invalid_n,
             no_input=base.no_input if no_input_n is None else no_input_n,
@@ -1123,12 +1140,8 @@ class _Reader:
             return base
         invalid = f.get("invalid")
         no_input = f.get("no_input")
-        invalid_p = (
-            None if invalid is None else self.prompt(invalid, f"the invalid message in {what}")
-        )
-        no_input_p = (
-            None if no_input is None else self.prompt(no_input, f"the no_input message in {what}")
-        )
+        invalid_p = None if invalid is None else self.prompt(invalid, f"{what}: invalid")
+        no_input_p = None if no_input is None else self.prompt(no_input, f"{what}: no_input")
         return Messages(invalid=invalid_p or base.invalid, no_input=no_input_p or base.no_input)
 
     def destinations(self, node: Node | None) -> dict[str, Transfer]:
@@ -1445,8 +1458,8 @@ class _Reader:
             if number != "default" and not _E164.match(number):
                 digits = re.sub(r"[\s().-]", "", number)
                 hint = "write it in E.164 form: + and the country code, e.g. +15105550100"
-                if re.match(r"^[0-9]{8,15}$", digits):
-                    hint = f'write it as "+{digits}" (E.164)'
+                if re.match(r"^\+?[0-9]{7,15}$", digits):
+                    hint = f"write it in E.164 form: +, the country code, then {digits.lstrip('+')}"
                 self.error(
                     key,
                     f"'{number}' is not a dialled number or 'default'",
@@ -1540,11 +1553,11 @@ class _Reader:
             where["directory"] = directory_node.line << 32 | directory_node.column
             directory = self.ref(directory_node, f"the directory of {what}")
         if "timeouts" in f:
-            timeouts = self.timeouts(f["timeouts"], timeouts, f"the timeouts of {what}")
+            timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
         if "limits" in f:
-            limits = self.limits(f["limits"], limits, f"the limits of {what}")
+            limits = self.limits(f["limits"], limits, f"{what}: limits")
         if "messages" in f:
-            messages = self.messages(f["messages"], messages, f"the messages of {what}")
+            messages = self.messages(f["messages"], messages, f"{what}: messages")
         policy = self.policy
         if "on_transfer_failure" in f:
             partial = self.failure_partial(

@@ -28,6 +28,10 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STD_TAG = "tag:yaml.org,2002:"
 _STR_TAG = _STD_TAG + "str"
+_PLAIN_TAGS = frozenset(
+    _STD_TAG + name for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+"""The only explicit tags accepted: the standard scalar and collection tags (never python/...)."""
 
 
 class Node:
@@ -165,7 +169,7 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
         return TooBig(Problem(where, message, hint=hint, code="hostile"))
 
     def check_tag(tag: str | None, line: int, column: int) -> None:
-        if tag is None or tag == "!" or tag.startswith(_STD_TAG):
+        if tag is None or tag == "!" or tag in _PLAIN_TAGS:
             return
         problems.append(
             Problem(
@@ -258,7 +262,7 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                     problems.append(
                         Problem(
                             Location(file, mark.line + 1, mark.column + 1),
-                            "a menu file holds one YAML document; this second one is ignored",
+                            "a menu file holds one YAML document; this is a second one",
                             hint="remove the '---' line, or split the file",
                             code="yaml-documents",
                         )
