@@ -155,13 +155,20 @@ def sample_extension(pattern: str) -> str:
 # --- whole-file rules ----------------------------------------------------------------------
 
 
-def check(menu_file: MenuFile, *, incomplete: frozenset[str] = frozenset()) -> list[Problem]:
+def check(
+    menu_file: MenuFile,
+    *,
+    incomplete: frozenset[str] = frozenset(),
+    base_dir: str | os.PathLike[str] | None = None,
+) -> list[Problem]:
     """Every whole-file finding about `menu_file`, errors and warnings, in no particular order.
 
     `incomplete` names menus the loader could not read in full; rules that would only
     repeat the loader's finding in other words (unreachable, no way out) skip them.
+    `base_dir` is the folder audio paths were resolved against (default: the file's
+    folder); messages show paths relative to it, as the admin wrote them.
     """
-    return _Checker(menu_file, incomplete).run()
+    return _Checker(menu_file, incomplete, base_dir).run()
 
 
 _ALL_DIGITS = (1 << 10) - 1
@@ -170,8 +177,14 @@ Product = tuple[int, ...]
 
 
 class _Checker:
-    def __init__(self, menu_file: MenuFile, incomplete: frozenset[str]) -> None:
+    def __init__(
+        self,
+        menu_file: MenuFile,
+        incomplete: frozenset[str],
+        base_dir: str | os.PathLike[str] | None,
+    ) -> None:
         self.mf = menu_file
+        self.base_dir = os.fspath(base_dir) if base_dir is not None else None
         self.incomplete = incomplete
         self.problems: list[Problem] = []
         self._reported: set[tuple[Location, str]] = set()
@@ -504,7 +517,7 @@ class _Checker:
 
     def audio_files(self) -> None:
         exists: dict[str, bool] = {}
-        folder = os.path.dirname(os.path.abspath(self.mf.path)) if self.mf.path else ""
+        folder = self.base_dir or os.path.dirname(os.path.abspath(self.mf.path or "."))
         for prompt in self.prompts():
             if prompt.audio is None:
                 continue

@@ -163,7 +163,7 @@ def read_menu_text(
         # it never has to be walked by a collection (a quarter of the time for big files).
         del composed, reader
         if menu_file is not None:
-            problems.extend(check(menu_file, incomplete=incomplete))
+            problems.extend(check(menu_file, incomplete=incomplete, base_dir=base_dir))
     problems.sort(key=lambda p: (p.location.line, p.location.column))
     return menu_file, problems
 
