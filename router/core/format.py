@@ -407,19 +407,22 @@ TIMEOUTS = Obj(
             Duration(),
             "Pause between the keys of an extension before it counts as finished.",
         ),
-    )
+    ),
+    doc="How long callers have to press keys (durations: 5s, 1.5s, 500ms, 2m).",
 )
 LIMITS = Obj(
     (
         Field("invalid", Integer(minimum=1), "Invalid keys in a menu before `on_limit`."),
         Field("no_input", Integer(minimum=1), "Times without input in a menu before `on_limit`."),
-    )
+    ),
+    doc="How many failures a menu tolerates before `on_limit`.",
 )
 MESSAGES = Obj(
     (
         Field("invalid", Ref("prompt"), "Played after an invalid key."),
         Field("no_input", Ref("prompt"), "Played when no key came in time."),
-    )
+    ),
+    doc="What callers hear after an invalid key or no key.",
 )
 _INHERITED = (
     Field("timeouts", TIMEOUTS),
@@ -446,8 +449,8 @@ DESTINATION_LONG = Obj(
         Field("to", TARGET, "Where the caller goes: `tel:+E164`, `sip:user@host`.", required=True),
         Field("say", TEXT, "Announcement played (to the end) before the transfer."),
         Field("audio", TEXT, "A recording played as (or before) the announcement."),
-        Field("play_dialtone", Boolean()),
-        Field("ringing_timeout", Duration()),
+        Field("play_dialtone", Boolean(), "Play a ring tone while the transfer is under way."),
+        Field("ringing_timeout", Duration(), "How long the far end may ring."),
         Field("headers", HEADERS),
         Field("on_failure", FAILURE_POLICY, "What happens when a transfer here fails."),
     ),
@@ -511,6 +514,7 @@ MENU = Obj(
         Field(
             "options",
             MapOf(KEY_PATTERN, Ref("action"), key_doc="One key: 0-9, *, #, A-D; quote it."),
+            "What each key does; a key acts as soon as it is pressed.",
         ),
         *_INHERITED,
         Field("on_transfer_failure", FAILURE_POLICY),
