@@ -27,40 +27,74 @@ QUEUE_MS = 1000
 
 
 class Player:
+    """Plays one call's prompts; at most one capture is ever in flight in the FFI.
+
+    A play is never cancelled in the middle of `capture_frame` (the FFI would still
+    hold the frame, and refuses the next capture while it does): stopping bumps a
+    generation number and clears the FFI queue, the old play returns after its
+    in-flight frame, and the next play starts only once the old one has returned.
+    """
+
     def __init__(self, on_finished: Callable[[int], None]) -> None:
         self.source = rtc.AudioSource(SAMPLE_RATE, 1, queue_size_ms=QUEUE_MS)
         self.track = rtc.LocalAudioTrack.create_audio_track("menu", self.source)
         self._on_finished = on_finished
         self._task: asyncio.Task[None] | None = None
+        self._generation = 0
+        self._active = False
 
     @property
     def playing(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._active
 
     def play(self, play_id: int, items: Sequence[Rendered]) -> None:
         self.stop()
+        self._generation += 1
+        self._active = True
+        previous = self._task
         self._task = asyncio.get_running_loop().create_task(
-            self._run(play_id, items), name=f"play-{play_id}"
+            self._run(self._generation, previous, play_id, items), name=f"play-{play_id}"
         )
 
     def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
+        if self._active:
+            self._generation += 1
+            self._active = False
             self.source.clear_queue()
 
-    async def _run(self, play_id: int, items: Sequence[Rendered]) -> None:
-        for item in items:
-            for frame in item.frames:
-                await self.source.capture_frame(frame)
-        await self.source.wait_for_playout()
-        if self._task is asyncio.current_task():
-            self._task = None
+    async def _run(
+        self,
+        generation: int,
+        previous: asyncio.Task[None] | None,
+        play_id: int,
+        items: Sequence[Rendered],
+    ) -> None:
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])
+        try:
+            for item in items:
+                for frame in item.frames:
+                    if generation != self._generation:
+                        return
+                    await self.source.capture_frame(frame)
+            if generation != self._generation:
+                return
+            await self.source.wait_for_playout()
+        except Exception as exc:
+            if generation != self._generation:
+                return  # stopped while a frame was in flight: expected
+            # the caller must not be left waiting in silence: report the play as finished
+            log.warning("playback %d failed: %s", play_id, exc)
+        if generation != self._generation:
+            return
+        self._active = False
         self._on_finished(play_id)
 
     async def aclose(self) -> None:
+        self.stop()
+        self._generation += 1
         task, self._task = self._task, None
-        if task is not None:
+        if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -1,0 +1,199 @@
+"""`router local`: the whole stack on 127.0.0.1 with the router, for a first try.
+
+Installs what is missing, starts Redis, livekit-server and the SIP bridge, creates
+the inbound trunk and dispatch rule for every number in the menu file, starts the
+router on the menu file, and prints how to call it. Ctrl-C stops what it started,
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+
+from router.core.errors import ConfigError, MenuFileError, StackError
+from router.core.loader import load_menu_file
+
+__all__ = ["RouterProcess", "add_arguments", "run"]
+
+READY = re.compile(r"registered worker")
+
+
+class RouterProcess:
+    """The router worker as a child process, its output kept in a log file.
+
+    Used by `router local`, the end-to-end tests and the benchmarks, so all three
+    run the router exactly as an operator would.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        menus: str | os.PathLike[str],
+        log_path: str | os.PathLike[str],
+        agent_name: str = "menu-router",
+        records: str | None = None,
+        extra_args: Sequence[str] = (),
+        command: str = "dev",
+    ) -> None:
+        self.log_path = Path(log_path)
+        self.args = [
+            sys.executable,
+            "-m",
+            "router",
+            command,
+            "--menus",
+            str(menus),
+            "--agent-name",
+            agent_name,
+            "--records",
+            records if records is not None else "",
+            *extra_args,
+        ]
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> RouterProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(
+            self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise StackError(
+                    f"the router exited with status {self.proc.returncode} while starting:\n"
+                    + self.tail()
+                )
+            if READY.search(self.log()):
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise StackError(f"the router did not register with LiveKit within {timeout:.0f} s:\n" + self.tail())
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            return self.proc.wait(5)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--menus", default=os.environ.get("ROUTER_MENUS", "menus.yaml"), help="menu file"
+    )
+    parser.add_argument("--agent-name", default="menu-router")
+    parser.add_argument(
+        "--workdir", default=None, help="where logs and records go (default: a temporary folder)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from router.stack.install import InstallError, ensure_stack
+    from router.stack.local import LocalStack
+
+    menus = Path(args.menus)
+    try:
+        menu_file = load_menu_file(menus).menu_file
+    except MenuFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise ConfigError(f"{menus} has errors; `router check {menus}` lists them") from None
+    except FileNotFoundError:
+        raise ConfigError(f"the menu file {menus} does not exist") from None
+    numbers = [n for n in menu_file.entries if n != "default"] or ["+15105550000"]
+
+    print("Checking the local stack (the first run builds it: a few minutes) ...", flush=True)
+    try:
+        binaries = ensure_stack()
+    except InstallError as exc:
+        raise StackError(str(exc)) from None
+    stack = LocalStack(fixed_ports=True, binaries=binaries, workdir=args.workdir, quiet=True)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    router: RouterProcess | None = None
+    try:
+        print("Starting Redis, livekit-server and the SIP bridge on 127.0.0.1 ...", flush=True)
+        stack.start()
+        stack.provision(args.agent_name, numbers)
+        assert stack.workdir is not None
+        records = stack.workdir / "calls.jsonl"
+        router = RouterProcess(
+            stack.env,
+            menus=menus,
+            log_path=stack.workdir / "router.log",
+            agent_name=args.agent_name,
+            records=str(records),
+        )
+        print("Starting the router ...", flush=True)
+        router.start()
+        _print_welcome(stack, numbers, menus, records, router.log_path)
+        while not stopping.is_set():
+            if router.proc is not None and router.proc.poll() is not None:
+                print("The router stopped:\n" + router.tail(), file=sys.stderr)
+                return 1
+            stopping.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping ...", flush=True)
+        if router is not None:
+            router.stop()
+        stack.stop()
+    return 0
+
+
+def _print_welcome(
+    stack: object, numbers: Sequence[str], menus: Path, records: Path, router_log: Path
+) -> None:
+    from router.stack.local import LocalStack
+
+    assert isinstance(stack, LocalStack)
+    first = numbers[0]
+    lines = [
+        "",
+        "The router is answering calls on 127.0.0.1.",
+        "",
+        "  Call it from a softphone (UDP, no account needed):",
+        *[f"    {stack.sip_uri(n)}" for n in numbers],
+        "",
+        "  Or place a scripted call (press 1 after the greeting starts):",
+        f"    python -m router.stack.caller {stack.sip_uri(first)} --keys 1",
+        "",
+        f"  Menu file:     {menus} (edit it: new calls use the new version)",
+        f"  Call records:  {records}",
+        f"  Router log:    {router_log}",
+        f"  LiveKit:       {stack.url}  (API key {stack.api_key})",
+        "",
+        "Press Ctrl-C to stop everything.",
+    ]
+    print("\n".join(lines), flush=True)

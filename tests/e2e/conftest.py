@@ -1,0 +1,83 @@
+"""The real stack for end-to-end tests: Redis, livekit-server, the SIP bridge, the router.
+
+Started once per test session on free loopback ports. If any part cannot start, the
+fixture fails with the reason and the tail of its log: end-to-end tests never skip.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from router.stack.local import LocalStack
+from router.stack.local_cli import RouterProcess
+
+HERE = Path(__file__).parent
+AGENT = "menu-router-e2e"
+NUMBER = "+15550100001"
+
+
+@dataclass
+class Stack:
+    stack: LocalStack
+    router: RouterProcess
+    menus: Path
+    records: Path
+
+    def uri(self, number: str = NUMBER) -> str:
+        return self.stack.sip_uri(number)
+
+    def record_for(self, caller_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The call record of the call placed from `caller_id` (matched on its last 4 digits)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.records.exists():
+                for line in self.records.read_text().splitlines():
+                    record = json.loads(line)
+                    if (record.get("caller") or "").endswith(caller_id[-4:]):
+                        return record
+            time.sleep(0.1)
+        raise AssertionError(f"no call record for {caller_id} in {self.records}")
+
+
+_callers = itertools.count(1000)
+
+
+def new_caller_id() -> str:
+    """A caller number unique to one test call, so its record can be found."""
+    return f"+1555020{next(_callers):04d}"
+
+
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work = tmp_path_factory.mktemp("e2e")
+    menus = work / "menus.yaml"
+    shutil.copy(HERE / "menus.yaml", menus)
+    records = work / "calls.jsonl"
+    stack = LocalStack(workdir=work / "stack", quiet=True)
+    stack.start()
+    router: RouterProcess | None = None
+    try:
+        stack.provision(AGENT, [NUMBER])
+        router = RouterProcess(
+            stack.env,
+            menus=menus,
+            log_path=work / "router.log",
+            agent_name=AGENT,
+            records=str(records),
+        ).start()
+        yield Stack(stack, router, menus, records)
+    finally:
+        if router is not None:
+            router.stop()
+        stack.stop()
+    log = router.log() if router else ""
+    assert "Traceback" not in log, f"the router logged a traceback:\n{log[-4000:]}"
