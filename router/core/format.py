@@ -380,7 +380,7 @@ VERBS: Mapping[str, Obj] = {
     ),
     "repeat": Obj(
         (Field("repeat", _TRUE_OR_MESSAGE, required=True), *_MESSAGE_FIELDS),
-        doc="Play this menu again.",
+        doc="Play this menu's greeting again.",
     ),
     "hangup": Obj(
         (Field("hangup", _TRUE_OR_MESSAGE, required=True), *_MESSAGE_FIELDS),
@@ -508,7 +508,7 @@ MENU = Obj(
         Field(
             "prompt",
             Ref("prompt"),
-            "A shorter version played on repeats; the greeting if left out.",
+            "A shorter version played after an invalid key or no input; else the greeting.",
         ),
         Field("directory", NAME, "A directory whose extensions callers may dial in this menu."),
         Field(
