@@ -473,6 +473,10 @@ class _Reader:
         if node is None:
             return None
         if type(node) is not Map:
+            if type(node) is Scalar and node.is_null and not spec.required:
+                empty = _Fields()  # `timeouts:` with nothing after it: nothing to change
+                empty.key_nodes = {}
+                return empty
             self.error(
                 node,
                 f"{what} should be a mapping of keys (like `{next(iter(spec.fields)).name}: ...`)",

@@ -1008,3 +1008,23 @@ def test_one_character_edits_never_crash(position: int, char: str) -> None:
     menu_file, problems = read_menu_text(text, filename="edit.yaml", base_dir=Path("."))
     if menu_file is None:
         assert problems
+
+
+def test_empty_optional_sections_are_allowed() -> None:
+    mf = load(
+        """\
+        version: 1
+        defaults:
+          timeouts:
+          limits: ~
+        destinations:
+        menus:
+          main:
+            greeting: hi
+            messages:
+            options:
+              "#": hangup
+        """
+    )
+    assert mf.menus["main"].timeouts.first_digit == 5.0
+    assert mf.destinations == {}
