@@ -8,8 +8,9 @@ process on deeply nested input, and its tag resolution costs more than the parse
 So this module reads libyaml's *event* stream (a flat, non-recursive iterator) and
 builds its own small nodes. On the way it enforces a maximum nesting depth, a
 maximum number of nodes, and a budget for what aliases may add once expanded;
-every node knows its expanded size, so an alias bomb is refused at the alias that
-crosses the budget, long before anything is expanded. Scalars stay text (with
+each alias is charged the expanded size of what it names (measured once per node,
+never by expanding), so an alias bomb is refused at the alias that crosses the
+budget, long before anything is expanded. Scalars stay text (with
 "was it quoted?") so the loader decides what a value means from where it is, and
 `01`, `08:30` or `yes` are never reinterpreted behind the admin's back.
 """
@@ -37,13 +38,11 @@ _PLAIN_TAGS = frozenset(
 class Node:
     """A node of the document; `line` and `column` count from 0, as libyaml marks do."""
 
-    __slots__ = ("column", "line", "size")
+    __slots__ = ("column", "line")
 
     def __init__(self, line: int, column: int) -> None:
         self.line = line
         self.column = column
-        self.size = 1
-        """This node and everything under it, aliases expanded."""
 
     def loc(self, file: str) -> Location:
         return Location(file, self.line + 1, self.column + 1)
@@ -56,7 +55,6 @@ class Scalar(Node):
         # No super().__init__: a file has hundreds of thousands of scalars.
         self.line = line
         self.column = column
-        self.size = 1
         self.value = value
         self.plain = plain
         """True if written without quotes (so `~`, `null` and an empty value mean "nothing")."""
@@ -81,11 +79,46 @@ class Map(Node):
     __slots__ = ("merge", "pairs")
 
     def __init__(self, line: int, column: int) -> None:
-        super().__init__(line, column)
+        self.line = line  # no super().__init__: one call fewer per mapping
+        self.column = column
         self.pairs: list[tuple[Node, Node]] = []
         """In file order, duplicates kept: the loader reports them."""
         self.merge = False
         """True if a plain `<<` key is among the keys (a YAML merge key)."""
+
+
+def expanded_size(node: Node, sizes: dict[int, int]) -> int:
+    """How many nodes `node` stands for once every alias under it is expanded.
+
+    Only asked for nodes that an alias names, so files without aliases pay nothing;
+    `sizes` remembers shared nodes, so even an alias bomb is measured in linear time.
+    """
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    total = 1
+    todo: list[Node] = [node]
+    # iterative: the nesting limit keeps the tree shallow, but never trust recursion here
+    while todo:
+        current = todo.pop()
+        children: list[Node]
+        if type(current) is Map:
+            children = [n for pair in current.pairs for n in pair]
+        elif type(current) is Seq:
+            children = current.items
+        else:
+            continue
+        for child in children:
+            size = sizes.get(id(child))
+            if size is not None:
+                total += size
+            elif type(child) is Scalar:
+                total += 1
+            else:
+                total += 1
+                todo.append(child)
+    sizes[id(node)] = total
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,28 +149,16 @@ class TooBig(Exception):
 class _Frame:
     """An open mapping or sequence while its children are read."""
 
-    __slots__ = ("anchor", "key", "node")
+    __slots__ = ("add_item", "add_pair", "anchor", "key", "node")
 
     def __init__(self, node: Map | Seq, anchor: str | None) -> None:
         self.node = node
         self.anchor = anchor
         self.key: Node | None = None
         """A mapping's key, waiting for its value."""
-
-    def add(self, child: Node) -> None:
-        node = self.node
-        if type(node) is Map:
-            if self.key is None:
-                self.key = child
-                if type(child) is Scalar and child.value == "<<" and child.plain:
-                    node.merge = True
-                return
-            node.pairs.append((self.key, child))
-            node.size += self.key.size + child.size
-            self.key = None
-        else:
-            node.items.append(child)  # type: ignore[union-attr]
-            node.size += child.size
+        # bound methods, looked up once: this runs for every value of the file
+        self.add_pair = node.pairs.append if type(node) is Map else None
+        self.add_item = node.items.append if type(node) is Seq else None
 
 
 def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Composed:
@@ -154,7 +175,9 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
     root: Node | None = None
     documents = 0
     written = 0
-    expanded = 0
+    extra = 0
+    sizes: dict[int, int] = {}
+    merge_keys = "<<" in text  # else no mapping can hold one: skip the test per key
 
     scalar_event = yaml.ScalarEvent
     mapping_start = yaml.MappingStartEvent
@@ -180,9 +203,10 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
             )
         )
 
+    get_event = parser.get_event
     try:
         while True:
-            event = parser.get_event()
+            event = get_event()
             if event is None:
                 break
             kind = type(event)
@@ -198,7 +222,6 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                 if event.anchor is not None:
                     anchors[event.anchor] = node
                 written += 1
-                expanded += 1
             elif kind is alias_event:
                 mark = event.start_mark
                 name = event.anchor
@@ -217,8 +240,8 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                         mark.column,
                         hint='to use * as a key or value, quote it: "*"',
                     )
-                expanded += target.size
-                if expanded - written > limits.max_alias_nodes:
+                extra += expanded_size(target, sizes)  # what this alias adds once expanded
+                if extra > limits.max_alias_nodes:
                     raise refuse(
                         f"aliases expand this file beyond {limits.max_alias_nodes:,} extra values",
                         mark.line,
@@ -240,10 +263,10 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                         mark.column,
                         hint="a menu file needs about ten levels",
                     )
-                check_tag(event.tag, mark.line, mark.column)
+                if event.tag is not None:
+                    check_tag(event.tag, mark.line, mark.column)
                 container = (Map if kind is mapping_start else Seq)(mark.line, mark.column)
                 written += 1
-                expanded += 1
                 if written > limits.max_nodes:
                     raise refuse(
                         f"the file has more than {limits.max_nodes:,} values",
@@ -271,22 +294,20 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                 continue
             else:
                 continue  # stream start and end, document end
-            if stack:  # _Frame.add, inlined: this runs once per value in the file
+            if stack:  # add to the open container; this runs once per value in the file
                 frame = stack[-1]
-                parent = frame.node
-                if type(parent) is Map:
+                add_pair = frame.add_pair
+                if add_pair is not None:
                     key = frame.key
                     if key is None:
                         frame.key = node
-                        if type(node) is Scalar and node.value == "<<" and node.plain:
-                            parent.merge = True
+                        if merge_keys and type(node) is Scalar and node.value == "<<":
+                            frame.node.merge = node.plain  # type: ignore[union-attr]
                         continue
-                    parent.pairs.append((key, node))
-                    parent.size += key.size + node.size
+                    add_pair((key, node))
                     frame.key = None
                 else:
-                    parent.items.append(node)  # type: ignore[union-attr]
-                    parent.size += node.size
+                    frame.add_item(node)  # type: ignore[misc]
             else:
                 root = node
     finally:
