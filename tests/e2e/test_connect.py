@@ -1,0 +1,75 @@
+"""`router connect --room NAME` joins one given room and routes the SIP participant in it.
+
+The participant here is a real rtc participant whose token makes it kind SIP (no SIP
+call behind it), so the transfer reaches the real server and fails there with no
+SIP service for its call id; the router must apply the failure policy and say so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+from livekit import rtc
+
+from router.stack.local_cli import RouterProcess
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_connect_joins_the_room_and_routes_its_caller(e2e: Stack, tmp_path: Path) -> None:
+    room_name = "connect-test"
+    records = tmp_path / "connect.jsonl"
+    token = e2e.stack.token(
+        "sip_caller",
+        room_name,
+        kind="sip",
+        attributes={
+            "sip.trunkPhoneNumber": "+15550100001",
+            "sip.phoneNumber": "+15550209999",
+            "sip.callID": "SCL_not_a_real_call",
+            "sip.callStatus": "active",
+        },
+    )
+    caller = rtc.Room()
+    heard = asyncio.Event()
+
+    @caller.on("track_subscribed")
+    def _(track: rtc.Track, *_: object) -> None:
+        heard.set()
+
+    await caller.connect(e2e.stack.url, token)
+    router = RouterProcess(
+        e2e.stack.env,
+        menus=e2e.menus,
+        log_path=tmp_path / "connect.log",
+        agent_name="not-dispatched",  # only the explicit --room brings it here
+        records=str(records),
+        command="connect",
+        extra_args=["--room", room_name],
+    )
+    await asyncio.to_thread(router.start)
+    try:
+        await asyncio.wait_for(heard.wait(), 15)  # the router published its prompt track
+        await asyncio.sleep(1.0)
+        await caller.local_participant.publish_dtmf(code=1, digit="1")
+        deadline = time.monotonic() + 20
+        while "transfer to tel:+15105550101 failed" not in router.log():
+            assert time.monotonic() < deadline, router.tail()
+            await asyncio.sleep(0.2)
+    finally:
+        await caller.disconnect()
+        deadline = time.monotonic() + 10
+        while not records.exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.to_thread(router.stop)
+    (record,) = [json.loads(line) for line in records.read_text().splitlines()]
+    assert record["room"] == room_name
+    assert record["caller"] == "********9999"
+    assert record["transfer"]["result"] == "failed"
+    assert record["end"] == "caller_hangup"
+    assert "Traceback" not in router.log()
