@@ -239,6 +239,8 @@ def _build_server(config: WorkerConfig) -> object:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    if not config.menus.is_file():
+        raise ConfigError(f"the menu file {config.menus} does not exist (see --menus)")
     config.export()
     try:
         state = ProcessState.get()  # load, check and render before registering
@@ -246,8 +248,6 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=__import__("sys").stderr)
         raise ConfigError(f"the menu file {config.menus} has errors; fix them and start again") from None
-    except FileNotFoundError:
-        raise ConfigError(f"the menu file {config.menus} does not exist") from None
     METRICS.serve(config.metrics_port, config.metrics_host)
     log.info(
         "router: agent %r, menu version %s, up to %d calls per process (%s executor)",

@@ -118,14 +118,14 @@ def run(args: argparse.Namespace) -> int:
     from router.stack.local import LocalStack
 
     menus = Path(args.menus)
+    if not menus.is_file():
+        raise ConfigError(f"the menu file {menus} does not exist (see --menus)")
     try:
         menu_file = load_menu_file(menus).menu_file
     except MenuFileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         raise ConfigError(f"{menus} has errors; `router check {menus}` lists them") from None
-    except FileNotFoundError:
-        raise ConfigError(f"the menu file {menus} does not exist") from None
     numbers = [n for n in menu_file.entries if n != "default"] or ["+15105550000"]
 
     print("Checking the local stack (the first run builds it: a few minutes) ...", flush=True)

@@ -1,0 +1,62 @@
+"""Starting the worker with missing or wrong settings: one clear sentence, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "s3cr3t-value-that-must-not-leak-0123456789"
+
+
+def router(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ROUTER_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "router", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+
+def test_missing_credentials_are_named() -> None:
+    result = router("start", env={"LIVEKIT_URL": "ws://127.0.0.1:9"})
+    assert result.returncode == 1
+    assert "LIVEKIT_API_KEY, LIVEKIT_API_SECRET are not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_url_is_refused() -> None:
+    env = {"LIVEKIT_URL": "127.0.0.1:7880", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
+    result = router("start", env=env)
+    assert result.returncode == 1
+    assert "LIVEKIT_URL must start with ws://" in result.stderr
+    assert SECRET not in result.stderr + result.stdout
+
+
+def test_a_broken_menu_file_is_reported_with_locations(tmp_path: Path) -> None:
+    menus = tmp_path / "menus.yaml"
+    menus.write_text("version: 1\nmenus:\n  main:\n    greting: hi\n")
+    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
+    result = router("start", "--menus", str(menus), env=env)
+    assert result.returncode == 1
+    assert f"{menus}:4:5:" in result.stderr
+    assert "has errors" in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    assert SECRET not in result.stderr + result.stdout
+
+
+def test_a_missing_menu_file_is_one_sentence(tmp_path: Path) -> None:
+    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
+    result = router("start", "--menus", str(tmp_path / "nope.yaml"), env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "does not exist" in result.stderr or "cannot" in result.stderr
