@@ -69,7 +69,15 @@ from router.core.model import (
 )
 from router.core.yamlsafe import ComposeLimits, Map, Node, Scalar, Seq, TooBig, compose
 
-__all__ = ["BUILTIN_FAILURE_POLICY", "MAX_BYTES", "Loaded", "load_menu_file", "load_menu_text"]
+__all__ = [
+    "APOLOGY",
+    "BUILTIN_FAILURE_POLICY",
+    "MAX_BYTES",
+    "Loaded",
+    "load_menu_file",
+    "load_menu_text",
+    "read_menu_text",
+]
 
 MAX_BYTES = 1_000_000
 """A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
@@ -742,7 +750,11 @@ class _Reader:
     def uri(
         self, node: Scalar, what: str, *, in_directory: bool, pattern: str | None = None
     ) -> str | None:
-        """A literal `tel:`/`sip:` target, checked; `{ext}` only inside a directory."""
+        """A literal `tel:`/`sip:` target, checked; `{ext}` only inside a directory.
+
+        A template is checked with the smallest extension of its pattern filled in, so
+        `tel:+1510555{ext}` under `xxxxxxxxxx` is caught as a number far too long.
+        """
         value = node.value.strip()
         if "{" in value or "}" in value:
             if not in_directory:
@@ -753,18 +765,18 @@ class _Reader:
                     code="bad-target",
                 )
                 return None
-            if re.sub(r"\{ext\}", "", value).count("{") or re.sub(r"\{ext\}", "", value).count("}"):
+            rest = value.replace("{ext}", "")
+            if "{" in rest or "}" in rest:
                 self.error(node, f"'{value}' may only fill in {{ext}}", code="bad-target")
                 return None
-        sample = value.replace("{ext}", sample_extension(pattern)) if pattern else value
+        ext = sample_extension(pattern) if pattern is not None and "{ext}" in value else None
+        sample = value if ext is None else value.replace("{ext}", ext)
         problem = target_problem(sample)
         if problem is not None:
             message, hint = problem
-            if sample != value:
-                message += f" (with {{ext}} = {sample_extension(pattern)})"  # type: ignore[arg-type]
-            self.error(
-                node, message.replace(repr(sample), repr(value)), hint=hint, code="bad-target"
-            )
+            if ext is not None:
+                message = message.replace(f"'{sample}'", f"'{value}'") + f" (with {{ext}} = {ext})"
+            self.error(node, message, hint=hint, code="bad-target")
             return None
         return value
 
@@ -1038,10 +1050,11 @@ class _Reader:
     # -- the file -------------------------------------------------------------------
 
     def read(self, root: Node, version: str) -> MenuFile | None:
+        """The whole file, in dependency order: destinations before anything that names them."""
         f = self.fields(root, fmt.FILE, "the menu file")
         if f is None:
             return None
-        version_node = f.get("version")
+        version_node = f.get("version")  # when missing, fields() has said so
         if version_node is not None and not (
             type(version_node) is Scalar and version_node.value.strip() == "1"
         ):
@@ -1052,8 +1065,6 @@ class _Reader:
                 hint="this router reads version: 1",
                 code="bad-version",
             )
-        elif version_node is None:
-            pass  # reported by fields() as a missing required key
         menus_node = f.get("menus")
 
         defaults = self.fields(f.get("defaults"), fmt.DEFAULTS, "defaults") or _Fields()
