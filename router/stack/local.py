@@ -43,7 +43,6 @@ T = TypeVar("T")
 HOST = "127.0.0.1"
 DEFAULT_API_KEY = "devkey"
 FIXED_LIVEKIT_PORT = 7880
-FIXED_LIVEKIT_TCP_PORT = 7881
 FIXED_RTC_PORTS = (50000, 50100)
 FIXED_SIP_PORT = 5060
 FIXED_RTP_PORTS = (10000, 10100)
@@ -134,9 +133,10 @@ def _stop_all_at_exit() -> None:
 class LocalStack:
     """Redis + livekit-server v1.13.5 + the SIP stand-in, all on 127.0.0.1.
 
-    Ports are chosen free at `start()` unless ``fixed_ports=True`` (livekit-server 7880/7881
-    and RTC UDP 50000-50100, SIP 5060, RTP 10000-10100; Redis and the health port stay free
-    ports). The attributes below are valid after `start()`.
+    Ports are chosen free at `start()` unless ``fixed_ports=True`` (livekit-server 7880 and
+    RTC UDP 50000-50100, SIP 5060, RTP 10000-10100; Redis and the health port stay free
+    ports). Everything listens on 127.0.0.1 only (ICE over TCP is off, since livekit-server
+    would bind its TCP port on every interface). The attributes are valid after `start()`.
     """
 
     def __init__(
@@ -166,7 +166,6 @@ class LocalStack:
         self.started = False
 
         self.livekit_port = 0
-        self.livekit_tcp_port = 0
         self.rtc_ports = (0, 0)
         self.redis_port = 0
         self.sip_host = HOST
@@ -264,15 +263,10 @@ class LocalStack:
     def _choose_ports(self) -> None:
         if self.fixed_ports:
             self.livekit_port = FIXED_LIVEKIT_PORT
-            self.livekit_tcp_port = FIXED_LIVEKIT_TCP_PORT
             self.rtc_ports = FIXED_RTC_PORTS
             self.sip_port = FIXED_SIP_PORT
             self.rtp_ports = FIXED_RTP_PORTS
-            busy = [
-                p
-                for p in (self.livekit_port, self.livekit_tcp_port)
-                if not _port_free(p, socket.SOCK_STREAM)
-            ]
+            busy = [p for p in (self.livekit_port,) if not _port_free(p, socket.SOCK_STREAM)]
             if not _port_free(self.sip_port, socket.SOCK_DGRAM):
                 busy.append(self.sip_port)
             if busy:
@@ -282,7 +276,6 @@ class LocalStack:
                 )
         else:
             self.livekit_port = free_port()
-            self.livekit_tcp_port = free_port()
             self.rtc_ports = free_udp_range(60)
             self.sip_port = free_port(socket.SOCK_DGRAM)
             self.rtp_ports = free_udp_range(20)
@@ -368,7 +361,8 @@ class LocalStack:
                     "redis:",
                     f"  address: {self.redis_address}",
                     "rtc:",
-                    f"  tcp_port: {self.livekit_tcp_port}",
+                    # no ICE over TCP: its listener would bind every interface
+                    "  tcp_port: 0",
                     f"  port_range_start: {self.rtc_ports[0]}",
                     f"  port_range_end: {self.rtc_ports[1]}",
                     "  node_ip: 127.0.0.1",
