@@ -71,3 +71,15 @@ def test_unreachable_registry_fails_with_exit_1(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     # modules the go command fetched into the private cache are read-only by default
     subprocess.run(["chmod", "-R", "u+w", str(tmp_path)], check=False)
+
+
+def test_missing_packages_without_root_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(install, "missing_debian_packages", lambda *a: ["libopus-dev", "sip-x"])
+    monkeypatch.setattr(install.os, "geteuid", lambda: 1000)
+    with pytest.raises(install.InstallError) as ei:
+        install.ensure_debian_packages()
+    assert str(ei.value) == (
+        "Missing Debian packages; install them with: sudo apt-get install -y libopus-dev sip-x"
+    )
