@@ -218,6 +218,7 @@ async def test_dtmf_reaches_the_room_once_per_press(
         await caller.send_dtmf("5", ts)  # same key, same timestamp: a repeat, dropped
         await caller.send_dtmf("5", ts + 1600)  # a new press of the same key
         await caller.send_dtmf("#", ts + 3200)
+        await caller.send_dtmf("5", ts)  # a late retransmission of the first press: dropped
         await caller.send_dtmf("*", ts + 4800)
         for _ in range(50):
             if len(peer.digits) >= 4:

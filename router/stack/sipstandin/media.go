@@ -137,10 +137,21 @@ func (m *mediaPort) remoteAddr() *net.UDPAddr {
 
 func (m *mediaPort) readLoop() {
 	buf := make([]byte, 1500)
+	type dtmfKey struct {
+		ts    uint32
+		event uint8
+	}
 	var (
-		haveLast  bool
-		lastTS    uint32
-		lastEvent uint8
+		seen    [16]dtmfKey // recent presses: late retransmissions of an older press are dropped too
+		seenN   int
+		hasSeen = func(k dtmfKey) bool {
+			for i := 0; i < min(seenN, len(seen)); i++ {
+				if seen[i] == k {
+					return true
+				}
+			}
+			return false
+		}
 	)
 	for {
 		n, from, err := m.conn.ReadFromUDP(buf)
@@ -174,10 +185,12 @@ func (m *mediaPort) readLoop() {
 			event := p.Payload[0]
 			// A key press is recognised by a new RTP timestamp; packets that share
 			// the timestamp (continuation, repeats, end-bit retransmissions) are dropped.
-			if haveLast && p.Timestamp == lastTS && event == lastEvent {
+			key := dtmfKey{p.Timestamp, event}
+			if hasSeen(key) {
 				continue
 			}
-			haveLast, lastTS, lastEvent = true, p.Timestamp, event
+			seen[seenN%len(seen)] = key
+			seenN++
 			digit, ok := dtmfDigit(event)
 			if !ok {
 				m.log.Debugw("ignoring unknown telephone-event", "event", event)
