@@ -75,7 +75,9 @@ class MenuFileError(RouterError):
         self.problems = problems
         errors = [p for p in problems if p.severity is Severity.ERROR]
         first = errors[0] if errors else (problems[0] if problems else None)
-        summary = f"{len(errors)} error(s) in the menu file" + (f"; first: {first}" if first else "")
+        summary = f"{len(errors)} error(s) in the menu file" + (
+            f"; first: {first}" if first else ""
+        )
         super().__init__(summary)
 
     @property

@@ -29,7 +29,7 @@ class Key(StrEnum):
 
     @property
     def code(self) -> int:
-        """The RFC 4733 event code (0-9, `*`=10, `#`=11, A-D=12-15), as LiveKit's SipDTMF carries it."""
+        """The RFC 4733 event code (0-9, `*`=10, `#`=11, A-D=12-15), as in LiveKit's SipDTMF."""
         return _CODES[self]
 
     @property
@@ -43,7 +43,7 @@ class Key(StrEnum):
 
     @classmethod
     def parse(cls, symbol: str) -> Key | None:
-        """The key for a symbol as written in a file or sent by LiveKit (`a` is `A`); None if none."""
+        """The key for a symbol written in a file or sent by LiveKit (`a` is `A`), else None."""
         try:
             return cls(symbol.strip().upper())
         except ValueError:

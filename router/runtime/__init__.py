@@ -1,1 +1,1 @@
-"""The LiveKit shell: feeds DTMF, timers and transfer results to the navigator, carries out its effects."""
+"""The LiveKit shell: feeds the navigator DTMF, timers and transfer results; carries out effects."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -57,6 +58,12 @@ log = logging.getLogger(__name__)
 
 SIP = rtc.ParticipantKind.PARTICIPANT_KIND_SIP
 
+TRACE_KEYS = os.environ.get("ROUTER_TRACE_KEYS", "") not in ("", "0")
+"""Log each key-caused transfer's "key to transfer request" time at INFO (else DEBUG).
+
+The time runs from the `sip_dtmf_received` callback to the request being handed to
+livekit-api; the benchmarks (bench/) read these lines."""
+
 
 @dataclass(frozen=True, slots=True)
 class CallOptions:
@@ -68,7 +75,9 @@ class CallOptions:
     """How long to wait for a SIP participant to appear in the room."""
 
 
-def find_sip_caller(room: rtc.Room, *, exclude: set[str] | None = None) -> rtc.RemoteParticipant | None:
+def find_sip_caller(
+    room: rtc.Room, *, exclude: set[str] | None = None
+) -> rtc.RemoteParticipant | None:
     """The SIP participant to serve: by kind, never by position and never ourselves."""
     exclude = exclude or set()
     for participant in room.remote_participants.values():
@@ -113,6 +122,8 @@ class CallSession:
         self._transfer_started: float | None = None
         self._transfer_destination: str = ""
         self._caller_seen = asyncio.Event()
+        self._key_at: float | None = None
+        """perf_counter() of the DTMF callback being handled; None outside it."""
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -264,6 +275,7 @@ class CallSession:
         self._end(EndReason.CALLER_HANGUP, CallEnded(self.now()))
 
     def _on_dtmf(self, dtmf: rtc.SipDTMF) -> None:
+        key_at = time.perf_counter()
         participant = dtmf.participant
         if self.caller is None or participant is None:
             return
@@ -274,7 +286,11 @@ class CallSession:
         if key is None:
             log.info("ignoring DTMF event with unknown code %s (%r)", dtmf.code, dtmf.digit)
             return
-        self.feed(DigitPressed(key, self.now()))
+        self._key_at = key_at
+        try:
+            self.feed(DigitPressed(key, self.now()))
+        finally:
+            self._key_at = None
 
     def _on_playback_finished(self, play_id: int) -> None:
         self.feed(PlaybackFinished(play_id, self.now()))
@@ -330,7 +346,7 @@ class CallSession:
                 if handle is not None:
                     handle.cancel()
             case TransferTo():
-                self._spawn(self._transfer(effect))
+                self._spawn(self._transfer(effect, self._key_at))
             case Hangup(reason=reason):
                 self._spawn(self._hang_up(reason))
             case Note():
@@ -350,16 +366,26 @@ class CallSession:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _transfer(self, effect: TransferTo) -> None:
+    async def _transfer(self, effect: TransferTo, key_at: float | None = None) -> None:
+        """Run a transfer; `key_at` is the perf_counter() of the key that caused it, if any."""
         assert self.caller is not None
         self._transfer_started = time.monotonic()
         self._transfer_destination = effect.destination or effect.target
         log.info("call %s: transferring to %s", self.room.name, effect.target)
         result = await self.transferrer.transfer(self.caller.identity, effect, self.now())
         elapsed = time.monotonic() - self._transfer_started
+        if key_at is not None and self.transferrer.request_at is not None:
+            log.log(
+                logging.INFO if TRACE_KEYS else logging.DEBUG,
+                "call %s: key to transfer request %.3f ms",
+                self.room.name,
+                (self.transferrer.request_at - key_at) * 1000,
+            )
         self.metrics.transfer_seconds.observe(elapsed)
         ok = isinstance(result, TransferSucceeded)
-        self.metrics.transfers.labels(self._transfer_destination, "succeeded" if ok else "failed").inc()
+        self.metrics.transfers.labels(
+            self._transfer_destination, "succeeded" if ok else "failed"
+        ).inc()
         if isinstance(result, TransferFailed):
             log.warning(
                 "call %s: transfer to %s failed: SIP %s, %s",
@@ -376,14 +402,16 @@ class CallSession:
             self.feed(result)
 
     async def _hang_up(self, reason: EndReason) -> None:
-        """End our side; unless the caller is already gone, hang up on them (remove the SIP participant)."""
+        """End our side; unless the caller is gone, hang up on them (remove the SIP participant)."""
         if self._end_reason is None:
             self._end_reason = reason
         if reason not in (EndReason.TRANSFERRED, EndReason.CALLER_HANGUP) and self.caller:
             try:
                 await asyncio.wait_for(
                     self._api.room.remove_participant(
-                        api.RoomParticipantIdentity(room=self.room.name, identity=self.caller.identity)
+                        api.RoomParticipantIdentity(
+                            room=self.room.name, identity=self.caller.identity
+                        )
                     ),
                     5,
                 )

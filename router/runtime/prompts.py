@@ -91,7 +91,7 @@ class EspeakVoice:
         if cls._lib is not None:
             return cls._lib
         try:
-            import espeakng_loader
+            import espeakng_loader  # type: ignore[import-untyped]
         except ImportError as exc:  # pragma: no cover - a packaging error
             raise ConfigError("espeak-ng is not installed (pip install espeakng-loader)") from exc
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
@@ -138,17 +138,21 @@ class EspeakVoice:
         return await asyncio.to_thread(self.speak_sync, text)
 
 
-@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
-def _SYNTH_CALLBACK(wav: Any, samples: int, _events: Any) -> int:
+def _on_synth(wav: Any, samples: int, _events: Any) -> int:
     if wav and samples > 0:
         EspeakVoice._chunks.append(ctypes.string_at(wav, samples * 2))
     return 0
 
 
+_SYNTH_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+)(_on_synth)
+
+
 class AgentsVoice:
     """A livekit-agents TTS plugin (e.g. `livekit.plugins.cartesia:TTS`) as a router voice."""
 
-    def __init__(self, tts: agents_tts.TTS, name: str) -> None:
+    def __init__(self, tts: agents_tts.TTS[Any], name: str) -> None:
         self._tts = tts
         self.name = name
 

@@ -32,6 +32,8 @@ class Transferrer:
     def __init__(self, lkapi: api.LiveKitAPI, room_name: str) -> None:
         self._api = lkapi
         self._room = room_name
+        self.request_at: float | None = None
+        """perf_counter() when the last request was handed to livekit-api."""
 
     async def transfer(
         self, identity: str, effect: TransferTo, now: float
@@ -48,6 +50,7 @@ class Transferrer:
         request.ringing_timeout.FromMilliseconds(int(settings.ringing_timeout * 1000))
         started = time.monotonic()
         budget = settings.ringing_timeout + TRANSFER_MARGIN_S
+        self.request_at = time.perf_counter()
         try:
             await asyncio.wait_for(self._api.sip.transfer_sip_participant(request), budget)
         except api.SipCallError as exc:
@@ -56,7 +59,9 @@ class Transferrer:
             status = _status_from_metadata(exc)
             return TransferFailed(status, _reason(exc), now + _since(started))
         except TimeoutError:
-            return TransferFailed(None, f"no answer from LiveKit within {budget:.0f} s", now + budget)
+            return TransferFailed(
+                None, f"no answer from LiveKit within {budget:.0f} s", now + budget
+            )
         except (aiohttp.ClientError, OSError) as exc:
             return TransferFailed(None, f"LiveKit unreachable: {exc}", now + _since(started))
         return TransferSucceeded(now + _since(started))

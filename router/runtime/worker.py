@@ -140,7 +140,9 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
         )
     url = os.environ["LIVEKIT_URL"]
     if not url.startswith(("ws://", "wss://", "http://", "https://")):
-        raise ConfigError(f"LIVEKIT_URL must start with ws://, wss://, http:// or https:// (got {url!r})")
+        raise ConfigError(
+            f"LIVEKIT_URL must start with ws://, wss://, http:// or https:// (got {url!r})"
+        )
     if args.max_calls < 1:
         raise ConfigError("--max-calls must be at least 1")
     records = args.records if args.records != "" else None
@@ -247,7 +249,9 @@ def run(args: argparse.Namespace) -> int:
     except MenuFileError as exc:
         for problem in exc.problems:
             print(problem, file=__import__("sys").stderr)
-        raise ConfigError(f"the menu file {config.menus} has errors; fix them and start again") from None
+        raise ConfigError(
+            f"the menu file {config.menus} has errors; fix them and start again"
+        ) from None
     METRICS.serve(config.metrics_port, config.metrics_host)
     log.info(
         "router: agent %r, menu version %s, up to %d calls per process (%s executor)",
@@ -272,9 +276,13 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
 
     if room is not None:
 
+        joining: set[asyncio.Task[None]] = set()
+
         @server.once("worker_started")
         def _join() -> None:
-            loop.create_task(_connect_room(server, config, room))
+            task = loop.create_task(_connect_room(server, config, room))
+            joining.add(task)
+            task.add_done_callback(joining.discard)
 
     run_task = loop.create_task(server.run(devmode=config.dev))
     stop_task = loop.create_task(stop.wait())
@@ -296,11 +304,11 @@ async def _connect_room(server: object, config: WorkerConfig, room: str) -> None
     assert isinstance(server, AgentServer)
     async with api.LiveKitAPI(config.url, config.api_key, config.api_secret) as lk:
         rooms = await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))
-        info = rooms.rooms[0] if rooms.rooms else await lk.room.create_room(
-            api.CreateRoomRequest(name=room)
+        info = (
+            rooms.rooms[0]
+            if rooms.rooms
+            else await lk.room.create_room(api.CreateRoomRequest(name=room))
         )
     await server.simulate_job(
         room=room, fake_job=False, room_info=info, agent_identity=f"{config.agent_name}-{room}"
     )
-
-

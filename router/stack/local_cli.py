@@ -81,7 +81,9 @@ class RouterProcess:
                 return self
             time.sleep(0.1)
         self.stop()
-        raise StackError(f"the router did not register with LiveKit within {timeout:.0f} s:\n" + self.tail())
+        raise StackError(
+            f"the router did not register with LiveKit within {timeout:.0f} s:\n" + self.tail()
+        )
 
     def log(self) -> str:
         try:

@@ -6,11 +6,12 @@ fixture fails with the reason and the tail of its log: end-to-end tests never sk
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,21 @@ class Stack:
                         return record
             time.sleep(0.1)
         raise AssertionError(f"no call record for {caller_id} in {self.records}")
+
+
+async def eventually(
+    predicate: Callable[[], bool], *, within: float, what: str, strict: bool = True
+) -> bool:
+    """Poll `predicate` (a log or file condition: nothing to await) until true or `within`."""
+    deadline = time.monotonic() + within
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() > deadline:
+            if strict:
+                raise AssertionError(f"{what}: not within {within:.0f} s")
+            return False
+        await asyncio.sleep(0.2)
 
 
 _callers = itertools.count(1000)

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from router.stack.caller import CallOutcome, CallReport, place_call
-from tests.e2e.conftest import Stack, new_caller_id
+from tests.e2e.conftest import Stack, eventually, new_caller_id
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,9 @@ def refer_target(report: CallReport) -> str | None:
     return refer.refer_to.strip("<>") if refer else None
 
 
-async def call(e2e: Stack, keys: str = "", **kwargs: object) -> tuple[CallReport, dict[str, object]]:
+async def call(
+    e2e: Stack, keys: str = "", **kwargs: object
+) -> tuple[CallReport, dict[str, object]]:
     caller_id = new_caller_id()
     kwargs.setdefault("timeout_s", 40.0)
     report = await place_call(e2e.uri(), keys=keys, caller_id=caller_id, **kwargs)  # type: ignore[arg-type]
@@ -172,22 +174,27 @@ async def test_a_changed_menu_file_is_used_by_the_next_call(e2e: Stack) -> None:
     original = e2e.menus.read_text()
     try:
         e2e.menus.write_text(original.replace('"tel:+15105550101"', '"tel:+15105550199"'))
-        deadline = time.monotonic() + 10
-        while "menu file reloaded" not in e2e.router.log():
-            assert time.monotonic() < deadline, "the router did not reload the file"
-            await asyncio.sleep(0.2)
+        await eventually(
+            lambda: "menu file reloaded" in e2e.router.log(),
+            within=10,
+            what="the router reloads the changed file",
+        )
         report, _ = await call(e2e, "1")
         assert refer_target(report) == "tel:+15105550199"
         # a broken edit is refused and the last good version kept
         e2e.menus.write_text(original.replace("version: 1", "version: 7"))
-        deadline = time.monotonic() + 10
-        while "was refused" not in e2e.router.log():
-            assert time.monotonic() < deadline, "the router did not report the broken file"
-            await asyncio.sleep(0.2)
+        await eventually(
+            lambda: "was refused" in e2e.router.log(),
+            within=10,
+            what="the router reports the broken file",
+        )
         report, _ = await call(e2e, "1")
         assert refer_target(report) == "tel:+15105550199"
     finally:
         e2e.menus.write_text(original)
-        deadline = time.monotonic() + 10
-        while e2e.router.log().count("menu file reloaded") < 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        await eventually(
+            lambda: e2e.router.log().count("menu file reloaded") >= 2,
+            within=10,
+            what="the router takes the original file back",
+            strict=False,
+        )

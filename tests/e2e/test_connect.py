@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 
 import pytest
 from livekit import rtc
 
 from router.stack.local_cli import RouterProcess
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -57,15 +56,14 @@ async def test_connect_joins_the_room_and_routes_its_caller(e2e: Stack, tmp_path
         await asyncio.wait_for(heard.wait(), 15)  # the router published its prompt track
         await asyncio.sleep(1.0)
         await caller.local_participant.publish_dtmf(code=1, digit="1")
-        deadline = time.monotonic() + 20
-        while "transfer to tel:+15105550101 failed" not in router.log():
-            assert time.monotonic() < deadline, router.tail()
-            await asyncio.sleep(0.2)
+        await eventually(
+            lambda: "transfer to tel:+15105550101 failed" in router.log(),
+            within=20,
+            what="the router tries the transfer and reports its failure",
+        )
     finally:
         await caller.disconnect()
-        deadline = time.monotonic() + 10
-        while not records.exists() and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        await eventually(records.exists, within=10, what="the call record", strict=False)
         await asyncio.to_thread(router.stop)
     (record,) = [json.loads(line) for line in records.read_text().splitlines()]
     assert record["room"] == room_name

@@ -8,7 +8,7 @@ fake is the Twirp API (see twirp_fake.py). Prompts are real espeak-ng audio.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import pytest
@@ -139,19 +139,19 @@ class Call:
             rtc.SipDTMF(code=key.code, digit=digit, participant=participant or self.caller),
         )
 
-    async def until(self, predicate: object, timeout: float = 5.0) -> None:
-        async def poll() -> None:
-            while not predicate():  # type: ignore[operator]
-                await asyncio.sleep(0.01)
-
-        await asyncio.wait_for(poll(), timeout)
+    async def until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        deadline = asyncio.get_running_loop().time() + within
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"condition not met within {within} s")
+            await asyncio.sleep(0.01)
 
     def hang_up(self) -> None:
         self.session.room.emit("participant_disconnected", self.caller)
 
-    async def record(self, timeout: float = 10.0) -> dict[str, object]:
+    async def record(self, within: float = 10.0) -> dict[str, object]:
         try:
-            result = await asyncio.wait_for(self.task, timeout)
+            result = await asyncio.wait_for(self.task, within)
         finally:
             await self.lk.aclose()
         assert result is not None
@@ -194,7 +194,9 @@ async def test_dtmf_from_anyone_but_the_tracked_caller_is_ignored(fake: FakeLive
     call = await start_call(fake)
     call.press("1", participant=standard_participant("agent-x"))
     call.press("1", participant=sip_caller("sip_other"))
-    call.session.room.emit("sip_dtmf_received", rtc.SipDTMF(code=42, digit="?", participant=call.caller))
+    call.session.room.emit(
+        "sip_dtmf_received", rtc.SipDTMF(code=42, digit="?", participant=call.caller)
+    )
     await asyncio.sleep(0.2)
     assert fake.transfers() == []
     assert call.session.player.playing, "the greeting goes on"
@@ -238,7 +240,7 @@ async def test_a_transfer_api_that_hangs_is_bounded(
     fake.answer("livekit.SIP/TransferSIPParticipant", TRANSFER_OK, delay=30)
     call = await start_call(fake, menu_file(ringing_timeout=0.2))
     call.press("1")
-    await call.until(lambda: call.session.player.playing, timeout=3)
+    await call.until(lambda: call.session.player.playing, within=3)
     call.hang_up()
     record = await call.record()
     transfer = record["transfer"]
@@ -286,7 +288,7 @@ async def test_silence_runs_the_no_input_path_then_the_fallback(fake: FakeLiveKi
     quick = replace(quick, menus={**quick.menus, "main": main})
     fake.answer("livekit.SIP/TransferSIPParticipant", TRANSFER_OK)
     call = await start_call(fake, quick)
-    record = await call.record(timeout=15)
+    record = await call.record(within=15)
     assert record["timeouts"] == 2
     (request,) = fake.transfers()
     assert request.transfer_to == OPERATOR
@@ -295,6 +297,14 @@ async def test_silence_runs_the_no_input_path_then_the_fallback(fake: FakeLiveKi
 def test_started_at_is_recorded_in_utc() -> None:
     from router.runtime.records import CallRecorder
 
-    rec = CallRecorder("c", "r", None, "+15105550123", "v", datetime.fromisoformat("2026-01-01T10:00:00-05:00"), 0.0)
+    rec = CallRecorder(
+        "c",
+        "r",
+        None,
+        "+15105550123",
+        "v",
+        datetime.fromisoformat("2026-01-01T10:00:00-05:00"),
+        0.0,
+    )
     assert rec.as_dict(1.0)["started_at"] == "2026-01-01T15:00:00.000+00:00"
     assert rec.as_dict(1.0)["caller"] == "********0123"

@@ -21,11 +21,15 @@ from livekit import api
 TRANSFER_OK = (200, b"")
 NOT_FOUND = (
     404,
-    json.dumps({"code": "not_found", "msg": "twirp error unknown: participant does not exist"}).encode(),
+    json.dumps(
+        {"code": "not_found", "msg": "twirp error unknown: participant does not exist"}
+    ).encode(),
 )
 NO_SIP_SERVICE = (
     503,
-    json.dumps({"code": "unavailable", "msg": "twirp error unknown: no response from servers"}).encode(),
+    json.dumps(
+        {"code": "unavailable", "msg": "twirp error unknown: no response from servers"}
+    ).encode(),
 )
 
 
