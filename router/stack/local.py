@@ -233,15 +233,27 @@ class LocalStack:
         with _live_lock:
             _live_stacks.add(self)
         self.started = True
-        try:
-            self._choose_ports()
-            self._start_redis(binaries)
-            self._start_livekit(binaries)
-            self._start_sip(binaries)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        attempts = 1 if self.fixed_ports else 3
+        for attempt in range(attempts):
+            try:
+                self._choose_ports()
+                self._start_redis(binaries)
+                self._start_livekit(binaries)
+                self._start_sip(binaries)
+                return self
+            except StackError as e:
+                self.stop()
+                # free ports are picked before the processes bind them: retry on a race
+                if attempt + 1 < attempts and "in use" in str(e).lower():
+                    with _live_lock:
+                        _live_stacks.add(self)
+                    self.started = True
+                    continue
+                raise
+            except BaseException:
+                self.stop()
+                raise
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         """Terminate every process this stack started (process groups), newest first."""
