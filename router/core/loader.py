@@ -30,7 +30,7 @@ from datetime import date, time
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from router.core import format as fmt
 from router.core.checker import (

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from router.core.errors import Location, Problem
 
