@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from router.stack.local import LocalStack
+from router.stack.local import LocalStack, free_port
 from router.stack.local_cli import RouterProcess
 
 HERE = Path(__file__).parent
@@ -32,6 +32,7 @@ class Stack:
     router: RouterProcess
     menus: Path
     records: Path
+    metrics_url: str
 
     def uri(self, number: str = NUMBER) -> str:
         return self.stack.sip_uri(number)
@@ -83,14 +84,16 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     router: RouterProcess | None = None
     try:
         stack.provision(AGENT, [NUMBER])
+        metrics_port = free_port()
         router = RouterProcess(
             stack.env,
             menus=menus,
             log_path=work / "router.log",
             agent_name=AGENT,
             records=str(records),
+            extra_args=["--metrics-port", str(metrics_port)],
         ).start()
-        yield Stack(stack, router, menus, records)
+        yield Stack(stack, router, menus, records, f"http://127.0.0.1:{metrics_port}/metrics")
     finally:
         if router is not None:
             router.stop()

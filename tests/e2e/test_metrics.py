@@ -1,0 +1,44 @@
+"""The Prometheus endpoint counts what the calls did."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import urllib.request
+
+import pytest
+
+from router.stack.caller import place_call
+from tests.e2e.conftest import Stack, new_caller_id
+
+pytestmark = pytest.mark.e2e
+
+
+def scrape(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    samples: dict[str, float] = {}
+    for line in text.splitlines():
+        m = re.match(r"^([a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$", line)
+        if m:
+            samples[m.group(1)] = float(m.group(2))
+    return samples
+
+
+async def test_metrics_count_calls_transfers_and_invalid_keys(e2e: Stack) -> None:
+    before = await asyncio.to_thread(scrape, e2e.metrics_url)
+    caller_id = new_caller_id()
+    report = await place_call(e2e.uri(), keys="9 2s 2", caller_id=caller_id, timeout_s=40)
+    assert report.refer is not None
+    await asyncio.to_thread(e2e.record_for, caller_id)
+    after = await asyncio.to_thread(scrape, e2e.metrics_url)
+
+    def grew(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    assert grew('router_calls_total{end="transferred"}') >= 1
+    assert grew('router_transfers_total{destination="support",result="succeeded"}') >= 1
+    assert grew('router_invalid_keys_total{menu="main"}') >= 1
+    assert grew("router_keys_total") >= 2
+    assert grew("router_transfer_seconds_count") >= 1
+    assert after["router_active_calls"] >= 0
