@@ -1,0 +1,365 @@
+"""What every stack benchmark shares: the stack, the router process, clocks, samplers, stats.
+
+The stack is `router.stack.local.LocalStack` with wider port ranges (a call takes
+four ICE ports on livekit-server and one RTP port on the SIP bridge; the test stack's
+ranges hold about fifteen calls). The router is `RouterProcess`, the same child
+process `router local` and the end-to-end tests run, with the benchmark's menu file
+and ``ROUTER_TRACE_KEYS=1`` so it logs its own key-to-transfer-request time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from router.stack.local import LocalStack, free_udp_range
+from router.stack.local_cli import RouterProcess
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+MENUS = BENCH / "menus.yaml"
+NUMBER = "+15550100001"
+"""The number the benchmark's trunk answers (the menu file's `default` entry serves it)."""
+
+RTC_PORTS = 1400
+"""livekit-server ICE UDP ports: four per call (two peer connections each side), with room."""
+RTP_PORTS = 500
+"""SIP bridge RTP ports: one per call."""
+
+
+# ---------------------------------------------------------------- the stack
+
+
+class BenchStack(LocalStack):
+    """`LocalStack` with port ranges for a few hundred concurrent calls.
+
+    Both ranges sit below Linux's ephemeral range (32768+), so the callers' own
+    sockets never take a port the stack counts on.
+    """
+
+    def _choose_ports(self) -> None:
+        super()._choose_ports()
+        if not self.fixed_ports:
+            self.rtc_ports = free_udp_range(RTC_PORTS, lo=20000, hi=32000)
+            self.rtp_ports = free_udp_range(RTP_PORTS, lo=12000, hi=19500)
+
+
+def start_stack(workdir: Path, agent_name: str) -> BenchStack:
+    stack = BenchStack(workdir=workdir / "stack", quiet=True, log_level="info")
+    stack.start()
+    stack.provision(agent_name, [NUMBER])
+    return stack
+
+
+def start_router(
+    stack: LocalStack,
+    workdir: Path,
+    name: str,
+    agent_name: str,
+    *,
+    executor: str = "thread",
+    max_calls: int = 1000,
+) -> tuple[RouterProcess, Path]:
+    """A router process on the benchmark menu; returns it and its call-records file."""
+    menus = workdir / "menus.yaml"
+    if not menus.exists():
+        shutil.copy(MENUS, menus)
+    records = workdir / f"{name}.calls.jsonl"
+    router = RouterProcess(
+        {**stack.env, "ROUTER_TRACE_KEYS": "1"},
+        menus=menus,
+        log_path=workdir / f"{name}.log",
+        agent_name=agent_name,
+        records=str(records),
+        extra_args=["--max-calls", str(max_calls), "--executor", executor],
+    )
+    router.start(timeout=120)
+    return router, records
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return out
+
+
+TRACE_RE = re.compile(r"call (\S+): key to transfer request ([0-9.]+) ms")
+
+
+def router_traces(log_text: str) -> list[tuple[str, float]]:
+    """(room, ms) of every `key to transfer request` line the router logged."""
+    return [(m.group(1), float(m.group(2))) for m in TRACE_RE.finditer(log_text)]
+
+
+async def wait_for(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(interval)
+    return bool(predicate())
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100) of already sorted values."""
+    if not sorted_values:
+        return math.nan
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    pos = (len(sorted_values) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def summary(values: Iterable[float], digits: int = 3) -> dict[str, Any]:
+    """n, median, p50/p95/p99, min, max, mean of `values` (same unit as given)."""
+    v = sorted(values)
+    if not v:
+        return {"n": 0}
+    r = lambda x: round(x, digits)  # noqa: E731
+    return {
+        "n": len(v),
+        "median": r(statistics.median(v)),
+        "p50": r(percentile(v, 50)),
+        "p95": r(percentile(v, 95)),
+        "p99": r(percentile(v, 99)),
+        "min": r(v[0]),
+        "max": r(v[-1]),
+        "mean": r(statistics.fmean(v)),
+    }
+
+
+def slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Least-squares slope of ys over xs (None with fewer than two distinct xs)."""
+    if len(xs) < 2 or len(set(xs)) < 2:
+        return None
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    num = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    den = sum((x - mx) ** 2 for x in xs)
+    return num / den
+
+
+# ---------------------------------------------------------------- processes
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _cpu_s(p: psutil.Process) -> float:
+    try:
+        t = p.cpu_times()
+        return t.user + t.system
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return 0.0
+
+
+@dataclass
+class Mem:
+    rss_mb: float
+    pss_mb: float | None
+    processes: int
+
+
+def memory(pid: int, *, pss: bool = False) -> Mem:
+    """Resident memory of `pid` and its descendants (RSS summed; PSS too if asked)."""
+    rss = 0
+    pss_total = 0
+    procs = tree(pid)
+    for p in procs:
+        try:
+            if pss:
+                info = p.memory_full_info()
+                rss += info.rss
+                pss_total += info.pss
+            else:
+                rss += p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return Mem(rss / 2**20, pss_total / 2**20 if pss else None, len(procs))
+
+
+@dataclass
+class CpuWindow:
+    """CPU used by named process trees and by the whole machine over a window."""
+
+    pids: dict[str, int]
+    started: float = 0.0
+    _start: dict[str, dict[int, float]] = field(default_factory=dict)
+    _machine: Any = None
+
+    def start(self) -> CpuWindow:
+        self.started = time.monotonic()
+        self._start = {n: {p.pid: _cpu_s(p) for p in tree(pid)} for n, pid in self.pids.items()}
+        self._machine = psutil.cpu_times()
+        return self
+
+    def stop(self) -> dict[str, Any]:
+        """Cores used on average by each tree (1.0 = one core busy), and by the machine."""
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        out: dict[str, Any] = {"window_s": round(elapsed, 2)}
+        for name, pid in self.pids.items():
+            before = self._start.get(name, {})
+            used = 0.0
+            for p in tree(pid):
+                used += _cpu_s(p) - before.get(p.pid, 0.0)
+            out[name] = round(used / elapsed, 3)
+        m0, m1 = self._machine, psutil.cpu_times()
+        busy0 = sum(m0) - m0.idle - getattr(m0, "iowait", 0.0)
+        busy1 = sum(m1) - m1.idle - getattr(m1, "iowait", 0.0)
+        out["machine"] = round((busy1 - busy0) / elapsed, 3)
+        out["machine_cores"] = psutil.cpu_count()
+        return out
+
+
+def other_load(exclude: Iterable[int]) -> list[dict[str, Any]]:
+    """The busiest processes that are not ours over 1 s: what else shares the machine."""
+    mine = set(exclude)
+    procs = []
+    for p in psutil.process_iter(["pid", "name", "cmdline"]):
+        if p.pid in mine:
+            continue
+        try:
+            p.cpu_percent(None)
+            procs.append(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    time.sleep(1.0)
+    busy = []
+    for p in procs:
+        try:
+            c = p.cpu_percent(None)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if c >= 5.0:
+            cmd = " ".join(p.info.get("cmdline") or [p.info.get("name") or "?"])
+            busy.append({"pid": p.pid, "cpu_percent": round(c, 1), "cmd": cmd[:120]})
+    return sorted(busy, key=lambda b: -b["cpu_percent"])[:8]
+
+
+def our_pids(stack: LocalStack, routers: Iterable[RouterProcess]) -> list[int]:
+    pids = [os.getpid()]
+    for p in getattr(stack, "_procs", []):
+        pids.append(p.popen.pid)
+    for r in routers:
+        if r.proc is not None:
+            pids.extend(p.pid for p in tree(r.proc.pid))
+    return pids
+
+
+def stack_pids(stack: LocalStack) -> dict[str, int]:
+    """pid of each stack part by name: livekit, sip, redis."""
+    return {p.name: p.popen.pid for p in getattr(stack, "_procs", [])}
+
+
+# ---------------------------------------------------------------- the machine
+
+
+def _pkg_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    cpu_model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": psutil.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "cpu_model": cpu_model,
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "kernel": platform.release(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def versions() -> dict[str, Any]:
+    from router.stack.install import ensure_stack
+
+    server = None
+    try:
+        binaries = ensure_stack(quiet=True)
+        out = subprocess.run(
+            [str(binaries.livekit_server), "--version"], capture_output=True, text=True, timeout=20
+        )
+        server = (out.stdout or out.stderr).strip().split()[-1]
+    except Exception as exc:  # noqa: BLE001 - a version is informative only
+        server = f"unknown ({exc})"
+    return {
+        "livekit_server": server,
+        "livekit": _pkg_version("livekit"),
+        "livekit_api": _pkg_version("livekit-api"),
+        "livekit_agents": _pkg_version("livekit-agents"),
+        "python": platform.python_version(),
+        "router": _pkg_version("livekit-menu-router"),
+        "git": _git_head(),
+    }
+
+
+def _git_head() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return out.stdout.strip() or None
+    except OSError:
+        return None
+
+
+SIP_BRIDGE = (
+    "stand-in (router/stack/sipstandin: real SIP/RTP/RFC 4733 and REFER over the real psrpc "
+    "bus; livekit-sip itself cannot be built here)"
+)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
