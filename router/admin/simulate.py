@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
@@ -44,6 +44,7 @@ from router.core.model import MenuFile, Prompt
 from router.core.navigator import CallCaps, Navigator
 
 __all__ = [
+    "Observer",
     "TransferResult",
     "add_arguments",
     "load_or_report",
@@ -57,6 +58,10 @@ KEY_GAP = 1.0
 """Simulated seconds between two scripted keys (less if a timer would fire first)."""
 MAX_EVENTS = 100_000
 """A guard only: the navigator's caps end every call long before this."""
+
+Observer = Callable[[Event, Sequence[Effect]], None]
+"""Told every event fed to the navigator and the effects it answered (`router test`
+follows the path of a call with it, without parsing the printout)."""
 
 
 def load_or_report(path: str, command: str) -> MenuFile | None:
@@ -196,9 +201,10 @@ def simulate(
     out: TextIO = sys.stdout,
     more_keys: Callable[[], str | None] | None = None,
     caps: CallCaps | None = None,
+    observe: Observer | None = None,
 ) -> str:
     """Run one call and print it; return the last line (`transfer: <uri>` or `hangup`)."""
-    call = _Call(menu_file, caps or CallCaps(), results or [TransferResult(True)], out)
+    call = _Call(menu_file, caps or CallCaps(), results or [TransferResult(True)], out, observe)
     print(
         f"{menu_file.path} (version {menu_file.version}): a call to "
         f"{number or 'the default entry'} at {at.isoformat()}",
@@ -222,9 +228,15 @@ class _Call:
     """The navigator with an instant player, a scripted far end, and a printout."""
 
     def __init__(
-        self, menu_file: MenuFile, caps: CallCaps, results: list[TransferResult], out: TextIO
+        self,
+        menu_file: MenuFile,
+        caps: CallCaps,
+        results: list[TransferResult],
+        out: TextIO,
+        observe: Observer | None = None,
     ) -> None:
         self.nav = Navigator(menu_file, caps=caps)
+        self.observe = observe
         self.results = results
         self.transfers = 0
         self.out = out
@@ -258,7 +270,11 @@ class _Call:
         queue: deque[Event] = deque([first])
         while queue and self.events < MAX_EVENTS:
             self.events += 1
-            for effect in self.nav.handle(queue.popleft()):
+            event = queue.popleft()
+            effects = self.nav.handle(event)
+            if self.observe is not None:
+                self.observe(event, effects)
+            for effect in effects:
                 self.show(effect)
                 if isinstance(effect, Play):
                     queue.append(PlaybackFinished(effect.play_id, self.now))

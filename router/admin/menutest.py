@@ -1,0 +1,859 @@
+"""`router test [FILE]`: the admin's expected call paths, run through the navigator.
+
+A test file (`menus.test.yaml`, see docs/menu-tests.md) names a menu file and lists
+calls: the number dialled, the time, the keys pressed, how transfers end, and where
+the call must end up. Each call is run by `router simulate`'s machinery (the same
+navigator a real call uses, with an instant player and a clock that jumps to each
+time-out), so a passing test file says what callers will really get, not what a
+copy of the rules thinks they would get.
+
+Why a file of cases rather than Python tests: the people who edit `menus.yaml` are
+not the people who write Python. A change to the menus (a new option, new opening
+hours) is checked by `router check` for consistency and by `router test` for
+intent: "a call to the Spanish number on a Sunday still reaches Spanish voicemail".
+
+The test file is untrusted text like the menu file: it is read with the same safe
+YAML reader (`router.core.yamlsafe`), and every mistake in it is reported at once
+as `FILE:LINE:COL: error: message (hint)`.
+
+The report gives each case PASS or FAIL with the path the call took (menus, keys,
+transfers and how they ended), then coverage: the menus, options, extensions and
+destinations of the menu file that no case reached. Exit status: 0 when every case
+passes, 1 when one fails or either file has errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import io
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+import yaml  # type: ignore[import-untyped,unused-ignore]
+
+from router.admin.simulate import TIMEOUT, TransferResult, load_or_report, simulate
+from router.core.errors import Location, Problem, Severity
+from router.core.events import (
+    CancelTimer,
+    DigitPressed,
+    Effect,
+    EndReason,
+    Event,
+    Hangup,
+    Note,
+    NoteKind,
+    StartTimer,
+    TimerFired,
+    TimerKind,
+    TransferTo,
+)
+from router.core.keys import Key
+from router.core.loader import MAX_BYTES
+from router.core.model import MenuFile
+from router.core.yamlsafe import Map, Node, Scalar, Seq, TooBig, compose
+
+__all__ = [
+    "DEFAULT_TEST_FILE",
+    "Case",
+    "CaseResult",
+    "Coverage",
+    "Expectation",
+    "TestFile",
+    "add_arguments",
+    "read_test_file",
+    "run",
+    "run_case",
+]
+
+DEFAULT_TEST_FILE = "menus.test.yaml"
+"""What `router test` reads when no file is named."""
+DEFAULT_MENU_FILE = "menus.yaml"
+"""The menu file a test file tests when it names none, beside the test file."""
+
+_SCHEMES = ("tel:", "sip:", "sips:")
+_END_REASONS = {
+    r.value: r for r in EndReason if r not in (EndReason.TRANSFERRED, EndReason.CALLER_HANGUP)
+}
+"""Ways a simulated call can end without a transfer (a simulated caller never hangs up)."""
+_TOP_KEYS = ("menu_file", "defaults", "cases")
+_DEFAULT_KEYS = ("number", "at", "transfer_results")
+_CASE_KEYS = ("name", "number", "at", "keys", "transfer_results", "expect")
+_EXPECT_KEYS = ("transfer", "hangup", "menus")
+_HINTS: Mapping[str, str] = {
+    "time": "at",
+    "when": "at",
+    "date": "at",
+    "dialled": "number",
+    "dialed": "number",
+    "called": "number",
+    "to": "number",
+    "digits": "keys",
+    "results": "transfer_results",
+    "transfer_result": "transfer_results",
+    "expected": "expect",
+    "expects": "expect",
+    "menu": "menu_file",
+    "menus": "menu_file",
+    "file": "menu_file",
+    "tests": "cases",
+    "calls": "cases",
+    "path": "menus",
+    "via": "menus",
+}
+"""Words an admin may reach for, and the key they meant (used in hints only)."""
+
+
+# --- the test file as values -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """Where a case's call must end up."""
+
+    transfer: str | None = None
+    """A `tel:`/`sip:` URI the call must be transferred to, or a destination's name."""
+    hangup: bool = False
+    """The call must end without a transfer."""
+    reason: EndReason | None = None
+    """With `hangup`: the exact way it ends (`transfer_limit`, `key_limit`, ...)."""
+    menus: tuple[str, ...] | None = None
+    """Every menu entered, in order (returns by `back` and `top` included), if given."""
+    loc: Location = field(default_factory=lambda: Location("<none>"))
+    where: Mapping[str, Location] = field(default_factory=dict)
+    """Where `transfer` and each of `menus` were written, for errors found later."""
+
+    def __str__(self) -> str:
+        if self.transfer is not None:
+            text = f"transfer {self.transfer}"
+        else:
+            text = "hangup" + (f" ({self.reason.value})" if self.reason else "")
+        if self.menus is not None:
+            text += f" via {' > '.join(self.menus) or '(no menu)'}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One expected call path."""
+
+    name: str
+    number: str | None
+    """The number dialled; None is the menu file's `default` entry."""
+    at: datetime
+    keys: str
+    """Keys in simulate's grammar: keypad symbols, `.` for a time-out."""
+    results: tuple[TransferResult, ...]
+    """How transfers end, in turn; the last one repeats."""
+    expect: Expectation
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class TestFile:
+    """A whole test file: the menu file it tests and its cases."""
+
+    path: str
+    menu_file: str
+    """Path of the menu file, resolved against the test file's folder."""
+    cases: tuple[Case, ...]
+
+
+# --- reading the test file -------------------------------------------------------------
+
+
+def _decode(data: bytes, file: str) -> str | Problem:
+    """UTF-8 text or the one reason it is not (the same refusals as the menu loader's)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return Problem(
+            Location(file, line, column),
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} here)",
+            hint="save it as UTF-8",
+            code="not-utf8",
+        )
+    bad = next((i for i, c in enumerate(text) if c < " " and c not in "\t\n\r"), None)
+    if bad is not None:
+        line = text.count("\n", 0, bad) + 1
+        column = bad - (text.rfind("\n", 0, bad) + 1) + 1
+        return Problem(
+            Location(file, line, column),
+            "this is not a text file (it contains binary data)",
+            hint="a test file is YAML text, usually menus.test.yaml",
+            code="binary",
+        )
+    return text
+
+
+def _compose(path: str) -> tuple[Node | None, list[Problem]]:
+    """The node tree of the test file, or every reason there is none."""
+    start = Location(path, 1, 1)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return None, [Problem(start, f"cannot read the file: {exc.strerror or exc}", code="io")]
+    if len(data) > MAX_BYTES:
+        return None, [
+            Problem(start, f"the file is larger than {MAX_BYTES:,} bytes", code="too-big")
+        ]
+    text = _decode(data, path)
+    if isinstance(text, Problem):
+        return None, [text]
+    try:
+        composed = compose(text, path)
+    except TooBig as exc:
+        return None, [exc.problem]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(path, mark.line + 1, mark.column + 1) if mark else start
+        message = f"YAML syntax: {exc.problem or exc.context}"
+        hint = 'quote keys that start with * or #: keys: "*1"' if "alias" in str(exc) else None
+        return None, [Problem(where, message, hint=hint, code="yaml-syntax")]
+    root = composed.root
+    if root is None or (isinstance(root, Scalar) and root.is_null):
+        return None, [Problem(start, "the file is empty", hint="start with 'cases:'")]
+    return root, list(composed.problems)
+
+
+@dataclass(slots=True)
+class _Defaults:
+    """The `defaults` block: what a case that does not say otherwise uses."""
+
+    number: str | None = None
+    at: datetime | None = None
+    has_at: bool = False
+    """`at` was written (even if wrongly: its error is then reported once, there)."""
+    results: tuple[TransferResult, ...] | None = (TransferResult(True),)
+
+
+class _Reader:
+    """Turns the node tree into a `TestFile`, collecting every problem on the way."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def loc(self, node: Node) -> Location:
+        return node.loc(self.path)
+
+    def error(self, node: Node, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(self.loc(node), message, hint=hint, code="test-file"))
+
+    def mapping(self, node: Node, what: str, allowed: Sequence[str]) -> dict[str, Node] | None:
+        """A mapping's values by key; unknown and repeated keys are reported."""
+        if not isinstance(node, Map):
+            self.error(node, f"{what} should be a mapping (key: value)")
+            return None
+        out: dict[str, Node] = {}
+        for key, value in node.pairs:
+            if not isinstance(key, Scalar):
+                self.error(key, f"a key in {what} should be a word")
+                continue
+            name = key.value
+            if name not in allowed:
+                close = _HINTS.get(name) if _HINTS.get(name) in allowed else None
+                close = close or next(iter(difflib.get_close_matches(name, allowed, 1)), None)
+                known = ", ".join(allowed)
+                hint = f"did you mean '{close}'?" if close else f"known keys: {known}"
+                self.error(key, f"unknown key '{name}' in {what}", hint)
+                continue
+            if name in out:
+                first = self.loc(out[name]).line
+                self.error(key, f"'{name}' appears twice in {what} (first at line {first})")
+                continue
+            out[name] = value
+        return out
+
+    def text(self, node: Node, what: str) -> str | None:
+        if not isinstance(node, Scalar) or node.is_null:
+            self.error(node, f"{what} should be a single value")
+            return None
+        return node.value
+
+    def read(self, root: Node) -> TestFile | None:
+        top = self.mapping(root, "the test file", _TOP_KEYS)
+        if top is None:
+            return None
+        base = Path(self.path).parent
+        menu_path = str(base / DEFAULT_MENU_FILE)
+        if "menu_file" in top:
+            written = self.text(top["menu_file"], "menu_file")
+            if written is not None:
+                menu_path = os.path.normpath(base / written)
+        defaults = _Defaults()
+        if "defaults" in top and not _null(top["defaults"]):
+            defaults = self.defaults(top["defaults"])
+        cases_node = top.get("cases")
+        if cases_node is None:
+            self.error(root, "the test file has no 'cases'", "add a list of calls under 'cases:'")
+            return None
+        if not isinstance(cases_node, Seq) or not cases_node.items:
+            self.error(
+                cases_node, "'cases' should be a list of calls, each starting with '- name:'"
+            )
+            return None
+        cases: list[Case] = []
+        names: dict[str, Location] = {}
+        for node in cases_node.items:
+            case = self.case(node, defaults)
+            if case is None:
+                continue
+            if case.name in names:
+                first = names[case.name].line
+                self.error(node, f"two cases are named '{case.name}' (first at line {first})")
+                continue
+            names[case.name] = case.loc
+            cases.append(case)
+        return TestFile(self.path, menu_path, tuple(cases))
+
+    def defaults(self, node: Node) -> _Defaults:
+        """Values every case inherits; read once, so a mistake in them is reported once."""
+        fields = self.mapping(node, "defaults", _DEFAULT_KEYS) or {}
+        out = _Defaults()
+        if "number" in fields and not _null(fields["number"]):
+            out.number = self.number(fields["number"], "defaults")
+        if "at" in fields:
+            out.has_at = True
+            out.at = self.when(fields["at"], "defaults")
+        if "transfer_results" in fields:
+            out.results = self.results(fields["transfer_results"], "defaults")
+        return out
+
+    def case(self, node: Node, defaults: _Defaults) -> Case | None:
+        fields = self.mapping(node, "a case", _CASE_KEYS)
+        if fields is None:
+            return None
+        name = self.text(fields["name"], "name") if "name" in fields else None
+        if "name" not in fields:
+            self.error(node, "this case has no 'name'", "name it after what the caller wants")
+        what = f"case '{name}'" if name else "this case"
+        number = defaults.number
+        if "number" in fields:
+            number = None if _null(fields["number"]) else self.number(fields["number"], what)
+        at = self.when(fields["at"], what) if "at" in fields else defaults.at
+        if "at" not in fields and not defaults.has_at:
+            self.error(
+                node,
+                f"{what} has no 'at' (the time of the call)",
+                "e.g. at: 2026-12-01T10:00:00-05:00, or set it once under 'defaults'",
+            )
+        results = defaults.results
+        if "transfer_results" in fields:
+            results = self.results(fields["transfer_results"], what)
+        keys = self.keys(fields["keys"], what) if "keys" in fields else ""
+        expect = None
+        if "expect" in fields:
+            expect = self.expectation(fields["expect"], what)
+        else:
+            self.error(
+                node, f"{what} has no 'expect'", "expect: hangup, or expect: {transfer: URI}"
+            )
+        if name is None or at is None or keys is None or results is None or expect is None:
+            return None
+        return Case(name, number, at, keys, results, expect, self.loc(node))
+
+    def number(self, node: Node, what: str) -> str | None:
+        value = self.text(node, f"the number of {what}")
+        if value is None:
+            return None
+        if value == "default":
+            return None
+        digits = value.removeprefix("+")
+        if not digits.isdigit() or not 8 <= len(digits) <= 15:
+            self.error(
+                node,
+                f"'{value}' is not a dialled number",
+                'write it in E.164, quoted: "+15105550150" (or default)',
+            )
+            return None
+        return value
+
+    def when(self, node: Node, what: str) -> datetime | None:
+        value = self.text(node, f"the time of {what}")
+        if value is None:
+            return None
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            self.error(node, f"'{value}' is not an ISO 8601 time", "e.g. 2026-12-01T10:00:00-05:00")
+            return None
+        if at.tzinfo is None:
+            self.error(
+                node,
+                f"'{value}' has no time zone",
+                f"add the offset of the call's place, e.g. {value}-05:00, or Z for UTC",
+            )
+            return None
+        return at
+
+    def keys(self, node: Node, what: str) -> str | None:
+        if isinstance(node, Scalar) and node.is_null:
+            return ""
+        value = self.text(node, f"the keys of {what}")
+        if value is None:
+            return None
+        bad = sorted({c for c in value if c != TIMEOUT and not c.isspace() and not Key.parse(c)})
+        if bad:
+            self.error(
+                node,
+                f"not keypad keys: {' '.join(bad)}",
+                "use 0-9 * # A-D, and . for a time-out",
+            )
+            return None
+        return "".join(c for c in value if not c.isspace())
+
+    def results(self, node: Node, what: str) -> tuple[TransferResult, ...] | None:
+        items: list[Node]
+        if isinstance(node, Seq):
+            items = node.items
+        elif isinstance(node, Scalar) and not node.is_null:
+            items = [node]
+        else:
+            self.error(node, f"transfer_results of {what} should be a list like [486, ok]")
+            return None
+        out: list[TransferResult] = []
+        for item in items:
+            text = self.text(item, "a transfer result")
+            if text is None:
+                return None
+            for part in text.split(","):
+                try:
+                    out.append(TransferResult.parse(part))
+                except ValueError as exc:
+                    self.error(item, str(exc))
+                    return None
+        if not out:
+            self.error(node, f"transfer_results of {what} is empty")
+            return None
+        return tuple(out)
+
+    def expectation(self, node: Node, what: str) -> Expectation | None:
+        where: dict[str, Location] = {}
+        if isinstance(node, Scalar) and node.value == "hangup":
+            return Expectation(hangup=True, loc=self.loc(node))
+        if isinstance(node, Scalar):
+            self.error(
+                node,
+                f"the expectation of {what} should be 'hangup' or a mapping",
+                "expect: hangup, or expect: {transfer: tel:+15105550100}",
+            )
+            return None
+        fields = self.mapping(node, f"the expectation of {what}", _EXPECT_KEYS)
+        if fields is None:
+            return None
+        transfer = None
+        hangup = False
+        reason = None
+        if "transfer" in fields and "hangup" in fields:
+            self.error(node, f"{what} expects both a transfer and a hangup; choose one")
+            return None
+        if "transfer" in fields:
+            transfer = self.text(fields["transfer"], "transfer")
+            if transfer is None:
+                return None
+            where["transfer"] = self.loc(fields["transfer"])
+        elif "hangup" in fields:
+            hangup = True
+            value = fields["hangup"]
+            if isinstance(value, Scalar) and not value.is_null and value.value != "true":
+                reason = _END_REASONS.get(value.value)
+                if reason is None:
+                    self.error(
+                        value,
+                        f"'{value.value}' is not a way a call ends",
+                        "one of: " + ", ".join(_END_REASONS),
+                    )
+                    return None
+        else:
+            self.error(node, f"the expectation of {what} needs 'transfer' or 'hangup'")
+            return None
+        menus = None
+        if "menus" in fields:
+            menus_node = fields["menus"]
+            if not isinstance(menus_node, Seq):
+                self.error(menus_node, "menus should be a list of menu names, like [main, support]")
+                return None
+            names: list[str] = []
+            for item in menus_node.items:
+                name = self.text(item, "a menu name")
+                if name is None:
+                    return None
+                where.setdefault(f"menus.{name}", self.loc(item))
+                names.append(name)
+            menus = tuple(names)
+        return Expectation(transfer, hangup, reason, menus, self.loc(node), where)
+
+
+def _null(node: Node) -> bool:
+    return isinstance(node, Scalar) and node.is_null
+
+
+def read_test_file(path: str) -> tuple[TestFile | None, list[Problem]]:
+    """Read a test file; the problems are every error found (the file is None if any)."""
+    root, problems = _compose(path)
+    if root is None:
+        return None, problems
+    reader = _Reader(path)
+    test_file = reader.read(root)
+    problems.extend(reader.problems)
+    problems.sort(key=lambda p: (p.location.line, p.location.column))
+    if any(p.severity is Severity.ERROR for p in problems):
+        return None, problems
+    return test_file, problems
+
+
+def check_names(test_file: TestFile, menu_file: MenuFile) -> list[Problem]:
+    """Names in expectations that the menu file does not have (a typo would never pass)."""
+    problems: list[Problem] = []
+    for case in test_file.cases:
+        expect = case.expect
+        target = expect.transfer
+        if target is not None and not target.startswith(_SCHEMES):
+            if target not in menu_file.destinations:
+                problems.append(
+                    _unknown(
+                        expect.where.get("transfer", expect.loc),
+                        f"there is no destination named '{target}' in {menu_file.path}",
+                        target,
+                        menu_file.destinations,
+                        "or write the URI: tel:+... or sip:...",
+                    )
+                )
+        for name in expect.menus or ():
+            if name not in menu_file.menus:
+                problems.append(
+                    _unknown(
+                        expect.where.get(f"menus.{name}", expect.loc),
+                        f"there is no menu named '{name}' in {menu_file.path}",
+                        name,
+                        menu_file.menus,
+                        None,
+                    )
+                )
+    return problems
+
+
+def _unknown(
+    loc: Location, message: str, name: str, known: Mapping[str, object], other: str | None
+) -> Problem:
+    close = difflib.get_close_matches(name, list(known), 1)
+    hint = f"did you mean '{close[0]}'?" if close else other
+    return Problem(loc, message, hint=hint, code="test-file")
+
+
+# --- running a case ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Coverage:
+    """What of the menu file the cases reached, to show what no case tests."""
+
+    menus: set[str] = field(default_factory=set)
+    options: set[tuple[str, Key]] = field(default_factory=set)
+    extensions: set[tuple[str, str]] = field(default_factory=set)
+    """(directory, entry pattern)."""
+    destinations: set[str] = field(default_factory=set)
+
+    def gaps(self, menu_file: MenuFile) -> tuple[dict[str, tuple[int, int]], list[str]]:
+        """Counts (reached, total) per kind, and one line per thing never reached."""
+        lines: list[str] = []
+        menus = menu_file.menus
+        for name, menu in menus.items():
+            if name not in self.menus:
+                lines.append(f"{menu.loc}: menu '{name}' is never entered")
+        options = [(name, key) for name, menu in menus.items() for key in menu.options]
+        for name, key in options:
+            if (name, key) not in self.options and name in self.menus:
+                where = menus[name].where.get(f"options.{key.value}", menus[name].loc)
+                lines.append(f"{where}: option '{key.value}' of menu '{name}' is never pressed")
+        used = {m.directory for m in menus.values() if m.directory}
+        entries = [
+            (d.name, e.pattern, e.loc)
+            for d in menu_file.directories.values()
+            if d.name in used
+            for e in d.entries
+        ]
+        for directory, pattern, loc in entries:
+            if (directory, pattern) not in self.extensions:
+                lines.append(
+                    f"{loc}: extension '{pattern}' of directory '{directory}' is never dialled"
+                )
+        for name, dest in menu_file.destinations.items():
+            if name not in self.destinations:
+                lines.append(f"{dest.loc}: destination '{name}' is never transferred to")
+        counts = {
+            "menus": (len(self.menus & set(menus)), len(menus)),
+            "options": (sum(o in self.options for o in options), len(options)),
+            "extensions": (
+                sum((d, p) in self.extensions for d, p, _ in entries),
+                len(entries),
+            ),
+            "destinations": (
+                len(self.destinations & set(menu_file.destinations)),
+                len(menu_file.destinations),
+            ),
+        }
+        return counts, lines
+
+
+class _Follower:
+    """Watches the navigator's events and effects: the path of the call, what it reached.
+
+    Knowing whether a key ran an option or went into an extension takes the same
+    reasoning the navigator does, read back from its effects: arming INTER_DIGIT
+    means digits are being collected; INVALID means nothing matched.
+    """
+
+    def __init__(self, menu_file: MenuFile, coverage: Coverage) -> None:
+        self.menu_file = menu_file
+        self.coverage = coverage
+        self.path: list[str] = []
+        self.menus: list[str] = []
+        self.menu: str | None = None
+        self.digits: str | None = None
+        """Digits of an extension being collected, None when not collecting."""
+        self.target: str | None = None
+        self.destination: str | None = None
+        self.end: EndReason | None = None
+
+    def __call__(self, event: Event, effects: Sequence[Effect]) -> None:
+        menu_before = self.menu
+        self._keys(event, effects, menu_before)
+        for effect in effects:
+            self._show(effect)
+
+    def _keys(self, event: Event, effects: Sequence[Effect], menu_name: str | None) -> None:
+        """Credit the option or extension a key (or the end of an entry) ran."""
+        arms = any(isinstance(e, StartTimer) and e.timer is TimerKind.INTER_DIGIT for e in effects)
+        invalid = any(isinstance(e, Note) and e.kind is NoteKind.INVALID for e in effects)
+        menu = self.menu_file.menus.get(menu_name or "")
+        entry: str | None = None
+        if isinstance(event, DigitPressed):
+            acted = any(isinstance(e, Note) and e.kind is NoteKind.KEY for e in effects)
+            if not acted or menu is None:
+                return  # ignored (an announcement is playing) or past the key cap
+            key, collecting, self.digits = event.key, self.digits, None
+            if collecting is not None and key is Key.POUND:
+                entry = collecting  # `#` ends the entry
+            elif key.is_digit and (collecting is not None or menu.directory):
+                entry = (collecting or "") + key.value
+                if arms:  # more digits may come
+                    self.digits = entry
+                    return
+            elif not invalid and key in menu.options:
+                self.coverage.options.add((menu.name, key))
+        elif isinstance(event, TimerFired) and event.timer is TimerKind.INTER_DIGIT:
+            entry, self.digits = self.digits, None
+        else:
+            if any(
+                isinstance(e, CancelTimer) and e.timer is TimerKind.INTER_DIGIT for e in effects
+            ):
+                self.digits = None
+            return
+        if entry is None or invalid or menu is None:
+            return
+        if len(entry) == 1 and Key(entry) in menu.options:
+            self.coverage.options.add((menu.name, Key(entry)))
+            return
+        directory = self.menu_file.directories.get(menu.directory or "")
+        if directory is None:
+            return
+        for found in directory.entries:
+            if found.matches(entry):
+                self.coverage.extensions.add((directory.name, found.pattern))
+                break
+
+    def _show(self, effect: Effect) -> None:
+        match effect:
+            case Note(kind=NoteKind.MENU_ENTERED, menu=menu):
+                self.menu = menu
+                if menu is not None:
+                    self.menus.append(menu)
+                    self.coverage.menus.add(menu)
+                    self.path.append(f"{'> ' if self.path else ''}{menu}")
+            case Note(kind=NoteKind.KEY, detail=detail):
+                self.path.append(detail)
+            case Note(kind=NoteKind.NO_INPUT):
+                self.path.append(TIMEOUT)
+            case Note(kind=NoteKind.INVALID, detail=detail):
+                self.path.append(f"(invalid {detail})")
+            case Note(kind=NoteKind.LIMIT_REACHED, detail=detail):
+                self.path.append(f"(limit: {detail})")
+            case TransferTo(target=target, destination=destination):
+                self.target, self.destination = target, destination
+                if destination is not None:
+                    self.coverage.destinations.add(destination)
+                named = f"{destination} " if destination else ""
+                self.path.append(f"> transfer {named}<{target}>")
+            case Note(kind=NoteKind.TRANSFER_FAILED, detail=detail):
+                kind, _, rest = detail.partition(" ")
+                status = rest.partition(":")[0]
+                self.path.append(f"({kind} {status})" if status != "-" else f"({kind})")
+            case Note(kind=NoteKind.TRANSFER_SUCCEEDED):
+                self.path.append("(ok)")
+            case Hangup(reason=reason):
+                self.end = reason
+                if reason is not EndReason.TRANSFERRED:
+                    label = "" if reason is EndReason.HANGUP else f" ({reason.value})"
+                    self.path.append(f"> hangup{label}")
+            case _:
+                pass
+
+    def outcome(self) -> str:
+        if self.end is EndReason.TRANSFERRED:
+            return f"transfer {self.target}"
+        if self.end is None or self.end is EndReason.HANGUP:
+            return "hangup"
+        return f"hangup ({self.end.value})"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """How one case went."""
+
+    case: Case
+    passed: bool
+    path: str
+    """The path taken, e.g. `main 2 > support 1 > transfer support_desk <sip:...> (ok)`."""
+    got: str
+    """Where the call ended: `transfer <uri>`, `hangup` or `hangup (<reason>)`."""
+    menus: tuple[str, ...]
+    mismatches: tuple[str, ...]
+    transcript: str
+    """`router simulate`'s printout of the call."""
+
+
+def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) -> CaseResult:
+    """Run one case through the simulator and compare the call with the expectation."""
+    follower = _Follower(menu_file, coverage if coverage is not None else Coverage())
+    transcript = io.StringIO()
+    simulate(
+        menu_file,
+        number=case.number,
+        at=case.at,
+        keys=case.keys,
+        results=list(case.results),
+        out=transcript,
+        observe=follower,
+    )
+    expect = case.expect
+    mismatches: list[str] = []
+    transferred = follower.end is EndReason.TRANSFERRED
+    if expect.transfer is not None:
+        wanted = expect.transfer
+        got_it = transferred and (
+            follower.target == wanted
+            if wanted.startswith(_SCHEMES)
+            else follower.destination == wanted
+        )
+        if not got_it:
+            mismatches.append(f"expected transfer {wanted}, got {follower.outcome()}")
+    elif transferred or (expect.reason is not None and follower.end is not expect.reason):
+        mismatches.append(
+            f"expected {Expectation(hangup=True, reason=expect.reason)}, got {follower.outcome()}"
+        )
+    menus = tuple(follower.menus)
+    if expect.menus is not None and menus != expect.menus:
+        mismatches.append(
+            f"expected menus {' > '.join(expect.menus)}, got {' > '.join(menus) or '(none)'}"
+        )
+    return CaseResult(
+        case,
+        not mismatches,
+        " ".join(follower.path),
+        follower.outcome(),
+        menus,
+        tuple(mismatches),
+        transcript.getvalue(),
+    )
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default=DEFAULT_TEST_FILE,
+        help=f"the test file (default: ./{DEFAULT_TEST_FILE})",
+    )
+    parser.add_argument(
+        "--menus",
+        metavar="PATH",
+        help="test this menu file instead of the one the test file names",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only failures and the summary"
+    )
+    parser.add_argument(
+        "--transcript",
+        action="store_true",
+        help="print each call as `router simulate` does, under its result",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    out: TextIO = sys.stdout
+    test_file, problems = read_test_file(args.path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if test_file is None:
+        print(f"router test: {args.path} cannot be used", file=sys.stderr)
+        return 1
+    menu_path = args.menus or test_file.menu_file
+    menu_file = load_or_report(menu_path, "test")
+    if menu_file is None:
+        return 1
+    names = check_names(test_file, menu_file)
+    for problem in names:
+        print(problem, file=sys.stderr)
+    if names:
+        print(f"router test: {len(names)} error(s) in {args.path}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.path}: {len(test_file.cases)} cases for {menu_path} (version {menu_file.version})",
+        file=out,
+    )
+    coverage = Coverage()
+    failed = 0
+    for case in test_file.cases:
+        result = run_case(menu_file, case, coverage)
+        failed += not result.passed
+        for line in _report(result, quiet=args.quiet, transcript=args.transcript):
+            print(line, file=out)
+    total = len(test_file.cases)
+    print(f"{total - failed} passed, {failed} failed", file=out)
+    counts, gaps = coverage.gaps(menu_file)
+    summary = ", ".join(f"{kind} {got}/{of}" for kind, (got, of) in counts.items())
+    print(f"coverage: {summary}", file=out)
+    for line in gaps:
+        print(f"  {line}", file=out)
+    return 1 if failed else 0
+
+
+def _report(result: CaseResult, *, quiet: bool, transcript: bool) -> Iterator[str]:
+    case = result.case
+    if result.passed:
+        if quiet:
+            return
+        yield f"PASS  {case.name}"
+    else:
+        yield f"FAIL  {case.loc}: {case.name}"
+        for mismatch in result.mismatches:
+            yield f"      {mismatch}"
+    yield f"      path: {result.path}"
+    if transcript:
+        for line in result.transcript.splitlines():
+            yield f"      | {line}"

@@ -1,0 +1,427 @@
+"""`router test`: expected call paths run through the navigator, via the CLI entry point.
+
+The bundled `menus.test.yaml` must pass against the bundled `menus.yaml` and reach
+every menu, option, extension and destination of it; the rest pins the report
+(PASS/FAIL, the path, coverage), the exit status, and FILE:LINE:COL errors for
+mistakes in the test file itself.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from router.admin.menutest import Case, Coverage, Expectation, read_test_file, run_case
+from router.admin.simulate import TransferResult
+from router.cli import main
+from router.core.errors import Location
+from router.core.events import EndReason
+from router.core.loader import load_menu_file
+
+pytestmark = pytest.mark.core
+
+ROOT = Path(__file__).resolve().parents[2]
+NOON = "2026-12-01T12:00:00-05:00"
+
+
+def run_test(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
+    code = main(["test", *args])
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err.splitlines()
+
+
+def write(tmp_path: Path, text: str, name: str = "menus.test.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.fixture
+def menus(tmp_path: Path) -> Path:
+    """The bundled menu file, copied beside the test files the tests write."""
+    target = tmp_path / "menus.yaml"
+    target.write_bytes((ROOT / "menus.yaml").read_bytes())
+    return target
+
+
+# --- the bundled test file ---------------------------------------------------------------
+
+
+def test_bundled_test_file_passes_and_covers_everything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_test(capsys, str(ROOT / "menus.test.yaml"))
+    assert code == 0, "\n".join(out + err)
+    assert err == []
+    summary = [line for line in out if re.fullmatch(r"\d+ passed, \d+ failed", line)]
+    assert summary and summary[0].endswith(" 0 failed")
+    assert not any(line.startswith("FAIL") for line in out)
+    coverage = out[out.index(next(line for line in out if line.startswith("coverage:"))) :]
+    assert coverage == ["coverage: menus 7/7, options 27/27, extensions 4/4, destinations 6/6"], (
+        coverage
+    )
+
+
+def test_every_case_reports_its_path(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run_test(capsys, str(ROOT / "menus.test.yaml"))
+    i = out.index("PASS  support, back to the main menu, then billing")
+    assert out[i + 1] == (
+        "      path: main 2 > support * > main 3 > transfer billing <tel:+15105550103> (ok)"
+    )
+    i = out.index("PASS  a fourth transfer in one call is refused by the router's cap")
+    assert out[i + 1].endswith("0 (limit: transfers) > hangup (transfer_limit)")
+
+
+def test_default_test_file_is_menus_test_yaml_here(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, menus: Path
+) -> None:
+    write(
+        tmp_path,
+        f"""\
+        cases:
+          - name: sales
+            at: {NOON}
+            keys: "1"
+            expect: {{transfer: sales}}
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_test(capsys)
+    assert code == 0
+    assert out[0].startswith("menus.test.yaml: 1 cases for ")
+    assert out[1:3] == [
+        "PASS  sales",
+        "      path: main 1 > transfer sales <sip:sales@pbx.example.com> (ok)",
+    ]
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+def test_a_failing_case_says_where_what_and_the_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        defaults: {{at: {NOON}}}
+        cases:
+          - name: passes
+            keys: "0"
+            expect: {{transfer: "tel:+15105550100"}}
+          - name: wrong place
+            keys: "21"
+            expect: {{transfer: billing, menus: [main]}}
+          - name: wrong ending
+            keys: "0"
+            transfer_results: "486,486,486"
+            expect: {{hangup: key_limit}}
+        """,
+    )
+    code, out, _ = run_test(capsys, str(path))
+    assert code == 1
+    assert out[1:3] == [
+        "PASS  passes",
+        "      path: main 0 > transfer operator <tel:+15105550100> (ok)",
+    ]
+    assert out[3:7] == [
+        f"FAIL  {path}:6:5: wrong place",
+        "      expected transfer billing, got transfer sip:support@pbx.example.com;transport=tcp",
+        "      expected menus main, got main > support",
+        "      path: main 2 > support 1 > transfer support_desk "
+        "<sip:support@pbx.example.com;transport=tcp> (ok)",
+    ]
+    assert out[7:9] == [
+        f"FAIL  {path}:9:5: wrong ending",
+        "      expected hangup (key_limit), got hangup (transfer_limit)",
+    ]
+    assert "1 passed, 2 failed" in out
+
+
+def test_transcript_shows_the_simulated_call(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        cases:
+          - {{name: goodbye, at: {NOON}, keys: "#", expect: hangup}}
+        """,
+    )
+    code, out, _ = run_test(capsys, str(path), "--transcript")
+    assert code == 0
+    transcript = [line for line in out if line.startswith("      | ")]
+    assert any('plays to the end: "Thank you for calling Acme. Goodbye."' in t for t in transcript)
+    assert transcript[-1] == "      | hangup"
+    code, out, _ = run_test(capsys, str(path), "-q")
+    assert code == 0
+    assert not any(line.startswith(("PASS", "      ")) for line in out)  # -q: failures only
+
+
+def test_menus_option_tests_another_menu_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        menus.read_text().replace('"1": {transfer: sales}', '"1": {transfer: billing}')
+    )
+    path = write(
+        tmp_path,
+        f"""\
+        cases:
+          - {{name: sales, at: {NOON}, keys: "1", expect: {{transfer: sales}}}}
+        """,
+    )
+    assert run_test(capsys, str(path))[0] == 0
+    code, out, _ = run_test(capsys, str(path), "--menus", str(other))
+    assert code == 1
+    assert "      expected transfer sales, got transfer tel:+15105550103" in out
+
+
+# --- coverage ------------------------------------------------------------------------------
+
+
+def test_coverage_names_what_no_case_reaches(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        defaults: {{at: {NOON}}}
+        cases:
+          - {{name: support, keys: "2*", expect: {{transfer: operator}}}}
+          - {{name: alice, keys: "5001", expect: {{transfer: "sip:alice@pbx.example.com"}}}}
+        """,
+    )
+    code, out, _ = run_test(capsys, str(path))
+    assert code == 0
+    start = out.index(next(line for line in out if line.startswith("coverage:")))
+    assert out[start] == "coverage: menus 2/7, options 2/27, extensions 1/4, destinations 1/6"
+    gaps = [line.strip() for line in out[start + 1 :]]
+    assert "menus.yaml:105:3: menu 'technical' is never entered" in [g.split("/")[-1] for g in gaps]
+    assert any(g.endswith("option '3' of menu 'main' is never pressed") for g in gaps)
+    assert any(g.endswith("option '1' of menu 'support' is never pressed") for g in gaps)
+    # options of menus never entered are not listed one by one: the menu line says it
+    assert not any("of menu 'technical'" in g for g in gaps)
+    assert any(g.endswith("extension '6xxx' of directory 'staff' is never dialled") for g in gaps)
+    assert not any("'5001'" in g for g in gaps)
+    assert any(g.endswith("destination 'voicemail' is never transferred to") for g in gaps)
+    for gap in gaps:
+        assert re.match(r".*menus\.yaml:\d+:\d+: ", gap), gap
+
+
+AMBIGUOUS = """\
+version: 1
+destinations: {operator: "tel:+15105550100"}
+directories:
+  staff:
+    "20": "sip:front@pbx.example.com"
+    "2xx": "sip:{ext}@pbx.example.com"
+    "3": "sip:three@pbx.example.com"
+menus:
+  main:
+    greeting: "Dial an extension, or 0."
+    directory: staff
+    options:
+      "0": {transfer: operator}
+      "*": repeat
+"""
+
+
+@pytest.mark.parametrize(
+    ("keys", "target", "option", "extension"),
+    [
+        ("20#", "sip:front@pbx.example.com", None, "20"),
+        ("20.", "sip:front@pbx.example.com", None, "20"),
+        ("205", "sip:205@pbx.example.com", None, "2xx"),
+        ("3", "sip:three@pbx.example.com", None, "3"),
+        ("2*0", "tel:+15105550100", "0", None),  # `*` gives up the entry and acts itself
+        ("0", "tel:+15105550100", "0", None),
+        ("29.0", "tel:+15105550100", "0", None),  # an unfinished entry is invalid
+    ],
+)
+def test_coverage_tells_options_from_extensions(
+    tmp_path: Path, keys: str, target: str, option: str | None, extension: str | None
+) -> None:
+    (tmp_path / "menus.yaml").write_text(AMBIGUOUS)
+    menu_file = load_menu_file(tmp_path / "menus.yaml").menu_file
+    coverage = Coverage()
+    case = Case(
+        "c",
+        None,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        keys,
+        (TransferResult(True),),
+        Expectation(transfer=target),
+        Location("t.yaml"),
+    )
+    result = run_case(menu_file, case, coverage)
+    assert result.passed, result.mismatches
+    from router.core.keys import Key
+
+    assert coverage.options - {("main", Key.STAR)} == ({("main", Key(option))} if option else set())
+    assert coverage.extensions == ({("staff", extension)} if extension else set())
+
+
+# --- mistakes in the test file -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cases: []\n", ["1:8: 'cases' should be a list of calls"]),
+        ("menu_file: menus.yaml\n", ["1:1: the test file has no 'cases'"]),
+        (
+            "casse: []\n",
+            ["1:1: unknown key 'casse' in the test file (did you mean 'cases'?)", "1:1: the test"],
+        ),
+        (
+            f"cases:\n  - name: a\n    time: {NOON}\n    expect: hangup\n",
+            ["2:5: case 'a' has no 'at'", "3:5: unknown key 'time' in a case (did you mean 'at'?)"],
+        ),
+        (
+            "defaults: {at: 2026-12-01T12:00}\ncases:\n  - {name: a, expect: hangup}\n"
+            "  - {name: b, expect: hangup}\n",
+            ["1:16: '2026-12-01T12:00' has no time zone"],  # once, not once per case
+        ),
+        (
+            f"cases:\n  - {{name: a, at: {NOON}, keys: 1x2, expect: hangup}}\n",
+            ["2:52: not keypad keys: x"],
+        ),
+        (
+            f"cases:\n  - {{name: a, at: {NOON}, number: 555-0150, expect: hangup}}\n",
+            ["2:54: '555-0150' is not a dialled number"],
+        ),
+        (
+            f"cases:\n  - {{name: a, at: {NOON}, transfer_results: [486, busy], expect: hangup}}\n",
+            ["2:70: not a transfer result: 'busy'"],
+        ),
+        (
+            f"cases:\n  - {{name: a, at: {NOON}, expect: {{hangup: never}}}}\n",
+            ["2:63: 'never' is not a way a call ends"],
+        ),
+        (
+            f"cases:\n  - {{name: a, at: {NOON}, expect: {{transfer: sales, hangup: true}}}}\n",
+            ["2:54: case 'a' expects both a transfer and a hangup"],
+        ),
+        (
+            f"cases:\n  - {{name: a, at: {NOON}, expect: bye}}\n",
+            ["2:54: the expectation of case 'a' should be 'hangup' or a mapping"],
+        ),
+        (
+            f"cases:\n  - {{name: a, at: {NOON}, expect: hangup}}\n"
+            f"  - {{name: a, at: {NOON}, expect: hangup}}\n",
+            ["3:5: two cases are named 'a' (first at line 2)"],
+        ),
+        (f"cases:\n  - {{at: {NOON}, expect: hangup}}\n", ["2:5: this case has no 'name'"]),
+        ('cases:\n  - name: "a\n', ["3:1: YAML syntax: found unexpected end of stream"]),
+        ("cases:\n  - keys: *1\n", ["2:11: the alias *1 has no anchor &1 before it"]),
+    ],
+)
+def test_mistakes_are_reported_at_file_line_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path, text: str, expected: list[str]
+) -> None:
+    path = write(tmp_path, text)
+    code, out, err = run_test(capsys, str(path))
+    assert code == 1 and out == []
+    errors = [line.removeprefix(f"{path}:") for line in err[:-1]]
+    assert len(errors) == len(expected), err
+    for got, want in zip(errors, expected, strict=True):
+        assert got.replace("error: ", "").startswith(want), (got, want)
+    assert err[-1] == f"router test: {path} cannot be used"
+
+
+def test_names_are_checked_against_the_menu_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        cases:
+          - name: a
+            at: {NOON}
+            expect: {{transfer: sale, menus: [main, suport]}}
+        """,
+    )
+    code, out, err = run_test(capsys, str(path))
+    assert code == 1 and out == []
+    assert err == [
+        f"{path}:4:24: error: there is no destination named 'sale' in {menus} "
+        "(did you mean 'sales'?)",
+        f"{path}:4:44: error: there is no menu named 'suport' in {menus} (did you mean 'support'?)",
+        f"router test: 2 error(s) in {path}",
+    ]
+
+
+def test_errors_in_the_menu_file_are_reported_as_router_check_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "broken.yaml").write_text("version: 1\nmenus:\n  main:\n    greting: hi\n")
+    path = write(
+        tmp_path, f"menu_file: broken.yaml\ncases: [{{name: a, at: {NOON}, expect: hangup}}]\n"
+    )
+    code, _, err = run_test(capsys, str(path))
+    assert code == 1
+    assert err[0].endswith(
+        "broken.yaml:4:5: error: unknown key 'greting' in menu 'main' (did you mean 'greeting'?)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00\x01\x02" * 1000, "this is not a text file"),
+        ("cases:\n  - name: caf\xe9\n".encode("latin-1"), "the file is not UTF-8 text (byte 0xE9"),
+        (b"x: " + b"[" * 100_000 + b"]" * 100_000, "nested more than 64 levels deep"),
+        (
+            b'a: &a ["l","l","l","l","l","l","l","l","l","l"]\n'
+            + b"".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 10)}]\n".encode()
+                for i in range(9)
+            ),
+            "aliases expand this file beyond",
+        ),
+        (b"#" * 1_100_000, "the file is larger than 1,000,000 bytes"),
+        (b"", "the file is empty"),
+    ],
+)
+def test_hostile_test_files_are_refused_quickly(tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "evil.test.yaml"
+    path.write_bytes(data)
+    start = time.perf_counter()
+    test_file, problems = read_test_file(str(path))
+    assert time.perf_counter() - start < 0.5
+    assert test_file is None and len(problems) == 1
+    assert message in problems[0].message
+
+
+def test_unreadable_test_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run_test(capsys, str(tmp_path / "missing.yaml"))
+    assert code == 1
+    assert (
+        err[0]
+        == f"{tmp_path}/missing.yaml:1:1: error: cannot read the file: No such file or directory"
+    )
+
+
+def test_run_case_compares_hangup_reasons(menus: Path) -> None:
+    menu_file = load_menu_file(menus).menu_file
+    at = datetime.fromisoformat(NOON)
+    case = Case(
+        "busy",
+        None,
+        at,
+        "0000",
+        (TransferResult(False, 486),),
+        Expectation(hangup=True, reason=EndReason.TRANSFER_LIMIT, menus=("main",)),
+        Location("t.yaml", 1, 1),
+    )
+    result = run_case(menu_file, case)
+    assert result.passed and result.got == "hangup (transfer_limit)" and result.menus == ("main",)
+    other = Case(case.name, None, at, "#", case.results, Expectation(hangup=True), case.loc)
+    assert run_case(menu_file, other).got == "hangup"
