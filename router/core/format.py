@@ -425,6 +425,12 @@ MESSAGES = Obj(
     doc="What callers hear after an invalid key or no key.",
 )
 _INHERITED = (
+    Field(
+        "voice",
+        Text(examples=("en-us", "es", "fr")),
+        "The voice that speaks the text of this menu: an espeak-ng voice (en-us, en-gb, es, fr,"
+        " de ...), or a voice name the configured TTS plugin understands.",
+    ),
     Field("timeouts", TIMEOUTS),
     Field("limits", LIMITS),
     Field("messages", MESSAGES),

@@ -1086,7 +1086,9 @@ class _Reader:
         on_limit: Action = Hangup()
         if on_limit_node is not None:
             on_limit = self.action(on_limit_node, "defaults: on_limit", self.policy) or on_limit
-        inherited = (timeouts, limits, messages, on_limit)
+        voice_node = defaults.get("voice")
+        voice = self.text(voice_node, "defaults: voice") if voice_node is not None else None
+        inherited = (timeouts, limits, messages, on_limit, voice)
 
         directories = self.directories(f.get("directories"))
         schedules = self.schedules(f.get("schedules"))
@@ -1533,10 +1535,14 @@ class _Reader:
         return out
 
     def menu(
-        self, name: str, key: Node, node: Node, inherited: tuple[Timeouts, Limits, Messages, Action]
+        self,
+        name: str,
+        key: Node,
+        node: Node,
+        inherited: tuple[Timeouts, Limits, Messages, Action, str | None],
     ) -> Menu:
         what = f"menu '{name}'"
-        timeouts, limits, messages, on_limit = inherited
+        timeouts, limits, messages, on_limit, voice = inherited
         f = (
             self.fields(node, fmt.MENU, what)
             if not (type(node) is Scalar and node.is_null)
@@ -1567,6 +1573,8 @@ class _Reader:
         if directory_node is not None:
             where["directory"] = directory_node.line << 32 | directory_node.column
             directory = self.ref(directory_node, f"the directory of {what}")
+        if "voice" in f:
+            voice = self.text(f["voice"], f"the voice of {what}") or voice
         if "timeouts" in f:
             timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
         if "limits" in f:
@@ -1614,6 +1622,7 @@ class _Reader:
             messages=messages,
             on_limit=on_limit,
             on_transfer_failure=policy,
+            voice=voice,
             loc=self.loc(key),
             where=_Places(self.file, where),
         )

@@ -325,6 +325,8 @@ class Menu:
     on_limit: Action = field(default_factory=Hangup)
     """What happens when the invalid or no-input limit is reached (typically the operator)."""
     on_transfer_failure: FailurePolicy | None = None
+    voice: str | None = None
+    """The voice for this menu's text (None: the router's configured voice)."""
     loc: Location = NOWHERE
     where: Mapping[str, Location] = field(default_factory=lambda: _NO_PLACES)
     """Where parts of the menu were written, for findings that point inside it: field

@@ -355,7 +355,8 @@ class CallSession:
                 self.metrics.note(effect)
 
     def _rendered(self, prompt: Prompt) -> Rendered | None:
-        found = self.cache.get(prompt)
+        menu = self.menu_file.menus.get(self.navigator.menu or "")
+        found = self.cache.get(prompt, menu.voice if menu else None)
         if found is None:
             # a prompt made at run time (none today) or a cache miss: never stay silent
             log.warning("prompt not pre-rendered: %r", prompt.text or prompt.audio)

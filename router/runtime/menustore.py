@@ -17,11 +17,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from router.core.errors import MenuFileError
+from router.core.errors import ConfigError, MenuFileError
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
 from router.runtime.metrics import METRICS
-from router.runtime.prompts import PromptCache, iter_prompts
+from router.runtime.prompts import PromptCache, iter_prompts, voices_of
 
 __all__ = ["MenuStore"]
 
@@ -61,7 +61,9 @@ class MenuStore:
         for warning in loaded.warnings:
             log.warning("%s", warning)
         menu_file = loaded.menu_file
-        count = asyncio.run(self.cache.render_all(iter_prompts(menu_file)))
+        count = asyncio.run(
+            self.cache.render_all(list(iter_prompts(menu_file)), voices_of(menu_file))
+        )
         log.info(
             "menu file %s version %s: %d menus, %d prompts rendered",
             self.path,
@@ -82,7 +84,7 @@ class MenuStore:
         try:
             old = self._current.version if self._current else None
             new = self.load()
-        except MenuFileError as exc:
+        except (MenuFileError, ConfigError) as exc:
             self._stamp = stamp  # do not re-report the same broken edit every second
             METRICS.menu_reloads.labels("refused").inc()
             log.error(
@@ -90,7 +92,7 @@ class MenuStore:
                 self.path,
                 self._current.version if self._current else "none",
             )
-            for problem in exc.problems:
+            for problem in getattr(exc, "problems", None) or [exc]:
                 log.error("%s", problem)
             return False
         if new.version == old:

@@ -14,6 +14,7 @@ lets the FFI read them while several calls play the same greeting.
 from __future__ import annotations
 
 import asyncio
+import copy
 import ctypes
 import importlib
 import logging
@@ -40,6 +41,7 @@ __all__ = [
     "Rendered",
     "Voice",
     "iter_prompts",
+    "voices_of",
     "voice_from_spec",
 ]
 
@@ -66,6 +68,10 @@ class Voice(Protocol):
 
     async def speak(self, text: str) -> tuple[bytes, int]:
         """(PCM s16le mono, sample rate)."""
+        ...
+
+    def with_voice(self, voice: str) -> Voice:
+        """The same engine speaking with the voice a menu names (`voice:` in the file)."""
         ...
 
 
@@ -137,6 +143,9 @@ class EspeakVoice:
     async def speak(self, text: str) -> tuple[bytes, int]:
         return await asyncio.to_thread(self.speak_sync, text)
 
+    def with_voice(self, voice: str) -> EspeakVoice:
+        return EspeakVoice(voice, words_per_minute=self.words_per_minute)
+
 
 def _on_synth(wav: Any, samples: int, _events: Any) -> int:
     if wav and samples > 0:
@@ -155,6 +164,15 @@ class AgentsVoice:
     def __init__(self, tts: agents_tts.TTS[Any], name: str) -> None:
         self._tts = tts
         self.name = name
+
+    def with_voice(self, voice: str) -> AgentsVoice:
+        """Plugins name voices their own way: set it through `update_options(voice=...)`."""
+        update = getattr(self._tts, "update_options", None)
+        if update is None:
+            raise ConfigError(f"the TTS plugin {self.name} cannot change its voice to {voice!r}")
+        clone = copy.copy(self._tts)
+        clone.update_options(voice=voice)
+        return AgentsVoice(clone, f"{self.name}[{voice}]")
 
     async def speak(self, text: str) -> tuple[bytes, int]:
         parts: list[bytes] = []
@@ -260,18 +278,31 @@ def iter_prompts(menu_file: MenuFile) -> Iterator[Prompt]:
     yield from walk(menu_file)
 
 
+def voices_of(menu_file: MenuFile) -> set[str | None]:
+    """The voices a file's menus name (None: the router's configured voice)."""
+    return {menu.voice for menu in menu_file.menus.values()} | {None}
+
+
 class PromptCache:
-    """Rendered prompts by (text, audio file); shared by every call in the process."""
+    """Rendered prompts by (voice, text, audio file); shared by every call in the process."""
 
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
-        self._rendered: dict[tuple[str | None, str | None], Rendered] = {}
+        self._voices: dict[str | None, Voice] = {None: voice}
+        self._rendered: dict[tuple[str | None, str | None, str | None], Rendered] = {}
 
-    def get(self, prompt: Prompt) -> Rendered | None:
-        return self._rendered.get((prompt.text, prompt.audio))
+    def get(self, prompt: Prompt, voice: str | None = None) -> Rendered | None:
+        return self._rendered.get((voice, prompt.text, prompt.audio))
 
-    async def render(self, prompt: Prompt) -> Rendered:
-        key = (prompt.text, prompt.audio)
+    def _voice(self, name: str | None) -> Voice:
+        found = self._voices.get(name)
+        if found is None:
+            assert name is not None
+            found = self._voices[name] = self.voice.with_voice(name)
+        return found
+
+    async def render(self, prompt: Prompt, voice: str | None = None) -> Rendered:
+        key = (voice, prompt.text, prompt.audio)
         found = self._rendered.get(key)
         if found is not None:
             return found
@@ -280,15 +311,22 @@ class PromptCache:
             data, rate = await asyncio.to_thread(decode_file, prompt.audio)
             pcm += await asyncio.to_thread(_resample, data, rate)
         if prompt.text:
-            data, rate = await self.voice.speak(prompt.text)
+            data, rate = await self._voice(voice).speak(prompt.text)
             pcm += await asyncio.to_thread(_resample, data, rate)
         rendered = Rendered(_frames(pcm), len(pcm) / 2 / SAMPLE_RATE)
         self._rendered[key] = rendered
         return rendered
 
-    async def render_all(self, prompts: Iterable[Prompt]) -> int:
-        """Render what is not cached yet; returns how many prompts were rendered."""
-        todo = {(p.text, p.audio): p for p in prompts if self.get(p) is None}
-        for prompt in todo.values():
-            await self.render(prompt)
+    async def render_all(
+        self, prompts: Iterable[Prompt], voices: Iterable[str | None] = (None,)
+    ) -> int:
+        """Render, in every voice given, what is not cached yet; returns how many were rendered."""
+        todo = {
+            (v, p.text, p.audio): (p, v)
+            for p in prompts
+            for v in voices
+            if self.get(p, v) is None
+        }
+        for prompt, voice in todo.values():
+            await self.render(prompt, voice)
         return len(todo)

@@ -110,3 +110,21 @@ async def test_cache_renders_once_and_frames_are_ready(tmp_path: Path) -> None:
     assert first.sample_rate == SAMPLE_RATE and first.num_channels == 1
     assert first.samples_per_channel == SAMPLE_RATE * FRAME_MS // 1000
     assert await cache.render_all([both]) == 0
+
+
+async def test_a_menu_voice_is_rendered_apart_from_the_default() -> None:
+    cache = PromptCache(EspeakVoice())
+    hola = Prompt("Gracias por llamar.")
+    assert await cache.render_all([hola], voices={None, "es"}) == 2
+    default, spanish = cache.get(hola), cache.get(hola, "es")
+    assert default is not None and spanish is not None
+    assert default is not spanish
+    assert b"".join(bytes(f.data) for f in default.frames) != b"".join(
+        bytes(f.data) for f in spanish.frames
+    )
+
+
+async def test_an_unknown_menu_voice_is_a_clear_error() -> None:
+    cache = PromptCache(EspeakVoice())
+    with pytest.raises(ConfigError, match="no voice named 'zz-nope'"):
+        await cache.render(Prompt("hello"), "zz-nope")
