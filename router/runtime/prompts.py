@@ -171,7 +171,7 @@ class AgentsVoice:
         if update is None:
             raise ConfigError(f"the TTS plugin {self.name} cannot change its voice to {voice!r}")
         clone = copy.copy(self._tts)
-        clone.update_options(voice=voice)
+        getattr(clone, "update_options")(voice=voice)  # noqa: B009 - not on the base class
         return AgentsVoice(clone, f"{self.name}[{voice}]")
 
     async def speak(self, text: str) -> tuple[bytes, int]:
@@ -322,10 +322,7 @@ class PromptCache:
     ) -> int:
         """Render, in every voice given, what is not cached yet; returns how many were rendered."""
         todo = {
-            (v, p.text, p.audio): (p, v)
-            for p in prompts
-            for v in voices
-            if self.get(p, v) is None
+            (v, p.text, p.audio): (p, v) for p in prompts for v in voices if self.get(p, v) is None
         }
         for prompt, voice in todo.values():
             await self.render(prompt, voice)

@@ -275,7 +275,6 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
             loop.add_signal_handler(sig, stop.set)
 
     if room is not None:
-
         joining: set[asyncio.Task[None]] = set()
 
         @server.once("worker_started")

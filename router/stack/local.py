@@ -288,9 +288,10 @@ class LocalStack:
                 )
         else:
             self.livekit_port = free_port()
-            self.rtc_ports = free_udp_range(60)
+            # both ranges below Linux's ephemeral ports (32768+), which other sockets take
+            self.rtc_ports = free_udp_range(60, lo=20000, hi=32000)
             self.sip_port = free_port(socket.SOCK_DGRAM)
-            self.rtp_ports = free_udp_range(20)
+            self.rtp_ports = free_udp_range(20, lo=12000, hi=19500)
         self.redis_port = free_port()
         self.sip_health_port = free_port()
 
