@@ -33,16 +33,25 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from router.core.errors import StackError
+
 SERVER_VERSION = "v1.13.5"
 SERVER_PACKAGE = "github.com/livekit/livekit-server/cmd/server"
 MIN_GO = (1, 26)
-DEBIAN_PACKAGES = ("redis-server", "pkg-config", "libopus-dev", "libopusfile-dev", "libsoxr-dev")
+DEBIAN_PACKAGES = (
+    "redis-server",
+    "pkg-config",
+    "libopus-dev",
+    "libopusfile-dev",
+    "libsoxr-dev",
+    "graphviz",  # `router graph --format svg`
+)
 STANDIN_DIR = Path(__file__).resolve().parent / "sipstandin"
 STANDIN_KEEP = 3  # stand-in builds kept in the cache
 GO_FALLBACKS = ("/usr/local/go/bin/go",)
 
 
-class InstallError(Exception):
+class InstallError(StackError):
     """Something the stack needs is missing; the message is one sentence for a person."""
 
 

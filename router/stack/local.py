@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from router.core import errors
 from router.stack.install import InstallError, StackBinaries, ensure_stack
 
 T = TypeVar("T")
@@ -48,7 +49,7 @@ FIXED_SIP_PORT = 5060
 FIXED_RTP_PORTS = (10000, 10100)
 
 
-class StackError(RuntimeError):
+class StackError(errors.StackError):
     """A part of the stack did not start; the message names it and ends with its log tail."""
 
 

@@ -116,7 +116,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from router.stack.install import InstallError, ensure_stack
+    from router.stack.install import ensure_stack
     from router.stack.local import LocalStack
 
     menus = Path(args.menus)
@@ -131,10 +131,7 @@ def run(args: argparse.Namespace) -> int:
     numbers = [n for n in menu_file.entries if n != "default"] or ["+15105550000"]
 
     print("Checking the local stack (the first run builds it: a few minutes) ...", flush=True)
-    try:
-        binaries = ensure_stack()
-    except InstallError as exc:
-        raise StackError(str(exc)) from None
+    binaries = ensure_stack()  # its errors are one sentence each (StackError)
     stack = LocalStack(fixed_ports=True, binaries=binaries, workdir=args.workdir, quiet=True)
     stopping = threading.Event()
 
