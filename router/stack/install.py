@@ -45,6 +45,7 @@ DEBIAN_PACKAGES = (
     "libopusfile-dev",
     "libsoxr-dev",
     "graphviz",  # `router graph --format svg`
+    "sip-tester",  # sipp, an independent SIP peer for the caller's tests
 )
 STANDIN_DIR = Path(__file__).resolve().parent / "sipstandin"
 STANDIN_KEEP = 3  # stand-in builds kept in the cache

@@ -131,8 +131,8 @@ def test_quoting() -> None:
         )
 
 
-@pytest.mark.skipif(not HAS_DOT, reason="Graphviz is not installed")
 def test_svg(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert HAS_DOT, "Graphviz is not installed: run `python -m router.stack.install`"
     assert main(["graph", "menus.yaml", "--format", "svg"]) == 0
     out = capsys.readouterr().out
     assert "<svg" in out and "operator" in out

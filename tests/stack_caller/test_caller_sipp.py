@@ -18,10 +18,14 @@ import pytest
 
 from router.stack.caller import CallOutcome, place_call
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp not installed (sip-tester)"),
-]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _sipp_is_installed() -> None:
+    """`make stack` installs sipp (Debian sip-tester); without it this test fails, never skips."""
+    if shutil.which("sipp") is None:
+        pytest.fail("sipp is not installed: run `python -m router.stack.install` (sip-tester)")
 
 HERE = Path(__file__).parent
 
