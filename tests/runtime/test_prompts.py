@@ -128,3 +128,17 @@ async def test_an_unknown_menu_voice_is_a_clear_error() -> None:
     cache = PromptCache(EspeakVoice())
     with pytest.raises(ConfigError, match="no voice named 'zz-nope'"):
         await cache.render(Prompt("hello"), "zz-nope")
+
+
+async def test_a_livekit_agents_tts_plugin_can_be_the_voice() -> None:
+    voice = voice_from_spec("tests.runtime.espeak_plugin:EspeakTTS")
+    assert voice.name == "tests.runtime.espeak_plugin:EspeakTTS"
+    cache = PromptCache(voice)
+    hello = Prompt("For sales, press one.")
+    await cache.render_all([hello], voices={None, "es"})
+    english, spanish = cache.get(hello), cache.get(hello, "es")
+    assert english is not None and spanish is not None
+    assert 0.8 < english.duration < 5
+    pcm = b"".join(bytes(f.data) for f in english.frames)
+    assert rms(pcm) > 500
+    assert pcm != b"".join(bytes(f.data) for f in spanish.frames)
