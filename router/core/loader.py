@@ -72,6 +72,8 @@ from router.core.yamlsafe import ComposeLimits, Map, Node, Scalar, Seq, TooBig, 
 __all__ = [
     "APOLOGY",
     "BUILTIN_FAILURE_POLICY",
+    "BUILTIN_ON_LIMIT",
+    "GOODBYE",
     "MAX_BYTES",
     "Loaded",
     "load_menu_file",
@@ -86,6 +88,9 @@ APOLOGY = "Sorry, that line is not available right now."
 _SORRY = Repeat(message=Prompt(APOLOGY))
 BUILTIN_FAILURE_POLICY = FailurePolicy(busy=_SORRY, no_answer=_SORRY, rejected=_SORRY, error=_SORRY)
 """Used when the file sets no `on_transfer_failure`: apologise and offer the menu again."""
+GOODBYE = "Sorry, I could not help you this time. Please call again. Goodbye."
+BUILTIN_ON_LIMIT = Hangup(message=Prompt(GOODBYE))
+"""Used when the file sets no `on_limit`: never a silent hang-up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1083,7 +1088,7 @@ class _Reader:
         limits = self.limits(defaults.get("limits"), Limits(), "defaults: limits")
         messages = self.messages(defaults.get("messages"), Messages(), "defaults: messages")
         on_limit_node = defaults.get("on_limit")
-        on_limit: Action = Hangup()
+        on_limit: Action = BUILTIN_ON_LIMIT
         if on_limit_node is not None:
             on_limit = self.action(on_limit_node, "defaults: on_limit", self.policy) or on_limit
         voice_node = defaults.get("voice")

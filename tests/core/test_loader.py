@@ -559,8 +559,10 @@ def test_inherited_settings_merge_field_by_field() -> None:
     )
 
 
-def test_on_limit_defaults_to_hangup() -> None:
-    assert isinstance(load(BASE).menus["main"].on_limit, Hangup)
+def test_on_limit_defaults_to_a_hangup_with_a_goodbye() -> None:
+    on_limit = load(BASE).menus["main"].on_limit
+    assert isinstance(on_limit, Hangup)
+    assert on_limit.message is not None and "Goodbye" in (on_limit.message.text or "")
 
 
 @pytest.mark.parametrize(
