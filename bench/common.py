@@ -216,24 +216,30 @@ class CpuWindow:
     """CPU used by named process trees and by the whole machine over a window."""
 
     pids: dict[str, int]
+    solo: frozenset[str] = frozenset({"bench"})
+    """Names measured as one process, not a tree (this process is the parent of everything)."""
     started: float = 0.0
     _start: dict[str, dict[int, float]] = field(default_factory=dict)
     _machine: Any = None
 
     def start(self) -> CpuWindow:
         self.started = time.monotonic()
-        self._start = {n: {p.pid: _cpu_s(p) for p in tree(pid)} for n, pid in self.pids.items()}
+        self._start = {n: {p.pid: _cpu_s(p) for p in self._procs(n)} for n in self.pids}
         self._machine = psutil.cpu_times()
         return self
+
+    def _procs(self, name: str) -> list[psutil.Process]:
+        pid = self.pids[name]
+        return tree(pid)[:1] if name in self.solo else tree(pid)
 
     def stop(self) -> dict[str, Any]:
         """Cores used on average by each tree (1.0 = one core busy), and by the machine."""
         elapsed = max(time.monotonic() - self.started, 1e-6)
         out: dict[str, Any] = {"window_s": round(elapsed, 2)}
-        for name, pid in self.pids.items():
+        for name in self.pids:
             before = self._start.get(name, {})
             used = 0.0
-            for p in tree(pid):
+            for p in self._procs(name):
                 used += _cpu_s(p) - before.get(p.pid, 0.0)
             out[name] = round(used / elapsed, 3)
         m0, m1 = self._machine, psutil.cpu_times()

@@ -1,0 +1,450 @@
+"""Calls per router process: a ramp of concurrent calls until the first failure or saturation.
+
+Every call does what a routed call does: it is answered, hears the greeting, presses
+two keys (`3`: a sub-menu; `1`: a transfer announced with "Connecting you to
+billing."), and is transferred. The population grows level by level and every call
+stays up (waiting quietly in the menu after its greeting) until the ramp ends; then
+all of them press their keys, spread over a few seconds, and are transferred.
+
+At each level, once every new call has heard its greeting and the greetings have
+ended, the router's process tree is sampled for a hold window: CPU (cores), resident
+memory (RSS; PSS too for the process executor, whose children share pages), and the
+CPU of every other part (livekit-server, the SIP bridge, Redis, this process, which
+runs the callers) and of the machine, so a saturated machine is told apart from a
+saturated router.
+
+Two kinds of caller:
+
+- ``sip``: the scripted SIP phone through the SIP bridge (UDP SIP, PCMU, RFC 4733),
+  the real path;
+- ``rtc``: a plain rtc participant with a ``kind="sip"`` token and the SIP attributes,
+  publishing an audio track and sending keys with ``publish_dtmf``, in a room the
+  benchmark creates and dispatches the router into (agent dispatch API). No SIP bridge
+  serves those rooms, so TransferSIPParticipant fails; the router's attempt is counted
+  from its call records. It takes the SIP bridge and the Python SIP phone out of the
+  machine's budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit import api, rtc
+
+from bench.common import NUMBER, CpuWindow, log, memory, read_records, slope, summary
+from router.stack.caller import CallOptions, CallOutcome, SipCall
+from router.stack.local import LocalStack
+
+BILLING = "sip:billing@pbx.example.com"
+
+_run_ids = itertools.count(1)
+
+
+@dataclass
+class Call:
+    """One call of a ramp, as the caller side saw it."""
+
+    i: int
+    caller_id: str
+    up: asyncio.Event = field(default_factory=asyncio.Event)
+    failure: str | None = None
+    started_at: float = 0.0
+    answered_ms: float | None = None
+    first_audio_ms: float | None = None
+    transferred: bool = False
+    room: str | None = None
+    task: asyncio.Task[None] | None = None
+
+    def fail(self, why: str) -> None:
+        if self.failure is None:
+            self.failure = why
+        self.up.set()
+
+
+@dataclass
+class RampConfig:
+    levels: Sequence[int]
+    rate: float = 5.0
+    """New calls per second while adding a level."""
+    settle_s: float = 6.0
+    """After the last new call heard its greeting: let the greetings end."""
+    hold_s: float = 8.0
+    """Sampling window with every call of the level up and idle."""
+    up_timeout_s: float = 90.0
+    key_spread_s: float | None = None
+    """Keys of all calls spread over this long at the end (default: calls / 25 s, >= 2 s)."""
+    max_machine_busy: float = 0.95
+    """Share of all cores busy over a hold window that counts as saturation."""
+    max_first_audio_ms: float = 1000.0
+    """Median answer-to-greeting of a level's new calls above this counts as saturation."""
+    pss: bool = False
+
+
+# ---------------------------------------------------------------- callers
+
+
+async def _sip_call(
+    call: Call, stack: LocalStack, go: asyncio.Event, spread: Callable[[], float]
+) -> None:
+    options = CallOptions(
+        caller_id=call.caller_id, timeout_s=3600.0, notify_delay_s=0.2, bye_timeout_s=8.0
+    )
+    sip = SipCall(stack.sip_uri(NUMBER), options)
+    try:
+        async with sip:
+            call.started_at = time.monotonic()
+            await sip.start()
+            if not await sip.wait_answered(60):
+                call.fail(f"not answered ({sip.state})")
+                return
+            assert sip.answered_at is not None
+            call.answered_ms = (sip.answered_at - call.started_at) * 1000
+            first = await sip.wait_first_audio(30)
+            if first is None:
+                call.fail("no greeting heard")
+                return
+            call.first_audio_ms = (first - sip.answered_at) * 1000
+            call.up.set()
+            go_wait = asyncio.ensure_future(go.wait())
+            end_wait = asyncio.ensure_future(sip.wait_ended())
+            await asyncio.wait({go_wait, end_wait}, return_when=asyncio.FIRST_COMPLETED)
+            go_wait.cancel()
+            end_wait.cancel()
+            if sip.ended:
+                call.fail("dropped while held")
+                return
+            await asyncio.sleep(spread())
+            await sip.send_key("3")
+            await asyncio.sleep(1.0)
+            await sip.send_key("1")
+            refer = await sip.wait_refer(30)
+            if refer is None:
+                call.fail("no REFER after the keys")
+                return
+            if BILLING not in refer.refer_to:
+                call.fail(f"REFER to {refer.refer_to}, expected {BILLING}")
+                return
+            await sip.wait_ended(20)
+        report = sip.report()
+        if report.outcome is not CallOutcome.REMOTE_BYE:
+            call.fail(f"ended {report.outcome.value} after the REFER, not by the bridge's BYE")
+            return
+        call.transferred = True
+    except Exception as exc:  # noqa: BLE001 - a failed call is a result
+        call.fail(f"caller error: {exc!r}")
+
+
+AGENT_KIND = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+
+
+async def _rtc_call(
+    call: Call,
+    stack: LocalStack,
+    lk: api.LiveKitAPI,
+    agent_name: str,
+    go: asyncio.Event,
+    spread: Callable[[], float],
+) -> None:
+    room_name = call.room or f"bench-rtc-{call.i}"
+    room = rtc.Room()
+    router_audio = asyncio.Event()
+    left = asyncio.Event()
+
+    def on_published(_pub: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant) -> None:
+        if participant.kind == AGENT_KIND:
+            router_audio.set()
+
+    room.on("track_published", on_published)
+    room.on("disconnected", lambda *_: left.set())
+    try:
+        call.started_at = time.monotonic()
+        await lk.room.create_room(api.CreateRoomRequest(name=room_name, empty_timeout=60))
+        token = stack.token(
+            call.caller_id.replace("+", "sip_+"),
+            room_name,
+            kind="sip",
+            attributes={
+                "sip.callStatus": "active",
+                "sip.phoneNumber": call.caller_id,
+                "sip.trunkPhoneNumber": NUMBER,
+                "sip.callID": f"SCL_bench_{room_name}",
+            },
+        )
+        await room.connect(stack.url, token, rtc.RoomOptions(auto_subscribe=False))
+        source = rtc.AudioSource(16000, 1)
+        track = rtc.LocalAudioTrack.create_audio_track("caller", source)
+        await room.local_participant.publish_track(
+            track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+        )
+        await lk.agent_dispatch.create_dispatch(
+            api.CreateAgentDispatchRequest(agent_name=agent_name, room=room_name)
+        )
+        call.answered_ms = (time.monotonic() - call.started_at) * 1000
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(router_audio.wait(), 60)
+        if not router_audio.is_set():
+            call.fail("the router did not join and publish")
+            return
+        call.first_audio_ms = (time.monotonic() - call.started_at) * 1000 - call.answered_ms
+        call.up.set()
+        go_wait = asyncio.ensure_future(go.wait())
+        left_wait = asyncio.ensure_future(left.wait())
+        await asyncio.wait({go_wait, left_wait}, return_when=asyncio.FIRST_COMPLETED)
+        go_wait.cancel()
+        left_wait.cancel()
+        if left.is_set():
+            call.fail("dropped while held")
+            return
+        await asyncio.sleep(spread())
+        await room.local_participant.publish_dtmf(code=3, digit="3")
+        await asyncio.sleep(1.0)
+        await room.local_participant.publish_dtmf(code=1, digit="1")
+        # "Connecting you to billing." (about 1.5 s), then the transfer attempt
+        await asyncio.sleep(4.0)
+    except Exception as exc:  # noqa: BLE001 - a failed call is a result
+        call.fail(f"caller error: {exc!r}")
+    finally:
+        with contextlib.suppress(Exception):
+            await room.disconnect()
+
+
+# ---------------------------------------------------------------- the ramp
+
+
+async def ramp(
+    kind: str,
+    stack: LocalStack,
+    routers: dict[str, int],
+    config: RampConfig,
+    *,
+    agent_name: str,
+    records: Sequence[Any] = (),
+    caller_prefix: str = "40",
+    others: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Grow the population through `config.levels`; returns per-level figures and the end.
+
+    `routers` maps a name to the pid of a router process (its tree is sampled);
+    `others` names more process trees to sample (the stack's parts, this process).
+    """
+    run = next(_run_ids)
+    go = asyncio.Event()
+    calls: list[Call] = []
+    spread_s = config.key_spread_s
+    rng = random.Random(run)
+    levels_out: list[dict[str, Any]] = []
+    stop_reason = "all levels held"
+    baseline = {name: memory(pid, pss=config.pss) for name, pid in routers.items()}
+    sample_pids = {**{f"router:{n}": p for n, p in routers.items()}, **(others or {})}
+    lk = stack.api() if kind == "rtc" else None
+
+    def spread() -> float:
+        return rng.uniform(0, spread_s or 2.0)
+
+    def launch(call: Call) -> None:
+        if kind == "sip":
+            coro: Awaitable[None] = _sip_call(call, stack, go, spread)
+        else:
+            assert lk is not None
+            call.room = f"bench-rtc-{run}-{call.i}"
+            coro = _rtc_call(call, stack, lk, agent_name, go, spread)
+        call.task = asyncio.ensure_future(coro)
+        call.task.add_done_callback(lambda _t, c=call: c.up.set())
+
+    try:
+        for level in config.levels:
+            new = [
+                Call(i, f"+1555{caller_prefix}{i:04d}") for i in range(len(calls), level)
+            ]
+            log(f"{kind} ramp: level {level} (+{len(new)} calls)")
+            add = CpuWindow(sample_pids).start()
+            t0 = time.monotonic()
+            for n, call in enumerate(new):
+                calls.append(call)
+                launch(call)
+                await asyncio.sleep(max(0.0, t0 + (n + 1) / config.rate - time.monotonic()))
+            await asyncio.wait(
+                [asyncio.ensure_future(c.up.wait()) for c in new], timeout=config.up_timeout_s
+            )
+            add_cpu = add.stop()
+            add_s = time.monotonic() - t0
+            for c in new:
+                if not c.up.is_set():
+                    c.fail(f"not up within {config.up_timeout_s:.0f} s")
+            await asyncio.sleep(config.settle_s)
+            hold = CpuWindow(sample_pids).start()
+            await asyncio.sleep(config.hold_s)
+            hold_cpu = hold.stop()
+            mem = {name: memory(pid, pss=config.pss) for name, pid in routers.items()}
+            failed = [c for c in calls if c.failure]
+            fa = [c.first_audio_ms for c in new if c.first_audio_ms is not None]
+            ans = [c.answered_ms for c in new if c.answered_ms is not None]
+            entry = {
+                "calls": level,
+                "added": len(new),
+                "add_seconds": round(add_s, 2),
+                "failed": len(failed),
+                "failures": sorted({c.failure for c in failed if c.failure})[:5],
+                "new_calls_answer_ms": summary(ans, 1),
+                "new_calls_first_audio_ms": summary(fa, 1),
+                "cpu_hold": hold_cpu,
+                "cpu_add": add_cpu,
+                "cpu_add_core_seconds": {
+                    k: round(v * add_cpu["window_s"], 2)
+                    for k, v in add_cpu.items()
+                    if isinstance(v, float) and k not in ("window_s",)
+                },
+                "memory": {
+                    name: {
+                        "rss_mb": round(m.rss_mb, 1),
+                        "pss_mb": round(m.pss_mb, 1) if m.pss_mb is not None else None,
+                        "processes": m.processes,
+                    }
+                    for name, m in mem.items()
+                },
+            }
+            levels_out.append(entry)
+            router_cores = sum(v for k, v in hold_cpu.items() if k.startswith("router:"))
+            log(
+                f"{kind} ramp: {level} calls, {len(failed)} failed; router "
+                f"{router_cores:.2f} cores, "
+                + ", ".join(f"{n} {m.rss_mb:.0f} MB" for n, m in mem.items())
+                + f"; machine {hold_cpu['machine']:.2f} of {hold_cpu['machine_cores']} cores"
+            )
+            if failed:
+                stop_reason = f"first failure at {level} calls: {entry['failures'][0]}"
+                break
+            busy = hold_cpu["machine"] / hold_cpu["machine_cores"]
+            add_busy = add_cpu["machine"] / add_cpu["machine_cores"]
+            if busy >= config.max_machine_busy:
+                stop_reason = f"saturated at {level} calls: machine {busy:.0%} busy while holding"
+                break
+            if fa and summary(fa)["median"] > config.max_first_audio_ms:
+                stop_reason = (
+                    f"saturated at {level} calls: greeting {summary(fa)['median']:.0f} ms "
+                    f"after the answer (median of the new calls)"
+                )
+                break
+            if add_busy >= 0.99:
+                entry["note"] = f"machine {add_busy:.0%} busy while adding calls"
+
+        # the end: every call presses its two keys and is transferred
+        held = [c for c in calls if c.up.is_set() and not c.failure]
+        spread_s = config.key_spread_s or max(2.0, len(held) / 25)
+        log(f"{kind} ramp: {len(held)} calls press 3, 1 and are transferred")
+        end_cpu = CpuWindow(sample_pids).start()
+        go.set()
+        tasks = [c.task for c in calls if c.task is not None]
+        await asyncio.wait(tasks, timeout=spread_s + 90)
+        end = end_cpu.stop()
+        for c in calls:
+            if c.task is not None and not c.task.done():
+                c.task.cancel()
+                c.fail("still running at the end")
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        if lk is not None:
+            await lk.aclose()
+
+    return _result(kind, calls, levels_out, baseline, stop_reason, end, records, config)
+
+
+def _result(
+    kind: str,
+    calls: list[Call],
+    levels: list[dict[str, Any]],
+    baseline: dict[str, Any],
+    stop_reason: str,
+    end_cpu: dict[str, Any],
+    records: Sequence[Any],
+    config: RampConfig,
+) -> dict[str, Any]:
+    ok_levels = [lv for lv in levels if lv["failed"] == 0]
+    held = ok_levels[-1]["calls"] if ok_levels and "saturated" not in stop_reason else 0
+    if "saturated" in stop_reason and len(ok_levels) >= 2:
+        held = ok_levels[-2]["calls"]  # the last level below saturation
+    elif "saturated" in stop_reason and ok_levels:
+        held = 0
+    # memory per call: slope of the router's memory over the levels
+    mem_key = "pss_mb" if config.pss else "rss_mb"
+    per_call: dict[str, Any] = {}
+    for name, base in baseline.items():
+        xs = [0.0] + [float(lv["calls"]) for lv in levels]
+        rss = [base.rss_mb] + [lv["memory"][name]["rss_mb"] for lv in levels]
+        fit = slope(xs, rss)
+        top = levels[-1] if levels else None
+        per_call[name] = {
+            "baseline_rss_mb": round(base.rss_mb, 1),
+            "rss_mb_per_call_fit": round(fit, 3) if fit is not None else None,
+            "rss_mb_per_call_at_top": round(
+                (top["memory"][name]["rss_mb"] - base.rss_mb) / top["calls"], 3
+            )
+            if top
+            else None,
+        }
+        if config.pss:
+            pss = [base.pss_mb] + [lv["memory"][name]["pss_mb"] for lv in levels]
+            fitp = slope(xs, pss)
+            per_call[name]["baseline_pss_mb"] = round(base.pss_mb, 1)
+            per_call[name]["pss_mb_per_call_fit"] = round(fitp, 3) if fitp is not None else None
+        _ = mem_key
+    out: dict[str, Any] = {
+        "caller": kind,
+        "levels": levels,
+        "stop_reason": stop_reason,
+        "calls_held": held,
+        "highest_level_tried": levels[-1]["calls"] if levels else 0,
+        "memory_per_call": per_call,
+        "transfer_phase": {
+            "calls": len(calls),
+            "transferred": sum(c.transferred for c in calls),
+            "failed": sum(1 for c in calls if c.failure),
+            "failures": sorted({c.failure for c in calls if c.failure})[:8],
+            "cpu": end_cpu,
+        },
+    }
+    if records:
+        out["router_records"] = _check_records(kind, calls, records)
+    return out
+
+
+def _check_records(kind: str, calls: list[Call], record_files: Sequence[Any]) -> dict[str, Any]:
+    """What each router process wrote: calls per process, and (rtc) the transfer attempts."""
+    per_process: dict[str, int] = {}
+    by_suffix: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, path in record_files:
+        recs = read_records(path)
+        per_process[name] = 0
+        for r in recs:
+            caller = str(r.get("caller") or "")
+            by_suffix[caller[-4:]] = (name, r)
+    ours = {c.caller_id[-4:]: c for c in calls}
+    matched = {s: v for s, v in by_suffix.items() if s in ours}
+    for name, _r in matched.values():
+        per_process[name] += 1
+    attempts = 0
+    keys_ok = 0
+    results: dict[str, int] = {}
+    for _name, r in matched.values():
+        keys = [k.get("key") for k in r.get("keys", []) if not k.get("ignored")]
+        if keys[:2] == ["3", "1"]:
+            keys_ok += 1
+        transfers = [t for t in r.get("transfers", []) if t.get("target") == BILLING]
+        if transfers:
+            attempts += 1
+            res = f"{transfers[0].get('result')} (SIP {transfers[0].get('sip_status')})"
+            results[res] = results.get(res, 0) + 1
+    return {
+        "records": len(matched),
+        "calls_per_process": per_process,
+        "keys_3_1_recorded": keys_ok,
+        "transfer_attempts_to_billing": attempts,
+        "transfer_results": results,
+    }
