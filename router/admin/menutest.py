@@ -28,6 +28,7 @@ import argparse
 import difflib
 import io
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -167,6 +168,10 @@ class TestFile:
 # --- reading the test file -------------------------------------------------------------
 
 
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+"""Characters YAML does not allow in a document (libyaml's reader would raise)."""
+
+
 def _decode(data: bytes, file: str) -> str | Problem:
     """UTF-8 text or the one reason it is not (the same refusals as the menu loader's)."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -182,13 +187,13 @@ def _decode(data: bytes, file: str) -> str | Problem:
             hint="save it as UTF-8",
             code="not-utf8",
         )
-    bad = next((i for i, c in enumerate(text) if c < " " and c not in "\t\n\r"), None)
+    bad = next((m.start() for m in _NOT_YAML.finditer(text)), None)
     if bad is not None:
         line = text.count("\n", 0, bad) + 1
         column = bad - (text.rfind("\n", 0, bad) + 1) + 1
         return Problem(
             Location(file, line, column),
-            "this is not a text file (it contains binary data)",
+            f"this is not a text file (control character U+{ord(text[bad]):04X})",
             hint="a test file is YAML text, usually menus.test.yaml",
             code="binary",
         )
@@ -220,6 +225,8 @@ def _compose(path: str) -> tuple[Node | None, list[Problem]]:
         message = f"YAML syntax: {exc.problem or exc.context}"
         hint = 'quote keys that start with * or #: keys: "*1"' if "alias" in str(exc) else None
         return None, [Problem(where, message, hint=hint, code="yaml-syntax")]
+    except yaml.YAMLError as exc:  # anything else libyaml refuses: one sentence, no traceback
+        return None, [Problem(start, f"YAML: {exc}".splitlines()[0], code="yaml-syntax")]
     root = composed.root
     if root is None or (isinstance(root, Scalar) and root.is_null):
         return None, [Problem(start, "the file is empty", hint="start with 'cases:'")]

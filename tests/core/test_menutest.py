@@ -376,6 +376,8 @@ def test_errors_in_the_menu_file_are_reported_as_router_check_does(
     ("data", "message"),
     [
         (b"\x00\x01\x02" * 1000, "this is not a text file"),
+        ("cases:\n  - name: \x80\n".encode(), "this is not a text file (control character U+0080)"),
+        ("cases: \ufffe\n".encode(), "(control character U+FFFE)"),
         ("cases:\n  - name: caf\xe9\n".encode("latin-1"), "the file is not UTF-8 text (byte 0xE9"),
         (b"x: " + b"[" * 100_000 + b"]" * 100_000, "nested more than 64 levels deep"),
         (
