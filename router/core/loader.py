@@ -84,6 +84,8 @@ __all__ = [
 MAX_BYTES = 1_000_000
 """A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
 
+MAX_PROBLEMS = 200
+"""Problems reported for one file; past that, one line says how many more there are."""
 APOLOGY = "Sorry, that line is not available right now."
 _SORRY = Repeat(message=Prompt(APOLOGY))
 BUILTIN_FAILURE_POLICY = FailurePolicy(busy=_SORRY, no_answer=_SORRY, rejected=_SORRY, error=_SORRY)
@@ -161,6 +163,8 @@ def read_menu_text(
             return None, [exc.problem]
         except yaml.MarkedYAMLError as exc:
             return None, [_syntax_problem(exc, filename, decoded)]
+        except yaml.YAMLError as exc:  # e.g. the reader refusing a character: never a traceback
+            return None, [Problem(start, f"YAML: {exc}", code="yaml-syntax")]
         problems = list(composed.problems)
         if composed.root is None or (isinstance(composed.root, Scalar) and composed.root.is_null):
             return None, [
@@ -178,12 +182,27 @@ def read_menu_text(
         if menu_file is not None:
             problems.extend(check(menu_file, incomplete=incomplete, base_dir=base_dir))
     problems.sort(key=lambda p: (p.location.line, p.location.column))
+    if len(problems) > MAX_PROBLEMS:
+        errors = sum(p.severity is Severity.ERROR for p in problems[MAX_PROBLEMS:])
+        last = problems[MAX_PROBLEMS - 1].location
+        problems = problems[:MAX_PROBLEMS] + [
+            Problem(
+                last,
+                f"... and {len(problems) - MAX_PROBLEMS:,} more problems ({errors:,} errors) "
+                "after this line",
+                severity=Severity.ERROR if errors else Severity.WARNING,
+                hint="fix these first; is this the right file?",
+                code="too-many-problems",
+            )
+        ]
     return menu_file, problems
 
 
 # --- bytes to text -----------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""What YAML does not allow in a file: C0 and C1 controls (but tab, newlines, NEL),
+surrogates, U+FFFE and U+FFFF (the reader's NON_PRINTABLE class)."""
 
 
 def _too_big(where: Location, size: int, limit: int) -> Problem:
@@ -227,9 +246,11 @@ def _decode(data: bytes, filename: str) -> str | Problem:
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
         column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        code_point = ord(bad.group())
+        kind = "control character" if code_point < 0xA0 else "character YAML does not allow,"
         return Problem(
             Location(filename, line, column),
-            f"this is not a text file (control character U+{ord(bad.group()):04X})",
+            f"this is not a text file ({kind} U+{code_point:04X})",
             hint="a menu file is YAML text, usually menus.yaml",
             code="binary",
         )

@@ -110,10 +110,19 @@ class CallRecorder:
         if self.transfers:
             self.transfers[-1]["sip_status"] = sip_status
 
+    def _hide_caller(self, text: str) -> str:
+        """Mask the caller's number inside other fields (room names carry it whole)."""
+        if not (self.mask_caller and self.caller):
+            return text
+        digits = self.caller.lstrip("+")
+        if len(digits) <= 4:
+            return text
+        return text.replace(digits, mask_number(digits) or "")
+
     def as_dict(self, ended: float) -> dict[str, Any]:
         return {
-            "call_id": self.call_id,
-            "room": self.room,
+            "call_id": self._hide_caller(self.call_id),
+            "room": self._hide_caller(self.room),
             "started_at": self.started_at.astimezone(UTC).isoformat(timespec="milliseconds"),
             "dialled": self.dialled,
             "caller": mask_number(self.caller) if self.mask_caller else self.caller,

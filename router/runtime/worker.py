@@ -25,7 +25,9 @@ import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import aiohttp
 from livekit import api
 
 from router.core.errors import ConfigError, MenuFileError
@@ -140,9 +142,8 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
         )
     url = os.environ["LIVEKIT_URL"]
     if not url.startswith(("ws://", "wss://", "http://", "https://")):
-        raise ConfigError(
-            f"LIVEKIT_URL must start with ws://, wss://, http:// or https:// (got {url!r})"
-        )
+        # never echo the value: a secret pasted into the wrong variable would be printed
+        raise ConfigError("LIVEKIT_URL must start with ws://, wss://, http:// or https://")
     if args.max_calls < 1:
         raise ConfigError("--max-calls must be at least 1")
     records = args.records if args.records != "" else None
@@ -252,6 +253,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"the menu file {config.menus} has errors; fix them and start again"
         ) from None
+    asyncio.run(check_credentials(config))
     METRICS.serve(config.metrics_port, config.metrics_host)
     log.info(
         "router: agent %r, menu version %s, up to %d calls per process (%s executor)",
@@ -261,6 +263,38 @@ def run(args: argparse.Namespace) -> int:
         config.executor,
     )
     return asyncio.run(_serve(config, getattr(args, "room", None)))
+
+
+async def check_credentials(config: WorkerConfig, within: float = 5.0) -> None:
+    """Ask LiveKit once before registering: a refused key or secret is a clear error now.
+
+    livekit-agents would otherwise retry "failed to connect" for ever. A server that
+    cannot be reached yet is only a warning: the worker keeps trying, as it should
+    when the router starts before LiveKit does.
+    """
+    try:
+        async with api.LiveKitAPI(config.url, config.api_key, config.api_secret) as lk:
+            await asyncio.wait_for(lk.room.list_rooms(api.ListRoomsRequest()), within)
+    except api.TwirpError as exc:
+        if exc.status in (401, 403) or exc.code in ("unauthenticated", "permission_denied"):
+            raise ConfigError(
+                f"LiveKit at {_safe_url(config.url)} refused the API key {config.api_key!r} "
+                "or its secret; check LIVEKIT_API_KEY and LIVEKIT_API_SECRET"
+            ) from None
+        log.warning("LiveKit answered the credentials check with %s; going on", exc.code)
+    except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+        log.warning(
+            "cannot reach LiveKit at %s yet (%s); the worker keeps trying",
+            _safe_url(config.url),
+            type(exc).__name__,
+        )
+
+
+def _safe_url(url: str) -> str:
+    """The URL without any user:password@ part, fit for a log line."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
 async def _serve(config: WorkerConfig, room: str | None) -> int:

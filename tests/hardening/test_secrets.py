@@ -64,7 +64,9 @@ def router_start(
         try:
             while proc.poll() is None and time.monotonic() < deadline:
                 if until is not None and until in "".join(err):
-                    break
+                    # let a process that is exiting by itself finish (its exit code counts)
+                    deadline = min(deadline, time.monotonic() + 3.0)
+                    until = None
                 time.sleep(0.1)
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGINT)
@@ -127,11 +129,6 @@ def test_a_bad_url_is_one_sentence_without_the_secret(url: str) -> None:
     assert SECRET not in out + err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="router/runtime/worker.py echoes a malformed LIVEKIT_URL whole, so a secret "
-    "pasted into the wrong variable (or a URL with user:password@) is printed",
-)
 @pytest.mark.parametrize("url", [SECRET, f"ftp://APIkey:{SECRET}@livekit.example.com"])
 def test_a_secret_in_the_url_variable_is_not_echoed(url: str) -> None:
     code, out, err = router_start(
@@ -209,12 +206,6 @@ def test_records_mask_the_caller_unless_asked(tmp_path: Path) -> None:
     assert CALLER not in (tmp_path / "records.jsonl").read_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="router/runtime/records.py masks the `caller` field only; LiveKit names the "
-    "room of an individual dispatch rule <prefix>_<caller number>_<id>, so `room` carries "
-    "the number whole",
-)
 def test_records_never_hold_the_whole_caller_number() -> None:
     record = _record(mask=True, room=f"call-_{CALLER}_Zx81Yq")
     assert CALLER not in record and CALLER[1:] not in record
