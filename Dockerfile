@@ -1,0 +1,82 @@
+# The menu router as a small container image: `router start` as a non-root user.
+#
+#   docker build -t livekit-menu-router .
+#   docker run --init -e LIVEKIT_URL -e LIVEKIT_API_KEY -e LIVEKIT_API_SECRET \
+#       -v "$PWD/menus.yaml:/etc/router/menus.yaml:ro" livekit-menu-router
+#
+# Build arguments:
+#   BASE_IMAGE   a Debian-based image with Python 3.11 and its venv module
+#                (default python:3.11-slim; `python -m router.stack.image` builds a
+#                stand-in from Debian packages where no registry can be reached)
+#   PIP_CERT     path (inside the build) of a CA bundle pip must trust; only for
+#                builds behind an intercepting proxy, empty otherwise
+#
+# Run time (see docs/deploy.md): the menu file is read from /etc/router/menus.yaml
+# (ROUTER_MENUS) and watched for changes, so mount your own there; credentials come
+# from LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET; call records are JSON
+# lines on stdout, logs on stderr; Prometheus metrics on port 9464.
+
+ARG BASE_IMAGE=python:3.11-slim
+
+# --- build: a virtual environment with the pinned dependencies and the router --------
+FROM ${BASE_IMAGE} AS build
+ARG PIP_CERT=
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DEFAULT_TIMEOUT=120
+RUN python3 -m venv /opt/router
+COPY requirements.lock /src/requirements.lock
+# The dependencies first: their layer survives edits to the router's own code.
+RUN if [ -z "$PIP_CERT" ]; then unset PIP_CERT; fi; \
+    /opt/router/bin/pip install --no-compile -r /src/requirements.lock
+COPY pyproject.toml README.md /src/
+COPY router /src/router
+RUN if [ -z "$PIP_CERT" ]; then unset PIP_CERT; fi; \
+    /opt/router/bin/pip install --no-deps --no-build-isolation /src \
+    && /opt/router/bin/pip uninstall --yes setuptools \
+    && /opt/router/bin/python -m compileall -q /opt/router/lib
+
+# --- run: the venv, the bundled example menus, an unprivileged user -------------------
+FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title="livekit-menu-router" \
+      org.opencontainers.image.description="A phone menu router (IVR) for LiveKit telephony: menus.yaml in, SIP REFER out."
+
+RUN groupadd --gid 10001 router \
+    && useradd --uid 10001 --gid 10001 --home-dir /var/lib/router --create-home \
+        --shell /usr/sbin/nologin router \
+    && mkdir -p /etc/router
+
+COPY --from=build /opt/router /opt/router
+COPY menus.yaml menus.test.yaml /etc/router/
+
+ENV PATH=/opt/router/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    ROUTER_MENUS=/etc/router/menus.yaml \
+    ROUTER_METRICS_HOST=0.0.0.0 \
+    ROUTER_METRICS_PORT=9464 \
+    ROUTER_RECORDS=-
+
+# Fail the build, not the first call, if the bundled menus are broken, do not do what
+# menus.test.yaml expects, or cannot be spoken: every prompt is rendered once with
+# espeak-ng here (the runtime renders prompts again, into memory, when it starts).
+RUN router check /etc/router/menus.yaml \
+    && router test -q /etc/router/menus.test.yaml \
+    && python3 -c "import asyncio; \
+from router.core.loader import load_menu_file; \
+from router.runtime.prompts import PromptCache, iter_prompts, voice_from_spec; \
+menus = load_menu_file('/etc/router/menus.yaml').menu_file; \
+count = asyncio.run(PromptCache(voice_from_spec('espeak')).render_all(iter_prompts(menus))); \
+print(f'{count} prompts rendered with espeak-ng')"
+
+USER router:router
+WORKDIR /var/lib/router
+EXPOSE 9464
+
+# Healthy = the worker is up, has loaded and rendered its menu file, and serves metrics.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python3 -c "import os, urllib.request; \
+urllib.request.urlopen('http://127.0.0.1:%s/metrics' % os.environ.get('ROUTER_METRICS_PORT', '9464'), timeout=4)"
+
+ENTRYPOINT ["router"]
+CMD ["start"]
