@@ -49,7 +49,7 @@ from router.core.navigator import CallCaps, Navigator
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
-from router.runtime.records import CallRecorder, RecordSink
+from router.runtime.records import CallRecorder, RecordSink, mask_digits
 from router.runtime.transfer import Transferrer
 
 __all__ = ["CallOptions", "CallSession", "find_sip_caller"]
@@ -122,6 +122,8 @@ class CallSession:
         self._transfer_started: float | None = None
         self._transfer_destination: str = ""
         self._caller_seen = asyncio.Event()
+        self._label = mask_digits(room.name) if options.mask_caller else room.name
+        """The room as logs name it: individual dispatch rules put the caller's number in it."""
         self._key_at: float | None = None
         """perf_counter() of the DTMF callback being handled; None outside it."""
 
@@ -134,8 +136,14 @@ class CallSession:
     # --- life cycle ----------------------------------------------------------------------
 
     async def publish(self) -> None:
-        """Publish our audio track at once: the SIP bridge answers only once it can subscribe."""
-        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, dtx=False)
+        """Publish our audio track at once: the SIP bridge answers only once it can subscribe.
+
+        Opus DTX is on: a call spends most of its time silent between prompts, and
+        libwebrtc keeps encoding that silence; with DTX it sends a packet every 400 ms
+        instead of every 20 ms, which cuts this process's per-call cost and
+        livekit-server's and the SIP bridge's (docs/benchmarks.md).
+        """
+        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, dtx=True)
         await self.room.local_participant.publish_track(self.player.track, options)
 
     async def run(self, caller: rtc.RemoteParticipant | None = None) -> dict[str, object] | None:
@@ -150,7 +158,7 @@ class CallSession:
         try:
             caller = caller or await self._wait_for_caller()
             if caller is None:
-                log.warning("room %s: no SIP caller joined; leaving", self.room.name)
+                log.warning("room %s: no SIP caller joined; leaving", self._label)
                 return None
             await self._wait_until_answered(caller)
             if self._done.is_set():
@@ -205,7 +213,7 @@ class CallSession:
             for task in pending:
                 task.cancel()
             if not done:
-                log.warning("room %s: call not reported answered; greeting anyway", self.room.name)
+                log.warning("room %s: call not reported answered; greeting anyway", self._label)
         finally:
             self.room.off("participant_attributes_changed", changed)
 
@@ -215,8 +223,8 @@ class CallSession:
         dialled = attrs.get("sip.trunkPhoneNumber") or None
         started_at = datetime.now(UTC)
         self.recorder = CallRecorder(
-            call_id=attrs.get("sip.callID") or self.room.name,
-            room=self.room.name,
+            call_id=attrs.get("sip.callID") or self._label,
+            room=self._label,
             dialled=dialled,
             caller=attrs.get("sip.phoneNumber") or None,
             menu_version=self.menu_file.version,
@@ -228,7 +236,7 @@ class CallSession:
         log.info(
             "call %s: caller %s dialled %s, menu version %s",
             self.recorder.call_id,
-            caller.identity,
+            mask_digits(caller.identity) if self.options.mask_caller else caller.identity,
             dialled,
             self.menu_file.version,
         )
@@ -280,7 +288,7 @@ class CallSession:
         if self.caller is None or participant is None:
             return
         if participant.identity != self.caller.identity:
-            log.debug("ignoring DTMF from %s, not the caller", participant.identity)
+            log.debug("ignoring DTMF from %s, not the caller", mask_digits(participant.identity))
             return
         key = Key.from_code(dtmf.code) or Key.parse(dtmf.digit or "")
         if key is None:
@@ -322,7 +330,7 @@ class CallSession:
                 for effect in effects:
                     self._apply(effect)
         except Exception:
-            log.exception("call %s: internal error; ending the call", self.room.name)
+            log.exception("call %s: internal error; ending the call", self._label)
             self._spawn(self._hang_up(EndReason.HANGUP))
         finally:
             self._feeding = False
@@ -372,14 +380,14 @@ class CallSession:
         assert self.caller is not None
         self._transfer_started = time.monotonic()
         self._transfer_destination = effect.destination or effect.target
-        log.info("call %s: transferring to %s", self.room.name, effect.target)
+        log.info("call %s: transferring to %s", self._label, effect.target)
         result = await self.transferrer.transfer(self.caller.identity, effect, self.now())
         elapsed = time.monotonic() - self._transfer_started
         if key_at is not None and self.transferrer.request_at is not None:
             log.log(
                 logging.INFO if TRACE_KEYS else logging.DEBUG,
                 "call %s: key to transfer request %.3f ms",
-                self.room.name,
+                self._label,
                 (self.transferrer.request_at - key_at) * 1000,
             )
         self.metrics.transfer_seconds.observe(elapsed)
@@ -390,7 +398,7 @@ class CallSession:
         if isinstance(result, TransferFailed):
             log.warning(
                 "call %s: transfer to %s failed: SIP %s, %s",
-                self.room.name,
+                self._label,
                 effect.target,
                 result.sip_status,
                 result.reason,
@@ -417,7 +425,7 @@ class CallSession:
                     5,
                 )
             except Exception as exc:  # the caller may already be gone
-                log.info("call %s: could not remove the caller: %s", self.room.name, exc)
+                log.info("call %s: could not remove the caller: %s", self._label, exc)
         self._done.set()
 
 

@@ -9,6 +9,7 @@ so writes are serialised and each line is written whole.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -17,7 +18,12 @@ from typing import IO, Any
 
 from router.core.events import Note, NoteKind
 
-__all__ = ["CallRecorder", "RecordSink", "mask_number"]
+__all__ = ["CallRecorder", "RecordSink", "mask_digits", "mask_number"]
+
+MAX_KEYS_RECORDED = 200
+"""Key entries kept in one record; a DTMF storm is counted, not written out key by key."""
+
+_PHONE_DIGITS = re.compile(r"\d{7,}")
 
 
 def mask_number(number: str | None, *, keep: int = 4) -> str | None:
@@ -29,6 +35,11 @@ def mask_number(number: str | None, *, keep: int = 4) -> str | None:
     if len(number) <= keep:
         return "*" * len(number)
     return "*" * (len(number) - keep) + number[-keep:]
+
+
+def mask_digits(text: str) -> str:
+    """Mask every run of 7+ digits (a phone number) in free text: identities, room names."""
+    return _PHONE_DIGITS.sub(lambda m: mask_number(m.group()) or "", text)
 
 
 class RecordSink:
@@ -74,6 +85,7 @@ class CallRecorder:
     transfers: list[dict[str, Any]] = field(default_factory=list)
     end_reason: str | None = None
     errors: list[str] = field(default_factory=list)
+    keys_dropped: int = 0
 
     def _t(self, now: float) -> float:
         return round(now - self.started, 3)
@@ -83,6 +95,8 @@ class CallRecorder:
         match note.kind:
             case NoteKind.MENU_ENTERED:
                 self.menus.append({"menu": note.menu or note.detail, "t": t})
+            case NoteKind.KEY | NoteKind.IGNORED_KEY if len(self.keys) >= MAX_KEYS_RECORDED:
+                self.keys_dropped += 1
             case NoteKind.KEY:
                 self.keys.append({"key": note.detail, "t": t, "menu": note.menu})
             case NoteKind.IGNORED_KEY:
@@ -129,6 +143,7 @@ class CallRecorder:
             "menu_version": self.menu_version,
             "menus": self.menus,
             "keys": self.keys,
+            "keys_not_recorded": self.keys_dropped,
             "timeouts": self.timeouts,
             "invalid": self.invalid,
             "transfer": self.transfers[-1] if self.transfers else None,

@@ -308,3 +308,24 @@ def test_started_at_is_recorded_in_utc() -> None:
     )
     assert rec.as_dict(1.0)["started_at"] == "2026-01-01T15:00:00.000+00:00"
     assert rec.as_dict(1.0)["caller"] == "********0123"
+
+
+def test_phone_numbers_are_masked_in_free_text() -> None:
+    from router.runtime.records import mask_digits
+
+    assert mask_digits("call-_+15105559876_AbC123") == "call-_+*******9876_AbC123"
+    assert mask_digits("sip_+15105559876") == "sip_+*******9876"
+    assert mask_digits("room-42") == "room-42", "short numbers are not phone numbers"
+
+
+async def test_a_dtmf_storm_does_not_grow_the_record_without_bound(fake: FakeLiveKitAPI) -> None:
+    from router.runtime.records import MAX_KEYS_RECORDED
+
+    call = await start_call(fake, caps=CallCaps(max_keys=10_000))
+    call.press("4")  # invalid keys to the limit, then keys ignored during the fallback transfer
+    for _ in range(1000):
+        call.press("9")
+    call.hang_up()
+    record = await call.record()
+    assert len(record["keys"]) == MAX_KEYS_RECORDED  # type: ignore[arg-type]
+    assert record["keys_not_recorded"] == 1001 - MAX_KEYS_RECORDED
