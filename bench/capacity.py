@@ -18,7 +18,8 @@ Two kinds of caller:
 - ``sip``: the scripted SIP phone through the SIP bridge (UDP SIP, PCMU, RFC 4733),
   the real path;
 - ``rtc``: a plain rtc participant with a ``kind="sip"`` token and the SIP attributes,
-  publishing an audio track and sending keys with ``publish_dtmf``, in a room the
+  publishing an audio track (until the router has joined: the router never subscribes
+  to it) and sending keys with ``publish_dtmf``, in a room the
   benchmark creates and dispatches the router into (agent dispatch API). No SIP bridge
   serves those rooms, so TransferSIPParticipant fails; the router's attempt is counted
   from its call records. It takes the SIP bridge and the Python SIP phone out of the
@@ -71,8 +72,8 @@ class Call:
 @dataclass
 class RampConfig:
     levels: Sequence[int]
-    rate: float = 5.0
-    """New calls per second while adding a level."""
+    rate: float = 2.0
+    """New calls per second while adding a level (100 calls of a minute each arrive at 1.7/s)."""
     settle_s: float = 6.0
     """After the last new call heard its greeting: let the greetings end."""
     hold_s: float = 8.0
@@ -193,6 +194,10 @@ async def _rtc_call(
             call.fail("the router did not join and publish")
             return
         call.first_audio_ms = (time.monotonic() - call.started_at) * 1000 - call.answered_ms
+        # the router never subscribes to the caller's audio: once it has answered, the
+        # caller's own track only costs this process (libwebrtc encodes its silence)
+        await room.local_participant.unpublish_track(track.sid)
+        await source.aclose()
         call.up.set()
         go_wait = asyncio.ensure_future(go.wait())
         left_wait = asyncio.ensure_future(left.wait())
@@ -206,8 +211,9 @@ async def _rtc_call(
         await room.local_participant.publish_dtmf(code=3, digit="3")
         await asyncio.sleep(1.0)
         await room.local_participant.publish_dtmf(code=1, digit="1")
-        # "Connecting you to billing." (about 1.5 s), then the transfer attempt
-        await asyncio.sleep(4.0)
+        # "Connecting you to billing." (about 1.5 s), then the transfer attempt, which fails
+        # (no SIP bridge) and brings the failure message; the records tell what happened
+        await asyncio.sleep(8.0)
     except Exception as exc:  # noqa: BLE001 - a failed call is a result
         call.fail(f"caller error: {exc!r}")
     finally:
@@ -349,6 +355,21 @@ async def ramp(
                 c.task.cancel()
                 c.fail("still running at the end")
         await asyncio.gather(*tasks, return_exceptions=True)
+        if records:
+            # a call's record is written when the router has seen it end
+            expected = {c.caller_id[-4:] for c in calls if c.answered_ms is not None}
+
+            def written() -> bool:
+                seen = {
+                    str(r.get("caller") or "")[-4:]
+                    for _n, path in records
+                    for r in read_records(path)
+                }
+                return expected <= seen
+
+            deadline = time.monotonic() + 30
+            while not written() and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
     finally:
         if lk is not None:
             await lk.aclose()
@@ -395,8 +416,23 @@ def _result(
             per_call[name]["baseline_pss_mb"] = round(base.pss_mb, 1)
             per_call[name]["pss_mb_per_call_fit"] = round(fitp, 3) if fitp is not None else None
         _ = mem_key
+    cpu_fit: dict[str, Any] = {}
+    for name in baseline:
+        key = f"router:{name}"
+        xs = [float(lv["calls"]) for lv in levels]
+        ys = [lv["cpu_hold"].get(key, 0.0) for lv in levels]
+        fit = slope(xs, ys)
+        added = sum(lv["added"] for lv in levels)
+        add_cs = sum(lv["cpu_add_core_seconds"].get(key, 0.0) for lv in levels)
+        cpu_fit[name] = {
+            "idle_ms_per_s_per_call_fit": round(fit * 1000, 2) if fit is not None else None,
+            "idle_ms_per_s_per_call_at_top": round(ys[-1] / xs[-1] * 1000, 2) if xs else None,
+            "start_core_seconds_per_call": round(add_cs / added, 3) if added else None,
+        }
     out: dict[str, Any] = {
         "caller": kind,
+        "rate_calls_per_s": config.rate,
+        "cpu_per_call": cpu_fit,
         "levels": levels,
         "stop_reason": stop_reason,
         "calls_held": held,

@@ -242,3 +242,30 @@ def api_to_wire(requests: int = 200) -> dict[str, Any]:
         "fresh_session_ms": summary(fresh, 4),
         "warm_session_ms": summary(warm, 4),
     }
+
+
+def prompt_lead_in_ms(threshold_rms: float = 200.0) -> float | None:
+    """How far into the benchmark's greeting its first 20 ms above the caller's threshold lies.
+
+    The caller times the first RTP packet above `threshold_rms`; a greeting that opens
+    softly (a fricative) would add its own lead-in to the figure. The greeting is
+    rendered as the router renders it (espeak-ng) and band-limited to 3.8 kHz, as the
+    8 kHz leg to the caller does.
+    """
+    import numpy as np
+    import yaml
+
+    from bench.common import MENUS
+    from router.runtime.prompts import EspeakVoice
+
+    text = yaml.safe_load(MENUS.read_text())["menus"]["main"]["greeting"]
+    pcm, rate = EspeakVoice().speak_sync(text)
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    spectrum = np.fft.rfft(samples)
+    spectrum[np.fft.rfftfreq(len(samples), 1 / rate) > 3800] = 0
+    band = np.fft.irfft(spectrum, len(samples))
+    window = int(rate * 0.02)
+    for start in range(0, len(band) - window, window):
+        if float(np.sqrt(np.mean(band[start : start + window] ** 2))) > threshold_rms:
+            return round(start / rate * 1000, 1)
+    return None

@@ -1,0 +1,358 @@
+"""Benchmarks over the real stack: ``python -m bench [--quick]``.
+
+Brings up the local stack (Redis, livekit-server v1.13.5, the SIP bridge) on free
+loopback ports, runs the router as an operator would (`RouterProcess`), and measures:
+
+1. key to REFER (end to end, its floor, the router's own share), 200+ presses;
+2. answer to the greeting's first audio;
+3. calls held by one router process (thread executor), with SIP callers and with
+   plain rtc callers;
+4. the same ramp with ``--executor process`` (one process per call);
+5. two router processes under one agent name: how dispatch spreads calls;
+6. the menu engine's own benchmarks (bench/bench_loader.py, bench/bench_navigator.py).
+
+Writes bench/results/run-<UTC date>[-quick].json and docs/benchmarks.md. ``--quick``
+takes a minute or two (small ramps, fewer presses) for CI; the full run about twenty.
+Compare two runs with ``python bench/compare.py A.json B.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import capacity, engine, latency
+from bench.common import (
+    BENCH,
+    ROOT,
+    SIP_BRIDGE,
+    log,
+    machine_info,
+    memory,
+    now_iso,
+    other_load,
+    our_pids,
+    read_records,
+    router_traces,
+    stack_pids,
+    start_router,
+    start_stack,
+    summary,
+    versions,
+)
+
+PHASES = ("latency", "capacity", "process", "two", "engine")
+
+TARGETS = {
+    "key_to_refer_p99_ms": 60.0,
+    "router_key_to_request_ms": 2.0,
+    "answer_to_first_audio_ms": 150.0,
+    "calls_per_process": 100,
+    "rss_mb_per_call": 3.0,
+}
+
+
+class Plan:
+    """How big each phase is, full or quick."""
+
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.presses = 45 if quick else 210
+        self.first_audio_calls = 10 if quick else 100
+        self.api_requests = 50 if quick else 300
+        if quick:
+            self.thread_levels = [5, 10]
+            self.rtc_levels: list[int] = []
+            self.process_levels = [3, 6]
+            self.process_kind = "sip"
+            self.two_per_process = 4
+            self.settle_s, self.hold_s = 5.0, 4.0
+        else:
+            self.thread_levels = [10, 25, 50, 75, 100, 125, 150]
+            self.rtc_levels = [10, 25, 50, 75, 100, 125, 150]
+            self.process_levels = [5, 10, 20, 30, 40, 60, 80, 100]
+            self.process_kind = "rtc"
+            self.two_per_process = 20
+            self.settle_s, self.hold_s = 6.0, 8.0
+
+    def ramp(self, levels: list[int], **kw: Any) -> capacity.RampConfig:
+        return capacity.RampConfig(levels=levels, settle_s=self.settle_s, hold_s=self.hold_s, **kw)
+
+
+class Workspace:
+    def __init__(self, keep: bool) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="router-bench-"))
+        self.keep = keep
+
+    def dir(self, name: str) -> Path:
+        d = self.root / name
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def close(self) -> None:
+        if self.keep:
+            log(f"logs kept in {self.root}")
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- phases
+
+
+def phase_latency(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    work = ws.dir("latency")
+    agent = "bench-latency"
+    stack = start_stack(work, agent)
+    router = None
+    try:
+        router, records = start_router(stack, work, "router", agent)
+        log(f"key to REFER: {plan.presses} presses")
+        keys = asyncio.run(latency.key_to_refer(stack, plan.presses))
+        log(f"answer to first audio: {plan.first_audio_calls} calls")
+        audio = asyncio.run(latency.first_audio(stack, plan.first_audio_calls))
+        traces = [ms for _room, ms in router_traces(router.log())]
+        router_log = router.log()
+    finally:
+        if router is not None:
+            router.stop()
+        stack.stop()
+    log(f"livekit-api to the wire: {plan.api_requests} requests to a local stub")
+    wire = latency.api_to_wire(plan.api_requests)
+    e2e = summary(keys["key_to_refer_ms"])
+    floor = summary(keys["key_to_listener_ms"])
+    inside = summary(traces, 4)
+    first = audio["answer_to_first_audio_ms"] + keys["first_audio_ms"]
+    lead_in = latency.prompt_lead_in_ms()
+    return {
+        "key_to_refer": {
+            "presses": len(keys["key_to_refer_ms"]),
+            "end_to_end_ms": e2e,
+            "floor_key_to_listener_ms": floor,
+            "router_key_to_request_ms": inside,
+            "api_to_wire_ms": wire,
+            "failures": keys["failures"],
+            "listener_missed": keys["listener_missed"],
+            "raw": {
+                "end_to_end_ms": [round(x, 3) for x in keys["key_to_refer_ms"]],
+                "floor_ms": [round(x, 3) for x in keys["key_to_listener_ms"]],
+                "router_ms": traces,
+            },
+            "target_p99_ms": TARGETS["key_to_refer_p99_ms"],
+            "router_target_ms": TARGETS["router_key_to_request_ms"],
+            "met": bool(e2e.get("n")) and e2e["p99"] < TARGETS["key_to_refer_p99_ms"],
+            "router_met": bool(inside.get("n"))
+            and inside["p99"] < TARGETS["router_key_to_request_ms"],
+        },
+        "first_audio": {
+            "answer_to_first_audio_ms": summary(first),
+            "short_calls_ms": summary(audio["answer_to_first_audio_ms"]),
+            "invite_to_answer_ms": summary(audio["invite_to_answer_ms"]),
+            "greeting_lead_in_ms": lead_in,
+            "failures": audio["failures"],
+            "target_ms": TARGETS["answer_to_first_audio_ms"],
+            "met": bool(first) and summary(first)["p99"] < TARGETS["answer_to_first_audio_ms"],
+        },
+        "router_log_errors": _errors(router_log),
+    }
+
+
+def _errors(text: str) -> list[str]:
+    lines = [ln for ln in text.splitlines() if " ERROR " in ln or "Traceback" in ln]
+    return lines[:10]
+
+
+def _ramp(
+    plan: Plan,
+    ws: Workspace,
+    name: str,
+    kind: str,
+    levels: list[int],
+    executor: str,
+    rate: float | None = None,
+) -> dict[str, Any]:
+    work = ws.dir(name)
+    agent = f"bench-{name}"
+    stack = start_stack(work, agent)
+    router = None
+    try:
+        router, records = start_router(stack, work, "router", agent, executor=executor)
+        assert router.proc is not None
+        time.sleep(3.0)  # let the idle job processes / threads settle before the baseline
+        config = plan.ramp(levels, pss=executor == "process")
+        if rate is not None:
+            config.rate = rate
+        others = {**stack_pids(stack), "bench": os.getpid()}
+        result = asyncio.run(
+            capacity.ramp(
+                kind,
+                stack,
+                {"router": router.proc.pid},
+                config,
+                agent_name=agent,
+                records=[("router", records)],
+                caller_prefix="41" if kind == "sip" else "42",
+                others=others,
+            )
+        )
+        time.sleep(2.0)
+        after = memory(router.proc.pid, pss=executor == "process")
+        result["router_memory_after_mb"] = round(after.rss_mb, 1)
+        result["executor"] = executor
+        result["router_log_errors"] = _errors(router.log())
+    finally:
+        if router is not None:
+            router.stop()
+        stack.stop()
+    return result
+
+
+def phase_capacity(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    out["thread_sip"] = _ramp(plan, ws, "thread-sip", "sip", plan.thread_levels, "thread")
+    if plan.rtc_levels:
+        out["thread_rtc"] = _ramp(plan, ws, "thread-rtc", "rtc", plan.rtc_levels, "thread")
+    return out
+
+
+def phase_process(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    return {
+        f"process_{plan.process_kind}": _ramp(
+            plan, ws, "process", plan.process_kind, plan.process_levels, "process", rate=1.0
+        )
+    }
+
+
+def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """Two router processes, one agent name, --max-calls K each; 2K calls."""
+    work = ws.dir("two")
+    agent = "bench-two"
+    k = plan.two_per_process
+    stack = start_stack(work, agent)
+    routers = []
+    try:
+        a, rec_a = start_router(stack, work, "router-a", agent, max_calls=k)
+        b, rec_b = start_router(stack, work, "router-b", agent, max_calls=k)
+        routers = [a, b]
+        assert a.proc is not None and b.proc is not None
+        time.sleep(3.0)
+        config = plan.ramp([k, 2 * k])
+        result = asyncio.run(
+            capacity.ramp(
+                "sip",
+                stack,
+                {"a": a.proc.pid, "b": b.proc.pid},
+                config,
+                agent_name=agent,
+                records=[("a", rec_a), ("b", rec_b)],
+                caller_prefix="43",
+                others={**stack_pids(stack), "bench": os.getpid()},
+            )
+        )
+        # which process served which call, by the level it was placed in
+        split: dict[str, dict[str, int]] = {}
+        for name, path in (("a", rec_a), ("b", rec_b)):
+            for r in read_records(path):
+                suffix = str(r.get("caller") or "")[-4:]
+                if not suffix.isdigit():
+                    continue
+                level = "first_half" if int(suffix) < k else "second_half"
+                split.setdefault(level, {"a": 0, "b": 0})[name] += 1
+        result["max_calls_per_process"] = k
+        result["split_by_half"] = split
+        result["router_log_errors"] = _errors(a.log() + b.log())
+    finally:
+        for r in routers:
+            r.stop()
+        stack.stop()
+    return result
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="a minute or two, for CI")
+    parser.add_argument(
+        "--only", default=",".join(PHASES), help=f"comma-separated phases of {', '.join(PHASES)}"
+    )
+    parser.add_argument("--out", type=Path, help="results file (default bench/results/run-*.json)")
+    parser.add_argument(
+        "--doc", type=Path, default=ROOT / "docs" / "benchmarks.md", help="report to write"
+    )
+    parser.add_argument("--no-doc", action="store_true", help="do not write the report")
+    parser.add_argument("--keep", action="store_true", help="keep the stack's and router's logs")
+    args = parser.parse_args(argv)
+    phases = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+
+    plan = Plan(args.quick)
+    ws = Workspace(args.keep)
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "schema": 1,
+        "date": now_iso(),
+        "quick": args.quick,
+        "command": "python -m bench" + (" --quick" if args.quick else ""),
+        "phases": phases,
+        "machine": machine_info(),
+        "versions": versions(),
+        "sip_bridge": SIP_BRIDGE,
+        "targets": TARGETS,
+        "load": {"before": {"loadavg": machine_info()["loadavg"], "others": other_load([])}},
+    }
+    log(f"machine: {results['machine']['cores']} cores, load {results['machine']['loadavg']}")
+    try:
+        if "latency" in phases:
+            results.update(phase_latency(plan, ws))
+        if "capacity" in phases:
+            results.setdefault("capacity", {}).update(phase_capacity(plan, ws))
+        if "process" in phases:
+            results.setdefault("capacity", {}).update(phase_process(plan, ws))
+        if "two" in phases:
+            results["two_processes"] = phase_two(plan, ws)
+        if "engine" in phases:
+            results["engine"] = engine.run(args.quick)
+    finally:
+        ws.close()
+        results["load"]["after"] = {
+            "loadavg": machine_info()["loadavg"],
+            "others": other_load(our_pids_safe()),
+        }
+        results["seconds"] = round(time.monotonic() - started, 1)
+        out = args.out or BENCH / "results" / (
+            f"run-{results['date'][:19].replace(':', '').replace('-', '')}"
+            + ("-quick" if args.quick else "")
+            + ".json"
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=1) + "\n")
+        log(f"results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    if not args.no_doc:
+        from bench import report
+
+        report.write(results, out, args.doc)
+        log(f"report: {args.doc}")
+    return 0
+
+
+def our_pids_safe() -> list[int]:
+    return [os.getpid()]
+
+
+_ = our_pids
+
+if __name__ == "__main__":
+    sys.exit(main())
