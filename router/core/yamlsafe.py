@@ -310,6 +310,17 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                     frame.add_item(node)  # type: ignore[misc]
             else:
                 root = node
+    except yaml.MarkedYAMLError as exc:
+        # PyYAML >= 6.0.4 stops deep nesting itself, while scanning ahead of our own check
+        mark = exc.problem_mark
+        if mark is not None and "nesting depth" in str(exc.problem):
+            raise refuse(
+                f"values are nested more than {limits.max_depth} levels deep",
+                mark.line,
+                mark.column,
+                hint="a menu file needs about ten levels",
+            ) from None
+        raise
     finally:
         parser.dispose()
     if written > limits.max_nodes:

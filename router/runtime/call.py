@@ -264,9 +264,8 @@ class CallSession:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        with contextlib.suppress(Exception):
-            if self.room.isconnected():
-                await self.room.local_participant.unpublish_track(self.player.track.sid)
+        # No explicit unpublish: leaving the room (the job's shutdown) takes the track down,
+        # and a renegotiation now would race the server closing the room after a hang-up.
         await self.player.aclose()
 
     # --- events in -----------------------------------------------------------------------
