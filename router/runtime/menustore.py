@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from router.core.errors import ConfigError, MenuFileError
+from router.core.errors import ConfigError, MenuFileError, Severity
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
 from router.runtime.metrics import METRICS
@@ -93,7 +93,8 @@ class MenuStore:
                 self._current.version if self._current else "none",
             )
             for problem in getattr(exc, "problems", None) or [exc]:
-                log.error("%s", problem)
+                warning = getattr(problem, "severity", None) is Severity.WARNING
+                log.log(logging.WARNING if warning else logging.ERROR, "%s", problem)
             return False
         if new.version == old:
             return False
