@@ -107,12 +107,33 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-TRACE_RE = re.compile(r"call (\S+): key to transfer request ([0-9.]+) ms")
+TRACE_RE = re.compile(
+    r"call (\S+): key to transfer request ([0-9.]+) ms"
+    r"(?: \(key at ([0-9.]+), request at ([0-9.]+)\))?"
+)
 
 
-def router_traces(log_text: str) -> list[tuple[str, float]]:
-    """(room, ms) of every `key to transfer request` line the router logged."""
-    return [(m.group(1), float(m.group(2))) for m in TRACE_RE.finditer(log_text)]
+@dataclass(frozen=True)
+class Trace:
+    """One `key to transfer request` line of the router (ROUTER_TRACE_KEYS=1)."""
+
+    room: str
+    ms: float
+    key_at: float | None
+    """The DTMF callback, CLOCK_MONOTONIC (the same clock as `time.monotonic()` here)."""
+    request_at: float | None
+
+
+def router_traces(log_text: str) -> list[Trace]:
+    return [
+        Trace(
+            m.group(1),
+            float(m.group(2)),
+            float(m.group(3)) if m.group(3) else None,
+            float(m.group(4)) if m.group(4) else None,
+        )
+        for m in TRACE_RE.finditer(log_text)
+    ]
 
 
 async def wait_for(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
@@ -369,3 +390,23 @@ def now_iso() -> str:
 
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def wait_quiet(max_wait_s: float, busy_below: float = 0.3) -> dict[str, Any]:
+    """Wait (up to `max_wait_s`) until the machine is mostly idle; say how it went.
+
+    The machine is shared: other people's test runs land on the same cores and would
+    be measured as ours. `busy_below` is the share of all cores busy over 2 s.
+    """
+    started = time.monotonic()
+    busy = psutil.cpu_percent(interval=2.0) / 100
+    first = busy
+    while busy >= busy_below and time.monotonic() - started < max_wait_s:
+        busy = psutil.cpu_percent(interval=2.0) / 100
+    waited = time.monotonic() - started
+    if busy >= busy_below:
+        log(f"machine still {busy:.0%} busy after {waited:.0f} s; measuring anyway")
+    elif waited > 3:
+        log(f"waited {waited:.0f} s for the machine to quieten ({first:.0%} -> {busy:.0%} busy)")
+    return {"busy_at_start": round(first, 2), "busy_when_started": round(busy, 2),
+            "waited_s": round(waited, 1)}

@@ -89,8 +89,16 @@ async def _latency_call(
                 refer = report.refers[seen]
                 out["key_to_refer_ms"].append((refer.received_at - sent.sent_at) * 1000)
                 heard = [a for a in arrivals if sent.sent_at <= a <= sent.sent_at + 2.0]
-                if heard:
-                    out["key_to_listener_ms"].append((heard[0] - sent.sent_at) * 1000)
+                floor = (heard[0] - sent.sent_at) * 1000 if heard else None
+                out["presses"].append(
+                    {
+                        "sent": sent.sent_at,
+                        "refer": refer.received_at,
+                        "listener": heard[0] if heard else None,
+                    }
+                )
+                if floor is not None:
+                    out["key_to_listener_ms"].append(floor)
                 else:
                     out["listener_missed"].append(f"call {i} press {k}")
                 # the refusal reaches the router, which plays the failure message
@@ -105,7 +113,31 @@ async def _latency_call(
         await listener.disconnect()
 
 
-async def key_to_refer(stack: LocalStack, presses: int, concurrency: int = 2) -> dict[str, Any]:
+async def _held_calls(
+    stack: LocalStack, n: int, up: list[int], stop: asyncio.Event, rate: float = 2.0
+) -> None:
+    """`n` SIP calls that are answered, hear the greeting and wait in the menu until `stop`."""
+
+    async def one(i: int) -> None:
+        options = CallOptions(caller_id=f"+1555033{i:04d}", timeout_s=3600.0)
+        async with SipCall(stack.sip_uri(NUMBER), options) as call:
+            await call.start()
+            if await call.wait_answered(60) and await call.wait_first_audio(30) is not None:
+                up.append(i)
+            await stop.wait()
+
+    tasks = []
+    for i in range(n):
+        tasks.append(asyncio.ensure_future(one(i)))
+        await asyncio.sleep(1 / rate)
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def key_to_refer(
+    stack: LocalStack, presses: int, concurrency: int = 2, background: int = 0
+) -> dict[str, Any]:
+    """Key-to-REFER figures over `presses` presses; with `background` other calls held in
+    the same router process meanwhile (answered, greeted, waiting in the menu)."""
     calls = -(-presses // PRESSES_PER_CALL)
     out: dict[str, list[Any]] = {
         "key_to_refer_ms": [],
@@ -113,8 +145,18 @@ async def key_to_refer(stack: LocalStack, presses: int, concurrency: int = 2) ->
         "first_audio_ms": [],
         "failures": [],
         "listener_missed": [],
+        "presses": [],
     }
     sem = asyncio.Semaphore(concurrency)
+    held: list[int] = []
+    stop_held = asyncio.Event()
+    holder = None
+    if background:
+        holder = asyncio.ensure_future(_held_calls(stack, background, held, stop_held))
+        await wait_for(lambda: len(held) >= background or holder.done(), 60 + background)
+        await asyncio.sleep(6.0)  # the greetings end; the calls wait in the menu
+        log(f"key to REFER: {len(held)} calls held in the router meanwhile")
+    out["background_calls_up"] = [len(held)]
 
     async with stack.api() as lk:
 
@@ -127,6 +169,9 @@ async def key_to_refer(stack: LocalStack, presses: int, concurrency: int = 2) ->
                     log(f"key to REFER: {done} presses measured")
 
         await asyncio.gather(*(one(i) for i in range(calls)))
+    if holder is not None:
+        stop_held.set()
+        await holder
     return out
 
 
@@ -269,3 +314,30 @@ def prompt_lead_in_ms(threshold_rms: float = 200.0) -> float | None:
         if float(np.sqrt(np.mean(band[start : start + window] ** 2))) > threshold_rms:
             return round(start / rate * 1000, 1)
     return None
+
+
+def breakdown(presses: list[dict[str, Any]], traces: list[Any]) -> dict[str, Any]:
+    """Split each press's key-to-REFER with the router's own timestamps (same clock).
+
+    A trace belongs to the press whose [sent, REFER] window holds its callback time.
+    """
+    to_router: list[float] = []
+    inside: list[float] = []
+    after: list[float] = []
+    timed = [t for t in traces if t.key_at is not None and t.request_at is not None]
+    matched = 0
+    for p in presses:
+        hits = [t for t in timed if p["sent"] <= t.key_at <= p["refer"]]
+        if len(hits) != 1:
+            continue
+        t = hits[0]
+        matched += 1
+        to_router.append((t.key_at - p["sent"]) * 1000)
+        inside.append((t.request_at - t.key_at) * 1000)
+        after.append((p["refer"] - t.request_at) * 1000)
+    return {
+        "matched": matched,
+        "key_to_router_callback_ms": summary(to_router),
+        "router_callback_to_request_ms": summary(inside, 4),
+        "request_to_refer_at_caller_ms": summary(after),
+    }

@@ -34,12 +34,12 @@ from bench.common import (
     BENCH,
     ROOT,
     SIP_BRIDGE,
+    CpuWindow,
     log,
     machine_info,
     memory,
     now_iso,
     other_load,
-    our_pids,
     read_records,
     router_traces,
     stack_pids,
@@ -47,6 +47,7 @@ from bench.common import (
     start_stack,
     summary,
     versions,
+    wait_quiet,
 )
 
 PHASES = ("latency", "capacity", "process", "two", "engine")
@@ -63,11 +64,15 @@ TARGETS = {
 class Plan:
     """How big each phase is, full or quick."""
 
-    def __init__(self, quick: bool) -> None:
+    def __init__(self, quick: bool, wait_s: float = 120.0) -> None:
         self.quick = quick
+        self.wait_s = wait_s
+        """How long to wait for other people's work on the machine to calm down, per phase."""
         self.presses = 45 if quick else 210
         self.first_audio_calls = 10 if quick else 100
         self.api_requests = 50 if quick else 300
+        self.loaded_calls = 10 if quick else 30
+        self.loaded_presses = 15 if quick else 60
         if quick:
             self.thread_levels = [5, 10]
             self.rtc_levels: list[int] = []
@@ -107,18 +112,55 @@ class Workspace:
 # ---------------------------------------------------------------- phases
 
 
+def _keys_result(keys: dict[str, Any], traces: list[Any], cpu: dict[str, Any]) -> dict[str, Any]:
+    timed = latency.breakdown(keys["presses"], traces)
+    windows = [(p["sent"], p["refer"]) for p in keys["presses"]]
+    mine = [
+        t.ms
+        for t in traces
+        if t.key_at is None or any(a <= t.key_at <= b for a, b in windows)
+    ]
+    return {
+        "presses": len(keys["key_to_refer_ms"]),
+        "end_to_end_ms": summary(keys["key_to_refer_ms"]),
+        "floor_key_to_listener_ms": summary(keys["key_to_listener_ms"]),
+        "router_key_to_request_ms": summary(mine, 4),
+        "breakdown": timed,
+        "failures": keys["failures"],
+        "listener_missed": keys["listener_missed"],
+        "cpu": cpu,
+        "raw": {
+            "end_to_end_ms": [round(x, 3) for x in keys["key_to_refer_ms"]],
+            "floor_ms": [round(x, 3) for x in keys["key_to_listener_ms"]],
+            "router_ms": mine,
+        },
+    }
+
+
 def phase_latency(plan: Plan, ws: Workspace) -> dict[str, Any]:
     work = ws.dir("latency")
     agent = "bench-latency"
     stack = start_stack(work, agent)
     router = None
     try:
-        router, records = start_router(stack, work, "router", agent)
+        router, _records = start_router(stack, work, "router", agent)
+        assert router.proc is not None
+        pids = {"router": router.proc.pid, **stack_pids(stack), "bench": os.getpid()}
+        quiet = wait_quiet(plan.wait_s)
         log(f"key to REFER: {plan.presses} presses")
+        window = CpuWindow(pids).start()
         keys = asyncio.run(latency.key_to_refer(stack, plan.presses))
+        cpu_keys = window.stop()
         log(f"answer to first audio: {plan.first_audio_calls} calls")
         audio = asyncio.run(latency.first_audio(stack, plan.first_audio_calls))
-        traces = [ms for _room, ms in router_traces(router.log())]
+        quiet_loaded = wait_quiet(plan.wait_s)
+        log(f"key to REFER with {plan.loaded_calls} calls held: {plan.loaded_presses} presses")
+        window = CpuWindow(pids).start()
+        loaded = asyncio.run(
+            latency.key_to_refer(stack, plan.loaded_presses, background=plan.loaded_calls)
+        )
+        cpu_loaded = window.stop()
+        traces = router_traces(router.log())
         router_log = router.log()
     finally:
         if router is not None:
@@ -126,39 +168,36 @@ def phase_latency(plan: Plan, ws: Workspace) -> dict[str, Any]:
         stack.stop()
     log(f"livekit-api to the wire: {plan.api_requests} requests to a local stub")
     wire = latency.api_to_wire(plan.api_requests)
-    e2e = summary(keys["key_to_refer_ms"])
-    floor = summary(keys["key_to_listener_ms"])
-    inside = summary(traces, 4)
-    first = audio["answer_to_first_audio_ms"] + keys["first_audio_ms"]
-    lead_in = latency.prompt_lead_in_ms()
-    return {
-        "key_to_refer": {
-            "presses": len(keys["key_to_refer_ms"]),
-            "end_to_end_ms": e2e,
-            "floor_key_to_listener_ms": floor,
-            "router_key_to_request_ms": inside,
+    main = _keys_result(keys, traces, cpu_keys)
+    main.update(
+        {
             "api_to_wire_ms": wire,
-            "failures": keys["failures"],
-            "listener_missed": keys["listener_missed"],
-            "raw": {
-                "end_to_end_ms": [round(x, 3) for x in keys["key_to_refer_ms"]],
-                "floor_ms": [round(x, 3) for x in keys["key_to_listener_ms"]],
-                "router_ms": traces,
-            },
+            "quiet": quiet,
             "target_p99_ms": TARGETS["key_to_refer_p99_ms"],
             "router_target_ms": TARGETS["router_key_to_request_ms"],
-            "met": bool(e2e.get("n")) and e2e["p99"] < TARGETS["key_to_refer_p99_ms"],
-            "router_met": bool(inside.get("n"))
-            and inside["p99"] < TARGETS["router_key_to_request_ms"],
-        },
+        }
+    )
+    e2e, inside = main["end_to_end_ms"], main["router_key_to_request_ms"]
+    main["met"] = bool(e2e.get("n")) and e2e["p99"] < TARGETS["key_to_refer_p99_ms"]
+    main["router_met"] = (
+        bool(inside.get("n")) and inside["p99"] < TARGETS["router_key_to_request_ms"]
+    )
+    under_load = _keys_result(loaded, traces, cpu_loaded)
+    under_load["calls_held"] = loaded["background_calls_up"][0]
+    under_load["quiet"] = quiet_loaded
+    first = audio["answer_to_first_audio_ms"] + keys["first_audio_ms"]
+    return {
+        "key_to_refer": main,
+        "key_to_refer_loaded": under_load,
         "first_audio": {
             "answer_to_first_audio_ms": summary(first),
             "short_calls_ms": summary(audio["answer_to_first_audio_ms"]),
             "invite_to_answer_ms": summary(audio["invite_to_answer_ms"]),
-            "greeting_lead_in_ms": lead_in,
+            "greeting_lead_in_ms": latency.prompt_lead_in_ms(),
             "failures": audio["failures"],
             "target_ms": TARGETS["answer_to_first_audio_ms"],
-            "met": bool(first) and summary(first)["p99"] < TARGETS["answer_to_first_audio_ms"],
+            "met": bool(first)
+            and summary(first)["p99"] < TARGETS["answer_to_first_audio_ms"],
         },
         "router_log_errors": _errors(router_log),
     }
@@ -190,6 +229,7 @@ def _ramp(
         if rate is not None:
             config.rate = rate
         others = {**stack_pids(stack), "bench": os.getpid()}
+        quiet = wait_quiet(plan.wait_s)
         result = asyncio.run(
             capacity.ramp(
                 kind,
@@ -206,6 +246,7 @@ def _ramp(
         after = memory(router.proc.pid, pss=executor == "process")
         result["router_memory_after_mb"] = round(after.rss_mb, 1)
         result["executor"] = executor
+        result["quiet"] = quiet
         result["router_log_errors"] = _errors(router.log())
     finally:
         if router is not None:
@@ -244,6 +285,7 @@ def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
         assert a.proc is not None and b.proc is not None
         time.sleep(3.0)
         config = plan.ramp([k, 2 * k])
+        quiet = wait_quiet(plan.wait_s)
         result = asyncio.run(
             capacity.ramp(
                 "sip",
@@ -266,6 +308,7 @@ def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
                 level = "first_half" if int(suffix) < k else "second_half"
                 split.setdefault(level, {"a": 0, "b": 0})[name] += 1
         result["max_calls_per_process"] = k
+        result["quiet"] = quiet
         result["split_by_half"] = split
         result["router_log_errors"] = _errors(a.log() + b.log())
     finally:
@@ -292,13 +335,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-doc", action="store_true", help="do not write the report")
     parser.add_argument("--keep", action="store_true", help="keep the stack's and router's logs")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=None,
+        metavar="S",
+        help="before each phase, wait up to S seconds for the machine to be mostly idle "
+        "(default 120, 20 with --quick)",
+    )
     args = parser.parse_args(argv)
     phases = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(phases) - set(PHASES)
     if unknown:
         parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
 
-    plan = Plan(args.quick)
+    wait = args.wait_quiet if args.wait_quiet is not None else (20.0 if args.quick else 120.0)
+    plan = Plan(args.quick, wait)
     ws = Workspace(args.keep)
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -324,12 +376,14 @@ def main(argv: list[str] | None = None) -> int:
         if "two" in phases:
             results["two_processes"] = phase_two(plan, ws)
         if "engine" in phases:
+            quiet = wait_quiet(plan.wait_s)
             results["engine"] = engine.run(args.quick)
+            results["engine"]["quiet"] = quiet
     finally:
         ws.close()
         results["load"]["after"] = {
             "loadavg": machine_info()["loadavg"],
-            "others": other_load(our_pids_safe()),
+            "others": other_load([os.getpid()]),
         }
         results["seconds"] = round(time.monotonic() - started, 1)
         out = args.out or BENCH / "results" / (
@@ -347,12 +401,6 @@ def main(argv: list[str] | None = None) -> int:
         log(f"report: {args.doc}")
     return 0
 
-
-def our_pids_safe() -> list[int]:
-    return [os.getpid()]
-
-
-_ = our_pids
 
 if __name__ == "__main__":
     sys.exit(main())
