@@ -55,19 +55,16 @@ ENV PATH=/opt/router/bin:$PATH \
     ROUTER_MENUS=/etc/router/menus.yaml \
     ROUTER_METRICS_HOST=0.0.0.0 \
     ROUTER_METRICS_PORT=9464 \
-    ROUTER_RECORDS=-
+    ROUTER_RECORDS=- \
+    ROUTER_PROMPT_CACHE=/var/cache/router/prompts
 
 # Fail the build, not the first call, if the bundled menus are broken, do not do what
-# menus.test.yaml expects, or cannot be spoken: every prompt is rendered once with
-# espeak-ng here (the runtime renders prompts again, into memory, when it starts).
+# menus.test.yaml expects, or cannot be spoken: every prompt is rendered with espeak-ng
+# into the prompt cache, from which the worker loads them at start without synthesis.
 RUN router check /etc/router/menus.yaml \
     && router test -q /etc/router/menus.test.yaml \
-    && python3 -c "import asyncio; \
-from router.core.loader import load_menu_file; \
-from router.runtime.prompts import PromptCache, iter_prompts, voice_from_spec; \
-menus = load_menu_file('/etc/router/menus.yaml').menu_file; \
-count = asyncio.run(PromptCache(voice_from_spec('espeak')).render_all(iter_prompts(menus))); \
-print(f'{count} prompts rendered with espeak-ng')"
+    && router prompts /etc/router/menus.yaml \
+    && chown -R router:router /var/cache/router
 
 USER router:router
 WORKDIR /var/lib/router

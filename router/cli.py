@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("router.admin.graph", "draw the menu tree (mermaid, dot or svg)"),
     "schema": ("router.admin.schema", "print a JSON Schema of the menu file"),
     "test": ("router.admin.menutest", "run the admin's expected call paths"),
+    "prompts": ("router.admin.prompts", "render a menu file's prompts into the prompt cache"),
     "start": ("router.runtime.worker", "run the router as a LiveKit agent worker"),
     "dev": ("router.runtime.worker", "the worker with development defaults"),
     "connect": ("router.runtime.worker", "join one given room and route its caller"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import ctypes
+import hashlib
 import importlib
 import logging
 import os
@@ -23,6 +24,7 @@ import threading
 import wave
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit import rtc
@@ -284,12 +286,53 @@ def voices_of(menu_file: MenuFile) -> set[str | None]:
 
 
 class PromptCache:
-    """Rendered prompts by (voice, text, audio file); shared by every call in the process."""
+    """Rendered prompts by (voice, text, audio file); shared by every call in the process.
 
-    def __init__(self, voice: Voice) -> None:
+    With a `store` folder, rendered audio is also kept on disk, keyed by the voice
+    engine, the voice, the text and the audio file's size and time, so a restart (or
+    a container built with its prompts rendered) does not synthesise again: with a
+    cloud TTS plugin that is start-up time and money.
+    """
+
+    def __init__(self, voice: Voice, store: str | os.PathLike[str] | None = None) -> None:
         self.voice = voice
+        self.store = Path(store) if store else None
         self._voices: dict[str | None, Voice] = {None: voice}
         self._rendered: dict[tuple[str | None, str | None, str | None], Rendered] = {}
+
+    def _stored(self, prompt: Prompt, voice: str | None) -> Path | None:
+        if self.store is None:
+            return None
+        stamp = ""
+        if prompt.audio:
+            try:
+                st = os.stat(prompt.audio)
+            except OSError:
+                return None
+            stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        key = "\0".join(
+            (self.voice.name, voice or "", prompt.text or "", prompt.audio or "", stamp)
+        )
+        return self.store / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pcm"
+
+    def _load(self, path: Path | None) -> bytes | None:
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def _save(self, path: Path | None, pcm: bytes) -> None:
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(pcm)
+            tmp.replace(path)
+        except OSError as exc:  # a read-only store still serves what it has
+            log.warning("cannot keep a rendered prompt in %s: %s", self.store, exc)
 
     def get(self, prompt: Prompt, voice: str | None = None) -> Rendered | None:
         return self._rendered.get((voice, prompt.text, prompt.audio))
@@ -306,13 +349,17 @@ class PromptCache:
         found = self._rendered.get(key)
         if found is not None:
             return found
-        pcm = b""
-        if prompt.audio:
-            data, rate = await asyncio.to_thread(decode_file, prompt.audio)
-            pcm += await asyncio.to_thread(_resample, data, rate)
-        if prompt.text:
-            data, rate = await self._voice(voice).speak(prompt.text)
-            pcm += await asyncio.to_thread(_resample, data, rate)
+        stored = self._stored(prompt, voice)
+        pcm = await asyncio.to_thread(self._load, stored)
+        if pcm is None:
+            pcm = b""
+            if prompt.audio:
+                data, rate = await asyncio.to_thread(decode_file, prompt.audio)
+                pcm += await asyncio.to_thread(_resample, data, rate)
+            if prompt.text:
+                data, rate = await self._voice(voice).speak(prompt.text)
+                pcm += await asyncio.to_thread(_resample, data, rate)
+            await asyncio.to_thread(self._save, stored, pcm)
         rendered = Rendered(_frames(pcm), len(pcm) / 2 / SAMPLE_RATE)
         self._rendered[key] = rendered
         return rendered

@@ -174,7 +174,10 @@ class ProcessState:
     _instance: ProcessState | None = None
 
     def __init__(self) -> None:
-        self.cache = PromptCache(voice_from_spec(os.environ.get("ROUTER_VOICE")))
+        self.cache = PromptCache(
+            voice_from_spec(os.environ.get("ROUTER_VOICE")),
+            store=os.environ.get("ROUTER_PROMPT_CACHE") or None,
+        )
         self.store = MenuStore(os.environ.get("ROUTER_MENUS", "menus.yaml"), self.cache)
         records = os.environ.get("ROUTER_RECORDS", "-")
         self.sink = RecordSink(None if records == "-" else records) if records else None

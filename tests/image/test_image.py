@@ -138,3 +138,20 @@ def test_the_runtime_imports_and_speaks_in_the_image(image: Buildah, container: 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[0].endswith("True")
     assert done.stdout.startswith("(3, 11)")
+
+
+def test_the_bundled_prompts_are_rendered_at_build_time(image: Buildah, container: str) -> None:
+    """The worker finds every prompt in the cache: `router prompts` synthesises nothing new."""
+    done = image.exec(
+        container,
+        "sh",
+        "-c",
+        "ls /var/cache/router/prompts | wc -l; "
+        'python3 -c "import time; t = time.monotonic(); '
+        "import subprocess; subprocess.run(['router', 'prompts', '/etc/router/menus.yaml'], "
+        'check=True); print(round(time.monotonic() - t, 2))"',
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split()
+    assert int(lines[0]) >= 33, "every prompt of the bundled file is in the cache"
+    assert "in /var/cache/router/prompts" in done.stdout

@@ -142,3 +142,35 @@ async def test_a_livekit_agents_tts_plugin_can_be_the_voice() -> None:
     pcm = b"".join(bytes(f.data) for f in english.frames)
     assert rms(pcm) > 500
     assert pcm != b"".join(bytes(f.data) for f in spanish.frames)
+
+
+class _Mute:
+    """A voice that must not be asked: everything should come from the disk store."""
+
+    name = "espeak:en-us"
+
+    async def speak(self, text: str) -> tuple[bytes, int]:
+        raise AssertionError(f"synthesised {text!r} again")
+
+    def with_voice(self, voice: str) -> _Mute:
+        return self
+
+
+async def test_the_prompt_store_survives_a_restart(tmp_path: Path) -> None:
+    chime = tmp_path / "chime.wav"
+    write_tone(chime, 0.3, 8_000)
+    prompts = [Prompt("Welcome to Acme."), Prompt("Press one.", audio=str(chime))]
+    first = PromptCache(EspeakVoice(), store=tmp_path / "store")
+    assert await first.render_all(prompts, voices={None, "es"}) == 4
+    assert len(list((tmp_path / "store").glob("*.pcm"))) == 4
+
+    again = PromptCache(_Mute(), store=tmp_path / "store")  # a restart: nothing synthesised
+    await again.render_all(prompts, voices={None, "es"})
+    for prompt in prompts:
+        before, after = first.get(prompt, "es"), again.get(prompt, "es")
+        assert before is not None and after is not None
+        assert before.duration == after.duration
+
+    write_tone(chime, 0.5, 8_000)  # an edited recording is rendered again, not served stale
+    with pytest.raises(AssertionError, match="synthesised 'Press one.' again"):
+        await PromptCache(_Mute(), store=tmp_path / "store").render(prompts[1])
