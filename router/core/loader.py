@@ -23,12 +23,13 @@ import gc
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, time
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any, TypeVar
 
 import yaml
 
@@ -347,6 +348,7 @@ _DAY_GROUPS = {
     "weekdays": tuple(Weekday)[:5],
     "weekends": (Weekday.SAT, Weekday.SUN),
 }
+_S = TypeVar("_S", Timeouts, Limits, Messages)
 _TRUE = frozenset({"true", "yes", "on"})
 _FALSE = frozenset({"false", "no", "off"})
 _INT = re.compile(r"^[+-]?[0-9]+$")
@@ -1151,41 +1153,35 @@ class _Reader:
             return TransferSettings()
         return self.overrides(f, "defaults: transfer", None).apply(TransferSettings())
 
-    def timeouts(self, node: Node | None, base: Timeouts, what: str) -> Timeouts:
-        f = self.fields(node, fmt.TIMEOUTS, what)
+    def _override(
+        self,
+        node: Node | None,
+        spec: fmt.Obj,
+        base: _S,
+        what: str,
+        read: Callable[[Node, str], object | None],
+    ) -> _S:
+        """`base` with the fields this mapping sets (each read by `read`); the rest inherited."""
+        f = self.fields(node, spec, what)
         if not f:
             return base
-        first = f.get("first_digit")
-        inter = f.get("inter_digit")
-        first_s = None if first is None else self.duration(first, f"{what}: first_digit")
-        inter_s = None if inter is None else self.duration(inter, f"{what}: inter_digit")
-        return Timeouts(
-            first_digit=base.first_digit if first_s is None else first_s,
-            inter_digit=base.inter_digit if inter_s is None else inter_s,
-        )
+        changes: dict[str, Any] = {}
+        for name, value_node in f.items():
+            value = read(value_node, f"{what}: {name}")
+            if value is not None:
+                changes[name] = value
+        return replace(base, **changes) if changes else base
+
+    def timeouts(self, node: Node | None, base: Timeouts, what: str) -> Timeouts:
+        return self._override(node, fmt.TIMEOUTS, base, what, self.duration)
 
     def limits(self, node: Node | None, base: Limits, what: str) -> Limits:
-        f = self.fields(node, fmt.LIMITS, what)
-        if not f:
-            return base
-        invalid = f.get("invalid")
-        no_input = f.get("no_input")
-        invalid_n = None if invalid is None else self.integer(invalid, f"{what}: invalid", 1)
-        no_input_n = None if no_input is None else self.integer(no_input, f"{what}: no_input", 1)
-        return Limits(
-            invalid=base.invalid if invalid_n is None else invalid_n,
-            no_input=base.no_input if no_input_n is None else no_input_n,
+        return self._override(
+            node, fmt.LIMITS, base, what, lambda n, w: self.integer(n, w, minimum=1)
         )
 
     def messages(self, node: Node | None, base: Messages, what: str) -> Messages:
-        f = self.fields(node, fmt.MESSAGES, what)
-        if not f:
-            return base
-        invalid = f.get("invalid")
-        no_input = f.get("no_input")
-        invalid_p = None if invalid is None else self.prompt(invalid, f"{what}: invalid")
-        no_input_p = None if no_input is None else self.prompt(no_input, f"{what}: no_input")
-        return Messages(invalid=invalid_p or base.invalid, no_input=no_input_p or base.no_input)
+        return self._override(node, fmt.MESSAGES, base, what, self.prompt)
 
     def destinations(self, node: Node | None) -> dict[str, Transfer]:
         out: dict[str, Transfer] = {}
