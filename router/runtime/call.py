@@ -333,6 +333,8 @@ class CallSession:
             self._spawn(self._hang_up(EndReason.HANGUP))
         finally:
             self._feeding = False
+            if self.player.clear_pending:
+                self._loop.call_soon(self.player.clear)
 
     # --- effects out ---------------------------------------------------------------------
 
@@ -342,7 +344,7 @@ class CallSession:
                 items = [self._rendered(p) for p in prompts]
                 self.player.play(play_id, [i for i in items if i is not None])
             case StopPlayback():
-                self.player.stop()
+                self.player.stop(clear=False)  # cleared once this event's effects are out
             case StartTimer(timer=timer, deadline=deadline):
                 old = self._timers.pop(timer, None)
                 if old is not None:
@@ -353,7 +355,12 @@ class CallSession:
                 if handle is not None:
                     handle.cancel()
             case TransferTo():
-                self._spawn(self._transfer(effect, self._key_at))
+                # the request starts before anything else this event causes
+                assert self.caller is not None
+                sent = self.transferrer.start(self.caller.identity, effect)
+                self._tasks.add(sent)
+                sent.add_done_callback(self._tasks.discard)
+                self._spawn(self._transfer(effect, sent, self._key_at))
             case Hangup(reason=reason):
                 self._spawn(self._hang_up(reason))
             case Note():
@@ -374,20 +381,25 @@ class CallSession:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _transfer(self, effect: TransferTo, key_at: float | None = None) -> None:
-        """Run a transfer; `key_at` is the perf_counter() of the key that caused it, if any."""
+    async def _transfer(
+        self, effect: TransferTo, sent: asyncio.Task[None], key_at: float | None = None
+    ) -> None:
+        """See a started transfer through; `key_at` is the perf_counter() of the key that
+        caused it, if any."""
         assert self.caller is not None
         self._transfer_started = time.monotonic()
         self._transfer_destination = effect.destination or effect.target
         log.info("call %s: transferring to %s", self._label, effect.target)
-        result = await self.transferrer.transfer(self.caller.identity, effect, self.now())
+        result = await self.transferrer.finish(sent, effect, self.now())
         elapsed = time.monotonic() - self._transfer_started
         if key_at is not None and self.transferrer.request_at is not None:
             log.log(
                 logging.INFO if TRACE_KEYS else logging.DEBUG,
-                "call %s: key to transfer request %.3f ms",
+                "call %s: key to transfer request %.3f ms (key at %.6f, request at %.6f)",
                 self._label,
                 (self.transferrer.request_at - key_at) * 1000,
+                key_at,
+                self.transferrer.request_at,
             )
         self.metrics.transfer_seconds.observe(elapsed)
         ok = isinstance(result, TransferSucceeded)

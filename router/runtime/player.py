@@ -42,13 +42,19 @@ class Player:
         self._task: asyncio.Task[None] | None = None
         self._generation = 0
         self._active = False
+        self._clear_pending = False
 
     @property
     def playing(self) -> bool:
         return self._active
 
+    @property
+    def clear_pending(self) -> bool:
+        """A `stop(clear=False)` left audio in the FFI queue for `clear()` to drop."""
+        return self._clear_pending
+
     def play(self, play_id: int, items: Sequence[Rendered]) -> None:
-        self.stop()
+        self.stop()  # clears what is queued, also what a stop(clear=False) left
         self._generation += 1
         self._active = True
         previous = self._task
@@ -56,10 +62,21 @@ class Player:
             self._run(self._generation, previous, play_id, items), name=f"play-{play_id}"
         )
 
-    def stop(self) -> None:
+    def stop(self, *, clear: bool = True) -> None:
+        """Stop the current play. With ``clear=False`` the audio already queued in the FFI
+        is dropped only by a later `clear()` (or the next `play()`): the FFI call can wait
+        for the GIL, and a key's transfer request should not wait behind it."""
         if self._active:
             self._generation += 1
             self._active = False
+            self._clear_pending = True
+        if clear:
+            self.clear()
+
+    def clear(self) -> None:
+        """Drop the audio a stopped play left queued in the FFI."""
+        if self._clear_pending:
+            self._clear_pending = False
             self.source.clear_queue()
 
     async def _run(

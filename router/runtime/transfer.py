@@ -33,12 +33,12 @@ class Transferrer:
         self._api = lkapi
         self._room = room_name
         self.request_at: float | None = None
-        """perf_counter() when the last request was handed to livekit-api."""
+        """perf_counter() when the last request started on the loop (handed to livekit-api)."""
+        self._started = time.monotonic()
 
-    async def transfer(
-        self, identity: str, effect: TransferTo, now: float
-    ) -> TransferSucceeded | TransferFailed:
-        """Run one transfer; never raises (except cancellation)."""
+    def start(self, identity: str, effect: TransferTo) -> asyncio.Task[None]:
+        """Start the request now: its first step runs on the loop's next turn, ahead of
+        anything scheduled after this call (the key's other effects, logs)."""
         settings = effect.settings
         request = api.TransferSIPParticipantRequest(
             room_name=self._room,
@@ -48,11 +48,27 @@ class Transferrer:
             headers=dict(settings.headers),
         )
         request.ringing_timeout.FromMilliseconds(int(settings.ringing_timeout * 1000))
-        started = time.monotonic()
-        budget = settings.ringing_timeout + TRANSFER_MARGIN_S
+        self._started = time.monotonic()
+        return asyncio.ensure_future(self._send(request))
+
+    async def _send(self, request: api.TransferSIPParticipantRequest) -> None:
         self.request_at = time.perf_counter()
+        await self._api.sip.transfer_sip_participant(request)
+
+    async def transfer(
+        self, identity: str, effect: TransferTo, now: float
+    ) -> TransferSucceeded | TransferFailed:
+        """Run one transfer; never raises (except cancellation)."""
+        return await self.finish(self.start(identity, effect), effect, now)
+
+    async def finish(
+        self, sent: asyncio.Task[None], effect: TransferTo, now: float
+    ) -> TransferSucceeded | TransferFailed:
+        """Wait for a request from `start()` (bounded); never raises (except cancellation)."""
+        started = self._started
+        budget = effect.settings.ringing_timeout + TRANSFER_MARGIN_S
         try:
-            await asyncio.wait_for(self._api.sip.transfer_sip_participant(request), budget)
+            await asyncio.wait_for(sent, budget)
         except api.SipCallError as exc:
             return TransferFailed(exc.sip_status_code, _reason(exc), now + _since(started))
         except api.TwirpError as exc:
