@@ -39,7 +39,16 @@ from typing import Any
 
 from livekit import api, rtc
 
-from bench.common import NUMBER, CpuWindow, log, memory, read_records, slope, summary
+from bench.common import (
+    NUMBER,
+    CpuWindow,
+    ThreadCpu,
+    log,
+    memory,
+    read_records,
+    slope,
+    summary,
+)
 from router.stack.caller import CallOptions, CallOutcome, SipCall
 from router.stack.local import LocalStack
 
@@ -286,8 +295,10 @@ async def ramp(
                     c.fail(f"not up within {config.up_timeout_s:.0f} s")
             await asyncio.sleep(config.settle_s)
             hold = CpuWindow(sample_pids).start()
+            threads = {name: ThreadCpu(pid).start() for name, pid in routers.items()}
             await asyncio.sleep(config.hold_s)
             hold_cpu = hold.stop()
+            hold_threads = {name: t.stop() for name, t in threads.items()}
             mem = {name: memory(pid, pss=config.pss) for name, pid in routers.items()}
             failed = [c for c in calls if c.failure]
             fa = [c.first_audio_ms for c in new if c.first_audio_ms is not None]
@@ -301,6 +312,7 @@ async def ramp(
                 "new_calls_answer_ms": summary(ans, 1),
                 "new_calls_first_audio_ms": summary(fa, 1),
                 "cpu_hold": hold_cpu,
+                "router_threads_hold": hold_threads,
                 "cpu_add": add_cpu,
                 "cpu_add_core_seconds": {
                     k: round(v * add_cpu["window_s"], 2)

@@ -410,3 +410,48 @@ def wait_quiet(max_wait_s: float, busy_below: float = 0.3) -> dict[str, Any]:
         log(f"waited {waited:.0f} s for the machine to quieten ({first:.0%} -> {busy:.0%} busy)")
     return {"busy_at_start": round(first, 2), "busy_when_started": round(busy, 2),
             "waited_s": round(waited, 1)}
+
+
+def _thread_times(pid: int) -> dict[tuple[int, int], tuple[str, float]]:
+    out: dict[tuple[int, int], tuple[str, float]] = {}
+    for p in tree(pid):
+        try:
+            threads = p.threads()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        for t in threads:
+            try:
+                name = Path(f"/proc/{p.pid}/task/{t.id}/comm").read_text().strip()
+            except OSError:
+                name = "?"
+            out[(p.pid, t.id)] = (_thread_group(name), t.user_time + t.system_time)
+    return out
+
+
+def _thread_group(name: str) -> str:
+    """libwebrtc and tokio name their threads; Python threads are all called `python`."""
+    name = re.sub(r"\s*\d+$", "", name)
+    return {"python": "python (the router's and livekit-agents' threads)"}.get(name, name)
+
+
+class ThreadCpu:
+    """CPU by thread name over a window, for a process tree: where a process's time goes."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._start: dict[tuple[int, int], tuple[str, float]] = {}
+        self._t0 = 0.0
+
+    def start(self) -> ThreadCpu:
+        self._t0 = time.monotonic()
+        self._start = _thread_times(self.pid)
+        return self
+
+    def stop(self) -> dict[str, float]:
+        elapsed = max(time.monotonic() - self._t0, 1e-6)
+        by_name: dict[str, float] = {}
+        for key, (name, t) in _thread_times(self.pid).items():
+            before = self._start.get(key, (name, 0.0))[1]
+            by_name[name] = by_name.get(name, 0.0) + (t - before) / elapsed
+        top = sorted(by_name.items(), key=lambda kv: -kv[1])[:10]
+        return {name: round(cores, 4) for name, cores in top if cores > 0.0005}

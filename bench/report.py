@@ -220,6 +220,54 @@ def _keys(r: dict[str, Any]) -> list[str]:
             "the bridge sending the REFER. The router's own share is the third row.",
             "",
         ]
+    b = k.get("breakdown", {})
+    kl = r.get("key_to_refer_loaded")
+    if b.get("matched"):
+        lines += [
+            "Per press, split with the router's own timestamps (its trace line gives the",
+            "callback and request times on the same monotonic clock as the caller's):",
+            "",
+            *_table(
+                ["ms", "n", "p50", "p95", "p99", "max", "mean"],
+                [
+                    _dist("key sent → router's DTMF callback", b["key_to_router_callback_ms"]),
+                    _dist("callback → request started (the router)",
+                          b["router_callback_to_request_ms"], 3),
+                    _dist("request started → REFER at the caller",
+                          b["request_to_refer_at_caller_ms"]),
+                ],
+            ),
+            "",
+        ]
+    if kl:
+        bl = kl.get("breakdown", {})
+        cpu = kl.get("cpu", {})
+        lines += [
+            f"### With {kl.get('calls_held')} other calls held in the same router process",
+            "",
+            f"The same presses ({kl['presses']}) while {kl.get('calls_held')} other SIP calls "
+            "wait in the menu of the same router",
+            "process (and, through the SIP bridge, the same livekit-server). CPU over the",
+            f"presses: router {_f(cpu.get('router'), 2)}, livekit-server "
+            f"{_f(cpu.get('livekit'), 2)}, SIP bridge {_f(cpu.get('sip'), 2)}, callers "
+            f"{_f(cpu.get('bench'), 2)}; the whole machine {_f(cpu.get('machine'), 2)} of "
+            f"{cpu.get('machine_cores')} cores.",
+            "",
+            *_table(
+                ["ms", "n", "p50", "p95", "p99", "max", "mean"],
+                [
+                    _dist("caller sends the key → REFER at the caller", kl["end_to_end_ms"]),
+                    _dist("floor: → a listening rtc participant", kl["floor_key_to_listener_ms"]),
+                    _dist("inside the router: callback → request",
+                          kl["router_key_to_request_ms"], 3),
+                    _dist("key sent → router's DTMF callback",
+                          bl.get("key_to_router_callback_ms", {})),
+                    _dist("request started → REFER at the caller",
+                          bl.get("request_to_refer_at_caller_ms", {})),
+                ],
+            ),
+            "",
+        ]
     if k.get("failures") or k.get("listener_missed"):
         lines += [
             f"Failures: {len(k.get('failures', []))} "
@@ -333,6 +381,15 @@ def _ramp_summary(name: str, ramp: dict[str, Any]) -> list[str]:
         )
         + (f"; failures: {'; '.join(tp['failures'][:3])}" if tp["failures"] else ""),
     ]
+    top = ramp["levels"][-1] if ramp["levels"] else None
+    threads = (top or {}).get("router_threads_hold", {}).get("router") if top else None
+    if threads:
+        total = sum(threads.values())
+        parts = ", ".join(f"{name} {cores:.2f}" for name, cores in list(threads.items())[:6])
+        lines.append(
+            f"- where the router's CPU went at {top['calls']} calls (cores by thread): "
+            f"{parts} (total {total:.2f})"
+        )
     rec = ramp.get("router_records")
     if rec:
         lines.append(

@@ -68,18 +68,18 @@ class Plan:
         self.quick = quick
         self.wait_s = wait_s
         """How long to wait for other people's work on the machine to calm down, per phase."""
-        self.presses = 45 if quick else 210
-        self.first_audio_calls = 10 if quick else 100
+        self.presses = 30 if quick else 210
+        self.first_audio_calls = 6 if quick else 100
         self.api_requests = 50 if quick else 300
-        self.loaded_calls = 10 if quick else 30
-        self.loaded_presses = 15 if quick else 60
+        self.loaded_calls = 8 if quick else 30
+        self.loaded_presses = 12 if quick else 60
         if quick:
             self.thread_levels = [5, 10]
             self.rtc_levels: list[int] = []
-            self.process_levels = [3, 6]
+            self.process_levels = [2, 4]
             self.process_kind = "sip"
-            self.two_per_process = 4
-            self.settle_s, self.hold_s = 5.0, 4.0
+            self.two_per_process = 3
+            self.settle_s, self.hold_s = 5.0, 3.0
         else:
             self.thread_levels = [10, 25, 50, 75, 100, 125, 150]
             self.rtc_levels = [10, 25, 50, 75, 100, 125, 150]
