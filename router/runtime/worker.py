@@ -43,6 +43,9 @@ log = logging.getLogger("router.worker")
 
 DEFAULT_AGENT_NAME = "menu-router"
 
+LOOP_MONITOR_ENV = "LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS"
+"""livekit-agents' blocked-loop warning threshold; 0 turns its per-job loop monitor off."""
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
@@ -77,6 +80,11 @@ class WorkerConfig:
                 "ROUTER_MASK_CALLER": "1" if self.mask_caller else "0",
             }
         )
+        # livekit-agents watches every job's event loop with a 20 ms heartbeat and a
+        # watchdog thread: 100 wake-ups a second per call, each taking the GIL. A call's
+        # loop does next to nothing, and with 50 calls in a process the watch cost as much
+        # as the calls (docs/benchmarks.md). Off unless the operator sets it.
+        os.environ.setdefault(LOOP_MONITOR_ENV, "0")
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
