@@ -67,7 +67,11 @@ class Call:
     failure: str | None = None
     started_at: float = 0.0
     answered_ms: float | None = None
+    """SIP: INVITE -> 200 OK. rtc: the dispatch request made (the call is in the room)."""
     first_audio_ms: float | None = None
+    """SIP: 200 OK -> the greeting's first audio. rtc: dispatch -> the router's track."""
+    greeting_ms: float | None = None
+    """Call placed -> greeting heard (SIP) or the router publishing its track (rtc)."""
     transferred: bool = False
     room: str | None = None
     task: asyncio.Task[None] | None = None
@@ -92,8 +96,10 @@ class RampConfig:
     """Keys of all calls spread over this long at the end (default: calls / 25 s, >= 2 s)."""
     max_machine_busy: float = 0.95
     """Share of all cores busy over a hold window that counts as saturation."""
-    max_first_audio_ms: float = 1000.0
-    """Median answer-to-greeting of a level's new calls above this counts as saturation."""
+    max_greeting_ms: float = 5000.0
+    """Median call-placed-to-greeting of a level's new calls above this: overloaded, stop."""
+    good_greeting_ms: float = 2000.0
+    """p95 call-placed-to-greeting at or below this: the level is served well."""
     pss: bool = False
 
 
@@ -121,6 +127,7 @@ async def _sip_call(
                 call.fail("no greeting heard")
                 return
             call.first_audio_ms = (first - sip.answered_at) * 1000
+            call.greeting_ms = (first - call.started_at) * 1000
             call.up.set()
             go_wait = asyncio.ensure_future(go.wait())
             end_wait = asyncio.ensure_future(sip.wait_ended())
@@ -202,7 +209,8 @@ async def _rtc_call(
         if not router_audio.is_set():
             call.fail("the router did not join and publish")
             return
-        call.first_audio_ms = (time.monotonic() - call.started_at) * 1000 - call.answered_ms
+        call.greeting_ms = (time.monotonic() - call.started_at) * 1000
+        call.first_audio_ms = call.greeting_ms - call.answered_ms
         # the router never subscribes to the caller's audio: once it has answered, the
         # caller's own track only costs this process (libwebrtc encodes its silence)
         await room.local_participant.unpublish_track(track.sid)
@@ -303,6 +311,7 @@ async def ramp(
             failed = [c for c in calls if c.failure]
             fa = [c.first_audio_ms for c in new if c.first_audio_ms is not None]
             ans = [c.answered_ms for c in new if c.answered_ms is not None]
+            greet = summary([c.greeting_ms for c in new if c.greeting_ms is not None], 1)
             entry = {
                 "calls": level,
                 "added": len(new),
@@ -311,6 +320,9 @@ async def ramp(
                 "failures": sorted({c.failure for c in failed if c.failure})[:5],
                 "new_calls_answer_ms": summary(ans, 1),
                 "new_calls_first_audio_ms": summary(fa, 1),
+                "new_calls_greeting_ms": greet,
+                "served_well": bool(greet.get("n"))
+                and greet["p95"] <= config.good_greeting_ms,
                 "cpu_hold": hold_cpu,
                 "router_threads_hold": hold_threads,
                 "cpu_add": add_cpu,
@@ -336,22 +348,22 @@ async def ramp(
                 + ", ".join(f"{n} {m.rss_mb:.0f} MB" for n, m in mem.items())
                 + f"; machine {hold_cpu['machine']:.2f} of {hold_cpu['machine_cores']} cores"
             )
-            if failed:
-                stop_reason = f"first failure at {level} calls: {entry['failures'][0]}"
-                break
             busy = hold_cpu["machine"] / hold_cpu["machine_cores"]
             add_busy = add_cpu["machine"] / add_cpu["machine_cores"]
-            if busy >= config.max_machine_busy:
+            if failed:
+                stop_reason = f"first failure at {level} calls: {entry['failures'][0]}"
+            elif busy >= config.max_machine_busy:
                 stop_reason = f"saturated at {level} calls: machine {busy:.0%} busy while holding"
-                break
-            if fa and summary(fa)["median"] > config.max_first_audio_ms:
+            elif greet.get("n") and greet["median"] > config.max_greeting_ms:
                 stop_reason = (
-                    f"saturated at {level} calls: greeting {summary(fa)['median']:.0f} ms "
-                    f"after the answer (median of the new calls)"
+                    f"saturated at {level} calls: the new calls waited {greet['median']:.0f} ms "
+                    "(median) for their greeting"
                 )
-                break
             if add_busy >= 0.99:
                 entry["note"] = f"machine {add_busy:.0%} busy while adding calls"
+            if stop_reason != "all levels held":
+                entry["stopped"] = stop_reason
+                break
 
         # the end: every call presses its two keys and is transferred
         held = [c for c in calls if c.up.is_set() and not c.failure]
@@ -399,14 +411,12 @@ def _result(
     records: Sequence[Any],
     config: RampConfig,
 ) -> dict[str, Any]:
-    ok_levels = [lv for lv in levels if lv["failed"] == 0]
-    held = ok_levels[-1]["calls"] if ok_levels and "saturated" not in stop_reason else 0
-    if "saturated" in stop_reason and len(ok_levels) >= 2:
-        held = ok_levels[-2]["calls"]  # the last level below saturation
-    elif "saturated" in stop_reason and ok_levels:
-        held = 0
+    held = 0
+    for lv in levels:
+        if lv.get("stopped"):
+            break
+        held = lv["calls"]
     # memory per call: slope of the router's memory over the levels
-    mem_key = "pss_mb" if config.pss else "rss_mb"
     per_call: dict[str, Any] = {}
     for name, base in baseline.items():
         xs = [0.0] + [float(lv["calls"]) for lv in levels]
@@ -427,7 +437,6 @@ def _result(
             fitp = slope(xs, pss)
             per_call[name]["baseline_pss_mb"] = round(base.pss_mb, 1)
             per_call[name]["pss_mb_per_call_fit"] = round(fitp, 3) if fitp is not None else None
-        _ = mem_key
     cpu_fit: dict[str, Any] = {}
     for name in baseline:
         key = f"router:{name}"
@@ -441,8 +450,14 @@ def _result(
             "idle_ms_per_s_per_call_at_top": round(ys[-1] / xs[-1] * 1000, 2) if xs else None,
             "start_core_seconds_per_call": round(add_cs / added, 3) if added else None,
         }
+    well = 0
+    for lv in levels:
+        if lv["failed"] or not lv.get("served_well"):
+            break
+        well = lv["calls"]
     out: dict[str, Any] = {
         "caller": kind,
+        "calls_held_well": well,
         "rate_calls_per_s": config.rate,
         "cpu_per_call": cpu_fit,
         "levels": levels,
