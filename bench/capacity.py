@@ -443,8 +443,18 @@ def _result(
         xs = [float(lv["calls"]) for lv in levels]
         ys = [lv["cpu_hold"].get(key, 0.0) for lv in levels]
         fit = slope(xs, ys)
-        added = sum(lv["added"] for lv in levels)
-        add_cs = sum(lv["cpu_add_core_seconds"].get(key, 0.0) for lv in levels)
+        # what adding a level cost beyond what the calls already up cost meanwhile,
+        # over the levels that were held (a saturated level's figures are queueing)
+        added = 0
+        add_cs = 0.0
+        before = 0.0
+        for lv in levels:
+            if lv.get("stopped"):
+                break
+            window = lv["cpu_add"]["window_s"]
+            add_cs += lv["cpu_add_core_seconds"].get(key, 0.0) - before * window
+            added += lv["added"]
+            before = lv["cpu_hold"].get(key, 0.0)
         cpu_fit[name] = {
             "idle_ms_per_s_per_call_fit": round(fit * 1000, 2) if fit is not None else None,
             "idle_ms_per_s_per_call_at_top": round(ys[-1] / xs[-1] * 1000, 2) if xs else None,
