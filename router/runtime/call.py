@@ -58,11 +58,12 @@ log = logging.getLogger(__name__)
 
 SIP = rtc.ParticipantKind.PARTICIPANT_KIND_SIP
 
-OPUS_MAX_BITRATE = 64_000
-"""Opus bitrate cap of the prompt track. At 64 kb/s Opus codes in its CELT mode, which
-costs libwebrtc's encoder about half of what the speech (SILK) mode below it does while
-a prompt plays, and a third during the silence between prompts: the encoder runs every
-20 ms for as long as the call lasts. The caller hears 8 kHz G.711 either way."""
+OPUS_MAX_BITRATE = 96_000
+"""Opus bitrate cap of the prompt track. Above about 64 kb/s Opus codes speech in its CELT
+mode, which costs libwebrtc's encoder half of what the SILK/hybrid mode below does while
+a prompt plays, and a third during the silence between prompts (the encoder runs every
+20 ms for as long as the call lasts); 96 kb/s leaves a margin. It costs bandwidth only
+while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."""
 
 TRACE_KEYS = os.environ.get("ROUTER_TRACE_KEYS", "") not in ("", "0")
 """Log each key-caused transfer's "key to transfer request" time at INFO (else DEBUG).
