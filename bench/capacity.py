@@ -391,7 +391,7 @@ async def ramp(
                 }
                 return expected <= seen
 
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90
             while not written() and time.monotonic() < deadline:
                 await asyncio.sleep(0.5)
     finally:
