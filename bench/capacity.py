@@ -31,16 +31,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
+import os
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit import api, rtc
-
 from bench.common import (
     NUMBER,
+    ROOT,
     CpuWindow,
     ThreadCpu,
     log,
@@ -101,6 +103,9 @@ class RampConfig:
     good_greeting_ms: float = 2000.0
     """p95 call-placed-to-greeting at or below this: the level is served well."""
     pss: bool = False
+    caller_processes: int = 4
+    """rtc callers: how many child processes carry them (each Room sees every FFI event
+    of every other Room in its process)."""
 
 
 # ---------------------------------------------------------------- callers
@@ -158,84 +163,97 @@ async def _sip_call(
         call.fail(f"caller error: {exc!r}")
 
 
-AGENT_KIND = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+class CallerPool:
+    """rtc callers spread over child processes (bench/rtc_callers.py), a few dozen each."""
+
+    def __init__(self, stack: LocalStack, processes: int) -> None:
+        self.stack = stack
+        self.n = processes
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.events: dict[int, asyncio.Queue[dict[str, Any]]] = {}
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> CallerPool:
+        env = {**os.environ, **self.stack.env, "BENCH_NUMBER": NUMBER, "PYTHONUNBUFFERED": "1"}
+        for _ in range(self.n):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.rtc_callers",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                env=env,
+                cwd=str(ROOT),
+            )
+            self.procs.append(proc)
+            self._readers.append(asyncio.ensure_future(self._read(proc)))
+        return self
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        while True:
+            line = await proc.stdout.readline()
+            if not line:
+                return
+            try:
+                msg = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            queue = self.events.get(msg.get("i"))
+            if queue is not None:
+                queue.put_nowait(msg)
+
+    async def ask(self, i: int, cmd: dict[str, Any], timeout: float) -> dict[str, Any]:
+        queue = self.events.setdefault(i, asyncio.Queue())
+        proc = self.procs[i % self.n]
+        assert proc.stdin is not None
+        proc.stdin.write((json.dumps({**cmd, "i": i}) + "\n").encode())
+        await proc.stdin.drain()
+        try:
+            return await asyncio.wait_for(queue.get(), timeout)
+        except TimeoutError:
+            return {"ev": "fail", "why": f"no answer from the caller within {timeout:.0f} s"}
+
+    async def close(self) -> None:
+        for proc in self.procs:
+            if proc.stdin is not None and proc.returncode is None:
+                with contextlib.suppress(Exception):
+                    proc.stdin.write(b'{"op": "quit"}\n')
+                    await proc.stdin.drain()
+        for proc in self.procs:
+            try:
+                await asyncio.wait_for(proc.wait(), 20)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        for task in self._readers:
+            task.cancel()
 
 
-async def _rtc_call(
-    call: Call,
-    stack: LocalStack,
-    lk: api.LiveKitAPI,
-    agent_name: str,
-    go: asyncio.Event,
-    spread: Callable[[], float],
+async def _pooled_rtc_call(
+    call: Call, pool: CallerPool, agent_name: str, go: asyncio.Event, spread: Callable[[], float]
 ) -> None:
-    room_name = call.room or f"bench-rtc-{call.i}"
-    room = rtc.Room()
-    router_audio = asyncio.Event()
-    left = asyncio.Event()
-
-    def on_published(_pub: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant) -> None:
-        if participant.kind == AGENT_KIND:
-            router_audio.set()
-
-    room.on("track_published", on_published)
-    room.on("disconnected", lambda *_: left.set())
-    try:
-        call.started_at = time.monotonic()
-        await lk.room.create_room(api.CreateRoomRequest(name=room_name, empty_timeout=60))
-        token = stack.token(
-            call.caller_id.replace("+", "sip_+"),
-            room_name,
-            kind="sip",
-            attributes={
-                "sip.callStatus": "active",
-                "sip.phoneNumber": call.caller_id,
-                "sip.trunkPhoneNumber": NUMBER,
-                "sip.callID": f"SCL_bench_{room_name}",
-            },
-        )
-        await room.connect(stack.url, token, rtc.RoomOptions(auto_subscribe=False))
-        source = rtc.AudioSource(16000, 1)
-        track = rtc.LocalAudioTrack.create_audio_track("caller", source)
-        await room.local_participant.publish_track(
-            track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
-        )
-        await lk.agent_dispatch.create_dispatch(
-            api.CreateAgentDispatchRequest(agent_name=agent_name, room=room_name)
-        )
-        call.answered_ms = (time.monotonic() - call.started_at) * 1000
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(router_audio.wait(), 60)
-        if not router_audio.is_set():
-            call.fail("the router did not join and publish")
-            return
-        call.greeting_ms = (time.monotonic() - call.started_at) * 1000
-        call.first_audio_ms = call.greeting_ms - call.answered_ms
-        # the router never subscribes to the caller's audio: once it has answered, the
-        # caller's own track only costs this process (libwebrtc encodes its silence)
-        await room.local_participant.unpublish_track(track.sid)
-        await source.aclose()
-        call.up.set()
-        go_wait = asyncio.ensure_future(go.wait())
-        left_wait = asyncio.ensure_future(left.wait())
-        await asyncio.wait({go_wait, left_wait}, return_when=asyncio.FIRST_COMPLETED)
-        go_wait.cancel()
-        left_wait.cancel()
-        if left.is_set():
-            call.fail("dropped while held")
-            return
-        await asyncio.sleep(spread())
-        await room.local_participant.publish_dtmf(code=3, digit="3")
-        await asyncio.sleep(1.0)
-        await room.local_participant.publish_dtmf(code=1, digit="1")
-        # "Connecting you to billing." (about 1.5 s), then the transfer attempt, which fails
-        # (no SIP bridge) and brings the failure message; the records tell what happened
-        await asyncio.sleep(8.0)
-    except Exception as exc:  # noqa: BLE001 - a failed call is a result
-        call.fail(f"caller error: {exc!r}")
-    finally:
-        with contextlib.suppress(Exception):
-            await room.disconnect()
+    call.started_at = time.monotonic()
+    got = await pool.ask(
+        call.i,
+        {"op": "call", "caller_id": call.caller_id, "room": call.room, "agent": agent_name},
+        90,
+    )
+    if got.get("ev") != "up":
+        call.fail(got.get("why", "the caller failed"))
+        return
+    call.answered_ms = got["answered_ms"]
+    call.first_audio_ms = got["first_audio_ms"]
+    call.greeting_ms = got["greeting_ms"]
+    call.up.set()
+    await go.wait()
+    got = await pool.ask(call.i, {"op": "go", "delay": spread()}, 60)
+    if got.get("ev") != "done":
+        call.fail(got.get("why", "the caller failed"))
 
 
 # ---------------------------------------------------------------- the ramp
@@ -266,7 +284,9 @@ async def ramp(
     stop_reason = "all levels held"
     baseline = {name: memory(pid, pss=config.pss) for name, pid in routers.items()}
     sample_pids = {**{f"router:{n}": p for n, p in routers.items()}, **(others or {})}
-    lk = stack.api() if kind == "rtc" else None
+    pool = await CallerPool(stack, config.caller_processes).start() if kind == "rtc" else None
+    if pool is not None:
+        sample_pids["callers"] = pool.pids
 
     def spread() -> float:
         return rng.uniform(0, spread_s or 2.0)
@@ -275,9 +295,9 @@ async def ramp(
         if kind == "sip":
             coro: Awaitable[None] = _sip_call(call, stack, go, spread)
         else:
-            assert lk is not None
+            assert pool is not None
             call.room = f"bench-rtc-{run}-{call.i}"
-            coro = _rtc_call(call, stack, lk, agent_name, go, spread)
+            coro = _pooled_rtc_call(call, pool, agent_name, go, spread)
         call.task = asyncio.ensure_future(coro)
         call.task.add_done_callback(lambda _t, c=call: c.up.set())
 
@@ -395,8 +415,8 @@ async def ramp(
             while not written() and time.monotonic() < deadline:
                 await asyncio.sleep(0.5)
     finally:
-        if lk is not None:
-            await lk.aclose()
+        if pool is not None:
+            await pool.close()
 
     return _result(kind, calls, levels_out, baseline, stop_reason, end, records, config)
 

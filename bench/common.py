@@ -236,7 +236,8 @@ def memory(pid: int, *, pss: bool = False) -> Mem:
 class CpuWindow:
     """CPU used by named process trees and by the whole machine over a window."""
 
-    pids: dict[str, int]
+    pids: dict[str, Any]
+    """name -> a pid or a list of pids (each with its descendants)."""
     solo: frozenset[str] = frozenset({"bench"})
     """Names measured as one process, not a tree (this process is the parent of everything)."""
     started: float = 0.0
@@ -250,8 +251,11 @@ class CpuWindow:
         return self
 
     def _procs(self, name: str) -> list[psutil.Process]:
-        pid = self.pids[name]
-        return tree(pid)[:1] if name in self.solo else tree(pid)
+        pids = self.pids[name]
+        out: list[psutil.Process] = []
+        for pid in pids if isinstance(pids, list) else [pids]:
+            out += tree(pid)[:1] if name in self.solo else tree(pid)
+        return out
 
     def stop(self) -> dict[str, Any]:
         """Cores used on average by each tree (1.0 = one core busy), and by the machine."""

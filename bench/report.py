@@ -331,7 +331,7 @@ def _ramp_table(ramp: dict[str, Any], names: list[str]) -> list[str]:
                 procs,
                 _f(hold.get("livekit"), 2),
                 _f(hold.get("sip"), 2),
-                _f(hold.get("bench"), 2),
+                _f(hold.get("bench", 0.0) + hold.get("callers", 0.0), 2),
                 f"{_f(hold['machine'], 2)} / {hold['machine_cores']}",
                 _greet(lv),
                 "" if not lv.get("stopped") else "stopped",
@@ -506,36 +506,37 @@ def _two(r: dict[str, Any]) -> list[str]:
     t = r.get("two_processes")
     if not t:
         return []
-    k = t["max_calls_per_process"]
+    cap = t["max_calls_per_process"]
     rec = t.get("router_records", {})
-    split = t.get("split_by_half", {})
+    split = t.get("split_by_level", {})
+    per = rec.get("calls_per_process", {})
+    one = r.get("capacity", {}).get("thread_rtc")
     lines = [
         "## 5. Two router processes under one agent name",
         "",
-        f"Two router processes (thread executor), both registered as the same agent, each",
-        f"with `--max-calls {k}`. SIP calls through the dispatch rule: first {k} calls (both",
-        f"processes below their cap), then {k} more (2 × {k}: each must fill up). Which process",
-        "served which call comes from each process's own call records.",
+        "Two router processes (thread executor) registered as the same agent, each with",
+        f"`--max-calls {cap}`, on the same two cores; the same ramp with rtc callers, each",
+        "call dispatched through LiveKit's agent dispatch API, which picks the process.",
+        "Which process served which call comes from each process's own call records.",
         "",
         *_ramp_table(t, ["a", "b"]),
         "",
         *_table(
-            ["calls", "process a", "process b"],
-            [
-                [f"first {k}", split.get("first_half", {}).get("a", 0),
-                 split.get("first_half", {}).get("b", 0)],
-                [f"next {k}", split.get("second_half", {}).get("a", 0),
-                 split.get("second_half", {}).get("b", 0)],
-                ["all", rec.get("calls_per_process", {}).get("a", 0),
-                 rec.get("calls_per_process", {}).get("b", 0)],
-            ],
+            ["calls placed", "served by a", "served by b"],
+            [[k, v.get("a", 0), v.get("b", 0)] for k, v in split.items()]
+            + [["all", per.get("a", 0), per.get("b", 0)]],
         ),
         "",
-        f"- held: {t['calls_held']} of {2 * k} calls; stopped: {t['stop_reason']}; "
-        f"transferred at the end: {t['transfer_phase']['transferred']} of "
-        f"{t['transfer_phase']['calls']}",
-        "",
+        f"- held: **{t['calls_held']}** (highest level tried {t['highest_level_tried']}); "
+        f"greeted within 2 s (p95): **{t.get('calls_held_well', NA)}**; stopped: "
+        f"{t['stop_reason']}",
     ]
+    if one:
+        lines.append(
+            f"- one process on the same cores (section 3): held {one['calls_held']}, "
+            f"greeted within 2 s up to {one.get('calls_held_well', NA)}"
+        )
+    lines.append("")
     return lines
 
 

@@ -78,14 +78,16 @@ class Plan:
             self.rtc_levels: list[int] = []
             self.process_levels = [2, 4]
             self.process_kind = "sip"
-            self.two_per_process = 3
+            self.two_levels = [3, 6]
+            self.two_max_calls = 5
             self.settle_s, self.hold_s = 5.0, 3.0
         else:
             self.thread_levels = [10, 25, 50, 75, 100, 125, 150]
             self.rtc_levels = [10, 25, 50, 75, 100, 125, 150]
             self.process_levels = [5, 10, 20, 30, 40, 60, 80, 100]
             self.process_kind = "rtc"
-            self.two_per_process = 20
+            self.two_levels = [50, 75, 100]
+            self.two_max_calls = 60
             self.settle_s, self.hold_s = 6.0, 8.0
 
     def ramp(self, levels: list[int], **kw: Any) -> capacity.RampConfig:
@@ -272,23 +274,28 @@ def phase_process(plan: Plan, ws: Workspace) -> dict[str, Any]:
 
 
 def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
-    """Two router processes, one agent name, --max-calls K each; 2K calls."""
+    """Two router processes under one agent name, rtc callers dispatched by the API.
+
+    The same ramp as one process's: calls are spread by LiveKit's dispatch over two
+    processes, each with `--max-calls` above its share, so what is shown is how the
+    calls split and what two processes hold together on the same cores.
+    """
     work = ws.dir("two")
     agent = "bench-two"
-    k = plan.two_per_process
+    cap = plan.two_max_calls
     stack = start_stack(work, agent)
     routers = []
     try:
-        a, rec_a = start_router(stack, work, "router-a", agent, max_calls=k)
-        b, rec_b = start_router(stack, work, "router-b", agent, max_calls=k)
+        a, rec_a = start_router(stack, work, "router-a", agent, max_calls=cap)
+        b, rec_b = start_router(stack, work, "router-b", agent, max_calls=cap)
         routers = [a, b]
         assert a.proc is not None and b.proc is not None
         time.sleep(3.0)
-        config = plan.ramp([k, 2 * k])
+        config = plan.ramp(plan.two_levels)
         quiet = wait_quiet(plan.wait_s)
         result = asyncio.run(
             capacity.ramp(
-                "sip",
+                "rtc",
                 stack,
                 {"a": a.proc.pid, "b": b.proc.pid},
                 config,
@@ -298,18 +305,21 @@ def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
                 others={**stack_pids(stack), "bench": os.getpid()},
             )
         )
-        # which process served which call, by the level it was placed in
+        # which process served the calls of each level
+        bounds = [0, *plan.two_levels]
         split: dict[str, dict[str, int]] = {}
         for name, path in (("a", rec_a), ("b", rec_b)):
             for r in read_records(path):
                 suffix = str(r.get("caller") or "")[-4:]
                 if not suffix.isdigit():
                     continue
-                level = "first_half" if int(suffix) < k else "second_half"
-                split.setdefault(level, {"a": 0, "b": 0})[name] += 1
-        result["max_calls_per_process"] = k
+                i = int(suffix)
+                for lo, hi in zip(bounds, bounds[1:], strict=False):
+                    if lo <= i < hi:
+                        split.setdefault(f"{lo + 1}-{hi}", {"a": 0, "b": 0})[name] += 1
+        result["max_calls_per_process"] = cap
+        result["split_by_level"] = split
         result["quiet"] = quiet
-        result["split_by_half"] = split
         result["router_log_errors"] = _errors(a.log() + b.log())
     finally:
         for r in routers:
