@@ -207,16 +207,16 @@ class CallerPool:
             if queue is not None:
                 queue.put_nowait(msg)
 
-    async def ask(self, i: int, cmd: dict[str, Any], timeout: float) -> dict[str, Any]:
+    async def ask(self, i: int, cmd: dict[str, Any], limit_s: float) -> dict[str, Any]:
         queue = self.events.setdefault(i, asyncio.Queue())
         proc = self.procs[i % self.n]
         assert proc.stdin is not None
         proc.stdin.write((json.dumps({**cmd, "i": i}) + "\n").encode())
         await proc.stdin.drain()
         try:
-            return await asyncio.wait_for(queue.get(), timeout)
+            return await asyncio.wait_for(queue.get(), limit_s)
         except TimeoutError:
-            return {"ev": "fail", "why": f"no answer from the caller within {timeout:.0f} s"}
+            return {"ev": "fail", "why": f"no answer from the caller within {limit_s:.0f} s"}
 
     async def close(self) -> None:
         for proc in self.procs:
@@ -303,9 +303,7 @@ async def ramp(
 
     try:
         for level in config.levels:
-            new = [
-                Call(i, f"+1555{caller_prefix}{i:04d}") for i in range(len(calls), level)
-            ]
+            new = [Call(i, f"+1555{caller_prefix}{i:04d}") for i in range(len(calls), level)]
             log(f"{kind} ramp: level {level} (+{len(new)} calls)")
             add = CpuWindow(sample_pids).start()
             t0 = time.monotonic()
@@ -341,8 +339,7 @@ async def ramp(
                 "new_calls_answer_ms": summary(ans, 1),
                 "new_calls_first_audio_ms": summary(fa, 1),
                 "new_calls_greeting_ms": greet,
-                "served_well": bool(greet.get("n"))
-                and greet["p95"] <= config.good_greeting_ms,
+                "served_well": bool(greet.get("n")) and greet["p95"] <= config.good_greeting_ms,
                 "cpu_hold": hold_cpu,
                 "router_threads_hold": hold_threads,
                 "cpu_add": add_cpu,
@@ -412,7 +409,7 @@ async def ramp(
                 return expected <= seen
 
             deadline = time.monotonic() + 90
-            while not written() and time.monotonic() < deadline:
+            while not written() and time.monotonic() < deadline:  # noqa: ASYNC110 - a file
                 await asyncio.sleep(0.5)
     finally:
         if pool is not None:

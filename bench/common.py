@@ -136,8 +136,9 @@ def router_traces(log_text: str) -> list[Trace]:
     ]
 
 
-async def wait_for(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
+async def wait_for(predicate: Any, limit_s: float, interval: float = 0.05) -> bool:
+    """Poll `predicate` until it holds or `limit_s` passes; its last value."""
+    deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if predicate():
             return True
@@ -412,8 +413,11 @@ def wait_quiet(max_wait_s: float, busy_below: float = 0.3) -> dict[str, Any]:
         log(f"machine still {busy:.0%} busy after {waited:.0f} s; measuring anyway")
     elif waited > 3:
         log(f"waited {waited:.0f} s for the machine to quieten ({first:.0%} -> {busy:.0%} busy)")
-    return {"busy_at_start": round(first, 2), "busy_when_started": round(busy, 2),
-            "waited_s": round(waited, 1)}
+    return {
+        "busy_at_start": round(first, 2),
+        "busy_when_started": round(busy, 2),
+        "waited_s": round(waited, 1),
+    }
 
 
 def _thread_times(pid: int) -> dict[tuple[int, int], tuple[str, float]]:

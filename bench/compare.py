@@ -29,16 +29,32 @@ HEADLINES: list[tuple[str, str, bool]] = [
     ("loaded: calls held", "key_to_refer_loaded.calls_held", True),
     ("loaded: key→REFER p50 ms", "key_to_refer_loaded.end_to_end_ms.p50", False),
     ("loaded: key→REFER p99 ms", "key_to_refer_loaded.end_to_end_ms.p99", False),
-    ("loaded: router key→request p50 ms", "key_to_refer_loaded.router_key_to_request_ms.p50", False),
-    ("loaded: router key→request p99 ms", "key_to_refer_loaded.router_key_to_request_ms.p99", False),
+    (
+        "loaded: router key→request p50 ms",
+        "key_to_refer_loaded.router_key_to_request_ms.p50",
+        False,
+    ),
+    (
+        "loaded: router key→request p99 ms",
+        "key_to_refer_loaded.router_key_to_request_ms.p99",
+        False,
+    ),
     ("answer→first audio p50 ms", "first_audio.answer_to_first_audio_ms.p50", False),
     ("answer→first audio p99 ms", "first_audio.answer_to_first_audio_ms.p99", False),
 ]
 for ramp in ("thread_sip", "thread_rtc", "process_sip", "process_rtc"):
     HEADLINES += [
         (f"{ramp}: calls held", f"capacity.{ramp}.calls_held", True),
-        (f"{ramp}: MB RSS per call", f"capacity.{ramp}.memory_per_call.router.rss_mb_per_call_fit", False),
-        (f"{ramp}: MB PSS per call", f"capacity.{ramp}.memory_per_call.router.pss_mb_per_call_fit", False),
+        (
+            f"{ramp}: MB RSS per call",
+            f"capacity.{ramp}.memory_per_call.router.rss_mb_per_call_fit",
+            False,
+        ),
+        (
+            f"{ramp}: MB PSS per call",
+            f"capacity.{ramp}.memory_per_call.router.pss_mb_per_call_fit",
+            False,
+        ),
         (
             f"{ramp}: ms CPU/s per waiting call",
             f"capacity.{ramp}.cpu_per_call.router.idle_ms_per_s_per_call_at_top",
@@ -53,7 +69,11 @@ for ramp in ("thread_sip", "thread_rtc", "process_sip", "process_rtc"):
 HEADLINES += [
     ("two processes: calls held", "two_processes.calls_held", True),
     ("loader 10k menus median s", "engine.loader.results.results.1.median_s", False),
-    ("navigator key→transfer median µs", "engine.navigator.results.steps.key_to_transfer.median_us", False),
+    (
+        "navigator key→transfer median µs",
+        "engine.navigator.results.steps.key_to_transfer.median_us",
+        False,
+    ),
 ]
 
 

@@ -1,7 +1,8 @@
-"""The menu engine's own benchmarks, run as they are: bench/bench_loader.py, bench/bench_navigator.py.
+"""The menu engine's own benchmarks, run as they are.
 
-Each writes its figures to bench/results/ (loader.json, navigator.json); this module
-runs them as child processes and returns what they wrote.
+bench/bench_loader.py and bench/bench_navigator.py each write their figures to
+bench/results/ (loader.json, navigator.json); this module runs them as child
+processes and returns what they wrote.
 """
 
 from __future__ import annotations

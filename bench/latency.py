@@ -38,8 +38,8 @@ PRESSES_PER_CALL = 3
 """The router's cap on transfer attempts per call (CallCaps.max_transfers)."""
 
 
-async def _find_room(lk: api.LiveKitAPI, caller_id: str, timeout: float = 10.0) -> str | None:
-    deadline = time.monotonic() + timeout
+async def _find_room(lk: api.LiveKitAPI, caller_id: str, limit_s: float = 10.0) -> str | None:
+    deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         rooms = await lk.room.list_rooms(api.ListRoomsRequest())
         for room in rooms.rooms:

@@ -74,7 +74,7 @@ def _header(r: dict[str, Any], results_path: Path) -> list[str]:
         "```sh",
         "python -m bench            # the full run (about 20 minutes), rewrites this file",
         "python -m bench --quick    # a minute or two: the same measurements, smaller (for CI)",
-        "python bench/compare.py bench/results/A.json bench/results/B.json   # two runs side by side",
+        "python bench/compare.py bench/results/A.json bench/results/B.json  # side by side",
         "python -m bench.report bench/results/A.json  # rewrite this file from a results file",
         "```",
         "",
@@ -231,10 +231,14 @@ def _keys(r: dict[str, Any]) -> list[str]:
                 ["ms", "n", "p50", "p95", "p99", "max", "mean"],
                 [
                     _dist("key sent → router's DTMF callback", b["key_to_router_callback_ms"]),
-                    _dist("callback → request started (the router)",
-                          b["router_callback_to_request_ms"], 3),
-                    _dist("request started → REFER at the caller",
-                          b["request_to_refer_at_caller_ms"]),
+                    _dist(
+                        "callback → request started (the router)",
+                        b["router_callback_to_request_ms"],
+                        3,
+                    ),
+                    _dist(
+                        "request started → REFER at the caller", b["request_to_refer_at_caller_ms"]
+                    ),
                 ],
             ),
             "",
@@ -258,12 +262,16 @@ def _keys(r: dict[str, Any]) -> list[str]:
                 [
                     _dist("caller sends the key → REFER at the caller", kl["end_to_end_ms"]),
                     _dist("floor: → a listening rtc participant", kl["floor_key_to_listener_ms"]),
-                    _dist("inside the router: callback → request",
-                          kl["router_key_to_request_ms"], 3),
-                    _dist("key sent → router's DTMF callback",
-                          bl.get("key_to_router_callback_ms", {})),
-                    _dist("request started → REFER at the caller",
-                          bl.get("request_to_refer_at_caller_ms", {})),
+                    _dist(
+                        "inside the router: callback → request", kl["router_key_to_request_ms"], 3
+                    ),
+                    _dist(
+                        "key sent → router's DTMF callback", bl.get("key_to_router_callback_ms", {})
+                    ),
+                    _dist(
+                        "request started → REFER at the caller",
+                        bl.get("request_to_refer_at_caller_ms", {}),
+                    ),
                 ],
             ),
             "",
@@ -406,11 +414,15 @@ def _ramp_summary(name: str, ramp: dict[str, Any]) -> list[str]:
         lines.append(
             f"- router records: {rec['records']} calls, keys 3 then 1 in "
             f"{rec['keys_3_1_recorded']}, transfer to billing attempted in "
-            f"{rec['transfer_attempts_to_billing']} ({', '.join(f'{k}: {v}' for k, v in rec['transfer_results'].items())})"
+            f"{rec['transfer_attempts_to_billing']} ("
+            + ", ".join(f"{k}: {v}" for k, v in rec["transfer_results"].items())
+            + ")"
         )
     if ramp.get("router_log_errors"):
-        lines.append(f"- router log errors: {len(ramp['router_log_errors'])} (first: "
-                     f"`{ramp['router_log_errors'][0][:120]}`)")
+        lines.append(
+            f"- router log errors: {len(ramp['router_log_errors'])} (first: "
+            f"`{ramp['router_log_errors'][0][:120]}`)"
+        )
     return lines
 
 
@@ -439,8 +451,9 @@ def _capacity(r: dict[str, Any]) -> list[str]:
             "over the hold window, and the new calls' median wait for their greeting under",
             "5 s); it is held *well* when 95 % of its new calls were greeted within 2 s of",
             "being placed (SIP: INVITE sent → first audio; rtc: dispatch asked → the router's",
-            "track published). rtc callers are plain rtc participants with a `kind=\"sip\"` token and",
-            "the SIP attributes, in rooms the benchmark creates and dispatches the router into;",
+            'track published). rtc callers are plain rtc participants with a `kind="sip"`',
+            "token and the SIP attributes, in rooms the benchmark creates and dispatches the",
+            "router into (spread over four processes: a Room sees every FFI event of its process);",
             "they publish an audio track until the router has joined, then send keys with",
             "`publish_dtmf`. With no SIP bridge in those rooms `TransferSIPParticipant` fails,",
             "so the router's attempt is counted from its call records.",
@@ -484,8 +497,12 @@ def _ratio(thread: dict[str, Any], process: dict[str, Any]) -> list[str]:
             _f(pm, 1),
             _f(pm / tm, 0) + "× less" if tm and pm else NA,
         ],
-        ["memory per added call (PSS sum, MB)", _f(tm, 2), _f(pp, 1),
-         _f(pp / tm, 0) + "× less" if tm and pp else NA],
+        [
+            "memory per added call (PSS sum, MB)",
+            _f(tm, 2),
+            _f(pp, 1),
+            _f(pp / tm, 0) + "× less" if tm and pp else NA,
+        ],
         [
             "CPU-seconds to start a call",
             _f(tc.get("start_core_seconds_per_call"), 2),
@@ -591,42 +608,45 @@ def _sizing(r: dict[str, Any]) -> list[str]:
     best = _best_thread(cap)
     if not best:
         return []
-    _name, ramp = best
+    name, ramp = best
     cpu = ramp.get("cpu_per_call", {}).get("router", {})
     idle = cpu.get("idle_ms_per_s_per_call_at_top")
     start = cpu.get("start_core_seconds_per_call")
     mem = ramp["memory_per_call"]["router"]
-    lines = [
-        "## Sizing a deployment",
-        "",
-    ]
-    if idle and start is not None:
-        per_core_idle = 1000 / idle
-        # a call of 60 s: its start (join + greeting) plus the rest waiting or playing
+    well = ramp.get("calls_held_well")
+    lines = ["## Sizing a deployment", ""]
+    if idle and start:
         per_call_60 = start + idle / 1000 * 55
-        per_core_60 = 60 / per_call_60
         lines += [
-            f"- **CPU.** A call costs the router about {start:.2f} CPU-seconds to start (dispatch,",
-            f"  join, publish, greeting) and {idle:.0f} ms of CPU per second while it waits in",
-            f"  a menu; playing a prompt costs more than waiting. A 60-second call is about",
-            f"  {per_call_60:.1f} CPU-seconds, so one core carries about **{per_core_60:.0f}",
-            f"  concurrent one-minute calls** (pure waiting: {per_core_idle:.0f}). Keep a",
-            "  router process below about 70 % of one core per core you give it, and count",
-            "  livekit-server and the SIP bridge separately (their columns in section 3).",
+            f"- **CPU.** In these runs a call cost the router about {start:.2f} CPU-seconds to",
+            "  set up (dispatch, join, publish, the greeting) and then about "
+            f"{idle:.0f} ms of CPU per",
+            "  second while it waited in a menu (more while a prompt plays). A one-minute",
+            f"  call is then about {per_call_60:.1f} CPU-seconds: one core carries about "
+            f"**{60 / per_call_60:.0f}**",
+            f"  concurrent one-minute calls, and sets up at most about {1 / start:.0f} new calls "
+            "a second.",
+            "  livekit-server and the SIP bridge come on top (their columns in section 3).",
         ]
     lines += [
-        f"- **Memory.** A router process starts at about {mem['baseline_rss_mb']:.0f} MB and",
-        f"  adds about {mem['rss_mb_per_call_fit']:.1f} MB per concurrent call (thread executor);",
-        "  the process executor costs a whole process per call instead (section 4).",
-        "- **`--max-calls`.** The cap is what LiveKit sees as the process's load",
-        "  (`active calls / max calls`); at the cap the process reports itself full and",
-        "  new calls go to another process under the same agent name (section 5). Set it",
-        "  to what one process holds with CPU to spare on the cores it may use: from the",
-        "  figures above, calls per core × cores for this process, times 0.7. More",
-        "  capacity comes from more processes (one per core or two) and more machines.",
-        "- **Latency** is not what limits a process: the router's share of key-to-REFER is",
-        "  a fraction of a millisecond; when a process is overloaded, the first thing to",
-        "  suffer is the greeting's start (the wait for the greeting in section 3).",
+        f"- **Memory.** A router process starts at about {mem['baseline_rss_mb']:.0f} MB and adds",
+        f"  about {mem['rss_mb_per_call_fit']:.1f} MB per concurrent call (thread executor); the",
+        "  process executor costs a process per call instead (section 4).",
+        "- **Calls per process.** Past a few dozen calls, what limits a process is not the",
+        "  cores but the one interpreter lock that its calls' event loops and the FFI's",
+        "  event fan-out share: new calls take longer and longer to come up. On this",
+        f"  machine one process served new calls well (95 % greeted within 2 s) up to **{well}**",
+        f"  calls ({name.replace('_', ' ')}); see where it stopped in section 3.",
+        "- **`--max-calls`** is what LiveKit sees as a process's load (`active calls / max",
+        "  calls`); at the cap the process reports itself full and new calls go to another",
+        "  process under the same agent name (section 5). Set it at or below the level a",
+        "  process serves well on your machines (the figure above, measured the same way),",
+        "  and run one process per core or two. Leave headroom across processes: when every",
+        "  process reports itself full, LiveKit does not queue the call (with SIP it rings",
+        "  until the trunk gives up), and a process's load reaches LiveKit only every 2.5 s.",
+        "- **Latency** does not limit a process: the router's own share of key-to-REFER is",
+        "  a fraction of a millisecond even with calls held; an overloaded machine shows",
+        "  first as a late greeting for new calls.",
         "",
     ]
     return lines

@@ -6,8 +6,8 @@ wake-ups; the ramp spreads them over a few of these processes instead. Commands 
 in on stdin and events go out on stdout, one JSON object a line:
 
     {"op": "call", "i": 7, "caller_id": "+15554200007", "room": "bench-rtc-1-7",
-     "agent": "bench-thread-rtc"}                      -> {"ev": "up", "i": 7, ...} | {"ev": "fail", ...}
-    {"op": "go", "i": 7, "delay": 1.3}                 -> {"ev": "done", "i": 7} | {"ev": "fail", ...}
+     "agent": "bench-thread-rtc"}          -> {"ev": "up", "i": 7, ...} | {"ev": "fail", ...}
+    {"op": "go", "i": 7, "delay": 1.3}     -> {"ev": "done", "i": 7} | {"ev": "fail", ...}
     {"op": "quit"}
 
 Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET (the stack's), and
@@ -75,7 +75,9 @@ class Caller:
                     "sip.callID": f"SCL_bench_{room_name}",
                 },
             )
-            await room.connect(os.environ["LIVEKIT_URL"], token, rtc.RoomOptions(auto_subscribe=False))
+            await room.connect(
+                os.environ["LIVEKIT_URL"], token, rtc.RoomOptions(auto_subscribe=False)
+            )
             source = rtc.AudioSource(16000, 1)
             track = rtc.LocalAudioTrack.create_audio_track("caller", source)
             await room.local_participant.publish_track(
@@ -146,6 +148,7 @@ async def main() -> None:
             msg = await out.get()
             sys.stdout.write(json.dumps(msg) + "\n")
             sys.stdout.flush()
+            out.task_done()
 
     write_task = asyncio.ensure_future(writer())
     tasks: set[asyncio.Task[None]] = set()
@@ -167,8 +170,7 @@ async def main() -> None:
         for task in list(tasks):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    while not out.empty():
-        await asyncio.sleep(0.05)
+    await out.join()
     write_task.cancel()
 
 

@@ -117,11 +117,7 @@ class Workspace:
 def _keys_result(keys: dict[str, Any], traces: list[Any], cpu: dict[str, Any]) -> dict[str, Any]:
     timed = latency.breakdown(keys["presses"], traces)
     windows = [(p["sent"], p["refer"]) for p in keys["presses"]]
-    mine = [
-        t.ms
-        for t in traces
-        if t.key_at is None or any(a <= t.key_at <= b for a, b in windows)
-    ]
+    mine = [t.ms for t in traces if t.key_at is None or any(a <= t.key_at <= b for a, b in windows)]
     return {
         "presses": len(keys["key_to_refer_ms"]),
         "end_to_end_ms": summary(keys["key_to_refer_ms"]),
@@ -198,8 +194,7 @@ def phase_latency(plan: Plan, ws: Workspace) -> dict[str, Any]:
             "greeting_lead_in_ms": latency.prompt_lead_in_ms(),
             "failures": audio["failures"],
             "target_ms": TARGETS["answer_to_first_audio_ms"],
-            "met": bool(first)
-            and summary(first)["p99"] < TARGETS["answer_to_first_audio_ms"],
+            "met": bool(first) and summary(first)["p99"] < TARGETS["answer_to_first_audio_ms"],
         },
         "router_log_errors": _errors(router_log),
     }
@@ -332,9 +327,7 @@ def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a minute or two, for CI")
     parser.add_argument(
         "--only", default=",".join(PHASES), help=f"comma-separated phases of {', '.join(PHASES)}"
