@@ -477,6 +477,11 @@ def _result(
             "idle_ms_per_s_per_call_at_top": round(ys[-1] / xs[-1] * 1000, 2) if xs else None,
             "start_core_seconds_per_call": round(add_cs / added, 3) if added else None,
         }
+    up_no_failure = 0
+    for lv in levels:
+        if lv["failed"]:
+            break
+        up_no_failure = lv["calls"]
     well = 0
     for lv in levels:
         if lv["failed"] or not lv.get("served_well"):
@@ -485,6 +490,7 @@ def _result(
     out: dict[str, Any] = {
         "caller": kind,
         "calls_held_well": well,
+        "calls_up_no_failure": up_no_failure,
         "rate_calls_per_s": config.rate,
         "cpu_per_call": cpu_fit,
         "levels": levels,

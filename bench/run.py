@@ -68,11 +68,11 @@ class Plan:
         self.quick = quick
         self.wait_s = wait_s
         """How long to wait for other people's work on the machine to calm down, per phase."""
-        self.presses = 30 if quick else 210
+        self.presses = 24 if quick else 210
         self.first_audio_calls = 6 if quick else 100
         self.api_requests = 50 if quick else 300
         self.loaded_calls = 8 if quick else 30
-        self.loaded_presses = 12 if quick else 60
+        self.loaded_presses = 9 if quick else 60
         if quick:
             self.thread_levels = [5, 10]
             self.rtc_levels: list[int] = []
@@ -80,7 +80,7 @@ class Plan:
             self.process_kind = "sip"
             self.two_levels = [3, 6]
             self.two_max_calls = 5
-            self.settle_s, self.hold_s = 5.0, 3.0
+            self.settle_s, self.hold_s = 4.5, 3.0
         else:
             self.thread_levels = [10, 25, 50, 75, 100, 125, 150]
             self.rtc_levels = [10, 25, 50, 75, 100, 125, 150]
