@@ -423,10 +423,6 @@ class CallSession:
                 result.sip_status,
                 result.reason,
             )
-        if self.recorder is not None:
-            self.recorder.transfer_status(
-                200 if ok else (result.sip_status if isinstance(result, TransferFailed) else None)
-            )
         if not self._done.is_set():
             self.feed(result)
 

@@ -113,16 +113,13 @@ class CallRecorder:
                     ok = note.kind is NoteKind.TRANSFER_SUCCEEDED
                     last["result"] = "succeeded" if ok else "failed"
                     last["duration"] = round(t - last["t"], 3)
+                    last["sip_status"] = 200 if ok else note.sip_status
                     if not ok:
                         last["detail"] = note.detail
             case NoteKind.ENDED:
                 self.end_reason = note.detail
             case _:
                 pass
-
-    def transfer_status(self, sip_status: int | None) -> None:
-        if self.transfers:
-            self.transfers[-1]["sip_status"] = sip_status
 
     def _hide_caller(self, text: str) -> str:
         """Mask the caller's number inside other fields (room names carry it whole)."""
