@@ -2,12 +2,12 @@
 
 How calls map to threads and processes (see docs/runtime.md): by default one worker
 process holds many calls, each in a thread of livekit-agents' THREAD executor with
-its own event loop and its own `rtc.Room`. A call is idle almost all the time (a
-prompt, then waiting for a key), so a process is bounded by how many Rooms the FFI
-can feed, not by CPU; every FFI event reaches every Room in the process, so the
-per-process cap (`--max-calls`) is reported to LiveKit through the load function
-and more capacity comes from more processes (on one machine or many) registered
-under the same agent name: LiveKit's dispatch spreads calls across them.
+its own event loop and its own `rtc.Room`. A waiting call still costs CPU in the rtc
+library (its prompt track's encoder and capture timer), so a process holds a bounded
+number of calls (`--max-calls`), reported to LiveKit through the load function
+(scaled to the server's `agents.target_load`, see `reported_load`); more capacity
+comes from more processes (on one machine or many) registered under the same agent
+name: LiveKit's dispatch spreads calls across them.
 `--executor process` gives the stock one-process-per-call shape, for comparison.
 
 Configuration reaches job threads and job processes through `ROUTER_*` environment
@@ -37,11 +37,18 @@ from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink
 
-__all__ = ["ProcessState", "WorkerConfig", "add_arguments", "run"]
+__all__ = ["ProcessState", "WorkerConfig", "add_arguments", "reported_load", "run"]
 
 log = logging.getLogger("router.worker")
 
 DEFAULT_AGENT_NAME = "menu-router"
+
+DEFAULT_MAX_CALLS = 50
+"""Calls per process: on two cores shared with LiveKit, new callers were still greeted
+within 2 s (p95) at 50 calls, and waited seconds at 75-100 (docs/benchmarks.md)."""
+
+DEFAULT_TARGET_LOAD = 0.7
+"""livekit-server's default `agents.target_load` (pkg/agent/config.go, DefaultTargetLoad)."""
 
 LOOP_MONITOR_ENV = "LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS"
 """livekit-agents' blocked-loop warning threshold; 0 turns its per-job loop monitor off."""
@@ -56,8 +63,10 @@ class WorkerConfig:
     api_key: str
     api_secret: str
     agent_name: str = DEFAULT_AGENT_NAME
-    max_calls: int = 100
+    max_calls: int = DEFAULT_MAX_CALLS
     """Calls one process takes before it reports itself full to LiveKit."""
+    target_load: float = DEFAULT_TARGET_LOAD
+    """The LiveKit server's `agents.target_load`: it stops dispatching to a worker there."""
     executor: str = "thread"
     records: str | None = None
     """Where call records go: a file path, `-` for stdout, or None for none."""
@@ -99,8 +108,15 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--max-calls",
         type=int,
-        default=int(os.environ.get("ROUTER_MAX_CALLS", "100")),
+        default=int(os.environ.get("ROUTER_MAX_CALLS", str(DEFAULT_MAX_CALLS))),
         help="calls per process before it reports itself full (default %(default)s)",
+    )
+    parser.add_argument(
+        "--target-load",
+        type=float,
+        default=float(os.environ.get("ROUTER_TARGET_LOAD", str(DEFAULT_TARGET_LOAD))),
+        help="the LiveKit server's agents.target_load, where its dispatch stops "
+        "(default %(default)s, LiveKit's own default)",
     )
     parser.add_argument(
         "--executor",
@@ -154,6 +170,10 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
         raise ConfigError("LIVEKIT_URL must start with ws://, wss://, http:// or https://")
     if args.max_calls < 1:
         raise ConfigError("--max-calls must be at least 1")
+    if not 0 < args.target_load <= 1:
+        raise ConfigError(
+            "--target-load must be above 0 and at most 1 (LiveKit's agents.target_load)"
+        )
     records = args.records if args.records != "" else None
     return WorkerConfig(
         menus=Path(args.menus),
@@ -162,6 +182,7 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
         api_secret=os.environ["LIVEKIT_API_SECRET"],
         agent_name=args.agent_name,
         max_calls=args.max_calls,
+        target_load=args.target_load,
         executor=args.executor,
         records=records,
         metrics_port=args.metrics_port,
@@ -224,20 +245,34 @@ async def serve_call(ctx: object) -> None:
         ctx.shutdown("call ended")
 
 
+def reported_load(active: int, max_calls: int, target_load: float) -> float:
+    """The load to report with `active` calls, so that dispatch stops exactly at the cap.
+
+    livekit-server sends a job only to a worker whose load is below its
+    `agents.target_load` (0.7 by default), not below 1: a plain `active / max_calls`
+    would stop new calls at 70 % of `--max-calls`. Below the cap the load climbs to
+    just under the target; at the cap it is 1.0, full whatever the server's target.
+    """
+    if active >= max_calls:
+        return 1.0
+    return target_load * active / max_calls
+
+
 def _build_server(config: WorkerConfig) -> object:
     from livekit.agents import AgentServer, JobExecutorType
 
     executor = JobExecutorType.THREAD if config.executor == "thread" else JobExecutorType.PROCESS
-    max_calls = config.max_calls
+    max_calls, target = config.max_calls, config.target_load
 
     def load(server: AgentServer) -> float:
-        return min(1.0, len(server.active_jobs) / max_calls)
+        return reported_load(len(server.active_jobs), max_calls, target)
 
     server = AgentServer(
         job_executor_type=executor,
         load_fnc=load,
-        # full exactly at the cap; prod mode requires a threshold below 1
-        load_threshold=(max_calls - 0.5) / max_calls,
+        # the worker's own check (and its "full" status) agrees with the server's:
+        # available below the cap, full at it
+        load_threshold=target * (max_calls - 0.5) / max_calls,
         num_idle_processes=2 if executor is JobExecutorType.THREAD else 1,
         ws_url=config.url,
         api_key=config.api_key,

@@ -27,6 +27,7 @@ def _sipp_is_installed() -> None:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: run `python -m router.stack.install` (sip-tester)")
 
+
 HERE = Path(__file__).parent
 
 
