@@ -5,6 +5,10 @@ NOTIFY carries a final 200; `SipCallError` with the SIP status otherwise; other
 Twirp errors for problems on LiveKit's side. Server v1.13.5 answers success with an
 empty body, so "no error raised" is success. The request is bounded by the ringing
 timeout plus a margin, so a hung API can never hold a call.
+
+One error is asked again: "no response from servers" means no SIP bridge took the
+request within psrpc's one-second claim window (a bridge busy with a burst of
+transfers), so no REFER was sent and asking again is safe.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ from livekit import api
 
 from router.core.events import TransferFailed, TransferSucceeded, TransferTo
 
-__all__ = ["TRANSFER_MARGIN_S", "Transferrer"]
+__all__ = ["TRANSFER_MARGIN_S", "UNCLAIMED_RETRY_PAUSES_S", "Transferrer"]
 
 log = logging.getLogger(__name__)
 
 TRANSFER_MARGIN_S = 10.0
 """Time allowed beyond the ringing timeout for LiveKit and the SIP bridge themselves."""
+
+
+UNCLAIMED_RETRY_PAUSES_S = (0.25, 0.5)
+"""Pauses before asking again when no SIP bridge took the request (two more tries)."""
 
 
 class Transferrer:
@@ -35,6 +43,8 @@ class Transferrer:
         self.request_at: float | None = None
         """perf_counter() when the last request started on the loop (handed to livekit-api)."""
         self._started = time.monotonic()
+        self.attempts = 0
+        """Requests sent for the last transfer (more than one when no bridge took it)."""
 
     def start(self, identity: str, effect: TransferTo) -> asyncio.Task[None]:
         """Start the request now: its first step runs on the loop's next turn, ahead of
@@ -53,7 +63,17 @@ class Transferrer:
 
     async def _send(self, request: api.TransferSIPParticipantRequest) -> None:
         self.request_at = time.perf_counter()
-        await self._api.sip.transfer_sip_participant(request)
+        self.attempts = 0
+        for pause in (*UNCLAIMED_RETRY_PAUSES_S, None):
+            self.attempts += 1
+            try:
+                await self._api.sip.transfer_sip_participant(request)
+                return
+            except api.TwirpError as exc:
+                if pause is None or not _unclaimed(exc):
+                    raise
+                log.info("no SIP bridge took the transfer request; asking again in %.2f s", pause)
+            await asyncio.sleep(pause)
 
     async def transfer(
         self, identity: str, effect: TransferTo, now: float
@@ -70,10 +90,10 @@ class Transferrer:
         try:
             await asyncio.wait_for(sent, budget)
         except api.SipCallError as exc:
-            return TransferFailed(exc.sip_status_code, _reason(exc), now + _since(started))
+            return TransferFailed(exc.sip_status_code, self._reason(exc), now + _since(started))
         except api.TwirpError as exc:
             status = _status_from_metadata(exc)
-            return TransferFailed(status, _reason(exc), now + _since(started))
+            return TransferFailed(status, self._reason(exc), now + _since(started))
         except TimeoutError:
             return TransferFailed(
                 None, f"no answer from LiveKit within {budget:.0f} s", now + budget
@@ -81,6 +101,15 @@ class Transferrer:
         except (aiohttp.ClientError, OSError) as exc:
             return TransferFailed(None, f"LiveKit unreachable: {exc}", now + _since(started))
         return TransferSucceeded(now + _since(started))
+
+    def _reason(self, exc: api.TwirpError) -> str:
+        tries = f" ({self.attempts} tries)" if self.attempts > 1 else ""
+        return _reason(exc) + tries
+
+
+def _unclaimed(exc: api.TwirpError) -> bool:
+    """psrpc's ErrNoResponse: no server claimed the request, so nothing was done."""
+    return not isinstance(exc, api.SipCallError) and "no response from servers" in exc.message
 
 
 def _since(started: float) -> float:

@@ -8,6 +8,7 @@ fake is the Twirp API (see twirp_fake.py). Prompts are real espeak-ng audio.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -219,18 +220,39 @@ async def test_busy_transfer_returns_to_the_menu_with_a_message(fake: FakeLiveKi
     assert isinstance(transfer, dict)
     assert transfer["result"] == "failed" and transfer["sip_status"] == 486
     assert [m["menu"] for m in record["menus"]] == ["main", "main"]  # type: ignore[index, union-attr]
+    assert len(fake.transfers()) == 1, "a SIP answer is final: never asked again"
 
 
 async def test_a_missing_sip_service_is_an_error_the_policy_handles(fake: FakeLiveKitAPI) -> None:
     fake.answer("livekit.SIP/TransferSIPParticipant", NO_SIP_SERVICE)
     call = await start_call(fake)
     call.press("1")
-    await call.until(lambda: len(fake.transfers()) == 1)
     # the 'error' policy is a hang-up with a goodbye: played, then the caller is removed
     record = await call.record()
     assert record["end"] == "hangup"
     (removal,) = fake.removals()
     assert removal.identity == "sip_+15105559876"
+    # no bridge took it: asked three times in all, the same request each time
+    transfers = fake.transfers()
+    assert len(transfers) == 1 + len(transfer_module.UNCLAIMED_RETRY_PAUSES_S)
+    assert all(t == transfers[0] for t in transfers)
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict) and transfer["result"] == "failed"
+    assert "(3 tries)" in json.dumps(record)
+
+
+async def test_a_request_no_bridge_took_is_asked_again_and_the_caller_transferred(
+    fake: FakeLiveKitAPI,
+) -> None:
+    fake.answer("livekit.SIP/TransferSIPParticipant", NO_SIP_SERVICE, TRANSFER_OK)
+    call = await start_call(fake)
+    call.press("1")
+    record = await call.record()
+    assert len(fake.transfers()) == 2
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict)
+    assert transfer["result"] == "succeeded" and transfer["target"] == SALES
+    assert record["end"] == "transferred"
 
 
 async def test_a_transfer_api_that_hangs_is_bounded(
