@@ -79,6 +79,7 @@ type mediaPort struct {
 	// inbound
 	onDTMF  func(code uint8, digit string)
 	onAudio func(pcm8k []int16)
+	audioIn chan []int16 // read loop -> audio loop; full: the oldest audio is dropped
 	lastRTP atomic.Int64
 
 	closeOnce sync.Once
@@ -111,15 +112,59 @@ func newMediaPort(log logger.Logger, conf *Config, o *offer) (*mediaPort, error)
 		remote:    net.UDPAddrFromAddrPort(netip.AddrPortFrom(o.addr.Addr().Unmap(), o.addr.Port())),
 		mix:       newMixer(),
 		dtmfQueue: make(chan uint8, 32),
+		audioIn:   make(chan []int16, audioBacklog),
 		closed:    make(chan struct{}),
+	}
+	// A busy machine must not make the kernel drop the caller's packets (a key's
+	// RFC 4733 packets among them) before we read them.
+	if err := conn.SetReadBuffer(rtpReadBuffer); err != nil {
+		log.Debugw("cannot enlarge the RTP read buffer", "error", err)
 	}
 	m.lastRTP.Store(time.Now().UnixNano())
 	return m, nil
 }
 
+// The read loop only parses packets and acts on keys at once; the caller's audio
+// (decoded, resampled and Opus-encoded for the room: the costly part) is handled in
+// its own goroutine, so a key never waits behind audio and a slow encoder costs at
+// most stale audio, as in a jitter buffer, never a key.
+const (
+	audioBacklog  = 25      // 0.5 s of 20 ms packets
+	rtpReadBuffer = 1 << 20 // bytes; capped by net.core.rmem_max
+)
+
 func (m *mediaPort) start() {
 	go m.readLoop()
+	go m.audioLoop()
 	go m.sendLoop()
+}
+
+func (m *mediaPort) audioLoop() {
+	for {
+		select {
+		case <-m.closed:
+			return
+		case pcm := <-m.audioIn:
+			if m.onAudio != nil {
+				m.onAudio(pcm)
+			}
+		}
+	}
+}
+
+// queueAudio hands one packet's audio to the audio loop, dropping the oldest when it lags.
+func (m *mediaPort) queueAudio(pcm []int16) {
+	for {
+		select {
+		case m.audioIn <- pcm:
+			return
+		default:
+		}
+		select {
+		case <-m.audioIn:
+		default:
+		}
+	}
 }
 
 func (m *mediaPort) close() {
@@ -207,7 +252,7 @@ func (m *mediaPort) readLoop() {
 			for i, b := range p.Payload {
 				pcm[i] = ulawToLinear(b)
 			}
-			m.onAudio(pcm)
+			m.queueAudio(pcm)
 		}
 	}
 }
