@@ -441,11 +441,14 @@ def _ramp_summary(name: str, ramp: dict[str, Any]) -> list[str]:
         f"call waiting in a menu (at the top level); "
         f"{_f(cpu.get('start_core_seconds_per_call'), 2)} CPU-seconds to start a call and play "
         f"its greeting (calls arriving at {ramp.get('rate_calls_per_s')}/s)",
-        f"- the end: {tp['transferred']} of {tp['calls']} calls pressed 3, 1 and "
-        + (
+        (
+            f"- the end: {tp['transferred']} of {tp['calls']} calls pressed 3, 1 and "
             "were transferred (REFER to billing, NOTIFY 200, BYE from the bridge)"
             if ramp["caller"] == "sip"
-            else "were counted from the router's records (below)"
+            else f"- the end: all {tp['calls']} calls pressed 3, 1; with no SIP bridge in their "
+            "rooms no transfer can complete, so what the router did is counted from its "
+            "call records (below; calls still in a transfer when the ramp ended show as "
+            "pending or have no record yet)"
         )
         + (f"; failures: {'; '.join(tp['failures'][:3])}" if tp["failures"] else ""),
     ]
