@@ -90,10 +90,10 @@ class Transferrer:
         try:
             await asyncio.wait_for(sent, budget)
         except api.SipCallError as exc:
-            return TransferFailed(exc.sip_status_code, self._reason(exc), now + _since(started))
+            return TransferFailed(exc.sip_status_code, self._detail(exc), now + _since(started))
         except api.TwirpError as exc:
             status = _status_from_metadata(exc)
-            return TransferFailed(status, self._reason(exc), now + _since(started))
+            return TransferFailed(status, self._detail(exc), now + _since(started))
         except TimeoutError:
             return TransferFailed(
                 None, f"no answer from LiveKit within {budget:.0f} s", now + budget
@@ -102,7 +102,7 @@ class Transferrer:
             return TransferFailed(None, f"LiveKit unreachable: {exc}", now + _since(started))
         return TransferSucceeded(now + _since(started))
 
-    def _reason(self, exc: api.TwirpError) -> str:
+    def _detail(self, exc: api.TwirpError) -> str:
         tries = f" ({self.attempts} tries)" if self.attempts > 1 else ""
         return _reason(exc) + tries
 

@@ -144,10 +144,8 @@ func (m *mediaPort) audioLoop() {
 		select {
 		case <-m.closed:
 			return
-		case pcm := <-m.audioIn:
-			if m.onAudio != nil {
-				m.onAudio(pcm)
-			}
+		case pcm := <-m.audioIn: // queued only when onAudio is set
+			m.onAudio(pcm)
 		}
 	}
 }
