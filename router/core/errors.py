@@ -57,6 +57,15 @@ class Problem:
     code: str = ""
     """A short stable identifier of the rule (e.g. "unknown-key"), for tests and tools."""
 
+    def __post_init__(self) -> None:
+        # A problem is one line wherever it is shown (terminal, log, editor): values
+        # quoted from the file may span lines (a plain scalar continued on the next
+        # line, a quoted "\n"), so their line breaks are folded as YAML folds them.
+        for name in ("message", "hint"):
+            text = getattr(self, name)
+            if text is not None and text.splitlines() != [text]:
+                object.__setattr__(self, name, " ".join(text.split()))
+
     def __str__(self) -> str:
         text = f"{self.location}: {self.severity.value}: {self.message}"
         if self.hint:

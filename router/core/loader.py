@@ -1089,7 +1089,7 @@ class _Reader:
             shown = version_node.value if type(version_node) is Scalar else _shape(version_node)
             self.error(
                 version_node,
-                f"version {shown} is not supported",
+                f"version '{shown}' is not supported",
                 hint="this router reads version: 1",
                 code="bad-version",
             )

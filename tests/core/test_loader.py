@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from router.core.errors import MenuFileError, Problem, Severity
+from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.keys import Key
 from router.core.loader import (
     APOLOGY,
@@ -172,6 +172,24 @@ def test_problems_print_as_file_line_column() -> None:
     assert str(problem) == (
         "menus.yaml:6:5: error: unknown key 'greting' in menu 'main' (did you mean 'greeting'?)"
     )
+
+
+def test_a_value_spanning_lines_is_shown_on_one_line() -> None:
+    # found by tests/hardening/test_fuzz.py: a stray indented line after `version: 1`
+    # continues the plain scalar, and the message quoted it with its line break
+    text = "version: 1\n\n    For the operator, press 0.\nmenus: {}\n"
+    problem = refused(text)[0]
+    assert problem.code == "bad-version" and problem.location.line == 1
+    assert problem.message == "version '1 For the operator, press 0.' is not supported"
+    assert len(str(problem).splitlines()) == 1
+
+
+@pytest.mark.parametrize("text", ["a\nb", "a\r\n b", "a\u2028b", "a\x85b", "ab\n"])
+def test_problems_are_one_line_whatever_they_quote(text: str) -> None:
+    problem = Problem(Location("f", 1, 1), f"'{text}' is odd", hint=f"not '{text}'")
+    assert problem.message.splitlines() == [problem.message]
+    assert problem.hint is not None and problem.hint.splitlines() == [problem.hint]
+    assert problem.message.split() == f"'{text}' is odd".split()  # nothing lost but breaks
 
 
 def test_every_problem_is_reported_not_just_the_first() -> None:
