@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -40,7 +40,6 @@ from router.core.model import (
     Hangup,
     Menu,
     MenuFile,
-    Prompt,
     Repeat,
     Say,
     Top,
@@ -518,7 +517,7 @@ class _Checker:
     def audio_files(self) -> None:
         exists: dict[str, bool] = {}
         folder = self.base_dir or os.path.dirname(os.path.abspath(self.mf.path or "."))
-        for prompt in self.prompts():
+        for prompt in self.mf.prompts():
             if prompt.audio is None:
                 continue
             ok = exists.get(prompt.audio)
@@ -532,42 +531,6 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
-
-    def prompts(self) -> Iterator[Prompt]:
-        seen: set[int] = set()
-
-        def of_action(action: Action) -> Iterator[Prompt]:
-            if id(action) in seen:
-                return
-            seen.add(id(action))
-            if action.message is not None:
-                yield action.message
-            if isinstance(action, Transfer):
-                if action.settings.announce is not None:
-                    yield action.settings.announce
-                if action.on_failure is not None:
-                    yield from of_policy(action.on_failure)
-
-        def of_policy(policy: FailurePolicy) -> Iterator[Prompt]:
-            for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
-                yield from of_action(action)
-
-        for menu in self.mf.menus.values():
-            yield menu.greeting
-            if menu.prompt is not menu.greeting:
-                yield menu.prompt
-            yield menu.messages.invalid
-            yield menu.messages.no_input
-            for action in menu.options.values():
-                yield from of_action(action)
-            yield from of_action(menu.on_limit)
-            if menu.on_transfer_failure is not None:
-                yield from of_policy(menu.on_transfer_failure)
-        for transfer in self.mf.destinations.values():
-            yield from of_action(transfer)
-        for directory in self.mf.directories.values():
-            for entry in directory.entries:
-                yield from of_action(entry.action)
 
 
 def _within(p: Product, q: Product) -> bool:

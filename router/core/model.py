@@ -10,7 +10,7 @@ point at the line an admin must edit.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import IntEnum, StrEnum
@@ -406,6 +406,34 @@ class MenuFile:
                 if candidate in self.entries:
                     return self.entries[candidate]
         return self.entries["default"]
+
+    def prompts(self) -> Iterator[Prompt]:
+        """Every prompt a call on this file could play, found by walking the model's values:
+        a new kind of action or setting that holds a prompt is found without a change here."""
+        seen: set[int] = set()
+
+        def walk(value: object) -> Iterator[Prompt]:
+            if id(value) in seen:
+                return
+            seen.add(id(value))
+            if isinstance(value, Prompt):
+                if value:
+                    yield value
+                return
+            if isinstance(value, str | int | float | bool) or value is None:
+                return
+            if isinstance(value, dict) or hasattr(value, "items"):
+                for item in value.values():  # type: ignore[attr-defined]
+                    yield from walk(item)
+                return
+            if isinstance(value, tuple | list):
+                for item in value:
+                    yield from walk(item)
+                return
+            for name in getattr(value, "__slots__", ()):
+                yield from walk(getattr(value, name, None))
+
+        yield from walk(self)
 
     def start_menu(self, dialled: str | None, at: datetime) -> str:
         """The menu a call starts in, given the number dialled and the time of the call."""

@@ -14,7 +14,6 @@ lets the FFI read them while several calls play the same greeting.
 from __future__ import annotations
 
 import asyncio
-import copy
 import ctypes
 import hashlib
 import importlib
@@ -22,7 +21,7 @@ import logging
 import os
 import threading
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -42,7 +41,6 @@ __all__ = [
     "PromptCache",
     "Rendered",
     "Voice",
-    "iter_prompts",
     "voices_of",
     "voice_from_spec",
 ]
@@ -163,18 +161,29 @@ _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
 class AgentsVoice:
     """A livekit-agents TTS plugin (e.g. `livekit.plugins.cartesia:TTS`) as a router voice."""
 
-    def __init__(self, tts: agents_tts.TTS[Any], name: str) -> None:
-        self._tts = tts
+    def __init__(self, make: Callable[[], agents_tts.TTS[Any]], name: str) -> None:
+        self._make = make
         self.name = name
+        try:
+            self._tts = make()
+        except Exception as exc:  # a plugin's own check, e.g. a missing API key
+            raise ConfigError(f"cannot start the TTS plugin {name}: {exc}") from exc
 
     def with_voice(self, voice: str) -> AgentsVoice:
-        """Plugins name voices their own way: set it through `update_options(voice=...)`."""
-        update = getattr(self._tts, "update_options", None)
-        if update is None:
+        """Plugins name voices their own way: set it through `update_options(voice=...)`.
+
+        On an instance of its own: plugins keep their options in one object that
+        `update_options` changes in place, which a copy would share with the default.
+        """
+        if not hasattr(self._tts, "update_options"):
             raise ConfigError(f"the TTS plugin {self.name} cannot change its voice to {voice!r}")
-        clone = copy.copy(self._tts)
-        getattr(clone, "update_options")(voice=voice)  # noqa: B009 - not on the base class
-        return AgentsVoice(clone, f"{self.name}[{voice}]")
+
+        def make() -> agents_tts.TTS[Any]:
+            tts = self._make()
+            getattr(tts, "update_options")(voice=voice)  # noqa: B009 - not on the base class
+            return tts
+
+        return AgentsVoice(make, f"{self.name}[{voice}]")
 
     async def speak(self, text: str) -> tuple[bytes, int]:
         parts: list[bytes] = []
@@ -199,7 +208,7 @@ def voice_from_spec(spec: str | None) -> Voice:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"cannot load the TTS plugin {spec!r}: {exc}") from exc
-    return AgentsVoice(cls(), spec)
+    return AgentsVoice(cls, spec)
 
 
 def _mono(pcm: bytes, channels: int) -> bytes:
@@ -250,34 +259,6 @@ def _frames(pcm: bytes) -> tuple[rtc.AudioFrame, ...]:
         rtc.AudioFrame(pcm[i : i + step], SAMPLE_RATE, 1, len(pcm[i : i + step]) // 2)
         for i in range(0, len(pcm), step)
     )
-
-
-def iter_prompts(menu_file: MenuFile) -> Iterator[Prompt]:
-    """Every prompt a call on this file could play, found by walking the model's values."""
-    seen: set[int] = set()
-
-    def walk(value: object) -> Iterator[Prompt]:
-        if id(value) in seen:
-            return
-        seen.add(id(value))
-        if isinstance(value, Prompt):
-            if value:
-                yield value
-            return
-        if isinstance(value, str | int | float | bool) or value is None:
-            return
-        if isinstance(value, dict) or hasattr(value, "items"):
-            for item in value.values():  # type: ignore[attr-defined]
-                yield from walk(item)
-            return
-        if isinstance(value, tuple | list):
-            for item in value:
-                yield from walk(item)
-            return
-        for name in getattr(value, "__slots__", ()):
-            yield from walk(getattr(value, name, None))
-
-    yield from walk(menu_file)
 
 
 def voices_of(menu_file: MenuFile) -> set[str | None]:

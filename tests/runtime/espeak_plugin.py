@@ -2,11 +2,15 @@
 
 It lets the tests drive the router's plugin path (`--voice module:Class`) with the
 same machinery a cloud plugin uses (ChunkedStream, AudioEmitter), without a network.
+Like the cloud plugins, it keeps its options in one object that `update_options`
+changes in place.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
+from dataclasses import dataclass
 
 from livekit.agents import APIConnectOptions, tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
@@ -14,15 +18,23 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
 from router.runtime.prompts import EspeakVoice
 
 
+@dataclass
+class _Options:
+    voice: str
+
+
 class EspeakTTS(tts.TTS):
+    spoken: list[tuple[str, str]] = []
+    """(voice, text) of every synthesis, for tests to see which voice spoke."""
+
     def __init__(self, voice: str = "en-us") -> None:
         super().__init__(
             capabilities=tts.TTSCapabilities(streaming=False), sample_rate=22050, num_channels=1
         )
-        self.voice = voice
+        self._opts = _Options(voice)
 
     def update_options(self, *, voice: str) -> None:
-        self.voice = voice
+        self._opts.voice = voice
 
     def synthesize(
         self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
@@ -33,9 +45,20 @@ class EspeakTTS(tts.TTS):
 class _Stream(tts.ChunkedStream):
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         assert isinstance(self._tts, EspeakTTS)
-        pcm, rate = await EspeakVoice(self._tts.voice).speak(self._input_text)
+        voice = self._tts._opts.voice
+        EspeakTTS.spoken.append((voice, self._input_text))
+        pcm, rate = await EspeakVoice(voice).speak(self._input_text)
         output_emitter.initialize(
             request_id=str(uuid.uuid4()), sample_rate=rate, num_channels=1, mime_type="audio/pcm"
         )
         output_emitter.push(pcm)
         output_emitter.flush()
+
+
+class KeyedTTS(EspeakTTS):
+    """Like the cloud plugins, refuses to start without its API key."""
+
+    def __init__(self) -> None:
+        if not os.environ.get("ESPEAK_TEST_API_KEY"):
+            raise ValueError("ESPEAK_TEST_API_KEY must be set")
+        super().__init__()

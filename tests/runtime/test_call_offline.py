@@ -34,7 +34,7 @@ from router.core.model import (
 from router.core.navigator import CallCaps
 from router.runtime import transfer as transfer_module
 from router.runtime.call import CallOptions, CallSession
-from router.runtime.prompts import EspeakVoice, PromptCache, iter_prompts
+from router.runtime.prompts import EspeakVoice, PromptCache
 from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
 
 pytestmark = pytest.mark.runtime
@@ -118,7 +118,7 @@ async def rendered_cache(mf: MenuFile) -> PromptCache:
     global _CACHE
     if _CACHE is None:
         _CACHE = PromptCache(EspeakVoice())
-    await _CACHE.render_all(iter_prompts(mf))
+    await _CACHE.render_all(mf.prompts())
     return _CACHE
 
 

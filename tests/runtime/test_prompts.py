@@ -16,9 +16,11 @@ from router.runtime.prompts import (
     SAMPLE_RATE,
     EspeakVoice,
     PromptCache,
+    Rendered,
     decode_file,
     voice_from_spec,
 )
+from tests.runtime.espeak_plugin import EspeakTTS
 
 pytestmark = pytest.mark.runtime
 
@@ -26,6 +28,11 @@ pytestmark = pytest.mark.runtime
 def rms(pcm: bytes) -> float:
     samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)
     return math.sqrt(sum(s * s for s in samples) / max(1, len(samples)))
+
+
+def pcm_of(rendered: Rendered | None) -> bytes:
+    assert rendered is not None
+    return b"".join(bytes(f.data) for f in rendered.frames)
 
 
 def write_tone(path: Path, seconds: float, rate: int, channels: int = 1) -> None:
@@ -62,6 +69,8 @@ def test_voice_specs() -> None:
         voice_from_spec("nonsense")
     with pytest.raises(ConfigError, match="cannot load the TTS plugin"):
         voice_from_spec("no.such.module:TTS")
+    with pytest.raises(ConfigError, match="cannot start the TTS plugin .*API_KEY must be set"):
+        voice_from_spec("tests.runtime.espeak_plugin:KeyedTTS")
 
 
 def test_wav_stereo_44k_is_decoded_to_mono(tmp_path: Path) -> None:
@@ -116,12 +125,7 @@ async def test_a_menu_voice_is_rendered_apart_from_the_default() -> None:
     cache = PromptCache(EspeakVoice())
     hola = Prompt("Gracias por llamar.")
     assert await cache.render_all([hola], voices={None, "es"}) == 2
-    default, spanish = cache.get(hola), cache.get(hola, "es")
-    assert default is not None and spanish is not None
-    assert default is not spanish
-    assert b"".join(bytes(f.data) for f in default.frames) != b"".join(
-        bytes(f.data) for f in spanish.frames
-    )
+    assert pcm_of(cache.get(hola)) != pcm_of(cache.get(hola, "es"))
 
 
 async def test_an_unknown_menu_voice_is_a_clear_error() -> None:
@@ -131,17 +135,21 @@ async def test_an_unknown_menu_voice_is_a_clear_error() -> None:
 
 
 async def test_a_livekit_agents_tts_plugin_can_be_the_voice() -> None:
-    voice = voice_from_spec("tests.runtime.espeak_plugin:EspeakTTS")
-    assert voice.name == "tests.runtime.espeak_plugin:EspeakTTS"
+    spec = "tests.runtime.espeak_plugin:EspeakTTS"
+    voice = voice_from_spec(spec)
+    assert voice.name == spec
     cache = PromptCache(voice)
     hello = Prompt("For sales, press one.")
     await cache.render_all([hello], voices={None, "es"})
     english, spanish = cache.get(hello), cache.get(hello, "es")
     assert english is not None and spanish is not None
     assert 0.8 < english.duration < 5
-    pcm = b"".join(bytes(f.data) for f in english.frames)
-    assert rms(pcm) > 500
-    assert pcm != b"".join(bytes(f.data) for f in spanish.frames)
+    assert rms(pcm_of(english)) > 500
+    assert pcm_of(english) != pcm_of(spanish)
+    # still English after a menu asked for Spanish: plugins change their options in
+    # place, so a voice of a menu must not share them with the default
+    await cache.render_all([Prompt("For support, press two.")])
+    assert EspeakTTS.spoken[-1] == ("en-us", "For support, press two.")
 
 
 class _Mute:
