@@ -11,8 +11,9 @@ import argparse
 import os
 import sys
 
-from router.core.errors import MenuFileError, Severity
+from router.core.errors import MenuFileError, Problem, Severity
 from router.core.loader import MAX_BYTES, load_menu_file
+from router.core.model import MenuFile
 
 __all__ = ["add_arguments", "default_path", "run"]
 
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     path: str = args.path or default_path()
     try:
         loaded = load_menu_file(path, max_bytes=args.max_bytes)
+        _audio_plays(loaded.menu_file, loaded.warnings)
     except MenuFileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -67,3 +69,16 @@ def run(args: argparse.Namespace) -> int:
             f"(version {mf.version})"
         )
     return 0
+
+
+def _audio_plays(menu_file: MenuFile, warnings: tuple[Problem, ...]) -> None:
+    """Decode the audio files, as the router will when it loads the file: a file that
+    exists but cannot be played is refused here, not at start or reload."""
+    prompts = [p for p in menu_file.prompts() if p.audio]
+    if not prompts:
+        return  # no need to load the decoder
+    from router.runtime.audiofile import audio_problems
+
+    found = audio_problems(prompts)
+    if found:
+        raise MenuFileError(sorted([*found, *warnings], key=lambda p: p.location))

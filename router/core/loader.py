@@ -735,7 +735,8 @@ class _Reader:
         audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
         if text is None and audio is None:
             return None
-        return Prompt(text, audio, self.loc(say_node if say_node is not None else audio_node))  # type: ignore[arg-type]
+        # located at the file, the part of a prompt that can be wrong after loading
+        return Prompt(text, audio, self.loc(audio_node if audio_node is not None else say_node))  # type: ignore[arg-type]
 
     def headers(self, node: Node, what: str) -> dict[str, str] | None:
         out: dict[str, str] = {}

@@ -19,8 +19,8 @@ import hashlib
 import importlib
 import logging
 import os
+import re
 import threading
-import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit import rtc
 
-from router.core.errors import ConfigError
+from router.core.errors import ConfigError, MenuFileError, RouterError
 from router.core.model import MenuFile, Prompt
+from router.runtime.audiofile import UnplayableAudio, decode_prompt, mono, unplayable
 
 if TYPE_CHECKING:
     from livekit.agents import tts as agents_tts
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_URL_QUERY = re.compile(r"\?[^\s'\"]+")
+"""A URL's query in an error message: plugins put API keys there (never printed)."""
 
 SAMPLE_RATE = 16_000
 """Telephone audio is 8 kHz at the far end; 16 kHz keeps quality and halves memory vs 48 kHz."""
@@ -192,7 +196,7 @@ class AgentsVoice:
             async for chunk in stream:
                 frame = chunk.frame
                 rate = frame.sample_rate
-                parts.append(_mono(bytes(frame.data), frame.num_channels))
+                parts.append(mono(bytes(frame.data), frame.num_channels))
         return b"".join(parts), rate
 
 
@@ -211,15 +215,6 @@ def voice_from_spec(spec: str | None) -> Voice:
     return AgentsVoice(cls, spec)
 
 
-def _mono(pcm: bytes, channels: int) -> bytes:
-    if channels == 1:
-        return pcm
-    import numpy as np
-
-    samples = np.frombuffer(pcm, dtype=np.int16).reshape(-1, channels)
-    return bytes(samples.mean(axis=1).astype(np.int16).tobytes())
-
-
 def _resample(pcm: bytes, rate: int) -> bytes:
     if rate == SAMPLE_RATE or not pcm:
         return pcm
@@ -230,27 +225,15 @@ def _resample(pcm: bytes, rate: int) -> bytes:
     return b"".join(out)
 
 
-def decode_file(path: str) -> tuple[bytes, int]:
-    """Decode an audio file to mono s16 PCM; wav with the standard library, others with PyAV."""
-    if path.lower().endswith(".wav"):
-        try:
-            with wave.open(path, "rb") as w:
-                if w.getsampwidth() == 2:
-                    pcm = w.readframes(w.getnframes())
-                    return _mono(pcm, w.getnchannels()), w.getframerate()
-        except wave.Error:
-            pass  # e.g. a float or compressed wav: let PyAV try
-    import av
-
-    parts: list[bytes] = []
-    with av.open(path) as container:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        for frame in container.decode(audio=0):
-            for out in resampler.resample(frame):
-                parts.append(bytes(out.planes[0])[: out.samples * 2])
-        for out in resampler.resample(None):
-            parts.append(bytes(out.planes[0])[: out.samples * 2])
-    return b"".join(parts), SAMPLE_RATE
+def _stamp(audio: str | None) -> str | None:
+    """An audio file's size and time ("" for text alone; None if it cannot be read)."""
+    if audio is None:
+        return ""
+    try:
+        st = os.stat(audio)
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def _frames(pcm: bytes) -> tuple[rtc.AudioFrame, ...]:
@@ -280,17 +263,12 @@ class PromptCache:
         self.store = Path(store) if store else None
         self._voices: dict[str | None, Voice] = {None: voice}
         self._rendered: dict[tuple[str | None, str | None, str | None], Rendered] = {}
+        self._stamps: dict[tuple[str | None, str | None, str | None], str | None] = {}
+        """The audio file's size and time when each prompt was rendered."""
 
-    def _stored(self, prompt: Prompt, voice: str | None) -> Path | None:
-        if self.store is None:
+    def _stored(self, prompt: Prompt, voice: str | None, stamp: str | None) -> Path | None:
+        if self.store is None or stamp is None:
             return None
-        stamp = ""
-        if prompt.audio:
-            try:
-                st = os.stat(prompt.audio)
-            except OSError:
-                return None
-            stamp = f"{st.st_size}:{st.st_mtime_ns}"
         key = "\0".join(
             (self.voice.name, voice or "", prompt.text or "", prompt.audio or "", stamp)
         )
@@ -318,6 +296,14 @@ class PromptCache:
     def get(self, prompt: Prompt, voice: str | None = None) -> Rendered | None:
         return self._rendered.get((voice, prompt.text, prompt.audio))
 
+    def _fresh(self, prompt: Prompt, voice: str | None) -> Rendered | None:
+        """The rendered prompt, unless its audio file changed since (a new recording)."""
+        key = (voice, prompt.text, prompt.audio)
+        found = self._rendered.get(key)
+        if found is not None and self._stamps.get(key) != _stamp(prompt.audio):
+            return None
+        return found
+
     def _voice(self, name: str | None) -> Voice:
         found = self._voices.get(name)
         if found is None:
@@ -325,32 +311,54 @@ class PromptCache:
             found = self._voices[name] = self.voice.with_voice(name)
         return found
 
+    async def _speak(self, voice: str | None, text: str) -> tuple[bytes, int]:
+        engine = self._voice(voice)
+        try:
+            return await engine.speak(text)
+        except RouterError:
+            raise
+        except Exception as exc:  # a plugin's network, account or quota error (no traceback:
+            # its URLs and headers may hold the API key)
+            said = getattr(exc, "message", None) or str(exc)  # livekit-agents APIError
+            reason = " ".join(_URL_QUERY.sub("?...", str(said)).split())[:200] or type(exc).__name__
+            raise ConfigError(
+                f"the voice {engine.name} could not speak {text[:40]!r}: {reason}"
+            ) from None
+
     async def render(self, prompt: Prompt, voice: str | None = None) -> Rendered:
-        key = (voice, prompt.text, prompt.audio)
-        found = self._rendered.get(key)
+        found = self._fresh(prompt, voice)
         if found is not None:
             return found
-        stored = self._stored(prompt, voice)
+        key = (voice, prompt.text, prompt.audio)
+        stamp = _stamp(prompt.audio)  # before decoding: a change meanwhile renders again
+        stored = self._stored(prompt, voice, stamp)
         pcm = await asyncio.to_thread(self._load, stored)
         if pcm is None:
             pcm = b""
             if prompt.audio:
-                data, rate = await asyncio.to_thread(decode_file, prompt.audio)
+                try:
+                    data, rate = await asyncio.to_thread(decode_prompt, prompt.audio, SAMPLE_RATE)
+                except UnplayableAudio as exc:
+                    raise MenuFileError([unplayable(prompt, str(exc))]) from None
                 pcm += await asyncio.to_thread(_resample, data, rate)
             if prompt.text:
-                data, rate = await self._voice(voice).speak(prompt.text)
+                data, rate = await self._speak(voice, prompt.text)
                 pcm += await asyncio.to_thread(_resample, data, rate)
             await asyncio.to_thread(self._save, stored, pcm)
         rendered = Rendered(_frames(pcm), len(pcm) / 2 / SAMPLE_RATE)
-        self._rendered[key] = rendered
+        self._rendered[key], self._stamps[key] = rendered, stamp
         return rendered
 
     async def render_all(
         self, prompts: Iterable[Prompt], voices: Iterable[str | None] = (None,)
     ) -> int:
-        """Render, in every voice given, what is not cached yet; returns how many were rendered."""
+        """Render, in every voice given, what is not cached yet or whose audio file changed;
+        returns how many were rendered. A failure keeps what was rendered before."""
         todo = {
-            (v, p.text, p.audio): (p, v) for p in prompts for v in voices if self.get(p, v) is None
+            (v, p.text, p.audio): (p, v)
+            for p in prompts
+            for v in voices
+            if self._fresh(p, v) is None
         }
         for prompt, voice in todo.values():
             await self.render(prompt, voice)

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,7 +296,7 @@ def run(args: argparse.Namespace) -> int:
         state = ProcessState.get()  # load, check and render before registering
     except MenuFileError as exc:
         for problem in exc.problems:
-            print(problem, file=__import__("sys").stderr)
+            print(problem, file=sys.stderr)
         raise ConfigError(
             f"the menu file {config.menus} has errors; fix them and start again"
         ) from None

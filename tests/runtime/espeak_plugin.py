@@ -12,7 +12,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from livekit.agents import APIConnectOptions, tts
+from livekit.agents import APIConnectOptions, APIStatusError, tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
 
 from router.runtime.prompts import EspeakVoice
@@ -62,3 +62,15 @@ class KeyedTTS(EspeakTTS):
         if not os.environ.get("ESPEAK_TEST_API_KEY"):
             raise ValueError("ESPEAK_TEST_API_KEY must be set")
         super().__init__()
+
+
+class RefusedTTS(EspeakTTS):
+    """A plugin whose service refuses every request, as a cloud one with a revoked key."""
+
+    def synthesize(
+        self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> tts.ChunkedStream:
+        raise APIStatusError(
+            "401 Unauthorized for https://tts.example.com/v1/speak?api_key=sk-live-0123456789",
+            status_code=401,
+        )

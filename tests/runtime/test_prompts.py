@@ -11,13 +11,13 @@ import pytest
 
 from router.core.errors import ConfigError
 from router.core.model import Prompt
+from router.runtime.audiofile import decode_file
 from router.runtime.prompts import (
     FRAME_MS,
     SAMPLE_RATE,
     EspeakVoice,
     PromptCache,
     Rendered,
-    decode_file,
     voice_from_spec,
 )
 from tests.runtime.espeak_plugin import EspeakTTS
@@ -76,7 +76,7 @@ def test_voice_specs() -> None:
 def test_wav_stereo_44k_is_decoded_to_mono(tmp_path: Path) -> None:
     path = tmp_path / "tone.wav"
     write_tone(path, 0.5, 44_100, channels=2)
-    pcm, rate = decode_file(str(path))
+    pcm, rate = decode_file(str(path), SAMPLE_RATE)
     assert rate == 44_100
     assert len(pcm) == int(0.5 * 44_100) * 2
 
@@ -99,7 +99,7 @@ def test_compressed_files_are_decoded_and_resampled(
                 outp.mux(packet)
         for packet in stream.encode(None):
             outp.mux(packet)
-    pcm, rate = decode_file(str(out))
+    pcm, rate = decode_file(str(out), SAMPLE_RATE)
     assert rate == SAMPLE_RATE
     assert 0.9 < len(pcm) / 2 / rate < 1.2
     assert rms(pcm) > 2000
@@ -152,6 +152,18 @@ async def test_a_livekit_agents_tts_plugin_can_be_the_voice() -> None:
     assert EspeakTTS.spoken[-1] == ("en-us", "For support, press two.")
 
 
+async def test_a_voice_that_fails_is_one_sentence_without_the_key() -> None:
+    cache = PromptCache(voice_from_spec("tests.runtime.espeak_plugin:RefusedTTS"))
+    with pytest.raises(ConfigError) as caught:
+        await cache.render_all([Prompt("Welcome to Acme.")])
+    message = str(caught.value)
+    assert message.startswith(
+        "the voice tests.runtime.espeak_plugin:RefusedTTS could not speak 'Welcome to Acme.': "
+        "401 Unauthorized for https://tts.example.com/v1/speak?..."
+    )
+    assert "sk-live" not in message and "\n" not in message
+
+
 class _Mute:
     """A voice that must not be asked: everything should come from the disk store."""
 
@@ -180,5 +192,10 @@ async def test_the_prompt_store_survives_a_restart(tmp_path: Path) -> None:
         assert before.duration == after.duration
 
     write_tone(chime, 0.5, 8_000)  # an edited recording is rendered again, not served stale
-    with pytest.raises(AssertionError, match="synthesised 'Press one.' again"):
+    with pytest.raises(ConfigError, match="synthesised 'Press one.' again"):
         await PromptCache(_Mute(), store=tmp_path / "store").render(prompts[1])
+    # also by a running process, on its next load of the menu file
+    old = first.get(prompts[1])
+    assert await first.render_all(prompts, voices={None, "es"}) == 2
+    new = first.get(prompts[1])
+    assert old is not None and new is not None and new.duration > old.duration + 0.15

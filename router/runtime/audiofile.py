@@ -1,0 +1,108 @@
+"""Recorded prompts: audio files decoded to PCM, and what to say when one cannot be.
+
+wav is read with the standard library; everything else (mp3, ogg, flac, compressed
+wav...) with PyAV, which livekit-agents already depends on. A file that exists but
+cannot be played is a problem of the menu file, reported where the file is named,
+so `router check`, a reload and a start all refuse it the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import wave
+
+from router.core.errors import Problem
+from router.core.model import Prompt
+
+__all__ = [
+    "UnplayableAudio",
+    "audio_problems",
+    "decode_file",
+    "decode_prompt",
+    "mono",
+    "unplayable",
+]
+
+
+class UnplayableAudio(Exception):
+    """An audio file that cannot be decoded, or that holds no sound; says why in one phrase."""
+
+
+def mono(pcm: bytes, channels: int) -> bytes:
+    if channels == 1:
+        return pcm
+    import numpy as np
+
+    samples = np.frombuffer(pcm, dtype=np.int16).reshape(-1, channels)
+    return bytes(samples.mean(axis=1).astype(np.int16).tobytes())
+
+
+def decode_file(path: str, rate: int) -> tuple[bytes, int]:
+    """Mono s16 PCM and its rate: a 16-bit wav as written, anything else resampled to `rate`."""
+    if path.lower().endswith(".wav"):
+        try:
+            with wave.open(path, "rb") as w:
+                if w.getsampwidth() == 2:
+                    pcm = w.readframes(w.getnframes())
+                    return mono(pcm, w.getnchannels()), w.getframerate()
+        except wave.Error:
+            pass  # e.g. a float or compressed wav: let PyAV try
+    import av
+
+    parts: list[bytes] = []
+    with av.open(path) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                parts.append(bytes(out.planes[0])[: out.samples * 2])
+        for out in resampler.resample(None):
+            parts.append(bytes(out.planes[0])[: out.samples * 2])
+    return b"".join(parts), rate
+
+
+def decode_prompt(path: str, rate: int) -> tuple[bytes, int]:
+    """`decode_file`, with every way a file can fail turned into `UnplayableAudio`."""
+    try:
+        pcm, got = decode_file(path, rate)
+    except Exception as exc:  # PyAV, wave, numpy and the OS each fail their own way
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise UnplayableAudio(reason[:1].lower() + reason[1:]) from exc
+    if not pcm:
+        raise UnplayableAudio("it holds no sound")
+    return pcm, got
+
+
+def unplayable(prompt: Prompt, reason: str) -> Problem:
+    """The menu file's problem for a prompt whose audio file cannot be played."""
+    assert prompt.audio is not None
+    folder = os.path.dirname(os.path.abspath(prompt.loc.file))
+    shown = os.path.relpath(prompt.audio, folder) if prompt.loc.file else prompt.audio
+    return Problem(
+        prompt.loc,
+        f"audio file '{shown}' cannot be played: {reason}",
+        hint="use a wav, mp3 or ogg file with sound in it",
+        code="bad-audio",
+    )
+
+
+def audio_problems(prompts: list[Prompt], rate: int = 16_000) -> list[Problem]:
+    """Decode every existing audio file once; a problem at each place that names a bad one.
+
+    Missing files are the checker's to report (it needs no decoder).
+    """
+    reasons: dict[str, str | None] = {}
+    found: list[Problem] = []
+    for prompt in prompts:
+        path = prompt.audio
+        if path is None or not os.path.isfile(path):
+            continue
+        if path not in reasons:
+            try:
+                decode_prompt(path, rate)
+                reasons[path] = None
+            except UnplayableAudio as exc:
+                reasons[path] = str(exc)
+        reason = reasons[path]
+        if reason is not None:
+            found.append(unplayable(prompt, reason))
+    return found
