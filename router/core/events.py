@@ -96,11 +96,24 @@ class TransferFailed:
         return FailureKind.from_sip_status(self.sip_status)
 
 
+class EndReason(StrEnum):
+    TRANSFERRED = "transferred"
+    HANGUP = "hangup"
+    """The menu hung up (a hangup option, a limit, a failure policy)."""
+    CALLER_HANGUP = "caller_hangup"
+    CONNECTION_LOST = "connection_lost"
+    """The router lost LiveKit (server gone, network down) and could not get it back."""
+    CALL_LIMIT = "call_limit"
+    KEY_LIMIT = "key_limit"
+    TRANSFER_LIMIT = "transfer_limit"
+
+
 @dataclass(frozen=True, slots=True)
 class CallEnded:
     """The caller hung up or the room went away; nothing more can be played."""
 
     now: float
+    reason: EndReason = EndReason.CALLER_HANGUP
 
 
 Event = (
@@ -152,16 +165,6 @@ class TransferTo:
     target: str
     settings: TransferSettings
     destination: str | None = None
-
-
-class EndReason(StrEnum):
-    TRANSFERRED = "transferred"
-    HANGUP = "hangup"
-    """The menu hung up (a hangup option, a limit, a failure policy)."""
-    CALLER_HANGUP = "caller_hangup"
-    CALL_LIMIT = "call_limit"
-    KEY_LIMIT = "key_limit"
-    TRANSFER_LIMIT = "transfer_limit"
 
 
 @dataclass(frozen=True, slots=True)

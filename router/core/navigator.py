@@ -186,7 +186,7 @@ class Navigator:
 
     @property
     def end_reason(self) -> EndReason | None:
-        """Why the call ended (CALLER_HANGUP after `CallEnded`); None while it goes on."""
+        """Why the call ended (the reason `CallEnded` gave, if so); None while it goes on."""
         return self._end_reason
 
     @property
@@ -500,8 +500,8 @@ class Navigator:
         """The caller is gone: nothing to play or hang up, only timers to cancel."""
         for timer in list(self._timers):
             self._disarm(timer)
-        self._end_reason = EndReason.CALLER_HANGUP
-        self._note(NoteKind.ENDED, EndReason.CALLER_HANGUP.value)
+        self._end_reason = event.reason
+        self._note(NoteKind.ENDED, event.reason.value)
         self._set_state(CallState.ENDED)
 
 

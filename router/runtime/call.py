@@ -58,6 +58,28 @@ log = logging.getLogger(__name__)
 
 SIP = rtc.ParticipantKind.PARTICIPANT_KIND_SIP
 
+_ROOM_ENDED = frozenset(
+    {
+        rtc.DisconnectReason.CLIENT_INITIATED,
+        rtc.DisconnectReason.ROOM_DELETED,
+        rtc.DisconnectReason.ROOM_CLOSED,
+        rtc.DisconnectReason.PARTICIPANT_REMOVED,
+    }
+)
+"""Reasons LiveKit gives when the call's room ended (the caller hung up, or it was closed);
+any other reason means the connection to LiveKit is lost."""
+
+
+def _reason_name(reason: int) -> str:
+    """For a log line: " (SIGNAL_CLOSE)" and the like; nothing when LiveKit gave no reason."""
+    if reason == rtc.DisconnectReason.UNKNOWN_REASON:
+        return ""
+    try:
+        return f" ({rtc.DisconnectReason.Name(reason)})"  # type: ignore[arg-type]
+    except ValueError:
+        return f" (reason {reason})"
+
+
 OPUS_MAX_BITRATE = 96_000
 """Opus bitrate cap of the prompt track. Above about 64 kb/s Opus codes speech in its CELT
 mode, which costs libwebrtc's encoder half of what the SILK/hybrid mode below does while
@@ -129,6 +151,7 @@ class CallSession:
         self._transfer_started: float | None = None
         self._transfer_destination: str = ""
         self._caller_seen = asyncio.Event()
+        self._reconnecting = False
         self._label = mask_digits(room.name) if options.mask_caller else room.name
         """The room as logs name it: individual dispatch rules put the caller's number in it."""
         self._key_at: float | None = None
@@ -163,6 +186,8 @@ class CallSession:
         self.room.on("participant_connected", self._on_participant_connected)
         self.room.on("participant_disconnected", self._on_participant_disconnected)
         self.room.on("disconnected", self._on_room_disconnected)
+        self.room.on("reconnecting", self._on_reconnecting)
+        self.room.on("reconnected", self._on_reconnected)
         self.room.on("sip_dtmf_received", self._on_dtmf)
         try:
             caller = caller or await self._wait_for_caller()
@@ -179,6 +204,8 @@ class CallSession:
             self.room.off("participant_connected", self._on_participant_connected)
             self.room.off("participant_disconnected", self._on_participant_disconnected)
             self.room.off("disconnected", self._on_room_disconnected)
+            self.room.off("reconnecting", self._on_reconnecting)
+            self.room.off("reconnected", self._on_reconnected)
             self.room.off("sip_dtmf_received", self._on_dtmf)
             await self._close()
 
@@ -284,11 +311,35 @@ class CallSession:
             self._caller_seen.set()
 
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
-        if self.caller is not None and participant.identity == self.caller.identity:
-            self._end(EndReason.CALLER_HANGUP, CallEnded(self.now()))
+        if self.caller is None or participant.identity != self.caller.identity:
+            return
+        if self._reconnecting:
+            return  # the SDK forgets everyone while it rejoins: decided once it is back or not
+        self._end(EndReason.CALLER_HANGUP)
 
-    def _on_room_disconnected(self, *_: object) -> None:
-        self._end(EndReason.CALLER_HANGUP, CallEnded(self.now()))
+    def _on_reconnecting(self) -> None:
+        self._reconnecting = True
+        log.warning("call %s: lost the connection to LiveKit; trying to get it back", self._label)
+
+    def _on_reconnected(self) -> None:
+        self._reconnecting = False
+        if self.caller is not None and self.caller.identity not in self.room.remote_participants:
+            log.info("call %s: back on LiveKit, but the caller has left", self._label)
+            self._end(EndReason.CALLER_HANGUP)
+        else:
+            log.info("call %s: back on LiveKit; the call goes on", self._label)
+
+    def _on_room_disconnected(self, reason: int = 0, *_: object) -> None:
+        if self._reconnecting or reason not in _ROOM_ENDED:
+            if not self._done.is_set():
+                log.warning(
+                    "call %s: the connection to LiveKit is lost%s; the call has ended",
+                    self._label,
+                    _reason_name(reason),
+                )
+            self._end(EndReason.CONNECTION_LOST)
+        else:
+            self._end(EndReason.CALLER_HANGUP)
 
     def _on_dtmf(self, dtmf: rtc.SipDTMF) -> None:
         key_at = time.perf_counter()
@@ -315,13 +366,14 @@ class CallSession:
         self._timers.pop(timer, None)
         self.feed(TimerFired(timer, self.now()))
 
-    def _end(self, reason: EndReason, event: CallEnded) -> None:
+    def _end(self, reason: EndReason) -> None:
+        """The call is over from outside (caller gone, room closed, LiveKit lost)."""
         if self._done.is_set():
             return
         if self._end_reason is None:
             self._end_reason = reason
         if self.recorder is not None:
-            self.feed(event)
+            self.feed(CallEnded(self.now(), reason))
         self._done.set()
 
     # --- the one place events meet the navigator -------------------------------------------

@@ -222,7 +222,7 @@ class LocalStack:
         if self.started:
             return self
         try:
-            binaries = self._binaries or ensure_stack(quiet=self.quiet)
+            binaries = self._binaries = self._binaries or ensure_stack(quiet=self.quiet)
         except InstallError as e:
             raise StackError(f"the stack is not installed: {e}") from e
         if self._workdir_arg is not None:
@@ -265,6 +265,24 @@ class LocalStack:
         with _live_lock:
             _live_stacks.discard(self)
         self.started = False
+
+    def stop_part(self, name: str, *, crash: bool = False) -> None:
+        """Stop one part ("redis", "livekit" or "sip") while the rest runs, as in an outage;
+        `crash` kills it outright instead of letting it shut down."""
+        with self._lock:
+            proc = next(p for p in self._procs if p.name == name)
+            self._procs.remove(proc)
+        if crash:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.popen.pid, signal.SIGKILL)
+        _terminate(proc.popen)
+
+    def start_part(self, name: str) -> None:
+        """Start a stopped part again, on the same ports with the same configuration."""
+        assert self._binaries is not None, "start() first"
+        {"redis": self._start_redis, "livekit": self._start_livekit, "sip": self._start_sip}[
+            name
+        ](self._binaries)
 
     def remove_workdir(self) -> None:
         """Delete the temp dir with configs and logs (only one this stack created)."""

@@ -38,16 +38,20 @@ class Stack:
         return self.stack.sip_uri(number)
 
     def record_for(self, caller_id: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The call record of the call placed from `caller_id` (matched on its last 4 digits)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.records.exists():
-                for line in self.records.read_text().splitlines():
-                    record = json.loads(line)
-                    if (record.get("caller") or "").endswith(caller_id[-4:]):
-                        return record
-            time.sleep(0.1)
-        raise AssertionError(f"no call record for {caller_id} in {self.records}")
+        return record_in(self.records, caller_id, timeout)
+
+
+def record_in(records: Path, caller_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The call record of the call placed from `caller_id` (matched on its last 4 digits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if records.exists():
+            for line in records.read_text().splitlines():
+                record = json.loads(line)
+                if (record.get("caller") or "").endswith(caller_id[-4:]):
+                    return record
+        time.sleep(0.1)
+    raise AssertionError(f"no call record for {caller_id} in {records}")
 
 
 async def eventually(

@@ -32,6 +32,7 @@ from router.core.events import (
     CallStarted,
     DigitPressed,
     Effect,
+    EndReason,
     Event,
     Hangup,
     Play,
@@ -234,7 +235,7 @@ events = st.one_of(
         st.text(max_size=10),
         times,
     ),
-    st.builds(CallEnded, times),
+    st.builds(CallEnded, times, st.sampled_from(list(EndReason))),
     st.builds(
         CallStarted,
         st.none() | st.sampled_from(["+15105550150", "+15105550151", "15105550151", ""]),

@@ -294,6 +294,65 @@ async def test_caller_hanging_up_mid_prompt_leaves_nothing_running(fake: FakeLiv
     assert {t for t in leaked if not t.done()} <= {call.task}
 
 
+async def test_a_lost_server_ends_the_call_as_connection_lost_not_as_a_hang_up(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # the order the rtc SDK reports a server that goes away (tests/e2e/test_server_restart.py)
+    call = await start_call(fake)
+    room = call.session.room
+    room.emit("reconnecting")
+    room.emit("participant_disconnected", call.caller)  # the SDK forgets everyone meanwhile
+    await asyncio.sleep(0.05)
+    assert not call.task.done(), "the call waits to see whether the connection comes back"
+    room.emit("disconnected", rtc.DisconnectReason.UNKNOWN_REASON)
+    record = await call.record()
+    assert record["end"] == "connection_lost"
+
+
+async def test_a_call_survives_a_reconnection_that_finds_the_caller_still_there(
+    fake: FakeLiveKitAPI,
+) -> None:
+    fake.answer("livekit.SIP/TransferSIPParticipant", TRANSFER_OK)
+    call = await start_call(fake)
+    room = call.session.room
+    room.emit("reconnecting")
+    room.emit("participant_disconnected", call.caller)
+    room._remote_participants[call.caller.identity] = call.caller  # rejoined: there again
+    room.emit("reconnected")
+    await asyncio.sleep(0.05)
+    assert not call.task.done()
+    call.press("1")
+    record = await call.record()
+    assert record["end"] == "transferred"
+
+
+async def test_a_caller_gone_when_the_connection_comes_back_has_hung_up(
+    fake: FakeLiveKitAPI,
+) -> None:
+    call = await start_call(fake)
+    call.session.room.emit("reconnecting")
+    call.session.room.emit("participant_disconnected", call.caller)
+    call.session.room.emit("reconnected")
+    assert (await call.record())["end"] == "caller_hangup"
+
+
+@pytest.mark.parametrize(
+    ("reason", "end"),
+    [
+        (rtc.DisconnectReason.ROOM_DELETED, "caller_hangup"),
+        (rtc.DisconnectReason.PARTICIPANT_REMOVED, "caller_hangup"),
+        (rtc.DisconnectReason.SIGNAL_CLOSE, "connection_lost"),
+        (rtc.DisconnectReason.SERVER_SHUTDOWN, "connection_lost"),
+    ],
+)
+async def test_the_room_closing_is_told_from_the_connection_failing(
+    fake: FakeLiveKitAPI, reason: int, end: str
+) -> None:
+    call = await start_call(fake)
+    call.session.room.emit("disconnected", reason)
+    assert (await call.record())["end"] == end
+
+
 async def test_silence_runs_the_no_input_path_then_the_fallback(fake: FakeLiveKitAPI) -> None:
     quick = menu_file()
     main = quick.menus["main"]
