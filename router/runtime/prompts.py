@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -350,16 +351,35 @@ class PromptCache:
         return rendered
 
     async def render_all(
-        self, prompts: Iterable[Prompt], voices: Iterable[str | None] = (None,)
+        self,
+        prompts: Iterable[Prompt],
+        voices: Iterable[str | None] = (None,),
+        *,
+        report_every: float = 2.0,
     ) -> int:
         """Render, in every voice given, what is not cached yet or whose audio file changed;
-        returns how many were rendered. A failure keeps what was rendered before."""
+        returns how many were rendered. A failure keeps what was rendered before.
+
+        A cloud voice can take minutes for a large file: past `report_every` seconds,
+        progress is logged that often.
+        """
+        voices = tuple(voices)
         todo = {
             (v, p.text, p.audio): (p, v)
             for p in prompts
             for v in voices
             if self._fresh(p, v) is None
         }
-        for prompt, voice in todo.values():
+        started = last = time.monotonic()
+        for done, (prompt, voice) in enumerate(todo.values()):
+            if time.monotonic() - last >= report_every:
+                last = time.monotonic()
+                log.info(
+                    "rendering prompts with %s: %d of %d (%.0f s)",
+                    self.voice.name,
+                    done,
+                    len(todo),
+                    last - started,
+                )
             await self.render(prompt, voice)
         return len(todo)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
+import re
 import struct
 import wave
 from pathlib import Path
@@ -162,6 +165,35 @@ async def test_a_voice_that_fails_is_one_sentence_without_the_key() -> None:
         "401 Unauthorized for https://tts.example.com/v1/speak?..."
     )
     assert "sk-live" not in message and "\n" not in message
+
+
+class _Slow:
+    """A voice that takes its time, as a cloud one does."""
+
+    name = "slow"
+
+    async def speak(self, text: str) -> tuple[bytes, int]:
+        await asyncio.sleep(0.05)
+        return b"\x01\x00" * 160, SAMPLE_RATE
+
+    def with_voice(self, voice: str) -> _Slow:
+        return self
+
+
+async def test_long_rendering_shows_progress(caplog: pytest.LogCaptureFixture) -> None:
+    prompts = [Prompt(f"Prompt {i}.") for i in range(12)]
+    with caplog.at_level(logging.INFO, logger="router.runtime.prompts"):
+        assert await PromptCache(_Slow()).render_all(prompts, report_every=0.15) == 12
+    counts = [
+        int(m.group(1))
+        for r in caplog.records
+        if (m := re.match(r"rendering prompts with slow: (\d+) of 12 ", r.getMessage()))
+    ]
+    assert len(counts) >= 2 and counts == sorted(set(counts)) and 0 < counts[-1] < 12
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="router.runtime.prompts"):
+        await PromptCache(_Slow()).render_all(prompts[:2], report_every=0.15)
+    assert not caplog.records, "a quick rendering is quiet"
 
 
 class _Mute:
