@@ -103,6 +103,8 @@ class EndReason(StrEnum):
     CALLER_HANGUP = "caller_hangup"
     CONNECTION_LOST = "connection_lost"
     """The router lost LiveKit (server gone, network down) and could not get it back."""
+    SHUTDOWN = "shutdown"
+    """The router stopped before the call ended (after its drain time)."""
     CALL_LIMIT = "call_limit"
     KEY_LIMIT = "key_limit"
     TRANSFER_LIMIT = "transfer_limit"
@@ -110,7 +112,8 @@ class EndReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CallEnded:
-    """The caller hung up or the room went away; nothing more can be played."""
+    """The call is over from outside the menu (the caller hung up, the room or LiveKit went
+    away, the router is stopping); nothing more can be played."""
 
     now: float
     reason: EndReason = EndReason.CALLER_HANGUP

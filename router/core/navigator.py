@@ -497,7 +497,7 @@ class Navigator:
         self._run(policy.for_kind(kind))
 
     def _on_call_ended(self, event: CallEnded) -> None:
-        """The caller is gone: nothing to play or hang up, only timers to cancel."""
+        """The call is over from outside: nothing to play or hang up, only timers to cancel."""
         for timer in list(self._timers):
             self._disarm(timer)
         self._end_reason = event.reason

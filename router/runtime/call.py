@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -52,7 +53,7 @@ from router.runtime.prompts import PromptCache, Rendered
 from router.runtime.records import CallRecorder, RecordSink, mask_digits
 from router.runtime.transfer import Transferrer
 
-__all__ = ["CallOptions", "CallSession", "find_sip_caller"]
+__all__ = ["CallOptions", "CallSession", "find_sip_caller", "shut_down_all"]
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +199,20 @@ class CallSession:
             if self._done.is_set():
                 return self._finish()
             self._start(caller)
+            with _live_lock:
+                _live.add(self)
             await self._done.wait()
             return self._finish()
+        except asyncio.CancelledError:
+            # livekit-agents cancels a call that outlives the worker's shutdown (a job
+            # process's calls cannot be reached by `shut_down_all`)
+            if self.recorder is not None and not self._done.is_set():
+                await self._shut_down()
+                self._finish()
+            raise
         finally:
+            with _live_lock:
+                _live.discard(self)
             self.room.off("participant_connected", self._on_participant_connected)
             self.room.off("participant_disconnected", self._on_participant_disconnected)
             self.room.off("disconnected", self._on_room_disconnected)
@@ -478,6 +490,17 @@ class CallSession:
         if not self._done.is_set():
             self.feed(result)
 
+    def _shut_down_soon(self) -> None:
+        self._spawn(self._shut_down())
+
+    async def _shut_down(self) -> None:
+        """The router is stopping: hang up rather than leave the caller in silence."""
+        if self._done.is_set():
+            return
+        log.warning("call %s: the router is stopping; hanging up", self._label)
+        self.feed(CallEnded(self.now(), EndReason.SHUTDOWN))
+        await self._hang_up(EndReason.SHUTDOWN)
+
     async def _hang_up(self, reason: EndReason) -> None:
         """End our side; unless the caller is gone, hang up on them (remove the SIP participant)."""
         if self._end_reason is None:
@@ -495,6 +518,25 @@ class CallSession:
             except Exception as exc:  # the caller may already be gone
                 log.info("call %s: could not remove the caller: %s", self._label, exc)
         self._done.set()
+
+
+_live: set[CallSession] = set()
+"""The calls of this process being served, for `shut_down_all` (job threads included)."""
+_live_lock = threading.Lock()
+
+
+def shut_down_all() -> int:
+    """Hang up every call this process is serving, each on its own loop; returns how many.
+
+    For a worker stopping after its drain time: the callers are told by a hang-up
+    instead of silence, and every call keeps its record (`end: shutdown`).
+    """
+    with _live_lock:
+        sessions = list(_live)
+    for session in sessions:
+        with contextlib.suppress(RuntimeError):  # its loop closed: the call has just ended
+            session._loop.call_soon_threadsafe(session._shut_down_soon)
+    return len(sessions)
 
 
 CallFactory = Callable[[rtc.Room, MenuFile], CallSession]

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -32,7 +33,7 @@ import aiohttp
 from livekit import api
 
 from router.core.errors import ConfigError, MenuFileError
-from router.runtime.call import CallOptions, CallSession
+from router.runtime.call import CallOptions, CallSession, shut_down_all
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
@@ -47,6 +48,9 @@ DEFAULT_AGENT_NAME = "menu-router"
 DEFAULT_MAX_CALLS = 50
 """Calls per process: on two cores shared with LiveKit, new callers were still greeted
 within 2 s (p95) at 50 calls, and waited seconds at 75-100 (docs/benchmarks.md)."""
+
+DEFAULT_DRAIN_TIMEOUT = 60
+"""Seconds calls in progress may go on after SIGTERM: most menu calls end within a minute."""
 
 DEFAULT_TARGET_LOAD = 0.7
 """livekit-server's default `agents.target_load` (pkg/agent/config.go, DefaultTargetLoad)."""
@@ -75,6 +79,8 @@ class WorkerConfig:
     metrics_host: str = "127.0.0.1"
     voice: str = "espeak"
     mask_caller: bool = True
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
+    """On SIGTERM, how long calls in progress may go on before they are hung up."""
     dev: bool = False
 
     def export(self) -> None:
@@ -109,15 +115,16 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--max-calls",
         type=int,
-        default=int(os.environ.get("ROUTER_MAX_CALLS", str(DEFAULT_MAX_CALLS))),
-        help="calls per process before it reports itself full (default %(default)s)",
+        default=os.environ.get("ROUTER_MAX_CALLS", str(DEFAULT_MAX_CALLS)),
+        help="calls per process before it reports itself full "
+        "(default %(default)s; env ROUTER_MAX_CALLS)",
     )
     parser.add_argument(
         "--target-load",
         type=float,
-        default=float(os.environ.get("ROUTER_TARGET_LOAD", str(DEFAULT_TARGET_LOAD))),
+        default=os.environ.get("ROUTER_TARGET_LOAD", str(DEFAULT_TARGET_LOAD)),
         help="the LiveKit server's agents.target_load, where its dispatch stops "
-        "(default %(default)s, LiveKit's own default)",
+        "(default %(default)s, LiveKit's own default; env ROUTER_TARGET_LOAD)",
     )
     parser.add_argument(
         "--executor",
@@ -133,8 +140,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--metrics-port",
         type=int,
-        default=int(os.environ.get("ROUTER_METRICS_PORT", "9464" if command == "start" else "0")),
-        help="Prometheus metrics port (0: off)",
+        default=os.environ.get("ROUTER_METRICS_PORT", "9464" if command == "start" else "0"),
+        help="Prometheus metrics port (0: off; env ROUTER_METRICS_PORT)",
     )
     parser.add_argument(
         "--metrics-host", default=os.environ.get("ROUTER_METRICS_HOST", "127.0.0.1")
@@ -148,6 +155,16 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "--show-caller-numbers",
         action="store_true",
         help="write callers' numbers unmasked in call records",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=os.environ.get(
+            "ROUTER_DRAIN_TIMEOUT", "0" if command == "dev" else str(DEFAULT_DRAIN_TIMEOUT)
+        ),
+        metavar="SECONDS",
+        help="on SIGTERM, take no new calls and let calls in progress go on this long "
+        "(default %(default)s; a second signal stops at once; env ROUTER_DRAIN_TIMEOUT)",
     )
     if command == "connect":
         parser.add_argument("--room", required=True, help="room to join")
@@ -175,6 +192,8 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
         raise ConfigError(
             "--target-load must be above 0 and at most 1 (LiveKit's agents.target_load)"
         )
+    if not 0 <= args.drain_timeout <= 3600:
+        raise ConfigError("--drain-timeout must be between 0 and 3600 seconds")
     records = args.records if args.records != "" else None
     return WorkerConfig(
         menus=Path(args.menus),
@@ -190,6 +209,7 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
         metrics_host=args.metrics_host,
         voice=args.voice,
         mask_caller=not args.show_caller_numbers,
+        drain_timeout=args.drain_timeout,
         dev=args.command == "dev",
     )
 
@@ -373,9 +393,41 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
         if exc is not None:
             raise ConfigError(f"the worker stopped: {exc}") from exc
         return 0
-    log.info("stopping: letting calls in progress finish")
+    await _drain(server, config.drain_timeout, stop)
     await server.aclose()
     return 0
+
+
+async def _drain(server: object, seconds: float, stop: asyncio.Event) -> None:
+    """Take no new calls and let those in progress end by themselves, for up to `seconds`
+    or until a second signal; calls still going are then hung up (with a record)."""
+    from livekit.agents import AgentServer
+
+    assert isinstance(server, AgentServer)
+    active = len(server.active_jobs)
+    if active and seconds > 0:
+        log.info(
+            "stopping: no new calls; waiting up to %.0f s for the calls in progress (%d) "
+            "(signal again to stop now)",
+            seconds,
+            active,
+        )
+        stop.clear()
+        drained = asyncio.ensure_future(server.drain(timeout=math.ceil(seconds)))
+        again = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({drained, again}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (drained, again):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await task
+        if not server.active_jobs:
+            log.info("stopping: every call has ended")
+            return
+    if server.active_jobs:
+        log.warning("stopping now: hanging up the calls in progress (%d)", len(server.active_jobs))
+        shut_down_all()
+    else:
+        log.info("stopping")
 
 
 async def _connect_room(server: object, config: WorkerConfig, room: str) -> None:

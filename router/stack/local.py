@@ -280,9 +280,8 @@ class LocalStack:
     def start_part(self, name: str) -> None:
         """Start a stopped part again, on the same ports with the same configuration."""
         assert self._binaries is not None, "start() first"
-        {"redis": self._start_redis, "livekit": self._start_livekit, "sip": self._start_sip}[
-            name
-        ](self._binaries)
+        start = {"redis": self._start_redis, "livekit": self._start_livekit, "sip": self._start_sip}
+        start[name](self._binaries)
 
     def remove_workdir(self) -> None:
         """Delete the temp dir with configs and logs (only one this stack created)."""

@@ -86,6 +86,12 @@ def test_the_router_service_matches_the_image() -> None:
         r"\$\{LIVEKIT_API_SECRET:\?[^}]+\}", router["environment"]["LIVEKIT_API_SECRET"]
     )
     assert router["build"]["args"]["BASE_IMAGE"] == "python:3.11-slim"
+    # Docker waits longer than the router drains, so the router hangs up what is left itself
+    grace = router["stop_grace_period"]
+    assert (
+        grace.endswith("s")
+        and int(grace[:-1]) >= int(router["environment"]["ROUTER_DRAIN_TIMEOUT"]) + 15
+    )
 
 
 @pytest.mark.core

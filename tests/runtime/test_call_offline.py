@@ -33,7 +33,7 @@ from router.core.model import (
 )
 from router.core.navigator import CallCaps
 from router.runtime import transfer as transfer_module
-from router.runtime.call import CallOptions, CallSession
+from router.runtime.call import CallOptions, CallSession, shut_down_all
 from router.runtime.prompts import EspeakVoice, PromptCache
 from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
 
@@ -351,6 +351,35 @@ async def test_the_room_closing_is_told_from_the_connection_failing(
     call = await start_call(fake)
     call.session.room.emit("disconnected", reason)
     assert (await call.record())["end"] == end
+
+
+class _Records(list[dict[str, object]]):
+    def write(self, record: dict[str, object]) -> None:
+        self.append(record)
+
+
+async def test_a_call_cancelled_by_the_worker_hangs_up_and_keeps_its_record(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # livekit-agents cancels a job that outlives the worker's shutdown (job processes)
+    records = _Records()
+    call = await start_call(fake)
+    call.session.sink = records  # type: ignore[assignment]
+    call.task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call.task
+    await call.lk.aclose()
+    assert [r["end"] for r in records] == ["shutdown"]
+    assert [r.identity for r in fake.removals()] == [call.caller.identity], "hung up"
+
+
+async def test_shut_down_all_hangs_up_every_call_of_the_process(fake: FakeLiveKitAPI) -> None:
+    first, second = await start_call(fake), await start_call(fake)
+    assert shut_down_all() == 2
+    ends = [(await call.record())["end"] for call in (first, second)]
+    assert ends == ["shutdown", "shutdown"]
+    assert len(fake.removals()) == 2
+    assert shut_down_all() == 0, "ended calls are no longer counted"
 
 
 async def test_silence_runs_the_no_input_path_then_the_fallback(fake: FakeLiveKitAPI) -> None:

@@ -60,3 +60,22 @@ def test_a_missing_menu_file_is_one_sentence(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "does not exist" in result.stderr or "cannot" in result.stderr
+
+
+def test_a_malformed_setting_in_the_environment_is_one_line_naming_the_option() -> None:
+    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
+    result = router("start", env={**env, "ROUTER_MAX_CALLS": "fifty"})
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "router start: error: argument --max-calls: invalid int value: 'fifty'"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_the_drain_time_is_checked() -> None:
+    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
+    result = router("start", "--drain-timeout", "-5", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "router start: --drain-timeout must be between 0 and 3600 seconds"
+    )
