@@ -9,14 +9,18 @@ so writes are serialised and each line is written whole.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import Any
 
+from router.core.errors import ConfigError
 from router.core.events import Note, NoteKind
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CallRecorder", "RecordSink", "mask_digits", "mask_number"]
 
@@ -43,26 +47,49 @@ def mask_digits(text: str) -> str:
 
 
 class RecordSink:
-    """Where call records go: a file (appended) or stdout; `None` path means stdout."""
+    """Where call records go: a file (appended) or stdout; `None` path means stdout.
+
+    The file is opened for each record: a rotated or deleted file is simply created
+    again, and a write that fails (disk full, permissions changed) loses nothing: the
+    record goes to the log instead.
+    """
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._stream: IO[str] | None = None
+
+    def check(self) -> None:
+        """Fail now, in one sentence, if records cannot be written: at start, not at the
+        end of the first call."""
+        if not self.path:
+            return
+        try:
+            open(self.path, "a", encoding="utf-8").close()  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write call records to {self.path}: {exc.strerror or exc}"
+            ) from None
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
         with self._lock:
-            if self._stream is None:
-                self._stream = open(self.path, "a", encoding="utf-8") if self.path else sys.stdout  # noqa: SIM115
-            self._stream.write(line)
-            self._stream.flush()
+            if not self.path:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+                return
+            try:
+                with open(self.path, "a", encoding="utf-8") as out:
+                    out.write(line)
+            except OSError as exc:
+                log.error(
+                    "cannot write a call record to %s (%s); the record: %s",
+                    self.path,
+                    exc.strerror or exc,
+                    line.rstrip(),
+                )
 
     def close(self) -> None:
-        with self._lock:
-            if self._stream is not None and self._stream is not sys.stdout:
-                self._stream.close()
-            self._stream = None
+        """Nothing stays open between records; kept for callers that close sinks."""
 
 
 @dataclass

@@ -231,6 +231,8 @@ class ProcessState:
         self.store = MenuStore(os.environ.get("ROUTER_MENUS", "menus.yaml"), self.cache)
         records = os.environ.get("ROUTER_RECORDS", "-")
         self.sink = RecordSink(None if records == "-" else records) if records else None
+        if self.sink is not None:
+            self.sink.check()
         self.mask_caller = os.environ.get("ROUTER_MASK_CALLER", "1") != "0"
         self.store.load()
         self.store.watch()

@@ -1,0 +1,56 @@
+"""The call record sink: records survive a rotated file and a failed write."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from router.core.errors import ConfigError
+from router.runtime.records import RecordSink
+from tests.runtime.test_worker_config import SECRET, router
+
+pytestmark = pytest.mark.runtime
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_rotated_file_is_created_again(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    sink = RecordSink(str(path))
+    sink.write({"call_id": "a"})
+    path.rename(tmp_path / "calls.jsonl.1")  # logrotate's move
+    sink.write({"call_id": "b"})
+    assert _lines(tmp_path / "calls.jsonl.1") == [{"call_id": "a"}]
+    assert _lines(path) == [{"call_id": "b"}]
+
+
+def test_a_record_that_cannot_be_written_goes_to_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    path = folder / "calls.jsonl"
+    sink = RecordSink(str(path))
+    sink.check()
+    path.unlink()
+    folder.rmdir()  # the records' folder went away (an unmounted volume, a clean-up)
+    with caplog.at_level(logging.ERROR, logger="router.runtime.records"):
+        sink.write({"call_id": "c", "end": "transferred"})
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert message.startswith(f"cannot write a call record to {path} (No such file")
+    assert message.endswith('the record: {"call_id":"c","end":"transferred"}')
+
+
+def test_records_that_cannot_be_written_stop_the_start_in_one_sentence(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot write call records to .*: No such file"):
+        RecordSink(str(tmp_path / "missing" / "calls.jsonl")).check()
+    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
+    result = router("start", "--records", str(tmp_path / "missing" / "calls.jsonl"), env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("calls.jsonl: No such file or directory")
+    assert "Traceback" not in result.stderr
