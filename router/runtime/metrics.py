@@ -11,6 +11,7 @@ import threading
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from router.core.errors import ConfigError
 from router.core.events import Note, NoteKind
 
 __all__ = ["METRICS", "Metrics"]
@@ -62,7 +63,13 @@ class Metrics:
         with self._server_lock:
             if self._serving is not None or port <= 0:
                 return
-            start_http_server(port, addr=host, registry=self.registry)
+            try:
+                start_http_server(port, addr=host, registry=self.registry)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot serve metrics on {host}:{port}: {exc.strerror or exc} "
+                    "(choose another --metrics-port, or 0 for none)"
+                ) from None
             self._serving = (host, port)
             log.info("metrics on http://%s:%d/metrics", host, port)
 

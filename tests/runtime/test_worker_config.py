@@ -79,3 +79,24 @@ def test_the_drain_time_is_checked() -> None:
     assert result.stderr.strip() == (
         "router start: --drain-timeout must be between 0 and 3600 seconds"
     )
+
+
+def test_a_metrics_port_in_use_is_one_sentence() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "LIVEKIT_URL": "ws://127.0.0.1:9",
+            "LIVEKIT_API_KEY": "k",
+            "LIVEKIT_API_SECRET": SECRET,
+        }
+        result = router("start", "--metrics-port", str(port), env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"router start: cannot serve metrics on 127.0.0.1:{port}: Address already in use "
+        "(choose another --metrics-port, or 0 for none)"
+    )
+    assert "Traceback" not in result.stderr
