@@ -77,7 +77,16 @@ class MenuStore:
     def poll(self) -> bool:
         """Reload if the file changed; True when a new version was taken."""
         stamp = self._file_stamp()
-        if stamp is None or stamp == self._stamp:
+        if stamp is None:
+            if self._stamp is not None:  # say it once; a file put back is read again
+                log.warning(
+                    "menu file %s is gone; still serving version %s",
+                    self.path,
+                    self._current.version if self._current else "none",
+                )
+                self._stamp = None
+            return False
+        if stamp == self._stamp:
             return False
         try:
             old = self._current.version if self._current else None
