@@ -71,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"router {args.command}: {exc}", file=sys.stderr)
         log.debug("details", exc_info=True)
         return 1
+    except OSError as exc:  # a file or socket the command needed: one sentence, not a traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"router {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        log.debug("details", exc_info=True)
+        return 1
     except KeyboardInterrupt:
         return 130
     return result

@@ -250,3 +250,12 @@ def test_the_example_is_valid_for_the_schema_too() -> None:
     jsonschema.Draft202012Validator(schema).validate(data)
     bad = dict(data, menus={"main": {"greting": "x"}})
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(bad))
+
+
+def test_a_file_that_cannot_be_written_is_one_sentence(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "missing" / "schema.json"
+    code, out, err = run(capsys, "schema", "--output", str(target))
+    assert code == 1 and out == ""
+    assert err == f"router schema: No such file or directory: {target}\n"
