@@ -69,6 +69,44 @@ async def eventually(
         await asyncio.sleep(0.2)
 
 
+HOLDING_MENU = """\
+version: 1
+defaults:
+  timeouts: {first_digit: 120s}
+destinations:
+  operator: "tel:+15105550100"
+numbers:
+  default: {menu: main}
+menus:
+  main:
+    greeting: "Hold on."
+    options:
+      "0": {transfer: operator}
+"""
+"""Callers wait in this menu for as long as a test needs them held; 0 transfers."""
+
+
+async def holding_router(
+    stack: LocalStack, folder: Path, agent: str, number: str, *args: str, command: str = "dev"
+) -> RouterProcess:
+    """A router of its own (agent name and number) on `HOLDING_MENU`, for tests that load,
+    stop or cut it without disturbing the session's router; log and records in `folder`."""
+    await stack.aprovision(agent, [number])
+    menus = folder / "menus.yaml"
+    menus.write_text(HOLDING_MENU)
+    router = RouterProcess(
+        stack.env,
+        menus=menus,
+        log_path=folder / "router.log",
+        agent_name=agent,
+        records=str(folder / "calls.jsonl"),
+        extra_args=list(args),
+        command=command,
+    )
+    await asyncio.to_thread(router.start)
+    return router
+
+
 _callers = itertools.count(1000)
 
 

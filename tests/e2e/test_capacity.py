@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from router.stack.caller import CallOptions, SipCall
-from router.stack.local_cli import RouterProcess
-from tests.e2e.conftest import AGENT, Stack, eventually, new_caller_id
+from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id
 
 pytestmark = pytest.mark.e2e
 
@@ -28,23 +27,6 @@ LOAD_REPORT_S = 1.5
 """Between calls: livekit-agents re-reads its load every 0.5 s and on each job offer."""
 
 
-# callers who wait in the menu for as long as the test needs them held
-HOLDING_MENU = """\
-version: 1
-defaults:
-  timeouts: {first_digit: 120s}
-destinations:
-  operator: "tel:+15105550100"
-numbers:
-  default: {menu: main}
-menus:
-  main:
-    greeting: "Hold on."
-    options:
-      "0": {transfer: operator}
-"""
-
-
 def _options() -> CallOptions:
     return CallOptions(caller_id=new_caller_id(), timeout_s=180.0, send_audio=False)
 
@@ -52,19 +34,9 @@ def _options() -> CallOptions:
 async def test_a_process_takes_exactly_max_calls_and_frees_a_place_when_one_ends(
     e2e: Stack, tmp_path: Path
 ) -> None:
-    await e2e.stack.aprovision(CAP_AGENT, [CAP_NUMBER])
-    records = tmp_path / "cap.jsonl"
-    menus = tmp_path / "menus.yaml"
-    menus.write_text(HOLDING_MENU)
-    router = RouterProcess(
-        e2e.stack.env,
-        menus=menus,
-        log_path=tmp_path / "cap.log",
-        agent_name=CAP_AGENT,
-        records=str(records),
-        extra_args=["--max-calls", str(CAP)],
+    router = await holding_router(
+        e2e.stack, tmp_path, CAP_AGENT, CAP_NUMBER, "--max-calls", str(CAP)
     )
-    await asyncio.to_thread(router.start)
     uri = e2e.stack.sip_uri(CAP_NUMBER)
     try:
         async with contextlib.AsyncExitStack() as calls:

@@ -17,8 +17,7 @@ import pytest
 from router.stack.caller import CallOptions, SipCall, place_call
 from router.stack.local import LocalStack
 from router.stack.local_cli import RouterProcess
-from tests.e2e.conftest import eventually, new_caller_id, record_in
-from tests.e2e.test_capacity import HOLDING_MENU
+from tests.e2e.conftest import eventually, holding_router, new_caller_id, record_in
 
 pytestmark = pytest.mark.e2e
 
@@ -31,18 +30,8 @@ async def test_the_router_outlives_a_livekit_server_crash(tmp_path: Path) -> Non
     await asyncio.to_thread(stack.start)
     router: RouterProcess | None = None
     try:
-        await stack.aprovision(AGENT, [NUMBER])
-        menus = tmp_path / "menus.yaml"
-        menus.write_text(HOLDING_MENU)
+        router = await holding_router(stack, tmp_path, AGENT, NUMBER)
         records = tmp_path / "calls.jsonl"
-        router = RouterProcess(
-            stack.env,
-            menus=menus,
-            log_path=tmp_path / "router.log",
-            agent_name=AGENT,
-            records=str(records),
-        )
-        await asyncio.to_thread(router.start)
         uri = stack.sip_uri(NUMBER)
 
         held_id = new_caller_id()

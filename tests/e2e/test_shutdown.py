@@ -18,29 +18,15 @@ import pytest
 
 from router.stack.caller import CallOptions, SipCall
 from router.stack.local_cli import RouterProcess
-from tests.e2e.conftest import AGENT, Stack, eventually, new_caller_id, record_in
-from tests.e2e.test_capacity import HOLDING_MENU
+from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id, record_in
 
 pytestmark = pytest.mark.e2e
 
 
 async def _router(e2e: Stack, tmp_path: Path, number: str, drain: float) -> RouterProcess:
-    """A router of its own (agent and number), so that stopping it disturbs no other test."""
     agent = f"{AGENT}-{number[-2:]}"
-    await e2e.stack.aprovision(agent, [number])
-    menus = tmp_path / "menus.yaml"
-    menus.write_text(HOLDING_MENU)
-    router = RouterProcess(
-        e2e.stack.env,
-        menus=menus,
-        log_path=tmp_path / "router.log",
-        agent_name=agent,
-        records=str(tmp_path / "calls.jsonl"),
-        extra_args=["--drain-timeout", str(drain)],
-        command="start",
-    )
-    await asyncio.to_thread(router.start)
-    return router
+    args = ("--drain-timeout", str(drain))
+    return await holding_router(e2e.stack, tmp_path, agent, number, *args, command="start")
 
 
 def _signal(router: RouterProcess) -> None:

@@ -17,7 +17,7 @@ from router.core.model import Prompt
 from router.runtime.audiofile import audio_problems
 from router.runtime.menustore import MenuStore
 from router.runtime.prompts import EspeakVoice, PromptCache
-from tests.runtime.test_worker_config import SECRET, router
+from tests.runtime.test_worker_config import UNREACHABLE, router
 
 pytestmark = pytest.mark.runtime
 
@@ -118,8 +118,7 @@ def test_a_reload_with_a_bad_file_is_refused_and_the_old_version_kept(
 
 def test_start_with_a_bad_file_is_the_problem_and_one_sentence(folder: Path) -> None:
     path = _menus(folder, "silent.wav")
-    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
-    result = router("start", "--menus", str(path), env=env)
+    result = router("start", "--menus", str(path), env=UNREACHABLE)
     assert result.returncode == 1
     assert f"{path}:4:23: error: audio file 'silent.wav' cannot be played" in result.stderr
     assert "has errors" in result.stderr.splitlines()[-1]

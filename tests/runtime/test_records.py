@@ -10,7 +10,7 @@ import pytest
 
 from router.core.errors import ConfigError
 from router.runtime.records import RecordSink
-from tests.runtime.test_worker_config import SECRET, router
+from tests.runtime.test_worker_config import UNREACHABLE, router
 
 pytestmark = pytest.mark.runtime
 
@@ -49,8 +49,9 @@ def test_a_record_that_cannot_be_written_goes_to_the_log(
 def test_records_that_cannot_be_written_stop_the_start_in_one_sentence(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot write call records to .*: No such file"):
         RecordSink(str(tmp_path / "missing" / "calls.jsonl")).check()
-    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
-    result = router("start", "--records", str(tmp_path / "missing" / "calls.jsonl"), env=env)
+    result = router(
+        "start", "--records", str(tmp_path / "missing" / "calls.jsonl"), env=UNREACHABLE
+    )
     assert result.returncode == 1
     assert result.stderr.strip().endswith("calls.jsonl: No such file or directory")
     assert "Traceback" not in result.stderr

@@ -13,6 +13,12 @@ pytestmark = pytest.mark.runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-value-that-must-not-leak-0123456789"
+UNREACHABLE = {
+    "LIVEKIT_URL": "ws://127.0.0.1:9",
+    "LIVEKIT_API_KEY": "k",
+    "LIVEKIT_API_SECRET": SECRET,
+}
+"""Complete credentials for a server that is not there: the router gets as far as it can."""
 
 
 def router(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -35,8 +41,7 @@ def test_missing_credentials_are_named() -> None:
 
 
 def test_a_bad_url_is_refused() -> None:
-    env = {"LIVEKIT_URL": "127.0.0.1:7880", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
-    result = router("start", env=env)
+    result = router("start", env={**UNREACHABLE, "LIVEKIT_URL": "127.0.0.1:7880"})
     assert result.returncode == 1
     assert "LIVEKIT_URL must start with ws://" in result.stderr
     assert SECRET not in result.stderr + result.stdout
@@ -45,8 +50,7 @@ def test_a_bad_url_is_refused() -> None:
 def test_a_broken_menu_file_is_reported_with_locations(tmp_path: Path) -> None:
     menus = tmp_path / "menus.yaml"
     menus.write_text("version: 1\nmenus:\n  main:\n    greting: hi\n")
-    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
-    result = router("start", "--menus", str(menus), env=env)
+    result = router("start", "--menus", str(menus), env=UNREACHABLE)
     assert result.returncode == 1
     assert f"{menus}:4:5:" in result.stderr
     assert "has errors" in result.stderr.splitlines()[-1]
@@ -55,16 +59,14 @@ def test_a_broken_menu_file_is_reported_with_locations(tmp_path: Path) -> None:
 
 
 def test_a_missing_menu_file_is_one_sentence(tmp_path: Path) -> None:
-    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
-    result = router("start", "--menus", str(tmp_path / "nope.yaml"), env=env)
+    result = router("start", "--menus", str(tmp_path / "nope.yaml"), env=UNREACHABLE)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "does not exist" in result.stderr or "cannot" in result.stderr
 
 
 def test_a_malformed_setting_in_the_environment_is_one_line_naming_the_option() -> None:
-    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
-    result = router("start", env={**env, "ROUTER_MAX_CALLS": "fifty"})
+    result = router("start", env={**UNREACHABLE, "ROUTER_MAX_CALLS": "fifty"})
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         "router start: error: argument --max-calls: invalid int value: 'fifty'"
@@ -73,8 +75,7 @@ def test_a_malformed_setting_in_the_environment_is_one_line_naming_the_option() 
 
 
 def test_the_drain_time_is_checked() -> None:
-    env = {"LIVEKIT_URL": "ws://127.0.0.1:9", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": SECRET}
-    result = router("start", "--drain-timeout", "-5", env=env)
+    result = router("start", "--drain-timeout", "-5", env=UNREACHABLE)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "router start: --drain-timeout must be between 0 and 3600 seconds"
@@ -88,12 +89,7 @@ def test_a_metrics_port_in_use_is_one_sentence() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {
-            "LIVEKIT_URL": "ws://127.0.0.1:9",
-            "LIVEKIT_API_KEY": "k",
-            "LIVEKIT_API_SECRET": SECRET,
-        }
-        result = router("start", "--metrics-port", str(port), env=env)
+        result = router("start", "--metrics-port", str(port), env=UNREACHABLE)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"router start: cannot serve metrics on 127.0.0.1:{port}: Address already in use "
