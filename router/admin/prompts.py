@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     cache = PromptCache(voice_from_spec(args.voice), store=args.cache)
     started = time.monotonic()
     count = asyncio.run(cache.render_all(list(menu_file.prompts()), voices_of(menu_file)))
+    if cache.store_error is not None:
+        raise ConfigError(f"cannot keep rendered prompts in {args.cache}: {cache.store_error}")
     print(
         f"{count} prompts of {path} (version {menu_file.version}) in {args.cache}, "
         f"{time.monotonic() - started:.1f} s"

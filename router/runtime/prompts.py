@@ -263,6 +263,8 @@ class PromptCache:
         self.voice = voice
         self.store = Path(store) if store else None
         self._voices: dict[str | None, Voice] = {None: voice}
+        self.store_error: str | None = None
+        """Why the last prompt could not be kept in `store`, once one could not."""
         self._rendered: dict[tuple[str | None, str | None, str | None], Rendered] = {}
         self._stamps: dict[tuple[str | None, str | None, str | None], str | None] = {}
         """The audio file's size and time when each prompt was rendered."""
@@ -292,7 +294,13 @@ class PromptCache:
             tmp.write_bytes(pcm)
             tmp.replace(path)
         except OSError as exc:  # a read-only store still serves what it has
-            log.warning("cannot keep a rendered prompt in %s: %s", self.store, exc)
+            if self.store_error is None:
+                self.store_error = str(exc.strerror or exc)
+                log.warning(
+                    "cannot keep rendered prompts in %s (%s); going on without",
+                    self.store,
+                    self.store_error,
+                )
 
     def get(self, prompt: Prompt, voice: str | None = None) -> Rendered | None:
         return self._rendered.get((voice, prompt.text, prompt.audio))

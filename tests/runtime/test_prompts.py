@@ -196,6 +196,34 @@ async def test_long_rendering_shows_progress(caplog: pytest.LogCaptureFixture) -
     assert not caplog.records, "a quick rendering is quiet"
 
 
+async def test_a_store_that_cannot_be_written_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    cache = PromptCache(_Slow(), store=tmp_path / "file" / "store")
+    with caplog.at_level(logging.WARNING, logger="router.runtime.prompts"):
+        assert await cache.render_all([Prompt("One."), Prompt("Two.")], report_every=60) == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        f"cannot keep rendered prompts in {tmp_path / 'file' / 'store'} (Not a directory); "
+        "going on without"
+    ]
+    assert cache.get(Prompt("Two.")) is not None, "the calls still get their prompts"
+
+
+def test_router_prompts_fails_when_it_cannot_fill_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from router.cli import main
+
+    (tmp_path / "file").write_text("not a folder")
+    store = tmp_path / "file" / "store"
+    menus = Path(__file__).resolve().parents[2] / "menus.yaml"
+    assert main(["prompts", "--cache", str(store), str(menus)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"router prompts: cannot keep rendered prompts in {store}: Not a directory"
+    )
+
+
 class _Mute:
     """A voice that must not be asked: everything should come from the disk store."""
 
