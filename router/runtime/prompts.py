@@ -335,11 +335,11 @@ class PromptCache:
             ) from None
 
     async def render(self, prompt: Prompt, voice: str | None = None) -> Rendered:
-        found = self._fresh(prompt, voice)
-        if found is not None:
-            return found
         key = (voice, prompt.text, prompt.audio)
         stamp = _stamp(prompt.audio)  # before decoding: a change meanwhile renders again
+        found = self._rendered.get(key)
+        if found is not None and self._stamps.get(key) == stamp:
+            return found
         stored = self._stored(prompt, voice, stamp)
         pcm = await asyncio.to_thread(self._load, stored)
         if pcm is None:

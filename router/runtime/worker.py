@@ -27,6 +27,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -104,67 +105,74 @@ class WorkerConfig:
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    parser.add_argument(
-        "--menus", default=os.environ.get("ROUTER_MENUS", "menus.yaml"), help="menu file"
+    def option(flag: str, env: str, default: object, help: str, **kwargs: Any) -> None:
+        """An option whose default comes from `env` when set; argparse converts and
+        checks an environment value as it does a typed one."""
+        parser.add_argument(
+            flag,
+            default=os.environ.get(env, str(default)),
+            help=f"{help} (default %(default)s; env {env})",
+            **kwargs,
+        )
+
+    option("--menus", "ROUTER_MENUS", "menus.yaml", "menu file")
+    option(
+        "--agent-name", "ROUTER_AGENT_NAME", DEFAULT_AGENT_NAME, "name dispatch rules send calls to"
     )
-    parser.add_argument(
-        "--agent-name",
-        default=os.environ.get("ROUTER_AGENT_NAME", DEFAULT_AGENT_NAME),
-        help="name that dispatch rules send calls to (default %(default)s)",
-    )
-    parser.add_argument(
+    option(
         "--max-calls",
+        "ROUTER_MAX_CALLS",
+        DEFAULT_MAX_CALLS,
+        "calls per process before it reports itself full",
         type=int,
-        default=os.environ.get("ROUTER_MAX_CALLS", str(DEFAULT_MAX_CALLS)),
-        help="calls per process before it reports itself full "
-        "(default %(default)s; env ROUTER_MAX_CALLS)",
     )
-    parser.add_argument(
+    option(
         "--target-load",
+        "ROUTER_TARGET_LOAD",
+        DEFAULT_TARGET_LOAD,
+        "the LiveKit server's agents.target_load, where its dispatch stops",
         type=float,
-        default=os.environ.get("ROUTER_TARGET_LOAD", str(DEFAULT_TARGET_LOAD)),
-        help="the LiveKit server's agents.target_load, where its dispatch stops "
-        "(default %(default)s, LiveKit's own default; env ROUTER_TARGET_LOAD)",
     )
-    parser.add_argument(
+    option(
         "--executor",
+        "ROUTER_EXECUTOR",
+        "thread",
+        "thread: many calls per process; process: one process per call",
         choices=["thread", "process"],
-        default=os.environ.get("ROUTER_EXECUTOR", "thread"),
-        help="thread: many calls per process (default); process: one process per call",
     )
-    parser.add_argument(
+    option(
         "--records",
-        default=os.environ.get("ROUTER_RECORDS", "-"),
-        help="call records (JSON lines): a file, '-' for stdout, '' for none",
+        "ROUTER_RECORDS",
+        "-",
+        "call records (JSON lines): a file, '-' for stdout, '' for none",
     )
-    parser.add_argument(
+    option(
         "--metrics-port",
+        "ROUTER_METRICS_PORT",
+        9464 if command == "start" else 0,
+        "Prometheus metrics port (0: off)",
         type=int,
-        default=os.environ.get("ROUTER_METRICS_PORT", "9464" if command == "start" else "0"),
-        help="Prometheus metrics port (0: off; env ROUTER_METRICS_PORT)",
     )
-    parser.add_argument(
-        "--metrics-host", default=os.environ.get("ROUTER_METRICS_HOST", "127.0.0.1")
-    )
-    parser.add_argument(
+    option("--metrics-host", "ROUTER_METRICS_HOST", "127.0.0.1", "where the metrics port binds")
+    option(
         "--voice",
-        default=os.environ.get("ROUTER_VOICE", "espeak"),
-        help="espeak[:VOICE] or module:Class of a livekit-agents TTS plugin",
+        "ROUTER_VOICE",
+        "espeak",
+        "espeak[:VOICE] or module:Class of a livekit-agents TTS plugin",
+    )
+    option(
+        "--drain-timeout",
+        "ROUTER_DRAIN_TIMEOUT",
+        0 if command == "dev" else DEFAULT_DRAIN_TIMEOUT,
+        "on SIGTERM, take no new calls and let calls in progress go on this long; "
+        "a second signal stops at once",
+        type=float,
+        metavar="SECONDS",
     )
     parser.add_argument(
         "--show-caller-numbers",
         action="store_true",
         help="write callers' numbers unmasked in call records",
-    )
-    parser.add_argument(
-        "--drain-timeout",
-        type=float,
-        default=os.environ.get(
-            "ROUTER_DRAIN_TIMEOUT", "0" if command == "dev" else str(DEFAULT_DRAIN_TIMEOUT)
-        ),
-        metavar="SECONDS",
-        help="on SIGTERM, take no new calls and let calls in progress go on this long "
-        "(default %(default)s; a second signal stops at once; env ROUTER_DRAIN_TIMEOUT)",
     )
     if command == "connect":
         parser.add_argument("--room", required=True, help="room to join")
