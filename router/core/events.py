@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from router.core.keys import Key
-from router.core.model import FailureKind, Prompt, TransferSettings
+from router.core.model import FailureKind, Prompt, TransferReason, TransferSettings
 
 __all__ = [
     "CallEnded",
@@ -89,11 +89,15 @@ class TransferFailed:
     sip_status: int | None
     """The final SIP status the far end gave, if any."""
     reason: str
+    """What LiveKit said, in a few words (for records and logs)."""
     now: float
+    transfer_reason: TransferReason | None = None
+    """LiveKit's own reason (servers v1.13.6 and later), if it gave one."""
 
     @property
     def kind(self) -> FailureKind:
-        return FailureKind.from_sip_status(self.sip_status)
+        """Which of the file's failure policies runs (`FailureKind.classify`)."""
+        return FailureKind.classify(self.sip_status, self.transfer_reason)
 
 
 class EndReason(StrEnum):
@@ -168,6 +172,8 @@ class TransferTo:
     target: str
     settings: TransferSettings
     destination: str | None = None
+    via: str | None = None
+    """For an extension: the directory entry it was dialled through (`staff:6xxx`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ __all__ = [
     "Timeouts",
     "Top",
     "Transfer",
+    "TransferReason",
     "TransferSettings",
     "Weekday",
     "NOWHERE",
@@ -81,6 +82,25 @@ class TransferSettings:
     """Played to the end before the transfer starts (never cut short by a key)."""
 
 
+class TransferReason(StrEnum):
+    """Why LiveKit says a transfer ended without a SIP status to tell it.
+
+    LiveKit's `SIPTransferReason` (livekit/protocol `livekit_sip.proto`), reported by
+    livekit-server v1.13.6 and later in `TransferSIPParticipantResponse.reason` or in the
+    `sip_transfer_reason` metadata of an error. Older servers never report one.
+    """
+
+    UNSPECIFIED = "unspecified"
+    COMPLETED = "completed"
+    CALL_ENDED = "call_ended"
+    """The caller's call ended before the transfer completed (BYE, room deleted)."""
+    REJECTED = "rejected"
+    RINGING_TIMEOUT = "ringing_timeout"
+    SUBSCRIPTION_TERMINATED = "subscription_terminated"
+    """The far end stopped reporting progress (NOTIFY) without a final status."""
+    CANCELED = "canceled"
+
+
 class FailureKind(StrEnum):
     """How a transfer ended without success, grouped the way admins think of it."""
 
@@ -92,11 +112,27 @@ class FailureKind(StrEnum):
     @classmethod
     def from_sip_status(cls, status: int | None) -> FailureKind:
         """Group a SIP final status (None: no status, e.g. an API error or a time-out)."""
+        return cls.classify(status, None)
+
+    @classmethod
+    def classify(cls, status: int | None, reason: TransferReason | None) -> FailureKind:
+        """The one grouping of a failed transfer, whichever way LiveKit reported it.
+
+        The far end's SIP final status decides when there is one (RFC 3261 section 21;
+        486 and 600 busy, 408/480/487 unanswered); otherwise LiveKit's transfer reason
+        does: a ringing time-out is no answer, a rejection without a status is a
+        rejection. Anything else (no status, no reason: an API error, a bridge that
+        reports neither, as livekit-sip v1.0.0 does) is an error.
+        """
         if status in (486, 600):
             return cls.BUSY
         if status in (408, 480, 487):
             return cls.NO_ANSWER
         if status in (403, 404, 405, 410, 484, 488, 501, 603, 604):
+            return cls.REJECTED
+        if status is None and reason is TransferReason.RINGING_TIMEOUT:
+            return cls.NO_ANSWER
+        if status is None and reason is TransferReason.REJECTED:
             return cls.REJECTED
         return cls.ERROR
 
@@ -116,6 +152,9 @@ class Transfer:
     """Overrides the menu's policy for this transfer."""
     message: Prompt | None = None
     loc: Location = NOWHERE
+    via: str | None = None
+    """For an extension dialled: its directory and entry (`staff:6xxx`), a name for
+    metrics that never holds the digits dialled (set by `DirectoryEntry.resolve`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,13 +309,16 @@ class DirectoryEntry:
             ) >= int(low)
         return all(p == "x" or p == d for p, d in zip(self.pattern, digits, strict=False))
 
-    def resolve(self, digits: str) -> Transfer:
-        """The transfer for an extension this entry matches, `{ext}` filled in."""
-        if "{ext}" not in self.action.target:
-            return self.action
+    def resolve(self, digits: str, directory: str = "") -> Transfer:
+        """The transfer for an extension this entry matches, `{ext}` filled in, `via`
+        naming the entry (`directory:pattern`)."""
         from dataclasses import replace
 
-        return replace(self.action, target=self.action.target.replace("{ext}", digits))
+        return replace(
+            self.action,
+            target=self.action.target.replace("{ext}", digits),
+            via=f"{directory}:{self.pattern}" if directory else self.pattern,
+        )
 
     @staticmethod
     def valid_pattern(pattern: str) -> bool:
@@ -296,7 +338,7 @@ class Directory:
         found: Transfer | None = None
         for entry in self.entries:
             if entry.matches(digits):
-                found = entry.resolve(digits)
+                found = entry.resolve(digits, self.name)
                 break
         longer = any(entry.could_start(digits) for entry in self.entries)
         if found is not None:

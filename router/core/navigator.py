@@ -334,7 +334,9 @@ class Navigator:
             self._send_transfer(transfer)
 
     def _send_transfer(self, transfer: Transfer) -> None:
-        self._out.append(TransferTo(transfer.target, transfer.settings, transfer.destination))
+        self._out.append(
+            TransferTo(transfer.target, transfer.settings, transfer.destination, transfer.via)
+        )
         self._set_state(CallState.TRANSFERRING)
 
     def _invalid_entry(self, entry: str) -> None:
@@ -545,7 +547,7 @@ class _Extensions:
                 break
         longer = digits in self.prefixes or any(e.could_start(digits) for _, e in candidates)
         if first is not None:
-            found = self.directory.entries[first].resolve(digits)
+            found = self.directory.entries[first].resolve(digits, self.directory.name)
             return (Match.AMBIGUOUS if longer else Match.COMPLETE), found
         return (Match.PARTIAL if longer else Match.NONE), None
 

@@ -34,6 +34,7 @@ from router.core.events import (
     Event,
     Hangup,
     Note,
+    NoteKind,
     Play,
     PlaybackFinished,
     StartTimer,
@@ -45,15 +46,15 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.keys import Key
-from router.core.model import MenuFile, Prompt
+from router.core.model import MenuFile, Prompt, TransferReason
 from router.core.navigator import CallCaps, Navigator
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
 from router.runtime.records import CallRecorder, RecordSink, mask_digits
-from router.runtime.transfer import Transferrer
+from router.runtime.transfer import Transferrer, TransferResult, TransferUndecided
 
-__all__ = ["CallOptions", "CallSession", "find_sip_caller", "shut_down_all"]
+__all__ = ["CallOptions", "CallSession", "find_sip_caller", "shut_down_all", "transfer_label"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,12 @@ mode, which costs libwebrtc's encoder half of what the SILK/hybrid mode below do
 a prompt plays, and a third during the silence between prompts (the encoder runs every
 20 ms for as long as the call lasts); 96 kb/s leaves a margin. It costs bandwidth only
 while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."""
+
+CALLER_GONE_GRACE_S = 1.0
+"""How long a caller who left during a transfer waits for LiveKit's answer before the call
+ends as their hang-up. A completed REFER makes the SIP bridge end the caller's leg, and
+that departure can reach the router a moment before the transfer's answer: within this
+time the call is recorded as transferred, not as a caller who hung up."""
 
 TRACE_KEYS = os.environ.get("ROUTER_TRACE_KEYS", "") not in ("", "0")
 """Log each key-caused transfer's "key to transfer request" time at INFO (else DEBUG).
@@ -148,9 +155,13 @@ class CallSession:
         self._feeding = False
         self._done = asyncio.Event()
         self._end_reason: EndReason | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._transfer_started: float | None = None
-        self._transfer_destination: str = ""
+        self._transfer_label: str = ""
+        self._transferring = 0
+        """Transfers whose answer has not been handled yet."""
+        self._caller_gone = asyncio.Event()
+        """The caller's participant left while a transfer was out."""
         self._caller_seen = asyncio.Event()
         self._reconnecting = False
         self._label = mask_digits(room.name) if options.mask_caller else room.name
@@ -327,6 +338,11 @@ class CallSession:
             return
         if self._reconnecting:
             return  # the SDK forgets everyone while it rejoins: decided once it is back or not
+        if self._transferring:
+            # maybe the transfer completing: its answer decides, within a bound
+            self._caller_gone.set()
+            self._loop.call_later(CALLER_GONE_GRACE_S, self._end, EndReason.CALLER_HANGUP)
+            return
         self._end(EndReason.CALLER_HANGUP)
 
     def _on_reconnecting(self) -> None:
@@ -455,16 +471,30 @@ class CallSession:
         task.add_done_callback(self._tasks.discard)
 
     async def _transfer(
-        self, effect: TransferTo, sent: asyncio.Task[None], key_at: float | None = None
+        self,
+        effect: TransferTo,
+        sent: asyncio.Task[api.TransferSIPParticipantResponse],
+        key_at: float | None = None,
     ) -> None:
         """See a started transfer through; `key_at` is the perf_counter() of the key that
         caused it, if any."""
         assert self.caller is not None
+        self._transferring += 1
+        try:
+            await self._see_transfer_through(effect, sent, key_at)
+        finally:
+            self._transferring -= 1
+
+    async def _see_transfer_through(
+        self,
+        effect: TransferTo,
+        sent: asyncio.Task[api.TransferSIPParticipantResponse],
+        key_at: float | None,
+    ) -> None:
         self._transfer_started = time.monotonic()
-        self._transfer_destination = effect.destination or effect.target
+        self._transfer_label = transfer_label(effect)
         log.info("call %s: transferring to %s", self._label, effect.target)
-        result = await self.transferrer.finish(sent, effect, self.now())
-        elapsed = time.monotonic() - self._transfer_started
+        result: TransferResult = await self.transferrer.finish(sent, effect, self.now())
         if key_at is not None and self.transferrer.request_at is not None:
             log.log(
                 logging.INFO if TRACE_KEYS else logging.DEBUG,
@@ -474,21 +504,75 @@ class CallSession:
                 key_at,
                 self.transferrer.request_at,
             )
+        if isinstance(result, TransferUndecided):
+            result = await self._outcome_from_caller(result)
+        elapsed = time.monotonic() - self._transfer_started
         self.metrics.transfer_seconds.observe(elapsed)
         ok = isinstance(result, TransferSucceeded)
-        self.metrics.transfers.labels(
-            self._transfer_destination, "succeeded" if ok else "failed"
-        ).inc()
+        self.metrics.transfers.labels(self._transfer_label, "succeeded" if ok else "failed").inc()
         if isinstance(result, TransferFailed):
             log.warning(
-                "call %s: transfer to %s failed: SIP %s, %s",
+                "call %s: transfer to %s failed (%s): SIP %s, %s",
                 self._label,
                 effect.target,
+                result.kind.value,
                 result.sip_status,
                 result.reason,
             )
-        if not self._done.is_set():
-            self.feed(result)
+        if self._done.is_set():
+            return
+        if isinstance(result, TransferFailed) and self._caller_gone.is_set():
+            # the caller hung up while the transfer was out: nobody to offer the policy to
+            self._record_failed_transfer(result)
+            self._end(EndReason.CALLER_HANGUP)
+            return
+        self.feed(result)
+
+    async def _outcome_from_caller(
+        self, undecided: TransferUndecided
+    ) -> TransferSucceeded | TransferFailed:
+        """LiveKit stopped waiting while the REFER may still complete: a completed transfer
+        ends the caller's leg, so the caller leaving is success; still here at
+        `decide_by` (the ringing timeout plus the margin), the transfer did not happen.
+        The router stays in the room meanwhile: the caller is never left alone with it."""
+        wait = max(0.0, undecided.decide_by - self.now())
+        log.info(
+            "call %s: LiveKit has no outcome for the transfer yet (%s); "
+            "waiting up to %.0f s for the caller to leave",
+            self._label,
+            undecided.why,
+            wait,
+        )
+        gone = asyncio.ensure_future(self._caller_gone.wait())
+        ended = asyncio.ensure_future(self._done.wait())
+        try:
+            await asyncio.wait({gone, ended}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            ended.cancel()
+        if self._caller_gone.is_set():
+            return TransferSucceeded(self.now())
+        return TransferFailed(
+            None,
+            f"{undecided.why}; the caller was still on the line after {wait:.0f} s",
+            self.now(),
+            undecided.transfer_reason
+            if undecided.transfer_reason not in (None, TransferReason.UNSPECIFIED)
+            else TransferReason.RINGING_TIMEOUT,
+        )
+
+    def _record_failed_transfer(self, result: TransferFailed) -> None:
+        """The note the navigator would make of the failure (its policy is not run)."""
+        status = "-" if result.sip_status is None else str(result.sip_status)
+        self._apply(
+            Note(
+                NoteKind.TRANSFER_FAILED,
+                result.now,
+                f"{result.kind.value} {status}: {result.reason}",
+                self.navigator.menu,
+                result.sip_status,
+            )
+        )
 
     def _shut_down_soon(self) -> None:
         self._spawn(self._shut_down())
@@ -540,3 +624,10 @@ def shut_down_all() -> int:
 
 
 CallFactory = Callable[[rtc.Room, MenuFile], CallSession]
+
+
+def transfer_label(effect: TransferTo) -> str:
+    """How metrics and logs name a transfer, bounded by the menu file and free of dialled
+    digits: the destination's name, else the directory entry (`staff:6xxx`), else the
+    URI the file wrote with any phone number masked."""
+    return effect.destination or effect.via or mask_digits(effect.target)

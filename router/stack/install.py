@@ -74,7 +74,7 @@ def cache_dir() -> Path:
 
 
 def standin_sources(src: Path = STANDIN_DIR) -> list[Path]:
-    """The files whose content keys the stand-in build."""
+    """The files whose content keys a Go program's build (the stand-in's by default)."""
     files = sorted(
         p
         for p in src.iterdir()
@@ -85,7 +85,7 @@ def standin_sources(src: Path = STANDIN_DIR) -> list[Path]:
         )
     )
     if not any(p.name == "go.mod" for p in files):
-        raise InstallError(f"The SIP stand-in sources are missing: no go.mod in {src}.")
+        raise InstallError(f"The Go sources are missing: no go.mod in {src}.")
     return files
 
 
@@ -105,7 +105,12 @@ def server_binary_path(cache: Path | None = None) -> Path:
 
 
 def standin_binary_path(cache: Path | None = None, src: Path = STANDIN_DIR) -> Path:
-    return (cache or cache_dir()) / f"sipstandin-{standin_hash(src)}" / "sipstandin"
+    return go_program_path(src, "sipstandin", cache)
+
+
+def go_program_path(src: Path, name: str, cache: Path | None = None) -> Path:
+    """Where the build of the Go program in `src` goes: keyed by its sources' hash."""
+    return (cache or cache_dir()) / f"{name}-{standin_hash(src)}" / name
 
 
 def _say(msg: str, quiet: bool) -> None:
@@ -295,27 +300,44 @@ def build_server(go: Path, cache: Path, *, quiet: bool = False) -> Path:
 
 
 def build_standin(go: Path, cache: Path, *, src: Path = STANDIN_DIR, quiet: bool = False) -> Path:
-    target = standin_binary_path(cache, src)
+    return build_go_program(
+        go, cache, src, "sipstandin", what="the SIP stand-in", cgo=True, quiet=quiet
+    )
+
+
+def build_go_program(
+    go: Path,
+    cache: Path,
+    src: Path,
+    name: str,
+    *,
+    what: str,
+    cgo: bool = False,
+    quiet: bool = False,
+) -> Path:
+    """`go build` the program in `src` once per version of its sources (the stand-in,
+    test tools); older builds of the same name are pruned. Raises InstallError."""
+    target = go_program_path(src, name, cache)
     if target.is_file() and os.access(target, os.X_OK):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp_bin = target.parent / f".sipstandin.{os.getpid()}"
+    tmp_bin = target.parent / f".{name}.{os.getpid()}"
     _run_go(
         [str(go), "build", "-trimpath", "-buildvcs=false", "-o", str(tmp_bin), "."],
         cwd=src,
-        env=_go_env({"CGO_ENABLED": "1"}),
-        what="building the SIP stand-in with go build",
+        env=_go_env({"CGO_ENABLED": "1" if cgo else "0"}),
+        what=f"building {what} with go build",
         quiet=quiet,
         expect="about 2 minutes the first time",
     )
     os.replace(tmp_bin, target)
-    _prune_standins(cache, keep=target.parent)
+    _prune_builds(cache, name, keep=target.parent)
     return target
 
 
-def _prune_standins(cache: Path, keep: Path) -> None:
+def _prune_builds(cache: Path, name: str, keep: Path) -> None:
     builds = sorted(
-        (p for p in cache.glob("sipstandin-*") if p.is_dir() and p != keep),
+        (p for p in cache.glob(f"{name}-*") if p.is_dir() and p != keep),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
