@@ -20,6 +20,7 @@ import asyncio
 import atexit
 import contextlib
 import http.client
+import json
 import os
 import random
 import secrets
@@ -129,6 +130,20 @@ def _stop_all_at_exit() -> None:
         stacks = list(_live_stacks)
     for s in stacks:
         s.stop()
+
+
+@dataclass(frozen=True)
+class SipBridge:
+    """One more SIP stand-in of a `LocalStack` (`LocalStack.add_sip_bridge`)."""
+
+    name: str
+    host: str
+    port: int
+    rtp_ports: tuple[int, int]
+
+    def sip_uri(self, number: str) -> str:
+        """The SIP URI that reaches `number` through this bridge."""
+        return f"sip:{number}@{self.host}:{self.port}"
 
 
 class LocalStack:
@@ -421,8 +436,33 @@ class LocalStack:
         )
 
     def _start_sip(self, b: StackBinaries) -> None:
+        self._start_sip_bridge(b, "sip", self.sip_port, self.sip_health_port, self.rtp_ports, {})
+
+    def add_sip_bridge(self, name: str, **settings: str) -> SipBridge:
+        """Start one more SIP stand-in beside the stack's, on ports of its own, with extra
+        settings of its config file (e.g. ``standin_transfer_errors="v1.0.0"`` to answer
+        transfers as livekit-sip v1.0.0 does). It shares Redis and livekit-server, so the
+        same trunks and dispatch rules serve it; its log is ``<name>.log``; `stop()` ends it."""
+        assert self._binaries is not None and self.workdir is not None, "start() first"
+        bridge = SipBridge(
+            name, HOST, free_port(socket.SOCK_DGRAM), free_udp_range(20, lo=12000, hi=19500)
+        )
+        self._start_sip_bridge(
+            self._binaries, name, bridge.port, free_port(), bridge.rtp_ports, settings
+        )
+        return bridge
+
+    def _start_sip_bridge(
+        self,
+        b: StackBinaries,
+        name: str,
+        sip_port: int,
+        health_port: int,
+        rtp_ports: tuple[int, int],
+        settings: dict[str, str],
+    ) -> None:
         assert self.workdir is not None
-        conf = self.workdir / "sip.yaml"
+        conf = self.workdir / f"{name}.yaml"
         conf.write_text(
             "\n".join(
                 [
@@ -431,25 +471,26 @@ class LocalStack:
                     f"ws_url: {self.url}",
                     "redis:",
                     f"  address: {self.redis_address}",
-                    f"sip_port: {self.sip_port}",
+                    f"sip_port: {sip_port}",
                     "listen_ip: 127.0.0.1",
                     "nat_1_to_1_ip: 127.0.0.1",
                     "use_external_ip: false",
-                    f"rtp_port: {self.rtp_ports[0]}-{self.rtp_ports[1]}",
-                    f"health_port: {self.sip_health_port}",
+                    f"rtp_port: {rtp_ports[0]}-{rtp_ports[1]}",
+                    f"health_port: {health_port}",
                     "logging:",
                     f"  level: {self.log_level}",
+                    *(f"{key}: {json.dumps(value)}" for key, value in settings.items()),
                     "",
                 ]
             )
         )
         proc = self._spawn(
-            "sip", [str(b.sip_standin), "--config", str(conf)], self.log_paths["sip"]
+            name, [str(b.sip_standin), "--config", str(conf)], self.workdir / f"{name}.log"
         )
         self._wait(
             proc,
-            f"the SIP stand-in (udp {self.sip_port})",
-            lambda: _http_ok(HOST, self.sip_health_port),
+            f"the SIP stand-in {name!r} (udp {sip_port})",
+            lambda: _http_ok(HOST, health_port),
             self.startup_timeout,
         )
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/twitchtv/twirp"
 	"maps"
 	"strconv"
 	"strings"
@@ -583,16 +584,16 @@ wait:
 				}
 			default:
 			}
-			return sipStatusError(408, "Request Timeout", "SIP REFER got no answer")
+			return c.transferFailed(408, "Request Timeout", "SIP REFER got no answer")
 		case <-ctx.Done():
-			return sipStatusError(408, "Request Timeout", "SIP REFER got no answer in time")
+			return c.transferFailed(408, "Request Timeout", "SIP REFER got no answer in time")
 		case <-c.closed.Watch():
 			return psrpc.NewErrorf(psrpc.Canceled, "call ended during transfer")
 		}
 	}
 	if final.StatusCode != 200 && final.StatusCode != 202 {
 		log.Infow("REFER rejected", "status", final.StatusCode)
-		return sipStatusError(int(final.StatusCode), final.Reason, "SIP REFER failed")
+		return c.transferFailed(int(final.StatusCode), final.Reason, "SIP REFER failed")
 	}
 	log.Infow("REFER accepted, waiting for NOTIFY", "status", final.StatusCode)
 
@@ -600,11 +601,11 @@ wait:
 	case r := <-results:
 		if r.code != 200 {
 			log.Infow("transfer failed", "status", r.code, "reason", r.reason)
-			return sipStatusError(r.code, r.reason, "call transfer failed")
+			return c.transferFailed(r.code, r.reason, "call transfer failed")
 		}
 	case <-ctx.Done():
 		log.Infow("transfer timed out")
-		return sipStatusError(408, "Request Timeout", "call transfer timed out")
+		return c.transferFailed(408, "Request Timeout", "call transfer timed out")
 	case <-c.closed.Watch():
 		return psrpc.NewErrorf(psrpc.Canceled, "call ended during transfer")
 	}
@@ -664,3 +665,18 @@ func (c *call) handleNotify(req *sip.Request) (int, string, error) {
 	}
 	return 200, "OK", nil
 }
+
+// transferFailed reports a failed REFER the way the livekit-sip being copied does
+// (config standin_transfer_errors): v1.11.0 attaches the SIP status (sipStatusError);
+// v1.0.0 reports every failure alike, code canceled, no SIP status, as it was seen
+// against livekit-server v1.13.5 (the API answers
+// `canceled: twirp error unknown: call transfer failed`, no metadata).
+func (c *call) transferFailed(code int, reason, msg string) error {
+	if c.s.conf.TransferErrors == transferErrorsV1_0_0 {
+		c.log.Infow("transfer failed; reported without SIP status (v1.0.0)", "status", code)
+		return psrpc.NewError(psrpc.Canceled, twirp.NewError(twirp.Unknown, "call transfer failed"))
+	}
+	return sipStatusError(code, reason, msg)
+}
+
+const transferErrorsV1_0_0 = "v1.0.0"

@@ -62,6 +62,11 @@ type Config struct {
 	// minimal test callers that send no audio are not hung up.
 	MediaTimeout time.Duration `yaml:"media_timeout"`
 
+	// TransferErrors (stand-in only) chooses how a failed transfer is reported:
+	// "" as livekit-sip v1.11.0 (a psrpc error carrying the SIP status), or
+	// "v1.0.0" as livekit-sip v1.0.0 (no SIP status at all; see README.md).
+	TransferErrors string `yaml:"standin_transfer_errors"`
+
 	// Accepted for compatibility with livekit-sip config files; not used.
 	Other map[string]any `yaml:",inline"`
 }
@@ -123,6 +128,9 @@ func (c *Config) init() error {
 	}
 	if c.UseExternalIP {
 		return errors.New("config: use_external_ip is not supported by the stand-in (loopback only)")
+	}
+	if c.TransferErrors != "" && c.TransferErrors != transferErrorsV1_0_0 {
+		return fmt.Errorf("config: standin_transfer_errors must be empty or %q, not %q", transferErrorsV1_0_0, c.TransferErrors)
 	}
 	if c.RTPPort.Start == 0 {
 		c.RTPPort = PortRange{Start: 10000, End: 20000}

@@ -1,0 +1,77 @@
+"""Transfers over the real stack, as each SIP bridge version reports them.
+
+The session's stand-in reports a failed REFER as livekit-sip v1.11.0 does (the SIP status
+in the error's metadata: tests/e2e/test_calls.py). Here a second stand-in on the same
+livekit-server v1.13.5 reports it as livekit-sip v1.0.0 does: no SIP status at all
+(`standin_transfer_errors: v1.0.0`, router/stack/sipstandin/README.md). Newer servers'
+answers are tested at the HTTP boundary (tests/runtime/test_transfer_answers.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import urllib.request
+
+import pytest
+
+from router.stack.caller import CallOutcome, place_call
+from router.stack.local import SipBridge
+from tests.e2e.conftest import NUMBER, Stack, new_caller_id
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def old_bridge(e2e: Stack) -> SipBridge:
+    return e2e.stack.add_sip_bridge("sip-v1.0.0", standin_transfer_errors="v1.0.0")
+
+
+@pytest.mark.parametrize("notify_status", [486, 603])
+async def test_an_old_bridges_failure_without_sip_status_runs_the_error_policy(
+    e2e: Stack, old_bridge: SipBridge, notify_status: int
+) -> None:
+    caller_id = new_caller_id()
+    report = await place_call(
+        old_bridge.sip_uri(NUMBER),
+        keys="1",
+        caller_id=caller_id,
+        notify_status=notify_status,
+        hangup_after_notify_s=4.0,
+        hangup_after_s=15.0,
+        timeout_s=40.0,
+    )
+    record = await asyncio.to_thread(e2e.record_for, caller_id)
+    assert report.answered and report.refer is not None
+    assert report.refer.refer_to.strip("<>") == "tel:+15105550101"
+    assert report.outcome is CallOutcome.LOCAL_BYE, "the router keeps the caller on the line"
+    # the 'error' policy's message is heard after the refusal
+    assert report.audio.last_audio_at is not None
+    assert report.audio.last_audio_at > report.refer.received_at + 0.5
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict)
+    assert transfer["result"] == "failed" and transfer["sip_status"] is None
+    assert str(transfer["detail"]).startswith("error -:"), transfer
+    assert "call transfer failed" in str(transfer["detail"])
+    assert record["end"] == "caller_hangup"
+
+
+def scrape(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode()
+
+
+async def test_metrics_name_an_extension_by_its_directory_entry_never_its_digits(
+    e2e: Stack,
+) -> None:
+    for extension in ("5101", "5177"):
+        caller_id = new_caller_id()
+        report = await place_call(e2e.uri(), keys=extension, caller_id=caller_id, timeout_s=40)
+        assert report.refer is not None
+        assert report.refer.refer_to.strip("<>") == f"sip:{extension}@pbx.example.com"
+        await asyncio.to_thread(e2e.record_for, caller_id)
+    text = await asyncio.to_thread(scrape, e2e.metrics_url)
+    assert re.search(
+        r'router_transfers_total\{destination="staff:51xx",result="succeeded"\} [2-9]', text
+    )
+    assert "5101" not in text and "5177" not in text
