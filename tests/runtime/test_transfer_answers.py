@@ -18,6 +18,7 @@ import subprocess
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -408,3 +409,94 @@ async def test_an_ongoing_transfer_with_the_caller_still_there_is_no_answer(
     assert isinstance(transfer, dict)
     assert transfer["result"] == "failed"
     assert str(transfer["detail"]).startswith("no_answer")
+
+
+# --- the caller leaving while a transfer is out ---------------------------------------------
+
+
+async def test_a_caller_who_leaves_as_the_transfer_completes_is_recorded_transferred(
+    sipapi: SipApi, call: HeardCall
+) -> None:
+    """The bridge ends the caller's leg when the REFER completes; that departure may reach
+    the router before the API's answer."""
+    sipapi.script({"delay_s": 0.3, **response(SUCCESSFUL, "STR_COMPLETED")})
+    call.press("1")
+    await asyncio.sleep(0.1)
+    call.hang_up()
+    record = await call.record(within=3)
+    assert record["end"] == "transferred"
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict) and transfer["result"] == "succeeded"
+
+
+async def test_a_caller_who_hangs_up_during_a_failing_transfer_is_not_offered_the_policy(
+    sipapi: SipApi, call: HeardCall
+) -> None:
+    sipapi.script({"delay_s": 0.3, **response(FAILED, "STR_CALL_ENDED")})
+    call.press("1")
+    await asyncio.sleep(0.1)
+    call.hang_up()
+    record = await call.record(within=3)
+    assert record["end"] == "caller_hangup"
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict) and transfer["result"] == "failed"
+    assert not any(text in call.heard for text in HEARD.values()), "nobody left to hear it"
+    assert len(sipapi.requests()) == 1, "no second transfer for a caller who is gone"
+
+
+async def test_a_caller_gone_while_livekit_does_not_answer_ends_within_the_grace_time(
+    sipapi: SipApi, call: HeardCall
+) -> None:
+    from router.runtime import call as call_module
+
+    sipapi.script({"delay_s": 8, **response(SUCCESSFUL, "STR_COMPLETED")})
+    call.press("1")
+    await asyncio.sleep(0.1)
+    left = asyncio.get_running_loop().time()
+    call.hang_up()
+    record = await call.record(within=5)
+    took = asyncio.get_running_loop().time() - left
+    assert record["end"] == "caller_hangup"
+    assert took < call_module.CALLER_GONE_GRACE_S + 1.0
+
+
+# --- metrics: bounded labels, no digits dialled ------------------------------------------------
+
+
+def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> None:
+    from router.core.events import CallStarted, DigitPressed
+    from router.core.loader import load_menu_file
+    from router.core.navigator import Navigator
+    from router.runtime.call import transfer_label
+    from router.runtime.metrics import Metrics
+
+    menus = Path(__file__).parents[1] / "e2e" / "menus.yaml"
+    menu_file = load_menu_file(menus).menu_file
+    metrics = Metrics()
+    targets = set()
+    for n in range(100):
+        extension = f"51{n:02d}"
+        navigator = Navigator(menu_file)
+        navigator.handle(CallStarted(dialled="+15550100001", at=datetime.now(UTC), now=0.0))
+        effects = [e for d in extension for e in navigator.handle(DigitPressed(Key(d), 1.0))]
+        (transfer,) = [e for e in effects if isinstance(e, TransferTo)]
+        targets.add(transfer.target)
+        metrics.transfers.labels(transfer_label(transfer), "succeeded").inc()
+    assert len(targets) == 100, "each extension reached its own target"
+    series = [
+        s.labels
+        for m in metrics.registry.collect()
+        if m.name == "router_transfers"
+        for s in m.samples
+        if s.name == "router_transfers_total"
+    ]
+    assert series == [{"destination": "staff:51xx", "result": "succeeded"}]
+
+
+def test_a_transfer_label_never_holds_a_phone_number() -> None:
+    from router.runtime.call import transfer_label
+
+    settings = TransferSettings()
+    assert transfer_label(TransferTo("tel:+15105550101", settings, "sales")) == "sales"
+    assert transfer_label(TransferTo("sip:5101@pbx", settings, None, "staff:51xx")) == "staff:51xx"
+    assert transfer_label(TransferTo("tel:+15105550101", settings)) == "tel:+*******0101"
