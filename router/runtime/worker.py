@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink
 
-__all__ = ["ProcessState", "WorkerConfig", "add_arguments", "reported_load", "run"]
+__all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
 
 log = logging.getLogger("router.worker")
 
@@ -49,6 +50,9 @@ DEFAULT_AGENT_NAME = "menu-router"
 DEFAULT_MAX_CALLS = 50
 """Calls per process: on two cores shared with LiveKit, new callers were still greeted
 within 2 s (p95) at 50 calls, and waited seconds at 75-100 (docs/benchmarks.md)."""
+
+DEFAULT_HEALTH_PORT = 8081
+"""livekit-agents' health server port in production (`ServerOptions.port`, prod default)."""
 
 DEFAULT_DRAIN_TIMEOUT = 60
 """Seconds calls in progress may go on after SIGTERM: most menu calls end within a minute."""
@@ -78,6 +82,9 @@ class WorkerConfig:
     """Where call records go: a file path, `-` for stdout, or None for none."""
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    health_port: int = 0
+    """livekit-agents' health server (`GET /`, `GET /worker`); 0: a free port."""
+    health_host: str = "127.0.0.1"
     voice: str = "espeak"
     mask_caller: bool = True
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
@@ -116,8 +123,12 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         )
 
     option("--menus", "ROUTER_MENUS", "menus.yaml", "menu file")
-    option(
-        "--agent-name", "ROUTER_AGENT_NAME", DEFAULT_AGENT_NAME, "name dispatch rules send calls to"
+    parser.add_argument(
+        "--agent-name",
+        default=None,
+        help="name dispatch rules send calls to (default: env LIVEKIT_AGENT_NAME_OVERRIDE, "
+        f"else ROUTER_AGENT_NAME, else LIVEKIT_AGENT_NAME, else {DEFAULT_AGENT_NAME}; "
+        "LIVEKIT_AGENT_NAME_OVERRIDE wins even over this flag, as in livekit-agents)",
     )
     option(
         "--max-calls",
@@ -154,6 +165,15 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         type=int,
     )
     option("--metrics-host", "ROUTER_METRICS_HOST", "127.0.0.1", "where the metrics port binds")
+    option(
+        "--health-port",
+        "ROUTER_HEALTH_PORT",
+        DEFAULT_HEALTH_PORT if command == "start" else 0,
+        "livekit-agents' health server: GET / answers 200 while the worker is connected to "
+        "LiveKit (503 when it cannot connect), GET /worker its status (0: a free port)",
+        type=int,
+    )
+    option("--health-host", "ROUTER_HEALTH_HOST", "127.0.0.1", "where the health port binds")
     option(
         "--voice",
         "ROUTER_VOICE",
@@ -208,17 +228,33 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
         url=url,
         api_key=os.environ["LIVEKIT_API_KEY"],
         api_secret=os.environ["LIVEKIT_API_SECRET"],
-        agent_name=args.agent_name,
+        agent_name=agent_name(args.agent_name),
         max_calls=args.max_calls,
         target_load=args.target_load,
         executor=args.executor,
         records=records,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
+        health_port=args.health_port,
+        health_host=args.health_host,
         voice=args.voice,
         mask_caller=not args.show_caller_numbers,
         drain_timeout=args.drain_timeout,
         dev=args.command == "dev",
+    )
+
+
+def agent_name(flag: str | None, env: Mapping[str, str] = os.environ) -> str:
+    """The agent name, in livekit-agents' order (`AgentServer.rtc_session`, worker.py):
+    `LIVEKIT_AGENT_NAME_OVERRIDE` (set by platforms), then the explicit setting (the
+    flag, or this router's `ROUTER_AGENT_NAME`), then `LIVEKIT_AGENT_NAME`, then
+    `menu-router`."""
+    return (
+        env.get("LIVEKIT_AGENT_NAME_OVERRIDE")
+        or flag
+        or env.get("ROUTER_AGENT_NAME")
+        or env.get("LIVEKIT_AGENT_NAME")
+        or DEFAULT_AGENT_NAME
     )
 
 
@@ -308,8 +344,8 @@ def _build_server(config: WorkerConfig) -> object:
         ws_url=config.url,
         api_key=config.api_key,
         api_secret=config.api_secret,
-        port=0,
-        host="127.0.0.1",
+        port=config.health_port,
+        host=config.health_host,
         initialize_process_timeout=60.0,
         shutdown_process_timeout=10.0,
     )

@@ -42,3 +42,15 @@ async def test_metrics_count_calls_transfers_and_invalid_keys(e2e: Stack) -> Non
     assert grew("router_keys_total") >= 2
     assert grew("router_transfer_seconds_count") >= 1
     assert after["router_active_calls"] >= 0
+
+
+def test_livekit_agents_health_endpoints_answer_for_the_connected_worker(e2e: Stack) -> None:
+    import json
+
+    from tests.e2e.conftest import AGENT
+
+    with urllib.request.urlopen(e2e.health_url + "/", timeout=5) as response:
+        assert response.status == 200 and response.read() == b"OK"
+    with urllib.request.urlopen(e2e.health_url + "/worker", timeout=5) as response:
+        worker = json.loads(response.read())
+    assert worker["agent_name"] == AGENT
