@@ -379,17 +379,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def check_credentials(config: WorkerConfig, within: float = 5.0) -> None:
-    """Ask LiveKit once before registering: a refused key or secret is a clear error now.
+    """Ask LiveKit once before registering: a refused key or secret is a clear error now
+    (unless LiveKit Cloud hosts the worker: `LIVEKIT_WORKER_TOKEN` set).
 
     livekit-agents would otherwise retry "failed to connect" for ever. A server that
     cannot be reached yet is only a warning: the worker keeps trying, as it should
     when the router starts before LiveKit does.
     """
+    hosted = bool(os.environ.get("LIVEKIT_WORKER_TOKEN"))
     try:
         async with api.LiveKitAPI(config.url, config.api_key, config.api_secret) as lk:
             await asyncio.wait_for(lk.room.list_rooms(api.ListRoomsRequest()), within)
     except api.TwirpError as exc:
-        if exc.status in (401, 403) or exc.code in ("unauthenticated", "permission_denied"):
+        refused = exc.status in (401, 403) or exc.code in ("unauthenticated", "permission_denied")
+        if refused and hosted:
+            # LiveKit Cloud's hosted agents register with the worker token it injects
+            # (livekit-agents sends LIVEKIT_WORKER_TOKEN), and the key it injects beside it
+            # need not list rooms: registration is the check that counts there
+            log.info("hosted agent: LiveKit answered the credentials check with %s", exc.code)
+            return
+        if refused:
             raise ConfigError(
                 f"LiveKit at {_safe_url(config.url)} refused the API key {config.api_key!r} "
                 "or its secret; check LIVEKIT_API_KEY and LIVEKIT_API_SECRET"

@@ -134,3 +134,28 @@ def test_the_health_server_is_on_livekit_agents_port_under_start_and_free_under_
     parser = argparse.ArgumentParser()
     add_arguments(parser, "start")
     assert parser.parse_args([]).health_port == 9000
+
+
+async def test_a_refused_key_stops_the_start_unless_livekit_cloud_hosts_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hosted agent registers with the worker token LiveKit Cloud injects; the key beside
+    it may not be allowed to list rooms. The Twirp API is recorded, at the HTTP boundary."""
+    from router.core.errors import ConfigError
+    from router.runtime.worker import WorkerConfig, check_credentials
+    from tests.runtime.twirp_fake import FakeLiveKitAPI
+
+    denied = b'{"code":"permission_denied","msg":"no permissions to access the room"}'
+    fake = FakeLiveKitAPI()
+    fake.answer("livekit.RoomService/ListRooms", (403, denied))
+    await fake.start()
+    try:
+        config = WorkerConfig(Path("menus.yaml"), fake.url, "APIkey", SECRET)
+        monkeypatch.delenv("LIVEKIT_WORKER_TOKEN", raising=False)
+        with pytest.raises(ConfigError, match="refused the API key 'APIkey'") as refused:
+            await check_credentials(config)
+        assert SECRET not in str(refused.value)
+        monkeypatch.setenv("LIVEKIT_WORKER_TOKEN", "a-worker-token")
+        await check_credentials(config)  # hosted: registration decides
+    finally:
+        await fake.close()
