@@ -8,9 +8,11 @@ many menus inherit the value. Whole-file rules (`check`) need every menu at once
     errors                                    warnings
     - a menu, destination, directory or       - a menu nothing reaches
       schedule that does not exist            - directory entries that are the start
-    - an option key that is also the start      of longer ones (callers must press #
-      of a longer directory entry (the key      or wait)
-      acts at once, the entry is unreachable) - on_limit that keeps callers in the
+    - an option key that is also a one-digit    of longer ones (callers must press #
+      directory entry (the option wins, the     or wait)
+      entry is unreachable)                   - an option key that starts longer
+                                                entries (it waits inter_digit)
+                                              - on_limit that keeps callers in the
     - a directory entry that an earlier one     menu (repeat, say)
       already covers entirely
     - menus that lead only to each other, with
@@ -30,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from router.core.errors import Location, Problem, Severity
 from router.core.format import HEADER_NAME_PATTERN
+from router.core.keys import Key
 from router.core.model import (
     Action,
     Back,
@@ -479,7 +482,13 @@ class _Checker:
         )
 
     def shadowing(self, menu: Menu) -> None:
-        """An option key acts at once, so directory entries starting with it are unreachable."""
+        """An option key that is also the first digit of extensions.
+
+        A one-digit extension equal to an option can never be dialled: an error. A key
+        that starts longer extensions works as every PBX auto attendant does (after the
+        key, the router waits `inter_digit` for more digits; none: the option), so it is
+        a warning that says how long the key waits.
+        """
         if menu.directory is None:
             return
         directory = self.mf.directories.get(menu.directory)
@@ -489,28 +498,55 @@ class _Checker:
             if not key.is_digit:
                 continue
             bit = 1 << int(key.value)
-            for entry in directory.entries:
-                if not any(p[0] & bit for p in self.products(entry)):
-                    continue
-                loc = menu.where.get(f"options.{key.value}", menu.options[key].loc)
-                if entry.length == 1:
-                    message = (
-                        f"key {key.value} in menu '{menu.name}' is both an option and extension "
-                        f"'{entry.pattern}' of directory '{directory.name}'"
-                    )
-                else:
-                    message = (
-                        f"key {key.value} in menu '{menu.name}' acts at once, so extension "
-                        f"'{entry.pattern}' of directory '{directory.name}' "
-                        f"(line {entry.loc.line}) can never be dialled here"
-                    )
+            starting = [
+                e for e in directory.entries if any(p[0] & bit for p in self.products(e))
+            ]
+            if not starting:
+                continue
+            loc = menu.where.get(f"options.{key.value}", menu.options[key].loc)
+            same = next((e for e in starting if e.length == 1), None)
+            if same is not None:
                 self.report(
                     loc,
-                    message,
-                    hint="use a key no extension starts with (* or #), or change the extensions",
+                    f"key {key.value} in menu '{menu.name}' is both an option and extension "
+                    f"'{same.pattern}' of directory '{directory.name}' (line {same.loc.line}); "
+                    "the option always wins, so the extension can never be dialled here",
+                    hint=self._free_keys_hint(menu, directory),
                     code="shadowed-extension",
                 )
-                break
+                continue
+            longer = starting[0]
+            wait = _seconds(menu.timeouts.inter_digit)
+            self.report(
+                loc,
+                f"key {key.value} in menu '{menu.name}' also starts extension "
+                f"'{longer.pattern}' of directory '{directory.name}' (line {longer.loc.line}), "
+                f"so after {key.value} the router waits {wait} (inter_digit) for more digits "
+                "before acting on it",
+                hint=f"{key.value} then # acts at once; for a key that never waits, "
+                + self._free_keys_hint(menu, directory, short=True),
+                code="option-starts-extension",
+                warning=True,
+            )
+
+    def _free_keys_hint(self, menu: Menu, directory: Directory, *, short: bool = False) -> str:
+        """Keys neither an option nor the start of an extension: the admin's choices."""
+        used = 0
+        for entry in directory.entries:
+            for p in self.products(entry):
+                used |= p[0]
+        free = [
+            str(d) for d in range(1, 10) if not used & (1 << d) and Key(str(d)) not in menu.options
+        ]
+        if not used & 1 and Key.D0 not in menu.options:
+            free.append("0")
+        free += [k.value for k in (Key.STAR, Key.POUND) if k not in menu.options]
+        if not free:
+            return "change the extensions so that none starts with an option's key"
+        keys = ", ".join(free)
+        if short:
+            return f"use a free key ({keys}) or change the extensions"
+        return f"use a free key ({keys}), or change the extensions"
 
     # -- audio ------------------------------------------------------------------------------
 
@@ -531,6 +567,10 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
 
 
 def _within(p: Product, q: Product) -> bool:
