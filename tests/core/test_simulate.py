@@ -70,7 +70,7 @@ def test_whole_printout(loader: Any, capsys: pytest.CaptureFixture[str]) -> None
         "     0.0s  timer first_digit armed, fires at 5.0s",
         "     1.0s  key 7",
         "     1.0s  timer first_digit cancelled",
-        '     1.0s  plays: "We are open nine to five."',
+        '     1.0s  plays: "We are open nine to five." + "1 sales, 2 support, 0 operator."',
         "     1.0s  timer first_digit armed, fires at 6.0s",
         "     6.0s  time-out: first_digit",
         "     6.0s  no input",
