@@ -26,7 +26,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -34,20 +34,24 @@ from router.core.errors import Location, Problem, Severity
 from router.core.format import HEADER_NAME_PATTERN
 from router.core.keys import Key
 from router.core.model import (
+    NOWHERE,
     Action,
     Back,
     Directory,
     DirectoryEntry,
+    FailureKind,
     FailurePolicy,
     GoTo,
     Hangup,
     Menu,
     MenuFile,
+    Prompt,
     Repeat,
     Say,
     Top,
     Transfer,
 )
+from router.core.voices import is_english, looks_like_language, voice_problem
 
 __all__ = [
     "check",
@@ -216,6 +220,7 @@ class _Checker:
             self.shadowing(menu)
         self.no_way_out()
         self.audio_files()
+        self.voices()
         return self.problems
 
     # -- references -------------------------------------------------------------------
@@ -498,9 +503,7 @@ class _Checker:
             if not key.is_digit:
                 continue
             bit = 1 << int(key.value)
-            starting = [
-                e for e in directory.entries if any(p[0] & bit for p in self.products(e))
-            ]
+            starting = [e for e in directory.entries if any(p[0] & bit for p in self.products(e))]
             if not starting:
                 continue
             loc = menu.where.get(f"options.{key.value}", menu.options[key].loc)
@@ -548,6 +551,35 @@ class _Checker:
             return f"use a free key ({keys}) or change the extensions"
         return f"use a free key ({keys}), or change the extensions"
 
+    # -- voices and the router's own words ---------------------------------------------
+
+    def voices(self) -> None:
+        """A voice the speech engine does not know (the router would refuse the file), and
+        a menu whose voice is not English that would still say a built-in English text."""
+        for menu in self.mf.menus.values():
+            if menu.voice is None:
+                continue
+            where = menu.where.get("voice", menu.loc)
+            problem = voice_problem(menu.voice)
+            if problem is not None:
+                self.report(where, problem[0], hint=problem[1], code="unknown-voice")
+                continue
+            if is_english(menu.voice) or not looks_like_language(menu.voice):
+                continue
+            english = list(_builtin_words(menu))
+            if english:
+                said = "; ".join(f'{name} "{text}"' for name, text in english[:3])
+                more = f" and {len(english) - 3} more" if len(english) > 3 else ""
+                self.report(
+                    menu.loc,
+                    f"menu '{menu.name}' speaks {menu.voice} but would say the router's "
+                    f"English words: {said}{more}",
+                    hint="set them in the menu, or once in the `defaults` of its number "
+                    "(numbers: ...: defaults: messages: ...) or of the file",
+                    code="english-words",
+                    warning=True,
+                )
+
     # -- audio ------------------------------------------------------------------------------
 
     def audio_files(self) -> None:
@@ -567,6 +599,37 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
+
+
+def _builtin_words(menu: Menu) -> Iterator[tuple[str, str]]:
+    """The built-in (English) texts a menu would say: those that come from no file line."""
+    seen: set[str] = set()
+
+    def builtin(name: str, prompt: Prompt | None) -> Iterator[tuple[str, str]]:
+        if prompt and prompt.loc == NOWHERE and prompt.text and name not in seen:
+            seen.add(name)
+            yield name, prompt.text
+
+    messages = menu.messages
+    yield from builtin("messages.invalid", messages.invalid)
+    yield from builtin("messages.no_input", messages.no_input)
+    yield from builtin("messages.transfer_limit", messages.transfer_limit)
+    limits = [("on_limit", menu.on_limit)]
+    if menu.on_no_input_limit is not None:
+        limits.append(("on_limit", menu.on_no_input_limit))
+    for name, action in limits:
+        yield from builtin(name, getattr(action, "message", None))
+    policies = [("on_transfer_failure", menu.on_transfer_failure)]
+    policies += [
+        (f"the on_failure of option {key.value}", action.on_failure)
+        for key, action in menu.options.items()
+        if isinstance(action, Transfer)
+    ]
+    for name, policy in policies:
+        if policy is None:
+            continue
+        for kind in FailureKind:
+            yield from builtin(f"{name}: {kind.value}", policy.for_kind(kind).message)
 
 
 def _seconds(value: float) -> str:

@@ -462,8 +462,8 @@ _INHERITED = (
     Field(
         "voice",
         Text(examples=("en-us", "es", "fr")),
-        "The voice that speaks the text of this menu: an espeak-ng voice (en-us, en-gb, es, fr,"
-        " de ...), or a voice name the configured TTS plugin understands.",
+        "The voice that speaks the text of this menu: an espeak-ng voice (en-us, en, es, es-419,"
+        " fr, de ...), or a voice name the configured TTS plugin understands.",
     ),
     Field("timeouts", TIMEOUTS),
     Field("limits", LIMITS),

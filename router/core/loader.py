@@ -446,6 +446,8 @@ class _Inherited(NamedTuple):
     on_limit: tuple[Action, Action]
     """On the invalid limit, on the no-input limit."""
     voice: str | None
+    voice_at: int | None = None
+    """Where the voice was written (line << 32 | column), for findings about it."""
 
 
 def _leads_to(menu: Menu) -> Iterator[str]:
@@ -1200,7 +1202,7 @@ class _Reader:
         self, f: Mapping[str, Node], base: _Inherited, policy: FailurePolicy, what: str
     ) -> _Inherited:
         """`base` with what a `defaults` block (the file's, or a number's) sets."""
-        timeouts, limits, messages, on_limit, voice = base
+        timeouts, limits, messages, on_limit, voice, voice_at = base
         if "timeouts" in f:
             timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
         if "limits" in f:
@@ -1211,7 +1213,8 @@ class _Reader:
             on_limit = self.on_limit(f["on_limit"], f"{what}: on_limit", policy, on_limit)
         if "voice" in f:
             voice = self.text(f["voice"], f"{what}: voice") or voice
-        return _Inherited(timeouts, limits, messages, on_limit, voice)
+            voice_at = f["voice"].line << 32 | f["voice"].column
+        return _Inherited(timeouts, limits, messages, on_limit, voice, voice_at)
 
     def on_limit(
         self, node: Node, what: str, policy: FailurePolicy, base: tuple[Action, Action]
@@ -1734,7 +1737,7 @@ class _Reader:
         inherited: _Inherited,
     ) -> Menu:
         what = f"menu '{name}'"
-        timeouts, limits, messages, on_limit, voice = inherited
+        timeouts, limits, messages, on_limit, voice, voice_at = inherited
         f = (
             self.fields(node, fmt.MENU, what)
             if not (type(node) is Scalar and node.is_null)
@@ -1767,6 +1770,9 @@ class _Reader:
             directory = self.ref(directory_node, f"the directory of {what}")
         if "voice" in f:
             voice = self.text(f["voice"], f"the voice of {what}") or voice
+            voice_at = f["voice"].line << 32 | f["voice"].column
+        if voice_at is not None:
+            where["voice"] = voice_at
         if "timeouts" in f:
             timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
         if "limits" in f:

@@ -215,9 +215,12 @@ class Messages:
 
     invalid: Prompt = field(default_factory=lambda: Prompt("Sorry, that is not a valid choice."))
     no_input: Prompt = field(default_factory=lambda: Prompt("Sorry, I did not hear a choice."))
-    transfer_limit: Prompt = field(default_factory=Prompt)
-    """The goodbye when a call reaches the router's cap on transfers (empty: the built-in
-    `CallCaps.apology`)."""
+    transfer_limit: Prompt = field(
+        default_factory=lambda: Prompt(
+            "Sorry, we could not connect your call. Please call again later."
+        )
+    )
+    """The goodbye when a call reaches the router's cap on transfers."""
 
 
 # --- dial by extension -----------------------------------------------------------------

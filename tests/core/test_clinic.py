@@ -171,3 +171,35 @@ def test_a_misspelt_then_is_an_error() -> None:
         load_menu_text(text.encode(), filename="m.yaml", base_dir=Path("."))
     (problem,) = [p for p in exc.value.problems if p.severity is Severity.ERROR]
     assert problem.hint == "did you mean 'wait'?"
+
+
+def _problems(text: str) -> list[tuple[str, str, str | None]]:
+    _, problems = read_menu_text(text.encode(), filename="m.yaml", base_dir=Path("."))
+    return [(p.code, p.message, p.hint) for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("voice", "meant"),
+    [("spanish", "'es' or 'es-419'"), ("es-mx", "'es-419' or 'es'"), ("fr-fr", "'fr'")],
+)
+def test_check_knows_the_voices(voice: str, meant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ROUTER_VOICE", raising=False)
+    text = f'version: 1\nmenus:\n  main:\n    voice: {voice}\n    greeting: "Hola"\n'
+    text += "    options: {'0': hangup}\n"
+    codes = _problems(text)
+    assert ("unknown-voice", f"espeak-ng has no voice '{voice}'", f"did you mean {meant}?") in codes
+
+
+def test_a_plugin_voice_is_not_checked_against_espeak(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROUTER_VOICE", "livekit.plugins.cartesia:TTS")
+    text = 'version: 1\nmenus:\n  main:\n    voice: spanish\n    greeting: "Hola"\n'
+    text += "    options: {'0': hangup}\n"
+    assert [c for c, _, _ in _problems(text) if c == "unknown-voice"] == []
+
+
+def test_a_spanish_menu_with_english_builtin_words_is_warned() -> None:
+    text = 'version: 1\nmenus:\n  main:\n    voice: es-419\n    greeting: "Hola"\n'
+    text += "    messages: {invalid: 'No es válida.'}\n    options: {'0': hangup}\n"
+    (found,) = [(m, h) for c, m, h in _problems(text) if c == "english-words"]
+    assert "messages.no_input" in found[0] and "messages.invalid" not in found[0]
+    assert "on_limit" in found[0] and found[1] and "defaults" in found[1]
