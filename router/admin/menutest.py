@@ -38,7 +38,13 @@ from typing import TextIO
 
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
-from router.admin.simulate import TIMEOUT, TransferResult, load_or_report, simulate
+from router.admin.simulate import (
+    TIMEOUT,
+    TransferResult,
+    load_or_report,
+    number_problem,
+    simulate,
+)
 from router.core.errors import Location, Problem, Severity
 from router.core.events import (
     CancelTimer,
@@ -376,13 +382,9 @@ class _Reader:
             return None
         if value == "default":
             return None
-        digits = value.removeprefix("+")
-        if not digits.isdigit() or not 8 <= len(digits) <= 15:
-            self.error(
-                node,
-                f"'{value}' is not a dialled number",
-                'write it in E.164, quoted: "+15105550150" (or default)',
-            )
+        problem = number_problem(value)
+        if problem is not None:
+            self.error(node, *problem)
             return None
         return value
 

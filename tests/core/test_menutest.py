@@ -62,7 +62,7 @@ def test_bundled_test_file_passes_and_covers_everything(
     assert summary and summary[0].endswith(" 0 failed")
     assert not any(line.startswith("FAIL") for line in out)
     coverage = out[out.index(next(line for line in out if line.startswith("coverage:"))) :]
-    assert coverage == ["coverage: menus 7/7, options 27/27, extensions 4/4, destinations 6/6"], (
+    assert coverage == ["coverage: menus 7/7, options 28/28, extensions 4/4, destinations 6/6"], (
         coverage
     )
 
@@ -201,9 +201,9 @@ def test_coverage_names_what_no_case_reaches(
     code, out, _ = run_test(capsys, str(path))
     assert code == 0
     start = out.index(next(line for line in out if line.startswith("coverage:")))
-    assert out[start] == "coverage: menus 2/7, options 2/27, extensions 1/4, destinations 1/6"
+    assert out[start] == "coverage: menus 2/7, options 2/28, extensions 1/4, destinations 1/6"
     gaps = [line.strip() for line in out[start + 1 :]]
-    assert "menus.yaml:105:3: menu 'technical' is never entered" in [g.split("/")[-1] for g in gaps]
+    assert "menus.yaml:122:3: menu 'technical' is never entered" in [g.split("/")[-1] for g in gaps]
     assert any(g.endswith("option '3' of menu 'main' is never pressed") for g in gaps)
     assert any(g.endswith("option '1' of menu 'support' is never pressed") for g in gaps)
     # options of menus never entered are not listed one by one: the menu line says it
