@@ -131,7 +131,7 @@ def test_a_failing_case_says_where_what_and_the_path(
     ]
     assert out[3:7] == [
         f"FAIL  {path}:6:5: wrong place",
-        "      expected transfer billing, got transfer sip:support@pbx.example.com;transport=tcp",
+        "      expected transfer billing <tel:+15105550103>, got transfer support_desk <sip:support@pbx.example.com;transport=tcp>",
         "      expected menus main, got main > support",
         "      path: main 2 > support 1 > transfer support_desk "
         "<sip:support@pbx.example.com;transport=tcp> (ok)",
@@ -180,7 +180,10 @@ def test_menus_option_tests_another_menu_file(
     assert run_test(capsys, str(path))[0] == 0
     code, out, _ = run_test(capsys, str(path), "--menus", str(other))
     assert code == 1
-    assert "      expected transfer sales, got transfer tel:+15105550103" in out
+    assert (
+        "      expected transfer sales <sip:sales@pbx.example.com>, got transfer billing <tel:+15105550103>"
+        in out
+    )
 
 
 # --- coverage ------------------------------------------------------------------------------
@@ -427,3 +430,43 @@ def test_run_case_compares_hangup_reasons(menus: Path) -> None:
     assert result.passed and result.got == "hangup (transfer_limit)" and result.menus == ("main",)
     other = Case(case.name, None, at, "#", case.results, Expectation(hangup=True), case.loc)
     assert run_case(menu_file, other).got == "hangup"
+
+
+def test_every_problem_of_a_test_file_at_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    """A missing time zone does not hide the name typos behind it (issue 19)."""
+    path = write(
+        tmp_path,
+        """\
+        cases:
+          - name: sales
+            at: 2026-12-01T10:00:00
+            keys: "1"
+            expect: {transfer: salse, menus: [mian]}
+        """,
+    )
+    code, _, err = run_test(capsys, str(path))
+    assert code == 1
+    assert "has no time zone" in err[0]
+    assert "there is no destination named 'salse'" in err[1] and "'sales'?" in err[1]
+    assert "there is no menu named 'mian'" in err[2] and "'main'?" in err[2]
+
+
+def test_failures_name_destinations_beside_uris(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        defaults: {{at: {NOON}}}
+        cases:
+          - {{name: wrong, keys: "3", expect: {{transfer: "tel:+15105550100"}}}}
+        """,
+    )
+    code, out, _ = run_test(capsys, str(path))
+    assert code == 1
+    assert (
+        "      expected transfer operator <tel:+15105550100>, "
+        "got transfer billing <tel:+15105550103>"
+    ) in out
