@@ -131,7 +131,8 @@ def test_a_failing_case_says_where_what_and_the_path(
     ]
     assert out[3:7] == [
         f"FAIL  {path}:6:5: wrong place",
-        "      expected transfer billing <tel:+15105550103>, got transfer support_desk <sip:support@pbx.example.com;transport=tcp>",
+        "      expected transfer billing <tel:+15105550103>, "
+        "got transfer support_desk <sip:support@pbx.example.com;transport=tcp>",
         "      expected menus main, got main > support",
         "      path: main 2 > support 1 > transfer support_desk "
         "<sip:support@pbx.example.com;transport=tcp> (ok)",
@@ -181,8 +182,8 @@ def test_menus_option_tests_another_menu_file(
     code, out, _ = run_test(capsys, str(path), "--menus", str(other))
     assert code == 1
     assert (
-        "      expected transfer sales <sip:sales@pbx.example.com>, got transfer billing <tel:+15105550103>"
-        in out
+        "      expected transfer sales <sip:sales@pbx.example.com>, "
+        "got transfer billing <tel:+15105550103>" in out
     )
 
 
