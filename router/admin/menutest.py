@@ -38,8 +38,14 @@ from typing import TextIO
 
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
-from router.admin.simulate import TIMEOUT, TransferResult, load_or_report, simulate
-from router.core.errors import Location, Problem, Severity
+from router.admin.simulate import (
+    TIMEOUT,
+    TransferResult,
+    load_or_report,
+    number_problem,
+    simulate,
+)
+from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
     CancelTimer,
     DigitPressed,
@@ -55,7 +61,7 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.keys import Key
-from router.core.loader import MAX_BYTES
+from router.core.loader import MAX_BYTES, load_menu_file
 from router.core.model import MenuFile
 from router.core.yamlsafe import Map, Node, Scalar, Seq, TooBig, compose
 
@@ -250,6 +256,10 @@ class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.menu_path: str | None = None
+        self.expectations: list[Expectation] = []
+        """Every expectation read, also of cases with errors elsewhere: their names are
+        checked even when the file cannot run."""
 
     def loc(self, node: Node) -> Location:
         return node.loc(self.path)
@@ -298,6 +308,7 @@ class _Reader:
             written = self.text(top["menu_file"], "menu_file")
             if written is not None:
                 menu_path = os.path.normpath(base / written)
+        self.menu_path = menu_path
         defaults = _Defaults()
         if "defaults" in top and not _null(top["defaults"]):
             defaults = self.defaults(top["defaults"])
@@ -376,13 +387,9 @@ class _Reader:
             return None
         if value == "default":
             return None
-        digits = value.removeprefix("+")
-        if not digits.isdigit() or not 8 <= len(digits) <= 15:
-            self.error(
-                node,
-                f"'{value}' is not a dialled number",
-                'write it in E.164, quoted: "+15105550150" (or default)',
-            )
+        problem = number_problem(value)
+        if problem is not None:
+            self.error(node, *problem)
             return None
         return value
 
@@ -499,32 +506,54 @@ class _Reader:
                 where.setdefault(f"menus.{name}", self.loc(item))
                 names.append(name)
             menus = tuple(names)
-        return Expectation(transfer, hangup, reason, menus, self.loc(node), where)
+        found = Expectation(transfer, hangup, reason, menus, self.loc(node), where)
+        self.expectations.append(found)
+        return found
 
 
 def _null(node: Node) -> bool:
     return isinstance(node, Scalar) and node.is_null
 
 
-def read_test_file(path: str) -> tuple[TestFile | None, list[Problem]]:
-    """Read a test file; the problems are every error found (the file is None if any)."""
+def read_test_file(path: str, menus: str | None = None) -> tuple[TestFile | None, list[Problem]]:
+    """Read a test file; the problems are every error found (the file is None if any).
+
+    With errors, the names its expectations use are still checked against the menu file
+    (`menus`, else the one the test file names), when that one loads: every problem of
+    the file is reported at once, not those behind the first few."""
     root, problems = _compose(path)
     if root is None:
         return None, problems
     reader = _Reader(path)
     test_file = reader.read(root)
     problems.extend(reader.problems)
-    problems.sort(key=lambda p: (p.location.line, p.location.column))
     if any(p.severity is Severity.ERROR for p in problems):
+        problems.extend(_names_anyway(reader, menus))
+        problems.sort(key=lambda p: (p.location.line, p.location.column))
         return None, problems
+    problems.sort(key=lambda p: (p.location.line, p.location.column))
     return test_file, problems
+
+
+def _names_anyway(reader: _Reader, menus: str | None) -> list[Problem]:
+    menu_path = menus or reader.menu_path
+    if menu_path is None or not reader.expectations:
+        return []
+    try:
+        menu_file = load_menu_file(menu_path).menu_file
+    except (MenuFileError, OSError):
+        return []  # reported when the test file is fixed and the menu file is loaded
+    return _check_expectations(reader.expectations, menu_file)
 
 
 def check_names(test_file: TestFile, menu_file: MenuFile) -> list[Problem]:
     """Names in expectations that the menu file does not have (a typo would never pass)."""
+    return _check_expectations([case.expect for case in test_file.cases], menu_file)
+
+
+def _check_expectations(expectations: list[Expectation], menu_file: MenuFile) -> list[Problem]:
     problems: list[Problem] = []
-    for case in test_file.cases:
-        expect = case.expect
+    for expect in expectations:
         target = expect.transfer
         if target is not None and not target.startswith(_SCHEMES):
             if target not in menu_file.destinations:
@@ -719,10 +748,23 @@ class _Follower:
 
     def outcome(self) -> str:
         if self.end is EndReason.TRANSFERRED:
+            if self.destination:
+                return f"transfer {self.destination} <{self.target}>"
             return f"transfer {self.target}"
         if self.end is None or self.end is EndReason.HANGUP:
             return "hangup"
         return f"hangup ({self.end.value})"
+
+
+def _named(menu_file: MenuFile, wanted: str) -> str:
+    """A destination with its URI, a URI with the destination it belongs to, if any."""
+    if not wanted.startswith(_SCHEMES):
+        found = menu_file.destinations.get(wanted)
+        return f"{wanted} <{found.target}>" if found is not None else wanted
+    for name, transfer in menu_file.destinations.items():
+        if transfer.target == wanted:
+            return f"{name} <{wanted}>"
+    return wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -765,7 +807,9 @@ def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) 
             else follower.destination == wanted
         )
         if not got_it:
-            mismatches.append(f"expected transfer {wanted}, got {follower.outcome()}")
+            mismatches.append(
+                f"expected transfer {_named(menu_file, wanted)}, got {follower.outcome()}"
+            )
     elif transferred or (expect.reason is not None and follower.end is not expect.reason):
         mismatches.append(
             f"expected {Expectation(hangup=True, reason=expect.reason)}, got {follower.outcome()}"
@@ -813,7 +857,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out: TextIO = sys.stdout
-    test_file, problems = read_test_file(args.path)
+    test_file, problems = read_test_file(args.path, args.menus)
     for problem in problems:
         print(problem, file=sys.stderr)
     if test_file is None:

@@ -8,9 +8,11 @@ many menus inherit the value. Whole-file rules (`check`) need every menu at once
     errors                                    warnings
     - a menu, destination, directory or       - a menu nothing reaches
       schedule that does not exist            - directory entries that are the start
-    - an option key that is also the start      of longer ones (callers must press #
-      of a longer directory entry (the key      or wait)
-      acts at once, the entry is unreachable) - on_limit that keeps callers in the
+    - an option key that is also a one-digit    of longer ones (callers must press #
+      directory entry (the option wins, the     or wait)
+      entry is unreachable)                   - an option key that starts longer
+                                                entries (it waits inter_digit)
+                                              - on_limit that keeps callers in the
     - a directory entry that an earlier one     menu (repeat, say)
       already covers entirely
     - menus that lead only to each other, with
@@ -24,27 +26,32 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from router.core.errors import Location, Problem, Severity
 from router.core.format import HEADER_NAME_PATTERN
+from router.core.keys import Key
 from router.core.model import (
+    NOWHERE,
     Action,
     Back,
     Directory,
     DirectoryEntry,
+    FailureKind,
     FailurePolicy,
     GoTo,
     Hangup,
     Menu,
     MenuFile,
+    Prompt,
     Repeat,
     Say,
     Top,
     Transfer,
 )
+from router.core.voices import is_english, looks_like_language, voice_problem
 
 __all__ = [
     "check",
@@ -213,6 +220,7 @@ class _Checker:
             self.shadowing(menu)
         self.no_way_out()
         self.audio_files()
+        self.voices()
         return self.problems
 
     # -- references -------------------------------------------------------------------
@@ -479,7 +487,13 @@ class _Checker:
         )
 
     def shadowing(self, menu: Menu) -> None:
-        """An option key acts at once, so directory entries starting with it are unreachable."""
+        """An option key that is also the first digit of extensions.
+
+        A one-digit extension equal to an option can never be dialled: an error. A key
+        that starts longer extensions works as every PBX auto attendant does (after the
+        key, the router waits `inter_digit` for more digits; none: the option), so it is
+        a warning that says how long the key waits.
+        """
         if menu.directory is None:
             return
         directory = self.mf.directories.get(menu.directory)
@@ -489,28 +503,82 @@ class _Checker:
             if not key.is_digit:
                 continue
             bit = 1 << int(key.value)
-            for entry in directory.entries:
-                if not any(p[0] & bit for p in self.products(entry)):
-                    continue
-                loc = menu.where.get(f"options.{key.value}", menu.options[key].loc)
-                if entry.length == 1:
-                    message = (
-                        f"key {key.value} in menu '{menu.name}' is both an option and extension "
-                        f"'{entry.pattern}' of directory '{directory.name}'"
-                    )
-                else:
-                    message = (
-                        f"key {key.value} in menu '{menu.name}' acts at once, so extension "
-                        f"'{entry.pattern}' of directory '{directory.name}' "
-                        f"(line {entry.loc.line}) can never be dialled here"
-                    )
+            starting = [e for e in directory.entries if any(p[0] & bit for p in self.products(e))]
+            if not starting:
+                continue
+            loc = menu.where.get(f"options.{key.value}", menu.options[key].loc)
+            same = next((e for e in starting if e.length == 1), None)
+            if same is not None:
                 self.report(
                     loc,
-                    message,
-                    hint="use a key no extension starts with (* or #), or change the extensions",
+                    f"key {key.value} in menu '{menu.name}' is both an option and extension "
+                    f"'{same.pattern}' of directory '{directory.name}' (line {same.loc.line}); "
+                    "the option always wins, so the extension can never be dialled here",
+                    hint=self._free_keys_hint(menu, directory),
                     code="shadowed-extension",
                 )
-                break
+                continue
+            longer = starting[0]
+            wait = _seconds(menu.timeouts.inter_digit)
+            self.report(
+                loc,
+                f"key {key.value} in menu '{menu.name}' also starts extension "
+                f"'{longer.pattern}' of directory '{directory.name}' (line {longer.loc.line}), "
+                f"so after {key.value} the router waits {wait} (inter_digit) for more digits "
+                "before acting on it",
+                hint=f"{key.value} then # acts at once; for a key that never waits, "
+                + self._free_keys_hint(menu, directory, short=True),
+                code="option-starts-extension",
+                warning=True,
+            )
+
+    def _free_keys_hint(self, menu: Menu, directory: Directory, *, short: bool = False) -> str:
+        """Keys neither an option nor the start of an extension: the admin's choices."""
+        used = 0
+        for entry in directory.entries:
+            for p in self.products(entry):
+                used |= p[0]
+        free = [
+            str(d) for d in range(1, 10) if not used & (1 << d) and Key(str(d)) not in menu.options
+        ]
+        if not used & 1 and Key.D0 not in menu.options:
+            free.append("0")
+        free += [k.value for k in (Key.STAR, Key.POUND) if k not in menu.options]
+        if not free:
+            return "change the extensions so that none starts with an option's key"
+        keys = ", ".join(free)
+        if short:
+            return f"use a free key ({keys}) or change the extensions"
+        return f"use a free key ({keys}), or change the extensions"
+
+    # -- voices and the router's own words ---------------------------------------------
+
+    def voices(self) -> None:
+        """A voice the speech engine does not know (the router would refuse the file), and
+        a menu whose voice is not English that would still say a built-in English text."""
+        for menu in self.mf.menus.values():
+            if menu.voice is None:
+                continue
+            where = menu.where.get("voice", menu.loc)
+            problem = voice_problem(menu.voice)
+            if problem is not None:
+                self.report(where, problem[0], hint=problem[1], code="unknown-voice")
+                continue
+            if is_english(menu.voice) or not looks_like_language(menu.voice):
+                continue
+            english = list(_builtin_words(menu))
+            if english:
+                said = "; ".join(f'{name} "{text}"' for name, text in english[:3])
+                more = f" and {len(english) - 3} more" if len(english) > 3 else ""
+                self.report(
+                    menu.loc,
+                    f"menu '{menu.name}' speaks {menu.voice} but would say the router's "
+                    f"English words: {said}{more}",
+                    hint="set them in the menu, or once in the `defaults` of its number "
+                    "(numbers: ...: defaults: messages: ...) or of the file",
+                    code="english-words",
+                    warning=True,
+                )
 
     # -- audio ------------------------------------------------------------------------------
 
@@ -531,6 +599,41 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
+
+
+def _builtin_words(menu: Menu) -> Iterator[tuple[str, str]]:
+    """The built-in (English) texts a menu would say: those that come from no file line."""
+    seen: set[str] = set()
+
+    def builtin(name: str, prompt: Prompt | None) -> Iterator[tuple[str, str]]:
+        if prompt and prompt.loc == NOWHERE and prompt.text and name not in seen:
+            seen.add(name)
+            yield name, prompt.text
+
+    messages = menu.messages
+    yield from builtin("messages.invalid", messages.invalid)
+    yield from builtin("messages.no_input", messages.no_input)
+    yield from builtin("messages.transfer_limit", messages.transfer_limit)
+    limits = [("on_limit", menu.on_limit)]
+    if menu.on_no_input_limit is not None:
+        limits.append(("on_limit", menu.on_no_input_limit))
+    for name, action in limits:
+        yield from builtin(name, getattr(action, "message", None))
+    policies = [("on_transfer_failure", menu.on_transfer_failure)]
+    policies += [
+        (f"the on_failure of option {key.value}", action.on_failure)
+        for key, action in menu.options.items()
+        if isinstance(action, Transfer)
+    ]
+    for name, policy in policies:
+        if policy is None:
+            continue
+        for kind in FailureKind:
+            yield from builtin(f"{name}: {kind.value}", policy.for_kind(kind).message)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
 
 
 def _within(p: Product, q: Product) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date, time
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
 
@@ -437,6 +437,37 @@ class _Overrides:
 _NO_OVERRIDES = _Overrides()
 
 
+class _Inherited(NamedTuple):
+    """What a menu inherits: built-in < the file's defaults < its number's defaults."""
+
+    timeouts: Timeouts
+    limits: Limits
+    messages: Messages
+    on_limit: tuple[Action, Action]
+    """On the invalid limit, on the no-input limit."""
+    voice: str | None
+    voice_at: int | None = None
+    """Where the voice was written (line << 32 | column), for findings about it."""
+
+
+def _leads_to(menu: Menu) -> Iterator[str]:
+    """The menus a menu can lead to, by any action of its own."""
+    actions: list[Action] = [*menu.options.values(), menu.on_limit]
+    if menu.on_no_input_limit is not None:
+        actions.append(menu.on_no_input_limit)
+    if menu.on_transfer_failure is not None:
+        p = menu.on_transfer_failure
+        actions += [p.busy, p.no_answer, p.rejected, p.error]
+    for action in actions:
+        if isinstance(action, GoTo):
+            yield action.menu
+        elif isinstance(action, Transfer) and action.on_failure is not None:
+            p = action.on_failure
+            for a in (p.busy, p.no_answer, p.rejected, p.error):
+                if isinstance(a, GoTo):
+                    yield a.menu
+
+
 class _Reported:
     """The reason a value is unusable has been reported already; do not look again."""
 
@@ -458,6 +489,8 @@ class _Reader:
         self.policy = BUILTIN_FAILURE_POLICY
         self._menu: str | None = None
         self._audio_cache: dict[str, str] = {}
+        self._number_defaults: dict[str, tuple[str, _Inherited, FailurePolicy]] = {}
+        """Numbers with `defaults` of their own: (where written, what menus inherit, policy)."""
 
     # -- reporting ------------------------------------------------------------------
 
@@ -634,6 +667,22 @@ class _Reader:
                 return None
             return value
         self.error(node, f"{what} should be text, not a {_shape(node)}", code="not-text")
+        return None
+
+    def word(self, node: Node, words: tuple[str, ...], what: str) -> str | None:
+        """One of a few words (`then: prompt | wait`)."""
+        value = self.text(node, what)
+        if value is None:
+            return None
+        if value.strip().lower() in words:
+            return value.strip().lower()
+        close = difflib.get_close_matches(value.lower(), words, n=1, cutoff=0.6)
+        self.error(
+            node,
+            f"'{value}' is not one of: {', '.join(words)}",
+            hint=f"did you mean '{close[0]}'?" if close else None,
+            code="bad-value",
+        )
         return None
 
     def ref(self, node: Node, what: str) -> str | None:
@@ -992,7 +1041,11 @@ class _Reader:
         loc = self.loc(node)
         message = self._message(f, node, what)
         if verb == "say":
-            return Say(message, loc) if message is not None else None
+            if message is None:
+                return None
+            then_node = f.get("then")
+            then = "prompt" if then_node is None else self.word(then_node, fmt.SAY_THEN, what)
+            return Say(message, loc, then_prompt=then != "wait")
         if verb == "menu":
             target = self.ref(f["menu"], f"the menu of {what}")
             return None if target is None else GoTo(target, message, self.loc(f["menu"]))
@@ -1108,30 +1161,27 @@ class _Reader:
             )
             or {},
         )
-        timeouts = self.timeouts(defaults.get("timeouts"), Timeouts(), "defaults: timeouts")
-        limits = self.limits(defaults.get("limits"), Limits(), "defaults: limits")
-        messages = self.messages(defaults.get("messages"), Messages(), "defaults: messages")
-        on_limit_node = defaults.get("on_limit")
-        on_limit: Action = BUILTIN_ON_LIMIT
-        if on_limit_node is not None:
-            on_limit = self.action(on_limit_node, "defaults: on_limit", self.policy) or on_limit
-        voice_node = defaults.get("voice")
-        voice = self.text(voice_node, "defaults: voice") if voice_node is not None else None
-        inherited = (timeouts, limits, messages, on_limit, voice)
+        builtin = _Inherited(
+            Timeouts(), Limits(), Messages(), (BUILTIN_ON_LIMIT, BUILTIN_ON_LIMIT), None
+        )
+        inherited = self.inherited(defaults, builtin, self.policy, "defaults")
 
         directories = self.directories(f.get("directories"))
         schedules = self.schedules(f.get("schedules"))
         menus: dict[str, Menu] = {}
+        menu_nodes: dict[str, tuple[Node, Node]] = {}
         for key, node in self.entries(menus_node, "menus"):
             name = self.name(key, "menu")
             if name is None:
                 continue
             self._menu = name
             menus[name] = self.menu(name, key, node, inherited)
+            menu_nodes[name] = (key, node)
             self._menu = None
         if menus_node is not None and not menus and not self.problems:
             self.error(menus_node, "there are no menus", code="no-menus")
-        entries = self.numbers(f.get("numbers"), f.key_nodes.get("numbers"), menus)
+        entries = self.numbers(f.get("numbers"), f.key_nodes.get("numbers"), menus, inherited)
+        self.number_defaults(entries, menus, menu_nodes)
         for name, dest in self.dests.items():
             partial = self.dest_failure(dest)
             if partial:
@@ -1147,6 +1197,108 @@ class _Reader:
             directories=directories,
             schedules=schedules,
         )
+
+    def inherited(
+        self, f: Mapping[str, Node], base: _Inherited, policy: FailurePolicy, what: str
+    ) -> _Inherited:
+        """`base` with what a `defaults` block (the file's, or a number's) sets."""
+        timeouts, limits, messages, on_limit, voice, voice_at = base
+        if "timeouts" in f:
+            timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
+        if "limits" in f:
+            limits = self.limits(f["limits"], limits, f"{what}: limits")
+        if "messages" in f:
+            messages = self.messages(f["messages"], messages, f"{what}: messages")
+        if "on_limit" in f:
+            on_limit = self.on_limit(f["on_limit"], f"{what}: on_limit", policy, on_limit)
+        if "voice" in f:
+            voice = self.text(f["voice"], f"{what}: voice") or voice
+            voice_at = f["voice"].line << 32 | f["voice"].column
+        return _Inherited(timeouts, limits, messages, on_limit, voice, voice_at)
+
+    def on_limit(
+        self, node: Node, what: str, policy: FailurePolicy, base: tuple[Action, Action]
+    ) -> tuple[Action, Action]:
+        """One action for both limits, or `{invalid: ..., no_input: ...}` (kinds left out
+        are inherited); returns (on the invalid limit, on the no-input limit)."""
+        if type(node) is Map and any(
+            type(k) is Scalar and k.value in fmt.LIMIT_KINDS for k, _ in node.pairs
+        ):
+            f = self.fields(node, fmt.ON_LIMIT.options[1], what)  # type: ignore[arg-type]
+            if not f:
+                return base
+            invalid, no_input = base
+            if "invalid" in f:
+                invalid = self.action(f["invalid"], f"{what}: invalid", policy) or invalid
+            if "no_input" in f:
+                no_input = self.action(f["no_input"], f"{what}: no_input", policy) or no_input
+            return invalid, no_input
+        action = self.action(node, what, policy)
+        return base if action is None else (action, action)
+
+    def number_defaults(
+        self,
+        entries: Mapping[str, Entry],
+        menus: dict[str, Menu],
+        menu_nodes: Mapping[str, tuple[Node, Node]],
+    ) -> None:
+        """Menus a number with `defaults` of its own leads to are read again with them.
+
+        A number's menus are its `menu` and `closed`, and the menus they lead to (by
+        options, limits and failure policies), stopping at the first menu of another
+        number. A menu two lines with different defaults lead to keeps the file's
+        defaults, with a warning.
+        """
+        own = {n: e for n, e in entries.items() if n in self._number_defaults}
+        if not own:
+            return
+        starts: dict[str, set[str]] = {}
+        for number, entry in entries.items():
+            for name in (entry.menu, entry.closed):
+                if name:
+                    starts.setdefault(name, set()).add(number)
+        claims: dict[str, dict[str, str]] = {}  # menu -> {defaults id: the number}
+        for number, entry in entries.items():
+            key = self._number_defaults[number][0] if number in own else "file"
+            todo = [m for m in (entry.menu, entry.closed) if m and m in menus]
+            seen = set(todo)
+            while todo:
+                name = todo.pop()
+                claims.setdefault(name, {}).setdefault(key, number)
+                for nxt in _leads_to(menus[name]):
+                    if nxt in menus and nxt not in seen and not (starts.get(nxt, set()) - {number}):
+                        seen.add(nxt)
+                        todo.append(nxt)
+        for name, by in claims.items():
+            if len(by) > 1:
+                lines = ", ".join(sorted(by.values()))
+                menu_loc = menus[name].loc
+                self.problems.append(
+                    Problem(
+                        menu_loc,
+                        f"menu '{name}' is reached from numbers with different defaults "
+                        f"({lines}); it uses the file's defaults",
+                        Severity.WARNING,
+                        "give each line its own copy of the menu, or set these values in it",
+                        "mixed-defaults",
+                    )
+                )
+                continue
+            ((key, number),) = by.items()
+            if key == "file":
+                continue
+            inherited, policy = self._number_defaults[number][1:]
+            saved_policy, seen_problems, incomplete = (
+                self.policy,
+                len(self.problems),
+                self.incomplete,
+            )
+            self.policy, self.incomplete, self._menu = policy, set(), name
+            try:
+                menus[name] = self.menu(name, *menu_nodes[name], inherited)
+            finally:  # the first reading reported every problem of the menu already
+                del self.problems[seen_problems:]
+                self.policy, self.incomplete, self._menu = saved_policy, incomplete, None
 
     def transfer_settings(self, node: Node | None) -> TransferSettings:
         f = self.fields(node, fmt.TRANSFER_SETTINGS, "defaults: transfer")
@@ -1485,7 +1637,11 @@ class _Reader:
         return tuple(sorted(out))
 
     def numbers(
-        self, node: Node | None, key_node: Node | None, menus: Mapping[str, Menu]
+        self,
+        node: Node | None,
+        key_node: Node | None,
+        menus: Mapping[str, Menu],
+        inherited: _Inherited,
     ) -> dict[str, Entry]:
         out: dict[str, Entry] = {}
         if node is None:
@@ -1536,6 +1692,22 @@ class _Reader:
                     code="schedule-closed",
                 )
             first_menu = refs.get("menu")
+            if "defaults" in f:
+                own = self.fields(f["defaults"], fmt.NUMBER_DEFAULTS, f"the defaults of {what}")
+                if own:
+                    policy = self.policy
+                    if "on_transfer_failure" in own:
+                        partial = self.failure_partial(
+                            own["on_transfer_failure"],
+                            f"the defaults of {what}: on_transfer_failure",
+                            self.policy,
+                        )
+                        policy = _policy(self.policy, partial or {})
+                    self._number_defaults[number] = (
+                        f"{f['defaults'].line}:{f['defaults'].column}",
+                        self.inherited(own, inherited, policy, f"the defaults of {what}"),
+                        policy,
+                    )
             if first_menu is None:
                 continue
             out[number] = Entry(
@@ -1562,10 +1734,10 @@ class _Reader:
         name: str,
         key: Node,
         node: Node,
-        inherited: tuple[Timeouts, Limits, Messages, Action, str | None],
+        inherited: _Inherited,
     ) -> Menu:
         what = f"menu '{name}'"
-        timeouts, limits, messages, on_limit, voice = inherited
+        timeouts, limits, messages, on_limit, voice, voice_at = inherited
         f = (
             self.fields(node, fmt.MENU, what)
             if not (type(node) is Scalar and node.is_null)
@@ -1598,6 +1770,9 @@ class _Reader:
             directory = self.ref(directory_node, f"the directory of {what}")
         if "voice" in f:
             voice = self.text(f["voice"], f"the voice of {what}") or voice
+            voice_at = f["voice"].line << 32 | f["voice"].column
+        if voice_at is not None:
+            where["voice"] = voice_at
         if "timeouts" in f:
             timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
         if "limits" in f:
@@ -1611,7 +1786,7 @@ class _Reader:
             )
             policy = _policy(self.policy, partial or {})
         if "on_limit" in f:
-            on_limit = self.action(f["on_limit"], f"the on_limit of {what}", policy) or on_limit
+            on_limit = self.on_limit(f["on_limit"], f"the on_limit of {what}", policy, on_limit)
         options: dict[Key, Action] = {}
         for okey, value in self.entries(f.get("options"), f"the options of {what}"):
             known = _OPTION_KEYS.get(okey.value.strip())
@@ -1643,7 +1818,8 @@ class _Reader:
             timeouts=timeouts,
             limits=limits,
             messages=messages,
-            on_limit=on_limit,
+            on_limit=on_limit[0],
+            on_no_input_limit=on_limit[1],
             on_transfer_failure=policy,
             voice=voice,
             loc=self.loc(key),

@@ -165,6 +165,9 @@ class Navigator:
         self._play_seq = 0
         self._playing: int | None = None
         self._digits = ""
+        self._dead = False
+        """The digits being collected can no longer name anything: they make one wrong
+        entry, ended by `#` or the inter-digit time-out."""
         self._invalid = 0
         self._no_input = 0
         self._keys = 0
@@ -287,6 +290,7 @@ class Navigator:
         self._menu = menu
         self._invalid = self._no_input = 0
         self._digits = ""
+        self._dead = False
         self._note(NoteKind.MENU_ENTERED, how)
         self._prompt_then_wait(message, menu.greeting)
 
@@ -294,6 +298,7 @@ class Navigator:
         self._disarm(TimerKind.FIRST_DIGIT)
         self._disarm(TimerKind.INTER_DIGIT)
         self._digits = ""
+        self._dead = False
         stack = self._stack
         match action:
             case GoTo(menu=name, message=message):
@@ -313,8 +318,12 @@ class Navigator:
                 self._enter(stack[0], "top", message)
             case Repeat(message=message):
                 self._prompt_then_wait(message, self._menu.greeting)
-            case Say(message=message):
-                self._prompt_then_wait(message)
+            case Say(message=message, then_prompt=then_prompt):
+                # information, then the menu's choices again (unless the file says `then: wait`)
+                menu = self._menu
+                self._prompt_then_wait(
+                    message, (menu.prompt or menu.greeting) if then_prompt else None
+                )
             case Hangup(message=message):
                 self._close(EndReason.HANGUP, message)
             case Transfer():
@@ -324,7 +333,9 @@ class Navigator:
         self._transfers += 1
         if self._transfers > self.caps.max_transfers:
             self._note(NoteKind.LIMIT_REACHED, "transfers")
-            self._close(EndReason.TRANSFER_LIMIT, self.caps.apology)
+            self._close(
+                EndReason.TRANSFER_LIMIT, self._menu.messages.transfer_limit or self.caps.apology
+            )
             return
         self._pending = transfer
         self._note(NoteKind.TRANSFER_STARTED, transfer.target)
@@ -344,8 +355,7 @@ class Navigator:
         self._note(NoteKind.INVALID, entry)
         menu = self._menu
         if self._invalid >= menu.limits.invalid:
-            self._note(NoteKind.LIMIT_REACHED, "invalid")
-            self._run(menu.on_limit)
+            self._limit("invalid")
         else:
             self._prompt_then_wait(menu.messages.invalid, menu.prompt or menu.greeting)
 
@@ -354,10 +364,16 @@ class Navigator:
         self._note(NoteKind.NO_INPUT)
         menu = self._menu
         if self._no_input >= menu.limits.no_input:
-            self._note(NoteKind.LIMIT_REACHED, "no_input")
-            self._run(menu.on_limit)
+            self._limit("no_input")
         else:
             self._prompt_then_wait(menu.messages.no_input, menu.prompt or menu.greeting)
+
+    def _limit(self, kind: str) -> None:
+        """A limit is reached: its action runs and the counts start afresh, so a caller
+        brought back to a menu (a failed fallback transfer, say) gets every chance again."""
+        self._note(NoteKind.LIMIT_REACHED, kind)
+        self._invalid = self._no_input = 0
+        self._run(self._menu.limit_action(kind))
 
     # --- keys and dial by extension ----------------------------------------------------
 
@@ -376,14 +392,17 @@ class Navigator:
         return (Match.AMBIGUOUS if longer else Match.COMPLETE), option
 
     def _collect(self, digits: str) -> None:
-        match, action = self._classify(digits)
+        match, action = (Match.NONE, None) if self._dead else self._classify(digits)
         if match is Match.COMPLETE and action is not None:
             self._run(action)
-        elif match is Match.NONE:
+        elif match is Match.NONE and len(digits) == 1:
             self._disarm(TimerKind.INTER_DIGIT)
             self._digits = ""
             self._invalid_entry(digits)
         else:
+            # a dead prefix (`25` where only 200-249 exist) keeps the digits that follow
+            # until `#` or the time-out: a mistyped extension is one wrong entry, not two
+            self._dead = match is Match.NONE
             self._digits = digits
             self._arm(TimerKind.INTER_DIGIT, self._menu.timeouts.inter_digit)
             self._set_state(CallState.COLLECTING)
@@ -391,9 +410,9 @@ class Navigator:
     def _finish_entry(self) -> None:
         """`#` or the inter-digit time-out: take what was dialled, if it names anything."""
         digits = self._digits
-        self._digits = ""
+        dead, self._digits, self._dead = self._dead, "", False
         self._disarm(TimerKind.INTER_DIGIT)
-        match, action = self._classify(digits)
+        match, action = (Match.NONE, None) if dead else self._classify(digits)
         if match >= Match.AMBIGUOUS and action is not None:
             self._run(action)
         else:
@@ -406,6 +425,7 @@ class Navigator:
             self._end(EndReason.KEY_LIMIT)
             return
         self._note(NoteKind.KEY, key.value)
+        self._no_input = 0  # silences are counted in a row: a key shows the caller is there
         self._disarm(TimerKind.FIRST_DIGIT)
         menu = self._menu
         if self._state is CallState.COLLECTING:
@@ -418,6 +438,7 @@ class Navigator:
             # any other key gives up the entry and counts on its own
             self._disarm(TimerKind.INTER_DIGIT)
             self._digits = ""
+            self._dead = False
         elif key.is_digit and menu.directory:
             self._collect(key.value)
             return

@@ -444,11 +444,14 @@ def test_distinct_extensions_are_fine() -> None:
 
 
 def test_option_key_shadowing_extensions() -> None:
-    assert directory_findings("1xx", options="10") == [("shadowed-extension", 12, "error")]
-    assert directory_findings("5", options="5") == [("shadowed-extension", 12, "error")]
-    assert directory_findings("200-249", options="2*#") == [("shadowed-extension", 12, "error")]
+    # a key that starts longer extensions works as in any PBX: it waits inter_digit
+    wait = ("option-starts-extension", 12, "warning")
+    assert directory_findings("1xx", options="10") == [wait]
+    assert directory_findings("200-249", options="2*#") == [wait]
     assert directory_findings("300-349", options="2*#") == []
-    assert directory_findings("x00", options="7*") == [("shadowed-extension", 12, "error")]
+    assert directory_findings("x00", options="7*") == [wait]
+    # a one-digit extension that is also an option can never be dialled
+    assert directory_findings("5", options="5") == [("shadowed-extension", 12, "error")]
 
 
 def test_shadowing_message() -> None:
@@ -458,10 +461,22 @@ def test_shadowing_message() -> None:
     )
     (problem,) = check(mf)
     assert str(problem) == (
-        "hand.yaml:12:7: error: key 1 in menu 'main' acts at once, so extension '1xx' of "
-        "directory 'staff' (line 100) can never be dialled here (use a key no extension "
-        "starts with (* or #), or change the extensions)"
+        "hand.yaml:12:7: warning: key 1 in menu 'main' also starts extension '1xx' of "
+        "directory 'staff' (line 100), so after 1 the router waits 3 s (inter_digit) for "
+        "more digits before acting on it (1 then # acts at once; for a key that never "
+        "waits, use a free key (2, 3, 4, 5, 6, 7, 8, 9, 0, *, #) or change the extensions)"
     )
+
+
+def test_a_real_conflict_offers_the_free_keys() -> None:
+    mf = model(
+        menu("main", 10, {"2": OPERATOR, "0": OPERATOR, "*": OPERATOR}, directory="staff"),
+        directories={"staff": directory("2", "3xx")},
+    )
+    (problem,) = check(mf)
+    assert problem.severity is Severity.ERROR
+    assert "the option always wins" in problem.message
+    assert problem.hint == "use a free key (1, 4, 5, 6, 7, 8, 9, #), or change the extensions"
 
 
 def test_extensions_that_start_longer_ones() -> None:
