@@ -1440,7 +1440,7 @@ class _Reader:
             self.error(
                 node,
                 f"'{text}' ends before it starts",
-                hint="for hours past midnight, split them: fri: 22:00-24:00 and sat: 00:00-02:00",
+                hint=_backwards_hint(h1, m1, h2, m2),
                 code="bad-hours",
             )
             return None
@@ -1679,6 +1679,23 @@ def _policy(base: FailurePolicy, partial: Mapping[FailureKind, Action]) -> Failu
         rejected=partial.get(FailureKind.REJECTED, base.rejected),
         error=partial.get(FailureKind.ERROR, base.error),
     )
+
+
+def _backwards_hint(h1: int, m1: int, h2: int, m2: int) -> str:
+    """The fix for an interval that ends before it starts, from what it most likely meant.
+
+    Both ends before 13:00 (`8:30-5:30`) is a 12-hour clock: the end is in the
+    afternoon. An end of 00:00 is midnight, written 24:00. Anything else (`22:00-06:00`)
+    is hours past midnight, which a day cannot hold.
+    """
+    start = f"{h1:02d}:{m1:02d}"
+    if (h1, m1) == (h2, m2):
+        return "an interval needs a length; for the whole day write 00:00-24:00"
+    if (h2, m2) == (0, 0):
+        return f"midnight at the end of a day is 24:00: did you mean {start}-24:00?"
+    if h1 < 13 and h2 < 13 and (h2 + 12, m2) > (h1, m1) and (h2 + 12, m2) <= (24, 0):
+        return f"times are on the 24-hour clock: did you mean {start}-{h2 + 12:02d}:{m2:02d}?"
+    return "for hours past midnight, split them: fri: 22:00-24:00 and sat: 00:00-02:00"
 
 
 def _shape(node: Node) -> str:

@@ -825,6 +825,29 @@ def test_bad_hours(hours: str, message: str) -> None:
     assert any(message in e for e in errors(text)), errors(text)
 
 
+@pytest.mark.parametrize(
+    ("hours", "hint"),
+    [
+        # both ends before 13:00: a 12-hour clock, the end is in the afternoon
+        ('"8:30-5:30"', "times are on the 24-hour clock: did you mean 08:30-17:30?"),
+        ("9:00-5:00", "times are on the 24-hour clock: did you mean 09:00-17:00?"),
+        ('"12:00-1:30"', "times are on the 24-hour clock: did you mean 12:00-13:30?"),
+        # overnight hours keep their hint: the admin meant past midnight
+        ('"22:00-06:00"', "for hours past midnight, split them"),
+        ('"17:00-09:00"', "for hours past midnight, split them"),
+        ('"13:00-12:00"', "for hours past midnight, split them"),
+        # midnight as an end
+        ('"10:00-00:00"', "midnight at the end of a day is 24:00: did you mean 10:00-24:00?"),
+        ('"09:00-09:00"', "an interval needs a length"),
+    ],
+)
+def test_backwards_hours_get_the_hint_of_what_they_meant(hours: str, hint: str) -> None:
+    text = SCHEDULE.replace('      mon-fri: "08:30-17:30"', f"      mon: {hours}")
+    found = [p for p in refused(text) if p.code == "bad-hours"]
+    assert len(found) == 1 and "ends before it starts" in found[0].message
+    assert found[0].hint is not None and found[0].hint.startswith(hint), found[0].hint
+
+
 def test_bad_days_and_holidays_and_time_zones() -> None:
     text = (
         SCHEDULE.replace("      sun: closed", "      sunday: closed")
