@@ -15,7 +15,9 @@ many menus inherit the value. Whole-file rules (`check`) need every menu at once
       already covers entirely
     - menus that lead only to each other, with
       no option that transfers, hangs up or
-      leaves (a loop with no way out)
+      leaves (a loop with no way out; back,
+      top, repeat, on_limit and failure
+      policies are moves too)
     - an audio file that does not exist
 """
 
@@ -37,7 +39,6 @@ from router.core.model import (
     DirectoryEntry,
     FailurePolicy,
     GoTo,
-    Hangup,
     Menu,
     MenuFile,
     Repeat,
@@ -341,18 +342,57 @@ class _Checker:
     # -- loops with no way out ----------------------------------------------------------
 
     def no_way_out(self) -> None:
-        """Menus that only lead to each other by their options: the caller is stuck in them."""
+        """Menus that only lead to each other: the caller is stuck in them.
+
+        Every way a call moves between menus is an edge, not only `menu:`: `back` (to
+        any menu that enters this one, or staying put in an entry menu), `top` (to the
+        entry menus that reach this one), `repeat` and `say` (staying), and the same
+        verbs in `on_limit` and in the failure policies of its transfers. A loop of
+        menus is a trap unless one of its *options* (what a caller can choose) transfers,
+        hangs up, dials an extension, or moves to a menu outside the loop; a limit
+        reached is a way to be thrown out, not a way out.
+        """
         menus = self.mf.menus
+        entries = self.entry_menus() & menus.keys()
+        moves = {name: self._moves(menu) for name, menu in menus.items()}
+        entered_from: dict[str, set[str]] = {name: set() for name in menus}
+        for name, actions in moves.items():
+            for action, _ in actions:
+                if isinstance(action, GoTo) and action.menu in menus:
+                    entered_from[action.menu].add(name)
+        tops = (
+            self._entries_reaching(entries, moves)
+            if any(isinstance(a, Top) for actions in moves.values() for a, _ in actions)
+            else {}
+        )
+
+        def targets(name: str, action: Action) -> set[str]:
+            if isinstance(action, GoTo):
+                return {action.menu} if action.menu in menus else set()
+            if isinstance(action, Back):
+                return entered_from[name] | ({name} if name in entries else set())
+            if isinstance(action, Top):
+                return tops.get(name, set())
+            if isinstance(action, Repeat | Say):
+                return {name}
+            return set()  # a transfer or a hang-up ends the menu part of the call
+
         graph = {
-            name: [a.menu for a in menu.options.values() if isinstance(a, GoTo) and a.menu in menus]
-            for name, menu in menus.items()
+            name: sorted({t for action, _ in moves[name] for t in targets(name, action)})
+            for name in menus
         }
-        entries = self.entry_menus()
         for component in _strongly_connected(graph):
             members = set(component)
             if members & self.incomplete:
                 continue
-            if any(self._leaves(menus[m], members, entries) for m in component):
+            # a way out: an option that ends the menus (transfer, hang-up: no target),
+            # one that leads out of the loop, or extensions to dial
+            if any(
+                not (found := targets(m, action)) or not found <= members
+                for m in component
+                for action, chosen in moves[m]
+                if chosen
+            ) or any(self._has_extensions(menus[m]) for m in component):
                 continue
             first = min((menus[m] for m in component), key=lambda m: (m.loc.line, m.loc.column))
             if len(component) == 1:
@@ -375,18 +415,46 @@ class _Checker:
                 code="no-way-out",
             )
 
-    def _leaves(self, menu: Menu, component: set[str], entries: set[str]) -> bool:
-        if menu.directory is not None and self.mf.directories.get(menu.directory) is not None:
-            if self.mf.directories[menu.directory].entries:
-                return True
-        for action in menu.options.values():
-            if isinstance(action, Transfer | Hangup):
-                return True
-            if isinstance(action, GoTo) and action.menu not in component:
-                return True
-            if isinstance(action, Back | Top) and not (component & entries):
-                return True
-        return False
+    def _moves(self, menu: Menu) -> list[tuple[Action, bool]]:
+        """Every action that can run in `menu`, and whether the caller chose it (an option)
+        or it happened to them (`on_limit`, a failure policy of a transfer made here)."""
+        out: list[tuple[Action, bool]] = [(a, True) for a in menu.options.values()]
+        out.append((menu.on_limit, False))
+        seen: set[int] = set()
+        todo = [a for a, _ in out if isinstance(a, Transfer)]
+        while todo:
+            transfer = todo.pop()
+            policy = transfer.on_failure or menu.on_transfer_failure
+            if policy is None or id(policy) in seen:
+                continue
+            seen.add(id(policy))
+            for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
+                out.append((action, False))
+                if isinstance(action, Transfer):
+                    todo.append(action)
+        return out
+
+    def _entries_reaching(
+        self, entries: set[str], moves: Mapping[str, list[tuple[Action, bool]]]
+    ) -> dict[str, set[str]]:
+        """For each menu, the entry menus from which `menu:` steps reach it (where `top` goes)."""
+        out: dict[str, set[str]] = {}
+        for entry in entries:
+            seen = {entry}
+            todo = [entry]
+            while todo:
+                for action, _ in moves[todo.pop()]:
+                    if isinstance(action, GoTo) and action.menu in moves:
+                        if action.menu not in seen:
+                            seen.add(action.menu)
+                            todo.append(action.menu)
+            for name in seen:
+                out.setdefault(name, set()).add(entry)
+        return out
+
+    def _has_extensions(self, menu: Menu) -> bool:
+        directory = self.mf.directories.get(menu.directory) if menu.directory else None
+        return directory is not None and bool(directory.entries)
 
     # -- directories ----------------------------------------------------------------------
 

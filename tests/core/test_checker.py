@@ -33,6 +33,7 @@ from router.core.model import (
     Directory,
     DirectoryEntry,
     Entry,
+    FailurePolicy,
     GoTo,
     Hangup,
     Menu,
@@ -366,8 +367,8 @@ def test_loop_with_no_way_out() -> None:
         (OPERATOR, False),
         (Hangup(), False),
         (GoTo("main"), False),
-        (Back(), False),  # back leaves the loop: the loop is not where the call started
-        (Top(), False),
+        (Back(), True),  # back from b returns to a, which entered it: still in the loop
+        (Top(), False),  # top returns to main, which has the operator
         (Repeat(), True),
         (Say(Prompt("x")), True),
     ],
@@ -387,6 +388,73 @@ def test_back_is_no_way_out_of_the_entry_menus_loop() -> None:
         menu("a", 20, {"1": GoTo("main"), "*": Back()}),
     )
     assert [(p.code, p.location.line) for p in check(mf)] == [("no-way-out", 10)]
+
+
+def test_a_loop_closed_with_back_is_a_loop() -> None:
+    # main -> info by `menu:`, info -> main by `back`: the same trap as {menu: main}
+    mf = model(
+        menu("main", 10, {"1": GoTo("info")}),
+        menu("info", 20, {"*": Back()}),
+    )
+    problems = check(mf)
+    assert [(p.code, p.location.line) for p in problems] == [("no-way-out", 10)]
+    assert problems[0].message.startswith("menus 'main', 'info' lead only to each other")
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        {"*": Back()},
+        {"*": Top()},
+        {"*": GoTo("main")},
+        {"*": Back(), "9": Repeat(), "8": Say(Prompt("x"))},
+    ],
+    ids=["back", "top", "menu", "back-repeat-say"],
+)
+def test_every_spelling_of_the_way_back_closes_the_loop(closing: dict[str, Action]) -> None:
+    mf = model(menu("main", 10, {"1": GoTo("info")}), menu("info", 20, closing))
+    assert [p.code for p in check(mf)] == ["no-way-out"]
+
+
+def test_back_to_a_menu_with_a_way_out_is_fine() -> None:
+    mf = model(
+        menu("main", 10, {"1": GoTo("info"), "0": OPERATOR}), menu("info", 20, {"*": Back()})
+    )
+    assert check(mf) == []
+
+
+def test_back_leads_out_when_some_menu_entering_it_is_outside_the_loop() -> None:
+    # main -> a <-> b; b's back returns to a, a's back may return to main (outside)
+    mf = model(
+        menu("main", 10, {"1": GoTo("a"), "0": OPERATOR}),
+        menu("a", 20, {"1": GoTo("b"), "*": Back()}),
+        menu("b", 30, {"1": GoTo("a"), "*": Back()}),
+    )
+    assert check(mf) == []
+
+
+def test_on_limit_and_failure_policy_edges_join_menus_but_are_no_way_out() -> None:
+    # info's only option is repeat; its limit sends callers to main, which has the operator:
+    # the limit joins info to main's loop, which the operator option leaves
+    joined = model(
+        menu("main", 10, {"1": GoTo("info"), "0": OPERATOR}),
+        menu("info", 20, {"9": Repeat()}, on_limit=GoTo("main")),
+    )
+    assert check(joined) == []
+    # a limit that transfers is what happens to a caller, not a choice: still a trap
+    trapped = model(
+        menu("main", 10, {"1": GoTo("info")}),
+        menu("info", 20, {"*": Back()}, on_limit=OPERATOR),
+    )
+    assert [p.code for p in check(trapped)] == ["no-way-out"]
+    # a failed transfer in on_limit that goes back to main: an edge, still no way out
+    policy = FailurePolicy(*(GoTo("main"),) * 4)
+    failing = Transfer("tel:+15105550100", on_failure=policy)
+    loop = model(
+        menu("main", 10, {"1": GoTo("info")}, on_limit=failing),
+        menu("info", 20, {"*": Back()}),
+    )
+    assert [p.code for p in check(loop)] == ["no-way-out"]
 
 
 def test_a_directory_is_a_way_out() -> None:
