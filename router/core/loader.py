@@ -716,14 +716,27 @@ class _Reader:
         return resolved
 
     def prompt(self, node: Node, what: str) -> Prompt | None:
-        """Text, or `{say: ..., audio: ...}`."""
+        """Text, or `{say: ..., audio: ...}`.
+
+        Every empty form (`""`, `null`, `{}`, `{say: ""}`) is one error: the caller would
+        hear silence, then "Sorry, I did not hear a choice."
+        """
         if type(node) is Scalar:
+            if node.is_null or not node.value.strip():
+                self._empty_prompt(node, what)
+                return None
             text = self.text(node, what)
             return None if text is None else Prompt(text, None, self.loc(node))
         f = self.fields(node, fmt.PROMPT_LONG, what)
         if f is None:
             return None
+        if type(node) is Map and not self.pairs(node):
+            self._empty_prompt(node, what)
+            return None
         return self._message(f, node, what)
+
+    def _empty_prompt(self, node: Node, what: str) -> None:
+        self.error(node, f"{what} is empty", hint=_EMPTY_PROMPT_HINT, code="empty-value")
 
     def _message(self, f: Mapping[str, Node], node: Node, what: str) -> Prompt | None:
         """The `say` and `audio` keys of a mapping, as one prompt (None if neither is there)."""
@@ -731,7 +744,12 @@ class _Reader:
         audio_node = f.get("audio")
         if say_node is None and audio_node is None:
             return None
-        text = None if say_node is None else self.text(say_node, f"the 'say' of {what}")
+        text = None
+        if say_node is not None:
+            if type(say_node) is Scalar and (say_node.is_null or not say_node.value.strip()):
+                self._empty_prompt(say_node, f"the 'say' of {what}")
+            else:
+                text = self.text(say_node, f"the 'say' of {what}")
         audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
         if text is None and audio is None:
             return None
@@ -1657,6 +1675,8 @@ class _Reader:
             hint = "an option is one key; for numbers callers dial, use a directory"
         self.error(node, f"'{node.value}' is not a key in {what}", hint=hint, code="bad-key")
 
+
+_EMPTY_PROMPT_HINT = 'write the text to say ("...") or {audio: file.wav}'
 
 _REQUIRED_HINTS = {
     "version": "add 'version: 1' at the top of the file",

@@ -675,6 +675,46 @@ def test_empty_greeting_is_an_error() -> None:
     ]
 
 
+EMPTY_PROMPTS = ['""', "null", "{}", '{say: ""}', '" "', "{say: null}", "''"]
+PROMPT_PLACES = [
+    ("menus:\n  main:\n    greeting: EMPTY\n", "the greeting of menu 'main'"),
+    ("menus:\n  main:\n    greeting: hi\n    prompt: EMPTY\n", "the prompt of menu 'main'"),
+    ("defaults:\n  messages: {invalid: EMPTY}\nmenus:\n  main:\n    greeting: hi\n", "invalid"),
+    ("menus:\n  main:\n    greeting: hi\n    messages: {no_input: EMPTY}\n", "no_input"),
+    (
+        "destinations:\n  x: {to: 'tel:+15105550100', say: EMPTY}\n"
+        "menus:\n  main:\n    greeting: hi\n",
+        "destination 'x'",
+    ),
+]
+
+
+@pytest.mark.parametrize("empty", EMPTY_PROMPTS)
+@pytest.mark.parametrize(("where", "what"), PROMPT_PLACES, ids=lambda v: v[-12:])
+def test_every_empty_prompt_is_one_error(empty: str, where: str, what: str) -> None:
+    if "say: EMPTY" in where and empty.startswith("{"):
+        return  # `say` takes text, not a mapping (a different error)
+    tail = '    options: {"0": {transfer: "tel:+15105550100"}}\n'
+    text = "version: 1\n" + where.replace("EMPTY", empty) + tail
+    found = [p for p in refused(text) if p.severity is Severity.ERROR]
+    assert len(found) == 1, found
+    assert found[0].message.endswith("is empty") and what in found[0].message
+    assert found[0].hint == 'write the text to say ("...") or {audio: file.wav}'
+
+
+@pytest.mark.parametrize("empty", EMPTY_PROMPTS)
+def test_an_empty_message_of_an_action_is_refused(empty: str) -> None:
+    for option in (f"{{hangup: {empty}}}", f"{{repeat: true, say: {empty}}}"):
+        if option.startswith("{repeat") and empty.startswith("{"):
+            continue  # say takes text
+        if option == "{hangup: null}":
+            continue  # a verb with nothing after it: no message, which is fine
+        text = BASE.replace('"0": {transfer: operator}', f'"0": {option}')
+        assert [p.code for p in refused(text) if p.severity is Severity.ERROR] == ["empty-value"], (
+            option
+        )
+
+
 def test_missing_greeting() -> None:
     assert errors(BASE.replace('    greeting: "Hello. Press 0 for the operator."\n', "")) == [
         "6:5: menu 'main' has no 'greeting'"
