@@ -91,24 +91,61 @@ def target_problem(uri: str) -> Finding | None:
         count = len(number) - 1
         return f"'{uri}' has {count} digits; an E.164 number has 8 to 15", None
     if uri.startswith(("sip:", "sips:")):
-        m = _SIP_URI.match(uri)
-        if m is None:
-            rest = uri.split(":", 1)[1]
-            if "@" not in rest:
-                return (
-                    f"'{uri}' has no user part",
-                    "write sip:user@host, e.g. sip:sales@pbx.example.com",
-                )
-            if any(c.isspace() for c in uri):
-                return f"'{uri}' contains spaces", None
-            if "?" in uri:
-                return f"'{uri}' carries URI headers (?...)", "use the transfer's `headers` instead"
-            return f"'{uri}' is not a valid SIP URI", "write sip:user@host[:port][;params]"
-        port = m.group(3)
-        if port is not None and not 1 <= int(port) <= 65535:
-            return f"'{uri}' has port {port}; ports run from 1 to 65535", None
-        return None
+        return _sip_problem(uri)
     return f"'{uri}' is not a tel: or sip: URI", None
+
+
+def _sip_problem(uri: str) -> Finding | None:
+    """Why `uri` is not `sip:user@host[:port][;params]`: what is missing, and the fixed value."""
+    scheme, rest = uri.split(":", 1)
+    if rest.startswith("//"):
+        return f"'{uri}' has // after {scheme}:", f"write {scheme}:{rest[2:]}"
+    if any(c.isspace() for c in uri):
+        fixed = "".join(uri.split())
+        return f"'{uri}' contains spaces", f"write {fixed}" if _SIP_URI.match(fixed) else None
+    if "?" in uri:
+        return f"'{uri}' carries URI headers (?...)", "use the transfer's `headers` instead"
+    user, at, host = rest.partition("@")
+    if not at:
+        # `sip:+15105550100` (an Asterisk DID) is a user without a host;
+        # `sip:pbx.example.com` is a host without a user
+        address, semi, params = rest.partition(";")
+        params = semi + params
+        if any(c in address for c in ".:[") and not address.lstrip("+").isdigit():
+            return _no_user(uri, scheme, rest)
+        hint = f"e.g. {scheme}:{address}@pbx.example.com{params}"
+        if _E164_URI.match(f"tel:{address}"):
+            hint += f"; or, to call the number itself, tel:{address}"
+        return f"'{uri}' has no host: the @ and the address of the PBX are missing", hint
+    if not user:
+        return _no_user(uri, scheme, host)
+    if not host or host[0] in ";:":
+        return (
+            f"'{uri}' has no host: the address of the PBX after the @ is missing",
+            f"e.g. {scheme}:{user}@pbx.example.com{host}",
+        )
+    m = _SIP_URI.match(uri)
+    if m is None:
+        return f"'{uri}' is not a valid SIP URI", "write sip:user@host[:port][;params]"
+    port = m.group(3)
+    if port is not None and not 1 <= int(port) <= 65535:
+        return f"'{uri}' has port {port}; ports run from 1 to 65535", None
+    # a parameter given twice (;transport=udp;transport=tcp): the far end picks one of them
+    kept: dict[str, str] = {}
+    for param in m.group(4).split(";")[1:]:
+        name = param.split("=", 1)[0].lower()  # parameter names are case-insensitive
+        if name in kept:
+            fixed = uri[: m.start(4)] + "".join(f";{p}" for p in kept.values())
+            return f"'{uri}' gives the parameter '{name}' twice", f"keep one, e.g. {fixed}"
+        kept[name] = param
+    return None
+
+
+def _no_user(uri: str, scheme: str, host: str) -> Finding:
+    return (
+        f"'{uri}' has no user part: the name or number before the @ is missing",
+        f"e.g. {scheme}:sales@{host}",
+    )
 
 
 def header_problem(name: str, value: str) -> Finding | None:

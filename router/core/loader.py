@@ -831,10 +831,20 @@ class _Reader:
         self, node: Node, what: str, *, in_directory: bool = False, pattern: str | None = None
     ) -> tuple[str, _Dest | None] | None:
         """A URI or a destination's name; an unknown name is left for the checker to report."""
-        value = self.text(node, what)
-        if value is None:
+        written = self.text(node, what)
+        if written is None:
             return None
         assert type(node) is Scalar
+        value = written.strip()
+        if value != written:
+            # a space copied along with the address, before or after it alike: harmless
+            # once trimmed, but said, so the file says what the router uses
+            self.warn(
+                node,
+                f"'{written}' has a space {_where_spaces(written)} it; the router uses '{value}'",
+                hint=f'write "{value}"',
+                code="target-space",
+            )
         if value.startswith(_SCHEMES):
             uri = self.uri(node, what, in_directory=in_directory, pattern=pattern)
             return None if uri is None else (uri, None)
@@ -848,6 +858,8 @@ class _Reader:
             )
         elif value.lower().startswith(_SCHEMES):
             hint = "write the scheme in lowercase: " + value.split(":", 1)[0].lower() + ":"
+        elif value.startswith("<") and value.endswith(">"):
+            hint = f"write it without the angle brackets: {value[1:-1].strip()}"
         elif "@" in value:
             hint = f"a SIP address starts with sip: (sip:{value})"
         self.error(
@@ -1699,6 +1711,11 @@ def _policy(base: FailurePolicy, partial: Mapping[FailureKind, Action]) -> Failu
         rejected=partial.get(FailureKind.REJECTED, base.rejected),
         error=partial.get(FailureKind.ERROR, base.error),
     )
+
+
+def _where_spaces(text: str) -> str:
+    before, after = text[:1].isspace(), text[-1:].isspace()
+    return "around" if before and after else "before" if before else "after"
 
 
 def _backwards_hint(h1: int, m1: int, h2: int, m2: int) -> str:

@@ -112,8 +112,15 @@ BAD_TARGETS = [
     ("tel:+1 510 555 0100", "has spaces or punctuation"),
     ("tel:+1510555010x", "only digits may follow tel:+"),
     ("tel:", "needs a + and the country code"),
-    ("sip:pbx.example.com", "has no user part"),
-    ("sip:alice@", "is not a valid SIP URI"),
+    ("sip:pbx.example.com", "has no user part: the name or number before the @ is missing"),
+    ("sip:@pbx.example.com", "has no user part"),
+    ("sip:+15105550100", "has no host: the @ and the address of the PBX are missing"),
+    ("sip:alice", "has no host"),
+    ("sip:alice@", "has no host: the address of the PBX after the @ is missing"),
+    ("sip:alice@;transport=tcp", "has no host"),
+    ("sip://alice@pbx.example.com", "has // after sip:"),
+    ("sip:alice@pbx.example.com;transport=udp;transport=tcp", "gives the parameter 'transport'"),
+    ("sip:alice@pbx.example.com;lr;LR", "gives the parameter 'lr' twice"),
     ("sip:al ice@pbx.example.com", "contains spaces"),
     ("sip:alice@pbx.example.com?subject=hi", "carries URI headers"),
     ("sip:alice@pbx.example.com:0", "has port 0"),
@@ -121,6 +128,41 @@ BAD_TARGETS = [
     ("sip:alice@-bad-.example.com", "is not a valid SIP URI"),
     ("http://example.com", "is not a tel: or sip: URI"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("uri", "hint"),
+    [
+        # the hint shows the fixed value, never repeats the scheme or drops a part
+        (
+            "sip:+15105550100",
+            "e.g. sip:+15105550100@pbx.example.com; or, to call the number "
+            "itself, tel:+15105550100",
+        ),
+        (
+            "sip:+15105550100;user=phone",
+            "e.g. sip:+15105550100@pbx.example.com;user=phone; or, "
+            "to call the number itself, tel:+15105550100",
+        ),
+        ("sip:pbx.example.com", "e.g. sip:sales@pbx.example.com"),
+        ("sips:pbx.example.com:5061", "e.g. sips:sales@pbx.example.com:5061"),
+        ("sip:alice@:5060", "e.g. sip:alice@pbx.example.com:5060"),
+        ("sip:al ice@pbx.example.com", "write sip:alice@pbx.example.com"),
+        (
+            "sip:alice@pbx.example.com;transport=udp;transport=tcp",
+            "keep one, e.g. sip:alice@pbx.example.com;transport=udp",
+        ),
+        (
+            "sip:alice@pbx.example.com:5060;transport=udp;lr;Transport=tcp",
+            "keep one, e.g. sip:alice@pbx.example.com:5060;transport=udp;lr",
+        ),
+    ],
+)
+def test_sip_hints_show_the_fixed_value(uri: str, hint: str) -> None:
+    found = target_problem(uri)
+    assert found is not None and found[1] == hint
+    fixed = hint.split("e.g. ", 1)[-1].split(";  ")[0].split("; or")[0].removeprefix("write ")
+    assert target_problem(fixed) is None, fixed
 
 
 @pytest.mark.parametrize("uri", GOOD_TARGETS)

@@ -451,6 +451,43 @@ def test_targets_that_are_neither_names_nor_uris(target: str, hint: str) -> None
 # --- failure policies --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "written",
+    [" sip:alice@pbx.example.com", "sip:alice@pbx.example.com ", "\tsip:alice@pbx.example.com "],
+)
+def test_spaces_around_a_target_are_trimmed_alike_and_said(written: str) -> None:
+    for place in ("destination", "option", "directory"):
+        text = BASE.replace(
+            '"0": {transfer: operator}', '"0": {transfer: operator}\n      "1": {transfer: TARGET}'
+        )
+        if place == "destination":
+            text = text.replace('operator: "tel:+15105550100"', "operator: TARGET").replace(
+                "{transfer: TARGET}", "{transfer: operator}"
+            )
+        elif place == "directory":
+            text = (
+                text.replace("menus:\n", 'directories:\n  staff: {"5001": TARGET}\nmenus:\n')
+                .replace('      "1": {transfer: TARGET}\n', "")
+                .replace("    options:", "    directory: staff\n    options:")
+            )
+        text = text.replace("TARGET", '"' + written.replace("\t", "\\t") + '"')
+        mf, problems = read_menu_text(text, filename="menus.yaml", base_dir=Path("."))
+        assert mf is not None and [p.severity for p in problems] == [Severity.WARNING], problems
+        assert problems[0].code == "target-space"
+        assert problems[0].hint == 'write "sip:alice@pbx.example.com"'
+        targets = (
+            [t.target for t in mf.destinations.values()]
+            + [
+                a.target
+                for m in mf.menus.values()
+                for a in m.options.values()
+                if isinstance(a, Transfer)
+            ]
+            + [e.action.target for d in mf.directories.values() for e in d.entries]
+        )
+        assert "sip:alice@pbx.example.com" in targets and written not in targets
+
+
 def test_builtin_failure_policy_apologises_and_repeats() -> None:
     menu = load(BASE).menus["main"]
     assert menu.on_transfer_failure == BUILTIN_FAILURE_POLICY
