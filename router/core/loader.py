@@ -40,6 +40,7 @@ from router.core.checker import (
     sample_extension,
     target_problem,
     timezone_problem,
+    timezone_warning,
 )
 from router.core.durations import MAX_DURATION, parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
@@ -1358,6 +1359,9 @@ class _Reader:
                             self.error(tz_node, problem[0], hint=problem[1], code="bad-timezone")
                         else:
                             timezone = tz.strip()
+                            fixed = timezone_warning(timezone)
+                            if fixed is not None:
+                                self.warn(tz_node, fixed[0], hint=fixed[1], code="fixed-timezone")
                 if "hours" in f:
                     where["hours"] = self.loc(f["hours"])
                     hours = self.hours(f["hours"], what)

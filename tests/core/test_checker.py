@@ -20,9 +20,11 @@ from router.core.checker import (
     _strongly_connected,
     check,
     header_problem,
+    regions_for,
     sample_extension,
     target_problem,
     timezone_problem,
+    timezone_warning,
 )
 from router.core.errors import Location, Problem, Severity
 from router.core.keys import Key
@@ -218,6 +220,78 @@ def test_time_zones() -> None:
     assert problem is not None and problem[0].startswith("unknown time zone")
     problem = timezone_problem("Nowhere")
     assert problem is not None and "IANA" in (problem[1] or "")
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("PST", "did you mean America/Los_Angeles?"),
+        ("pdt", "did you mean America/Los_Angeles?"),
+        ("CEST", "did you mean Europe/Berlin or Europe/Paris?"),
+        (
+            "GMT+2",
+            "did you mean Europe/Athens (UTC+2 in winter), Africa/Johannesburg (UTC+2 all year) "
+            "or Europe/Berlin (UTC+2 in summer)?",
+        ),
+        (
+            "UTC-5",
+            "did you mean America/New_York (UTC-5 in winter), America/Bogota (UTC-5 all year) "
+            "or America/Chicago (UTC-5 in summer)?",
+        ),
+        ("UTC+05:30", "did you mean Asia/Kolkata?"),
+        ("-08:00", "did you mean America/Los_Angeles (UTC-8 in winter)"),
+    ],
+)
+def test_abbreviations_and_offsets_are_refused_with_the_region(name: str, hint: str) -> None:
+    problem = timezone_problem(name)
+    assert problem is not None and problem[1] is not None
+    assert "not a time zone name" in problem[0]
+    assert problem[1].startswith(hint), problem[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "offset", "hint"),
+    [
+        ("EST", "UTC-5", "did you mean America/New_York?"),
+        ("MST", "UTC-7", "did you mean America/Denver (UTC-7 in winter) or America/Phoenix"),
+        ("HST", "UTC-10", "did you mean Pacific/Honolulu?"),
+        ("GMT", "UTC all year", "did you mean Europe/London or Europe/Dublin?"),
+        # POSIX: Etc/GMT+5 is five hours *behind* UTC; the suggestion keeps UTC-5
+        ("Etc/GMT+5", "UTC-5", "did you mean America/New_York (UTC-5 in winter)"),
+        ("Etc/GMT-1", "UTC+1", "did you mean Europe/Berlin (UTC+1 in winter)"),
+    ],
+)
+def test_fixed_zones_the_router_knows_are_a_warning(name: str, offset: str, hint: str) -> None:
+    assert timezone_problem(name) is None  # they load: a warning, not an error
+    warning = timezone_warning(name)
+    assert warning is not None and warning[1] is not None
+    assert offset in warning[0] and warning[1].startswith(hint), warning
+
+
+@pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "America/New_York", "CET", "EST5EDT"])
+def test_zones_that_follow_the_clock_or_mean_utc_are_quiet(name: str) -> None:
+    assert timezone_problem(name) is None and timezone_warning(name) is None
+
+
+@given(st.integers(-12 * 4, 14 * 4), st.sampled_from(["UTC", "GMT", "", "Etc/GMT"]))
+def test_a_suggestion_never_changes_the_offset_meant(quarters: int, spelling: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    minutes = quarters * 15
+    meant = -minutes if spelling == "Etc/GMT" else minutes  # Etc/GMT+2 is UTC-2
+    h, m = divmod(abs(minutes), 60)
+    name = f"{spelling}{'+' if minutes >= 0 else '-'}{h}" + (f":{m:02d}" if m else "")
+    if spelling == "Etc/GMT" and m:
+        return  # Etc/ names are whole hours
+    found = timezone_warning(name) or timezone_problem(name)
+    assert found is not None and found[1] is not None
+    for zone, _ in regions_for(meant):
+        offsets = {
+            datetime(2026, month, 15, 12, tzinfo=ZoneInfo(zone)).utcoffset() for month in (1, 7)
+        }
+        assert any(o is not None and o.total_seconds() == meant * 60 for o in offsets), zone
+        assert zone in found[1]
 
 
 def test_sample_extension() -> None:
