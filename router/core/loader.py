@@ -164,7 +164,11 @@ def read_menu_text(
         except TooBig as exc:
             return None, [exc.problem]
         except yaml.MarkedYAMLError as exc:
-            return None, [_syntax_problem(exc, filename, decoded)]
+            # `#:` above an indented action breaks the YAML: name the cause first
+            return None, [
+                *_unquoted_pound_keys(decoded, filename),
+                _syntax_problem(exc, filename, decoded),
+            ]
         except yaml.YAMLError as exc:  # e.g. the reader refusing a character: never a traceback
             return None, [Problem(start, f"YAML: {exc}", code="yaml-syntax")]
         problems = list(composed.problems)
@@ -286,23 +290,40 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str, text: str) -> Prob
     return Problem(Location(filename, line + 1, column + 1), message, hint=hint, code="yaml-syntax")
 
 
-_POUND_KEY = re.compile(r"^(\s*)#\s*:\s*\S")
+_POUND_KEY = re.compile(r"^(\s*)#\s*:(.*)$")
+_ACTION_START = re.compile(r"^(?:repeat|back|top|hangup)\b|^[{\"']", re.IGNORECASE)
 
 
 def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
-    """`#: hangup` is a YAML comment, not an option; say so instead of silently losing it."""
-    if "#:" not in text and "# :" not in text:
+    """`#: hangup` is a YAML comment, not an option: the caller's # would do nothing.
+
+    An error when what follows is an action (`#: hangup`, `#: {transfer: x}`, or `#:`
+    with the action indented on the lines below); a warning when it reads like prose
+    (`#: see the wiki`), which may be a comment the admin meant.
+    """
+    if "#" not in text:
         return
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
         m = _POUND_KEY.match(line)
-        if m:
-            yield Problem(
-                Location(filename, number, len(m.group(1)) + 1),
-                "this line is a comment, so it defines no option",
-                severity=Severity.WARNING,
-                hint='to use the # key, quote it: "#":',
-                code="pound-comment",
-            )
+        if m is None:
+            continue
+        indent, rest = m.group(1), m.group(2).strip()
+        if rest:
+            action = bool(_ACTION_START.match(rest))
+        else:
+            below = next((n for n in lines[number:] if n.strip()), "")
+            action = len(below) - len(below.lstrip()) > len(indent)
+            if not action:
+                continue  # `#:` alone, nothing under it: a comment, nothing was lost
+        yield Problem(
+            Location(filename, number, len(indent) + 1),
+            "this line is a comment, so it defines no option: an unquoted # starts a "
+            "YAML comment",
+            severity=Severity.ERROR if action else Severity.WARNING,
+            hint='to use the # key, quote it: "#":',
+            code="pound-comment",
+        )
 
 
 @contextmanager

@@ -752,6 +752,29 @@ def test_an_empty_message_of_an_action_is_refused(empty: str) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("line", "severity"),
+    [
+        ("#: hangup", Severity.ERROR),
+        ("# : hangup", Severity.ERROR),
+        ('#: {hangup: "Goodbye."}', Severity.ERROR),
+        ("#: back", Severity.ERROR),
+        ("#:\n        transfer: operator", Severity.ERROR),  # the action on the lines below
+        ("#: see the wiki for the pound key", Severity.WARNING),  # reads like a comment
+        ("#:", None),  # nothing lost
+        ("# hangup", None),  # an ordinary comment
+    ],
+)
+def test_an_unquoted_pound_key_is_refused(line: str, severity: Severity | None) -> None:
+    text = BASE.replace('"0": {transfer: operator}', '"0": {transfer: operator}\n      ' + line)
+    _, problems = read_menu_text(text, filename="menus.yaml", base_dir=Path("."))
+    found = [p for p in problems if p.code == "pound-comment"]
+    assert [p.severity for p in found] == ([] if severity is None else [severity]), problems
+    if found:
+        assert str(found[0].location) == "menus.yaml:9:7"
+        assert found[0].hint == 'to use the # key, quote it: "#":'
+
+
 def test_missing_greeting() -> None:
     assert errors(BASE.replace('    greeting: "Hello. Press 0 for the operator."\n', "")) == [
         "6:5: menu 'main' has no 'greeting'"
