@@ -318,8 +318,7 @@ def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
                 continue  # `#:` alone, nothing under it: a comment, nothing was lost
         yield Problem(
             Location(filename, number, len(indent) + 1),
-            "this line is a comment, so it defines no option: an unquoted # starts a "
-            "YAML comment",
+            "this line is a comment, so it defines no option: an unquoted # starts a YAML comment",
             severity=Severity.ERROR if action else Severity.WARNING,
             hint='to use the # key, quote it: "#":',
             code="pound-comment",
