@@ -77,6 +77,7 @@ __all__ = [
     "BUILTIN_ON_LIMIT",
     "GOODBYE",
     "MAX_BYTES",
+    "MAX_PROMPT_CHARS",
     "Loaded",
     "load_menu_file",
     "load_menu_text",
@@ -85,6 +86,12 @@ __all__ = [
 
 MAX_BYTES = 1_000_000
 """A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
+
+MAX_PROMPT_CHARS = 5_000
+"""Characters of text in one message. Spoken at about 1,000 characters a minute, that is
+five minutes: more than any menu's greeting, terms or address (a long one is 1,000).
+Far beyond it, a message is a pasted document: 51 KB of text rendered for 12 s in
+1.5 GB of memory into an hour of speech, at every load of the file."""
 
 MAX_PROBLEMS = 200
 """Problems reported for one file; past that, one line says how many more there are."""
@@ -747,7 +754,9 @@ class _Reader:
                 self._empty_prompt(node, what)
                 return None
             text = self.text(node, what)
-            return None if text is None else Prompt(text, None, self.loc(node))
+            if text is None or not self._short_enough(node, text, what):
+                return None
+            return Prompt(text, None, self.loc(node))
         f = self.fields(node, fmt.PROMPT_LONG, what)
         if f is None:
             return None
@@ -755,6 +764,19 @@ class _Reader:
             self._empty_prompt(node, what)
             return None
         return self._message(f, node, what)
+
+    def _short_enough(self, node: Node, text: str, what: str) -> bool:
+        """False (and said) for text too long to be a message (`MAX_PROMPT_CHARS`)."""
+        if len(text) <= MAX_PROMPT_CHARS:
+            return True
+        self.error(
+            node,
+            f"{what} is {len(text):,} characters long, about {len(text) // 1_000} minutes "
+            f"of speech; a message may have at most {MAX_PROMPT_CHARS:,}",
+            hint="shorten it; callers hang up long before the end",
+            code="prompt-too-long",
+        )
+        return False
 
     def _empty_prompt(self, node: Node, what: str) -> None:
         self.error(node, f"{what} is empty", hint=_EMPTY_PROMPT_HINT, code="empty-value")
@@ -771,6 +793,8 @@ class _Reader:
                 self._empty_prompt(say_node, f"the 'say' of {what}")
             else:
                 text = self.text(say_node, f"the 'say' of {what}")
+                if text is not None and not self._short_enough(say_node, text, what):
+                    text = None
         audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
         if text is None and audio is None:
             return None
@@ -1099,6 +1123,8 @@ class _Reader:
             return self.build_transfer(found[0], found[1], value, _NO_OVERRIDES, None, base)
         elif verb == "say" or verb == "hangup":
             if text.strip() and not (value.plain and text.lower() in _TRUE | _FALSE):
+                if not self._short_enough(value, text, f"the message of {what}"):
+                    return _REPORTED
                 message = Prompt(text, None, self.loc(value))
                 return (
                     Say(message, self.loc(node))

@@ -775,6 +775,37 @@ def test_an_unquoted_pound_key_is_refused(line: str, severity: Severity | None) 
         assert found[0].hint == 'to use the # key, quote it: "#":'
 
 
+@pytest.mark.parametrize(
+    "place",
+    [
+        "    greeting: TEXT\n",
+        "    greeting: {say: TEXT}\n",
+        "    greeting: hi\n    prompt: TEXT\n",
+        "    greeting: hi\n    messages: {invalid: TEXT}\n",
+        '    greeting: hi\n    options: {"0": hangup, "1": {say: TEXT}}\n',
+        '    greeting: hi\n    options: {"0": hangup, "1": {hangup: TEXT}}\n',
+        '    greeting: hi\n    options: {"0": hangup, "1": {repeat: true, say: TEXT}}\n',
+    ],
+)
+def test_a_message_longer_than_the_limit_is_refused_with_the_figure(place: str) -> None:
+    from router.core.loader import MAX_PROMPT_CHARS
+
+    def file(length: int) -> str:
+        text = ("x" * length).join('""')
+        body = place.replace("TEXT", text)
+        return (
+            "version: 1\nmenus:\n  main:\n"
+            + body
+            + ('    options: {"0": hangup}\n' if "options" not in body else "")
+        )
+
+    load_menu_text(file(MAX_PROMPT_CHARS), filename="menus.yaml", base_dir=Path("."))
+    found = [p for p in refused(file(MAX_PROMPT_CHARS + 1)) if p.severity is Severity.ERROR]
+    assert [p.code for p in found] == ["prompt-too-long"], found
+    assert "is 5,001 characters long" in found[0].message
+    assert found[0].message.endswith("a message may have at most 5,000")
+
+
 def test_missing_greeting() -> None:
     assert errors(BASE.replace('    greeting: "Hello. Press 0 for the operator."\n', "")) == [
         "6:5: menu 'main' has no 'greeting'"
