@@ -206,37 +206,39 @@ def _decode(data: bytes, file: str) -> str | Problem:
     return text
 
 
-def _compose(path: str) -> tuple[Node | None, list[Problem]]:
-    """The node tree of the test file, or every reason there is none."""
+def _compose(path: str) -> tuple[Node | None, list[Problem], str]:
+    """The node tree of the test file (or every reason there is none), and its text."""
     start = Location(path, 1, 1)
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_BYTES + 1)
     except OSError as exc:
-        return None, [Problem(start, f"cannot read the file: {exc.strerror or exc}", code="io")]
+        return None, [Problem(start, f"cannot read the file: {exc.strerror or exc}", code="io")], ""
     if len(data) > MAX_BYTES:
-        return None, [
-            Problem(start, f"the file is larger than {MAX_BYTES:,} bytes", code="too-big")
-        ]
+        return (
+            None,
+            [Problem(start, f"the file is larger than {MAX_BYTES:,} bytes", code="too-big")],
+            "",
+        )
     text = _decode(data, path)
     if isinstance(text, Problem):
-        return None, [text]
+        return None, [text], ""
     try:
         composed = compose(text, path)
     except TooBig as exc:
-        return None, [exc.problem]
+        return None, [exc.problem], ""
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else start
         message = f"YAML syntax: {exc.problem or exc.context}"
         hint = 'quote keys that start with * or #: keys: "*1"' if "alias" in str(exc) else None
-        return None, [Problem(where, message, hint=hint, code="yaml-syntax")]
+        return None, [Problem(where, message, hint=hint, code="yaml-syntax")], ""
     except yaml.YAMLError as exc:  # anything else libyaml refuses: one sentence, no traceback
-        return None, [Problem(start, f"YAML: {exc}".splitlines()[0], code="yaml-syntax")]
+        return None, [Problem(start, f"YAML: {exc}".splitlines()[0], code="yaml-syntax")], ""
     root = composed.root
     if root is None or (isinstance(root, Scalar) and root.is_null):
-        return None, [Problem(start, "the file is empty", hint="start with 'cases:'")]
-    return root, list(composed.problems)
+        return None, [Problem(start, "the file is empty", hint="start with 'cases:'")], text
+    return root, list(composed.problems), text
 
 
 @dataclass(slots=True)
@@ -253,13 +255,15 @@ class _Defaults:
 class _Reader:
     """Turns the node tree into a `TestFile`, collecting every problem on the way."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, lines: Sequence[str] = ()) -> None:
         self.path = path
         self.problems: list[Problem] = []
         self.menu_path: str | None = None
         self.expectations: list[Expectation] = []
         """Every expectation read, also of cases with errors elsewhere: their names are
         checked even when the file cannot run."""
+        self.lines = lines
+        """The file's lines, to see what a comment took away."""
 
     def loc(self, node: Node) -> Location:
         return node.loc(self.path)
@@ -413,9 +417,27 @@ class _Reader:
 
     def keys(self, node: Node, what: str) -> str | None:
         if isinstance(node, Scalar) and node.is_null:
-            return ""
+            # `keys: #` is `keys:` and a comment: the case would press nothing and pass
+            # through silence. A call with no keys says so: `keys: ""`, or no `keys` at all.
+            self.error(
+                node,
+                f"the keys of {what} are empty: an unquoted # starts a YAML comment",
+                'quote the keys, e.g. keys: "#"; for a call without keys, write keys: ""',
+            )
+            return None
         value = self.text(node, f"the keys of {what}")
         if value is None:
+            return None
+        dropped = self._commented_keys(node)
+        if dropped:
+            self.error(
+                node,
+                f"the keys of {what} stop before '{dropped}': an unquoted # after a space "
+                "starts a YAML comment",
+                f'quote the keys: keys: "{value} {dropped}"'
+                if " " in dropped
+                else f'quote the keys: keys: "{value}{dropped}"',
+            )
             return None
         bad = sorted({c for c in value if c != TIMEOUT and not c.isspace() and not Key.parse(c)})
         if bad:
@@ -426,6 +448,19 @@ class _Reader:
             )
             return None
         return "".join(c for c in value if not c.isspace())
+
+    def _commented_keys(self, node: Node) -> str:
+        """Keys lost to a comment after unquoted keys (`keys: 1 #`): the comment, if it holds
+        only keypad keys (`# sales line` is a comment an admin meant)."""
+        if not (isinstance(node, Scalar) and node.plain) or node.line >= len(self.lines):
+            return ""
+        rest = self.lines[node.line][node.column + len(node.value) :]
+        comment = rest.lstrip()
+        if not comment.startswith("#"):
+            return ""
+        if all(c == TIMEOUT or c.isspace() or Key.parse(c) for c in comment):
+            return comment.rstrip()
+        return ""
 
     def results(self, node: Node, what: str) -> tuple[TransferResult, ...] | None:
         items: list[Node]
@@ -521,10 +556,10 @@ def read_test_file(path: str, menus: str | None = None) -> tuple[TestFile | None
     With errors, the names its expectations use are still checked against the menu file
     (`menus`, else the one the test file names), when that one loads: every problem of
     the file is reported at once, not those behind the first few."""
-    root, problems = _compose(path)
+    root, problems, text = _compose(path)
     if root is None:
         return None, problems
-    reader = _Reader(path)
+    reader = _Reader(path, text.splitlines())
     test_file = reader.read(root)
     problems.extend(reader.problems)
     if any(p.severity is Severity.ERROR for p in problems):

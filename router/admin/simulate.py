@@ -415,6 +415,7 @@ _NOTES: dict[NoteKind, str] = {
     NoteKind.TRANSFER_FAILED: "transfer failed: {detail}",
     NoteKind.TRANSFER_SUCCEEDED: "transfer succeeded",
     NoteKind.IGNORED_KEY: "key {detail} ignored",
+    NoteKind.DUPLICATE_KEY: "key {detail} dropped: a copy of the same key just before",
     NoteKind.ENDED: "call ends: {detail}",
 }
 

@@ -193,6 +193,8 @@ class NoteKind(StrEnum):
     TRANSFER_FAILED = "transfer_failed"
     TRANSFER_SUCCEEDED = "transfer_succeeded"
     IGNORED_KEY = "ignored_key"
+    DUPLICATE_KEY = "duplicate_key"
+    """The same key again within `KEY_REPEAT_WINDOW`: a copy from the bridge, dropped."""
     ENDED = "ended"
 
 

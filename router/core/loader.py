@@ -40,6 +40,7 @@ from router.core.checker import (
     sample_extension,
     target_problem,
     timezone_problem,
+    timezone_warning,
 )
 from router.core.durations import MAX_DURATION, parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
@@ -76,6 +77,7 @@ __all__ = [
     "BUILTIN_ON_LIMIT",
     "GOODBYE",
     "MAX_BYTES",
+    "MAX_PROMPT_CHARS",
     "Loaded",
     "load_menu_file",
     "load_menu_text",
@@ -84,6 +86,12 @@ __all__ = [
 
 MAX_BYTES = 1_000_000
 """A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
+
+MAX_PROMPT_CHARS = 5_000
+"""Characters of text in one message. Spoken at about 1,000 characters a minute, that is
+five minutes: more than any menu's greeting, terms or address (a long one is 1,000).
+Far beyond it, a message is a pasted document: 51 KB of text rendered for 12 s in
+1.5 GB of memory into an hour of speech, at every load of the file."""
 
 MAX_PROBLEMS = 200
 """Problems reported for one file; past that, one line says how many more there are."""
@@ -163,7 +171,11 @@ def read_menu_text(
         except TooBig as exc:
             return None, [exc.problem]
         except yaml.MarkedYAMLError as exc:
-            return None, [_syntax_problem(exc, filename, decoded)]
+            # `#:` above an indented action breaks the YAML: name the cause first
+            return None, [
+                *_unquoted_pound_keys(decoded, filename),
+                _syntax_problem(exc, filename, decoded),
+            ]
         except yaml.YAMLError as exc:  # e.g. the reader refusing a character: never a traceback
             return None, [Problem(start, f"YAML: {exc}", code="yaml-syntax")]
         problems = list(composed.problems)
@@ -285,23 +297,39 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str, text: str) -> Prob
     return Problem(Location(filename, line + 1, column + 1), message, hint=hint, code="yaml-syntax")
 
 
-_POUND_KEY = re.compile(r"^(\s*)#\s*:\s*\S")
+_POUND_KEY = re.compile(r"^(\s*)#\s*:(.*)$")
+_ACTION_START = re.compile(r"^(?:repeat|back|top|hangup)\b|^[{\"']", re.IGNORECASE)
 
 
 def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
-    """`#: hangup` is a YAML comment, not an option; say so instead of silently losing it."""
-    if "#:" not in text and "# :" not in text:
+    """`#: hangup` is a YAML comment, not an option: the caller's # would do nothing.
+
+    An error when what follows is an action (`#: hangup`, `#: {transfer: x}`, or `#:`
+    with the action indented on the lines below); a warning when it reads like prose
+    (`#: see the wiki`), which may be a comment the admin meant.
+    """
+    if "#" not in text:
         return
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
         m = _POUND_KEY.match(line)
-        if m:
-            yield Problem(
-                Location(filename, number, len(m.group(1)) + 1),
-                "this line is a comment, so it defines no option",
-                severity=Severity.WARNING,
-                hint='to use the # key, quote it: "#":',
-                code="pound-comment",
-            )
+        if m is None:
+            continue
+        indent, rest = m.group(1), m.group(2).strip()
+        if rest:
+            action = bool(_ACTION_START.match(rest))
+        else:
+            below = next((n for n in lines[number:] if n.strip()), "")
+            action = len(below) - len(below.lstrip()) > len(indent)
+            if not action:
+                continue  # `#:` alone, nothing under it: a comment, nothing was lost
+        yield Problem(
+            Location(filename, number, len(indent) + 1),
+            "this line is a comment, so it defines no option: an unquoted # starts a YAML comment",
+            severity=Severity.ERROR if action else Severity.WARNING,
+            hint='to use the # key, quote it: "#":',
+            code="pound-comment",
+        )
 
 
 @contextmanager
@@ -765,14 +793,42 @@ class _Reader:
         return resolved
 
     def prompt(self, node: Node, what: str) -> Prompt | None:
-        """Text, or `{say: ..., audio: ...}`."""
+        """Text, or `{say: ..., audio: ...}`.
+
+        Every empty form (`""`, `null`, `{}`, `{say: ""}`) is one error: the caller would
+        hear silence, then "Sorry, I did not hear a choice."
+        """
         if type(node) is Scalar:
+            if node.is_null or not node.value.strip():
+                self._empty_prompt(node, what)
+                return None
             text = self.text(node, what)
-            return None if text is None else Prompt(text, None, self.loc(node))
+            if text is None or not self._short_enough(node, text, what):
+                return None
+            return Prompt(text, None, self.loc(node))
         f = self.fields(node, fmt.PROMPT_LONG, what)
         if f is None:
             return None
+        if type(node) is Map and not self.pairs(node):
+            self._empty_prompt(node, what)
+            return None
         return self._message(f, node, what)
+
+    def _short_enough(self, node: Node, text: str, what: str) -> bool:
+        """False (and said) for text too long to be a message (`MAX_PROMPT_CHARS`)."""
+        if len(text) <= MAX_PROMPT_CHARS:
+            return True
+        self.error(
+            node,
+            f"{what} is {len(text):,} characters long, about {len(text) // 1_000} minutes "
+            f"of speech; a message may have at most {MAX_PROMPT_CHARS:,}",
+            hint="shorten it; callers hang up long before the end",
+            code="prompt-too-long",
+        )
+        return False
+
+    def _empty_prompt(self, node: Node, what: str) -> None:
+        self.error(node, f"{what} is empty", hint=_EMPTY_PROMPT_HINT, code="empty-value")
 
     def _message(self, f: Mapping[str, Node], node: Node, what: str) -> Prompt | None:
         """The `say` and `audio` keys of a mapping, as one prompt (None if neither is there)."""
@@ -780,7 +836,14 @@ class _Reader:
         audio_node = f.get("audio")
         if say_node is None and audio_node is None:
             return None
-        text = None if say_node is None else self.text(say_node, f"the 'say' of {what}")
+        text = None
+        if say_node is not None:
+            if type(say_node) is Scalar and (say_node.is_null or not say_node.value.strip()):
+                self._empty_prompt(say_node, f"the 'say' of {what}")
+            else:
+                text = self.text(say_node, f"the 'say' of {what}")
+                if text is not None and not self._short_enough(say_node, text, what):
+                    text = None
         audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
         if text is None and audio is None:
             return None
@@ -862,10 +925,20 @@ class _Reader:
         self, node: Node, what: str, *, in_directory: bool = False, pattern: str | None = None
     ) -> tuple[str, _Dest | None] | None:
         """A URI or a destination's name; an unknown name is left for the checker to report."""
-        value = self.text(node, what)
-        if value is None:
+        written = self.text(node, what)
+        if written is None:
             return None
         assert type(node) is Scalar
+        value = written.strip()
+        if value != written:
+            # a space copied along with the address, before or after it alike: harmless
+            # once trimmed, but said, so the file says what the router uses
+            self.warn(
+                node,
+                f"'{written}' has a space {_where_spaces(written)} it; the router uses '{value}'",
+                hint=f'write "{value}"',
+                code="target-space",
+            )
         if value.startswith(_SCHEMES):
             uri = self.uri(node, what, in_directory=in_directory, pattern=pattern)
             return None if uri is None else (uri, None)
@@ -879,6 +952,8 @@ class _Reader:
             )
         elif value.lower().startswith(_SCHEMES):
             hint = "write the scheme in lowercase: " + value.split(":", 1)[0].lower() + ":"
+        elif value.startswith("<") and value.endswith(">"):
+            hint = f"write it without the angle brackets: {value[1:-1].strip()}"
         elif "@" in value:
             hint = f"a SIP address starts with sip: (sip:{value})"
         self.error(
@@ -1101,6 +1176,8 @@ class _Reader:
             return self.build_transfer(found[0], found[1], value, _NO_OVERRIDES, None, base)
         elif verb == "say" or verb == "hangup":
             if text.strip() and not (value.plain and text.lower() in _TRUE | _FALSE):
+                if not self._short_enough(value, text, f"the message of {what}"):
+                    return _REPORTED
                 message = Prompt(text, None, self.loc(value))
                 return (
                     Say(message, self.loc(node))
@@ -1480,6 +1557,9 @@ class _Reader:
                             self.error(tz_node, problem[0], hint=problem[1], code="bad-timezone")
                         else:
                             timezone = tz.strip()
+                            fixed = timezone_warning(timezone)
+                            if fixed is not None:
+                                self.warn(tz_node, fixed[0], hint=fixed[1], code="fixed-timezone")
                 if "hours" in f:
                     where["hours"] = self.loc(f["hours"])
                     hours = self.hours(f["hours"], what)
@@ -1592,7 +1672,7 @@ class _Reader:
             self.error(
                 node,
                 f"'{text}' ends before it starts",
-                hint="for hours past midnight, split them: fri: 22:00-24:00 and sat: 00:00-02:00",
+                hint=_backwards_hint(h1, m1, h2, m2),
                 code="bad-hours",
             )
             return None
@@ -1834,6 +1914,8 @@ class _Reader:
         self.error(node, f"'{node.value}' is not a key in {what}", hint=hint, code="bad-key")
 
 
+_EMPTY_PROMPT_HINT = 'write the text to say ("...") or {audio: file.wav}'
+
 _REQUIRED_HINTS = {
     "version": "add 'version: 1' at the top of the file",
     "menus": "add a 'menus:' section with at least one menu",
@@ -1855,6 +1937,28 @@ def _policy(base: FailurePolicy, partial: Mapping[FailureKind, Action]) -> Failu
         rejected=partial.get(FailureKind.REJECTED, base.rejected),
         error=partial.get(FailureKind.ERROR, base.error),
     )
+
+
+def _where_spaces(text: str) -> str:
+    before, after = text[:1].isspace(), text[-1:].isspace()
+    return "around" if before and after else "before" if before else "after"
+
+
+def _backwards_hint(h1: int, m1: int, h2: int, m2: int) -> str:
+    """The fix for an interval that ends before it starts, from what it most likely meant.
+
+    Both ends before 13:00 (`8:30-5:30`) is a 12-hour clock: the end is in the
+    afternoon. An end of 00:00 is midnight, written 24:00. Anything else (`22:00-06:00`)
+    is hours past midnight, which a day cannot hold.
+    """
+    start = f"{h1:02d}:{m1:02d}"
+    if (h1, m1) == (h2, m2):
+        return "an interval needs a length; for the whole day write 00:00-24:00"
+    if (h2, m2) == (0, 0):
+        return f"midnight at the end of a day is 24:00: did you mean {start}-24:00?"
+    if h1 < 13 and h2 < 13 and (h2 + 12, m2) > (h1, m1) and (h2 + 12, m2) <= (24, 0):
+        return f"times are on the 24-hour clock: did you mean {start}-{h2 + 12:02d}:{m2:02d}?"
+    return "for hours past midnight, split them: fri: 22:00-24:00 and sat: 00:00-02:00"
 
 
 def _shape(node: Node) -> str:

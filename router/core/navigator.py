@@ -69,7 +69,7 @@ from router.core.model import (
     Transfer,
 )
 
-__all__ = ["DEFAULT_CAPS", "CallCaps", "CallState", "Navigator"]
+__all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW", "CallCaps", "CallState", "Navigator"]
 
 log = logging.getLogger("router.navigator")
 
@@ -145,6 +145,18 @@ _FALLBACK_POLICY = FailurePolicy(
 
 _NO_MENU = Menu(name="", greeting=Prompt(), prompt=Prompt(), options=MappingProxyType({}))
 
+KEY_REPEAT_WINDOW = 0.08
+"""Seconds within which the same key again is taken as a copy of the first, and dropped.
+
+No person presses a key twice in 80 ms, but SIP bridges have delivered one press
+twice: RFC 4733 sends a digit's end packet three times (at the sender's packet
+interval, 20-50 ms), and a receiver that reports each copy, or both an RTP event
+and a SIP INFO for the same press, turns one key into two, milliseconds apart
+(livekit/sip has fixed such a bug: it deduplicated on the RTP timestamp alone).
+80 ms is the shortest press-and-pause a keypad may send at all (ITU-T Q.24: a tone
+of 40 ms and a pause of 40 ms), so a real second press is never lost. The window
+slides: a train of copies (0, 40, 80 ms) is one key."""
+
 _EARLY_FIRE_SLACK = 0.02
 """Seconds a timer may fire before its deadline and still count (event loops round)."""
 
@@ -175,6 +187,8 @@ class Navigator:
         self._pending: Transfer | None = None
         self._closing = EndReason.HANGUP
         self._end_reason: EndReason | None = None
+        self._last_key: tuple[Key, float] | None = None
+        """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW)."""
 
     # --- public surface ----------------------------------------------------------------
 
@@ -214,8 +228,20 @@ class Navigator:
         self._now = event.now
         out: list[Effect] = []
         self._out = out
+        if type(event) is DigitPressed and self._is_copy(event):
+            self._note(NoteKind.DUPLICATE_KEY, event.key.value)
+            return out
         handler(self, event)
         return out
+
+    def _is_copy(self, event: DigitPressed) -> bool:
+        """The same key as the last one, within KEY_REPEAT_WINDOW of it: a bridge's copy."""
+        last, self._last_key = self._last_key, (event.key, event.now)
+        return (
+            last is not None
+            and last[0] is event.key
+            and 0 <= event.now - last[1] < KEY_REPEAT_WINDOW
+        )
 
     # --- small helpers -----------------------------------------------------------------
 

@@ -113,6 +113,8 @@ class CallRecorder:
     end_reason: str | None = None
     errors: list[str] = field(default_factory=list)
     keys_dropped: int = 0
+    duplicate_keys: int = 0
+    """Copies of a key the bridge delivered within the repeat window, dropped unacted."""
 
     def _t(self, now: float) -> float:
         return round(now - self.started, 3)
@@ -128,6 +130,8 @@ class CallRecorder:
                 self.keys.append({"key": note.detail, "t": t, "menu": note.menu})
             case NoteKind.IGNORED_KEY:
                 self.keys.append({"key": note.detail, "t": t, "ignored": True})
+            case NoteKind.DUPLICATE_KEY:
+                self.duplicate_keys += 1
             case NoteKind.INVALID:
                 self.invalid += 1
             case NoteKind.NO_INPUT:
@@ -168,6 +172,7 @@ class CallRecorder:
             "menus": self.menus,
             "keys": self.keys,
             "keys_not_recorded": self.keys_dropped,
+            "duplicate_keys": self.duplicate_keys,
             "timeouts": self.timeouts,
             "invalid": self.invalid,
             "transfer": self.transfers[-1] if self.transfers else None,

@@ -340,6 +340,55 @@ def test_mistakes_are_reported_at_file_line_column(
     assert err[-1] == f"router test: {path} cannot be used"
 
 
+FIELD = Path(__file__).resolve().parent / "field"
+
+
+def test_pound_as_a_comment_in_a_test_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    # the field report: `keys: #` pressed nothing, and the case passed through silence
+    path = FIELD / "22.test.yaml"
+    code, out, err = run_test(capsys, str(path))
+    assert code == 1 and out == []
+    assert err[0] == (
+        f"{path}:6:10: error: the keys of case 'after hours, pound hangs up' are empty: "
+        'an unquoted # starts a YAML comment (quote the keys, e.g. keys: "#"; for a call '
+        'without keys, write keys: "")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ("keys: #", "are empty: an unquoted # starts a YAML comment"),
+        ("keys:", "are empty"),
+        ("keys: null", "are empty"),
+        ("keys: ~", "are empty"),
+        ("keys: 1 #", "stop before '#'"),
+        ("keys: 5001 #", "stop before '#'"),
+        ("keys: 1 ## ", "stop before '##'"),
+    ],
+)
+def test_empty_or_cut_keys_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path, keys: str, expected: str
+) -> None:
+    path = write(tmp_path, f"cases:\n  - name: a\n    at: {NOON}\n    {keys}\n    expect: hangup\n")
+    code, _, err = run_test(capsys, str(path))
+    assert code == 1 and expected in err[0] and err[0].startswith(f"{path}:4:"), err
+
+
+@pytest.mark.parametrize(
+    "keys", ['keys: ""', "", 'keys: "#"', "keys: 1  # the sales line", 'keys: "1" #']
+)
+def test_explicit_silence_and_real_comments_are_fine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path, keys: str
+) -> None:
+    path = write(
+        tmp_path,
+        f"cases:\n  - name: a\n    at: 2026-12-01T23:00:00-05:00\n    {keys}\n    expect: hangup\n",
+    )
+    code, out, err = run_test(capsys, str(path))
+    assert err == [] and out[1].startswith(("PASS", "FAIL")), (out, err)  # the file is usable
+
+
 def test_names_are_checked_against_the_menu_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
 ) -> None:

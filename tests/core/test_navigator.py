@@ -20,12 +20,14 @@ from router.core.events import (
     DigitPressed,
     EndReason,
     Event,
+    Note,
     NoteKind,
     PlaybackFinished,
     TimerFired,
     TimerKind,
     TransferFailed,
     TransferSucceeded,
+    TransferTo,
 )
 from router.core.keys import Key
 from router.core.model import MenuFile
@@ -489,3 +491,66 @@ def test_state_changes_are_logged(make_call: Any, caplog: pytest.LogCaptureFixtu
     call.run("~")
     assert "idle -> prompting" in caplog.text
     assert "prompting -> waiting" in caplog.text
+
+
+# --- a key the bridge delivered twice ---------------------------------------------------------
+
+
+def _dup_call() -> tuple[Navigator, list[Any]]:
+    from pathlib import Path
+
+    from router.core.loader import load_menu_file
+
+    mf = load_menu_file(Path(__file__).parent / "field" / "19-dup.yaml").menu_file
+    nav = Navigator(mf)
+    effects = nav.handle(CallStarted(None, datetime(2026, 12, 1, 15, tzinfo=UTC), 0.0))
+    return nav, effects
+
+
+def _press(nav: Navigator, keys: str, times: list[float]) -> list[Any]:
+    out: list[Any] = []
+    for key, now in zip(keys, times, strict=True):
+        out += nav.handle(DigitPressed(Key(key), now))
+    return out
+
+
+def _notes(effects: list[Any], kind: NoteKind) -> list[str]:
+    return [e.detail for e in effects if isinstance(e, Note) and e.kind is kind]
+
+
+def test_the_same_key_twice_within_milliseconds_moves_one_menu() -> None:
+    nav, _ = _dup_call()
+    effects = _press(nav, "22", [1.0, 1.010])  # the field report: 10 ms apart
+    assert nav.menu == "support"
+    assert _notes(effects, NoteKind.KEY) == ["2"]
+    assert _notes(effects, NoteKind.DUPLICATE_KEY) == ["2"]
+
+
+def test_a_train_of_copies_is_one_key_and_a_real_second_press_is_kept() -> None:
+    from router.core.navigator import KEY_REPEAT_WINDOW
+
+    nav, _ = _dup_call()
+    # RFC 4733 end packets three times, 40 ms apart: the window slides over the train
+    effects = _press(nav, "222", [1.0, 1.04, 1.08])
+    assert nav.menu == "support" and _notes(effects, NoteKind.DUPLICATE_KEY) == ["2", "2"]
+    # the fastest press-and-pause a keypad sends (80 ms) is a real press
+    effects = _press(nav, "2", [1.08 + KEY_REPEAT_WINDOW])
+    assert nav.menu == "technical" and _notes(effects, NoteKind.DUPLICATE_KEY) == []
+
+
+def test_different_keys_at_once_are_each_acted_on() -> None:
+    nav, _ = _dup_call()
+    _press(nav, "2*", [1.0, 1.001])
+    assert nav.menu == "main"
+    _press(nav, "2", [1.002])  # not a copy: "*" came between
+    assert nav.menu == "support"
+
+
+def test_a_copy_while_transferring_is_counted_as_a_copy_not_an_ignored_key() -> None:
+    nav, _ = _dup_call()
+    _press(nav, "2", [1.0])
+    effects = _press(nav, "11", [2.0, 2.01])  # 1 transfers to orders; its copy comes after
+    assert _notes(effects, NoteKind.DUPLICATE_KEY) == ["1"]
+    assert [e.target for e in effects if isinstance(e, TransferTo)] == [
+        "sip:orders@pbx.example.com"
+    ]

@@ -19,7 +19,7 @@ def load(text: str) -> dict[str, str | None]:
 
 MENUS = """
 menus:
-  main: {greeting: hi, options: {"1": {menu: es}, "2": {menu: fr}}}
+  main: {greeting: hi, options: {"1": {menu: es}, "2": {menu: fr}, "#": hangup}}
   es: {greeting: hola, voice: es, options: {"*": back}}
   fr: {greeting: bonjour, options: {"*": back}}
 """

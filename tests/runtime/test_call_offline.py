@@ -433,9 +433,36 @@ async def test_a_dtmf_storm_does_not_grow_the_record_without_bound(fake: FakeLiv
 
     call = await start_call(fake, caps=CallCaps(max_keys=10_000))
     call.press("4")  # invalid keys to the limit, then keys ignored during the fallback transfer
-    for _ in range(1000):
-        call.press("9")
+    for i in range(1000):
+        call.press("9" if i % 2 else "7")  # alternating: one key again at once is a copy
     call.hang_up()
     record = await call.record()
     assert len(record["keys"]) == MAX_KEYS_RECORDED  # type: ignore[arg-type]
     assert record["keys_not_recorded"] == 1001 - MAX_KEYS_RECORDED
+
+
+async def test_the_same_key_twice_within_milliseconds_is_one_press(fake: FakeLiveKitAPI) -> None:
+    # the field report: a bridge delivered "2" twice, 10 ms apart, and the caller went two
+    # menus deep (main -> support -> technical) for one press
+    from pathlib import Path
+
+    from router.core.loader import load_menu_file
+    from router.core.navigator import KEY_REPEAT_WINDOW
+
+    mf = load_menu_file(Path(__file__).parents[1] / "core" / "field" / "19-dup.yaml").menu_file
+    call = await start_call(fake, mf)
+    call.press("2")
+    await asyncio.sleep(0.01)
+    call.press("2")  # the copy
+    await call.until(lambda: call.session.player.playing)
+    assert call.session.navigator.menu == "support", "one press, one menu"
+    await asyncio.sleep(KEY_REPEAT_WINDOW + 0.07)
+    call.press("2")  # a real second press, well after the window
+    await call.until(lambda: call.session.navigator.menu == "technical")
+    call.press("*")  # a different key at once is never a copy
+    await call.until(lambda: call.session.navigator.menu == "support")
+    call.hang_up()
+    record = await call.record()
+    assert record["duplicate_keys"] == 1
+    assert [k["key"] for k in record["keys"]] == ["2", "2", "*"]  # type: ignore[union-attr,index]
+    assert [m["menu"] for m in record["menus"]] == ["main", "support", "technical", "support"]  # type: ignore[union-attr,index]
