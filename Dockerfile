@@ -17,7 +17,7 @@
 # Run time (see docs/deploy.md): the menu file is read from /etc/router/menus.yaml
 # (ROUTER_MENUS) and watched for changes, so mount your own there; credentials come
 # from LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET; call records are JSON
-# lines on stdout, logs on stderr; Prometheus metrics on port 9464; livekit-agents'
+# lines on stdout, logs on stderr (JSON lines, as livekit-agents writes); Prometheus metrics on port 9464; livekit-agents'
 # health server on port 8081 (GET / is 200 while the worker is connected to LiveKit).
 
 ARG BASE_IMAGE=python:3.11-slim
@@ -70,6 +70,7 @@ ENV PATH=/opt/router/bin:$PATH \
     ROUTER_HEALTH_HOST=0.0.0.0 \
     ROUTER_HEALTH_PORT=8081 \
     ROUTER_RECORDS=- \
+    ROUTER_LOG_FORMAT=json \
     ROUTER_PROMPT_CACHE=/var/cache/router/prompts
 
 # Fail the build, not the first call, if the bundled menus are broken, do not do what

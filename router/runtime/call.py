@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 from livekit import api, rtc
 
+from router import logs
 from router.core.events import (
     CallEnded,
     CallStarted,
@@ -222,6 +223,7 @@ class CallSession:
                 self._finish()
             raise
         finally:
+            logs.unbind_call()
             with _live_lock:
                 _live.discard(self)
             self.room.off("participant_connected", self._on_participant_connected)
@@ -292,6 +294,11 @@ class CallSession:
             mask_caller=self.options.mask_caller,
         )
         self.metrics.active.inc()
+        logs.bind_call(
+            call_id=self.recorder.as_dict(self.now())["call_id"],
+            room=self._label,
+            menu_version=self.menu_file.version,
+        )
         log.info(
             "call %s: caller %s dialled %s, menu version %s",
             self.recorder.call_id,

@@ -70,6 +70,7 @@ def test_the_image_is_configured_to_start_the_router(config: dict[str, Any]) -> 
     assert env["PATH"].startswith("/opt/router/bin:")
     assert "9464/tcp" in config["ExposedPorts"] and "8081/tcp" in config["ExposedPorts"]
     assert env["ROUTER_HEALTH_PORT"] == "8081" and env["ROUTER_HEALTH_HOST"] == "0.0.0.0"
+    assert env["ROUTER_LOG_FORMAT"] == "json"
     assert "ROUTER_HEALTH_PORT" in " ".join(config["Healthcheck"]["Test"])
 
 
