@@ -516,7 +516,11 @@ class CallSession:
         elapsed = time.monotonic() - self._transfer_started
         self.metrics.transfer_seconds.observe(elapsed)
         ok = isinstance(result, TransferSucceeded)
-        self.metrics.transfers.labels(self._transfer_label, "succeeded" if ok else "failed").inc()
+        self.metrics.transfers.labels(
+            self._transfer_label,
+            "succeeded" if ok else "failed",
+            result.kind.value if isinstance(result, TransferFailed) else "",
+        ).inc()
         if isinstance(result, TransferFailed):
             log.warning(
                 "call %s: transfer to %s failed (%s): SIP %s, %s",

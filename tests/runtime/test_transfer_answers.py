@@ -486,7 +486,7 @@ def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> 
         ]
         (transfer,) = [e for e in effects if isinstance(e, TransferTo)]
         targets.add(transfer.target)
-        metrics.transfers.labels(transfer_label(transfer), "succeeded").inc()
+        metrics.transfers.labels(transfer_label(transfer), "succeeded", "").inc()
     assert len(targets) == 100, "each extension reached its own target"
     series = [
         s.labels
@@ -495,7 +495,7 @@ def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> 
         for s in m.samples
         if s.name == "router_transfers_total"
     ]
-    assert series == [{"destination": "staff:51xx", "result": "succeeded"}]
+    assert series == [{"destination": "staff:51xx", "result": "succeeded", "kind": ""}]
 
 
 def test_a_transfer_label_never_holds_a_phone_number() -> None:
