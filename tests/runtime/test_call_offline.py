@@ -585,8 +585,9 @@ async def test_the_record_counts_from_when_the_router_got_the_call(fake: FakeLiv
     session.room.emit("participant_disconnected", caller)
     record = await ended(task, lk, within=5)
     assert record["end"] == "caller_hangup"
-    assert 0.3 <= record["answered"] < 0.5  # type: ignore[operator]
-    assert record["menus"][0]["t"] == record["answered"]  # type: ignore[index]
+    assert 0.3 <= record["answered"] < 1.0  # type: ignore[operator]
+    greeting = record["menus"][0]["t"]  # type: ignore[index]
+    assert record["answered"] <= greeting < record["answered"] + 0.05  # type: ignore[operator]
     assert record["duration"] >= 0.4  # type: ignore[operator]
 
 
