@@ -110,7 +110,17 @@ class CallOptions:
     answer_timeout: float = 20.0
     """How long to wait for the SIP bridge to report the call answered before greeting anyway."""
     caller_timeout: float = 30.0
-    """How long to wait for a SIP participant to appear in the room."""
+    """How long to wait for a SIP participant to appear in the room (`router connect`)."""
+    dispatched: bool = False
+    """LiveKit dispatched this call: the caller's SIP participant created the room, so it is
+    there when the router joins unless it has already hung up. The router then waits only
+    `JOIN_GRACE` for it, and records a caller gone by then (`left_before_join`)."""
+
+
+JOIN_GRACE = 1.0
+"""How long a dispatched call waits for its caller when none is in the room on joining.
+livekit-server dispatches the job when the SIP bridge's participant creates the room, in
+the same step as that participant joins; the router's own join comes hundreds of ms later."""
 
 
 def find_sip_caller(
@@ -169,6 +179,12 @@ class CallSession:
         """The room as logs name it: individual dispatch rules put the caller's number in it."""
         self._key_at: float | None = None
         """perf_counter() of the DTMF callback being handled; None outside it."""
+        self.received_at = datetime.now(UTC)
+        """When the router got the call (joined its room): the record's `started_at`."""
+        self._received = self.now()
+        self._answered: float | None = None
+        self._ended: float | None = None
+        """Loop time the call ended from outside (the caller left): the record's end."""
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -204,12 +220,14 @@ class CallSession:
         self.room.on("sip_dtmf_received", self._on_dtmf)
         try:
             caller = caller or await self._wait_for_caller()
-            if caller is None:
+            if caller is None and not self.options.dispatched:
                 log.warning("room %s: no SIP caller joined; leaving", self._label)
                 return None
-            await self._wait_until_answered(caller)
-            if self._done.is_set():
-                return self._finish()
+            self.caller = caller  # from here on, the caller leaving ends every wait
+            if caller is not None:
+                await self._wait_until_answered(caller)
+            if caller is None or self._done.is_set():
+                return self._finish_unanswered()
             self._start(caller)
             with _live_lock:
                 _live.add(self)
@@ -221,6 +239,10 @@ class CallSession:
             if self.recorder is not None and not self._done.is_set():
                 await self._shut_down()
                 self._finish()
+            elif self.recorder is None and self.options.dispatched and not self._done.is_set():
+                self._end(EndReason.SHUTDOWN)
+                await self._hang_up(EndReason.SHUTDOWN)  # a caller still ringing is told
+                self._finish_unanswered()
             raise
         finally:
             logs.unbind_call()
@@ -236,7 +258,8 @@ class CallSession:
 
     async def _wait_for_caller(self) -> rtc.RemoteParticipant | None:
         own = {self.room.local_participant.identity} if self.room.isconnected() else set()
-        deadline = self.now() + self.options.caller_timeout
+        wait = JOIN_GRACE if self.options.dispatched else self.options.caller_timeout
+        deadline = self.now() + wait
         while not self._done.is_set():
             caller = find_sip_caller(self.room, exclude=own)
             if caller is not None:
@@ -253,6 +276,7 @@ class CallSession:
         """Greet only once the caller can hear it (`sip.callStatus` becomes `active`)."""
         status = caller.attributes.get("sip.callStatus")
         if status in (None, "", "active"):
+            self._answered = self.now()
             return
         answered = asyncio.Event()
 
@@ -260,6 +284,7 @@ class CallSession:
             if participant.identity == caller.identity and (
                 participant.attributes.get("sip.callStatus") == "active"
             ):
+                self._answered = self.now()
                 answered.set()
 
         self.room.on("participant_attributes_changed", changed)
@@ -273,26 +298,15 @@ class CallSession:
             )
             for task in pending:
                 task.cancel()
-            if not done:
+            if not done and caller.identity in self.room.remote_participants:
                 log.warning("room %s: call not reported answered; greeting anyway", self._label)
         finally:
             self.room.off("participant_attributes_changed", changed)
 
     def _start(self, caller: rtc.RemoteParticipant) -> None:
         self.caller = caller
-        attrs = caller.attributes
-        dialled = attrs.get("sip.trunkPhoneNumber") or None
-        started_at = datetime.now(UTC)
-        self.recorder = CallRecorder(
-            call_id=attrs.get("sip.callID") or self._label,
-            room=self._label,
-            dialled=dialled,
-            caller=attrs.get("sip.phoneNumber") or None,
-            menu_version=self.menu_file.version,
-            started_at=started_at,
-            started=self.now(),
-            mask_caller=self.options.mask_caller,
-        )
+        self.recorder = self._new_recorder(caller)
+        dialled = self.recorder.dialled
         self.metrics.active.inc()
         logs.bind_call(
             call_id=self.recorder.as_dict(self.now())["call_id"],
@@ -306,7 +320,21 @@ class CallSession:
             dialled,
             self.menu_file.version,
         )
-        self.feed(CallStarted(dialled=dialled, at=started_at, now=self.now()))
+        self.feed(CallStarted(dialled=dialled, at=self.received_at, now=self.now()))
+
+    def _new_recorder(self, caller: rtc.RemoteParticipant | None) -> CallRecorder:
+        attrs = caller.attributes if caller is not None else {}
+        return CallRecorder(
+            call_id=attrs.get("sip.callID") or self._label,
+            room=self._label,
+            dialled=attrs.get("sip.trunkPhoneNumber") or None,
+            caller=attrs.get("sip.phoneNumber") or None,
+            menu_version=self.menu_file.version,
+            started_at=self.received_at,
+            started=self._received,
+            mask_caller=self.options.mask_caller,
+            answered=self._answered,
+        )
 
     def _finish(self) -> dict[str, object] | None:
         if self.recorder is None:
@@ -315,8 +343,31 @@ class CallSession:
         reason = self._end_reason.value if self._end_reason else "unknown"
         if self.recorder.end_reason is None:
             self.recorder.end_reason = reason
-        self.metrics.calls.labels(self.recorder.end_reason).inc()
-        record = self.recorder.as_dict(self.now())
+        return self._write(self.recorder)
+
+    def _finish_unanswered(self) -> dict[str, object]:
+        """The record of a call that ended before its menu started: the caller hung up
+        before the router joined or before the answer, the bridge dropped it, or the
+        router lost LiveKit or stopped meanwhile."""
+        recorder = self._new_recorder(self.caller)
+        reason = self._end_reason or EndReason.CALLER_HANGUP
+        if reason is EndReason.CALLER_HANGUP:
+            reason = (
+                EndReason.LEFT_BEFORE_JOIN if self.caller is None else EndReason.LEFT_BEFORE_ANSWER
+            )
+        recorder.end_reason = reason.value
+        log.info(
+            "call %s: %s, after %.1f s",
+            recorder.call_id,
+            _UNANSWERED.get(reason, reason.value),
+            (self._ended or self.now()) - self._received,
+        )
+        return self._write(recorder)
+
+    def _write(self, recorder: CallRecorder) -> dict[str, object]:
+        assert recorder.end_reason is not None
+        self.metrics.calls.labels(recorder.end_reason).inc()
+        record = recorder.as_dict(self._ended if self._ended is not None else self.now())
         if self.sink is not None:
             self.sink.write(record)
         return record
@@ -350,7 +401,10 @@ class CallSession:
             self._caller_gone.set()
             self._loop.call_later(CALLER_GONE_GRACE_S, self._end, EndReason.CALLER_HANGUP)
             return
-        self._end(EndReason.CALLER_HANGUP)
+        # livekit-sip sets `hangup` before it leaves when the caller hangs up (BYE, CANCEL);
+        # a bridge that drops the call (no RTP within its media timeout) leaves it as it was
+        status = participant.attributes.get("sip.callStatus")
+        self._end(EndReason.CALLER_HANGUP if status in (None, "", "hangup") else EndReason.DROPPED)
 
     def _on_reconnecting(self) -> None:
         self._reconnecting = True
@@ -379,8 +433,8 @@ class CallSession:
     def _on_dtmf(self, dtmf: rtc.SipDTMF) -> None:
         key_at = time.perf_counter()
         participant = dtmf.participant
-        if self.caller is None or participant is None:
-            return
+        if self.recorder is None or self.caller is None or participant is None:
+            return  # no menu yet (the call is not answered)
         if participant.identity != self.caller.identity:
             log.debug("ignoring DTMF from %s, not the caller", mask_digits(participant.identity))
             return
@@ -407,6 +461,7 @@ class CallSession:
             return
         if self._end_reason is None:
             self._end_reason = reason
+        self._ended = self.now()
         if self.recorder is not None:
             self.feed(CallEnded(self.now(), reason))
         self._done.set()
@@ -613,6 +668,16 @@ class CallSession:
             except Exception as exc:  # the caller may already be gone
                 log.info("call %s: could not remove the caller: %s", self._label, exc)
         self._done.set()
+
+
+_UNANSWERED = {
+    EndReason.LEFT_BEFORE_JOIN: "the caller hung up before the router joined",
+    EndReason.LEFT_BEFORE_ANSWER: "the caller hung up before the call was answered",
+    EndReason.DROPPED: "the SIP bridge dropped the call before it was answered",
+    EndReason.CONNECTION_LOST: "LiveKit was lost before the call was answered",
+    EndReason.SHUTDOWN: "the router stopped before the call was answered",
+}
+"""Log lines of the calls that end before their menu starts."""
 
 
 _live: set[CallSession] = set()

@@ -14,7 +14,7 @@ import re
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from router.core.errors import ConfigError
@@ -103,8 +103,10 @@ class CallRecorder:
     menu_version: str
     started_at: datetime
     started: float
-    """Monotonic time of the start, the zero of every `t` in the record."""
+    """Monotonic time the router got the call (joined its room), the zero of every `t`."""
     mask_caller: bool = True
+    answered: float | None = None
+    """Monotonic time the SIP bridge reported the call answered; None if it never did."""
     menus: list[dict[str, Any]] = field(default_factory=list)
     keys: list[dict[str, Any]] = field(default_factory=list)
     timeouts: int = 0
@@ -162,10 +164,14 @@ class CallRecorder:
         return text.replace(digits, mask_number(digits) or "")
 
     def as_dict(self, ended: float) -> dict[str, Any]:
+        started_at = self.started_at.astimezone(UTC)
+        ended_at = started_at + timedelta(seconds=max(0.0, ended - self.started))
         return {
             "call_id": self._hide_caller(self.call_id),
             "room": self._hide_caller(self.room),
-            "started_at": self.started_at.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "started_at": started_at.isoformat(timespec="milliseconds"),
+            "ended_at": ended_at.isoformat(timespec="milliseconds"),
+            "answered": None if self.answered is None else self._t(self.answered),
             "dialled": self.dialled,
             "caller": mask_number(self.caller) if self.mask_caller else self.caller,
             "menu_version": self.menu_version,

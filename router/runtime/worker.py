@@ -303,7 +303,8 @@ async def serve_call(ctx: object) -> None:
         state.cache,
         ctx.api,
         sink=state.sink,
-        options=CallOptions(mask_caller=state.mask_caller),
+        # a job LiveKit dispatched (not `router connect`): its caller created the room
+        options=CallOptions(mask_caller=state.mask_caller, dispatched=bool(ctx.job.dispatch_id)),
     )
     await session.publish()
     try:
