@@ -15,7 +15,7 @@ import argparse
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from router.admin.check import default_path
@@ -75,11 +75,25 @@ class Graph:
             self.edges.append(edge)
 
 
-def build(menu_file: MenuFile) -> Graph:
-    """The graph of a menu file: entries, schedules, menus, keys, targets, fallbacks."""
+def build(
+    menu_file: MenuFile,
+    *,
+    numbers: Collection[str] | None = None,
+    failures: bool = True,
+) -> Graph:
+    """The graph of a menu file: entries, schedules, menus, keys, targets, fallbacks.
+
+    `numbers` (entry keys, `default` among them) draws only those entries and what their
+    callers can reach; None draws every entry and every menu. `failures=False` leaves
+    out what happens after a failed transfer (`on_failure`, `on_transfer_failure`)."""
     graph = Graph()
     tops: list[str] = []
-    for number, entry in sorted(menu_file.entries.items(), key=lambda kv: kv[0] == "default"):
+    chosen = [
+        (number, entry)
+        for number, entry in sorted(menu_file.entries.items(), key=lambda kv: kv[0] == "default")
+        if numbers is None or number in numbers
+    ]
+    for number, entry in chosen:
         root = graph.node(f"entry:{number}", (number,), "entry")
         if entry.schedule and entry.closed:
             schedule = menu_file.schedules.get(entry.schedule)
@@ -92,10 +106,48 @@ def build(menu_file: MenuFile) -> Graph:
         else:
             graph.edge(Edge(root, _menu(graph, entry.menu)))
             tops.append(entry.menu)
-    drawer = _Drawer(graph, menu_file, list(dict.fromkeys(tops)))
-    for menu in menu_file.menus.values():
+    tops = list(dict.fromkeys(tops))
+    if numbers is None:
+        menus = list(menu_file.menus.values())
+    else:
+        seen = reached(menu_file, tops, failures=failures)
+        menus = [menu for name, menu in menu_file.menus.items() if name in seen]
+    drawer = _Drawer(graph, menu_file, tops, menus, failures=failures)
+    for menu in menus:
         drawer.menu(menu)
     return graph
+
+
+def reached(menu_file: MenuFile, tops: Iterable[str], *, failures: bool = True) -> set[str]:
+    """The menus a caller can reach from `tops` (`failures`: also after a failed transfer).
+    `back` and `top` only lead to menus already reached, so `menu:` alone decides."""
+    seen: set[str] = set()
+    todo = list(tops)
+    while todo:
+        name = todo.pop()
+        menu = menu_file.menus.get(name)
+        if name in seen or menu is None:
+            continue
+        seen.add(name)
+        for action in _leads(menu_file, menu, failures=failures):
+            if isinstance(action, GoTo):
+                todo.append(action.menu)
+    return seen
+
+
+def _leads(menu_file: MenuFile, menu: Menu, *, failures: bool) -> Iterator[Action]:
+    """Every action a caller in `menu` may meet: options, limits, extensions and, with
+    `failures`, what follows a failed transfer (as deep as the drawing goes)."""
+    actions: list[tuple[Action, int]] = [(action, 0) for action in _actions(menu)]
+    directory = menu_file.directories.get(menu.directory) if menu.directory else None
+    actions += [(entry.action, 0) for entry in directory.entries if directory]
+    while actions:
+        action, depth = actions.pop()
+        yield action
+        if failures and isinstance(action, Transfer) and depth < 3:
+            policy = action.on_failure or menu.on_transfer_failure
+            if policy is not None:
+                actions += [(fallback, depth + 1) for _, fallback in _grouped(policy)]
 
 
 def _menu(graph: Graph, name: str) -> str:
@@ -105,12 +157,22 @@ def _menu(graph: Graph, name: str) -> str:
 class _Drawer:
     """Draws each menu's keys and fallbacks; knows where `back` and `top` can lead."""
 
-    def __init__(self, graph: Graph, menu_file: MenuFile, tops: list[str]) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        menu_file: MenuFile,
+        tops: list[str],
+        menus: list[Menu],
+        *,
+        failures: bool = True,
+    ) -> None:
         self.graph = graph
         self.file = menu_file
         self.tops = tops
+        self.failures = failures
         self.parents: dict[str, list[str]] = {}
-        for menu in menu_file.menus.values():
+        """Menus that lead to a menu on purpose, among those drawn: where `back` goes."""
+        for menu in menus:
             for action in _actions(menu):
                 if isinstance(action, GoTo) and action.menu != menu.name:
                     self.parents.setdefault(action.menu, []).append(menu.name)
@@ -121,7 +183,13 @@ class _Drawer:
             self.action(menu, here, action, key.value, dashed=False)
         if menu.directory:
             self.directory(menu, here, menu.directory)
-        self.action(menu, here, menu.on_limit, "on limit", dashed=True)
+        if menu.on_no_input_limit is None or _shape(menu.on_no_input_limit) == _shape(
+            menu.on_limit
+        ):
+            self.action(menu, here, menu.on_limit, "on limit", dashed=True)
+        else:
+            self.action(menu, here, menu.on_limit, "on limit (wrong keys)", dashed=True)
+            self.action(menu, here, menu.on_no_input_limit, "on limit (silence)", dashed=True)
 
     def directory(self, menu: Menu, here: str, name: str) -> None:
         directory = self.file.directories.get(name)
@@ -154,7 +222,7 @@ class _Drawer:
                 target = self.target(action)
                 graph.edge(Edge(source, target, label, dashed))
                 policy = action.on_failure or menu.on_transfer_failure
-                if policy is not None and depth < 3:
+                if self.failures and policy is not None and depth < 3:
                     for kinds, fallback in _grouped(policy):
                         self.action(menu, target, fallback, kinds, dashed=True, depth=depth + 1)
 
@@ -172,6 +240,8 @@ def _actions(menu: Menu) -> Iterator[Action]:
     """The ways a caller leaves a menu on purpose (what `back` then returns through)."""
     yield from menu.options.values()
     yield menu.on_limit
+    if menu.on_no_input_limit is not None:
+        yield menu.on_no_input_limit
 
 
 def _grouped(policy: FailurePolicy) -> list[tuple[str, Action]]:
