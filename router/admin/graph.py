@@ -489,18 +489,19 @@ def run(args: argparse.Namespace) -> int:
     picture = _render(graph, fmt)
     if picture is None:
         return 1
-    if output is None:
-        if isinstance(picture, bytes):
-            sys.stdout.buffer.write(picture)
-        else:
-            sys.stdout.write(picture)
+    if output is not None:
+        _write(output, picture.encode() if isinstance(picture, str) else picture)
     elif isinstance(picture, bytes):
-        with open(output, "wb") as f:
-            f.write(picture)
+        sys.stdout.buffer.write(picture)
     else:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(picture)
+        sys.stdout.write(picture)
     return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    """The picture to a file; an OSError becomes `router graph: <reason>: <path>`."""
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def _chosen(menu_file: MenuFile, number: str | None, voice: str | None) -> list[str] | None:
