@@ -382,7 +382,10 @@ def dot(graph: Graph) -> str:
         lines.append(f"    {node.id} [label={label}, {_DOT_SHAPES[node.kind]}];")
     for i, (label, ids) in enumerate(graph.clusters):
         lines.append(f"    subgraph cluster_{i} {{")
-        lines.append(f'        label={_dot_text(label)}; style="rounded,dashed"; color=gray50;')
+        lines.append(
+            f'        label={_dot_text(label)}; fontname="Helvetica"; style="rounded,dashed"; '
+            "color=gray50;"
+        )
         lines.append(f"        {'; '.join(ids)};")
         lines.append("    }")
     for i, edge in enumerate(graph.edges):
