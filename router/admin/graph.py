@@ -42,7 +42,7 @@ from router.core.model import (
 )
 from router.core.voices import is_english
 
-__all__ = ["Edge", "Graph", "Node", "add_arguments", "build", "dot", "mermaid", "run"]
+__all__ = ["Edge", "Graph", "Node", "add_arguments", "build", "dot", "mermaid", "reached", "run"]
 
 FORMATS = ("mermaid", "dot", "svg", "png")
 
