@@ -25,7 +25,7 @@ log = logging.getLogger("router")
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("router.admin.check", "check a menu file; exit 1 with every error"),
     "simulate": ("router.admin.simulate", "walk a call through the menus from the terminal"),
-    "graph": ("router.admin.graph", "draw the menu tree (mermaid, dot or svg)"),
+    "graph": ("router.admin.graph", "draw the menu tree (mermaid, dot, svg or png)"),
     "schema": ("router.admin.schema", "print a JSON Schema of the menu file"),
     "test": ("router.admin.menutest", "run the admin's expected call paths"),
     "prompts": ("router.admin.prompts", "render a menu file's prompts into the prompt cache"),
