@@ -281,7 +281,10 @@ class _Drawer:
         label = (
             (transfer.destination, transfer.target) if transfer.destination else (transfer.target,)
         )
-        return self.graph.node(f"target:{transfer.target}", label, "target")
+        # a named destination is its own box, even where two names share a number (one
+        # per language: `garde_1` beside `oncall_1`); an inline URI is keyed by itself
+        key = f"destination:{transfer.destination}" if transfer.destination else transfer.target
+        return self.graph.node(f"target:{key}", label, "target")
 
 
 _KEY_ORDER = {symbol: i for i, symbol in enumerate("1234567890*#ABCD")}

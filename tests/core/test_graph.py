@@ -391,3 +391,30 @@ def test_a_file_that_cannot_be_written(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "router graph: No such file or directory: nowhere/menus.dot\n"
+
+
+def test_two_destinations_with_the_same_number_are_drawn_apart(tmp_path: Path) -> None:
+    """One destination per language, both dialling the on-call phone: each is its box
+    (the plumbing trial: the French line's key 1 was drawn going to the English one)."""
+    text = """\
+version: 1
+destinations:
+  oncall: {to: "tel:+15145550190", say: "Connecting you to our technician."}
+  garde: {to: "tel:+15145550190", say: "Nous vous transférons au technicien."}
+numbers:
+  "+15145550100": {menu: main}
+  default: {menu: principal}
+menus:
+  main:
+    greeting: "Press 1 for the technician."
+    options: {"1": {transfer: oncall}}
+  principal:
+    voice: fr
+    greeting: "Faites le 1 pour le technicien."
+    options: {"1": {transfer: garde}}
+"""
+    menus = tmp_path / "menus.yaml"
+    menus.write_text(text)
+    drawn = dot(build(load_menu_file(menus).menu_file))
+    assert "oncall" in drawn and "garde" in drawn
+    assert drawn.count("tel:+15145550190") == 2
