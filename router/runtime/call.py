@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from livekit import api, rtc
 
@@ -52,9 +53,22 @@ from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
 from router.runtime.records import CallRecorder, RecordSink, mask_digits
-from router.runtime.transfer import Transferrer, TransferResult, TransferUndecided
+from router.runtime.transfer import (
+    SipTransferrer,
+    Transferrer,
+    TransferResult,
+    TransferUndecided,
+)
+from router.trial.caller import call_time, is_trial_caller
 
-__all__ = ["CallOptions", "CallSession", "find_sip_caller", "shut_down_all", "transfer_label"]
+__all__ = [
+    "CallObserver",
+    "CallOptions",
+    "CallSession",
+    "find_sip_caller",
+    "shut_down_all",
+    "transfer_label",
+]
 
 log = logging.getLogger(__name__)
 
@@ -110,17 +124,35 @@ class CallOptions:
     """How long to wait for the SIP bridge to report the call answered before greeting anyway."""
     caller_timeout: float = 30.0
     """How long to wait for a SIP participant to appear in the room."""
+    trial_callers: bool = False
+    """Also serve a browser caller (`router.trial.caller`): only when started for trying."""
+
+
+class CallObserver(Protocol):
+    """Watches a call from the side (the trial page's reporter); changes nothing."""
+
+    def call_started(self, dialled: str | None, at: datetime, now: float) -> None: ...
+
+    def effect(self, effect: Effect, now: float, navigator: Navigator) -> None:
+        """Every effect, as it is carried out."""
 
 
 def find_sip_caller(
-    room: rtc.Room, *, exclude: set[str] | None = None
+    room: rtc.Room, *, exclude: set[str] | None = None, trial: bool = False
 ) -> rtc.RemoteParticipant | None:
-    """The SIP participant to serve: by kind, never by position and never ourselves."""
+    """The SIP participant to serve: by kind, never by position and never ourselves;
+    with `trial`, a browser caller too."""
     exclude = exclude or set()
     for participant in room.remote_participants.values():
-        if participant.kind == SIP and participant.identity not in exclude:
+        if _is_caller(participant, trial) and participant.identity not in exclude:
             return participant
     return None
+
+
+def _is_caller(participant: rtc.Participant, trial: bool) -> bool:
+    return participant.kind == SIP or (
+        trial and is_trial_caller(participant.kind, participant.attributes)
+    )
 
 
 class CallSession:
@@ -136,6 +168,8 @@ class CallSession:
         sink: RecordSink | None = None,
         options: CallOptions = CallOptions(),
         metrics: Metrics = METRICS,
+        observer: CallObserver | None = None,
+        transferrer_for: Callable[[rtc.RemoteParticipant], Transferrer] | None = None,
     ) -> None:
         self.room = room
         self.menu_file = menu_file
@@ -144,7 +178,10 @@ class CallSession:
         self.metrics = metrics
         self.navigator = Navigator(menu_file, caps=options.caps)
         self.player = Player(self._on_playback_finished)
-        self.transferrer = Transferrer(lkapi, room.name)
+        self.transferrer: Transferrer = SipTransferrer(lkapi, room.name)
+        self._transferrer_for = transferrer_for
+        """Chooses the caller's transferrer once the caller is known (trial callers)."""
+        self._observer = observer
         self._api = lkapi
         self.sink = sink
         self.caller: rtc.RemoteParticipant | None = None
@@ -236,7 +273,7 @@ class CallSession:
         own = {self.room.local_participant.identity} if self.room.isconnected() else set()
         deadline = self.now() + self.options.caller_timeout
         while not self._done.is_set():
-            caller = find_sip_caller(self.room, exclude=own)
+            caller = find_sip_caller(self.room, exclude=own, trial=self.options.trial_callers)
             if caller is not None:
                 return caller
             remaining = deadline - self.now()
@@ -278,9 +315,12 @@ class CallSession:
 
     def _start(self, caller: rtc.RemoteParticipant) -> None:
         self.caller = caller
+        if self._transferrer_for is not None:
+            self.transferrer = self._transferrer_for(caller)
         attrs = caller.attributes
         dialled = attrs.get("sip.trunkPhoneNumber") or None
         started_at = datetime.now(UTC)
+        at = call_time(attrs, started_at) if self.options.trial_callers else started_at
         self.recorder = CallRecorder(
             call_id=attrs.get("sip.callID") or self._label,
             room=self._label,
@@ -299,7 +339,9 @@ class CallSession:
             dialled,
             self.menu_file.version,
         )
-        self.feed(CallStarted(dialled=dialled, at=started_at, now=self.now()))
+        if self._observer is not None:
+            self._observer.call_started(dialled, at, self.now())
+        self.feed(CallStarted(dialled=dialled, at=at, now=self.now()))
 
     def _finish(self) -> dict[str, object] | None:
         if self.recorder is None:
@@ -330,7 +372,7 @@ class CallSession:
     # --- events in -----------------------------------------------------------------------
 
     def _on_participant_connected(self, participant: rtc.RemoteParticipant) -> None:
-        if participant.kind == SIP:
+        if _is_caller(participant, self.options.trial_callers):
             self._caller_seen.set()
 
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
@@ -428,6 +470,8 @@ class CallSession:
     # --- effects out ---------------------------------------------------------------------
 
     def _apply(self, effect: Effect) -> None:
+        if self._observer is not None:
+            self._observer.effect(effect, self.now(), self.navigator)
         match effect:
             case Play(prompts=prompts, play_id=play_id):
                 items = [self._rendered(p) for p in prompts]
