@@ -20,6 +20,7 @@ const state = {
   room: null,
   menus: null, // what /api/menus said last
   callVersion: null,
+  roomName: null,
   audio: null, // {context, analyser, timer}
   peak: 0, // the loudest level heard since the last reset (for tests and the meter)
   events: [],
@@ -102,6 +103,7 @@ async function call() {
     return;
   }
   state.callVersion = answer.version;
+  state.roomName = answer.room;
   if (state.menus?.graph && answer.version === state.menus.version) await graph.show(answer.version, state.menus.graph);
   const room = new Room({ adaptiveStream: false, dynacast: false });
   state.room = room;
@@ -390,6 +392,9 @@ $("transfer").addEventListener("click", (e) => {
   const b = e.target.closest("button[data-outcome]");
   if (b) answerTransfer(b.dataset.outcome, b.dataset.status);
 });
+$("zoom-in").addEventListener("click", () => graph.zoom((graph.scale ?? 1) * 1.25));
+$("zoom-out").addEventListener("click", () => graph.zoom((graph.scale ?? 1) / 1.25));
+$("zoom-fit").addEventListener("click", () => graph.zoom((graph.container.clientWidth - 16) / graph.size.width));
 $("at").addEventListener("input", () => {
   document.querySelector('input[name="when"][value="at"]').checked = true;
 });

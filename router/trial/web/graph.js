@@ -19,6 +19,10 @@ export class MenuGraph {
     const doc = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
     const svg = doc.documentElement;
     this.container.replaceChildren(document.importNode(svg, true));
+    this.svg = this.container.querySelector("svg");
+    const box = this.svg.viewBox.baseVal;
+    this.size = { width: box.width, height: box.height };
+    this.zoom(this.scale ?? null);
     this.version = version;
     this.graph = graph;
     this.nodeEls = new Map();
@@ -64,6 +68,8 @@ export class MenuGraph {
       case "call_started": {
         this.reset();
         this.events = [];
+        this.transferring = null;
+        this.failedAt = null;
         const entry = this.node(`entry:${event.dialled ?? "default"}`);
         this.mark(entry, "visited");
         this.entry = entry;
@@ -159,8 +165,32 @@ export class MenuGraph {
       if (id === this.lit.current) el.classList.add("current");
     }
     this.edgeEls.forEach((el, i) => el.classList.toggle("taken", this.lit.edges.has(i)));
-    const current = this.lit.current && this.nodeEls.get(this.lit.current);
-    current?.scrollIntoView?.({ block: "nearest", inline: "nearest" });
+    this.focus();
+  }
+
+  // scale: a factor of dot's size, or null to fit the width (but never below half size)
+  zoom(scale) {
+    if (!this.svg || !this.size) return;
+    const fit = (this.container.clientWidth - 16) / this.size.width;
+    this.scale = scale ?? Math.min(1, Math.max(fit, 0.5));
+    this.svg.setAttribute("width", `${this.size.width * this.scale}pt`);
+    this.svg.setAttribute("height", `${this.size.height * this.scale}pt`);
+    this.focus();
+  }
+
+  // keep the node that matters in view: the transfer's target while it rings, else the menu
+  focus() {
+    const id = this.transferring && this.lit.nodes.get(this.transferring.node) === "ringing"
+      ? this.transferring.node : this.lit.current;
+    const el = id && this.nodeEls?.get(id);
+    if (!el) return;
+    const box = this.container.getBoundingClientRect();
+    const at = el.getBoundingClientRect();
+    this.container.scrollTo({
+      left: this.container.scrollLeft + at.left - box.left - box.width / 2 + at.width / 2,
+      top: this.container.scrollTop + at.top - box.top - box.height / 2 + at.height / 2,
+      behavior: "smooth",
+    });
   }
 
   // what the tests and tools can read
