@@ -137,8 +137,15 @@ async def test_a_browser_call_through_support_to_a_busy_desk_and_back(
     await wait_js(page, "window.trialPage.graph.litMenus().includes('support')", "support lit")
     lit = await page.eval_on_selector("#graph g.node.current title", "t => t.textContent")
     nodes = await page.evaluate("window.trialPage.graph.graph.nodes")
+    lit_ids = {nodes[k]["id"] for k in ("menu:main", "menu:support", "schedule:+15105550150")}
     assert lit == nodes["menu:support"]["id"], "the SVG's highlighted node is support's"
     assert "2" in await page.evaluate("window.trialPage.graph.takenLabels()")
+    drawn = await page.eval_on_selector_all(
+        "#graph g.edge.taken", "els => els.map(e => e.querySelector('title').textContent)"
+    )
+    main, support = nodes["menu:main"]["id"], nodes["menu:support"]["id"]
+    assert f"{main}->{support}" in drawn, "the SVG's lit edge is main's key 2 to support"
+    assert all(title.split("->")[1] in lit_ids for title in drawn)
 
     await page.click("#pad button[data-key='1']")  # from the dial pad
     await page.wait_for_selector("#transfer:not([hidden])", timeout=20_000)

@@ -250,7 +250,8 @@ function note(cls, words, t) {
   text.textContent = words;
   li.append(time, text);
   $("log").append(li);
-  li.scrollIntoView({ block: "nearest" });
+  const box = $("log").parentElement;
+  box.scrollTop = box.scrollHeight;
 }
 
 // --- transfers, answered here ------------------------------------------------------------------
@@ -394,7 +395,7 @@ $("transfer").addEventListener("click", (e) => {
 });
 $("zoom-in").addEventListener("click", () => graph.zoom((graph.scale ?? 1) * 1.25));
 $("zoom-out").addEventListener("click", () => graph.zoom((graph.scale ?? 1) / 1.25));
-$("zoom-fit").addEventListener("click", () => graph.zoom((graph.container.clientWidth - 16) / graph.size.width));
+$("zoom-fit").addEventListener("click", () => graph.zoom("fit"));
 $("at").addEventListener("input", () => {
   document.querySelector('input[name="when"][value="at"]').checked = true;
 });

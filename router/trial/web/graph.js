@@ -1,8 +1,9 @@
 // The menu graph (`router graph`'s, drawn by Graphviz) with the caller's path lit.
 //
 // The server sends the graph's nodes (by what they stand for: "menu:support",
-// "target:sip:...", "entry:+1510...") and its edges in the order dot draws them, so the
-// n-th `g.edge` of the SVG is the n-th edge; a node's SVG `<title>` is its id.
+// "target:sip:...", "entry:+1510...") and its edges. In the SVG dot draws, a node's
+// `<title>` is its id and an edge's is "source->target" (its label in its `<text>`):
+// that is how each is found, since dot does not keep the edges' order.
 
 export class MenuGraph {
   constructor(container) {
@@ -29,7 +30,15 @@ export class MenuGraph {
     for (const el of this.container.querySelectorAll("g.node")) {
       this.nodeEls.set(el.querySelector("title").textContent.trim(), el);
     }
-    this.edgeEls = [...this.container.querySelectorAll("g.edge")];
+    const drawn = new Map();
+    for (const el of this.container.querySelectorAll("g.edge")) {
+      const title = el.querySelector("title").textContent.trim();
+      const label = [...el.querySelectorAll("text")].map((t) => t.textContent).join(" ").trim();
+      const key = `${title}|${label}`;
+      if (!drawn.has(key)) drawn.set(key, []);
+      drawn.get(key).push(el);
+    }
+    this.edgeEls = graph.edges.map((e) => drawn.get(`${e.source}->${e.target}|${e.label}`)?.shift() ?? null);
     this.replay();
   }
 
@@ -164,15 +173,15 @@ export class MenuGraph {
       if (cls) el.classList.add(cls);
       if (id === this.lit.current) el.classList.add("current");
     }
-    this.edgeEls.forEach((el, i) => el.classList.toggle("taken", this.lit.edges.has(i)));
+    this.edgeEls.forEach((el, i) => el?.classList.toggle("taken", this.lit.edges.has(i)));
     this.focus();
   }
 
-  // scale: a factor of dot's size, or null to fit the width (but never below half size)
+  // scale: a factor of dot's size; "fit": the width; null: fit, but never below half size
   zoom(scale) {
     if (!this.svg || !this.size) return;
     const fit = (this.container.clientWidth - 16) / this.size.width;
-    this.scale = scale ?? Math.min(1, Math.max(fit, 0.5));
+    this.scale = scale === "fit" ? fit : scale ?? Math.min(1, Math.max(fit, 0.5));
     this.svg.setAttribute("width", `${this.size.width * this.scale}pt`);
     this.svg.setAttribute("height", `${this.size.height * this.scale}pt`);
     this.focus();
