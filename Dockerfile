@@ -10,11 +10,15 @@
 #                stand-in from Debian packages where no registry can be reached)
 #   PIP_CERT     path (inside the build) of a CA bundle pip must trust; only for
 #                builds behind an intercepting proxy, empty otherwise
+#   VERSION, REVISION, SOURCE, LICENSES
+#                the OCI labels of the same names (`python -m router.stack.image`
+#                passes the package version, the git commit and the origin's URL)
 #
 # Run time (see docs/deploy.md): the menu file is read from /etc/router/menus.yaml
 # (ROUTER_MENUS) and watched for changes, so mount your own there; credentials come
 # from LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET; call records are JSON
-# lines on stdout, logs on stderr; Prometheus metrics on port 9464.
+# lines on stdout, logs on stderr (JSON lines, as livekit-agents writes); Prometheus metrics on port 9464; livekit-agents'
+# health server on port 8081 (GET / is 200 while the worker is connected to LiveKit).
 
 ARG BASE_IMAGE=python:3.11-slim
 
@@ -38,8 +42,16 @@ RUN if [ -z "$PIP_CERT" ]; then unset PIP_CERT; fi; \
 
 # --- run: the venv, the bundled example menus, an unprivileged user -------------------
 FROM ${BASE_IMAGE}
+ARG VERSION=unknown
+ARG REVISION=unknown
+ARG SOURCE=
+ARG LICENSES=NOASSERTION
 LABEL org.opencontainers.image.title="livekit-menu-router" \
-      org.opencontainers.image.description="A phone menu router (IVR) for LiveKit telephony: menus.yaml in, SIP REFER out."
+      org.opencontainers.image.description="A phone menu router (IVR) for LiveKit telephony: menus.yaml in, SIP REFER out." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="${LICENSES}"
 
 RUN groupadd --gid 10001 router \
     && useradd --uid 10001 --gid 10001 --home-dir /var/lib/router --create-home \
@@ -55,7 +67,10 @@ ENV PATH=/opt/router/bin:$PATH \
     ROUTER_MENUS=/etc/router/menus.yaml \
     ROUTER_METRICS_HOST=0.0.0.0 \
     ROUTER_METRICS_PORT=9464 \
+    ROUTER_HEALTH_HOST=0.0.0.0 \
+    ROUTER_HEALTH_PORT=8081 \
     ROUTER_RECORDS=- \
+    ROUTER_LOG_FORMAT=json \
     ROUTER_PROMPT_CACHE=/var/cache/router/prompts
 
 # Fail the build, not the first call, if the bundled menus are broken, do not do what
@@ -68,12 +83,14 @@ RUN router check /etc/router/menus.yaml \
 
 USER router:router
 WORKDIR /var/lib/router
-EXPOSE 9464
+EXPOSE 9464 8081
 
-# Healthy = the worker is up, has loaded and rendered its menu file, and serves metrics.
+# Healthy = the worker has loaded and rendered its menu file, registered, and is connected
+# to LiveKit: livekit-agents' health endpoint (503 while it cannot connect). It serves
+# with metrics off too (ROUTER_METRICS_PORT=0).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python3 -c "import os, urllib.request; \
-urllib.request.urlopen('http://127.0.0.1:%s/metrics' % os.environ.get('ROUTER_METRICS_PORT', '9464'), timeout=4)"
+urllib.request.urlopen('http://127.0.0.1:%s/' % os.environ.get('ROUTER_HEALTH_PORT', '8081'), timeout=4)"
 
 ENTRYPOINT ["router"]
 CMD ["start"]

@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from router.core.errors import RouterError
+from router.logs import LOG_FORMATS
+from router.logs import setup as setup_logging
 
 __all__ = ["main"]
 
@@ -37,6 +40,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="router", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=os.environ.get("ROUTER_LOG_FORMAT") or "text",
+        help="text, or json: one object a line, as livekit-agents writes in production "
+        "(default %(default)s; env ROUTER_LOG_FORMAT; level: -v, else env LIVEKIT_LOG_LEVEL)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -57,11 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    if args.log_format not in LOG_FORMATS:
+        parser.error(f"ROUTER_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    setup_logging(verbose=args.verbose, log_format=args.log_format)
     if getattr(args, "_missing", False):
         print(f"router {args.command}: not available in this build", file=sys.stderr)
         return 2

@@ -38,8 +38,14 @@ from typing import TextIO
 
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
-from router.admin.simulate import TIMEOUT, TransferResult, load_or_report, simulate
-from router.core.errors import Location, Problem, Severity
+from router.admin.simulate import (
+    TIMEOUT,
+    TransferResult,
+    load_or_report,
+    number_problem,
+    simulate,
+)
+from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
     CancelTimer,
     DigitPressed,
@@ -55,7 +61,7 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.keys import Key
-from router.core.loader import MAX_BYTES
+from router.core.loader import MAX_BYTES, load_menu_file
 from router.core.model import MenuFile
 from router.core.yamlsafe import Map, Node, Scalar, Seq, TooBig, compose
 
@@ -200,37 +206,39 @@ def _decode(data: bytes, file: str) -> str | Problem:
     return text
 
 
-def _compose(path: str) -> tuple[Node | None, list[Problem]]:
-    """The node tree of the test file, or every reason there is none."""
+def _compose(path: str) -> tuple[Node | None, list[Problem], str]:
+    """The node tree of the test file (or every reason there is none), and its text."""
     start = Location(path, 1, 1)
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_BYTES + 1)
     except OSError as exc:
-        return None, [Problem(start, f"cannot read the file: {exc.strerror or exc}", code="io")]
+        return None, [Problem(start, f"cannot read the file: {exc.strerror or exc}", code="io")], ""
     if len(data) > MAX_BYTES:
-        return None, [
-            Problem(start, f"the file is larger than {MAX_BYTES:,} bytes", code="too-big")
-        ]
+        return (
+            None,
+            [Problem(start, f"the file is larger than {MAX_BYTES:,} bytes", code="too-big")],
+            "",
+        )
     text = _decode(data, path)
     if isinstance(text, Problem):
-        return None, [text]
+        return None, [text], ""
     try:
         composed = compose(text, path)
     except TooBig as exc:
-        return None, [exc.problem]
+        return None, [exc.problem], ""
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else start
         message = f"YAML syntax: {exc.problem or exc.context}"
         hint = 'quote keys that start with * or #: keys: "*1"' if "alias" in str(exc) else None
-        return None, [Problem(where, message, hint=hint, code="yaml-syntax")]
+        return None, [Problem(where, message, hint=hint, code="yaml-syntax")], ""
     except yaml.YAMLError as exc:  # anything else libyaml refuses: one sentence, no traceback
-        return None, [Problem(start, f"YAML: {exc}".splitlines()[0], code="yaml-syntax")]
+        return None, [Problem(start, f"YAML: {exc}".splitlines()[0], code="yaml-syntax")], ""
     root = composed.root
     if root is None or (isinstance(root, Scalar) and root.is_null):
-        return None, [Problem(start, "the file is empty", hint="start with 'cases:'")]
-    return root, list(composed.problems)
+        return None, [Problem(start, "the file is empty", hint="start with 'cases:'")], text
+    return root, list(composed.problems), text
 
 
 @dataclass(slots=True)
@@ -247,9 +255,15 @@ class _Defaults:
 class _Reader:
     """Turns the node tree into a `TestFile`, collecting every problem on the way."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, lines: Sequence[str] = ()) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.menu_path: str | None = None
+        self.expectations: list[Expectation] = []
+        """Every expectation read, also of cases with errors elsewhere: their names are
+        checked even when the file cannot run."""
+        self.lines = lines
+        """The file's lines, to see what a comment took away."""
 
     def loc(self, node: Node) -> Location:
         return node.loc(self.path)
@@ -298,6 +312,7 @@ class _Reader:
             written = self.text(top["menu_file"], "menu_file")
             if written is not None:
                 menu_path = os.path.normpath(base / written)
+        self.menu_path = menu_path
         defaults = _Defaults()
         if "defaults" in top and not _null(top["defaults"]):
             defaults = self.defaults(top["defaults"])
@@ -376,13 +391,9 @@ class _Reader:
             return None
         if value == "default":
             return None
-        digits = value.removeprefix("+")
-        if not digits.isdigit() or not 8 <= len(digits) <= 15:
-            self.error(
-                node,
-                f"'{value}' is not a dialled number",
-                'write it in E.164, quoted: "+15105550150" (or default)',
-            )
+        problem = number_problem(value)
+        if problem is not None:
+            self.error(node, *problem)
             return None
         return value
 
@@ -406,9 +417,27 @@ class _Reader:
 
     def keys(self, node: Node, what: str) -> str | None:
         if isinstance(node, Scalar) and node.is_null:
-            return ""
+            # `keys: #` is `keys:` and a comment: the case would press nothing and pass
+            # through silence. A call with no keys says so: `keys: ""`, or no `keys` at all.
+            self.error(
+                node,
+                f"the keys of {what} are empty: an unquoted # starts a YAML comment",
+                'quote the keys, e.g. keys: "#"; for a call without keys, write keys: ""',
+            )
+            return None
         value = self.text(node, f"the keys of {what}")
         if value is None:
+            return None
+        dropped = self._commented_keys(node)
+        if dropped:
+            self.error(
+                node,
+                f"the keys of {what} stop before '{dropped}': an unquoted # after a space "
+                "starts a YAML comment",
+                f'quote the keys: keys: "{value} {dropped}"'
+                if " " in dropped
+                else f'quote the keys: keys: "{value}{dropped}"',
+            )
             return None
         bad = sorted({c for c in value if c != TIMEOUT and not c.isspace() and not Key.parse(c)})
         if bad:
@@ -419,6 +448,19 @@ class _Reader:
             )
             return None
         return "".join(c for c in value if not c.isspace())
+
+    def _commented_keys(self, node: Node) -> str:
+        """Keys lost to a comment after unquoted keys (`keys: 1 #`): the comment, if it holds
+        only keypad keys (`# sales line` is a comment an admin meant)."""
+        if not (isinstance(node, Scalar) and node.plain) or node.line >= len(self.lines):
+            return ""
+        rest = self.lines[node.line][node.column + len(node.value) :]
+        comment = rest.lstrip()
+        if not comment.startswith("#"):
+            return ""
+        if all(c == TIMEOUT or c.isspace() or Key.parse(c) for c in comment):
+            return comment.rstrip()
+        return ""
 
     def results(self, node: Node, what: str) -> tuple[TransferResult, ...] | None:
         items: list[Node]
@@ -499,32 +541,54 @@ class _Reader:
                 where.setdefault(f"menus.{name}", self.loc(item))
                 names.append(name)
             menus = tuple(names)
-        return Expectation(transfer, hangup, reason, menus, self.loc(node), where)
+        found = Expectation(transfer, hangup, reason, menus, self.loc(node), where)
+        self.expectations.append(found)
+        return found
 
 
 def _null(node: Node) -> bool:
     return isinstance(node, Scalar) and node.is_null
 
 
-def read_test_file(path: str) -> tuple[TestFile | None, list[Problem]]:
-    """Read a test file; the problems are every error found (the file is None if any)."""
-    root, problems = _compose(path)
+def read_test_file(path: str, menus: str | None = None) -> tuple[TestFile | None, list[Problem]]:
+    """Read a test file; the problems are every error found (the file is None if any).
+
+    With errors, the names its expectations use are still checked against the menu file
+    (`menus`, else the one the test file names), when that one loads: every problem of
+    the file is reported at once, not those behind the first few."""
+    root, problems, text = _compose(path)
     if root is None:
         return None, problems
-    reader = _Reader(path)
+    reader = _Reader(path, text.splitlines())
     test_file = reader.read(root)
     problems.extend(reader.problems)
-    problems.sort(key=lambda p: (p.location.line, p.location.column))
     if any(p.severity is Severity.ERROR for p in problems):
+        problems.extend(_names_anyway(reader, menus))
+        problems.sort(key=lambda p: (p.location.line, p.location.column))
         return None, problems
+    problems.sort(key=lambda p: (p.location.line, p.location.column))
     return test_file, problems
+
+
+def _names_anyway(reader: _Reader, menus: str | None) -> list[Problem]:
+    menu_path = menus or reader.menu_path
+    if menu_path is None or not reader.expectations:
+        return []
+    try:
+        menu_file = load_menu_file(menu_path).menu_file
+    except (MenuFileError, OSError):
+        return []  # reported when the test file is fixed and the menu file is loaded
+    return _check_expectations(reader.expectations, menu_file)
 
 
 def check_names(test_file: TestFile, menu_file: MenuFile) -> list[Problem]:
     """Names in expectations that the menu file does not have (a typo would never pass)."""
+    return _check_expectations([case.expect for case in test_file.cases], menu_file)
+
+
+def _check_expectations(expectations: list[Expectation], menu_file: MenuFile) -> list[Problem]:
     problems: list[Problem] = []
-    for case in test_file.cases:
-        expect = case.expect
+    for expect in expectations:
         target = expect.transfer
         if target is not None and not target.startswith(_SCHEMES):
             if target not in menu_file.destinations:
@@ -719,10 +783,23 @@ class _Follower:
 
     def outcome(self) -> str:
         if self.end is EndReason.TRANSFERRED:
+            if self.destination:
+                return f"transfer {self.destination} <{self.target}>"
             return f"transfer {self.target}"
         if self.end is None or self.end is EndReason.HANGUP:
             return "hangup"
         return f"hangup ({self.end.value})"
+
+
+def _named(menu_file: MenuFile, wanted: str) -> str:
+    """A destination with its URI, a URI with the destination it belongs to, if any."""
+    if not wanted.startswith(_SCHEMES):
+        found = menu_file.destinations.get(wanted)
+        return f"{wanted} <{found.target}>" if found is not None else wanted
+    for name, transfer in menu_file.destinations.items():
+        if transfer.target == wanted:
+            return f"{name} <{wanted}>"
+    return wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -765,7 +842,9 @@ def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) 
             else follower.destination == wanted
         )
         if not got_it:
-            mismatches.append(f"expected transfer {wanted}, got {follower.outcome()}")
+            mismatches.append(
+                f"expected transfer {_named(menu_file, wanted)}, got {follower.outcome()}"
+            )
     elif transferred or (expect.reason is not None and follower.end is not expect.reason):
         mismatches.append(
             f"expected {Expectation(hangup=True, reason=expect.reason)}, got {follower.outcome()}"
@@ -813,7 +892,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out: TextIO = sys.stdout
-    test_file, problems = read_test_file(args.path)
+    test_file, problems = read_test_file(args.path, args.menus)
     for problem in problems:
         print(problem, file=sys.stderr)
     if test_file is None:

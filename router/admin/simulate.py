@@ -34,6 +34,7 @@ from router.core.events import (
     StartTimer,
     StopPlayback,
     TimerFired,
+    TimerKind,
     TransferFailed,
     TransferSucceeded,
     TransferTo,
@@ -45,6 +46,7 @@ from router.core.navigator import CallCaps, Navigator
 
 __all__ = [
     "Observer",
+    "number_problem",
     "TransferResult",
     "add_arguments",
     "load_or_report",
@@ -103,6 +105,27 @@ class TransferResult:
         return TransferFailed(self.sip_status, "simulated", now)
 
 
+def number_problem(value: str) -> tuple[str, str] | None:
+    """Why `value` is not a dialled number as the menu and test files write them (E.164,
+    or `default`); the same message for `router simulate --number` and test files."""
+    if value == "default":
+        return None
+    digits = value.removeprefix("+")
+    if not digits.isdigit() or not 8 <= len(digits) <= 15:
+        return (
+            f"'{value}' is not a dialled number",
+            'write it in E.164, quoted: "+15105550150" (or default)',
+        )
+    return None
+
+
+def _number(text: str) -> str:
+    problem = number_problem(text.strip())
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
+    return text.strip()
+
+
 def _results(text: str) -> list[TransferResult]:
     try:
         return [TransferResult.parse(part) for part in text.split(",")]
@@ -136,7 +159,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "path", nargs="?", help="the menu file (default: $ROUTER_MENUS or ./menus.yaml)"
     )
     parser.add_argument(
-        "--number", metavar="E164", help="the number dialled (default: the default entry)"
+        "--number",
+        type=_number,
+        metavar="E164",
+        help="the number dialled, e.g. +15105550150 (default: the default entry)",
     )
     parser.add_argument(
         "--at",
@@ -158,6 +184,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how transfers end: ok, error or a SIP status (486 busy, 408 no answer, "
         "603 rejected); a comma list applies in turn, the last one repeats (default: ok)",
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show the router's bookkeeping (timers, prompts cut short, transfer steps)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
         results=args.transfer_result,
         out=sys.stdout,
         more_keys=interactive,
+        verbose=args.verbose,
     )
     return 0
 
@@ -202,14 +235,27 @@ def simulate(
     more_keys: Callable[[], str | None] | None = None,
     caps: CallCaps | None = None,
     observe: Observer | None = None,
+    verbose: bool = True,
 ) -> str:
-    """Run one call and print it; return the last line (`transfer: <uri>` or `hangup`)."""
-    call = _Call(menu_file, caps or CallCaps(), results or [TransferResult(True)], out, observe)
+    """Run one call and print it; return the last line (`transfer: <uri>` or `hangup`).
+
+    Plain (`verbose=False`): what the caller hears and presses and where the call goes;
+    verbose: the router's bookkeeping too (timers, barge-in, each step of a transfer)."""
+    call = _Call(
+        menu_file, caps or CallCaps(), results or [TransferResult(True)], out, observe, verbose
+    )
+    number = None if number == "default" else number
     print(
         f"{menu_file.path} (version {menu_file.version}): a call to "
         f"{number or 'the default entry'} at {at.isoformat()}",
         file=out,
     )
+    if number is not None and menu_file.entry_for(number).number == "default":
+        print(
+            f"  {number} is not one of the numbers in the file: "
+            "the call starts as the 'default' entry says",
+            file=out,
+        )
     script = deque(keys)
     call.feed(CallStarted(number, at, call.now))
     while not call.ended:
@@ -234,8 +280,10 @@ class _Call:
         results: list[TransferResult],
         out: TextIO,
         observe: Observer | None = None,
+        verbose: bool = True,
     ) -> None:
         self.nav = Navigator(menu_file, caps=caps)
+        self.verbose = verbose
         self.observe = observe
         self.results = results
         self.transfers = 0
@@ -256,7 +304,10 @@ class _Call:
                 self.ended = True
                 return
             self.now = max(self.now, armed[1])
-            self.say(f"time-out: {armed[0].value}")
+            if self.verbose:
+                self.say(f"time-out: {armed[0].value}")
+            else:
+                self.say(_SILENCE.get(armed[0], "silence"))
             self.feed(TimerFired(armed[0], self.now))
             return
         key = Key.parse(symbol)
@@ -292,6 +343,9 @@ class _Call:
             self.ended = True
 
     def show(self, effect: Effect) -> None:
+        if not self.verbose:
+            self.show_plain(effect)
+            return
         match effect:
             case Play(prompts=prompts, interruptible=interruptible):
                 verb = "plays" if interruptible else "plays to the end"
@@ -313,6 +367,43 @@ class _Call:
             case Hangup():
                 pass  # the ENDED note just before it says why
 
+    def show_plain(self, effect: Effect) -> None:
+        """What the caller lives: menus (with their voice), what they hear, their keys,
+        and where the call goes, in that order."""
+        match effect:
+            case Play(prompts=prompts, interruptible=interruptible):
+                verb = "hears" if interruptible else "hears (to the end)"
+                self.say(f"{verb}: " + " + ".join(_prompt(p) for p in prompts))
+            case TransferTo(target=target, destination=destination):
+                named = f"{destination} <{target}>" if destination else target
+                self.say(f"transfer to {named}")
+            case Note(kind=NoteKind.MENU_ENTERED):
+                menu = self.nav.menu_file.menus.get(effect.menu or "")
+                voice = menu.voice if menu is not None else None
+                self.say(f"menu {effect.menu}" + (f" (voice {voice})" if voice else ""))
+            case Note():
+                template = _PLAIN_NOTES.get(effect.kind)
+                if template is not None:
+                    self.say(template.format(detail=effect.detail))
+            case _:
+                pass  # timers, barge-in: bookkeeping, shown with -v
+
+
+_SILENCE = {
+    TimerKind.FIRST_DIGIT: "silence: no key in time",
+    TimerKind.INTER_DIGIT: "pause: the entry is complete",
+    TimerKind.CALL_LIMIT: "the call has lasted too long",
+}
+
+_PLAIN_NOTES: dict[NoteKind, str] = {
+    NoteKind.KEY: "presses {detail}",
+    NoteKind.INVALID: "invalid entry {detail}",
+    NoteKind.LIMIT_REACHED: "limit reached: {detail}",
+    NoteKind.TRANSFER_FAILED: "transfer failed: {detail}",
+    NoteKind.TRANSFER_SUCCEEDED: "transfer succeeded",
+    NoteKind.IGNORED_KEY: "presses {detail} (ignored: the router is not listening)",
+    NoteKind.ENDED: "call ends: {detail}",
+}
 
 _NOTES: dict[NoteKind, str] = {
     NoteKind.MENU_ENTERED: "menu {menu} ({detail})",
@@ -320,10 +411,11 @@ _NOTES: dict[NoteKind, str] = {
     NoteKind.INVALID: "invalid entry {detail}",
     NoteKind.NO_INPUT: "no input",
     NoteKind.LIMIT_REACHED: "limit reached: {detail}",
-    NoteKind.TRANSFER_STARTED: "transfer to {detail} starts",
+    NoteKind.TRANSFER_STARTED: "transfer to {detail} chosen (any announcement plays first)",
     NoteKind.TRANSFER_FAILED: "transfer failed: {detail}",
     NoteKind.TRANSFER_SUCCEEDED: "transfer succeeded",
     NoteKind.IGNORED_KEY: "key {detail} ignored",
+    NoteKind.DUPLICATE_KEY: "key {detail} dropped: a copy of the same key just before",
     NoteKind.ENDED: "call ends: {detail}",
 }
 

@@ -8,14 +8,18 @@ many menus inherit the value. Whole-file rules (`check`) need every menu at once
     errors                                    warnings
     - a menu, destination, directory or       - a menu nothing reaches
       schedule that does not exist            - directory entries that are the start
-    - an option key that is also the start      of longer ones (callers must press #
-      of a longer directory entry (the key      or wait)
-      acts at once, the entry is unreachable) - on_limit that keeps callers in the
+    - an option key that is also a one-digit    of longer ones (callers must press #
+      directory entry (the option wins, the     or wait)
+      entry is unreachable)                   - an option key that starts longer
+                                                entries (it waits inter_digit)
+                                              - on_limit that keeps callers in the
     - a directory entry that an earlier one     menu (repeat, say)
       already covers entirely
     - menus that lead only to each other, with
       no option that transfers, hangs up or
-      leaves (a loop with no way out)
+      leaves (a loop with no way out; back,
+      top, repeat, on_limit and failure
+      policies are moves too)
     - an audio file that does not exist
 """
 
@@ -24,34 +28,41 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from router.core.errors import Location, Problem, Severity
 from router.core.format import HEADER_NAME_PATTERN
+from router.core.keys import Key
 from router.core.model import (
+    NOWHERE,
     Action,
     Back,
     Directory,
     DirectoryEntry,
+    FailureKind,
     FailurePolicy,
     GoTo,
-    Hangup,
     Menu,
     MenuFile,
+    Prompt,
     Repeat,
     Say,
     Top,
     Transfer,
 )
+from router.core.voices import is_english, looks_like_language, voice_problem
 
 __all__ = [
     "check",
     "header_problem",
     "sample_extension",
+    "regions_for",
     "target_problem",
     "timezone_problem",
+    "timezone_warning",
 ]
 
 Finding = tuple[str, str | None]
@@ -90,24 +101,61 @@ def target_problem(uri: str) -> Finding | None:
         count = len(number) - 1
         return f"'{uri}' has {count} digits; an E.164 number has 8 to 15", None
     if uri.startswith(("sip:", "sips:")):
-        m = _SIP_URI.match(uri)
-        if m is None:
-            rest = uri.split(":", 1)[1]
-            if "@" not in rest:
-                return (
-                    f"'{uri}' has no user part",
-                    "write sip:user@host, e.g. sip:sales@pbx.example.com",
-                )
-            if any(c.isspace() for c in uri):
-                return f"'{uri}' contains spaces", None
-            if "?" in uri:
-                return f"'{uri}' carries URI headers (?...)", "use the transfer's `headers` instead"
-            return f"'{uri}' is not a valid SIP URI", "write sip:user@host[:port][;params]"
-        port = m.group(3)
-        if port is not None and not 1 <= int(port) <= 65535:
-            return f"'{uri}' has port {port}; ports run from 1 to 65535", None
-        return None
+        return _sip_problem(uri)
     return f"'{uri}' is not a tel: or sip: URI", None
+
+
+def _sip_problem(uri: str) -> Finding | None:
+    """Why `uri` is not `sip:user@host[:port][;params]`: what is missing, and the fixed value."""
+    scheme, rest = uri.split(":", 1)
+    if rest.startswith("//"):
+        return f"'{uri}' has // after {scheme}:", f"write {scheme}:{rest[2:]}"
+    if any(c.isspace() for c in uri):
+        fixed = "".join(uri.split())
+        return f"'{uri}' contains spaces", f"write {fixed}" if _SIP_URI.match(fixed) else None
+    if "?" in uri:
+        return f"'{uri}' carries URI headers (?...)", "use the transfer's `headers` instead"
+    user, at, host = rest.partition("@")
+    if not at:
+        # `sip:+15105550100` (an Asterisk DID) is a user without a host;
+        # `sip:pbx.example.com` is a host without a user
+        address, semi, params = rest.partition(";")
+        params = semi + params
+        if any(c in address for c in ".:[") and not address.lstrip("+").isdigit():
+            return _no_user(uri, scheme, rest)
+        hint = f"e.g. {scheme}:{address}@pbx.example.com{params}"
+        if _E164_URI.match(f"tel:{address}"):
+            hint += f"; or, to call the number itself, tel:{address}"
+        return f"'{uri}' has no host: the @ and the address of the PBX are missing", hint
+    if not user:
+        return _no_user(uri, scheme, host)
+    if not host or host[0] in ";:":
+        return (
+            f"'{uri}' has no host: the address of the PBX after the @ is missing",
+            f"e.g. {scheme}:{user}@pbx.example.com{host}",
+        )
+    m = _SIP_URI.match(uri)
+    if m is None:
+        return f"'{uri}' is not a valid SIP URI", "write sip:user@host[:port][;params]"
+    port = m.group(3)
+    if port is not None and not 1 <= int(port) <= 65535:
+        return f"'{uri}' has port {port}; ports run from 1 to 65535", None
+    # a parameter given twice (;transport=udp;transport=tcp): the far end picks one of them
+    kept: dict[str, str] = {}
+    for param in m.group(4).split(";")[1:]:
+        name = param.split("=", 1)[0].lower()  # parameter names are case-insensitive
+        if name in kept:
+            fixed = uri[: m.start(4)] + "".join(f";{p}" for p in kept.values())
+            return f"'{uri}' gives the parameter '{name}' twice", f"keep one, e.g. {fixed}"
+        kept[name] = param
+    return None
+
+
+def _no_user(uri: str, scheme: str, host: str) -> Finding:
+    return (
+        f"'{uri}' has no user part: the name or number before the @ is missing",
+        f"e.g. {scheme}:sales@{host}",
+    )
 
 
 def header_problem(name: str, value: str) -> Finding | None:
@@ -124,12 +172,25 @@ def header_problem(name: str, value: str) -> Finding | None:
 
 @lru_cache(maxsize=256)
 def timezone_problem(name: str) -> Finding | None:
-    """Why `name` is not an IANA time zone (`America/New_York`), if it is not."""
+    """Why `name` is not an IANA time zone (`America/New_York`), if it is not.
+
+    An abbreviation (`PST`) or a fixed offset (`UTC-5`, `GMT+2`) is refused with the
+    region zones that keep the offset the admin meant (never difflib's nearest
+    spelling: `PST` is not `MST`, `GMT+2` is not `GMT+0`).
+    """
     try:
         ZoneInfo(name)
         return None
     except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
+    meant = _meant_offset(name)
+    if meant is not None:
+        kind, offset = meant
+        return (
+            f"'{name}' is {kind}, not a time zone name: opening hours need the name of "
+            "the region, which also follows its daylight saving time",
+            _region_hint(name, offset),
+        )
     close = difflib.get_close_matches(name, sorted(_zones()), n=1, cutoff=0.6)
     hint = (
         f"did you mean '{close[0]}'?"
@@ -137,6 +198,204 @@ def timezone_problem(name: str) -> Finding | None:
         else "use an IANA name such as America/New_York or Europe/Paris"
     )
     return f"unknown time zone '{name}'", hint
+
+
+@lru_cache(maxsize=256)
+def timezone_warning(name: str) -> Finding | None:
+    """Why a zone the router knows is still probably not what an office schedule means.
+
+    `EST`, `MST`, `HST`, `GMT` and `Etc/GMT+5` are real zone names, but fixed offsets:
+    `EST` is UTC-5 all year, so an office in New York would open an hour late all
+    summer. `UTC` is left alone: it is a deliberate choice (a line open around the
+    clock), not a region's clock spelt short.
+    """
+    if name.upper() in ("UTC", "ETC/UTC", "UCT", "ETC/UCT", "ZULU", "ETC/ZULU", "UNIVERSAL"):
+        return None
+    meant = _meant_offset(name)
+    if meant is None:
+        return None
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+    winter, summer = (datetime(2026, m, 15, 12, tzinfo=zone).utcoffset() for m in (1, 7))
+    if winter != summer:
+        return None  # CET, EST5EDT: the old names of rules that do change the clock
+    kind, offset = meant
+    return (
+        f"'{name}' is {kind} that stays at {_utc(offset)} all year: where the office changes "
+        "its clocks, opening hours would be an hour off half the year",
+        _region_hint(name, offset),
+    )
+
+
+_ABBREVIATIONS: Mapping[str, tuple[int, tuple[str, ...]]] = {
+    # abbreviation: (the UTC offset it names, in minutes; the regions that use it)
+    "ET": (-300, ("America/New_York",)),
+    "EST": (-300, ("America/New_York",)),
+    "EDT": (-240, ("America/New_York",)),
+    "CT": (-360, ("America/Chicago",)),
+    "CST": (-360, ("America/Chicago", "America/Mexico_City")),
+    "CDT": (-300, ("America/Chicago",)),
+    "MT": (-420, ("America/Denver", "America/Phoenix")),
+    "MST": (-420, ("America/Denver", "America/Phoenix")),
+    "MDT": (-360, ("America/Denver",)),
+    "PT": (-480, ("America/Los_Angeles",)),
+    "PST": (-480, ("America/Los_Angeles",)),
+    "PDT": (-420, ("America/Los_Angeles",)),
+    "AKST": (-540, ("America/Anchorage",)),
+    "AKDT": (-480, ("America/Anchorage",)),
+    "HST": (-600, ("Pacific/Honolulu",)),
+    "AST": (-240, ("America/Halifax", "America/Puerto_Rico")),
+    "ADT": (-180, ("America/Halifax",)),
+    "NST": (-210, ("America/St_Johns",)),
+    "NDT": (-150, ("America/St_Johns",)),
+    "BRT": (-180, ("America/Sao_Paulo",)),
+    "ART": (-180, ("America/Argentina/Buenos_Aires",)),
+    "GMT": (0, ("Europe/London", "Europe/Dublin")),
+    "BST": (60, ("Europe/London",)),
+    "WET": (0, ("Europe/Lisbon",)),
+    "WEST": (60, ("Europe/Lisbon",)),
+    "CET": (60, ("Europe/Berlin", "Europe/Paris")),
+    "CEST": (120, ("Europe/Berlin", "Europe/Paris")),
+    "MEZ": (60, ("Europe/Berlin",)),
+    "MESZ": (120, ("Europe/Berlin",)),
+    "EET": (120, ("Europe/Athens", "Europe/Helsinki")),
+    "EEST": (180, ("Europe/Athens", "Europe/Helsinki")),
+    "MSK": (180, ("Europe/Moscow",)),
+    "SAST": (120, ("Africa/Johannesburg",)),
+    "WAT": (60, ("Africa/Lagos",)),
+    "EAT": (180, ("Africa/Nairobi",)),
+    "GST": (240, ("Asia/Dubai",)),
+    "PKT": (300, ("Asia/Karachi",)),
+    "IST": (330, ("Asia/Kolkata",)),
+    "SGT": (480, ("Asia/Singapore",)),
+    "HKT": (480, ("Asia/Hong_Kong",)),
+    "AWST": (480, ("Australia/Perth",)),
+    "JST": (540, ("Asia/Tokyo",)),
+    "KST": (540, ("Asia/Seoul",)),
+    "ACST": (570, ("Australia/Adelaide", "Australia/Darwin")),
+    "ACDT": (630, ("Australia/Adelaide",)),
+    "AEST": (600, ("Australia/Sydney", "Australia/Brisbane")),
+    "AEDT": (660, ("Australia/Sydney",)),
+    "NZST": (720, ("Pacific/Auckland",)),
+    "NZDT": (780, ("Pacific/Auckland",)),
+}
+"""Abbreviations admins write for a zone. Where one names several offsets around the
+world (CST is also China's, IST Ireland's and Israel's), the entry keeps the meaning
+most callers of this router would have; the hint names the region, so an admin
+elsewhere sees at once that it is not theirs."""
+
+_REGIONS = (
+    # one city for each way the clock runs (offset in winter / in summer), best known first
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Halifax",
+    "America/Puerto_Rico", "America/St_Johns", "America/Mexico_City", "America/Bogota",
+    "America/Sao_Paulo", "America/Noronha", "Atlantic/Azores", "Atlantic/Cape_Verde",
+    "Europe/London", "Africa/Abidjan", "Europe/Berlin", "Africa/Lagos", "Europe/Athens",
+    "Africa/Johannesburg", "Europe/Istanbul", "Africa/Nairobi", "Asia/Tehran", "Asia/Dubai",
+    "Asia/Kabul", "Asia/Karachi", "Asia/Kolkata", "Asia/Kathmandu", "Asia/Dhaka",
+    "Asia/Yangon", "Asia/Bangkok", "Asia/Singapore", "Asia/Tokyo", "Australia/Darwin",
+    "Australia/Adelaide", "Australia/Brisbane", "Australia/Sydney", "Pacific/Noumea",
+    "Pacific/Auckland", "Pacific/Fiji", "Pacific/Tongatapu", "Pacific/Kiritimati",
+    "Pacific/Pago_Pago", "Pacific/Marquesas", "Pacific/Gambier", "Pacific/Pitcairn",
+    "America/Nuuk", "Pacific/Chatham", "Australia/Lord_Howe", "Asia/Kamchatka",
+)  # fmt: skip
+
+_OFFSET_NAME = re.compile(
+    r"^(?:(?P<etc>ETC/)?(?P<base>UTC|GMT|UT)\s*)?(?P<sign>[+-])\s*(?P<h>[0-9]{1,2})"
+    r"(?::?(?P<m>[0-9]{2}))?$",
+    re.IGNORECASE,
+)
+
+
+def _meant_offset(name: str) -> tuple[str, int] | None:
+    """(what `name` is, the UTC offset in minutes the admin meant) for an abbreviation
+    or a fixed offset; None for anything else.
+
+    `UTC-5`, `GMT+2` and `+02:00` mean what they say (ahead of UTC is +). The POSIX
+    names `Etc/GMT+5` have the sign inverted: `Etc/GMT+5` is five hours *behind* UTC.
+    """
+    upper = name.strip().upper()
+    if upper in _ABBREVIATIONS:
+        return "an abbreviation", _ABBREVIATIONS[upper][0]
+    m = _OFFSET_NAME.match(name.strip())
+    if m is None:
+        if upper in ("GMT0", "GMT+0", "GMT-0", "ETC/GMT", "ETC/GMT0", "ETC/GMT+0", "ETC/GMT-0"):
+            return "a fixed offset", 0
+        return None
+    hours, minutes = int(m["h"]), int(m["m"] or 0)
+    if hours > 14 or minutes >= 60:
+        return None
+    offset = (hours * 60 + minutes) * (1 if m["sign"] == "+" else -1)
+    if m["etc"]:
+        # POSIX: Etc/GMT+2 is UTC-2
+        return "a fixed offset (Etc/ names count the other way)", -offset
+    return "a fixed offset", offset
+
+
+def _utc(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "") if minutes else "UTC"
+
+
+@lru_cache(maxsize=1)
+def _region_offsets() -> Mapping[str, tuple[int, int]]:
+    """Each candidate region's UTC offset in minutes (standard time, daylight saving time),
+    from the system's time-zone data (equal when the region does not change its clock)."""
+    out: dict[str, tuple[int, int]] = {}
+    named = (zone for _, zones in _ABBREVIATIONS.values() for zone in zones)
+    for name in dict.fromkeys((*_REGIONS, *named)):
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            continue
+        # the clock in winter is the earlier one, whatever the data calls standard time
+        # (Europe/Dublin's standard time is its summer time, with a negative DST in winter)
+        jan, jul = (
+            int(datetime(2026, month, 15, 12, tzinfo=zone).utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
+            for month in (1, 7)
+        )
+        out[name] = (min(jan, jul), max(jan, jul))
+    return out
+
+
+def regions_for(offset: int, abbreviation: str | None = None) -> list[tuple[str, str]]:
+    """Region zones that keep `offset` (minutes east of UTC), each with when it holds
+    ("in winter", "all year", "in summer"): for an abbreviation, the regions it names;
+    for an offset, up to one of each kind. Each shows the offset the admin meant for
+    part of the year at least, so a suggestion never moves the clock they had in mind."""
+    offsets = _region_offsets()
+    named = _ABBREVIATIONS.get((abbreviation or "").upper(), (0, ()))[1]
+    candidates = [n for n in named if n in offsets] if named else list(offsets)
+    found: list[tuple[str, str]] = []
+    for when in ("in winter", "all year", "in summer"):
+        for name in candidates:
+            standard, summer = offsets[name]
+            fits = (
+                standard == offset != summer
+                if when == "in winter"
+                else (standard == offset == summer if when == "all year" else summer == offset)
+            )
+            if fits and name not in (n for n, _ in found):
+                found.append((name, when))
+                if not named:
+                    break  # one of each kind is enough to find one's own
+    return found[:3]
+
+
+def _region_hint(name: str, offset: int) -> str:
+    found = regions_for(offset, name.strip())
+    if not found:
+        return f"use the IANA name of the office's region, e.g. America/New_York ({_utc(offset)})"
+    if len(found) == 1:
+        return f"did you mean {found[0][0]}?"
+    if len({when for _, when in found}) == 1:
+        shown = [zone for zone, _ in found]
+    else:
+        shown = [f"{zone} ({_utc(offset)} {when})" for zone, when in found]
+    return "did you mean " + ", ".join(shown[:-1]) + " or " + shown[-1] + "?"
 
 
 @lru_cache(maxsize=1)
@@ -213,6 +472,7 @@ class _Checker:
             self.shadowing(menu)
         self.no_way_out()
         self.audio_files()
+        self.voices()
         return self.problems
 
     # -- references -------------------------------------------------------------------
@@ -341,18 +601,57 @@ class _Checker:
     # -- loops with no way out ----------------------------------------------------------
 
     def no_way_out(self) -> None:
-        """Menus that only lead to each other by their options: the caller is stuck in them."""
+        """Menus that only lead to each other: the caller is stuck in them.
+
+        Every way a call moves between menus is an edge, not only `menu:`: `back` (to
+        any menu that enters this one, or staying put in an entry menu), `top` (to the
+        entry menus that reach this one), `repeat` and `say` (staying), and the same
+        verbs in `on_limit` and in the failure policies of its transfers. A loop of
+        menus is a trap unless one of its *options* (what a caller can choose) transfers,
+        hangs up, dials an extension, or moves to a menu outside the loop; a limit
+        reached is a way to be thrown out, not a way out.
+        """
         menus = self.mf.menus
+        entries = self.entry_menus() & menus.keys()
+        moves = {name: self._moves(menu) for name, menu in menus.items()}
+        entered_from: dict[str, set[str]] = {name: set() for name in menus}
+        for name, actions in moves.items():
+            for action, _ in actions:
+                if isinstance(action, GoTo) and action.menu in menus:
+                    entered_from[action.menu].add(name)
+        tops = (
+            self._entries_reaching(entries, moves)
+            if any(isinstance(a, Top) for actions in moves.values() for a, _ in actions)
+            else {}
+        )
+
+        def targets(name: str, action: Action) -> set[str]:
+            if isinstance(action, GoTo):
+                return {action.menu} if action.menu in menus else set()
+            if isinstance(action, Back):
+                return entered_from[name] | ({name} if name in entries else set())
+            if isinstance(action, Top):
+                return tops.get(name, set())
+            if isinstance(action, Repeat | Say):
+                return {name}
+            return set()  # a transfer or a hang-up ends the menu part of the call
+
         graph = {
-            name: [a.menu for a in menu.options.values() if isinstance(a, GoTo) and a.menu in menus]
-            for name, menu in menus.items()
+            name: sorted({t for action, _ in moves[name] for t in targets(name, action)})
+            for name in menus
         }
-        entries = self.entry_menus()
         for component in _strongly_connected(graph):
             members = set(component)
             if members & self.incomplete:
                 continue
-            if any(self._leaves(menus[m], members, entries) for m in component):
+            # a way out: an option that ends the menus (transfer, hang-up: no target),
+            # one that leads out of the loop, or extensions to dial
+            if any(
+                not (found := targets(m, action)) or not found <= members
+                for m in component
+                for action, chosen in moves[m]
+                if chosen
+            ) or any(self._has_extensions(menus[m]) for m in component):
                 continue
             first = min((menus[m] for m in component), key=lambda m: (m.loc.line, m.loc.column))
             if len(component) == 1:
@@ -375,18 +674,46 @@ class _Checker:
                 code="no-way-out",
             )
 
-    def _leaves(self, menu: Menu, component: set[str], entries: set[str]) -> bool:
-        if menu.directory is not None and self.mf.directories.get(menu.directory) is not None:
-            if self.mf.directories[menu.directory].entries:
-                return True
-        for action in menu.options.values():
-            if isinstance(action, Transfer | Hangup):
-                return True
-            if isinstance(action, GoTo) and action.menu not in component:
-                return True
-            if isinstance(action, Back | Top) and not (component & entries):
-                return True
-        return False
+    def _moves(self, menu: Menu) -> list[tuple[Action, bool]]:
+        """Every action that can run in `menu`, and whether the caller chose it (an option)
+        or it happened to them (`on_limit`, a failure policy of a transfer made here)."""
+        out: list[tuple[Action, bool]] = [(a, True) for a in menu.options.values()]
+        out.append((menu.on_limit, False))
+        seen: set[int] = set()
+        todo = [a for a, _ in out if isinstance(a, Transfer)]
+        while todo:
+            transfer = todo.pop()
+            policy = transfer.on_failure or menu.on_transfer_failure
+            if policy is None or id(policy) in seen:
+                continue
+            seen.add(id(policy))
+            for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
+                out.append((action, False))
+                if isinstance(action, Transfer):
+                    todo.append(action)
+        return out
+
+    def _entries_reaching(
+        self, entries: set[str], moves: Mapping[str, list[tuple[Action, bool]]]
+    ) -> dict[str, set[str]]:
+        """For each menu, the entry menus from which `menu:` steps reach it (where `top` goes)."""
+        out: dict[str, set[str]] = {}
+        for entry in entries:
+            seen = {entry}
+            todo = [entry]
+            while todo:
+                for action, _ in moves[todo.pop()]:
+                    if isinstance(action, GoTo) and action.menu in moves:
+                        if action.menu not in seen:
+                            seen.add(action.menu)
+                            todo.append(action.menu)
+            for name in seen:
+                out.setdefault(name, set()).add(entry)
+        return out
+
+    def _has_extensions(self, menu: Menu) -> bool:
+        directory = self.mf.directories.get(menu.directory) if menu.directory else None
+        return directory is not None and bool(directory.entries)
 
     # -- directories ----------------------------------------------------------------------
 
@@ -479,7 +806,13 @@ class _Checker:
         )
 
     def shadowing(self, menu: Menu) -> None:
-        """An option key acts at once, so directory entries starting with it are unreachable."""
+        """An option key that is also the first digit of extensions.
+
+        A one-digit extension equal to an option can never be dialled: an error. A key
+        that starts longer extensions works as every PBX auto attendant does (after the
+        key, the router waits `inter_digit` for more digits; none: the option), so it is
+        a warning that says how long the key waits.
+        """
         if menu.directory is None:
             return
         directory = self.mf.directories.get(menu.directory)
@@ -489,28 +822,82 @@ class _Checker:
             if not key.is_digit:
                 continue
             bit = 1 << int(key.value)
-            for entry in directory.entries:
-                if not any(p[0] & bit for p in self.products(entry)):
-                    continue
-                loc = menu.where.get(f"options.{key.value}", menu.options[key].loc)
-                if entry.length == 1:
-                    message = (
-                        f"key {key.value} in menu '{menu.name}' is both an option and extension "
-                        f"'{entry.pattern}' of directory '{directory.name}'"
-                    )
-                else:
-                    message = (
-                        f"key {key.value} in menu '{menu.name}' acts at once, so extension "
-                        f"'{entry.pattern}' of directory '{directory.name}' "
-                        f"(line {entry.loc.line}) can never be dialled here"
-                    )
+            starting = [e for e in directory.entries if any(p[0] & bit for p in self.products(e))]
+            if not starting:
+                continue
+            loc = menu.where.get(f"options.{key.value}", menu.options[key].loc)
+            same = next((e for e in starting if e.length == 1), None)
+            if same is not None:
                 self.report(
                     loc,
-                    message,
-                    hint="use a key no extension starts with (* or #), or change the extensions",
+                    f"key {key.value} in menu '{menu.name}' is both an option and extension "
+                    f"'{same.pattern}' of directory '{directory.name}' (line {same.loc.line}); "
+                    "the option always wins, so the extension can never be dialled here",
+                    hint=self._free_keys_hint(menu, directory),
                     code="shadowed-extension",
                 )
-                break
+                continue
+            longer = starting[0]
+            wait = _seconds(menu.timeouts.inter_digit)
+            self.report(
+                loc,
+                f"key {key.value} in menu '{menu.name}' also starts extension "
+                f"'{longer.pattern}' of directory '{directory.name}' (line {longer.loc.line}), "
+                f"so after {key.value} the router waits {wait} (inter_digit) for more digits "
+                "before acting on it",
+                hint=f"{key.value} then # acts at once; for a key that never waits, "
+                + self._free_keys_hint(menu, directory, short=True),
+                code="option-starts-extension",
+                warning=True,
+            )
+
+    def _free_keys_hint(self, menu: Menu, directory: Directory, *, short: bool = False) -> str:
+        """Keys neither an option nor the start of an extension: the admin's choices."""
+        used = 0
+        for entry in directory.entries:
+            for p in self.products(entry):
+                used |= p[0]
+        free = [
+            str(d) for d in range(1, 10) if not used & (1 << d) and Key(str(d)) not in menu.options
+        ]
+        if not used & 1 and Key.D0 not in menu.options:
+            free.append("0")
+        free += [k.value for k in (Key.STAR, Key.POUND) if k not in menu.options]
+        if not free:
+            return "change the extensions so that none starts with an option's key"
+        keys = ", ".join(free)
+        if short:
+            return f"use a free key ({keys}) or change the extensions"
+        return f"use a free key ({keys}), or change the extensions"
+
+    # -- voices and the router's own words ---------------------------------------------
+
+    def voices(self) -> None:
+        """A voice the speech engine does not know (the router would refuse the file), and
+        a menu whose voice is not English that would still say a built-in English text."""
+        for menu in self.mf.menus.values():
+            if menu.voice is None:
+                continue
+            where = menu.where.get("voice", menu.loc)
+            problem = voice_problem(menu.voice)
+            if problem is not None:
+                self.report(where, problem[0], hint=problem[1], code="unknown-voice")
+                continue
+            if is_english(menu.voice) or not looks_like_language(menu.voice):
+                continue
+            english = list(_builtin_words(menu))
+            if english:
+                said = "; ".join(f'{name} "{text}"' for name, text in english[:3])
+                more = f" and {len(english) - 3} more" if len(english) > 3 else ""
+                self.report(
+                    menu.loc,
+                    f"menu '{menu.name}' speaks {menu.voice} but would say the router's "
+                    f"English words: {said}{more}",
+                    hint="set them in the menu, or once in the `defaults` of its number "
+                    "(numbers: ...: defaults: messages: ...) or of the file",
+                    code="english-words",
+                    warning=True,
+                )
 
     # -- audio ------------------------------------------------------------------------------
 
@@ -531,6 +918,41 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
+
+
+def _builtin_words(menu: Menu) -> Iterator[tuple[str, str]]:
+    """The built-in (English) texts a menu would say: those that come from no file line."""
+    seen: set[str] = set()
+
+    def builtin(name: str, prompt: Prompt | None) -> Iterator[tuple[str, str]]:
+        if prompt and prompt.loc == NOWHERE and prompt.text and name not in seen:
+            seen.add(name)
+            yield name, prompt.text
+
+    messages = menu.messages
+    yield from builtin("messages.invalid", messages.invalid)
+    yield from builtin("messages.no_input", messages.no_input)
+    yield from builtin("messages.transfer_limit", messages.transfer_limit)
+    limits = [("on_limit", menu.on_limit)]
+    if menu.on_no_input_limit is not None:
+        limits.append(("on_limit", menu.on_no_input_limit))
+    for name, action in limits:
+        yield from builtin(name, getattr(action, "message", None))
+    policies = [("on_transfer_failure", menu.on_transfer_failure)]
+    policies += [
+        (f"the on_failure of option {key.value}", action.on_failure)
+        for key, action in menu.options.items()
+        if isinstance(action, Transfer)
+    ]
+    for name, policy in policies:
+        if policy is None:
+            continue
+        for kind in FailureKind:
+            yield from builtin(f"{name}: {kind.value}", policy.for_kind(kind).message)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
 
 
 def _within(p: Product, q: Product) -> bool:

@@ -105,6 +105,13 @@ class EndReason(StrEnum):
     HANGUP = "hangup"
     """The menu hung up (a hangup option, a limit, a failure policy)."""
     CALLER_HANGUP = "caller_hangup"
+    LEFT_BEFORE_JOIN = "left_before_join"
+    """The caller had hung up before the router joined the call's room."""
+    LEFT_BEFORE_ANSWER = "left_before_answer"
+    """The caller hung up before the SIP bridge reported the call answered."""
+    DROPPED = "dropped"
+    """The SIP bridge ended the call without the caller hanging up (livekit-sip: no RTP
+    from the caller within its media timeout)."""
     CONNECTION_LOST = "connection_lost"
     """The router lost LiveKit (server gone, network down) and could not get it back."""
     SHUTDOWN = "shutdown"
@@ -193,6 +200,8 @@ class NoteKind(StrEnum):
     TRANSFER_FAILED = "transfer_failed"
     TRANSFER_SUCCEEDED = "transfer_succeeded"
     IGNORED_KEY = "ignored_key"
+    DUPLICATE_KEY = "duplicate_key"
+    """The same key again within `KEY_REPEAT_WINDOW`: a copy from the bridge, dropped."""
     ENDED = "ended"
 
 

@@ -24,9 +24,11 @@ __all__ = [
     "HEADER_NAME_PATTERN",
     "HOURS_PATTERN",
     "KEY_PATTERN",
+    "LIMIT_KINDS",
     "MESSAGE_MODIFIERS",
     "NAME_PATTERN",
     "NUMBER_PATTERN",
+    "SAY_THEN",
     "SHORT_ACTIONS",
     "TRANSFER_MODIFIERS",
     "VERBS",
@@ -76,6 +78,10 @@ MESSAGE_MODIFIERS = ("say", "audio")
 """Keys that add a message to any action (on a transfer: the announcement)."""
 TRANSFER_MODIFIERS = ("play_dialtone", "ringing_timeout", "headers", "on_failure")
 """Keys that only a transfer takes."""
+SAY_THEN = ("prompt", "wait")
+"""What follows a `say` action: the menu's prompt again (default), or silence."""
+LIMIT_KINDS = ("invalid", "no_input")
+"""The kinds of limit, each with its own `on_limit` action if the file wants."""
 
 
 # --- the spec language ------------------------------------------------------------------
@@ -387,8 +393,16 @@ VERBS: Mapping[str, Obj] = {
         doc="End the call, after the goodbye if there is one.",
     ),
     "say": Obj(
-        _MESSAGE_FIELDS,
-        doc="Play a message, then keep waiting for a key in this menu.",
+        (
+            *_MESSAGE_FIELDS,
+            Field(
+                "then",
+                Words(SAY_THEN),
+                "After the message: `prompt` (the default) plays the menu's prompt again;"
+                " `wait` waits for a key in silence.",
+            ),
+        ),
+        doc="Play a message, then the menu's prompt, and keep waiting for a key in this menu.",
         min_fields=1,
     ),
 }
@@ -421,22 +435,40 @@ MESSAGES = Obj(
     (
         Field("invalid", Ref("prompt"), "Played after an invalid key."),
         Field("no_input", Ref("prompt"), "Played when no key came in time."),
+        Field(
+            "transfer_limit",
+            Ref("prompt"),
+            "The goodbye when a call has tried the most transfers one call may make.",
+        ),
     ),
-    doc="What callers hear after an invalid key or no key.",
+    doc="The router's own words: after an invalid key, after no key, at the transfer limit.",
+)
+ON_LIMIT = OneOf(
+    (
+        Ref("action"),
+        Obj(
+            (
+                Field("invalid", Ref("action"), "After `limits.invalid` wrong entries."),
+                Field("no_input", Ref("action"), "After `limits.no_input` times without a key."),
+            ),
+            doc="One action per kind of limit; a kind left out is inherited.",
+            min_fields=1,
+        ),
+    ),
+    doc="What happens when a limit is reached: one action for both kinds, or one per kind"
+    " (`{invalid: ..., no_input: ...}`).",
 )
 _INHERITED = (
     Field(
         "voice",
         Text(examples=("en-us", "es", "fr")),
-        "The voice that speaks the text of this menu: an espeak-ng voice (en-us, en-gb, es, fr,"
-        " de ...), or a voice name the configured TTS plugin understands.",
+        "The voice that speaks the text of this menu: an espeak-ng voice (en-us, en, es, es-419,"
+        " fr, de ...), or a voice name the configured TTS plugin understands.",
     ),
     Field("timeouts", TIMEOUTS),
     Field("limits", LIMITS),
     Field("messages", MESSAGES),
-    Field(
-        "on_limit", Ref("action"), "What happens when a limit is reached (usually the operator)."
-    ),
+    Field("on_limit", ON_LIMIT, "What happens when a limit is reached (usually the operator)."),
 )
 DEFAULTS = Obj(
     (
@@ -495,11 +527,18 @@ SCHEDULE = Obj(
         Field("holidays", ListOf(Text(pattern=DATE_PATTERN)), "Dates (YYYY-MM-DD) closed all day."),
     ),
 )
+NUMBER_DEFAULTS = Obj(
+    (*_INHERITED, Field("on_transfer_failure", FAILURE_POLICY)),
+    doc="Defaults for the menus of this number (a second language's words and voice):"
+    " they replace the file's `defaults`, key by key, in the menus calls to this number"
+    " reach.",
+)
 ENTRY_LONG = Obj(
     (
         Field("menu", NAME, "The first menu of a call to this number.", required=True),
         Field("schedule", NAME, "Opening hours to follow."),
         Field("closed", NAME, "The first menu when the schedule is closed."),
+        Field("defaults", NUMBER_DEFAULTS),
     ),
 )
 ENTRY = OneOf((Text(pattern=NAME_PATTERN, doc="The first menu."), ENTRY_LONG))

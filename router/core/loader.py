@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date, time
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
 
@@ -40,6 +40,7 @@ from router.core.checker import (
     sample_extension,
     target_problem,
     timezone_problem,
+    timezone_warning,
 )
 from router.core.durations import MAX_DURATION, parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
@@ -76,6 +77,7 @@ __all__ = [
     "BUILTIN_ON_LIMIT",
     "GOODBYE",
     "MAX_BYTES",
+    "MAX_PROMPT_CHARS",
     "Loaded",
     "load_menu_file",
     "load_menu_text",
@@ -84,6 +86,12 @@ __all__ = [
 
 MAX_BYTES = 1_000_000
 """A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
+
+MAX_PROMPT_CHARS = 5_000
+"""Characters of text in one message. Spoken at about 1,000 characters a minute, that is
+five minutes: more than any menu's greeting, terms or address (a long one is 1,000).
+Far beyond it, a message is a pasted document: 51 KB of text rendered for 12 s in
+1.5 GB of memory into an hour of speech, at every load of the file."""
 
 MAX_PROBLEMS = 200
 """Problems reported for one file; past that, one line says how many more there are."""
@@ -163,7 +171,11 @@ def read_menu_text(
         except TooBig as exc:
             return None, [exc.problem]
         except yaml.MarkedYAMLError as exc:
-            return None, [_syntax_problem(exc, filename, decoded)]
+            # `#:` above an indented action breaks the YAML: name the cause first
+            return None, [
+                *_unquoted_pound_keys(decoded, filename),
+                _syntax_problem(exc, filename, decoded),
+            ]
         except yaml.YAMLError as exc:  # e.g. the reader refusing a character: never a traceback
             return None, [Problem(start, f"YAML: {exc}", code="yaml-syntax")]
         problems = list(composed.problems)
@@ -285,23 +297,39 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str, text: str) -> Prob
     return Problem(Location(filename, line + 1, column + 1), message, hint=hint, code="yaml-syntax")
 
 
-_POUND_KEY = re.compile(r"^(\s*)#\s*:\s*\S")
+_POUND_KEY = re.compile(r"^(\s*)#\s*:(.*)$")
+_ACTION_START = re.compile(r"^(?:repeat|back|top|hangup)\b|^[{\"']", re.IGNORECASE)
 
 
 def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
-    """`#: hangup` is a YAML comment, not an option; say so instead of silently losing it."""
-    if "#:" not in text and "# :" not in text:
+    """`#: hangup` is a YAML comment, not an option: the caller's # would do nothing.
+
+    An error when what follows is an action (`#: hangup`, `#: {transfer: x}`, or `#:`
+    with the action indented on the lines below); a warning when it reads like prose
+    (`#: see the wiki`), which may be a comment the admin meant.
+    """
+    if "#" not in text:
         return
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
         m = _POUND_KEY.match(line)
-        if m:
-            yield Problem(
-                Location(filename, number, len(m.group(1)) + 1),
-                "this line is a comment, so it defines no option",
-                severity=Severity.WARNING,
-                hint='to use the # key, quote it: "#":',
-                code="pound-comment",
-            )
+        if m is None:
+            continue
+        indent, rest = m.group(1), m.group(2).strip()
+        if rest:
+            action = bool(_ACTION_START.match(rest))
+        else:
+            below = next((n for n in lines[number:] if n.strip()), "")
+            action = len(below) - len(below.lstrip()) > len(indent)
+            if not action:
+                continue  # `#:` alone, nothing under it: a comment, nothing was lost
+        yield Problem(
+            Location(filename, number, len(indent) + 1),
+            "this line is a comment, so it defines no option: an unquoted # starts a YAML comment",
+            severity=Severity.ERROR if action else Severity.WARNING,
+            hint='to use the # key, quote it: "#":',
+            code="pound-comment",
+        )
 
 
 @contextmanager
@@ -437,6 +465,37 @@ class _Overrides:
 _NO_OVERRIDES = _Overrides()
 
 
+class _Inherited(NamedTuple):
+    """What a menu inherits: built-in < the file's defaults < its number's defaults."""
+
+    timeouts: Timeouts
+    limits: Limits
+    messages: Messages
+    on_limit: tuple[Action, Action]
+    """On the invalid limit, on the no-input limit."""
+    voice: str | None
+    voice_at: int | None = None
+    """Where the voice was written (line << 32 | column), for findings about it."""
+
+
+def _leads_to(menu: Menu) -> Iterator[str]:
+    """The menus a menu can lead to, by any action of its own."""
+    actions: list[Action] = [*menu.options.values(), menu.on_limit]
+    if menu.on_no_input_limit is not None:
+        actions.append(menu.on_no_input_limit)
+    if menu.on_transfer_failure is not None:
+        p = menu.on_transfer_failure
+        actions += [p.busy, p.no_answer, p.rejected, p.error]
+    for action in actions:
+        if isinstance(action, GoTo):
+            yield action.menu
+        elif isinstance(action, Transfer) and action.on_failure is not None:
+            p = action.on_failure
+            for a in (p.busy, p.no_answer, p.rejected, p.error):
+                if isinstance(a, GoTo):
+                    yield a.menu
+
+
 class _Reported:
     """The reason a value is unusable has been reported already; do not look again."""
 
@@ -458,6 +517,8 @@ class _Reader:
         self.policy = BUILTIN_FAILURE_POLICY
         self._menu: str | None = None
         self._audio_cache: dict[str, str] = {}
+        self._number_defaults: dict[str, tuple[str, _Inherited, FailurePolicy]] = {}
+        """Numbers with `defaults` of their own: (where written, what menus inherit, policy)."""
 
     # -- reporting ------------------------------------------------------------------
 
@@ -636,6 +697,22 @@ class _Reader:
         self.error(node, f"{what} should be text, not a {_shape(node)}", code="not-text")
         return None
 
+    def word(self, node: Node, words: tuple[str, ...], what: str) -> str | None:
+        """One of a few words (`then: prompt | wait`)."""
+        value = self.text(node, what)
+        if value is None:
+            return None
+        if value.strip().lower() in words:
+            return value.strip().lower()
+        close = difflib.get_close_matches(value.lower(), words, n=1, cutoff=0.6)
+        self.error(
+            node,
+            f"'{value}' is not one of: {', '.join(words)}",
+            hint=f"did you mean '{close[0]}'?" if close else None,
+            code="bad-value",
+        )
+        return None
+
     def ref(self, node: Node, what: str) -> str | None:
         """The name of a menu, directory or schedule (existence is the checker's job)."""
         value = self.text(node, what)
@@ -716,14 +793,42 @@ class _Reader:
         return resolved
 
     def prompt(self, node: Node, what: str) -> Prompt | None:
-        """Text, or `{say: ..., audio: ...}`."""
+        """Text, or `{say: ..., audio: ...}`.
+
+        Every empty form (`""`, `null`, `{}`, `{say: ""}`) is one error: the caller would
+        hear silence, then "Sorry, I did not hear a choice."
+        """
         if type(node) is Scalar:
+            if node.is_null or not node.value.strip():
+                self._empty_prompt(node, what)
+                return None
             text = self.text(node, what)
-            return None if text is None else Prompt(text, None, self.loc(node))
+            if text is None or not self._short_enough(node, text, what):
+                return None
+            return Prompt(text, None, self.loc(node))
         f = self.fields(node, fmt.PROMPT_LONG, what)
         if f is None:
             return None
+        if type(node) is Map and not self.pairs(node):
+            self._empty_prompt(node, what)
+            return None
         return self._message(f, node, what)
+
+    def _short_enough(self, node: Node, text: str, what: str) -> bool:
+        """False (and said) for text too long to be a message (`MAX_PROMPT_CHARS`)."""
+        if len(text) <= MAX_PROMPT_CHARS:
+            return True
+        self.error(
+            node,
+            f"{what} is {len(text):,} characters long, about {len(text) // 1_000} minutes "
+            f"of speech; a message may have at most {MAX_PROMPT_CHARS:,}",
+            hint="shorten it; callers hang up long before the end",
+            code="prompt-too-long",
+        )
+        return False
+
+    def _empty_prompt(self, node: Node, what: str) -> None:
+        self.error(node, f"{what} is empty", hint=_EMPTY_PROMPT_HINT, code="empty-value")
 
     def _message(self, f: Mapping[str, Node], node: Node, what: str) -> Prompt | None:
         """The `say` and `audio` keys of a mapping, as one prompt (None if neither is there)."""
@@ -731,7 +836,14 @@ class _Reader:
         audio_node = f.get("audio")
         if say_node is None and audio_node is None:
             return None
-        text = None if say_node is None else self.text(say_node, f"the 'say' of {what}")
+        text = None
+        if say_node is not None:
+            if type(say_node) is Scalar and (say_node.is_null or not say_node.value.strip()):
+                self._empty_prompt(say_node, f"the 'say' of {what}")
+            else:
+                text = self.text(say_node, f"the 'say' of {what}")
+                if text is not None and not self._short_enough(say_node, text, what):
+                    text = None
         audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
         if text is None and audio is None:
             return None
@@ -813,10 +925,20 @@ class _Reader:
         self, node: Node, what: str, *, in_directory: bool = False, pattern: str | None = None
     ) -> tuple[str, _Dest | None] | None:
         """A URI or a destination's name; an unknown name is left for the checker to report."""
-        value = self.text(node, what)
-        if value is None:
+        written = self.text(node, what)
+        if written is None:
             return None
         assert type(node) is Scalar
+        value = written.strip()
+        if value != written:
+            # a space copied along with the address, before or after it alike: harmless
+            # once trimmed, but said, so the file says what the router uses
+            self.warn(
+                node,
+                f"'{written}' has a space {_where_spaces(written)} it; the router uses '{value}'",
+                hint=f'write "{value}"',
+                code="target-space",
+            )
         if value.startswith(_SCHEMES):
             uri = self.uri(node, what, in_directory=in_directory, pattern=pattern)
             return None if uri is None else (uri, None)
@@ -830,6 +952,8 @@ class _Reader:
             )
         elif value.lower().startswith(_SCHEMES):
             hint = "write the scheme in lowercase: " + value.split(":", 1)[0].lower() + ":"
+        elif value.startswith("<") and value.endswith(">"):
+            hint = f"write it without the angle brackets: {value[1:-1].strip()}"
         elif "@" in value:
             hint = f"a SIP address starts with sip: (sip:{value})"
         self.error(
@@ -992,7 +1116,11 @@ class _Reader:
         loc = self.loc(node)
         message = self._message(f, node, what)
         if verb == "say":
-            return Say(message, loc) if message is not None else None
+            if message is None:
+                return None
+            then_node = f.get("then")
+            then = "prompt" if then_node is None else self.word(then_node, fmt.SAY_THEN, what)
+            return Say(message, loc, then_prompt=then != "wait")
         if verb == "menu":
             target = self.ref(f["menu"], f"the menu of {what}")
             return None if target is None else GoTo(target, message, self.loc(f["menu"]))
@@ -1048,6 +1176,8 @@ class _Reader:
             return self.build_transfer(found[0], found[1], value, _NO_OVERRIDES, None, base)
         elif verb == "say" or verb == "hangup":
             if text.strip() and not (value.plain and text.lower() in _TRUE | _FALSE):
+                if not self._short_enough(value, text, f"the message of {what}"):
+                    return _REPORTED
                 message = Prompt(text, None, self.loc(value))
                 return (
                     Say(message, self.loc(node))
@@ -1108,30 +1238,27 @@ class _Reader:
             )
             or {},
         )
-        timeouts = self.timeouts(defaults.get("timeouts"), Timeouts(), "defaults: timeouts")
-        limits = self.limits(defaults.get("limits"), Limits(), "defaults: limits")
-        messages = self.messages(defaults.get("messages"), Messages(), "defaults: messages")
-        on_limit_node = defaults.get("on_limit")
-        on_limit: Action = BUILTIN_ON_LIMIT
-        if on_limit_node is not None:
-            on_limit = self.action(on_limit_node, "defaults: on_limit", self.policy) or on_limit
-        voice_node = defaults.get("voice")
-        voice = self.text(voice_node, "defaults: voice") if voice_node is not None else None
-        inherited = (timeouts, limits, messages, on_limit, voice)
+        builtin = _Inherited(
+            Timeouts(), Limits(), Messages(), (BUILTIN_ON_LIMIT, BUILTIN_ON_LIMIT), None
+        )
+        inherited = self.inherited(defaults, builtin, self.policy, "defaults")
 
         directories = self.directories(f.get("directories"))
         schedules = self.schedules(f.get("schedules"))
         menus: dict[str, Menu] = {}
+        menu_nodes: dict[str, tuple[Node, Node]] = {}
         for key, node in self.entries(menus_node, "menus"):
             name = self.name(key, "menu")
             if name is None:
                 continue
             self._menu = name
             menus[name] = self.menu(name, key, node, inherited)
+            menu_nodes[name] = (key, node)
             self._menu = None
         if menus_node is not None and not menus and not self.problems:
             self.error(menus_node, "there are no menus", code="no-menus")
-        entries = self.numbers(f.get("numbers"), f.key_nodes.get("numbers"), menus)
+        entries = self.numbers(f.get("numbers"), f.key_nodes.get("numbers"), menus, inherited)
+        self.number_defaults(entries, menus, menu_nodes)
         for name, dest in self.dests.items():
             partial = self.dest_failure(dest)
             if partial:
@@ -1147,6 +1274,108 @@ class _Reader:
             directories=directories,
             schedules=schedules,
         )
+
+    def inherited(
+        self, f: Mapping[str, Node], base: _Inherited, policy: FailurePolicy, what: str
+    ) -> _Inherited:
+        """`base` with what a `defaults` block (the file's, or a number's) sets."""
+        timeouts, limits, messages, on_limit, voice, voice_at = base
+        if "timeouts" in f:
+            timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
+        if "limits" in f:
+            limits = self.limits(f["limits"], limits, f"{what}: limits")
+        if "messages" in f:
+            messages = self.messages(f["messages"], messages, f"{what}: messages")
+        if "on_limit" in f:
+            on_limit = self.on_limit(f["on_limit"], f"{what}: on_limit", policy, on_limit)
+        if "voice" in f:
+            voice = self.text(f["voice"], f"{what}: voice") or voice
+            voice_at = f["voice"].line << 32 | f["voice"].column
+        return _Inherited(timeouts, limits, messages, on_limit, voice, voice_at)
+
+    def on_limit(
+        self, node: Node, what: str, policy: FailurePolicy, base: tuple[Action, Action]
+    ) -> tuple[Action, Action]:
+        """One action for both limits, or `{invalid: ..., no_input: ...}` (kinds left out
+        are inherited); returns (on the invalid limit, on the no-input limit)."""
+        if type(node) is Map and any(
+            type(k) is Scalar and k.value in fmt.LIMIT_KINDS for k, _ in node.pairs
+        ):
+            f = self.fields(node, fmt.ON_LIMIT.options[1], what)  # type: ignore[arg-type]
+            if not f:
+                return base
+            invalid, no_input = base
+            if "invalid" in f:
+                invalid = self.action(f["invalid"], f"{what}: invalid", policy) or invalid
+            if "no_input" in f:
+                no_input = self.action(f["no_input"], f"{what}: no_input", policy) or no_input
+            return invalid, no_input
+        action = self.action(node, what, policy)
+        return base if action is None else (action, action)
+
+    def number_defaults(
+        self,
+        entries: Mapping[str, Entry],
+        menus: dict[str, Menu],
+        menu_nodes: Mapping[str, tuple[Node, Node]],
+    ) -> None:
+        """Menus a number with `defaults` of its own leads to are read again with them.
+
+        A number's menus are its `menu` and `closed`, and the menus they lead to (by
+        options, limits and failure policies), stopping at the first menu of another
+        number. A menu two lines with different defaults lead to keeps the file's
+        defaults, with a warning.
+        """
+        own = {n: e for n, e in entries.items() if n in self._number_defaults}
+        if not own:
+            return
+        starts: dict[str, set[str]] = {}
+        for number, entry in entries.items():
+            for name in (entry.menu, entry.closed):
+                if name:
+                    starts.setdefault(name, set()).add(number)
+        claims: dict[str, dict[str, str]] = {}  # menu -> {defaults id: the number}
+        for number, entry in entries.items():
+            key = self._number_defaults[number][0] if number in own else "file"
+            todo = [m for m in (entry.menu, entry.closed) if m and m in menus]
+            seen = set(todo)
+            while todo:
+                name = todo.pop()
+                claims.setdefault(name, {}).setdefault(key, number)
+                for nxt in _leads_to(menus[name]):
+                    if nxt in menus and nxt not in seen and not (starts.get(nxt, set()) - {number}):
+                        seen.add(nxt)
+                        todo.append(nxt)
+        for name, by in claims.items():
+            if len(by) > 1:
+                lines = ", ".join(sorted(by.values()))
+                menu_loc = menus[name].loc
+                self.problems.append(
+                    Problem(
+                        menu_loc,
+                        f"menu '{name}' is reached from numbers with different defaults "
+                        f"({lines}); it uses the file's defaults",
+                        Severity.WARNING,
+                        "give each line its own copy of the menu, or set these values in it",
+                        "mixed-defaults",
+                    )
+                )
+                continue
+            ((key, number),) = by.items()
+            if key == "file":
+                continue
+            inherited, policy = self._number_defaults[number][1:]
+            saved_policy, seen_problems, incomplete = (
+                self.policy,
+                len(self.problems),
+                self.incomplete,
+            )
+            self.policy, self.incomplete, self._menu = policy, set(), name
+            try:
+                menus[name] = self.menu(name, *menu_nodes[name], inherited)
+            finally:  # the first reading reported every problem of the menu already
+                del self.problems[seen_problems:]
+                self.policy, self.incomplete, self._menu = saved_policy, incomplete, None
 
     def transfer_settings(self, node: Node | None) -> TransferSettings:
         f = self.fields(node, fmt.TRANSFER_SETTINGS, "defaults: transfer")
@@ -1328,6 +1557,9 @@ class _Reader:
                             self.error(tz_node, problem[0], hint=problem[1], code="bad-timezone")
                         else:
                             timezone = tz.strip()
+                            fixed = timezone_warning(timezone)
+                            if fixed is not None:
+                                self.warn(tz_node, fixed[0], hint=fixed[1], code="fixed-timezone")
                 if "hours" in f:
                     where["hours"] = self.loc(f["hours"])
                     hours = self.hours(f["hours"], what)
@@ -1440,7 +1672,7 @@ class _Reader:
             self.error(
                 node,
                 f"'{text}' ends before it starts",
-                hint="for hours past midnight, split them: fri: 22:00-24:00 and sat: 00:00-02:00",
+                hint=_backwards_hint(h1, m1, h2, m2),
                 code="bad-hours",
             )
             return None
@@ -1485,7 +1717,11 @@ class _Reader:
         return tuple(sorted(out))
 
     def numbers(
-        self, node: Node | None, key_node: Node | None, menus: Mapping[str, Menu]
+        self,
+        node: Node | None,
+        key_node: Node | None,
+        menus: Mapping[str, Menu],
+        inherited: _Inherited,
     ) -> dict[str, Entry]:
         out: dict[str, Entry] = {}
         if node is None:
@@ -1536,6 +1772,22 @@ class _Reader:
                     code="schedule-closed",
                 )
             first_menu = refs.get("menu")
+            if "defaults" in f:
+                own = self.fields(f["defaults"], fmt.NUMBER_DEFAULTS, f"the defaults of {what}")
+                if own:
+                    policy = self.policy
+                    if "on_transfer_failure" in own:
+                        partial = self.failure_partial(
+                            own["on_transfer_failure"],
+                            f"the defaults of {what}: on_transfer_failure",
+                            self.policy,
+                        )
+                        policy = _policy(self.policy, partial or {})
+                    self._number_defaults[number] = (
+                        f"{f['defaults'].line}:{f['defaults'].column}",
+                        self.inherited(own, inherited, policy, f"the defaults of {what}"),
+                        policy,
+                    )
             if first_menu is None:
                 continue
             out[number] = Entry(
@@ -1562,10 +1814,10 @@ class _Reader:
         name: str,
         key: Node,
         node: Node,
-        inherited: tuple[Timeouts, Limits, Messages, Action, str | None],
+        inherited: _Inherited,
     ) -> Menu:
         what = f"menu '{name}'"
-        timeouts, limits, messages, on_limit, voice = inherited
+        timeouts, limits, messages, on_limit, voice, voice_at = inherited
         f = (
             self.fields(node, fmt.MENU, what)
             if not (type(node) is Scalar and node.is_null)
@@ -1598,6 +1850,9 @@ class _Reader:
             directory = self.ref(directory_node, f"the directory of {what}")
         if "voice" in f:
             voice = self.text(f["voice"], f"the voice of {what}") or voice
+            voice_at = f["voice"].line << 32 | f["voice"].column
+        if voice_at is not None:
+            where["voice"] = voice_at
         if "timeouts" in f:
             timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
         if "limits" in f:
@@ -1611,7 +1866,7 @@ class _Reader:
             )
             policy = _policy(self.policy, partial or {})
         if "on_limit" in f:
-            on_limit = self.action(f["on_limit"], f"the on_limit of {what}", policy) or on_limit
+            on_limit = self.on_limit(f["on_limit"], f"the on_limit of {what}", policy, on_limit)
         options: dict[Key, Action] = {}
         for okey, value in self.entries(f.get("options"), f"the options of {what}"):
             known = _OPTION_KEYS.get(okey.value.strip())
@@ -1643,7 +1898,8 @@ class _Reader:
             timeouts=timeouts,
             limits=limits,
             messages=messages,
-            on_limit=on_limit,
+            on_limit=on_limit[0],
+            on_no_input_limit=on_limit[1],
             on_transfer_failure=policy,
             voice=voice,
             loc=self.loc(key),
@@ -1657,6 +1913,8 @@ class _Reader:
             hint = "an option is one key; for numbers callers dial, use a directory"
         self.error(node, f"'{node.value}' is not a key in {what}", hint=hint, code="bad-key")
 
+
+_EMPTY_PROMPT_HINT = 'write the text to say ("...") or {audio: file.wav}'
 
 _REQUIRED_HINTS = {
     "version": "add 'version: 1' at the top of the file",
@@ -1679,6 +1937,28 @@ def _policy(base: FailurePolicy, partial: Mapping[FailureKind, Action]) -> Failu
         rejected=partial.get(FailureKind.REJECTED, base.rejected),
         error=partial.get(FailureKind.ERROR, base.error),
     )
+
+
+def _where_spaces(text: str) -> str:
+    before, after = text[:1].isspace(), text[-1:].isspace()
+    return "around" if before and after else "before" if before else "after"
+
+
+def _backwards_hint(h1: int, m1: int, h2: int, m2: int) -> str:
+    """The fix for an interval that ends before it starts, from what it most likely meant.
+
+    Both ends before 13:00 (`8:30-5:30`) is a 12-hour clock: the end is in the
+    afternoon. An end of 00:00 is midnight, written 24:00. Anything else (`22:00-06:00`)
+    is hours past midnight, which a day cannot hold.
+    """
+    start = f"{h1:02d}:{m1:02d}"
+    if (h1, m1) == (h2, m2):
+        return "an interval needs a length; for the whole day write 00:00-24:00"
+    if (h2, m2) == (0, 0):
+        return f"midnight at the end of a day is 24:00: did you mean {start}-24:00?"
+    if h1 < 13 and h2 < 13 and (h2 + 12, m2) > (h1, m1) and (h2 + 12, m2) <= (24, 0):
+        return f"times are on the 24-hour clock: did you mean {start}-{h2 + 12:02d}:{m2:02d}?"
+    return "for hours past midnight, split them: fri: 22:00-24:00 and sat: 00:00-02:00"
 
 
 def _shape(node: Node) -> str:

@@ -192,10 +192,12 @@ class Repeat:
 
 @dataclass(frozen=True, slots=True)
 class Say:
-    """Play `message`, then go on waiting for a key in the same menu."""
+    """Play `message`, then the menu's prompt, and go on waiting for a key in the same menu."""
 
     message: Prompt
     loc: Location = NOWHERE
+    then_prompt: bool = True
+    """False (`then: wait`): after the message, wait for a key without the prompt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +250,16 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Messages:
+    """The router's own words; each is settable (defaults < number's defaults < menu)."""
+
     invalid: Prompt = field(default_factory=lambda: Prompt("Sorry, that is not a valid choice."))
     no_input: Prompt = field(default_factory=lambda: Prompt("Sorry, I did not hear a choice."))
+    transfer_limit: Prompt = field(
+        default_factory=lambda: Prompt(
+            "Sorry, we could not connect your call. Please call again later."
+        )
+    )
+    """The goodbye when a call reaches the router's cap on transfers."""
 
 
 # --- dial by extension -----------------------------------------------------------------
@@ -365,7 +375,10 @@ class Menu:
     limits: Limits = field(default_factory=Limits)
     messages: Messages = field(default_factory=Messages)
     on_limit: Action = field(default_factory=Hangup)
-    """What happens when the invalid or no-input limit is reached (typically the operator)."""
+    """What happens when the invalid limit is reached (typically the operator), and the
+    no-input limit too unless `on_no_input_limit` says otherwise."""
+    on_no_input_limit: Action | None = None
+    """What happens when the no-input limit is reached (None: `on_limit`)."""
     on_transfer_failure: FailurePolicy | None = None
     voice: str | None = None
     """The voice for this menu's text (None: the router's configured voice)."""
@@ -373,6 +386,12 @@ class Menu:
     where: Mapping[str, Location] = field(default_factory=lambda: _NO_PLACES)
     """Where parts of the menu were written, for findings that point inside it: field
     names (`greeting`, `prompt`, `directory`) and `options.<key>` (the key itself)."""
+
+    def limit_action(self, kind: str) -> Action:
+        """The action for a limit reached: `invalid` or `no_input`."""
+        if kind == "no_input" and self.on_no_input_limit is not None:
+            return self.on_no_input_limit
+        return self.on_limit
 
 
 # --- schedules and entry points --------------------------------------------------------

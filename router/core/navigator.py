@@ -69,7 +69,7 @@ from router.core.model import (
     Transfer,
 )
 
-__all__ = ["DEFAULT_CAPS", "CallCaps", "CallState", "Navigator"]
+__all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW", "CallCaps", "CallState", "Navigator"]
 
 log = logging.getLogger("router.navigator")
 
@@ -145,6 +145,18 @@ _FALLBACK_POLICY = FailurePolicy(
 
 _NO_MENU = Menu(name="", greeting=Prompt(), prompt=Prompt(), options=MappingProxyType({}))
 
+KEY_REPEAT_WINDOW = 0.08
+"""Seconds within which the same key again is taken as a copy of the first, and dropped.
+
+No person presses a key twice in 80 ms, but SIP bridges have delivered one press
+twice: RFC 4733 sends a digit's end packet three times (at the sender's packet
+interval, 20-50 ms), and a receiver that reports each copy, or both an RTP event
+and a SIP INFO for the same press, turns one key into two, milliseconds apart
+(livekit/sip has fixed such a bug: it deduplicated on the RTP timestamp alone).
+80 ms is the shortest press-and-pause a keypad may send at all (ITU-T Q.24: a tone
+of 40 ms and a pause of 40 ms), so a real second press is never lost. The window
+slides: a train of copies (0, 40, 80 ms) is one key."""
+
 _EARLY_FIRE_SLACK = 0.02
 """Seconds a timer may fire before its deadline and still count (event loops round)."""
 
@@ -165,6 +177,9 @@ class Navigator:
         self._play_seq = 0
         self._playing: int | None = None
         self._digits = ""
+        self._dead = False
+        """The digits being collected can no longer name anything: they make one wrong
+        entry, ended by `#` or the inter-digit time-out."""
         self._invalid = 0
         self._no_input = 0
         self._keys = 0
@@ -172,6 +187,8 @@ class Navigator:
         self._pending: Transfer | None = None
         self._closing = EndReason.HANGUP
         self._end_reason: EndReason | None = None
+        self._last_key: tuple[Key, float] | None = None
+        """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW)."""
 
     # --- public surface ----------------------------------------------------------------
 
@@ -211,8 +228,20 @@ class Navigator:
         self._now = event.now
         out: list[Effect] = []
         self._out = out
+        if type(event) is DigitPressed and self._is_copy(event):
+            self._note(NoteKind.DUPLICATE_KEY, event.key.value)
+            return out
         handler(self, event)
         return out
+
+    def _is_copy(self, event: DigitPressed) -> bool:
+        """The same key as the last one, within KEY_REPEAT_WINDOW of it: a bridge's copy."""
+        last, self._last_key = self._last_key, (event.key, event.now)
+        return (
+            last is not None
+            and last[0] is event.key
+            and 0 <= event.now - last[1] < KEY_REPEAT_WINDOW
+        )
 
     # --- small helpers -----------------------------------------------------------------
 
@@ -287,6 +316,7 @@ class Navigator:
         self._menu = menu
         self._invalid = self._no_input = 0
         self._digits = ""
+        self._dead = False
         self._note(NoteKind.MENU_ENTERED, how)
         self._prompt_then_wait(message, menu.greeting)
 
@@ -294,6 +324,7 @@ class Navigator:
         self._disarm(TimerKind.FIRST_DIGIT)
         self._disarm(TimerKind.INTER_DIGIT)
         self._digits = ""
+        self._dead = False
         stack = self._stack
         match action:
             case GoTo(menu=name, message=message):
@@ -313,8 +344,12 @@ class Navigator:
                 self._enter(stack[0], "top", message)
             case Repeat(message=message):
                 self._prompt_then_wait(message, self._menu.greeting)
-            case Say(message=message):
-                self._prompt_then_wait(message)
+            case Say(message=message, then_prompt=then_prompt):
+                # information, then the menu's choices again (unless the file says `then: wait`)
+                menu = self._menu
+                self._prompt_then_wait(
+                    message, (menu.prompt or menu.greeting) if then_prompt else None
+                )
             case Hangup(message=message):
                 self._close(EndReason.HANGUP, message)
             case Transfer():
@@ -324,7 +359,9 @@ class Navigator:
         self._transfers += 1
         if self._transfers > self.caps.max_transfers:
             self._note(NoteKind.LIMIT_REACHED, "transfers")
-            self._close(EndReason.TRANSFER_LIMIT, self.caps.apology)
+            self._close(
+                EndReason.TRANSFER_LIMIT, self._menu.messages.transfer_limit or self.caps.apology
+            )
             return
         self._pending = transfer
         self._note(NoteKind.TRANSFER_STARTED, transfer.target)
@@ -344,8 +381,7 @@ class Navigator:
         self._note(NoteKind.INVALID, entry)
         menu = self._menu
         if self._invalid >= menu.limits.invalid:
-            self._note(NoteKind.LIMIT_REACHED, "invalid")
-            self._run(menu.on_limit)
+            self._limit("invalid")
         else:
             self._prompt_then_wait(menu.messages.invalid, menu.prompt or menu.greeting)
 
@@ -354,10 +390,16 @@ class Navigator:
         self._note(NoteKind.NO_INPUT)
         menu = self._menu
         if self._no_input >= menu.limits.no_input:
-            self._note(NoteKind.LIMIT_REACHED, "no_input")
-            self._run(menu.on_limit)
+            self._limit("no_input")
         else:
             self._prompt_then_wait(menu.messages.no_input, menu.prompt or menu.greeting)
+
+    def _limit(self, kind: str) -> None:
+        """A limit is reached: its action runs and the counts start afresh, so a caller
+        brought back to a menu (a failed fallback transfer, say) gets every chance again."""
+        self._note(NoteKind.LIMIT_REACHED, kind)
+        self._invalid = self._no_input = 0
+        self._run(self._menu.limit_action(kind))
 
     # --- keys and dial by extension ----------------------------------------------------
 
@@ -376,14 +418,17 @@ class Navigator:
         return (Match.AMBIGUOUS if longer else Match.COMPLETE), option
 
     def _collect(self, digits: str) -> None:
-        match, action = self._classify(digits)
+        match, action = (Match.NONE, None) if self._dead else self._classify(digits)
         if match is Match.COMPLETE and action is not None:
             self._run(action)
-        elif match is Match.NONE:
+        elif match is Match.NONE and len(digits) == 1:
             self._disarm(TimerKind.INTER_DIGIT)
             self._digits = ""
             self._invalid_entry(digits)
         else:
+            # a dead prefix (`25` where only 200-249 exist) keeps the digits that follow
+            # until `#` or the time-out: a mistyped extension is one wrong entry, not two
+            self._dead = match is Match.NONE
             self._digits = digits
             self._arm(TimerKind.INTER_DIGIT, self._menu.timeouts.inter_digit)
             self._set_state(CallState.COLLECTING)
@@ -391,9 +436,9 @@ class Navigator:
     def _finish_entry(self) -> None:
         """`#` or the inter-digit time-out: take what was dialled, if it names anything."""
         digits = self._digits
-        self._digits = ""
+        dead, self._digits, self._dead = self._dead, "", False
         self._disarm(TimerKind.INTER_DIGIT)
-        match, action = self._classify(digits)
+        match, action = (Match.NONE, None) if dead else self._classify(digits)
         if match >= Match.AMBIGUOUS and action is not None:
             self._run(action)
         else:
@@ -406,6 +451,7 @@ class Navigator:
             self._end(EndReason.KEY_LIMIT)
             return
         self._note(NoteKind.KEY, key.value)
+        self._no_input = 0  # silences are counted in a row: a key shows the caller is there
         self._disarm(TimerKind.FIRST_DIGIT)
         menu = self._menu
         if self._state is CallState.COLLECTING:
@@ -418,6 +464,7 @@ class Navigator:
             # any other key gives up the entry and counts on its own
             self._disarm(TimerKind.INTER_DIGIT)
             self._digits = ""
+            self._dead = False
         elif key.is_digit and menu.directory:
             self._collect(key.value)
             return

@@ -15,6 +15,8 @@ from router.core.errors import Problem
 from router.core.model import Prompt
 
 __all__ = [
+    "MAX_RECORDING_SECONDS",
+    "TooLong",
     "UnplayableAudio",
     "audio_problems",
     "decode_file",
@@ -27,6 +29,8 @@ __all__ = [
 class UnplayableAudio(Exception):
     """An audio file that cannot be decoded, or that holds no sound; says why in one phrase."""
 
+    hint = "use a wav, mp3 or ogg file with sound in it"
+
 
 def mono(pcm: bytes, channels: int) -> bytes:
     if channels == 1:
@@ -37,12 +41,39 @@ def mono(pcm: bytes, channels: int) -> bytes:
     return bytes(samples.mean(axis=1).astype(np.int16).tobytes())
 
 
+MAX_RECORDING_SECONDS = 600.0
+"""The longest recording a message may be: ten minutes. A menu's recordings are
+greetings and announcements of seconds to a minute or two; an hour-long file (a
+podcast, hold music saved as the greeting) would be decoded into memory at every
+load of the file, for every call's process."""
+
+
+class TooLong(UnplayableAudio):
+    """A recording longer than MAX_RECORDING_SECONDS; found before it is decoded whole."""
+
+    hint = "cut it to what callers need to hear"
+
+
+def _too_long(seconds: float) -> TooLong:
+    return TooLong(
+        f"it is {seconds / 60:.0f} minutes long; a recording may last at most "
+        f"{MAX_RECORDING_SECONDS / 60:.0f} minutes"
+    )
+
+
 def decode_file(path: str, rate: int) -> tuple[bytes, int]:
-    """Mono s16 PCM and its rate: a 16-bit wav as written, anything else resampled to `rate`."""
+    """Mono s16 PCM and its rate: a 16-bit wav as written, anything else resampled to `rate`.
+
+    A recording over MAX_RECORDING_SECONDS raises `TooLong`: a wav from its header,
+    anything else as soon as decoding passes the limit, so memory stays bounded.
+    """
     if path.lower().endswith(".wav"):
         try:
             with wave.open(path, "rb") as w:
                 if w.getsampwidth() == 2:
+                    seconds = w.getnframes() / max(w.getframerate(), 1)
+                    if seconds > MAX_RECORDING_SECONDS:
+                        raise _too_long(seconds)
                     pcm = w.readframes(w.getnframes())
                     return mono(pcm, w.getnchannels()), w.getframerate()
         except wave.Error:
@@ -50,11 +81,18 @@ def decode_file(path: str, rate: int) -> tuple[bytes, int]:
     import av
 
     parts: list[bytes] = []
+    limit = int(MAX_RECORDING_SECONDS * rate)
+    samples = 0
     with av.open(path) as container:
+        if container.duration is not None and container.duration / 1e6 > MAX_RECORDING_SECONDS:
+            raise _too_long(container.duration / 1e6)
         resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
         for frame in container.decode(audio=0):
             for out in resampler.resample(frame):
                 parts.append(bytes(out.planes[0])[: out.samples * 2])
+                samples += out.samples
+            if samples > limit:  # the header did not say (or lied): stop decoding here
+                raise _too_long(samples / rate)
         for out in resampler.resample(None):
             parts.append(bytes(out.planes[0])[: out.samples * 2])
     return b"".join(parts), rate
@@ -64,6 +102,8 @@ def decode_prompt(path: str, rate: int) -> tuple[bytes, int]:
     """`decode_file`, with every way a file can fail turned into `UnplayableAudio`."""
     try:
         pcm, got = decode_file(path, rate)
+    except TooLong:
+        raise
     except Exception as exc:  # PyAV, wave, numpy and the OS each fail their own way
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise UnplayableAudio(reason[:1].lower() + reason[1:]) from exc
@@ -72,7 +112,7 @@ def decode_prompt(path: str, rate: int) -> tuple[bytes, int]:
     return pcm, got
 
 
-def unplayable(prompt: Prompt, reason: str) -> Problem:
+def unplayable(prompt: Prompt, reason: str, hint: str = UnplayableAudio.hint) -> Problem:
     """The menu file's problem for a prompt whose audio file cannot be played."""
     assert prompt.audio is not None
     folder = os.path.dirname(os.path.abspath(prompt.loc.file))
@@ -80,7 +120,7 @@ def unplayable(prompt: Prompt, reason: str) -> Problem:
     return Problem(
         prompt.loc,
         f"audio file '{shown}' cannot be played: {reason}",
-        hint="use a wav, mp3 or ogg file with sound in it",
+        hint=hint,
         code="bad-audio",
     )
 
@@ -90,7 +130,7 @@ def audio_problems(prompts: list[Prompt], rate: int = 16_000) -> list[Problem]:
 
     Missing files are the checker's to report (it needs no decoder).
     """
-    reasons: dict[str, str | None] = {}
+    reasons: dict[str, UnplayableAudio | None] = {}
     found: list[Problem] = []
     for prompt in prompts:
         path = prompt.audio
@@ -101,8 +141,8 @@ def audio_problems(prompts: list[Prompt], rate: int = 16_000) -> list[Problem]:
                 decode_prompt(path, rate)
                 reasons[path] = None
             except UnplayableAudio as exc:
-                reasons[path] = str(exc)
+                reasons[path] = exc
         reason = reasons[path]
         if reason is not None:
-            found.append(unplayable(prompt, reason))
+            found.append(unplayable(prompt, str(reason), reason.hint))
     return found

@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from livekit import api, rtc
+from opentelemetry.trace import Tracer
 
+from router import logs
 from router.core.events import (
     CallEnded,
     CallStarted,
@@ -53,6 +55,7 @@ from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
 from router.runtime.records import CallRecorder, RecordSink, mask_digits
+from router.runtime.tracing import CallTracer
 from router.runtime.transfer import (
     SipTransferrer,
     Transferrer,
@@ -123,9 +126,19 @@ class CallOptions:
     answer_timeout: float = 20.0
     """How long to wait for the SIP bridge to report the call answered before greeting anyway."""
     caller_timeout: float = 30.0
-    """How long to wait for a SIP participant to appear in the room."""
+    """How long to wait for a SIP participant to appear in the room (`router connect`)."""
+    dispatched: bool = False
+    """LiveKit dispatched this call: the caller's SIP participant created the room, so it is
+    there when the router joins unless it has already hung up. The router then waits only
+    `JOIN_GRACE` for it, and records a caller gone by then (`left_before_join`)."""
     trial_callers: bool = False
     """Also serve a browser caller (`router.trial.caller`): only when started for trying."""
+
+
+JOIN_GRACE = 1.0
+"""How long a dispatched call waits for its caller when none is in the room on joining.
+livekit-server dispatches the job when the SIP bridge's participant creates the room, in
+the same step as that participant joins; the router's own join comes hundreds of ms later."""
 
 
 class CallObserver(Protocol):
@@ -170,6 +183,7 @@ class CallSession:
         metrics: Metrics = METRICS,
         observer: CallObserver | None = None,
         transferrer_for: Callable[[rtc.RemoteParticipant], Transferrer] | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.room = room
         self.menu_file = menu_file
@@ -182,6 +196,7 @@ class CallSession:
         self._transferrer_for = transferrer_for
         """Chooses the caller's transferrer once the caller is known (trial callers)."""
         self._observer = observer
+        self.tracer = CallTracer(tracer)
         self._api = lkapi
         self.sink = sink
         self.caller: rtc.RemoteParticipant | None = None
@@ -205,6 +220,12 @@ class CallSession:
         """The room as logs name it: individual dispatch rules put the caller's number in it."""
         self._key_at: float | None = None
         """perf_counter() of the DTMF callback being handled; None outside it."""
+        self.received_at = datetime.now(UTC)
+        """When the router got the call (joined its room): the record's `started_at`."""
+        self._received = self.now()
+        self._answered: float | None = None
+        self._ended: float | None = None
+        """Loop time the call ended from outside (the caller left): the record's end."""
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -240,12 +261,14 @@ class CallSession:
         self.room.on("sip_dtmf_received", self._on_dtmf)
         try:
             caller = caller or await self._wait_for_caller()
-            if caller is None:
+            if caller is None and not self.options.dispatched:
                 log.warning("room %s: no SIP caller joined; leaving", self._label)
                 return None
-            await self._wait_until_answered(caller)
-            if self._done.is_set():
-                return self._finish()
+            self.caller = caller  # from here on, the caller leaving ends every wait
+            if caller is not None:
+                await self._wait_until_answered(caller)
+            if caller is None or self._done.is_set():
+                return self._finish_unanswered()
             self._start(caller)
             with _live_lock:
                 _live.add(self)
@@ -257,8 +280,13 @@ class CallSession:
             if self.recorder is not None and not self._done.is_set():
                 await self._shut_down()
                 self._finish()
+            elif self.recorder is None and self.options.dispatched and not self._done.is_set():
+                self._end(EndReason.SHUTDOWN)
+                await self._hang_up(EndReason.SHUTDOWN)  # a caller still ringing is told
+                self._finish_unanswered()
             raise
         finally:
+            logs.unbind_call()
             with _live_lock:
                 _live.discard(self)
             self.room.off("participant_connected", self._on_participant_connected)
@@ -271,7 +299,8 @@ class CallSession:
 
     async def _wait_for_caller(self) -> rtc.RemoteParticipant | None:
         own = {self.room.local_participant.identity} if self.room.isconnected() else set()
-        deadline = self.now() + self.options.caller_timeout
+        wait = JOIN_GRACE if self.options.dispatched else self.options.caller_timeout
+        deadline = self.now() + wait
         while not self._done.is_set():
             caller = find_sip_caller(self.room, exclude=own, trial=self.options.trial_callers)
             if caller is not None:
@@ -288,6 +317,7 @@ class CallSession:
         """Greet only once the caller can hear it (`sip.callStatus` becomes `active`)."""
         status = caller.attributes.get("sip.callStatus")
         if status in (None, "", "active"):
+            self._answered = self.now()
             return
         answered = asyncio.Event()
 
@@ -295,6 +325,7 @@ class CallSession:
             if participant.identity == caller.identity and (
                 participant.attributes.get("sip.callStatus") == "active"
             ):
+                self._answered = self.now()
                 answered.set()
 
         self.room.on("participant_attributes_changed", changed)
@@ -308,7 +339,7 @@ class CallSession:
             )
             for task in pending:
                 task.cancel()
-            if not done:
+            if not done and caller.identity in self.room.remote_participants:
                 log.warning("room %s: call not reported answered; greeting anyway", self._label)
         finally:
             self.room.off("participant_attributes_changed", changed)
@@ -317,21 +348,15 @@ class CallSession:
         self.caller = caller
         if self._transferrer_for is not None:
             self.transferrer = self._transferrer_for(caller)
-        attrs = caller.attributes
-        dialled = attrs.get("sip.trunkPhoneNumber") or None
-        started_at = datetime.now(UTC)
-        at = call_time(attrs, started_at) if self.options.trial_callers else started_at
-        self.recorder = CallRecorder(
-            call_id=attrs.get("sip.callID") or self._label,
-            room=self._label,
-            dialled=dialled,
-            caller=attrs.get("sip.phoneNumber") or None,
-            menu_version=self.menu_file.version,
-            started_at=started_at,
-            started=self.now(),
-            mask_caller=self.options.mask_caller,
-        )
+        self.recorder = self._new_recorder(caller)
+        dialled = self.recorder.dialled
         self.metrics.active.inc()
+        logs.bind_call(
+            call_id=self.recorder.as_dict(self.now())["call_id"],
+            room=self._label,
+            menu_version=self.menu_file.version,
+        )
+        self.tracer.start(room=self._label, dialled=dialled, menu_version=self.menu_file.version)
         log.info(
             "call %s: caller %s dialled %s, menu version %s",
             self.recorder.call_id,
@@ -339,9 +364,26 @@ class CallSession:
             dialled,
             self.menu_file.version,
         )
+        at = self.received_at
+        if self.options.trial_callers:
+            at = call_time(caller.attributes, self.received_at)
         if self._observer is not None:
             self._observer.call_started(dialled, at, self.now())
         self.feed(CallStarted(dialled=dialled, at=at, now=self.now()))
+
+    def _new_recorder(self, caller: rtc.RemoteParticipant | None) -> CallRecorder:
+        attrs = caller.attributes if caller is not None else {}
+        return CallRecorder(
+            call_id=attrs.get("sip.callID") or self._label,
+            room=self._label,
+            dialled=attrs.get("sip.trunkPhoneNumber") or None,
+            caller=attrs.get("sip.phoneNumber") or None,
+            menu_version=self.menu_file.version,
+            started_at=self.received_at,
+            started=self._received,
+            mask_caller=self.options.mask_caller,
+            answered=self._answered,
+        )
 
     def _finish(self) -> dict[str, object] | None:
         if self.recorder is None:
@@ -350,8 +392,32 @@ class CallSession:
         reason = self._end_reason.value if self._end_reason else "unknown"
         if self.recorder.end_reason is None:
             self.recorder.end_reason = reason
-        self.metrics.calls.labels(self.recorder.end_reason).inc()
-        record = self.recorder.as_dict(self.now())
+        self.tracer.end(self.recorder.end_reason)
+        return self._write(self.recorder)
+
+    def _finish_unanswered(self) -> dict[str, object]:
+        """The record of a call that ended before its menu started: the caller hung up
+        before the router joined or before the answer, the bridge dropped it, or the
+        router lost LiveKit or stopped meanwhile."""
+        recorder = self._new_recorder(self.caller)
+        reason = self._end_reason or EndReason.CALLER_HANGUP
+        if reason is EndReason.CALLER_HANGUP:
+            reason = (
+                EndReason.LEFT_BEFORE_JOIN if self.caller is None else EndReason.LEFT_BEFORE_ANSWER
+            )
+        recorder.end_reason = reason.value
+        log.info(
+            "call %s: %s, after %.1f s",
+            recorder.call_id,
+            _UNANSWERED.get(reason, reason.value),
+            (self._ended or self.now()) - self._received,
+        )
+        return self._write(recorder)
+
+    def _write(self, recorder: CallRecorder) -> dict[str, object]:
+        assert recorder.end_reason is not None
+        self.metrics.calls.labels(recorder.end_reason).inc()
+        record = recorder.as_dict(self._ended if self._ended is not None else self.now())
         if self.sink is not None:
             self.sink.write(record)
         return record
@@ -385,7 +451,10 @@ class CallSession:
             self._caller_gone.set()
             self._loop.call_later(CALLER_GONE_GRACE_S, self._end, EndReason.CALLER_HANGUP)
             return
-        self._end(EndReason.CALLER_HANGUP)
+        # livekit-sip sets `hangup` before it leaves when the caller hangs up (BYE, CANCEL);
+        # a bridge that drops the call (no RTP within its media timeout) leaves it as it was
+        status = participant.attributes.get("sip.callStatus")
+        self._end(EndReason.CALLER_HANGUP if status in (None, "", "hangup") else EndReason.DROPPED)
 
     def _on_reconnecting(self) -> None:
         self._reconnecting = True
@@ -414,8 +483,8 @@ class CallSession:
     def _on_dtmf(self, dtmf: rtc.SipDTMF) -> None:
         key_at = time.perf_counter()
         participant = dtmf.participant
-        if self.caller is None or participant is None:
-            return
+        if self.recorder is None or self.caller is None or participant is None:
+            return  # no menu yet (the call is not answered)
         if participant.identity != self.caller.identity:
             log.debug("ignoring DTMF from %s, not the caller", mask_digits(participant.identity))
             return
@@ -442,6 +511,7 @@ class CallSession:
             return
         if self._end_reason is None:
             self._end_reason = reason
+        self._ended = self.now()
         if self.recorder is not None:
             self.feed(CallEnded(self.now(), reason))
         self._done.set()
@@ -500,6 +570,7 @@ class CallSession:
                 if self.recorder is not None:
                     self.recorder.note(effect)
                 self.metrics.note(effect)
+                self.tracer.note(effect)
 
     def _rendered(self, prompt: Prompt) -> Rendered | None:
         menu = self.menu_file.menus.get(self.navigator.menu or "")
@@ -537,6 +608,7 @@ class CallSession:
     ) -> None:
         self._transfer_started = time.monotonic()
         self._transfer_label = transfer_label(effect)
+        self.tracer.transfer_started(self._transfer_label)
         log.info("call %s: transferring to %s", self._label, effect.target)
         result: TransferResult = await self.transferrer.finish(sent, effect, self.now())
         if key_at is not None and self.transferrer.request_at is not None:
@@ -553,7 +625,15 @@ class CallSession:
         elapsed = time.monotonic() - self._transfer_started
         self.metrics.transfer_seconds.observe(elapsed)
         ok = isinstance(result, TransferSucceeded)
-        self.metrics.transfers.labels(self._transfer_label, "succeeded" if ok else "failed").inc()
+        self.metrics.transfers.labels(
+            self._transfer_label,
+            "succeeded" if ok else "failed",
+            result.kind.value if isinstance(result, TransferFailed) else "",
+        ).inc()
+        self.tracer.transfer_ended(
+            result.kind.value if isinstance(result, TransferFailed) else "succeeded",
+            result.sip_status if isinstance(result, TransferFailed) else 200,
+        )
         if isinstance(result, TransferFailed):
             log.warning(
                 "call %s: transfer to %s failed (%s): SIP %s, %s",
@@ -646,6 +726,16 @@ class CallSession:
             except Exception as exc:  # the caller may already be gone
                 log.info("call %s: could not remove the caller: %s", self._label, exc)
         self._done.set()
+
+
+_UNANSWERED = {
+    EndReason.LEFT_BEFORE_JOIN: "the caller hung up before the router joined",
+    EndReason.LEFT_BEFORE_ANSWER: "the caller hung up before the call was answered",
+    EndReason.DROPPED: "the SIP bridge dropped the call before it was answered",
+    EndReason.CONNECTION_LOST: "LiveKit was lost before the call was answered",
+    EndReason.SHUTDOWN: "the router stopped before the call was answered",
+}
+"""Log lines of the calls that end before their menu starts."""
 
 
 _live: set[CallSession] = set()

@@ -2,14 +2,27 @@
 
 One registry per process; calls in every thread update it (prometheus_client is
 thread-safe). The HTTP endpoint binds where the operator says (127.0.0.1 by default).
+Every label is bounded by the menu file or an enum: menu names, destination names or
+directory entries (never digits dialled), end reasons, failure kinds.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from importlib.metadata import PackageNotFoundError, version
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    start_http_server,
+)
 
 from router.core.errors import ConfigError
 from router.core.events import Note, NoteKind
@@ -27,10 +40,27 @@ class Metrics:
         self.active = Gauge("router_active_calls", "Calls in progress", registry=r)
         self.transfers = Counter(
             "router_transfers",
-            "Transfer attempts by destination and result",
-            ["destination", "result"],
+            "Transfer attempts by destination, result (succeeded, failed) and, for a failure, "
+            "its kind (busy, no_answer, rejected, error)",
+            ["destination", "result", "kind"],
             registry=r,
         )
+        self.menu_entries = Counter(
+            "router_menu_entries", "Times callers entered each menu", ["menu"], registry=r
+        )
+        self.calls_ended = Counter(
+            "router_calls_ended",
+            "Calls by the menu they ended in and how they ended (with router_menu_entries: "
+            "a funnel)",
+            ["menu", "end"],
+            registry=r,
+        )
+        Info("router_build", "The router's version", registry=r).info({"version": _version()})
+        # the process's CPU, memory, open files and the interpreter's GC: what the default
+        # registry of prometheus_client exports, on this one
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
         self.invalid = Counter("router_invalid_keys", "Invalid entries", ["menu"], registry=r)
         self.timeouts = Counter("router_timeouts", "No-input time-outs", ["menu"], registry=r)
         self.keys = Counter("router_keys", "Keys received from callers", registry=r)
@@ -55,6 +85,10 @@ class Metrics:
                 self.invalid.labels(menu).inc()
             case NoteKind.NO_INPUT:
                 self.timeouts.labels(menu).inc()
+            case NoteKind.MENU_ENTERED:
+                self.menu_entries.labels(note.menu or note.detail).inc()
+            case NoteKind.ENDED:
+                self.calls_ended.labels(menu, note.detail).inc()
             case _:
                 pass
 
@@ -72,6 +106,13 @@ class Metrics:
                 ) from None
             self._serving = (host, port)
             log.info("metrics on http://%s:%d/metrics", host, port)
+
+
+def _version() -> str:
+    try:
+        return version("livekit-menu-router")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 METRICS = Metrics()

@@ -217,13 +217,21 @@ def voice_from_spec(spec: str | None) -> Voice:
 
 
 def _resample(pcm: bytes, rate: int) -> bytes:
+    """`pcm` at SAMPLE_RATE, pushed through the resampler a second at a time: one frame of
+    the whole prompt would be copied into the FFI at once (minutes of audio, twice over)."""
     if rate == SAMPLE_RATE or not pcm:
         return pcm
     resampler = rtc.AudioResampler(rate, SAMPLE_RATE, num_channels=1)
-    frame = rtc.AudioFrame(pcm, rate, 1, len(pcm) // 2)
-    out = [bytes(f.data) for f in resampler.push(frame)]
-    out += [bytes(f.data) for f in resampler.flush()]
-    return b"".join(out)
+    out = bytearray()
+    view = memoryview(pcm)
+    step = rate * 2  # one second of s16 mono
+    for start in range(0, len(pcm) - len(pcm) % 2, step):
+        piece = view[start : start + step]
+        for f in resampler.push(rtc.AudioFrame(piece, rate, 1, len(piece) // 2)):
+            out += f.data.cast("B")
+    for f in resampler.flush():
+        out += f.data.cast("B")
+    return bytes(out)
 
 
 def _stamp(audio: str | None) -> str | None:
@@ -343,16 +351,20 @@ class PromptCache:
         stored = self._stored(prompt, voice, stamp)
         pcm = await asyncio.to_thread(self._load, stored)
         if pcm is None:
-            pcm = b""
+            parts: list[bytes] = []
             if prompt.audio:
                 try:
                     data, rate = await asyncio.to_thread(decode_prompt, prompt.audio, SAMPLE_RATE)
                 except UnplayableAudio as exc:
-                    raise MenuFileError([unplayable(prompt, str(exc))]) from None
-                pcm += await asyncio.to_thread(_resample, data, rate)
+                    raise MenuFileError([unplayable(prompt, str(exc), exc.hint)]) from None
+                parts.append(await asyncio.to_thread(_resample, data, rate))
+                del data  # one copy of the audio at a time: prompts may be minutes long
             if prompt.text:
                 data, rate = await self._speak(voice, prompt.text)
-                pcm += await asyncio.to_thread(_resample, data, rate)
+                parts.append(await asyncio.to_thread(_resample, data, rate))
+                del data
+            pcm = parts[0] if len(parts) == 1 else b"".join(parts)
+            del parts
             await asyncio.to_thread(self._save, stored, pcm)
         rendered = Rendered(_frames(pcm), len(pcm) / 2 / SAMPLE_RATE)
         self._rendered[key], self._stamps[key] = rendered, stamp

@@ -14,7 +14,7 @@ import re
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from router.core.errors import ConfigError
@@ -103,8 +103,10 @@ class CallRecorder:
     menu_version: str
     started_at: datetime
     started: float
-    """Monotonic time of the start, the zero of every `t` in the record."""
+    """Monotonic time the router got the call (joined its room), the zero of every `t`."""
     mask_caller: bool = True
+    answered: float | None = None
+    """Monotonic time the SIP bridge reported the call answered; None if it never did."""
     menus: list[dict[str, Any]] = field(default_factory=list)
     keys: list[dict[str, Any]] = field(default_factory=list)
     timeouts: int = 0
@@ -113,6 +115,8 @@ class CallRecorder:
     end_reason: str | None = None
     errors: list[str] = field(default_factory=list)
     keys_dropped: int = 0
+    duplicate_keys: int = 0
+    """Copies of a key the bridge delivered within the repeat window, dropped unacted."""
 
     def _t(self, now: float) -> float:
         return round(now - self.started, 3)
@@ -128,6 +132,8 @@ class CallRecorder:
                 self.keys.append({"key": note.detail, "t": t, "menu": note.menu})
             case NoteKind.IGNORED_KEY:
                 self.keys.append({"key": note.detail, "t": t, "ignored": True})
+            case NoteKind.DUPLICATE_KEY:
+                self.duplicate_keys += 1
             case NoteKind.INVALID:
                 self.invalid += 1
             case NoteKind.NO_INPUT:
@@ -158,16 +164,21 @@ class CallRecorder:
         return text.replace(digits, mask_number(digits) or "")
 
     def as_dict(self, ended: float) -> dict[str, Any]:
+        started_at = self.started_at.astimezone(UTC)
+        ended_at = started_at + timedelta(seconds=max(0.0, ended - self.started))
         return {
             "call_id": self._hide_caller(self.call_id),
             "room": self._hide_caller(self.room),
-            "started_at": self.started_at.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "started_at": started_at.isoformat(timespec="milliseconds"),
+            "ended_at": ended_at.isoformat(timespec="milliseconds"),
+            "answered": None if self.answered is None else self._t(self.answered),
             "dialled": self.dialled,
             "caller": mask_number(self.caller) if self.mask_caller else self.caller,
             "menu_version": self.menu_version,
             "menus": self.menus,
             "keys": self.keys,
             "keys_not_recorded": self.keys_dropped,
+            "duplicate_keys": self.duplicate_keys,
             "timeouts": self.timeouts,
             "invalid": self.invalid,
             "transfer": self.transfers[-1] if self.transfers else None,

@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ import aiohttp
 from livekit import api, rtc
 
 from router.core.errors import ConfigError, MenuFileError
+from router.runtime import tracing
 from router.runtime.call import CallOptions, CallSession, shut_down_all
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
@@ -44,7 +45,7 @@ from router.runtime.transfer import SipTransferrer, Transferrer
 from router.trial.caller import ENV as TRIAL_ENV
 from router.trial.caller import is_trial_caller
 
-__all__ = ["ProcessState", "WorkerConfig", "add_arguments", "reported_load", "run"]
+__all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
 
 log = logging.getLogger("router.worker")
 
@@ -53,6 +54,9 @@ DEFAULT_AGENT_NAME = "menu-router"
 DEFAULT_MAX_CALLS = 50
 """Calls per process: on two cores shared with LiveKit, new callers were still greeted
 within 2 s (p95) at 50 calls, and waited seconds at 75-100 (docs/benchmarks.md)."""
+
+DEFAULT_HEALTH_PORT = 8081
+"""livekit-agents' health server port in production (`ServerOptions.port`, prod default)."""
 
 DEFAULT_DRAIN_TIMEOUT = 60
 """Seconds calls in progress may go on after SIGTERM: most menu calls end within a minute."""
@@ -82,6 +86,9 @@ class WorkerConfig:
     """Where call records go: a file path, `-` for stdout, or None for none."""
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    health_port: int = 0
+    """livekit-agents' health server (`GET /`, `GET /worker`); 0: a free port."""
+    health_host: str = "127.0.0.1"
     voice: str = "espeak"
     mask_caller: bool = True
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
@@ -123,8 +130,12 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         )
 
     option("--menus", "ROUTER_MENUS", "menus.yaml", "menu file")
-    option(
-        "--agent-name", "ROUTER_AGENT_NAME", DEFAULT_AGENT_NAME, "name dispatch rules send calls to"
+    parser.add_argument(
+        "--agent-name",
+        default=None,
+        help="name dispatch rules send calls to (default: env LIVEKIT_AGENT_NAME_OVERRIDE, "
+        f"else ROUTER_AGENT_NAME, else LIVEKIT_AGENT_NAME, else {DEFAULT_AGENT_NAME}; "
+        "LIVEKIT_AGENT_NAME_OVERRIDE wins even over this flag, as in livekit-agents)",
     )
     option(
         "--max-calls",
@@ -161,6 +172,15 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         type=int,
     )
     option("--metrics-host", "ROUTER_METRICS_HOST", "127.0.0.1", "where the metrics port binds")
+    option(
+        "--health-port",
+        "ROUTER_HEALTH_PORT",
+        DEFAULT_HEALTH_PORT if command == "start" else 0,
+        "livekit-agents' health server: GET / answers 200 while the worker is connected to "
+        "LiveKit (503 when it cannot connect), GET /worker its status (0: a free port)",
+        type=int,
+    )
+    option("--health-host", "ROUTER_HEALTH_HOST", "127.0.0.1", "where the health port binds")
     option(
         "--voice",
         "ROUTER_VOICE",
@@ -215,17 +235,33 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
         url=url,
         api_key=os.environ["LIVEKIT_API_KEY"],
         api_secret=os.environ["LIVEKIT_API_SECRET"],
-        agent_name=args.agent_name,
+        agent_name=agent_name(args.agent_name),
         max_calls=args.max_calls,
         target_load=args.target_load,
         executor=args.executor,
         records=records,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
+        health_port=args.health_port,
+        health_host=args.health_host,
         voice=args.voice,
         mask_caller=not args.show_caller_numbers,
         drain_timeout=args.drain_timeout,
         dev=args.command == "dev",
+    )
+
+
+def agent_name(flag: str | None, env: Mapping[str, str] = os.environ) -> str:
+    """The agent name, in livekit-agents' order (`AgentServer.rtc_session`, worker.py):
+    `LIVEKIT_AGENT_NAME_OVERRIDE` (set by platforms), then the explicit setting (the
+    flag, or this router's `ROUTER_AGENT_NAME`), then `LIVEKIT_AGENT_NAME`, then
+    `menu-router`."""
+    return (
+        env.get("LIVEKIT_AGENT_NAME_OVERRIDE")
+        or flag
+        or env.get("ROUTER_AGENT_NAME")
+        or env.get("LIVEKIT_AGENT_NAME")
+        or DEFAULT_AGENT_NAME
     )
 
 
@@ -251,6 +287,7 @@ class ProcessState:
         self.mask_caller = os.environ.get("ROUTER_MASK_CALLER", "1") != "0"
         self.store.load()
         self.store.watch()
+        tracing.setup()  # each process exports its own calls' spans (job processes too)
 
     @classmethod
     def get(cls) -> ProcessState:
@@ -280,7 +317,12 @@ async def serve_call(ctx: object) -> None:
         state.cache,
         ctx.api,
         sink=state.sink,
-        options=CallOptions(mask_caller=state.mask_caller, trial_callers=trial),
+        # a job LiveKit dispatched (not `router connect`): its caller created the room
+        options=CallOptions(
+            mask_caller=state.mask_caller,
+            dispatched=bool(ctx.job.dispatch_id),
+            trial_callers=trial,
+        ),
         observer=reporter,
         transferrer_for=_transferrers(ctx.room, ctx.api) if trial else None,
     )
@@ -340,8 +382,8 @@ def _build_server(config: WorkerConfig) -> object:
         ws_url=config.url,
         api_key=config.api_key,
         api_secret=config.api_secret,
-        port=0,
-        host="127.0.0.1",
+        port=config.health_port,
+        host=config.health_host,
         initialize_process_timeout=60.0,
         shutdown_process_timeout=10.0,
     )
@@ -375,17 +417,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def check_credentials(config: WorkerConfig, within: float = 5.0) -> None:
-    """Ask LiveKit once before registering: a refused key or secret is a clear error now.
+    """Ask LiveKit once before registering: a refused key or secret is a clear error now
+    (unless LiveKit Cloud hosts the worker: `LIVEKIT_WORKER_TOKEN` set).
 
     livekit-agents would otherwise retry "failed to connect" for ever. A server that
     cannot be reached yet is only a warning: the worker keeps trying, as it should
     when the router starts before LiveKit does.
     """
+    hosted = bool(os.environ.get("LIVEKIT_WORKER_TOKEN"))
     try:
         async with api.LiveKitAPI(config.url, config.api_key, config.api_secret) as lk:
             await asyncio.wait_for(lk.room.list_rooms(api.ListRoomsRequest()), within)
     except api.TwirpError as exc:
-        if exc.status in (401, 403) or exc.code in ("unauthenticated", "permission_denied"):
+        refused = exc.status in (401, 403) or exc.code in ("unauthenticated", "permission_denied")
+        if refused and hosted:
+            # LiveKit Cloud's hosted agents register with the worker token it injects
+            # (livekit-agents sends LIVEKIT_WORKER_TOKEN), and the key it injects beside it
+            # need not list rooms: registration is the check that counts there
+            log.info("hosted agent: LiveKit answered the credentials check with %s", exc.code)
+            return
+        if refused:
             raise ConfigError(
                 f"LiveKit at {_safe_url(config.url)} refused the API key {config.api_key!r} "
                 "or its secret; check LIVEKIT_API_KEY and LIVEKIT_API_SECRET"

@@ -212,6 +212,8 @@ class CallOptions:
     """Pause between accepting the REFER and the final NOTIFY."""
     hangup_after_s: float | None = None
     """Hang up this long after the answer."""
+    cancel_after_ringing_s: float | None = None
+    """Hang up (CANCEL) this long after the first 180/183, if the call is not answered by then."""
     hangup_after_audio_s: float | None = None
     """Hang up this long after the first non-silent audio arrived (mid-prompt tests)."""
     hangup_after_keys_s: float | None = None
@@ -234,7 +236,8 @@ class CallOptions:
     audio_threshold_rms: float = 200.0
     """Per-packet RMS (16-bit scale) above which received audio counts as not silent."""
     send_audio: bool = True
-    """Send 20 ms PCMU silence packets after the answer, as a phone does."""
+    """Send 20 ms PCMU silence packets from the answer on, as a phone does; False sends no
+    RTP but the keys' (with no keys, none at all: a phone whose media never arrives)."""
 
 
 @dataclass(frozen=True)
@@ -797,6 +800,7 @@ class SipCall:
         self._closed = False
 
         self._answered = asyncio.Event()
+        self._ringing = asyncio.Event()
         self._ended = asyncio.Event()
         self._first_audio = asyncio.Event()
         self._refer_event = asyncio.Event()
@@ -1082,6 +1086,8 @@ class SipCall:
             try:
                 async with asyncio.timeout(opts.timeout_s):
                     await self.start()
+                    if opts.cancel_after_ringing_s is not None:
+                        self._spawn(self._cancel_while_ringing(opts.cancel_after_ringing_s))
                     if await self.wait_answered():
                         if opts.keys:
                             self._spawn(self._run_keys())
@@ -1111,6 +1117,14 @@ class SipCall:
                 return
             prev = sent.finished_at
         self._keys_done.set()
+
+    async def _cancel_while_ringing(self, wait: float) -> None:
+        await _wait_any([self._ringing, self._answered, self._ended], None)
+        if self.ringing_at is None or self._answered.is_set() or self._ended.is_set():
+            return
+        await asyncio.sleep(max(0.0, self.ringing_at + wait - time.monotonic()))
+        if self._state == "proceeding" and not self._answered.is_set():
+            await self.hangup(detail=f"cancelled {wait}s after ringing")
 
     async def _run_hangup_triggers(self) -> None:
         opts = self.options
@@ -1390,6 +1404,7 @@ class SipCall:
             self._state = "proceeding"
         if resp.status in (180, 183) and self.ringing_at is None:
             self.ringing_at = time.monotonic()
+            self._ringing.set()
         if resp.body and resp.content_type == "application/sdp":
             try:
                 self._early_media = parse_sdp(resp.body)
@@ -1804,6 +1819,7 @@ async def place_call(
     notify_status: int | None = 200,
     notify_delay_s: float = 0.5,
     hangup_after_s: float | None = None,
+    cancel_after_ringing_s: float | None = None,
     hangup_after_audio_s: float | None = None,
     hangup_after_keys_s: float | None = None,
     hangup_after_notify_s: float | None = None,
@@ -1841,6 +1857,7 @@ async def place_call(
         notify_status=notify_status,
         notify_delay_s=notify_delay_s,
         hangup_after_s=hangup_after_s,
+        cancel_after_ringing_s=cancel_after_ringing_s,
         hangup_after_audio_s=hangup_after_audio_s,
         hangup_after_keys_s=hangup_after_keys_s,
         hangup_after_notify_s=hangup_after_notify_s,
@@ -1926,6 +1943,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-trying", action="store_true", help="skip the 100 Trying NOTIFY")
     p.add_argument("--hangup-after", type=float, metavar="S", help="hang up S after the answer")
     p.add_argument(
+        "--cancel-after-ringing",
+        type=float,
+        metavar="S",
+        help="CANCEL S after the first 180 Ringing, if not answered by then",
+    )
+    p.add_argument(
         "--hangup-after-audio",
         type=float,
         metavar="S",
@@ -1972,6 +1995,11 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="RMS",
         help="per-packet RMS that counts as audio (default 200)",
     )
+    p.add_argument(
+        "--no-audio",
+        action="store_true",
+        help="send no RTP audio (with no --keys, no RTP at all: media that never arrives)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="log every SIP message to stderr")
     return p
@@ -2004,6 +2032,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 notify_status=args.notify,
                 notify_delay_s=args.notify_delay,
                 hangup_after_s=args.hangup_after,
+                cancel_after_ringing_s=args.cancel_after_ringing,
                 hangup_after_audio_s=args.hangup_after_audio,
                 hangup_after_keys_s=args.hangup_after_keys,
                 hangup_after_notify_s=args.hangup_after_notify,
@@ -2013,6 +2042,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 local_host=args.local_host,
                 invite_headers=args.header,
                 audio_threshold_rms=args.threshold,
+                send_audio=not args.no_audio,
             )
         )
         if args.json:

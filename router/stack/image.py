@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -285,6 +286,28 @@ def build_base(buildah: Buildah, tag: str = BASE_TAG, *, mirror: str = MIRROR) -
     return time.monotonic() - start
 
 
+def image_labels(context: Path = ROOT) -> dict[str, str]:
+    """The Dockerfile's label arguments for a build of `context`: the package's version
+    (pyproject.toml), the git commit and the origin's URL when it is a git checkout."""
+    with open(context / "pyproject.toml", "rb") as f:
+        version = str(tomllib.load(f)["project"]["version"])
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(context), *args], capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    labels = {"VERSION": version, "REVISION": git("rev-parse", "HEAD") or "unknown"}
+    source = git("remote", "get-url", "origin")
+    if source and "@" not in source.split("://")[-1].split("/")[0]:  # never a credential
+        labels["SOURCE"] = source
+    return labels
+
+
 def build_image(
     buildah: Buildah,
     tag: str = IMAGE_TAG,
@@ -309,6 +332,7 @@ def build_image(
         "--pull=never" if buildah.exists(base) else "--pull=true",
         "--build-arg",
         f"BASE_IMAGE={base}",
+        *(f"--build-arg={name}={value}" for name, value in image_labels(context).items()),
         "-t",
         tag,
         "-f",

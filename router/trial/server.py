@@ -9,9 +9,10 @@ aiohttp (it comes with livekit-api), on 127.0.0.1 only. Routes:
   graph's nodes and edges (`router graph`'s), and the checker's messages if the file on
   disk is broken (the last good version is kept, as the router does);
 - `GET /api/graph.svg?version=V`: the graph of that version, drawn by Graphviz's `dot`;
-- `POST /api/call` (JSON `{"number", "at", "timezone"}`): a fresh trial room, the router
-  dispatched into it, and a token to join it as a browser caller (valid for a few minutes,
-  for that room only, data and subscribe only).
+- `POST /api/call` (JSON `{"number", "at", "timezone"}`): a token to join a fresh trial
+  room as a browser caller (valid for a few minutes, for that room only, data and
+  subscribe only) whose room configuration dispatches the router: the page's join creates
+  the room and LiveKit sends the router in, as for a SIP bridge's participant.
 
 Requests must name this server in `Host` (no DNS rebinding), and a call must be asked for
 with a JSON body (no cross-site form posts).
@@ -249,12 +250,20 @@ class TrialPage:
             attributes["sip.trunkPhoneNumber"] = number
         if at is not None:
             attributes[AT_ATTRIBUTE] = at.isoformat()
+        # the page's join creates the room and LiveKit dispatches the router in the same
+        # step, as when a SIP bridge's participant creates a call's room
+        dispatch = api.RoomConfiguration(
+            empty_timeout=ROOM_EMPTY_TIMEOUT_S,
+            departure_timeout=ROOM_EMPTY_TIMEOUT_S,
+            agents=[api.RoomAgentDispatch(agent_name=self.config.agent_name)],
+        )
         token = (
             api.AccessToken(self.config.api_key, self.config.api_secret)
             .with_identity(identity)
             .with_name("Browser caller")
             .with_ttl(TOKEN_TTL)
             .with_attributes(attributes)
+            .with_room_config(dispatch)
             .with_grants(
                 api.VideoGrants(
                     room_join=True,
@@ -267,11 +276,6 @@ class TrialPage:
             )
             .to_jwt()
         )
-        try:
-            await self._dispatch(room)
-        except (api.TwirpError, OSError, TimeoutError) as exc:
-            log.warning("could not start a trial call: %s", exc)
-            return _error(502, f"LiveKit did not take the call ({type(exc).__name__}).")
         log.info("trial call in room %s (number %s)", room, number)
         return web.json_response(
             {
@@ -279,29 +283,11 @@ class TrialPage:
                 "token": token,
                 "room": room,
                 "identity": identity,
+                "agent": self.config.agent_name,
                 "version": current.menu_file.version,
                 "at": at.isoformat() if at is not None else None,
             }
         )
-
-    async def _dispatch(self, room: str) -> None:
-        """A fresh room, and the router sent into it as a SIP dispatch rule would send it."""
-        url = self.config.livekit_url.replace("ws://", "http://", 1).replace(
-            "wss://", "https://", 1
-        )
-        async with api.LiveKitAPI(url, self.config.api_key, self.config.api_secret) as lk:
-            await asyncio.wait_for(
-                lk.room.create_room(
-                    api.CreateRoomRequest(name=room, empty_timeout=ROOM_EMPTY_TIMEOUT_S)
-                ),
-                10,
-            )
-            await asyncio.wait_for(
-                lk.agent_dispatch.create_dispatch(
-                    api.CreateAgentDispatchRequest(agent_name=self.config.agent_name, room=room)
-                ),
-                10,
-            )
 
 
 _TYPES = {

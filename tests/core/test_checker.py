@@ -20,9 +20,11 @@ from router.core.checker import (
     _strongly_connected,
     check,
     header_problem,
+    regions_for,
     sample_extension,
     target_problem,
     timezone_problem,
+    timezone_warning,
 )
 from router.core.errors import Location, Problem, Severity
 from router.core.keys import Key
@@ -33,6 +35,7 @@ from router.core.model import (
     Directory,
     DirectoryEntry,
     Entry,
+    FailurePolicy,
     GoTo,
     Hangup,
     Menu,
@@ -111,8 +114,15 @@ BAD_TARGETS = [
     ("tel:+1 510 555 0100", "has spaces or punctuation"),
     ("tel:+1510555010x", "only digits may follow tel:+"),
     ("tel:", "needs a + and the country code"),
-    ("sip:pbx.example.com", "has no user part"),
-    ("sip:alice@", "is not a valid SIP URI"),
+    ("sip:pbx.example.com", "has no user part: the name or number before the @ is missing"),
+    ("sip:@pbx.example.com", "has no user part"),
+    ("sip:+15105550100", "has no host: the @ and the address of the PBX are missing"),
+    ("sip:alice", "has no host"),
+    ("sip:alice@", "has no host: the address of the PBX after the @ is missing"),
+    ("sip:alice@;transport=tcp", "has no host"),
+    ("sip://alice@pbx.example.com", "has // after sip:"),
+    ("sip:alice@pbx.example.com;transport=udp;transport=tcp", "gives the parameter 'transport'"),
+    ("sip:alice@pbx.example.com;lr;LR", "gives the parameter 'lr' twice"),
     ("sip:al ice@pbx.example.com", "contains spaces"),
     ("sip:alice@pbx.example.com?subject=hi", "carries URI headers"),
     ("sip:alice@pbx.example.com:0", "has port 0"),
@@ -120,6 +130,41 @@ BAD_TARGETS = [
     ("sip:alice@-bad-.example.com", "is not a valid SIP URI"),
     ("http://example.com", "is not a tel: or sip: URI"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("uri", "hint"),
+    [
+        # the hint shows the fixed value, never repeats the scheme or drops a part
+        (
+            "sip:+15105550100",
+            "e.g. sip:+15105550100@pbx.example.com; or, to call the number "
+            "itself, tel:+15105550100",
+        ),
+        (
+            "sip:+15105550100;user=phone",
+            "e.g. sip:+15105550100@pbx.example.com;user=phone; or, "
+            "to call the number itself, tel:+15105550100",
+        ),
+        ("sip:pbx.example.com", "e.g. sip:sales@pbx.example.com"),
+        ("sips:pbx.example.com:5061", "e.g. sips:sales@pbx.example.com:5061"),
+        ("sip:alice@:5060", "e.g. sip:alice@pbx.example.com:5060"),
+        ("sip:al ice@pbx.example.com", "write sip:alice@pbx.example.com"),
+        (
+            "sip:alice@pbx.example.com;transport=udp;transport=tcp",
+            "keep one, e.g. sip:alice@pbx.example.com;transport=udp",
+        ),
+        (
+            "sip:alice@pbx.example.com:5060;transport=udp;lr;Transport=tcp",
+            "keep one, e.g. sip:alice@pbx.example.com:5060;transport=udp;lr",
+        ),
+    ],
+)
+def test_sip_hints_show_the_fixed_value(uri: str, hint: str) -> None:
+    found = target_problem(uri)
+    assert found is not None and found[1] == hint
+    fixed = hint.split("e.g. ", 1)[-1].split(";  ")[0].split("; or")[0].removeprefix("write ")
+    assert target_problem(fixed) is None, fixed
 
 
 @pytest.mark.parametrize("uri", GOOD_TARGETS)
@@ -175,6 +220,78 @@ def test_time_zones() -> None:
     assert problem is not None and problem[0].startswith("unknown time zone")
     problem = timezone_problem("Nowhere")
     assert problem is not None and "IANA" in (problem[1] or "")
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("PST", "did you mean America/Los_Angeles?"),
+        ("pdt", "did you mean America/Los_Angeles?"),
+        ("CEST", "did you mean Europe/Berlin or Europe/Paris?"),
+        (
+            "GMT+2",
+            "did you mean Europe/Athens (UTC+2 in winter), Africa/Johannesburg (UTC+2 all year) "
+            "or Europe/Berlin (UTC+2 in summer)?",
+        ),
+        (
+            "UTC-5",
+            "did you mean America/New_York (UTC-5 in winter), America/Bogota (UTC-5 all year) "
+            "or America/Chicago (UTC-5 in summer)?",
+        ),
+        ("UTC+05:30", "did you mean Asia/Kolkata?"),
+        ("-08:00", "did you mean America/Los_Angeles (UTC-8 in winter)"),
+    ],
+)
+def test_abbreviations_and_offsets_are_refused_with_the_region(name: str, hint: str) -> None:
+    problem = timezone_problem(name)
+    assert problem is not None and problem[1] is not None
+    assert "not a time zone name" in problem[0]
+    assert problem[1].startswith(hint), problem[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "offset", "hint"),
+    [
+        ("EST", "UTC-5", "did you mean America/New_York?"),
+        ("MST", "UTC-7", "did you mean America/Denver (UTC-7 in winter) or America/Phoenix"),
+        ("HST", "UTC-10", "did you mean Pacific/Honolulu?"),
+        ("GMT", "UTC all year", "did you mean Europe/London or Europe/Dublin?"),
+        # POSIX: Etc/GMT+5 is five hours *behind* UTC; the suggestion keeps UTC-5
+        ("Etc/GMT+5", "UTC-5", "did you mean America/New_York (UTC-5 in winter)"),
+        ("Etc/GMT-1", "UTC+1", "did you mean Europe/Berlin (UTC+1 in winter)"),
+    ],
+)
+def test_fixed_zones_the_router_knows_are_a_warning(name: str, offset: str, hint: str) -> None:
+    assert timezone_problem(name) is None  # they load: a warning, not an error
+    warning = timezone_warning(name)
+    assert warning is not None and warning[1] is not None
+    assert offset in warning[0] and warning[1].startswith(hint), warning
+
+
+@pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "America/New_York", "CET", "EST5EDT"])
+def test_zones_that_follow_the_clock_or_mean_utc_are_quiet(name: str) -> None:
+    assert timezone_problem(name) is None and timezone_warning(name) is None
+
+
+@given(st.integers(-12 * 4, 14 * 4), st.sampled_from(["UTC", "GMT", "", "Etc/GMT"]))
+def test_a_suggestion_never_changes_the_offset_meant(quarters: int, spelling: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    minutes = quarters * 15
+    meant = -minutes if spelling == "Etc/GMT" else minutes  # Etc/GMT+2 is UTC-2
+    h, m = divmod(abs(minutes), 60)
+    name = f"{spelling}{'+' if minutes >= 0 else '-'}{h}" + (f":{m:02d}" if m else "")
+    if spelling == "Etc/GMT" and m:
+        return  # Etc/ names are whole hours
+    found = timezone_warning(name) or timezone_problem(name)
+    assert found is not None and found[1] is not None
+    for zone, _ in regions_for(meant):
+        offsets = {
+            datetime(2026, month, 15, 12, tzinfo=ZoneInfo(zone)).utcoffset() for month in (1, 7)
+        }
+        assert any(o is not None and o.total_seconds() == meant * 60 for o in offsets), zone
+        assert zone in found[1]
 
 
 def test_sample_extension() -> None:
@@ -366,8 +483,8 @@ def test_loop_with_no_way_out() -> None:
         (OPERATOR, False),
         (Hangup(), False),
         (GoTo("main"), False),
-        (Back(), False),  # back leaves the loop: the loop is not where the call started
-        (Top(), False),
+        (Back(), True),  # back from b returns to a, which entered it: still in the loop
+        (Top(), False),  # top returns to main, which has the operator
         (Repeat(), True),
         (Say(Prompt("x")), True),
     ],
@@ -387,6 +504,73 @@ def test_back_is_no_way_out_of_the_entry_menus_loop() -> None:
         menu("a", 20, {"1": GoTo("main"), "*": Back()}),
     )
     assert [(p.code, p.location.line) for p in check(mf)] == [("no-way-out", 10)]
+
+
+def test_a_loop_closed_with_back_is_a_loop() -> None:
+    # main -> info by `menu:`, info -> main by `back`: the same trap as {menu: main}
+    mf = model(
+        menu("main", 10, {"1": GoTo("info")}),
+        menu("info", 20, {"*": Back()}),
+    )
+    problems = check(mf)
+    assert [(p.code, p.location.line) for p in problems] == [("no-way-out", 10)]
+    assert problems[0].message.startswith("menus 'main', 'info' lead only to each other")
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        {"*": Back()},
+        {"*": Top()},
+        {"*": GoTo("main")},
+        {"*": Back(), "9": Repeat(), "8": Say(Prompt("x"))},
+    ],
+    ids=["back", "top", "menu", "back-repeat-say"],
+)
+def test_every_spelling_of_the_way_back_closes_the_loop(closing: dict[str, Action]) -> None:
+    mf = model(menu("main", 10, {"1": GoTo("info")}), menu("info", 20, closing))
+    assert [p.code for p in check(mf)] == ["no-way-out"]
+
+
+def test_back_to_a_menu_with_a_way_out_is_fine() -> None:
+    mf = model(
+        menu("main", 10, {"1": GoTo("info"), "0": OPERATOR}), menu("info", 20, {"*": Back()})
+    )
+    assert check(mf) == []
+
+
+def test_back_leads_out_when_some_menu_entering_it_is_outside_the_loop() -> None:
+    # main -> a <-> b; b's back returns to a, a's back may return to main (outside)
+    mf = model(
+        menu("main", 10, {"1": GoTo("a"), "0": OPERATOR}),
+        menu("a", 20, {"1": GoTo("b"), "*": Back()}),
+        menu("b", 30, {"1": GoTo("a"), "*": Back()}),
+    )
+    assert check(mf) == []
+
+
+def test_on_limit_and_failure_policy_edges_join_menus_but_are_no_way_out() -> None:
+    # info's only option is repeat; its limit sends callers to main, which has the operator:
+    # the limit joins info to main's loop, which the operator option leaves
+    joined = model(
+        menu("main", 10, {"1": GoTo("info"), "0": OPERATOR}),
+        menu("info", 20, {"9": Repeat()}, on_limit=GoTo("main")),
+    )
+    assert check(joined) == []
+    # a limit that transfers is what happens to a caller, not a choice: still a trap
+    trapped = model(
+        menu("main", 10, {"1": GoTo("info")}),
+        menu("info", 20, {"*": Back()}, on_limit=OPERATOR),
+    )
+    assert [p.code for p in check(trapped)] == ["no-way-out"]
+    # a failed transfer in on_limit that goes back to main: an edge, still no way out
+    policy = FailurePolicy(*(GoTo("main"),) * 4)
+    failing = Transfer("tel:+15105550100", on_failure=policy)
+    loop = model(
+        menu("main", 10, {"1": GoTo("info")}, on_limit=failing),
+        menu("info", 20, {"*": Back()}),
+    )
+    assert [p.code for p in check(loop)] == ["no-way-out"]
 
 
 def test_a_directory_is_a_way_out() -> None:
@@ -444,11 +628,14 @@ def test_distinct_extensions_are_fine() -> None:
 
 
 def test_option_key_shadowing_extensions() -> None:
-    assert directory_findings("1xx", options="10") == [("shadowed-extension", 12, "error")]
-    assert directory_findings("5", options="5") == [("shadowed-extension", 12, "error")]
-    assert directory_findings("200-249", options="2*#") == [("shadowed-extension", 12, "error")]
+    # a key that starts longer extensions works as in any PBX: it waits inter_digit
+    wait = ("option-starts-extension", 12, "warning")
+    assert directory_findings("1xx", options="10") == [wait]
+    assert directory_findings("200-249", options="2*#") == [wait]
     assert directory_findings("300-349", options="2*#") == []
-    assert directory_findings("x00", options="7*") == [("shadowed-extension", 12, "error")]
+    assert directory_findings("x00", options="7*") == [wait]
+    # a one-digit extension that is also an option can never be dialled
+    assert directory_findings("5", options="5") == [("shadowed-extension", 12, "error")]
 
 
 def test_shadowing_message() -> None:
@@ -458,10 +645,22 @@ def test_shadowing_message() -> None:
     )
     (problem,) = check(mf)
     assert str(problem) == (
-        "hand.yaml:12:7: error: key 1 in menu 'main' acts at once, so extension '1xx' of "
-        "directory 'staff' (line 100) can never be dialled here (use a key no extension "
-        "starts with (* or #), or change the extensions)"
+        "hand.yaml:12:7: warning: key 1 in menu 'main' also starts extension '1xx' of "
+        "directory 'staff' (line 100), so after 1 the router waits 3 s (inter_digit) for "
+        "more digits before acting on it (1 then # acts at once; for a key that never "
+        "waits, use a free key (2, 3, 4, 5, 6, 7, 8, 9, 0, *, #) or change the extensions)"
     )
+
+
+def test_a_real_conflict_offers_the_free_keys() -> None:
+    mf = model(
+        menu("main", 10, {"2": OPERATOR, "0": OPERATOR, "*": OPERATOR}, directory="staff"),
+        directories={"staff": directory("2", "3xx")},
+    )
+    (problem,) = check(mf)
+    assert problem.severity is Severity.ERROR
+    assert "the option always wins" in problem.message
+    assert problem.hint == "use a free key (1, 4, 5, 6, 7, 8, 9, #), or change the extensions"
 
 
 def test_extensions_that_start_longer_ones() -> None:

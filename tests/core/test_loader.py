@@ -451,6 +451,43 @@ def test_targets_that_are_neither_names_nor_uris(target: str, hint: str) -> None
 # --- failure policies --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "written",
+    [" sip:alice@pbx.example.com", "sip:alice@pbx.example.com ", "\tsip:alice@pbx.example.com "],
+)
+def test_spaces_around_a_target_are_trimmed_alike_and_said(written: str) -> None:
+    for place in ("destination", "option", "directory"):
+        text = BASE.replace(
+            '"0": {transfer: operator}', '"0": {transfer: operator}\n      "1": {transfer: TARGET}'
+        )
+        if place == "destination":
+            text = text.replace('operator: "tel:+15105550100"', "operator: TARGET").replace(
+                "{transfer: TARGET}", "{transfer: operator}"
+            )
+        elif place == "directory":
+            text = (
+                text.replace("menus:\n", 'directories:\n  staff: {"5001": TARGET}\nmenus:\n')
+                .replace('      "1": {transfer: TARGET}\n', "")
+                .replace("    options:", "    directory: staff\n    options:")
+            )
+        text = text.replace("TARGET", '"' + written.replace("\t", "\\t") + '"')
+        mf, problems = read_menu_text(text, filename="menus.yaml", base_dir=Path("."))
+        assert mf is not None and [p.severity for p in problems] == [Severity.WARNING], problems
+        assert problems[0].code == "target-space"
+        assert problems[0].hint == 'write "sip:alice@pbx.example.com"'
+        targets = (
+            [t.target for t in mf.destinations.values()]
+            + [
+                a.target
+                for m in mf.menus.values()
+                for a in m.options.values()
+                if isinstance(a, Transfer)
+            ]
+            + [e.action.target for d in mf.directories.values() for e in d.entries]
+        )
+        assert "sip:alice@pbx.example.com" in targets and written not in targets
+
+
 def test_builtin_failure_policy_apologises_and_repeats() -> None:
     menu = load(BASE).menus["main"]
     assert menu.on_transfer_failure == BUILTIN_FAILURE_POLICY
@@ -675,6 +712,100 @@ def test_empty_greeting_is_an_error() -> None:
     ]
 
 
+EMPTY_PROMPTS = ['""', "null", "{}", '{say: ""}', '" "', "{say: null}", "''"]
+PROMPT_PLACES = [
+    ("menus:\n  main:\n    greeting: EMPTY\n", "the greeting of menu 'main'"),
+    ("menus:\n  main:\n    greeting: hi\n    prompt: EMPTY\n", "the prompt of menu 'main'"),
+    ("defaults:\n  messages: {invalid: EMPTY}\nmenus:\n  main:\n    greeting: hi\n", "invalid"),
+    ("menus:\n  main:\n    greeting: hi\n    messages: {no_input: EMPTY}\n", "no_input"),
+    (
+        "destinations:\n  x: {to: 'tel:+15105550100', say: EMPTY}\n"
+        "menus:\n  main:\n    greeting: hi\n",
+        "destination 'x'",
+    ),
+]
+
+
+@pytest.mark.parametrize("empty", EMPTY_PROMPTS)
+@pytest.mark.parametrize(("where", "what"), PROMPT_PLACES, ids=lambda v: v[-12:])
+def test_every_empty_prompt_is_one_error(empty: str, where: str, what: str) -> None:
+    if "say: EMPTY" in where and empty.startswith("{"):
+        return  # `say` takes text, not a mapping (a different error)
+    tail = '    options: {"0": {transfer: "tel:+15105550100"}}\n'
+    text = "version: 1\n" + where.replace("EMPTY", empty) + tail
+    found = [p for p in refused(text) if p.severity is Severity.ERROR]
+    assert len(found) == 1, found
+    assert found[0].message.endswith("is empty") and what in found[0].message
+    assert found[0].hint == 'write the text to say ("...") or {audio: file.wav}'
+
+
+@pytest.mark.parametrize("empty", EMPTY_PROMPTS)
+def test_an_empty_message_of_an_action_is_refused(empty: str) -> None:
+    for option in (f"{{hangup: {empty}}}", f"{{repeat: true, say: {empty}}}"):
+        if option.startswith("{repeat") and empty.startswith("{"):
+            continue  # say takes text
+        if option == "{hangup: null}":
+            continue  # a verb with nothing after it: no message, which is fine
+        text = BASE.replace('"0": {transfer: operator}', f'"0": {option}')
+        assert [p.code for p in refused(text) if p.severity is Severity.ERROR] == ["empty-value"], (
+            option
+        )
+
+
+@pytest.mark.parametrize(
+    ("line", "severity"),
+    [
+        ("#: hangup", Severity.ERROR),
+        ("# : hangup", Severity.ERROR),
+        ('#: {hangup: "Goodbye."}', Severity.ERROR),
+        ("#: back", Severity.ERROR),
+        ("#:\n        transfer: operator", Severity.ERROR),  # the action on the lines below
+        ("#: see the wiki for the pound key", Severity.WARNING),  # reads like a comment
+        ("#:", None),  # nothing lost
+        ("# hangup", None),  # an ordinary comment
+    ],
+)
+def test_an_unquoted_pound_key_is_refused(line: str, severity: Severity | None) -> None:
+    text = BASE.replace('"0": {transfer: operator}', '"0": {transfer: operator}\n      ' + line)
+    _, problems = read_menu_text(text, filename="menus.yaml", base_dir=Path("."))
+    found = [p for p in problems if p.code == "pound-comment"]
+    assert [p.severity for p in found] == ([] if severity is None else [severity]), problems
+    if found:
+        assert str(found[0].location) == "menus.yaml:9:7"
+        assert found[0].hint == 'to use the # key, quote it: "#":'
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        "    greeting: TEXT\n",
+        "    greeting: {say: TEXT}\n",
+        "    greeting: hi\n    prompt: TEXT\n",
+        "    greeting: hi\n    messages: {invalid: TEXT}\n",
+        '    greeting: hi\n    options: {"0": hangup, "1": {say: TEXT}}\n',
+        '    greeting: hi\n    options: {"0": hangup, "1": {hangup: TEXT}}\n',
+        '    greeting: hi\n    options: {"0": hangup, "1": {repeat: true, say: TEXT}}\n',
+    ],
+)
+def test_a_message_longer_than_the_limit_is_refused_with_the_figure(place: str) -> None:
+    from router.core.loader import MAX_PROMPT_CHARS
+
+    def file(length: int) -> str:
+        text = ("x" * length).join('""')
+        body = place.replace("TEXT", text)
+        return (
+            "version: 1\nmenus:\n  main:\n"
+            + body
+            + ('    options: {"0": hangup}\n' if "options" not in body else "")
+        )
+
+    load_menu_text(file(MAX_PROMPT_CHARS), filename="menus.yaml", base_dir=Path("."))
+    found = [p for p in refused(file(MAX_PROMPT_CHARS + 1)) if p.severity is Severity.ERROR]
+    assert [p.code for p in found] == ["prompt-too-long"], found
+    assert "is 5,001 characters long" in found[0].message
+    assert found[0].message.endswith("a message may have at most 5,000")
+
+
 def test_missing_greeting() -> None:
     assert errors(BASE.replace('    greeting: "Hello. Press 0 for the operator."\n', "")) == [
         "6:5: menu 'main' has no 'greeting'"
@@ -823,6 +954,29 @@ def test_numbers_and_opening_hours() -> None:
 def test_bad_hours(hours: str, message: str) -> None:
     text = SCHEDULE.replace('      mon-fri: "08:30-17:30"', f"      mon: {hours}")
     assert any(message in e for e in errors(text)), errors(text)
+
+
+@pytest.mark.parametrize(
+    ("hours", "hint"),
+    [
+        # both ends before 13:00: a 12-hour clock, the end is in the afternoon
+        ('"8:30-5:30"', "times are on the 24-hour clock: did you mean 08:30-17:30?"),
+        ("9:00-5:00", "times are on the 24-hour clock: did you mean 09:00-17:00?"),
+        ('"12:00-1:30"', "times are on the 24-hour clock: did you mean 12:00-13:30?"),
+        # overnight hours keep their hint: the admin meant past midnight
+        ('"22:00-06:00"', "for hours past midnight, split them"),
+        ('"17:00-09:00"', "for hours past midnight, split them"),
+        ('"13:00-12:00"', "for hours past midnight, split them"),
+        # midnight as an end
+        ('"10:00-00:00"', "midnight at the end of a day is 24:00: did you mean 10:00-24:00?"),
+        ('"09:00-09:00"', "an interval needs a length"),
+    ],
+)
+def test_backwards_hours_get_the_hint_of_what_they_meant(hours: str, hint: str) -> None:
+    text = SCHEDULE.replace('      mon-fri: "08:30-17:30"', f"      mon: {hours}")
+    found = [p for p in refused(text) if p.code == "bad-hours"]
+    assert len(found) == 1 and "ends before it starts" in found[0].message
+    assert found[0].hint is not None and found[0].hint.startswith(hint), found[0].hint
 
 
 def test_bad_days_and_holidays_and_time_zones() -> None:

@@ -62,7 +62,7 @@ def test_bundled_test_file_passes_and_covers_everything(
     assert summary and summary[0].endswith(" 0 failed")
     assert not any(line.startswith("FAIL") for line in out)
     coverage = out[out.index(next(line for line in out if line.startswith("coverage:"))) :]
-    assert coverage == ["coverage: menus 7/7, options 27/27, extensions 4/4, destinations 6/6"], (
+    assert coverage == ["coverage: menus 7/7, options 28/28, extensions 4/4, destinations 6/6"], (
         coverage
     )
 
@@ -131,7 +131,8 @@ def test_a_failing_case_says_where_what_and_the_path(
     ]
     assert out[3:7] == [
         f"FAIL  {path}:6:5: wrong place",
-        "      expected transfer billing, got transfer sip:support@pbx.example.com;transport=tcp",
+        "      expected transfer billing <tel:+15105550103>, "
+        "got transfer support_desk <sip:support@pbx.example.com;transport=tcp>",
         "      expected menus main, got main > support",
         "      path: main 2 > support 1 > transfer support_desk "
         "<sip:support@pbx.example.com;transport=tcp> (ok)",
@@ -180,7 +181,10 @@ def test_menus_option_tests_another_menu_file(
     assert run_test(capsys, str(path))[0] == 0
     code, out, _ = run_test(capsys, str(path), "--menus", str(other))
     assert code == 1
-    assert "      expected transfer sales, got transfer tel:+15105550103" in out
+    assert (
+        "      expected transfer sales <sip:sales@pbx.example.com>, "
+        "got transfer billing <tel:+15105550103>" in out
+    )
 
 
 # --- coverage ------------------------------------------------------------------------------
@@ -201,9 +205,9 @@ def test_coverage_names_what_no_case_reaches(
     code, out, _ = run_test(capsys, str(path))
     assert code == 0
     start = out.index(next(line for line in out if line.startswith("coverage:")))
-    assert out[start] == "coverage: menus 2/7, options 2/27, extensions 1/4, destinations 1/6"
+    assert out[start] == "coverage: menus 2/7, options 2/28, extensions 1/4, destinations 1/6"
     gaps = [line.strip() for line in out[start + 1 :]]
-    assert "menus.yaml:105:3: menu 'technical' is never entered" in [g.split("/")[-1] for g in gaps]
+    assert "menus.yaml:122:3: menu 'technical' is never entered" in [g.split("/")[-1] for g in gaps]
     assert any(g.endswith("option '3' of menu 'main' is never pressed") for g in gaps)
     assert any(g.endswith("option '1' of menu 'support' is never pressed") for g in gaps)
     # options of menus never entered are not listed one by one: the menu line says it
@@ -336,6 +340,55 @@ def test_mistakes_are_reported_at_file_line_column(
     assert err[-1] == f"router test: {path} cannot be used"
 
 
+FIELD = Path(__file__).resolve().parent / "field"
+
+
+def test_pound_as_a_comment_in_a_test_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    # the field report: `keys: #` pressed nothing, and the case passed through silence
+    path = FIELD / "22.test.yaml"
+    code, out, err = run_test(capsys, str(path))
+    assert code == 1 and out == []
+    assert err[0] == (
+        f"{path}:6:10: error: the keys of case 'after hours, pound hangs up' are empty: "
+        'an unquoted # starts a YAML comment (quote the keys, e.g. keys: "#"; for a call '
+        'without keys, write keys: "")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ("keys: #", "are empty: an unquoted # starts a YAML comment"),
+        ("keys:", "are empty"),
+        ("keys: null", "are empty"),
+        ("keys: ~", "are empty"),
+        ("keys: 1 #", "stop before '#'"),
+        ("keys: 5001 #", "stop before '#'"),
+        ("keys: 1 ## ", "stop before '##'"),
+    ],
+)
+def test_empty_or_cut_keys_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path, keys: str, expected: str
+) -> None:
+    path = write(tmp_path, f"cases:\n  - name: a\n    at: {NOON}\n    {keys}\n    expect: hangup\n")
+    code, _, err = run_test(capsys, str(path))
+    assert code == 1 and expected in err[0] and err[0].startswith(f"{path}:4:"), err
+
+
+@pytest.mark.parametrize(
+    "keys", ['keys: ""', "", 'keys: "#"', "keys: 1  # the sales line", 'keys: "1" #']
+)
+def test_explicit_silence_and_real_comments_are_fine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path, keys: str
+) -> None:
+    path = write(
+        tmp_path,
+        f"cases:\n  - name: a\n    at: 2026-12-01T23:00:00-05:00\n    {keys}\n    expect: hangup\n",
+    )
+    code, out, err = run_test(capsys, str(path))
+    assert err == [] and out[1].startswith(("PASS", "FAIL")), (out, err)  # the file is usable
+
+
 def test_names_are_checked_against_the_menu_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
 ) -> None:
@@ -427,3 +480,43 @@ def test_run_case_compares_hangup_reasons(menus: Path) -> None:
     assert result.passed and result.got == "hangup (transfer_limit)" and result.menus == ("main",)
     other = Case(case.name, None, at, "#", case.results, Expectation(hangup=True), case.loc)
     assert run_case(menu_file, other).got == "hangup"
+
+
+def test_every_problem_of_a_test_file_at_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    """A missing time zone does not hide the name typos behind it (issue 19)."""
+    path = write(
+        tmp_path,
+        """\
+        cases:
+          - name: sales
+            at: 2026-12-01T10:00:00
+            keys: "1"
+            expect: {transfer: salse, menus: [mian]}
+        """,
+    )
+    code, _, err = run_test(capsys, str(path))
+    assert code == 1
+    assert "has no time zone" in err[0]
+    assert "there is no destination named 'salse'" in err[1] and "'sales'?" in err[1]
+    assert "there is no menu named 'mian'" in err[2] and "'main'?" in err[2]
+
+
+def test_failures_name_destinations_beside_uris(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        defaults: {{at: {NOON}}}
+        cases:
+          - {{name: wrong, keys: "3", expect: {{transfer: "tel:+15105550100"}}}}
+        """,
+    )
+    code, out, _ = run_test(capsys, str(path))
+    assert code == 1
+    assert (
+        "      expected transfer operator <tel:+15105550100>, "
+        "got transfer billing <tel:+15105550103>"
+    ) in out

@@ -20,12 +20,14 @@ from router.core.events import (
     DigitPressed,
     EndReason,
     Event,
+    Note,
     NoteKind,
     PlaybackFinished,
     TimerFired,
     TimerKind,
     TransferFailed,
     TransferSucceeded,
+    TransferTo,
 )
 from router.core.keys import Key
 from router.core.model import MenuFile
@@ -64,7 +66,13 @@ CASES: list[tuple[str, str, list[str], CallState, str]] = [
     ("back-twice", "2 2 * *", ["stop", WELCOME], S.PROMPTING, "main"),
     ("goto-up-the-tree-unwinds", "2 2 3 # 2 *", ["stop", WELCOME], S.PROMPTING, "main"),
     ("repeat", "~ *", ["cancel:first_digit", WELCOME], S.PROMPTING, "main"),
-    ("say", "~ 7", ["cancel:first_digit", "play:We are open nine to five."], S.PROMPTING, "main"),
+    (
+        "say-then-the-prompt",
+        "~ 7",
+        ["cancel:first_digit", "play:We are open nine to five.|" + MAIN_AGAIN],
+        S.PROMPTING,
+        "main",
+    ),
     ("say-then-waits", "~ 7 ~", ["arm:first_digit@5.5"], S.WAITING, "main"),
     ("hangup-no-goodbye", "8", ["stop", "cancel:call_limit", "hangup:hangup"], S.ENDED, "main"),
     ("hangup-goodbye", "9", ["stop", "announce:Goodbye."], S.CLOSING, "main"),
@@ -83,7 +91,7 @@ CASES: list[tuple[str, str, list[str], CallState, str]] = [
     ("transfer-ignores-keys", "1 ~ 5 0", [], S.TRANSFERRING, "main"),
     ("transfer-without-announcement", "0", ["stop", OPERATOR], S.TRANSFERRING, "main"),
     ("transfer-succeeds", "0 ok", ["cancel:call_limit", "hangup:transferred"], S.ENDED, "main"),
-    ("failed-busy", "0 busy", ["play:That line is busy."], S.PROMPTING, "main"),
+    ("failed-busy", "0 busy", ["play:That line is busy.|" + MAIN_AGAIN], S.PROMPTING, "main"),
     ("failed-busy-waits", "0 busy ~", ["arm:first_digit@5.5"], S.WAITING, "main"),
     ("failed-no-answer", "0 noanswer", ["announce:No answer; the operator."], S.ANNOUNCING, "main"),
     ("failed-no-answer-retries", "0 noanswer ~", [OPERATOR], S.TRANSFERRING, "main"),
@@ -122,7 +130,11 @@ CASES: list[tuple[str, str, list[str], CallState, str]] = [
     ),
     ("extension-short-pound", "~ 4 1 #", ["cancel:inter_digit", INVALID], S.PROMPTING, "main"),
     ("extension-short-timeout", "~ 4 1 .", [INVALID], S.PROMPTING, "main"),
-    ("extension-none", "~ 5 5", ["cancel:inter_digit", INVALID], S.PROMPTING, "main"),
+    # a mistyped extension is one wrong entry: the digits after a dead prefix join it
+    ("extension-dead-prefix-waits", "~ 5 5", ["arm:inter_digit@4"], S.COLLECTING, "main"),
+    ("extension-dead-keeps-digits", "~ 5 5 0 7", ["arm:inter_digit@5"], S.COLLECTING, "main"),
+    ("extension-dead-timeout", "~ 5 5 0 .", [INVALID], S.PROMPTING, "main"),
+    ("extension-dead-pound", "~ 5 5 #", ["cancel:inter_digit", INVALID], S.PROMPTING, "main"),
     ("ambiguous-waits", "~ 5 0", ["arm:inter_digit@4"], S.COLLECTING, "main"),
     (
         "ambiguous-pound",
@@ -219,6 +231,35 @@ def test_script(
     assert call.nav.state is state
     assert call.nav.menu == menu
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_mistyped_extension_is_one_strike(make_call: Any) -> None:
+    call = make_call()
+    call.start()
+    call.run("~ 5 5 0 7 .")
+    invalid = [n.detail for n in call.notes() if n.kind is NoteKind.INVALID]
+    assert invalid == ["5507"]
+
+
+def test_info_then_prompt_and_silence_counts_in_a_row(make_call: Any, render: Any) -> None:
+    """Information is followed by the prompt; a key resets the count of silences."""
+    call = make_call()
+    call.start()
+    # two silences, a key for information, two silences: still no limit (3 in a row)
+    call.run("~ . ~ . ~ 7 ~ . ~ .")
+    assert call.nav.state is S.PROMPTING and call.nav.menu == "main"
+    assert [n.detail for n in call.notes() if n.kind is NoteKind.LIMIT_REACHED] == []
+    assert render(call.run("~ .")) == [OPERATOR]
+
+
+def test_counts_start_afresh_after_a_limit(make_call: Any) -> None:
+    """The limit's fallback transfer fails back into the menu: the caller gets every chance."""
+    call = make_call()
+    call.start()
+    call.run("~ . ~ . ~ . busy ~ .")  # limit, the operator is busy, back in main, one silence
+    limits = [n.detail for n in call.notes() if n.kind is NoteKind.LIMIT_REACHED]
+    assert limits == ["no_input"]
+    assert call.nav.state is S.PROMPTING and call.nav.menu == "main"
 
 
 def test_start(make_call: Any, render: Any) -> None:
@@ -450,3 +491,66 @@ def test_state_changes_are_logged(make_call: Any, caplog: pytest.LogCaptureFixtu
     call.run("~")
     assert "idle -> prompting" in caplog.text
     assert "prompting -> waiting" in caplog.text
+
+
+# --- a key the bridge delivered twice ---------------------------------------------------------
+
+
+def _dup_call() -> tuple[Navigator, list[Any]]:
+    from pathlib import Path
+
+    from router.core.loader import load_menu_file
+
+    mf = load_menu_file(Path(__file__).parent / "field" / "19-dup.yaml").menu_file
+    nav = Navigator(mf)
+    effects = nav.handle(CallStarted(None, datetime(2026, 12, 1, 15, tzinfo=UTC), 0.0))
+    return nav, effects
+
+
+def _press(nav: Navigator, keys: str, times: list[float]) -> list[Any]:
+    out: list[Any] = []
+    for key, now in zip(keys, times, strict=True):
+        out += nav.handle(DigitPressed(Key(key), now))
+    return out
+
+
+def _notes(effects: list[Any], kind: NoteKind) -> list[str]:
+    return [e.detail for e in effects if isinstance(e, Note) and e.kind is kind]
+
+
+def test_the_same_key_twice_within_milliseconds_moves_one_menu() -> None:
+    nav, _ = _dup_call()
+    effects = _press(nav, "22", [1.0, 1.010])  # the field report: 10 ms apart
+    assert nav.menu == "support"
+    assert _notes(effects, NoteKind.KEY) == ["2"]
+    assert _notes(effects, NoteKind.DUPLICATE_KEY) == ["2"]
+
+
+def test_a_train_of_copies_is_one_key_and_a_real_second_press_is_kept() -> None:
+    from router.core.navigator import KEY_REPEAT_WINDOW
+
+    nav, _ = _dup_call()
+    # RFC 4733 end packets three times, 40 ms apart: the window slides over the train
+    effects = _press(nav, "222", [1.0, 1.04, 1.08])
+    assert nav.menu == "support" and _notes(effects, NoteKind.DUPLICATE_KEY) == ["2", "2"]
+    # the fastest press-and-pause a keypad sends (80 ms) is a real press
+    effects = _press(nav, "2", [1.08 + KEY_REPEAT_WINDOW])
+    assert nav.menu == "technical" and _notes(effects, NoteKind.DUPLICATE_KEY) == []
+
+
+def test_different_keys_at_once_are_each_acted_on() -> None:
+    nav, _ = _dup_call()
+    _press(nav, "2*", [1.0, 1.001])
+    assert nav.menu == "main"
+    _press(nav, "2", [1.002])  # not a copy: "*" came between
+    assert nav.menu == "support"
+
+
+def test_a_copy_while_transferring_is_counted_as_a_copy_not_an_ignored_key() -> None:
+    nav, _ = _dup_call()
+    _press(nav, "2", [1.0])
+    effects = _press(nav, "11", [2.0, 2.01])  # 1 transfers to orders; its copy comes after
+    assert _notes(effects, NoteKind.DUPLICATE_KEY) == ["1"]
+    assert [e.target for e in effects if isinstance(e, TransferTo)] == [
+        "sip:orders@pbx.example.com"
+    ]

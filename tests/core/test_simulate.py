@@ -60,7 +60,7 @@ def test_last_line(
 
 
 def test_whole_printout(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    code, lines, err = simulate(capsys, "--keys", "7.1", "--number", "+15552220000")
+    code, lines, err = simulate(capsys, "-v", "--keys", "7.1", "--number", "+15552220000")
     assert code == 0 and err == ""
     assert lines == [
         "menus.yaml (version test): a call to +15552220000 at 2025-01-06T12:00:00+01:00",
@@ -70,7 +70,7 @@ def test_whole_printout(loader: Any, capsys: pytest.CaptureFixture[str]) -> None
         "     0.0s  timer first_digit armed, fires at 5.0s",
         "     1.0s  key 7",
         "     1.0s  timer first_digit cancelled",
-        '     1.0s  plays: "We are open nine to five."',
+        '     1.0s  plays: "We are open nine to five." + "1 sales, 2 support, 0 operator."',
         "     1.0s  timer first_digit armed, fires at 6.0s",
         "     6.0s  time-out: first_digit",
         "     6.0s  no input",
@@ -78,7 +78,7 @@ def test_whole_printout(loader: Any, capsys: pytest.CaptureFixture[str]) -> None
         "     6.0s  timer first_digit armed, fires at 11.0s",
         "     7.0s  key 1",
         "     7.0s  timer first_digit cancelled",
-        "     7.0s  transfer to sip:sales@pbx.example.com starts",
+        "     7.0s  transfer to sip:sales@pbx.example.com chosen (any announcement plays first)",
         '     7.0s  plays to the end: "Connecting you to sales."',
         "     7.0s  transfer to sip:sales@pbx.example.com (sales) requested",
         "     7.0s  transfer succeeded",
@@ -103,7 +103,7 @@ def test_number_and_time(
 ) -> None:
     assert main(["simulate", "--number", "+15552220000", "--at", at, "--keys", "8"]) == 0
     out = capsys.readouterr().out
-    assert f'plays: "{greeting}' in out
+    assert f'hears: "{greeting}' in out
 
 
 def test_keys_beyond_the_end_are_not_used(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,7 +121,7 @@ def test_interactive(
     code, lines, _ = simulate(capsys)
     assert code == 0
     assert lines[-1] == "transfer: sip:desk@pbx.example.com"
-    assert any("time-out: first_digit" in line for line in lines)
+    assert any("silence: no key in time" in line for line in lines)
     assert any("not keypad keys: z" in line for line in lines)
 
 
@@ -216,3 +216,57 @@ def test_bad_arguments(
         main(["simulate", *args])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_plain_printout_is_what_the_caller_lives(
+    loader: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, err = simulate(capsys, "--keys", "7.1", "--number", "+15552220000")
+    assert code == 0 and err == ""
+    assert lines[1:] == [
+        "     0.0s  menu main",
+        '     0.0s  hears: "Welcome. 1 sales, 2 support, 0 operator, or an extension."',
+        "     1.0s  presses 7",
+        '     1.0s  hears: "We are open nine to five." + "1 sales, 2 support, 0 operator."',
+        "     6.0s  silence: no key in time",
+        '     6.0s  hears: "Sorry, I did not hear a choice." + "1 sales, 2 support, 0 operator."',
+        "     7.0s  presses 1",
+        '     7.0s  hears (to the end): "Connecting you to sales."',
+        "     7.0s  transfer to sales <sip:sales@pbx.example.com>",
+        "     7.0s  transfer succeeded",
+        "     7.0s  call ends: transferred",
+        "transfer: sip:sales@pbx.example.com",
+    ]
+
+
+@pytest.mark.parametrize("number", ["510-555-0151", "(510) 555-0151", "+1 510 555 0151", "5"])
+def test_number_must_be_e164_as_in_test_files(
+    loader: Any, capsys: pytest.CaptureFixture[str], number: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "menus.yaml", "--at", NOON, "--number", number])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"'{number}' is not a dialled number" in err
+    assert 'write it in E.164, quoted: "+15105550150" (or default)' in err
+
+
+def test_a_number_that_falls_back_to_default_says_so(
+    loader: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, _ = simulate(capsys, "--keys", "1", "--number", "+15559999999")
+    assert code == 0
+    assert "+15559999999 is not one of the numbers in the file" in lines[1]
+    code, lines, _ = simulate(capsys, "--keys", "1", "--number", "+15552220000")
+    assert "not one of the numbers" not in "\n".join(lines)
+
+
+def test_voice_is_shown_with_the_menu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        'version: 1\nmenus:\n  main:\n    voice: es\n    greeting: "Hola"\n'
+        "    messages: {invalid: No, no_input: Nada, transfer_limit: Adiós}\n"
+        "    on_limit: {hangup: Adiós}\n    options: {'0': hangup}\n"
+    )
+    assert main(["simulate", str(path), "--at", NOON, "--keys", "0"]) == 0
+    assert "menu main (voice es)" in capsys.readouterr().out

@@ -19,7 +19,7 @@ def load(text: str) -> dict[str, str | None]:
 
 MENUS = """
 menus:
-  main: {greeting: hi, options: {"1": {menu: es}, "2": {menu: fr}}}
+  main: {greeting: hi, options: {"1": {menu: es}, "2": {menu: fr}, "#": hangup}}
   es: {greeting: hola, voice: es, options: {"*": back}}
   fr: {greeting: bonjour, options: {"*": back}}
 """
@@ -30,8 +30,8 @@ def test_without_a_voice_the_router_chooses() -> None:
 
 
 def test_defaults_give_every_menu_a_voice_and_menus_override_it() -> None:
-    voices = load("version: 1\ndefaults: {voice: en-gb}\n" + MENUS)
-    assert voices == {"main": "en-gb", "es": "es", "fr": "en-gb"}
+    voices = load("version: 1\ndefaults: {voice: en}\n" + MENUS)
+    assert voices == {"main": "en", "es": "es", "fr": "en"}
 
 
 def test_a_voice_must_be_text() -> None:

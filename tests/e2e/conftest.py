@@ -33,6 +33,7 @@ class Stack:
     menus: Path
     records: Path
     metrics_url: str
+    health_url: str
 
     def uri(self, number: str = NUMBER) -> str:
         return self.stack.sip_uri(number)
@@ -127,15 +128,23 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         stack.provision(AGENT, [NUMBER])
         metrics_port = free_port()
+        health_port = free_port()
         router = RouterProcess(
             stack.env,
             menus=menus,
             log_path=work / "router.log",
             agent_name=AGENT,
             records=str(records),
-            extra_args=["--metrics-port", str(metrics_port)],
+            extra_args=["--metrics-port", str(metrics_port), "--health-port", str(health_port)],
         ).start()
-        yield Stack(stack, router, menus, records, f"http://127.0.0.1:{metrics_port}/metrics")
+        yield Stack(
+            stack,
+            router,
+            menus,
+            records,
+            f"http://127.0.0.1:{metrics_port}/metrics",
+            f"http://127.0.0.1:{health_port}",
+        )
     finally:
         if router is not None:
             router.stop()

@@ -28,7 +28,7 @@ LOAD_REPORT_S = 1.5
 
 
 def _options() -> CallOptions:
-    return CallOptions(caller_id=new_caller_id(), timeout_s=180.0, send_audio=False)
+    return CallOptions(caller_id=new_caller_id(), timeout_s=180.0)
 
 
 async def test_a_process_takes_exactly_max_calls_and_frees_a_place_when_one_ends(

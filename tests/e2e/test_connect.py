@@ -62,6 +62,8 @@ async def test_connect_joins_the_room_and_routes_its_caller(e2e: Stack, tmp_path
             what="the router tries the transfer and reports its failure",
         )
     finally:
+        # as livekit-sip when its caller hangs up: `hangup`, then it leaves the room
+        await caller.local_participant.set_attributes({"sip.callStatus": "hangup"})
         await caller.disconnect()
         await eventually(records.exists, within=10, what="the call record", strict=False)
         await asyncio.to_thread(router.stop)

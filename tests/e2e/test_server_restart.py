@@ -35,7 +35,7 @@ async def test_the_router_outlives_a_livekit_server_crash(tmp_path: Path) -> Non
         uri = stack.sip_uri(NUMBER)
 
         held_id = new_caller_id()
-        options = CallOptions(caller_id=held_id, timeout_s=120.0, send_audio=False)
+        options = CallOptions(caller_id=held_id, timeout_s=120.0)
         async with SipCall(uri, options) as held:
             await held.start()
             assert await held.wait_answered(30), "the call before the crash was not answered"

@@ -44,7 +44,7 @@ async def _held_call(
     uri: str, router: RouterProcess, calls: contextlib.AsyncExitStack
 ) -> tuple[SipCall, str]:
     caller_id = new_caller_id()
-    options = CallOptions(caller_id=caller_id, timeout_s=120.0, send_audio=False)
+    options = CallOptions(caller_id=caller_id, timeout_s=120.0)
     call = await calls.enter_async_context(SipCall(uri, options))
     await call.start()
     assert await call.wait_answered(30)
@@ -74,7 +74,7 @@ async def test_a_stopping_router_takes_no_new_call_and_lets_the_one_in_progress_
             late = await calls.enter_async_context(
                 SipCall(
                     uri,
-                    CallOptions(caller_id=new_caller_id(), timeout_s=30.0, send_audio=False),
+                    CallOptions(caller_id=new_caller_id(), timeout_s=30.0),
                 )
             )
             await late.start()

@@ -72,6 +72,6 @@ async def test_metrics_name_an_extension_by_its_directory_entry_never_its_digits
         await asyncio.to_thread(e2e.record_for, caller_id)
     text = await asyncio.to_thread(scrape, e2e.metrics_url)
     assert re.search(
-        r'router_transfers_total\{destination="staff:51xx",result="succeeded"\} [2-9]', text
+        r'router_transfers_total\{destination="staff:51xx",kind="",result="succeeded"\} [2-9]', text
     )
     assert "5101" not in text and "5177" not in text

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from router.stack.image import IMAGE_TAG, Buildah, ensure_image
+from router.stack.image import IMAGE_TAG, Buildah, ensure_image, image_labels
 
 pytestmark = pytest.mark.image
 
@@ -68,8 +68,19 @@ def test_the_image_is_configured_to_start_the_router(config: dict[str, Any]) -> 
     assert env["ROUTER_MENUS"] == MENUS
     assert env["ROUTER_METRICS_PORT"] == "9464" and env["ROUTER_METRICS_HOST"] == "0.0.0.0"
     assert env["PATH"].startswith("/opt/router/bin:")
-    assert "9464/tcp" in config["ExposedPorts"]
-    assert "/metrics" in " ".join(config["Healthcheck"]["Test"])
+    assert "9464/tcp" in config["ExposedPorts"] and "8081/tcp" in config["ExposedPorts"]
+    assert env["ROUTER_HEALTH_PORT"] == "8081" and env["ROUTER_HEALTH_HOST"] == "0.0.0.0"
+    assert env["ROUTER_LOG_FORMAT"] == "json"
+    assert "ROUTER_HEALTH_PORT" in " ".join(config["Healthcheck"]["Test"])
+
+
+def test_the_image_carries_the_oci_labels(config: dict[str, Any]) -> None:
+    labels = config["Labels"]
+    expected = image_labels()
+    assert labels["org.opencontainers.image.version"] == expected["VERSION"] != "unknown"
+    assert labels["org.opencontainers.image.revision"] == expected["REVISION"]
+    assert labels["org.opencontainers.image.licenses"]
+    assert "org.opencontainers.image.source" in labels
 
 
 def test_the_bundled_tests_pass_in_the_image(image: Buildah, container: str) -> None:
@@ -108,21 +119,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_the_healthcheck_probes_the_metrics_endpoint(
+def test_the_healthcheck_probes_livekit_agents_health_endpoint(
     image: Buildah, container: str, config: dict[str, Any]
 ) -> None:
-    """Unhealthy with nothing serving metrics; healthy once the endpoint answers."""
+    """Unhealthy with nothing answering on the health port; healthy once GET / answers
+    200, as livekit-agents' health server does while the worker is connected (the
+    worker itself is tested against a real server in tests/e2e/test_metrics.py)."""
     kind, command = config["Healthcheck"]["Test"]
     assert kind == "CMD-SHELL"
-    port = str(_free_port())  # chroot isolation shares the host's network: no clash with 9464
-    down = image.exec(container, "sh", "-c", command, env=[f"ROUTER_METRICS_PORT={port}"])
+    port = str(_free_port())  # chroot isolation shares the host's network: no clash with 8081
+    down = image.exec(container, "sh", "-c", command, env=[f"ROUTER_HEALTH_PORT={port}"])
     assert down.returncode != 0
     serve = (
-        "python3 -c 'import sys, time; from prometheus_client import start_http_server; "
-        'start_http_server(int(sys.argv[1]), "127.0.0.1"); time.sleep(20)\' '
-        f"{port} & sleep 3; {command}"
+        f"timeout 20 python3 -m http.server --bind 127.0.0.1 {port} >/dev/null 2>&1 & "
+        f"sleep 3; {command}"
     )
-    up = image.exec(container, "sh", "-c", serve, env=[f"ROUTER_METRICS_PORT={port}"])
+    up = image.exec(container, "sh", "-c", serve, env=[f"ROUTER_HEALTH_PORT={port}"])
     assert up.returncode == 0, up.stderr
 
 

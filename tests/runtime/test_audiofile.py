@@ -123,3 +123,38 @@ def test_start_with_a_bad_file_is_the_problem_and_one_sentence(folder: Path) -> 
     assert f"{path}:4:23: error: audio file 'silent.wav' cannot be played" in result.stderr
     assert "has errors" in result.stderr.splitlines()[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_a_recording_longer_than_the_limit_is_refused_before_it_is_decoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from router.runtime import audiofile
+
+    monkeypatch.setattr(audiofile, "MAX_RECORDING_SECONDS", 1.0)  # a 10-minute file is 10 MB
+    _write_wav(tmp_path / "long.wav", 16_000)  # 2 s at 8 kHz
+    with wave.open(str(tmp_path / "long32.wav"), "wb") as w:  # 32-bit: decoded by PyAV
+        w.setnchannels(1)
+        w.setsampwidth(4)
+        w.setframerate(8_000)
+        w.writeframes(b"\x00\x10\x20\x30" * 16_000)
+    _write_wav(tmp_path / "short.wav", 4_000)  # 0.5 s: fine
+    for name in ("long.wav", "long32.wav"):
+        mf = load_menu_file(_menus(tmp_path, name)).menu_file
+        problems = audio_problems(list(mf.prompts()))
+        assert problems, name
+        for p in problems:
+            assert p.message.startswith(f"audio file '{name}' cannot be played: it is ")
+            assert p.message.endswith("a recording may last at most 0 minutes")  # 1 s here
+            assert p.hint == "cut it to what callers need to hear"
+    mf = load_menu_file(_menus(tmp_path, "short.wav")).menu_file
+    assert audio_problems(list(mf.prompts())) == []
+
+
+def test_the_default_recording_limit_is_ten_minutes() -> None:
+    from router.runtime.audiofile import MAX_RECORDING_SECONDS, TooLong, _too_long
+
+    assert MAX_RECORDING_SECONDS == 600
+    assert str(_too_long(3_900)) == (
+        "it is 65 minutes long; a recording may last at most 10 minutes"
+    )
+    assert isinstance(_too_long(700), TooLong)

@@ -34,6 +34,7 @@ from router.core.model import (
 from router.core.navigator import CallCaps
 from router.runtime import transfer as transfer_module
 from router.runtime.call import CallOptions, CallSession, shut_down_all
+from router.runtime.metrics import Metrics
 from router.runtime.prompts import EspeakVoice, PromptCache
 from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
 
@@ -96,6 +97,12 @@ def sip_caller(identity: str = "sip_+15105559876") -> rtc.RemoteParticipant:
     return rtc.RemoteParticipant(info)
 
 
+def set_status(room: rtc.Room, participant: rtc.RemoteParticipant, status: str) -> None:
+    """The SIP bridge changes `sip.callStatus`, as the SDK reports it."""
+    participant._info.attributes["sip.callStatus"] = status
+    room.emit("participant_attributes_changed", {"sip.callStatus": status}, participant)
+
+
 def standard_participant(identity: str) -> rtc.RemoteParticipant:
     info = participant_pb2.OwnedParticipant()
     info.info.identity = identity
@@ -148,6 +155,8 @@ class Call:
             await asyncio.sleep(0.01)
 
     def hang_up(self) -> None:
+        """As livekit-sip on the caller's BYE or CANCEL: `hangup`, then it leaves the room."""
+        set_status(self.session.room, self.caller, "hangup")
         self.session.room.emit("participant_disconnected", self.caller)
 
     async def record(self, within: float = 10.0) -> dict[str, object]:
@@ -433,9 +442,198 @@ async def test_a_dtmf_storm_does_not_grow_the_record_without_bound(fake: FakeLiv
 
     call = await start_call(fake, caps=CallCaps(max_keys=10_000))
     call.press("4")  # invalid keys to the limit, then keys ignored during the fallback transfer
-    for _ in range(1000):
-        call.press("9")
+    for i in range(1000):
+        call.press("9" if i % 2 else "7")  # alternating: one key again at once is a copy
     call.hang_up()
     record = await call.record()
     assert len(record["keys"]) == MAX_KEYS_RECORDED  # type: ignore[arg-type]
     assert record["keys_not_recorded"] == 1001 - MAX_KEYS_RECORDED
+
+
+async def test_the_same_key_twice_within_milliseconds_is_one_press(fake: FakeLiveKitAPI) -> None:
+    # the field report: a bridge delivered "2" twice, 10 ms apart, and the caller went two
+    # menus deep (main -> support -> technical) for one press
+    from pathlib import Path
+
+    from router.core.loader import load_menu_file
+    from router.core.navigator import KEY_REPEAT_WINDOW
+
+    mf = load_menu_file(Path(__file__).parents[1] / "core" / "field" / "19-dup.yaml").menu_file
+    call = await start_call(fake, mf)
+    call.press("2")
+    await asyncio.sleep(0.01)
+    call.press("2")  # the copy
+    await call.until(lambda: call.session.player.playing)
+    assert call.session.navigator.menu == "support", "one press, one menu"
+    await asyncio.sleep(KEY_REPEAT_WINDOW + 0.07)
+    call.press("2")  # a real second press, well after the window
+    await call.until(lambda: call.session.navigator.menu == "technical")
+    call.press("*")  # a different key at once is never a copy
+    await call.until(lambda: call.session.navigator.menu == "support")
+    call.hang_up()
+    record = await call.record()
+    assert record["duplicate_keys"] == 1
+    assert [k["key"] for k in record["keys"]] == ["2", "2", "*"]  # type: ignore[union-attr,index]
+    assert [m["menu"] for m in record["menus"]] == ["main", "support", "technical", "support"]  # type: ignore[union-attr,index]
+
+
+# --- a caller who leaves before the menu starts (issue 20) --------------------------------
+
+
+def ringing_caller(identity: str = "sip_+15105559876") -> rtc.RemoteParticipant:
+    """A SIP caller the bridge has not answered yet (livekit-sip: `ringing`)."""
+    caller = sip_caller(identity)
+    caller._info.attributes["sip.callStatus"] = "ringing"
+    return caller
+
+
+async def open_call(
+    fake: FakeLiveKitAPI,
+    caller: rtc.RemoteParticipant | None,
+    *,
+    metrics: Metrics | None = None,
+    **options: object,
+) -> tuple[CallSession, asyncio.Task[dict[str, object] | None], api.LiveKitAPI]:
+    """A session whose run() has started and found `caller` (or, with None, is looking)."""
+    mf = menu_file()
+    cache = await rendered_cache(mf)
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    session = CallSession(
+        rtc.Room(),
+        mf,
+        cache,
+        lk,
+        options=CallOptions(**options),  # type: ignore[arg-type]
+        metrics=metrics or Metrics(),
+    )
+    task = asyncio.get_running_loop().create_task(session.run(caller))
+    await asyncio.sleep(0.05)  # run() is waiting now
+    return session, task, lk
+
+
+async def ended(
+    task: asyncio.Task[dict[str, object] | None], lk: api.LiveKitAPI, within: float = 1.0
+) -> dict[str, object]:
+    try:
+        record = await asyncio.wait_for(task, within)
+    finally:
+        await lk.aclose()
+    assert record is not None
+    return record
+
+
+async def test_a_caller_who_hangs_up_before_the_answer_ends_the_wait_at_once(
+    fake: FakeLiveKitAPI,
+) -> None:
+    caller = ringing_caller()
+    metrics = Metrics()
+    session, task, lk = await open_call(fake, caller, metrics=metrics, answer_timeout=20.0)
+    assert not task.done(), "waiting for the answer"
+    set_status(session.room, caller, "hangup")
+    session.room.emit("participant_disconnected", caller)
+    left = session.now()
+    record = await ended(task, lk, within=1.0)  # not the 20 s answer timeout
+    assert record["end"] == "left_before_answer"
+    assert record["answered"] is None and record["menus"] == [] and record["keys"] == []
+    assert record["caller"] == "********9876" and record["call_id"] == "SCL_test"
+    assert not session.player.playing, "nobody was greeted"
+    assert abs(record["duration"] - (left - session._received)) < 0.05  # type: ignore[operator]
+    started = datetime.fromisoformat(str(record["started_at"]))
+    ended_at = datetime.fromisoformat(str(record["ended_at"]))
+    assert abs((ended_at - started).total_seconds() - record["duration"]) < 0.002  # type: ignore[operator]
+    assert metrics.calls.labels("left_before_answer")._value.get() == 1
+    assert metrics.active._value.get() == 0, "a call never answered was never active"
+
+
+async def test_a_caller_the_bridge_drops_before_the_answer_is_recorded_as_dropped(
+    fake: FakeLiveKitAPI,
+) -> None:
+    caller = ringing_caller()
+    session, task, lk = await open_call(fake, caller)
+    session.room.emit("participant_disconnected", caller)  # no `hangup` first
+    record = await ended(task, lk)
+    assert record["end"] == "dropped"
+
+
+async def test_the_room_closing_while_ringing_ends_the_wait_too(fake: FakeLiveKitAPI) -> None:
+    session, task, lk = await open_call(fake, ringing_caller())
+    session.room.emit("disconnected", rtc.DisconnectReason.ROOM_DELETED)
+    assert (await ended(task, lk))["end"] == "left_before_answer"
+
+
+async def test_a_dispatched_call_whose_caller_left_before_the_router_joined_is_recorded(
+    fake: FakeLiveKitAPI,
+) -> None:
+    from router.runtime.call import JOIN_GRACE
+
+    metrics = Metrics()
+    session, task, lk = await open_call(fake, None, metrics=metrics, dispatched=True)
+    record = await ended(task, lk, within=JOIN_GRACE + 0.5)  # not the 30 s caller timeout
+    assert record["end"] == "left_before_join"
+    assert record["caller"] is None and record["answered"] is None
+    assert record["duration"] >= JOIN_GRACE - 0.1  # type: ignore[operator]
+    assert metrics.calls.labels("left_before_join")._value.get() == 1
+
+
+async def test_a_dispatched_caller_who_joins_then_hangs_up_while_ringing(
+    fake: FakeLiveKitAPI,
+) -> None:
+    session, task, lk = await open_call(fake, None, dispatched=True)
+    caller = ringing_caller()
+    session.room._remote_participants[caller.identity] = caller
+    session.room.emit("participant_connected", caller)
+    await asyncio.sleep(0.05)
+    assert not task.done(), "found, now waiting for the answer"
+    set_status(session.room, caller, "hangup")
+    session.room.emit("participant_disconnected", caller)
+    record = await ended(task, lk)
+    assert record["end"] == "left_before_answer" and record["caller"] == "********9876"
+
+
+async def test_an_undispatched_room_without_a_caller_writes_no_record(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # `router connect` joins a room that may get its caller later: nothing happened yet
+    _, task, lk = await open_call(fake, None, caller_timeout=0.2)
+    try:
+        assert await asyncio.wait_for(task, 2) is None
+    finally:
+        await lk.aclose()
+
+
+async def test_the_record_counts_from_when_the_router_got_the_call(fake: FakeLiveKitAPI) -> None:
+    caller = ringing_caller()
+    session, task, lk = await open_call(fake, caller)
+    await asyncio.sleep(0.3)  # the bridge answers once the caller's first RTP is in
+    set_status(session.room, caller, "active")
+    await asyncio.sleep(0.1)
+    assert session.player.playing, "greeted once answered"
+    set_status(session.room, caller, "hangup")
+    session.room.emit("participant_disconnected", caller)
+    record = await ended(task, lk, within=5)
+    assert record["end"] == "caller_hangup"
+    assert 0.3 <= record["answered"] < 1.0  # type: ignore[operator]
+    greeting = record["menus"][0]["t"]  # type: ignore[index]
+    assert record["answered"] <= greeting < record["answered"] + 0.05  # type: ignore[operator]
+    assert record["duration"] >= 0.4  # type: ignore[operator]
+
+
+async def test_an_answered_call_the_bridge_drops_is_not_a_hang_up(fake: FakeLiveKitAPI) -> None:
+    # livekit-sip's media timeout: no RTP from the caller; it leaves without `hangup`
+    call = await start_call(fake)
+    call.session.room.emit("participant_disconnected", call.caller)
+    record = await call.record()
+    assert record["end"] == "dropped"
+    assert record["answered"] == 0.0, "this caller was answered when the router found it"
+
+
+async def test_keys_before_the_answer_are_not_fed_to_a_menu_not_started(
+    fake: FakeLiveKitAPI,
+) -> None:
+    caller = ringing_caller()
+    session, task, lk = await open_call(fake, caller)
+    session.room.emit("sip_dtmf_received", rtc.SipDTMF(code=1, digit="1", participant=caller))
+    set_status(session.room, caller, "hangup")
+    session.room.emit("participant_disconnected", caller)
+    record = await ended(task, lk)
+    assert record["keys"] == [] and fake.transfers() == []

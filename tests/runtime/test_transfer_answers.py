@@ -240,7 +240,8 @@ async def test_the_servers_own_deadline_leaves_the_outcome_undecided(sipapi: Sip
     finally:
         await lk.aclose()
     assert isinstance(result, TransferUndecided), result
-    assert "deadline exceeded" in result.why
+    # psrpc's deadline or the bridge seeing its context end: whichever comes first
+    assert result.why.startswith(("deadline_exceeded", "canceled: context deadline exceeded"))
 
 
 def test_one_grouping_for_statuses_and_reasons() -> None:
@@ -478,10 +479,14 @@ def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> 
         extension = f"51{n:02d}"
         navigator = Navigator(menu_file)
         navigator.handle(CallStarted(dialled="+15550100001", at=datetime.now(UTC), now=0.0))
-        effects = [e for d in extension for e in navigator.handle(DigitPressed(Key(d), 1.0))]
+        effects = [
+            e
+            for i, d in enumerate(extension)
+            for e in navigator.handle(DigitPressed(Key(d), 1.0 + 0.3 * i))
+        ]
         (transfer,) = [e for e in effects if isinstance(e, TransferTo)]
         targets.add(transfer.target)
-        metrics.transfers.labels(transfer_label(transfer), "succeeded").inc()
+        metrics.transfers.labels(transfer_label(transfer), "succeeded", "").inc()
     assert len(targets) == 100, "each extension reached its own target"
     series = [
         s.labels
@@ -490,7 +495,7 @@ def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> 
         for s in m.samples
         if s.name == "router_transfers_total"
     ]
-    assert series == [{"destination": "staff:51xx", "result": "succeeded"}]
+    assert series == [{"destination": "staff:51xx", "result": "succeeded", "kind": ""}]
 
 
 def test_a_transfer_label_never_holds_a_phone_number() -> None:

@@ -96,3 +96,66 @@ def test_a_metrics_port_in_use_is_one_sentence() -> None:
         "(choose another --metrics-port, or 0 for none)"
     )
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "expected"),
+    [
+        (None, {}, "menu-router"),
+        (None, {"LIVEKIT_AGENT_NAME": "lk"}, "lk"),
+        (None, {"LIVEKIT_AGENT_NAME": "lk", "ROUTER_AGENT_NAME": "ours"}, "ours"),
+        ("flag", {"LIVEKIT_AGENT_NAME": "lk", "ROUTER_AGENT_NAME": "ours"}, "flag"),
+        ("flag", {"LIVEKIT_AGENT_NAME_OVERRIDE": "platform"}, "platform"),
+        (None, {"LIVEKIT_AGENT_NAME_OVERRIDE": "platform", "ROUTER_AGENT_NAME": "x"}, "platform"),
+    ],
+)
+def test_the_agent_name_follows_livekit_agents_order(
+    flag: str | None, env: dict[str, str], expected: str
+) -> None:
+    from router.runtime.worker import agent_name
+
+    assert agent_name(flag, env) == expected
+
+
+def test_the_health_server_is_on_livekit_agents_port_under_start_and_free_under_dev(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+
+    from router.runtime.worker import add_arguments
+
+    monkeypatch.delenv("ROUTER_HEALTH_PORT", raising=False)
+    for command, port in (("start", 8081), ("dev", 0)):
+        parser = argparse.ArgumentParser()
+        add_arguments(parser, command)
+        args = parser.parse_args([])
+        assert args.health_port == port and args.health_host == "127.0.0.1"
+    monkeypatch.setenv("ROUTER_HEALTH_PORT", "9000")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, "start")
+    assert parser.parse_args([]).health_port == 9000
+
+
+async def test_a_refused_key_stops_the_start_unless_livekit_cloud_hosts_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hosted agent registers with the worker token LiveKit Cloud injects; the key beside
+    it may not be allowed to list rooms. The Twirp API is recorded, at the HTTP boundary."""
+    from router.core.errors import ConfigError
+    from router.runtime.worker import WorkerConfig, check_credentials
+    from tests.runtime.twirp_fake import FakeLiveKitAPI
+
+    denied = b'{"code":"permission_denied","msg":"no permissions to access the room"}'
+    fake = FakeLiveKitAPI()
+    fake.answer("livekit.RoomService/ListRooms", (403, denied))
+    await fake.start()
+    try:
+        config = WorkerConfig(Path("menus.yaml"), fake.url, "APIkey", SECRET)
+        monkeypatch.delenv("LIVEKIT_WORKER_TOKEN", raising=False)
+        with pytest.raises(ConfigError, match="refused the API key 'APIkey'") as refused:
+            await check_credentials(config)
+        assert SECRET not in str(refused.value)
+        monkeypatch.setenv("LIVEKIT_WORKER_TOKEN", "a-worker-token")
+        await check_credentials(config)  # hosted: registration decides
+    finally:
+        await fake.close()

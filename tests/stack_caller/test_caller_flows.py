@@ -295,6 +295,38 @@ async def test_timeout_while_ringing_sends_cancel() -> None:
     assert "timeout" in report.detail
 
 
+async def test_cancel_while_ringing_is_sent_that_long_after_the_180() -> None:
+    async with FakeUas() as uas:
+        call = asyncio.create_task(place_call(uas.uri, cancel_after_ringing_s=0.3, timeout_s=10))
+        invite = await uas.expect_request("INVITE")
+        uas.reply(invite, 100)
+        await asyncio.sleep(0.2)  # a 100 is not ringing: the wait starts at the 180
+        uas.reply(invite, 180)
+        ringing = time.monotonic()
+        cancel = await uas.expect_request("CANCEL", timeout_s=3)
+        assert 0.28 <= cancel.at - ringing < 1.0
+        uas.reply(cancel, 200)
+        uas.reply(invite, 487)
+        await uas.expect_request("ACK")
+        report = await asyncio.wait_for(call, 5)
+    assert report.outcome is CallOutcome.CANCELLED
+    assert report.status == 487 and report.errors == ()
+
+
+async def test_no_audio_sends_no_rtp_at_all() -> None:
+    async with FakeUas() as uas:
+        call = asyncio.create_task(
+            place_call(uas.uri, send_audio=False, hangup_after_s=0.5, timeout_s=10)
+        )
+        await _answer(uas)
+        await uas.expect_request("ACK")
+        bye = await uas.expect_request("BYE", timeout_s=3)
+        uas.reply(bye, 200)
+        report = await asyncio.wait_for(call, 5)
+        assert uas.rtp_in == []
+    assert report.outcome is CallOutcome.LOCAL_BYE and report.audio.sent_packets == 0
+
+
 async def test_nothing_listening_reports_no_response() -> None:
     async with FakeUas() as uas:
         port = uas.sip_port

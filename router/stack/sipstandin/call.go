@@ -34,6 +34,10 @@ const (
 	statusHangup  = "hangup"
 
 	referByeTimeout = time.Second // as livekit-sip: give the caller 1 s to hang up first
+
+	// audioBridgeMaxDelay: after the answer, `active` waits for the caller's first RTP
+	// packet, at most this long (livekit-sip pkg/sip/inbound.go, waitMedia).
+	audioBridgeMaxDelay = time.Second
 )
 
 type closeReason int
@@ -221,29 +225,50 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 		c.close(closeError)
 		return
 	}
+	// As livekit-sip's acceptCall (pkg/sip/inbound.go): the media timeouts start with the
+	// answer, then waitMedia holds `active` back until the caller's first RTP packet (or
+	// audioBridgeMaxDelay), and only then setStatus(CallActive).
+	mediaTimeout := c.media.startTimeout(c.s.conf.MediaTimeoutInitial, c.s.conf.MediaTimeout)
+	if !c.waitMedia(mediaTimeout) {
+		return
+	}
 	c.setStatus(statusActive)
-	go c.monitor()
+	go c.monitor(mediaTimeout)
 }
 
-func (c *call) monitor() {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.closed.Watch():
-			return
-		case <-c.roomGone.Watch():
-			c.log.Infow("room closed or participant removed")
-			c.close(closeRoomGone)
-			return
-		case <-t.C:
-			if mt := c.s.conf.MediaTimeout; mt > 0 {
-				if time.Since(time.Unix(0, c.media.lastRTP.Load())) > mt {
-					c.close(closeMediaTimeout)
-					return
-				}
-			}
-		}
+// waitMedia is livekit-sip's (pkg/sip/inbound.go): the first RTP packet from the caller, or
+// audioBridgeMaxDelay without one, lets the call become active. A caller who hangs up
+// meanwhile (BYE: closed with `hangup`, as upstream's closeWithHangup) never becomes active.
+func (c *call) waitMedia(mediaTimeout <-chan struct{}) bool {
+	delay := time.NewTimer(audioBridgeMaxDelay)
+	defer delay.Stop()
+	select {
+	case <-c.closed.Watch():
+		return false
+	case <-c.roomGone.Watch():
+		c.close(closeRoomGone)
+		return false
+	case <-mediaTimeout:
+		c.close(closeMediaTimeout)
+		return false
+	case <-c.media.received.Watch():
+		c.log.Infow("first RTP packet from the caller")
+	case <-delay.C:
+		c.log.Infow("no RTP from the caller yet; bridging audio anyway", "after", audioBridgeMaxDelay)
+	}
+	return true
+}
+
+// monitor waits for the end of an active call as livekit-sip's handleInvite does: the room
+// closing ("removed") or the media timeout ("media-timeout", closeWithTimeout).
+func (c *call) monitor(mediaTimeout <-chan struct{}) {
+	select {
+	case <-c.closed.Watch():
+	case <-c.roomGone.Watch():
+		c.log.Infow("room closed or participant removed")
+		c.close(closeRoomGone)
+	case <-mediaTimeout:
+		c.close(closeMediaTimeout)
 	}
 }
 
@@ -503,7 +528,12 @@ func (c *call) close(reason closeReason) {
 			}
 		}
 		if c.roomReady.Load() {
-			c.setStatus(statusHangup)
+			// livekit-sip's close() sets the status of its reason; a media timeout
+			// (closeWithTimeout: callDropped) has no attribute, so `sip.callStatus`
+			// stays as it was (pkg/sip/inbound.go, types.go CallStatus.Attribute)
+			if reason != closeMediaTimeout {
+				c.setStatus(statusHangup)
+			}
 			time.Sleep(200 * time.Millisecond) // let the attribute update go out
 			c.room.DisconnectWithReason(livekit.DisconnectReason_CLIENT_INITIATED)
 		}

@@ -40,6 +40,11 @@ func (r *PortRange) UnmarshalYAML(n *yaml.Node) error {
 	return n.Decode((*plain)(r))
 }
 
+const (
+	defaultMediaTimeout        = 15 * time.Second // livekit-sip pkg/sip/media_port.go
+	defaultMediaTimeoutInitial = 30 * time.Second // livekit-sip pkg/sip/media_port.go
+)
+
 // Config uses the keys of livekit-sip's config file where they apply.
 type Config struct {
 	ApiKey    string             `yaml:"api_key"`
@@ -57,10 +62,12 @@ type Config struct {
 
 	Logging logger.Config `yaml:"logging"`
 
-	// MediaTimeout hangs up an answered call when no RTP arrived for this long.
-	// livekit-sip defaults to 15s; the stand-in defaults to 0 (disabled) so that
-	// minimal test callers that send no audio are not hung up.
-	MediaTimeout time.Duration `yaml:"media_timeout"`
+	// MediaTimeout and MediaTimeoutInitial, as livekit-sip's (same keys, pkg/config/config.go;
+	// defaults from pkg/sip/media_port.go, NewMediaPortWith): an answered call is hung up when
+	// no RTP came for MediaTimeoutInitial after the answer, or for MediaTimeout after the
+	// caller's last packet. Zero or less means the default, as there.
+	MediaTimeout        time.Duration `yaml:"media_timeout"`
+	MediaTimeoutInitial time.Duration `yaml:"media_timeout_initial"`
 
 	// TransferErrors (stand-in only) chooses how a failed transfer is reported:
 	// "" as livekit-sip v1.11.0 (a psrpc error carrying the SIP status), or
@@ -137,6 +144,12 @@ func (c *Config) init() error {
 	}
 	if c.RTPPort.End < c.RTPPort.Start {
 		return fmt.Errorf("config: rtp_port: end %d < start %d", c.RTPPort.End, c.RTPPort.Start)
+	}
+	if c.MediaTimeout <= 0 {
+		c.MediaTimeout = defaultMediaTimeout
+	}
+	if c.MediaTimeoutInitial <= 0 {
+		c.MediaTimeoutInitial = defaultMediaTimeoutInitial
 	}
 	if c.Logging.Level == "" {
 		c.Logging.Level = "info"

@@ -80,7 +80,11 @@ type mediaPort struct {
 	onDTMF  func(code uint8, digit string)
 	onAudio func(pcm8k []int16)
 	audioIn chan []int16 // read loop -> audio loop; full: the oldest audio is dropped
-	lastRTP atomic.Int64
+	// received breaks on the caller's first RTP packet and packets counts them, for
+	// waitMedia and the media timeouts (livekit-sip pkg/sip/media_port.go: mediaReceived,
+	// packetCount).
+	received *fuse
+	packets  atomic.Uint64
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -114,13 +118,13 @@ func newMediaPort(log logger.Logger, conf *Config, o *offer) (*mediaPort, error)
 		dtmfQueue: make(chan uint8, 32),
 		audioIn:   make(chan []int16, audioBacklog),
 		closed:    make(chan struct{}),
+		received:  newFuse(),
 	}
 	// A busy machine must not make the kernel drop the caller's packets (a key's
 	// RFC 4733 packets among them) before we read them.
 	if err := conn.SetReadBuffer(rtpReadBuffer); err != nil {
 		log.Debugw("cannot enlarge the RTP read buffer", "error", err)
 	}
-	m.lastRTP.Store(time.Now().UnixNano())
 	return m, nil
 }
 
@@ -163,6 +167,47 @@ func (m *mediaPort) queueAudio(pcm []int16) {
 		default:
 		}
 	}
+}
+
+// startTimeout starts the media timeouts (at the answer, as livekit-sip's EnableTimeout) and
+// returns a channel closed when they expire. The checks are those of livekit-sip's
+// timeoutLoop (pkg/sip/media_port.go): a tick every `timeout`; no packet since the start is
+// allowed `initial`; after that, `timeout` without a new packet ends the call. (Upstream
+// takes its start time just after resetting the ticker, so a caller that sends nothing is
+// dropped 30 or 45 s after the answer, as goroutines happen to run; here always 30 s.)
+func (m *mediaPort) startTimeout(initial, timeout time.Duration) <-chan struct{} {
+	expired := make(chan struct{})
+	start := time.Now()
+	startPackets := m.packets.Load()
+	go func() {
+		ticker := time.NewTicker(timeout)
+		defer ticker.Stop()
+		var lastPackets uint64
+		lastTime := start
+		for {
+			select {
+			case <-m.closed:
+				return
+			case <-ticker.C:
+			}
+			if cur := m.packets.Load(); cur != lastPackets {
+				lastPackets, lastTime = cur, time.Now()
+				continue
+			}
+			sinceStart := time.Since(start)
+			if lastPackets == startPackets && sinceStart < initial {
+				continue
+			}
+			if time.Since(lastTime) < timeout {
+				continue
+			}
+			m.log.Infow("triggering media timeout", "packets", lastPackets,
+				"sinceStart", sinceStart, "initial", initial, "timeout", timeout)
+			close(expired)
+			return
+		}
+	}()
+	return expired
 }
 
 func (m *mediaPort) close() {
@@ -208,7 +253,8 @@ func (m *mediaPort) readLoop() {
 		if err := p.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		m.lastRTP.Store(time.Now().UnixNano())
+		m.packets.Add(1)
+		m.received.Break()
 		// Symmetric RTP: latch to where the caller really sends from.
 		m.remoteMu.Lock()
 		if !m.latched {

@@ -67,3 +67,75 @@ func TestKeysDoNotWaitBehindAudio(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+// The media timeouts and the first-packet signal, as livekit-sip's (pkg/sip/media_port.go):
+// a caller that sends nothing is dropped `initial` after the answer; one that sends and
+// stops, `timeout` (to two ticks) after its last packet; one that keeps sending, never.
+func TestMediaTimeouts(t *testing.T) {
+	conf := &Config{ListenIP: "127.0.0.1", RTPPort: PortRange{Start: 41000, End: 41999}}
+	o := &offer{addr: netip.MustParseAddrPort("127.0.0.1:9"), pcmu: true, dtmfType: 101, ptime: 20}
+	open := func() (*mediaPort, *net.UDPConn) {
+		m, err := newMediaPort(logger.GetLogger(), conf, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.start()
+		peer, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: m.port})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, peer
+	}
+	packet, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7}, Payload: make([]byte, 160)}).Marshal()
+	const initial, timeout = 600 * time.Millisecond, 200 * time.Millisecond
+
+	t.Run("silent caller", func(t *testing.T) {
+		m, peer := open()
+		defer m.close()
+		defer peer.Close()
+		start := time.Now()
+		expired := m.startTimeout(initial, timeout)
+		select {
+		case <-expired:
+		case <-time.After(3 * initial):
+			t.Fatal("no media timeout for a caller that sent nothing")
+		}
+		if d := time.Since(start); d < initial {
+			t.Fatalf("dropped after %v, before the initial timeout %v", d, initial)
+		}
+		if m.received.IsBroken() {
+			t.Fatal("received without a packet")
+		}
+	})
+	t.Run("caller that keeps sending", func(t *testing.T) {
+		m, peer := open()
+		defer m.close()
+		defer peer.Close()
+		expired := m.startTimeout(initial, timeout)
+		stop := time.After(2 * initial)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for sending := true; sending; {
+			select {
+			case <-expired:
+				t.Fatal("media timeout while the caller was sending")
+			case <-stop:
+				sending = false
+			case <-tick.C:
+				_, _ = peer.Write(packet)
+			}
+		}
+		if !m.received.IsBroken() {
+			t.Fatal("the first packet was not noticed")
+		}
+		stopped := time.Now()
+		select { // then it stops: dropped `timeout` (to two ticks) later
+		case <-expired:
+		case <-time.After(initial + 3*timeout):
+			t.Fatal("no media timeout after the caller stopped sending")
+		}
+		if d := time.Since(stopped); d < timeout-50*time.Millisecond {
+			t.Fatalf("dropped %v after the last packet, before the timeout %v", d, timeout)
+		}
+	})
+}

@@ -12,6 +12,7 @@ import { MenuGraph } from "/static/graph.js";
 const TOPIC = "router.events";
 const TRANSFER_METHOD = "router.transfer";
 const AUTO_ANSWER_S = 5;
+const ROUTER_WAIT_S = 20;
 const DTMF_CODES = { "*": 10, "#": 11, A: 12, B: 13, C: 14, D: 15 };
 
 const $ = (id) => document.getElementById(id);
@@ -150,6 +151,11 @@ async function call() {
   try {
     await room.connect(answer.url, answer.token, { autoSubscribe: true });
     note("", `Joined ${answer.room}; waiting for the router…`);
+    setTimeout(() => {
+      if (state.room === room && room.remoteParticipants.size === 0) {
+        hangUp(`No router came to the call: is one running for trying (router dev, router local or router try) under the agent name ${answer.agent}?`);
+      }
+    }, ROUTER_WAIT_S * 1000);
   } catch (err) {
     state.room = null;
     setState("idle", "Ready");

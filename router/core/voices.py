@@ -1,0 +1,96 @@
+"""The voices the built-in speech engine (espeak-ng) knows, read from its data files.
+
+`router check` verifies a menu's `voice:` against them without starting the engine
+or importing anything of LiveKit: the `espeakng-loader` wheel ships espeak-ng's data,
+and a voice is a small text file under `lang/` whose file name and `name` line are
+what `espeak_SetVoiceByName` accepts (case-insensitively), and whose `language` lines
+say which language tags it speaks (`es-419` speaks `es-mx`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["EspeakVoice", "is_english", "known_voices", "looks_like_language", "voice_problem"]
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class EspeakVoice:
+    file: str
+    """The voice's file name: what menus usually write (`es-419`)."""
+    name: str
+    """Its `name` line (`Spanish (Latin America)`), also accepted."""
+    languages: tuple[str, ...]
+    """The language tags it speaks, lower case (`es-419`, `es-mx`)."""
+
+
+@lru_cache(maxsize=1)
+def known_voices() -> tuple[EspeakVoice, ...] | None:
+    """espeak-ng's voices, or None when the engine is not installed (nothing to check)."""
+    try:
+        import espeakng_loader  # type: ignore[import-untyped]
+
+        root = os.path.join(espeakng_loader.get_data_path(), "lang")
+    except Exception:  # not installed, or a wheel without data: the runtime says so itself
+        return None
+    found: list[EspeakVoice] = []
+    for folder, _, files in os.walk(root):
+        for file in files:
+            name, languages = file, []
+            try:
+                with open(os.path.join(folder, file), encoding="utf-8", errors="replace") as f:
+                    for line in f:
+                        parts = line.split()
+                        if len(parts) >= 2 and parts[0] == "name":
+                            name = line.split(None, 1)[1].strip()
+                        elif len(parts) >= 2 and parts[0] == "language":
+                            languages.append(parts[1].lower())
+            except OSError:
+                continue
+            found.append(EspeakVoice(file, name, tuple(languages)))
+    return tuple(sorted(found, key=lambda v: v.file.lower())) or None
+
+
+def looks_like_language(voice: str) -> bool:
+    """`es`, `es-419`, `pt-BR`: a language tag, as espeak-ng voices are named."""
+    return bool(_LANGUAGE_TAG.match(voice))
+
+
+def is_english(voice: str | None) -> bool:
+    """The router's own voice (None) and voices whose language is English."""
+    return voice is None or voice.lower().replace("_", "-").split("-")[0] in ("en", "english")
+
+
+def voice_problem(voice: str) -> tuple[str, str | None] | None:
+    """Why espeak-ng cannot speak with `voice`, with the voices it could mean; None if it can
+    (or if espeak-ng is not installed, or the router speaks through a TTS plugin)."""
+    engine = os.environ.get("ROUTER_VOICE", "espeak").strip()
+    if engine and engine != "espeak" and not engine.startswith("espeak:"):
+        return None  # a production TTS plugin: its voice names are its own
+    voices = known_voices()
+    if voices is None:
+        return None
+    wanted = voice.strip().lower()
+    if any(wanted in (v.file.lower(), v.name.lower()) for v in voices):
+        return None
+    tag = wanted.replace("_", "-")
+    meant: list[str] = [v.file for v in voices if tag in v.languages]
+    base = tag.split("-")[0]
+    meant += [v.file for v in voices if v.file.lower() == base]
+    meant += [v.file for v in voices if wanted in v.name.lower() and "(" in v.name]
+    meant += [v.file for v in voices if v.name.lower() == wanted.split()[0]]
+    if not meant:
+        meant = difflib.get_close_matches(voice, [v.file for v in voices], n=2, cutoff=0.6)
+    unique = list(dict.fromkeys(meant))[:3]
+    hint = (
+        "did you mean " + " or ".join(f"'{m}'" for m in unique) + "?"
+        if unique
+        else "espeak-ng voices are named like en-us, es, es-419, fr, de, pt-BR"
+    )
+    return f"espeak-ng has no voice '{voice}'", hint
