@@ -166,6 +166,9 @@ async function call() {
 async function hangUp(why) {
   const room = state.room;
   if (!room) return;
+  // as livekit-sip does on a caller's BYE: `hangup` first, then leave (else: a dropped call)
+  const said = room.localParticipant.setAttributes({ "sip.callStatus": "hangup" }).catch(() => {});
+  await Promise.race([said, new Promise((resolve) => setTimeout(resolve, 1000))]);
   await room.disconnect();
   ended(why ?? "You hung up.");
 }
