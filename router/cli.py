@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("router.runtime.worker", "the worker with development defaults"),
     "connect": ("router.runtime.worker", "join one given room and route its caller"),
     "local": ("router.stack.local_cli", "bring up a local LiveKit stack with the router"),
+    "try": ("router.trial.cli", "try the menus in the browser against any LiveKit"),
 }
 
 

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from livekit import api, rtc
 from opentelemetry.trace import Tracer
@@ -55,9 +56,22 @@ from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
 from router.runtime.records import CallRecorder, RecordSink, mask_digits
 from router.runtime.tracing import CallTracer
-from router.runtime.transfer import Transferrer, TransferResult, TransferUndecided
+from router.runtime.transfer import (
+    SipTransferrer,
+    Transferrer,
+    TransferResult,
+    TransferUndecided,
+)
+from router.trial.caller import call_time, is_trial_caller
 
-__all__ = ["CallOptions", "CallSession", "find_sip_caller", "shut_down_all", "transfer_label"]
+__all__ = [
+    "CallObserver",
+    "CallOptions",
+    "CallSession",
+    "find_sip_caller",
+    "shut_down_all",
+    "transfer_label",
+]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +131,8 @@ class CallOptions:
     """LiveKit dispatched this call: the caller's SIP participant created the room, so it is
     there when the router joins unless it has already hung up. The router then waits only
     `JOIN_GRACE` for it, and records a caller gone by then (`left_before_join`)."""
+    trial_callers: bool = False
+    """Also serve a browser caller (`router.trial.caller`): only when started for trying."""
 
 
 JOIN_GRACE = 1.0
@@ -125,15 +141,31 @@ livekit-server dispatches the job when the SIP bridge's participant creates the 
 the same step as that participant joins; the router's own join comes hundreds of ms later."""
 
 
+class CallObserver(Protocol):
+    """Watches a call from the side (the trial page's reporter); changes nothing."""
+
+    def call_started(self, dialled: str | None, at: datetime, now: float) -> None: ...
+
+    def effect(self, effect: Effect, now: float, navigator: Navigator) -> None:
+        """Every effect, as it is carried out."""
+
+
 def find_sip_caller(
-    room: rtc.Room, *, exclude: set[str] | None = None
+    room: rtc.Room, *, exclude: set[str] | None = None, trial: bool = False
 ) -> rtc.RemoteParticipant | None:
-    """The SIP participant to serve: by kind, never by position and never ourselves."""
+    """The SIP participant to serve: by kind, never by position and never ourselves;
+    with `trial`, a browser caller too."""
     exclude = exclude or set()
     for participant in room.remote_participants.values():
-        if participant.kind == SIP and participant.identity not in exclude:
+        if _is_caller(participant, trial) and participant.identity not in exclude:
             return participant
     return None
+
+
+def _is_caller(participant: rtc.Participant, trial: bool) -> bool:
+    return participant.kind == SIP or (
+        trial and is_trial_caller(participant.kind, participant.attributes)
+    )
 
 
 class CallSession:
@@ -149,6 +181,8 @@ class CallSession:
         sink: RecordSink | None = None,
         options: CallOptions = CallOptions(),
         metrics: Metrics = METRICS,
+        observer: CallObserver | None = None,
+        transferrer_for: Callable[[rtc.RemoteParticipant], Transferrer] | None = None,
         tracer: Tracer | None = None,
     ) -> None:
         self.room = room
@@ -158,7 +192,10 @@ class CallSession:
         self.metrics = metrics
         self.navigator = Navigator(menu_file, caps=options.caps)
         self.player = Player(self._on_playback_finished)
-        self.transferrer = Transferrer(lkapi, room.name)
+        self.transferrer: Transferrer = SipTransferrer(lkapi, room.name)
+        self._transferrer_for = transferrer_for
+        """Chooses the caller's transferrer once the caller is known (trial callers)."""
+        self._observer = observer
         self.tracer = CallTracer(tracer)
         self._api = lkapi
         self.sink = sink
@@ -265,7 +302,7 @@ class CallSession:
         wait = JOIN_GRACE if self.options.dispatched else self.options.caller_timeout
         deadline = self.now() + wait
         while not self._done.is_set():
-            caller = find_sip_caller(self.room, exclude=own)
+            caller = find_sip_caller(self.room, exclude=own, trial=self.options.trial_callers)
             if caller is not None:
                 return caller
             remaining = deadline - self.now()
@@ -309,6 +346,8 @@ class CallSession:
 
     def _start(self, caller: rtc.RemoteParticipant) -> None:
         self.caller = caller
+        if self._transferrer_for is not None:
+            self.transferrer = self._transferrer_for(caller)
         self.recorder = self._new_recorder(caller)
         dialled = self.recorder.dialled
         self.metrics.active.inc()
@@ -325,7 +364,12 @@ class CallSession:
             dialled,
             self.menu_file.version,
         )
-        self.feed(CallStarted(dialled=dialled, at=self.received_at, now=self.now()))
+        at = self.received_at
+        if self.options.trial_callers:
+            at = call_time(caller.attributes, self.received_at)
+        if self._observer is not None:
+            self._observer.call_started(dialled, at, self.now())
+        self.feed(CallStarted(dialled=dialled, at=at, now=self.now()))
 
     def _new_recorder(self, caller: rtc.RemoteParticipant | None) -> CallRecorder:
         attrs = caller.attributes if caller is not None else {}
@@ -394,7 +438,7 @@ class CallSession:
     # --- events in -----------------------------------------------------------------------
 
     def _on_participant_connected(self, participant: rtc.RemoteParticipant) -> None:
-        if participant.kind == SIP:
+        if _is_caller(participant, self.options.trial_callers):
             self._caller_seen.set()
 
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
@@ -496,6 +540,8 @@ class CallSession:
     # --- effects out ---------------------------------------------------------------------
 
     def _apply(self, effect: Effect) -> None:
+        if self._observer is not None:
+            self._observer.effect(effect, self.now(), self.navigator)
         match effect:
             case Play(prompts=prompts, play_id=play_id):
                 items = [self._rendered(p) for p in prompts]

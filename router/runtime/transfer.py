@@ -32,6 +32,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import aiohttp
 from livekit import api
@@ -43,6 +44,7 @@ from router.core.model import TransferReason
 __all__ = [
     "TRANSFER_MARGIN_S",
     "UNCLAIMED_RETRY_PAUSES_S",
+    "SipTransferrer",
     "TransferResult",
     "TransferUndecided",
     "Transferrer",
@@ -100,8 +102,28 @@ def transfer_reason(value: int | str | None) -> TransferReason | None:
     return _REASONS.get(int(value))
 
 
-class Transferrer:
-    """Carries out `TransferTo` effects for one room."""
+class Transferrer(Protocol):
+    """Carries out `TransferTo` effects for one call: the one interface the call session
+    knows. `SipTransferrer` asks LiveKit to REFER a SIP caller; `router.trial.transfer`'s
+    `PageTransferrer` asks the browser page of someone trying the menus."""
+
+    request_at: float | None
+    """perf_counter() when the last request was handed on (for the key-to-request trace)."""
+
+    def start(self, identity: str, effect: TransferTo) -> asyncio.Task[Any]:
+        """Send the request for `identity` now; `finish` reads its answer."""
+        ...
+
+    async def finish(
+        self, sent: asyncio.Task[Any], effect: TransferTo, now: float
+    ) -> TransferResult:
+        """Wait (bounded) for the answer of a request from `start`; never raises (except
+        cancellation). `now` is the navigator's clock when the transfer began."""
+        ...
+
+
+class SipTransferrer(Transferrer):
+    """Carries out `TransferTo` effects for one room through TransferSIPParticipant."""
 
     def __init__(self, lkapi: api.LiveKitAPI, room_name: str) -> None:
         self._api = lkapi

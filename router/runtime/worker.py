@@ -25,14 +25,14 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from livekit import api
+from livekit import api, rtc
 
 from router.core.errors import ConfigError, MenuFileError
 from router.runtime import tracing
@@ -41,6 +41,9 @@ from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink
+from router.runtime.transfer import SipTransferrer, Transferrer
+from router.trial.caller import ENV as TRIAL_ENV
+from router.trial.caller import is_trial_caller
 
 __all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
 
@@ -103,6 +106,9 @@ class WorkerConfig:
                 "ROUTER_RECORDS": self.records or "",
                 "ROUTER_VOICE": self.voice,
                 "ROUTER_MASK_CALLER": "1" if self.mask_caller else "0",
+                # browser callers (the trial page) only when started for trying, never
+                # under `router start`, whatever the environment said
+                TRIAL_ENV: "1" if self.dev else "0",
             }
         )
         # livekit-agents watches every job's event loop with a 20 ms heartbeat and a
@@ -299,6 +305,12 @@ async def serve_call(ctx: object) -> None:
     state = await asyncio.to_thread(ProcessState.get)
     menu_file = state.store.current  # the call keeps this version to its end
     await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+    trial = os.environ.get(TRIAL_ENV) == "1"
+    reporter = None
+    if trial:  # started for trying: browser callers, and the call's state out to the room
+        from router.trial.reporter import CallReporter
+
+        reporter = CallReporter(ctx.room, menu_file)
     session = CallSession(
         ctx.room,
         menu_file,
@@ -306,13 +318,36 @@ async def serve_call(ctx: object) -> None:
         ctx.api,
         sink=state.sink,
         # a job LiveKit dispatched (not `router connect`): its caller created the room
-        options=CallOptions(mask_caller=state.mask_caller, dispatched=bool(ctx.job.dispatch_id)),
+        options=CallOptions(
+            mask_caller=state.mask_caller,
+            dispatched=bool(ctx.job.dispatch_id),
+            trial_callers=trial,
+        ),
+        observer=reporter,
+        transferrer_for=_transferrers(ctx.room, ctx.api) if trial else None,
     )
     await session.publish()
     try:
         await session.run()
     finally:
+        if reporter is not None:
+            await reporter.aclose()
         ctx.shutdown("call ended")
+
+
+def _transferrers(
+    room: rtc.Room, lkapi: api.LiveKitAPI
+) -> Callable[[rtc.Participant], Transferrer]:
+    """A SIP caller is REFERred through LiveKit; a browser caller's page answers itself."""
+
+    def choose(caller: rtc.Participant) -> Transferrer:
+        if is_trial_caller(caller.kind, caller.attributes):
+            from router.trial.transfer import PageTransferrer
+
+            return PageTransferrer(room)
+        return SipTransferrer(lkapi, room.name)
+
+    return choose
 
 
 def reported_load(active: int, max_calls: int, target_load: float) -> float:

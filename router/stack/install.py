@@ -9,6 +9,9 @@ or ``$ROUTER_STACK_CACHE``):
 - ``sipstandin-<hash>/sipstandin``: ``go build`` of ``router/stack/sipstandin``, keyed by a
   hash of its sources so that any change rebuilds it (cgo with libopus).
 
+- ``web-<hash>/node_modules``: ``npm ci`` of the trial page's lock file
+  (``router/trial/web/package-lock.json``: livekit-client), keyed by a hash of the lock file.
+
 It also checks for Go and the Debian packages the stack needs (``redis-server``,
 ``pkg-config``, ``libopus-dev``, ``libopusfile-dev``, ``libsoxr-dev``) and installs the
 packages with apt-get when running as root. Any failure is one sentence on stderr and
@@ -46,8 +49,11 @@ DEBIAN_PACKAGES = (
     "libsoxr-dev",
     "graphviz",  # `router graph --format svg`
     "sip-tester",  # sipp, an independent SIP peer for the caller's tests
+    "chromium",  # the trial page's end-to-end test drives it headless (Playwright)
 )
 STANDIN_DIR = Path(__file__).resolve().parent / "sipstandin"
+WEB_DIR = Path(__file__).resolve().parent.parent / "trial" / "web"
+"""The trial page: its package.json and package-lock.json (npm, no bundler)."""
 STANDIN_KEEP = 3  # stand-in builds kept in the cache
 GO_FALLBACKS = ("/usr/local/go/bin/go",)
 
@@ -168,10 +174,17 @@ def ensure_debian_packages(*, install: bool = True, quiet: bool = False) -> None
             f"Missing Debian packages; install them with: sudo apt-get install -y {names}"
         )
     _say(f"installing Debian packages: {names}", quiet)
+    _apt_install(missing, quiet)
+    still = missing_debian_packages(missing)
+    if still:
+        raise InstallError(f"apt-get did not install: {' '.join(still)}.")
+
+
+def _apt_install(packages: Sequence[str], quiet: bool) -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (
         ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
     ):
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if r.returncode != 0:
@@ -179,9 +192,6 @@ def ensure_debian_packages(*, install: bool = True, quiet: bool = False) -> None
             raise InstallError(
                 f"`{' '.join(cmd)}` failed (are Debian's package servers reachable?): {last}"
             )
-    still = missing_debian_packages(missing)
-    if still:
-        raise InstallError(f"apt-get did not install: {' '.join(still)}.")
 
 
 def find_redis() -> Path:
@@ -193,6 +203,64 @@ def find_redis() -> Path:
             "redis-server is required: install it with: sudo apt-get install -y redis-server"
         )
     return Path(found)
+
+
+# ---- the trial page's npm packages ----
+
+
+def web_packages_dir(cache: Path | None = None, src: Path = WEB_DIR) -> Path:
+    """The folder holding the trial page's node_modules/, keyed by its lock file."""
+    lock = (src / "package-lock.json").read_bytes()
+    return (cache or cache_dir()) / f"web-{hashlib.sha256(lock).hexdigest()[:16]}"
+
+
+def _web_installed(target: Path) -> bool:
+    return (target / "node_modules" / "livekit-client" / "package.json").is_file()
+
+
+def ensure_web_packages(
+    cache: Path | None = None, *, src: Path = WEB_DIR, install: bool = True, quiet: bool = False
+) -> Path:
+    """`npm ci` the trial page's packages from the committed lock file, once per version
+    of it; installs Debian's npm when no npm is on PATH (as root). Raises InstallError."""
+    cache = cache or cache_dir()
+    target = web_packages_dir(cache, src)
+    if _web_installed(target):
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        if not install or os.geteuid() != 0 or not shutil.which("apt-get"):
+            raise InstallError(
+                "npm is required for the trial page's packages; install it with: "
+                "sudo apt-get install -y npm"
+            )
+        _apt_install(["npm"], quiet)
+        npm = shutil.which("npm")
+        if npm is None:
+            raise InstallError("apt-get installed npm, but there is no npm command on PATH.")
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".web-") as tmp:
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(src / name, Path(tmp) / name)
+        _say("installing the trial page's npm packages (npm ci) ...", quiet)
+        r = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if r.returncode != 0:
+            raise InstallError(
+                "`npm ci` of the trial page's packages failed "
+                f"(is the npm registry reachable?): {_last_line(r.stderr or r.stdout)}"
+            )
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+        Path(tmp).mkdir()  # for TemporaryDirectory's cleanup
+    _prune_builds(cache, "web", keep=target)
+    return target
 
 
 # ---- building ----
@@ -353,7 +421,12 @@ def ensure_stack(*, quiet: bool = False, install_packages: bool = True) -> Stack
     cache = cache_dir()
     server = server_binary_path(cache)
     standin = standin_binary_path(cache)
-    if server.is_file() and standin.is_file() and not missing_debian_packages():
+    if (
+        server.is_file()
+        and standin.is_file()
+        and _web_installed(web_packages_dir(cache))
+        and not missing_debian_packages()
+    ):
         return StackBinaries(server, standin, find_redis())
     ensure_debian_packages(install=install_packages, quiet=quiet)
     redis = find_redis()
@@ -361,6 +434,7 @@ def ensure_stack(*, quiet: bool = False, install_packages: bool = True) -> Stack
     with _cache_lock(cache):
         server = build_server(go, cache, quiet=quiet)
         standin = build_standin(go, cache, quiet=quiet)
+        ensure_web_packages(cache, install=install_packages, quiet=quiet)
     return StackBinaries(server, standin, redis)
 
 
@@ -385,6 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"livekit-server: {b.livekit_server}")
     print(f"sip stand-in:   {b.sip_standin}")
     print(f"redis-server:   {b.redis_server}")
+    print(f"trial page:     {web_packages_dir()}")
     return 0
 
 

@@ -113,6 +113,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workdir", default=None, help="where logs and records go (default: a temporary folder)"
     )
+    parser.add_argument(
+        "--page-port",
+        type=int,
+        default=7890,
+        help="the port of the page to try the menus in the browser (another if taken)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     router: RouterProcess | None = None
+    page = None
     try:
         print("Starting Redis, livekit-server and the SIP bridge on 127.0.0.1 ...", flush=True)
         stack.start()
@@ -155,7 +162,12 @@ def run(args: argparse.Namespace) -> int:
         )
         print("Starting the router ...", flush=True)
         router.start()
-        _print_welcome(stack, numbers, menus, records, router.log_path)
+        from router.trial.cli import start_page
+
+        page = start_page(
+            menus, stack.url, stack.api_key, stack.api_secret, args.agent_name, args.page_port
+        )
+        _print_welcome(stack, numbers, menus, records, router.log_path, page.page.url)
         while not stopping.is_set():
             if router.proc is not None and router.proc.poll() is not None:
                 print("The router stopped:\n" + router.tail(), file=sys.stderr)
@@ -165,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         print("\nStopping ...", flush=True)
+        if page is not None:
+            page.stop()
         if router is not None:
             router.stop()
         stack.stop()
@@ -172,7 +186,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_welcome(
-    stack: object, numbers: Sequence[str], menus: Path, records: Path, router_log: Path
+    stack: object,
+    numbers: Sequence[str],
+    menus: Path,
+    records: Path,
+    router_log: Path,
+    page_url: str,
 ) -> None:
     from router.stack.local import LocalStack
 
@@ -181,6 +200,9 @@ def _print_welcome(
     lines = [
         "",
         "The router is answering calls on 127.0.0.1.",
+        "",
+        "  Try it in your browser (a dial pad, the prompts, the menu graph):",
+        f"    {page_url}",
         "",
         "  Call it from a softphone (UDP, no account needed):",
         *[f"    {stack.sip_uri(n)}" for n in numbers],

@@ -38,7 +38,7 @@ from router.core.model import (
 )
 from router.runtime import transfer as transfer_module
 from router.runtime.call import CallOptions, CallSession
-from router.runtime.transfer import Transferrer, TransferUndecided
+from router.runtime.transfer import SipTransferrer, TransferUndecided
 from router.stack import install
 from tests.runtime.test_call_offline import Call, menu_file, rendered_cache, sip_caller
 
@@ -210,7 +210,7 @@ async def test_every_answer_of_a_v1_13_11_server_is_read(
     lk = sipapi.client()
     try:
         effect = TransferTo("tel:+15105550101", TransferSettings(ringing_timeout=20.0))
-        result = await Transferrer(lk, "room-1").transfer("sip_+15105559876", effect, 100.0)
+        result = await SipTransferrer(lk, "room-1").transfer("sip_+15105559876", effect, 100.0)
     finally:
         await lk.aclose()
     (request,) = sipapi.requests()
@@ -236,7 +236,7 @@ async def test_the_servers_own_deadline_leaves_the_outcome_undecided(sipapi: Sip
     lk = sipapi.client()
     try:
         effect = TransferTo("tel:+15105550101", TransferSettings(ringing_timeout=1.0))
-        result = await Transferrer(lk, "room-1").transfer("sip_+15105559876", effect, 0.0)
+        result = await SipTransferrer(lk, "room-1").transfer("sip_+15105559876", effect, 0.0)
     finally:
         await lk.aclose()
     assert isinstance(result, TransferUndecided), result
