@@ -65,6 +65,7 @@ STARTS_TABLE = 1_000
 """Distinct (number dialled, first menu) pairs counted; more are lumped as `other`."""
 PROGRESS_AFTER = 2.0
 """Seconds after which progress is shown on stderr (then about once a second)."""
+PROGRESS_EVERY = 1.0
 
 GAVE_UP_ENDS = (EndReason.CALLER_HANGUP.value, EndReason.DROPPED.value)
 _EARLY = frozenset(
@@ -394,14 +395,16 @@ def read_records(
         size = 0 if path == "-" else os.path.getsize(path)
         source = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
         try:
+            read = 0  # characters: about the bytes (a text file cannot tell() while iterated)
             for number, line in enumerate(source, 1):
                 builder.line(name, number, line)
                 lines += 1
+                read += len(line)
                 if progress is not None and lines % 8192 == 0:
                     now = time.monotonic()
-                    if now - started >= PROGRESS_AFTER and now - shown >= 1.0:
+                    if now - started >= PROGRESS_AFTER and now - shown >= PROGRESS_EVERY:
                         shown = now
-                        done = f", {source.tell() / size:.0%} of {name}" if size else ""
+                        done = f", {min(1.0, read / size):.0%} of {name}" if size else ""
                         print(
                             f"router report: {lines:,} lines read{done} ({now - started:.0f} s)",
                             file=progress,

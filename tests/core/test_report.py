@@ -6,6 +6,7 @@ Calls are made by the real navigator with the real CallRecorder and Metrics
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -282,3 +283,18 @@ def test_the_command_starts_without_livekit() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_progress_on_stderr_for_long_runs(
+    acme: MenuFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = list(CallGenerator(acme, seed=8).calls(50))
+    path = tmp_path / "calls.jsonl"
+    path.write_text("".join(line + "\n" for line in amplify(real, 20_000)), encoding="utf-8")
+    monkeypatch.setattr(report_module, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(report_module, "PROGRESS_EVERY", 0.0)
+    err = io.StringIO()
+    read_records([str(path)], ReportBuilder(), progress=err)
+    lines = err.getvalue().splitlines()
+    assert lines and lines[0].startswith("router report: 8,192 lines read, ")
+    assert f"of {path}" in lines[-1]
