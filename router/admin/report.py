@@ -249,10 +249,6 @@ class Report:
 # --- reading ---------------------------------------------------------------------------
 
 
-class ReportError(Exception):
-    """A problem with the command's input as a whole (one sentence)."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Transfer:
     destination: str
@@ -281,13 +277,9 @@ class _Call:
     ended_in: str | None
 
 
-class _Bad(Exception):
-    pass
-
-
 def _need(value: object, kind: type | tuple[type, ...], name: str) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise _Bad(f"`{name}` is not {_KIND_NAMES.get(kind, 'valid')}")
+        raise ValueError(f"`{name}` is not {_KIND_NAMES.get(kind, 'valid')}")
     return value
 
 
@@ -301,16 +293,17 @@ _KIND_NAMES: dict[object, str] = {
 
 
 def _call(record: object) -> _Call:
-    """The record's fields, checked; `_Bad` says what is wrong in a few words."""
+    """The record's fields, checked; a ValueError says what is wrong in a few words (no
+    class of its own: the package's errors are all drawn in router/core/errors.py)."""
     if not isinstance(record, dict):
-        raise _Bad("not a JSON object")
+        raise ValueError("not a JSON object")
     started = _need(record.get("started_at"), str, "started_at")
     try:
         started_at = datetime.fromisoformat(started)
     except ValueError:
-        raise _Bad(f"`started_at` is not an ISO time: {started[:40]!r}") from None
+        raise ValueError(f"`started_at` is not an ISO time: {started[:40]!r}") from None
     if started_at.tzinfo is None:
-        raise _Bad("`started_at` has no time zone")
+        raise ValueError("`started_at` has no time zone")
     end = _need(record.get("end"), str, "end")
     menus = tuple(
         _need(_need(m, dict, "menus[]").get("menu"), str, "menus[].menu")
@@ -330,7 +323,7 @@ def _call(record: object) -> _Call:
         tr = _need(tr, dict, "transfers[]")
         outcome = TransferOutcome.of_record(tr)
         if outcome is None:
-            raise _Bad(f"a transfer's `result` is {tr.get('result')!r}")
+            raise ValueError(f"a transfer's `result` is {tr.get('result')!r}")
         target = _need(tr.get("target"), str, "transfers[].target")
         name = tr.get("destination")
         status = tr.get("sip_status")
@@ -507,7 +500,7 @@ class ReportBuilder:
         except json.JSONDecodeError as exc:
             self._damaged(file, number, f"not JSON ({exc.msg} at column {exc.colno})")
             return
-        except _Bad as exc:
+        except ValueError as exc:
             self._damaged(file, number, str(exc))
             return
         self.add(call)
@@ -519,10 +512,7 @@ class ReportBuilder:
 
     def record(self, record: Mapping[str, Any]) -> None:
         """One record already parsed (tests, scripts); a damaged one raises ValueError."""
-        try:
-            self.add(_call(dict(record)))
-        except _Bad as exc:
-            raise ValueError(str(exc)) from None
+        self.add(_call(dict(record)))
 
     def add(self, call: _Call) -> None:
         self.records += 1
