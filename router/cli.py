@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("router.admin.graph", "draw the menu tree (mermaid, dot, svg or png)"),
     "schema": ("router.admin.schema", "print a JSON Schema of the menu file"),
     "test": ("router.admin.menutest", "run the admin's expected call paths"),
+    "report": ("router.admin.report", "how callers used the menus, from call records"),
     "prompts": ("router.admin.prompts", "render a menu file's prompts into the prompt cache"),
     "start": ("router.runtime.worker", "run the router as a LiveKit agent worker"),
     "dev": ("router.runtime.worker", "the worker with development defaults"),

@@ -20,7 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from router.admin.check import default_path
@@ -373,7 +373,11 @@ def _dot_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def dot(graph: Graph) -> str:
+def dot(graph: Graph, annotations: Mapping[str, str] | None = None) -> str:
+    """The graph in Graphviz syntax; `annotations` adds attributes (`penwidth=3, label="..."`,
+    written last, so they win) to nodes by id (`n3`) and edges by index (`e4`: the
+    `id` each edge gets, its place in `graph.edges`): how `router report` draws calls."""
+    more = annotations or {}
     lines = [
         "digraph menus {",
         "    rankdir=LR;",
@@ -382,7 +386,8 @@ def dot(graph: Graph) -> str:
     ]
     for node in graph.nodes.values():
         label = _dot_text("\n".join(node.label)).replace("\n", "\\n")
-        lines.append(f"    {node.id} [label={label}, {_DOT_SHAPES[node.kind]}];")
+        extra = f", {more[node.id]}" if node.id in more else ""
+        lines.append(f"    {node.id} [label={label}, {_DOT_SHAPES[node.kind]}{extra}];")
     for i, (label, ids) in enumerate(graph.clusters):
         lines.append(f"    subgraph cluster_{i} {{")
         lines.append(
@@ -401,6 +406,8 @@ def dot(graph: Graph) -> str:
         if edge.returns:  # laid out as the way in, arrow turned: the picture reads left to right
             tail, head = head, tail
             attrs.append("dir=back")
+        if f"e{i}" in more:
+            attrs.append(more[f"e{i}"])
         lines.append(f"    {tail} -> {head} [{', '.join(attrs)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -217,6 +217,11 @@ class Note:
     """The menu the call was in when it happened."""
     sip_status: int | None = None
     """For TRANSFER_FAILED: the final SIP status, if the far end gave one."""
+    destination: str | None = None
+    """For TRANSFER_STARTED: the destination's name or the directory entry (`staff:6xxx`)
+    the transfer came from, if any: how records and metrics name it."""
+    failure: FailureKind | None = None
+    """For TRANSFER_FAILED: the failure's kind (`FailureKind.classify`)."""
 
 
 Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Hangup | Note

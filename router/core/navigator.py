@@ -56,6 +56,7 @@ from router.core.model import (
     Back,
     Directory,
     DirectoryEntry,
+    FailureKind,
     FailurePolicy,
     GoTo,
     Hangup,
@@ -254,8 +255,16 @@ class Navigator:
         log.debug("%s -> %s", old, new)
         self._state = new
 
-    def _note(self, kind: NoteKind, detail: str = "", sip_status: int | None = None) -> None:
-        self._out.append(Note(kind, self._now, detail, self.menu, sip_status))
+    def _note(
+        self,
+        kind: NoteKind,
+        detail: str = "",
+        sip_status: int | None = None,
+        *,
+        destination: str | None = None,
+        failure: FailureKind | None = None,
+    ) -> None:
+        self._out.append(Note(kind, self._now, detail, self.menu, sip_status, destination, failure))
 
     def _arm(self, timer: TimerKind, delay: float) -> None:
         deadline = self._now + delay
@@ -364,7 +373,11 @@ class Navigator:
             )
             return
         self._pending = transfer
-        self._note(NoteKind.TRANSFER_STARTED, transfer.target)
+        self._note(
+            NoteKind.TRANSFER_STARTED,
+            transfer.target,
+            destination=transfer.destination or transfer.via,
+        )
         if self._play((transfer.message, transfer.settings.announce), interruptible=False):
             self._set_state(CallState.ANNOUNCING)
         else:
@@ -537,7 +550,7 @@ class Navigator:
         kind = event.kind
         status = "-" if event.sip_status is None else str(event.sip_status)
         detail = f"{kind.value} {status}: {event.reason}"
-        self._note(NoteKind.TRANSFER_FAILED, detail, event.sip_status)
+        self._note(NoteKind.TRANSFER_FAILED, detail, event.sip_status, failure=kind)
         policy = (
             (transfer.on_failure if transfer else None)
             or self._menu.on_transfer_failure

@@ -52,9 +52,10 @@ from router.core.keys import Key
 from router.core.model import MenuFile, Prompt, TransferReason
 from router.core.navigator import CallCaps, Navigator
 from router.runtime.metrics import METRICS, Metrics
+from router.runtime.outcomes import TransferOutcome
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
-from router.runtime.records import CallRecorder, RecordSink, mask_digits
+from router.runtime.records import CallRecorder, RecordSink, destination_label, mask_digits
 from router.runtime.tracing import CallTracer
 from router.runtime.transfer import (
     SipTransferrer,
@@ -416,7 +417,7 @@ class CallSession:
 
     def _write(self, recorder: CallRecorder) -> dict[str, object]:
         assert recorder.end_reason is not None
-        self.metrics.calls.labels(recorder.end_reason).inc()
+        self.metrics.call_ended(recorder.end_reason)
         record = recorder.as_dict(self._ended if self._ended is not None else self.now())
         if self.sink is not None:
             self.sink.write(record)
@@ -623,13 +624,11 @@ class CallSession:
         if isinstance(result, TransferUndecided):
             result = await self._outcome_from_caller(result)
         elapsed = time.monotonic() - self._transfer_started
-        self.metrics.transfer_seconds.observe(elapsed)
-        ok = isinstance(result, TransferSucceeded)
-        self.metrics.transfers.labels(
+        self.metrics.transfer_ended(
             self._transfer_label,
-            "succeeded" if ok else "failed",
-            result.kind.value if isinstance(result, TransferFailed) else "",
-        ).inc()
+            TransferOutcome.of(result.kind if isinstance(result, TransferFailed) else None),
+            elapsed,
+        )
         self.tracer.transfer_ended(
             result.kind.value if isinstance(result, TransferFailed) else "succeeded",
             result.sip_status if isinstance(result, TransferFailed) else 200,
@@ -695,6 +694,7 @@ class CallSession:
                 f"{result.kind.value} {status}: {result.reason}",
                 self.navigator.menu,
                 result.sip_status,
+                failure=result.kind,
             )
         )
 
@@ -764,4 +764,4 @@ def transfer_label(effect: TransferTo) -> str:
     """How metrics and logs name a transfer, bounded by the menu file and free of dialled
     digits: the destination's name, else the directory entry (`staff:6xxx`), else the
     URI the file wrote with any phone number masked."""
-    return effect.destination or effect.via or mask_digits(effect.target)
+    return destination_label(effect.destination or effect.via, effect.target)

@@ -26,6 +26,7 @@ from prometheus_client import (
 
 from router.core.errors import ConfigError
 from router.core.events import Note, NoteKind
+from router.runtime.outcomes import TransferOutcome
 
 __all__ = ["METRICS", "Metrics"]
 
@@ -91,6 +92,16 @@ class Metrics:
                 self.calls_ended.labels(menu, note.detail).inc()
             case _:
                 pass
+
+    def call_ended(self, end: str) -> None:
+        """One call over, however it ended (`end` of its record, an `EndReason` value)."""
+        self.calls.labels(end).inc()
+
+    def transfer_ended(self, destination: str, outcome: TransferOutcome, seconds: float) -> None:
+        """One transfer answered: `destination` as records name it (`destination_label`),
+        `outcome` as records write it (`router.runtime.outcomes`)."""
+        self.transfer_seconds.observe(seconds)
+        self.transfers.labels(destination, *outcome.labels).inc()
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Start the HTTP endpoint once per process (later calls are no-ops)."""

@@ -19,10 +19,11 @@ from typing import Any
 
 from router.core.errors import ConfigError
 from router.core.events import Note, NoteKind
+from router.runtime.outcomes import TransferOutcome
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CallRecorder", "RecordSink", "mask_digits", "mask_number"]
+__all__ = ["CallRecorder", "RecordSink", "destination_label", "mask_digits", "mask_number"]
 
 MAX_KEYS_RECORDED = 200
 """Key entries kept in one record; a DTMF storm is counted, not written out key by key."""
@@ -44,6 +45,13 @@ def mask_number(number: str | None, *, keep: int = 4) -> str | None:
 def mask_digits(text: str) -> str:
     """Mask every run of 7+ digits (a phone number) in free text: identities, room names."""
     return _PHONE_DIGITS.sub(lambda m: mask_number(m.group()) or "", text)
+
+
+def destination_label(destination: str | None, target: str) -> str:
+    """How records, metrics and logs name a transfer, bounded by the menu file and free of
+    dialled digits: the destination's name or directory entry (`staff:6xxx`), else the
+    URI the file wrote with any phone number masked."""
+    return destination or mask_digits(target)
 
 
 class RecordSink:
@@ -113,6 +121,11 @@ class CallRecorder:
     invalid: int = 0
     transfers: list[dict[str, Any]] = field(default_factory=list)
     end_reason: str | None = None
+    ended_in: str | None = None
+    """The menu the call was in when the navigator ended it (metrics' `calls_ended{menu}`)."""
+    invalid_in: dict[str, int] = field(default_factory=dict)
+    timeouts_in: dict[str, int] = field(default_factory=dict)
+    limits: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     keys_dropped: int = 0
     duplicate_keys: int = 0
@@ -136,21 +149,42 @@ class CallRecorder:
                 self.duplicate_keys += 1
             case NoteKind.INVALID:
                 self.invalid += 1
+                menu = note.menu or ""
+                self.invalid_in[menu] = self.invalid_in.get(menu, 0) + 1
             case NoteKind.NO_INPUT:
                 self.timeouts += 1
+                menu = note.menu or ""
+                self.timeouts_in[menu] = self.timeouts_in.get(menu, 0) + 1
+            case NoteKind.LIMIT_REACHED if len(self.limits) < MAX_KEYS_RECORDED:
+                self.limits.append({"limit": note.detail, "t": t, "menu": note.menu})
             case NoteKind.TRANSFER_STARTED:
-                self.transfers.append({"target": note.detail, "t": t, "result": "pending"})
+                self.transfers.append(
+                    {
+                        "target": note.detail,
+                        "destination": destination_label(note.destination, note.detail),
+                        "t": t,
+                        "result": TransferOutcome.UNFINISHED.result,
+                    }
+                )
             case NoteKind.TRANSFER_SUCCEEDED | NoteKind.TRANSFER_FAILED:
                 if self.transfers:
                     last = self.transfers[-1]
                     ok = note.kind is NoteKind.TRANSFER_SUCCEEDED
-                    last["result"] = "succeeded" if ok else "failed"
+                    if ok:
+                        outcome = TransferOutcome.SUCCEEDED
+                    elif note.failure is not None:
+                        outcome = TransferOutcome.of(note.failure)
+                    else:  # a note made outside the navigator, without the kind
+                        outcome = TransferOutcome.of_failure(None, note.detail, note.sip_status)
+                    last["result"], kind = outcome.labels
                     last["duration"] = round(t - last["t"], 3)
                     last["sip_status"] = 200 if ok else note.sip_status
                     if not ok:
+                        last["kind"] = kind
                         last["detail"] = note.detail
             case NoteKind.ENDED:
                 self.end_reason = note.detail
+                self.ended_in = note.menu
             case _:
                 pass
 
@@ -181,9 +215,13 @@ class CallRecorder:
             "duplicate_keys": self.duplicate_keys,
             "timeouts": self.timeouts,
             "invalid": self.invalid,
+            "invalid_in": self.invalid_in,
+            "timeouts_in": self.timeouts_in,
+            "limits": self.limits,
             "transfer": self.transfers[-1] if self.transfers else None,
             "transfers": self.transfers,
             "end": self.end_reason,
+            "ended_in": self.ended_in,
             "duration": self._t(ended),
             "errors": self.errors,
         }

@@ -1,0 +1,103 @@
+"""The one definition of how a call and a transfer turn out, for records, metrics and
+`router report`.
+
+A call ends with one `EndReason` (`router.core.events`); a transfer ends with one
+`TransferOutcome`: succeeded, or failed as one of the `FailureKind`s
+(`router.core.model`), or unfinished (the call ended while it was out). Metrics label
+transfers with `result` and `kind` (`TransferOutcome.labels`), records write `result`
+and `kind` on each transfer, and the report reads them back with
+`TransferOutcome.of_record`, so the three always count the same thing.
+
+This module imports nothing outside the core: `router report` uses it without LiveKit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from router.core.events import EndReason
+from router.core.model import FailureKind
+
+__all__ = ["GAVE_UP", "EndReason", "TransferOutcome", "gave_up"]
+
+
+class TransferOutcome(StrEnum):
+    """How one transfer ended."""
+
+    SUCCEEDED = "succeeded"
+    BUSY = FailureKind.BUSY.value
+    NO_ANSWER = FailureKind.NO_ANSWER.value
+    REJECTED = FailureKind.REJECTED.value
+    ERROR = FailureKind.ERROR.value
+    UNFINISHED = "unfinished"
+    """The call ended (the router stopped, LiveKit went away) before LiveKit answered;
+    a record says `result: pending`, and metrics do not count it."""
+
+    @classmethod
+    def of(cls, failure: FailureKind | None) -> TransferOutcome:
+        """A success (None) or the failure of this kind."""
+        return cls.SUCCEEDED if failure is None else cls(failure.value)
+
+    @property
+    def failure(self) -> FailureKind | None:
+        """The failure's kind; None for a success or an unfinished transfer."""
+        if self in (TransferOutcome.SUCCEEDED, TransferOutcome.UNFINISHED):
+            return None
+        return FailureKind(self.value)
+
+    @property
+    def result(self) -> str:
+        """`succeeded`, `failed` or `pending`: the record's `result`, the metric's label."""
+        if self is TransferOutcome.SUCCEEDED:
+            return "succeeded"
+        return "pending" if self is TransferOutcome.UNFINISHED else "failed"
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        """`(result, kind)` of `router_transfers_total` (kind empty for a success)."""
+        failure = self.failure
+        return self.result, "" if failure is None else failure.value
+
+    @classmethod
+    def of_record(cls, transfer: Mapping[str, Any]) -> TransferOutcome | None:
+        """The outcome a record's transfer entry says; None if it says nothing valid.
+
+        Records before the `kind` field carry the kind only at the start of `detail`
+        (`busy 486: ...`), as the navigator wrote it; failing that, the SIP status is
+        grouped as `FailureKind.from_sip_status` does.
+        """
+        result = transfer.get("result")
+        if result == "succeeded":
+            return cls.SUCCEEDED
+        if result == "pending":
+            return cls.UNFINISHED
+        if result != "failed":
+            return None
+        return cls.of_failure(
+            transfer.get("kind"), transfer.get("detail"), transfer.get("sip_status")
+        )
+
+    @classmethod
+    def of_failure(cls, kind: object, detail: object, sip_status: object) -> TransferOutcome:
+        """A failed transfer's outcome: its `kind`, else the kind `detail` starts with,
+        else its SIP status grouped (`FailureKind.from_sip_status`)."""
+        if not isinstance(kind, str) and isinstance(detail, str):
+            kind = detail.split(" ", 1)[0]
+        if isinstance(kind, str) and kind in _FAILURES:
+            return cls(kind)
+        status = sip_status if isinstance(sip_status, int) else None
+        return cls.of(FailureKind.from_sip_status(status))
+
+
+_FAILURES = frozenset(kind.value for kind in FailureKind)
+
+GAVE_UP = frozenset({EndReason.CALLER_HANGUP, EndReason.DROPPED})
+"""Ends where the caller went away in a menu (hung up, or their line went silent)."""
+
+
+def gave_up(end: str | None) -> bool:
+    """Whether a call with this `end` was left by its caller rather than ended by the
+    router (a transfer, a hang-up the menu made, a limit, a shutdown)."""
+    return end in GAVE_UP
