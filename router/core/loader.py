@@ -1777,11 +1777,17 @@ class _Reader:
                 if own:
                     policy = self.policy
                     if "on_transfer_failure" in own:
+                        label = f"the defaults of {what}: on_transfer_failure"
                         partial = self.failure_partial(
-                            own["on_transfer_failure"],
-                            f"the defaults of {what}: on_transfer_failure",
-                            self.policy,
+                            own["on_transfer_failure"], label, self.policy
                         )
+                        policy = _policy(self.policy, partial or {})
+                        # read again with the line's own policy as the base: a transfer
+                        # in it (no_answer: voicemail) then fails over in the line's
+                        # words, not in the file's (problems were reported the first time)
+                        seen_problems = len(self.problems)
+                        partial = self.failure_partial(own["on_transfer_failure"], label, policy)
+                        del self.problems[seen_problems:]
                         policy = _policy(self.policy, partial or {})
                     self._number_defaults[number] = (
                         f"{f['defaults'].line}:{f['defaults'].column}",

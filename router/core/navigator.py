@@ -526,7 +526,7 @@ class Navigator:
             self._out.append(StopPlayback())
             self._playing = None
         self._close(EndReason.CALL_LIMIT, self._menu.messages.call_limit)
-        if self._state is CallState.CLOSING:
+        if self._end_reason is None:  # the goodbye plays
             self._arm(TimerKind.CALL_LIMIT, self.caps.max_goodbye_seconds)
 
     def _is_current(self, event: PlaybackFinished) -> bool:
