@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
@@ -45,6 +45,7 @@ from router.admin.simulate import (
     number_problem,
     simulate,
 )
+from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
     CancelTimer,
@@ -55,6 +56,7 @@ from router.core.events import (
     Hangup,
     Note,
     NoteKind,
+    Play,
     StartTimer,
     TimerFired,
     TimerKind,
@@ -62,7 +64,7 @@ from router.core.events import (
 )
 from router.core.keys import Key
 from router.core.loader import MAX_BYTES, load_menu_file
-from router.core.model import MenuFile
+from router.core.model import MenuFile, Prompt, TransferSettings
 from router.core.yamlsafe import Map, Node, Scalar, Seq, TooBig, compose
 
 __all__ = [
@@ -91,7 +93,18 @@ _END_REASONS = {
 _TOP_KEYS = ("menu_file", "defaults", "cases")
 _DEFAULT_KEYS = ("number", "at", "transfer_results")
 _CASE_KEYS = ("name", "number", "at", "keys", "transfer_results", "expect")
-_EXPECT_KEYS = ("transfer", "hangup", "menus")
+_EXPECT_KEYS = (
+    "transfer",
+    "hangup",
+    "menus",
+    "ringing_timeout",
+    "play_dialtone",
+    "headers",
+    "hears",
+    "voice",
+)
+_SETTINGS_KEYS = ("ringing_timeout", "play_dialtone", "headers")
+"""Expectations about the transfer's settings: they go with `transfer`."""
 _HINTS: Mapping[str, str] = {
     "time": "at",
     "when": "at",
@@ -112,6 +125,16 @@ _HINTS: Mapping[str, str] = {
     "calls": "cases",
     "path": "menus",
     "via": "menus",
+    "says": "hears",
+    "hear": "hears",
+    "heard": "hears",
+    "message": "hears",
+    "language": "voice",
+    "lang": "voice",
+    "timeout": "ringing_timeout",
+    "ringing": "ringing_timeout",
+    "header": "headers",
+    "dialtone": "play_dialtone",
 }
 """Words an admin may reach for, and the key they meant (used in hints only)."""
 
@@ -131,6 +154,16 @@ class Expectation:
     """With `hangup`: the exact way it ends (`transfer_limit`, `key_limit`, ...)."""
     menus: tuple[str, ...] | None = None
     """Every menu entered, in order (returns by `back` and `top` included), if given."""
+    ringing_timeout: float | None = None
+    """With `transfer`: the seconds the transfer lets the far end ring."""
+    play_dialtone: bool | None = None
+    """With `transfer`: whether the caller hears a ring tone while it is made."""
+    headers: Mapping[str, str] | None = None
+    """With `transfer`: SIP headers it must send, with these values (others may be sent too)."""
+    hears: tuple[str, ...] = ()
+    """Words the caller must hear: each a part of some prompt of the call (any case)."""
+    voice: str | None = None
+    """The voice every spoken prompt of the call must use (`default`: the router's own)."""
     loc: Location = field(default_factory=lambda: Location("<none>"))
     where: Mapping[str, Location] = field(default_factory=dict)
     """Where `transfer` and each of `menus` were written, for errors found later."""
@@ -541,9 +574,76 @@ class _Reader:
                 where.setdefault(f"menus.{name}", self.loc(item))
                 names.append(name)
             menus = tuple(names)
-        found = Expectation(transfer, hangup, reason, menus, self.loc(node), where)
+        extra = self.checks(fields, what, transfer is not None)
+        if extra is None:
+            return None
+        found = Expectation(
+            transfer, hangup, reason, menus, **extra, loc=self.loc(node), where=where
+        )
         self.expectations.append(found)
         return found
+
+    def checks(
+        self, fields: Mapping[str, Node], what: str, transfer: bool
+    ) -> dict[str, Any] | None:
+        """What the tools cannot show in a path: the transfer's settings, what is heard."""
+        out: dict[str, Any] = {}
+        ok = True
+        for name in _SETTINGS_KEYS:
+            if name in fields and not transfer:
+                self.error(
+                    fields[name],
+                    f"{name} in the expectation of {what} checks the transfer's settings, "
+                    "but the case expects no transfer",
+                    f"expect: {{transfer: NAME, {name}: ...}}",
+                )
+                ok = False
+        if "ringing_timeout" in fields:
+            value = self.text(fields["ringing_timeout"], "ringing_timeout")
+            seconds = None if value is None else parse_duration(value)
+            if seconds is None:
+                self.error(
+                    fields["ringing_timeout"],
+                    f"ringing_timeout of {what} is not a duration",
+                    "e.g. 25s",
+                )
+                ok = False
+            out["ringing_timeout"] = seconds
+        if "play_dialtone" in fields:
+            value = self.text(fields["play_dialtone"], "play_dialtone")
+            if value not in ("true", "false"):
+                self.error(fields["play_dialtone"], "play_dialtone should be true or false")
+                ok = False
+            out["play_dialtone"] = value == "true"
+        if "headers" in fields:
+            headers = self.mapping_of_text(fields["headers"], f"the headers of {what}")
+            ok = ok and headers is not None
+            out["headers"] = headers
+        if "hears" in fields:
+            node = fields["hears"]
+            items = node.items if isinstance(node, Seq) else [node]
+            heard = [self.text(item, "what the caller hears") for item in items]
+            if not heard or any(not h or not h.strip() for h in heard):
+                self.error(node, f"hears in {what} should be words, or a list of them")
+                ok = False
+            out["hears"] = tuple(h for h in heard if h)
+        if "voice" in fields:
+            out["voice"] = self.text(fields["voice"], "voice")
+            ok = ok and out["voice"] is not None
+        return out if ok else None
+
+    def mapping_of_text(self, node: Node, what: str) -> dict[str, str] | None:
+        if not isinstance(node, Map):
+            self.error(node, f"{what} should be a mapping, like {{X-Source: ivr}}")
+            return None
+        out: dict[str, str] = {}
+        for key, value in node.pairs:
+            name = self.text(key, f"a header name in {what}")
+            text = self.text(value, f"the value of a header in {what}")
+            if name is None or text is None:
+                return None
+            out[name] = text
+        return out
 
 
 def _null(node: Node) -> bool:
@@ -696,13 +796,23 @@ class _Follower:
         """Digits of an extension being collected, None when not collecting."""
         self.target: str | None = None
         self.destination: str | None = None
+        self.settings: TransferSettings | None = None
         self.end: EndReason | None = None
+        self.heard: list[tuple[Prompt, str | None, str]] = []
+        """Every prompt played, with the voice it was spoken in and the menu then."""
 
     def __call__(self, event: Event, effects: Sequence[Effect]) -> None:
         menu_before = self.menu
         self._keys(event, effects, menu_before)
         for effect in effects:
             self._show(effect)
+        # the runtime speaks an event's prompts in the voice of the menu the event
+        # leaves the call in (a `{menu: X, say: ...}` message is X's)
+        menu = self.menu_file.menus.get(self.menu or "")
+        voice = menu.voice if menu is not None else None
+        for effect in effects:
+            if isinstance(effect, Play):
+                self.heard += [(p, voice, self.menu or "") for p in effect.prompts]
 
     def _keys(self, event: Event, effects: Sequence[Effect], menu_name: str | None) -> None:
         """Credit the option or extension a key (or the end of an entry) ran."""
@@ -761,8 +871,8 @@ class _Follower:
                 self.path.append(f"(invalid {detail})")
             case Note(kind=NoteKind.LIMIT_REACHED, detail=detail):
                 self.path.append(f"(limit: {detail})")
-            case TransferTo(target=target, destination=destination):
-                self.target, self.destination = target, destination
+            case TransferTo(target=target, destination=destination, settings=settings):
+                self.target, self.destination, self.settings = target, destination, settings
                 if destination is not None:
                     self.coverage.destinations.add(destination)
                 named = f"{destination} " if destination else ""
@@ -849,6 +959,9 @@ def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) 
         mismatches.append(
             f"expected {Expectation(hangup=True, reason=expect.reason)}, got {follower.outcome()}"
         )
+    if transferred and follower.settings is not None:
+        mismatches += _settings_mismatches(expect, follower.settings)
+    mismatches += _heard_mismatches(expect, follower.heard)
     menus = tuple(follower.menus)
     if expect.menus is not None and menus != expect.menus:
         mismatches.append(
@@ -863,6 +976,60 @@ def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) 
         tuple(mismatches),
         transcript.getvalue(),
     )
+
+
+def _settings_mismatches(expect: Expectation, settings: TransferSettings) -> list[str]:
+    out: list[str] = []
+    wanted = expect.ringing_timeout
+    if wanted is not None and abs(settings.ringing_timeout - wanted) > 1e-6:
+        out.append(f"expected ringing_timeout {wanted:g}s, got {settings.ringing_timeout:g}s")
+    if expect.play_dialtone is not None and settings.play_dialtone is not expect.play_dialtone:
+        out.append(
+            f"expected play_dialtone {str(expect.play_dialtone).lower()}, "
+            f"got {str(settings.play_dialtone).lower()}"
+        )
+    sent = {name.lower(): (name, value) for name, value in settings.headers.items()}
+    for name, value in (expect.headers or {}).items():
+        got = sent.get(name.lower())
+        if got is None:
+            others = ", ".join(f"{n}: {v}" for n, v in sent.values()) or "none"
+            out.append(f"expected header {name}: {value}, got no {name} (sent: {others})")
+        elif got[1] != value:
+            out.append(f"expected header {name}: {value}, got {got[0]}: {got[1]}")
+    return out
+
+
+def _heard_mismatches(
+    expect: Expectation, heard: Sequence[tuple[Prompt, str | None, str]]
+) -> list[str]:
+    out: list[str] = []
+    texts = [prompt.text for prompt, _, _ in heard if prompt.text]
+    flat = [" ".join(text.split()).lower() for text in texts]
+    for words in expect.hears:
+        wanted = " ".join(words.split()).lower()
+        if not any(wanted in text for text in flat):
+            said = "; ".join(f'"{_short(t)}"' for t in dict.fromkeys(texts))
+            out.append(f'expected to hear "{words}", but the caller heard: {said or "nothing"}')
+    if expect.voice is not None:
+        wanted_voice = _voice_key(None if expect.voice == "default" else expect.voice)
+        for prompt, voice, menu in heard:
+            if prompt.text and _voice_key(voice) != wanted_voice:
+                spoken = "the router's voice" if voice is None else f"voice {voice}"
+                out.append(
+                    f'expected every prompt in voice {expect.voice}, but "{_short(prompt.text)}" '
+                    f"was spoken in {spoken} (menu {menu})"
+                )
+                break
+    return out
+
+
+def _voice_key(voice: str | None) -> str:
+    return "" if voice is None else voice.strip().lower().replace("_", "-")
+
+
+def _short(text: str, limit: int = 50) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 # --- the command -------------------------------------------------------------------------
