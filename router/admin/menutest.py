@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
@@ -288,8 +289,14 @@ class _Defaults:
 class _Reader:
     """Turns the node tree into a `TestFile`, collecting every problem on the way."""
 
-    def __init__(self, path: str, lines: Sequence[str] = ()) -> None:
+    def __init__(
+        self, path: str, lines: Sequence[str] = (), menus_override: str | None = None
+    ) -> None:
         self.path = path
+        self.menus_override = menus_override
+        """`router test --menus PATH`: the menu file tested instead of the one named."""
+        self._zones: dict[str, str] | None = None
+        """Schedule time zones by dialled number (`*`: the file's only one), read once."""
         self.problems: list[Problem] = []
         self.menu_path: str | None = None
         self.expectations: list[Expectation] = []
@@ -380,7 +387,7 @@ class _Reader:
             out.number = self.number(fields["number"], "defaults")
         if "at" in fields:
             out.has_at = True
-            out.at = self.when(fields["at"], "defaults")
+            out.at = self.when(fields["at"], "defaults", out.number)
         if "transfer_results" in fields:
             out.results = self.results(fields["transfer_results"], "defaults")
         return out
@@ -396,7 +403,7 @@ class _Reader:
         number = defaults.number
         if "number" in fields:
             number = None if _null(fields["number"]) else self.number(fields["number"], what)
-        at = self.when(fields["at"], what) if "at" in fields else defaults.at
+        at = self.when(fields["at"], what, number) if "at" in fields else defaults.at
         if "at" not in fields and not defaults.has_at:
             self.error(
                 node,
@@ -430,7 +437,28 @@ class _Reader:
             return None
         return value
 
-    def when(self, node: Node, what: str) -> datetime | None:
+    def zone(self, number: str | None) -> str | None:
+        """The time zone of the schedule a call to `number` starts by (else the one zone all
+        the menu file's schedules share): where the test's times are meant to be. None
+        when the menu file cannot be read or does not say."""
+        if self._zones is None:
+            self._zones = {}
+            path = self.menus_override or self.menu_path
+            try:
+                menu_file = load_menu_file(path).menu_file if path else None
+            except (MenuFileError, OSError):
+                menu_file = None
+            if menu_file is not None:
+                zones = {s.timezone for s in menu_file.schedules.values()}
+                for entry in menu_file.entries.values():
+                    schedule = menu_file.schedules.get(entry.schedule or "")
+                    if schedule is not None:
+                        self._zones[entry.number] = schedule.timezone
+                if len(zones) == 1:
+                    self._zones.setdefault("*", zones.pop())
+        return self._zones.get(number or "default") or self._zones.get("*")
+
+    def when(self, node: Node, what: str, number: str | None = None) -> datetime | None:
         value = self.text(node, f"the time of {what}")
         if value is None:
             return None
@@ -440,11 +468,16 @@ class _Reader:
             self.error(node, f"'{value}' is not an ISO 8601 time", "e.g. 2026-12-01T10:00:00-05:00")
             return None
         if at.tzinfo is None:
-            self.error(
-                node,
-                f"'{value}' has no time zone",
-                f"add the offset of the call's place, e.g. {value}-05:00, or Z for UTC",
-            )
+            zone = self.zone(number)
+            if zone is not None:
+                offset = at.replace(tzinfo=ZoneInfo(zone)).isoformat()[len(at.isoformat()) :]
+                hint = (
+                    f"add the offset of the call's place: {value}{offset} is that time "
+                    f"in {zone}, the time zone of the menu file's schedule; or Z for UTC"
+                )
+            else:
+                hint = f"add the offset of the call's place, e.g. {value}-05:00, or Z for UTC"
+            self.error(node, f"'{value}' has no time zone", hint)
             return None
         return at
 
@@ -659,7 +692,7 @@ def read_test_file(path: str, menus: str | None = None) -> tuple[TestFile | None
     root, problems, text = _compose(path)
     if root is None:
         return None, problems
-    reader = _Reader(path, text.splitlines())
+    reader = _Reader(path, text.splitlines(), menus)
     test_file = reader.read(root)
     problems.extend(reader.problems)
     if any(p.severity is Severity.ERROR for p in problems):

@@ -600,3 +600,27 @@ def test_settings_expectations_need_a_transfer_and_keep_their_suggestions(
         "(did you mean 'hears'?)",
         f"{path}:9:48: error: ringing_timeout of case 'c' is not a duration (e.g. 25s)",
     ]
+
+
+def test_a_time_without_offset_is_given_the_schedule_s_offset_on_that_date(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "menus.yaml").write_bytes((ROOT / "tests/core/clinic/menus.yaml").read_bytes())
+    path = write(
+        tmp_path,
+        """\
+        cases:
+          - {name: winter, at: 2026-12-01T10:00:00, expect: hangup}
+          - {name: summer, number: "+15105550151", at: 2026-07-01T10:00:00, expect: hangup}
+        """,
+    )
+    code, _, err = run_test(capsys, str(path))
+    assert code == 1
+    assert err[:2] == [
+        f"{path}:2:24: error: '2026-12-01T10:00:00' has no time zone (add the offset of the "
+        "call's place: 2026-12-01T10:00:00-08:00 is that time in America/Los_Angeles, the time "
+        "zone of the menu file's schedule; or Z for UTC)",
+        f"{path}:3:48: error: '2026-07-01T10:00:00' has no time zone (add the offset of the "
+        "call's place: 2026-07-01T10:00:00-07:00 is that time in America/Los_Angeles, the time "
+        "zone of the menu file's schedule; or Z for UTC)",
+    ]
