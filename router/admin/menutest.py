@@ -961,8 +961,15 @@ class CaseResult:
     """`router simulate`'s printout of the call."""
 
 
-def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) -> CaseResult:
-    """Run one case through the simulator and compare the call with the expectation."""
+def run_case(
+    menu_file: MenuFile,
+    case: Case,
+    coverage: Coverage | None = None,
+    *,
+    verbose: bool = False,
+) -> CaseResult:
+    """Run one case through the simulator and compare the call with the expectation; the
+    transcript is `router simulate`'s printout (`verbose`: with `-v`'s bookkeeping)."""
     follower = _Follower(menu_file, coverage if coverage is not None else Coverage())
     transcript = io.StringIO()
     simulate(
@@ -973,6 +980,7 @@ def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) 
         results=list(case.results),
         out=transcript,
         observe=follower,
+        verbose=verbose,
     )
     expect = case.expect
     mismatches: list[str] = []
@@ -1088,6 +1096,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print each call as `router simulate` does, under its result",
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="with --transcript: also the router's bookkeeping, as `router simulate -v`",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -1115,7 +1129,7 @@ def run(args: argparse.Namespace) -> int:
     coverage = Coverage()
     failed = 0
     for case in test_file.cases:
-        result = run_case(menu_file, case, coverage)
+        result = run_case(menu_file, case, coverage, verbose=args.verbose)
         failed += not result.passed
         for line in _report(result, quiet=args.quiet, transcript=args.transcript):
             print(line, file=out)

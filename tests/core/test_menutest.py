@@ -157,8 +157,16 @@ def test_transcript_shows_the_simulated_call(
     code, out, _ = run_test(capsys, str(path), "--transcript")
     assert code == 0
     transcript = [line for line in out if line.startswith("      | ")]
-    assert any('plays to the end: "Thank you for calling Acme. Goodbye."' in t for t in transcript)
+    # the plain form `router simulate` prints: what the caller hears and presses
+    assert any(
+        'hears (to the end): "Thank you for calling Acme. Goodbye."' in t for t in transcript
+    )
+    assert not any("timer" in t for t in transcript)
     assert transcript[-1] == "      | hangup"
+    code, out, _ = run_test(capsys, str(path), "--transcript", "-v")  # -v: the bookkeeping too
+    transcript = [line for line in out if line.startswith("      | ")]
+    assert any('plays to the end: "Thank you for calling Acme. Goodbye."' in t for t in transcript)
+    assert any("timer call_limit armed" in t for t in transcript)
     code, out, _ = run_test(capsys, str(path), "-q")
     assert code == 0
     assert not any(line.startswith(("PASS", "      ")) for line in out)  # -q: failures only
