@@ -679,6 +679,54 @@ class _Reader:
         return out
 
 
+_PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
+
+
+def _cut_by_comments(root: Node, lines: Sequence[str], path: str) -> Iterator[Problem]:
+    """Values a YAML comment cut short: an unquoted value, then ` #` on the same line,
+    where what is left of the value opens a bracket or a quote it never closes
+    (`name: billing (2 then # so it does not wait)` is read as `billing (2 then`).
+
+    An ordinary trailing comment (`at: 2026-12-01T10:00:00-08:00  # a Tuesday`) leaves
+    a complete value behind and is never reported; keys have their own, stricter rule."""
+    todo: list[tuple[Node, str]] = [(root, "")]
+    while todo:
+        node, key = todo.pop()
+        if isinstance(node, Map):
+            for k, v in node.pairs:
+                todo.append((v, k.value if isinstance(k, Scalar) else ""))
+            continue
+        if isinstance(node, Seq):
+            todo += [(item, key) for item in node.items]
+            continue
+        if not isinstance(node, Scalar) or not node.plain or node.line >= len(lines):
+            continue
+        value, line = node.value, lines[node.line]
+        if "\n" in value or not line[node.column :].startswith(value):
+            continue
+        rest = line[node.column + len(value) :]
+        if not rest[:1].isspace() or not rest.lstrip().startswith("#"):
+            continue
+        open_pair = any(value.count(a) > value.count(b) for a, b in _PAIRS)
+        if not open_pair and value.count('"') % 2 == 0:
+            continue
+        where = Location(
+            path, node.line + 1, node.column + len(value) + len(rest) - len(rest.lstrip()) + 1
+        )
+        whole = (value + rest).rstrip()
+        named = f"the {key}" if key else "this value"
+        yield Problem(
+            where,
+            f"a comment cuts {named} short: an unquoted # after a space starts a YAML "
+            f"comment, so it reads '{value}'",
+            Severity.WARNING,
+            f'quote the whole value: {key + ": " if key else ""}"{whole}"'
+            if '"' not in whole
+            else f"quote the whole value with single quotes: '{whole}'",
+            "comment-cuts-value",
+        )
+
+
 def _null(node: Node) -> bool:
     return isinstance(node, Scalar) and node.is_null
 
@@ -695,6 +743,7 @@ def read_test_file(path: str, menus: str | None = None) -> tuple[TestFile | None
     reader = _Reader(path, text.splitlines(), menus)
     test_file = reader.read(root)
     problems.extend(reader.problems)
+    problems.extend(_cut_by_comments(root, reader.lines, path))
     if any(p.severity is Severity.ERROR for p in problems):
         problems.extend(_names_anyway(reader, menus))
         problems.sort(key=lambda p: (p.location.line, p.location.column))

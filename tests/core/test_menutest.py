@@ -632,3 +632,38 @@ def test_a_time_without_offset_is_given_the_schedule_s_offset_on_that_date(
         "call's place: 2026-07-01T10:00:00-07:00 is that time in America/Los_Angeles, the time "
         "zone of the menu file's schedule; or Z for UTC)",
     ]
+
+
+def test_a_comment_that_cuts_a_value_short_is_warned(tmp_path: Path, menus: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        defaults:
+          at: 2026-12-01T12:00:00-05:00      # a Tuesday: an ordinary comment
+        cases:
+          - name: billing then support (3 then # so it does not wait)
+            keys: "3#"
+            expect: {transfer: billing}
+          - name: sales # the usual way
+            keys: "1"
+            expect: {transfer: sales}
+        """,
+    )
+    test_file, problems = read_test_file(str(path))
+    assert test_file is not None  # a warning: the file is used
+    assert [str(p) for p in problems] == [
+        f"{path}:4:40: warning: a comment cuts the name short: an unquoted # after a space "
+        "starts a YAML comment, so it reads 'billing then support (3 then' (quote the whole "
+        'value: name: "billing then support (3 then # so it does not wait)")'
+    ]
+
+
+@pytest.mark.parametrize("name", ["menus.test.yaml", "tests/core/clinic/menus.yaml"])
+def test_ordinary_files_have_no_cut_values(name: str) -> None:
+    from router.admin.menutest import _cut_by_comments
+    from router.core.yamlsafe import compose
+
+    text = (ROOT / name).read_text()
+    root = compose(text, name).root
+    assert root is not None
+    assert list(_cut_by_comments(root, text.splitlines(), name)) == []
