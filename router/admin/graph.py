@@ -1,4 +1,4 @@
-"""`router graph`: the menu tree as a picture (Mermaid, Graphviz dot, or SVG via dot).
+"""`router graph`: the menu tree as a picture (Mermaid, Graphviz dot, SVG or PNG via dot).
 
 The numbers callers dial (and the opening hours in front of them) are the roots;
 menus are boxes; each key is a labelled edge to a menu, a transfer target or the
@@ -6,23 +6,29 @@ hang-up; what happens on too many invalid keys or silences (`on_limit`) and afte
 failed transfer is drawn dashed, since a caller only goes there when something did
 not work. `back` and `top` are drawn to the menus they can lead to.
 
-The graph is built once as plain nodes and edges, then written in either syntax.
+The command draws one number (`--number`), the numbers of one voice (`--voice`), or
+every number with a box around each line's menus; failed transfers only with
+`--failures`. The graph is built once as plain nodes and edges, then written in
+either syntax.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from router.admin.check import default_path
-from router.admin.simulate import load_or_report
+from router.admin.simulate import load_or_report, number_problem
 from router.core.model import (
     Action,
     Back,
+    Entry,
     FailureKind,
     FailurePolicy,
     GoTo,
@@ -34,10 +40,11 @@ from router.core.model import (
     Top,
     Transfer,
 )
+from router.core.voices import is_english
 
-__all__ = ["Edge", "Graph", "Node", "add_arguments", "build", "dot", "mermaid", "run"]
+__all__ = ["Edge", "Graph", "Node", "add_arguments", "build", "dot", "mermaid", "reached", "run"]
 
-FORMATS = ("mermaid", "dot", "svg")
+FORMATS = ("mermaid", "dot", "svg", "png")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,10 @@ class Edge:
     label: str = ""
     dashed: bool = False
     """A fallback: on_limit, or what follows a failed transfer."""
+    returns: bool = False
+    """Back to a menu the caller came through (`back`, `top`, `repeat`, a failed transfer's
+    way back to a menu): dot lays it out as the way in, arrow turned, so the picture
+    reads left to right."""
 
 
 @dataclass
@@ -63,6 +74,8 @@ class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
     """By a key that names what the node stands for; node ids are n0, n1, ..."""
     edges: list[Edge] = field(default_factory=list)
+    clusters: list[tuple[str, list[str]]] = field(default_factory=list)
+    """Boxes drawn around nodes (label, node ids): one per line of numbers, when asked."""
 
     def node(self, key: str, label: tuple[str, ...], kind: str) -> str:
         found = self.nodes.get(key)
@@ -75,11 +88,29 @@ class Graph:
             self.edges.append(edge)
 
 
-def build(menu_file: MenuFile) -> Graph:
-    """The graph of a menu file: entries, schedules, menus, keys, targets, fallbacks."""
+def build(
+    menu_file: MenuFile,
+    *,
+    numbers: Collection[str] | None = None,
+    failures: bool = True,
+    lines: bool = False,
+) -> Graph:
+    """The graph of a menu file: entries, schedules, menus, keys, targets, fallbacks.
+
+    `numbers` (entry keys, `default` among them) draws only those entries and what their
+    callers can reach; None draws every entry and every menu. `failures=False` leaves
+    out what happens after a failed transfer (`on_failure`, `on_transfer_failure`).
+    `lines` boxes the menus by the numbers that reach them (when that makes more than
+    one box): a second language's menus apart from the first's."""
     graph = Graph()
-    tops: list[str] = []
-    for number, entry in sorted(menu_file.entries.items(), key=lambda kv: kv[0] == "default"):
+    chosen = [
+        (number, entry)
+        for number, entry in sorted(menu_file.entries.items(), key=lambda kv: kv[0] == "default")
+        if numbers is None or number in numbers
+    ]
+    firsts: dict[str, list[str]] = {}
+    """The first menus of each chosen number (`top` leads there)."""
+    for number, entry in chosen:
         root = graph.node(f"entry:{number}", (number,), "entry")
         if entry.schedule and entry.closed:
             schedule = menu_file.schedules.get(entry.schedule)
@@ -88,14 +119,84 @@ def build(menu_file: MenuFile) -> Graph:
             graph.edge(Edge(root, hours))
             graph.edge(Edge(hours, _menu(graph, entry.menu), "open"))
             graph.edge(Edge(hours, _menu(graph, entry.closed), "closed"))
-            tops += [entry.menu, entry.closed]
+            firsts[number] = [entry.menu, entry.closed]
         else:
             graph.edge(Edge(root, _menu(graph, entry.menu)))
-            tops.append(entry.menu)
-    drawer = _Drawer(graph, menu_file, list(dict.fromkeys(tops)))
-    for menu in menu_file.menus.values():
+            firsts[number] = [entry.menu]
+    tops = list(dict.fromkeys(name for names in firsts.values() for name in names))
+    reach = {n: reached(menu_file, names, failures=failures) for n, names in firsts.items()}
+    if numbers is None:
+        menus = list(menu_file.menus.values())
+    else:
+        menus = [
+            menu for name, menu in menu_file.menus.items() if any(name in r for r in reach.values())
+        ]
+    callers = {menu.name: tuple(n for n, r in reach.items() if menu.name in r) for menu in menus}
+    """The numbers whose callers reach each menu drawn."""
+    drawer = _Drawer(graph, menu_file, tops, menus, failures=failures)
+    for menu in menus:
+        # `top` leads to the first menus of the numbers that reach this one
+        drawer.tops = list(dict.fromkeys(t for n in callers[menu.name] for t in firsts[n])) or tops
         drawer.menu(menu)
+    if lines:
+        _boxes(graph, menu_file, callers)
     return graph
+
+
+def _boxes(graph: Graph, menu_file: MenuFile, callers: dict[str, tuple[str, ...]]) -> None:
+    """One box per set of numbers reaching the same menus, the numbers' entries in it."""
+    boxes: dict[tuple[str, ...], list[str]] = {}
+    for name, numbers in callers.items():
+        if numbers:
+            boxes.setdefault(numbers, []).append(name)
+    if len(boxes) < 2:
+        return
+    for numbers, names in boxes.items():
+        ids = [graph.nodes[f"menu:{name}"].id for name in names]
+        for number in numbers:
+            entry = menu_file.entries[number]
+            if callers.get(entry.menu) == numbers:
+                ids[:0] = [
+                    graph.nodes[key].id
+                    for key in (f"entry:{number}", f"schedule:{number}")
+                    if key in graph.nodes
+                ]
+        voices = sorted({menu_file.menus[name].voice or "" for name in names})
+        spoken = ", ".join(v for v in voices if v)
+        label = ", ".join(numbers) + (f" (voice {spoken})" if spoken else "")
+        graph.clusters.append((label, ids))
+
+
+def reached(menu_file: MenuFile, tops: Iterable[str], *, failures: bool = True) -> set[str]:
+    """The menus a caller can reach from `tops` (`failures`: also after a failed transfer).
+    `back` and `top` only lead to menus already reached, so `menu:` alone decides."""
+    seen: set[str] = set()
+    todo = list(tops)
+    while todo:
+        name = todo.pop()
+        menu = menu_file.menus.get(name)
+        if name in seen or menu is None:
+            continue
+        seen.add(name)
+        for action in _leads(menu_file, menu, failures=failures):
+            if isinstance(action, GoTo):
+                todo.append(action.menu)
+    return seen
+
+
+def _leads(menu_file: MenuFile, menu: Menu, *, failures: bool) -> Iterator[Action]:
+    """Every action a caller in `menu` may meet: options, limits, extensions and, with
+    `failures`, what follows a failed transfer (as deep as the drawing goes)."""
+    actions: list[tuple[Action, int]] = [(action, 0) for action in _actions(menu)]
+    directory = menu_file.directories.get(menu.directory) if menu.directory else None
+    actions += [(entry.action, 0) for entry in (directory.entries if directory else ())]
+    while actions:
+        action, depth = actions.pop()
+        yield action
+        if failures and isinstance(action, Transfer) and depth < 3:
+            policy = action.on_failure or menu.on_transfer_failure
+            if policy is not None:
+                actions += [(fallback, depth + 1) for _, fallback in _grouped(policy)]
 
 
 def _menu(graph: Graph, name: str) -> str:
@@ -105,12 +206,22 @@ def _menu(graph: Graph, name: str) -> str:
 class _Drawer:
     """Draws each menu's keys and fallbacks; knows where `back` and `top` can lead."""
 
-    def __init__(self, graph: Graph, menu_file: MenuFile, tops: list[str]) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        menu_file: MenuFile,
+        tops: list[str],
+        menus: list[Menu],
+        *,
+        failures: bool = True,
+    ) -> None:
         self.graph = graph
         self.file = menu_file
         self.tops = tops
+        self.failures = failures
         self.parents: dict[str, list[str]] = {}
-        for menu in menu_file.menus.values():
+        """Menus that lead to a menu on purpose, among those drawn: where `back` goes."""
+        for menu in menus:
             for action in _actions(menu):
                 if isinstance(action, GoTo) and action.menu != menu.name:
                     self.parents.setdefault(action.menu, []).append(menu.name)
@@ -121,7 +232,13 @@ class _Drawer:
             self.action(menu, here, action, key.value, dashed=False)
         if menu.directory:
             self.directory(menu, here, menu.directory)
-        self.action(menu, here, menu.on_limit, "on limit", dashed=True)
+        if menu.on_no_input_limit is None or _shape(menu.on_no_input_limit) == _shape(
+            menu.on_limit
+        ):
+            self.action(menu, here, menu.on_limit, "on limit", dashed=True)
+        else:
+            self.action(menu, here, menu.on_limit, "on limit (wrong keys)", dashed=True)
+            self.action(menu, here, menu.on_no_input_limit, "on limit (silence)", dashed=True)
 
     def directory(self, menu: Menu, here: str, name: str) -> None:
         directory = self.file.directories.get(name)
@@ -136,16 +253,18 @@ class _Drawer:
         graph, here = self.graph, _menu(self.graph, menu.name)
         match action:
             case GoTo(menu=name):
-                graph.edge(Edge(source, _menu(graph, name), label, dashed))
+                graph.edge(Edge(source, _menu(graph, name), label, dashed, returns=depth > 0))
             case Back():
                 for parent in self.parents.get(menu.name) or [menu.name]:
-                    graph.edge(Edge(source, _menu(graph, parent), f"{label}: back", dashed))
+                    back = _menu(graph, parent)
+                    graph.edge(Edge(source, back, f"{label}: back", dashed, returns=True))
             case Top():
                 for top in self.tops:
-                    graph.edge(Edge(source, _menu(graph, top), f"{label}: top", dashed))
+                    back = _menu(graph, top)
+                    graph.edge(Edge(source, back, f"{label}: top", dashed, returns=True))
             case Repeat() | Say():
                 word = "repeat" if isinstance(action, Repeat) else "say"
-                graph.edge(Edge(source, here, f"{label}: {word}", dashed))
+                graph.edge(Edge(source, here, f"{label}: {word}", dashed, returns=True))
             case Hangup():
                 graph.edge(
                     Edge(source, graph.node("hangup", ("hang up",), "hangup"), label, dashed)
@@ -154,7 +273,7 @@ class _Drawer:
                 target = self.target(action)
                 graph.edge(Edge(source, target, label, dashed))
                 policy = action.on_failure or menu.on_transfer_failure
-                if policy is not None and depth < 3:
+                if self.failures and policy is not None and depth < 3:
                     for kinds, fallback in _grouped(policy):
                         self.action(menu, target, fallback, kinds, dashed=True, depth=depth + 1)
 
@@ -162,7 +281,10 @@ class _Drawer:
         label = (
             (transfer.destination, transfer.target) if transfer.destination else (transfer.target,)
         )
-        return self.graph.node(f"target:{transfer.target}", label, "target")
+        # a named destination is its own box, even where two names share a number (one
+        # per language: `garde_1` beside `oncall_1`); an inline URI is keyed by itself
+        key = f"destination:{transfer.destination}" if transfer.destination else transfer.target
+        return self.graph.node(f"target:{key}", label, "target")
 
 
 _KEY_ORDER = {symbol: i for i, symbol in enumerate("1234567890*#ABCD")}
@@ -172,6 +294,8 @@ def _actions(menu: Menu) -> Iterator[Action]:
     """The ways a caller leaves a menu on purpose (what `back` then returns through)."""
     yield from menu.options.values()
     yield menu.on_limit
+    if menu.on_no_input_limit is not None:
+        yield menu.on_no_input_limit
 
 
 def _grouped(policy: FailurePolicy) -> list[tuple[str, Action]]:
@@ -228,6 +352,10 @@ def mermaid(graph: Graph) -> str:
         arrow = "-.->" if edge.dashed else "-->"
         label = f'|"{_mermaid_text(edge.label)}"|' if edge.label else ""
         lines.append(f"    {edge.source} {arrow}{label} {edge.target}")
+    for i, (title, ids) in enumerate(graph.clusters):
+        lines.append(f'    subgraph line{i} ["{_mermaid_text(title)}"]')
+        lines += [f"        {node}" for node in ids]
+        lines.append("    end")
     return "\n".join(lines) + "\n"
 
 
@@ -255,56 +383,200 @@ def dot(graph: Graph) -> str:
     for node in graph.nodes.values():
         label = _dot_text("\n".join(node.label)).replace("\n", "\\n")
         lines.append(f"    {node.id} [label={label}, {_DOT_SHAPES[node.kind]}];")
-    for edge in graph.edges:
-        attrs = [f"label={_dot_text(edge.label)}"] if edge.label else []
+    for i, (label, ids) in enumerate(graph.clusters):
+        lines.append(f"    subgraph cluster_{i} {{")
+        lines.append(
+            f'        label={_dot_text(label)}; fontname="Helvetica"; style="rounded,dashed"; '
+            "color=gray50;"
+        )
+        lines.append(f"        {'; '.join(ids)};")
+        lines.append("    }")
+    for i, edge in enumerate(graph.edges):
+        attrs = [f'id="e{i}"']
+        if edge.label:
+            attrs.append(f"label={_dot_text(edge.label)}")
         if edge.dashed:
             attrs.append("style=dashed")
-        suffix = f" [{', '.join(attrs)}]" if attrs else ""
-        lines.append(f"    {edge.source} -> {edge.target}{suffix};")
+        tail, head = edge.source, edge.target
+        if edge.returns:  # laid out as the way in, arrow turned: the picture reads left to right
+            tail, head = head, tail
+            attrs.append("dir=back")
+        lines.append(f"    {tail} -> {head} [{', '.join(attrs)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 # --- the command -----------------------------------------------------------------------
 
+EXTENSIONS = {
+    ".svg": "svg",
+    ".png": "png",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+}
+"""The format `-o FILE` implies, by the file's extension."""
+
+
+def _number(text: str) -> str:
+    problem = number_problem(text.strip())
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
+    return text.strip()
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path", nargs="?", help="the menu file (default: $ROUTER_MENUS or ./menus.yaml)"
     )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--number",
+        type=_number,
+        metavar="E164",
+        help="draw only what callers of this number reach, e.g. +15105550151 (or default)",
+    )
+    which.add_argument(
+        "--voice",
+        "--language",
+        metavar="VOICE",
+        help="draw only the numbers whose first menu speaks this voice (es: es, es-419, ...; "
+        "en: also menus with the router's own voice)",
+    )
+    parser.add_argument(
+        "--failures",
+        action="store_true",
+        help="also draw what happens after a failed transfer (busy, no answer, ...)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the picture to FILE, in the format its extension names "
+        "(.svg, .png, .dot or .gv, .mmd or .mermaid)",
+    )
     parser.add_argument(
         "--format",
         choices=FORMATS,
-        default="mermaid",
-        help="mermaid (paste into Markdown), dot (Graphviz), or svg (needs Graphviz's dot)",
+        help="mermaid (paste into Markdown; the default), dot (Graphviz), or svg and png "
+        "(need Graphviz's dot); wins over the extension of -o",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    output: str | None = args.output
+    fmt: str | None = args.format
+    if fmt is None and output:
+        fmt = EXTENSIONS.get(os.path.splitext(output)[1].lower())
+        if fmt is None:
+            *most, last = EXTENSIONS
+            known = f"{', '.join(most)} or {last}"
+            print(
+                f"router graph: cannot tell the format from {output!r}: "
+                f"end its name in {known}, or give --format.",
+                file=sys.stderr,
+            )
+            return 2
+    fmt = fmt or "mermaid"
+    if fmt == "png" and output is None and sys.stdout.isatty():
+        print(
+            "router graph: a PNG is not text: write it to a file with -o graph.png.",
+            file=sys.stderr,
+        )
+        return 2
     menu_file = load_or_report(args.path or default_path(), "graph")
     if menu_file is None:
         return 1
-    graph = build(menu_file)
-    if args.format == "mermaid":
-        sys.stdout.write(mermaid(graph))
-        return 0
+    numbers = _chosen(menu_file, args.number, args.voice)
+    if numbers is None:
+        return 1
+    graph = build(menu_file, numbers=numbers, failures=args.failures, lines=True)
+    picture = _render(graph, fmt)
+    if picture is None:
+        return 1
+    if output is not None:
+        _write(output, picture.encode() if isinstance(picture, str) else picture)
+    elif isinstance(picture, bytes):
+        sys.stdout.buffer.write(picture)
+    else:
+        sys.stdout.write(picture)
+    return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    """The picture to a file; an OSError becomes `router graph: <reason>: <path>`."""
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _chosen(menu_file: MenuFile, number: str | None, voice: str | None) -> list[str] | None:
+    """The entries to draw (every one when neither is given); None after saying why not."""
+    if number is not None:
+        entry = menu_file.entry_for(None if number == "default" else number)
+        if entry.number == "default" and number != "default":
+            close = difflib.get_close_matches(number, [n for n in menu_file.entries], 1, 0.75)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            print(
+                f"router graph: {number} is not one of the numbers in the file: calls to it "
+                f"start as the 'default' entry says, which is drawn{hint}",
+                file=sys.stderr,
+            )
+        return [entry.number]
+    if voice is None:
+        return list(menu_file.entries)
+    chosen = [
+        n for n, entry in menu_file.entries.items() if _speaks(_voice_of(menu_file, entry), voice)
+    ]
+    if chosen:
+        return chosen
+    spoken: dict[str, list[str]] = {}
+    for n, entry in menu_file.entries.items():
+        spoken.setdefault(_voice_of(menu_file, entry) or "the router's voice", []).append(n)
+    said = "; ".join(f"{v}: {', '.join(ns)}" for v, ns in spoken.items())
+    print(
+        f"router graph: no number's first menu speaks {voice!r} (the numbers speak {said})",
+        file=sys.stderr,
+    )
+    return None
+
+
+def _voice_of(menu_file: MenuFile, entry: Entry) -> str | None:
+    menu = menu_file.menus.get(entry.menu)
+    return menu.voice if menu else None
+
+
+def _speaks(voice: str | None, wanted: str) -> bool:
+    """Whether a menu's voice is the one asked for: the same name, or the same language
+    when only a language is asked for (`es` picks `es-419`); no voice is the router's
+    own, English."""
+    want = wanted.strip().lower().replace("_", "-")
+    if voice is None:
+        return is_english(want)
+    have = voice.strip().lower().replace("_", "-")
+    return have == want or ("-" not in want and have.split("-")[0] == want)
+
+
+def _render(graph: Graph, fmt: str) -> str | bytes | None:
+    """The picture in `fmt`; None after saying why it cannot be drawn."""
+    if fmt == "mermaid":
+        return mermaid(graph)
     text = dot(graph)
-    if args.format == "dot":
-        sys.stdout.write(text)
-        return 0
+    if fmt == "dot":
+        return text
     program = shutil.which("dot")
     if program is None:
         print(
-            "router graph: svg needs Graphviz's `dot`, which is not installed "
+            f"router graph: {fmt} needs Graphviz's `dot`, which is not installed "
             "(apt-get install graphviz, or use --format dot or mermaid).",
             file=sys.stderr,
         )
-        return 1
+        return None
     done = subprocess.run(
-        [program, "-Tsvg"], input=text, capture_output=True, text=True, check=False
+        [program, f"-T{fmt}"], input=text.encode(), capture_output=True, check=False
     )
     if done.returncode != 0:
-        print(f"router graph: dot failed: {done.stderr.strip()}", file=sys.stderr)
-        return 1
-    sys.stdout.write(done.stdout)
-    return 0
+        error = done.stderr.decode(errors="replace").strip()
+        print(f"router graph: dot failed: {error}", file=sys.stderr)
+        return None
+    return done.stdout if fmt == "png" else done.stdout.decode()

@@ -3,7 +3,18 @@
     RouterError                     base of everything the router raises on purpose
     ├── MenuFileError               the menu file cannot be used; carries every Problem found
     ├── ConfigError                 missing or wrong settings (credentials, paths, ports)
-    └── StackError                  the local LiveKit stack could not be installed or started
+    ├── TooBig                      (core/yamlsafe) a file over a reader's limit; the loaders
+    │                               turn it into a Problem
+    ├── UnplayableAudio             (runtime/audiofile) a recording that cannot be played;
+    │   └── TooLong                 one over the length limit; both become Problems
+    ├── StackError                  the local LiveKit stack could not be installed or started
+    │   ├── InstallError            (stack/install) a binary or package could not be had
+    │   └── ImageError              (stack/image) the container image could not be built or run
+    ├── ProtocolError               (also a ValueError) bytes the test phone cannot parse
+    │   ├── SipParseError           (stack/sipmsg) a SIP message
+    │   ├── SdpError                (stack/sdp) an SDP body
+    │   └── RtpError                (stack/rtp) an RTP packet
+    └── CallError                   (stack/caller) the scripted caller was asked the impossible
 
 A `Problem` is one finding of the loader or checker: a severity, a message, an
 optional hint, and the `Location` it points at. Problems are collected, never
@@ -20,6 +31,7 @@ __all__ = [
     "Location",
     "MenuFileError",
     "Problem",
+    "ProtocolError",
     "RouterError",
     "Severity",
     "StackError",
@@ -100,3 +112,7 @@ class ConfigError(RouterError):
 
 class StackError(RouterError):
     """A part of the local stack could not be installed or started; the message names it."""
+
+
+class ProtocolError(RouterError, ValueError):
+    """Bytes on the wire that the test phone cannot read (SIP, SDP, RTP); says what is wrong."""

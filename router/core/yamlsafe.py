@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from router.core.errors import Location, Problem
+from router.core.errors import Location, Problem, RouterError
 
 __all__ = ["Composed", "ComposeLimits", "Map", "Node", "Scalar", "Seq", "TooBig", "compose"]
 
@@ -138,7 +138,7 @@ class Composed:
     """Findings that do not stop reading (custom tags)."""
 
 
-class TooBig(Exception):
+class TooBig(RouterError):
     """The document was refused outright; `problem` says why and where."""
 
     def __init__(self, problem: Problem) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import wave
 
-from router.core.errors import Problem
+from router.core.errors import Problem, RouterError
 from router.core.model import Prompt
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class UnplayableAudio(Exception):
+class UnplayableAudio(RouterError):
     """An audio file that cannot be decoded, or that holds no sound; says why in one phrase."""
 
     hint = "use a wav, mp3 or ogg file with sound in it"

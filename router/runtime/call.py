@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from livekit import api, rtc
+from opentelemetry.trace import Tracer
 
 from router import logs
 from router.core.events import (
@@ -53,6 +54,7 @@ from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
 from router.runtime.records import CallRecorder, RecordSink, mask_digits
+from router.runtime.tracing import CallTracer
 from router.runtime.transfer import Transferrer, TransferResult, TransferUndecided
 
 __all__ = ["CallOptions", "CallSession", "find_sip_caller", "shut_down_all", "transfer_label"]
@@ -147,6 +149,7 @@ class CallSession:
         sink: RecordSink | None = None,
         options: CallOptions = CallOptions(),
         metrics: Metrics = METRICS,
+        tracer: Tracer | None = None,
     ) -> None:
         self.room = room
         self.menu_file = menu_file
@@ -156,6 +159,7 @@ class CallSession:
         self.navigator = Navigator(menu_file, caps=options.caps)
         self.player = Player(self._on_playback_finished)
         self.transferrer = Transferrer(lkapi, room.name)
+        self.tracer = CallTracer(tracer)
         self._api = lkapi
         self.sink = sink
         self.caller: rtc.RemoteParticipant | None = None
@@ -313,6 +317,7 @@ class CallSession:
             room=self._label,
             menu_version=self.menu_file.version,
         )
+        self.tracer.start(room=self._label, dialled=dialled, menu_version=self.menu_file.version)
         log.info(
             "call %s: caller %s dialled %s, menu version %s",
             self.recorder.call_id,
@@ -343,6 +348,7 @@ class CallSession:
         reason = self._end_reason.value if self._end_reason else "unknown"
         if self.recorder.end_reason is None:
             self.recorder.end_reason = reason
+        self.tracer.end(self.recorder.end_reason)
         return self._write(self.recorder)
 
     def _finish_unanswered(self) -> dict[str, object]:
@@ -518,6 +524,7 @@ class CallSession:
                 if self.recorder is not None:
                     self.recorder.note(effect)
                 self.metrics.note(effect)
+                self.tracer.note(effect)
 
     def _rendered(self, prompt: Prompt) -> Rendered | None:
         menu = self.menu_file.menus.get(self.navigator.menu or "")
@@ -555,6 +562,7 @@ class CallSession:
     ) -> None:
         self._transfer_started = time.monotonic()
         self._transfer_label = transfer_label(effect)
+        self.tracer.transfer_started(self._transfer_label)
         log.info("call %s: transferring to %s", self._label, effect.target)
         result: TransferResult = await self.transferrer.finish(sent, effect, self.now())
         if key_at is not None and self.transferrer.request_at is not None:
@@ -576,6 +584,10 @@ class CallSession:
             "succeeded" if ok else "failed",
             result.kind.value if isinstance(result, TransferFailed) else "",
         ).inc()
+        self.tracer.transfer_ended(
+            result.kind.value if isinstance(result, TransferFailed) else "succeeded",
+            result.sip_status if isinstance(result, TransferFailed) else 200,
+        )
         if isinstance(result, TransferFailed):
             log.warning(
                 "call %s: transfer to %s failed (%s): SIP %s, %s",

@@ -35,6 +35,7 @@ import aiohttp
 from livekit import api
 
 from router.core.errors import ConfigError, MenuFileError
+from router.runtime import tracing
 from router.runtime.call import CallOptions, CallSession, shut_down_all
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
@@ -280,6 +281,7 @@ class ProcessState:
         self.mask_caller = os.environ.get("ROUTER_MASK_CALLER", "1") != "0"
         self.store.load()
         self.store.watch()
+        tracing.setup()  # each process exports its own calls' spans (job processes too)
 
     @classmethod
     def get(cls) -> ProcessState:

@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from router.core.errors import RouterError
 from router.stack.rtp import (
     PCMU_PAYLOAD_TYPE,
     SAMPLE_RATE,
@@ -138,7 +139,7 @@ class CallOutcome(enum.StrEnum):
     """A local failure (name resolution, socket error); see ``CallReport.errors``."""
 
 
-class CallError(RuntimeError):
+class CallError(RouterError):
     """An action that the call's state does not allow (a key before the answer ...)."""
 
 

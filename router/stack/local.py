@@ -50,8 +50,8 @@ FIXED_SIP_PORT = 5060
 FIXED_RTP_PORTS = (10000, 10100)
 
 
-class StackError(errors.StackError):
-    """A part of the stack did not start; the message names it and ends with its log tail."""
+StackError = errors.StackError
+"""A part of the stack did not start; the message names it and ends with its log tail."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from router.core.errors import ProtocolError
+
 __all__ = [
     "DTMF_EVENT_CODES",
     "PCMU_PAYLOAD_TYPE",
@@ -67,7 +69,7 @@ DTMF_EVENT_CODES: dict[str, int] = {
 _DIGIT_FOR_CODE = {code: digit for digit, code in DTMF_EVENT_CODES.items()}
 
 
-class RtpError(ValueError):
+class RtpError(ProtocolError):
     """A datagram that is not a well-formed RTP version 2 packet."""
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from router.core.errors import ProtocolError
+
 __all__ = ["SdpError", "SdpMedia", "build_offer", "parse_sdp"]
 
 
-class SdpError(ValueError):
+class SdpError(ProtocolError):
     """An SDP body without a usable audio stream."""
 
 

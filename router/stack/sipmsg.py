@@ -13,6 +13,8 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from router.core.errors import ProtocolError
+
 __all__ = [
     "BRANCH_MAGIC",
     "CSeq",
@@ -128,7 +130,7 @@ _REASONS = {
 }
 
 
-class SipParseError(ValueError):
+class SipParseError(ProtocolError):
     """Text that is not a SIP message this module understands."""
 
 

@@ -259,3 +259,34 @@ def test_a_file_that_cannot_be_written_is_one_sentence(
     code, out, err = run(capsys, "schema", "--output", str(target))
     assert code == 1 and out == ""
     assert err == f"router schema: No such file or directory: {target}\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "menus.yaml"],
+        ["schema"],
+        ["graph", "menus.yaml", "--format", "mermaid"],
+        ["simulate", "menus.yaml", "--at", "2026-12-01T10:00-05:00", "--keys", "1"],
+        ["test", "-q", "menus.test.yaml"],
+    ],
+)
+def test_admin_commands_do_not_import_livekit(args: list[str]) -> None:
+    """The CLI imports only the chosen command: livekit and aiohttp cost 0.7 s at start."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, contextlib, io\n"
+        "from router.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main({args!r})\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('livekit', 'aiohttp'))\n"
+        "print(code, heavy[:3])\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0 []", done.stdout

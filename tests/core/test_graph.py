@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from router.admin import graph as graphs
 from router.admin.graph import Edge, Graph, build, dot, mermaid
 from router.cli import main
 from router.core.errors import Location, Problem
-from router.core.model import MenuFile
+from router.core.loader import load_menu_file
+from router.core.model import Entry, MenuFile
 
 pytestmark = pytest.mark.core
 
@@ -105,7 +108,7 @@ def test_dot(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "menus.yaml", "--format", "dot"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("digraph menus {\n") and out.endswith("}\n")
-    assert '[label="on limit", style=dashed]' in out
+    assert 'label="on limit", style=dashed]' in out
     assert '[label="office\\nEurope/Paris", shape=diamond]' in out
     if HAS_DOT:
         done = subprocess.run(["dot", "-Tsvg"], input=out, capture_output=True, text=True)
@@ -163,10 +166,255 @@ def test_with_the_real_loader(menus_yaml: Path, capsys: pytest.CaptureFixture[st
     assert main(["graph", str(menus_yaml), "--format", "dot"]) == 0
     out = capsys.readouterr().out
     assert '[label="extensions\\nstaff", shape=folder]' in out
-    assert '[label="4xxx"]' in out
+    assert 'label="4xxx"]' in out
 
 
 def test_bad_format(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        main(["graph", "--format", "png"])
-    assert "invalid choice: 'png'" in capsys.readouterr().err
+        main(["graph", "--format", "pdf"])
+    assert "invalid choice: 'pdf'" in capsys.readouterr().err
+
+
+# --- one number, one voice, failures on request, -o --------------------------------------
+
+OFFICE = "+15552220000"
+SUPPORT_LINE = "+15551110000"
+CLINIC = Path(__file__).resolve().parent / "clinic" / "menus.yaml"
+
+
+def names(graph: Graph) -> set[str]:
+    return {" ".join(node.label) for node in graph.nodes.values()}
+
+
+def menus(graph: Graph) -> set[str]:
+    return {key.removeprefix("menu:") for key in graph.nodes if key.startswith("menu:")}
+
+
+def test_one_number_draws_what_its_callers_reach(menu_file: MenuFile) -> None:
+    graph = build(menu_file, numbers=[SUPPORT_LINE])
+    assert menus(graph) == {"support", "faq", "lab"}
+    assert {k for k in graph.nodes if k.startswith("entry:")} == {f"entry:{SUPPORT_LINE}"}
+    drawn = edges(graph)
+    # `back` and `top` lead only to menus of this line: not to main, which it never enters
+    assert {to for frm, label, to, _ in drawn if frm == "support" and "back" in label} == {"lab"}
+    assert {to for frm, label, to, _ in drawn if "top" in label} == {"support"}
+    assert OPERATOR in names(graph)  # after a failed transfer to the desk (no answer) ...
+    assert OPERATOR not in names(build(menu_file, numbers=[SUPPORT_LINE], failures=False))
+    office = build(menu_file, numbers=[OFFICE])
+    assert menus(office) == {"main", "closed", "support", "faq", "lab"}
+    assert "default" not in names(office)
+
+
+def test_every_number_top_leads_to_its_own_first_menus(menu_file: MenuFile) -> None:
+    drawn = edges(build(menu_file))
+    # lab is reached from every number: `top` may lead to each first menu
+    assert {to for frm, label, to, _ in drawn if frm == "lab" and "top" in label} == {
+        "main",
+        "closed",
+        "support",
+    }
+
+
+def test_failures_only_on_request(menu_file: MenuFile) -> None:
+    kinds = ("busy", "no answer", "rejected", "error", "failed")
+    without = edges(build(menu_file, failures=False))
+    assert not any(any(k in label for k in kinds) for _, label, _, _ in without)
+    assert not any(frm in (SALES, OPERATOR) for frm, _, _, _ in without)
+    assert ("main", "on limit", OPERATOR, True) in without  # limits stay
+    with_them = edges(build(menu_file, failures=True))
+    assert (OPERATOR, "busy: say", "main", True) in with_them
+    assert (SALES, "failed: repeat", "main", True) in with_them
+
+
+def test_a_menu_reached_only_after_a_failed_transfer(menu_file: MenuFile) -> None:
+    """A number whose only menu is `closed`: its voicemail refused leads to support."""
+    only = replace(menu_file, entries={"default": Entry("default", "closed")})
+    assert menus(build(only, numbers=["default"], failures=False)) == {"closed"}
+    assert menus(build(only, numbers=["default"], failures=True)) == {
+        "closed",
+        "support",
+        "faq",
+        "lab",
+    }
+
+
+def test_wrong_keys_and_silence_drawn_apart() -> None:
+    graph = build(load_menu_file(CLINIC).menu_file, failures=False)
+    drawn = edges(graph)
+    assert ("closed", "on limit (wrong keys)", "front_desk tel:+15105550110", True) in drawn
+    assert ("closed", "on limit (silence)", "hang up", True) in drawn
+
+
+def test_a_box_per_line(menu_file: MenuFile) -> None:
+    graph = build(menu_file, failures=False, lines=True)
+    ids = {node.id: key for key, node in graph.nodes.items()}
+    boxes = {label: {ids[i] for i in members} for label, members in graph.clusters}
+    assert boxes == {
+        f"{SUPPORT_LINE}, {OFFICE}, default": {
+            f"entry:{SUPPORT_LINE}",
+            "menu:support",
+            "menu:faq",
+            "menu:lab",
+        },
+        f"{OFFICE}, default": {
+            "entry:default",
+            f"entry:{OFFICE}",
+            f"schedule:{OFFICE}",
+            "menu:main",
+        },
+        OFFICE: {"menu:closed"},
+    }
+    text = dot(graph)
+    assert text.count("subgraph cluster_") == 3
+    assert mermaid(graph).count("    subgraph line") == 3
+    assert build(menu_file, numbers=[OFFICE], lines=True).clusters == []  # one line: no box
+    assert build(menu_file).clusters == []  # only when asked
+
+
+def test_the_two_language_clinic() -> None:
+    clinic = load_menu_file(CLINIC).menu_file
+    spanish = build(clinic, numbers=["+15105550151"], failures=False)
+    assert menus(spanish) == {"principal", "facturacion", "cerrado"}
+    english = build(clinic, numbers=["default"], failures=False)
+    assert menus(english) == {"main", "billing", "closed"}
+    both = build(clinic, failures=False, lines=True)
+    assert {label for label, _ in both.clusters} == {"+15105550151 (voice es-419)", "default"}
+    assert not any("busy" in e.label or "failed" in e.label for e in both.edges)
+    if HAS_DOT:  # readable: no wider than a screen or two (5,300 px with failures, before)
+        svg = subprocess.run(["dot", "-Tsvg"], input=dot(spanish), capture_output=True, text=True)
+        width = float(svg.stdout.split('width="', 1)[1].split("pt", 1)[0])
+        assert width < 1600
+
+
+def test_cli_number(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "--number", SUPPORT_LINE, "--format", "dot"]) == 0
+    captured = capsys.readouterr()
+    assert "support" in captured.out and '"main"' not in captured.out
+    assert "busy" not in captured.out and captured.err == ""
+    assert main(["graph", "--number", "default", "--failures", "--format", "dot"]) == 0
+    assert "busy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("number", ["510-555-0151", "(510) 555-0151", "tel:+15105550151"])
+def test_cli_number_not_e164(loader: Any, capsys: pytest.CaptureFixture[str], number: str) -> None:
+    with pytest.raises(SystemExit):
+        main(["graph", "--number", number])
+    err = capsys.readouterr().err
+    assert f"'{number}' is not a dialled number: write it in E.164" in err  # as simulate says
+
+
+def test_cli_number_not_in_the_file(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "--number", "+15551110001", "--format", "dot"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        "router graph: +15551110001 is not one of the numbers in the file: calls to it start "
+        f"as the 'default' entry says, which is drawn (did you mean {SUPPORT_LINE}?)"
+    )
+    assert '[label="default", shape=cds]' in captured.out
+
+
+def test_cli_voice(loader: Any, capsys: pytest.CaptureFixture[str], menu_file: MenuFile) -> None:
+    support = replace(menu_file.menus["support"], voice="es-419")
+    loader.menu_file = replace(menu_file, menus={**menu_file.menus, "support": support})
+    assert main(["graph", "--voice", "es", "--format", "dot"]) == 0
+    out = capsys.readouterr().out
+    assert f'"{SUPPORT_LINE}"' in out and '"default"' not in out
+    assert main(["graph", "--language", "en", "--format", "dot"]) == 0  # the router's voice
+    out = capsys.readouterr().out
+    assert f'"{SUPPORT_LINE}"' not in out and '"default"' in out and f'"{OFFICE}"' in out
+    assert main(["graph", "--voice", "fr"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == (
+        "router graph: no number's first menu speaks 'fr' (the numbers speak the router's "
+        f"voice: default, {OFFICE}; es-419: {SUPPORT_LINE})"
+    )
+
+
+@pytest.fixture
+def written(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """What `-o` writes, by path, without touching the disk."""
+    files: dict[str, bytes] = {}
+    monkeypatch.setattr(graphs, "_write", files.__setitem__)
+    return files
+
+
+@pytest.mark.parametrize(
+    ("name", "starts"),
+    [
+        ("menus.dot", b"digraph menus {"),
+        ("menus.gv", b"digraph menus {"),
+        ("menus.mmd", b"flowchart LR"),
+        ("Menus.MERMAID", b"flowchart LR"),
+        ("menus.svg", b"<?xml"),
+        ("menus.png", b"\x89PNG"),
+    ],
+)
+def test_output_format_from_the_extension(
+    loader: Any,
+    capsys: pytest.CaptureFixture[str],
+    written: dict[str, bytes],
+    name: str,
+    starts: bytes,
+) -> None:
+    if name.endswith((".svg", ".png")):
+        assert HAS_DOT, "Graphviz is not installed: run `python -m router.stack.install`"
+    assert main(["graph", "-o", name]) == 0
+    assert written[name].startswith(starts)
+    assert capsys.readouterr().out == ""
+
+
+def test_format_wins_over_the_extension(loader: Any, written: dict[str, bytes]) -> None:
+    assert main(["graph", "-o", "menus.svg", "--format", "mermaid"]) == 0
+    assert written["menus.svg"].startswith(b"flowchart LR")
+
+
+def test_unknown_extension(
+    loader: Any, capsys: pytest.CaptureFixture[str], written: dict[str, bytes]
+) -> None:
+    assert main(["graph", "-o", "menus.pdf"]) == 2
+    assert capsys.readouterr().err == (
+        "router graph: cannot tell the format from 'menus.pdf': end its name in .svg, .png, "
+        ".dot, .gv, .mmd or .mermaid, or give --format.\n"
+    )
+    assert written == {}
+
+
+def test_a_file_that_cannot_be_written(
+    loader: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: str, data: bytes) -> None:
+        raise FileNotFoundError(2, "No such file or directory", path)
+
+    monkeypatch.setattr(graphs, "_write", refuse)
+    assert main(["graph", "-o", "nowhere/menus.dot"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "router graph: No such file or directory: nowhere/menus.dot\n"
+
+
+def test_two_destinations_with_the_same_number_are_drawn_apart(tmp_path: Path) -> None:
+    """One destination per language, both dialling the on-call phone: each is its box
+    (the plumbing trial: the French line's key 1 was drawn going to the English one)."""
+    text = """\
+version: 1
+destinations:
+  oncall: {to: "tel:+15145550190", say: "Connecting you to our technician."}
+  garde: {to: "tel:+15145550190", say: "Nous vous transférons au technicien."}
+numbers:
+  "+15145550100": {menu: main}
+  default: {menu: principal}
+menus:
+  main:
+    greeting: "Press 1 for the technician."
+    options: {"1": {transfer: oncall}}
+  principal:
+    voice: fr
+    greeting: "Faites le 1 pour le technicien."
+    options: {"1": {transfer: garde}}
+"""
+    menus = tmp_path / "menus.yaml"
+    menus.write_text(text)
+    drawn = dot(build(load_menu_file(menus).menu_file))
+    assert "oncall" in drawn and "garde" in drawn
+    assert drawn.count("tel:+15145550190") == 2
