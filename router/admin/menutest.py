@@ -34,7 +34,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
@@ -45,6 +46,7 @@ from router.admin.simulate import (
     number_problem,
     simulate,
 )
+from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
     CancelTimer,
@@ -55,6 +57,7 @@ from router.core.events import (
     Hangup,
     Note,
     NoteKind,
+    Play,
     StartTimer,
     TimerFired,
     TimerKind,
@@ -62,7 +65,7 @@ from router.core.events import (
 )
 from router.core.keys import Key
 from router.core.loader import MAX_BYTES, load_menu_file
-from router.core.model import MenuFile
+from router.core.model import MenuFile, Prompt, TransferSettings
 from router.core.yamlsafe import Map, Node, Scalar, Seq, TooBig, compose
 
 __all__ = [
@@ -91,7 +94,18 @@ _END_REASONS = {
 _TOP_KEYS = ("menu_file", "defaults", "cases")
 _DEFAULT_KEYS = ("number", "at", "transfer_results")
 _CASE_KEYS = ("name", "number", "at", "keys", "transfer_results", "expect")
-_EXPECT_KEYS = ("transfer", "hangup", "menus")
+_EXPECT_KEYS = (
+    "transfer",
+    "hangup",
+    "menus",
+    "ringing_timeout",
+    "play_dialtone",
+    "headers",
+    "hears",
+    "voice",
+)
+_SETTINGS_KEYS = ("ringing_timeout", "play_dialtone", "headers")
+"""Expectations about the transfer's settings: they go with `transfer`."""
 _HINTS: Mapping[str, str] = {
     "time": "at",
     "when": "at",
@@ -112,6 +126,16 @@ _HINTS: Mapping[str, str] = {
     "calls": "cases",
     "path": "menus",
     "via": "menus",
+    "says": "hears",
+    "hear": "hears",
+    "heard": "hears",
+    "message": "hears",
+    "language": "voice",
+    "lang": "voice",
+    "timeout": "ringing_timeout",
+    "ringing": "ringing_timeout",
+    "header": "headers",
+    "dialtone": "play_dialtone",
 }
 """Words an admin may reach for, and the key they meant (used in hints only)."""
 
@@ -131,6 +155,16 @@ class Expectation:
     """With `hangup`: the exact way it ends (`transfer_limit`, `key_limit`, ...)."""
     menus: tuple[str, ...] | None = None
     """Every menu entered, in order (returns by `back` and `top` included), if given."""
+    ringing_timeout: float | None = None
+    """With `transfer`: the seconds the transfer lets the far end ring."""
+    play_dialtone: bool | None = None
+    """With `transfer`: whether the caller hears a ring tone while it is made."""
+    headers: Mapping[str, str] | None = None
+    """With `transfer`: SIP headers it must send, with these values (others may be sent too)."""
+    hears: tuple[str, ...] = ()
+    """Words the caller must hear: each a part of some prompt of the call (any case)."""
+    voice: str | None = None
+    """The voice every spoken prompt of the call must use (`default`: the router's own)."""
     loc: Location = field(default_factory=lambda: Location("<none>"))
     where: Mapping[str, Location] = field(default_factory=dict)
     """Where `transfer` and each of `menus` were written, for errors found later."""
@@ -255,8 +289,14 @@ class _Defaults:
 class _Reader:
     """Turns the node tree into a `TestFile`, collecting every problem on the way."""
 
-    def __init__(self, path: str, lines: Sequence[str] = ()) -> None:
+    def __init__(
+        self, path: str, lines: Sequence[str] = (), menus_override: str | None = None
+    ) -> None:
         self.path = path
+        self.menus_override = menus_override
+        """`router test --menus PATH`: the menu file tested instead of the one named."""
+        self._zones: dict[str, str] | None = None
+        """Schedule time zones by dialled number (`*`: the file's only one), read once."""
         self.problems: list[Problem] = []
         self.menu_path: str | None = None
         self.expectations: list[Expectation] = []
@@ -347,7 +387,7 @@ class _Reader:
             out.number = self.number(fields["number"], "defaults")
         if "at" in fields:
             out.has_at = True
-            out.at = self.when(fields["at"], "defaults")
+            out.at = self.when(fields["at"], "defaults", out.number)
         if "transfer_results" in fields:
             out.results = self.results(fields["transfer_results"], "defaults")
         return out
@@ -363,7 +403,7 @@ class _Reader:
         number = defaults.number
         if "number" in fields:
             number = None if _null(fields["number"]) else self.number(fields["number"], what)
-        at = self.when(fields["at"], what) if "at" in fields else defaults.at
+        at = self.when(fields["at"], what, number) if "at" in fields else defaults.at
         if "at" not in fields and not defaults.has_at:
             self.error(
                 node,
@@ -397,7 +437,28 @@ class _Reader:
             return None
         return value
 
-    def when(self, node: Node, what: str) -> datetime | None:
+    def zone(self, number: str | None) -> str | None:
+        """The time zone of the schedule a call to `number` starts by (else the one zone all
+        the menu file's schedules share): where the test's times are meant to be. None
+        when the menu file cannot be read or does not say."""
+        if self._zones is None:
+            self._zones = {}
+            path = self.menus_override or self.menu_path
+            try:
+                menu_file = load_menu_file(path).menu_file if path else None
+            except (MenuFileError, OSError):
+                menu_file = None
+            if menu_file is not None:
+                zones = {s.timezone for s in menu_file.schedules.values()}
+                for entry in menu_file.entries.values():
+                    schedule = menu_file.schedules.get(entry.schedule or "")
+                    if schedule is not None:
+                        self._zones[entry.number] = schedule.timezone
+                if len(zones) == 1:
+                    self._zones.setdefault("*", zones.pop())
+        return self._zones.get(number or "default") or self._zones.get("*")
+
+    def when(self, node: Node, what: str, number: str | None = None) -> datetime | None:
         value = self.text(node, f"the time of {what}")
         if value is None:
             return None
@@ -407,11 +468,16 @@ class _Reader:
             self.error(node, f"'{value}' is not an ISO 8601 time", "e.g. 2026-12-01T10:00:00-05:00")
             return None
         if at.tzinfo is None:
-            self.error(
-                node,
-                f"'{value}' has no time zone",
-                f"add the offset of the call's place, e.g. {value}-05:00, or Z for UTC",
-            )
+            zone = self.zone(number)
+            if zone is not None:
+                offset = at.replace(tzinfo=ZoneInfo(zone)).isoformat()[len(at.isoformat()) :]
+                hint = (
+                    f"add the offset of the call's place: {value}{offset} is that time "
+                    f"in {zone}, the time zone of the menu file's schedule; or Z for UTC"
+                )
+            else:
+                hint = f"add the offset of the call's place, e.g. {value}-05:00, or Z for UTC"
+            self.error(node, f"'{value}' has no time zone", hint)
             return None
         return at
 
@@ -541,9 +607,124 @@ class _Reader:
                 where.setdefault(f"menus.{name}", self.loc(item))
                 names.append(name)
             menus = tuple(names)
-        found = Expectation(transfer, hangup, reason, menus, self.loc(node), where)
+        extra = self.checks(fields, what, transfer is not None)
+        if extra is None:
+            return None
+        found = Expectation(
+            transfer, hangup, reason, menus, **extra, loc=self.loc(node), where=where
+        )
         self.expectations.append(found)
         return found
+
+    def checks(
+        self, fields: Mapping[str, Node], what: str, transfer: bool
+    ) -> dict[str, Any] | None:
+        """What the tools cannot show in a path: the transfer's settings, what is heard."""
+        out: dict[str, Any] = {}
+        ok = True
+        for name in _SETTINGS_KEYS:
+            if name in fields and not transfer:
+                self.error(
+                    fields[name],
+                    f"{name} in the expectation of {what} checks the transfer's settings, "
+                    "but the case expects no transfer",
+                    f"expect: {{transfer: NAME, {name}: ...}}",
+                )
+                ok = False
+        if "ringing_timeout" in fields:
+            value = self.text(fields["ringing_timeout"], "ringing_timeout")
+            seconds = None if value is None else parse_duration(value)
+            if seconds is None:
+                self.error(
+                    fields["ringing_timeout"],
+                    f"ringing_timeout of {what} is not a duration",
+                    "e.g. 25s",
+                )
+                ok = False
+            out["ringing_timeout"] = seconds
+        if "play_dialtone" in fields:
+            value = self.text(fields["play_dialtone"], "play_dialtone")
+            if value not in ("true", "false"):
+                self.error(fields["play_dialtone"], "play_dialtone should be true or false")
+                ok = False
+            out["play_dialtone"] = value == "true"
+        if "headers" in fields:
+            headers = self.mapping_of_text(fields["headers"], f"the headers of {what}")
+            ok = ok and headers is not None
+            out["headers"] = headers
+        if "hears" in fields:
+            node = fields["hears"]
+            items = node.items if isinstance(node, Seq) else [node]
+            heard = [self.text(item, "what the caller hears") for item in items]
+            if not heard or any(not h or not h.strip() for h in heard):
+                self.error(node, f"hears in {what} should be words, or a list of them")
+                ok = False
+            out["hears"] = tuple(h for h in heard if h)
+        if "voice" in fields:
+            out["voice"] = self.text(fields["voice"], "voice")
+            ok = ok and out["voice"] is not None
+        return out if ok else None
+
+    def mapping_of_text(self, node: Node, what: str) -> dict[str, str] | None:
+        if not isinstance(node, Map):
+            self.error(node, f"{what} should be a mapping, like {{X-Source: ivr}}")
+            return None
+        out: dict[str, str] = {}
+        for key, value in node.pairs:
+            name = self.text(key, f"a header name in {what}")
+            text = self.text(value, f"the value of a header in {what}")
+            if name is None or text is None:
+                return None
+            out[name] = text
+        return out
+
+
+_PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
+
+
+def _cut_by_comments(root: Node, lines: Sequence[str], path: str) -> Iterator[Problem]:
+    """Values a YAML comment cut short: an unquoted value, then ` #` on the same line,
+    where what is left of the value opens a bracket or a quote it never closes
+    (`name: billing (2 then # so it does not wait)` is read as `billing (2 then`).
+
+    An ordinary trailing comment (`at: 2026-12-01T10:00:00-08:00  # a Tuesday`) leaves
+    a complete value behind and is never reported; keys have their own, stricter rule."""
+    todo: list[tuple[Node, str]] = [(root, "")]
+    while todo:
+        node, key = todo.pop()
+        if isinstance(node, Map):
+            for k, v in node.pairs:
+                todo.append((v, k.value if isinstance(k, Scalar) else ""))
+            continue
+        if isinstance(node, Seq):
+            todo += [(item, key) for item in node.items]
+            continue
+        if not isinstance(node, Scalar) or not node.plain or node.line >= len(lines):
+            continue
+        value, line = node.value, lines[node.line]
+        if "\n" in value or not line[node.column :].startswith(value):
+            continue
+        rest = line[node.column + len(value) :]
+        if not rest[:1].isspace() or not rest.lstrip().startswith("#"):
+            continue
+        open_pair = any(value.count(a) > value.count(b) for a, b in _PAIRS)
+        if not open_pair and value.count('"') % 2 == 0:
+            continue
+        where = Location(
+            path, node.line + 1, node.column + len(value) + len(rest) - len(rest.lstrip()) + 1
+        )
+        whole = (value + rest).rstrip()
+        named = f"the {key}" if key else "this value"
+        yield Problem(
+            where,
+            f"a comment cuts {named} short: an unquoted # after a space starts a YAML "
+            f"comment, so it reads '{value}'",
+            Severity.WARNING,
+            f'quote the whole value: {key + ": " if key else ""}"{whole}"'
+            if '"' not in whole
+            else f"quote the whole value with single quotes: '{whole}'",
+            "comment-cuts-value",
+        )
 
 
 def _null(node: Node) -> bool:
@@ -559,9 +740,10 @@ def read_test_file(path: str, menus: str | None = None) -> tuple[TestFile | None
     root, problems, text = _compose(path)
     if root is None:
         return None, problems
-    reader = _Reader(path, text.splitlines())
+    reader = _Reader(path, text.splitlines(), menus)
     test_file = reader.read(root)
     problems.extend(reader.problems)
+    problems.extend(_cut_by_comments(root, reader.lines, path))
     if any(p.severity is Severity.ERROR for p in problems):
         problems.extend(_names_anyway(reader, menus))
         problems.sort(key=lambda p: (p.location.line, p.location.column))
@@ -696,13 +878,23 @@ class _Follower:
         """Digits of an extension being collected, None when not collecting."""
         self.target: str | None = None
         self.destination: str | None = None
+        self.settings: TransferSettings | None = None
         self.end: EndReason | None = None
+        self.heard: list[tuple[Prompt, str | None, str]] = []
+        """Every prompt played, with the voice it was spoken in and the menu then."""
 
     def __call__(self, event: Event, effects: Sequence[Effect]) -> None:
         menu_before = self.menu
         self._keys(event, effects, menu_before)
         for effect in effects:
             self._show(effect)
+        # the runtime speaks an event's prompts in the voice of the menu the event
+        # leaves the call in (a `{menu: X, say: ...}` message is X's)
+        menu = self.menu_file.menus.get(self.menu or "")
+        voice = menu.voice if menu is not None else None
+        for effect in effects:
+            if isinstance(effect, Play):
+                self.heard += [(p, voice, self.menu or "") for p in effect.prompts]
 
     def _keys(self, event: Event, effects: Sequence[Effect], menu_name: str | None) -> None:
         """Credit the option or extension a key (or the end of an entry) ran."""
@@ -761,8 +953,8 @@ class _Follower:
                 self.path.append(f"(invalid {detail})")
             case Note(kind=NoteKind.LIMIT_REACHED, detail=detail):
                 self.path.append(f"(limit: {detail})")
-            case TransferTo(target=target, destination=destination):
-                self.target, self.destination = target, destination
+            case TransferTo(target=target, destination=destination, settings=settings):
+                self.target, self.destination, self.settings = target, destination, settings
                 if destination is not None:
                     self.coverage.destinations.add(destination)
                 named = f"{destination} " if destination else ""
@@ -818,8 +1010,15 @@ class CaseResult:
     """`router simulate`'s printout of the call."""
 
 
-def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) -> CaseResult:
-    """Run one case through the simulator and compare the call with the expectation."""
+def run_case(
+    menu_file: MenuFile,
+    case: Case,
+    coverage: Coverage | None = None,
+    *,
+    verbose: bool = False,
+) -> CaseResult:
+    """Run one case through the simulator and compare the call with the expectation; the
+    transcript is `router simulate`'s printout (`verbose`: with `-v`'s bookkeeping)."""
     follower = _Follower(menu_file, coverage if coverage is not None else Coverage())
     transcript = io.StringIO()
     simulate(
@@ -830,6 +1029,7 @@ def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) 
         results=list(case.results),
         out=transcript,
         observe=follower,
+        verbose=verbose,
     )
     expect = case.expect
     mismatches: list[str] = []
@@ -849,6 +1049,9 @@ def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) 
         mismatches.append(
             f"expected {Expectation(hangup=True, reason=expect.reason)}, got {follower.outcome()}"
         )
+    if transferred and follower.settings is not None:
+        mismatches += _settings_mismatches(expect, follower.settings)
+    mismatches += _heard_mismatches(expect, follower.heard)
     menus = tuple(follower.menus)
     if expect.menus is not None and menus != expect.menus:
         mismatches.append(
@@ -863,6 +1066,60 @@ def run_case(menu_file: MenuFile, case: Case, coverage: Coverage | None = None) 
         tuple(mismatches),
         transcript.getvalue(),
     )
+
+
+def _settings_mismatches(expect: Expectation, settings: TransferSettings) -> list[str]:
+    out: list[str] = []
+    wanted = expect.ringing_timeout
+    if wanted is not None and abs(settings.ringing_timeout - wanted) > 1e-6:
+        out.append(f"expected ringing_timeout {wanted:g}s, got {settings.ringing_timeout:g}s")
+    if expect.play_dialtone is not None and settings.play_dialtone is not expect.play_dialtone:
+        out.append(
+            f"expected play_dialtone {str(expect.play_dialtone).lower()}, "
+            f"got {str(settings.play_dialtone).lower()}"
+        )
+    sent = {name.lower(): (name, value) for name, value in settings.headers.items()}
+    for name, value in (expect.headers or {}).items():
+        got = sent.get(name.lower())
+        if got is None:
+            others = ", ".join(f"{n}: {v}" for n, v in sent.values()) or "none"
+            out.append(f"expected header {name}: {value}, got no {name} (sent: {others})")
+        elif got[1] != value:
+            out.append(f"expected header {name}: {value}, got {got[0]}: {got[1]}")
+    return out
+
+
+def _heard_mismatches(
+    expect: Expectation, heard: Sequence[tuple[Prompt, str | None, str]]
+) -> list[str]:
+    out: list[str] = []
+    texts = [prompt.text for prompt, _, _ in heard if prompt.text]
+    flat = [" ".join(text.split()).lower() for text in texts]
+    for words in expect.hears:
+        wanted = " ".join(words.split()).lower()
+        if not any(wanted in text for text in flat):
+            said = "; ".join(f'"{_short(t)}"' for t in dict.fromkeys(texts))
+            out.append(f'expected to hear "{words}", but the caller heard: {said or "nothing"}')
+    if expect.voice is not None:
+        wanted_voice = _voice_key(None if expect.voice == "default" else expect.voice)
+        for prompt, voice, menu in heard:
+            if prompt.text and _voice_key(voice) != wanted_voice:
+                spoken = "the router's voice" if voice is None else f"voice {voice}"
+                out.append(
+                    f'expected every prompt in voice {expect.voice}, but "{_short(prompt.text)}" '
+                    f"was spoken in {spoken} (menu {menu})"
+                )
+                break
+    return out
+
+
+def _voice_key(voice: str | None) -> str:
+    return "" if voice is None else voice.strip().lower().replace("_", "-")
+
+
+def _short(text: str, limit: int = 50) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 # --- the command -------------------------------------------------------------------------
@@ -887,6 +1144,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--transcript",
         action="store_true",
         help="print each call as `router simulate` does, under its result",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="with --transcript: also the router's bookkeeping, as `router simulate -v`",
     )
 
 
@@ -915,7 +1178,7 @@ def run(args: argparse.Namespace) -> int:
     coverage = Coverage()
     failed = 0
     for case in test_file.cases:
-        result = run_case(menu_file, case, coverage)
+        result = run_case(menu_file, case, coverage, verbose=args.verbose)
         failed += not result.passed
         for line in _report(result, quiet=args.quiet, transcript=args.transcript):
             print(line, file=out)

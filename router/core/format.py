@@ -440,8 +440,19 @@ MESSAGES = Obj(
             Ref("prompt"),
             "The goodbye when a call has tried the most transfers one call may make.",
         ),
+        Field(
+            "key_limit",
+            Ref("prompt"),
+            "The goodbye when a call has pressed the most keys one call may press (100).",
+        ),
+        Field(
+            "call_limit",
+            Ref("prompt"),
+            "The goodbye when a call has lasted as long as one call may last (15 minutes).",
+        ),
     ),
-    doc="The router's own words: after an invalid key, after no key, at the transfer limit.",
+    doc="The router's own words: after an invalid key, after no key, and the goodbyes at "
+    "the limits on transfers, keys and call length.",
 )
 ON_LIMIT = OneOf(
     (

@@ -46,6 +46,7 @@ from router.core.durations import MAX_DURATION, parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.keys import Key
 from router.core.model import (
+    NOWHERE,
     Action,
     Back,
     Directory,
@@ -1354,7 +1355,8 @@ class _Reader:
                     Problem(
                         menu_loc,
                         f"menu '{name}' is reached from numbers with different defaults "
-                        f"({lines}); it uses the file's defaults",
+                        f"({lines}); it uses the file's defaults"
+                        + self._lost_voices(name, by, menus, menu_nodes),
                         Severity.WARNING,
                         "give each line its own copy of the menu, or set these values in it",
                         "mixed-defaults",
@@ -1376,6 +1378,37 @@ class _Reader:
             finally:  # the first reading reported every problem of the menu already
                 del self.problems[seen_problems:]
                 self.policy, self.incomplete, self._menu = saved_policy, incomplete, None
+
+    def _lost_voices(
+        self,
+        name: str,
+        by: Mapping[str, str],
+        menus: Mapping[str, Menu],
+        menu_nodes: Mapping[str, tuple[Node, Node]],
+    ) -> str:
+        """What callers of the lines whose voice the shared menu does not use would hear:
+        the consequence in plain words (empty when the menu names its own voice, or every
+        line speaks with the same voice)."""
+        node = menu_nodes[name][1]
+        if type(node) is Map and any(
+            type(k) is Scalar and k.value == "voice" for k, _ in node.pairs
+        ):
+            return ""
+        used = menus[name].voice
+        lost = [
+            (number, self._number_defaults[number][1].voice)
+            for key, number in sorted(by.items(), key=lambda item: item[1])
+            if key != "file"
+        ]
+        lost = [(number, voice) for number, voice in lost if voice != used]
+        if not lost:
+            return ""
+        callers = " and ".join(f"{number} ({_voice_label(voice)})" for number, voice in lost)
+        words = "the file's words (messages, on_limit, on_transfer_failure)"
+        invalid = menus[name].messages.invalid
+        if invalid.loc == NOWHERE and invalid.text:
+            words = f'the router\'s English words ("{invalid.text}" ...)'
+        return f": callers of {callers} hear it in {_voice_label(used)}, with {words}"
 
     def transfer_settings(self, node: Node | None) -> TransferSettings:
         f = self.fields(node, fmt.TRANSFER_SETTINGS, "defaults: transfer")
@@ -1777,11 +1810,17 @@ class _Reader:
                 if own:
                     policy = self.policy
                     if "on_transfer_failure" in own:
+                        label = f"the defaults of {what}: on_transfer_failure"
                         partial = self.failure_partial(
-                            own["on_transfer_failure"],
-                            f"the defaults of {what}: on_transfer_failure",
-                            self.policy,
+                            own["on_transfer_failure"], label, self.policy
                         )
+                        policy = _policy(self.policy, partial or {})
+                        # read again with the line's own policy as the base: a transfer
+                        # in it (no_answer: voicemail) then fails over in the line's
+                        # words, not in the file's (problems were reported the first time)
+                        seen_problems = len(self.problems)
+                        partial = self.failure_partial(own["on_transfer_failure"], label, policy)
+                        del self.problems[seen_problems:]
                         policy = _policy(self.policy, partial or {})
                     self._number_defaults[number] = (
                         f"{f['defaults'].line}:{f['defaults'].column}",
@@ -1937,6 +1976,10 @@ def _policy(base: FailurePolicy, partial: Mapping[FailureKind, Action]) -> Failu
         rejected=partial.get(FailureKind.REJECTED, base.rejected),
         error=partial.get(FailureKind.ERROR, base.error),
     )
+
+
+def _voice_label(voice: str | None) -> str:
+    return "the router's voice" if voice is None else f"voice {voice}"
 
 
 def _where_spaces(text: str) -> str:

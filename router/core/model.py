@@ -260,6 +260,18 @@ class Messages:
         )
     )
     """The goodbye when a call reaches the router's cap on transfers."""
+    key_limit: Prompt = field(
+        default_factory=lambda: Prompt(
+            "Sorry, we cannot take any more keys on this call. Please call again. Goodbye."
+        )
+    )
+    """The goodbye when a call reaches the router's cap on keys (100)."""
+    call_limit: Prompt = field(
+        default_factory=lambda: Prompt(
+            "Sorry, this call has reached its time limit. Please call again. Goodbye."
+        )
+    )
+    """The goodbye when a call reaches the router's cap on its length (15 minutes)."""
 
 
 # --- dial by extension -----------------------------------------------------------------

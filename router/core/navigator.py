@@ -131,6 +131,9 @@ class CallCaps:
         )
     )
     """Played (to the end) before hanging up when the transfer cap is reached."""
+    max_goodbye_seconds: float = 60.0
+    """How long the goodbye of the call-length cap may play before the call is hung up
+    anyway: the cap stays a cap, whatever the file's message."""
 
 
 DEFAULT_CAPS = CallCaps()
@@ -460,8 +463,10 @@ class Navigator:
     def _key(self, key: Key) -> None:
         self._keys += 1
         if self._keys > self.caps.max_keys:
+            # the goodbye is heard to the end (keys are ignored while it plays), then the
+            # call ends; CALL_LIMIT stays armed, so the goodbye cannot keep the call going
             self._note(NoteKind.LIMIT_REACHED, "keys")
-            self._end(EndReason.KEY_LIMIT)
+            self._close(EndReason.KEY_LIMIT, self._menu.messages.key_limit)
             return
         self._note(NoteKind.KEY, key.value)
         self._no_input = 0  # silences are counted in a row: a key shows the caller is there
@@ -513,12 +518,29 @@ class Navigator:
             return
         del self._timers[event.timer]
         if event.timer is TimerKind.CALL_LIMIT:
-            self._note(NoteKind.LIMIT_REACHED, "call_length")
-            self._end(EndReason.CALL_LIMIT)
+            self._call_limit()
         elif event.timer is TimerKind.FIRST_DIGIT and self._state is CallState.WAITING:
             self._no_input_timeout()
         elif event.timer is TimerKind.INTER_DIGIT and self._state is CallState.COLLECTING:
             self._finish_entry()
+
+    def _call_limit(self) -> None:
+        """The call has lasted too long: a goodbye, unless a transfer is under way (the
+        caller is leaving) or a goodbye already plays, then the end. The goodbye has
+        `max_goodbye_seconds` (CALL_LIMIT armed again) before the call ends regardless."""
+        if self._state is CallState.CLOSING and self._closing is EndReason.CALL_LIMIT:
+            self._end(EndReason.CALL_LIMIT)  # the goodbye played too long
+            return
+        self._note(NoteKind.LIMIT_REACHED, "call_length")
+        if self._state not in (CallState.PROMPTING, CallState.WAITING, CallState.COLLECTING):
+            self._end(EndReason.CALL_LIMIT)
+            return
+        if self._state is CallState.PROMPTING:
+            self._out.append(StopPlayback())
+            self._playing = None
+        self._close(EndReason.CALL_LIMIT, self._menu.messages.call_limit)
+        if self._end_reason is None:  # the goodbye plays
+            self._arm(TimerKind.CALL_LIMIT, self.caps.max_goodbye_seconds)
 
     def _is_current(self, event: PlaybackFinished) -> bool:
         if event.play_id != self._playing:

@@ -203,3 +203,76 @@ def test_a_spanish_menu_with_english_builtin_words_is_warned() -> None:
     (found,) = [(m, h) for c, m, h in _problems(text) if c == "english-words"]
     assert "messages.no_input" in found[0] and "messages.invalid" not in found[0]
     assert "on_limit" in found[0] and found[1] and "defaults" in found[1]
+
+
+# --- one piece says what each menu can make its caller hear (issue 19, trial findings) --
+
+
+def test_what_a_menu_can_say_is_exact_about_limits_and_transfers() -> None:
+    from router.core.checker import spoken
+
+    text = """\
+version: 1
+menus:
+  main:
+    greeting: "Hello."
+    limits: {invalid: 1}
+    options:
+      "1": {menu: other, say: "On our way."}
+      "0": hangup
+  other:
+    voice: es
+    greeting: "Hola."
+    options:
+      "0": {transfer: "tel:+15105550110", on_failure: {busy: {hangup: "Ocupado."}}}
+"""
+    mf, _ = read_menu_text(text.encode(), filename="m.yaml", base_dir=Path("."))
+    assert mf is not None
+    heard = spoken(mf)
+    main = {what for what, _ in heard["main"]}
+    assert "messages.invalid" not in main  # the first wrong key ends the call
+    assert "messages.no_input" in main and "messages.transfer_limit" not in main
+    assert "messages.key_limit" in main and "messages.call_limit" in main
+    other = dict(heard["other"])
+    assert other["option 1"].text == "On our way."  # said on arrival, in other's voice
+    assert other["the on_failure of option 0: busy"].text == "Ocupado."
+    assert "messages.transfer_limit" in other
+
+
+def test_a_line_s_failure_policy_transfer_fails_over_in_the_line_s_words() -> None:
+    text = """\
+version: 1
+defaults:
+  on_transfer_failure:
+    busy: {repeat: true, say: "That line is busy."}
+destinations:
+  voicemail: {to: "sip:vm@pbx.example.com", on_failure: {error: hangup}}
+numbers:
+  "+15105550151":
+    menu: principal
+    defaults:
+      on_transfer_failure:
+        busy: {repeat: true, say: "Ocupado."}
+        no_answer: {transfer: voicemail}
+  default: main
+menus:
+  principal:
+    greeting: "Hola."
+    options: {"0": {transfer: "tel:+15105550110"}}
+  main:
+    greeting: "Hello."
+    options: {"0": {transfer: "tel:+15105550110"}}
+"""
+    mf, _ = read_menu_text(text.encode(), filename="m.yaml", base_dir=Path("."))
+    assert mf is not None
+    out = io.StringIO()
+    simulate(
+        mf,
+        number=SPANISH,
+        at=OPEN,
+        keys="0",
+        results=[TransferResult.parse(r) for r in ("408", "486", "ok")],
+        out=out,
+        verbose=False,
+    )
+    assert "That line is busy." not in out.getvalue() and "Ocupado." in out.getvalue()

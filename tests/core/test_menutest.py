@@ -157,8 +157,16 @@ def test_transcript_shows_the_simulated_call(
     code, out, _ = run_test(capsys, str(path), "--transcript")
     assert code == 0
     transcript = [line for line in out if line.startswith("      | ")]
-    assert any('plays to the end: "Thank you for calling Acme. Goodbye."' in t for t in transcript)
+    # the plain form `router simulate` prints: what the caller hears and presses
+    assert any(
+        'hears (to the end): "Thank you for calling Acme. Goodbye."' in t for t in transcript
+    )
+    assert not any("timer" in t for t in transcript)
     assert transcript[-1] == "      | hangup"
+    code, out, _ = run_test(capsys, str(path), "--transcript", "-v")  # -v: the bookkeeping too
+    transcript = [line for line in out if line.startswith("      | ")]
+    assert any('plays to the end: "Thank you for calling Acme. Goodbye."' in t for t in transcript)
+    assert any("timer call_limit armed" in t for t in transcript)
     code, out, _ = run_test(capsys, str(path), "-q")
     assert code == 0
     assert not any(line.startswith(("PASS", "      ")) for line in out)  # -q: failures only
@@ -207,7 +215,7 @@ def test_coverage_names_what_no_case_reaches(
     start = out.index(next(line for line in out if line.startswith("coverage:")))
     assert out[start] == "coverage: menus 2/7, options 2/28, extensions 1/4, destinations 1/6"
     gaps = [line.strip() for line in out[start + 1 :]]
-    assert "menus.yaml:122:3: menu 'technical' is never entered" in [g.split("/")[-1] for g in gaps]
+    assert "menus.yaml:129:3: menu 'technical' is never entered" in [g.split("/")[-1] for g in gaps]
     assert any(g.endswith("option '3' of menu 'main' is never pressed") for g in gaps)
     assert any(g.endswith("option '1' of menu 'support' is never pressed") for g in gaps)
     # options of menus never entered are not listed one by one: the menu line says it
@@ -520,3 +528,142 @@ def test_failures_name_destinations_beside_uris(
         "      expected transfer operator <tel:+15105550100>, "
         "got transfer billing <tel:+15105550103>"
     ) in out
+
+
+# --- what the path cannot show: the transfer's settings, what is heard (issue 19) ---------
+
+
+def test_expectations_about_settings_and_words(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        defaults: {{at: {NOON}}}
+        cases:
+          - name: sales, as sent
+            keys: "1"
+            expect:
+              transfer: sales
+              ringing_timeout: 20s
+              play_dialtone: true
+              headers: {{X-Department: sales, x-routed-by: menu-router}}
+              hears: "Connecting you to sales"
+              voice: default
+          - name: spanish sales
+            number: "+15105550151"
+            keys: "1"
+            expect: {{transfer: ventas, hears: [Gracias, "le comunicamos"], voice: es}}
+          - name: sales, wrongly expected
+            keys: "1"
+            expect:
+              transfer: sales
+              ringing_timeout: 25s
+              headers: {{X-Department: support, X-Source: ivr}}
+              hears: "Conectando"
+              voice: fr
+        """,
+    )
+    code, out, err = run_test(capsys, str(path))
+    assert code == 1 and err == []
+    assert out[1] == "PASS  sales, as sent" and out[3] == "PASS  spanish sales"
+    assert out[5:12] == [
+        f"FAIL  {path}:16:5: sales, wrongly expected",
+        "      expected ringing_timeout 25s, got 20s",
+        "      expected header X-Department: support, got X-Department: sales",
+        "      expected header X-Source: ivr, got no X-Source "
+        "(sent: X-Routed-By: menu-router, X-Department: sales)",
+        '      expected to hear "Conectando", but the caller heard: '
+        '"Thank you for calling Acme. For sales, press 1...."; "Connecting you to sales."',
+        '      expected every prompt in voice fr, but "Thank you for calling Acme. For sales, '
+        "press 1....\" was spoken in the router's voice (menu main)",
+        "      path: main 1 > transfer sales <sip:sales@pbx.example.com> (ok)",
+    ]
+
+
+def test_settings_expectations_need_a_transfer_and_keep_their_suggestions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        defaults: {{at: {NOON}}}
+        cases:
+          - name: a
+            expect: {{hangup: true, ringing_timeout: 25s}}
+          - name: b
+            expect: {{hangup: true, hear: Goodbye}}
+          - name: c
+            keys: "1"
+            expect: {{transfer: sales, ringing_timeout: soon}}
+        """,
+    )
+    code, _, err = run_test(capsys, str(path))
+    assert code == 1
+    assert err[:3] == [
+        f"{path}:4:45: error: ringing_timeout in the expectation of case 'a' checks the "
+        "transfer's settings, but the case expects no transfer "
+        "(expect: {transfer: NAME, ringing_timeout: ...})",
+        f"{path}:6:28: error: unknown key 'hear' in the expectation of case 'b' "
+        "(did you mean 'hears'?)",
+        f"{path}:9:48: error: ringing_timeout of case 'c' is not a duration (e.g. 25s)",
+    ]
+
+
+def test_a_time_without_offset_is_given_the_schedule_s_offset_on_that_date(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "menus.yaml").write_bytes((ROOT / "tests/core/clinic/menus.yaml").read_bytes())
+    path = write(
+        tmp_path,
+        """\
+        cases:
+          - {name: winter, at: 2026-12-01T10:00:00, expect: hangup}
+          - {name: summer, number: "+15105550151", at: 2026-07-01T10:00:00, expect: hangup}
+        """,
+    )
+    code, _, err = run_test(capsys, str(path))
+    assert code == 1
+    assert err[:2] == [
+        f"{path}:2:24: error: '2026-12-01T10:00:00' has no time zone (add the offset of the "
+        "call's place: 2026-12-01T10:00:00-08:00 is that time in America/Los_Angeles, the time "
+        "zone of the menu file's schedule; or Z for UTC)",
+        f"{path}:3:48: error: '2026-07-01T10:00:00' has no time zone (add the offset of the "
+        "call's place: 2026-07-01T10:00:00-07:00 is that time in America/Los_Angeles, the time "
+        "zone of the menu file's schedule; or Z for UTC)",
+    ]
+
+
+def test_a_comment_that_cuts_a_value_short_is_warned(tmp_path: Path, menus: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        defaults:
+          at: 2026-12-01T12:00:00-05:00      # a Tuesday: an ordinary comment
+        cases:
+          - name: billing then support (3 then # so it does not wait)
+            keys: "3#"
+            expect: {transfer: billing}
+          - name: sales # the usual way
+            keys: "1"
+            expect: {transfer: sales}
+        """,
+    )
+    test_file, problems = read_test_file(str(path))
+    assert test_file is not None  # a warning: the file is used
+    assert [str(p) for p in problems] == [
+        f"{path}:4:40: warning: a comment cuts the name short: an unquoted # after a space "
+        "starts a YAML comment, so it reads 'billing then support (3 then' (quote the whole "
+        'value: name: "billing then support (3 then # so it does not wait)")'
+    ]
+
+
+@pytest.mark.parametrize("name", ["menus.test.yaml", "tests/core/clinic/menus.yaml"])
+def test_ordinary_files_have_no_cut_values(name: str) -> None:
+    from router.admin.menutest import _cut_by_comments
+    from router.core.yamlsafe import compose
+
+    text = (ROOT / name).read_text()
+    root = compose(text, name).root
+    assert root is not None
+    assert list(_cut_by_comments(root, text.splitlines(), name)) == []

@@ -351,7 +351,17 @@ def test_call_record(make_call: Any, render: Any) -> None:
         (
             CallCaps(max_keys=3),
             "* * * *",
-            ["stop", "cancel:call_limit", "hangup:key_limit"],
+            [
+                "stop",
+                "announce:Sorry, we cannot take any more keys on this call. "
+                "Please call again. Goodbye.",
+            ],
+            None,
+        ),
+        (
+            CallCaps(max_keys=3),
+            "* * * * 1 ~",
+            ["cancel:call_limit", "hangup:key_limit"],
             "key_limit",
         ),
         (
@@ -369,10 +379,35 @@ def test_call_record(make_call: Any, render: Any) -> None:
             ["cancel:call_limit", "hangup:transfer_limit"],
             "transfer_limit",
         ),
-        (CallCaps(max_call_seconds=10), "~ . .", ["hangup:call_limit"], "call_limit"),
+        (
+            CallCaps(max_call_seconds=10),
+            "~ . .",
+            [
+                "stop",
+                "announce:Sorry, this call has reached its time limit. Please call again. Goodbye.",
+                "arm:call_limit@70",
+            ],
+            None,
+        ),
+        (
+            CallCaps(max_call_seconds=10),
+            "~ . . ~",
+            ["cancel:call_limit", "hangup:call_limit"],
+            "call_limit",
+        ),
+        (CallCaps(max_call_seconds=10), "~ . . .", ["hangup:call_limit"], "call_limit"),
         (CallCaps(max_call_seconds=3), "1 ~ .", ["hangup:call_limit"], "call_limit"),
     ],
-    ids=["keys", "transfers-apology", "transfers-hangup", "call-length", "call-length-in-transfer"],
+    ids=[
+        "keys-goodbye",
+        "keys-hangup",
+        "transfers-apology",
+        "transfers-hangup",
+        "call-length-goodbye",
+        "call-length-hangup",
+        "call-length-goodbye-too-long",
+        "call-length-in-transfer",
+    ],
 )
 def test_caps(
     make_call: Any,

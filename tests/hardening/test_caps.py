@@ -136,16 +136,21 @@ def test_the_key_cap_ends_the_call(endless: MenuFile, keys: list[Key]) -> None:
     call = Driver(endless, caps)
     call.start()
     pressed = 0
-    while call.nav.state is not CallState.ENDED:
+    while call.nav.state is not CallState.CLOSING:
         out = call.key(keys[pressed % len(keys)])
         pressed += 1
         assert pressed <= caps.max_keys + 1
     assert pressed == caps.max_keys + 1
-    assert call.ended() is EndReason.KEY_LIMIT
     notes = [e for e in out if isinstance(e, Note)]
-    assert [(n.kind, n.detail) for n in notes] == [
-        (NoteKind.LIMIT_REACHED, "keys"),
-        (NoteKind.ENDED, "key_limit"),
+    assert [(n.kind, n.detail) for n in notes] == [(NoteKind.LIMIT_REACHED, "keys")]
+    goodbye = out[-1]  # a goodbye, heard to the end, not silence
+    assert isinstance(goodbye, Play) and not goodbye.interruptible
+    assert goodbye.prompts == (endless.menus["main"].messages.key_limit,)
+    assert call.key(Key.D1) and call.ended() is None  # ignored while it plays
+    out = call.hear_out()
+    assert call.ended() is EndReason.KEY_LIMIT
+    assert [(e.kind, e.detail) for e in out if isinstance(e, Note)] == [
+        (NoteKind.ENDED, "key_limit")
     ]
     assert call.nav.timers == {}  # every timer cancelled, CALL_LIMIT included
     assert call.key(Key.D1) == []  # nothing after the end
@@ -244,11 +249,29 @@ def test_the_call_length_cap_ends_the_call_in_any_state(
     early = call.feed(TimerFired(TimerKind.CALL_LIMIT, 30.0))  # a stale or early timer
     assert early == [] and call.ended() is None
     out = call.fire(TimerKind.CALL_LIMIT)
-    assert call.ended() is EndReason.CALL_LIMIT
     assert (NoteKind.LIMIT_REACHED, "call_length") in [
         (e.kind, e.detail) for e in out if isinstance(e, Note)
     ]
+    if state in (CallState.ANNOUNCING, CallState.TRANSFERRING):
+        assert not any(isinstance(e, Play) for e in out)  # the caller is leaving: no goodbye
+    else:
+        goodbye = out[-2]  # a goodbye, then CALL_LIMIT armed again for it
+        assert isinstance(goodbye, Play) and not goodbye.interruptible
+        assert call.nav.timers[TimerKind.CALL_LIMIT] == call.now + caps.max_goodbye_seconds
+        assert call.ended() is None
+        call.hear_out()
+    assert call.ended() is EndReason.CALL_LIMIT
     assert call.nav.timers == {}
+
+
+def test_a_goodbye_at_the_call_length_cannot_keep_the_call_going(endless: MenuFile) -> None:
+    caps = CallCaps(max_call_seconds=60.0)
+    call = Driver(endless, caps)
+    call.start()
+    call.fire(TimerKind.CALL_LIMIT)
+    assert call.nav.state is CallState.CLOSING
+    call.fire(TimerKind.CALL_LIMIT)  # the goodbye never finishes
+    assert call.ended() is EndReason.CALL_LIMIT
 
 
 def test_a_caller_who_keeps_the_menu_busy_is_cut_off_at_the_call_length(endless: MenuFile) -> None:
@@ -261,6 +284,7 @@ def test_a_caller_who_keeps_the_menu_busy_is_cut_off_at_the_call_length(endless:
             break
         if call.playing is not None:
             call.hear_out()
+            continue
         armed = call.nav.next_deadline()
         assert armed is not None
         if armed[0] is TimerKind.CALL_LIMIT and armed[1] <= call.now + 4.0:
@@ -282,4 +306,6 @@ def test_default_caps_on_the_bundled_menus() -> None:
         call.key(Key.STAR)  # main: repeat
     assert call.ended() is None
     call.key(Key.STAR)
+    assert call.ended() is None  # the goodbye plays
+    call.hear_out()
     assert call.ended() is EndReason.KEY_LIMIT
