@@ -205,33 +205,51 @@ def find_redis() -> Path:
     return Path(found)
 
 
-# ---- the trial page's npm packages ----
+# ---- npm packages (the trial page; the editor check of the schema) ----
+
+
+def npm_packages_dir(src: Path, name: str, cache: Path | None = None) -> Path:
+    """The folder holding the node_modules/ of `src`'s lock file, keyed by that lock file."""
+    lock = (src / "package-lock.json").read_bytes()
+    return (cache or cache_dir()) / f"{name}-{hashlib.sha256(lock).hexdigest()[:16]}"
 
 
 def web_packages_dir(cache: Path | None = None, src: Path = WEB_DIR) -> Path:
     """The folder holding the trial page's node_modules/, keyed by its lock file."""
-    lock = (src / "package-lock.json").read_bytes()
-    return (cache or cache_dir()) / f"web-{hashlib.sha256(lock).hexdigest()[:16]}"
-
-
-def _web_installed(target: Path) -> bool:
-    return (target / "node_modules" / "livekit-client" / "package.json").is_file()
+    return npm_packages_dir(src, "web", cache)
 
 
 def ensure_web_packages(
     cache: Path | None = None, *, src: Path = WEB_DIR, install: bool = True, quiet: bool = False
 ) -> Path:
-    """`npm ci` the trial page's packages from the committed lock file, once per version
-    of it; installs Debian's npm when no npm is on PATH (as root). Raises InstallError."""
+    """`npm ci` the trial page's packages (livekit-client) from the committed lock file."""
+    return ensure_npm_packages(
+        src, "web", "livekit-client", "the trial page", cache=cache, install=install, quiet=quiet
+    )
+
+
+def ensure_npm_packages(
+    src: Path,
+    name: str,
+    marker: str,
+    what: str,
+    *,
+    cache: Path | None = None,
+    install: bool = True,
+    quiet: bool = False,
+) -> Path:
+    """`npm ci` the packages of `src`'s committed lock file, once per version of it (the
+    `marker` package shows an install is whole); installs Debian's npm when no npm is on
+    PATH (as root). Returns the folder holding node_modules/. Raises InstallError."""
     cache = cache or cache_dir()
-    target = web_packages_dir(cache, src)
-    if _web_installed(target):
+    target = npm_packages_dir(src, name, cache)
+    if (target / "node_modules" / marker / "package.json").is_file():
         return target
     npm = shutil.which("npm")
     if npm is None:
         if not install or os.geteuid() != 0 or not shutil.which("apt-get"):
             raise InstallError(
-                "npm is required for the trial page's packages; install it with: "
+                f"npm is required for {what}'s packages; install it with: "
                 "sudo apt-get install -y npm"
             )
         _apt_install(["npm"], quiet)
@@ -239,10 +257,10 @@ def ensure_web_packages(
         if npm is None:
             raise InstallError("apt-get installed npm, but there is no npm command on PATH.")
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache, prefix=".web-") as tmp:
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy(src / name, Path(tmp) / name)
-        _say("installing the trial page's npm packages (npm ci) ...", quiet)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=f".{name}-") as tmp:
+        for file in ("package.json", "package-lock.json"):
+            shutil.copy(src / file, Path(tmp) / file)
+        _say(f"installing {what}'s npm packages (npm ci) ...", quiet)
         r = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
             cwd=tmp,
@@ -252,14 +270,14 @@ def ensure_web_packages(
         )
         if r.returncode != 0:
             raise InstallError(
-                "`npm ci` of the trial page's packages failed "
+                f"`npm ci` of {what}'s packages failed "
                 f"(is the npm registry reachable?): {_last_line(r.stderr or r.stdout)}"
             )
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
         Path(tmp).mkdir()  # for TemporaryDirectory's cleanup
-    _prune_builds(cache, "web", keep=target)
+    _prune_builds(cache, name, keep=target)
     return target
 
 
@@ -424,7 +442,7 @@ def ensure_stack(*, quiet: bool = False, install_packages: bool = True) -> Stack
     if (
         server.is_file()
         and standin.is_file()
-        and _web_installed(web_packages_dir(cache))
+        and (web_packages_dir(cache) / "node_modules" / "livekit-client" / "package.json").is_file()
         and not missing_debian_packages()
     ):
         return StackBinaries(server, standin, find_redis())
