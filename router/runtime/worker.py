@@ -25,10 +25,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -37,232 +34,27 @@ from livekit import api, rtc
 from router.core.errors import ConfigError, MenuFileError
 from router.runtime import tracing
 from router.runtime.call import CallOptions, CallSession, shut_down_all
+from router.runtime.config import WorkerConfig, agent_name
+from router.runtime.config import add_arguments as add_settings
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink
 from router.runtime.transfer import SipTransferrer, Transferrer
-from router.trial.caller import ENV as TRIAL_ENV
 from router.trial.caller import is_trial_caller
 
 __all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
 
 log = logging.getLogger("router.worker")
 
-DEFAULT_AGENT_NAME = "menu-router"
-
-DEFAULT_MAX_CALLS = 50
-"""Calls per process: on two cores shared with LiveKit, new callers were still greeted
-within 2 s (p95) at 50 calls, and waited seconds at 75-100 (docs/benchmarks.md)."""
-
-DEFAULT_HEALTH_PORT = 8081
-"""livekit-agents' health server port in production (`ServerOptions.port`, prod default)."""
-
-DEFAULT_DRAIN_TIMEOUT = 60
-"""Seconds calls in progress may go on after SIGTERM: most menu calls end within a minute."""
-
-DEFAULT_TARGET_LOAD = 0.7
-"""livekit-server's default `agents.target_load` (pkg/agent/config.go, DefaultTargetLoad)."""
-
 LOOP_MONITOR_ENV = "LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS"
 """livekit-agents' blocked-loop warning threshold; 0 turns its per-job loop monitor off."""
 
 
-@dataclass(frozen=True, slots=True)
-class WorkerConfig:
-    """Everything a worker needs; built from flags and the environment, checked once."""
-
-    menus: Path
-    url: str
-    api_key: str
-    api_secret: str
-    agent_name: str = DEFAULT_AGENT_NAME
-    max_calls: int = DEFAULT_MAX_CALLS
-    """Calls one process takes before it reports itself full to LiveKit."""
-    target_load: float = DEFAULT_TARGET_LOAD
-    """The LiveKit server's `agents.target_load`: it stops dispatching to a worker there."""
-    executor: str = "thread"
-    records: str | None = None
-    """Where call records go: a file path, `-` for stdout, or None for none."""
-    metrics_port: int = 0
-    metrics_host: str = "127.0.0.1"
-    health_port: int = 0
-    """livekit-agents' health server (`GET /`, `GET /worker`); 0: a free port."""
-    health_host: str = "127.0.0.1"
-    voice: str = "espeak"
-    mask_caller: bool = True
-    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
-    """On SIGTERM, how long calls in progress may go on before they are hung up."""
-    dev: bool = False
-
-    def export(self) -> None:
-        """Put the settings where job threads and job processes will find them."""
-        os.environ.update(
-            {
-                "LIVEKIT_URL": self.url,
-                "LIVEKIT_API_KEY": self.api_key,
-                "LIVEKIT_API_SECRET": self.api_secret,
-                "ROUTER_MENUS": str(self.menus),
-                "ROUTER_RECORDS": self.records or "",
-                "ROUTER_VOICE": self.voice,
-                "ROUTER_MASK_CALLER": "1" if self.mask_caller else "0",
-                # browser callers (the trial page) only when started for trying, never
-                # under `router start`, whatever the environment said
-                TRIAL_ENV: "1" if self.dev else "0",
-            }
-        )
-        # livekit-agents watches every job's event loop with a 20 ms heartbeat and a
-        # watchdog thread: 100 wake-ups a second per call, each taking the GIL. A call's
-        # loop does next to nothing, and with 50 calls in a process the watch cost as much
-        # as the calls (docs/benchmarks.md). Off unless the operator sets it.
-        os.environ.setdefault(LOOP_MONITOR_ENV, "0")
-
-
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    def option(flag: str, env: str, default: object, help: str, **kwargs: Any) -> None:
-        """An option whose default comes from `env` when set; argparse converts and
-        checks an environment value as it does a typed one."""
-        parser.add_argument(
-            flag,
-            default=os.environ.get(env, str(default)),
-            help=f"{help} (default %(default)s; env {env})",
-            **kwargs,
-        )
-
-    option("--menus", "ROUTER_MENUS", "menus.yaml", "menu file")
-    parser.add_argument(
-        "--agent-name",
-        default=None,
-        help="name dispatch rules send calls to (default: env LIVEKIT_AGENT_NAME_OVERRIDE, "
-        f"else ROUTER_AGENT_NAME, else LIVEKIT_AGENT_NAME, else {DEFAULT_AGENT_NAME}; "
-        "LIVEKIT_AGENT_NAME_OVERRIDE wins even over this flag, as in livekit-agents)",
-    )
-    option(
-        "--max-calls",
-        "ROUTER_MAX_CALLS",
-        DEFAULT_MAX_CALLS,
-        "calls per process before it reports itself full",
-        type=int,
-    )
-    option(
-        "--target-load",
-        "ROUTER_TARGET_LOAD",
-        DEFAULT_TARGET_LOAD,
-        "the LiveKit server's agents.target_load, where its dispatch stops",
-        type=float,
-    )
-    option(
-        "--executor",
-        "ROUTER_EXECUTOR",
-        "thread",
-        "thread: many calls per process; process: one process per call",
-        choices=["thread", "process"],
-    )
-    option(
-        "--records",
-        "ROUTER_RECORDS",
-        "-",
-        "call records (JSON lines): a file, '-' for stdout, '' for none",
-    )
-    option(
-        "--metrics-port",
-        "ROUTER_METRICS_PORT",
-        9464 if command == "start" else 0,
-        "Prometheus metrics port (0: off)",
-        type=int,
-    )
-    option("--metrics-host", "ROUTER_METRICS_HOST", "127.0.0.1", "where the metrics port binds")
-    option(
-        "--health-port",
-        "ROUTER_HEALTH_PORT",
-        DEFAULT_HEALTH_PORT if command == "start" else 0,
-        "livekit-agents' health server: GET / answers 200 while the worker is connected to "
-        "LiveKit (503 when it cannot connect), GET /worker its status (0: a free port)",
-        type=int,
-    )
-    option("--health-host", "ROUTER_HEALTH_HOST", "127.0.0.1", "where the health port binds")
-    option(
-        "--voice",
-        "ROUTER_VOICE",
-        "espeak",
-        "espeak[:VOICE] or module:Class of a livekit-agents TTS plugin",
-    )
-    option(
-        "--drain-timeout",
-        "ROUTER_DRAIN_TIMEOUT",
-        0 if command == "dev" else DEFAULT_DRAIN_TIMEOUT,
-        "on SIGTERM, take no new calls and let calls in progress go on this long; "
-        "a second signal stops at once",
-        type=float,
-        metavar="SECONDS",
-    )
-    parser.add_argument(
-        "--show-caller-numbers",
-        action="store_true",
-        help="write callers' numbers unmasked in call records",
-    )
+    add_settings(parser, command)
     if command == "connect":
         parser.add_argument("--room", required=True, help="room to join")
-
-
-def config_from_args(args: argparse.Namespace) -> WorkerConfig:
-    missing = [
-        name
-        for name in ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
-        if not os.environ.get(name)
-    ]
-    if missing:
-        raise ConfigError(
-            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
-            "set them to your LiveKit server's URL and API key and secret "
-            "(for a local stack: `router local`)"
-        )
-    url = os.environ["LIVEKIT_URL"]
-    if not url.startswith(("ws://", "wss://", "http://", "https://")):
-        # never echo the value: a secret pasted into the wrong variable would be printed
-        raise ConfigError("LIVEKIT_URL must start with ws://, wss://, http:// or https://")
-    if args.max_calls < 1:
-        raise ConfigError("--max-calls must be at least 1")
-    if not 0 < args.target_load <= 1:
-        raise ConfigError(
-            "--target-load must be above 0 and at most 1 (LiveKit's agents.target_load)"
-        )
-    if not 0 <= args.drain_timeout <= 3600:
-        raise ConfigError("--drain-timeout must be between 0 and 3600 seconds")
-    records = args.records if args.records != "" else None
-    return WorkerConfig(
-        menus=Path(args.menus),
-        url=url,
-        api_key=os.environ["LIVEKIT_API_KEY"],
-        api_secret=os.environ["LIVEKIT_API_SECRET"],
-        agent_name=agent_name(args.agent_name),
-        max_calls=args.max_calls,
-        target_load=args.target_load,
-        executor=args.executor,
-        records=records,
-        metrics_port=args.metrics_port,
-        metrics_host=args.metrics_host,
-        health_port=args.health_port,
-        health_host=args.health_host,
-        voice=args.voice,
-        mask_caller=not args.show_caller_numbers,
-        drain_timeout=args.drain_timeout,
-        dev=args.command == "dev",
-    )
-
-
-def agent_name(flag: str | None, env: Mapping[str, str] = os.environ) -> str:
-    """The agent name, in livekit-agents' order (`AgentServer.rtc_session`, worker.py):
-    `LIVEKIT_AGENT_NAME_OVERRIDE` (set by platforms), then the explicit setting (the
-    flag, or this router's `ROUTER_AGENT_NAME`), then `LIVEKIT_AGENT_NAME`, then
-    `menu-router`."""
-    return (
-        env.get("LIVEKIT_AGENT_NAME_OVERRIDE")
-        or flag
-        or env.get("ROUTER_AGENT_NAME")
-        or env.get("LIVEKIT_AGENT_NAME")
-        or DEFAULT_AGENT_NAME
-    )
 
 
 class ProcessState:
@@ -275,16 +67,16 @@ class ProcessState:
     _instance: ProcessState | None = None
 
     def __init__(self) -> None:
+        self.config = WorkerConfig.from_env()  # what `export()` wrote, in every process
         self.cache = PromptCache(
-            voice_from_spec(os.environ.get("ROUTER_VOICE")),
-            store=os.environ.get("ROUTER_PROMPT_CACHE") or None,
+            voice_from_spec(self.config.voice), store=self.config.prompt_cache or None
         )
-        self.store = MenuStore(os.environ.get("ROUTER_MENUS", "menus.yaml"), self.cache)
-        records = os.environ.get("ROUTER_RECORDS", "-")
-        self.sink = RecordSink(None if records == "-" else records) if records else None
+        self.store = MenuStore(str(self.config.menus), self.cache)
+        records = self.config.records
+        self.sink = RecordSink(self.config.record_path) if records else None
         if self.sink is not None:
             self.sink.check()
-        self.mask_caller = os.environ.get("ROUTER_MASK_CALLER", "1") != "0"
+        self.mask_caller = self.config.mask_caller
         self.store.load()
         self.store.watch()
         tracing.setup()  # each process exports its own calls' spans (job processes too)
@@ -305,7 +97,7 @@ async def serve_call(ctx: object) -> None:
     state = await asyncio.to_thread(ProcessState.get)
     menu_file = state.store.current  # the call keeps this version to its end
     await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
-    trial = os.environ.get(TRIAL_ENV) == "1"
+    trial = state.config.trial_callers
     reporter = None
     if trial:  # started for trying: browser callers, and the call's state out to the room
         from router.trial.reporter import CallReporter
@@ -392,10 +184,15 @@ def _build_server(config: WorkerConfig) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    config = WorkerConfig.from_args(args)
     if not config.menus.is_file():
         raise ConfigError(f"the menu file {config.menus} does not exist (see --menus)")
     config.export()
+    # livekit-agents watches every job's event loop with a 20 ms heartbeat and a watchdog
+    # thread: 100 wake-ups a second per call, each taking the GIL. A call's loop does next
+    # to nothing, and with 50 calls in a process the watch cost as much as the calls
+    # (docs/benchmarks.md). Off unless the operator sets it.
+    os.environ.setdefault(LOOP_MONITOR_ENV, "0")
     try:
         state = ProcessState.get()  # load, check and render before registering
     except MenuFileError as exc:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from router.runtime.config import TRIAL_ENV
+
 __all__ = [
     "AT_ATTRIBUTE",
     "CALLER_ATTRIBUTE",
@@ -25,7 +27,7 @@ __all__ = [
     "is_trial_caller",
 ]
 
-ENV = "ROUTER_TRIAL_CALLERS"
+ENV = TRIAL_ENV
 """Set to 1 by `router dev` (so `router local` and `router try`), to 0 by `router start`."""
 
 CALLER_ATTRIBUTE = "trial.caller"

@@ -159,3 +159,51 @@ async def test_a_refused_key_stops_the_start_unless_livekit_cloud_hosts_the_work
         await check_credentials(config)  # hosted: registration decides
     finally:
         await fake.close()
+
+
+def test_one_table_the_parent_exports_and_every_job_reads_back() -> None:
+    """What `router start` settles is what a job thread or job process finds: export() and
+    from_env() go through the same table, names and defaults written once."""
+    import argparse
+
+    from router.runtime.config import SETTINGS, WorkerConfig, add_arguments
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command")
+    add_arguments(parser, "start")
+    env = {
+        "LIVEKIT_URL": "ws://127.0.0.1:7880",
+        "LIVEKIT_API_KEY": "key",
+        "LIVEKIT_API_SECRET": SECRET,
+    }
+    args = parser.parse_args(
+        ["start", "--max-calls", "7", "--records", "", "--voice", "espeak:es-419"]
+    )
+    args.agent_name, args.show_caller_numbers = "front", True
+    config = WorkerConfig.from_args(args, env)
+    assert (config.metrics_port, config.health_port, config.drain_timeout) == (9464, 8081, 60)
+    assert config.records is None and config.mask_caller is False
+    assert config.trial_callers is False, "browser callers never under `router start`"
+    exported: dict[str, str] = {}
+    config.export(exported)
+    assert {s.env for s in SETTINGS} <= exported.keys()
+    assert WorkerConfig.from_env(exported) == config
+
+
+@pytest.mark.parametrize(
+    ("command", "metrics", "health", "drain"),
+    [("start", 9464, 8081, 60.0), ("dev", 0, 0, 0.0), ("connect", 0, 0, 60.0)],
+)
+def test_each_command_has_its_declared_defaults(
+    command: str, metrics: int, health: int, drain: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from router.runtime.config import SETTINGS, add_arguments
+
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.env, raising=False)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, command)
+    args = parser.parse_args([])
+    assert (args.metrics_port, args.health_port, args.drain_timeout) == (metrics, health, drain)

@@ -18,7 +18,6 @@ from router.runtime.worker import (
     WorkerConfig,
     _build_server,
     add_arguments,
-    config_from_args,
     reported_load,
 )
 
@@ -90,12 +89,12 @@ def livekit_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("livekit_env")
 def test_target_load_defaults_to_livekits_and_can_be_set() -> None:
-    assert config_from_args(_args()).target_load == 0.7
-    assert config_from_args(_args("--target-load", "0.9")).target_load == 0.9
+    assert WorkerConfig.from_args(_args()).target_load == 0.7
+    assert WorkerConfig.from_args(_args("--target-load", "0.9")).target_load == 0.9
 
 
 @pytest.mark.usefixtures("livekit_env")
 @pytest.mark.parametrize("bad", ["0", "-0.5", "1.5"])
 def test_a_target_load_out_of_range_is_one_clear_sentence(bad: str) -> None:
     with pytest.raises(ConfigError, match=r"^--target-load must be above 0 and at most 1"):
-        config_from_args(_args("--target-load", bad))
+        WorkerConfig.from_args(_args("--target-load", bad))
