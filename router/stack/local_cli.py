@@ -17,11 +17,14 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 from router.core.errors import ConfigError, MenuFileError, StackError
 from router.core.loader import load_menu_file
+from router.core.model import MenuFile
 
 __all__ = ["RouterProcess", "add_arguments", "run"]
 
@@ -167,7 +170,15 @@ def run(args: argparse.Namespace) -> int:
         page = start_page(
             menus, stack.url, stack.api_key, stack.api_secret, args.agent_name, args.page_port
         )
-        _print_welcome(stack, numbers, menus, records, router.log_path, page.page.url)
+        _print_welcome(
+            stack,
+            numbers,
+            menus,
+            records,
+            router.log_path,
+            page.page.url,
+            entry_menus_now(menu_file, numbers),
+        )
         while not stopping.is_set():
             if router.proc is not None and router.proc.poll() is not None:
                 print("The router stopped:\n" + router.tail(), file=sys.stderr)
@@ -185,6 +196,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def entry_menus_now(
+    menu_file: MenuFile, numbers: Sequence[str], now: datetime | None = None
+) -> list[str]:
+    """Where a phone call to each number starts right now: phone calls follow the real
+    clock (opening hours), so after hours "press 1" reaches the after-hours menu."""
+    now = now or datetime.now(UTC)
+    lines = []
+    for number in numbers:
+        entry = menu_file.entry_for(number)
+        schedule = menu_file.schedules.get(entry.schedule or "")
+        if schedule is None or entry.closed is None:
+            continue
+        if schedule.is_open(now):
+            state = f"open: calls start in '{entry.menu}'"
+        else:
+            state = f"closed: calls start in '{entry.closed}'"
+        local = now.astimezone(ZoneInfo(schedule.timezone)).strftime("%a %H:%M")
+        lines.append(
+            f"  {number}: it is {local} in {schedule.timezone}, so '{schedule.name}' is {state}"
+        )
+    if lines:
+        lines.append(
+            "  (phone calls follow the clock; to try another time of day, set it on the page)"
+        )
+        lines.append("")
+    return lines
+
+
 def _print_welcome(
     stack: object,
     numbers: Sequence[str],
@@ -192,6 +231,7 @@ def _print_welcome(
     records: Path,
     router_log: Path,
     page_url: str,
+    now: Sequence[str] = (),
 ) -> None:
     from router.stack.local import LocalStack
 
@@ -210,11 +250,12 @@ def _print_welcome(
         "  Or place a scripted call (press 1 after the greeting starts):",
         f"    python -m router.stack.caller {stack.sip_uri(first)} --keys 1",
         "",
+        *now,
         f"  Menu file:     {menus} (edit it: new calls use the new version)",
         f"  Call records:  {records}",
         f"  Router log:    {router_log}",
         f"  LiveKit:       {stack.url}  (API key {stack.api_key})",
         "",
-        "Press Ctrl-C to stop everything.",
+        "Press Ctrl-C (or send SIGTERM) to stop everything; the records and logs stay.",
     ]
     print("\n".join(lines), flush=True)
