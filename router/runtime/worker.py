@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import math
 import os
@@ -280,6 +281,11 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
     if run_task in done:
         exc = run_task.exception()
         stop_task.cancel()
+        if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"cannot serve the health check on {config.health_host}:{config.health_port}: "
+                "address already in use (choose another --health-port, or 0 for a free one)"
+            ) from exc
         if exc is not None:
             raise ConfigError(f"the worker stopped: {exc}") from exc
         return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from router.stack.caller import CallOptions, SipCall
+from router.stack.local import free_port
 from router.stack.local_cli import RouterProcess
 from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id, record_in
 
@@ -25,7 +26,16 @@ pytestmark = pytest.mark.e2e
 
 async def _router(e2e: Stack, tmp_path: Path, number: str, drain: float) -> RouterProcess:
     agent = f"{AGENT}-{number[-2:]}"
-    args = ("--drain-timeout", str(drain))
+    # `router start` as deployed, but on free ports: its defaults (metrics 9464, health
+    # 8081) may be taken on a machine that runs other things
+    args = (
+        "--drain-timeout",
+        str(drain),
+        "--metrics-port",
+        "0",
+        "--health-port",
+        str(free_port()),
+    )
     return await holding_router(e2e.stack, tmp_path, agent, number, *args, command="start")
 
 

@@ -207,3 +207,20 @@ def test_each_command_has_its_declared_defaults(
     add_arguments(parser, command)
     args = parser.parse_args([])
     assert (args.metrics_port, args.health_port, args.drain_timeout) == (metrics, health, drain)
+
+
+def test_a_health_port_in_use_is_one_sentence() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = router("start", "--metrics-port", "0", "--health-port", str(port), env=UNREACHABLE)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"router start: cannot serve the health check on 127.0.0.1:{port}: address already in "
+        "use (choose another --health-port, or 0 for a free one)"
+    ), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
