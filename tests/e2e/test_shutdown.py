@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.local_cli import RouterProcess
+from router.stack.harness import RouterProcess
 from router.stack.sipphone import CallOptions, SipCall
 from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id, record_in
 
