@@ -51,8 +51,8 @@ from bench.common import (
     slope,
     summary,
 )
-from router.stack.caller import CallOptions, CallOutcome, SipCall
 from router.stack.local import LocalStack
+from router.stack.sipphone import CallOptions, CallOutcome, SipCall
 
 BILLING = "sip:billing@pbx.example.com"
 

@@ -2,8 +2,8 @@
 
 The stack is `router.stack.local.LocalStack` with wider port ranges (a call takes
 four ICE ports on livekit-server and one RTP port on the SIP bridge; the test stack's
-ranges hold about fifteen calls). The router is `RouterProcess`, the same child
-process `router local` and the end-to-end tests run, with the benchmark's menu file
+ranges hold about fifteen calls). The router is `RouterProcess` (`router.stack.harness`),
+the same child process `router local` and the end-to-end tests run, with the benchmark's menu file
 and ``ROUTER_TRACE_KEYS=1`` so it logs its own key-to-transfer-request time.
 """
 
@@ -28,8 +28,8 @@ from typing import Any
 
 import psutil
 
+from router.stack.harness import RouterProcess
 from router.stack.local import LocalStack, free_udp_range
-from router.stack.local_cli import RouterProcess
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

@@ -31,8 +31,8 @@ from typing import Any
 from livekit import api, rtc
 
 from bench.common import NUMBER, log, summary, wait_for
-from router.stack.caller import CallOptions, SipCall, place_call
 from router.stack.local import LocalStack
+from router.stack.sipphone import CallOptions, SipCall, place_call
 
 PRESSES_PER_CALL = 3
 """The router's cap on transfer attempts per call (CallCaps.max_transfers)."""

@@ -11,10 +11,10 @@
     │   ├── InstallError            (stack/install) a binary or package could not be had
     │   └── ImageError              (stack/image) the container image could not be built or run
     ├── ProtocolError               (also a ValueError) bytes the test phone cannot parse
-    │   ├── SipParseError           (stack/sipmsg) a SIP message
-    │   ├── SdpError                (stack/sdp) an SDP body
-    │   └── RtpError                (stack/rtp) an RTP packet
-    └── CallError                   (stack/caller) the scripted caller was asked the impossible
+    │   ├── SipParseError           (stack/sipphone/message) a SIP message
+    │   ├── SdpError                (stack/sipphone/sdp) an SDP body
+    │   └── RtpError                (stack/sipphone/rtp) an RTP packet
+    └── CallError                   (stack/sipphone/dialog) the test phone was asked the impossible
 
 A `Problem` is one finding of the loader or checker: a severity, a message, an
 optional hint, and the `Location` it points at. Problems are collected, never

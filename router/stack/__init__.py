@@ -5,5 +5,7 @@
 - `router.stack.local`: `LocalStack` runs Redis, livekit-server and the SIP stand-in on
   127.0.0.1 (``python -m router.stack.local``).
 - `router/stack/sipstandin/`: the SIP stand-in for livekit-sip (Go), see its README.md.
-- `router.stack.caller`: a scripted SIP caller.
+- `router.stack.harness`: `RouterProcess`, the router as a child process (tests, benchmarks,
+  `router local`).
+- `router/stack/sipphone/`: a scripted SIP phone (``python -m router.stack.caller``).
 """

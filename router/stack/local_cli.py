@@ -10,102 +10,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
-import subprocess
 import sys
 import threading
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo
 
-from router.core.errors import ConfigError, MenuFileError, StackError
+from router.core.errors import ConfigError, MenuFileError
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
+from router.stack.harness import RouterProcess
 
-__all__ = ["RouterProcess", "add_arguments", "run"]
-
-READY = re.compile(r"registered worker")
-
-
-class RouterProcess:
-    """The router worker as a child process, its output kept in a log file.
-
-    Used by `router local`, the end-to-end tests and the benchmarks, so all three
-    run the router exactly as an operator would.
-    """
-
-    def __init__(
-        self,
-        env: Mapping[str, str],
-        *,
-        menus: str | os.PathLike[str],
-        log_path: str | os.PathLike[str],
-        agent_name: str = "menu-router",
-        records: str | None = None,
-        extra_args: Sequence[str] = (),
-        command: str = "dev",
-    ) -> None:
-        self.log_path = Path(log_path)
-        self.args = [
-            sys.executable,
-            "-m",
-            "router",
-            command,
-            "--menus",
-            str(menus),
-            "--agent-name",
-            agent_name,
-            "--records",
-            records if records is not None else "",
-            *extra_args,
-        ]
-        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 60.0) -> RouterProcess:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise StackError(
-                    f"the router exited with status {self.proc.returncode} while starting:\n"
-                    + self.tail()
-                )
-            if READY.search(self.log()):
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise StackError(
-            f"the router did not register with LiveKit within {timeout:.0f} s:\n" + self.tail()
-        )
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
-
-    def stop(self, timeout: float = 15.0) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            return self.proc.wait(5)
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

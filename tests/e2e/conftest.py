@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from router.stack.harness import RouterProcess
 from router.stack.local import LocalStack, free_port
-from router.stack.local_cli import RouterProcess
 
 HERE = Path(__file__).parent
 AGENT = "menu-router-e2e"

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from router.stack.caller import CallOutcome, CallReport, place_call
+from router.stack.sipphone import CallOutcome, CallReport, place_call
 from tests.e2e.conftest import Stack, eventually, new_caller_id
 
 pytestmark = pytest.mark.e2e

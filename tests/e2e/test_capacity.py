@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.caller import CallOptions, SipCall
+from router.stack.sipphone import CallOptions, SipCall
 from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id
 
 pytestmark = pytest.mark.e2e

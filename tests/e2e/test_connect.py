@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from livekit import rtc
 
-from router.stack.local_cli import RouterProcess
+from router.stack.harness import RouterProcess
 from tests.e2e.conftest import Stack, eventually
 
 pytestmark = pytest.mark.e2e

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from livekit import api
 
-from router.stack.caller import CallOutcome, CallReport, place_call
 from router.stack.local import LocalStack, free_port
+from router.stack.sipphone import CallOutcome, CallReport, place_call
 from tests.e2e.conftest import AGENT, Stack, holding_router, new_caller_id
 from tests.e2e.test_metrics import scrape
 

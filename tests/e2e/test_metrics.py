@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from router.stack.caller import place_call
+from router.stack.sipphone import place_call
 from tests.e2e.conftest import Stack, new_caller_id
 
 pytestmark = pytest.mark.e2e

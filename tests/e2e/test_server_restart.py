@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.caller import CallOptions, SipCall, place_call
+from router.stack.harness import RouterProcess
 from router.stack.local import LocalStack
-from router.stack.local_cli import RouterProcess
+from router.stack.sipphone import CallOptions, SipCall, place_call
 from tests.e2e.conftest import eventually, holding_router, new_caller_id, record_in
 
 pytestmark = pytest.mark.e2e

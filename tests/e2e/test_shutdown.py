@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.caller import CallOptions, SipCall
+from router.stack.harness import RouterProcess
 from router.stack.local import free_port
-from router.stack.local_cli import RouterProcess
+from router.stack.sipphone import CallOptions, SipCall
 from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id, record_in
 
 pytestmark = pytest.mark.e2e

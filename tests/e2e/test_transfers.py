@@ -15,8 +15,8 @@ import urllib.request
 
 import pytest
 
-from router.stack.caller import CallOutcome, place_call
 from router.stack.local import SipBridge
+from router.stack.sipphone import CallOutcome, place_call
 from tests.e2e.conftest import NUMBER, Stack, new_caller_id
 
 pytestmark = pytest.mark.e2e

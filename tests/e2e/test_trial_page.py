@@ -23,8 +23,8 @@ import aiohttp
 import pytest
 from livekit import api, rtc
 
+from router.stack.harness import RouterProcess
 from router.stack.local import free_port
-from router.stack.local_cli import RouterProcess
 from router.trial.events import ATTR_MENU, TOPIC
 from router.trial.server import PageConfig, PageThread, TrialPage
 from tests.e2e.conftest import Stack, eventually

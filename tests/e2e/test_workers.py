@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.caller import place_call
-from router.stack.local_cli import RouterProcess
+from router.stack.harness import RouterProcess
+from router.stack.sipphone import place_call
 from tests.e2e.conftest import AGENT, Stack, new_caller_id
 
 pytestmark = pytest.mark.e2e

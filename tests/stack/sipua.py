@@ -3,7 +3,14 @@
 Just enough of RFC 3261 / 3515 / 4733 for one call against the SIP stand-in:
 INVITE with a PCMU + telephone-event offer, ACK, RTP (telephone-event and PCMU),
 answering REFER and BYE, sending NOTIFY with a sipfrag. Deliberately independent of
-router.stack.caller: these tests check the stand-in, not the caller.
+the phone (router.stack.sipphone): these tests check the stand-in, not the phone.
+
+Why it is not the phone: the stand-in's tests need a caller that misbehaves on
+purpose and is driven step by step, which the phone by design is not. They resend a
+key press with the same RTP timestamp (the stand-in must drop repeats and late
+retransmissions; the phone gives every press a fresh timestamp), send a tone (the
+phone sends silence), answer a REFER and each NOTIFY by hand with API checks in
+between (the phone answers per its script), and read the raw RTP packets received.
 """
 
 from __future__ import annotations

@@ -14,9 +14,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.stack.rtp import RtpPacket, TelephoneEvent, linear_to_ulaw
-from router.stack.sdp import SdpMedia, parse_sdp
-from router.stack.sipmsg import (
+from router.stack.sipphone.message import (
     HeaderBuilder,
     NameAddr,
     SipRequest,
@@ -26,6 +24,8 @@ from router.stack.sipmsg import (
     new_tag,
     parse_message,
 )
+from router.stack.sipphone.rtp import RtpPacket, TelephoneEvent, linear_to_ulaw
+from router.stack.sipphone.sdp import SdpMedia, parse_sdp
 
 Address = tuple[str, int]
 

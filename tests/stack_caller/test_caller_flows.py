@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.caller import CallOptions, CallOutcome, KeyPress, SipCall, place_call
-from router.stack.rtp import RtpPacket
-from router.stack.sipmsg import NameAddr, SipRequest
+from router.stack.sipphone import CallOptions, CallOutcome, KeyPress, SipCall, place_call
+from router.stack.sipphone.message import NameAddr, SipRequest
+from router.stack.sipphone.rtp import RtpPacket
 
 from .fakeuas import FakeUas, Received
 
@@ -161,7 +161,7 @@ async def test_full_flow_keys_refer_notify_bye() -> None:
 
 def _check_press(pkts: Sequence[tuple[float, RtpPacket, object]], event: int, ssrc: int) -> None:
     """One RFC 4733 press: same timestamp, marker first, growing duration, 3 x E."""
-    from router.stack.rtp import TelephoneEvent
+    from router.stack.sipphone.rtp import TelephoneEvent
 
     raw = [p.encode() for _a, p, _e in pkts]
     first = raw[0]
@@ -519,7 +519,7 @@ async def test_cli_summary_for_rejected_call() -> None:
 
 
 def test_cli_rejects_bad_keys(capsys: pytest.CaptureFixture[str]) -> None:
-    from router.stack.caller import main
+    from router.stack.sipphone import main
 
     assert main(["sip:1@127.0.0.1:5060", "--keys", "1x"]) == 2
     assert "bad key" in capsys.readouterr().err

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import pytest
 from livekit import api, rtc
 
-from router.stack.caller import CallOptions, CallOutcome, CallReport, KeyPress, SipCall
 from router.stack.local import LocalStack
+from router.stack.sipphone import CallOptions, CallOutcome, CallReport, KeyPress, SipCall
 
 pytestmark = pytest.mark.e2e
 

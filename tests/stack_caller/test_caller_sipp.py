@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.caller import CallOutcome, place_call
+from router.stack.sipphone import CallOutcome, place_call
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.stack.rtp import (
+from router.stack.sipphone.rtp import (
     DTMF_EVENT_CODES,
     SAMPLES_PER_PACKET,
     ULAW_SILENCE,

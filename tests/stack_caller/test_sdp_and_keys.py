@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.stack.caller import (
+from router.stack.sipphone import (
     AudioStats,
     CallOutcome,
     CallReport,
@@ -14,7 +14,7 @@ from router.stack.caller import (
     SentKey,
     parse_keys,
 )
-from router.stack.sdp import SdpError, build_offer, parse_sdp
+from router.stack.sipphone.sdp import SdpError, build_offer, parse_sdp
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.stack.sipmsg import (
+from router.stack.sipphone.message import (
     CSeq,
     NameAddr,
     SipParseError,

@@ -1,9 +1,9 @@
 """RTP pieces a test phone needs: packets, G.711 u-law, RFC 4733 key presses.
 
 Pure functions and small state machines, no sockets, so every byte the caller
-puts on the wire can be unit-tested.  The caller (``router.stack.caller``)
-drives :class:`RtpTransmitter` from a 20 ms clock and feeds received datagrams
-to :func:`RtpPacket.decode`.
+puts on the wire can be unit-tested.  The phone's shell (``sipphone.phone``)
+drives :class:`RtpTransmitter` from a 20 ms clock; ``sipphone.media`` feeds received
+datagrams to :func:`RtpPacket.decode`.
 
 Why hand-rolled: ``audioop`` is deprecated (and gone in 3.13), and the project
 wants the caller to run with no third-party packages.

@@ -1,0 +1,75 @@
+"""A scripted SIP phone for end-to-end tests, benchmarks and people.
+
+Why it exists: the stack's tests need a caller that dials LiveKit's SIP bridge
+exactly like a desk phone would (UDP SIP, PCMU audio, RFC 4733 DTMF with a
+fresh RTP timestamp per key, REFER accepted with NOTIFY sipfrags) and reports,
+with monotonic timestamps, what happened.  Debian's sipp reuses DTMF
+timestamps (LiveKit drops repeated keys) and needs root to play RTP, so this is
+plain asyncio: no root, no third-party packages.
+
+The package, one module per concept:
+
+- ``message``: SIP message text, parsed and built (RFC 3261); ``sdp``: the offer
+  and the answer (RFC 4566/3264); ``rtp``: packets, G.711 u-law, RFC 4733 keys.
+- ``transaction``: client transactions (retransmission timers A/B/E/F) and the
+  response cache, sans-I/O.
+- ``dialog``: the call's SIP dialog, sans-I/O: ``CallState``, the ``TRANSITIONS``
+  table, events in, actions out, time passed in.
+- ``media``: what received RTP sounded like (``AudioMeter``, ``WavRecorder``).
+- ``report``: ``CallOutcome`` and ``CallReport``.
+- ``script``: ``CallOptions``, ``KeyPress``, ``parse_keys`` and the script runner.
+- ``phone``: ``SipCall``, the asyncio shell (sockets, timers, the 20 ms RTP clock),
+  and ``place_call``.
+- ``cli``: ``python -m router.stack.caller`` (or ``python -m router.stack.sipphone``).
+
+Scripted use::
+
+    report = await place_call("sip:+15105550000@127.0.0.1:5060", keys="1", notify_status=200)
+    assert report.outcome is CallOutcome.REMOTE_BYE and report.refer_to
+
+Interactive use, when a test needs to act on what it sees::
+
+    async with SipCall("sip:+15105550000@127.0.0.1:5060") as call:
+        await call.start()
+        if await call.wait_answered(timeout_s=10):
+            await call.wait_first_audio(timeout_s=10)
+            await call.send_key("1")
+            await call.wait_ended(timeout_s=15)
+    report = call.report()
+
+Command line: ``python -m router.stack.caller TARGET --keys 1 --notify 200 [--json]``.
+"""
+
+from __future__ import annotations
+
+from router.stack.sipphone.cli import main
+from router.stack.sipphone.dialog import CallError, CallState
+from router.stack.sipphone.phone import SipCall, place_call
+from router.stack.sipphone.report import (
+    AudioStats,
+    CallOutcome,
+    CallReport,
+    NotifySent,
+    ReferReceived,
+    SentKey,
+    SipTraceEntry,
+)
+from router.stack.sipphone.script import CallOptions, KeyPress, parse_keys
+
+__all__ = [
+    "AudioStats",
+    "CallError",
+    "CallOptions",
+    "CallOutcome",
+    "CallReport",
+    "CallState",
+    "KeyPress",
+    "NotifySent",
+    "ReferReceived",
+    "SentKey",
+    "SipCall",
+    "SipTraceEntry",
+    "main",
+    "parse_keys",
+    "place_call",
+]

@@ -1,0 +1,974 @@
+"""One outgoing call's SIP dialog, sans-I/O: events in, actions out, time passed in.
+
+The :class:`Dialog` never touches a socket or a clock.  The asyncio shell
+(:mod:`router.stack.sipphone.phone`) feeds it datagrams (``receive_datagram(data,
+addr, now)``), fires its timers (``next_deadline()`` / ``handle_timer(now)``) and
+passes on the user's wishes (``hangup(now)``); every call returns the
+:data:`Action` objects to carry out: messages to send, media to start or stop,
+the call answered or ended.  It is aioquic's shape, for one SIP dialog.
+
+RFC 3261 UAC behaviour sufficient for a test phone: INVITE with timer A
+retransmission, ACK for 2xx (through the Record-Route set) and for non-2xx finals,
+CANCEL while ringing, BYE both ways, and in-dialog REFER, NOTIFY, OPTIONS, INFO and
+re-INVITE handled as a phone would.
+
+The call's states and what moves between them are one table, :data:`TRANSITIONS`,
+and one method (``_fire``) changes the state, logging ``old -> new``::
+
+    IDLE --start--> CALLING --provisional--> PROCEEDING --cancel--> CANCELLING
+    CALLING / PROCEEDING --accepted (2xx)--> CONFIRMED --bye--> TERMINATING
+    CANCELLING --accepted (2xx raced the CANCEL: ACK, then BYE)--> TERMINATING
+    CALLING / PROCEEDING / CANCELLING --rejected (non-2xx final)--> ENDED
+    CONFIRMED / TERMINATING / ... --remote BYE--> ENDED
+    TERMINATING --BYE answered--> ENDED;  timers out --no answer--> ENDED
+    any but ENDED --give up (closed, network down, hung up before a provisional)--> ENDED
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import ipaddress
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from router.core.errors import RouterError
+from router.stack.sipphone.message import (
+    HeaderBuilder,
+    NameAddr,
+    SipParseError,
+    SipRequest,
+    SipResponse,
+    SipUri,
+    Via,
+    build_response,
+    new_branch,
+    new_call_id,
+    new_tag,
+    parse_message,
+    reason_phrase,
+)
+from router.stack.sipphone.report import (
+    Address,
+    CallOutcome,
+    NotifySent,
+    ReferReceived,
+    SipTraceEntry,
+    format_address,
+)
+from router.stack.sipphone.sdp import SdpError, SdpMedia, build_offer, parse_sdp
+from router.stack.sipphone.transaction import (
+    ClientTransaction,
+    ResponseCache,
+    TimerResult,
+    TransactionKey,
+)
+
+__all__ = [
+    "ALLOW",
+    "TRANSITIONS",
+    "USER_AGENT",
+    "Action",
+    "Answered",
+    "CallError",
+    "CallState",
+    "Dialog",
+    "Ended",
+    "MediaStopped",
+    "MediaUpdated",
+    "Refer",
+    "ReferArrived",
+    "Ringing",
+    "Send",
+    "TransactionDone",
+    "Trigger",
+]
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "livekit-menu-router-caller/0.1"
+ALLOW = "INVITE, ACK, CANCEL, BYE, REFER, NOTIFY, OPTIONS, INFO, UPDATE"
+
+
+class CallError(RouterError):
+    """An action that the call's state does not allow (a key before the answer ...)."""
+
+
+# =========================================================================== states
+
+
+class CallState(enum.StrEnum):
+    """Where the call is."""
+
+    IDLE = "idle"
+    """Nothing sent yet."""
+    CALLING = "calling"
+    """INVITE sent, nothing heard back."""
+    PROCEEDING = "proceeding"
+    """A provisional response (100, 180, 183) arrived: CANCEL is allowed now."""
+    CANCELLING = "cancelling"
+    """CANCEL sent; waiting for the INVITE's final answer (487)."""
+    CONFIRMED = "confirmed"
+    """2xx received and ACKed: media flows, keys may be sent."""
+    TERMINATING = "terminating"
+    """Our BYE is out; waiting for its answer."""
+    ENDED = "ended"
+    """Over; the outcome is known."""
+
+
+class Trigger(enum.Enum):
+    """What can move the call from one state to another."""
+
+    START = "start"
+    """The INVITE is about to be sent."""
+    PROVISIONAL = "provisional"
+    """A 1xx answer to the INVITE."""
+    ACCEPTED = "accepted"
+    """The first 2xx answer to the INVITE."""
+    REJECTED = "rejected"
+    """The first 3xx-6xx answer to the INVITE."""
+    CANCEL = "cancel"
+    """We hang up while it rings: CANCEL."""
+    BYE = "bye"
+    """We hang up an answered call: BYE."""
+    BYE_ANSWERED = "bye_answered"
+    """The far end answered our BYE."""
+    REMOTE_BYE = "remote_bye"
+    """The far end sent BYE."""
+    NO_ANSWER = "no_answer"
+    """A timer ran out: the INVITE (timer B), our CANCEL or our BYE got no answer."""
+    GIVE_UP = "give_up"
+    """We stop without a SIP exchange: hung up before any provisional, closed, no network."""
+
+
+_S = CallState
+_T = Trigger
+
+TRANSITIONS: Mapping[CallState, Mapping[Trigger, CallState]] = {
+    _S.IDLE: {_T.START: _S.CALLING, _T.GIVE_UP: _S.ENDED},
+    _S.CALLING: {
+        _T.PROVISIONAL: _S.PROCEEDING,
+        _T.ACCEPTED: _S.CONFIRMED,
+        _T.REJECTED: _S.ENDED,
+        _T.REMOTE_BYE: _S.ENDED,
+        _T.NO_ANSWER: _S.ENDED,
+        _T.GIVE_UP: _S.ENDED,
+    },
+    _S.PROCEEDING: {
+        _T.PROVISIONAL: _S.PROCEEDING,
+        _T.ACCEPTED: _S.CONFIRMED,
+        _T.REJECTED: _S.ENDED,
+        _T.CANCEL: _S.CANCELLING,
+        _T.REMOTE_BYE: _S.ENDED,
+        _T.GIVE_UP: _S.ENDED,
+    },
+    _S.CANCELLING: {
+        _T.PROVISIONAL: _S.CANCELLING,
+        _T.ACCEPTED: _S.TERMINATING,
+        _T.REJECTED: _S.ENDED,
+        _T.REMOTE_BYE: _S.ENDED,
+        _T.NO_ANSWER: _S.ENDED,
+        _T.GIVE_UP: _S.ENDED,
+    },
+    _S.CONFIRMED: {
+        _T.BYE: _S.TERMINATING,
+        _T.REMOTE_BYE: _S.ENDED,
+        _T.GIVE_UP: _S.ENDED,
+    },
+    _S.TERMINATING: {
+        _T.BYE_ANSWERED: _S.ENDED,
+        _T.REMOTE_BYE: _S.ENDED,
+        _T.NO_ANSWER: _S.ENDED,
+        _T.GIVE_UP: _S.ENDED,
+    },
+    _S.ENDED: {},
+}
+"""state -> trigger -> next state; a trigger missing from a state's row is ignored there."""
+
+
+# =========================================================================== actions
+
+
+@dataclass(frozen=True)
+class Send:
+    """Put this message on the SIP socket."""
+
+    message: SipRequest | SipResponse
+    dest: Address
+    retransmission: bool = False
+
+
+@dataclass(frozen=True)
+class Ringing:
+    """The first 180 or 183 arrived."""
+
+    at: float
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The call is confirmed (2xx received and ACKed)."""
+
+    at: float
+
+
+@dataclass(frozen=True)
+class MediaUpdated:
+    """The far end's media is (now) known: start sending RTP, or follow the change."""
+
+    media: SdpMedia
+    remote_rtp: Address
+    event_payload_type: int
+
+
+@dataclass(frozen=True)
+class MediaStopped:
+    """Stop sending RTP (BYE sent, or the call ended)."""
+
+
+@dataclass(frozen=True)
+class ReferArrived:
+    """An in-dialog REFER was answered; when accepted, NOTIFYs are the shell's to time."""
+
+    refer: Refer
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class TransactionDone:
+    """A client transaction ended: its final response, or None (timed out)."""
+
+    key: TransactionKey
+    response: SipResponse | None
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The call is over."""
+
+    outcome: CallOutcome
+    detail: str
+
+
+Action = (
+    Send | Ringing | Answered | MediaUpdated | MediaStopped | ReferArrived | TransactionDone | Ended
+)
+
+
+@dataclass
+class Refer:
+    """A REFER as received, and the NOTIFYs sent for it so far."""
+
+    received_at: float
+    refer_to: str
+    referred_by: str | None
+    x_headers: dict[str, str]
+    headers: tuple[tuple[str, str], ...]
+    cseq: int
+    response_status: int
+    notifies: list[NotifySent] = field(default_factory=list)
+
+    def freeze(self) -> ReferReceived:
+        return ReferReceived(
+            received_at=self.received_at,
+            refer_to=self.refer_to,
+            referred_by=self.referred_by,
+            x_headers=dict(self.x_headers),
+            headers=self.headers,
+            cseq=self.cseq,
+            response_status=self.response_status,
+            notifies=tuple(self.notifies),
+        )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+# =========================================================================== the dialog
+
+
+class Dialog:
+    """The SIP side of one outgoing call (see the module docstring)."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        caller_id: str = "+15105550100",
+        display_name: str | None = None,
+        local_host: str = "127.0.0.1",
+        invite_headers: Sequence[tuple[str, str]] = (),
+        refer_status: int = 202,
+        bye_timeout_s: float = 4.0,
+    ) -> None:
+        self.target = target
+        self.target_uri = SipUri.parse(target)
+        transport = self.target_uri.param("transport")
+        if transport is not None and transport.lower() != "udp":
+            raise ValueError(f"only UDP is supported, target says transport={transport}")
+        self.caller_id = caller_id
+        self.display_name = display_name
+        self.local_host = local_host
+        self.invite_headers = tuple(invite_headers)
+        self.refer_status = refer_status
+        self.bye_timeout_s = bye_timeout_s
+
+        self.call_id = new_call_id(local_host)
+        self.local_tag = new_tag()
+        self.remote_tag: str | None = None
+        self._cseq = secrets.randbelow(1000) + 1
+        self._invite_cseq = self._cseq
+        self._remote_cseq: int | None = None
+        self._session_id = secrets.randbelow(2**31)
+        self._sdp_version = 1
+        self.event_payload_type = 101
+
+        self.state = CallState.IDLE
+        self.local_sip: Address = (local_host, 0)
+        self.local_rtp: Address = (local_host, 0)
+        self.target_addr: Address | None = None
+        self._connected = False
+
+        self._txs: dict[TransactionKey, ClientTransaction] = {}
+        self._invite_tx: ClientTransaction | None = None
+        self._invite_req: SipRequest | None = None
+        self._cancel_tx: ClientTransaction | None = None
+        self._bye_tx: ClientTransaction | None = None
+        self._ack: tuple[SipRequest, Address] | None = None
+        self._responses = ResponseCache()
+        self._from_hdr = ""
+        self._to_hdr = ""
+        self._remote_target: str | None = None
+        self._route_set: list[str] = []
+        self.remote_media: SdpMedia | None = None
+        self.early_media: SdpMedia | None = None
+        self.remote_rtp: Address | None = None
+        self.refers: list[Refer] = []
+        self._notify_of: dict[TransactionKey, tuple[Refer, int]] = {}
+
+        self._hangup_outcome = CallOutcome.LOCAL_BYE
+        self._hangup_detail = ""
+        self._hangup_deadline: float | None = None
+
+        self.errors: list[str] = []
+        self.trace: list[SipTraceEntry] = []
+        self.provisional: list[int] = []
+        self.started_at: float | None = None
+        self.ringing_at: float | None = None
+        self.answered_at: float | None = None
+        self.ended_at: float | None = None
+        self.remote_bye_at: float | None = None
+        self.outcome: CallOutcome | None = None
+        self.status: int | None = None
+        self.reason = ""
+        self.detail = ""
+        self.bye_status: int | None = None
+        self._out: list[Action] = []
+
+    # ------------------------------------------------------------------ state
+    def _fire(self, trigger: Trigger) -> bool:
+        """The one place the state changes; False (and nothing changes) if not allowed."""
+        new = TRANSITIONS[self.state].get(trigger)
+        if new is None:
+            log.debug("%s: %s ignored in state %s", self.call_id, trigger.value, self.state)
+            return False
+        if new is not self.state:
+            log.debug("%s: %s -> %s (%s)", self.call_id, self.state, new, trigger.value)
+            self.state = new
+        return True
+
+    def _end(self, trigger: Trigger, outcome: CallOutcome, detail: str, now: float) -> None:
+        if not self._fire(trigger) or self.state is not CallState.ENDED:
+            return
+        self.outcome = outcome
+        self.detail = detail
+        self.ended_at = now
+        self._hangup_deadline = None
+        if self._invite_tx is not None:
+            self._invite_tx.stop()
+        self._out.append(MediaStopped())
+        self._out.append(Ended(outcome, detail))
+
+    def _flush(self) -> list[Action]:
+        out, self._out = self._out, []
+        return out
+
+    # ------------------------------------------------------------------ inputs
+    def start(self, now: float) -> None:
+        """The call begins (before the sockets exist): IDLE -> CALLING."""
+        if not self._fire(Trigger.START):
+            raise CallError("call already started")
+        self.started_at = now
+
+    def fail(self, text: str, detail: str, now: float) -> list[Action]:
+        """A local failure (name resolution, sockets) ends the call."""
+        self.note(text)
+        self._end(Trigger.GIVE_UP, CallOutcome.ERROR, detail, now)
+        return self._flush()
+
+    def connect(
+        self, local_sip: Address, local_rtp: Address, target: Address, now: float
+    ) -> list[Action]:
+        """The sockets are bound: send the INVITE."""
+        self.local_sip, self.local_rtp, self.target_addr = local_sip, local_rtp, target
+        self._connected = True
+        local = NameAddr(
+            uri=str(SipUri(host=self._host_for_uri(), user=self.caller_id)),
+            display=self.display_name,
+            params=(("tag", self.local_tag),),
+        )
+        self._from_hdr = str(local)
+        t = self.target_uri
+        self._to_hdr = str(NameAddr(uri=str(SipUri(host=t.host, user=t.user, port=t.port))))
+        body = self._offer()
+        uri = str(dataclasses.replace(t, headers=""))
+        hb = self._base_headers("INVITE", self._invite_cseq, self._to_hdr, new_branch())
+        hb.add("Contact", self._contact())
+        hb.add("Allow", ALLOW)
+        hb.extend(list(self.invite_headers))
+        hb.add("Content-Type", "application/sdp")
+        req = SipRequest(method="INVITE", uri=uri, headers=hb.build(), body=body)
+        self._invite_req = req
+        self._invite_tx = self._start_tx(req, target, now)
+        return self._flush()
+
+    def receive_datagram(self, data: bytes, addr: Address, now: float) -> list[Action]:
+        """One datagram from the SIP socket."""
+        if not data.strip():
+            return []  # CRLF keep-alive
+        try:
+            msg = parse_message(data)
+        except SipParseError as exc:
+            self.note(f"unparsable SIP from {format_address(addr)}: {exc}")
+            return []
+        cseq = msg.header("CSeq") or "?"
+        self.trace.append(
+            SipTraceEntry(now, "<", format_address(addr), f"{msg.start_line} [{cseq}]")
+        )
+        try:
+            if isinstance(msg, SipResponse):
+                self._on_response(msg, now)
+            else:
+                self._on_request(msg, addr, now)
+        except SipParseError as exc:
+            self.note(f"malformed {msg.start_line!r}: {exc}")
+        return self._flush()
+
+    def next_deadline(self) -> float | None:
+        """The earliest time :meth:`handle_timer` has work; None when nothing waits."""
+        times = [t for tx in self._txs.values() if (t := tx.next_deadline()) is not None]
+        if self._hangup_deadline is not None:
+            times.append(self._hangup_deadline)
+        return min(times) if times else None
+
+    def handle_timer(self, now: float) -> list[Action]:
+        for tx in list(self._txs.values()):
+            result = tx.on_timer(now)
+            if result is TimerResult.RETRANSMIT:
+                self._send(tx.request, tx.dest, now, retransmission=True)
+            elif result is TimerResult.TIMED_OUT:
+                self._tx_done(tx, None, now)
+        if self._hangup_deadline is not None and now >= self._hangup_deadline:
+            self._hangup_deadline = None
+            self._hangup_timed_out(now)
+        return self._flush()
+
+    def hangup(
+        self, now: float, *, outcome: CallOutcome = CallOutcome.LOCAL_BYE, detail: str = ""
+    ) -> list[Action]:
+        """BYE when answered, CANCEL while ringing, give up before any provisional.
+
+        Waiting for the answer is the shell's: the call ends on it, or on the
+        dialog's own deadline ``bye_timeout_s`` later.
+        """
+        if self.state is CallState.CONFIRMED:
+            self._fire(Trigger.BYE)
+            self._out.append(MediaStopped())
+            self._hangup_outcome, self._hangup_detail = outcome, detail or "we sent BYE"
+            req, dest = self._in_dialog_request("BYE")
+            self._bye_tx = self._start_tx(req, dest, now)
+            self._hangup_deadline = now + self.bye_timeout_s
+        elif self.state in (CallState.CALLING, CallState.PROCEEDING):
+            if outcome is CallOutcome.LOCAL_BYE:
+                outcome = CallOutcome.CANCELLED
+            invite_tx = self._invite_tx
+            if invite_tx is None or not invite_tx.got_provisional:
+                # CANCEL needs a provisional first (RFC 3261 9.1)
+                if outcome is CallOutcome.TIMEOUT and not self.provisional:
+                    outcome = CallOutcome.NO_RESPONSE
+                    self.note(f"no response to the INVITE from {self.target}")
+                self._end(
+                    Trigger.GIVE_UP,
+                    outcome,
+                    detail or "gave up before any provisional response",
+                    now,
+                )
+            else:
+                self._fire(Trigger.CANCEL)
+                self._hangup_outcome, self._hangup_detail = outcome, detail
+                assert self.target_addr is not None
+                self._cancel_tx = self._start_tx(self._cancel_request(), self.target_addr, now)
+                self._hangup_deadline = now + self.bye_timeout_s
+        return self._flush()
+
+    def abandon(self, now: float) -> list[Action]:
+        """Closing mid-call: one BYE or CANCEL, not waited for, and the call ends.
+
+        Leaves the far end no half-open call to time out, without making a
+        cancelled caller wait.
+        """
+        if self._connected and self.target_addr is not None:
+            if self.state is CallState.CONFIRMED:
+                req, dest = self._in_dialog_request("BYE")
+                self._send(req, dest, now)
+            elif (
+                self.state in (CallState.CALLING, CallState.PROCEEDING)
+                and self._invite_tx is not None
+                and self._invite_tx.got_provisional
+            ):
+                self._send(self._cancel_request(), self.target_addr, now)
+        self._end(Trigger.GIVE_UP, CallOutcome.ERROR, "closed before the call ended", now)
+        return self._flush()
+
+    def notify(
+        self, refer: Refer, status: int, subscription_state: str, now: float
+    ) -> tuple[list[Action], TransactionKey]:
+        """Send a NOTIFY with a sipfrag of ``status`` for ``refer`` (RFC 3515)."""
+        frag = f"SIP/2.0 {status} {reason_phrase(status)}"
+        req, dest = self._in_dialog_request(
+            "NOTIFY",
+            extra=[
+                ("Event", f"refer;id={refer.cseq}"),
+                ("Subscription-State", subscription_state),
+            ],
+            body=(frag + "\r\n").encode("ascii"),
+            content_type="message/sipfrag;version=2.0",
+        )
+        tx = self._start_tx(req, dest, now)
+        refer.notifies.append(NotifySent(frag, status, subscription_state, now, None))
+        self._notify_of[tx.key] = (refer, len(refer.notifies) - 1)
+        return self._flush(), tx.key
+
+    def note(self, text: str) -> None:
+        """Record a protocol error or oddity for the report."""
+        log.warning("%s: %s", self.call_id, text)
+        self.errors.append(text)
+
+    @property
+    def invite_retransmissions(self) -> int:
+        return self._invite_tx.retransmissions if self._invite_tx else 0
+
+    def pending_transactions(self) -> list[TransactionKey]:
+        """Non-INVITE client transactions still waiting for an answer."""
+        return [k for k, tx in self._txs.items() if not tx.invite and not tx.terminated]
+
+    # ------------------------------------------------------------------ building messages
+    def _offer(self) -> bytes:
+        return build_offer(
+            self.local_host,
+            self.local_rtp[1],
+            session_id=self._session_id,
+            version=self._sdp_version,
+            event_payload_type=self.event_payload_type,
+        )
+
+    def _host_for_uri(self) -> str:
+        host = self.local_host
+        return f"[{host}]" if ":" in host else host
+
+    def _contact(self) -> str:
+        uri = SipUri(host=self._host_for_uri(), user=self.caller_id, port=self.local_sip[1])
+        return f"<{uri}>"
+
+    def _base_headers(self, method: str, cseq: int, to: str, branch: str) -> HeaderBuilder:
+        hb = HeaderBuilder()
+        hb.add(
+            "Via",
+            Via(
+                host=self._host_for_uri(),
+                port=self.local_sip[1],
+                params=(("branch", branch), ("rport", None)),
+            ),
+        )
+        hb.add("Max-Forwards", 70)
+        hb.add("From", self._from_hdr)
+        hb.add("To", to)
+        hb.add("Call-ID", self.call_id)
+        hb.add("CSeq", f"{cseq} {method}")
+        hb.add("User-Agent", USER_AGENT)
+        return hb
+
+    def _send(
+        self,
+        msg: SipRequest | SipResponse,
+        dest: Address,
+        now: float,
+        *,
+        retransmission: bool = False,
+    ) -> None:
+        cseq = msg.header("CSeq") or "?"
+        line = f"{msg.start_line} [{cseq}]" + (" (retransmission)" if retransmission else "")
+        self.trace.append(SipTraceEntry(now, ">", format_address(dest), line))
+        self._out.append(Send(msg, dest, retransmission))
+
+    def _start_tx(self, req: SipRequest, dest: Address, now: float) -> ClientTransaction:
+        tx = ClientTransaction(req, dest, now)
+        self._txs[tx.key] = tx
+        self._send(req, dest, now)
+        return tx
+
+    def _next_cseq(self) -> int:
+        self._cseq += 1
+        return self._cseq
+
+    def _dest_for(self, uri_text: str) -> Address:
+        """Where a request to this URI goes: its maddr/host and port, if an IP literal.
+
+        A hostname falls back to the INVITE's destination (every peer here is one
+        box); real DNS (RFC 3263) is out of scope for a test phone.
+        """
+        assert self.target_addr is not None
+        try:
+            uri = SipUri.parse(uri_text)
+        except SipParseError:
+            self.note(f"cannot route to {uri_text!r}; using the INVITE's destination")
+            return self.target_addr
+        host = uri.param("maddr") or uri.bare_host
+        if not _is_ip(host):
+            return self.target_addr
+        return (host, uri.port or 5060)
+
+    def _route(self) -> tuple[str, list[str], Address]:
+        """Request-URI, Route headers and next hop inside the dialog (RFC 3261 12.2.1.1)."""
+        target = self._remote_target or str(self.target_uri)
+        routes = list(self._route_set)
+        if not routes:
+            return target, routes, self._dest_for(target)
+        first = NameAddr.parse(routes[0]).uri
+        dest = self._dest_for(first)
+        if SipUri.parse(first).param("lr") is not None:
+            return target, routes, dest
+        return first, [*routes[1:], f"<{target}>"], dest  # strict router
+
+    def _in_dialog_request(
+        self,
+        method: str,
+        *,
+        extra: Sequence[tuple[str, str]] = (),
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> tuple[SipRequest, Address]:
+        """Build a request inside the dialog, with the route set."""
+        ruri, routes, dest = self._route()
+        hb = self._base_headers(method, self._next_cseq(), self._to_hdr, new_branch())
+        for r in routes:
+            hb.add("Route", r)
+        if method in ("NOTIFY", "INVITE", "UPDATE", "REFER", "SUBSCRIBE"):
+            hb.add("Contact", self._contact())
+        hb.extend(list(extra))
+        if body and content_type:
+            hb.add("Content-Type", content_type)
+        return SipRequest(method=method, uri=ruri, headers=hb.build(), body=body), dest
+
+    def _cancel_request(self) -> SipRequest:
+        invite = self._invite_req
+        assert invite is not None
+        hb = HeaderBuilder()
+        hb.add("Via", invite.header_values("Via")[0])
+        hb.add("Max-Forwards", 70)
+        hb.add("From", invite.require("From"))
+        hb.add("To", invite.require("To"))
+        hb.add("Call-ID", self.call_id)
+        hb.add("CSeq", f"{self._invite_cseq} CANCEL")
+        for r in invite.header_values("Route"):
+            hb.add("Route", r)
+        hb.add("User-Agent", USER_AGENT)
+        return SipRequest(method="CANCEL", uri=invite.uri, headers=hb.build())
+
+    # ------------------------------------------------------------------ responses
+    def _on_response(self, resp: SipResponse, now: float) -> None:
+        via = resp.top_via
+        cseq = resp.cseq
+        tx = self._txs.get((via.branch or "", cseq.method))
+        if tx is None or resp.call_id != self.call_id:
+            self.note(f"response matches no transaction: {resp.start_line} [{cseq}]")
+            return
+        if resp.status < 200:
+            was_over = tx.terminated
+            tx.on_response(resp)
+            if tx.invite and not was_over:
+                self._on_invite_provisional(resp, now)
+            return
+        first = tx.on_response(resp)
+        if first:
+            self._tx_done(tx, resp, now)
+        if tx.invite:
+            self._on_invite_final(resp, first=first, now=now)
+
+    def _tx_done(self, tx: ClientTransaction, resp: SipResponse | None, now: float) -> None:
+        self._out.append(TransactionDone(tx.key, resp))
+        if tx is self._invite_tx:
+            if resp is None and not tx.got_provisional and self.state is not CallState.ENDED:
+                self.note(f"no response to the INVITE from {self.target} (timer B)")
+                self._end(
+                    Trigger.NO_ANSWER,
+                    CallOutcome.NO_RESPONSE,
+                    "no response to INVITE (timer B)",
+                    now,
+                )
+            return
+        notified = self._notify_of.get(tx.key)
+        if notified is not None and resp is not None:
+            refer, index = notified
+            refer.notifies[index] = dataclasses.replace(
+                refer.notifies[index], response_status=resp.status
+            )
+        if tx is self._bye_tx and resp is not None:
+            self.bye_status = resp.status
+            if self.state is CallState.TERMINATING:
+                self._end(Trigger.BYE_ANSWERED, self._hangup_outcome, self._hangup_detail, now)
+
+    def _hangup_timed_out(self, now: float) -> None:
+        if self.state is CallState.TERMINATING:
+            self.note("no answer to our BYE")
+            self._end(Trigger.NO_ANSWER, self._hangup_outcome, self._hangup_detail, now)
+        elif self.state is CallState.CANCELLING:
+            if self._cancel_tx is not None and self._cancel_tx.response is None:
+                self.note("no answer to our CANCEL")
+            self.note("no final response to the INVITE after CANCEL")
+            self._end(
+                Trigger.NO_ANSWER,
+                self._hangup_outcome,
+                self._hangup_detail or "CANCEL sent, no final response",
+                now,
+            )
+
+    def _on_invite_provisional(self, resp: SipResponse, now: float) -> None:
+        self.provisional.append(resp.status)
+        self._fire(Trigger.PROVISIONAL)
+        if resp.status in (180, 183) and self.ringing_at is None:
+            self.ringing_at = now
+            self._out.append(Ringing(now))
+        if resp.body and resp.content_type == "application/sdp":
+            try:
+                self.early_media = parse_sdp(resp.body)
+            except SdpError as exc:
+                self.note(f"bad SDP in {resp.status}: {exc}")
+
+    def _on_invite_final(self, resp: SipResponse, *, first: bool, now: float) -> None:
+        invite = self._invite_req
+        assert invite is not None and self.target_addr is not None
+        if resp.status >= 300:
+            # RFC 3261 17.1.1.3: ACK in the same transaction, for every retransmission too
+            hb = HeaderBuilder()
+            hb.add("Via", invite.header_values("Via")[0])
+            hb.add("Max-Forwards", 70)
+            hb.add("From", invite.require("From"))
+            hb.add("To", resp.require("To"))
+            hb.add("Call-ID", self.call_id)
+            hb.add("CSeq", f"{self._invite_cseq} ACK")
+            for r in invite.header_values("Route"):
+                hb.add("Route", r)
+            ack = SipRequest(method="ACK", uri=invite.uri, headers=hb.build())
+            self._send(ack, self.target_addr, now, retransmission=not first)
+            if first:
+                self.status, self.reason = resp.status, resp.reason
+                answered = f"INVITE answered {resp.status} {resp.reason}"
+                if self.state is CallState.CANCELLING:
+                    if resp.status != 487:
+                        self.note(f"CANCEL answered by {resp.status}, expected 487")
+                    outcome, detail = self._hangup_outcome, self._hangup_detail or answered
+                else:
+                    outcome, detail = CallOutcome.REJECTED, answered
+                self._end(Trigger.REJECTED, outcome, detail, now)
+            return
+        # 2xx: the dialog (RFC 3261 13.2.2.4); ACK each retransmission (13.2.2.4 too)
+        to_tag = resp.to.tag
+        if not first or (self.remote_tag is not None and to_tag != self.remote_tag):
+            if self.remote_tag is not None and to_tag != self.remote_tag:
+                self.note(f"2xx from a second fork (To tag {to_tag}) ignored")
+            elif self._ack is not None:
+                ack, dest = self._ack
+                self._send(ack, dest, now, retransmission=True)
+            return
+        self.status, self.reason = resp.status, resp.reason
+        self.remote_tag = to_tag
+        if to_tag is None:
+            self.note("2xx without a To tag")
+        self._to_hdr = resp.require("To")
+        contact = resp.contact
+        if contact is None:
+            self.note("2xx without Contact; sending in-dialog requests to the target")
+            self._remote_target = str(self.target_uri)
+        else:
+            self._remote_target = contact.uri
+        self._route_set = list(reversed(resp.header_values("Record-Route")))
+        # ACK for 2xx is its own transaction, new branch, same CSeq number
+        ruri, routes, dest = self._route()
+        hb = self._base_headers("ACK", self._invite_cseq, self._to_hdr, new_branch())
+        for r in routes:
+            hb.add("Route", r)
+        ack = SipRequest(method="ACK", uri=ruri, headers=hb.build())
+        self._ack = (ack, dest)
+        self._send(ack, dest, now)
+
+        if self.state is CallState.CANCELLING:
+            # 200 raced our CANCEL: the call exists, end it with a BYE
+            self._fire(Trigger.ACCEPTED)
+            self._hangup_detail = self._hangup_detail or "we sent BYE"
+            req, bye_dest = self._in_dialog_request("BYE")
+            self._bye_tx = self._start_tx(req, bye_dest, now)
+            self._hangup_deadline = now + self.bye_timeout_s
+            return
+        if not self._fire(Trigger.ACCEPTED):
+            return
+        self.answered_at = now
+        media: SdpMedia | None = None
+        if resp.body:
+            try:
+                media = parse_sdp(resp.body)
+            except SdpError as exc:
+                self.note(f"bad SDP answer: {exc}")
+        elif self.early_media is not None:
+            media = self.early_media
+        else:
+            self.note("2xx without SDP answer")
+        self._apply_remote_media(media)
+        self._out.append(Answered(now))
+
+    def _apply_remote_media(self, media: SdpMedia | None) -> None:
+        self.remote_media = media
+        if media is None:
+            return
+        if media.port == 0:
+            self.note("audio stream rejected (port 0) in the answer")
+            return
+        if media.payload_type_for("PCMU") is None:
+            self.note(f"answer does not accept PCMU: payload types {media.payload_types}")
+        ev = media.payload_type_for("telephone-event")
+        if ev is None:
+            self.note("answer has no telephone-event: RFC 4733 keys may be ignored")
+        else:
+            self.event_payload_type = ev
+        self.remote_rtp = (media.address, media.port)
+        self._out.append(MediaUpdated(media, self.remote_rtp, self.event_payload_type))
+
+    # ------------------------------------------------------------------ requests
+    def _on_request(self, req: SipRequest, addr: Address, now: float) -> None:
+        if req.method == "ACK":
+            return  # the ACK for a 2xx we sent to a re-INVITE; UDP retransmission not modelled
+        cached = self._responses.get(req)
+        if cached is not None:
+            resp, dest = cached
+            self._send(resp, dest, now, retransmission=True)
+            return
+        if req.call_id != self.call_id:
+            self.note(f"{req.method} for an unknown Call-ID {req.call_id}")
+            self._respond(req, addr, 481, now)
+            return
+        to_tag = req.to.tag
+        from_tag = req.from_.tag
+        if to_tag != self.local_tag or (
+            self.remote_tag is not None and from_tag != self.remote_tag
+        ):
+            self.note(f"{req.method} with tags that match no dialog (To {to_tag}, From {from_tag})")
+            self._respond(req, addr, 481, now)
+            return
+        if req.method == "CANCEL":
+            self._respond(req, addr, 481, now)  # nothing of ours is pending for it
+            return
+        cseq = req.cseq
+        if self._remote_cseq is not None and cseq.number <= self._remote_cseq:
+            self.note(f"{req.method} CSeq {cseq.number} not above the last ({self._remote_cseq})")
+            self._respond(req, addr, 500, now)
+            return
+        self._remote_cseq = cseq.number
+        if req.method == "BYE":
+            self.remote_bye_at = now
+            self._respond(req, addr, 200, now)
+            self._end(Trigger.REMOTE_BYE, CallOutcome.REMOTE_BYE, "the far end sent BYE", now)
+            return
+        if req.method == "REFER":
+            self._on_refer(req, addr, now)
+            return
+        if req.method == "INVITE":
+            self._on_reinvite(req, addr, now)
+            return
+        if req.method in ("OPTIONS", "INFO", "NOTIFY", "UPDATE", "MESSAGE"):
+            extra = (
+                [("Allow", ALLOW), ("Accept", "application/sdp")] if req.method == "OPTIONS" else []
+            )
+            self._respond(req, addr, 200, now, extra=extra)
+            return
+        self.note(f"unexpected {req.method} answered 501")
+        self._respond(req, addr, 501, now, extra=[("Allow", ALLOW)])
+
+    def _respond(
+        self,
+        req: SipRequest,
+        addr: Address,
+        status: int,
+        now: float,
+        *,
+        extra: Sequence[tuple[str, str]] = (),
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> None:
+        headers = [("Server", USER_AGENT), *extra]
+        if 200 <= status < 300 and self._connected:
+            headers.append(("Contact", self._contact()))
+        resp = build_response(
+            req,
+            status,
+            to_tag=self.local_tag,
+            extra=headers,
+            body=body,
+            content_type=content_type,
+        )
+        # responses go back where the request came from (RFC 3581 symmetric response)
+        self._responses.put(req, resp, addr)
+        self._send(resp, addr, now)
+
+    def _on_reinvite(self, req: SipRequest, addr: Address, now: float) -> None:
+        if req.body:
+            try:
+                media = parse_sdp(req.body)
+            except SdpError as exc:
+                self.note(f"bad SDP in re-INVITE: {exc}")
+                self._respond(req, addr, 488, now)
+                return
+            self._apply_remote_media(media)
+        contact = req.contact
+        if contact is not None:
+            self._remote_target = contact.uri
+        self._sdp_version += 1
+        self._respond(req, addr, 200, now, body=self._offer(), content_type="application/sdp")
+
+    def _on_refer(self, req: SipRequest, addr: Address, now: float) -> None:
+        refer_to = req.header("Refer-To")
+        if refer_to is None:
+            self.note("REFER without Refer-To answered 400")
+            self._respond(req, addr, 400, now)
+            return
+        refer = Refer(
+            received_at=now,
+            refer_to=refer_to,
+            referred_by=req.header("Referred-By"),
+            x_headers=req.headers_matching("X-"),
+            headers=req.headers,
+            cseq=req.cseq.number,
+            response_status=self.refer_status,
+        )
+        self.refers.append(refer)
+        contact = req.contact
+        if contact is not None:
+            self._remote_target = contact.uri  # REFER is a target refresh request
+        self._respond(req, addr, self.refer_status, now)
+        self._out.append(ReferArrived(refer, 200 <= self.refer_status < 300))
