@@ -34,14 +34,7 @@ from typing import Any, NamedTuple, TypeVar
 import yaml
 
 from router.core import format as fmt
-from router.core.checker import (
-    check,
-    header_problem,
-    sample_extension,
-    target_problem,
-    timezone_problem,
-    timezone_warning,
-)
+from router.core.checker import check
 from router.core.durations import MAX_DURATION, parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.keys import Key
@@ -69,6 +62,16 @@ from router.core.model import (
     Transfer,
     TransferSettings,
     Weekday,
+)
+from router.core.timezones import timezone_problem, timezone_warning
+from router.core.values import (
+    SCHEMES,
+    header_name_problem,
+    header_value_problem,
+    number_key_problem,
+    sample_extension,
+    target_problem,
+    unknown_target,
 )
 from router.core.yamlsafe import ComposeLimits, Map, Node, Scalar, Seq, TooBig, compose
 
@@ -385,9 +388,9 @@ _NAME = re.compile(fmt.NAME_PATTERN)
 _E164 = re.compile(fmt.E164_PATTERN)
 _EXTENSION = re.compile(fmt.EXTENSION_PATTERN)
 _DAYS = re.compile(fmt.DAYS_PATTERN)
-_HOURS = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*$")
+_HOURS = re.compile(fmt.HOURS_PATTERN)
 _DATE = re.compile(fmt.DATE_PATTERN)
-_SCHEMES = ("tel:", "sip:", "sips:")
+_SCHEMES = SCHEMES
 _OPTION_KEYS = {
     text: (k, f"options.{k.value}", k.value) for k in Key for text in {k.value, k.value.lower()}
 }
@@ -855,15 +858,16 @@ class _Reader:
         out: dict[str, str] = {}
         for key, value in self.entries(node, f"the headers of {what}"):
             name = key.value
-            problem = header_problem(name, value.value if type(value) is Scalar else "")
             if type(value) is not Scalar or value.is_null:
                 self.error(value, f"the value of header '{name}' should be text", code="bad-header")
                 continue
+            problem = header_name_problem(name)
             if problem is not None:
-                message, hint = problem
-                self.error(
-                    key if "name" in message else value, message, hint=hint, code="bad-header"
-                )
+                self.error(key, problem.message, hint=problem.hint, code="bad-header")
+                continue
+            problem = header_value_problem(name, value.value)
+            if problem is not None:
+                self.error(value, problem.message, hint=problem.hint, code="bad-header")
                 continue
             out[name] = value.value
         return out
@@ -912,13 +916,9 @@ class _Reader:
                 self.error(node, f"'{value}' may only fill in {{ext}}", code="bad-target")
                 return None
         ext = sample_extension(pattern) if pattern is not None and "{ext}" in value else None
-        sample = value if ext is None else value.replace("{ext}", ext)
-        problem = target_problem(sample)
+        problem = target_problem(value, ext=ext)
         if problem is not None:
-            message, hint = problem
-            if ext is not None:
-                message = message.replace(f"'{sample}'", f"'{value}'") + f" (with {{ext}} = {ext})"
-            self.error(node, message, hint=hint, code="bad-target")
+            self.error(node, problem.message, hint=problem.hint, code="bad-target")
             return None
         return value
 
@@ -945,24 +945,8 @@ class _Reader:
             return None if uri is None else (uri, None)
         if _NAME.match(value):
             return value, self.dests.get(value)
-        hint = "names use letters, digits, _ and -; URIs start with tel:, sip: or sips:"
-        digits = re.sub(r"[\s().-]", "", value)
-        if re.match(r"^\+?[0-9]{5,}$", digits):
-            hint = (
-                f"write a phone number as tel:+{digits.lstrip('+')} (E.164: + and the country code)"
-            )
-        elif value.lower().startswith(_SCHEMES):
-            hint = "write the scheme in lowercase: " + value.split(":", 1)[0].lower() + ":"
-        elif value.startswith("<") and value.endswith(">"):
-            hint = f"write it without the angle brackets: {value[1:-1].strip()}"
-        elif "@" in value:
-            hint = f"a SIP address starts with sip: (sip:{value})"
-        self.error(
-            node,
-            f"'{value}' is neither a destination name nor a tel:/sip: URI",
-            hint=hint,
-            code="bad-target",
-        )
+        problem = unknown_target(value)
+        self.error(node, problem.message, hint=problem.hint, code="bad-target")
         return None
 
     def transfer_action(
@@ -1680,8 +1664,8 @@ class _Reader:
                 code="bad-hours",
             )
             return None
-        h1, m1, h2, m2 = (int(g) for g in m.groups())
         text = node.value.strip()  # type: ignore[attr-defined]
+        h1, m1, h2, m2 = (int(part) for end in text.split("-") for part in end.split(":"))
         for h, mm in ((h1, m1), (h2, m2)):
             if h > 24 or mm > 59 or (h == 24 and mm != 0):
                 self.error(
@@ -1764,17 +1748,9 @@ class _Reader:
             return out
         for key, value in self.entries(node, "numbers"):
             number = key.value.strip()
-            if number != "default" and not _E164.match(number):
-                digits = re.sub(r"[\s().-]", "", number)
-                hint = "write it in E.164 form: + and the country code, e.g. +15105550100"
-                if re.match(r"^\+?[0-9]{7,15}$", digits):
-                    hint = f"write it in E.164 form: +, the country code, then {digits.lstrip('+')}"
-                self.error(
-                    key,
-                    f"'{number}' is not a dialled number or 'default'",
-                    hint=hint,
-                    code="bad-number",
-                )
+            problem = number_key_problem(number)
+            if problem is not None:
+                self.error(key, problem.message, hint=problem.hint, code="bad-number")
                 continue
             what = f"the entry for {number}"
             where: dict[str, Location] = {}

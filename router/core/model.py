@@ -9,7 +9,6 @@ point at the line an admin must edit.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -291,9 +290,6 @@ class Match(IntEnum):
     """An entry matches and nothing longer could: act at once."""
 
 
-_PATTERN = re.compile(r"^(?:[0-9x]+|[0-9]+-[0-9]+)$")
-
-
 @dataclass(frozen=True, slots=True)
 class DirectoryEntry:
     """One line of a directory: an exact extension, a pattern (`1xx`) or a range (`200-249`).
@@ -342,10 +338,6 @@ class DirectoryEntry:
             target=self.action.target.replace("{ext}", digits),
             via=f"{directory}:{self.pattern}" if directory else self.pattern,
         )
-
-    @staticmethod
-    def valid_pattern(pattern: str) -> bool:
-        return bool(_PATTERN.match(pattern))
 
 
 class ExtensionIndex:
