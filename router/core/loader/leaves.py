@@ -11,7 +11,7 @@ from pathlib import Path
 from router.core import format as fmt
 from router.core import values
 from router.core.durations import MAX_DURATION, parse_duration
-from router.core.loader.nodes import NodeReader
+from router.core.loader.nodes import NodeReader, shape
 from router.core.model import Prompt
 from router.core.values import header_name_problem, header_value_problem
 from router.core.yamlsafe import Map, Node, Scalar
@@ -74,6 +74,19 @@ class Leaves(NodeReader):
         super().__init__(file)
         self.base_dir = base_dir
         self._audio_cache: dict[str, str] = {}
+
+    def text(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
+        if type(node) is Scalar:
+            if node.is_null:
+                self.error(node, f"{what} is empty", code="empty-value")
+                return None
+            value: str = node.value
+            if not empty_ok and not value.strip():
+                self.error(node, f"{what} is empty", code="empty-value")
+                return None
+            return value
+        self.error(node, f"{what} should be text, not a {shape(node)}", code="not-text")
+        return None
 
     def name(self, node: Scalar, what: str) -> str | None:
         if _NAME.match(node.value):

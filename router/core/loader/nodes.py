@@ -85,13 +85,23 @@ class NodeReader:
         return merged + written
 
     def fields(
-        self, node: Node | None, spec: fmt.Obj, what: str, *, verb: str | None = None
+        self,
+        node: Node | None,
+        spec: fmt.Obj,
+        what: str,
+        *,
+        verb: str | None = None,
+        empty_ok: bool = True,
     ) -> Fields | None:
-        """Check a mapping's keys against its spec: unknown, duplicate, missing required."""
+        """Check a mapping's keys against its spec: unknown, duplicate, missing required.
+
+        An empty value (`timeouts:` with nothing after it) is an empty mapping when the
+        spec requires no key and `empty_ok`.
+        """
         if node is None:
             return None
         if type(node) is not Map:
-            if type(node) is Scalar and node.is_null and not spec.required:
+            if type(node) is Scalar and node.is_null and not spec.required and empty_ok:
                 empty = Fields()  # `timeouts:` with nothing after it: nothing to change
                 empty.key_nodes = {}
                 return empty
@@ -191,19 +201,6 @@ class NodeReader:
             seen[key.value] = key
             out.append((key, value))
         return out
-
-    def text(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
-        if type(node) is Scalar:
-            if node.is_null:
-                self.error(node, f"{what} is empty", code="empty-value")
-                return None
-            value: str = node.value
-            if not empty_ok and not value.strip():
-                self.error(node, f"{what} is empty", code="empty-value")
-                return None
-            return value
-        self.error(node, f"{what} should be text, not a {shape(node)}", code="not-text")
-        return None
 
 
 def shape(node: Node) -> str:
