@@ -12,9 +12,10 @@ not the people who write Python. A change to the menus (a new option, new openin
 hours) is checked by `router check` for consistency and by `router test` for
 intent: "a call to the Spanish number on a Sunday still reaches Spanish voicemail".
 
-The test file is untrusted text like the menu file: it is read with the same safe
-YAML reader (`router.core.yamlsafe`), and every mistake in it is reported at once
-as `FILE:LINE:COL: error: message (hint)`.
+The test file is untrusted text like the menu file: it is decoded, parsed and its
+mappings read by the same layer (`router.core.loader.source` and `.nodes`: the safe
+YAML reader, did-you-mean, duplicate keys), and every mistake in it is reported at
+once as `FILE:LINE:COL: error: message (hint)`.
 
 The report gives each case PASS or FAIL with the path the call took (menus, keys,
 transfers and how they ended), then coverage: the menus, options, extensions and
@@ -28,7 +29,6 @@ import argparse
 import difflib
 import io
 import os
-import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +37,6 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-import yaml  # type: ignore[import-untyped,unused-ignore]
-
 from router.admin.simulate import (
     TIMEOUT,
     TransferResult,
@@ -46,6 +44,7 @@ from router.admin.simulate import (
     number_problem,
     simulate,
 )
+from router.core import format as fmt
 from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
@@ -65,8 +64,10 @@ from router.core.events import (
 )
 from router.core.keys import Key
 from router.core.loader import MAX_BYTES, load_menu_file
+from router.core.loader.nodes import NodeReader
+from router.core.loader.source import FileKind, compose_source
 from router.core.model import MenuFile, Prompt, TransferSettings
-from router.core.yamlsafe import Map, Node, Scalar, Seq, TooBig, compose
+from router.core.yamlsafe import Map, Node, Scalar, Seq
 
 __all__ = [
     "DEFAULT_TEST_FILE",
@@ -138,6 +139,7 @@ _HINTS: Mapping[str, str] = {
     "dialtone": "play_dialtone",
 }
 """Words an admin may reach for, and the key they meant (used in hints only)."""
+TEST_FILE = FileKind("test file", "menus.test.yaml", "cases:")
 
 
 # --- the test file as values -----------------------------------------------------------
@@ -208,38 +210,6 @@ class TestFile:
 # --- reading the test file -------------------------------------------------------------
 
 
-_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
-"""Characters YAML does not allow in a document (libyaml's reader would raise)."""
-
-
-def _decode(data: bytes, file: str) -> str | Problem:
-    """UTF-8 text or the one reason it is not (the same refusals as the menu loader's)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return Problem(
-            Location(file, line, column),
-            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} here)",
-            hint="save it as UTF-8",
-            code="not-utf8",
-        )
-    bad = next((m.start() for m in _NOT_YAML.finditer(text)), None)
-    if bad is not None:
-        line = text.count("\n", 0, bad) + 1
-        column = bad - (text.rfind("\n", 0, bad) + 1) + 1
-        return Problem(
-            Location(file, line, column),
-            f"this is not a text file (control character U+{ord(text[bad]):04X})",
-            hint="a test file is YAML text, usually menus.test.yaml",
-            code="binary",
-        )
-    return text
-
-
 def _compose(path: str) -> tuple[Node | None, list[Problem], str]:
     """The node tree of the test file (or every reason there is none), and its text."""
     start = Location(path, 1, 1)
@@ -254,25 +224,8 @@ def _compose(path: str) -> tuple[Node | None, list[Problem], str]:
             [Problem(start, f"the file is larger than {MAX_BYTES:,} bytes", code="too-big")],
             "",
         )
-    text = _decode(data, path)
-    if isinstance(text, Problem):
-        return None, [text], ""
-    try:
-        composed = compose(text, path)
-    except TooBig as exc:
-        return None, [exc.problem], ""
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Location(path, mark.line + 1, mark.column + 1) if mark else start
-        message = f"YAML syntax: {exc.problem or exc.context}"
-        hint = 'quote keys that start with * or #: keys: "*1"' if "alias" in str(exc) else None
-        return None, [Problem(where, message, hint=hint, code="yaml-syntax")], ""
-    except yaml.YAMLError as exc:  # anything else libyaml refuses: one sentence, no traceback
-        return None, [Problem(start, f"YAML: {exc}".splitlines()[0], code="yaml-syntax")], ""
-    root = composed.root
-    if root is None or (isinstance(root, Scalar) and root.is_null):
-        return None, [Problem(start, "the file is empty", hint="start with 'cases:'")], text
-    return root, list(composed.problems), text
+    source = compose_source(data, path, TEST_FILE)  # decoding and YAML: as the menu file's
+    return source.root, source.problems, source.text
 
 
 @dataclass(slots=True)
@@ -286,18 +239,31 @@ class _Defaults:
     results: tuple[TransferResult, ...] | None = (TransferResult(True),)
 
 
-class _Reader:
+def _keys(*names: str) -> fmt.Obj:
+    """The keys a mapping of the test file may have, in the format's spec language."""
+    return fmt.Obj(tuple(fmt.Field(name, fmt.TEXT) for name in names))
+
+
+_TOP = _keys(*_TOP_KEYS)
+_DEFAULTS = _keys(*_DEFAULT_KEYS)
+_CASE = _keys(*_CASE_KEYS)
+_EXPECT = _keys(*_EXPECT_KEYS)
+
+
+class _Reader(NodeReader):
     """Turns the node tree into a `TestFile`, collecting every problem on the way."""
+
+    HINTS = _HINTS
 
     def __init__(
         self, path: str, lines: Sequence[str] = (), menus_override: str | None = None
     ) -> None:
+        super().__init__(path)
         self.path = path
         self.menus_override = menus_override
         """`router test --menus PATH`: the menu file tested instead of the one named."""
         self._zones: dict[str, str] | None = None
         """Schedule time zones by dialled number (`*`: the file's only one), read once."""
-        self.problems: list[Problem] = []
         self.menu_path: str | None = None
         self.expectations: list[Expectation] = []
         """Every expectation read, also of cases with errors elsewhere: their names are
@@ -305,36 +271,14 @@ class _Reader:
         self.lines = lines
         """The file's lines, to see what a comment took away."""
 
-    def loc(self, node: Node) -> Location:
-        return node.loc(self.path)
+    def error(
+        self, node: Node, message: str, hint: str | None = None, code: str = "test-file"
+    ) -> None:
+        super().error(node, message, hint, code)
 
-    def error(self, node: Node, message: str, hint: str | None = None) -> None:
-        self.problems.append(Problem(self.loc(node), message, hint=hint, code="test-file"))
-
-    def mapping(self, node: Node, what: str, allowed: Sequence[str]) -> dict[str, Node] | None:
+    def mapping(self, node: Node, what: str, spec: fmt.Obj) -> dict[str, Node] | None:
         """A mapping's values by key; unknown and repeated keys are reported."""
-        if not isinstance(node, Map):
-            self.error(node, f"{what} should be a mapping (key: value)")
-            return None
-        out: dict[str, Node] = {}
-        for key, value in node.pairs:
-            if not isinstance(key, Scalar):
-                self.error(key, f"a key in {what} should be a word")
-                continue
-            name = key.value
-            if name not in allowed:
-                close = _HINTS.get(name) if _HINTS.get(name) in allowed else None
-                close = close or next(iter(difflib.get_close_matches(name, allowed, 1)), None)
-                known = ", ".join(allowed)
-                hint = f"did you mean '{close}'?" if close else f"known keys: {known}"
-                self.error(key, f"unknown key '{name}' in {what}", hint)
-                continue
-            if name in out:
-                first = self.loc(out[name]).line
-                self.error(key, f"'{name}' appears twice in {what} (first at line {first})")
-                continue
-            out[name] = value
-        return out
+        return self.fields(node, spec, what, empty_ok=False)
 
     def text(self, node: Node, what: str) -> str | None:
         if not isinstance(node, Scalar) or node.is_null:
@@ -343,7 +287,7 @@ class _Reader:
         return node.value
 
     def read(self, root: Node) -> TestFile | None:
-        top = self.mapping(root, "the test file", _TOP_KEYS)
+        top = self.mapping(root, "the test file", _TOP)
         if top is None:
             return None
         base = Path(self.path).parent
@@ -381,7 +325,7 @@ class _Reader:
 
     def defaults(self, node: Node) -> _Defaults:
         """Values every case inherits; read once, so a mistake in them is reported once."""
-        fields = self.mapping(node, "defaults", _DEFAULT_KEYS) or {}
+        fields = self.mapping(node, "defaults", _DEFAULTS) or {}
         out = _Defaults()
         if "number" in fields and not _null(fields["number"]):
             out.number = self.number(fields["number"], "defaults")
@@ -393,7 +337,7 @@ class _Reader:
         return out
 
     def case(self, node: Node, defaults: _Defaults) -> Case | None:
-        fields = self.mapping(node, "a case", _CASE_KEYS)
+        fields = self.mapping(node, "a case", _CASE)
         if fields is None:
             return None
         name = self.text(fields["name"], "name") if "name" in fields else None
@@ -564,7 +508,7 @@ class _Reader:
                 "expect: hangup, or expect: {transfer: tel:+15105550100}",
             )
             return None
-        fields = self.mapping(node, f"the expectation of {what}", _EXPECT_KEYS)
+        fields = self.mapping(node, f"the expectation of {what}", _EXPECT)
         if fields is None:
             return None
         transfer = None

@@ -1,7 +1,8 @@
 """The menu file format, version 1, written down once.
 
 This module is the single source of truth for which keys exist where, what kind of
-value each takes, and what it means. The loader asks it which keys are allowed
+value each takes, and what it means; the patterns of the values, and the rules that
+judge them, are in `router.core.values`. The loader asks it which keys are allowed
 (and which are required) in every mapping it reads; `router schema` turns it into a
 JSON Schema for editors. Neither can accept a key the other does not know.
 """
@@ -9,17 +10,32 @@ JSON Schema for editors. Neither can accept a key the other does not know.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.core.durations import DURATION_PATTERN
+from router.core.values import (
+    DATE_PATTERN,
+    DAY_NAMES,
+    DAYS_PATTERN,
+    DURATION_PATTERN,
+    E164_PATTERN,
+    EXTENSION_PATTERN,
+    HEADER_NAME_PATTERN,
+    HEADER_VALUE_PATTERN,
+    HOURS_PATTERN,
+    KEY_PATTERN,
+    NAME_PATTERN,
+    NUMBER_PATTERN,
+    TARGET_PATTERN,
+)
 
 __all__ = [
     "DAY_NAMES",
+    "DATE_PATTERN",
     "DAYS_PATTERN",
     "E164_PATTERN",
+    "EXTENSION_PATTERN",
     "FILE",
     "HEADER_NAME_PATTERN",
     "HOURS_PATTERN",
@@ -39,38 +55,7 @@ __all__ = [
     "schema_text",
 ]
 
-# --- shared patterns (the loader and the schema use the very same strings) -------------
-
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
-"""Names of menus, destinations, directories and schedules."""
-KEY_PATTERN = r"^[0-9*#A-Da-d]$"
-"""One keypad key."""
-E164_PATTERN = r"^\+[1-9][0-9]{7,14}$"
-NUMBER_PATTERN = r"^(default|\+[1-9][0-9]{7,14})$"
-"""Keys of `numbers`: a dialled number in E.164 form, or `default`."""
-EXTENSION_PATTERN = r"^([0-9xX]+|[0-9]+-[0-9]+)$"
-"""Keys of a directory: `101`, `1xx` (x = any digit), or a range `200-249`."""
-HEADER_NAME_PATTERN = r"^[Xx]-[A-Za-z0-9-]+$"
-HEADER_VALUE_PATTERN = r"^[^\r\n\x00]*$"
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _any_case(word: str) -> str:
-    """`mon` -> `[Mm][Oo][Nn]`: JSON Schema patterns (ECMA-262) have no inline flags."""
-    return "".join(f"[{c.upper()}{c}]" for c in word)
-
-
-_DAY = "(" + "|".join(_any_case(d) for d in DAY_NAMES) + ")"
-DAYS_PATTERN = (
-    rf"^({_DAY}(-{_DAY})?(\s*,\s*{_DAY}(-{_DAY})?)*"
-    + "".join(f"|{_any_case(w)}" for w in ("daily", "weekdays", "weekends"))
-    + ")$"
-)
-"""Keys of `hours`: `mon`, `mon-fri`, `sat, sun`, or `daily` / `weekdays` / `weekends`."""
-HOURS_PATTERN = r"^\s*[0-9]{1,2}:[0-9]{2}\s*-\s*[0-9]{1,2}:[0-9]{2}\s*$"
-DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-TARGET_PATTERN = r"^(tel:|sips?:|[A-Za-z_])"
-"""A transfer target: a `tel:`/`sip:`/`sips:` URI, or the name of a destination."""
+# --- words of the format -------------------------------------------------------------------
 
 SHORT_ACTIONS = ("repeat", "back", "top", "hangup")
 """Actions that may be written as a bare word."""
@@ -598,10 +583,6 @@ FILE = Obj(
 )
 
 DEFS: Mapping[str, Spec] = {"action": ACTION, "prompt": PROMPT}
-
-COMPILED = {
-    p: re.compile(p) for p in (NAME_PATTERN, E164_PATTERN, HEADER_NAME_PATTERN, DAYS_PATTERN)
-}
 
 
 def json_schema() -> dict[str, Any]:

@@ -54,8 +54,6 @@ from router.core.keys import Key
 from router.core.model import (
     Action,
     Back,
-    Directory,
-    DirectoryEntry,
     FailureKind,
     FailurePolicy,
     GoTo,
@@ -426,7 +424,7 @@ class Navigator:
         directory = self.menu_file.directories.get(menu.directory) if menu.directory else None
         if directory is None:
             return (Match.COMPLETE, option) if option is not None else (Match.NONE, None)
-        match, found = _extensions(directory).lookup(digits)
+        match, found = directory.index.lookup(digits)
         if option is None:
             return match, found
         # an option that also starts an extension is a real ambiguity: wait for more
@@ -587,64 +585,6 @@ class Navigator:
         self._end_reason = event.reason
         self._note(NoteKind.ENDED, event.reason.value)
         self._set_state(CallState.ENDED)
-
-
-class _Extensions:
-    """`Directory.lookup`, answered from an index built once per directory.
-
-    Large directories are mostly lists of exact extensions; scanning all of them on
-    every key (twice: for a match and for a longer one) would cost a 200-entry
-    directory about 200 microseconds per key. Exact extensions go in a dict and a
-    set of their prefixes; only the patterns (`1xx`) and ranges that can start with
-    the first digit dialled are still scanned, with the model's own `matches` and
-    `could_start`, so the answers are the model's (a property test holds them equal).
-    """
-
-    __slots__ = ("directory", "exact", "patterns", "prefixes")
-
-    def __init__(self, directory: Directory) -> None:
-        self.directory = directory
-        self.exact: dict[str, int] = {}
-        self.prefixes: set[str] = set()
-        self.patterns: dict[str, list[tuple[int, DirectoryEntry]]] = {}
-        """Patterns and ranges, by the first digits of the extensions they stand for."""
-        for i, entry in enumerate(directory.entries):
-            pattern = entry.pattern
-            if pattern.isdigit():
-                self.exact.setdefault(pattern, i)
-                self.prefixes.update(pattern[:n] for n in range(1, len(pattern)))
-                continue
-            for first in "0123456789":
-                if entry.matches(first) or entry.could_start(first):
-                    self.patterns.setdefault(first, []).append((i, entry))
-
-    def lookup(self, digits: str) -> tuple[Match, Transfer | None]:
-        first = self.exact.get(digits)  # the file's first entry that matches wins
-        candidates = self.patterns.get(digits[:1], ())
-        for i, entry in candidates:
-            if first is not None and i > first:
-                break
-            if entry.matches(digits):
-                first = i
-                break
-        longer = digits in self.prefixes or any(e.could_start(digits) for _, e in candidates)
-        if first is not None:
-            found = self.directory.entries[first].resolve(digits, self.directory.name)
-            return (Match.AMBIGUOUS if longer else Match.COMPLETE), found
-        return (Match.PARTIAL if longer else Match.NONE), None
-
-
-_INDEXES: dict[int, _Extensions] = {}
-
-
-def _extensions(directory: Directory) -> _Extensions:
-    """The index of a directory, kept while its menu file version is in use."""
-    found = _INDEXES.get(id(directory))
-    if found is None or found.directory is not directory:
-        if len(_INDEXES) >= 64:  # old versions of the file: let them go
-            _INDEXES.clear()
-        found = _INDEXES[id(directory)] = _Extensions(directory)
-    return found
 
 
 _Handler = Callable[[Navigator, Any], None]

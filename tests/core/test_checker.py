@@ -15,17 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.core.checker import (
-    _range_products,
-    _strongly_connected,
-    check,
-    header_problem,
-    regions_for,
-    sample_extension,
-    target_problem,
-    timezone_problem,
-    timezone_warning,
-)
+from router.core.checker import _range_products, _strongly_connected, check
 from router.core.errors import Location, Problem, Severity
 from router.core.keys import Key
 from router.core.loader import load_menu_file, read_menu_text
@@ -47,6 +37,8 @@ from router.core.model import (
     Top,
     Transfer,
 )
+from router.core.timezones import regions_for, timezone_problem, timezone_warning
+from router.core.values import header_problem, sample_extension, target_problem
 
 pytestmark = pytest.mark.core
 

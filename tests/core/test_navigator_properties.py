@@ -55,7 +55,7 @@ from router.core.model import (
     Weekday,
 )
 from router.core.model import Hangup as HangupAction
-from router.core.navigator import CallCaps, CallState, Navigator, _Extensions
+from router.core.navigator import CallCaps, CallState, Navigator
 
 pytestmark = pytest.mark.core
 
@@ -154,7 +154,7 @@ def dialled(draw: st.DrawFn, directory: Directory) -> str:
 
 @given(data=st.data(), directory=directories(max_size=8))
 def test_extension_index_answers_as_the_model(data: st.DataObject, directory: Directory) -> None:
-    index = _Extensions(directory)
+    index = directory.index
     for _ in range(5):
         digits = data.draw(dialled(directory))
         assert index.lookup(digits) == directory.lookup(digits), digits

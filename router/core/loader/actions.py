@@ -1,0 +1,189 @@
+"""Actions: what a key, a limit or a failed transfer makes happen.
+
+A bare word (`repeat`, `back`, `top`, `hangup`) or a mapping with exactly one verb;
+each verb has its reader in `_VERBS`, one table, as a protocol engine has one
+handler per frame type.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+
+from router.core import format as fmt
+from router.core import values
+from router.core.errors import Location
+from router.core.loader.leaves import _FALSE, _TRUE
+from router.core.loader.nodes import Fields, shape
+from router.core.loader.transfers import Transfers
+from router.core.model import (
+    Action,
+    Back,
+    FailurePolicy,
+    GoTo,
+    Hangup,
+    Prompt,
+    Repeat,
+    Say,
+    Top,
+)
+from router.core.values import SCHEMES
+from router.core.yamlsafe import Map, Node, Scalar
+
+__all__ = ["Actions"]
+
+_NAME = re.compile(values.NAME_PATTERN)
+
+
+class Actions(Transfers):
+    """Reads actions; each verb by its own reader (`_VERBS`)."""
+
+    def action(self, node: Node, what: str, base: FailurePolicy) -> Action | None:
+        """A bare word (repeat, back, top, hangup) or a mapping with exactly one verb."""
+        if type(node) is Scalar:
+            word = node.value.strip()
+            short = _SHORT.get(word)
+            if short is not None:
+                return short(None, self.loc(node))
+            self._bad_action_word(node, word, what)
+            return None
+        if type(node) is not Map:
+            self.error(
+                node,
+                f"{what} should be an action like {{menu: support}}, not a {shape(node)}",
+                code="bad-action",
+            )
+            return None
+        pairs = self.pairs(node)
+        verbs = [
+            k.value
+            for k, _ in pairs
+            if type(k) is Scalar and k.value in fmt.VERBS and k.value != "say"
+        ]
+        verb = verbs[0] if verbs else "say"
+        if len(verbs) > 1:
+            self.error(
+                node,
+                f"{what} has {len(verbs)} verbs ({', '.join(verbs)}); an action does one thing",
+                hint="split it, or use `say` to add a message",
+                code="two-verbs",
+            )
+            return None
+        if not verbs and not any(
+            type(k) is Scalar and k.value in fmt.MESSAGE_MODIFIERS for k, _ in pairs
+        ):
+            keys = [k.value for k, _ in pairs if type(k) is Scalar]
+            guess = (
+                difflib.get_close_matches(keys[0], list(fmt.VERBS), n=1, cutoff=0.6) if keys else []
+            )
+            self.error(
+                node,
+                f"{what} has no verb",
+                hint=f"did you mean '{guess[0]}'?"
+                if guess
+                else "use one of: " + ", ".join(fmt.VERBS),
+                code="no-verb",
+            )
+            return None
+        f = self.fields(node, fmt.VERBS[verb], what, verb=verb)
+        if f is None:
+            return None
+        return _VERBS[verb](self, f, node, what, base)
+
+    def _read_transfer(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
+        """`{transfer: X, say: ..., play_dialtone: ..., on_failure: ...}`."""
+        return self.transfer_action(f, node, what, base)
+
+    def _read_menu(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
+        """`{menu: NAME, say: ...}`."""
+        message = self._message(f, node, what)
+        target = self.ref(f["menu"], f"the menu of {what}")
+        return None if target is None else GoTo(target, message, self.loc(f["menu"]))
+
+    def _read_say(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
+        """`{say: ..., audio: ..., then: prompt | wait}`: a message, and stay."""
+        message = self._message(f, node, what)
+        if message is None:
+            return None
+        then_node = f.get("then")
+        then = "prompt" if then_node is None else self.word(then_node, fmt.SAY_THEN, what)
+        return Say(message, self.loc(node), then_prompt=then != "wait")
+
+    def _read_leave(self, f: Fields, node: Map, what: str, verb: str) -> Action | None:
+        """`{back | top | repeat | hangup: true | MESSAGE, say: ...}`."""
+        message = self._message(f, node, what)
+        value = f[verb]
+        if type(value) is Scalar and value.plain and value.value.lower() in _FALSE:
+            self.error(
+                value,
+                f"'{verb}: {value.value}' does nothing",
+                hint="remove the option instead",
+                code="bad-action",
+            )
+            return None
+        if not (
+            type(value) is Scalar
+            and (value.is_null or (value.plain and value.value.lower() in _TRUE))
+        ):
+            spoken = self.prompt(value, f"the message of {what}")
+            if spoken is not None and message is not None:
+                self.error(
+                    value,
+                    f"{what} has two messages ('{verb}: ...' and 'say')",
+                    hint="keep one",
+                    code="two-messages",
+                )
+            message = message or spoken
+        return _SHORT[verb](message, self.loc(node))
+
+    def _bad_action_word(self, node: Scalar, word: str, what: str) -> None:
+        if node.is_null:
+            self.error(
+                node,
+                f"{what} is empty",
+                hint="give an action, e.g. repeat or {menu: main}",
+                code="bad-action",
+            )
+            return
+        close = difflib.get_close_matches(word, fmt.SHORT_ACTIONS, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+        elif word.startswith(SCHEMES):
+            hint = f'to transfer, write {{transfer: "{word}"}}'
+        elif _NAME.match(word):
+            hint = f"to go to a menu write {{menu: {word}}}; to transfer, {{transfer: {word}}}"
+        else:
+            hint = 'to play a message and stay, write {say: "..."}'
+        self.error(node, f"'{word}' is not an action", hint=hint, code="bad-action")
+
+
+_SHORT: Mapping[str, Callable[[Prompt | None, Location], Action]] = {
+    "repeat": Repeat,
+    "back": Back,
+    "top": Top,
+    "hangup": Hangup,
+}
+"""The actions that may be written as a bare word, and what each makes."""
+
+
+_VerbReader = Callable[[Actions, Fields, Map, str, FailurePolicy], Action | None]
+
+
+def _leaving(verb: str) -> _VerbReader:
+    def read(
+        reader: Actions, f: Fields, node: Map, what: str, base: FailurePolicy
+    ) -> Action | None:
+        return reader._read_leave(f, node, what, verb)
+
+    return read
+
+
+_VERBS: Mapping[str, _VerbReader] = {
+    "transfer": Actions._read_transfer,
+    "menu": Actions._read_menu,
+    "say": Actions._read_say,
+    **{verb: _leaving(verb) for verb in fmt.SHORT_ACTIONS},
+}
+"""Each verb's reader, given the action's checked fields (`format.VERBS[verb]`)."""
+assert _VERBS.keys() == fmt.VERBS.keys()

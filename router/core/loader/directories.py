@@ -1,0 +1,78 @@
+"""Directories: extensions callers may dial, each a transfer (`{ext}` filled in)."""
+
+from __future__ import annotations
+
+import re
+
+from router.core import values
+from router.core.loader.transfers import Transfers
+from router.core.model import Directory, DirectoryEntry
+from router.core.yamlsafe import Map, Node, Scalar
+
+__all__ = ["Directories"]
+
+_EXTENSION = re.compile(values.EXTENSION_PATTERN)
+
+
+class Directories(Transfers):
+    """Reads the `directories` block."""
+
+    def directories(self, node: Node | None) -> dict[str, Directory]:
+        out: dict[str, Directory] = {}
+        for key, value in self.entries(node, "directories"):
+            name = self.name(key, "directory")
+            if name is None:
+                continue
+            what = f"directory '{name}'"
+            entries: list[DirectoryEntry] = []
+            pairs = self.entries(value, what)
+            if type(value) is Map and not pairs and not value.pairs:
+                self.error(value, f"{what} has no extensions", code="empty-directory")
+            normalized: dict[str, Node] = {}
+            for pkey, pvalue in pairs:
+                pattern = self.extension_pattern(pkey, what)
+                if pattern is None:
+                    continue
+                if pattern in normalized:
+                    first = normalized[pattern]
+                    self.error(
+                        pkey,
+                        f"extension '{pattern}' appears twice in {what} "
+                        f"(first at line {first.line + 1})",
+                        code="duplicate-key",
+                    )
+                    continue
+                normalized[pattern] = pkey
+                action = self.directory_entry(pattern, pvalue, f"extension '{pattern}' of {what}")
+                entries.append(DirectoryEntry(pattern, action, self.loc(pkey)))
+            out[name] = Directory(name, tuple(entries), self.loc(key))
+        return out
+
+    def extension_pattern(self, node: Scalar, what: str) -> str | None:
+        raw = node.value.strip().replace("X", "x")
+        if not _EXTENSION.match(raw):
+            self.error(
+                node,
+                f"'{node.value}' is not an extension in {what}",
+                hint="write digits (101), a pattern, x for any digit (1xx), or a range (200-249)",
+                code="bad-extension",
+            )
+            return None
+        if "-" in raw:
+            low, high = raw.split("-")
+            if len(low) != len(high):
+                self.error(
+                    node,
+                    f"both ends of the range '{raw}' need the same number of digits",
+                    code="bad-extension",
+                )
+                return None
+            if int(low) > int(high):
+                self.error(
+                    node,
+                    f"the range '{raw}' runs backwards",
+                    hint=f"write {high}-{low}",
+                    code="bad-extension",
+                )
+                return None
+        return raw

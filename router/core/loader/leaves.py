@@ -1,0 +1,271 @@
+"""The leaves of a menu file: names, words, numbers, durations, prompts, headers."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from router.core import format as fmt
+from router.core import values
+from router.core.durations import MAX_DURATION, parse_duration
+from router.core.loader.nodes import NodeReader, shape
+from router.core.model import Prompt
+from router.core.values import header_name_problem, header_value_problem
+from router.core.yamlsafe import Map, Node, Scalar
+
+__all__ = ["MAX_PROMPT_CHARS"]
+
+MAX_PROMPT_CHARS = 5_000
+"""Characters of text in one message. Spoken at about 1,000 characters a minute, that is
+five minutes: more than any menu's greeting, terms or address (a long one is 1,000).
+Far beyond it, a message is a pasted document: 51 KB of text rendered for 12 s in
+1.5 GB of memory into an hour of speech, at every load of the file."""
+_EMPTY_PROMPT_HINT = 'write the text to say ("...") or {audio: file.wav}'
+_TRUE = frozenset({"true", "yes", "on"})
+_FALSE = frozenset({"false", "no", "off"})
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_NAME = re.compile(values.NAME_PATTERN)
+
+
+_HINTS: Mapping[str, str] = {
+    "announce": "say",
+    "announcement": "say",
+    "message": "say",
+    "text": "say",
+    "goto": "menu",
+    "go_to": "menu",
+    "submenu": "menu",
+    "timeout": "timeouts",
+    "dialtone": "play_dialtone",
+    "ring_timeout": "ringing_timeout",
+    "tz": "timezone",
+    "time_zone": "timezone",
+    "welcome": "greeting",
+    "extensions": "directory",
+    "keys": "options",
+    "choices": "options",
+    "target": "to",
+    "uri": "to",
+    "hang_up": "hangup",
+    "on_transfer_failed": "on_transfer_failure",
+    "on_fail": "on_failure",
+}
+_REQUIRED_HINTS: Mapping[str, str] = {
+    "version": "add 'version: 1' at the top of the file",
+    "menus": "add a 'menus:' section with at least one menu",
+    "greeting": "add 'greeting: \"...\"' saying the choices",
+    "to": "add 'to: \"tel:+15105550100\"' (or a sip: URI)",
+    "timezone": "add e.g. 'timezone: America/New_York'",
+    "hours": "add e.g. 'hours: {mon-fri: \"09:00-17:00\"}'",
+    "menu": "add 'menu: main'",
+}
+
+
+class Leaves(NodeReader):
+    """One value of the menu file at a time."""
+
+    HINTS = _HINTS
+    REQUIRED_HINTS = _REQUIRED_HINTS
+
+    def __init__(self, file: str, base_dir: Path) -> None:
+        super().__init__(file)
+        self.base_dir = base_dir
+        self._audio_cache: dict[str, str] = {}
+
+    def text(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
+        if type(node) is Scalar:
+            if node.is_null:
+                self.error(node, f"{what} is empty", code="empty-value")
+                return None
+            value: str = node.value
+            if not empty_ok and not value.strip():
+                self.error(node, f"{what} is empty", code="empty-value")
+                return None
+            return value
+        self.error(node, f"{what} should be text, not a {shape(node)}", code="not-text")
+        return None
+
+    def name(self, node: Scalar, what: str) -> str | None:
+        if _NAME.match(node.value):
+            return node.value
+        self.error(
+            node,
+            f"'{node.value}' is not a usable {what} name",
+            hint="use letters, digits, _ and -, starting with a letter (e.g. after_hours)",
+            code="bad-name",
+        )
+        return None
+
+    def word(self, node: Node, words: tuple[str, ...], what: str) -> str | None:
+        """One of a few words (`then: prompt | wait`)."""
+        value = self.text(node, what)
+        if value is None:
+            return None
+        if value.strip().lower() in words:
+            return value.strip().lower()
+        close = difflib.get_close_matches(value.lower(), words, n=1, cutoff=0.6)
+        self.error(
+            node,
+            f"'{value}' is not one of: {', '.join(words)}",
+            hint=f"did you mean '{close[0]}'?" if close else None,
+            code="bad-value",
+        )
+        return None
+
+    def ref(self, node: Node, what: str) -> str | None:
+        """The name of a menu, directory or schedule (existence is the checker's job)."""
+        value = self.text(node, what)
+        if value is None:
+            return None
+        if not _NAME.match(value):
+            self.error(
+                node,
+                f"'{value}' is not a usable name for {what}",
+                hint="names use letters, digits, _ and -, starting with a letter",
+                code="bad-name",
+            )
+            return None
+        return value
+
+    def boolean(self, node: Node, what: str) -> bool | None:
+        if type(node) is Scalar and node.plain:
+            word = node.value.lower()
+            if word in _TRUE:
+                return True
+            if word in _FALSE:
+                return False
+        self.error(node, f"{what} should be true or false", code="not-boolean")
+        return None
+
+    def integer(self, node: Node, what: str, minimum: int) -> int | None:
+        if type(node) is Scalar and _INT.match(node.value):
+            value = int(node.value)
+            if value < minimum:
+                self.error(
+                    node, f"{what} must be at least {minimum}, not {value}", code="bad-limit"
+                )
+                return None
+            return value
+        self.error(node, f"{what} should be a whole number", code="not-integer")
+        return None
+
+    def duration(self, node: Node, what: str) -> float | None:
+        if type(node) is not Scalar or node.is_null:
+            self.error(
+                node, f"{what} should be a duration like 5s, 1.5s, 500ms or 2m", code="bad-duration"
+            )
+            return None
+        text: str = node.value
+        seconds = parse_duration(text)
+        if seconds is None:
+            if text.strip().startswith("-"):
+                self.error(node, f"{what} must be more than 0, not {text}", code="bad-duration")
+            else:
+                self.error(
+                    node,
+                    f"'{text}' is not a duration",
+                    hint="write 5s, 1.5s, 500ms, 2m, or a number of seconds",
+                    code="bad-duration",
+                )
+            return None
+        if seconds <= 0:
+            self.error(node, f"{what} must be more than 0", code="bad-duration")
+            return None
+        if seconds > MAX_DURATION:
+            self.error(
+                node,
+                f"{what} of {text} is more than 10 minutes",
+                hint="did you mean seconds (s) rather than minutes (m)?",
+                code="bad-duration",
+            )
+            return None
+        return seconds
+
+    def audio(self, node: Node, what: str) -> str | None:
+        value = self.text(node, what)
+        if value is None:
+            return None
+        resolved = self._audio_cache.get(value)
+        if resolved is None:
+            resolved = str(self.base_dir / value) if not os.path.isabs(value) else value
+            self._audio_cache[value] = resolved
+        return resolved
+
+    def prompt(self, node: Node, what: str) -> Prompt | None:
+        """Text, or `{say: ..., audio: ...}`.
+
+        Every empty form (`""`, `null`, `{}`, `{say: ""}`) is one error: the caller would
+        hear silence, then "Sorry, I did not hear a choice."
+        """
+        if type(node) is Scalar:
+            if node.is_null or not node.value.strip():
+                self._empty_prompt(node, what)
+                return None
+            text = self.text(node, what)
+            if text is None or not self._short_enough(node, text, what):
+                return None
+            return Prompt(text, None, self.loc(node))
+        f = self.fields(node, fmt.PROMPT_LONG, what)
+        if f is None:
+            return None
+        if type(node) is Map and not self.pairs(node):
+            self._empty_prompt(node, what)
+            return None
+        return self._message(f, node, what)
+
+    def _short_enough(self, node: Node, text: str, what: str) -> bool:
+        """False (and said) for text too long to be a message (`MAX_PROMPT_CHARS`)."""
+        if len(text) <= MAX_PROMPT_CHARS:
+            return True
+        self.error(
+            node,
+            f"{what} is {len(text):,} characters long, about {len(text) // 1_000} minutes "
+            f"of speech; a message may have at most {MAX_PROMPT_CHARS:,}",
+            hint="shorten it; callers hang up long before the end",
+            code="prompt-too-long",
+        )
+        return False
+
+    def _empty_prompt(self, node: Node, what: str) -> None:
+        self.error(node, f"{what} is empty", hint=_EMPTY_PROMPT_HINT, code="empty-value")
+
+    def _message(self, f: Mapping[str, Node], node: Node, what: str) -> Prompt | None:
+        """The `say` and `audio` keys of a mapping, as one prompt (None if neither is there)."""
+        say_node = f.get("say")
+        audio_node = f.get("audio")
+        if say_node is None and audio_node is None:
+            return None
+        text = None
+        if say_node is not None:
+            if type(say_node) is Scalar and (say_node.is_null or not say_node.value.strip()):
+                self._empty_prompt(say_node, f"the 'say' of {what}")
+            else:
+                text = self.text(say_node, f"the 'say' of {what}")
+                if text is not None and not self._short_enough(say_node, text, what):
+                    text = None
+        audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
+        if text is None and audio is None:
+            return None
+        # located at the file, the part of a prompt that can be wrong after loading
+        return Prompt(text, audio, self.loc(audio_node if audio_node is not None else say_node))  # type: ignore[arg-type]
+
+    def headers(self, node: Node, what: str) -> dict[str, str] | None:
+        out: dict[str, str] = {}
+        for key, value in self.entries(node, f"the headers of {what}"):
+            name = key.value
+            if type(value) is not Scalar or value.is_null:
+                self.error(value, f"the value of header '{name}' should be text", code="bad-header")
+                continue
+            problem = header_name_problem(name)
+            if problem is not None:
+                self.error(key, problem.message, hint=problem.hint, code="bad-header")
+                continue
+            problem = header_value_problem(name, value.value)
+            if problem is not None:
+                self.error(value, problem.message, hint=problem.hint, code="bad-header")
+                continue
+            out[name] = value.value
+        return out

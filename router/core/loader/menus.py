@@ -1,0 +1,251 @@
+"""Menus, and what they inherit: built-in < the file's defaults < a number's < the menu.
+
+timeouts, limits, messages, voice, on_limit, on_transfer_failure (per kind)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
+
+from router.core import format as fmt
+from router.core.errors import Location
+from router.core.keys import Key
+from router.core.loader.actions import Actions
+from router.core.loader.transfers import policy_with
+from router.core.model import (
+    Action,
+    FailurePolicy,
+    Hangup,
+    Limits,
+    Menu,
+    Messages,
+    Prompt,
+    Timeouts,
+)
+from router.core.yamlsafe import Map, Node, Scalar
+
+__all__ = ["BUILTIN_ON_LIMIT", "GOODBYE", "Menus"]
+
+GOODBYE = "Sorry, I could not help you this time. Please call again. Goodbye."
+BUILTIN_ON_LIMIT = Hangup(message=Prompt(GOODBYE))
+"""Used when the file sets no `on_limit`: never a silent hang-up."""
+_S = TypeVar("_S", Timeouts, Limits, Messages)
+_OPTION_KEYS = {
+    text: (k, f"options.{k.value}", k.value) for k in Key for text in {k.value, k.value.lower()}
+}
+"""Key as written -> (Key, its name in `Menu.where`, its symbol): enum lookups are slow."""
+
+
+class _Places(Mapping[str, Location]):
+    """`Menu.where`: locations made only when asked for (a file has a hundred thousand)."""
+
+    __slots__ = ("_file", "_nodes")
+
+    def __init__(self, file: str, nodes: dict[str, int]) -> None:
+        self._file = file
+        self._nodes = nodes
+
+    def __getitem__(self, name: str) -> Location:
+        packed = self._nodes[name]
+        return Location(self._file, (packed >> 32) + 1, (packed & 0xFFFFFFFF) + 1)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __repr__(self) -> str:
+        return f"_Places({dict(self)!r})"
+
+
+class _Inherited(NamedTuple):
+    """What a menu inherits: built-in < the file's defaults < its number's defaults."""
+
+    timeouts: Timeouts
+    limits: Limits
+    messages: Messages
+    on_limit: tuple[Action, Action]
+    """On the invalid limit, on the no-input limit."""
+    voice: str | None
+    voice_at: int | None = None
+    """Where the voice was written (line << 32 | column), for findings about it."""
+
+
+class Menus(Actions):
+    """Reads menus and the defaults they inherit."""
+
+    def inherited(
+        self, f: Mapping[str, Node], base: _Inherited, policy: FailurePolicy, what: str
+    ) -> _Inherited:
+        """`base` with what a `defaults` block (the file's, or a number's) sets."""
+        timeouts, limits, messages, on_limit, voice, voice_at = base
+        if "timeouts" in f:
+            timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
+        if "limits" in f:
+            limits = self.limits(f["limits"], limits, f"{what}: limits")
+        if "messages" in f:
+            messages = self.messages(f["messages"], messages, f"{what}: messages")
+        if "on_limit" in f:
+            on_limit = self.on_limit(f["on_limit"], f"{what}: on_limit", policy, on_limit)
+        if "voice" in f:
+            voice = self.text(f["voice"], f"{what}: voice") or voice
+            voice_at = f["voice"].line << 32 | f["voice"].column
+        return _Inherited(timeouts, limits, messages, on_limit, voice, voice_at)
+
+    def on_limit(
+        self, node: Node, what: str, policy: FailurePolicy, base: tuple[Action, Action]
+    ) -> tuple[Action, Action]:
+        """One action for both limits, or `{invalid: ..., no_input: ...}` (kinds left out
+        are inherited); returns (on the invalid limit, on the no-input limit)."""
+        if type(node) is Map and any(
+            type(k) is Scalar and k.value in fmt.LIMIT_KINDS for k, _ in node.pairs
+        ):
+            f = self.fields(node, fmt.ON_LIMIT.options[1], what)  # type: ignore[arg-type]
+            if not f:
+                return base
+            invalid, no_input = base
+            if "invalid" in f:
+                invalid = self.action(f["invalid"], f"{what}: invalid", policy) or invalid
+            if "no_input" in f:
+                no_input = self.action(f["no_input"], f"{what}: no_input", policy) or no_input
+            return invalid, no_input
+        action = self.action(node, what, policy)
+        return base if action is None else (action, action)
+
+    def _override(
+        self,
+        node: Node | None,
+        spec: fmt.Obj,
+        base: _S,
+        what: str,
+        read: Callable[[Node, str], object | None],
+    ) -> _S:
+        """`base` with the fields this mapping sets (each read by `read`); the rest inherited."""
+        f = self.fields(node, spec, what)
+        if not f:
+            return base
+        changes: dict[str, Any] = {}
+        for name, value_node in f.items():
+            value = read(value_node, f"{what}: {name}")
+            if value is not None:
+                changes[name] = value
+        return replace(base, **changes) if changes else base
+
+    def timeouts(self, node: Node | None, base: Timeouts, what: str) -> Timeouts:
+        return self._override(node, fmt.TIMEOUTS, base, what, self.duration)
+
+    def limits(self, node: Node | None, base: Limits, what: str) -> Limits:
+        return self._override(
+            node, fmt.LIMITS, base, what, lambda n, w: self.integer(n, w, minimum=1)
+        )
+
+    def messages(self, node: Node | None, base: Messages, what: str) -> Messages:
+        return self._override(node, fmt.MESSAGES, base, what, self.prompt)
+
+    def menu(
+        self,
+        name: str,
+        key: Node,
+        node: Node,
+        inherited: _Inherited,
+    ) -> Menu:
+        what = f"menu '{name}'"
+        timeouts, limits, messages, on_limit, voice, voice_at = inherited
+        f = (
+            self.fields(node, fmt.MENU, what)
+            if not (type(node) is Scalar and node.is_null)
+            else None
+        )
+        if f is None:
+            if type(node) is Scalar and node.is_null:
+                self.error(
+                    key,
+                    f"{what} is empty",
+                    hint="a menu needs at least a greeting and options",
+                    code="missing-key",
+                )
+            return Menu(name, Prompt(), Prompt(), {}, loc=self.loc(key))
+        where: dict[str, int] = {}  # name -> line << 32 | column: no objects for the GC to visit
+        greeting_node = f.get("greeting")
+        greeting = Prompt()
+        if greeting_node is not None:
+            where["greeting"] = greeting_node.line << 32 | greeting_node.column
+            greeting = self.prompt(greeting_node, f"the greeting of {what}") or greeting
+        prompt = greeting
+        prompt_node = f.get("prompt")
+        if prompt_node is not None:
+            where["prompt"] = prompt_node.line << 32 | prompt_node.column
+            prompt = self.prompt(prompt_node, f"the prompt of {what}") or greeting
+        directory = None
+        directory_node = f.get("directory")
+        if directory_node is not None:
+            where["directory"] = directory_node.line << 32 | directory_node.column
+            directory = self.ref(directory_node, f"the directory of {what}")
+        if "voice" in f:
+            voice = self.text(f["voice"], f"the voice of {what}") or voice
+            voice_at = f["voice"].line << 32 | f["voice"].column
+        if voice_at is not None:
+            where["voice"] = voice_at
+        if "timeouts" in f:
+            timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
+        if "limits" in f:
+            limits = self.limits(f["limits"], limits, f"{what}: limits")
+        if "messages" in f:
+            messages = self.messages(f["messages"], messages, f"{what}: messages")
+        policy = self.policy
+        if "on_transfer_failure" in f:
+            partial = self.failure_partial(
+                f["on_transfer_failure"], f"the on_transfer_failure of {what}", self.policy
+            )
+            policy = policy_with(self.policy, partial or {})
+        if "on_limit" in f:
+            on_limit = self.on_limit(f["on_limit"], f"the on_limit of {what}", policy, on_limit)
+        options: dict[Key, Action] = {}
+        for okey, value in self.entries(f.get("options"), f"the options of {what}"):
+            known = _OPTION_KEYS.get(okey.value.strip())
+            if known is None:
+                self._bad_key(okey, what)
+                continue
+            k, place, symbol = known
+            if k in options or place in where:
+                self.error(
+                    okey,
+                    f"key {symbol} appears twice in {what} "
+                    f"(first at line {(where[place] >> 32) + 1})",
+                    hint="a key can do only one thing in a menu",
+                    code="duplicate-key",
+                )
+                continue
+            where[place] = okey.line << 32 | okey.column
+            action = self.action(value, f"option {symbol} of {what}", policy)
+            if action is not None:
+                options[k] = action
+            else:
+                self.incomplete.add(name)
+        return Menu(
+            name=name,
+            greeting=greeting,
+            prompt=prompt,
+            options=MappingProxyType(options),
+            directory=directory,
+            timeouts=timeouts,
+            limits=limits,
+            messages=messages,
+            on_limit=on_limit[0],
+            on_no_input_limit=on_limit[1],
+            on_transfer_failure=policy,
+            voice=voice,
+            loc=self.loc(key),
+            where=_Places(self.file, where),
+        )
+
+    def _bad_key(self, node: Scalar, what: str) -> None:
+        value = node.value.strip()
+        hint = "a key is one of 0-9, *, #, A-D"
+        if value.isdigit() and len(value) > 1:
+            hint = "an option is one key; for numbers callers dial, use a directory"
+        self.error(node, f"'{node.value}' is not a key in {what}", hint=hint, code="bad-key")

@@ -1,0 +1,211 @@
+"""Reading a node tree as an untrusted file's mappings, keys and values.
+
+Shared by the readers of every admin's file: a mapping's keys checked against
+its spec (unknown keys with "did you mean", duplicates, required keys, YAML merge
+keys expanded), mappings whose keys the admin chooses, and text. Every finding
+becomes a `Problem` and reading carries on.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+from router.core import format as fmt
+from router.core.errors import Location, Problem, Severity
+from router.core.yamlsafe import Map, Node, Scalar, Seq
+
+__all__ = ["Fields", "NodeReader", "shape"]
+
+
+class Fields(dict[str, Node]):
+    """The keys present in a mapping (validated against its `Obj` spec), and their key nodes."""
+
+    __slots__ = ("key_nodes",)
+    key_nodes: dict[str, Node]
+
+
+class NodeReader:
+    """Reads one file's nodes; collects problems instead of raising them."""
+
+    HINTS: Mapping[str, str] = {}
+    """Keys an admin may write for a known one (`timeout` for `timeouts`): hints only."""
+    REQUIRED_HINTS: Mapping[str, str] = {}
+    """How to add a required key that is missing, by its name."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.incomplete: set[str] = set()
+        """Parts (menus) with errors inside: whole-file rules about them would only add noise."""
+        self._menu: str | None = None
+        """The part being read, marked incomplete by any error."""
+
+    # -- reporting ------------------------------------------------------------------
+
+    def loc(self, node: Node) -> Location:
+        return Location(self.file, node.line + 1, node.column + 1)
+
+    def error(self, node: Node, message: str, hint: str | None = None, code: str = "") -> None:
+        self.problems.append(Problem(self.loc(node), message, Severity.ERROR, hint, code))
+        if self._menu is not None:
+            self.incomplete.add(self._menu)
+
+    def warn(self, node: Node, message: str, hint: str | None = None, code: str = "") -> None:
+        self.problems.append(Problem(self.loc(node), message, Severity.WARNING, hint, code))
+
+    # -- structure ------------------------------------------------------------------
+
+    def pairs(self, node: Map) -> list[tuple[Node, Node]]:
+        """The mapping's pairs, with YAML merge keys (`<<: *base`) expanded; written keys win."""
+        pairs = node.pairs
+        if not node.merge:
+            return pairs
+        written = [
+            (k, v) for k, v in pairs if not (type(k) is Scalar and k.value == "<<" and k.plain)
+        ]
+        seen = {k.value for k, _ in written if type(k) is Scalar}
+        merged: list[tuple[Node, Node]] = []
+        for k, v in pairs:
+            if not (type(k) is Scalar and k.value == "<<" and k.plain):
+                continue
+            sources = v.items if type(v) is Seq else [v]
+            for source in sources:
+                if type(source) is not Map:
+                    self.error(
+                        source,
+                        "a merge key (<<) takes a mapping or a list of mappings",
+                        code="yaml-merge",
+                    )
+                    continue
+                for mk, mv in self.pairs(source):
+                    if type(mk) is Scalar and mk.value not in seen:
+                        seen.add(mk.value)
+                        merged.append((mk, mv))
+        return merged + written
+
+    def fields(
+        self,
+        node: Node | None,
+        spec: fmt.Obj,
+        what: str,
+        *,
+        verb: str | None = None,
+        empty_ok: bool = True,
+    ) -> Fields | None:
+        """Check a mapping's keys against its spec: unknown, duplicate, missing required.
+
+        An empty value (`timeouts:` with nothing after it) is an empty mapping when the
+        spec requires no key and `empty_ok`.
+        """
+        if node is None:
+            return None
+        if type(node) is not Map:
+            if type(node) is Scalar and node.is_null and not spec.required and empty_ok:
+                empty = Fields()  # `timeouts:` with nothing after it: nothing to change
+                empty.key_nodes = {}
+                return empty
+            self.error(
+                node,
+                f"{what} should be a mapping of keys (like `{next(iter(spec.fields)).name}: ...`)",
+                code="not-mapping",
+            )
+            return None
+        out = Fields()
+        out.key_nodes = {}
+        names = spec.names
+        meant: set[str] = set()
+        for key, value in self.pairs(node):
+            if type(key) is not Scalar:
+                self.error(key, f"a key in {what} must be a plain word", code="bad-key")
+                continue
+            name = key.value
+            if name not in names:
+                guess = self._unknown(key, name, names, what, verb)
+                if guess is not None:
+                    meant.add(guess)
+                continue
+            if name in out:
+                first = out.key_nodes[name]
+                self.error(
+                    key,
+                    f"'{name}' appears twice in {what} (first at line {first.line + 1})",
+                    hint="a key can be given only once; the file would silently lose one",
+                    code="duplicate-key",
+                )
+                continue
+            out[name] = value
+            out.key_nodes[name] = key
+        for name in spec.required:
+            if name not in out and name not in meant:  # "did you mean" already said it
+                self.error(
+                    node,
+                    f"{what} has no '{name}'",
+                    hint=self.REQUIRED_HINTS.get(name),
+                    code="missing-key",
+                )
+        return out
+
+    def _unknown(
+        self, key: Node, name: str, names: frozenset[str], what: str, verb: str | None
+    ) -> str | None:
+        """Report an unknown key; return the key it was probably meant to be."""
+        if verb is not None and name in fmt.TRANSFER_MODIFIERS:
+            self.error(
+                key, f"'{name}' only goes with a transfer, not with '{verb}'", code="unknown-key"
+            )
+            return None
+        if verb is not None and name in fmt.VERBS:
+            self.error(
+                key, f"an action has one verb; this one has '{verb}' and '{name}'", code="two-verbs"
+            )
+            return None
+        guess = self.HINTS.get(name.lower())
+        if guess not in names:
+            close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
+            guess = close[0] if close else None
+        if guess is not None:
+            hint = f"did you mean '{guess}'?"
+        else:
+            hint = "expected one of: " + ", ".join(sorted(names))
+        self.error(key, f"unknown key '{name}' in {what}", hint=hint, code="unknown-key")
+        return guess
+
+    def entries(self, node: Node | None, what: str) -> list[tuple[Scalar, Node]]:
+        """The pairs of a mapping whose keys the admin chooses; duplicates reported here."""
+        if node is None:
+            return []
+        if type(node) is not Map:
+            if not (type(node) is Scalar and node.is_null):
+                self.error(
+                    node,
+                    f"{what} should be a mapping (name: value, one per line)",
+                    code="not-mapping",
+                )
+            return []
+        out: list[tuple[Scalar, Node]] = []
+        seen: dict[str, Node] = {}
+        for key, value in self.pairs(node):
+            if type(key) is not Scalar:
+                self.error(key, f"a key in {what} must be a plain word or number", code="bad-key")
+                continue
+            previous = seen.get(key.value)
+            if previous is not None:
+                self.error(
+                    key,
+                    f"'{key.value}' appears twice in {what} (first at line {previous.line + 1})",
+                    hint="a key can be given only once; the file would silently lose one",
+                    code="duplicate-key",
+                )
+                continue
+            seen[key.value] = key
+            out.append((key, value))
+        return out
+
+
+def shape(node: Node) -> str:
+    if type(node) is Map:
+        return "mapping"
+    if type(node) is Seq:
+        return "list"
+    return "value"
