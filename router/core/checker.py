@@ -540,15 +540,17 @@ class _Checker:
                 if prompt.loc == NOWHERE and prompt.text and what not in english:
                     english[what] = prompt.text
             if english:
-                items = list(english.items())
-                said = "; ".join(f'{name} "{text}"' for name, text in items[:3])
-                more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+                # every one named: an admin fixes them all at once, none hides behind
+                # "and 2 more"; the hint names the sections they are set in
+                said = "; ".join(f'{name} "{text}"' for name, text in english.items())
+                sections = sorted({name.split(".")[0] for name in english})
                 self.report(
                     menu.loc,
                     f"menu '{menu.name}' speaks {menu.voice} but could say the router's "
-                    f"English words: {said}{more}",
-                    hint="set them in the menu, or once in the `defaults` of its number "
-                    "(numbers: ...: defaults: messages: ...) or of the file",
+                    f"English words: {said}",
+                    hint=f"set {' and '.join(sections)} in the menu, or once in the "
+                    f"`defaults` of its number (numbers: ...: defaults: {sections[0]}: ...) "
+                    "or of the file",
                     code="english-words",
                     warning=True,
                 )
