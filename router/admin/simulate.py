@@ -20,22 +20,36 @@ from typing import TextIO
 from router.admin.check import default_path
 from router.core.errors import MenuFileError
 from router.core.events import (
+    AnyNote,
+    CallFinished,
     CallStarted,
     CancelTimer,
     DigitPressed,
+    DuplicateKey,
     Effect,
     EndReason,
+    EnteredBy,
     Event,
+    ExtensionDialled,
     Hangup,
+    InvalidEntry,
+    KeyIgnored,
+    KeyPressed,
+    LimitReached,
+    MenuEntered,
+    NoInput,
     Note,
-    NoteKind,
+    OptionChosen,
     Play,
     PlaybackFinished,
     StartTimer,
     StopPlayback,
     TimerFired,
     TimerKind,
+    TransferConnected,
     TransferFailed,
+    TransferFailure,
+    TransferStarted,
     TransferSucceeded,
     TransferTo,
 )
@@ -360,10 +374,9 @@ class _Call:
                 named = f" ({destination})" if destination else ""
                 self.say(f"transfer to {target}{named} requested")
             case Note():
-                text = _NOTES.get(effect.kind, "{kind}: {detail}").format(
-                    kind=effect.kind.value, detail=effect.detail, menu=effect.menu
-                )
-                self.say(text)
+                text = _told(effect)
+                if text is not None:
+                    self.say(text)
             case Hangup():
                 pass  # the ENDED note just before it says why
 
@@ -377,14 +390,22 @@ class _Call:
             case TransferTo(target=target, destination=destination):
                 named = f"{destination} <{target}>" if destination else target
                 self.say(f"transfer to {named}")
-            case Note(kind=NoteKind.MENU_ENTERED):
-                menu = self.nav.menu_file.menus.get(effect.menu or "")
+            case MenuEntered(menu=name):
+                menu = self.nav.menu_file.menus.get(name or "")
                 voice = menu.voice if menu is not None else None
-                self.say(f"menu {effect.menu}" + (f" (voice {voice})" if voice else ""))
-            case Note():
-                template = _PLAIN_NOTES.get(effect.kind)
-                if template is not None:
-                    self.say(template.format(detail=effect.detail))
+                self.say(f"menu {name}" + (f" (voice {voice})" if voice else ""))
+            case KeyPressed(key=key):
+                self.say(f"presses {key.value}")
+            case KeyIgnored(key=key):
+                self.say(f"presses {key.value} (ignored: the router is not listening)")
+            case (
+                InvalidEntry()
+                | LimitReached()
+                | TransferConnected()
+                | TransferFailure()
+                | CallFinished()
+            ):
+                self.say(_told(effect) or "")  # as -v words them
             case _:
                 pass  # timers, barge-in: bookkeeping, shown with -v
 
@@ -395,29 +416,36 @@ _SILENCE = {
     TimerKind.CALL_LIMIT: "the call has lasted too long",
 }
 
-_PLAIN_NOTES: dict[NoteKind, str] = {
-    NoteKind.KEY: "presses {detail}",
-    NoteKind.INVALID: "invalid entry {detail}",
-    NoteKind.LIMIT_REACHED: "limit reached: {detail}",
-    NoteKind.TRANSFER_FAILED: "transfer failed: {detail}",
-    NoteKind.TRANSFER_SUCCEEDED: "transfer succeeded",
-    NoteKind.IGNORED_KEY: "presses {detail} (ignored: the router is not listening)",
-    NoteKind.ENDED: "call ends: {detail}",
-}
 
-_NOTES: dict[NoteKind, str] = {
-    NoteKind.MENU_ENTERED: "menu {menu} ({detail})",
-    NoteKind.KEY: "key {detail}",
-    NoteKind.INVALID: "invalid entry {detail}",
-    NoteKind.NO_INPUT: "no input",
-    NoteKind.LIMIT_REACHED: "limit reached: {detail}",
-    NoteKind.TRANSFER_STARTED: "transfer to {detail} chosen (any announcement plays first)",
-    NoteKind.TRANSFER_FAILED: "transfer failed: {detail}",
-    NoteKind.TRANSFER_SUCCEEDED: "transfer succeeded",
-    NoteKind.IGNORED_KEY: "key {detail} ignored",
-    NoteKind.DUPLICATE_KEY: "key {detail} dropped: a copy of the same key just before",
-    NoteKind.ENDED: "call ends: {detail}",
-}
+def _told(note: AnyNote) -> str | None:
+    """A note in `-v`'s words; None for the notes it leaves out (what a key chose is
+    seen in what follows)."""
+    match note:
+        case MenuEntered(menu=menu, how=how, dialled=dialled):
+            how_text = f"start {dialled or 'default'}" if how is EnteredBy.START else how.value
+            return f"menu {menu} ({how_text})"
+        case KeyPressed(key=key):
+            return f"key {key.value}"
+        case InvalidEntry(entry=entry):
+            return f"invalid entry {entry}"
+        case NoInput():
+            return "no input"
+        case LimitReached(limit=limit):
+            return f"limit reached: {limit.value}"
+        case TransferStarted(target=target):
+            return f"transfer to {target} chosen (any announcement plays first)"
+        case TransferFailure():
+            return f"transfer failed: {note.summary}"
+        case TransferConnected():
+            return "transfer succeeded"
+        case KeyIgnored(key=key):
+            return f"key {key.value} ignored"
+        case DuplicateKey(key=key):
+            return f"key {key.value} dropped: a copy of the same key just before"
+        case CallFinished(reason=reason):
+            return f"call ends: {reason.value}"
+        case OptionChosen() | ExtensionDialled():
+            return None
 
 
 def _prompt(prompt: Prompt) -> str:

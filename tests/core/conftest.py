@@ -27,20 +27,35 @@ if str(_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) withou
 
 from router.core.errors import MenuFileError, Problem  # noqa: E402
 from router.core.events import (  # noqa: E402
+    AnyNote,
     CallEnded,
+    CallFinished,
     CallStarted,
     CancelTimer,
     DigitPressed,
+    DuplicateKey,
     Effect,
+    EnteredBy,
     Event,
+    ExtensionDialled,
     Hangup,
+    InvalidEntry,
+    KeyIgnored,
+    KeyPressed,
+    LimitReached,
+    MenuEntered,
+    NoInput,
     Note,
+    OptionChosen,
     Play,
     PlaybackFinished,
     StartTimer,
     StopPlayback,
     TimerFired,
+    TransferConnected,
     TransferFailed,
+    TransferFailure,
+    TransferStarted,
     TransferSucceeded,
     TransferTo,
 )
@@ -253,8 +268,40 @@ def render(effects: Sequence[Effect], *, notes: bool = False) -> list[str]:
                 out.append(f"hangup:{e.reason.value}")
             case Note():
                 if notes:
-                    out.append(f"note:{e.kind.value}:{e.detail}".rstrip(":"))
+                    out.append(f"note:{note_text(e)}".rstrip(":"))
     return out
+
+
+def note_text(note: AnyNote) -> str:
+    """A note as `kind:specifics`, as a table spells it."""
+    match note:
+        case MenuEntered(how=how, dialled=dialled):
+            start = how is EnteredBy.START
+            return f"menu_entered:{how.value}" + (f" {dialled or 'default'}" if start else "")
+        case KeyPressed(key=key):
+            return f"key:{key.value}"
+        case OptionChosen(key=key):
+            return f"option:{key.value}"
+        case ExtensionDialled(digits=digits, directory=directory, pattern=pattern):
+            return f"extension:{digits} {directory}:{pattern}"
+        case InvalidEntry(entry=entry):
+            return f"invalid:{entry}"
+        case NoInput():
+            return "no_input"
+        case LimitReached(limit=limit):
+            return f"limit_reached:{limit.value}"
+        case KeyIgnored(key=key):
+            return f"ignored_key:{key.value}"
+        case DuplicateKey(key=key):
+            return f"duplicate_key:{key.value}"
+        case TransferStarted(target=target):
+            return f"transfer_started:{target}"
+        case TransferConnected(target=target):
+            return f"transfer_succeeded:{target}"
+        case TransferFailure():
+            return f"transfer_failed:{note.summary}"
+        case CallFinished(reason=reason):
+            return f"ended:{reason.value}"
 
 
 @dataclass

@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 
 from router.core.events import (
+    CallFinished,
     CallStarted,
     DigitPressed,
     Effect,
     EndReason,
     Event,
     Hangup,
+    Limit,
+    LimitReached,
     Note,
-    NoteKind,
     Play,
     PlaybackFinished,
     TimerFired,
@@ -142,16 +144,16 @@ def test_the_key_cap_ends_the_call(endless: MenuFile, keys: list[Key]) -> None:
         assert pressed <= caps.max_keys + 1
     assert pressed == caps.max_keys + 1
     notes = [e for e in out if isinstance(e, Note)]
-    assert [(n.kind, n.detail) for n in notes] == [(NoteKind.LIMIT_REACHED, "keys")]
+    assert [type(n) for n in notes] == [LimitReached]
+    assert [n.limit for n in notes if isinstance(n, LimitReached)] == [Limit.KEYS]
     goodbye = out[-1]  # a goodbye, heard to the end, not silence
     assert isinstance(goodbye, Play) and not goodbye.interruptible
     assert goodbye.prompts == (endless.menus["main"].messages.key_limit,)
     assert call.key(Key.D1) and call.ended() is None  # ignored while it plays
     out = call.hear_out()
     assert call.ended() is EndReason.KEY_LIMIT
-    assert [(e.kind, e.detail) for e in out if isinstance(e, Note)] == [
-        (NoteKind.ENDED, "key_limit")
-    ]
+    assert [e.reason for e in out if isinstance(e, CallFinished)] == [EndReason.KEY_LIMIT]
+    assert len([e for e in out if isinstance(e, Note)]) == 1
     assert call.nav.timers == {}  # every timer cancelled, CALL_LIMIT included
     assert call.key(Key.D1) == []  # nothing after the end
 
@@ -249,9 +251,7 @@ def test_the_call_length_cap_ends_the_call_in_any_state(
     early = call.feed(TimerFired(TimerKind.CALL_LIMIT, 30.0))  # a stale or early timer
     assert early == [] and call.ended() is None
     out = call.fire(TimerKind.CALL_LIMIT)
-    assert (NoteKind.LIMIT_REACHED, "call_length") in [
-        (e.kind, e.detail) for e in out if isinstance(e, Note)
-    ]
+    assert Limit.CALL_LENGTH in [e.limit for e in out if isinstance(e, LimitReached)]
     if state in (CallState.ANNOUNCING, CallState.TRANSFERRING):
         assert not any(isinstance(e, Play) for e in out)  # the caller is leaving: no goodbye
     else:
