@@ -13,7 +13,6 @@ import argparse
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -24,7 +23,6 @@ from router.core.events import (
     CallFinished,
     CallStarted,
     CancelTimer,
-    DigitPressed,
     DuplicateKey,
     Effect,
     EndReason,
@@ -41,22 +39,20 @@ from router.core.events import (
     Note,
     OptionChosen,
     Play,
-    PlaybackFinished,
     StartTimer,
     StopPlayback,
     TimerFired,
     TimerKind,
     TransferConnected,
-    TransferFailed,
     TransferFailure,
     TransferStarted,
-    TransferSucceeded,
     TransferTo,
 )
 from router.core.keys import Key
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile, Prompt
-from router.core.navigator import CallCaps, Navigator
+from router.core.navigator import CallCaps
+from router.core.simulation import Observer, SimulatedCall, TransferResult
 
 __all__ = [
     "Observer",
@@ -70,14 +66,6 @@ __all__ = [
 
 TIMEOUT = "."
 """In a key script, a time-out: the armed timer fires."""
-KEY_GAP = 1.0
-"""Simulated seconds between two scripted keys (less if a timer would fire first)."""
-MAX_EVENTS = 100_000
-"""A guard only: the navigator's caps end every call long before this."""
-
-Observer = Callable[[Event, Sequence[Effect]], None]
-"""Told every event fed to the navigator and the effects it answered (`router test`
-follows the path of a call with it, without parsing the printout)."""
 
 
 def load_or_report(path: str, command: str) -> MenuFile | None:
@@ -93,30 +81,6 @@ def load_or_report(path: str, command: str) -> MenuFile | None:
     for warning in loaded.warnings:
         print(warning, file=sys.stderr)
     return loaded.menu_file
-
-
-@dataclass(frozen=True, slots=True)
-class TransferResult:
-    """How a simulated transfer ends: success, or a failure with a SIP status (or none)."""
-
-    ok: bool
-    sip_status: int | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> TransferResult:
-        word = text.strip().lower()
-        if word in ("ok", "success", "succeeded", "200"):
-            return cls(True)
-        if word in ("error", "none", "fail", "failed"):
-            return cls(False)
-        if word.isdigit() and 300 <= int(word) <= 699:
-            return cls(False, int(word))
-        raise ValueError(f"not a transfer result: {text!r} (ok, error, or a SIP status 300-699)")
-
-    def event(self, now: float) -> TransferSucceeded | TransferFailed:
-        if self.ok:
-            return TransferSucceeded(now)
-        return TransferFailed(self.sip_status, "simulated", now)
 
 
 def number_problem(value: str) -> tuple[str, str] | None:
@@ -285,7 +249,7 @@ def simulate(
 
 
 class _Call:
-    """The navigator with an instant player, a scripted far end, and a printout."""
+    """The core's simulated call (`router.core.simulation`), printed as it goes."""
 
     def __init__(
         self,
@@ -296,65 +260,56 @@ class _Call:
         observe: Observer | None = None,
         verbose: bool = True,
     ) -> None:
-        self.nav = Navigator(menu_file, caps=caps)
+        self.call = SimulatedCall(menu_file, caps=caps, results=results, observe=self._observe)
+        self.nav = self.call.nav
         self.verbose = verbose
         self.observe = observe
-        self.results = results
-        self.transfers = 0
         self.out = out
-        self.now = 0.0
-        self.target = ""
-        self.last_line = "hangup"
         self.ended = False
-        self.events = 0
+
+    @property
+    def now(self) -> float:
+        return self.call.now
+
+    @property
+    def last_line(self) -> str:
+        if self.call.hangup is EndReason.TRANSFERRED:
+            return f"transfer: {self.call.target or ''}"
+        return "hangup"
 
     def say(self, text: str) -> None:
         print(f"{self.now:8.1f}s  {text}", file=self.out)
 
     def press(self, symbol: str) -> None:
-        armed = self.nav.next_deadline()
         if symbol == TIMEOUT:
-            if armed is None:  # cannot happen while the call lasts: CALL_LIMIT is armed
+            if self.call.wait() is None:  # cannot happen while the call lasts
                 self.ended = True
                 return
-            self.now = max(self.now, armed[1])
-            if self.verbose:
-                self.say(f"time-out: {armed[0].value}")
-            else:
-                self.say(_SILENCE.get(armed[0], "silence"))
-            self.feed(TimerFired(armed[0], self.now))
-            return
-        key = Key.parse(symbol)
-        assert key is not None
-        gap = KEY_GAP if armed is None else min(KEY_GAP, (armed[1] - self.now) / 2)
-        self.now += gap
-        self.feed(DigitPressed(key, self.now))
+        else:
+            key = Key.parse(symbol)
+            assert key is not None
+            self.call.press(key)
+        self._check_end()
 
     def feed(self, first: Event) -> None:
-        """Hand events to the navigator, answering prompts and transfers at once."""
-        queue: deque[Event] = deque([first])
-        while queue and self.events < MAX_EVENTS:
-            self.events += 1
-            event = queue.popleft()
-            effects = self.nav.handle(event)
-            if self.observe is not None:
-                self.observe(event, effects)
-            for effect in effects:
-                self.show(effect)
-                if isinstance(effect, Play):
-                    queue.append(PlaybackFinished(effect.play_id, self.now))
-                elif isinstance(effect, TransferTo):
-                    result = self.results[min(self.transfers, len(self.results) - 1)]
-                    self.transfers += 1
-                    self.target = effect.target
-                    queue.append(result.event(self.now))
-                elif isinstance(effect, Hangup):
-                    self.ended = True
-                    transferred = effect.reason is EndReason.TRANSFERRED
-                    self.last_line = f"transfer: {self.target}" if transferred else "hangup"
-        if self.events >= MAX_EVENTS:
+        self.call.feed(first)
+        self._check_end()
+
+    def _check_end(self) -> None:
+        if self.call.runaway and not self.ended:
             self.say("stopped: the call did not end")
-            self.ended = True
+        self.ended = self.call.ended
+
+    def _observe(self, event: Event, effects: Sequence[Effect]) -> None:
+        if isinstance(event, TimerFired):
+            if self.verbose:
+                self.say(f"time-out: {event.timer.value}")
+            else:
+                self.say(_SILENCE.get(event.timer, "silence"))
+        if self.observe is not None:
+            self.observe(event, effects)
+        for effect in effects:
+            self.show(effect)
 
     def show(self, effect: Effect) -> None:
         if not self.verbose:

@@ -28,11 +28,8 @@ if str(_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) withou
 from router.core.errors import MenuFileError, Problem  # noqa: E402
 from router.core.events import (  # noqa: E402
     AnyNote,
-    CallEnded,
     CallFinished,
-    CallStarted,
     CancelTimer,
-    DigitPressed,
     DuplicateKey,
     Effect,
     EnteredBy,
@@ -48,15 +45,11 @@ from router.core.events import (  # noqa: E402
     Note,
     OptionChosen,
     Play,
-    PlaybackFinished,
     StartTimer,
     StopPlayback,
-    TimerFired,
     TransferConnected,
-    TransferFailed,
     TransferFailure,
     TransferStarted,
-    TransferSucceeded,
     TransferTo,
 )
 from router.core.keys import Key  # noqa: E402
@@ -82,7 +75,8 @@ from router.core.model import (  # noqa: E402
     Weekday,
 )
 from router.core.model import Hangup as HangupAction  # noqa: E402
-from router.core.navigator import CallCaps, Navigator  # noqa: E402
+from router.core.navigator import CallCaps  # noqa: E402
+from router.core.simulation import SimulatedCall, TransferResult  # noqa: E402
 
 _HERE = Path(__file__).resolve().parent
 
@@ -304,25 +298,30 @@ def note_text(note: AnyNote) -> str:
             return f"ended:{reason.value}"
 
 
-@dataclass
-class Call:
-    """Drives one Navigator with a tiny script language; keeps every effect seen."""
+_ANSWERS = {
+    "ok": TransferResult(True),
+    "busy": TransferResult(False, 486, "busy"),
+    "noanswer": TransferResult(False, 408, "noanswer"),
+    "rejected": TransferResult(False, 603, "rejected"),
+    "error": TransferResult(False, None, "error"),
+}
 
-    nav: Navigator
-    now: float = 0.0
-    seen: list[Effect] = field(default_factory=list)
-    last: list[Effect] = field(default_factory=list)
+
+class Call(SimulatedCall):
+    """The core's simulated call, a step at a time (nothing is answered by itself), with
+    a tiny script language."""
+
+    def __init__(self, menu_file: MenuFile, caps: CallCaps) -> None:
+        super().__init__(menu_file, caps=caps, instant=False)
+        self.last: list[Effect] = []
 
     def send(self, event: Event) -> list[Effect]:
-        self.last = self.nav.handle(event)
-        self.seen.extend(self.last)
+        self.last = self.feed(event)
         return self.last
 
     def start(self, dialled: str | None = None, at: datetime = MONDAY_NOON) -> list[Effect]:
-        return self.send(CallStarted(dialled, at, self.now))
-
-    def last_play(self) -> Play:
-        return [e for e in self.seen if isinstance(e, Play)][-1]
+        self.last = super().start(dialled, at)
+        return self.last
 
     def step(self, token: str) -> list[Effect]:
         """One script token.
@@ -332,31 +331,25 @@ class Call:
         `rejected`, `error` answer a transfer; `end` is the caller hanging up.
         """
         if token == "~":
-            return self.send(PlaybackFinished(self.last_play().play_id, self.now))
-        if token == ".":
-            armed = self.nav.next_deadline()
-            assert armed is not None, "no timer armed"
-            self.now = armed[1]
-            return self.send(TimerFired(armed[0], self.now))
-        if token == "ok":
-            return self.send(TransferSucceeded(self.now))
-        statuses = {"busy": 486, "noanswer": 408, "rejected": 603, "error": None}
-        if token in statuses:
-            return self.send(TransferFailed(statuses[token], token, self.now))
-        if token == "end":
-            return self.send(CallEnded(self.now))
-        key = Key.parse(token)
-        assert key is not None and len(token) == 1, f"bad token {token!r}"
-        self.now += 0.5
-        return self.send(DigitPressed(key, self.now))
+            self.last = self.finish_prompt()
+        elif token == ".":
+            fired = self.wait()
+            assert fired is not None, "no timer armed"
+            self.last = fired
+        elif token in _ANSWERS:
+            self.last = self.answer(_ANSWERS[token])
+        elif token == "end":
+            self.last = self.hang_up()
+        else:
+            key = Key.parse(token)
+            assert key is not None and len(token) == 1, f"bad token {token!r}"
+            self.last = self.press(key, 0.5)
+        return self.last
 
     def run(self, script: str) -> list[Effect]:
         for token in script.split():
             self.step(token)
         return self.last
-
-    def notes(self) -> Iterator[Note]:
-        return (e for e in self.seen if isinstance(e, Note))
 
 
 @pytest.fixture
@@ -364,8 +357,7 @@ def make_call(menu_file: MenuFile) -> object:
     """`make_call(file=None, caps=None) -> Call` for the sample file or another one."""
 
     def make(file: MenuFile | None = None, caps: CallCaps | None = None) -> Call:
-        nav = Navigator(file or menu_file, caps=caps or CallCaps())
-        return Call(nav)
+        return Call(file or menu_file, caps or CallCaps())
 
     return make
 
