@@ -29,11 +29,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from router.core.events import (  # noqa: E402
-    CallStarted,
     DigitPressed,
     Effect,
     Play,
-    PlaybackFinished,
     TransferTo,
 )
 from router.core.keys import Key  # noqa: E402
@@ -50,7 +48,8 @@ from router.core.model import (  # noqa: E402
     Transfer,
     TransferSettings,
 )
-from router.core.navigator import Navigator  # noqa: E402
+from router.core.navigator import CallState, Navigator  # noqa: E402
+from router.core.simulation import SimulatedCall  # noqa: E402
 
 BUDGET_US = 20.0
 RESULTS = ROOT / "bench" / "results" / "navigator.json"
@@ -111,11 +110,12 @@ def menu_file(extensions: int = 0) -> MenuFile:
 
 
 def waiting_call(file: MenuFile) -> Navigator:
-    """A call whose greeting has been heard: the navigator waits for a key."""
-    nav = Navigator(file)
-    play = next(e for e in nav.handle(CallStarted(None, AT, 0.0)) if isinstance(e, Play))
-    nav.handle(PlaybackFinished(play.play_id, 1.0))
-    return nav
+    """A call whose greeting has been heard (the core's simulated call: prompts end at
+    once): its navigator waits for a key."""
+    call = SimulatedCall(file)
+    call.start(None, AT)
+    assert call.nav.state is CallState.WAITING
+    return call.nav
 
 
 def measure(

@@ -48,18 +48,20 @@ from router.core import format as fmt
 from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
-    CancelTimer,
-    DigitPressed,
     Effect,
     EndReason,
     Event,
+    ExtensionDialled,
     Hangup,
-    Note,
-    NoteKind,
+    InvalidEntry,
+    KeyPressed,
+    LimitReached,
+    MenuEntered,
+    NoInput,
+    OptionChosen,
     Play,
-    StartTimer,
-    TimerFired,
-    TimerKind,
+    TransferConnected,
+    TransferFailure,
     TransferTo,
 )
 from router.core.keys import Key
@@ -807,9 +809,8 @@ class Coverage:
 class _Follower:
     """Watches the navigator's events and effects: the path of the call, what it reached.
 
-    Knowing whether a key ran an option or went into an extension takes the same
-    reasoning the navigator does, read back from its effects: arming INTER_DIGIT
-    means digits are being collected; INVALID means nothing matched.
+    The navigator's notes say what each key did (`OptionChosen`, `ExtensionDialled`),
+    so coverage is read from them, never worked out again here.
     """
 
     def __init__(self, menu_file: MenuFile, coverage: Coverage) -> None:
@@ -818,8 +819,6 @@ class _Follower:
         self.path: list[str] = []
         self.menus: list[str] = []
         self.menu: str | None = None
-        self.digits: str | None = None
-        """Digits of an extension being collected, None when not collecting."""
         self.target: str | None = None
         self.destination: str | None = None
         self.settings: TransferSettings | None = None
@@ -828,8 +827,6 @@ class _Follower:
         """Every prompt played, with the voice it was spoken in and the menu then."""
 
     def __call__(self, event: Event, effects: Sequence[Effect]) -> None:
-        menu_before = self.menu
-        self._keys(event, effects, menu_before)
         for effect in effects:
             self._show(effect)
         # the runtime speaks an event's prompts in the voice of the menu the event
@@ -840,74 +837,37 @@ class _Follower:
             if isinstance(effect, Play):
                 self.heard += [(p, voice, self.menu or "") for p in effect.prompts]
 
-    def _keys(self, event: Event, effects: Sequence[Effect], menu_name: str | None) -> None:
-        """Credit the option or extension a key (or the end of an entry) ran."""
-        arms = any(isinstance(e, StartTimer) and e.timer is TimerKind.INTER_DIGIT for e in effects)
-        invalid = any(isinstance(e, Note) and e.kind is NoteKind.INVALID for e in effects)
-        menu = self.menu_file.menus.get(menu_name or "")
-        entry: str | None = None
-        if isinstance(event, DigitPressed):
-            acted = any(isinstance(e, Note) and e.kind is NoteKind.KEY for e in effects)
-            if not acted or menu is None:
-                return  # ignored (an announcement is playing) or past the key cap
-            key, collecting, self.digits = event.key, self.digits, None
-            if collecting is not None and key is Key.POUND:
-                entry = collecting  # `#` ends the entry
-            elif key.is_digit and (collecting is not None or menu.directory):
-                entry = (collecting or "") + key.value
-                if arms:  # more digits may come
-                    self.digits = entry
-                    return
-            elif not invalid and key in menu.options:
-                self.coverage.options.add((menu.name, key))
-        elif isinstance(event, TimerFired) and event.timer is TimerKind.INTER_DIGIT:
-            entry, self.digits = self.digits, None
-        else:
-            if any(
-                isinstance(e, CancelTimer) and e.timer is TimerKind.INTER_DIGIT for e in effects
-            ):
-                self.digits = None
-            return
-        if entry is None or invalid or menu is None:
-            return
-        if len(entry) == 1 and Key(entry) in menu.options:
-            self.coverage.options.add((menu.name, Key(entry)))
-            return
-        directory = self.menu_file.directories.get(menu.directory or "")
-        if directory is None:
-            return
-        for found in directory.entries:
-            if found.matches(entry):
-                self.coverage.extensions.add((directory.name, found.pattern))
-                break
-
     def _show(self, effect: Effect) -> None:
         match effect:
-            case Note(kind=NoteKind.MENU_ENTERED, menu=menu):
+            case MenuEntered(menu=menu):
                 self.menu = menu
                 if menu is not None:
                     self.menus.append(menu)
                     self.coverage.menus.add(menu)
                     self.path.append(f"{'> ' if self.path else ''}{menu}")
-            case Note(kind=NoteKind.KEY, detail=detail):
-                self.path.append(detail)
-            case Note(kind=NoteKind.NO_INPUT):
+            case KeyPressed(key=key):
+                self.path.append(key.value)
+            case OptionChosen(menu=menu, key=key) if menu is not None:
+                self.coverage.options.add((menu, key))
+            case ExtensionDialled(directory=directory, pattern=pattern):
+                self.coverage.extensions.add((directory, pattern))
+            case NoInput():
                 self.path.append(TIMEOUT)
-            case Note(kind=NoteKind.INVALID, detail=detail):
-                self.path.append(f"(invalid {detail})")
-            case Note(kind=NoteKind.LIMIT_REACHED, detail=detail):
-                self.path.append(f"(limit: {detail})")
+            case InvalidEntry(entry=entry):
+                self.path.append(f"(invalid {entry})")
+            case LimitReached(limit=limit):
+                self.path.append(f"(limit: {limit.value})")
             case TransferTo(target=target, destination=destination, settings=settings):
                 self.target, self.destination, self.settings = target, destination, settings
                 if destination is not None:
                     self.coverage.destinations.add(destination)
                 named = f"{destination} " if destination else ""
                 self.path.append(f"> transfer {named}<{target}>")
-            case Note(kind=NoteKind.TRANSFER_FAILED, detail=detail):
-                kind, _, rest = detail.partition(" ")
-                status = rest.partition(":")[0]
-                self.path.append(f"({kind} {status})" if status != "-" else f"({kind})")
-            case Note(kind=NoteKind.TRANSFER_SUCCEEDED):
+            case TransferFailure(kind=kind, sip_status=status):
+                self.path.append(
+                    f"({kind.value} {status})" if status is not None else f"({kind.value})"
+                )
+            case TransferConnected():
                 self.path.append("(ok)")
             case Hangup(reason=reason):
                 self.end = reason

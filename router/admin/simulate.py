@@ -13,36 +13,46 @@ import argparse
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
 from router.admin.check import default_path
 from router.core.errors import MenuFileError
 from router.core.events import (
+    AnyNote,
+    CallFinished,
     CallStarted,
     CancelTimer,
-    DigitPressed,
+    DuplicateKey,
     Effect,
     EndReason,
+    EnteredBy,
     Event,
+    ExtensionDialled,
     Hangup,
+    InvalidEntry,
+    KeyIgnored,
+    KeyPressed,
+    LimitReached,
+    MenuEntered,
+    NoInput,
     Note,
-    NoteKind,
+    OptionChosen,
     Play,
-    PlaybackFinished,
     StartTimer,
     StopPlayback,
     TimerFired,
     TimerKind,
-    TransferFailed,
-    TransferSucceeded,
+    TransferConnected,
+    TransferFailure,
+    TransferStarted,
     TransferTo,
 )
 from router.core.keys import Key
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile, Prompt
-from router.core.navigator import CallCaps, Navigator
+from router.core.navigator import CallCaps
+from router.core.simulation import Observer, SimulatedCall, TransferResult
 
 __all__ = [
     "Observer",
@@ -56,14 +66,6 @@ __all__ = [
 
 TIMEOUT = "."
 """In a key script, a time-out: the armed timer fires."""
-KEY_GAP = 1.0
-"""Simulated seconds between two scripted keys (less if a timer would fire first)."""
-MAX_EVENTS = 100_000
-"""A guard only: the navigator's caps end every call long before this."""
-
-Observer = Callable[[Event, Sequence[Effect]], None]
-"""Told every event fed to the navigator and the effects it answered (`router test`
-follows the path of a call with it, without parsing the printout)."""
 
 
 def load_or_report(path: str, command: str) -> MenuFile | None:
@@ -79,30 +81,6 @@ def load_or_report(path: str, command: str) -> MenuFile | None:
     for warning in loaded.warnings:
         print(warning, file=sys.stderr)
     return loaded.menu_file
-
-
-@dataclass(frozen=True, slots=True)
-class TransferResult:
-    """How a simulated transfer ends: success, or a failure with a SIP status (or none)."""
-
-    ok: bool
-    sip_status: int | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> TransferResult:
-        word = text.strip().lower()
-        if word in ("ok", "success", "succeeded", "200"):
-            return cls(True)
-        if word in ("error", "none", "fail", "failed"):
-            return cls(False)
-        if word.isdigit() and 300 <= int(word) <= 699:
-            return cls(False, int(word))
-        raise ValueError(f"not a transfer result: {text!r} (ok, error, or a SIP status 300-699)")
-
-    def event(self, now: float) -> TransferSucceeded | TransferFailed:
-        if self.ok:
-            return TransferSucceeded(now)
-        return TransferFailed(self.sip_status, "simulated", now)
 
 
 def number_problem(value: str) -> tuple[str, str] | None:
@@ -271,7 +249,7 @@ def simulate(
 
 
 class _Call:
-    """The navigator with an instant player, a scripted far end, and a printout."""
+    """The core's simulated call (`router.core.simulation`), printed as it goes."""
 
     def __init__(
         self,
@@ -282,65 +260,56 @@ class _Call:
         observe: Observer | None = None,
         verbose: bool = True,
     ) -> None:
-        self.nav = Navigator(menu_file, caps=caps)
+        self.call = SimulatedCall(menu_file, caps=caps, results=results, observe=self._observe)
+        self.nav = self.call.nav
         self.verbose = verbose
         self.observe = observe
-        self.results = results
-        self.transfers = 0
         self.out = out
-        self.now = 0.0
-        self.target = ""
-        self.last_line = "hangup"
         self.ended = False
-        self.events = 0
+
+    @property
+    def now(self) -> float:
+        return self.call.now
+
+    @property
+    def last_line(self) -> str:
+        if self.call.hangup is EndReason.TRANSFERRED:
+            return f"transfer: {self.call.target or ''}"
+        return "hangup"
 
     def say(self, text: str) -> None:
         print(f"{self.now:8.1f}s  {text}", file=self.out)
 
     def press(self, symbol: str) -> None:
-        armed = self.nav.next_deadline()
         if symbol == TIMEOUT:
-            if armed is None:  # cannot happen while the call lasts: CALL_LIMIT is armed
+            if self.call.wait() is None:  # cannot happen while the call lasts
                 self.ended = True
                 return
-            self.now = max(self.now, armed[1])
-            if self.verbose:
-                self.say(f"time-out: {armed[0].value}")
-            else:
-                self.say(_SILENCE.get(armed[0], "silence"))
-            self.feed(TimerFired(armed[0], self.now))
-            return
-        key = Key.parse(symbol)
-        assert key is not None
-        gap = KEY_GAP if armed is None else min(KEY_GAP, (armed[1] - self.now) / 2)
-        self.now += gap
-        self.feed(DigitPressed(key, self.now))
+        else:
+            key = Key.parse(symbol)
+            assert key is not None
+            self.call.press(key)
+        self._check_end()
 
     def feed(self, first: Event) -> None:
-        """Hand events to the navigator, answering prompts and transfers at once."""
-        queue: deque[Event] = deque([first])
-        while queue and self.events < MAX_EVENTS:
-            self.events += 1
-            event = queue.popleft()
-            effects = self.nav.handle(event)
-            if self.observe is not None:
-                self.observe(event, effects)
-            for effect in effects:
-                self.show(effect)
-                if isinstance(effect, Play):
-                    queue.append(PlaybackFinished(effect.play_id, self.now))
-                elif isinstance(effect, TransferTo):
-                    result = self.results[min(self.transfers, len(self.results) - 1)]
-                    self.transfers += 1
-                    self.target = effect.target
-                    queue.append(result.event(self.now))
-                elif isinstance(effect, Hangup):
-                    self.ended = True
-                    transferred = effect.reason is EndReason.TRANSFERRED
-                    self.last_line = f"transfer: {self.target}" if transferred else "hangup"
-        if self.events >= MAX_EVENTS:
+        self.call.feed(first)
+        self._check_end()
+
+    def _check_end(self) -> None:
+        if self.call.runaway and not self.ended:
             self.say("stopped: the call did not end")
-            self.ended = True
+        self.ended = self.call.ended
+
+    def _observe(self, event: Event, effects: Sequence[Effect]) -> None:
+        if isinstance(event, TimerFired):
+            if self.verbose:
+                self.say(f"time-out: {event.timer.value}")
+            else:
+                self.say(_SILENCE.get(event.timer, "silence"))
+        if self.observe is not None:
+            self.observe(event, effects)
+        for effect in effects:
+            self.show(effect)
 
     def show(self, effect: Effect) -> None:
         if not self.verbose:
@@ -360,10 +329,9 @@ class _Call:
                 named = f" ({destination})" if destination else ""
                 self.say(f"transfer to {target}{named} requested")
             case Note():
-                text = _NOTES.get(effect.kind, "{kind}: {detail}").format(
-                    kind=effect.kind.value, detail=effect.detail, menu=effect.menu
-                )
-                self.say(text)
+                text = _told(effect)
+                if text is not None:
+                    self.say(text)
             case Hangup():
                 pass  # the ENDED note just before it says why
 
@@ -377,14 +345,22 @@ class _Call:
             case TransferTo(target=target, destination=destination):
                 named = f"{destination} <{target}>" if destination else target
                 self.say(f"transfer to {named}")
-            case Note(kind=NoteKind.MENU_ENTERED):
-                menu = self.nav.menu_file.menus.get(effect.menu or "")
+            case MenuEntered(menu=name):
+                menu = self.nav.menu_file.menus.get(name or "")
                 voice = menu.voice if menu is not None else None
-                self.say(f"menu {effect.menu}" + (f" (voice {voice})" if voice else ""))
-            case Note():
-                template = _PLAIN_NOTES.get(effect.kind)
-                if template is not None:
-                    self.say(template.format(detail=effect.detail))
+                self.say(f"menu {name}" + (f" (voice {voice})" if voice else ""))
+            case KeyPressed(key=key):
+                self.say(f"presses {key.value}")
+            case KeyIgnored(key=key):
+                self.say(f"presses {key.value} (ignored: the router is not listening)")
+            case (
+                InvalidEntry()
+                | LimitReached()
+                | TransferConnected()
+                | TransferFailure()
+                | CallFinished()
+            ):
+                self.say(_told(effect) or "")  # as -v words them
             case _:
                 pass  # timers, barge-in: bookkeeping, shown with -v
 
@@ -395,29 +371,36 @@ _SILENCE = {
     TimerKind.CALL_LIMIT: "the call has lasted too long",
 }
 
-_PLAIN_NOTES: dict[NoteKind, str] = {
-    NoteKind.KEY: "presses {detail}",
-    NoteKind.INVALID: "invalid entry {detail}",
-    NoteKind.LIMIT_REACHED: "limit reached: {detail}",
-    NoteKind.TRANSFER_FAILED: "transfer failed: {detail}",
-    NoteKind.TRANSFER_SUCCEEDED: "transfer succeeded",
-    NoteKind.IGNORED_KEY: "presses {detail} (ignored: the router is not listening)",
-    NoteKind.ENDED: "call ends: {detail}",
-}
 
-_NOTES: dict[NoteKind, str] = {
-    NoteKind.MENU_ENTERED: "menu {menu} ({detail})",
-    NoteKind.KEY: "key {detail}",
-    NoteKind.INVALID: "invalid entry {detail}",
-    NoteKind.NO_INPUT: "no input",
-    NoteKind.LIMIT_REACHED: "limit reached: {detail}",
-    NoteKind.TRANSFER_STARTED: "transfer to {detail} chosen (any announcement plays first)",
-    NoteKind.TRANSFER_FAILED: "transfer failed: {detail}",
-    NoteKind.TRANSFER_SUCCEEDED: "transfer succeeded",
-    NoteKind.IGNORED_KEY: "key {detail} ignored",
-    NoteKind.DUPLICATE_KEY: "key {detail} dropped: a copy of the same key just before",
-    NoteKind.ENDED: "call ends: {detail}",
-}
+def _told(note: AnyNote) -> str | None:
+    """A note in `-v`'s words; None for the notes it leaves out (what a key chose is
+    seen in what follows)."""
+    match note:
+        case MenuEntered(menu=menu, how=how, dialled=dialled):
+            how_text = f"start {dialled or 'default'}" if how is EnteredBy.START else how.value
+            return f"menu {menu} ({how_text})"
+        case KeyPressed(key=key):
+            return f"key {key.value}"
+        case InvalidEntry(entry=entry):
+            return f"invalid entry {entry}"
+        case NoInput():
+            return "no input"
+        case LimitReached(limit=limit):
+            return f"limit reached: {limit.value}"
+        case TransferStarted(target=target):
+            return f"transfer to {target} chosen (any announcement plays first)"
+        case TransferFailure():
+            return f"transfer failed: {note.summary}"
+        case TransferConnected():
+            return "transfer succeeded"
+        case KeyIgnored(key=key):
+            return f"key {key.value} ignored"
+        case DuplicateKey(key=key):
+            return f"key {key.value} dropped: a copy of the same key just before"
+        case CallFinished(reason=reason):
+            return f"call ends: {reason.value}"
+        case OptionChosen() | ExtensionDialled():
+            return None
 
 
 def _prompt(prompt: Prompt) -> str:

@@ -15,7 +15,23 @@ from router.core.keys import Key
 from router.core.model import FailureKind, Prompt, TransferReason, TransferSettings
 
 __all__ = [
+    "AnyNote",
     "CallEnded",
+    "CallFinished",
+    "DuplicateKey",
+    "EnteredBy",
+    "ExtensionDialled",
+    "InvalidEntry",
+    "KeyIgnored",
+    "KeyPressed",
+    "Limit",
+    "LimitReached",
+    "MenuEntered",
+    "NoInput",
+    "OptionChosen",
+    "TransferConnected",
+    "TransferFailure",
+    "TransferStarted",
     "CallStarted",
     "CancelTimer",
     "DigitPressed",
@@ -24,7 +40,6 @@ __all__ = [
     "Event",
     "Hangup",
     "Note",
-    "NoteKind",
     "Play",
     "PlaybackFinished",
     "StartTimer",
@@ -190,38 +205,185 @@ class Hangup:
     reason: EndReason
 
 
-class NoteKind(StrEnum):
-    MENU_ENTERED = "menu_entered"
-    KEY = "key"
-    INVALID = "invalid"
-    NO_INPUT = "no_input"
-    LIMIT_REACHED = "limit_reached"
-    TRANSFER_STARTED = "transfer_started"
-    TRANSFER_FAILED = "transfer_failed"
-    TRANSFER_SUCCEEDED = "transfer_succeeded"
-    IGNORED_KEY = "ignored_key"
-    DUPLICATE_KEY = "duplicate_key"
-    """The same key again within `KEY_REPEAT_WINDOW`: a copy from the bridge, dropped."""
-    ENDED = "ended"
+# --- notes: what happened, for whoever keeps count ------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """Something worth recording about the call; changes nothing (call records, metrics, logs)."""
+    """Something worth recording about the call; changes nothing (records, metrics,
+    traces, the trial page, `router simulate` and `router test` read them).
 
-    kind: NoteKind
+    Every note is one of the frozen dataclasses below (the `AnyNote` union), each
+    carrying the time and the menu the call was in, and its own typed fields:
+
+        Note(now, menu)
+        ├── MenuEntered(how, dialled)        a menu's visit starts
+        ├── KeyPressed(key)                  a key the menu acts on
+        ├── OptionChosen(key)                ... that ran one of the menu's options
+        ├── ExtensionDialled(digits, directory, pattern)   an entry of a directory
+        ├── InvalidEntry(entry)              a key or an entry that names nothing
+        ├── NoInput()                        silence until FIRST_DIGIT fired
+        ├── LimitReached(limit)              a menu's limit or a cap of the call
+        ├── KeyIgnored(key)                  a key while the router is not listening
+        ├── DuplicateKey(key)                a bridge's copy of the last key, dropped
+        ├── TransferStarted(target, destination)
+        ├── TransferConnected(target)        the answer `TransferSucceeded`
+        ├── TransferFailure(kind, sip_status, reason)   the answer `TransferFailed`
+        └── CallFinished(reason)             the end, whoever ended it
+    """
+
     now: float
-    detail: str = ""
-    """Human-readable specifics: the key, the entry, the target, the limit, the end reason."""
-    menu: str | None = None
-    """The menu the call was in when it happened."""
-    sip_status: int | None = None
-    """For TRANSFER_FAILED: the final SIP status, if the far end gave one."""
+    menu: str | None
+    """The menu the call was in when it happened (None before the first one)."""
+
+
+class EnteredBy(StrEnum):
+    """How a menu was entered."""
+
+    START = "start"
+    """The call's first menu (`MenuEntered.dialled` says for which number)."""
+    GOTO = "goto"
+    BACK = "back"
+    TOP = "top"
+
+
+class Limit(StrEnum):
+    """The limits and caps a call can reach (`LimitReached.limit`; `limits[].limit` in
+    call records)."""
+
+    INVALID = "invalid"
+    """The menu's `limits.invalid` wrong entries in a row."""
+    NO_INPUT = "no_input"
+    """The menu's `limits.no_input` silences in a row."""
+    TRANSFERS = "transfers"
+    """`CallCaps.max_transfers`."""
+    KEYS = "keys"
+    """`CallCaps.max_keys`."""
+    CALL_LENGTH = "call_length"
+    """`CallCaps.max_call_seconds`."""
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntered(Note):
+    """`menu` is the menu entered."""
+
+    how: EnteredBy
+    dialled: str | None = None
+    """For the first menu: the number dialled (None: the default entry)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPressed(Note):
+    """A key the menu acts on (counted against `CallCaps.max_keys`)."""
+
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class OptionChosen(Note):
+    """The key ran the menu's option for it (after its `KeyPressed`, or at the end of
+    an entry in a menu with a directory)."""
+
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionDialled(Note):
+    """The digits dialled name an entry of the menu's directory; its transfer follows."""
+
+    digits: str
+    directory: str
+    pattern: str
+    """The entry, as the file writes it (`5001`, `5100-5199`, `6xxx`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidEntry(Note):
+    entry: str
+    """The key, or the digits of an entry, that named nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoInput(Note):
+    """FIRST_DIGIT fired: no key after the prompt."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReached(Note):
+    limit: Limit
+
+
+@dataclass(frozen=True, slots=True)
+class KeyIgnored(Note):
+    """A key while an announcement or a goodbye plays, or a transfer is out."""
+
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateKey(Note):
+    """The same key again within `KEY_REPEAT_WINDOW`: a copy from the bridge, dropped."""
+
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class TransferStarted(Note):
+    """A transfer was chosen (any announcement plays before `TransferTo` goes out)."""
+
+    target: str
     destination: str | None = None
-    """For TRANSFER_STARTED: the destination's name or the directory entry (`staff:6xxx`)
-    the transfer came from, if any: how records and metrics name it."""
-    failure: FailureKind | None = None
-    """For TRANSFER_FAILED: the failure's kind (`FailureKind.classify`)."""
+    """The destination's name or the directory entry (`staff:6xxx`) the transfer came
+    from, if any: how records and metrics name it."""
 
 
-Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Hangup | Note
+@dataclass(frozen=True, slots=True)
+class TransferConnected(Note):
+    """The transfer succeeded (the event `TransferSucceeded`)."""
+
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFailure(Note):
+    """The transfer failed (the event `TransferFailed`); the policy for `kind` runs."""
+
+    kind: FailureKind
+    sip_status: int | None
+    """The far end's final SIP status, if it gave one."""
+    reason: str
+    """What LiveKit said, in a few words."""
+
+    @property
+    def summary(self) -> str:
+        """`busy 486: what LiveKit said` (`-` for no status): a call record's `detail`."""
+        status = "-" if self.sip_status is None else str(self.sip_status)
+        return f"{self.kind.value} {status}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class CallFinished(Note):
+    """The call is over: the navigator ended it, or `CallEnded` said it was."""
+
+    reason: EndReason
+
+
+AnyNote = (
+    MenuEntered
+    | KeyPressed
+    | OptionChosen
+    | ExtensionDialled
+    | InvalidEntry
+    | NoInput
+    | LimitReached
+    | KeyIgnored
+    | DuplicateKey
+    | TransferStarted
+    | TransferConnected
+    | TransferFailure
+    | CallFinished
+)
+"""Every kind of note; consumers `match` on it."""
+
+
+Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Hangup | AnyNote

@@ -372,6 +372,12 @@ class ExtensionIndex:
                     self.patterns.setdefault(first, []).append((i, entry))
 
     def lookup(self, digits: str) -> tuple[Match, Transfer | None]:
+        match, entry = self.entry(digits)
+        return match, (entry.resolve(digits, self.name) if entry is not None else None)
+
+    def entry(self, digits: str) -> tuple[Match, DirectoryEntry | None]:
+        """As `lookup`, giving the entry that matches rather than its transfer (built only
+        when the extension is chosen)."""
         first = self.exact.get(digits)  # the file's first entry that matches wins
         candidates = self.patterns.get(digits[:1], ())
         for i, entry in candidates:
@@ -382,8 +388,7 @@ class ExtensionIndex:
                 break
         longer = digits in self.prefixes or any(e.could_start(digits) for _, e in candidates)
         if first is not None:
-            found = self.entries[first].resolve(digits, self.name)
-            return (Match.AMBIGUOUS if longer else Match.COMPLETE), found
+            return (Match.AMBIGUOUS if longer else Match.COMPLETE), self.entries[first]
         return (Match.PARTIAL if longer else Match.NONE), None
 
 

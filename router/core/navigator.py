@@ -31,21 +31,34 @@ from typing import Any
 
 from router.core.events import (
     CallEnded,
+    CallFinished,
     CallStarted,
     CancelTimer,
     DigitPressed,
+    DuplicateKey,
     Effect,
     EndReason,
+    EnteredBy,
     Event,
-    Note,
-    NoteKind,
+    ExtensionDialled,
+    InvalidEntry,
+    KeyIgnored,
+    KeyPressed,
+    Limit,
+    LimitReached,
+    MenuEntered,
+    NoInput,
+    OptionChosen,
     Play,
     PlaybackFinished,
     StartTimer,
     StopPlayback,
     TimerFired,
     TimerKind,
+    TransferConnected,
     TransferFailed,
+    TransferFailure,
+    TransferStarted,
     TransferSucceeded,
     TransferTo,
 )
@@ -54,7 +67,7 @@ from router.core.keys import Key
 from router.core.model import (
     Action,
     Back,
-    FailureKind,
+    DirectoryEntry,
     FailurePolicy,
     GoTo,
     Hangup,
@@ -231,7 +244,7 @@ class Navigator:
         out: list[Effect] = []
         self._out = out
         if type(event) is DigitPressed and self._is_copy(event):
-            self._note(NoteKind.DUPLICATE_KEY, event.key.value)
+            out.append(DuplicateKey(event.now, self.menu, event.key))
             return out
         handler(self, event)
         return out
@@ -255,17 +268,6 @@ class Navigator:
             log.error("unexpected transition %s -> %s", old, new)
         log.debug("%s -> %s", old, new)
         self._state = new
-
-    def _note(
-        self,
-        kind: NoteKind,
-        detail: str = "",
-        sip_status: int | None = None,
-        *,
-        destination: str | None = None,
-        failure: FailureKind | None = None,
-    ) -> None:
-        self._out.append(Note(kind, self._now, detail, self.menu, sip_status, destination, failure))
 
     def _arm(self, timer: TimerKind, delay: float) -> None:
         deadline = self._now + delay
@@ -299,7 +301,7 @@ class Navigator:
     def _end(self, reason: EndReason) -> None:
         for timer in list(self._timers):
             self._disarm(timer)
-        self._note(NoteKind.ENDED, reason.value)
+        self._out.append(CallFinished(self._now, self.menu, reason))
         self._out.append(HangupEffect(reason))
         self._end_reason = reason
         self._set_state(CallState.ENDED)
@@ -316,7 +318,9 @@ class Navigator:
 
     # --- menus and actions -------------------------------------------------------------
 
-    def _enter(self, name: str, how: str, message: Prompt | None) -> None:
+    def _enter(
+        self, name: str, how: EnteredBy, message: Prompt | None, dialled: str | None = None
+    ) -> None:
         """Start a new visit of a menu: fresh counters, its greeting (after `message`)."""
         menu = self.menu_file.menus.get(name)
         if menu is None:  # the loader refuses such files; never crash a live call over it
@@ -327,7 +331,7 @@ class Navigator:
         self._invalid = self._no_input = 0
         self._digits = ""
         self._dead = False
-        self._note(NoteKind.MENU_ENTERED, how)
+        self._out.append(MenuEntered(self._now, name, how, dialled))
         self._prompt_then_wait(message, menu.greeting)
 
     def _run(self, action: Action) -> None:
@@ -344,14 +348,14 @@ class Navigator:
                     del stack[stack.index(name) + 1 :]
                 else:
                     stack.append(name)
-                self._enter(name, "goto", message)
+                self._enter(name, EnteredBy.GOTO, message)
             case Back(message=message):
                 if len(stack) > 1:
                     stack.pop()
-                self._enter(stack[-1], "back", message)
+                self._enter(stack[-1], EnteredBy.BACK, message)
             case Top(message=message):
                 del stack[1:]
-                self._enter(stack[0], "top", message)
+                self._enter(stack[0], EnteredBy.TOP, message)
             case Repeat(message=message):
                 self._prompt_then_wait(message, self._menu.greeting)
             case Say(message=message, then_prompt=then_prompt):
@@ -368,16 +372,16 @@ class Navigator:
     def _transfer(self, transfer: Transfer) -> None:
         self._transfers += 1
         if self._transfers > self.caps.max_transfers:
-            self._note(NoteKind.LIMIT_REACHED, "transfers")
+            self._out.append(LimitReached(self._now, self.menu, Limit.TRANSFERS))
             self._close(
                 EndReason.TRANSFER_LIMIT, self._menu.messages.transfer_limit or self.caps.apology
             )
             return
         self._pending = transfer
-        self._note(
-            NoteKind.TRANSFER_STARTED,
-            transfer.target,
-            destination=transfer.destination or transfer.via,
+        self._out.append(
+            TransferStarted(
+                self._now, self.menu, transfer.target, transfer.destination or transfer.via
+            )
         )
         if self._play((transfer.message, transfer.settings.announce), interruptible=False):
             self._set_state(CallState.ANNOUNCING)
@@ -392,49 +396,63 @@ class Navigator:
 
     def _invalid_entry(self, entry: str) -> None:
         self._invalid += 1
-        self._note(NoteKind.INVALID, entry)
+        self._out.append(InvalidEntry(self._now, self.menu, entry))
         menu = self._menu
         if self._invalid >= menu.limits.invalid:
-            self._limit("invalid")
+            self._limit(Limit.INVALID)
         else:
             self._prompt_then_wait(menu.messages.invalid, menu.prompt or menu.greeting)
 
     def _no_input_timeout(self) -> None:
         self._no_input += 1
-        self._note(NoteKind.NO_INPUT)
+        self._out.append(NoInput(self._now, self.menu))
         menu = self._menu
         if self._no_input >= menu.limits.no_input:
-            self._limit("no_input")
+            self._limit(Limit.NO_INPUT)
         else:
             self._prompt_then_wait(menu.messages.no_input, menu.prompt or menu.greeting)
 
-    def _limit(self, kind: str) -> None:
+    def _limit(self, limit: Limit) -> None:
         """A limit is reached: its action runs and the counts start afresh, so a caller
         brought back to a menu (a failed fallback transfer, say) gets every chance again."""
-        self._note(NoteKind.LIMIT_REACHED, kind)
+        self._out.append(LimitReached(self._now, self.menu, limit))
         self._invalid = self._no_input = 0
-        self._run(self._menu.limit_action(kind))
+        self._run(self._menu.limit_action(limit))
 
     # --- keys and dial by extension ----------------------------------------------------
 
-    def _classify(self, digits: str) -> tuple[Match, Action | None]:
-        """How `digits` relate to the menu: its options count as one-digit entries."""
+    def _classify(self, digits: str) -> tuple[Match, Action | None, DirectoryEntry | None]:
+        """How `digits` relate to the menu: its options count as one-digit entries. The
+        option, or else the directory's entry, that they name is given for AMBIGUOUS
+        and COMPLETE."""
         menu = self._menu
         option = menu.options.get(Key(digits)) if len(digits) == 1 else None
         directory = self.menu_file.directories.get(menu.directory) if menu.directory else None
         if directory is None:
-            return (Match.COMPLETE, option) if option is not None else (Match.NONE, None)
-        match, found = directory.index.lookup(digits)
+            return (Match.COMPLETE, option, None) if option is not None else _NOTHING
+        match, entry = directory.index.entry(digits)
         if option is None:
-            return match, found
+            return match, None, entry
         # an option that also starts an extension is a real ambiguity: wait for more
         longer = match in (Match.PARTIAL, Match.AMBIGUOUS)
-        return (Match.AMBIGUOUS if longer else Match.COMPLETE), option
+        return (Match.AMBIGUOUS if longer else Match.COMPLETE), option, None
+
+    def _choose(self, digits: str, option: Action | None, entry: DirectoryEntry | None) -> None:
+        """Run what an entry named: the menu's option, or the directory entry's transfer."""
+        if entry is not None:
+            directory = self.menu_file.directories[self._menu.directory or ""].name
+            self._out.append(
+                ExtensionDialled(self._now, self.menu, digits, directory, entry.pattern)
+            )
+            self._run(entry.resolve(digits, directory))
+        elif option is not None:
+            self._out.append(OptionChosen(self._now, self.menu, Key(digits)))
+            self._run(option)
 
     def _collect(self, digits: str) -> None:
-        match, action = (Match.NONE, None) if self._dead else self._classify(digits)
-        if match is Match.COMPLETE and action is not None:
-            self._run(action)
+        match, option, entry = _NOTHING if self._dead else self._classify(digits)
+        if match is Match.COMPLETE and (option is not None or entry is not None):
+            self._choose(digits, option, entry)
         elif match is Match.NONE and len(digits) == 1:
             self._disarm(TimerKind.INTER_DIGIT)
             self._digits = ""
@@ -452,9 +470,9 @@ class Navigator:
         digits = self._digits
         dead, self._digits, self._dead = self._dead, "", False
         self._disarm(TimerKind.INTER_DIGIT)
-        match, action = (Match.NONE, None) if dead else self._classify(digits)
-        if match >= Match.AMBIGUOUS and action is not None:
-            self._run(action)
+        match, option, entry = _NOTHING if dead else self._classify(digits)
+        if match >= Match.AMBIGUOUS and (option is not None or entry is not None):
+            self._choose(digits, option, entry)
         else:
             self._invalid_entry(digits)
 
@@ -463,10 +481,10 @@ class Navigator:
         if self._keys > self.caps.max_keys:
             # the goodbye is heard to the end (keys are ignored while it plays), then the
             # call ends; CALL_LIMIT stays armed, so the goodbye cannot keep the call going
-            self._note(NoteKind.LIMIT_REACHED, "keys")
+            self._out.append(LimitReached(self._now, self.menu, Limit.KEYS))
             self._close(EndReason.KEY_LIMIT, self._menu.messages.key_limit)
             return
-        self._note(NoteKind.KEY, key.value)
+        self._out.append(KeyPressed(self._now, self.menu, key))
         self._no_input = 0  # silences are counted in a row: a key shows the caller is there
         self._disarm(TimerKind.FIRST_DIGIT)
         menu = self._menu
@@ -486,6 +504,7 @@ class Navigator:
             return
         option = menu.options.get(key)
         if option is not None:
+            self._out.append(OptionChosen(self._now, menu.name, key))
             self._run(option)
         else:
             self._invalid_entry(key.value)
@@ -496,7 +515,7 @@ class Navigator:
         entry = self.menu_file.start_menu(event.dialled, event.at)
         self._stack = [entry]
         self._arm(TimerKind.CALL_LIMIT, self.caps.max_call_seconds)
-        self._enter(entry, f"start {event.dialled or 'default'}", None)
+        self._enter(entry, EnteredBy.START, None, event.dialled)
 
     def _on_digit(self, event: DigitPressed) -> None:
         self._key(event.key)
@@ -507,7 +526,7 @@ class Navigator:
         self._key(event.key)
 
     def _on_digit_ignored(self, event: DigitPressed) -> None:
-        self._note(NoteKind.IGNORED_KEY, event.key.value)
+        self._out.append(KeyIgnored(self._now, self.menu, event.key))
 
     def _on_timer(self, event: TimerFired) -> None:
         deadline = self._timers.get(event.timer)
@@ -529,7 +548,7 @@ class Navigator:
         if self._state is CallState.CLOSING and self._closing is EndReason.CALL_LIMIT:
             self._end(EndReason.CALL_LIMIT)  # the goodbye played too long
             return
-        self._note(NoteKind.LIMIT_REACHED, "call_length")
+        self._out.append(LimitReached(self._now, self.menu, Limit.CALL_LENGTH))
         if self._state not in (CallState.PROMPTING, CallState.WAITING, CallState.COLLECTING):
             self._end(EndReason.CALL_LIMIT)
             return
@@ -562,15 +581,15 @@ class Navigator:
     def _on_transfer_succeeded(self, event: TransferSucceeded) -> None:
         target = self._pending.target if self._pending else ""
         self._pending = None
-        self._note(NoteKind.TRANSFER_SUCCEEDED, target)
+        self._out.append(TransferConnected(self._now, self.menu, target))
         self._end(EndReason.TRANSFERRED)
 
     def _on_transfer_failed(self, event: TransferFailed) -> None:
         transfer, self._pending = self._pending, None
         kind = event.kind
-        status = "-" if event.sip_status is None else str(event.sip_status)
-        detail = f"{kind.value} {status}: {event.reason}"
-        self._note(NoteKind.TRANSFER_FAILED, detail, event.sip_status, failure=kind)
+        self._out.append(
+            TransferFailure(self._now, self.menu, kind, event.sip_status, event.reason)
+        )
         policy = (
             (transfer.on_failure if transfer else None)
             or self._menu.on_transfer_failure
@@ -583,8 +602,11 @@ class Navigator:
         for timer in list(self._timers):
             self._disarm(timer)
         self._end_reason = event.reason
-        self._note(NoteKind.ENDED, event.reason.value)
+        self._out.append(CallFinished(self._now, self.menu, event.reason))
         self._set_state(CallState.ENDED)
+
+
+_NOTHING: tuple[Match, None, None] = (Match.NONE, None, None)
 
 
 _Handler = Callable[[Navigator, Any], None]

@@ -37,7 +37,6 @@ from router.core.events import (
     Event,
     Hangup,
     Note,
-    NoteKind,
     Play,
     PlaybackFinished,
     StartTimer,
@@ -45,6 +44,7 @@ from router.core.events import (
     TimerFired,
     TimerKind,
     TransferFailed,
+    TransferFailure,
     TransferSucceeded,
     TransferTo,
 )
@@ -686,15 +686,9 @@ class CallSession:
 
     def _record_failed_transfer(self, result: TransferFailed) -> None:
         """The note the navigator would make of the failure (its policy is not run)."""
-        status = "-" if result.sip_status is None else str(result.sip_status)
         self._apply(
-            Note(
-                NoteKind.TRANSFER_FAILED,
-                result.now,
-                f"{result.kind.value} {status}: {result.reason}",
-                self.navigator.menu,
-                result.sip_status,
-                failure=result.kind,
+            TransferFailure(
+                result.now, self.navigator.menu, result.kind, result.sip_status, result.reason
             )
         )
 

@@ -25,7 +25,7 @@ from prometheus_client import (
 )
 
 from router.core.errors import ConfigError
-from router.core.events import Note, NoteKind
+from router.core.events import AnyNote, CallFinished, InvalidEntry, KeyPressed, MenuEntered, NoInput
 from router.runtime.outcomes import TransferOutcome
 
 __all__ = ["METRICS", "Metrics"]
@@ -77,19 +77,19 @@ class Metrics:
         self._server_lock = threading.Lock()
         self._serving: tuple[str, int] | None = None
 
-    def note(self, note: Note) -> None:
+    def note(self, note: AnyNote) -> None:
         menu = note.menu or ""
-        match note.kind:
-            case NoteKind.KEY:
+        match note:
+            case KeyPressed():
                 self.keys.inc()
-            case NoteKind.INVALID:
+            case InvalidEntry():
                 self.invalid.labels(menu).inc()
-            case NoteKind.NO_INPUT:
+            case NoInput():
                 self.timeouts.labels(menu).inc()
-            case NoteKind.MENU_ENTERED:
-                self.menu_entries.labels(note.menu or note.detail).inc()
-            case NoteKind.ENDED:
-                self.calls_ended.labels(menu, note.detail).inc()
+            case MenuEntered():
+                self.menu_entries.labels(menu).inc()
+            case CallFinished(reason=reason):
+                self.calls_ended.labels(menu, reason.value).inc()
             case _:
                 pass
 

@@ -1,6 +1,8 @@
 """A record of every call, one JSON line each, built from the navigator's notes.
 
-The navigator already says everything worth recording (`Note` effects); the
+The navigator already says everything worth recording (its typed notes,
+`router.core.events.AnyNote`); the record is one typed schema (`CallRecord` and its
+entries, frozen dataclasses written out as today's JSON by `as_dict()`), and the
 recorder only adds the call's identity and clock, masks the caller's number, and
 writes the line when the call ends. Sinks are shared by every call in the process,
 so writes are serialised and each line is written whole.
@@ -13,17 +15,43 @@ import logging
 import re
 import sys
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from router.core.errors import ConfigError
-from router.core.events import Note, NoteKind
+from router.core.events import (
+    AnyNote,
+    CallFinished,
+    DuplicateKey,
+    InvalidEntry,
+    KeyIgnored,
+    KeyPressed,
+    LimitReached,
+    MenuEntered,
+    NoInput,
+    TransferConnected,
+    TransferFailure,
+    TransferStarted,
+)
 from router.runtime.outcomes import TransferOutcome
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CallRecorder", "RecordSink", "destination_label", "mask_digits", "mask_number"]
+__all__ = [
+    "CallRecord",
+    "CallRecorder",
+    "KeyEntry",
+    "LimitEntry",
+    "MenuVisit",
+    "RecordSink",
+    "TransferEntry",
+    "destination_label",
+    "mask_digits",
+    "mask_number",
+]
 
 MAX_KEYS_RECORDED = 200
 """Key entries kept in one record; a DTMF storm is counted, not written out key by key."""
@@ -78,8 +106,9 @@ class RecordSink:
                 f"cannot write call records to {self.path}: {exc.strerror or exc}"
             ) from None
 
-    def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+    def write(self, record: CallRecord | Mapping[str, Any]) -> None:
+        body = record.as_dict() if isinstance(record, CallRecord) else record
+        line = json.dumps(body, separators=(",", ":"), ensure_ascii=False) + "\n"
         with self._lock:
             if not self.path:
                 sys.stdout.write(line)
@@ -100,9 +129,170 @@ class RecordSink:
         """Nothing stays open between records; kept for callers that close sinks."""
 
 
+# --- the record, as typed values --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MenuVisit:
+    """`menus[]`: a menu entered, `t` seconds after the call started."""
+
+    menu: str
+    t: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"menu": self.menu, "t": self.t}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    """`keys[]`: a key acted on (with its menu), or ignored (`ignored: true`, no menu)."""
+
+    key: str
+    t: float
+    menu: str | None = None
+    ignored: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        if self.ignored:
+            return {"key": self.key, "t": self.t, "ignored": True}
+        return {"key": self.key, "t": self.t, "menu": self.menu}
+
+
+@dataclass(frozen=True, slots=True)
+class LimitEntry:
+    """`limits[]`: a limit reached (`router.core.events.Limit`) and where."""
+
+    limit: str
+    t: float
+    menu: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"limit": self.limit, "t": self.t, "menu": self.menu}
+
+
+@dataclass(frozen=True, slots=True)
+class TransferEntry:
+    """`transfers[]`: one transfer. A pending one has only the first four fields; an
+    answered one its `duration` and `sip_status` (200 for a success); a failed one also
+    its `kind` and `detail` (`busy 486: what LiveKit said`)."""
+
+    target: str
+    destination: str
+    """How metrics name it (`destination_label`)."""
+    t: float
+    result: str = TransferOutcome.UNFINISHED.result
+    """`succeeded`, `failed` or `pending` (`TransferOutcome.result`)."""
+    duration: float | None = None
+    sip_status: int | None = None
+    kind: str | None = None
+    """The failure's kind (`FailureKind`), for a failed transfer."""
+    detail: str | None = None
+
+    def answered(self, note: TransferConnected | TransferFailure, t: float) -> TransferEntry:
+        """This transfer as its answer (the navigator's note) leaves it."""
+        duration = round(t - self.t, 3)
+        if isinstance(note, TransferConnected):
+            result, _ = TransferOutcome.SUCCEEDED.labels
+            return replace(self, result=result, duration=duration, sip_status=200)
+        result, kind = TransferOutcome.of(note.kind).labels
+        return replace(
+            self,
+            result=result,
+            duration=duration,
+            sip_status=note.sip_status,
+            kind=kind,
+            detail=note.summary,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "target": self.target,
+            "destination": self.destination,
+            "t": self.t,
+            "result": self.result,
+        }
+        if self.result == TransferOutcome.UNFINISHED.result:
+            return out
+        out["duration"] = self.duration
+        out["sip_status"] = self.sip_status
+        if self.result != TransferOutcome.SUCCEEDED.result:
+            out["kind"] = self.kind
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One call's record: docs/runtime.md, "Call records". `as_dict()` is the JSON line,
+    with its keys in this order."""
+
+    call_id: str
+    room: str
+    started_at: str
+    """ISO 8601, UTC, to the millisecond."""
+    ended_at: str
+    answered: float | None
+    """Seconds from `started_at` to the answer; None if the call was never answered."""
+    dialled: str | None
+    caller: str | None
+    """Masked (last four digits) unless `--show-caller-numbers`."""
+    menu_version: str
+    menus: tuple[MenuVisit, ...]
+    keys: tuple[KeyEntry, ...]
+    keys_not_recorded: int
+    duplicate_keys: int
+    timeouts: int
+    invalid: int
+    invalid_in: Mapping[str, int]
+    timeouts_in: Mapping[str, int]
+    limits: tuple[LimitEntry, ...]
+    transfers: tuple[TransferEntry, ...]
+    end: str | None
+    """An `EndReason` value."""
+    ended_in: str | None
+    duration: float
+    errors: tuple[str, ...]
+
+    @property
+    def transfer(self) -> TransferEntry | None:
+        """The last transfer (`transfer` in the JSON line)."""
+        return self.transfers[-1] if self.transfers else None
+
+    def as_dict(self) -> dict[str, Any]:
+        transfers = [t.as_dict() for t in self.transfers]
+        return {
+            "call_id": self.call_id,
+            "room": self.room,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "answered": self.answered,
+            "dialled": self.dialled,
+            "caller": self.caller,
+            "menu_version": self.menu_version,
+            "menus": [m.as_dict() for m in self.menus],
+            "keys": [k.as_dict() for k in self.keys],
+            "keys_not_recorded": self.keys_not_recorded,
+            "duplicate_keys": self.duplicate_keys,
+            "timeouts": self.timeouts,
+            "invalid": self.invalid,
+            "invalid_in": dict(self.invalid_in),
+            "timeouts_in": dict(self.timeouts_in),
+            "limits": [lim.as_dict() for lim in self.limits],
+            "transfer": transfers[-1] if transfers else None,
+            "transfers": transfers,
+            "end": self.end,
+            "ended_in": self.ended_in,
+            "duration": self.duration,
+            "errors": list(self.errors),
+        }
+
+
+# --- building it from the notes ---------------------------------------------------------
+
+
 @dataclass
 class CallRecorder:
-    """Collects one call's record; `finish()` writes it."""
+    """Collects one call's record from the navigator's notes; `record()` gives it."""
 
     call_id: str
     room: str
@@ -115,17 +305,17 @@ class CallRecorder:
     mask_caller: bool = True
     answered: float | None = None
     """Monotonic time the SIP bridge reported the call answered; None if it never did."""
-    menus: list[dict[str, Any]] = field(default_factory=list)
-    keys: list[dict[str, Any]] = field(default_factory=list)
+    menus: list[MenuVisit] = field(default_factory=list)
+    keys: list[KeyEntry] = field(default_factory=list)
     timeouts: int = 0
     invalid: int = 0
-    transfers: list[dict[str, Any]] = field(default_factory=list)
+    transfers: list[TransferEntry] = field(default_factory=list)
     end_reason: str | None = None
     ended_in: str | None = None
     """The menu the call was in when the navigator ended it (metrics' `calls_ended{menu}`)."""
     invalid_in: dict[str, int] = field(default_factory=dict)
     timeouts_in: dict[str, int] = field(default_factory=dict)
-    limits: list[dict[str, Any]] = field(default_factory=list)
+    limits: list[LimitEntry] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     keys_dropped: int = 0
     duplicate_keys: int = 0
@@ -134,57 +324,34 @@ class CallRecorder:
     def _t(self, now: float) -> float:
         return round(now - self.started, 3)
 
-    def note(self, note: Note) -> None:
-        t = self._t(note.now)
-        match note.kind:
-            case NoteKind.MENU_ENTERED:
-                self.menus.append({"menu": note.menu or note.detail, "t": t})
-            case NoteKind.KEY | NoteKind.IGNORED_KEY if len(self.keys) >= MAX_KEYS_RECORDED:
+    def note(self, note: AnyNote) -> None:
+        match note:
+            case MenuEntered(menu=menu):
+                self.menus.append(MenuVisit(menu or "", self._t(note.now)))
+            case KeyPressed() | KeyIgnored() if len(self.keys) >= MAX_KEYS_RECORDED:
                 self.keys_dropped += 1
-            case NoteKind.KEY:
-                self.keys.append({"key": note.detail, "t": t, "menu": note.menu})
-            case NoteKind.IGNORED_KEY:
-                self.keys.append({"key": note.detail, "t": t, "ignored": True})
-            case NoteKind.DUPLICATE_KEY:
+            case KeyPressed(key=key, menu=menu):
+                self.keys.append(KeyEntry(key.value, self._t(note.now), menu))
+            case KeyIgnored(key=key):
+                self.keys.append(KeyEntry(key.value, self._t(note.now), ignored=True))
+            case DuplicateKey():
                 self.duplicate_keys += 1
-            case NoteKind.INVALID:
+            case InvalidEntry(menu=menu):
                 self.invalid += 1
-                menu = note.menu or ""
-                self.invalid_in[menu] = self.invalid_in.get(menu, 0) + 1
-            case NoteKind.NO_INPUT:
+                self.invalid_in[menu or ""] = self.invalid_in.get(menu or "", 0) + 1
+            case NoInput(menu=menu):
                 self.timeouts += 1
-                menu = note.menu or ""
-                self.timeouts_in[menu] = self.timeouts_in.get(menu, 0) + 1
-            case NoteKind.LIMIT_REACHED if len(self.limits) < MAX_KEYS_RECORDED:
-                self.limits.append({"limit": note.detail, "t": t, "menu": note.menu})
-            case NoteKind.TRANSFER_STARTED:
-                self.transfers.append(
-                    {
-                        "target": note.detail,
-                        "destination": destination_label(note.destination, note.detail),
-                        "t": t,
-                        "result": TransferOutcome.UNFINISHED.result,
-                    }
-                )
-            case NoteKind.TRANSFER_SUCCEEDED | NoteKind.TRANSFER_FAILED:
-                if self.transfers:
-                    last = self.transfers[-1]
-                    ok = note.kind is NoteKind.TRANSFER_SUCCEEDED
-                    if ok:
-                        outcome = TransferOutcome.SUCCEEDED
-                    elif note.failure is not None:
-                        outcome = TransferOutcome.of(note.failure)
-                    else:  # a note made outside the navigator, without the kind
-                        outcome = TransferOutcome.of_failure(None, note.detail, note.sip_status)
-                    last["result"], kind = outcome.labels
-                    last["duration"] = round(t - last["t"], 3)
-                    last["sip_status"] = 200 if ok else note.sip_status
-                    if not ok:
-                        last["kind"] = kind
-                        last["detail"] = note.detail
-            case NoteKind.ENDED:
-                self.end_reason = note.detail
-                self.ended_in = note.menu
+                self.timeouts_in[menu or ""] = self.timeouts_in.get(menu or "", 0) + 1
+            case LimitReached(limit=limit, menu=menu) if len(self.limits) < MAX_KEYS_RECORDED:
+                self.limits.append(LimitEntry(limit.value, self._t(note.now), menu))
+            case TransferStarted(target=target, destination=destination):
+                label = destination_label(destination, target)
+                self.transfers.append(TransferEntry(target, label, self._t(note.now)))
+            case TransferConnected() | TransferFailure() if self.transfers:
+                self.transfers[-1] = self.transfers[-1].answered(note, self._t(note.now))
+            case CallFinished(reason=reason, menu=menu):
+                self.end_reason = reason.value
+                self.ended_in = menu
             case _:
                 pass
 
@@ -197,31 +364,35 @@ class CallRecorder:
             return text
         return text.replace(digits, mask_number(digits) or "")
 
-    def as_dict(self, ended: float) -> dict[str, Any]:
+    def record(self, ended: float) -> CallRecord:
+        """The record of the call, ended at monotonic time `ended`."""
         started_at = self.started_at.astimezone(UTC)
         ended_at = started_at + timedelta(seconds=max(0.0, ended - self.started))
-        return {
-            "call_id": self._hide_caller(self.call_id),
-            "room": self._hide_caller(self.room),
-            "started_at": started_at.isoformat(timespec="milliseconds"),
-            "ended_at": ended_at.isoformat(timespec="milliseconds"),
-            "answered": None if self.answered is None else self._t(self.answered),
-            "dialled": self.dialled,
-            "caller": mask_number(self.caller) if self.mask_caller else self.caller,
-            "menu_version": self.menu_version,
-            "menus": self.menus,
-            "keys": self.keys,
-            "keys_not_recorded": self.keys_dropped,
-            "duplicate_keys": self.duplicate_keys,
-            "timeouts": self.timeouts,
-            "invalid": self.invalid,
-            "invalid_in": self.invalid_in,
-            "timeouts_in": self.timeouts_in,
-            "limits": self.limits,
-            "transfer": self.transfers[-1] if self.transfers else None,
-            "transfers": self.transfers,
-            "end": self.end_reason,
-            "ended_in": self.ended_in,
-            "duration": self._t(ended),
-            "errors": self.errors,
-        }
+        return CallRecord(
+            call_id=self._hide_caller(self.call_id),
+            room=self._hide_caller(self.room),
+            started_at=started_at.isoformat(timespec="milliseconds"),
+            ended_at=ended_at.isoformat(timespec="milliseconds"),
+            answered=None if self.answered is None else self._t(self.answered),
+            dialled=self.dialled,
+            caller=mask_number(self.caller) if self.mask_caller else self.caller,
+            menu_version=self.menu_version,
+            menus=tuple(self.menus),
+            keys=tuple(self.keys),
+            keys_not_recorded=self.keys_dropped,
+            duplicate_keys=self.duplicate_keys,
+            timeouts=self.timeouts,
+            invalid=self.invalid,
+            invalid_in=MappingProxyType(dict(self.invalid_in)),
+            timeouts_in=MappingProxyType(dict(self.timeouts_in)),
+            limits=tuple(self.limits),
+            transfers=tuple(self.transfers),
+            end=self.end_reason,
+            ended_in=self.ended_in,
+            duration=self._t(ended),
+            errors=tuple(self.errors),
+        )
+
+    def as_dict(self, ended: float) -> dict[str, Any]:
+        """`record(ended)` as its JSON object."""
+        return self.record(ended).as_dict()

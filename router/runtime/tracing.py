@@ -22,7 +22,15 @@ import os
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
-from router.core.events import Note, NoteKind
+from router.core.events import (
+    AnyNote,
+    CallFinished,
+    InvalidEntry,
+    KeyPressed,
+    LimitReached,
+    MenuEntered,
+    NoInput,
+)
 
 __all__ = ["CallTracer", "setup"]
 
@@ -100,26 +108,30 @@ class CallTracer:
             self._transfer.set_status(Status(StatusCode.ERROR, outcome))
         self._end_transfer()
 
-    def note(self, note: Note) -> None:
-        match note.kind:
-            case NoteKind.MENU_ENTERED:
+    def note(self, note: AnyNote) -> None:
+        # keys, invalid entries, silences and limits are instants: a span each, so a
+        # trace viewer shows the caller's steps in order
+        menu = note.menu or ""
+        match note:
+            case MenuEntered():
                 if self._menu is not None:
                     self._menu.end()
-                menu = note.menu or note.detail
                 self._menu = self._child("menu", self._call, **{"router.menu": menu})
-            case NoteKind.KEY | NoteKind.INVALID | NoteKind.NO_INPUT | NoteKind.LIMIT_REACHED:
-                # instants: a span each, so a trace viewer shows the caller's steps in order
-                what = note.kind.value
-                attributes: dict[str, str | int] = {"router.menu": note.menu or ""}
-                if note.kind is NoteKind.KEY:
-                    attributes["router.key"] = note.detail[:1] if note.detail else ""
-                if note.kind is NoteKind.LIMIT_REACHED:
-                    attributes["router.limit"] = note.detail
-                self._child(what, self._menu or self._call, **attributes).end()
-            case NoteKind.ENDED:
-                self.end(note.detail)
+            case KeyPressed(key=key):
+                self._instant("key", **{"router.menu": menu, "router.key": key.value})
+            case InvalidEntry():
+                self._instant("invalid", **{"router.menu": menu})
+            case NoInput():
+                self._instant("no_input", **{"router.menu": menu})
+            case LimitReached(limit=limit):
+                self._instant("limit_reached", **{"router.menu": menu, "router.limit": limit.value})
+            case CallFinished(reason=reason):
+                self.end(reason.value)
             case _:
                 pass
+
+    def _instant(self, name: str, **attributes: str | int) -> None:
+        self._child(name, self._menu or self._call, **attributes).end()
 
     def _end_transfer(self) -> None:
         if self._transfer is not None:

@@ -20,8 +20,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
-from router.core.events import Effect, Note, NoteKind, Play, TransferTo
-from router.core.model import FailureKind, MenuFile
+from router.core import events as core
+from router.core.events import AnyNote, Effect, Note, Play, TransferTo
+from router.core.model import MenuFile
 
 __all__ = [
     "ATTR_MENU",
@@ -245,38 +246,36 @@ class EventBuilder:
             case _:
                 return []
 
-    def _note(self, note: Note, t: float) -> list[PageEvent]:
+    def _note(self, note: AnyNote, t: float) -> list[PageEvent]:
         menu = note.menu
-        match note.kind:
-            case NoteKind.MENU_ENTERED:
+        match note:
+            case core.MenuEntered(how=how):
                 self._invalid = self._no_input = 0
                 self._digits = ""
-                return [MenuEntered(t, menu or "", note.detail.split(" ", 1)[0])]
-            case NoteKind.KEY:
-                self._digits += note.detail if note.detail.isdigit() else ""
-                return [KeyPressed(t, menu, note.detail)]
-            case NoteKind.IGNORED_KEY:
-                return [KeyIgnored(t, menu, note.detail)]
-            case NoteKind.INVALID:
+                return [MenuEntered(t, menu or "", how.value)]
+            case core.KeyPressed(key=key):
+                return [KeyPressed(t, menu, key.value)]
+            case core.KeyIgnored(key=key):
+                return [KeyIgnored(t, menu, key.value)]
+            case core.ExtensionDialled(digits=digits):
+                self._digits = digits  # told with the transfer request it makes
+                return []
+            case core.InvalidEntry(entry=entry):
                 self._invalid += 1
                 self._digits = ""
-                return [InvalidKey(t, menu, note.detail, self._invalid, self._limit(menu, True))]
-            case NoteKind.NO_INPUT:
+                return [InvalidKey(t, menu, entry, self._invalid, self._limit(menu, True))]
+            case core.NoInput():
                 self._no_input += 1
                 self._digits = ""
                 return [NoInput(t, menu, self._no_input, self._limit(menu, False))]
-            case NoteKind.LIMIT_REACHED:
-                return [LimitReached(t, menu, note.detail)]
-            case NoteKind.TRANSFER_SUCCEEDED:
+            case core.LimitReached(limit=limit):
+                return [LimitReached(t, menu, limit.value)]
+            case core.TransferConnected():
                 return [TransferResult(t, menu, "succeeded")]
-            case NoteKind.TRANSFER_FAILED:
-                # "busy 486: what LiveKit said" (the navigator's note; see its _on_transfer_failed)
-                head, _, detail = note.detail.partition(": ")
-                kind = head.split(" ", 1)[0]
-                known = kind if kind in FailureKind.__members__.values() else None
-                return [TransferResult(t, menu, "failed", known, note.sip_status, detail)]
-            case NoteKind.ENDED:
-                return [CallEnded(t, note.detail)]
+            case core.TransferFailure(kind=kind, sip_status=status, reason=reason):
+                return [TransferResult(t, menu, "failed", kind.value, status, reason)]
+            case core.CallFinished(reason=reason):
+                return [CallEnded(t, reason.value)]
             case _:
                 return []
 

@@ -27,21 +27,29 @@ if str(_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) withou
 
 from router.core.errors import MenuFileError, Problem  # noqa: E402
 from router.core.events import (  # noqa: E402
-    CallEnded,
-    CallStarted,
+    AnyNote,
+    CallFinished,
     CancelTimer,
-    DigitPressed,
+    DuplicateKey,
     Effect,
+    EnteredBy,
     Event,
+    ExtensionDialled,
     Hangup,
+    InvalidEntry,
+    KeyIgnored,
+    KeyPressed,
+    LimitReached,
+    MenuEntered,
+    NoInput,
     Note,
+    OptionChosen,
     Play,
-    PlaybackFinished,
     StartTimer,
     StopPlayback,
-    TimerFired,
-    TransferFailed,
-    TransferSucceeded,
+    TransferConnected,
+    TransferFailure,
+    TransferStarted,
     TransferTo,
 )
 from router.core.keys import Key  # noqa: E402
@@ -67,7 +75,8 @@ from router.core.model import (  # noqa: E402
     Weekday,
 )
 from router.core.model import Hangup as HangupAction  # noqa: E402
-from router.core.navigator import CallCaps, Navigator  # noqa: E402
+from router.core.navigator import CallCaps  # noqa: E402
+from router.core.simulation import SimulatedCall, TransferResult  # noqa: E402
 
 _HERE = Path(__file__).resolve().parent
 
@@ -253,29 +262,66 @@ def render(effects: Sequence[Effect], *, notes: bool = False) -> list[str]:
                 out.append(f"hangup:{e.reason.value}")
             case Note():
                 if notes:
-                    out.append(f"note:{e.kind.value}:{e.detail}".rstrip(":"))
+                    out.append(f"note:{note_text(e)}".rstrip(":"))
     return out
 
 
-@dataclass
-class Call:
-    """Drives one Navigator with a tiny script language; keeps every effect seen."""
+def note_text(note: AnyNote) -> str:
+    """A note as `kind:specifics`, as a table spells it."""
+    match note:
+        case MenuEntered(how=how, dialled=dialled):
+            start = how is EnteredBy.START
+            return f"menu_entered:{how.value}" + (f" {dialled or 'default'}" if start else "")
+        case KeyPressed(key=key):
+            return f"key:{key.value}"
+        case OptionChosen(key=key):
+            return f"option:{key.value}"
+        case ExtensionDialled(digits=digits, directory=directory, pattern=pattern):
+            return f"extension:{digits} {directory}:{pattern}"
+        case InvalidEntry(entry=entry):
+            return f"invalid:{entry}"
+        case NoInput():
+            return "no_input"
+        case LimitReached(limit=limit):
+            return f"limit_reached:{limit.value}"
+        case KeyIgnored(key=key):
+            return f"ignored_key:{key.value}"
+        case DuplicateKey(key=key):
+            return f"duplicate_key:{key.value}"
+        case TransferStarted(target=target):
+            return f"transfer_started:{target}"
+        case TransferConnected(target=target):
+            return f"transfer_succeeded:{target}"
+        case TransferFailure():
+            return f"transfer_failed:{note.summary}"
+        case CallFinished(reason=reason):
+            return f"ended:{reason.value}"
 
-    nav: Navigator
-    now: float = 0.0
-    seen: list[Effect] = field(default_factory=list)
-    last: list[Effect] = field(default_factory=list)
+
+_ANSWERS = {
+    "ok": TransferResult(True),
+    "busy": TransferResult(False, 486, "busy"),
+    "noanswer": TransferResult(False, 408, "noanswer"),
+    "rejected": TransferResult(False, 603, "rejected"),
+    "error": TransferResult(False, None, "error"),
+}
+
+
+class Call(SimulatedCall):
+    """The core's simulated call, a step at a time (nothing is answered by itself), with
+    a tiny script language."""
+
+    def __init__(self, menu_file: MenuFile, caps: CallCaps) -> None:
+        super().__init__(menu_file, caps=caps, instant=False)
+        self.last: list[Effect] = []
 
     def send(self, event: Event) -> list[Effect]:
-        self.last = self.nav.handle(event)
-        self.seen.extend(self.last)
+        self.last = self.feed(event)
         return self.last
 
     def start(self, dialled: str | None = None, at: datetime = MONDAY_NOON) -> list[Effect]:
-        return self.send(CallStarted(dialled, at, self.now))
-
-    def last_play(self) -> Play:
-        return [e for e in self.seen if isinstance(e, Play)][-1]
+        self.last = super().start(dialled, at)
+        return self.last
 
     def step(self, token: str) -> list[Effect]:
         """One script token.
@@ -285,31 +331,25 @@ class Call:
         `rejected`, `error` answer a transfer; `end` is the caller hanging up.
         """
         if token == "~":
-            return self.send(PlaybackFinished(self.last_play().play_id, self.now))
-        if token == ".":
-            armed = self.nav.next_deadline()
-            assert armed is not None, "no timer armed"
-            self.now = armed[1]
-            return self.send(TimerFired(armed[0], self.now))
-        if token == "ok":
-            return self.send(TransferSucceeded(self.now))
-        statuses = {"busy": 486, "noanswer": 408, "rejected": 603, "error": None}
-        if token in statuses:
-            return self.send(TransferFailed(statuses[token], token, self.now))
-        if token == "end":
-            return self.send(CallEnded(self.now))
-        key = Key.parse(token)
-        assert key is not None and len(token) == 1, f"bad token {token!r}"
-        self.now += 0.5
-        return self.send(DigitPressed(key, self.now))
+            self.last = self.finish_prompt()
+        elif token == ".":
+            fired = self.wait()
+            assert fired is not None, "no timer armed"
+            self.last = fired
+        elif token in _ANSWERS:
+            self.last = self.answer(_ANSWERS[token])
+        elif token == "end":
+            self.last = self.hang_up()
+        else:
+            key = Key.parse(token)
+            assert key is not None and len(token) == 1, f"bad token {token!r}"
+            self.last = self.press(key, 0.5)
+        return self.last
 
     def run(self, script: str) -> list[Effect]:
         for token in script.split():
             self.step(token)
         return self.last
-
-    def notes(self) -> Iterator[Note]:
-        return (e for e in self.seen if isinstance(e, Note))
 
 
 @pytest.fixture
@@ -317,8 +357,7 @@ def make_call(menu_file: MenuFile) -> object:
     """`make_call(file=None, caps=None) -> Call` for the sample file or another one."""
 
     def make(file: MenuFile | None = None, caps: CallCaps | None = None) -> Call:
-        nav = Navigator(file or menu_file, caps=caps or CallCaps())
-        return Call(nav)
+        return Call(file or menu_file, caps or CallCaps())
 
     return make
 

@@ -16,21 +16,25 @@ import pytest
 
 from router.core.events import (
     CallEnded,
+    CallFinished,
     CallStarted,
     DigitPressed,
+    DuplicateKey,
     EndReason,
     Event,
-    Note,
-    NoteKind,
+    InvalidEntry,
+    KeyPressed,
+    LimitReached,
     PlaybackFinished,
     TimerFired,
     TimerKind,
     TransferFailed,
+    TransferFailure,
     TransferSucceeded,
     TransferTo,
 )
 from router.core.keys import Key
-from router.core.model import MenuFile
+from router.core.model import FailureKind, MenuFile
 from router.core.navigator import _HANDLERS, _NEXT, CallCaps, CallState, Navigator
 
 pytestmark = pytest.mark.core
@@ -237,7 +241,7 @@ def test_a_mistyped_extension_is_one_strike(make_call: Any) -> None:
     call = make_call()
     call.start()
     call.run("~ 5 5 0 7 .")
-    invalid = [n.detail for n in call.notes() if n.kind is NoteKind.INVALID]
+    invalid = [n.entry for n in call.notes() if isinstance(n, InvalidEntry)]
     assert invalid == ["5507"]
 
 
@@ -248,7 +252,7 @@ def test_info_then_prompt_and_silence_counts_in_a_row(make_call: Any, render: An
     # two silences, a key for information, two silences: still no limit (3 in a row)
     call.run("~ . ~ . ~ 7 ~ . ~ .")
     assert call.nav.state is S.PROMPTING and call.nav.menu == "main"
-    assert [n.detail for n in call.notes() if n.kind is NoteKind.LIMIT_REACHED] == []
+    assert [n for n in call.notes() if isinstance(n, LimitReached)] == []
     assert render(call.run("~ .")) == [OPERATOR]
 
 
@@ -257,7 +261,7 @@ def test_counts_start_afresh_after_a_limit(make_call: Any) -> None:
     call = make_call()
     call.start()
     call.run("~ . ~ . ~ . busy ~ .")  # limit, the operator is busy, back in main, one silence
-    limits = [n.detail for n in call.notes() if n.kind is NoteKind.LIMIT_REACHED]
+    limits = [n.limit for n in call.notes() if isinstance(n, LimitReached)]
     assert limits == ["no_input"]
     assert call.nav.state is S.PROMPTING and call.nav.menu == "main"
 
@@ -329,18 +333,22 @@ def test_call_record(make_call: Any, render: Any) -> None:
         "note:invalid:6",
         "note:no_input",
         "note:key:2",
+        "note:option:2",
         "note:menu_entered:goto",
         "note:key:1",
+        "note:option:1",
         "note:transfer_started:sip:desk@pbx.example.com",
         "note:transfer_failed:busy 486: busy",
         "note:key:1",
+        "note:option:1",
         "note:transfer_started:sip:desk@pbx.example.com",
         "note:transfer_succeeded:sip:desk@pbx.example.com",
         "note:ended:transferred",
     ]
-    failed = next(n for n in call.notes() if n.kind is NoteKind.TRANSFER_FAILED)
+    failed = next(n for n in call.notes() if isinstance(n, TransferFailure))
     assert failed.sip_status == 486 and failed.menu == "support"
-    keys = [n for n in call.notes() if n.kind is NoteKind.KEY]
+    assert failed.kind is FailureKind.BUSY and failed.reason == "busy"
+    keys = [n for n in call.notes() if isinstance(n, KeyPressed)]
     assert [k.now for k in keys] == [0.5, 6.0, 6.5, 7.0]
     assert call.nav.end_reason is EndReason.TRANSFERRED
 
@@ -455,7 +463,8 @@ def test_caller_hangup_record(make_call: Any) -> None:
     call.start()
     call.run("~ end")
     assert call.nav.end_reason is EndReason.CALLER_HANGUP
-    assert [n.detail for n in call.notes() if n.kind is NoteKind.ENDED] == ["caller_hangup"]
+    ended = [n.reason for n in call.notes() if isinstance(n, CallFinished)]
+    assert ended == [EndReason.CALLER_HANGUP]
     assert call.nav.timers == {}
 
 
@@ -549,16 +558,16 @@ def _press(nav: Navigator, keys: str, times: list[float]) -> list[Any]:
     return out
 
 
-def _notes(effects: list[Any], kind: NoteKind) -> list[str]:
-    return [e.detail for e in effects if isinstance(e, Note) and e.kind is kind]
+def _notes(effects: list[Any], kind: type[KeyPressed | DuplicateKey]) -> list[str]:
+    return [e.key.value for e in effects if isinstance(e, kind)]
 
 
 def test_the_same_key_twice_within_milliseconds_moves_one_menu() -> None:
     nav, _ = _dup_call()
     effects = _press(nav, "22", [1.0, 1.010])  # the field report: 10 ms apart
     assert nav.menu == "support"
-    assert _notes(effects, NoteKind.KEY) == ["2"]
-    assert _notes(effects, NoteKind.DUPLICATE_KEY) == ["2"]
+    assert _notes(effects, KeyPressed) == ["2"]
+    assert _notes(effects, DuplicateKey) == ["2"]
 
 
 def test_a_train_of_copies_is_one_key_and_a_real_second_press_is_kept() -> None:
@@ -567,10 +576,10 @@ def test_a_train_of_copies_is_one_key_and_a_real_second_press_is_kept() -> None:
     nav, _ = _dup_call()
     # RFC 4733 end packets three times, 40 ms apart: the window slides over the train
     effects = _press(nav, "222", [1.0, 1.04, 1.08])
-    assert nav.menu == "support" and _notes(effects, NoteKind.DUPLICATE_KEY) == ["2", "2"]
+    assert nav.menu == "support" and _notes(effects, DuplicateKey) == ["2", "2"]
     # the fastest press-and-pause a keypad sends (80 ms) is a real press
     effects = _press(nav, "2", [1.08 + KEY_REPEAT_WINDOW])
-    assert nav.menu == "technical" and _notes(effects, NoteKind.DUPLICATE_KEY) == []
+    assert nav.menu == "technical" and _notes(effects, DuplicateKey) == []
 
 
 def test_different_keys_at_once_are_each_acted_on() -> None:
@@ -585,7 +594,7 @@ def test_a_copy_while_transferring_is_counted_as_a_copy_not_an_ignored_key() -> 
     nav, _ = _dup_call()
     _press(nav, "2", [1.0])
     effects = _press(nav, "11", [2.0, 2.01])  # 1 transfers to orders; its copy comes after
-    assert _notes(effects, NoteKind.DUPLICATE_KEY) == ["1"]
+    assert _notes(effects, DuplicateKey) == ["1"]
     assert [e.target for e in effects if isinstance(e, TransferTo)] == [
         "sip:orders@pbx.example.com"
     ]

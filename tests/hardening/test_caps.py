@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 
 from router.core.events import (
-    CallStarted,
-    DigitPressed,
+    CallFinished,
     Effect,
     EndReason,
-    Event,
     Hangup,
+    Limit,
+    LimitReached,
     Note,
-    NoteKind,
     Play,
     PlaybackFinished,
     TimerFired,
@@ -33,7 +32,8 @@ from router.core.events import (
 from router.core.keys import Key
 from router.core.loader import load_menu_file, load_menu_text
 from router.core.model import MenuFile
-from router.core.navigator import DEFAULT_CAPS, CallCaps, CallState, Navigator
+from router.core.navigator import DEFAULT_CAPS, CallCaps, CallState
+from router.core.simulation import SimulatedCall
 
 pytestmark = pytest.mark.core
 
@@ -79,42 +79,28 @@ def endless() -> MenuFile:
     return loaded.menu_file
 
 
-class Driver:
-    """Feeds a navigator; plays end when asked, effects are kept."""
+class Driver(SimulatedCall):
+    """The core's simulated call, a step at a time: plays end when asked."""
 
     def __init__(self, menu_file: MenuFile, caps: CallCaps) -> None:
-        self.nav = Navigator(menu_file, caps=caps)
-        self.now = 0.0
-        self.playing: int | None = None
-        self.effects: list[Effect] = []
+        super().__init__(menu_file, caps=caps, instant=False)
 
-    def feed(self, event: Event) -> list[Effect]:
-        out = self.nav.handle(event)
-        for effect in out:
-            if isinstance(effect, Play):
-                self.playing = effect.play_id
-        self.effects.extend(out)
-        return out
+    @property
+    def effects(self) -> list[Effect]:
+        return self.seen
 
-    def start(self) -> None:
-        self.feed(CallStarted(None, AT, self.now))
+    def start(self, dialled: str | None = None, at: datetime = AT) -> list[Effect]:
+        return super().start(dialled, at)
 
     def key(self, key: Key, gap: float = 0.5) -> list[Effect]:
-        self.now += gap
-        return self.feed(DigitPressed(key, self.now))
+        return self.press(key, gap)
 
     def hear_out(self) -> list[Effect]:
         assert self.playing is not None
-        play, self.playing = self.playing, None
-        return self.feed(PlaybackFinished(play, self.now))
+        return self.finish_prompt()
 
-    def fire(self, timer: TimerKind) -> list[Effect]:
-        deadline = self.nav.timers[timer]
-        self.now = max(self.now, deadline)
-        return self.feed(TimerFired(timer, self.now))
-
-    def ended(self) -> EndReason | None:
-        hangups = [e for e in self.effects if isinstance(e, Hangup)]
+    def hung_up(self) -> EndReason | None:
+        hangups = [e for e in self.seen if isinstance(e, Hangup)]
         assert len(hangups) <= 1, hangups
         return hangups[0].reason if hangups else None
 
@@ -142,16 +128,16 @@ def test_the_key_cap_ends_the_call(endless: MenuFile, keys: list[Key]) -> None:
         assert pressed <= caps.max_keys + 1
     assert pressed == caps.max_keys + 1
     notes = [e for e in out if isinstance(e, Note)]
-    assert [(n.kind, n.detail) for n in notes] == [(NoteKind.LIMIT_REACHED, "keys")]
+    assert [type(n) for n in notes] == [LimitReached]
+    assert [n.limit for n in notes if isinstance(n, LimitReached)] == [Limit.KEYS]
     goodbye = out[-1]  # a goodbye, heard to the end, not silence
     assert isinstance(goodbye, Play) and not goodbye.interruptible
     assert goodbye.prompts == (endless.menus["main"].messages.key_limit,)
-    assert call.key(Key.D1) and call.ended() is None  # ignored while it plays
+    assert call.key(Key.D1) and call.hung_up() is None  # ignored while it plays
     out = call.hear_out()
-    assert call.ended() is EndReason.KEY_LIMIT
-    assert [(e.kind, e.detail) for e in out if isinstance(e, Note)] == [
-        (NoteKind.ENDED, "key_limit")
-    ]
+    assert call.hung_up() is EndReason.KEY_LIMIT
+    assert [e.reason for e in out if isinstance(e, CallFinished)] == [EndReason.KEY_LIMIT]
+    assert len([e for e in out if isinstance(e, Note)]) == 1
     assert call.nav.timers == {}  # every timer cancelled, CALL_LIMIT included
     assert call.key(Key.D1) == []  # nothing after the end
 
@@ -164,7 +150,7 @@ def test_keys_ignored_during_announcements_do_not_count(endless: MenuFile) -> No
     assert call.nav.state is CallState.ANNOUNCING
     for _ in range(10):
         call.key(Key.D5)
-    assert call.nav.state is CallState.ANNOUNCING and call.ended() is None
+    assert call.nav.state is CallState.ANNOUNCING and call.hung_up() is None
 
 
 # --- transfers ---------------------------------------------------------------------------
@@ -192,9 +178,9 @@ def test_the_transfer_cap_ends_the_call_with_an_apology(
     assert isinstance(apology, Play) and apology.prompts == (caps.apology,)
     assert not apology.interruptible
     call.key(Key.D1)  # ignored: the goodbye is heard to the end
-    assert call.ended() is None
+    assert call.hung_up() is None
     call.hear_out()
-    assert call.ended() is EndReason.TRANSFER_LIMIT
+    assert call.hung_up() is EndReason.TRANSFER_LIMIT
 
 
 # --- call length -------------------------------------------------------------------------
@@ -247,20 +233,18 @@ def test_the_call_length_cap_ends_the_call_in_any_state(
     get_there(call)
     assert call.nav.state is state
     early = call.feed(TimerFired(TimerKind.CALL_LIMIT, 30.0))  # a stale or early timer
-    assert early == [] and call.ended() is None
+    assert early == [] and call.hung_up() is None
     out = call.fire(TimerKind.CALL_LIMIT)
-    assert (NoteKind.LIMIT_REACHED, "call_length") in [
-        (e.kind, e.detail) for e in out if isinstance(e, Note)
-    ]
+    assert Limit.CALL_LENGTH in [e.limit for e in out if isinstance(e, LimitReached)]
     if state in (CallState.ANNOUNCING, CallState.TRANSFERRING):
         assert not any(isinstance(e, Play) for e in out)  # the caller is leaving: no goodbye
     else:
         goodbye = out[-2]  # a goodbye, then CALL_LIMIT armed again for it
         assert isinstance(goodbye, Play) and not goodbye.interruptible
         assert call.nav.timers[TimerKind.CALL_LIMIT] == call.now + caps.max_goodbye_seconds
-        assert call.ended() is None
+        assert call.hung_up() is None
         call.hear_out()
-    assert call.ended() is EndReason.CALL_LIMIT
+    assert call.hung_up() is EndReason.CALL_LIMIT
     assert call.nav.timers == {}
 
 
@@ -271,7 +255,7 @@ def test_a_goodbye_at_the_call_length_cannot_keep_the_call_going(endless: MenuFi
     call.fire(TimerKind.CALL_LIMIT)
     assert call.nav.state is CallState.CLOSING
     call.fire(TimerKind.CALL_LIMIT)  # the goodbye never finishes
-    assert call.ended() is EndReason.CALL_LIMIT
+    assert call.hung_up() is EndReason.CALL_LIMIT
 
 
 def test_a_caller_who_keeps_the_menu_busy_is_cut_off_at_the_call_length(endless: MenuFile) -> None:
@@ -291,7 +275,7 @@ def test_a_caller_who_keeps_the_menu_busy_is_cut_off_at_the_call_length(endless:
             call.fire(TimerKind.CALL_LIMIT)
         else:
             call.key(Key.D9 if call.nav.menu == "loop" else Key.D3, gap=4.0)
-    assert call.ended() is EndReason.CALL_LIMIT
+    assert call.hung_up() is EndReason.CALL_LIMIT
     assert call.now == pytest.approx(300.0, abs=4.0)
 
 
@@ -304,8 +288,8 @@ def test_default_caps_on_the_bundled_menus() -> None:
     call.start()
     for _ in range(DEFAULT_CAPS.max_keys):
         call.key(Key.STAR)  # main: repeat
-    assert call.ended() is None
+    assert call.hung_up() is None
     call.key(Key.STAR)
-    assert call.ended() is None  # the goodbye plays
+    assert call.hung_up() is None  # the goodbye plays
     call.hear_out()
-    assert call.ended() is EndReason.KEY_LIMIT
+    assert call.hung_up() is EndReason.KEY_LIMIT
