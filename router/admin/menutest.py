@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from router.admin.simulate import (
     TIMEOUT,
     TransferResult,
+    caller_problem,
     load_or_report,
     number_problem,
     simulate,
@@ -95,8 +96,8 @@ _END_REASONS = {
 }
 """Ways a simulated call can end without a transfer (a simulated caller never hangs up)."""
 _TOP_KEYS = ("menu_file", "defaults", "cases")
-_DEFAULT_KEYS = ("number", "at", "transfer_results")
-_CASE_KEYS = ("name", "number", "at", "keys", "transfer_results", "expect")
+_DEFAULT_KEYS = ("number", "caller", "at", "transfer_results")
+_CASE_KEYS = ("name", "number", "caller", "at", "keys", "transfer_results", "expect")
 _EXPECT_KEYS = (
     "transfer",
     "hangup",
@@ -117,6 +118,9 @@ _HINTS: Mapping[str, str] = {
     "dialed": "number",
     "called": "number",
     "to": "number",
+    "from": "caller",
+    "calling": "caller",
+    "caller_id": "caller",
     "digits": "keys",
     "results": "transfer_results",
     "transfer_result": "transfer_results",
@@ -197,6 +201,8 @@ class Case:
     """How transfers end, in turn; the last one repeats."""
     expect: Expectation
     loc: Location
+    caller: str | None = None
+    """The caller's number (E.164, or `anonymous`); None: a caller no rule names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +241,7 @@ class _Defaults:
     """The `defaults` block: what a case that does not say otherwise uses."""
 
     number: str | None = None
+    caller: str | None = None
     at: datetime | None = None
     has_at: bool = False
     """`at` was written (even if wrongly: its error is then reported once, there)."""
@@ -331,6 +338,8 @@ class _Reader(NodeReader):
         out = _Defaults()
         if "number" in fields and not _null(fields["number"]):
             out.number = self.number(fields["number"], "defaults")
+        if "caller" in fields and not _null(fields["caller"]):
+            out.caller = self.caller(fields["caller"], "defaults")
         if "at" in fields:
             out.has_at = True
             out.at = self.when(fields["at"], "defaults", out.number)
@@ -349,6 +358,9 @@ class _Reader(NodeReader):
         number = defaults.number
         if "number" in fields:
             number = None if _null(fields["number"]) else self.number(fields["number"], what)
+        caller = defaults.caller
+        if "caller" in fields:
+            caller = None if _null(fields["caller"]) else self.caller(fields["caller"], what)
         at = self.when(fields["at"], what, number) if "at" in fields else defaults.at
         if "at" not in fields and not defaults.has_at:
             self.error(
@@ -369,7 +381,17 @@ class _Reader(NodeReader):
             )
         if name is None or at is None or keys is None or results is None or expect is None:
             return None
-        return Case(name, number, at, keys, results, expect, self.loc(node))
+        return Case(name, number, at, keys, results, expect, self.loc(node), caller)
+
+    def caller(self, node: Node, what: str) -> str | None:
+        value = self.text(node, f"the caller of {what}")
+        if value is None:
+            return None
+        problem = caller_problem(value)
+        if problem is not None:
+            self.error(node, *problem)
+            return None
+        return value
 
     def number(self, node: Node, what: str) -> str | None:
         value = self.text(node, f"the number of {what}")
@@ -928,6 +950,7 @@ def run_case(
     simulate(
         menu_file,
         number=case.number,
+        caller=case.caller,
         at=case.at,
         keys=case.keys,
         results=list(case.results),

@@ -20,6 +20,7 @@ from router.admin.check import default_path
 from router.core.errors import MenuFileError
 from router.core.events import (
     AnyNote,
+    CallerMatched,
     CallFinished,
     CallStarted,
     CancelTimer,
@@ -56,6 +57,7 @@ from router.core.simulation import Observer, SimulatedCall, TransferResult
 
 __all__ = [
     "Observer",
+    "caller_problem",
     "number_problem",
     "TransferResult",
     "add_arguments",
@@ -95,6 +97,27 @@ def number_problem(value: str) -> tuple[str, str] | None:
             'write it in E.164, quoted: "+15105550150" (or default)',
         )
     return None
+
+
+def caller_problem(value: str) -> tuple[str, str] | None:
+    """Why `value` is not a caller's number as `router simulate --caller` and test files
+    write it (E.164, or `anonymous` for a withheld number)."""
+    if value == "anonymous":
+        return None
+    digits = value.removeprefix("+")
+    if not value.startswith("+") or not digits.isdigit() or not 8 <= len(digits) <= 15:
+        return (
+            f"'{value}' is not a caller's number",
+            'write it in E.164, quoted: "+15105550123" (or anonymous for a withheld number)',
+        )
+    return None
+
+
+def _caller(text: str) -> str:
+    problem = caller_problem(text.strip())
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
+    return text.strip()
 
 
 def _number(text: str) -> str:
@@ -143,6 +166,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the number dialled, e.g. +15105550150 (default: the default entry)",
     )
     parser.add_argument(
+        "--caller",
+        type=_caller,
+        metavar="E164",
+        help="the caller's number, e.g. +15105550123, or anonymous (withheld); caller rules"
+        " match it (default: a caller no rule names)",
+    )
+    parser.add_argument(
         "--at",
         type=_when,
         metavar="ISO-8601",
@@ -179,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
     simulate(
         menu_file,
         number=args.number,
+        caller=args.caller,
         at=args.at or datetime.now(UTC),
         keys=args.keys,
         results=args.transfer_result,
@@ -207,6 +238,7 @@ def simulate(
     *,
     number: str | None,
     at: datetime,
+    caller: str | None = None,
     keys: str = "",
     results: list[TransferResult] | None = None,
     out: TextIO = sys.stdout,
@@ -223,8 +255,9 @@ def simulate(
         menu_file, caps or CallCaps(), results or [TransferResult(True)], out, observe, verbose
     )
     number = None if number == "default" else number
+    from_text = "" if caller is None else f" from {caller}"
     print(
-        f"{menu_file.path} (version {menu_file.version}): a call to "
+        f"{menu_file.path} (version {menu_file.version}): a call{from_text} to "
         f"{number or 'the default entry'} at {at.isoformat()}",
         file=out,
     )
@@ -235,7 +268,7 @@ def simulate(
             file=out,
         )
     script = deque(keys)
-    call.feed(CallStarted(number, at, call.now))
+    call.feed(CallStarted(number, at, call.now, _caller_of(caller)))
     while not call.ended:
         if not script and more_keys is not None:
             line = more_keys()
@@ -246,6 +279,18 @@ def simulate(
         call.press(script.popleft() if script else TIMEOUT)
     print(call.last_line, file=out)
     return call.last_line
+
+
+_SOME_CALLER = "simulated-caller"
+"""The caller when none is given: not withheld, and no number a rule could name, so no
+caller rule applies."""
+
+
+def _caller_of(caller: str | None) -> str | None:
+    """What the bridge would give for `--caller`: None (withheld) for `anonymous`."""
+    if caller is None:
+        return _SOME_CALLER
+    return None if caller == "anonymous" else caller
 
 
 class _Call:
@@ -345,6 +390,8 @@ class _Call:
             case TransferTo(target=target, destination=destination):
                 named = f"{destination} <{target}>" if destination else target
                 self.say(f"transfer to {named}")
+            case CallerMatched(rule=rule):
+                self.say(f"caller rule {rule}")
             case MenuEntered(menu=name):
                 menu = self.nav.menu_file.menus.get(name or "")
                 voice = menu.voice if menu is not None else None
@@ -376,6 +423,8 @@ def _told(note: AnyNote) -> str | None:
     """A note in `-v`'s words; None for the notes it leaves out (what a key chose is
     seen in what follows)."""
     match note:
+        case CallerMatched(rule=rule):
+            return f"caller rule {rule} matches"
         case MenuEntered(menu=menu, how=how, dialled=dialled):
             how_text = f"start {dialled or 'default'}" if how is EnteredBy.START else how.value
             return f"menu {menu} ({how_text})"

@@ -35,6 +35,8 @@ from router.core.model import (
     NOWHERE,
     Action,
     Back,
+    CallerPattern,
+    CallerRule,
     Directory,
     DirectoryEntry,
     FailureKind,
@@ -116,6 +118,7 @@ class _Checker:
             self.directory_rules(directory)
         for menu in self.mf.menus.values():
             self.shadowing(menu)
+        self.caller_rules()
         self.no_way_out()
         self.audio_files()
         self.voices()
@@ -155,6 +158,8 @@ class _Checker:
                     hint=self._suggest(entry.schedule, mf.schedules),
                     code="unknown-schedule",
                 )
+        for rule in mf.callers:
+            self.action_refs(rule.action, set())
         directory_targets: dict[str, set[str]] = {}
         for directory in mf.directories.values():
             found: set[str] = set()
@@ -214,6 +219,38 @@ class _Checker:
         for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
             self.action_refs(action, found)
 
+    def caller_rules(self) -> None:
+        """Caller rules that can never match: every caller they name is caught by an
+        earlier rule (an error), or some are (a warning naming the item)."""
+        earlier: list[tuple[CallerPattern, CallerRule]] = []
+        for rule in self.mf.callers:
+            covered: list[tuple[CallerPattern, CallerPattern, CallerRule]] = []
+            for pattern in rule.patterns:
+                by = next(((q, r) for q, r in earlier if q.covers(pattern)), None)
+                if by is not None:
+                    covered.append((pattern, *by))
+            if covered and len(covered) == len(rule.patterns):
+                pattern, q, r = covered[0]
+                self.report(
+                    rule.loc,
+                    f"caller rule '{rule.name}' can never match: '{q.text}' of rule "
+                    f"'{r.name}' (line {q.loc.line}) comes first and catches "
+                    + ("all its callers" if len(covered) > 1 else f"'{pattern.text}'"),
+                    hint="the first matching rule wins; put exceptions above wider prefixes",
+                    code="shadowed-caller-rule",
+                )
+            else:
+                for pattern, q, r in covered:
+                    self.report(
+                        pattern.loc,
+                        f"'{pattern.text}' in caller rule '{rule.name}' never matches: '{q.text}'"
+                        f" of rule '{r.name}' (line {q.loc.line}) comes first and catches it",
+                        hint="the first matching rule wins; remove it, or put it in a rule above",
+                        code="shadowed-caller",
+                        warning=True,
+                    )
+            earlier += [(p, rule) for p in rule.patterns]
+
     # -- reachability -------------------------------------------------------------------
 
     def entry_menus(self) -> set[str]:
@@ -222,6 +259,10 @@ class _Checker:
             out.add(entry.menu)
             if entry.closed:
                 out.add(entry.closed)
+        for rule in self.mf.callers:
+            found: set[str] = set()
+            self.action_refs(rule.action, found)
+            out |= found
         return out
 
     def unreachable(self, edges: Mapping[str, set[str]]) -> None:

@@ -17,6 +17,7 @@ from router.core.model import FailureKind, Prompt, TransferReason, TransferSetti
 __all__ = [
     "AnyNote",
     "CallEnded",
+    "CallerMatched",
     "CallFinished",
     "DuplicateKey",
     "EnteredBy",
@@ -73,6 +74,9 @@ class CallStarted:
     at: datetime
     """Wall-clock time of the call, aware, for opening hours."""
     now: float
+    caller: str | None = None
+    """The caller's number (`sip.phoneNumber`) as the bridge gave it; None or
+    `anonymous`: withheld. Matched against the file's caller rules."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +221,7 @@ class Note:
     carrying the time and the menu the call was in, and its own typed fields:
 
         Note(now, menu)
+        ├── CallerMatched(rule)              a caller rule decides the start
         ├── MenuEntered(how, dialled)        a menu's visit starts
         ├── KeyPressed(key)                  a key the menu acts on
         ├── OptionChosen(key)                ... that ran one of the menu's options
@@ -242,6 +247,8 @@ class EnteredBy(StrEnum):
 
     START = "start"
     """The call's first menu (`MenuEntered.dialled` says for which number)."""
+    CALLER = "caller"
+    """The first menu, chosen by a caller rule (`CallerMatched` just before)."""
     GOTO = "goto"
     BACK = "back"
     TOP = "top"
@@ -261,6 +268,15 @@ class Limit(StrEnum):
     """`CallCaps.max_keys`."""
     CALL_LENGTH = "call_length"
     """`CallCaps.max_call_seconds`."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallerMatched(Note):
+    """A caller rule matched the caller's number; its action (menu, transfer, hangup)
+    follows. Names the rule, never the caller's digits."""
+
+    rule: str
+    """The rule's name, or `callers[N]`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +385,8 @@ class CallFinished(Note):
 
 
 AnyNote = (
-    MenuEntered
+    CallerMatched
+    | MenuEntered
     | KeyPressed
     | OptionChosen
     | ExtensionDialled

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from router.core.values import (
+    CALLER_PATTERN,
     DATE_PATTERN,
     DAY_NAMES,
     DAYS_PATTERN,
@@ -31,6 +32,9 @@ from router.core.values import (
 )
 
 __all__ = [
+    "CALLER_PATTERN",
+    "CALLER_RULE",
+    "CALLER_VERBS",
     "DAY_NAMES",
     "DATE_PATTERN",
     "DAYS_PATTERN",
@@ -538,6 +542,33 @@ ENTRY_LONG = Obj(
     ),
 )
 ENTRY = OneOf((Text(pattern=NAME_PATTERN, doc="The first menu."), ENTRY_LONG))
+CALLER_VERBS = ("menu", "transfer", "hangup")
+"""What a caller rule may do: start the call in a menu, transfer it at once, or end it."""
+_FROM = Text(
+    pattern=CALLER_PATTERN,
+    examples=("+15105550199", "+1900*", "+44*", "anonymous"),
+)
+CALLER_RULE = Obj(
+    (
+        Field(
+            "from",
+            OneOf((_FROM, ListOf(_FROM))),
+            "The callers: numbers in E.164 form (`+15105550199`), prefixes ending in `*`"
+            " (`+44*` a country, `+1510*` an area code), `anonymous` for a withheld number;"
+            " one, or a list.",
+            required=True,
+        ),
+        Field("name", NAME, "How records and logs name the rule (default: `callers[N]`)."),
+        Field("menu", NAME, "Start the call in this menu instead of the number's entry menu."),
+        Field("transfer", TARGET, "Transfer the call at once (a destination's name or a URI)."),
+        Field("hangup", _TRUE_OR_MESSAGE, "End the call, after the message if there is one."),
+        *_MESSAGE_FIELDS,
+        *(f for f in VERBS["transfer"].fields if f.name in TRANSFER_MODIFIERS),
+    ),
+    doc="A rule on the caller's number, tried before the dialled number's entry menu; it"
+    " does one thing: `menu`, `transfer` or `hangup`.",
+)
+
 MENU = Obj(
     (
         Field(
@@ -568,6 +599,12 @@ FILE = Obj(
         Field("destinations", MapOf(NAME_PATTERN, DESTINATION), "Named places to transfer to."),
         Field("directories", MapOf(NAME_PATTERN, DIRECTORY), "Named lists of dialable extensions."),
         Field("schedules", MapOf(NAME_PATTERN, SCHEDULE), "Named opening hours."),
+        Field(
+            "callers",
+            ListOf(CALLER_RULE),
+            "Rules on the caller's number, tried in order before the number dialled; the"
+            " first that matches decides.",
+        ),
         Field(
             "numbers",
             MapOf(

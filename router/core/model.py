@@ -22,6 +22,8 @@ from router.core.keys import Key
 __all__ = [
     "Action",
     "Back",
+    "CallerPattern",
+    "CallerRule",
     "Directory",
     "DirectoryEntry",
     "Entry",
@@ -46,6 +48,7 @@ __all__ = [
     "TransferSettings",
     "Weekday",
     "NOWHERE",
+    "caller_number",
 ]
 
 NOWHERE = Location("<builtin>", 0, 0)
@@ -513,6 +516,78 @@ class Entry:
     """Where `menu`, `schedule` and `closed` were written."""
 
 
+_WITHHELD = frozenset(
+    {"", "anonymous", "withheld", "restricted", "private", "unknown", "unavailable"}
+)
+"""What SIP bridges and carriers put where a withheld caller's number would be."""
+
+
+def caller_number(raw: str | None) -> str | None:
+    """The caller's number as rules compare it: `+` and digits for anything that is a
+    phone number (`15105550150`, `+1 510 555 0150`), None for a withheld caller (no
+    number, `anonymous`, `restricted` ...), anything else as it is (a SIP user name)."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if text.lower() in _WITHHELD:
+        return None
+    digits = "".join(c for c in text if c not in " ().-")
+    if digits.lstrip("+").isdigit():
+        return "+" + digits.lstrip("+")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class CallerPattern:
+    """One item of a caller rule's `from`: a number, a prefix (`+1510*`) or `anonymous`."""
+
+    text: str
+    loc: Location = NOWHERE
+
+    @property
+    def withheld(self) -> bool:
+        return self.text == "anonymous"
+
+    @property
+    def prefix(self) -> str | None:
+        """The digits a prefix stands for (`+1510`), None for a number or `anonymous`."""
+        return self.text[:-1] if self.text.endswith("*") else None
+
+    def matches(self, caller: str | None) -> bool:
+        """Whether a caller's number (`caller_number`'s answer) is one this item stands for."""
+        if self.withheld:
+            return caller is None
+        if caller is None:
+            return False
+        prefix = self.prefix
+        return caller.startswith(prefix) if prefix is not None else caller == self.text
+
+    def covers(self, other: CallerPattern) -> bool:
+        """Whether every caller `other` stands for is one this item stands for too."""
+        if self.withheld or other.withheld:
+            return self.withheld and other.withheld
+        prefix = self.prefix
+        if prefix is None:
+            return other.text == self.text
+        return (other.prefix or other.text).startswith(prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class CallerRule:
+    """A rule on the caller's number, tried before the dialled number's entry menu."""
+
+    name: str
+    """The rule's `name`, or `callers[N]` (N from 1): how notes and records name it,
+    never with the caller's digits."""
+    patterns: tuple[CallerPattern, ...]
+    action: Action
+    """A `GoTo` (the call starts in that menu), a `Transfer` (at once) or a `Hangup`."""
+    loc: Location = NOWHERE
+
+    def matches(self, caller: str | None) -> bool:
+        return any(p.matches(caller) for p in self.patterns)
+
+
 @dataclass(frozen=True, slots=True)
 class MenuFile:
     """A whole, loaded menu file: one version of the router's behaviour."""
@@ -526,6 +601,14 @@ class MenuFile:
     destinations: Mapping[str, Transfer] = field(default_factory=dict)
     directories: Mapping[str, Directory] = field(default_factory=dict)
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    callers: tuple[CallerRule, ...] = ()
+    """Rules on the caller's number, in file order; the first that matches wins."""
+
+    def caller_rule(self, caller: str | None) -> CallerRule | None:
+        """The first rule the caller's number (as the bridge gave it; None: withheld)
+        matches, if any."""
+        number = caller_number(caller)
+        return next((rule for rule in self.callers if rule.matches(number)), None)
 
     def entry_for(self, dialled: str | None) -> Entry:
         """The entry for a dialled number, tolerant of a missing `+`; else the default."""

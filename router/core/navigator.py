@@ -18,6 +18,10 @@ States are explicit, as in h11: `_HANDLERS` says which events each state acts on
                         ANNOUNCING ──PlaybackFinished──▶ TRANSFERRING ──success──▶ ENDED
                                                            │ failure: the policy's action
                         CLOSING (goodbye playing) ─────────┴──────────────────────▶ ENDED
+
+A caller rule (`MenuFile.callers`) is tried at `CallStarted` before the number's entry
+menu: it starts the call in its menu, or goes from IDLE straight to ANNOUNCING or
+TRANSFERRING (a transfer at once) or CLOSING (a block list's goodbye).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 
 from router.core.events import (
     CallEnded,
+    CallerMatched,
     CallFinished,
     CallStarted,
     CancelTimer,
@@ -111,7 +116,8 @@ _LIVE = frozenset(CallState) - {CallState.IDLE}
 
 _NEXT: Mapping[CallState, frozenset[CallState]] = MappingProxyType(
     {
-        CallState.IDLE: frozenset({CallState.PROMPTING, CallState.WAITING, CallState.ENDED}),
+        # a caller rule may transfer the call at once, or end it
+        CallState.IDLE: _LIVE - {CallState.COLLECTING},
         # a key (or a time-out) may run any action
         CallState.PROMPTING: _LIVE,
         CallState.WAITING: _LIVE,
@@ -202,6 +208,9 @@ class Navigator:
         self._pending: Transfer | None = None
         self._closing = EndReason.HANGUP
         self._end_reason: EndReason | None = None
+        self._entry = ""
+        """The dialled number's entry menu (a caller rule's transfer failing lands there)."""
+        self._dialled: str | None = None
         self._last_key: tuple[Key, float] | None = None
         """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW)."""
 
@@ -513,9 +522,25 @@ class Navigator:
 
     def _on_start(self, event: CallStarted) -> None:
         entry = self.menu_file.start_menu(event.dialled, event.at)
-        self._stack = [entry]
+        self._entry, self._dialled = entry, event.dialled
         self._arm(TimerKind.CALL_LIMIT, self.caps.max_call_seconds)
-        self._enter(entry, EnteredBy.START, None, event.dialled)
+        rule = self.menu_file.caller_rule(event.caller)
+        if rule is None:
+            self._stack = [entry]
+            self._enter(entry, EnteredBy.START, None, event.dialled)
+            return
+        # the caller's number decides before the number dialled
+        self._out.append(CallerMatched(self._now, None, rule.name))
+        match rule.action:
+            case GoTo(menu=name, message=message):
+                self._stack = [name]
+                self._enter(name, EnteredBy.CALLER, message, event.dialled)
+            case Transfer():
+                # no menu yet: the entry menu's words and failure policy apply
+                self._menu = self.menu_file.menus.get(entry, _NO_MENU)
+                self._transfer(rule.action)
+            case _:
+                self._run(rule.action)
 
     def _on_digit(self, event: DigitPressed) -> None:
         self._key(event.key)
@@ -595,7 +620,17 @@ class Navigator:
             or self._menu.on_transfer_failure
             or _FALLBACK_POLICY
         )
-        self._run(policy.for_kind(kind))
+        action = policy.for_kind(kind)
+        if not self._stack:  # a caller rule's transfer, before any menu
+            if isinstance(action, GoTo):
+                self._stack = [action.menu]
+                self._enter(action.menu, EnteredBy.GOTO, action.message)
+                return
+            if isinstance(action, Repeat | Say | Back | Top):
+                self._stack = [self._entry]
+                self._enter(self._entry, EnteredBy.START, action.message, self._dialled)
+                return
+        self._run(action)
 
     def _on_call_ended(self, event: CallEnded) -> None:
         """The call is over from outside: nothing to play or hang up, only timers to cancel."""

@@ -127,8 +127,10 @@ class SimulatedCall:
 
     # --- what happens to the call ----------------------------------------------------
 
-    def start(self, dialled: str | None, at: datetime) -> list[Effect]:
-        return self.feed(CallStarted(dialled, at, self.now))
+    def start(self, dialled: str | None, at: datetime, caller: str | None = None) -> list[Effect]:
+        """The call arrives: the number dialled, when, and the caller's number (None:
+        withheld)."""
+        return self.feed(CallStarted(dialled, at, self.now, caller))
 
     def press(self, key: Key, gap: float | None = None) -> list[Effect]:
         """A key, `gap` seconds on (by default `KEY_GAP`, or half the time left before

@@ -21,6 +21,7 @@ __all__ = [
     "DAYS_PATTERN",
     "DAY_NAMES",
     "DURATION_PATTERN",
+    "CALLER_PATTERN",
     "E164_PATTERN",
     "EXTENSION_PATTERN",
     "HEADER_NAME_PATTERN",
@@ -35,6 +36,7 @@ __all__ = [
     "header_name_problem",
     "header_problem",
     "header_value_problem",
+    "caller_pattern_problem",
     "number_key_problem",
     "sample_extension",
     "target_problem",
@@ -51,6 +53,9 @@ KEY_PATTERN = r"^[0-9*#A-Da-d]$"
 """One keypad key."""
 E164_PATTERN = rf"^{_E164}$"
 NUMBER_PATTERN = rf"^(default|{_E164})$"
+CALLER_PATTERN = rf"^(anonymous|{_E164}|\+[1-9][0-9]{{0,14}}\*)$"
+"""A caller rule's `from`: a number in E.164 form, a prefix of numbers ending in `*`
+(`+44*` a country, `+1510*` an area code), or `anonymous` (a withheld number)."""
 """Keys of `numbers`: a dialled number in E.164 form, or `default`."""
 EXTENSION_PATTERN = r"^([0-9xX]+|[0-9]+-[0-9]+)$"
 """Keys of a directory: `101`, `1xx` (x = any digit), or a range `200-249`."""
@@ -259,6 +264,28 @@ def number_key_problem(number: str) -> Finding | None:
     if _NUMBER_LIKE.match(digits):
         hint = f"write it in E.164 form: +, the country code, then {digits.lstrip('+')}"
     return Finding(f"'{number}' is not a dialled number or 'default'", hint)
+
+
+_CALLER = re.compile(CALLER_PATTERN)
+
+
+def caller_pattern_problem(text: str) -> Finding | None:
+    """Why a caller rule's `from` is not an E.164 number, a prefix (`+1510*`) or `anonymous`."""
+    if _CALLER.match(text):
+        return None
+    star = text.endswith("*")
+    digits = _PUNCTUATION.sub("", text.rstrip("*"))
+    if text.strip().lower() in ("anonymous", "withheld", "private", "restricted", "unknown"):
+        hint = "write 'anonymous' for a withheld number"
+    elif _NUMBER_LIKE.match(digits) or (star and digits.lstrip("+").isdigit()):
+        fixed = "+" + digits.lstrip("+").lstrip("0") + ("*" if star else "")
+        hint = f"write it in E.164 form: +, the country code, the digits ({fixed})"
+    else:
+        hint = "write a number (+15105550100), a prefix (+1510*) or anonymous"
+    what = "prefix" if star else "number"
+    if star and len(digits.lstrip("+")) > 15:
+        return Finding(f"'{text}' is longer than any E.164 number", "E.164 has at most 15 digits")
+    return Finding(f"'{text}' is not a caller's {what} in E.164 form or 'anonymous'", hint)
 
 
 def sample_extension(pattern: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from router.core import format as fmt
+from router.core.loader.callers import Callers
 from router.core.loader.directories import Directories
 from router.core.loader.menus import BUILTIN_ON_LIMIT, _Inherited
 from router.core.loader.nodes import Fields, shape
@@ -17,7 +18,7 @@ from router.core.yamlsafe import Node, Scalar
 __all__ = ["MenuReader"]
 
 
-class MenuReader(Numbers, Directories, Schedules):
+class MenuReader(Numbers, Callers, Directories, Schedules):
     """One conversion of one file's node tree into a `MenuFile`."""
 
     def read(self, root: Node, version: str) -> MenuFile | None:
@@ -71,6 +72,7 @@ class MenuReader(Numbers, Directories, Schedules):
             self.error(menus_node, "there are no menus", code="no-menus")
         entries = self.numbers(f.get("numbers"), f.key_nodes.get("numbers"), menus, inherited)
         self.number_defaults(entries, menus, menu_nodes)
+        callers = self.callers(f.get("callers"))
         for name, dest in self.dests.items():
             partial = self.dest_failure(dest)
             if partial:
@@ -85,4 +87,5 @@ class MenuReader(Numbers, Directories, Schedules):
             destinations=destinations,
             directories=directories,
             schedules=schedules,
+            callers=callers,
         )

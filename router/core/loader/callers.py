@@ -1,0 +1,99 @@
+"""Caller rules: the caller's number, tried before the dialled number's entry menu.
+
+Each rule names its callers (`from`: numbers, prefixes ending in `*`, `anonymous`) and
+does one thing, read by the action readers: start the call in a `menu`, `transfer` it
+at once, or `hangup` (a block list). Which rules can never match is the checker's.
+"""
+
+from __future__ import annotations
+
+from router.core import format as fmt
+from router.core.loader.actions import Actions
+from router.core.model import CallerPattern, CallerRule, GoTo, Hangup, Transfer
+from router.core.values import caller_pattern_problem
+from router.core.yamlsafe import Map, Node, Scalar, Seq
+
+__all__ = ["Callers"]
+
+
+class Callers(Actions):
+    """Reads the `callers` list."""
+
+    def callers(self, node: Node | None) -> tuple[CallerRule, ...]:
+        if node is None or (type(node) is Scalar and node.is_null):
+            return ()
+        if type(node) is not Seq:
+            self.error(
+                node,
+                "callers should be a list of rules (- from: ..., then menu, transfer or hangup)",
+                code="not-list",
+            )
+            return ()
+        out: list[CallerRule] = []
+        names: dict[str, int] = {}
+        for n, item in enumerate(node.items, 1):
+            what = f"caller rule {n}"
+            f = self.fields(item, fmt.CALLER_RULE, what)
+            if f is None or "from" not in f or type(item) is not Map:
+                continue
+            name = f"callers[{n}]"
+            if "name" in f:
+                given = f["name"]
+                named = self.name(given, f"the name of {what}") if type(given) is Scalar else None
+                if named is not None:
+                    if named in names:
+                        self.error(
+                            given,
+                            f"two caller rules are named '{named}' (the first is rule "
+                            f"{names[named]})",
+                            hint="give each rule its own name",
+                            code="duplicate-name",
+                        )
+                    names[named] = n
+                    name = named
+            patterns = self._patterns(f["from"], what)
+            verbs = [v for v in fmt.CALLER_VERBS if v in f]
+            if len(verbs) != 1:
+                self.error(
+                    item,
+                    f"{what} does {len(verbs)} things ({', '.join(verbs) or 'nothing'})"
+                    if verbs
+                    else f"{what} says nothing to do with its callers",
+                    hint="give exactly one of: menu (where the call starts), transfer (at once),"
+                    " hangup (with a message: a block list)",
+                    code="caller-rule-action",
+                )
+                continue
+            action_node = Map(item.line, item.column)
+            action_node.pairs = [
+                (k, v)
+                for k, v in item.pairs
+                if not (type(k) is Scalar and k.value in ("from", "name"))
+            ]
+            action = self.action(action_node, what, self.policy)
+            if not isinstance(action, GoTo | Transfer | Hangup) or not patterns:
+                continue
+            out.append(CallerRule(name, patterns, action, self.loc(item)))
+        return tuple(out)
+
+    def _patterns(self, node: Node, what: str) -> tuple[CallerPattern, ...]:
+        items = node.items if type(node) is Seq else [node]
+        out: list[CallerPattern] = []
+        for item in items:
+            if type(item) is not Scalar or item.is_null:
+                self.error(
+                    item,
+                    f"the from of {what} should be numbers (+15105550199), prefixes (+1510*)"
+                    " or anonymous",
+                    code="bad-caller",
+                )
+                continue
+            text = item.value.strip()
+            problem = caller_pattern_problem(text)
+            if problem is not None:
+                self.error(item, problem.message, hint=problem.hint, code="bad-caller")
+                continue
+            out.append(CallerPattern(text, self.loc(item)))
+        if type(node) is Seq and not node.items:
+            self.error(node, f"the from of {what} is empty", code="bad-caller")
+        return tuple(out)
