@@ -69,6 +69,7 @@ __all__ = [
     "CallObserver",
     "CallOptions",
     "CallSession",
+    "caller_number_of",
     "find_sip_caller",
     "shut_down_all",
     "transfer_label",
@@ -370,7 +371,9 @@ class CallSession:
             at = call_time(caller.attributes, self.received_at)
         if self._observer is not None:
             self._observer.call_started(dialled, at, self.now())
-        self.feed(CallStarted(dialled=dialled, at=at, now=self.now()))
+        self.feed(
+            CallStarted(dialled=dialled, at=at, now=self.now(), caller=caller_number_of(caller))
+        )
 
     def _new_recorder(self, caller: rtc.RemoteParticipant | None) -> CallRecorder:
         attrs = caller.attributes if caller is not None else {}
@@ -735,6 +738,16 @@ _UNANSWERED = {
 _live: set[CallSession] = set()
 """The calls of this process being served, for `shut_down_all` (job threads included)."""
 _live_lock = threading.Lock()
+
+
+def caller_number_of(participant: rtc.RemoteParticipant) -> str | None:
+    """The caller's number for the file's caller rules: the SIP participant's
+    `sip.phoneNumber` (none, or `anonymous`: withheld, the rules' `anonymous`). A browser
+    caller on the trial page has no phone number and is not withheld: no rule names it."""
+    number = participant.attributes.get("sip.phoneNumber") or None
+    if number is None and participant.kind != SIP:
+        return "browser"
+    return number
 
 
 def shut_down_all() -> int:
