@@ -268,7 +268,7 @@ def simulate(
             file=out,
         )
     script = deque(keys)
-    call.feed(CallStarted(number, at, call.now, _caller_of(caller)))
+    call.feed(CallStarted(number, at, call.now, caller))
     while not call.ended:
         if not script and more_keys is not None:
             line = more_keys()
@@ -279,18 +279,6 @@ def simulate(
         call.press(script.popleft() if script else TIMEOUT)
     print(call.last_line, file=out)
     return call.last_line
-
-
-_SOME_CALLER = "simulated-caller"
-"""The caller when none is given: not withheld, and no number a rule could name, so no
-caller rule applies."""
-
-
-def _caller_of(caller: str | None) -> str | None:
-    """What the bridge would give for `--caller`: None (withheld) for `anonymous`."""
-    if caller is None:
-        return _SOME_CALLER
-    return None if caller == "anonymous" else caller
 
 
 class _Call:
@@ -361,6 +349,8 @@ class _Call:
             self.show_plain(effect)
             return
         match effect:
+            case Play(prompts=prompts, loop=True):
+                self.say("plays while the transfer rings (looped): " + _prompts(prompts))
             case Play(prompts=prompts, interruptible=interruptible):
                 verb = "plays" if interruptible else "plays to the end"
                 self.say(f"{verb}: " + " + ".join(_prompt(p) for p in prompts))
@@ -384,6 +374,8 @@ class _Call:
         """What the caller lives: menus (with their voice), what they hear, their keys,
         and where the call goes, in that order."""
         match effect:
+            case Play(prompts=prompts, loop=True):
+                self.say("hears while the transfer rings (looped): " + _prompts(prompts))
             case Play(prompts=prompts, interruptible=interruptible):
                 verb = "hears" if interruptible else "hears (to the end)"
                 self.say(f"{verb}: " + " + ".join(_prompt(p) for p in prompts))
@@ -450,6 +442,10 @@ def _told(note: AnyNote) -> str | None:
             return f"call ends: {reason.value}"
         case OptionChosen() | ExtensionDialled():
             return None
+
+
+def _prompts(prompts: tuple[Prompt, ...]) -> str:
+    return " + ".join(_prompt(p) for p in prompts)
 
 
 def _prompt(prompt: Prompt) -> str:

@@ -75,8 +75,10 @@ class CallStarted:
     """Wall-clock time of the call, aware, for opening hours."""
     now: float
     caller: str | None = None
-    """The caller's number (`sip.phoneNumber`) as the bridge gave it; None or
-    `anonymous`: withheld. Matched against the file's caller rules."""
+    """The caller's number (`sip.phoneNumber`) as the bridge gave it, matched against the
+    file's caller rules: `anonymous` (or empty) for a withheld number; None when there is
+    no phone caller to judge (a browser caller, a test that does not say): no rule
+    applies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,9 @@ class Play:
     play_id: int
     interruptible: bool = True
     """False for announcements that must be heard to the end (keys are then ignored)."""
+    loop: bool = False
+    """Play the prompts again and again until stopped (hold audio while a transfer
+    rings); `PlaybackFinished` never comes."""
 
 
 @dataclass(frozen=True, slots=True)

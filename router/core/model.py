@@ -83,6 +83,9 @@ class TransferSettings:
     """Extra SIP headers sent with the REFER; only `X-` headers are accepted."""
     announce: Prompt | None = None
     """Played to the end before the transfer starts (never cut short by a key)."""
+    hold: Prompt | None = None
+    """Played to the caller, looped, from the REFER until the transfer's outcome (then
+    stopped at once); heard only without `play_dialtone`, whose dial tone mutes it."""
 
 
 class TransferReason(StrEnum):
@@ -605,8 +608,10 @@ class MenuFile:
     """Rules on the caller's number, in file order; the first that matches wins."""
 
     def caller_rule(self, caller: str | None) -> CallerRule | None:
-        """The first rule the caller's number (as the bridge gave it; None: withheld)
-        matches, if any."""
+        """The first rule the caller's number (as the bridge gave it: `anonymous` or empty
+        when withheld) matches, if any; None (no phone caller to judge) matches none."""
+        if caller is None:
+            return None
         number = caller_number(caller)
         return next((rule for rule in self.callers if rule.matches(number)), None)
 

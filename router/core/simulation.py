@@ -128,8 +128,8 @@ class SimulatedCall:
     # --- what happens to the call ----------------------------------------------------
 
     def start(self, dialled: str | None, at: datetime, caller: str | None = None) -> list[Effect]:
-        """The call arrives: the number dialled, when, and the caller's number (None:
-        withheld)."""
+        """The call arrives: the number dialled, when, and the caller's number
+        (`anonymous`: withheld; None: no caller rule applies)."""
         return self.feed(CallStarted(dialled, at, self.now, caller))
 
     def press(self, key: Key, gap: float | None = None) -> list[Effect]:
@@ -187,6 +187,8 @@ class SimulatedCall:
                 self.observe(event, effects)
             for effect in effects:
                 if isinstance(effect, Play):
+                    if effect.loop:  # hold audio: it plays until the transfer's outcome
+                        continue
                     self._latest_play = effect.play_id
                     if self.instant:
                         queue.append(PlaybackFinished(effect.play_id, self.now))

@@ -547,9 +547,9 @@ class CallSession:
         if self._observer is not None:
             self._observer.effect(effect, self.now(), self.navigator)
         match effect:
-            case Play(prompts=prompts, play_id=play_id):
+            case Play(prompts=prompts, play_id=play_id, loop=loop):
                 items = [self._rendered(p) for p in prompts]
-                self.player.play(play_id, [i for i in items if i is not None])
+                self.player.play(play_id, [i for i in items if i is not None], loop=loop)
             case StopPlayback():
                 self.player.stop(clear=False)  # cleared once this event's effects are out
             case StartTimer(timer=timer, deadline=deadline):
@@ -742,12 +742,11 @@ _live_lock = threading.Lock()
 
 def caller_number_of(participant: rtc.RemoteParticipant) -> str | None:
     """The caller's number for the file's caller rules: the SIP participant's
-    `sip.phoneNumber` (none, or `anonymous`: withheld, the rules' `anonymous`). A browser
-    caller on the trial page has no phone number and is not withheld: no rule names it."""
-    number = participant.attributes.get("sip.phoneNumber") or None
-    if number is None and participant.kind != SIP:
-        return "browser"
-    return number
+    `sip.phoneNumber`, `anonymous` when it has none (withheld: the rules' `anonymous`).
+    A browser caller on the trial page is no phone caller: None, no rule applies."""
+    if participant.kind != SIP:
+        return None
+    return participant.attributes.get("sip.phoneNumber") or "anonymous"
 
 
 def shut_down_all() -> int:

@@ -66,7 +66,6 @@ def call(caller: str | None, *results: str) -> SimulatedCall:
         ("+15105550111", "+15105550111"),
         ("15105550111", "+15105550111"),
         (" +1 (510) 555-0111 ", "+15105550111"),
-        (None, None),
         ("", None),
         ("anonymous", None),
         ("Anonymous", None),
@@ -191,10 +190,15 @@ def test_a_rule_starts_the_call_in_its_menu_after_its_message() -> None:
     assert [p.text for p in first.prompts] == ["Hello from afar.", "Other."]  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("caller", [None, "anonymous", ""])
-def test_a_withheld_caller(caller: str | None) -> None:
+@pytest.mark.parametrize("caller", ["anonymous", "", "restricted"])
+def test_a_withheld_caller(caller: str) -> None:
     entered = [n for n in call(caller).notes() if isinstance(n, MenuEntered)]
     assert entered[0].menu == "other"
+
+
+def test_no_caller_to_judge_matches_no_rule() -> None:
+    entered = [n for n in call(None).notes() if isinstance(n, MenuEntered)]
+    assert entered[0].menu == "main"
 
 
 def test_other_callers_start_at_the_dialled_numbers_entry() -> None:

@@ -29,13 +29,13 @@ def test_a_sip_caller_s_number_is_sip_phone_number() -> None:
 
 @pytest.mark.parametrize("attributes", [{}, {"sip.phoneNumber": ""}])
 def test_a_sip_caller_without_a_number_is_withheld(attributes: dict[str, str]) -> None:
-    assert number_of(_Participant(attributes)) is None
+    assert number_of(_Participant(attributes)) == "anonymous"
 
 
 def test_anonymous_is_passed_on_for_the_rules_to_read() -> None:
     assert number_of(_Participant({"sip.phoneNumber": "anonymous"})) == "anonymous"
 
 
-def test_a_browser_caller_is_not_withheld() -> None:
+def test_a_browser_caller_is_judged_by_no_rule() -> None:
     browser = _Participant({}, rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD)
-    assert number_of(browser) == "browser"
+    assert number_of(browser) is None
