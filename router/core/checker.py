@@ -119,6 +119,7 @@ class _Checker:
         for menu in self.mf.menus.values():
             self.shadowing(menu)
         self.caller_rules()
+        self.hold_audio()
         self.no_way_out()
         self.audio_files()
         self.voices()
@@ -250,6 +251,21 @@ class _Checker:
                         warning=True,
                     )
             earlier += [(p, rule) for p in rule.patterns]
+
+    def hold_audio(self) -> None:
+        """Hold audio with `play_dialtone: true`: LiveKit's dial tone mutes the room's
+        audio to the caller in the SIP bridge, so the hold audio would never be heard."""
+        for transfer in _transfers(self.mf):
+            hold = transfer.settings.hold
+            if hold and transfer.settings.play_dialtone:
+                self.report(
+                    hold.loc,
+                    "this hold audio is never heard: play_dialtone is true for the transfers"
+                    " that use it, and LiveKit's dial tone mutes the router's audio to the caller",
+                    hint="set play_dialtone: false where the hold audio is set, or drop the"
+                    " hold audio to keep the dial tone",
+                    code="hold-with-dialtone",
+                )
 
     # -- reachability -------------------------------------------------------------------
 
@@ -707,6 +723,26 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
+
+
+def _transfers(menu_file: MenuFile) -> Iterator[Transfer]:
+    """Every transfer of the file: options, limits, failure policies, destinations,
+    directories and caller rules, found by walking the model's values."""
+    seen: set[int] = set()
+    todo: list[object] = [menu_file]
+    while todo:
+        value = todo.pop()
+        if id(value) in seen or value is None or isinstance(value, str | int | float):
+            continue
+        seen.add(id(value))
+        if isinstance(value, Transfer):
+            yield value
+        if isinstance(value, Mapping):
+            todo.extend(value.values())
+        elif isinstance(value, tuple | list):
+            todo.extend(value)
+        else:
+            todo.extend(getattr(value, name, None) for name in getattr(value, "__slots__", ()))
 
 
 def spoken(menu_file: MenuFile) -> dict[str, list[tuple[str, Prompt]]]:

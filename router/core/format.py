@@ -65,7 +65,7 @@ SHORT_ACTIONS = ("repeat", "back", "top", "hangup")
 """Actions that may be written as a bare word."""
 MESSAGE_MODIFIERS = ("say", "audio")
 """Keys that add a message to any action (on a transfer: the announcement)."""
-TRANSFER_MODIFIERS = ("play_dialtone", "ringing_timeout", "headers", "on_failure")
+TRANSFER_MODIFIERS = ("play_dialtone", "hold", "ringing_timeout", "headers", "on_failure")
 """Keys that only a transfer takes."""
 SAY_THEN = ("prompt", "wait")
 """What follows a `say` action: the menu's prompt again (default), or silence."""
@@ -297,6 +297,11 @@ HEADERS = MapOf(
     doc="Extra SIP headers sent with the transfer; only `X-` headers.",
     key_doc="An `X-` header name.",
 )
+HOLD_DOC = (
+    "Something the caller hears while the transfer rings, from the REFER to its outcome,"
+    " looped (a recording or a message); not with `play_dialtone: true`, whose dial tone"
+    " mutes it."
+)
 TRANSFER_SETTINGS = Obj(
     (
         Field(
@@ -304,6 +309,7 @@ TRANSFER_SETTINGS = Obj(
             Boolean(),
             "Play a ring tone to the caller while the transfer is under way.",
         ),
+        Field("hold", Ref("prompt"), HOLD_DOC),
         Field(
             "ringing_timeout",
             Duration(),
@@ -352,6 +358,7 @@ VERBS: Mapping[str, Obj] = {
             ),
             *_MESSAGE_FIELDS,
             Field("play_dialtone", Boolean(), "Play a ring tone while the transfer is under way."),
+            Field("hold", Ref("prompt"), HOLD_DOC),
             Field("ringing_timeout", Duration(), "How long the far end may ring."),
             Field("headers", HEADERS),
             Field("on_failure", FAILURE_POLICY, "What happens if this transfer fails."),
@@ -488,6 +495,7 @@ DESTINATION_LONG = Obj(
         Field("say", TEXT, "Announcement played (to the end) before the transfer."),
         Field("audio", TEXT, "A recording played as (or before) the announcement."),
         Field("play_dialtone", Boolean(), "Play a ring tone while the transfer is under way."),
+        Field("hold", Ref("prompt"), HOLD_DOC),
         Field("ringing_timeout", Duration(), "How long the far end may ring."),
         Field("headers", HEADERS),
         Field("on_failure", FAILURE_POLICY, "What happens when a transfer here fails."),

@@ -287,15 +287,23 @@ class Navigator:
         if self._timers.pop(timer, None) is not None:
             self._out.append(CancelTimer(timer))
 
-    def _play(self, prompts: tuple[Prompt | None, ...], *, interruptible: bool) -> bool:
+    def _play(
+        self, prompts: tuple[Prompt | None, ...], *, interruptible: bool, loop: bool = False
+    ) -> bool:
         """Ask for the non-empty prompts to be played; False if there was nothing to play."""
         heard = tuple(p for p in prompts if p)
         if not heard:
             return False
         self._play_seq += 1
         self._playing = self._play_seq
-        self._out.append(Play(heard, self._play_seq, interruptible))
+        self._out.append(Play(heard, self._play_seq, interruptible, loop))
         return True
+
+    def _stop_hold(self) -> None:
+        """The transfer has its outcome: the hold audio stops at once."""
+        if self._playing is not None:
+            self._out.append(StopPlayback())
+            self._playing = None
 
     def _prompt_then_wait(self, *prompts: Prompt | None) -> None:
         if self._play(prompts, interruptible=True):
@@ -402,6 +410,8 @@ class Navigator:
             TransferTo(transfer.target, transfer.settings, transfer.destination, transfer.via)
         )
         self._set_state(CallState.TRANSFERRING)
+        # after the request, never before it: the REFER is not held up by the audio
+        self._play((transfer.settings.hold,), interruptible=False, loop=True)
 
     def _invalid_entry(self, entry: str) -> None:
         self._invalid += 1
@@ -604,12 +614,14 @@ class Navigator:
             self._end(self._closing)
 
     def _on_transfer_succeeded(self, event: TransferSucceeded) -> None:
+        self._stop_hold()
         target = self._pending.target if self._pending else ""
         self._pending = None
         self._out.append(TransferConnected(self._now, self.menu, target))
         self._end(EndReason.TRANSFERRED)
 
     def _on_transfer_failed(self, event: TransferFailed) -> None:
+        self._stop_hold()
         transfer, self._pending = self._pending, None
         kind = event.kind
         self._out.append(

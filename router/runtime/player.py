@@ -4,7 +4,9 @@ One `Player` per call owns the call's `rtc.AudioSource`. `play()` replaces whate
 is playing; `stop()` cuts it short and drops the audio already queued in the FFI,
 so the caller stops hearing the prompt within one frame of pressing a key. When
 every frame of a play has been heard (not merely queued), `on_finished(play_id)`
-is called: the navigator starts its no-input timer from that moment.
+is called: the navigator starts its no-input timer from that moment. A looped play
+(hold audio while a transfer rings) starts again at its end until it is stopped, and
+never reports itself finished.
 """
 
 from __future__ import annotations
@@ -53,13 +55,13 @@ class Player:
         """A `stop(clear=False)` left audio in the FFI queue for `clear()` to drop."""
         return self._clear_pending
 
-    def play(self, play_id: int, items: Sequence[Rendered]) -> None:
+    def play(self, play_id: int, items: Sequence[Rendered], *, loop: bool = False) -> None:
         self.stop()  # clears what is queued, also what a stop(clear=False) left
         self._generation += 1
         self._active = True
         previous = self._task
         self._task = asyncio.get_running_loop().create_task(
-            self._run(self._generation, previous, play_id, items), name=f"play-{play_id}"
+            self._run(self._generation, previous, play_id, items, loop), name=f"play-{play_id}"
         )
 
     def stop(self, *, clear: bool = True) -> None:
@@ -85,15 +87,19 @@ class Player:
         previous: asyncio.Task[None] | None,
         play_id: int,
         items: Sequence[Rendered],
+        loop: bool = False,
     ) -> None:
         if previous is not None and not previous.done():
             await asyncio.wait([previous])
         try:
-            for item in items:
-                for frame in item.frames:
-                    if generation != self._generation:
-                        return
-                    await self.source.capture_frame(frame)
+            while True:
+                for item in items:
+                    for frame in item.frames:
+                        if generation != self._generation:
+                            return
+                        await self.source.capture_frame(frame)
+                if not loop or not any(item.frames for item in items):
+                    break  # a loop goes on with its first frame: capture waits on the queue
             if generation != self._generation:
                 return
             await self.source.wait_for_playout()

@@ -61,6 +61,7 @@ class _Overrides:
     ringing_timeout: float | None = None
     headers: Mapping[str, str] | None = None
     announce: Prompt | None = None
+    hold: Prompt | None = None
 
     def apply(self, base: TransferSettings) -> TransferSettings:
         if self == _NO_OVERRIDES:
@@ -75,6 +76,7 @@ class _Overrides:
             else self.ringing_timeout,
             headers=headers,
             announce=self.announce if self.announce is not None else base.announce,
+            hold=self.hold if self.hold is not None else base.hold,
         )
 
 
@@ -104,7 +106,14 @@ class Transfers(Leaves):
         dialtone = f.get("play_dialtone")
         ringing = f.get("ringing_timeout")
         headers = f.get("headers")
-        if dialtone is None and ringing is None and headers is None and announce is None:
+        hold = f.get("hold")
+        if (
+            dialtone is None
+            and ringing is None
+            and headers is None
+            and announce is None
+            and hold is None
+        ):
             return _NO_OVERRIDES
         return _Overrides(
             play_dialtone=None
@@ -117,6 +126,7 @@ class Transfers(Leaves):
             if headers is None
             else MappingProxyType(self.headers(headers, what) or {}),
             announce=announce,
+            hold=None if hold is None else self.prompt(hold, f"{what}: hold"),
         )
 
     def uri(
