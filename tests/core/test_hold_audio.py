@@ -94,7 +94,7 @@ def test_no_hold_audio_no_play() -> None:
         (FILE.replace("play_dialtone: false", "play_dialtone: true"), 3),
         (
             FILE.replace('"3": {transfer: sales, ', '"3": {transfer: sales, play_dialtone: true, '),
-            5,
+            13,
         ),
     ],
 )
