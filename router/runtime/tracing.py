@@ -24,6 +24,7 @@ from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
 from router.core.events import (
     AnyNote,
+    CallerMatched,
     CallFinished,
     InvalidEntry,
     KeyPressed,
@@ -117,6 +118,8 @@ class CallTracer:
                 if self._menu is not None:
                     self._menu.end()
                 self._menu = self._child("menu", self._call, **{"router.menu": menu})
+            case CallerMatched(rule=rule):
+                self._instant("caller_rule", **{"router.caller_rule": rule})
             case KeyPressed(key=key):
                 self._instant("key", **{"router.menu": menu, "router.key": key.value})
             case InvalidEntry():
