@@ -1,4 +1,4 @@
-"""Two benchmark runs side by side: ``python bench/compare.py A.json B.json [--all]``.
+"""Two benchmark runs side by side: ``python -m bench.compare A.json B.json [--all]``.
 
 Prints the headline figures of both runs (latency percentiles, calls held, memory
 and CPU per call, the menu engine) with B's change against A. Lower is better for
@@ -13,9 +13,6 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 HEADLINES: list[tuple[str, str, bool]] = [
     # (label, dotted path, higher is better)

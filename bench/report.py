@@ -74,7 +74,7 @@ def _header(r: dict[str, Any], results_path: Path) -> list[str]:
         "```sh",
         "python -m bench            # the full run (about 20 minutes), rewrites this file",
         "python -m bench --quick    # a minute or two: the same measurements, smaller (for CI)",
-        "python bench/compare.py bench/results/A.json bench/results/B.json  # side by side",
+        "python -m bench.compare bench/results/A.json bench/results/B.json  # side by side",
         "python -m bench.report bench/results/A.json  # rewrite this file from a results file",
         "```",
         "",

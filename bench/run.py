@@ -13,7 +13,7 @@ loopback ports, runs the router as an operator would (`RouterProcess`), and meas
 
 Writes bench/results/run-<UTC date>[-quick].json and docs/benchmarks.md. ``--quick``
 takes a minute or two (small ramps, fewer presses) for CI; the full run about twenty.
-Compare two runs with ``python bench/compare.py A.json B.json``.
+Compare two runs with ``python -m bench.compare A.json B.json``.
 """
 
 from __future__ import annotations
