@@ -7,12 +7,12 @@ report from a results file kept earlier (no stack needed).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT
+from bench.schema import RunResult, load_run
 
 NA = "–"
 
@@ -729,9 +729,9 @@ def render(r: dict[str, Any], results_path: Path) -> str:
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"
 
 
-def write(results: dict[str, Any], results_path: Path, doc: Path) -> None:
+def write(results: RunResult, results_path: Path, doc: Path) -> None:
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(render(results, results_path))
+    doc.write_text(render(results.to_json(), results_path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -739,7 +739,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", type=Path)
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
-    results = json.loads(args.results.read_text())
+    results = load_run(args.results)
     write(results, args.results.resolve(), args.doc)
     print(f"wrote {args.doc}")
     return 0
