@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT
-from bench.schema import RunResult, load_run
+from bench.common import BENCH, ROOT
+from bench.schema import AdminStartup, ResultError, RunResult, load, load_run
 
 NA = "–"
 
@@ -714,6 +714,35 @@ def _findings(r: dict[str, Any]) -> list[str]:
     return [path.read_text().rstrip(), ""]
 
 
+def _admin() -> list[str]:
+    """The admin commands' start-up (bench/results/admin.json, `python -m bench.admin_startup`)."""
+    path = BENCH / "results" / "admin.json"
+    try:
+        result = load(path) if path.exists() else None
+    except ResultError:
+        result = None
+    if not isinstance(result, AdminStartup):
+        return []
+    out = [
+        "## 7. Admin command start-up",
+        "",
+        f"`python -m bench.admin_startup --runs {result.commands[0].runs}` on "
+        f"{result.date}: each command started as an admin starts it (`python -m router ...`, "
+        "a fresh interpreter each run) on `menus.yaml` / `menus.test.yaml`; median wall time "
+        f"against the 0.25 s target. {result.cores} cores, load average "
+        f"{list(result.loadavg_before)} before and {list(result.loadavg_after)} after; "
+        f"`python -c pass` alone takes {result.interpreter_s:.3f} s. Raw figures in "
+        "[`bench/results/admin.json`](../bench/results/admin.json).",
+        "",
+    ]
+    rows = [
+        [f"`{c.name}`", f"{c.median_s:.3f}", f"{c.min_s:.3f}", f"{c.max_s:.3f}", _ok(c.met)]
+        for c in result.commands
+    ]
+    out += _table(["command", "median s", "min s", "max s", "under 0.25 s"], rows)
+    return [*out, ""]
+
+
 def render(r: dict[str, Any], results_path: Path) -> str:
     parts = [
         _header(r, results_path),
@@ -723,6 +752,7 @@ def render(r: dict[str, Any], results_path: Path) -> str:
         _capacity(r),
         _two(r),
         _engine(r),
+        _admin(),
         _sizing(r),
         _findings(r),
     ]
