@@ -17,8 +17,6 @@ import pytest
 from router.cli import main
 from router.core.errors import Location, Problem, Severity
 
-pytestmark = pytest.mark.core
-
 NOON = "2025-01-06T12:00:00+01:00"
 
 
