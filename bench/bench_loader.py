@@ -6,7 +6,7 @@ The files are generated in a temporary folder: a tree of menus (three sub-menus
 each), every menu with a greeting, a prompt, transfers, a message, back and hang-up,
 twenty named destinations, a directory, a schedule and three dialled numbers.
 
-    python bench/bench_loader.py [--repeat 5] [--sizes 1000 10000]
+    python -m bench.bench_loader [--repeat 5] [--sizes 1000 10000]
 
 Prints the median times and writes them to bench/results/loader.json.
 """
@@ -23,9 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from router.core.loader import load_menu_file  # noqa: E402
+from router.core.loader import load_menu_file
 
 RESULTS = Path(__file__).resolve().parent / "results" / "loader.json"
 

@@ -5,7 +5,7 @@ waiting in the main menu (set up outside the timed region), so the figure is the
 navigator's work between a DTMF event and its effects, the part of key-to-REFER
 latency this process adds. The budget is 20 microseconds per step.
 
-    python bench/bench_navigator.py [--iterations N]
+    python -m bench.bench_navigator [--iterations N]
 
 Writes bench/results/navigator.json and prints the same figures.
 """
@@ -24,18 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from router.core.events import (  # noqa: E402
+from router.core.events import (
     DigitPressed,
     Effect,
     Play,
     TransferTo,
 )
-from router.core.keys import Key  # noqa: E402
-from router.core.model import (  # noqa: E402
+from router.core.keys import Key
+from router.core.model import (
     Back,
     Directory,
     DirectoryEntry,
@@ -48,10 +44,11 @@ from router.core.model import (  # noqa: E402
     Transfer,
     TransferSettings,
 )
-from router.core.navigator import CallState, Navigator  # noqa: E402
-from router.core.simulation import SimulatedCall  # noqa: E402
+from router.core.navigator import CallState, Navigator
+from router.core.simulation import SimulatedCall
 
 BUDGET_US = 20.0
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "navigator.json"
 AT = datetime(2025, 1, 6, 12, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Two benchmark runs side by side: ``python bench/compare.py A.json B.json [--all]``.
+"""Two benchmark runs side by side: ``python -m bench.compare A.json B.json [--all]``.
 
 Prints the headline figures of both runs (latency percentiles, calls held, memory
 and CPU per call, the menu engine) with B's change against A. Lower is better for
@@ -9,13 +9,11 @@ files share instead.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.schema import load_run
 
 HEADLINES: list[tuple[str, str, bool]] = [
     # (label, dotted path, higher is better)
@@ -77,17 +75,6 @@ HEADLINES += [
 ]
 
 
-def get(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(data, dict):
-            data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return None
-    return data
-
-
 def flatten(data: Any, prefix: str = "") -> dict[str, float]:
     out: dict[str, float] = {}
     if isinstance(data, dict):
@@ -130,19 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", type=Path)
     parser.add_argument("--all", action="store_true", help="every shared number, not headlines")
     args = parser.parse_args(argv)
-    a, b = json.loads(args.a.read_text()), json.loads(args.b.read_text())
-    print(f"A: {args.a}  {a.get('date')}  {a.get('command')}  load {get(a, 'machine.loadavg')}")
-    print(f"B: {args.b}  {b.get('date')}  {b.get('command')}  load {get(b, 'machine.loadavg')}")
+    a, b = load_run(args.a), load_run(args.b)
+    print(f"A: {args.a}  {a.date}  {a.command}  load {list(a.machine.loadavg)}")
+    print(f"B: {args.b}  {b.date}  {b.command}  load {list(b.machine.loadavg)}")
     for key in ("livekit_server", "livekit", "livekit_agents", "python", "git"):
-        va, vb = get(a, f"versions.{key}"), get(b, f"versions.{key}")
+        va, vb = getattr(a.versions, key), getattr(b.versions, key)
         if va != vb:
             print(f"   {key}: {va} -> {vb}")
     rows: list[tuple[str, Any, Any, bool | None]]
     if args.all:
-        fa, fb = flatten(a), flatten(b)
+        fa, fb = flatten(a.to_json()), flatten(b.to_json())
         rows = [(k, fa[k], fb[k], None) for k in sorted(fa.keys() & fb.keys())]
     else:
-        rows = [(label, get(a, p), get(b, p), hb) for label, p, hb in HEADLINES]
+        rows = [(label, a.get(p), b.get(p), hb) for label, p, hb in HEADLINES]
         rows = [r for r in rows if r[1] is not None or r[2] is not None]
     width = max((len(r[0]) for r in rows), default=10)
     print()

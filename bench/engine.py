@@ -18,17 +18,17 @@ from bench.common import BENCH, ROOT, log
 RESULTS = BENCH / "results"
 
 
-def _run(script: str, args: list[str], output: str) -> dict[str, Any]:
+def _run(module: str, args: list[str], output: str) -> dict[str, Any]:
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, str(BENCH / script), *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=900,
     )
     out: dict[str, Any] = {
-        "command": " ".join(["python", f"bench/{script}", *args]),
+        "command": " ".join(["python", "-m", module, *args]),
         "exit_status": proc.returncode,
         "seconds": round(time.monotonic() - started, 1),
         "stdout": proc.stdout.strip().splitlines()[-12:],
@@ -44,11 +44,11 @@ def _run(script: str, args: list[str], output: str) -> dict[str, Any]:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    log("menu engine: bench/bench_loader.py")
-    loader = _run("bench_loader.py", ["--repeat", "3" if quick else "5"], "loader.json")
-    log("menu engine: bench/bench_navigator.py")
+    log("menu engine: python -m bench.bench_loader")
+    loader = _run("bench.bench_loader", ["--repeat", "3" if quick else "5"], "loader.json")
+    log("menu engine: python -m bench.bench_navigator")
     navigator = _run(
-        "bench_navigator.py",
+        "bench.bench_navigator",
         ["--iterations", "10000" if quick else "50000"],
         "navigator.json",
     )

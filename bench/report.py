@@ -7,12 +7,12 @@ report from a results file kept earlier (no stack needed).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT
+from bench.common import BENCH, ROOT
+from bench.schema import AdminStartup, ResultError, RunResult, load, load_run
 
 NA = "–"
 
@@ -74,7 +74,7 @@ def _header(r: dict[str, Any], results_path: Path) -> list[str]:
         "```sh",
         "python -m bench            # the full run (about 20 minutes), rewrites this file",
         "python -m bench --quick    # a minute or two: the same measurements, smaller (for CI)",
-        "python bench/compare.py bench/results/A.json bench/results/B.json  # side by side",
+        "python -m bench.compare bench/results/A.json bench/results/B.json  # side by side",
         "python -m bench.report bench/results/A.json  # rewrite this file from a results file",
         "```",
         "",
@@ -714,6 +714,35 @@ def _findings(r: dict[str, Any]) -> list[str]:
     return [path.read_text().rstrip(), ""]
 
 
+def _admin() -> list[str]:
+    """The admin commands' start-up (bench/results/admin.json, `python -m bench.admin_startup`)."""
+    path = BENCH / "results" / "admin.json"
+    try:
+        result = load(path) if path.exists() else None
+    except ResultError:
+        result = None
+    if not isinstance(result, AdminStartup):
+        return []
+    out = [
+        "## 7. Admin command start-up",
+        "",
+        f"`python -m bench.admin_startup --runs {result.commands[0].runs}` on "
+        f"{result.date}: each command started as an admin starts it (`python -m router ...`, "
+        "a fresh interpreter each run) on `menus.yaml` / `menus.test.yaml`; median wall time "
+        f"against the 0.25 s target. {result.cores} cores, load average "
+        f"{list(result.loadavg_before)} before and {list(result.loadavg_after)} after; "
+        f"`python -c pass` alone takes {result.interpreter_s:.3f} s. Raw figures in "
+        "[`bench/results/admin.json`](../bench/results/admin.json).",
+        "",
+    ]
+    rows = [
+        [f"`{c.name}`", f"{c.median_s:.3f}", f"{c.min_s:.3f}", f"{c.max_s:.3f}", _ok(c.met)]
+        for c in result.commands
+    ]
+    out += _table(["command", "median s", "min s", "max s", "under 0.25 s"], rows)
+    return [*out, ""]
+
+
 def render(r: dict[str, Any], results_path: Path) -> str:
     parts = [
         _header(r, results_path),
@@ -723,15 +752,16 @@ def render(r: dict[str, Any], results_path: Path) -> str:
         _capacity(r),
         _two(r),
         _engine(r),
+        _admin(),
         _sizing(r),
         _findings(r),
     ]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"
 
 
-def write(results: dict[str, Any], results_path: Path, doc: Path) -> None:
+def write(results: RunResult, results_path: Path, doc: Path) -> None:
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(render(results, results_path))
+    doc.write_text(render(results.to_json(), results_path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -739,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", type=Path)
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
-    results = json.loads(args.results.read_text())
+    results = load_run(args.results)
     write(results, args.results.resolve(), args.doc)
     print(f"wrote {args.doc}")
     return 0

@@ -13,7 +13,7 @@ loopback ports, runs the router as an operator would (`RouterProcess`), and meas
 
 Writes bench/results/run-<UTC date>[-quick].json and docs/benchmarks.md. ``--quick``
 takes a minute or two (small ramps, fewer presses) for CI; the full run about twenty.
-Compare two runs with ``python bench/compare.py A.json B.json``.
+Compare two runs with ``python -m bench.compare A.json B.json``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from bench.common import (
     versions,
     wait_quiet,
 )
+from bench.schema import SCHEMA, RunResult
 
 PHASES = ("latency", "capacity", "process", "two", "engine")
 
@@ -357,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     ws = Workspace(args.keep)
     started = time.monotonic()
     results: dict[str, Any] = {
-        "schema": 1,
+        "schema": SCHEMA,
         "date": now_iso(),
         "quick": args.quick,
         "command": "python -m bench" + (" --quick" if args.quick else ""),
@@ -394,13 +395,14 @@ def main(argv: list[str] | None = None) -> int:
             + ("-quick" if args.quick else "")
             + ".json"
         )
+        run = RunResult.from_json(results, "this run")  # the schema every reader shares
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=1) + "\n")
+        out.write_text(json.dumps(run.to_json(), indent=1) + "\n")
         log(f"results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     if not args.no_doc:
         from bench import report
 
-        report.write(results, out, args.doc)
+        report.write(run, out, args.doc)
         log(f"report: {args.doc}")
     return 0
 

@@ -47,7 +47,11 @@ def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The parser, with the options of `chosen` only: a command's module is imported only
     when it runs, so `router check` does not pay for livekit's import (0.7 s)."""
     parser = argparse.ArgumentParser(prog="router", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    # its own name: a command's own -v (simulate's, test's details) must not turn the
+    # log to debug, nor this one a command's details
+    parser.add_argument(
+        "-v", "--verbose", dest="log_debug", action="store_true", help="log debug detail"
+    )
     parser.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
@@ -80,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(words)
     if args.log_format not in LOG_FORMATS:
         parser.error(f"ROUTER_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
-    setup_logging(verbose=args.verbose, log_format=args.log_format)
+    setup_logging(verbose=args.log_debug, log_format=args.log_format)
     if getattr(args, "_missing", False):
         print(f"router {args.command}: not available in this build", file=sys.stderr)
         return 2

@@ -51,7 +51,7 @@ from router.core.events import (
 )
 from router.core.keys import Key
 from router.core.loader import load_menu_file
-from router.core.model import MenuFile, Prompt
+from router.core.model import MenuFile, Prompt, TransferSettings
 from router.core.navigator import CallCaps
 from router.core.simulation import Observer, SimulatedCall, TransferResult
 
@@ -360,9 +360,9 @@ class _Call:
                 self.say(f"timer {timer.value} armed, fires at {deadline:.1f}s")
             case CancelTimer(timer=timer):
                 self.say(f"timer {timer.value} cancelled")
-            case TransferTo(target=target, destination=destination):
+            case TransferTo(target=target, destination=destination, settings=settings):
                 named = f" ({destination})" if destination else ""
-                self.say(f"transfer to {target}{named} requested")
+                self.say(f"transfer to {target}{named} requested: {_settings(settings)}")
             case Note():
                 text = _told(effect)
                 if text is not None:
@@ -453,3 +453,12 @@ def _prompt(prompt: Prompt) -> str:
     if prompt.text:
         parts.append(f'"{prompt.text}"')
     return " + ".join(parts)
+
+
+def _settings(settings: TransferSettings) -> str:
+    """The REFER's settings as the far end sees them: ringing time, dial tone, headers."""
+    parts = [f"rings {settings.ringing_timeout:g}s"]
+    if settings.play_dialtone:
+        parts.append("dial tone")
+    parts += [f"{name}: {value}" for name, value in sorted(settings.headers.items())]
+    return ", ".join(parts)

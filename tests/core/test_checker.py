@@ -40,8 +40,6 @@ from router.core.model import (
 from router.core.timezones import regions_for, timezone_problem, timezone_warning
 from router.core.values import header_problem, sample_extension, target_problem
 
-pytestmark = pytest.mark.core
-
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = Path(__file__).resolve().parent / "broken"
 CORPUS = sorted(BROKEN.glob("*.yaml"))

@@ -45,8 +45,6 @@ from router.core.model import (
     Weekday,
 )
 
-pytestmark = pytest.mark.core
-
 BASE = """\
 version: 1
 destinations:

@@ -37,8 +37,6 @@ from router.core.keys import Key
 from router.core.model import FailureKind, MenuFile
 from router.core.navigator import _HANDLERS, _NEXT, CallCaps, CallState, Navigator
 
-pytestmark = pytest.mark.core
-
 WELCOME = "play:Welcome. 1 sales, 2 support, 0 operator, or an extension."
 MAIN_AGAIN = "1 sales, 2 support, 0 operator."
 SUPPORT = "play:Support. 1 the desk, 2 questions, star back, pound top."

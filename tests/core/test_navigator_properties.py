@@ -57,8 +57,6 @@ from router.core.model import (
 from router.core.model import Hangup as HangupAction
 from router.core.navigator import CallCaps, CallState, Navigator
 
-pytestmark = pytest.mark.core
-
 CAPS = CallCaps(max_keys=30, max_transfers=3, max_call_seconds=120.0)
 MIN_TIMEOUT = 0.5
 MAX_STEPS = (

@@ -9,8 +9,6 @@ import pytest
 from router.core.errors import MenuFileError
 from router.core.loader import load_menu_text
 
-pytestmark = pytest.mark.core
-
 
 def load(text: str) -> dict[str, str | None]:
     loaded = load_menu_text(text, filename="t.yaml", base_dir=Path("."))

@@ -17,8 +17,6 @@ import pytest
 from router.stack.sipphone import CallOutcome, CallReport, place_call
 from tests.e2e.conftest import Stack, eventually, new_caller_id
 
-pytestmark = pytest.mark.e2e
-
 
 def refer_target(report: CallReport) -> str | None:
     refer = report.refer

@@ -13,12 +13,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-import pytest
-
 from router.stack.sipphone import CallOptions, SipCall
 from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id
-
-pytestmark = pytest.mark.e2e
 
 CAP = 5
 CAP_AGENT = f"{AGENT}-cap"

@@ -11,13 +11,10 @@ import asyncio
 import json
 from pathlib import Path
 
-import pytest
 from livekit import rtc
 
 from router.stack.harness import RouterProcess
 from tests.e2e.conftest import Stack, eventually
-
-pytestmark = pytest.mark.e2e
 
 
 async def test_connect_joins_the_room_and_routes_its_caller(e2e: Stack, tmp_path: Path) -> None:

@@ -25,8 +25,6 @@ from router.stack.sipphone import CallOutcome, CallReport, place_call
 from tests.e2e.conftest import AGENT, Stack, holding_router, new_caller_id
 from tests.e2e.test_metrics import scrape
 
-pytestmark = pytest.mark.e2e
-
 NO_RTP_NUMBER = "+15550100031"
 
 RECORD_WITHIN = 2.5

@@ -6,12 +6,8 @@ import asyncio
 import re
 import urllib.request
 
-import pytest
-
 from router.stack.sipphone import place_call
 from tests.e2e.conftest import Stack, new_caller_id
-
-pytestmark = pytest.mark.e2e
 
 
 def scrape(url: str) -> dict[str, float]:

@@ -12,14 +12,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from router.stack.harness import RouterProcess
 from router.stack.local import LocalStack
 from router.stack.sipphone import CallOptions, SipCall, place_call
 from tests.e2e.conftest import eventually, holding_router, new_caller_id, record_in
-
-pytestmark = pytest.mark.e2e
 
 AGENT = "menu-router-restart"
 NUMBER = "+15550100011"

@@ -21,8 +21,6 @@ from router.stack.local import free_port
 from router.stack.sipphone import CallOptions, SipCall
 from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id, record_in
 
-pytestmark = pytest.mark.e2e
-
 
 async def _router(e2e: Stack, tmp_path: Path, number: str, drain: float) -> RouterProcess:
     agent = f"{AGENT}-{number[-2:]}"

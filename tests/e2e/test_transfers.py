@@ -19,8 +19,6 @@ from router.stack.local import SipBridge
 from router.stack.sipphone import CallOutcome, place_call
 from tests.e2e.conftest import NUMBER, Stack, new_caller_id
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def old_bridge(e2e: Stack) -> SipBridge:

@@ -29,8 +29,6 @@ from router.trial.events import ATTR_MENU, TOPIC
 from router.trial.server import PageConfig, PageThread, TrialPage
 from tests.e2e.conftest import Stack, eventually
 
-pytestmark = pytest.mark.e2e
-
 REPO = Path(__file__).resolve().parents[2]
 AGENT = "menu-router-trial-e2e"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -6,13 +6,9 @@ import asyncio
 import json
 from pathlib import Path
 
-import pytest
-
 from router.stack.harness import RouterProcess
 from router.stack.sipphone import place_call
 from tests.e2e.conftest import AGENT, Stack, new_caller_id
-
-pytestmark = pytest.mark.e2e
 
 
 def callers_in(records: Path) -> set[str]:

@@ -19,8 +19,6 @@ import pytest
 
 from router.stack import install
 
-pytestmark = pytest.mark.runtime
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SCHEMA = ROOT / "menus.schema.json"

@@ -35,8 +35,6 @@ from router.core.model import MenuFile
 from router.core.navigator import DEFAULT_CAPS, CallCaps, CallState
 from router.core.simulation import SimulatedCall
 
-pytestmark = pytest.mark.core
-
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 

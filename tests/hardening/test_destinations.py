@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml  # type: ignore[import-untyped,unused-ignore]
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -38,8 +37,6 @@ from router.core.keys import Key
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
 from router.core.navigator import CallCaps, CallState, Navigator
-
-pytestmark = pytest.mark.core
 
 MENUS = Path(__file__).resolve().parents[2] / "menus.yaml"
 SCHEMES = ("tel:", "sip:", "sips:")

@@ -48,8 +48,6 @@ from router.core.loader import load_menu_file, read_menu_text
 from router.core.model import MenuFile
 from router.core.navigator import CallCaps, CallState, Navigator
 
-pytestmark = pytest.mark.core
-
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = (ROOT / "menus.yaml").read_text()
 BUNDLED: MenuFile = load_menu_file(ROOT / "menus.yaml").menu_file

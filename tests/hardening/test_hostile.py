@@ -24,8 +24,6 @@ import pytest
 
 from router.core.loader import MAX_BYTES, read_menu_text
 
-pytestmark = pytest.mark.core
-
 ROOT = Path(__file__).resolve().parents[2]
 FAST = 0.5
 """CPU seconds to refuse a hostile file (typically milliseconds). CPU time, not wall-clock

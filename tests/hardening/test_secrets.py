@@ -27,8 +27,6 @@ import pytest
 
 from router.runtime.records import CallRecorder, RecordSink, mask_number
 
-pytestmark = pytest.mark.core
-
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-" + secrets.token_urlsafe(32)
 """Long enough that PyJWT does not warn about it, unique enough to grep for."""

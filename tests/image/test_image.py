@@ -22,8 +22,6 @@ import pytest
 
 from router.stack.image import IMAGE_TAG, Buildah, ensure_image, image_labels
 
-pytestmark = pytest.mark.image
-
 MENUS = "/etc/router/menus.yaml"
 
 

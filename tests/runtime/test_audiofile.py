@@ -19,8 +19,6 @@ from router.runtime.menustore import MenuStore
 from router.runtime.prompts import EspeakVoice, PromptCache
 from tests.runtime.test_worker_config import UNREACHABLE, router
 
-pytestmark = pytest.mark.runtime
-
 MENUS = """\
 version: 1
 menus:

@@ -38,8 +38,6 @@ from router.runtime.metrics import Metrics
 from router.runtime.prompts import EspeakVoice, PromptCache
 from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
 
-pytestmark = pytest.mark.runtime
-
 SALES = "tel:+15105550101"
 OPERATOR = "sip:operator@pbx.example.com"
 SORRY = Prompt("Sorry, that line is busy.")

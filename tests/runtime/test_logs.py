@@ -15,7 +15,6 @@ from tests.runtime.test_call_offline import FakeLiveKitAPI, fake, start_call
 
 __all__ = ["fake"]  # the Twirp fake fixture, shared with the call tests
 
-pytestmark = pytest.mark.runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,6 @@ import pytest
 from router.runtime.menustore import MenuStore
 from router.runtime.prompts import EspeakVoice, PromptCache
 
-pytestmark = pytest.mark.runtime
-
 MENUS = """\
 version: 1
 menus:

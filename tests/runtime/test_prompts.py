@@ -25,8 +25,6 @@ from router.runtime.prompts import (
 )
 from tests.runtime.espeak_plugin import EspeakTTS
 
-pytestmark = pytest.mark.runtime
-
 
 def rms(pcm: bytes) -> float:
     samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)

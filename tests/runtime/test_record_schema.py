@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bench.callgen import CallGenerator
 from router.core.events import (
     CallEnded,
@@ -31,8 +29,6 @@ from router.core.loader import load_menu_file
 from router.core.model import MenuFile, TransferReason
 from router.core.navigator import CallCaps, Navigator
 from router.runtime.records import CallRecorder
-
-pytestmark = pytest.mark.runtime
 
 GOLDEN = Path(__file__).parent / "data" / "records.golden.jsonl"
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York, a Tuesday: open

@@ -12,8 +12,6 @@ from router.core.errors import ConfigError
 from router.runtime.records import RecordSink
 from tests.runtime.test_worker_config import UNREACHABLE, router
 
-pytestmark = pytest.mark.runtime
-
 
 def _lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()]

@@ -12,7 +12,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 from livekit import api, rtc
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -31,8 +30,6 @@ from tests.runtime.test_call_offline import (
 from tests.runtime.twirp_fake import sip_failure
 
 __all__ = ["fake"]  # the Twirp fake fixture, shared with the call tests
-
-pytestmark = pytest.mark.runtime
 
 
 async def traced_call(fake: FakeLiveKitAPI) -> tuple[Call, InMemorySpanExporter]:

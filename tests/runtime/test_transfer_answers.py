@@ -42,8 +42,6 @@ from router.runtime.transfer import SipTransferrer, TransferUndecided
 from router.stack import install
 from tests.runtime.test_call_offline import Call, menu_file, rendered_cache, sip_caller
 
-pytestmark = pytest.mark.runtime
-
 SRC = Path(__file__).parent / "sipapi_v1_13_11"
 
 

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.runtime
-
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-value-that-must-not-leak-0123456789"
 UNREACHABLE = {

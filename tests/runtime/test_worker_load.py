@@ -21,8 +21,6 @@ from router.runtime.worker import (
     reported_load,
 )
 
-pytestmark = pytest.mark.runtime
-
 
 def config(**kw: object) -> WorkerConfig:
     base: dict[str, object] = {

@@ -8,27 +8,14 @@ Set ROUTER_STACK_KEEP_LOGS=1 to keep the stack's temp dir (configs and logs).
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-_ROOT = Path(__file__).resolve().parents[2]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
-
-from router.stack.local import LocalStack, Provisioned  # noqa: E402
+from router.stack.local import LocalStack, Provisioned
 
 AGENT = "stack-test-agent"
 NUMBER = "+15550100"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,6 @@ from router.stack.sipphone.rtp import RtpPacket
 
 from .fakeuas import FakeUas, Received
 
-pytestmark = pytest.mark.e2e
-
 
 def _req(item: Received) -> SipRequest:
     assert isinstance(item.msg, SipRequest)

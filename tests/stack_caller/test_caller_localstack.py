@@ -24,8 +24,6 @@ from livekit import api, rtc
 from router.stack.local import LocalStack
 from router.stack.sipphone import CallOptions, CallOutcome, CallReport, KeyPress, SipCall
 
-pytestmark = pytest.mark.e2e
-
 NUMBER = "+15550177"
 TRANSFER_TO = "sip:+15105550111@127.0.0.1:5099"
 

@@ -18,8 +18,6 @@ import pytest
 
 from router.stack.sipphone import CallOutcome, place_call
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(autouse=True)
 def _sipp_is_installed() -> None:

@@ -32,8 +32,6 @@ from router.trial.caller import call_time, is_trial_caller
 from router.trial.events import EventBuilder, as_json
 from router.trial.transfer import read_answer
 
-pytestmark = pytest.mark.runtime
-
 MENUS = Path(__file__).resolve().parents[2] / "menus.yaml"
 OPEN = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 

@@ -23,8 +23,6 @@ from router.core.errors import Location
 from router.core.events import EndReason
 from router.core.loader import load_menu_file
 
-pytestmark = pytest.mark.core
-
 ROOT = Path(__file__).resolve().parents[2]
 NOON = "2026-12-01T12:00:00-05:00"
 
@@ -348,7 +346,7 @@ def test_mistakes_are_reported_at_file_line_column(
     assert err[-1] == f"router test: {path} cannot be used"
 
 
-FIELD = Path(__file__).resolve().parent / "field"
+FIELD = Path(__file__).resolve().parents[1] / "core" / "field"
 
 
 def test_pound_as_a_comment_in_a_test_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,8 +17,6 @@ import pytest
 from router.cli import main
 from router.core.errors import Location, Problem, Severity
 
-pytestmark = pytest.mark.core
-
 NOON = "2025-01-06T12:00:00+01:00"
 
 
@@ -80,7 +78,7 @@ def test_whole_printout(loader: Any, capsys: pytest.CaptureFixture[str]) -> None
         "     7.0s  timer first_digit cancelled",
         "     7.0s  transfer to sip:sales@pbx.example.com chosen (any announcement plays first)",
         '     7.0s  plays to the end: "Connecting you to sales."',
-        "     7.0s  transfer to sip:sales@pbx.example.com (sales) requested",
+        "     7.0s  transfer to sip:sales@pbx.example.com (sales) requested: rings 30s",
         "     7.0s  transfer succeeded",
         "     7.0s  timer call_limit cancelled",
         "     7.0s  call ends: transferred",
@@ -270,3 +268,30 @@ def test_voice_is_shown_with_the_menu(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert main(["simulate", str(path), "--at", NOON, "--keys", "0"]) == 0
     assert "menu main (voice es)" in capsys.readouterr().out
+
+
+def test_the_commands_details_and_the_debug_log_are_apart() -> None:
+    """`simulate -v` shows the router's bookkeeping without debug log lines; `router -v`
+    turns on the debug log (both were one `verbose` before: the trial admins saw log lines
+    in their transcripts)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    base = ["menus.yaml", "--number", "+15105550150", "--at", "2026-12-01T10:00-05:00"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "router", *args],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=60,
+        )
+
+    details = run("simulate", *base, "--keys", "1", "-v")
+    assert "timer" in details.stdout and "rings 20s" in details.stdout
+    assert "DEBUG" not in details.stderr
+    debug = run("-v", "simulate", *base, "--keys", "1")
+    assert "DEBUG router.navigator" in debug.stderr
+    assert "timer" not in debug.stdout

@@ -4,22 +4,18 @@ Docker Compose cannot run here (no Docker engine, no compose plugin), so this ch
 what can be checked without it: the file is YAML with the expected services, the
 images are the versions the local stack runs (and livekit-sip's real image), the
 LiveKit and SIP settings match router/stack/local.py's fixed ports and key, the
-router gets its menu file where the image expects it; and the one-shot `provision`
-script really provisions, against the local stack's livekit-server (an e2e test).
+router gets its menu file where the image expects it. That the one-shot `provision`
+script really provisions, against the local stack's livekit-server, is an e2e test
+(tests/e2e/test_compose_provision.py).
 """
 
 from __future__ import annotations
 
 import ast
-import asyncio
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
 from router.stack import local
@@ -37,7 +33,6 @@ def _config(service: str, variable: str) -> dict[str, Any]:
     return parsed
 
 
-@pytest.mark.core
 def test_the_stack_has_its_four_services_and_a_setup_step() -> None:
     assert set(SERVICES) == {"redis", "livekit", "sip", "router", "provision"}
     assert SERVICES["livekit"]["image"] == f"livekit/livekit-server:{SERVER_VERSION}"
@@ -49,7 +44,6 @@ def test_the_stack_has_its_four_services_and_a_setup_step() -> None:
             assert dependency in SERVICES
 
 
-@pytest.mark.core
 def test_livekit_and_sip_settings_match_the_local_stack() -> None:
     livekit = _config("livekit", "LIVEKIT_CONFIG")
     assert livekit["port"] == local.FIXED_LIVEKIT_PORT
@@ -71,7 +65,6 @@ def test_livekit_and_sip_settings_match_the_local_stack() -> None:
     assert sip["use_external_ip"] is False
 
 
-@pytest.mark.core
 def test_the_router_service_matches_the_image() -> None:
     router = SERVICES["router"]
     dockerfile = (ROOT / router["build"]["context"] / "Dockerfile").read_text()
@@ -94,39 +87,5 @@ def test_the_router_service_matches_the_image() -> None:
     )
 
 
-@pytest.mark.core
 def test_the_provision_script_is_python() -> None:
     ast.parse(SERVICES["provision"]["command"][0])
-
-
-@pytest.mark.e2e
-def test_the_provision_script_provisions_once(tmp_path: Path) -> None:
-    """Run it against the local stack's livekit-server, twice: one trunk, one rule."""
-    script = SERVICES["provision"]["command"][0]
-    with local.LocalStack(quiet=True) as stack:
-        env = {
-            **os.environ,
-            **stack.env,
-            "ROUTER_NUMBERS": SERVICES["provision"]["environment"]["ROUTER_NUMBERS"],
-        }
-        for _ in range(2):
-            done = subprocess.run(
-                [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
-            )
-            assert done.returncode == 0, done.stderr
-            assert "calls go to menu-router" in done.stdout
-
-        async def inspect() -> tuple[list[Any], list[Any]]:
-            from livekit import api
-
-            async with stack.api() as lk:
-                trunks = await lk.sip.list_inbound_trunk(api.ListSIPInboundTrunkRequest())
-                rules = await lk.sip.list_dispatch_rule(api.ListSIPDispatchRuleRequest())
-            return list(trunks.items), list(rules.items)
-
-        trunks, rules = asyncio.run(inspect())
-    assert [t.name for t in trunks] == ["menu-router"]
-    assert list(trunks[0].numbers) == ["+15105550150", "+15105550151"]
-    assert [r.name for r in rules] == ["menu-router"]
-    assert [a.agent_name for a in rules[0].room_config.agents] == ["menu-router"]
-    assert rules[0].rule.dispatch_rule_individual.room_prefix == "call-"

@@ -16,8 +16,6 @@ from router.stack.sipphone import (
 )
 from router.stack.sipphone.sdp import SdpError, build_offer, parse_sdp
 
-pytestmark = pytest.mark.e2e
-
 
 def test_offer_is_pcmu_and_telephone_event() -> None:
     body = build_offer("127.0.0.1", 40000, session_id=7, event_payload_type=101)

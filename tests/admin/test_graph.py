@@ -17,8 +17,6 @@ from router.core.errors import Location, Problem
 from router.core.loader import load_menu_file
 from router.core.model import Entry, MenuFile
 
-pytestmark = pytest.mark.core
-
 HAS_DOT = shutil.which("dot") is not None
 
 
@@ -179,7 +177,7 @@ def test_bad_format(capsys: pytest.CaptureFixture[str]) -> None:
 
 OFFICE = "+15552220000"
 SUPPORT_LINE = "+15551110000"
-CLINIC = Path(__file__).resolve().parent / "clinic" / "menus.yaml"
+CLINIC = Path(__file__).resolve().parents[1] / "core" / "clinic" / "menus.yaml"
 
 
 def names(graph: Graph) -> set[str]:

@@ -12,10 +12,8 @@ import pytest
 from router.cli import main
 from router.core import format as fmt
 
-pytestmark = pytest.mark.core
-
 ROOT = Path(__file__).resolve().parents[2]
-BROKEN = Path(__file__).resolve().parent / "broken"
+BROKEN = Path(__file__).resolve().parents[1] / "core" / "broken"
 
 GOOD = """\
 version: 1

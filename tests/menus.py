@@ -1,32 +1,22 @@
-"""Shared pieces of the core tests: a sample menu file built in code, and a call driver.
+"""The sample menu file built in code, and a call driver, shared by the core and admin tests.
 
-They are handed out as fixtures (`menu_file`, `make_call`, `render`), never imported:
-other test folders may have a conftest of their own.
-
-Every test under tests/core gets the `core` marker. The menu file is built from the
-model directly, so these tests need neither the loader nor any file on disk; the
-driver passes time in explicitly, so nothing sleeps.
+tests/conftest.py hands them out as fixtures (`menu_file`, `make_call`, `render`,
+`loader`, `menus_yaml`). The menu file is built from the model directly, so the tests
+need neither the loader nor any file on disk; the driver passes time in explicitly, so
+nothing sleeps.
 """
 
 from __future__ import annotations
 
-import sys
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import pytest
-
-_ROOT = Path(__file__).resolve().parents[2]
-if str(_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) without an install
-    sys.path.insert(0, str(_ROOT))
-
-from router.core.errors import MenuFileError, Problem  # noqa: E402
-from router.core.events import (  # noqa: E402
+from router.core.errors import MenuFileError, Problem
+from router.core.events import (
     AnyNote,
     CallFinished,
     CancelTimer,
@@ -52,8 +42,8 @@ from router.core.events import (  # noqa: E402
     TransferStarted,
     TransferTo,
 )
-from router.core.keys import Key  # noqa: E402
-from router.core.model import (  # noqa: E402
+from router.core.keys import Key
+from router.core.model import (
     Back,
     Directory,
     DirectoryEntry,
@@ -74,18 +64,9 @@ from router.core.model import (  # noqa: E402
     TransferSettings,
     Weekday,
 )
-from router.core.model import Hangup as HangupAction  # noqa: E402
-from router.core.navigator import CallCaps  # noqa: E402
-from router.core.simulation import SimulatedCall, TransferResult  # noqa: E402
-
-_HERE = Path(__file__).resolve().parent
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if _HERE in Path(str(item.path)).resolve().parents:
-            item.add_marker(pytest.mark.core)
-
+from router.core.model import Hangup as HangupAction
+from router.core.navigator import CallCaps
+from router.core.simulation import SimulatedCall, TransferResult
 
 # --- the sample menu file --------------------------------------------------------------
 
@@ -234,11 +215,6 @@ def sample_file() -> MenuFile:
     )
 
 
-@pytest.fixture
-def menu_file() -> MenuFile:
-    return sample_file()
-
-
 # --- a call driver ---------------------------------------------------------------------
 
 
@@ -352,16 +328,6 @@ class Call(SimulatedCall):
         return self.last
 
 
-@pytest.fixture
-def make_call(menu_file: MenuFile) -> object:
-    """`make_call(file=None, caps=None) -> Call` for the sample file or another one."""
-
-    def make(file: MenuFile | None = None, caps: CallCaps | None = None) -> Call:
-        return Call(file or menu_file, caps or CallCaps())
-
-    return make
-
-
 @dataclass
 class FakeLoader:
     """Stands in for `router.core.loader`: hands out one MenuFile, or refuses it."""
@@ -375,15 +341,6 @@ class FakeLoader:
         if self.problems:
             raise MenuFileError(self.problems)
         return types.SimpleNamespace(menu_file=self.menu_file, warnings=[])
-
-
-@pytest.fixture
-def loader(menu_file: MenuFile, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLoader]:
-    """Commands load the sample file, whatever path they are given (the paths are kept)."""
-    fake = FakeLoader(menu_file)
-    monkeypatch.setattr("router.admin.simulate.load_menu_file", fake.load_menu_file)
-    monkeypatch.delenv("ROUTER_MENUS", raising=False)
-    yield fake
 
 
 SMALL_YAML = """\
@@ -412,16 +369,3 @@ menus:
       "*": back
       "#": {hangup: "Goodbye."}
 """
-
-
-@pytest.fixture
-def menus_yaml(tmp_path: Path) -> Path:
-    """A small real menu file, for the commands run with the real loader."""
-    path = tmp_path / "menus.yaml"
-    path.write_text(SMALL_YAML)
-    return path
-
-
-@pytest.fixture(name="render")
-def render_fixture() -> object:
-    return render

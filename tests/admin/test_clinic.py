@@ -15,9 +15,7 @@ from router.core.errors import MenuFileError, Severity
 from router.core.loader import load_menu_file, load_menu_text, read_menu_text
 from router.core.model import Hangup, MenuFile, Say, Transfer
 
-pytestmark = pytest.mark.core
-
-CLINIC = Path(__file__).resolve().parent / "clinic" / "menus.yaml"
+CLINIC = Path(__file__).resolve().parents[1] / "core" / "clinic" / "menus.yaml"
 OPEN = datetime.fromisoformat("2026-12-01T10:00:00-08:00")
 NIGHT = datetime.fromisoformat("2026-12-01T22:00:00-08:00")
 SPANISH = "+15105550151"

@@ -18,8 +18,6 @@ import pytest
 
 from tests.hardening.test_secrets import SECRET, _free_port, router_start
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def livekit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -22,8 +22,6 @@ from router.stack.sipphone.message import (
     split_header_list,
 )
 
-pytestmark = pytest.mark.e2e
-
 REFER = (
     b"REFER sip:+15105550100@127.0.0.1:40000 SIP/2.0\r\n"
     b"v: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK.abc;rport,"

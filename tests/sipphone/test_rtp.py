@@ -28,8 +28,6 @@ from router.stack.sipphone.rtp import (
     ulaw_to_linear,
 )
 
-pytestmark = pytest.mark.e2e
-
 
 def test_ulaw_known_values() -> None:
     assert linear_to_ulaw(0) == ULAW_SILENCE == 0xFF

@@ -1,0 +1,123 @@
+"""How long the admin commands take, start to exit, on the small example.
+
+Each of `check`, `simulate`, `graph`, `schema` and `test` runs as an admin runs it
+(`python -m router ...`, a fresh interpreter each time) on the repository's
+`menus.yaml` / `menus.test.yaml`, `--runs` times; the median wall time is held to
+the target (0.25 s). `python -c pass` is timed the same way: the interpreter's own
+floor, which no command can go under. The load average before and after is kept,
+since a busy machine slows every start.
+
+    python -m bench.admin_startup [--runs 9]
+
+Prints the table and writes bench/results/admin.json (bench/schema.py's AdminStartup).
+For a command over target: `python -X importtime -m router check menus.yaml`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.schema import AdminCommand, AdminStartup
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "admin.json"
+TARGET_S = 0.25
+
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "check": ("check", "menus.yaml"),
+    "simulate": (
+        "simulate",
+        "menus.yaml",
+        "--number",
+        "+15105550150",
+        "--at",
+        "2026-12-01T10:00-05:00",
+        "--keys",
+        "21",
+    ),
+    "graph": ("graph", "menus.yaml", "--number", "+15105550151", "-o", "{out}/es.svg"),
+    "schema": ("schema",),
+    "test": ("test", "menus.test.yaml"),
+}
+"""The commands timed, as the README shows them; `{out}` is a scratch folder."""
+
+
+def _time(argv: list[str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - started)
+        if done.returncode not in (0, 1):  # `check` and `test` may exit 1 on findings
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr}")
+    return times
+
+
+def measure(runs: int) -> AdminStartup:
+    before = tuple(round(x, 2) for x in os.getloadavg())
+    floor = statistics.median(_time([sys.executable, "-c", "pass"], runs))
+    commands = []
+    with tempfile.TemporaryDirectory() as out:
+        for name, args in COMMANDS.items():
+            argv = [a.replace("{out}", out) for a in args]
+            times = _time([sys.executable, "-m", "router", *argv], runs)
+            commands.append(
+                AdminCommand(
+                    name=name,
+                    argv=tuple(args),
+                    runs=runs,
+                    median_s=round(statistics.median(times), 3),
+                    min_s=round(min(times), 3),
+                    max_s=round(max(times), 3),
+                    target_s=TARGET_S,
+                )
+            )
+    return AdminStartup(
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        python=platform.python_version(),
+        cores=os.cpu_count() or 0,
+        loadavg_before=before,
+        loadavg_after=tuple(round(x, 2) for x in os.getloadavg()),
+        interpreter_s=round(floor, 3),
+        commands=tuple(commands),
+    )
+
+
+def table(result: AdminStartup) -> str:
+    lines = [
+        f"{result.cores} cores, load {list(result.loadavg_before)} -> "
+        f"{list(result.loadavg_after)}; python -c pass: {result.interpreter_s:.3f} s",
+        f"{'command':10} {'median s':>9} {'min s':>7} {'max s':>7}  target",
+    ]
+    for c in result.commands:
+        mark = "met" if c.met else "OVER"
+        lines.append(
+            f"{c.name:10} {c.median_s:9.3f} {c.min_s:7.3f} {c.max_s:7.3f}  {c.target_s:.2f} {mark}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.admin_startup", description=__doc__)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    result = measure(args.runs)
+    print(table(result))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result.to_json(), indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

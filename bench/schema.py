@@ -1,0 +1,342 @@
+"""The benchmark results' schema: what bench/results/*.json hold, as frozen dataclasses.
+
+One module for the runner (bench/run.py writes a `RunResult`), the report
+(bench/report.py reads one), bench/compare.py (reads two), the admin start-up benchmark
+(bench/admin_startup.py writes an `AdminStartup`) and the test that loads every
+committed result (tests/bench/test_results.py).
+
+A run's envelope (date, command, machine, versions, targets, load) is typed field by
+field; its measurement sections (key to REFER, first audio, capacity, two processes,
+the engine) stay JSON objects, read by path (`RunResult.get("capacity.thread_sip.
+calls_held")`), since each phase owns its own figures. `to_json()` gives back exactly
+the JSON read, so old files stay readable and rewriting one changes nothing.
+
+    RunResult      bench/results/run-*.json   (schema 1)
+    EngineResult   bench/results/loader.json, navigator.json
+    AdminStartup   bench/results/admin.json
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SCHEMA",
+    "AdminCommand",
+    "AdminStartup",
+    "EngineResult",
+    "Machine",
+    "ResultError",
+    "RunResult",
+    "Targets",
+    "Versions",
+    "get",
+    "load",
+]
+
+SCHEMA = 1
+"""The version of the run files this module reads and writes."""
+
+SECTIONS = (
+    "load",
+    "key_to_refer",
+    "key_to_refer_loaded",
+    "first_audio",
+    "capacity",
+    "two_processes",
+    "engine",
+)
+"""A run's measurement sections, each a JSON object (absent when its phase did not run)."""
+
+
+class ResultError(ValueError):
+    """A results file that does not match the schema; says which file and which field."""
+
+
+def _need(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in data:
+        raise ResultError(f"{where}: missing {key!r}")
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+        raise ResultError(f"{where}: {key!r} is {type(value).__name__}, not {_names(kind)}")
+    return value
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _names(kind: type | tuple[type, ...]) -> str:
+    return " or ".join(k.__name__ for k in _kinds(kind))
+
+
+def get(data: Any, path: str) -> Any:
+    """The value at a dotted path of JSON (`a.b.0.c`), or None when any step is missing."""
+    for part in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The machine a run was measured on."""
+
+    cores: int
+    """Logical cores."""
+    physical_cores: int | None
+    cpu_model: str | None
+    memory_gb: float
+    kernel: str
+    loadavg: tuple[float, ...]
+    """1, 5 and 15 minute load averages when the run started."""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "machine") -> Machine:
+        return cls(
+            cores=_need(data, "cores", int, where),
+            physical_cores=data.get("physical_cores"),
+            cpu_model=data.get("cpu_model"),
+            memory_gb=float(_need(data, "memory_gb", (int, float), where)),
+            kernel=_need(data, "kernel", str, where),
+            loadavg=tuple(float(x) for x in _need(data, "loadavg", list, where)),
+        )
+
+
+@dataclass(frozen=True)
+class Versions:
+    """What was measured: the router's and its dependencies' versions."""
+
+    git: str
+    router: str
+    python: str
+    livekit: str
+    livekit_agents: str
+    livekit_api: str
+    livekit_server: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "versions") -> Versions:
+        return cls(**{k: str(_need(data, k, str, where)) for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The figures a run is held to (docs/benchmarks.md)."""
+
+    key_to_refer_p99_ms: float
+    router_key_to_request_ms: float
+    answer_to_first_audio_ms: float
+    calls_per_process: int
+    rss_mb_per_call: float
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "targets") -> Targets:
+        return cls(
+            key_to_refer_p99_ms=float(_need(data, "key_to_refer_p99_ms", (int, float), where)),
+            router_key_to_request_ms=float(
+                _need(data, "router_key_to_request_ms", (int, float), where)
+            ),
+            answer_to_first_audio_ms=float(
+                _need(data, "answer_to_first_audio_ms", (int, float), where)
+            ),
+            calls_per_process=_need(data, "calls_per_process", int, where),
+            rss_mb_per_call=float(_need(data, "rss_mb_per_call", (int, float), where)),
+        )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run of `python -m bench`: bench/results/run-<date>[-quick].json."""
+
+    schema: int
+    date: str
+    """UTC, ISO 8601."""
+    quick: bool
+    command: str
+    phases: tuple[str, ...]
+    machine: Machine
+    versions: Versions
+    sip_bridge: str
+    targets: Targets
+    seconds: float | None
+    """How long the whole run took."""
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    """The measurement sections (`SECTIONS`) that the run has, as JSON."""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """The JSON as read or written, every key of it."""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "run") -> RunResult:
+        if not isinstance(data, Mapping):
+            raise ResultError(f"{where}: not a JSON object")
+        schema = _need(data, "schema", int, where)
+        if schema != SCHEMA:
+            raise ResultError(f"{where}: schema {schema}, this reader knows {SCHEMA}")
+        for name in SECTIONS:
+            if name in data and not isinstance(data[name], dict):
+                raise ResultError(f"{where}: section {name!r} is not an object")
+        seconds = data.get("seconds")
+        return cls(
+            schema=schema,
+            date=_need(data, "date", str, where),
+            quick=_need(data, "quick", bool, where),
+            command=_need(data, "command", str, where),
+            phases=tuple(_need(data, "phases", list, where)),
+            machine=Machine.from_json(_need(data, "machine", dict, where), f"{where}: machine"),
+            versions=Versions.from_json(_need(data, "versions", dict, where), f"{where}: versions"),
+            sip_bridge=_need(data, "sip_bridge", str, where),
+            targets=Targets.from_json(_need(data, "targets", dict, where), f"{where}: targets"),
+            seconds=None if seconds is None else float(seconds),
+            sections={k: data[k] for k in SECTIONS if k in data},
+            raw=dict(data),
+        )
+
+    def get(self, path: str) -> Any:
+        """A figure by dotted path (`key_to_refer.end_to_end_ms.p99`), or None."""
+        return get(self.raw, path)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """One menu-engine benchmark: bench/results/loader.json or navigator.json."""
+
+    benchmark: str
+    """`loader` or `navigator`."""
+    python: str
+    machine: str
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "engine") -> EngineResult:
+        if not isinstance(data, Mapping):
+            raise ResultError(f"{where}: not a JSON object")
+        return cls(
+            benchmark=_need(data, "benchmark", str, where),
+            python=_need(data, "python", str, where),
+            machine=_need(data, "machine", str, where),
+            raw=dict(data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+@dataclass(frozen=True)
+class AdminCommand:
+    """One admin command's start-to-exit wall time, over `runs` runs."""
+
+    name: str
+    """`check`, `simulate`, `graph`, `schema`, `test`."""
+    argv: tuple[str, ...]
+    """The arguments after `python -m router`."""
+    runs: int
+    median_s: float
+    min_s: float
+    max_s: float
+    target_s: float
+
+    @property
+    def met(self) -> bool:
+        return self.median_s <= self.target_s
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "command") -> AdminCommand:
+        return cls(
+            name=_need(data, "name", str, where),
+            argv=tuple(_need(data, "argv", list, where)),
+            runs=_need(data, "runs", int, where),
+            median_s=float(_need(data, "median_s", (int, float), where)),
+            min_s=float(_need(data, "min_s", (int, float), where)),
+            max_s=float(_need(data, "max_s", (int, float), where)),
+            target_s=float(_need(data, "target_s", (int, float), where)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "argv": list(self.argv),
+            "runs": self.runs,
+            "median_s": self.median_s,
+            "min_s": self.min_s,
+            "max_s": self.max_s,
+            "target_s": self.target_s,
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True)
+class AdminStartup:
+    """The admin commands' wall times on the small example: bench/results/admin.json."""
+
+    date: str
+    python: str
+    cores: int
+    loadavg_before: tuple[float, ...]
+    loadavg_after: tuple[float, ...]
+    interpreter_s: float
+    """Median wall time of `python -c pass`: the floor under every command."""
+    commands: tuple[AdminCommand, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "admin") -> AdminStartup:
+        if _need(data, "benchmark", str, where) != "admin_startup":
+            raise ResultError(f"{where}: not an admin start-up result")
+        return cls(
+            date=_need(data, "date", str, where),
+            python=_need(data, "python", str, where),
+            cores=_need(data, "cores", int, where),
+            loadavg_before=tuple(_need(data, "loadavg_before", list, where)),
+            loadavg_after=tuple(_need(data, "loadavg_after", list, where)),
+            interpreter_s=float(_need(data, "interpreter_s", (int, float), where)),
+            commands=tuple(
+                AdminCommand.from_json(c, f"{where}: commands[{i}]")
+                for i, c in enumerate(_need(data, "commands", list, where))
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "benchmark": "admin_startup",
+            "date": self.date,
+            "python": self.python,
+            "cores": self.cores,
+            "loadavg_before": list(self.loadavg_before),
+            "loadavg_after": list(self.loadavg_after),
+            "interpreter_s": self.interpreter_s,
+            "commands": [c.to_json() for c in self.commands],
+        }
+
+
+def load(path: Path) -> RunResult | EngineResult | AdminStartup:
+    """Any committed result file, read through its schema (ResultError names the file)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResultError(f"{path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ResultError(f"{path}: not a JSON object")
+    if data.get("benchmark") == "admin_startup":
+        return AdminStartup.from_json(data, str(path))
+    if "benchmark" in data:
+        return EngineResult.from_json(data, str(path))
+    return RunResult.from_json(data, str(path))
+
+
+def load_run(path: Path) -> RunResult:
+    """A run file (`python -m bench`), read through the schema."""
+    result = load(path)
+    if not isinstance(result, RunResult):
+        raise ResultError(f"{path}: not a benchmark run")
+    return result
