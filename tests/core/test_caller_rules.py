@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from router.admin.menutest import read_test_file, run_case
 from router.core.errors import MenuFileError, Problem, Severity
 from router.core.events import CallerMatched, EndReason, EnteredBy, MenuEntered, TransferTo
 from router.core.loader import load_menu_text, read_menu_text
 from router.core.model import CallerPattern, caller_number
 from router.core.navigator import CallState
 from router.core.simulation import SimulatedCall, TransferResult
-
-pytestmark = pytest.mark.core
 
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
@@ -205,49 +202,3 @@ def test_other_callers_start_at_the_dialled_numbers_entry() -> None:
     sim = call("+15105550123")
     assert not [n for n in sim.notes() if isinstance(n, CallerMatched)]
     assert sim.nav.menu == "main"
-
-
-def test_router_test_takes_the_caller(tmp_path: Path) -> None:
-    (tmp_path / "menus.yaml").write_text(FILE)
-    (tmp_path / "t.yaml").write_text(
-        "menu_file: menus.yaml\n"
-        "defaults: {at: 2026-12-01T10:00:00-05:00, caller: anonymous}\n"
-        "cases:\n"
-        "  - {name: withheld, keys: '1', expect: {transfer: operator, menus: [other]}}\n"
-        "  - {name: blocked, caller: '+19005550000', expect: {hangup: hangup, menus: []}}\n"
-        "  - {name: nobody, caller: null, keys: '1', expect: {transfer: operator, menus: [main]}}\n"
-        "  - {name: bad, caller: '5105550000', expect: hangup}\n"
-    )
-    test_file, problems = read_test_file(str(tmp_path / "t.yaml"))
-    assert [p.message for p in problems] == ["'5105550000' is not a caller's number"]
-    (tmp_path / "t.yaml").write_text(
-        (tmp_path / "t.yaml")
-        .read_text()
-        .replace("  - {name: bad, caller: '5105550000', expect: hangup}\n", "")
-    )
-    test_file, problems = read_test_file(str(tmp_path / "t.yaml"))
-    assert test_file is not None and not problems
-    menu_file = load_menu_text(FILE, filename="menus.yaml", base_dir=tmp_path).menu_file
-    results = [run_case(menu_file, case) for case in test_file.cases]
-    assert [r.passed for r in results] == [True, True, True], [r.mismatches for r in results]
-
-
-def test_simulate_takes_the_caller(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from router.cli import main
-
-    (tmp_path / "menus.yaml").write_text(FILE)
-    code = main(
-        [
-            "simulate",
-            str(tmp_path / "menus.yaml"),
-            "--caller",
-            "+19005550000",
-            "--at",
-            "2026-12-01T10:00Z",
-        ]
-    )
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "caller rule blocked" in out and out.rstrip().endswith("hangup")
-    with pytest.raises(SystemExit):
-        main(["simulate", str(tmp_path / "menus.yaml"), "--caller", "5105550000"])

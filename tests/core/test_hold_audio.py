@@ -15,8 +15,6 @@ from router.core.loader import load_menu_text
 from router.core.model import MenuFile, Transfer
 from router.core.simulation import SimulatedCall, TransferResult
 
-pytestmark = pytest.mark.core
-
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
 FILE = """\
@@ -112,14 +110,3 @@ def test_a_hold_recording_that_does_not_exist_is_refused(tmp_path: Path) -> None
     with pytest.raises(MenuFileError) as caught:
         load(text, tmp_path)
     assert any("hold.wav" in p.message for p in caught.value.problems)
-
-
-def test_simulate_says_the_hold_audio_plays(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from router.cli import main
-
-    (tmp_path / "menus.yaml").write_text(FILE)
-    main(["simulate", str(tmp_path / "menus.yaml"), "--keys", "1", "--at", "2026-12-01T10:00Z"])
-    out = capsys.readouterr().out
-    assert 'hears while the transfer rings (looped): "Sales will be with you shortly."' in out

@@ -17,8 +17,6 @@ from router.stack.harness import RouterProcess
 from router.stack.sipphone import CallOutcome, place_call
 from tests.e2e.conftest import Stack, record_in
 
-pytestmark = pytest.mark.e2e
-
 AGENT = "menu-router-e2e-callers"
 NUMBER = "+15550100014"
 

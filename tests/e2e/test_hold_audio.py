@@ -18,8 +18,6 @@ from router.stack.harness import RouterProcess
 from router.stack.sipphone import CallReport, place_call
 from tests.e2e.conftest import Stack
 
-pytestmark = pytest.mark.e2e
-
 AGENT = "menu-router-e2e-hold"
 NUMBER = "+15550100015"
 RATE = 8000

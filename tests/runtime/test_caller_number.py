@@ -10,8 +10,6 @@ from livekit import rtc
 
 from router.runtime.call import SIP, caller_number_of
 
-pytestmark = pytest.mark.runtime
-
 
 @dataclass
 class _Participant:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from livekit import rtc
 
 from router.runtime.player import Player
 from router.runtime.prompts import SAMPLE_RATE, Rendered
-
-pytestmark = pytest.mark.runtime
 
 FRAME_SAMPLES = SAMPLE_RATE // 10  # 100 ms
 
