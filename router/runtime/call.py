@@ -354,7 +354,7 @@ class CallSession:
         dialled = self.recorder.dialled
         self.metrics.active.inc()
         logs.bind_call(
-            call_id=self.recorder.as_dict(self.now())["call_id"],
+            call_id=self.recorder.masked_call_id,
             room=self._label,
             menu_version=self.menu_file.version,
         )

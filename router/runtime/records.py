@@ -364,12 +364,17 @@ class CallRecorder:
             return text
         return text.replace(digits, mask_number(digits) or "")
 
+    @property
+    def masked_call_id(self) -> str:
+        """The call id as records and logs show it (the caller's number masked in it)."""
+        return self._hide_caller(self.call_id)
+
     def record(self, ended: float) -> CallRecord:
         """The record of the call, ended at monotonic time `ended`."""
         started_at = self.started_at.astimezone(UTC)
         ended_at = started_at + timedelta(seconds=max(0.0, ended - self.started))
         return CallRecord(
-            call_id=self._hide_caller(self.call_id),
+            call_id=self.masked_call_id,
             room=self._hide_caller(self.room),
             started_at=started_at.isoformat(timespec="milliseconds"),
             ended_at=ended_at.isoformat(timespec="milliseconds"),
