@@ -34,6 +34,7 @@ from router.core.events import (
     InvalidEntry,
     KeyIgnored,
     KeyPressed,
+    LanguageChosen,
     LimitReached,
     MenuEntered,
     NoInput,
@@ -173,6 +174,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " match it (default: a caller no rule names)",
     )
     parser.add_argument(
+        "--language",
+        metavar="CODE",
+        help="the language the call starts in, one of the file's `languages` (default: the"
+        " number's, a caller rule's, or the file's first)",
+    )
+    parser.add_argument(
         "--at",
         type=_when,
         metavar="ISO-8601",
@@ -205,11 +212,20 @@ def run(args: argparse.Namespace) -> int:
     menu_file = load_or_report(path, "simulate")
     if menu_file is None:
         return 1
+    if args.language is not None and args.language not in menu_file.languages:
+        declared = ", ".join(menu_file.languages) or "none"
+        print(
+            f"router simulate: --language {args.language} is not one of the file's languages"
+            f" ({declared})",
+            file=sys.stderr,
+        )
+        return 2
     interactive = _read_keys if sys.stdin.isatty() else None
     simulate(
         menu_file,
         number=args.number,
         caller=args.caller,
+        language=args.language,
         at=args.at or datetime.now(UTC),
         keys=args.keys,
         results=args.transfer_result,
@@ -239,6 +255,7 @@ def simulate(
     number: str | None,
     at: datetime,
     caller: str | None = None,
+    language: str | None = None,
     keys: str = "",
     results: list[TransferResult] | None = None,
     out: TextIO = sys.stdout,
@@ -268,7 +285,7 @@ def simulate(
             file=out,
         )
     script = deque(keys)
-    call.feed(CallStarted(number, at, call.now, caller))
+    call.feed(CallStarted(number, at, call.now, caller, language))
     while not call.ended:
         if not script and more_keys is not None:
             line = more_keys()
@@ -344,16 +361,24 @@ class _Call:
         for effect in effects:
             self.show(effect)
 
+    def _language(self) -> tuple[str, str] | None:
+        """(the caller's language, the file's default) in a file with `languages`."""
+        language, default = self.nav.language, self.nav.menu_file.default_language
+        return None if language is None or default is None else (language, default)
+
     def show(self, effect: Effect) -> None:
         if not self.verbose:
             self.show_plain(effect)
             return
         match effect:
             case Play(prompts=prompts, loop=True):
-                self.say("plays while the transfer rings (looped): " + _prompts(prompts))
+                self.say(
+                    "plays while the transfer rings (looped): "
+                    + _prompts(prompts, self._language())
+                )
             case Play(prompts=prompts, interruptible=interruptible):
                 verb = "plays" if interruptible else "plays to the end"
-                self.say(f"{verb}: " + " + ".join(_prompt(p) for p in prompts))
+                self.say(f"{verb}: " + _prompts(prompts, self._language()))
             case StopPlayback():
                 self.say("prompt cut short")
             case StartTimer(timer=timer, deadline=deadline):
@@ -375,18 +400,27 @@ class _Call:
         and where the call goes, in that order."""
         match effect:
             case Play(prompts=prompts, loop=True):
-                self.say("hears while the transfer rings (looped): " + _prompts(prompts))
+                self.say(
+                    "hears while the transfer rings (looped): "
+                    + _prompts(prompts, self._language())
+                )
             case Play(prompts=prompts, interruptible=interruptible):
                 verb = "hears" if interruptible else "hears (to the end)"
-                self.say(f"{verb}: " + " + ".join(_prompt(p) for p in prompts))
+                self.say(f"{verb}: " + _prompts(prompts, self._language()))
             case TransferTo(target=target, destination=destination):
                 named = f"{destination} <{target}>" if destination else target
                 self.say(f"transfer to {named}")
             case CallerMatched(rule=rule):
                 self.say(f"caller rule {rule}")
+            case LanguageChosen(language=language):
+                self.say(
+                    f"language {language} (voice {self.nav.menu_file.languages[language].voice})"
+                )
             case MenuEntered(menu=name):
                 menu = self.nav.menu_file.menus.get(name or "")
-                voice = menu.voice if menu is not None else None
+                # with `languages`, the language's line names the voice instead
+                own = menu is not None and not self.nav.menu_file.languages
+                voice = menu.voice if own else None  # type: ignore[union-attr]
                 self.say(f"menu {name}" + (f" (voice {voice})" if voice else ""))
             case KeyPressed(key=key):
                 self.say(f"presses {key.value}")
@@ -417,6 +451,8 @@ def _told(note: AnyNote) -> str | None:
     match note:
         case CallerMatched(rule=rule):
             return f"caller rule {rule} matches"
+        case LanguageChosen(language=language):
+            return f"language {language}"
         case MenuEntered(menu=menu, how=how, dialled=dialled):
             how_text = f"start {dialled or 'default'}" if how is EnteredBy.START else how.value
             return f"menu {menu} ({how_text})"
@@ -444,15 +480,21 @@ def _told(note: AnyNote) -> str | None:
             return None
 
 
-def _prompts(prompts: tuple[Prompt, ...]) -> str:
-    return " + ".join(_prompt(p) for p in prompts)
+def _prompts(prompts: tuple[Prompt, ...], language: tuple[str, str] | None = None) -> str:
+    return " + ".join(_prompt(p, language) for p in prompts)
 
 
-def _prompt(prompt: Prompt) -> str:
+def _prompt(prompt: Prompt, language: tuple[str, str] | None = None) -> str:
+    """A prompt as heard; given (the caller's language, the default), `[en]` before one
+    heard in another language than the caller's (a prompt the file does not give in it,
+    or the router's own words, which are in the default language)."""
     parts = [prompt.audio] if prompt.audio else []
     if prompt.text:
         parts.append(f'"{prompt.text}"')
-    return " + ".join(parts)
+    heard = " + ".join(parts)
+    if language is not None and (prompt.language or language[1]) != language[0]:
+        heard = f"[{prompt.language or language[1]}] {heard}"
+    return heard
 
 
 def _settings(settings: TransferSettings) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "InvalidEntry",
     "KeyIgnored",
     "KeyPressed",
+    "LanguageChosen",
     "Limit",
     "LimitReached",
     "MenuEntered",
@@ -79,6 +80,9 @@ class CallStarted:
     file's caller rules: `anonymous` (or empty) for a withheld number; None when there is
     no phone caller to judge (a browser caller, a test that does not say): no rule
     applies."""
+    language: str | None = None
+    """The language to start in, over the caller rule's and the number's (`router simulate
+    --language`, a test case's `language:`); the runtime leaves it None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +231,7 @@ class Note:
 
         Note(now, menu)
         ├── CallerMatched(rule)              a caller rule decides the start
+        ├── LanguageChosen(language)         the call's language, at the start or a switch
         ├── MenuEntered(how, dialled)        a menu's visit starts
         ├── KeyPressed(key)                  a key the menu acts on
         ├── OptionChosen(key)                ... that ran one of the menu's options
@@ -282,6 +287,14 @@ class CallerMatched(Note):
 
     rule: str
     """The rule's name, or `callers[N]`."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageChosen(Note):
+    """The caller's language from now on (a file with `languages` only): at the start
+    (the default, the number's, or a caller rule's) and at each switch by an option."""
+
+    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +404,7 @@ class CallFinished(Note):
 
 AnyNote = (
     CallerMatched
+    | LanguageChosen
     | MenuEntered
     | KeyPressed
     | OptionChosen

@@ -26,6 +26,7 @@ from router.core.values import (
     HEADER_VALUE_PATTERN,
     HOURS_PATTERN,
     KEY_PATTERN,
+    LANGUAGE_PATTERN,
     NAME_PATTERN,
     NUMBER_PATTERN,
     TARGET_PATTERN,
@@ -44,6 +45,7 @@ __all__ = [
     "HEADER_NAME_PATTERN",
     "HOURS_PATTERN",
     "KEY_PATTERN",
+    "LANGUAGE_PATTERN",
     "LIMIT_KINDS",
     "MESSAGE_MODIFIERS",
     "NAME_PATTERN",
@@ -282,8 +284,46 @@ PROMPT_LONG = Obj(
     doc="Text, a recording, or both (the recording first).",
     min_fields=1,
 )
+BY_LANGUAGE = MapOf(
+    LANGUAGE_PATTERN,
+    OneOf((Text(doc="Text spoken to the caller."), PROMPT_LONG)),
+    doc='The prompt in each of the file\'s `languages`: `{en: "...", es: {audio: x.wav}}`.',
+    key_doc="A language declared under `languages`.",
+    min_entries=1,
+)
 PROMPT = OneOf(
-    (Text(doc="Text spoken to the caller."), PROMPT_LONG), doc="Something the caller hears."
+    (Text(doc="Text spoken to the caller."), PROMPT_LONG, BY_LANGUAGE),
+    doc="Something the caller hears.",
+)
+SAID = OneOf(
+    (Text(doc="Text spoken to the caller."), BY_LANGUAGE),
+    doc="Text spoken to the caller, or one per language (`{en: ..., es: ...}`).",
+)
+LANGUAGE = Text(
+    pattern=LANGUAGE_PATTERN,
+    doc="A language declared under `languages`.",
+    examples=("en", "es"),
+)
+LANGUAGES = OneOf(
+    (
+        ListOf(LANGUAGE, doc="Language codes; each is spoken in the voice of its own name."),
+        MapOf(
+            LANGUAGE_PATTERN,
+            Obj(
+                (
+                    Field(
+                        "voice",
+                        Text(examples=("en-us", "es", "es-419")),
+                        "The voice that speaks this language (default: its code).",
+                    ),
+                ),
+            ),
+            key_doc="A language code: `en`, `es`, `es-419`.",
+            min_entries=1,
+        ),
+    ),
+    doc="The languages prompts are given in; the first is the default. Each prompt is then"
+    " a mapping by language (`greeting: {en: ..., es: ...}`).",
 )
 
 TARGET = Text(
@@ -337,13 +377,13 @@ FAILURE_POLICY = Obj(
 _MESSAGE_FIELDS = (
     Field(
         "say",
-        TEXT,
+        SAID,
         "A message played first (on a transfer: the announcement, always heard to the end).",
     ),
     Field("audio", TEXT, "A recording played with the message, relative to this file's folder."),
 )
 _TRUE_OR_MESSAGE = OneOf(
-    (Const(True), Null(), Text(), PROMPT_LONG),
+    (Const(True), Null(), Text(), PROMPT_LONG, BY_LANGUAGE),
     doc="`true` (or nothing), or the message to play, like `say`.",
 )
 
@@ -368,9 +408,23 @@ VERBS: Mapping[str, Obj] = {
     "menu": Obj(
         (
             Field("menu", NAME, "Go to this menu (`back` returns here).", required=True),
+            Field("language", LANGUAGE, "Switch the caller to this language first."),
             *_MESSAGE_FIELDS,
         ),
         doc="Go to another menu.",
+    ),
+    "language": Obj(
+        (
+            Field(
+                "language",
+                LANGUAGE,
+                "Switch the caller to this language: every prompt and message from now on is"
+                " in it, in its voice; the menu's greeting plays again.",
+                required=True,
+            ),
+            *_MESSAGE_FIELDS,
+        ),
+        doc='Switch the caller\'s language ("para español, oprima 9").',
     ),
     "back": Obj(
         (Field("back", _TRUE_OR_MESSAGE, required=True), *_MESSAGE_FIELDS),
@@ -492,7 +546,7 @@ DEFAULTS = Obj(
 DESTINATION_LONG = Obj(
     (
         Field("to", TARGET, "Where the caller goes: `tel:+E164`, `sip:user@host`.", required=True),
-        Field("say", TEXT, "Announcement played (to the end) before the transfer."),
+        Field("say", SAID, "Announcement played (to the end) before the transfer."),
         Field("audio", TEXT, "A recording played as (or before) the announcement."),
         Field("play_dialtone", Boolean(), "Play a ring tone while the transfer is under way."),
         Field("hold", Ref("prompt"), HOLD_DOC),
@@ -546,6 +600,7 @@ ENTRY_LONG = Obj(
         Field("menu", NAME, "The first menu of a call to this number.", required=True),
         Field("schedule", NAME, "Opening hours to follow."),
         Field("closed", NAME, "The first menu when the schedule is closed."),
+        Field("language", LANGUAGE, "The language calls to this number start in."),
         Field("defaults", NUMBER_DEFAULTS),
     ),
 )
@@ -568,13 +623,19 @@ CALLER_RULE = Obj(
         ),
         Field("name", NAME, "How records and logs name the rule (default: `callers[N]`)."),
         Field("menu", NAME, "Start the call in this menu instead of the number's entry menu."),
+        Field(
+            "language",
+            LANGUAGE,
+            "The language the call starts in; alone, the call then goes on to the number's"
+            " entry menu.",
+        ),
         Field("transfer", TARGET, "Transfer the call at once (a destination's name or a URI)."),
         Field("hangup", _TRUE_OR_MESSAGE, "End the call, after the message if there is one."),
         *_MESSAGE_FIELDS,
         *(f for f in VERBS["transfer"].fields if f.name in TRANSFER_MODIFIERS),
     ),
     doc="A rule on the caller's number, tried before the dialled number's entry menu; it"
-    " does one thing: `menu`, `transfer` or `hangup`.",
+    " does one thing: `menu`, `transfer` or `hangup` (and may set the `language`).",
 )
 
 MENU = Obj(
@@ -603,6 +664,7 @@ MENU = Obj(
 FILE = Obj(
     (
         Field("version", Const(1), "The format version; always 1.", required=True),
+        Field("languages", LANGUAGES),
         Field("defaults", DEFAULTS),
         Field("destinations", MapOf(NAME_PATTERN, DESTINATION), "Named places to transfer to."),
         Field("directories", MapOf(NAME_PATTERN, DIRECTORY), "Named lists of dialable extensions."),

@@ -32,6 +32,7 @@ __all__ = [
     "FailurePolicy",
     "GoTo",
     "Hangup",
+    "Language",
     "Limits",
     "Match",
     "Menu",
@@ -66,9 +67,31 @@ class Prompt:
     audio: str | None = None
     """Path of a wav/mp3/ogg file, resolved against the menu file's folder."""
     loc: Location = NOWHERE
+    language: str | None = None
+    """The language of this text (a code of the file's `languages`); None in a file that
+    declares none (spoken in the menu's voice)."""
+    versions: tuple[Prompt, ...] = ()
+    """The prompt in each declared language it was given in (`{en: ..., es: ...}`), in
+    the order of the file's `languages`, each with its `language`; then `text`, `audio`
+    and `language` are those of the first version. Empty for a prompt in one language."""
 
     def __bool__(self) -> bool:
         return bool(self.text or self.audio)
+
+    def in_language(self, language: str | None) -> Prompt:
+        """What a caller in `language` hears: the version in that language, else the first
+        version given (the default language's when there is one), else this prompt."""
+        for version in self.versions:
+            if version.language == language:
+                return version
+        return self.versions[0] if self.versions else self
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages this prompt is given in (empty: a file without languages)."""
+        if self.versions:
+            return frozenset(v.language for v in self.versions if v.language)
+        return frozenset((self.language,)) if self.language else frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +193,8 @@ class GoTo:
     menu: str
     message: Prompt | None = None
     loc: Location = NOWHERE
+    language: str | None = None
+    """`{menu: X, language: es}`: the caller's language changes first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +219,8 @@ class Repeat:
 
     message: Prompt | None = None
     loc: Location = NOWHERE
+    language: str | None = None
+    """`{language: es}`: the caller's language changes, then the greeting plays in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +541,8 @@ class Entry:
     schedule: str | None = None
     closed: str | None = None
     """The menu used when `schedule` is closed."""
+    language: str | None = None
+    """The language calls to this number start in (None: the file's default language)."""
     loc: Location = NOWHERE
     where: Mapping[str, Location] = field(default_factory=lambda: _NO_PLACES)
     """Where `menu`, `schedule` and `closed` were written."""
@@ -583,12 +612,26 @@ class CallerRule:
     """The rule's `name`, or `callers[N]` (N from 1): how notes and records name it,
     never with the caller's digits."""
     patterns: tuple[CallerPattern, ...]
-    action: Action
-    """A `GoTo` (the call starts in that menu), a `Transfer` (at once) or a `Hangup`."""
+    action: Action | None
+    """A `GoTo` (the call starts in that menu), a `Transfer` (at once) or a `Hangup`; None
+    for a rule that only sets the language (the call goes on to the number's entry)."""
     loc: Location = NOWHERE
+    language: str | None = None
+    """The language the call starts in (before the number's own)."""
 
     def matches(self, caller: str | None) -> bool:
         return any(p.matches(caller) for p in self.patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """One language of the file's `languages`: its code and the voice that speaks it."""
+
+    code: str
+    """As the file writes it (`en`, `es`, `es-419`): the keys of prompts in several languages."""
+    voice: str
+    """The voice its text is spoken in (an espeak-ng voice, or the TTS plugin's)."""
+    loc: Location = NOWHERE
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,6 +649,19 @@ class MenuFile:
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
     callers: tuple[CallerRule, ...] = ()
     """Rules on the caller's number, in file order; the first that matches wins."""
+    languages: Mapping[str, Language] = field(default_factory=dict)
+    """The declared languages by code, the default first; empty: one language, unnamed."""
+
+    @property
+    def default_language(self) -> str | None:
+        """The language calls start in unless a number or a caller rule says otherwise."""
+        return next(iter(self.languages), None)
+
+    def voice_for(self, prompt: Prompt, menu_voice: str | None) -> str | None:
+        """The voice a prompt is spoken in: its language's, else the menu's (None: the
+        router's configured voice)."""
+        language = self.languages.get(prompt.language or "")
+        return language.voice if language is not None else menu_voice
 
     def caller_rule(self, caller: str | None) -> CallerRule | None:
         """The first rule the caller's number (as the bridge gave it: `anonymous` or empty
@@ -633,7 +689,9 @@ class MenuFile:
                 return
             seen.add(id(value))
             if isinstance(value, Prompt):
-                if value:
+                if value.versions:
+                    yield from value.versions
+                elif value:
                     yield value
                 return
             if isinstance(value, str | int | float | bool) or value is None:

@@ -49,6 +49,7 @@ from router.core.events import (
     InvalidEntry,
     KeyIgnored,
     KeyPressed,
+    LanguageChosen,
     Limit,
     LimitReached,
     MenuEntered,
@@ -211,6 +212,9 @@ class Navigator:
         self._entry = ""
         """The dialled number's entry menu (a caller rule's transfer failing lands there)."""
         self._dialled: str | None = None
+        self._language: str | None = None
+        """The caller's language (None: a file without `languages`); every prompt played
+        is its version in this language (`Prompt.in_language`)."""
         self._last_key: tuple[Key, float] | None = None
         """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW)."""
 
@@ -224,6 +228,11 @@ class Navigator:
     def menu(self) -> str | None:
         """The current menu's name (None before the call starts)."""
         return self._stack[-1] if self._stack else None
+
+    @property
+    def language(self) -> str | None:
+        """The caller's language now (None: the file declares no `languages`)."""
+        return self._language
 
     @property
     def end_reason(self) -> EndReason | None:
@@ -291,7 +300,7 @@ class Navigator:
         self, prompts: tuple[Prompt | None, ...], *, interruptible: bool, loop: bool = False
     ) -> bool:
         """Ask for the non-empty prompts to be played; False if there was nothing to play."""
-        heard = tuple(p for p in prompts if p)
+        heard = tuple(p.in_language(self._language) for p in prompts if p)
         if not heard:
             return False
         self._play_seq += 1
@@ -351,7 +360,17 @@ class Navigator:
         self._out.append(MenuEntered(self._now, name, how, dialled))
         self._prompt_then_wait(message, menu.greeting)
 
+    def _choose_language(self, language: str | None) -> None:
+        """From now on the call speaks `language` (a code the file declares; anything else,
+        which the checker refuses, leaves it as it is)."""
+        if language is None or language not in self.menu_file.languages:
+            return
+        self._language = language
+        self._out.append(LanguageChosen(self._now, self.menu, language))
+
     def _run(self, action: Action) -> None:
+        if isinstance(action, GoTo | Repeat):
+            self._choose_language(action.language)
         self._disarm(TimerKind.FIRST_DIGIT)
         self._disarm(TimerKind.INTER_DIGIT)
         self._digits = ""
@@ -535,12 +554,19 @@ class Navigator:
         self._entry, self._dialled = entry, event.dialled
         self._arm(TimerKind.CALL_LIMIT, self.caps.max_call_seconds)
         rule = self.menu_file.caller_rule(event.caller)
-        if rule is None:
+        if rule is not None:
+            # the caller's number decides before the number dialled
+            self._out.append(CallerMatched(self._now, None, rule.name))
+        self._choose_language(
+            event.language
+            or (rule.language if rule is not None else None)
+            or self.menu_file.entry_for(event.dialled).language
+            or self.menu_file.default_language
+        )
+        if rule is None or rule.action is None:
             self._stack = [entry]
             self._enter(entry, EnteredBy.START, None, event.dialled)
             return
-        # the caller's number decides before the number dialled
-        self._out.append(CallerMatched(self._now, None, rule.name))
         match rule.action:
             case GoTo(menu=name, message=message):
                 self._stack = [name]

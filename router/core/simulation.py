@@ -127,10 +127,17 @@ class SimulatedCall:
 
     # --- what happens to the call ----------------------------------------------------
 
-    def start(self, dialled: str | None, at: datetime, caller: str | None = None) -> list[Effect]:
-        """The call arrives: the number dialled, when, and the caller's number
-        (`anonymous`: withheld; None: no caller rule applies)."""
-        return self.feed(CallStarted(dialled, at, self.now, caller))
+    def start(
+        self,
+        dialled: str | None,
+        at: datetime,
+        caller: str | None = None,
+        language: str | None = None,
+    ) -> list[Effect]:
+        """The call arrives: the number dialled, when, the caller's number (`anonymous`:
+        withheld; None: no caller rule applies) and a language to start in (None: the
+        file's, the number's or the caller rule's)."""
+        return self.feed(CallStarted(dialled, at, self.now, caller, language))
 
     def press(self, key: Key, gap: float | None = None) -> list[Effect]:
         """A key, `gap` seconds on (by default `KEY_GAP`, or half the time left before

@@ -61,6 +61,8 @@ class Actions(Transfers):
             for k, _ in pairs
             if type(k) is Scalar and k.value in fmt.VERBS and k.value != "say"
         ]
+        if "menu" in verbs and "language" in verbs:  # `{menu: X, language: es}`: one move
+            verbs.remove("language")
         verb = verbs[0] if verbs else "say"
         if len(verbs) > 1:
             self.error(
@@ -99,7 +101,18 @@ class Actions(Transfers):
         """`{menu: NAME, say: ...}`."""
         message = self._message(f, node, what)
         target = self.ref(f["menu"], f"the menu of {what}")
-        return None if target is None else GoTo(target, message, self.loc(f["menu"]))
+        language = self._language(f, what)
+        return None if target is None else GoTo(target, message, self.loc(f["menu"]), language)
+
+    def _read_language(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
+        """`{language: es, say: ...}`: the caller's language changes, the greeting again."""
+        message = self._message(f, node, what)
+        language = self._language(f, what)
+        return None if language is None else Repeat(message, self.loc(node), language)
+
+    def _language(self, f: Fields, what: str) -> str | None:
+        node = f.get("language")
+        return None if node is None else self.language_ref(node, f"the language of {what}")
 
     def _read_say(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
         """`{say: ..., audio: ..., then: prompt | wait}`: a message, and stay."""
@@ -183,6 +196,7 @@ _VERBS: Mapping[str, _VerbReader] = {
     "transfer": Actions._read_transfer,
     "menu": Actions._read_menu,
     "say": Actions._read_say,
+    "language": Actions._read_language,
     **{verb: _leaving(verb) for verb in fmt.SHORT_ACTIONS},
 }
 """Each verb's reader, given the action's checked fields (`format.VERBS[verb]`)."""

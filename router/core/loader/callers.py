@@ -53,6 +53,15 @@ class Callers(Actions):
                     name = named
             patterns = self._patterns(f["from"], what)
             verbs = [v for v in fmt.CALLER_VERBS if v in f]
+            language = (
+                self.language_ref(f["language"], f"the language of {what}")
+                if "language" in f
+                else None
+            )
+            if not verbs and language is not None and patterns:
+                # only the language: the call goes on to the number's entry menu
+                out.append(CallerRule(name, patterns, None, self.loc(item), language))
+                continue
             if len(verbs) != 1:
                 self.error(
                     item,
@@ -60,7 +69,7 @@ class Callers(Actions):
                     if verbs
                     else f"{what} says nothing to do with its callers",
                     hint="give exactly one of: menu (where the call starts), transfer (at once),"
-                    " hangup (with a message: a block list)",
+                    " hangup (with a message: a block list), or only a language",
                     code="caller-rule-action",
                 )
                 continue
@@ -68,12 +77,12 @@ class Callers(Actions):
             action_node.pairs = [
                 (k, v)
                 for k, v in item.pairs
-                if not (type(k) is Scalar and k.value in ("from", "name"))
+                if not (type(k) is Scalar and k.value in ("from", "name", "language"))
             ]
             action = self.action(action_node, what, self.policy)
             if not isinstance(action, GoTo | Transfer | Hangup) or not patterns:
                 continue
-            out.append(CallerRule(name, patterns, action, self.loc(item)))
+            out.append(CallerRule(name, patterns, action, self.loc(item), language))
         return tuple(out)
 
     def _patterns(self, node: Node, what: str) -> tuple[CallerPattern, ...]:

@@ -12,8 +12,8 @@ from router.core.loader.nodes import Fields, shape
 from router.core.loader.numbers import Numbers
 from router.core.loader.schedules import Schedules
 from router.core.loader.transfers import BUILTIN_FAILURE_POLICY, policy_with
-from router.core.model import Limits, Menu, MenuFile, Messages, Timeouts
-from router.core.yamlsafe import Node, Scalar
+from router.core.model import Language, Limits, Menu, MenuFile, Messages, Timeouts
+from router.core.yamlsafe import Node, Scalar, Seq
 
 __all__ = ["MenuReader"]
 
@@ -38,6 +38,8 @@ class MenuReader(Numbers, Callers, Directories, Schedules):
                 code="bad-version",
             )
         menus_node = f.get("menus")
+        self.languages = self.declared_languages(f.get("languages"))
+        self.language = next(iter(self.languages), None)
 
         defaults = self.fields(f.get("defaults"), fmt.DEFAULTS, "defaults") or Fields()
         self.settings = self.transfer_settings(defaults.get("transfer"))
@@ -52,7 +54,12 @@ class MenuReader(Numbers, Callers, Directories, Schedules):
             or {},
         )
         builtin = _Inherited(
-            Timeouts(), Limits(), Messages(), (BUILTIN_ON_LIMIT, BUILTIN_ON_LIMIT), None
+            Timeouts(),
+            Limits(),
+            Messages(),
+            (BUILTIN_ON_LIMIT, BUILTIN_ON_LIMIT),
+            # the router's own (English) words are spoken in the default language's voice
+            self.languages[self.language].voice if self.language else None,
         )
         inherited = self.inherited(defaults, builtin, self.policy, "defaults")
 
@@ -88,4 +95,32 @@ class MenuReader(Numbers, Callers, Directories, Schedules):
             directories=directories,
             schedules=schedules,
             callers=callers,
+            languages=self.languages,
         )
+
+    def declared_languages(self, node: Node | None) -> dict[str, Language]:
+        """`languages: [en, es]` or `{en: {voice: en-us}, es: {voice: es}}`, the default
+        first; a language's voice is its own code unless it names one."""
+        out: dict[str, Language] = {}
+        if node is None:
+            return out
+        if type(node) is Seq:
+            items: list[tuple[Node, Node | None]] = [(item, None) for item in node.items]
+        else:
+            items = list(self.entries(node, "languages"))
+        for key, value in items:
+            code = self.language_ref(key, "a language")
+            if code is None:
+                continue
+            if code in out:
+                self.error(key, f"language '{code}' is declared twice", code="duplicate-name")
+                continue
+            voice = code
+            if value is not None and not (type(value) is Scalar and value.is_null):
+                own = self.fields(value, fmt.LANGUAGES.options[1].value, f"language {code}")  # type: ignore[attr-defined]
+                if own and "voice" in own:
+                    voice = self.text(own["voice"], f"the voice of language {code}") or code
+            out[code] = Language(code, voice.strip(), self.loc(key))
+        if type(node) is Seq and not node.items:
+            self.error(node, "languages is empty", hint="list them: [en, es]", code="empty-value")
+        return out

@@ -12,7 +12,7 @@ from router.core import format as fmt
 from router.core import values
 from router.core.durations import MAX_DURATION, parse_duration
 from router.core.loader.nodes import NodeReader, shape
-from router.core.model import Prompt
+from router.core.model import Language, Prompt
 from router.core.values import header_name_problem, header_value_problem
 from router.core.yamlsafe import Map, Node, Scalar
 
@@ -74,6 +74,10 @@ class Leaves(NodeReader):
         super().__init__(file)
         self.base_dir = base_dir
         self._audio_cache: dict[str, str] = {}
+        self.languages: dict[str, Language] = {}
+        """The file's `languages` (read first): the keys a prompt by language may use."""
+        self.language: str | None = None
+        """The default language: what a prompt written once is in (None: no languages)."""
 
     def text(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
         if type(node) is Scalar:
@@ -207,7 +211,9 @@ class Leaves(NodeReader):
             text = self.text(node, what)
             if text is None or not self._short_enough(node, text, what):
                 return None
-            return Prompt(text, None, self.loc(node))
+            return Prompt(text, None, self.loc(node), self.language)
+        if type(node) is Map and self.languages and _by_language(node):
+            return self.by_language(node, what)
         f = self.fields(node, fmt.PROMPT_LONG, what)
         if f is None:
             return None
@@ -215,6 +221,36 @@ class Leaves(NodeReader):
             self._empty_prompt(node, what)
             return None
         return self._message(f, node, what)
+
+    def by_language(self, node: Map, what: str) -> Prompt | None:
+        """`{en: ..., es: {audio: ...}}`: one version per declared language, in the order
+        of `languages`; the first is what code that knows no languages reads."""
+        found: dict[str, Prompt] = {}
+        for key, value in self.entries(node, what):
+            code = key.value.strip()
+            if code not in self.languages:
+                self.error(
+                    key,
+                    f"'{code}' is not one of this file's languages ({', '.join(self.languages)})",
+                    hint="declare it under `languages`, or use one of those",
+                    code="unknown-language",
+                )
+                continue
+            if type(value) is Map and _by_language(value):
+                self.error(
+                    value,
+                    f"the {code} of {what} is a prompt, not more languages",
+                    code="bad-prompt",
+                )
+                continue
+            version = self.prompt(value, f"the {code} of {what}")
+            if version is not None:
+                found[code] = Prompt(version.text, version.audio, version.loc, code)
+        versions = tuple(found[code] for code in self.languages if code in found)
+        if not versions:
+            return None
+        first = versions[0]
+        return Prompt(first.text, first.audio, self.loc(node), first.language, versions)
 
     def _short_enough(self, node: Node, text: str, what: str) -> bool:
         """False (and said) for text too long to be a message (`MAX_PROMPT_CHARS`)."""
@@ -238,6 +274,15 @@ class Leaves(NodeReader):
         audio_node = f.get("audio")
         if say_node is None and audio_node is None:
             return None
+        if type(say_node) is Map and self.languages:
+            if audio_node is not None:
+                self.error(
+                    audio_node,
+                    f"{what} gives its text per language, so its recording goes there too",
+                    hint="write {es: {say: ..., audio: file.wav}} for each language",
+                    code="audio-with-languages",
+                )
+            return self.by_language(say_node, f"the 'say' of {what}")
         text = None
         if say_node is not None:
             if type(say_node) is Scalar and (say_node.is_null or not say_node.value.strip()):
@@ -250,7 +295,28 @@ class Leaves(NodeReader):
         if text is None and audio is None:
             return None
         # located at the file, the part of a prompt that can be wrong after loading
-        return Prompt(text, audio, self.loc(audio_node if audio_node is not None else say_node))  # type: ignore[arg-type]
+        return Prompt(
+            text,
+            audio,
+            self.loc(audio_node if audio_node is not None else say_node),  # type: ignore[arg-type]
+            self.language,
+        )
+
+    def language_ref(self, node: Node, what: str) -> str | None:
+        """A language code a number, a caller rule or an option switches to (whether the
+        file declares it is `router.core.languages`'s to say, with the other language rules)."""
+        value = self.text(node, what)
+        if value is None:
+            return None
+        if not re.match(values.LANGUAGE_PATTERN, value.strip()):
+            self.error(
+                node,
+                f"'{value}' is not a language code",
+                hint="write a code declared under `languages`, like en or es",
+                code="bad-language",
+            )
+            return None
+        return value.strip()
 
     def headers(self, node: Node, what: str) -> dict[str, str] | None:
         out: dict[str, str] = {}
@@ -269,3 +335,8 @@ class Leaves(NodeReader):
                 continue
             out[name] = value.value
         return out
+
+
+def _by_language(node: Map) -> bool:
+    """Whether a prompt's mapping is keyed by language (anything but `say` and `audio`)."""
+    return any(type(k) is Scalar and k.value not in fmt.MESSAGE_MODIFIERS for k, _ in node.pairs)

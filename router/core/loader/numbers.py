@@ -77,6 +77,10 @@ class Numbers(Menus):
                     code="schedule-closed",
                 )
             first_menu = refs.get("menu")
+            language = None
+            if "language" in f:
+                where["language"] = self.loc(f["language"])
+                language = self.language_ref(f["language"], f"the language of {what}")
             if "defaults" in f:
                 own = self.fields(f["defaults"], fmt.NUMBER_DEFAULTS, f"the defaults of {what}")
                 if own:
@@ -106,6 +110,7 @@ class Numbers(Menus):
                 first_menu,
                 refs.get("schedule"),
                 refs.get("closed"),
+                language,
                 self.loc(key),
                 MappingProxyType(where),
             )
