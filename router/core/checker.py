@@ -122,7 +122,8 @@ class _Checker:
         self.hold_audio()
         self.no_way_out()
         self.audio_files()
-        self.voices()
+        if not self.mf.languages:  # else each language names its voice (`router.core.languages`)
+            self.voices()
         return self.problems
 
     # -- references -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from router.core.errors import Location
@@ -51,6 +52,8 @@ __all__ = [
     "NOWHERE",
     "caller_number",
 ]
+
+_T = TypeVar("_T")
 
 NOWHERE = Location("<builtin>", 0, 0)
 """The location of values that come from built-in defaults, not from the file."""
@@ -680,34 +683,36 @@ class MenuFile:
         return self.entries["default"]
 
     def prompts(self) -> Iterator[Prompt]:
-        """Every prompt a call on this file could play, found by walking the model's values:
-        a new kind of action or setting that holds a prompt is found without a change here."""
+        """Every prompt a call on this file could play (each language's version of a prompt
+        given in several), found by walking the model's values (`values_of`)."""
+        for prompt in self.values_of(Prompt):
+            if prompt.versions:
+                yield from prompt.versions
+            elif prompt:
+                yield prompt
+
+    def values_of(self, kind: type[_T]) -> Iterator[_T]:
+        """Every value of `kind` in the file (prompts, actions ...), each object once, found
+        by walking the model's values without looking inside them: a new kind of action or
+        setting that holds one is found without a change here."""
         seen: set[int] = set()
-
-        def walk(value: object) -> Iterator[Prompt]:
+        todo: list[object] = [self]
+        while todo:
+            value = todo.pop()
             if id(value) in seen:
-                return
+                continue
             seen.add(id(value))
-            if isinstance(value, Prompt):
-                if value.versions:
-                    yield from value.versions
-                elif value:
-                    yield value
-                return
-            if isinstance(value, str | int | float | bool) or value is None:
-                return
-            if isinstance(value, dict) or hasattr(value, "items"):
-                for item in value.values():  # type: ignore[attr-defined]
-                    yield from walk(item)
-                return
-            if isinstance(value, tuple | list):
-                for item in value:
-                    yield from walk(item)
-                return
-            for name in getattr(value, "__slots__", ()):
-                yield from walk(getattr(value, name, None))
-
-        yield from walk(self)
+            if isinstance(value, kind):
+                yield value
+            elif isinstance(value, str | int | float | bool) or value is None:
+                continue
+            elif isinstance(value, dict) or hasattr(value, "items"):
+                todo.extend(reversed(list(value.values())))  # type: ignore[attr-defined]
+            elif isinstance(value, tuple | list):
+                todo.extend(reversed(value))
+            else:
+                slots = getattr(value, "__slots__", ())
+                todo.extend(getattr(value, name, None) for name in reversed(slots))
 
     def start_menu(self, dialled: str | None, at: datetime) -> str:
         """The menu a call starts in, given the number dialled and the time of the call."""

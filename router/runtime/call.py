@@ -578,7 +578,10 @@ class CallSession:
 
     def _rendered(self, prompt: Prompt) -> Rendered | None:
         menu = self.menu_file.menus.get(self.navigator.menu or "")
-        found = self.cache.get(prompt, menu.voice if menu else None)
+        # the prompt's language names its voice (a file with `languages`), else the menu's
+        found = self.cache.get(
+            prompt, self.menu_file.voice_for(prompt, menu.voice if menu else None)
+        )
         if found is None:
             # a prompt made at run time (none today) or a cache miss: never stay silent
             log.warning("prompt not pre-rendered: %r", prompt.text or prompt.audio)

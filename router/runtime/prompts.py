@@ -254,8 +254,9 @@ def _frames(pcm: bytes) -> tuple[rtc.AudioFrame, ...]:
 
 
 def voices_of(menu_file: MenuFile) -> set[str | None]:
-    """The voices a file's menus name (None: the router's configured voice)."""
-    return {menu.voice for menu in menu_file.menus.values()} | {None}
+    """The voices a file's menus and languages name (None: the router's configured voice)."""
+    languages = {language.voice for language in menu_file.languages.values()}
+    return {menu.voice for menu in menu_file.menus.values()} | languages | {None}
 
 
 class PromptCache:

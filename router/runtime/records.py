@@ -24,11 +24,13 @@ from typing import Any
 from router.core.errors import ConfigError
 from router.core.events import (
     AnyNote,
+    CallerMatched,
     CallFinished,
     DuplicateKey,
     InvalidEntry,
     KeyIgnored,
     KeyPressed,
+    LanguageChosen,
     LimitReached,
     MenuEntered,
     NoInput,
@@ -252,6 +254,10 @@ class CallRecord:
     ended_in: str | None
     duration: float
     errors: tuple[str, ...]
+    caller_rule: str | None = None
+    """The caller rule that matched (its name, or `callers[N]`), if one did."""
+    language: str | None = None
+    """The caller's language at the end (a file with `languages`; None otherwise)."""
 
     @property
     def transfer(self) -> TransferEntry | None:
@@ -260,7 +266,7 @@ class CallRecord:
 
     def as_dict(self) -> dict[str, Any]:
         transfers = [t.as_dict() for t in self.transfers]
-        return {
+        out = {
             "call_id": self.call_id,
             "room": self.room,
             "started_at": self.started_at,
@@ -285,6 +291,13 @@ class CallRecord:
             "duration": self.duration,
             "errors": list(self.errors),
         }
+        # only when there is one: records of files without caller rules or languages
+        # stay as they were, byte for byte
+        if self.caller_rule is not None:
+            out["caller_rule"] = self.caller_rule
+        if self.language is not None:
+            out["language"] = self.language
+        return out
 
 
 # --- building it from the notes ---------------------------------------------------------
@@ -319,6 +332,8 @@ class CallRecorder:
     errors: list[str] = field(default_factory=list)
     keys_dropped: int = 0
     duplicate_keys: int = 0
+    caller_rule: str | None = None
+    language: str | None = None
     """Copies of a key the bridge delivered within the repeat window, dropped unacted."""
 
     def _t(self, now: float) -> float:
@@ -336,6 +351,10 @@ class CallRecorder:
                 self.keys.append(KeyEntry(key.value, self._t(note.now), ignored=True))
             case DuplicateKey():
                 self.duplicate_keys += 1
+            case CallerMatched(rule=rule):
+                self.caller_rule = rule
+            case LanguageChosen(language=language):
+                self.language = language
             case InvalidEntry(menu=menu):
                 self.invalid += 1
                 self.invalid_in[menu or ""] = self.invalid_in.get(menu or "", 0) + 1
@@ -396,6 +415,8 @@ class CallRecorder:
             ended_in=self.ended_in,
             duration=self._t(ended),
             errors=tuple(self.errors),
+            caller_rule=self.caller_rule,
+            language=self.language,
         )
 
     def as_dict(self, ended: float) -> dict[str, Any]:

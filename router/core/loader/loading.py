@@ -13,6 +13,7 @@ from pathlib import Path
 
 from router.core.checker import check
 from router.core.errors import Location, MenuFileError, Problem, Severity
+from router.core.languages import language_problems
 from router.core.loader.document import MenuReader
 from router.core.loader.source import MENU_FILE, compose_source, too_big
 from router.core.model import MenuFile
@@ -99,6 +100,7 @@ def read_menu_text(
         del source, reader
         if menu_file is not None:
             problems.extend(check(menu_file, incomplete=incomplete, base_dir=base_dir))
+            problems.extend(language_problems(menu_file))
     problems.sort(key=lambda p: (p.location.line, p.location.column))
     if len(problems) > MAX_PROBLEMS:
         errors = sum(p.severity is Severity.ERROR for p in problems[MAX_PROBLEMS:])

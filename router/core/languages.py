@@ -1,0 +1,155 @@
+"""The rules of a file's `languages`: one menu tree spoken in several languages.
+
+A file that declares `languages` gives each prompt per language (`greeting: {en: ...,
+es: ...}`); a caller hears every prompt in the language of the call (the number's, a
+caller rule's, or the last one an option switched to), in that language's voice.
+These rules need the whole file, so the checker runs them (`language_problems`):
+
+    errors                                     warnings
+    - a language's voice the speech engine     - a prompt with text, not given in one
+      does not know                              of the languages (callers in it hear
+    - a number, caller rule or option that       the default language's text, in its
+      names a language the file does not        voice): at the prompt's line
+      declare, or any `language:` in a file    - the router's own words (messages.*,
+      without `languages`                        the built-in goodbyes) left in English
+    - a `voice:` (defaults, a number's           for a language that is not English
+      defaults, a menu) beside `languages`,
+      where each language names its voice
+
+A missing version is a warning, not an error: the call still works (the default
+language's words, spoken in its own voice, never silence), and an admin adding a
+language can ship the menus as they are translated; `router check` lists each line
+still to do. A recording without text (`{audio: music.wav}`) has no language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from router.core.checker import language_of, spoken
+from router.core.errors import Location, Problem, Severity
+from router.core.model import NOWHERE, GoTo, MenuFile, Prompt, Repeat
+from router.core.voices import voice_problem
+
+__all__ = ["language_problems", "missing_languages"]
+
+
+def missing_languages(prompt: Prompt, languages: tuple[str, ...]) -> tuple[str, ...]:
+    """The declared languages a prompt with text is not given in (in declared order); none
+    for a recording alone, which has no language."""
+    versions = prompt.versions or (prompt,)
+    if not any(v.text for v in versions):
+        return ()
+    given = prompt.languages
+    return tuple(code for code in languages if code not in given)
+
+
+def language_problems(menu_file: MenuFile) -> Iterator[Problem]:
+    """Every finding about the file's languages (see the module docstring), unordered."""
+    yield from _references(menu_file)
+    if not menu_file.languages:
+        return
+    yield from _voices(menu_file)
+    yield from _missing(menu_file)
+    yield from _builtin_words(menu_file)
+
+
+def _references(mf: MenuFile) -> Iterator[Problem]:
+    """Languages named by numbers, caller rules and options, that the file must declare."""
+    named: list[tuple[Location, str, str]] = [
+        (entry.where.get("language", entry.loc), entry.language, f"number {entry.number}")
+        for entry in mf.entries.values()
+        if entry.language
+    ]
+    named += [
+        (rule.loc, rule.language, f"caller rule '{rule.name}'")
+        for rule in mf.callers
+        if rule.language
+    ]
+    named += [
+        (action.loc, action.language, "this option")
+        for action in mf.values_of(GoTo | Repeat)  # type: ignore[arg-type]
+        if action.language
+    ]
+    for loc, code, what in named:
+        if not mf.languages:
+            yield Problem(
+                loc,
+                f"{what} switches to language '{code}', but the file declares no languages",
+                Severity.ERROR,
+                "declare them at the top: languages: {en: {voice: en-us}, " + code + ": ...}",
+                "unknown-language",
+            )
+        elif code not in mf.languages:
+            yield Problem(
+                loc,
+                f"{what} names language '{code}', which is not one of this file's languages"
+                f" ({', '.join(mf.languages)})",
+                Severity.ERROR,
+                "declare it under `languages`, or use one of those",
+                "unknown-language",
+            )
+
+
+def _voices(mf: MenuFile) -> Iterator[Problem]:
+    for language in mf.languages.values():
+        problem = voice_problem(language.voice)
+        if problem is not None:
+            yield Problem(language.loc, problem[0], Severity.ERROR, problem[1], "unknown-voice")
+    written = {menu.where["voice"] for menu in mf.menus.values() if "voice" in menu.where}
+    for loc in sorted(written, key=lambda at: (at.line, at.column)):
+        yield Problem(
+            loc,
+            "with `languages`, each language names its voice: this voice would only speak"
+            " the router's own words",
+            Severity.ERROR,
+            "remove it, and set the voice under languages: (es: {voice: es-419})",
+            "voice-with-languages",
+        )
+
+
+def _missing(mf: MenuFile) -> Iterator[Problem]:
+    codes = tuple(mf.languages)
+    seen: set[Location] = set()
+    for prompt in mf.values_of(Prompt):
+        if prompt.loc == NOWHERE or prompt.loc in seen:
+            continue
+        seen.add(prompt.loc)
+        missing = missing_languages(prompt, codes)
+        if not missing:
+            continue
+        heard = prompt.in_language(missing[0])
+        names = ", ".join(missing)
+        yield Problem(
+            prompt.loc,
+            f"this prompt is not given in {names}: callers in {names} hear it in"
+            f" {heard.language or codes[0]}",
+            Severity.WARNING,
+            "write it per language: {" + ", ".join(f"{c}: ..." for c in codes) + "}",
+            "missing-language",
+        )
+
+
+def _builtin_words(mf: MenuFile) -> Iterator[Problem]:
+    """The router's own words the file leaves as they are (English), in a call that can be
+    in another language: named once, at the languages' line."""
+    foreign = [c for c in mf.languages if language_of(c) not in (None, "en")]
+    if not foreign:
+        return
+    english: dict[str, str] = {}
+    for items in spoken(mf).values():
+        for what, prompt in items:
+            if prompt.loc == NOWHERE and prompt.text and not prompt.versions:
+                english.setdefault(what, prompt.text)
+    if not english:
+        return
+    said = "; ".join(f'{name} "{text}"' for name, text in english.items())
+    sections = sorted({name.split(".")[0] for name in english})
+    yield Problem(
+        next(iter(mf.languages.values())).loc,
+        f"callers in {', '.join(foreign)} could hear the router's English words: {said}",
+        Severity.WARNING,
+        f"set {' and '.join(sections)} per language in `defaults`"
+        f" ({sections[0]}: ...: {{en: ..., {foreign[0]}: ...}})",
+        "english-words",
+    )
