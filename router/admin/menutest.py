@@ -56,6 +56,7 @@ from router.core.events import (
     Hangup,
     InvalidEntry,
     KeyPressed,
+    LanguageChosen,
     LimitReached,
     MenuEntered,
     NoInput,
@@ -96,8 +97,8 @@ _END_REASONS = {
 }
 """Ways a simulated call can end without a transfer (a simulated caller never hangs up)."""
 _TOP_KEYS = ("menu_file", "defaults", "cases")
-_DEFAULT_KEYS = ("number", "caller", "at", "transfer_results")
-_CASE_KEYS = ("name", "number", "caller", "at", "keys", "transfer_results", "expect")
+_DEFAULT_KEYS = ("number", "caller", "language", "at", "transfer_results")
+_CASE_KEYS = ("name", "number", "caller", "language", "at", "keys", "transfer_results", "expect")
 _EXPECT_KEYS = (
     "transfer",
     "hangup",
@@ -107,6 +108,7 @@ _EXPECT_KEYS = (
     "headers",
     "hears",
     "voice",
+    "language",
 )
 _SETTINGS_KEYS = ("ringing_timeout", "play_dialtone", "headers")
 """Expectations about the transfer's settings: they go with `transfer`."""
@@ -137,8 +139,7 @@ _HINTS: Mapping[str, str] = {
     "hear": "hears",
     "heard": "hears",
     "message": "hears",
-    "language": "voice",
-    "lang": "voice",
+    "lang": "language",
     "timeout": "ringing_timeout",
     "ringing": "ringing_timeout",
     "header": "headers",
@@ -173,6 +174,8 @@ class Expectation:
     """Words the caller must hear: each a part of some prompt of the call (any case)."""
     voice: str | None = None
     """The voice every spoken prompt of the call must use (`default`: the router's own)."""
+    language: str | None = None
+    """The caller's language when the call ends (a file with `languages`)."""
     loc: Location = field(default_factory=lambda: Location("<none>"))
     where: Mapping[str, Location] = field(default_factory=dict)
     """Where `transfer` and each of `menus` were written, for errors found later."""
@@ -203,6 +206,8 @@ class Case:
     loc: Location
     caller: str | None = None
     """The caller's number (E.164, or `anonymous`); None: a caller no rule names."""
+    language: str | None = None
+    """The language the call starts in (None: the number's, a caller rule's, the file's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +247,7 @@ class _Defaults:
 
     number: str | None = None
     caller: str | None = None
+    language: str | None = None
     at: datetime | None = None
     has_at: bool = False
     """`at` was written (even if wrongly: its error is then reported once, there)."""
@@ -340,6 +346,8 @@ class _Reader(NodeReader):
             out.number = self.number(fields["number"], "defaults")
         if "caller" in fields and not _null(fields["caller"]):
             out.caller = self.caller(fields["caller"], "defaults")
+        if "language" in fields and not _null(fields["language"]):
+            out.language = self.text(fields["language"], "the language of defaults")
         if "at" in fields:
             out.has_at = True
             out.at = self.when(fields["at"], "defaults", out.number)
@@ -361,6 +369,13 @@ class _Reader(NodeReader):
         caller = defaults.caller
         if "caller" in fields:
             caller = None if _null(fields["caller"]) else self.caller(fields["caller"], what)
+        language = defaults.language
+        if "language" in fields:
+            language = (
+                None
+                if _null(fields["language"])
+                else self.text(fields["language"], f"the language of {what}")
+            )
         at = self.when(fields["at"], what, number) if "at" in fields else defaults.at
         if "at" not in fields and not defaults.has_at:
             self.error(
@@ -381,7 +396,7 @@ class _Reader(NodeReader):
             )
         if name is None or at is None or keys is None or results is None or expect is None:
             return None
-        return Case(name, number, at, keys, results, expect, self.loc(node), caller)
+        return Case(name, number, at, keys, results, expect, self.loc(node), caller, language)
 
     def caller(self, node: Node, what: str) -> str | None:
         value = self.text(node, f"the caller of {what}")
@@ -631,6 +646,9 @@ class _Reader(NodeReader):
         if "voice" in fields:
             out["voice"] = self.text(fields["voice"], "voice")
             ok = ok and out["voice"] is not None
+        if "language" in fields:
+            out["language"] = self.text(fields["language"], "language")
+            ok = ok and out["language"] is not None
         return out if ok else None
 
     def mapping_of_text(self, node: Node, what: str) -> dict[str, str] | None:
@@ -847,17 +865,23 @@ class _Follower:
         self.end: EndReason | None = None
         self.heard: list[tuple[Prompt, str | None, str]] = []
         """Every prompt played, with the voice it was spoken in and the menu then."""
+        self.language: str | None = None
+        """The caller's language (a file with `languages`)."""
 
     def __call__(self, event: Event, effects: Sequence[Effect]) -> None:
         for effect in effects:
             self._show(effect)
-        # the runtime speaks an event's prompts in the voice of the menu the event
-        # leaves the call in (a `{menu: X, say: ...}` message is X's)
+        # the runtime speaks an event's prompts in their language's voice, else in the
+        # voice of the menu the event leaves the call in (a `{menu: X, say: ...}` is X's)
         menu = self.menu_file.menus.get(self.menu or "")
         voice = menu.voice if menu is not None else None
         for effect in effects:
             if isinstance(effect, Play):
-                self.heard += [(p, voice, self.menu or "") for p in effect.prompts]
+                self.heard += [
+                    (p, self.menu_file.voice_for(p, voice), self.menu or "") for p in effect.prompts
+                ]
+            elif isinstance(effect, LanguageChosen):
+                self.language = effect.language
 
     def _show(self, effect: Effect) -> None:
         match effect:
@@ -947,10 +971,17 @@ def run_case(
     transcript is `router simulate`'s printout (`verbose`: with `-v`'s bookkeeping)."""
     follower = _Follower(menu_file, coverage if coverage is not None else Coverage())
     transcript = io.StringIO()
+    expect = case.expect
+    for code in (case.language, expect.language):
+        if code is not None and code not in menu_file.languages:
+            declared = ", ".join(menu_file.languages) or "none"
+            problem = f"language {code} is not one of the menu file's languages ({declared})"
+            return CaseResult(case, False, "", "", (), (problem,), "")
     simulate(
         menu_file,
         number=case.number,
         caller=case.caller,
+        language=case.language,
         at=case.at,
         keys=case.keys,
         results=list(case.results),
@@ -958,8 +989,9 @@ def run_case(
         observe=follower,
         verbose=verbose,
     )
-    expect = case.expect
     mismatches: list[str] = []
+    if expect.language is not None and follower.language != expect.language:
+        mismatches.append(f"expected the call in {expect.language}, got {follower.language}")
     transferred = follower.end is EndReason.TRANSFERRED
     if expect.transfer is not None:
         wanted = expect.transfer
