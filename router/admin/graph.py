@@ -111,7 +111,8 @@ def build(
     firsts: dict[str, list[str]] = {}
     """The first menus of each chosen number (`top` leads there)."""
     for number, entry in chosen:
-        root = graph.node(f"entry:{number}", (number,), "entry")
+        spoken = (f"in {entry.language}",) if entry.language else ()
+        root = graph.node(f"entry:{number}", (number, *spoken), "entry")
         if entry.schedule and entry.closed:
             schedule = menu_file.schedules.get(entry.schedule)
             zone = (schedule.timezone,) if schedule else ()
@@ -252,8 +253,9 @@ class _Drawer:
     ) -> None:
         graph, here = self.graph, _menu(self.graph, menu.name)
         match action:
-            case GoTo(menu=name):
-                graph.edge(Edge(source, _menu(graph, name), label, dashed, returns=depth > 0))
+            case GoTo(menu=name, language=language):
+                said = f"{label}: {language}" if language else label  # a language switch
+                graph.edge(Edge(source, _menu(graph, name), said, dashed, returns=depth > 0))
             case Back():
                 for parent in self.parents.get(menu.name) or [menu.name]:
                     back = _menu(graph, parent)
@@ -262,6 +264,8 @@ class _Drawer:
                 for top in self.tops:
                     back = _menu(graph, top)
                     graph.edge(Edge(source, back, f"{label}: top", dashed, returns=True))
+            case Repeat(language=language) if language:
+                graph.edge(Edge(source, here, f"{label}: {language}", dashed, returns=True))
             case Repeat() | Say():
                 word = "repeat" if isinstance(action, Repeat) else "say"
                 graph.edge(Edge(source, here, f"{label}: {word}", dashed, returns=True))
