@@ -144,12 +144,11 @@ def _builtin_words(mf: MenuFile) -> Iterator[Problem]:
     if not english:
         return
     said = "; ".join(f'{name} "{text}"' for name, text in english.items())
-    sections = sorted({name.split(".")[0] for name in english})
     yield Problem(
         next(iter(mf.languages.values())).loc,
         f"callers in {', '.join(foreign)} could hear the router's English words: {said}",
         Severity.WARNING,
-        f"set {' and '.join(sections)} per language in `defaults`"
-        f" ({sections[0]}: ...: {{en: ..., {foreign[0]}: ...}})",
+        "give them per language ({" + ", ".join(f"{c}: ..." for c in mf.languages) + "}),"
+        " once in `defaults` or where the file sets them",
         "english-words",
     )
