@@ -28,6 +28,7 @@ from router.core.events import (
     CallFinished,
     InvalidEntry,
     KeyPressed,
+    LanguageChosen,
     LimitReached,
     MenuEntered,
     NoInput,
@@ -120,6 +121,8 @@ class CallTracer:
                 self._menu = self._child("menu", self._call, **{"router.menu": menu})
             case CallerMatched(rule=rule):
                 self._instant("caller_rule", **{"router.caller_rule": rule})
+            case LanguageChosen(language=language):
+                self._instant("language", **{"router.language": language})
             case KeyPressed(key=key):
                 self._instant("key", **{"router.menu": menu, "router.key": key.value})
             case InvalidEntry():

@@ -113,13 +113,13 @@ def test_support_then_a_busy_desk_in_the_pages_words() -> None:
 
 def test_invalid_keys_and_silences_count_to_the_menus_limit() -> None:
     call = Call()
-    call.keys("7")
+    call.keys("4")
     call.prompt_done()
     call.now += 7
     call.feed(TimerFired(TimerKind.FIRST_DIGIT, call.now))
-    call.keys("7")
+    call.keys("4")
     invalid = call.of("invalid_key")
-    assert [(e["entry"], e["count"], e["limit"]) for e in invalid] == [("7", 1, 3), ("7", 2, 3)]
+    assert [(e["entry"], e["count"], e["limit"]) for e in invalid] == [("4", 1, 3), ("4", 2, 3)]
     assert [(e["count"], e["limit"]) for e in call.of("no_input")] == [(1, 3)]
 
 
