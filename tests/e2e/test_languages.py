@@ -1,0 +1,173 @@
+"""One menu tree in two languages over the real stack: a caller who presses the switch
+key hears the menu again in Spanish, in the Spanish voice, and a number whose language
+is Spanish greets in it from the start.
+
+What the phone receives (PCMU at 8 kHz, through LiveKit and the SIP bridge) is compared
+with the prompt rendered by the router's own engine (espeak-ng): the Spanish text in the
+Spanish voice, the English text in the English voice, and the Spanish text in the
+English voice. The loudness envelope (20 ms frames) survives the codecs; the heard
+audio must match the first better than either of the others, so both the words and the
+voice are the Spanish ones. A router of its own (agent, numbers, menu file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import wave
+from array import array
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from router.runtime.prompts import voice_from_spec
+from router.stack.harness import RouterProcess
+from router.stack.sipphone import CallOptions, SipCall
+from tests.e2e.conftest import Stack, record_in
+
+AGENT = "menu-router-e2e-languages"
+NUMBER = "+15550100016"
+SPANISH_NUMBER = "+15550100017"
+ENGLISH = "Welcome to the test line. For Spanish, press nine."
+SPANISH = "Bienvenido. Para ventas, oprima uno. Para inglés, oprima siete. Gracias por su llamada."
+
+MENUS = f"""\
+version: 1
+languages:
+  en: {{voice: en-us}}
+  es: {{voice: es}}
+defaults:
+  timeouts: {{first_digit: 20s}}
+numbers:
+  "{SPANISH_NUMBER}": {{menu: main, language: es}}
+  default: {{menu: main}}
+menus:
+  main:
+    greeting: {{en: "{ENGLISH}", es: "{SPANISH}"}}
+    options:
+      "9": {{language: es}}
+      "7": {{language: en}}
+      "1": {{transfer: "tel:+15105550101"}}
+"""
+
+FRAME_S = 0.02
+
+
+@pytest.fixture(scope="module")
+def languages_router(e2e: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("languages")
+    e2e.stack.provision(AGENT, [NUMBER, SPANISH_NUMBER])
+    menus = folder / "menus.yaml"
+    menus.write_text(MENUS)
+    router = RouterProcess(
+        e2e.stack.env,
+        menus=menus,
+        log_path=folder / "router.log",
+        agent_name=AGENT,
+        records=str(folder / "calls.jsonl"),
+        command="dev",
+    )
+    router.start()
+    try:
+        yield folder
+    finally:
+        router.stop()
+    assert "Traceback" not in router.log(), router.log()[-4000:]
+
+
+def envelope(samples: Sequence[int], rate: int) -> list[float]:
+    """Loudness per 20 ms frame, in dB, from the first voiced frame to the last."""
+    size = int(rate * FRAME_S)
+    frames = [samples[i : i + size] for i in range(0, len(samples) - size, size)]
+    db = [
+        10 * math.log10(sum((s / 32768) ** 2 for s in f) / len(f) + 1e-9) for f in frames if f
+    ]
+    voiced = [i for i, level in enumerate(db) if level > -45]
+    return db[voiced[0] : voiced[-1] + 1] if voiced else []
+
+
+def likeness(heard: list[float], rendered: list[float]) -> float:
+    """How well the heard envelope follows a rendering (Pearson's r, the best over a
+    shift of up to 200 ms), scaled down by the difference in length."""
+    best = -1.0
+    for shift in range(-10, 11):
+        pairs = [
+            (heard[i + shift], rendered[i])
+            for i in range(len(rendered))
+            if 0 <= i + shift < len(heard)
+        ]
+        if len(pairs) < 20:
+            continue
+        xs, ys = zip(*pairs, strict=True)
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        cov = sum((x - mx) * (y - my) for x, y in pairs)
+        var = math.sqrt(sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys))
+        best = max(best, cov / var if var else -1.0)
+    lengths = sorted((len(heard), len(rendered)))
+    return best * lengths[0] / max(lengths[1], 1)
+
+
+async def rendered(text: str, voice: str) -> list[float]:
+    pcm, rate = await voice_from_spec("espeak").with_voice(voice).speak(text)
+    return envelope(array("h", pcm), rate)
+
+
+def heard_after(wav: Path, first_packet_at: float, start: float, end: float) -> list[float]:
+    with wave.open(str(wav), "rb") as w:
+        samples = array("h", w.readframes(w.getnframes()))
+        rate = w.getframerate()
+    window = samples[int((start - first_packet_at) * rate) : int((end - first_packet_at) * rate)]
+    return envelope(window, rate)
+
+
+async def spanish_is_heard(heard: list[float]) -> dict[str, float]:
+    """The likeness of the heard audio to each rendering, by name."""
+    return {
+        "es text, es voice": likeness(heard, await rendered(SPANISH, "es")),
+        "en text, en-us voice": likeness(heard, await rendered(ENGLISH, "en-us")),
+        "es text, en-us voice": likeness(heard, await rendered(SPANISH, "en-us")),
+    }
+
+
+async def test_the_switch_key_plays_the_menu_again_in_the_spanish_voice(
+    e2e: Stack, languages_router: Path
+) -> None:
+    wav = languages_router / "switched.wav"
+    caller = "+15550660001"
+    options = CallOptions(caller_id=caller, record_to=wav)
+    async with SipCall(e2e.uri(NUMBER), options) as call:
+        await call.start()
+        assert await call.wait_answered(timeout_s=15)
+        assert await call.wait_first_audio(timeout_s=15) is not None
+        await asyncio.sleep(1.0)  # a moment of the English greeting
+        key = await call.send_key("9")
+        await asyncio.sleep(9.0)  # the Spanish greeting, to its end
+        await call.hangup()
+    report = call.report()
+    assert report.audio.first_packet_at is not None
+    heard = heard_after(wav, report.audio.first_packet_at, key.finished_at + 0.1, key.sent_at + 9)
+    scores = await spanish_is_heard(heard)
+    assert max(scores, key=scores.__getitem__) == "es text, es voice", scores
+    record = await asyncio.to_thread(record_in, languages_router / "calls.jsonl", caller)
+    assert record["language"] == "es"
+
+
+async def test_a_spanish_number_greets_in_spanish(e2e: Stack, languages_router: Path) -> None:
+    wav = languages_router / "spanish.wav"
+    caller = "+15550660002"
+    options = CallOptions(caller_id=caller, record_to=wav)
+    async with SipCall(e2e.uri(SPANISH_NUMBER), options) as call:
+        await call.start()
+        assert await call.wait_answered(timeout_s=15)
+        first = await call.wait_first_audio(timeout_s=15)
+        assert first is not None
+        await asyncio.sleep(9.0)
+        await call.hangup()
+    report = call.report()
+    assert report.audio.first_packet_at is not None
+    heard = heard_after(wav, report.audio.first_packet_at, first, first + 9)
+    scores = await spanish_is_heard(heard)
+    assert max(scores, key=scores.__getitem__) == "es text, es voice", scores
+    record = await asyncio.to_thread(record_in, languages_router / "calls.jsonl", caller)
+    assert record["language"] == "es" and record["dialled"] == SPANISH_NUMBER
