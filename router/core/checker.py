@@ -201,7 +201,7 @@ class _Checker:
             edges[menu.name] = found
         return edges
 
-    def action_refs(self, action: Action, found: set[str]) -> None:
+    def action_refs(self, action: Action | None, found: set[str]) -> None:
         if isinstance(action, GoTo):
             if self.menu_ref(action.menu, action.loc, ""):
                 found.add(action.menu)

@@ -80,9 +80,7 @@ def envelope(samples: Sequence[int], rate: int) -> list[float]:
     """Loudness per 20 ms frame, in dB, from the first voiced frame to the last."""
     size = int(rate * FRAME_S)
     frames = [samples[i : i + size] for i in range(0, len(samples) - size, size)]
-    db = [
-        10 * math.log10(sum((s / 32768) ** 2 for s in f) / len(f) + 1e-9) for f in frames if f
-    ]
+    db = [10 * math.log10(sum((s / 32768) ** 2 for s in f) / len(f) + 1e-9) for f in frames if f]
     voiced = [i for i, level in enumerate(db) if level > -45]
     return db[voiced[0] : voiced[-1] + 1] if voiced else []
 
@@ -130,6 +128,16 @@ async def spanish_is_heard(heard: list[float]) -> dict[str, float]:
     }
 
 
+def assert_spanish(scores: dict[str, float]) -> None:
+    """The Spanish rendering matches, clearly better than the others (one run here: 0.87
+    and 0.98 against 0.33 at most)."""
+    spanish = scores.pop("es text, es voice")
+    assert spanish > 0.6 and all(other < spanish - 0.3 for other in scores.values()), (
+        spanish,
+        scores,
+    )
+
+
 async def test_the_switch_key_plays_the_menu_again_in_the_spanish_voice(
     e2e: Stack, languages_router: Path
 ) -> None:
@@ -148,7 +156,7 @@ async def test_the_switch_key_plays_the_menu_again_in_the_spanish_voice(
     assert report.audio.first_packet_at is not None
     heard = heard_after(wav, report.audio.first_packet_at, key.finished_at + 0.1, key.sent_at + 9)
     scores = await spanish_is_heard(heard)
-    assert max(scores, key=scores.__getitem__) == "es text, es voice", scores
+    assert_spanish(scores)
     record = await asyncio.to_thread(record_in, languages_router / "calls.jsonl", caller)
     assert record["language"] == "es"
 
@@ -168,6 +176,6 @@ async def test_a_spanish_number_greets_in_spanish(e2e: Stack, languages_router: 
     assert report.audio.first_packet_at is not None
     heard = heard_after(wav, report.audio.first_packet_at, first, first + 9)
     scores = await spanish_is_heard(heard)
-    assert max(scores, key=scores.__getitem__) == "es text, es voice", scores
+    assert_spanish(scores)
     record = await asyncio.to_thread(record_in, languages_router / "calls.jsonl", caller)
     assert record["language"] == "es" and record["dialled"] == SPANISH_NUMBER
