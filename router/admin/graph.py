@@ -553,6 +553,11 @@ def _chosen(menu_file: MenuFile, number: str | None, voice: str | None) -> list[
 
 
 def _voice_of(menu_file: MenuFile, entry: Entry) -> str | None:
+    """The voice a number's calls start in: its language's (a file with `languages`), else
+    its first menu's."""
+    language = menu_file.languages.get(entry.language or menu_file.default_language or "")
+    if language is not None:
+        return language.voice
     menu = menu_file.menus.get(entry.menu)
     return menu.voice if menu else None
 

@@ -100,7 +100,7 @@ def _voices(mf: MenuFile) -> Iterator[Problem]:
     for loc in sorted(written, key=lambda at: (at.line, at.column)):
         yield Problem(
             loc,
-            "with `languages`, each language names its voice: this voice would only speak"
+            "with languages, each language names its voice: this voice would only speak"
             " the router's own words",
             Severity.ERROR,
             "remove it, and set the voice under languages: (es: {voice: es-419})",
