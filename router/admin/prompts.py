@@ -15,7 +15,7 @@ from pathlib import Path
 
 from router.core.errors import ConfigError
 from router.core.loader import load_menu_file
-from router.runtime.prompts import PromptCache, voice_from_spec, voices_of
+from router.runtime.prompts import PromptCache, voice_from_spec
 
 __all__ = ["add_arguments", "run"]
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     menu_file = load_menu_file(path).menu_file
     cache = PromptCache(voice_from_spec(args.voice), store=args.cache)
     started = time.monotonic()
-    count = asyncio.run(cache.render_all(list(menu_file.prompts()), voices_of(menu_file)))
+    count = asyncio.run(cache.render_file(menu_file))
     if cache.store_error is not None:
         raise ConfigError(f"cannot keep rendered prompts in {args.cache}: {cache.store_error}")
     print(

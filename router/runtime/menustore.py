@@ -21,7 +21,7 @@ from router.core.errors import ConfigError, MenuFileError, Severity
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
 from router.runtime.metrics import METRICS
-from router.runtime.prompts import PromptCache, voices_of
+from router.runtime.prompts import PromptCache
 
 __all__ = ["MenuStore"]
 
@@ -61,7 +61,7 @@ class MenuStore:
         for warning in loaded.warnings:
             log.warning("%s", warning)
         menu_file = loaded.menu_file
-        count = asyncio.run(self.cache.render_all(list(menu_file.prompts()), voices_of(menu_file)))
+        count = asyncio.run(self.cache.render_file(menu_file))
         log.info(
             "menu file %s version %s: %d menus, %d prompts rendered",
             self.path,

@@ -22,7 +22,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -253,6 +253,14 @@ def _frames(pcm: bytes) -> tuple[rtc.AudioFrame, ...]:
     )
 
 
+def _voices_for(
+    prompt: Prompt, voices: tuple[str | None, ...], languages: Mapping[str, str]
+) -> tuple[str | None, ...]:
+    """A prompt in a declared language is heard in its voice only; any other in every voice."""
+    voice = languages.get(prompt.language or "")
+    return voices if voice is None else (voice,)
+
+
 def voices_of(menu_file: MenuFile) -> set[str | None]:
     """The voices a file's menus and languages name (None: the router's configured voice)."""
     languages = {language.voice for language in menu_file.languages.values()}
@@ -371,24 +379,35 @@ class PromptCache:
         self._rendered[key], self._stamps[key] = rendered, stamp
         return rendered
 
+    async def render_file(self, menu_file: MenuFile) -> int:
+        """`render_all` for every prompt of a menu file, in the voices it can be heard in:
+        each language's versions in that language's voice only (`MenuFile.voice_for`)."""
+        languages = {code: language.voice for code, language in menu_file.languages.items()}
+        return await self.render_all(
+            list(menu_file.prompts()), voices_of(menu_file), languages=languages
+        )
+
     async def render_all(
         self,
         prompts: Iterable[Prompt],
         voices: Iterable[str | None] = (None,),
         *,
+        languages: Mapping[str, str] | None = None,
         report_every: float = 2.0,
     ) -> int:
         """Render, in every voice given, what is not cached yet or whose audio file changed;
-        returns how many were rendered. A failure keeps what was rendered before.
+        returns how many were rendered. A failure keeps what was rendered before. A prompt
+        whose language `languages` names (language -> voice) is rendered in that voice only.
 
         A cloud voice can take minutes for a large file: past `report_every` seconds,
         progress is logged that often.
         """
         voices = tuple(voices)
+        languages = languages or {}
         todo = {
             (v, p.text, p.audio): (p, v)
             for p in prompts
-            for v in voices
+            for v in _voices_for(p, voices, languages)
             if self._fresh(p, v) is None
         }
         started = last = time.monotonic()
