@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from router.core.errors import ConfigError
-from router.runtime.records import RecordSink
+from router.core.events import CallerMatched, CallFinished, EndReason, LanguageChosen
+from router.runtime.records import CallRecorder, RecordSink
 from tests.runtime.test_worker_config import UNREACHABLE, router
 
 
@@ -53,3 +55,20 @@ def test_records_that_cannot_be_written_stop_the_start_in_one_sentence(tmp_path:
     assert result.returncode == 1
     assert result.stderr.strip().endswith("calls.jsonl: No such file or directory")
     assert "Traceback" not in result.stderr
+
+
+def test_a_record_names_the_caller_rule_and_the_caller_s_language() -> None:
+    def recorder() -> CallRecorder:
+        at = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+        return CallRecorder("SCL_x", "call-x", None, "+525555550123", "v1", at, 100.0)
+
+    plain = recorder()
+    plain.note(CallFinished(101.0, "main", EndReason.HANGUP))
+    assert "language" not in plain.as_dict(101.0)  # a file without languages: as before
+    assert "caller_rule" not in plain.as_dict(101.0)
+    spoken = recorder()
+    spoken.note(CallerMatched(100.0, None, "spanish_speaking"))
+    spoken.note(LanguageChosen(100.0, None, "es"))
+    spoken.note(LanguageChosen(103.0, "main", "en"))  # a switch key: the last one counts
+    record = spoken.as_dict(104.0)
+    assert (record["caller_rule"], record["language"]) == ("spanish_speaking", "en")
