@@ -191,7 +191,8 @@ menus:
 
 
 def test_language_without_languages_is_an_error() -> None:
-    text = 'version: 1\nmenus:\n  m:\n    greeting: Hi\n    options: {"9": {language: es}, "#": hangup}\n'
+    options = '{"9": {language: es}, "#": hangup}'
+    text = f"version: 1\nmenus:\n  m:\n    greeting: Hi\n    options: {options}\n"
     _, problems = load(text)
     [problem] = problems
     assert str(problem) == (
