@@ -141,7 +141,7 @@ class Duration(Spec):
 
 @dataclass(frozen=True)
 class Const(Spec):
-    value: int | str
+    value: bool | int | str
     doc: str = ""
 
     def schema(self) -> dict[str, Any]:
@@ -342,6 +342,13 @@ HOLD_DOC = (
     " looped (a recording or a message); not with `play_dialtone: true`, whose dial tone"
     " mutes it."
 )
+HOLD = OneOf(
+    (
+        Const(False, doc="No hold audio here, whatever `defaults` say: silence while it rings."),
+        Ref("prompt"),
+    ),
+    doc=HOLD_DOC,
+)
 TRANSFER_SETTINGS = Obj(
     (
         Field(
@@ -349,7 +356,7 @@ TRANSFER_SETTINGS = Obj(
             Boolean(),
             "Play a ring tone to the caller while the transfer is under way.",
         ),
-        Field("hold", Ref("prompt"), HOLD_DOC),
+        Field("hold", HOLD, HOLD_DOC),
         Field(
             "ringing_timeout",
             Duration(),
@@ -398,7 +405,7 @@ VERBS: Mapping[str, Obj] = {
             ),
             *_MESSAGE_FIELDS,
             Field("play_dialtone", Boolean(), "Play a ring tone while the transfer is under way."),
-            Field("hold", Ref("prompt"), HOLD_DOC),
+            Field("hold", HOLD, HOLD_DOC),
             Field("ringing_timeout", Duration(), "How long the far end may ring."),
             Field("headers", HEADERS),
             Field("on_failure", FAILURE_POLICY, "What happens if this transfer fails."),
@@ -549,7 +556,7 @@ DESTINATION_LONG = Obj(
         Field("say", SAID, "Announcement played (to the end) before the transfer."),
         Field("audio", TEXT, "A recording played as (or before) the announcement."),
         Field("play_dialtone", Boolean(), "Play a ring tone while the transfer is under way."),
-        Field("hold", Ref("prompt"), HOLD_DOC),
+        Field("hold", HOLD, HOLD_DOC),
         Field("ringing_timeout", Duration(), "How long the far end may ring."),
         Field("headers", HEADERS),
         Field("on_failure", FAILURE_POLICY, "What happens when a transfer here fails."),

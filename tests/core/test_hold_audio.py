@@ -110,3 +110,26 @@ def test_a_hold_recording_that_does_not_exist_is_refused(tmp_path: Path) -> None
     with pytest.raises(MenuFileError) as caught:
         load(text, tmp_path)
     assert any("hold.wav" in p.message for p in caught.value.problems)
+
+
+def test_hold_false_switches_off_the_inherited_hold_audio() -> None:
+    text = """\
+version: 1
+defaults:
+  transfer: {play_dialtone: false, hold: "Please hold."}
+destinations:
+  quiet: {to: "tel:+15105550101", hold: false}
+  loud: "tel:+15105550102"
+menus:
+  main:
+    greeting: Hi
+    options: {"1": {transfer: quiet}, "2": {transfer: loud}, "3": {transfer: loud, hold: no}}
+"""
+    menu_file = load(text)
+    looped = {}
+    for key in "123":
+        call = SimulatedCall(menu_file, results=[TransferResult.parse("ok")])
+        call.start(None, AT)
+        effects = call.press(Key(key))
+        looped[key] = [p.text for e in effects if isinstance(e, Play) and e.loop for p in e.prompts]
+    assert looped == {"1": [], "2": ["Please hold."], "3": []}

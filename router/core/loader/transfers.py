@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from router.core import format as fmt
 from router.core import values
-from router.core.loader.leaves import Leaves
+from router.core.loader.leaves import _FALSE, Leaves
 from router.core.loader.nodes import Fields
 from router.core.model import (
     Action,
@@ -126,8 +126,15 @@ class Transfers(Leaves):
             if headers is None
             else MappingProxyType(self.headers(headers, what) or {}),
             announce=announce,
-            hold=None if hold is None else self.prompt(hold, f"{what}: hold"),
+            hold=None if hold is None else self._hold(hold, f"{what}: hold"),
         )
+
+    def _hold(self, node: Node, what: str) -> Prompt | None:
+        """A hold prompt, or `false`: none here, over an inherited one (an empty prompt,
+        which nothing plays)."""
+        if type(node) is Scalar and node.plain and node.value.strip().lower() in _FALSE:
+            return Prompt()
+        return self.prompt(node, what)
 
     def uri(
         self, node: Scalar, what: str, *, in_directory: bool, pattern: str | None = None
