@@ -212,7 +212,7 @@ async def test_the_graph_follows_edits_of_the_menu_file(trial: Trial, browser_pa
     try:
         news = '\nmenus:\n  news:\n    greeting: "No news today."\n    options:\n      "*": back\n'
         trial.menus.write_text(  # the new menu first in `menus`, whatever section follows
-            text.replace('"8": {menu: info}', '"8": {menu: info}\n      "7": {menu: news}').replace(
+            text.replace('"8": {menu: info}', '"8": {menu: info}\n      "4": {menu: news}').replace(
                 "\nmenus:\n", news, 1
             )
         )
