@@ -12,6 +12,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,19 +94,48 @@ async def holding_router(
     """A router of its own (agent name and number) on `HOLDING_MENU`, for tests that load,
     stop or cut it without disturbing the session's router; log and records in `folder`."""
     await stack.aprovision(agent, [number])
+    router = _router(stack, folder, agent, HOLDING_MENU, list(args), command)
+    await asyncio.to_thread(router.start)
+    return router
+
+
+def _router(
+    stack: LocalStack,
+    folder: Path,
+    agent: str,
+    menus_text: str,
+    args: list[str] | None = None,
+    command: str = "dev",
+) -> RouterProcess:
+    """A router (not started yet) on `menus_text`, its files in `folder`."""
     menus = folder / "menus.yaml"
-    menus.write_text(HOLDING_MENU)
-    router = RouterProcess(
+    menus.write_text(menus_text)
+    return RouterProcess(
         stack.env,
         menus=menus,
         log_path=folder / "router.log",
         agent_name=agent,
         records=str(folder / "calls.jsonl"),
-        extra_args=list(args),
+        extra_args=args or [],
         command=command,
     )
-    await asyncio.to_thread(router.start)
-    return router
+
+
+@contextmanager
+def own_router(
+    stack: LocalStack, folder: Path, agent: str, numbers: list[str], menus_text: str
+) -> Iterator[Path]:
+    """A router of its own (agent name, numbers, menu file) for one test module, so its
+    menus never touch the callers of the other tests; yields `folder`, where its log and
+    `calls.jsonl` are kept. Its log must hold no traceback."""
+    stack.provision(agent, numbers)
+    router = _router(stack, folder, agent, menus_text)
+    router.start()
+    try:
+        yield folder
+    finally:
+        router.stop()
+    assert "Traceback" not in router.log(), router.log()[-4000:]
 
 
 _callers = itertools.count(1000)
