@@ -139,9 +139,30 @@ def build(
         # `top` leads to the first menus of the numbers that reach this one
         drawer.tops = list(dict.fromkeys(t for n in callers[menu.name] for t in firsts[n])) or tops
         drawer.menu(menu)
+    if numbers is None or set(menu_file.entries) <= set(numbers):  # rules apply to every number
+        _caller_rules(graph, menu_file, drawer)
     if lines:
         _boxes(graph, menu_file, callers)
     return graph
+
+
+def _caller_rules(graph: Graph, menu_file: MenuFile, drawer: _Drawer) -> None:
+    """Each caller rule as an entry of its own (its name, its language), an arrow labelled
+    with its callers to what it does; a rule that only sets the language leads to the
+    `default` entry (the dialled number's entry, whichever it is)."""
+    for rule in menu_file.callers:
+        spoken = (f"in {rule.language}",) if rule.language else ()
+        node = graph.node(f"caller:{rule.name}", ("caller rule", rule.name, *spoken), "entry")
+        label = ", ".join(p.text for p in rule.patterns)
+        match rule.action:
+            case GoTo(menu=name):
+                graph.edge(Edge(node, _menu(graph, name), label))
+            case Transfer():
+                graph.edge(Edge(node, drawer.target(rule.action), label))
+            case Hangup():
+                graph.edge(Edge(node, graph.node("hangup", ("hang up",), "hangup"), label))
+            case None if "entry:default" in graph.nodes:
+                graph.edge(Edge(node, graph.nodes["entry:default"].id, f"{label}: as dialled"))
 
 
 def _boxes(graph: Graph, menu_file: MenuFile, callers: dict[str, tuple[str, ...]]) -> None:

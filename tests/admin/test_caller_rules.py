@@ -54,3 +54,28 @@ def test_simulate_takes_the_caller(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "caller rule blocked" in out and out.rstrip().endswith("hangup")
     with pytest.raises(SystemExit):
         main(["simulate", str(tmp_path / "menus.yaml"), "--caller", "5105550000"])
+
+
+def test_the_graph_draws_caller_rules_when_it_draws_every_number() -> None:
+    from router.admin.graph import build
+
+    example = Path(__file__).resolve().parents[2] / "menus.yaml"
+    menu_file = load_menu_text(
+        example.read_text(), filename="menus.yaml", base_dir=example.parent
+    ).menu_file
+    graph = build(menu_file)
+    labels = {node.id: node.label for node in graph.nodes.values()}
+    drawn = {
+        (labels[edge.source][1], edge.label, labels[edge.target][0])
+        for edge in graph.edges
+        if labels[edge.source][0] == "caller rule"
+    }
+    assert drawn == {
+        ("blocked", "+1900*, +1976*", "hang up"),
+        ("key_account", "+15105550111", "billing"),
+        ("spanish_speaking", "+52*, +34*: as dialled", "default"),
+        ("withheld", "anonymous", "operator"),
+    }
+    assert ("caller rule", "spanish_speaking", "in es") in labels.values()
+    one_number = build(menu_file, numbers=["+15105550151"])
+    assert not any(n.label[0] == "caller rule" for n in one_number.nodes.values())
