@@ -179,6 +179,8 @@ class Report:
     """Calls by hour of day (0-23) in `timezone`."""
     starts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     """Calls by number dialled (`default` for none) and first menu: the graph's entries."""
+    languages: Mapping[str, int] = field(default_factory=dict)
+    """Calls by the caller's language at the end (records of files with `languages`)."""
 
     def menu(self, name: str) -> MenuReport | None:
         return next((m for m in self.menus if m.name == name), None)
@@ -243,6 +245,7 @@ class Report:
             "paths_exact": self.paths_exact,
             "hours": list(self.hours),
             "starts": {number: dict(menus) for number, menus in self.starts.items()},
+            **({"languages": dict(self.languages)} if self.languages else {}),
         }
 
 
@@ -275,6 +278,7 @@ class _Call:
     limits: tuple[tuple[str, str | None], ...]
     transfers: tuple[_Transfer, ...]
     ended_in: str | None
+    language: str | None = None
 
 
 def _need(value: object, kind: type | tuple[type, ...], name: str) -> Any:
@@ -361,6 +365,7 @@ def _call(record: object) -> _Call:
         limits=limits,
         transfers=tuple(transfers),
         ended_in=ended_in if isinstance(ended_in, str) else None,
+        language=language if isinstance(language := record.get("language"), str) else None,
     )
 
 
@@ -488,6 +493,7 @@ class ReportBuilder:
         self.hours = [0] * 24
         self.versions: dict[str, _VersionTally] = {}
         self.starts: Counter[tuple[str, str]] = Counter()
+        self.languages: Counter[str] = Counter()
 
     def line(self, file: str, number: int, text: str) -> None:
         """One line of a file: a record, a blank line, or a damaged line."""
@@ -523,6 +529,10 @@ class ReportBuilder:
             return
         self.calls += 1
         self.ends[call.end] += 1
+        if call.language is not None and (
+            call.language in self.languages or len(self.languages) < STARTS_TABLE
+        ):
+            self.languages[call.language] += 1
         self.hours[call.started_at.astimezone(self.zone).hour] += 1
         version = self.versions.get(call.version)
         if version is None:
@@ -656,6 +666,7 @@ class ReportBuilder:
             paths_exact=self.paths.exact,
             hours=tuple(self.hours),
             starts=starts,
+            languages=dict(self.languages.most_common()),
         )
 
 
@@ -721,6 +732,11 @@ def text(report: Report) -> str:
         w("How calls ended")
         for end, n in report.ends.items():
             w(f"  {end:<20} {n:>9,}  {_pct(n, report.calls)}")
+    if report.languages:
+        w("")
+        w("Calls by the caller's language (at the end of the call)")
+        for language, n in report.languages.items():
+            w(f"  {language:<20} {n:>9,}  {_pct(n, report.calls)}")
     gone = [m for m in report.menus if m.in_file is False]
     for m in report.menus:
         w("")

@@ -298,3 +298,17 @@ def test_progress_on_stderr_for_long_runs(
     lines = err.getvalue().splitlines()
     assert lines and lines[0].startswith("router report: 8,192 lines read, ")
     assert f"of {path}" in lines[-1]
+
+
+def test_calls_are_counted_by_the_caller_s_language() -> None:
+    builder = ReportBuilder()
+    base = {"started_at": "2026-11-24T15:00:00.000+00:00", "end": "hangup", "menus": []}
+    for language in ("es", "en", "es", None):
+        builder.record({**base, **({"language": language} if language else {})})
+    report = builder.report()
+    assert report.languages == {"es": 2, "en": 1}
+    assert report.as_json()["languages"] == {"es": 2, "en": 1}
+    assert "Calls by the caller's language" in report_module.text(report)
+    plain = ReportBuilder()
+    plain.record(base)
+    assert "languages" not in plain.report().as_json()  # records without: JSON as before
