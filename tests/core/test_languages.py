@@ -222,3 +222,16 @@ def test_a_recording_alone_has_no_language() -> None:
 def test_every_version_is_a_prompt_to_render() -> None:
     texts = {p.text for p in menu_file().prompts() if p.text}
     assert {"Main. Para español, oprima 9.", "Principal.", "Inglés.", "Adiós."} <= texts
+
+
+def test_a_prompt_by_language_without_languages_says_what_to_declare() -> None:
+    text = (
+        'version: 1\nmenus:\n  m:\n    greeting: {en: Hi, es: Hola}\n    options: {"#": hangup}\n'
+    )
+    _, problems = load(text)
+    assert [str(p) for p in problems] == [
+        "menus.yaml:4:15: error: the greeting of menu 'm' is given by language (en, es), but the"
+        " file declares no languages (declare them at the top: languages: [en, es])"
+    ]
+    mistyped = load(text.replace("{en: Hi, es: Hola}", "{sey: Hi}"))[1]
+    assert [p.hint for p in mistyped] == ["did you mean 'say'?"]  # a typo, not a language

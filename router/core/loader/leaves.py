@@ -212,8 +212,23 @@ class Leaves(NodeReader):
             if text is None or not self._short_enough(node, text, what):
                 return None
             return Prompt(text, None, self.loc(node), self.language)
-        if type(node) is Map and self.languages and _by_language(node):
-            return self.by_language(node, what)
+        if type(node) is Map and _by_language(node):
+            if self.languages:
+                return self.by_language(node, what)
+            codes = [k.value for k, _ in node.pairs if type(k) is Scalar]
+            if codes and all(
+                re.match(values.LANGUAGE_PATTERN, code)
+                and not difflib.get_close_matches(code, fmt.MESSAGE_MODIFIERS, cutoff=0.6)
+                for code in codes
+            ):  # not `sey:`, which is a `say:` mistyped
+                self.error(
+                    node,
+                    f"{what} is given by language ({', '.join(codes)}), but the file declares"
+                    " no languages",
+                    hint=f"declare them at the top: languages: [{', '.join(codes)}]",
+                    code="unknown-language",
+                )
+                return None
         f = self.fields(node, fmt.PROMPT_LONG, what)
         if f is None:
             return None
