@@ -166,9 +166,16 @@ async def _sip_call(
 class CallerPool:
     """rtc callers spread over child processes (bench/rtc_callers.py), a few dozen each."""
 
-    def __init__(self, stack: LocalStack, processes: int) -> None:
+    def __init__(
+        self,
+        stack: LocalStack,
+        processes: int,
+        on_join: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.stack = stack
         self.n = processes
+        self.on_join = on_join
+        """Called with a caller's `join` event (no agent dispatched: the floor's turn)."""
         self.procs: list[asyncio.subprocess.Process] = []
         self.events: dict[int, asyncio.Queue[dict[str, Any]]] = {}
         self._readers: list[asyncio.Task[None]] = []
@@ -203,6 +210,10 @@ class CallerPool:
                 msg = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if msg.get("ev") == "join":
+                if self.on_join is not None:
+                    self.on_join(msg)
+                continue
             queue = self.events.get(msg.get("i"))
             if queue is not None:
                 queue.put_nowait(msg)
@@ -235,7 +246,11 @@ class CallerPool:
 
 
 async def _pooled_rtc_call(
-    call: Call, pool: CallerPool, agent_name: str, go: asyncio.Event, spread: Callable[[], float]
+    call: Call,
+    pool: CallerPool,
+    agent_name: str | None,
+    go: asyncio.Event,
+    spread: Callable[[], float],
 ) -> None:
     call.started_at = time.monotonic()
     got = await pool.ask(
@@ -265,15 +280,18 @@ async def ramp(
     routers: dict[str, int],
     config: RampConfig,
     *,
-    agent_name: str,
+    agent_name: str | None,
     records: Sequence[Any] = (),
     caller_prefix: str = "40",
     others: dict[str, int] | None = None,
+    on_join: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Grow the population through `config.levels`; returns per-level figures and the end.
 
     `routers` maps a name to the pid of a router process (its tree is sampled);
     `others` names more process trees to sample (the stack's parts, this process).
+    rtc callers with `agent_name` None dispatch no agent: `on_join` gets each room's
+    join request instead (the floor participant of bench/floor.py).
     """
     run = next(_run_ids)
     go = asyncio.Event()
@@ -284,7 +302,9 @@ async def ramp(
     stop_reason = "all levels held"
     baseline = {name: memory(pid, pss=config.pss) for name, pid in routers.items()}
     sample_pids = {**{f"router:{n}": p for n, p in routers.items()}, **(others or {})}
-    pool = await CallerPool(stack, config.caller_processes).start() if kind == "rtc" else None
+    pool = (
+        await CallerPool(stack, config.caller_processes, on_join).start() if kind == "rtc" else None
+    )
     if pool is not None:
         sample_pids["callers"] = pool.pids
 
