@@ -714,6 +714,126 @@ def _findings(r: dict[str, Any]) -> list[str]:
     return [path.read_text().rstrip(), ""]
 
 
+FLOOR_RESULTS = BENCH / "results" / "floor.json"
+"""A run of the floor phase alone (`python -m bench --only floor --out ... --no-doc`), shown
+when the run being reported has no floor section of its own."""
+
+
+def _floor_section(r: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    if r.get("floor"):
+        return r["floor"], r
+    try:
+        other = load_run(FLOOR_RESULTS) if FLOOR_RESULTS.exists() else None
+    except ResultError:
+        other = None
+    if other is None or not other.raw.get("floor"):
+        return None, r
+    return other.raw["floor"], other.raw
+
+
+def _floor(r: dict[str, Any]) -> list[str]:
+    f, run = _floor_section(r)
+    if f is None:
+        return []
+    ro, fl, ratio = f["router"], f["floor"], f["ratio"]
+    rc, fc = ro["cpu_per_call"]["router"], fl["cpu_per_call"]["floor"]
+    rm, fm = ro["memory_per_call"]["router"], fl["memory_per_call"]["floor"]
+    where = "" if run is r else f" (run of {run['date'][:16]}, `{FLOOR_RESULTS.name}`)"
+    target = f.get("target_ratio", 1.2)
+    lines = [
+        "## 8. The SDK's floor: the router against a bare rtc participant",
+        "",
+        f"The rtc ramp of section 3 twice in the same run{where}: once served by the router,",
+        "once by the floor (`bench/floor.py`): one bare rtc participant per room, in one",
+        "process, that publishes one audio track with the router's publish options, plays the",
+        "same rendered greeting and then waits (no livekit-agents, no navigator, no records).",
+        "The floor is asked into each room by the benchmark where the router is dispatched.",
+        "A ratio router / floor is the router's own overhead.",
+        "",
+    ]
+    rows = []
+    for a, b in zip(ro["levels"], fl["levels"], strict=False):
+        ca = sum(v for k, v in a["cpu_hold"].items() if k.startswith("router:"))
+        cb = sum(v for k, v in b["cpu_hold"].items() if k.startswith("router:"))
+        rows.append(
+            [
+                a["calls"],
+                f"{ca:.2f} / {cb:.2f}",
+                f"{a['memory']['router']['rss_mb']:.0f} / {b['memory']['floor']['rss_mb']:.0f}",
+                f"{_greet(a)} / {_greet(b)}",
+                f"{a['cpu_hold']['machine']:.2f} / {b['cpu_hold']['machine']:.2f}",
+            ]
+        )
+    lines += _table(
+        [
+            "calls",
+            "cores: router / floor",
+            "RSS MB: router / floor",
+            "greeting wait ms p50 / p95: router / floor",
+            "machine busy (of 2): router's run / floor's",
+        ],
+        rows,
+    )
+
+    def met(x: Any) -> str:
+        return _ok(x <= target) if isinstance(x, int | float) else NA
+
+    lines += [
+        "",
+        *_table(
+            ["per call", "router", "floor", "router / floor", f"<= {target}"],
+            [
+                [
+                    "CPU while waiting, ms/s (top level)",
+                    _f(rc["idle_ms_per_s_per_call_at_top"], 1),
+                    _f(fc["idle_ms_per_s_per_call_at_top"], 1),
+                    _f(ratio["waiting_cpu_at_top"], 2),
+                    met(ratio["waiting_cpu_at_top"]),
+                ],
+                [
+                    "CPU while waiting, ms/s (slope over the levels)",
+                    _f(rc["idle_ms_per_s_per_call_fit"], 1),
+                    _f(fc["idle_ms_per_s_per_call_fit"], 1),
+                    _f(ratio["waiting_cpu_fit"], 2),
+                    met(ratio["waiting_cpu_fit"]),
+                ],
+                [
+                    "CPU-seconds to set a call up",
+                    _f(rc["start_core_seconds_per_call"], 3),
+                    _f(fc["start_core_seconds_per_call"], 3),
+                    _f(ratio["start_cpu"], 2),
+                    met(ratio["start_cpu"]),
+                ],
+                [
+                    "RSS MB per added call",
+                    _f(rm["rss_mb_per_call_fit"], 2),
+                    _f(fm["rss_mb_per_call_fit"], 2),
+                    _f(ratio["rss_per_call"], 2),
+                    NA,
+                ],
+                [
+                    "calls greeted within 2 s (p95), one process",
+                    ro["calls_held_well"],
+                    fl["calls_held_well"],
+                    _f(ratio["calls_held_well"], 2),
+                    NA,
+                ],
+            ],
+        ),
+        "",
+        f"- load average (1, 5, 15 min) after the router's ramp {ro.get('load')}, after the "
+        f"floor's {fl.get('load')}",
+        f"- router: stopped: {ro['stop_reason']}; floor: stopped: {fl['stop_reason']}",
+    ]
+    for name, ramp, key in (("router", ro, "router"), ("floor", fl, "floor")):
+        top = ramp["levels"][-1] if ramp["levels"] else None
+        threads = (top or {}).get("router_threads_hold", {}).get(key)
+        if threads:
+            parts = ", ".join(f"{n} {c:.2f}" for n, c in list(threads.items())[:6])
+            lines.append(f"- the {name}'s CPU at {top['calls']} calls (cores by thread): {parts}")
+    return [*lines, ""]
+
+
 def _admin() -> list[str]:
     """The admin commands' start-up (bench/results/admin.json, `python -m bench.admin_startup`)."""
     path = BENCH / "results" / "admin.json"
@@ -753,6 +873,7 @@ def render(r: dict[str, Any], results_path: Path) -> str:
         _two(r),
         _engine(r),
         _admin(),
+        _floor(r),
         _sizing(r),
         _findings(r),
     ]
