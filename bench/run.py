@@ -10,8 +10,9 @@ loopback ports, runs the router as an operator would (`RouterProcess`), and meas
 4. the same ramp with ``--executor process`` (one process per call);
 5. two router processes under one agent name: how dispatch spreads calls;
 6. the menu engine's own benchmarks (bench/bench_loader.py, bench/bench_navigator.py);
-7. the floor: the same rtc ramp served by a bare rtc participant per room
-   (bench/floor.py) instead of the router, and the ratios router / floor.
+7. the floor: an rtc ramp whose calls alternate between the router and a bare rtc
+   participant per room (bench/floor.py), and the ratios router / floor;
+``--only rtc`` runs the rtc ramp of 3 alone.
 
 Writes bench/results/run-<UTC date>[-quick].json and docs/benchmarks.md. ``--quick``
 takes a minute or two (small ramps, fewer presses) for CI; the full run about twenty.
@@ -54,7 +55,7 @@ from bench.common import (
 from bench.floor import ROUTER_AUDIO, FloorProcess
 from bench.schema import SCHEMA, RunResult
 
-PHASES = ("latency", "capacity", "process", "two", "engine", "floor")
+PHASES = ("latency", "capacity", "process", "two", "engine", "floor", "rtc")
 
 TARGETS = {
     "key_to_refer_p99_ms": 60.0,
@@ -85,7 +86,7 @@ class Plan:
             self.two_levels = [3, 6]
             self.two_max_calls = 5
             self.settle_s, self.hold_s = 4.5, 3.0
-            self.floor_levels = [5, 10]
+            self.floor_levels = [6, 12]
         else:
             self.thread_levels = [10, 25, 50, 75, 100, 125, 150]
             self.rtc_levels = [10, 25, 50, 75, 100, 125, 150]
@@ -94,7 +95,7 @@ class Plan:
             self.two_levels = [50, 75, 100]
             self.two_max_calls = 60
             self.settle_s, self.hold_s = 6.0, 8.0
-            self.floor_levels = [25, 50, 75, 100]
+            self.floor_levels = [20, 50, 100, 150]
 
     def floor_ramp(self, levels: list[int]) -> capacity.RampConfig:
         """The floor phase compares two ramps level by level, so the machine's being busy
@@ -225,7 +226,6 @@ def _ramp(
     levels: list[int],
     executor: str,
     rate: float | None = None,
-    config: capacity.RampConfig | None = None,
 ) -> dict[str, Any]:
     work = ws.dir(name)
     agent = f"bench-{name}"
@@ -235,7 +235,7 @@ def _ramp(
         router, records = start_router(stack, work, "router", agent, executor=executor)
         assert router.proc is not None
         time.sleep(3.0)  # let the idle job processes / threads settle before the baseline
-        config = config or plan.ramp(levels, pss=executor == "process")
+        config = plan.ramp(levels, pss=executor == "process")
         if rate is not None:
             config.rate = rate
         others = {**stack_pids(stack), "bench": os.getpid()}
@@ -336,71 +336,80 @@ def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
     return result
 
 
-def _floor_ramp(plan: Plan, ws: Workspace, levels: list[int]) -> dict[str, Any]:
-    """The rtc ramp of `_ramp`, each room served by the floor participant (bench/floor.py)."""
-    work = ws.dir("floor")
-    stack = start_stack(work, "bench-floor")
-
-    async def run() -> dict[str, Any]:
-        floor = await FloorProcess(stack.env, ROUTER_AUDIO.name).start()
-        try:
-            await asyncio.sleep(3.0)
-            return await capacity.ramp(
-                "rtc",
-                stack,
-                {"floor": floor.pid},
-                plan.floor_ramp(levels),
-                agent_name=None,
-                caller_prefix="44",
-                others={**stack_pids(stack), "bench": os.getpid()},
-                on_join=lambda m: floor.send({"op": "join", "i": m["i"], "room": m["room"]}),
-            )
-        finally:
-            await floor.close()
-
-    try:
-        quiet = wait_quiet(plan.wait_s)
-        result = asyncio.run(run())
-        result["quiet"] = quiet
-    finally:
-        stack.stop()
-    return result
-
-
 def _ratio(a: Any, b: Any) -> float | None:
     numbers = isinstance(a, int | float) and isinstance(b, int | float)
     return round(a / b, 2) if numbers and b else None
 
 
 def phase_floor(plan: Plan, ws: Workspace) -> dict[str, Any]:
-    """The router's rtc ramp and the floor's, one after the other; router / floor ratios."""
+    """One rtc ramp whose calls alternate between a router and the floor (bench/floor.py).
+
+    Both serve their calls at the same time on the same stack, so the machine's load
+    (shared with other people's work) is the same for both; the ratios router / floor
+    are per call of each process's own calls.
+    """
+    work = ws.dir("floor")
+    agent = "bench-floor"
     levels = plan.floor_levels
-    router = _ramp(
-        plan, ws, "floor-router", "rtc", levels, "thread", config=plan.floor_ramp(levels)
-    )
-    router["load"] = machine_info()["loadavg"]
-    floor = _floor_ramp(plan, ws, levels)
-    floor["load"] = machine_info()["loadavg"]
-    rc, fc = router["cpu_per_call"]["router"], floor["cpu_per_call"]["floor"]
-    rm, fm = router["memory_per_call"]["router"], floor["memory_per_call"]["floor"]
+    stack = start_stack(work, agent)
+    router = None
+    try:
+        router, records = start_router(stack, work, "router", agent)
+        assert router.proc is not None
+        router_pid = router.proc.pid
+
+        async def run() -> dict[str, Any]:
+            floor = await FloorProcess(stack.env, ROUTER_AUDIO.name).start()
+            try:
+                await asyncio.sleep(3.0)
+                return await capacity.ramp(
+                    "rtc",
+                    stack,
+                    {"router": router_pid, "floor": floor.pid},
+                    plan.floor_ramp(levels),
+                    agent_name=agent,
+                    records=[("router", records)],
+                    caller_prefix="44",
+                    others={**stack_pids(stack), "bench": os.getpid()},
+                    on_join=lambda m: floor.send({"op": "join", "i": m["i"], "room": m["room"]}),
+                    floor="floor",
+                )
+            finally:
+                await floor.close()
+
+        quiet = wait_quiet(plan.wait_s)
+        load_before = machine_info()["loadavg"]
+        result = asyncio.run(run())
+        result["quiet"] = quiet
+        result["load_before"] = load_before
+        result["router_log_errors"] = _errors(router.log())
+    finally:
+        if router is not None:
+            router.stop()
+        stack.stop()
+    result["load_after"] = machine_info()["loadavg"]
+    rc, fc = result["cpu_per_call"]["router"], result["cpu_per_call"]["floor"]
+    rm, fm = result["memory_per_call"]["router"], result["memory_per_call"]["floor"]
+    well = result["calls_held_well_by_process"]
+    result["ratio"] = {
+        "waiting_cpu_at_top": _ratio(
+            rc["idle_ms_per_s_per_call_at_top"], fc["idle_ms_per_s_per_call_at_top"]
+        ),
+        "waiting_cpu_fit": _ratio(
+            rc["idle_ms_per_s_per_call_fit"], fc["idle_ms_per_s_per_call_fit"]
+        ),
+        "start_cpu": _ratio(rc["start_core_seconds_per_call"], fc["start_core_seconds_per_call"]),
+        "rss_per_call": _ratio(rm["rss_mb_per_call_fit"], fm["rss_mb_per_call_fit"]),
+        "calls_held_well": _ratio(well.get("router"), well.get("floor")),
+    }
+    result["target_ratio"] = 1.2
+    return result
+
+
+def phase_rtc(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """The rtc ramp of section 3 alone (one router process, thread executor)."""
     return {
-        "levels": levels,
-        "router": router,
-        "floor": floor,
-        "ratio": {
-            "waiting_cpu_at_top": _ratio(
-                rc["idle_ms_per_s_per_call_at_top"], fc["idle_ms_per_s_per_call_at_top"]
-            ),
-            "waiting_cpu_fit": _ratio(
-                rc["idle_ms_per_s_per_call_fit"], fc["idle_ms_per_s_per_call_fit"]
-            ),
-            "start_cpu": _ratio(
-                rc["start_core_seconds_per_call"], fc["start_core_seconds_per_call"]
-            ),
-            "rss_per_call": _ratio(rm["rss_mb_per_call_fit"], fm["rss_mb_per_call_fit"]),
-            "calls_held_well": _ratio(router["calls_held_well"], floor["calls_held_well"]),
-        },
-        "target_ratio": 1.2,
+        "thread_rtc": _ramp(plan, ws, "thread-rtc", "rtc", plan.rtc_levels or [5, 10], "thread")
     }
 
 
@@ -461,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
             results["two_processes"] = phase_two(plan, ws)
         if "floor" in phases:
             results["floor"] = phase_floor(plan, ws)
+        if "rtc" in phases:
+            results.setdefault("capacity", {}).update(phase_rtc(plan, ws))
         if "engine" in phases:
             quiet = wait_quiet(plan.wait_s)
             results["engine"] = engine.run(args.quick)
