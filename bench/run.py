@@ -98,10 +98,10 @@ class Plan:
             self.floor_levels = [20, 50, 100, 150]
 
     def floor_ramp(self, levels: list[int]) -> capacity.RampConfig:
-        """The floor phase compares two ramps level by level, so the machine's being busy
-        (other people's work on a shared machine) does not stop one of them early; a
-        median greeting wait over 5 s or a failed call still does."""
-        return self.ramp(levels, max_machine_busy=float("inf"))
+        """The floor phase compares two processes level by level: the machine's being busy
+        (other people's work on a shared machine) and slow greetings do not stop it
+        early, a failed call does."""
+        return self.ramp(levels, max_machine_busy=float("inf"), max_greeting_ms=float("inf"))
 
     def ramp(self, levels: list[int], **kw: Any) -> capacity.RampConfig:
         return capacity.RampConfig(levels=levels, settle_s=self.settle_s, hold_s=self.hold_s, **kw)
