@@ -95,7 +95,7 @@ class Plan:
             self.two_levels = [50, 75, 100]
             self.two_max_calls = 60
             self.settle_s, self.hold_s = 6.0, 8.0
-            self.floor_levels = [20, 50, 100, 150]
+            self.floor_levels = [10, 20, 40, 60]
 
     def floor_ramp(self, levels: list[int]) -> capacity.RampConfig:
         """The floor phase compares two processes level by level: the machine's being busy
