@@ -21,7 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import CpuWindow, ThreadCpu, log, machine_info, memory, start_stack
+from bench.common import (
+    CpuWindow,
+    ThreadCpu,
+    log,
+    machine_info,
+    memory,
+    now_iso,
+    start_stack,
+)
 from bench.floor import AUDIO, ROUTER_AUDIO, FloorProcess
 
 
@@ -89,7 +97,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
     work = Path(tempfile.mkdtemp(prefix="router-levers-"))
     stack = start_stack(work, "bench-levers")
-    results: dict[str, Any] = {"machine": machine_info(), "calls": calls, "variants": []}
+    info = machine_info()
+    results: dict[str, Any] = {
+        "benchmark": "levers",  # read by bench/schema.py as an EngineResult
+        "python": sys.version.split()[0],
+        "machine": f"{info['cores']} cores ({info['cpu_model']}), {info['kernel']}",
+        "date": now_iso(),
+        "command": "python -m bench.levers " + " ".join(argv or sys.argv[1:]),
+        "calls": calls,
+        "hold_s": hold,
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+        "variants": [],
+    }
     try:
         for audio in variants:
             log(f"levers: {audio}, {calls} calls (load {os.getloadavg()[0]:.2f})")

@@ -796,6 +796,14 @@ def _floor(r: dict[str, Any]) -> list[str]:
                     met(ratio["waiting_cpu_at_top"]),
                 ],
                 [
+                    f"CPU while waiting, ms/s (at {ratio.get('top_held_calls')} calls, the last "
+                    "level held)",
+                    _f(ratio.get("waiting_ms_per_s_top_held", {}).get("router"), 1),
+                    _f(ratio.get("waiting_ms_per_s_top_held", {}).get("floor"), 1),
+                    _f(ratio.get("waiting_cpu_top_held"), 2),
+                    met(ratio.get("waiting_cpu_top_held")),
+                ],
+                [
                     "CPU while waiting, ms/s (slope over the levels)",
                     _f(rc["idle_ms_per_s_per_call_fit"], 1),
                     _f(fc["idle_ms_per_s_per_call_fit"], 1),

@@ -341,6 +341,37 @@ def _ratio(a: Any, b: Any) -> float | None:
     return round(a / b, 2) if numbers and b else None
 
 
+def floor_ratios(result: dict[str, Any]) -> dict[str, float | None]:
+    """Router / floor for each per-call figure of a floor ramp (`capacity.ramp` result)."""
+    rc, fc = result["cpu_per_call"]["router"], result["cpu_per_call"]["floor"]
+    rm, fm = result["memory_per_call"]["router"], result["memory_per_call"]["floor"]
+    well = result["calls_held_well_by_process"]
+    # the last level held: at a stopped level some calls may still be coming up
+    held = next((lv for lv in reversed(result["levels"]) if not lv.get("stopped")), None)
+    top = {
+        name: round(
+            held["cpu_hold"][f"router:{name}"] / held["by_process"][name]["calls"] * 1000, 2
+        )
+        if held
+        else None
+        for name in ("router", "floor")
+    }
+    return {
+        "top_held_calls": held["calls"] if held else None,
+        "waiting_ms_per_s_top_held": top,
+        "waiting_cpu_at_top": _ratio(
+            rc["idle_ms_per_s_per_call_at_top"], fc["idle_ms_per_s_per_call_at_top"]
+        ),
+        "waiting_cpu_top_held": _ratio(top["router"], top["floor"]),
+        "waiting_cpu_fit": _ratio(
+            rc["idle_ms_per_s_per_call_fit"], fc["idle_ms_per_s_per_call_fit"]
+        ),
+        "start_cpu": _ratio(rc["start_core_seconds_per_call"], fc["start_core_seconds_per_call"]),
+        "rss_per_call": _ratio(rm["rss_mb_per_call_fit"], fm["rss_mb_per_call_fit"]),
+        "calls_held_well": _ratio(well.get("router"), well.get("floor")),
+    }
+
+
 def phase_floor(plan: Plan, ws: Workspace) -> dict[str, Any]:
     """One rtc ramp whose calls alternate between a router and the floor (bench/floor.py).
 
@@ -388,20 +419,7 @@ def phase_floor(plan: Plan, ws: Workspace) -> dict[str, Any]:
             router.stop()
         stack.stop()
     result["load_after"] = machine_info()["loadavg"]
-    rc, fc = result["cpu_per_call"]["router"], result["cpu_per_call"]["floor"]
-    rm, fm = result["memory_per_call"]["router"], result["memory_per_call"]["floor"]
-    well = result["calls_held_well_by_process"]
-    result["ratio"] = {
-        "waiting_cpu_at_top": _ratio(
-            rc["idle_ms_per_s_per_call_at_top"], fc["idle_ms_per_s_per_call_at_top"]
-        ),
-        "waiting_cpu_fit": _ratio(
-            rc["idle_ms_per_s_per_call_fit"], fc["idle_ms_per_s_per_call_fit"]
-        ),
-        "start_cpu": _ratio(rc["start_core_seconds_per_call"], fc["start_core_seconds_per_call"]),
-        "rss_per_call": _ratio(rm["rss_mb_per_call_fit"], fm["rss_mb_per_call_fit"]),
-        "calls_held_well": _ratio(well.get("router"), well.get("floor")),
-    }
+    result["ratio"] = floor_ratios(result)
     result["target_ratio"] = 1.2
     return result
 
