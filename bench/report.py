@@ -742,19 +742,18 @@ def _floor(r: dict[str, Any]) -> list[str]:
     rc, fc = f["cpu_per_call"]["router"], f["cpu_per_call"]["floor"]
     rm, fm = f["memory_per_call"]["router"], f["memory_per_call"]["floor"]
     well = f.get("calls_held_well_by_process", {})
-    where = (
-        "" if run is r else f" (a run of {run['date'][:16]}: `bench/results/{FLOOR_RESULTS.name}`)"
-    )
+    where = "" if run is r else f" (`bench/results/{FLOOR_RESULTS.name}`, {run['date'][:16]})"
     target = f.get("target_ratio", 1.2)
     lines = [
         "## 8. The SDK's floor: the router against a bare rtc participant",
         "",
-        f"One rtc ramp{where} whose calls alternate between a router process and the floor",
-        "(`bench/floor.py`): one process holding a bare rtc participant per room that",
-        "publishes one audio track with the router's publish options, plays the same",
-        "rendered greeting and then waits (no livekit-agents, no navigator, no records); the",
-        "benchmark asks it into a room where the router is dispatched. Both serve their",
-        "calls at the same time, so the machine's load is the same for both; figures are per",
+        f"One rtc ramp{where} whose calls alternate between a router",
+        "process and the floor (`bench/floor.py`): one process holding a bare rtc",
+        "participant per room that publishes one audio track with the router's publish",
+        "options, plays the same rendered greeting and then waits (no livekit-agents, no",
+        "navigator, no records). The benchmark asks the floor into a room where it",
+        "dispatches the router. Both serve their calls at the same time, so the machine's",
+        "load is the same for both; figures are per",
         "call of each process's own calls, and router / floor is the router's own overhead.",
         "",
     ]
@@ -786,13 +785,16 @@ def _floor(r: dict[str, Any]) -> list[str]:
     def met(x: Any) -> str:
         return _ok(x <= target) if isinstance(x, int | float) else NA
 
+    last = f["levels"][-1] if f["levels"] else {}
+    top_calls = last.get("calls", NA)
+    top_note = ", where the ramp stopped: some calls still greeting" if last.get("stopped") else ""
     lines += [
         "",
         *_table(
             ["per call", "router", "floor", "router / floor", f"<= {target}"],
             [
                 [
-                    "CPU while waiting, ms/s (top level)",
+                    f"CPU while waiting, ms/s (at {top_calls} calls{top_note})",
                     _f(rc["idle_ms_per_s_per_call_at_top"], 1),
                     _f(fc["idle_ms_per_s_per_call_at_top"], 1),
                     _f(ratio["waiting_cpu_at_top"], 2),
@@ -807,7 +809,7 @@ def _floor(r: dict[str, Any]) -> list[str]:
                     met(ratio.get("waiting_cpu_top_held")),
                 ],
                 [
-                    "CPU while waiting, ms/s (slope over the levels)",
+                    "CPU while waiting, ms/s (slope over all levels)",
                     _f(rc["idle_ms_per_s_per_call_fit"], 1),
                     _f(fc["idle_ms_per_s_per_call_fit"], 1),
                     _f(ratio["waiting_cpu_fit"], 2),
