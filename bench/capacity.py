@@ -361,7 +361,7 @@ async def ramp(
             fa = [c.first_audio_ms for c in new if c.first_audio_ms is not None]
             ans = [c.answered_ms for c in new if c.answered_ms is not None]
             greet = summary([c.greeting_ms for c in new if c.greeting_ms is not None], 1)
-            entry = {
+            entry: dict[str, Any] = {
                 "calls": level,
                 "added": len(new),
                 "add_seconds": round(add_s, 2),

@@ -731,7 +731,7 @@ def _floor_section(r: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, 
         other = None
     if other is None or not other.raw.get("floor"):
         return None, r
-    return other.raw["floor"], other.raw
+    return dict(other.raw["floor"]), dict(other.raw)
 
 
 def _floor(r: dict[str, Any]) -> list[str]:

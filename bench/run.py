@@ -341,7 +341,7 @@ def _ratio(a: Any, b: Any) -> float | None:
     return round(a / b, 2) if numbers and b else None
 
 
-def floor_ratios(result: dict[str, Any]) -> dict[str, float | None]:
+def floor_ratios(result: dict[str, Any]) -> dict[str, Any]:
     """Router / floor for each per-call figure of a floor ramp (`capacity.ramp` result)."""
     rc, fc = result["cpu_per_call"]["router"], result["cpu_per_call"]["floor"]
     rm, fm = result["memory_per_call"]["router"], result["memory_per_call"]["floor"]
