@@ -36,6 +36,7 @@ from livekit import api, rtc
 
 from bench.common import ROOT
 from router.runtime.call import OPUS_MAX_BITRATE
+from router.runtime.player import QUEUE_MS
 from router.runtime.prompts import FRAME_MS, SAMPLE_RATE
 
 
@@ -46,7 +47,7 @@ class Audio:
     name: str
     sample_rate_hz: int = SAMPLE_RATE
     frame_ms: int = FRAME_MS
-    queue_ms: int = 1000
+    queue_ms: int = QUEUE_MS
     """The AudioSource's FFI queue; 0 = no queue and no capture thread: frames go straight
     to the encoder, so the caller of `capture_frame` paces them, and the SDK takes only
     10 ms frames then ("direct capture requires 10ms frames")."""
