@@ -76,6 +76,8 @@ class Call:
     """Call placed -> greeting heard (SIP) or the router publishing its track (rtc)."""
     transferred: bool = False
     room: str | None = None
+    served_by: str | None = None
+    """With a floor in the ramp: which of `routers` serves the call."""
     task: asyncio.Task[None] | None = None
 
     def fail(self, why: str) -> None:
@@ -166,9 +168,16 @@ async def _sip_call(
 class CallerPool:
     """rtc callers spread over child processes (bench/rtc_callers.py), a few dozen each."""
 
-    def __init__(self, stack: LocalStack, processes: int) -> None:
+    def __init__(
+        self,
+        stack: LocalStack,
+        processes: int,
+        on_join: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.stack = stack
         self.n = processes
+        self.on_join = on_join
+        """Called with a caller's `join` event (no agent dispatched: the floor's turn)."""
         self.procs: list[asyncio.subprocess.Process] = []
         self.events: dict[int, asyncio.Queue[dict[str, Any]]] = {}
         self._readers: list[asyncio.Task[None]] = []
@@ -203,6 +212,10 @@ class CallerPool:
                 msg = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if msg.get("ev") == "join":
+                if self.on_join is not None:
+                    self.on_join(msg)
+                continue
             queue = self.events.get(msg.get("i"))
             if queue is not None:
                 queue.put_nowait(msg)
@@ -235,7 +248,11 @@ class CallerPool:
 
 
 async def _pooled_rtc_call(
-    call: Call, pool: CallerPool, agent_name: str, go: asyncio.Event, spread: Callable[[], float]
+    call: Call,
+    pool: CallerPool,
+    agent_name: str | None,
+    go: asyncio.Event,
+    spread: Callable[[], float],
 ) -> None:
     call.started_at = time.monotonic()
     got = await pool.ask(
@@ -265,15 +282,22 @@ async def ramp(
     routers: dict[str, int],
     config: RampConfig,
     *,
-    agent_name: str,
+    agent_name: str | None,
     records: Sequence[Any] = (),
     caller_prefix: str = "40",
     others: dict[str, int] | None = None,
+    on_join: Callable[[dict[str, Any]], None] | None = None,
+    floor: str | None = None,
 ) -> dict[str, Any]:
     """Grow the population through `config.levels`; returns per-level figures and the end.
 
     `routers` maps a name to the pid of a router process (its tree is sampled);
     `others` names more process trees to sample (the stack's parts, this process).
+    rtc callers with `agent_name` None dispatch no agent: `on_join` gets each room's
+    join request instead (the floor participant of bench/floor.py). With `floor` (the
+    name of the floor's process in `routers`, the other one a router) the calls alternate
+    between the two, so both are measured side by side under the same load; each
+    level's `by_process` and the per-call figures then count each process's own calls.
     """
     run = next(_run_ids)
     go = asyncio.Event()
@@ -284,7 +308,9 @@ async def ramp(
     stop_reason = "all levels held"
     baseline = {name: memory(pid, pss=config.pss) for name, pid in routers.items()}
     sample_pids = {**{f"router:{n}": p for n, p in routers.items()}, **(others or {})}
-    pool = await CallerPool(stack, config.caller_processes).start() if kind == "rtc" else None
+    pool = (
+        await CallerPool(stack, config.caller_processes, on_join).start() if kind == "rtc" else None
+    )
     if pool is not None:
         sample_pids["callers"] = pool.pids
 
@@ -297,7 +323,12 @@ async def ramp(
         else:
             assert pool is not None
             call.room = f"bench-rtc-{run}-{call.i}"
-            coro = _pooled_rtc_call(call, pool, agent_name, go, spread)
+            agent = agent_name
+            if floor is not None:
+                names = [n for n in routers if n != floor] + [floor]
+                call.served_by = names[call.i % 2]
+                agent = None if call.served_by == floor else agent_name
+            coro = _pooled_rtc_call(call, pool, agent, go, spread)
         call.task = asyncio.ensure_future(coro)
         call.task.add_done_callback(lambda _t, c=call: c.up.set())
 
@@ -330,7 +361,7 @@ async def ramp(
             fa = [c.first_audio_ms for c in new if c.first_audio_ms is not None]
             ans = [c.answered_ms for c in new if c.answered_ms is not None]
             greet = summary([c.greeting_ms for c in new if c.greeting_ms is not None], 1)
-            entry = {
+            entry: dict[str, Any] = {
                 "calls": level,
                 "added": len(new),
                 "add_seconds": round(add_s, 2),
@@ -340,6 +371,7 @@ async def ramp(
                 "new_calls_first_audio_ms": summary(fa, 1),
                 "new_calls_greeting_ms": greet,
                 "served_well": bool(greet.get("n")) and greet["p95"] <= config.good_greeting_ms,
+                "by_process": _by_process(calls, new, config) if floor is not None else None,
                 "cpu_hold": hold_cpu,
                 "router_threads_hold": hold_threads,
                 "cpu_add": add_cpu,
@@ -398,7 +430,12 @@ async def ramp(
         await asyncio.gather(*tasks, return_exceptions=True)
         if records:
             # a call's record is written when the router has seen it end
-            expected = {c.caller_id[-4:] for c in calls if c.answered_ms is not None}
+            recorded_by = {None, *(name for name, _path in records)}
+            expected = {
+                c.caller_id[-4:]
+                for c in calls
+                if c.answered_ms is not None and c.served_by in recorded_by
+            }
 
             def written() -> bool:
                 seen = {
@@ -416,6 +453,28 @@ async def ramp(
             await pool.close()
 
     return _result(kind, calls, levels_out, baseline, stop_reason, end, records, config)
+
+
+def _by_process(calls: list[Call], new: list[Call], config: RampConfig) -> dict[str, Any]:
+    """Per process of a ramp with a floor: its calls up, added, and their greeting waits."""
+    out: dict[str, Any] = {}
+    for name in sorted({c.served_by for c in calls if c.served_by}):
+        mine = [c for c in new if c.served_by == name]
+        greet = summary([c.greeting_ms for c in mine if c.greeting_ms is not None], 1)
+        out[name] = {
+            "calls": sum(1 for c in calls if c.served_by == name),
+            "added": len(mine),
+            "failed": sum(1 for c in calls if c.served_by == name and c.failure),
+            "new_calls_greeting_ms": greet,
+            "served_well": bool(greet.get("n")) and greet["p95"] <= config.good_greeting_ms,
+        }
+    return out
+
+
+def _own(lv: dict[str, Any], name: str, key: str = "calls") -> Any:
+    """A level's figure for one process: its own share in a ramp with a floor."""
+    mine = (lv.get("by_process") or {}).get(name)
+    return mine[key] if mine else lv[key]
 
 
 def _result(
@@ -436,7 +495,7 @@ def _result(
     # memory per call: slope of the router's memory over the levels
     per_call: dict[str, Any] = {}
     for name, base in baseline.items():
-        xs = [0.0] + [float(lv["calls"]) for lv in levels]
+        xs = [0.0] + [float(_own(lv, name)) for lv in levels]
         rss = [base.rss_mb] + [lv["memory"][name]["rss_mb"] for lv in levels]
         fit = slope(xs, rss)
         top = levels[-1] if levels else None
@@ -444,7 +503,7 @@ def _result(
             "baseline_rss_mb": round(base.rss_mb, 1),
             "rss_mb_per_call_fit": round(fit, 3) if fit is not None else None,
             "rss_mb_per_call_at_top": round(
-                (top["memory"][name]["rss_mb"] - base.rss_mb) / top["calls"], 3
+                (top["memory"][name]["rss_mb"] - base.rss_mb) / _own(top, name), 3
             )
             if top
             else None,
@@ -457,7 +516,7 @@ def _result(
     cpu_fit: dict[str, Any] = {}
     for name in baseline:
         key = f"router:{name}"
-        xs = [float(lv["calls"]) for lv in levels]
+        xs = [float(_own(lv, name)) for lv in levels]
         ys = [lv["cpu_hold"].get(key, 0.0) for lv in levels]
         fit = slope(xs, ys)
         # what adding a level cost beyond what the calls already up cost meanwhile,
@@ -470,7 +529,7 @@ def _result(
                 break
             window = lv["cpu_add"]["window_s"]
             add_cs += lv["cpu_add_core_seconds"].get(key, 0.0) - before * window
-            added += lv["added"]
+            added += _own(lv, name, "added")
             before = lv["cpu_hold"].get(key, 0.0)
         cpu_fit[name] = {
             "idle_ms_per_s_per_call_fit": round(fit * 1000, 2) if fit is not None else None,
@@ -487,9 +546,17 @@ def _result(
         if lv["failed"] or not lv.get("served_well"):
             break
         well = lv["calls"]
+    well_by: dict[str, int] = {}
+    for name in baseline:
+        well_by[name] = 0
+        for lv in levels:
+            if _own(lv, name, "failed") or not _own(lv, name, "served_well"):
+                break
+            well_by[name] = _own(lv, name)
     out: dict[str, Any] = {
         "caller": kind,
         "calls_held_well": well,
+        "calls_held_well_by_process": well_by,
         "calls_up_no_failure": up_no_failure,
         "rate_calls_per_s": config.rate,
         "cpu_per_call": cpu_fit,

@@ -43,6 +43,7 @@ HEADLINES: list[tuple[str, str, bool]] = [
 for ramp in ("thread_sip", "thread_rtc", "process_sip", "process_rtc"):
     HEADLINES += [
         (f"{ramp}: calls held", f"capacity.{ramp}.calls_held", True),
+        (f"{ramp}: calls greeted within 2 s", f"capacity.{ramp}.calls_held_well", True),
         (
             f"{ramp}: MB RSS per call",
             f"capacity.{ramp}.memory_per_call.router.rss_mb_per_call_fit",
@@ -64,7 +65,27 @@ for ramp in ("thread_sip", "thread_rtc", "process_sip", "process_rtc"):
             False,
         ),
     ]
+for who in ("router", "floor"):
+    HEADLINES += [
+        (
+            f"floor phase: {who} calls greeted within 2 s",
+            f"floor.calls_held_well_by_process.{who}",
+            True,
+        ),
+        (
+            f"floor phase: {who} ms CPU/s per waiting call",
+            f"floor.cpu_per_call.{who}.idle_ms_per_s_per_call_at_top",
+            False,
+        ),
+        (
+            f"floor phase: {who} CPU-s to start a call",
+            f"floor.cpu_per_call.{who}.start_core_seconds_per_call",
+            False,
+        ),
+    ]
 HEADLINES += [
+    ("floor phase: router/floor CPU per waiting call", "floor.ratio.waiting_cpu_at_top", False),
+    ("floor phase: router/floor CPU to start a call", "floor.ratio.start_cpu", False),
     ("two processes: calls held", "two_processes.calls_held", True),
     ("loader 10k menus median s", "engine.loader.results.results.1.median_s", False),
     (

@@ -76,6 +76,9 @@ def _header(r: dict[str, Any], results_path: Path) -> list[str]:
         "python -m bench --quick    # a minute or two: the same measurements, smaller (for CI)",
         "python -m bench.compare bench/results/A.json bench/results/B.json  # side by side",
         "python -m bench.report bench/results/A.json  # rewrite this file from a results file",
+        "python -m bench --only floor --out bench/results/floor.json --no-doc  # section 8",
+        "python -m bench.levers     # the levers on a waiting call (bench/findings.md)",
+        "python -m bench.admin_startup --runs 9  # the admin commands' start-up (section 7)",
         "```",
         "",
         "| | |",
@@ -714,6 +717,140 @@ def _findings(r: dict[str, Any]) -> list[str]:
     return [path.read_text().rstrip(), ""]
 
 
+FLOOR_RESULTS = BENCH / "results" / "floor.json"
+"""A run of the floor phase alone (`python -m bench --only floor --out ... --no-doc`), shown
+when the run being reported has no floor section of its own."""
+
+
+def _floor_section(r: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    if r.get("floor"):
+        return r["floor"], r
+    try:
+        other = load_run(FLOOR_RESULTS) if FLOOR_RESULTS.exists() else None
+    except ResultError:
+        other = None
+    if other is None or not other.raw.get("floor"):
+        return None, r
+    return dict(other.raw["floor"]), dict(other.raw)
+
+
+def _floor(r: dict[str, Any]) -> list[str]:
+    f, run = _floor_section(r)
+    if f is None:
+        return []
+    ratio = f["ratio"]
+    rc, fc = f["cpu_per_call"]["router"], f["cpu_per_call"]["floor"]
+    rm, fm = f["memory_per_call"]["router"], f["memory_per_call"]["floor"]
+    well = f.get("calls_held_well_by_process", {})
+    where = "" if run is r else f" (`bench/results/{FLOOR_RESULTS.name}`, {run['date'][:16]})"
+    target = f.get("target_ratio", 1.2)
+    lines = [
+        "## 8. The SDK's floor: the router against a bare rtc participant",
+        "",
+        f"One rtc ramp{where} whose calls alternate between a router",
+        "process and the floor (`bench/floor.py`): one process holding a bare rtc",
+        "participant per room that publishes one audio track with the router's publish",
+        "options, plays the same rendered greeting and then waits (no livekit-agents, no",
+        "navigator, no records). The benchmark asks the floor into a room where it",
+        "dispatches the router. Both serve their calls at the same time, so the machine's",
+        "load is the same for both; figures are per",
+        "call of each process's own calls, and router / floor is the router's own overhead.",
+        "",
+    ]
+    rows = []
+    for lv in f["levels"]:
+        by = lv.get("by_process") or {}
+        ro, fl = by.get("router", {}), by.get("floor", {})
+        rows.append(
+            [
+                f"{ro.get('calls', NA)} + {fl.get('calls', NA)}",
+                f"{lv['cpu_hold'].get('router:router', 0):.2f} / "
+                f"{lv['cpu_hold'].get('router:floor', 0):.2f}",
+                f"{lv['memory']['router']['rss_mb']:.0f} / {lv['memory']['floor']['rss_mb']:.0f}",
+                f"{_greet(ro)}; {_greet(fl)}",
+                f"{lv['cpu_hold']['machine']:.2f}",
+            ]
+        )
+    lines += _table(
+        [
+            "calls: router + floor",
+            "cores: router / floor",
+            "RSS MB: router / floor",
+            "new calls' greeting wait ms p50 / p95: router; floor",
+            "machine busy (of 2)",
+        ],
+        rows,
+    )
+
+    def met(x: Any) -> str:
+        return _ok(x <= target) if isinstance(x, int | float) else NA
+
+    last = f["levels"][-1] if f["levels"] else {}
+    top_calls = last.get("calls", NA)
+    top_note = ", where the ramp stopped: some calls still greeting" if last.get("stopped") else ""
+    lines += [
+        "",
+        *_table(
+            ["per call", "router", "floor", "router / floor", f"<= {target}"],
+            [
+                [
+                    f"CPU while waiting, ms/s (at {top_calls} calls{top_note})",
+                    _f(rc["idle_ms_per_s_per_call_at_top"], 1),
+                    _f(fc["idle_ms_per_s_per_call_at_top"], 1),
+                    _f(ratio["waiting_cpu_at_top"], 2),
+                    met(ratio["waiting_cpu_at_top"]),
+                ],
+                [
+                    f"CPU while waiting, ms/s (at {ratio.get('top_held_calls')} calls, the last "
+                    "level held)",
+                    _f(ratio.get("waiting_ms_per_s_top_held", {}).get("router"), 1),
+                    _f(ratio.get("waiting_ms_per_s_top_held", {}).get("floor"), 1),
+                    _f(ratio.get("waiting_cpu_top_held"), 2),
+                    met(ratio.get("waiting_cpu_top_held")),
+                ],
+                [
+                    "CPU while waiting, ms/s (slope over all levels)",
+                    _f(rc["idle_ms_per_s_per_call_fit"], 1),
+                    _f(fc["idle_ms_per_s_per_call_fit"], 1),
+                    _f(ratio["waiting_cpu_fit"], 2),
+                    met(ratio["waiting_cpu_fit"]),
+                ],
+                [
+                    "CPU-seconds to set a call up",
+                    _f(rc["start_core_seconds_per_call"], 3),
+                    _f(fc["start_core_seconds_per_call"], 3),
+                    _f(ratio["start_cpu"], 2),
+                    met(ratio["start_cpu"]),
+                ],
+                [
+                    "RSS MB per added call",
+                    _f(rm["rss_mb_per_call_fit"], 2),
+                    _f(fm["rss_mb_per_call_fit"], 2),
+                    _f(ratio["rss_per_call"], 2),
+                    NA,
+                ],
+                [
+                    "its calls greeted within 2 s (p95) up to",
+                    well.get("router", NA),
+                    well.get("floor", NA),
+                    _f(ratio["calls_held_well"], 2),
+                    NA,
+                ],
+            ],
+        ),
+        "",
+        f"- load average (1, 5, 15 min): before {f.get('load_before', NA)}, "
+        f"after {f.get('load_after', NA)}; stopped: {f['stop_reason']}",
+    ]
+    top = f["levels"][-1] if f["levels"] else None
+    for name in ("router", "floor"):
+        threads = (top or {}).get("router_threads_hold", {}).get(name)
+        if threads:
+            parts = ", ".join(f"{n} {c:.2f}" for n, c in list(threads.items())[:6])
+            lines.append(f"- the {name}'s CPU at the top level (cores by thread): {parts}")
+    return [*lines, ""]
+
+
 def _admin() -> list[str]:
     """The admin commands' start-up (bench/results/admin.json, `python -m bench.admin_startup`)."""
     path = BENCH / "results" / "admin.json"
@@ -753,6 +890,7 @@ def render(r: dict[str, Any], results_path: Path) -> str:
         _two(r),
         _engine(r),
         _admin(),
+        _floor(r),
         _sizing(r),
         _findings(r),
     ]

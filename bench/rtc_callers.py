@@ -7,6 +7,8 @@ in on stdin and events go out on stdout, one JSON object a line:
 
     {"op": "call", "i": 7, "caller_id": "+15554200007", "room": "bench-rtc-1-7",
      "agent": "bench-thread-rtc"}          -> {"ev": "up", "i": 7, ...} | {"ev": "fail", ...}
+    (with "agent": null no agent is dispatched: {"ev": "join", "i": 7, "room": ...} asks
+     the benchmark to send its floor participant, bench/floor.py, into the room)
     {"op": "go", "i": 7, "delay": 1.3}     -> {"ev": "done", "i": 7} | {"ev": "fail", ...}
     {"op": "quit"}
 
@@ -83,9 +85,12 @@ class Caller:
             await room.local_participant.publish_track(
                 track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
             )
-            await self.lk.agent_dispatch.create_dispatch(
-                api.CreateAgentDispatchRequest(agent_name=cmd["agent"], room=room_name)
-            )
+            if cmd.get("agent"):
+                await self.lk.agent_dispatch.create_dispatch(
+                    api.CreateAgentDispatchRequest(agent_name=cmd["agent"], room=room_name)
+                )
+            else:  # the floor (bench/floor.py): the benchmark tells it to join, no dispatch
+                await self.out.put({"ev": "join", "i": i, "room": room_name})
             answered = time.monotonic()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(router_audio.wait(), 60)

@@ -9,7 +9,10 @@ loopback ports, runs the router as an operator would (`RouterProcess`), and meas
    plain rtc callers;
 4. the same ramp with ``--executor process`` (one process per call);
 5. two router processes under one agent name: how dispatch spreads calls;
-6. the menu engine's own benchmarks (bench/bench_loader.py, bench/bench_navigator.py).
+6. the menu engine's own benchmarks (bench/bench_loader.py, bench/bench_navigator.py);
+7. the floor: an rtc ramp whose calls alternate between the router and a bare rtc
+   participant per room (bench/floor.py), and the ratios router / floor;
+``--only rtc`` runs the rtc ramp of 3 alone.
 
 Writes bench/results/run-<UTC date>[-quick].json and docs/benchmarks.md. ``--quick``
 takes a minute or two (small ramps, fewer presses) for CI; the full run about twenty.
@@ -49,9 +52,10 @@ from bench.common import (
     versions,
     wait_quiet,
 )
+from bench.floor import ROUTER_AUDIO, FloorProcess
 from bench.schema import SCHEMA, RunResult
 
-PHASES = ("latency", "capacity", "process", "two", "engine")
+PHASES = ("latency", "capacity", "process", "two", "engine", "floor", "rtc")
 
 TARGETS = {
     "key_to_refer_p99_ms": 60.0,
@@ -82,6 +86,7 @@ class Plan:
             self.two_levels = [3, 6]
             self.two_max_calls = 5
             self.settle_s, self.hold_s = 4.5, 3.0
+            self.floor_levels = [6, 12]
         else:
             self.thread_levels = [10, 25, 50, 75, 100, 125, 150]
             self.rtc_levels = [10, 25, 50, 75, 100, 125, 150]
@@ -90,6 +95,13 @@ class Plan:
             self.two_levels = [50, 75, 100]
             self.two_max_calls = 60
             self.settle_s, self.hold_s = 6.0, 8.0
+            self.floor_levels = [10, 20, 40, 60]
+
+    def floor_ramp(self, levels: list[int]) -> capacity.RampConfig:
+        """The floor phase compares two processes level by level: the machine's being busy
+        (other people's work on a shared machine) and slow greetings do not stop it
+        early, a failed call does."""
+        return self.ramp(levels, max_machine_busy=float("inf"), max_greeting_ms=float("inf"))
 
     def ramp(self, levels: list[int], **kw: Any) -> capacity.RampConfig:
         return capacity.RampConfig(levels=levels, settle_s=self.settle_s, hold_s=self.hold_s, **kw)
@@ -324,6 +336,101 @@ def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
     return result
 
 
+def _ratio(a: Any, b: Any) -> float | None:
+    numbers = isinstance(a, int | float) and isinstance(b, int | float)
+    return round(a / b, 2) if numbers and b else None
+
+
+def floor_ratios(result: dict[str, Any]) -> dict[str, Any]:
+    """Router / floor for each per-call figure of a floor ramp (`capacity.ramp` result)."""
+    rc, fc = result["cpu_per_call"]["router"], result["cpu_per_call"]["floor"]
+    rm, fm = result["memory_per_call"]["router"], result["memory_per_call"]["floor"]
+    well = result["calls_held_well_by_process"]
+    # the last level held: at a stopped level some calls may still be coming up
+    held = next((lv for lv in reversed(result["levels"]) if not lv.get("stopped")), None)
+    top = {
+        name: round(
+            held["cpu_hold"][f"router:{name}"] / held["by_process"][name]["calls"] * 1000, 2
+        )
+        if held
+        else None
+        for name in ("router", "floor")
+    }
+    return {
+        "top_held_calls": held["calls"] if held else None,
+        "waiting_ms_per_s_top_held": top,
+        "waiting_cpu_at_top": _ratio(
+            rc["idle_ms_per_s_per_call_at_top"], fc["idle_ms_per_s_per_call_at_top"]
+        ),
+        "waiting_cpu_top_held": _ratio(top["router"], top["floor"]),
+        "waiting_cpu_fit": _ratio(
+            rc["idle_ms_per_s_per_call_fit"], fc["idle_ms_per_s_per_call_fit"]
+        ),
+        "start_cpu": _ratio(rc["start_core_seconds_per_call"], fc["start_core_seconds_per_call"]),
+        "rss_per_call": _ratio(rm["rss_mb_per_call_fit"], fm["rss_mb_per_call_fit"]),
+        "calls_held_well": _ratio(well.get("router"), well.get("floor")),
+    }
+
+
+def phase_floor(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """One rtc ramp whose calls alternate between a router and the floor (bench/floor.py).
+
+    Both serve their calls at the same time on the same stack, so the machine's load
+    (shared with other people's work) is the same for both; the ratios router / floor
+    are per call of each process's own calls.
+    """
+    work = ws.dir("floor")
+    agent = "bench-floor"
+    levels = plan.floor_levels
+    stack = start_stack(work, agent)
+    router = None
+    try:
+        router, records = start_router(stack, work, "router", agent)
+        assert router.proc is not None
+        router_pid = router.proc.pid
+
+        async def run() -> dict[str, Any]:
+            floor = await FloorProcess(stack.env, ROUTER_AUDIO.name).start()
+            try:
+                await asyncio.sleep(3.0)
+                return await capacity.ramp(
+                    "rtc",
+                    stack,
+                    {"router": router_pid, "floor": floor.pid},
+                    plan.floor_ramp(levels),
+                    agent_name=agent,
+                    records=[("router", records)],
+                    caller_prefix="44",
+                    others={**stack_pids(stack), "bench": os.getpid()},
+                    on_join=lambda m: floor.send({"op": "join", "i": m["i"], "room": m["room"]}),
+                    floor="floor",
+                )
+            finally:
+                await floor.close()
+
+        quiet = wait_quiet(plan.wait_s)
+        load_before = machine_info()["loadavg"]
+        result = asyncio.run(run())
+        result["quiet"] = quiet
+        result["load_before"] = load_before
+        result["router_log_errors"] = _errors(router.log())
+    finally:
+        if router is not None:
+            router.stop()
+        stack.stop()
+    result["load_after"] = machine_info()["loadavg"]
+    result["ratio"] = floor_ratios(result)
+    result["target_ratio"] = 1.2
+    return result
+
+
+def phase_rtc(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """The rtc ramp of section 3 alone (one router process, thread executor)."""
+    return {
+        "thread_rtc": _ramp(plan, ws, "thread-rtc", "rtc", plan.rtc_levels or [5, 10], "thread")
+    }
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -379,6 +486,10 @@ def main(argv: list[str] | None = None) -> int:
             results.setdefault("capacity", {}).update(phase_process(plan, ws))
         if "two" in phases:
             results["two_processes"] = phase_two(plan, ws)
+        if "floor" in phases:
+            results["floor"] = phase_floor(plan, ws)
+        if "rtc" in phases:
+            results.setdefault("capacity", {}).update(phase_rtc(plan, ws))
         if "engine" in phases:
             quiet = wait_quiet(plan.wait_s)
             results["engine"] = engine.run(args.quick)

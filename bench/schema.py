@@ -49,6 +49,7 @@ SECTIONS = (
     "capacity",
     "two_processes",
     "engine",
+    "floor",
 )
 """A run's measurement sections, each a JSON object (absent when its phase did not run)."""
 
