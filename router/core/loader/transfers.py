@@ -10,7 +10,6 @@ destinations (and a loop of them falls back to the menu's policy).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from router.core.model import (
     Transfer,
     TransferSettings,
 )
+from router.core.patterns import compiled
 from router.core.values import SCHEMES, sample_extension, target_problem, unknown_target
 from router.core.yamlsafe import Map, Node, Scalar
 
@@ -39,7 +39,6 @@ _SORRY = Repeat(message=Prompt(APOLOGY))
 BUILTIN_FAILURE_POLICY = FailurePolicy(busy=_SORRY, no_answer=_SORRY, rejected=_SORRY, error=_SORRY)
 """Used when the file sets no `on_transfer_failure`: apologise and offer the menu again."""
 _KINDS = tuple(FailureKind)
-_NAME = re.compile(values.NAME_PATTERN)
 
 
 @dataclass(slots=True)
@@ -179,7 +178,7 @@ class Transfers(Leaves):
         if value.startswith(SCHEMES):
             uri = self.uri(node, what, in_directory=in_directory, pattern=pattern)
             return None if uri is None else (uri, None)
-        if _NAME.match(value):
+        if compiled(values.NAME_PATTERN).match(value):
             return value, self.dests.get(value)
         problem = unknown_target(value)
         self.error(node, problem.message, hint=problem.hint, code="bad-target")
