@@ -37,14 +37,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from router.admin.simulate import (
-    TIMEOUT,
-    TransferResult,
-    caller_problem,
-    load_or_report,
-    number_problem,
-    simulate,
-)
+from router.admin.check import caller_problem, load_or_report, number_problem
+from router.admin.simulate import TIMEOUT, TransferResult, simulate
 from router.core import format as fmt
 from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity

@@ -860,7 +860,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     menu_file: MenuFile | None = None
     if args.menus:
-        from router.admin.simulate import load_or_report
+        from router.admin.check import load_or_report
 
         menu_file = load_or_report(args.menus, "report")
         if menu_file is None:

@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
-from router.admin.check import default_path
-from router.core.errors import MenuFileError
+from router.admin.check import caller_problem, default_path, load_or_report, number_problem
 from router.core.events import (
     AnyNote,
     CallerMatched,
@@ -50,67 +49,20 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.keys import Key
-from router.core.loader import load_menu_file
 from router.core.model import MenuFile, Prompt, TransferSettings
 from router.core.navigator import CallCaps
 from router.core.simulation import Observer, SimulatedCall, TransferResult
 
 __all__ = [
     "Observer",
-    "caller_problem",
-    "number_problem",
     "TransferResult",
     "add_arguments",
-    "load_or_report",
     "run",
     "simulate",
 ]
 
 TIMEOUT = "."
 """In a key script, a time-out: the armed timer fires."""
-
-
-def load_or_report(path: str, command: str) -> MenuFile | None:
-    """Load and check a menu file; on errors print every one on stderr, as
-    `router check` words them, and return None so that the command exits 1."""
-    try:
-        loaded = load_menu_file(path)
-    except MenuFileError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"router {command}: {len(exc.errors)} error(s) in {path}", file=sys.stderr)
-        return None
-    for warning in loaded.warnings:
-        print(warning, file=sys.stderr)
-    return loaded.menu_file
-
-
-def number_problem(value: str) -> tuple[str, str] | None:
-    """Why `value` is not a dialled number as the menu and test files write them (E.164,
-    or `default`); the same message for `router simulate --number` and test files."""
-    if value == "default":
-        return None
-    digits = value.removeprefix("+")
-    if not digits.isdigit() or not 8 <= len(digits) <= 15:
-        return (
-            f"'{value}' is not a dialled number",
-            'write it in E.164, quoted: "+15105550150" (or default)',
-        )
-    return None
-
-
-def caller_problem(value: str) -> tuple[str, str] | None:
-    """Why `value` is not a caller's number as `router simulate --caller` and test files
-    write it (E.164, or `anonymous` for a withheld number)."""
-    if value == "anonymous":
-        return None
-    digits = value.removeprefix("+")
-    if not value.startswith("+") or not digits.isdigit() or not 8 <= len(digits) <= 15:
-        return (
-            f"'{value}' is not a caller's number",
-            'write it in E.164, quoted: "+15105550123" (or anonymous for a withheld number)',
-        )
-    return None
 
 
 def _caller(text: str) -> str:
