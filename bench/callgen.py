@@ -23,9 +23,9 @@ from router.core.events import (
     CallEnded,
     CallStarted,
     DigitPressed,
+    Disconnect,
     EndReason,
     Event,
-    Hangup,
     Note,
     Play,
     PlaybackFinished,
@@ -168,7 +168,7 @@ class _Driven:
                     case TransferTo():
                         self.transfer = effect
                         queue.append(self._far_end())
-                    case Hangup():
+                    case Disconnect():
                         self.ended = True
                     case _:
                         pass

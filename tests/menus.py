@@ -20,12 +20,12 @@ from router.core.events import (
     AnyNote,
     CallFinished,
     CancelTimer,
+    Disconnect,
     DuplicateKey,
     Effect,
     EnteredBy,
     Event,
     ExtensionDialled,
-    Hangup,
     InvalidEntry,
     KeyIgnored,
     KeyPressed,
@@ -50,6 +50,7 @@ from router.core.model import (
     Entry,
     FailurePolicy,
     GoTo,
+    Hangup,
     Limits,
     Menu,
     MenuFile,
@@ -64,7 +65,6 @@ from router.core.model import (
     TransferSettings,
     Weekday,
 )
-from router.core.model import Hangup as HangupAction
 from router.core.navigator import CallCaps
 from router.core.simulation import SimulatedCall, TransferResult
 
@@ -102,7 +102,7 @@ MAIN_POLICY = FailurePolicy(
         OPERATOR.target, destination="operator", message=say("No answer; the operator.")
     ),
     rejected=GoTo("support", message=say("That line refused the call.")),
-    error=HangupAction(say("Something went wrong. Goodbye.")),
+    error=Hangup(say("Something went wrong. Goodbye.")),
 )
 
 STAFF = Directory(
@@ -125,8 +125,8 @@ MAIN = Menu(
             Key.D2: GoTo("support"),
             Key.D0: OPERATOR,
             Key.D7: Say(say("We are open nine to five.")),
-            Key.D8: HangupAction(),
-            Key.D9: HangupAction(say("Goodbye.")),
+            Key.D8: Hangup(),
+            Key.D9: Hangup(say("Goodbye.")),
             Key.STAR: Repeat(),
         }
     ),
@@ -149,7 +149,7 @@ SUPPORT = Menu(
     timeouts=Timeouts(first_digit=4.0, inter_digit=2.0),
     limits=Limits(invalid=2, no_input=2),
     messages=Messages(invalid=say("Not valid."), no_input=say("Nothing heard.")),
-    on_limit=HangupAction(say("Goodbye from support.")),
+    on_limit=Hangup(say("Goodbye from support.")),
     on_transfer_failure=MAIN_POLICY,
 )
 FAQ = Menu(
@@ -181,7 +181,7 @@ CLOSED = Menu(
     greeting=say("We are closed. 1 for voicemail."),
     prompt=say("1 for voicemail."),
     options=MappingProxyType({Key.D1: VOICEMAIL}),
-    on_limit=HangupAction(say("Goodbye.")),
+    on_limit=Hangup(say("Goodbye.")),
     on_transfer_failure=MAIN_POLICY,
 )
 
@@ -234,7 +234,7 @@ def render(effects: Sequence[Effect], *, notes: bool = False) -> list[str]:
                 out.append(f"cancel:{e.timer.value}")
             case TransferTo():
                 out.append(f"transfer:{e.target}")
-            case Hangup():
+            case Disconnect():
                 out.append(f"hangup:{e.reason.value}")
             case Note():
                 if notes:

@@ -43,11 +43,11 @@ from router.core import format as fmt
 from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
+    Disconnect,
     Effect,
     EndReason,
     Event,
     ExtensionDialled,
-    Hangup,
     InvalidEntry,
     KeyPressed,
     LimitReached,
@@ -885,7 +885,7 @@ class _Follower:
                 )
             case TransferConnected():
                 self.path.append("(ok)")
-            case Hangup(reason=reason):
+            case Disconnect(reason=reason):
                 self.end = reason
                 if reason is not EndReason.TRANSFERRED:
                     label = "" if reason is EndReason.HANGUP else f" ({reason.value})"
@@ -992,8 +992,8 @@ def run_case(
 def _settings_mismatches(expect: Expectation, settings: TransferSettings) -> list[str]:
     out: list[str] = []
     wanted = expect.ringing_timeout
-    if wanted is not None and abs(settings.ringing_timeout - wanted) > 1e-6:
-        out.append(f"expected ringing_timeout {wanted:g}s, got {settings.ringing_timeout:g}s")
+    if wanted is not None and abs(settings.ringing_timeout_s - wanted) > 1e-6:
+        out.append(f"expected ringing_timeout {wanted:g}s, got {settings.ringing_timeout_s:g}s")
     if expect.play_dialtone is not None and settings.play_dialtone is not expect.play_dialtone:
         out.append(
             f"expected play_dialtone {str(expect.play_dialtone).lower()}, "

@@ -119,7 +119,7 @@ class DestinationReport:
     """By `TransferOutcome`: succeeded, busy, no_answer, rejected, error, unfinished."""
     sip_statuses: Mapping[str, int]
     """Failed transfers by SIP status (`none` when the far end gave none)."""
-    median_seconds_to_transfer: float | None
+    median_to_transfer_s: float | None
     """Median seconds from the call's start (`started_at`) to the transfer request."""
 
 
@@ -233,7 +233,7 @@ class Report:
                     "transfers": d.transfers,
                     "outcomes": dict(d.outcomes),
                     "sip_statuses": dict(d.sip_statuses),
-                    "median_seconds_to_transfer": d.median_seconds_to_transfer,
+                    "median_seconds_to_transfer": d.median_to_transfer_s,
                 }
                 for d in self.destinations
             ],
@@ -615,7 +615,7 @@ class ReportBuilder:
                     o.value: t.outcomes[o.value] for o in TransferOutcome if t.outcomes[o.value]
                 },
                 sip_statuses=dict(t.statuses.most_common()),
-                median_seconds_to_transfer=_median(t.times),
+                median_to_transfer_s=_median(t.times),
             )
             for name, t in sorted(
                 self.destinations.items(), key=lambda kv: -sum(kv[1].outcomes.values())
@@ -751,8 +751,8 @@ def text(report: Report) -> str:
         for d in report.destinations:
             median = (
                 ""
-                if d.median_seconds_to_transfer is None
-                else f", median {d.median_seconds_to_transfer:.1f} s after the call's start"
+                if d.median_to_transfer_s is None
+                else f", median {d.median_to_transfer_s:.1f} s after the call's start"
             )
             w(f"  {d.name}: {d.transfers:,}{median}")
             for outcome, n in d.outcomes.items():

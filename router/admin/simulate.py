@@ -23,13 +23,13 @@ from router.core.events import (
     CallFinished,
     CallStarted,
     CancelTimer,
+    Disconnect,
     DuplicateKey,
     Effect,
     EndReason,
     EnteredBy,
     Event,
     ExtensionDialled,
-    Hangup,
     InvalidEntry,
     KeyIgnored,
     KeyPressed,
@@ -319,7 +319,7 @@ class _Call:
                 text = _told(effect)
                 if text is not None:
                     self.say(text)
-            case Hangup():
+            case Disconnect():
                 pass  # the ENDED note just before it says why
 
     def show_plain(self, effect: Effect) -> None:
@@ -409,7 +409,7 @@ def _prompt(prompt: Prompt) -> str:
 
 def _settings(settings: TransferSettings) -> str:
     """The REFER's settings as the far end sees them: ringing time, dial tone, headers."""
-    parts = [f"rings {settings.ringing_timeout:g}s"]
+    parts = [f"rings {settings.ringing_timeout_s:g}s"]
     if settings.play_dialtone:
         parts.append("dial tone")
     parts += [f"{name}: {value}" for name, value in sorted(settings.headers.items())]

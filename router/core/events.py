@@ -36,10 +36,10 @@ __all__ = [
     "CallStarted",
     "CancelTimer",
     "DigitPressed",
+    "Disconnect",
     "Effect",
     "EndReason",
     "Event",
-    "Hangup",
     "Note",
     "Play",
     "PlaybackFinished",
@@ -61,7 +61,7 @@ class TimerKind(StrEnum):
     INTER_DIGIT = "inter_digit"
     """Silence between keys of an extension: the entry is finished."""
     CALL_LIMIT = "call_limit"
-    """The longest a call may last (`CallCaps.max_call_seconds`)."""
+    """The longest a call may last (`CallCaps.max_call_s`)."""
 
 
 # --- events in ------------------------------------------------------------------------
@@ -208,8 +208,10 @@ class TransferTo:
 
 
 @dataclass(frozen=True, slots=True)
-class Hangup:
-    """End the call (after any goodbye has been played and reported finished)."""
+class Disconnect:
+    """End the call: the runtime removes the caller (the SIP bridge sends BYE), after any
+    goodbye has been played and reported finished. The menu action that leads here is
+    `router.core.model.Hangup`; this is the effect, named as telephony names the act."""
 
     reason: EndReason
 
@@ -272,7 +274,7 @@ class Limit(StrEnum):
     KEYS = "keys"
     """`CallCaps.max_keys`."""
     CALL_LENGTH = "call_length"
-    """`CallCaps.max_call_seconds`."""
+    """`CallCaps.max_call_s`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,4 +410,4 @@ AnyNote = (
 """Every kind of note; consumers `match` on it."""
 
 
-Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Hangup | AnyNote
+Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Disconnect | AnyNote

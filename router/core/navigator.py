@@ -40,6 +40,7 @@ from router.core.events import (
     CallStarted,
     CancelTimer,
     DigitPressed,
+    Disconnect,
     DuplicateKey,
     Effect,
     EndReason,
@@ -67,7 +68,6 @@ from router.core.events import (
     TransferSucceeded,
     TransferTo,
 )
-from router.core.events import Hangup as HangupEffect
 from router.core.keys import Key
 from router.core.model import (
     Action,
@@ -140,7 +140,7 @@ class CallCaps:
     """Keys acted on in one call; one more ends the call (KEY_LIMIT)."""
     max_transfers: int = 3
     """Transfer attempts in one call; one more plays `apology` and ends it (TRANSFER_LIMIT)."""
-    max_call_seconds: float = 900.0
+    max_call_s: float = 900.0
     """Length of a call, measured from CallStarted by the CALL_LIMIT timer."""
     apology: Prompt = field(
         default_factory=lambda: Prompt(
@@ -148,7 +148,7 @@ class CallCaps:
         )
     )
     """Played (to the end) before hanging up when the transfer cap is reached."""
-    max_goodbye_seconds: float = 60.0
+    max_goodbye_s: float = 60.0
     """How long the goodbye of the call-length cap may play before the call is hung up
     anyway: the cap stays a cap, whatever the file's message."""
 
@@ -319,7 +319,7 @@ class Navigator:
         for timer in list(self._timers):
             self._disarm(timer)
         self._out.append(CallFinished(self._now, self.menu, reason))
-        self._out.append(HangupEffect(reason))
+        self._out.append(Disconnect(reason))
         self._end_reason = reason
         self._set_state(CallState.ENDED)
 
@@ -533,7 +533,7 @@ class Navigator:
     def _on_start(self, event: CallStarted) -> None:
         entry = self.menu_file.start_menu(event.dialled, event.at)
         self._entry, self._dialled = entry, event.dialled
-        self._arm(TimerKind.CALL_LIMIT, self.caps.max_call_seconds)
+        self._arm(TimerKind.CALL_LIMIT, self.caps.max_call_s)
         rule = self.menu_file.caller_rule(event.caller)
         if rule is None:
             self._stack = [entry]
@@ -579,7 +579,7 @@ class Navigator:
     def _call_limit(self) -> None:
         """The call has lasted too long: a goodbye, unless a transfer is under way (the
         caller is leaving) or a goodbye already plays, then the end. The goodbye has
-        `max_goodbye_seconds` (CALL_LIMIT armed again) before the call ends regardless."""
+        `max_goodbye_s` (CALL_LIMIT armed again) before the call ends regardless."""
         if self._state is CallState.CLOSING and self._closing is EndReason.CALL_LIMIT:
             self._end(EndReason.CALL_LIMIT)  # the goodbye played too long
             return
@@ -592,7 +592,7 @@ class Navigator:
             self._playing = None
         self._close(EndReason.CALL_LIMIT, self._menu.messages.call_limit)
         if self._end_reason is None:  # the goodbye plays
-            self._arm(TimerKind.CALL_LIMIT, self.caps.max_goodbye_seconds)
+            self._arm(TimerKind.CALL_LIMIT, self.caps.max_goodbye_s)
 
     def _is_current(self, event: PlaybackFinished) -> bool:
         if event.play_id != self._playing:

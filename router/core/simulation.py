@@ -27,10 +27,10 @@ from router.core.events import (
     CallEnded,
     CallStarted,
     DigitPressed,
+    Disconnect,
     Effect,
     EndReason,
     Event,
-    Hangup,
     Note,
     Play,
     PlaybackFinished,
@@ -112,7 +112,7 @@ class SimulatedCall:
         self.target: str | None = None
         """The target of the latest transfer."""
         self.hangup: EndReason | None = None
-        """The reason of the navigator's `Hangup`, once it asked for one."""
+        """The reason of the navigator's `Disconnect`, once it asked for one."""
         self.events = 0
         self.runaway = False
         """The call went on for `MAX_EVENTS` events without ending (a guard only)."""
@@ -200,7 +200,7 @@ class SimulatedCall:
                     self.target = effect.target
                     if self.instant:
                         queue.append(result.event(self.now))
-                elif isinstance(effect, Hangup):
+                elif isinstance(effect, Disconnect):
                     self.hangup = effect.reason
         return out
 

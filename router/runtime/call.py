@@ -32,10 +32,10 @@ from router.core.events import (
     CallStarted,
     CancelTimer,
     DigitPressed,
+    Disconnect,
     Effect,
     EndReason,
     Event,
-    Hangup,
     Note,
     Play,
     PlaybackFinished,
@@ -67,8 +67,8 @@ from router.trial.caller import call_time, is_trial_caller
 
 __all__ = [
     "CallObserver",
-    "CallOptions",
     "CallSession",
+    "SessionOptions",
     "caller_number_of",
     "find_sip_caller",
     "shut_down_all",
@@ -122,12 +122,14 @@ livekit-api; the benchmarks (bench/) read these lines."""
 
 
 @dataclass(frozen=True, slots=True)
-class CallOptions:
+class SessionOptions:
+    """How this router serves one call: caps, masking, and how long it waits for the caller."""
+
     caps: CallCaps = CallCaps()
     mask_caller: bool = True
-    answer_timeout: float = 20.0
+    answer_timeout_s: float = 20.0
     """How long to wait for the SIP bridge to report the call answered before greeting anyway."""
-    caller_timeout: float = 30.0
+    caller_timeout_s: float = 30.0
     """How long to wait for a SIP participant to appear in the room (`router connect`)."""
     dispatched: bool = False
     """LiveKit dispatched this call: the caller's SIP participant created the room, so it is
@@ -181,7 +183,7 @@ class CallSession:
         lkapi: api.LiveKitAPI,
         *,
         sink: RecordSink | None = None,
-        options: CallOptions = CallOptions(),
+        options: SessionOptions = SessionOptions(),
         metrics: Metrics = METRICS,
         observer: CallObserver | None = None,
         transferrer_for: Callable[[rtc.RemoteParticipant], Transferrer] | None = None,
@@ -301,7 +303,7 @@ class CallSession:
 
     async def _wait_for_caller(self) -> rtc.RemoteParticipant | None:
         own = {self.room.local_participant.identity} if self.room.isconnected() else set()
-        wait = JOIN_GRACE if self.options.dispatched else self.options.caller_timeout
+        wait = JOIN_GRACE if self.options.dispatched else self.options.caller_timeout_s
         deadline = self.now() + wait
         while not self._done.is_set():
             caller = find_sip_caller(self.room, exclude=own, trial=self.options.trial_callers)
@@ -336,7 +338,7 @@ class CallSession:
             ended = asyncio.ensure_future(self._done.wait())
             done, pending = await asyncio.wait(
                 {waiter, ended},
-                timeout=self.options.answer_timeout,
+                timeout=self.options.answer_timeout_s,
                 return_when=asyncio.FIRST_COMPLETED,
             )
             for task in pending:
@@ -568,7 +570,7 @@ class CallSession:
                 self._tasks.add(sent)
                 sent.add_done_callback(self._tasks.discard)
                 self._spawn(self._transfer(effect, sent, self._key_at))
-            case Hangup(reason=reason):
+            case Disconnect(reason=reason):
                 self._spawn(self._hang_up(reason))
             case Note():
                 if self.recorder is not None:

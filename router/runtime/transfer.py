@@ -147,7 +147,7 @@ class SipTransferrer(Transferrer):
             play_dialtone=settings.play_dialtone,
             headers=dict(settings.headers),
         )
-        request.ringing_timeout.FromMilliseconds(int(settings.ringing_timeout * 1000))
+        request.ringing_timeout.FromMilliseconds(int(settings.ringing_timeout_s * 1000))
         self._started = time.monotonic()
         return asyncio.ensure_future(self._send(request))
 
@@ -180,7 +180,7 @@ class SipTransferrer(Transferrer):
         """Wait for a request from `start()` (bounded) and read its answer; never raises
         (except cancellation). `now` is the navigator's clock when the transfer began."""
         started = self._started
-        ringing = effect.settings.ringing_timeout
+        ringing = effect.settings.ringing_timeout_s
         budget = ringing + TRANSFER_MARGIN_S
         try:
             response = await asyncio.wait_for(sent, budget)

@@ -34,7 +34,7 @@ from livekit import api, rtc
 
 from router.core.errors import ConfigError, MenuFileError
 from router.runtime import tracing
-from router.runtime.call import CallOptions, CallSession, shut_down_all
+from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
 from router.runtime.menustore import MenuStore
@@ -111,7 +111,7 @@ async def serve_call(ctx: object) -> None:
         ctx.api,
         sink=state.sink,
         # a job LiveKit dispatched (not `router connect`): its caller created the room
-        options=CallOptions(
+        options=SessionOptions(
             mask_caller=state.mask_caller,
             dispatched=bool(ctx.job.dispatch_id),
             trial_callers=trial,
@@ -289,7 +289,7 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
         if exc is not None:
             raise ConfigError(f"the worker stopped: {exc}") from exc
         return 0
-    await _drain(server, config.drain_timeout, stop)
+    await _drain(server, config.drain_timeout_s, stop)
     await server.aclose()
     return 0
 

@@ -237,7 +237,7 @@ class EventBuilder:
                         target,
                         name,
                         dict(settings.headers),
-                        settings.ringing_timeout,
+                        settings.ringing_timeout_s,
                         settings.play_dialtone,
                     )
                 )

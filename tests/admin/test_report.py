@@ -101,7 +101,7 @@ def test_a_menu_shows_its_options_drop_off_and_hours(acme: MenuFile) -> None:
     assert len(report.paths) == 5
     assert report.paths[0].calls >= report.paths[-1].calls
     sales = report.destination("sales")
-    assert sales is not None and sales.median_seconds_to_transfer is not None
+    assert sales is not None and sales.median_to_transfer_s is not None
     assert report.versions[0].version == acme.version and report.menu_file == acme.version
 
 
@@ -211,7 +211,7 @@ def test_records_older_than_the_structured_fields(acme: MenuFile) -> None:
     report = builder.report()
     dest = report.destination("tel:+*******0101")
     assert dest is not None and dict(dest.outcomes) == {"busy": 1, "no_answer": 1}
-    assert dest.median_seconds_to_transfer == 5.5
+    assert dest.median_to_transfer_s == 5.5
     main_menu = report.menu("main")
     assert main_menu is not None and main_menu.ended == {"caller_hangup": 1}
     unknown = report.menu(report_module.NOT_RECORDED)

@@ -386,7 +386,7 @@ def test_call_record(make_call: Any, render: Any) -> None:
             "transfer_limit",
         ),
         (
-            CallCaps(max_call_seconds=10),
+            CallCaps(max_call_s=10),
             "~ . .",
             [
                 "stop",
@@ -396,13 +396,13 @@ def test_call_record(make_call: Any, render: Any) -> None:
             None,
         ),
         (
-            CallCaps(max_call_seconds=10),
+            CallCaps(max_call_s=10),
             "~ . . ~",
             ["cancel:call_limit", "hangup:call_limit"],
             "call_limit",
         ),
-        (CallCaps(max_call_seconds=10), "~ . . .", ["hangup:call_limit"], "call_limit"),
-        (CallCaps(max_call_seconds=3), "1 ~ .", ["hangup:call_limit"], "call_limit"),
+        (CallCaps(max_call_s=10), "~ . . .", ["hangup:call_limit"], "call_limit"),
+        (CallCaps(max_call_s=3), "1 ~ .", ["hangup:call_limit"], "call_limit"),
     ],
     ids=[
         "keys-goodbye",

@@ -33,7 +33,7 @@ from router.core.model import (
 )
 from router.core.navigator import CallCaps
 from router.runtime import transfer as transfer_module
-from router.runtime.call import CallOptions, CallSession, shut_down_all
+from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.metrics import Metrics
 from router.runtime.prompts import EspeakVoice, PromptCache
 from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
@@ -56,7 +56,7 @@ def menu_file(*, ringing_timeout: float = 20.0) -> MenuFile:
                 destination="sales",
                 settings=TransferSettings(
                     play_dialtone=True,
-                    ringing_timeout=ringing_timeout,
+                    ringing_timeout_s=ringing_timeout,
                     headers={"X-Department": "sales"},
                 ),
             ),
@@ -170,7 +170,7 @@ async def start_call(fake: FakeLiveKitAPI, mf: MenuFile | None = None, **options
     mf = mf or menu_file()
     cache = await rendered_cache(mf)
     lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
-    session = CallSession(rtc.Room(), mf, cache, lk, options=CallOptions(**options))  # type: ignore[arg-type]
+    session = CallSession(rtc.Room(), mf, cache, lk, options=SessionOptions(**options))  # type: ignore[arg-type]
     call = Call(session, sip_caller(), lk)
     await call.until(lambda: session.player.playing)
     return call
@@ -507,7 +507,7 @@ async def open_call(
         mf,
         cache,
         lk,
-        options=CallOptions(**options),  # type: ignore[arg-type]
+        options=SessionOptions(**options),  # type: ignore[arg-type]
         metrics=metrics or Metrics(),
     )
     task = asyncio.get_running_loop().create_task(session.run(caller))
@@ -531,7 +531,7 @@ async def test_a_caller_who_hangs_up_before_the_answer_ends_the_wait_at_once(
 ) -> None:
     caller = ringing_caller()
     metrics = Metrics()
-    session, task, lk = await open_call(fake, caller, metrics=metrics, answer_timeout=20.0)
+    session, task, lk = await open_call(fake, caller, metrics=metrics, answer_timeout_s=20.0)
     assert not task.done(), "waiting for the answer"
     set_status(session.room, caller, "hangup")
     session.room.emit("participant_disconnected", caller)
@@ -598,7 +598,7 @@ async def test_an_undispatched_room_without_a_caller_writes_no_record(
     fake: FakeLiveKitAPI,
 ) -> None:
     # `router connect` joins a room that may get its caller later: nothing happened yet
-    _, task, lk = await open_call(fake, None, caller_timeout=0.2)
+    _, task, lk = await open_call(fake, None, caller_timeout_s=0.2)
     try:
         assert await asyncio.wait_for(task, 2) is None
     finally:

@@ -57,7 +57,7 @@ class _Overrides:
     """Transfer settings written on a destination or option (None: not written)."""
 
     play_dialtone: bool | None = None
-    ringing_timeout: float | None = None
+    ringing_timeout_s: float | None = None
     headers: Mapping[str, str] | None = None
     announce: Prompt | None = None
     hold: Prompt | None = None
@@ -70,9 +70,9 @@ class _Overrides:
             headers = MappingProxyType({**base.headers, **self.headers})
         return TransferSettings(
             play_dialtone=base.play_dialtone if self.play_dialtone is None else self.play_dialtone,
-            ringing_timeout=base.ringing_timeout
-            if self.ringing_timeout is None
-            else self.ringing_timeout,
+            ringing_timeout_s=base.ringing_timeout_s
+            if self.ringing_timeout_s is None
+            else self.ringing_timeout_s,
             headers=headers,
             announce=self.announce if self.announce is not None else base.announce,
             hold=self.hold if self.hold is not None else base.hold,
@@ -118,7 +118,7 @@ class Transfers(Leaves):
             play_dialtone=None
             if dialtone is None
             else self.boolean(dialtone, f"{what}: play_dialtone"),
-            ringing_timeout=None
+            ringing_timeout_s=None
             if ringing is None
             else self.duration(ringing, f"{what}: ringing_timeout"),
             headers=None
