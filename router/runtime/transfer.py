@@ -22,7 +22,11 @@ learns the outcome from the caller's participant (`CallSession`).
 The request is bounded by the ringing timeout plus a margin, so a hung API can never
 hold a call. One error is asked again: "no response from servers" means no SIP bridge
 took the request within psrpc's one-second claim window (a bridge busy with a burst of
-transfers), so no REFER was sent and asking again is safe.
+transfers), so no REFER was sent and asking again is safe. Nothing else is sent twice:
+livekit-api's region failover (LiveKit Cloud hosts only) replays a request that got an
+HTTP 5xx or no answer, and a failed transfer without a SIP status is Twirp `unknown`
+(HTTP 500) on v1.13.11, so a replay would send a second REFER; the router's API client
+has failover off (`call_api`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ __all__ = [
     "TRANSFER_MARGIN_S",
     "UNCLAIMED_RETRY_PAUSES_S",
     "SipTransferrer",
+    "call_api",
     "TransferResult",
     "TransferUndecided",
     "Transferrer",
@@ -120,6 +125,23 @@ class Transferrer(Protocol):
         """Wait (bounded) for the answer of a request from `start`; never raises (except
         cancellation). `now` is the navigator's clock when the transfer began."""
         ...
+
+
+def call_api(session: aiohttp.ClientSession | None = None, **kwargs: Any) -> api.LiveKitAPI:
+    """The LiveKitAPI a call uses: `api.LiveKitAPI(session=session, **kwargs)` (URL and
+    credentials from the arguments, else LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET,
+    as livekit-agents' `JobContext.api`) with region failover off.
+
+    livekit-api (1.2.x, `livekit/api/_failover.py`, `twirp_client.py`) replays a request
+    up to three times for a LiveKit Cloud host (`*.livekit.cloud`, `cloud-api.*.livekit.io`)
+    when it fails with HTTP 5xx or a transport error, the same host again when no other
+    region is known. TransferSIPParticipant is not safe to replay: its REFER may already
+    have reached the far end, and a failure without a SIP status comes back as Twirp
+    `unknown` (500). The router asks again only where it knows no REFER went out
+    (`UNCLAIMED_RETRY_PAUSES_S`); the call's other requests (removing the caller) are
+    ended by the call anyway. Raises ValueError (livekit-api's) without URL or credentials.
+    """
+    return api.LiveKitAPI(session=session, failover=False, **kwargs)
 
 
 class SipTransferrer(Transferrer):

@@ -41,7 +41,7 @@ from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink
-from router.runtime.transfer import SipTransferrer, Transferrer
+from router.runtime.transfer import SipTransferrer, Transferrer, call_api
 from router.trial.caller import is_trial_caller
 
 __all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
@@ -93,11 +93,14 @@ class ProcessState:
 async def serve_call(ctx: object) -> None:
     """The job entrypoint: one call in one room."""
     from livekit.agents import AutoSubscribe, JobContext
+    from livekit.agents.utils import http_context
 
     assert isinstance(ctx, JobContext)
     state = await asyncio.to_thread(ProcessState.get)
     menu_file = state.store.current  # the call keeps this version to its end
     await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+    # ctx.api with livekit-api's failover off: a transfer must never be sent twice
+    lkapi = call_api(http_context.http_session())
     trial = state.config.trial_callers
     reporter = None
     if trial:  # started for trying: browser callers, and the call's state out to the room
@@ -108,7 +111,7 @@ async def serve_call(ctx: object) -> None:
         ctx.room,
         menu_file,
         state.cache,
-        ctx.api,
+        lkapi,
         sink=state.sink,
         # a job LiveKit dispatched (not `router connect`): its caller created the room
         options=SessionOptions(
@@ -117,7 +120,7 @@ async def serve_call(ctx: object) -> None:
             trial_callers=trial,
         ),
         observer=reporter,
-        transferrer_for=_transferrers(ctx.room, ctx.api) if trial else None,
+        transferrer_for=_transferrers(ctx.room, lkapi) if trial else None,
     )
     await session.publish()
     try:
