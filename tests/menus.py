@@ -15,31 +15,17 @@ from datetime import UTC, date, datetime, time
 from types import MappingProxyType
 from typing import Any
 
+from router.admin.simulate import note_words
 from router.core.errors import MenuFileError, Problem
 from router.core.events import (
-    AnyNote,
-    CallFinished,
     CancelTimer,
     Disconnect,
-    DuplicateKey,
     Effect,
-    EnteredBy,
     Event,
-    ExtensionDialled,
-    InvalidEntry,
-    KeyIgnored,
-    KeyPressed,
-    LimitReached,
-    MenuEntered,
-    NoInput,
     Note,
-    OptionChosen,
     Play,
     StartTimer,
     StopPlayback,
-    TransferConnected,
-    TransferFailure,
-    TransferStarted,
     TransferTo,
 )
 from router.core.keys import Key
@@ -238,40 +224,8 @@ def render(effects: Sequence[Effect], *, notes: bool = False) -> list[str]:
                 out.append(f"hangup:{e.reason.value}")
             case Note():
                 if notes:
-                    out.append(f"note:{note_text(e)}".rstrip(":"))
+                    out.append(f"note:{note_words(e)}")
     return out
-
-
-def note_text(note: AnyNote) -> str:
-    """A note as `kind:specifics`, as a table spells it."""
-    match note:
-        case MenuEntered(how=how, dialled=dialled):
-            start = how is EnteredBy.START
-            return f"menu_entered:{how.value}" + (f" {dialled or 'default'}" if start else "")
-        case KeyPressed(key=key):
-            return f"key:{key.value}"
-        case OptionChosen(key=key):
-            return f"option:{key.value}"
-        case ExtensionDialled(digits=digits, directory=directory, pattern=pattern):
-            return f"extension:{digits} {directory}:{pattern}"
-        case InvalidEntry(entry=entry):
-            return f"invalid:{entry}"
-        case NoInput():
-            return "no_input"
-        case LimitReached(limit=limit):
-            return f"limit_reached:{limit.value}"
-        case KeyIgnored(key=key):
-            return f"ignored_key:{key.value}"
-        case DuplicateKey(key=key):
-            return f"duplicate_key:{key.value}"
-        case TransferStarted(target=target):
-            return f"transfer_started:{target}"
-        case TransferConnected(target=target):
-            return f"transfer_succeeded:{target}"
-        case TransferFailure():
-            return f"transfer_failed:{note.summary}"
-        case CallFinished(reason=reason):
-            return f"ended:{reason.value}"
 
 
 _ANSWERS = {

@@ -57,6 +57,7 @@ __all__ = [
     "Observer",
     "TransferResult",
     "add_arguments",
+    "note_words",
     "run",
     "simulate",
 ]
@@ -363,9 +364,9 @@ _SILENCE = {
 }
 
 
-def _told(note: AnyNote) -> str | None:
-    """A note in `-v`'s words; None for the notes it leaves out (what a key chose is
-    seen in what follows)."""
+def note_words(note: AnyNote) -> str:
+    """A note in `router simulate -v`'s words, one line; the one rendering of notes (the
+    engine's tests spell the notes they expect in these words too)."""
     match note:
         case CallerMatched(rule=rule):
             return f"caller rule {rule} matches"
@@ -374,6 +375,10 @@ def _told(note: AnyNote) -> str | None:
             return f"menu {menu} ({how_text})"
         case KeyPressed(key=key):
             return f"key {key.value}"
+        case OptionChosen(key=key):
+            return f"option {key.value} chosen"
+        case ExtensionDialled(digits=digits, directory=directory, pattern=pattern):
+            return f"extension {digits} dialled ({directory}: {pattern})"
         case InvalidEntry(entry=entry):
             return f"invalid entry {entry}"
         case NoInput():
@@ -392,8 +397,14 @@ def _told(note: AnyNote) -> str | None:
             return f"key {key.value} dropped: a copy of the same key just before"
         case CallFinished(reason=reason):
             return f"call ends: {reason.value}"
-        case OptionChosen() | ExtensionDialled():
-            return None
+
+
+def _told(note: AnyNote) -> str | None:
+    """`note_words`, but None for the notes `-v` leaves out (what a key chose is seen in
+    what follows)."""
+    if isinstance(note, OptionChosen | ExtensionDialled):
+        return None
+    return note_words(note)
 
 
 def _prompts(prompts: tuple[Prompt, ...]) -> str:

@@ -271,7 +271,7 @@ def test_start(make_call: Any, render: Any) -> None:
     assert before == (S.IDLE, None)
     assert render(effects, notes=True) == [
         "arm:call_limit@900",
-        "note:menu_entered:start default",
+        "note:menu main (start default)",
         WELCOME,
     ]
     assert call.nav.state is S.PROMPTING
@@ -326,22 +326,22 @@ def test_call_record(make_call: Any, render: Any) -> None:
     call.run("~ 6 ~ . 2 1 busy ~ 1 ~ ok")
     notes = [n for n in render(call.seen, notes=True) if n.startswith("note:")]
     assert notes == [
-        "note:menu_entered:start default",
-        "note:key:6",
-        "note:invalid:6",
-        "note:no_input",
-        "note:key:2",
-        "note:option:2",
-        "note:menu_entered:goto",
-        "note:key:1",
-        "note:option:1",
-        "note:transfer_started:sip:desk@pbx.example.com",
-        "note:transfer_failed:busy 486: busy",
-        "note:key:1",
-        "note:option:1",
-        "note:transfer_started:sip:desk@pbx.example.com",
-        "note:transfer_succeeded:sip:desk@pbx.example.com",
-        "note:ended:transferred",
+        "note:menu main (start default)",
+        "note:key 6",
+        "note:invalid entry 6",
+        "note:no input",
+        "note:key 2",
+        "note:option 2 chosen",
+        "note:menu support (goto)",
+        "note:key 1",
+        "note:option 1 chosen",
+        "note:transfer to sip:desk@pbx.example.com chosen (any announcement plays first)",
+        "note:transfer failed: busy 486: busy",
+        "note:key 1",
+        "note:option 1 chosen",
+        "note:transfer to sip:desk@pbx.example.com chosen (any announcement plays first)",
+        "note:transfer succeeded",
+        "note:call ends: transferred",
     ]
     failed = next(n for n in call.notes() if isinstance(n, TransferFailure))
     assert failed.sip_status == 486 and failed.menu == "support"

@@ -12,6 +12,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,25 +88,54 @@ menus:
 """Callers wait in this menu for as long as a test needs them held; 0 transfers."""
 
 
-async def holding_router(
-    stack: LocalStack, folder: Path, agent: str, number: str, *args: str, command: str = "dev"
+def start_router(
+    stack: LocalStack,
+    folder: Path,
+    agent: str,
+    number: str,
+    *args: str,
+    menus: str = HOLDING_MENU,
+    command: str = "dev",
 ) -> RouterProcess:
-    """A router of its own (agent name and number) on `HOLDING_MENU`, for tests that load,
-    stop or cut it without disturbing the session's router; log and records in `folder`."""
-    await stack.aprovision(agent, [number])
-    menus = folder / "menus.yaml"
-    menus.write_text(HOLDING_MENU)
+    """A router of its own (agent name and number) on the menu file text `menus` (by
+    default `HOLDING_MENU`), so tests that load, stop or cut it, or route with rules of
+    their own, never disturb the session's router; menu file, log and records in `folder`."""
+    stack.provision(agent, [number])
+    path = folder / "menus.yaml"
+    path.write_text(menus)
     router = RouterProcess(
         stack.env,
-        menus=menus,
+        menus=path,
         log_path=folder / "router.log",
         agent_name=agent,
         records=str(folder / "calls.jsonl"),
         extra_args=list(args),
         command=command,
     )
-    await asyncio.to_thread(router.start)
-    return router
+    return router.start()
+
+
+async def holding_router(
+    stack: LocalStack, folder: Path, agent: str, number: str, *args: str, command: str = "dev"
+) -> RouterProcess:
+    """`start_router` on `HOLDING_MENU`, from a test's event loop."""
+    return await asyncio.to_thread(
+        start_router, stack, folder, agent, number, *args, command=command
+    )
+
+
+@contextmanager
+def router_of_its_own(
+    stack: LocalStack, folder: Path, agent: str, number: str, menus: str
+) -> Iterator[Path]:
+    """`start_router` for a module's tests: yields `folder`; stops the router after them
+    and fails if it logged a traceback."""
+    router = start_router(stack, folder, agent, number, menus=menus)
+    try:
+        yield folder
+    finally:
+        router.stop()
+    assert "Traceback" not in router.log(), router.log()[-4000:]
 
 
 _callers = itertools.count(1000)

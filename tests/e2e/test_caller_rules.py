@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.harness import RouterProcess
 from router.stack.sipphone import CallOutcome, place_call
-from tests.e2e.conftest import Stack, record_in
+from tests.e2e.conftest import Stack, record_in, router_of_its_own
 
 AGENT = "menu-router-e2e-callers"
 NUMBER = "+15550100014"
@@ -52,24 +51,10 @@ menus:
 
 @pytest.fixture(scope="module")
 def callers_router(e2e: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("callers")
-    e2e.stack.provision(AGENT, [NUMBER])
-    menus = folder / "menus.yaml"
-    menus.write_text(MENUS)
-    router = RouterProcess(
-        e2e.stack.env,
-        menus=menus,
-        log_path=folder / "router.log",
-        agent_name=AGENT,
-        records=str(folder / "calls.jsonl"),
-        command="dev",
-    )
-    router.start()
-    try:
+    with router_of_its_own(
+        e2e.stack, tmp_path_factory.mktemp("callers"), AGENT, NUMBER, MENUS
+    ) as folder:
         yield folder / "calls.jsonl"
-    finally:
-        router.stop()
-    assert "Traceback" not in router.log(), router.log()[-4000:]
 
 
 async def test_a_prefix_rule_transfers_at_once(e2e: Stack, callers_router: Path) -> None:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.harness import RouterProcess
 from router.stack.sipphone import CallReport, place_call
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, router_of_its_own
 
 AGENT = "menu-router-e2e-hold"
 NUMBER = "+15550100015"
@@ -46,24 +45,10 @@ menus:
 
 @pytest.fixture(scope="module")
 def hold_router(e2e: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("hold")
-    e2e.stack.provision(AGENT, [NUMBER])
-    menus = folder / "menus.yaml"
-    menus.write_text(MENUS)
-    router = RouterProcess(
-        e2e.stack.env,
-        menus=menus,
-        log_path=folder / "router.log",
-        agent_name=AGENT,
-        records=str(folder / "calls.jsonl"),
-        command="dev",
-    )
-    router.start()
-    try:
+    with router_of_its_own(
+        e2e.stack, tmp_path_factory.mktemp("hold"), AGENT, NUMBER, MENUS
+    ) as folder:
         yield folder
-    finally:
-        router.stop()
-    assert "Traceback" not in router.log(), router.log()[-4000:]
 
 
 def rms_between(report: CallReport, wav: Path, start: float, end: float) -> float:
