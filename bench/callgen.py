@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import deque
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,8 @@ from router.core.events import (
     EndReason,
     Event,
     Note,
+    Play,
+    PlaybackFinished,
     TransferFailed,
     TransferSucceeded,
     TransferTo,
@@ -118,8 +121,9 @@ class CallGenerator:
 
 
 class _Driven:
-    """One call: the core's simulated call (router/core/simulation.py) with prompts that
-    take half a second, and a random caller and far end (a transfer takes 0.5-12 s)."""
+    """One call: the core's simulated call (router/core/simulation.py) answered by hand:
+    each prompt is heard half a second after it starts, each transfer is answered by a
+    random far end 0.5-12 s after it is asked, in the order the navigator asked."""
 
     PROMPT_S = 0.5
 
@@ -128,8 +132,8 @@ class _Driven:
         self.rng = gen.rng
         self.recorder = recorder
         self.call = SimulatedCall(gen.menu_file, instant=False, observe=self._observe)
-        self.transfer: TransferTo | None = None
-        self.answered = 0
+        self.pending: deque[Event] = deque()
+        """What the player and the far end will report, in the order they were asked."""
 
     @property
     def now(self) -> float:
@@ -137,7 +141,7 @@ class _Driven:
 
     @property
     def ended(self) -> bool:
-        return self.call.hangup is not None or self.call.ended
+        return self.call.hangup is not None
 
     def act(self) -> None:
         rng, call = self.rng, self.call
@@ -165,17 +169,11 @@ class _Driven:
         self._settle()
 
     def _settle(self) -> None:
-        """Prompts end and transfers are answered, in turn, until the caller's move."""
-        call = self.call
-        while not self.ended:
-            if call.transfers > self.answered:
-                self.answered += 1
-                call.feed(self._far_end())
-            elif call.playing is not None:
-                call.now += self.PROMPT_S
-                call.finish_prompt()
-            else:
-                return
+        """Report what was asked for, in turn (what that starts is reported after it)."""
+        while self.pending:
+            event = self.pending.popleft()
+            self.call.now = max(self.call.now, event.now)
+            self.call.feed(event)
 
     def _observe(self, event: Event, effects: Sequence[Effect]) -> None:
         for effect in effects:
@@ -184,15 +182,15 @@ class _Driven:
                     self.recorder.note(effect)
                     if self.gen.metrics is not None:
                         self.gen.metrics.note(effect)
+                case Play():
+                    self.pending.append(PlaybackFinished(effect.play_id, self.now + self.PROMPT_S))
                 case TransferTo():
-                    self.transfer = effect
+                    self.pending.append(self._far_end(effect))
 
-    def _far_end(self) -> TransferSucceeded | TransferFailed:
-        assert self.transfer is not None
+    def _far_end(self, effect: TransferTo) -> TransferSucceeded | TransferFailed:
         rng = self.rng
         took = rng.uniform(0.5, 12.0)
-        self.call.now += took
-        at = self.call.now
+        at = self.now + took
         if rng.random() < 0.7:
             result: TransferSucceeded | TransferFailed = TransferSucceeded(at)
             outcome = TransferOutcome.SUCCEEDED
@@ -201,7 +199,6 @@ class _Driven:
             result = TransferFailed(status, reason, at)
             outcome = TransferOutcome.of(result.kind)
         if self.gen.metrics is not None:
-            effect = self.transfer
             label = destination_label(effect.destination or effect.via, effect.target)
             self.gen.metrics.transfer_ended(label, outcome, took)
         return result
