@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from router.core.events import EndReason
 from router.core.model import MenuFile
 from router.runtime.outcomes import TransferOutcome
-from router.runtime.records import mask_digits
+from router.runtime.records import CallRecord
 
 __all__ = [
     "SCHEMA",
@@ -68,9 +68,6 @@ PROGRESS_AFTER = 2.0
 PROGRESS_EVERY = 1.0
 
 GAVE_UP_ENDS = (EndReason.CALLER_HANGUP.value, EndReason.DROPPED.value)
-_EARLY = frozenset(
-    {EndReason.LEFT_BEFORE_JOIN.value, EndReason.LEFT_BEFORE_ANSWER.value}
-)  # ends before any menu: no `ended_in`
 
 
 # --- the report, as typed values -------------------------------------------------------
@@ -249,133 +246,6 @@ class Report:
 # --- reading ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Transfer:
-    destination: str
-    t: float
-    outcome: TransferOutcome
-    sip_status: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """The fields of one record the report uses, checked."""
-
-    started_at: datetime
-    version: str
-    end: str
-    dialled: str | None
-    menus: tuple[str, ...]
-    keys: tuple[tuple[str, str | None], ...]
-    """(key, menu) of the keys acted on (ignored keys left out)."""
-    invalid_in: Mapping[str, int] | None
-    timeouts_in: Mapping[str, int] | None
-    invalid: int
-    timeouts: int
-    limits: tuple[tuple[str, str | None], ...]
-    transfers: tuple[_Transfer, ...]
-    ended_in: str | None
-
-
-def _need(value: object, kind: type | tuple[type, ...], name: str) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise ValueError(f"`{name}` is not {_KIND_NAMES.get(kind, 'valid')}")
-    return value
-
-
-_KIND_NAMES: dict[object, str] = {
-    str: "a string",
-    list: "a list",
-    dict: "an object",
-    int: "a number",
-    (int, float): "a number",
-}
-
-
-def _call(record: object) -> _Call:
-    """The record's fields, checked; a ValueError says what is wrong in a few words (no
-    class of its own: the package's errors are all drawn in router/core/errors.py)."""
-    if not isinstance(record, dict):
-        raise ValueError("not a JSON object")
-    started = _need(record.get("started_at"), str, "started_at")
-    try:
-        started_at = datetime.fromisoformat(started)
-    except ValueError:
-        raise ValueError(f"`started_at` is not an ISO time: {started[:40]!r}") from None
-    if started_at.tzinfo is None:
-        raise ValueError("`started_at` has no time zone")
-    end = _need(record.get("end"), str, "end")
-    menus = tuple(
-        _need(_need(m, dict, "menus[]").get("menu"), str, "menus[].menu")
-        for m in _need(record.get("menus", []), list, "menus")
-    )
-    keys: list[tuple[str, str | None]] = []
-    for k in _need(record.get("keys", []), list, "keys"):
-        k = _need(k, dict, "keys[]")
-        if k.get("ignored"):
-            continue
-        menu = k.get("menu")
-        keys.append(
-            (_need(k.get("key"), str, "keys[].key"), menu if isinstance(menu, str) else None)
-        )
-    transfers = []
-    for tr in _need(record.get("transfers", []), list, "transfers"):
-        tr = _need(tr, dict, "transfers[]")
-        outcome = TransferOutcome.of_record(tr)
-        if outcome is None:
-            raise ValueError(f"a transfer's `result` is {tr.get('result')!r}")
-        target = _need(tr.get("target"), str, "transfers[].target")
-        name = tr.get("destination")
-        status = tr.get("sip_status")
-        transfers.append(
-            _Transfer(
-                name if isinstance(name, str) else mask_digits(target),
-                float(_need(tr.get("t", 0.0), (int, float), "transfers[].t")),
-                outcome,
-                status if isinstance(status, int) and not isinstance(status, bool) else None,
-            )
-        )
-    limits = tuple(
-        (
-            _need(_need(lim, dict, "limits[]").get("limit"), str, "limits[].limit"),
-            lim.get("menu") if isinstance(lim.get("menu"), str) else None,
-        )
-        for lim in _need(record.get("limits", []), list, "limits")
-    )
-    ended_in = record.get("ended_in", _UNSET)
-    if ended_in is _UNSET:  # records before `ended_in`: the last menu entered
-        ended_in = menus[-1] if menus and end not in _EARLY else None
-    dialled = record.get("dialled")
-    version = record.get("menu_version")
-    return _Call(
-        started_at=started_at,
-        version=version if isinstance(version, str) else "unknown",
-        end=end,
-        dialled=dialled if isinstance(dialled, str) else None,
-        menus=menus,
-        keys=tuple(keys),
-        invalid_in=_counts(record.get("invalid_in"), "invalid_in"),
-        timeouts_in=_counts(record.get("timeouts_in"), "timeouts_in"),
-        invalid=int(_need(record.get("invalid", 0), int, "invalid")),
-        timeouts=int(_need(record.get("timeouts", 0), int, "timeouts")),
-        limits=limits,
-        transfers=tuple(transfers),
-        ended_in=ended_in if isinstance(ended_in, str) else None,
-    )
-
-
-_UNSET = object()
-
-
-def _counts(value: object, name: str) -> Mapping[str, int] | None:
-    if value is None:
-        return None
-    counts: dict[str, int] = {}
-    for menu, n in _need(value, dict, name).items():
-        counts[str(menu)] = _need(n, int, f"{name}{{}}")
-    return counts
-
-
 def read_records(
     paths: Iterable[str], builder: ReportBuilder, *, progress: IO[str] | None = None
 ) -> None:
@@ -496,7 +366,7 @@ class ReportBuilder:
         if not text.strip():
             return
         try:
-            call = _call(json.loads(text))
+            call = CallRecord.from_json(json.loads(text))
         except json.JSONDecodeError as exc:
             self._damaged(file, number, f"not JSON ({exc.msg} at column {exc.colno})")
             return
@@ -512,38 +382,42 @@ class ReportBuilder:
 
     def record(self, record: Mapping[str, Any]) -> None:
         """One record already parsed (tests, scripts); a damaged one raises ValueError."""
-        self.add(_call(dict(record)))
+        self.add(CallRecord.from_json(dict(record)))
 
-    def add(self, call: _Call) -> None:
+    def add(self, call: CallRecord) -> None:
         self.records += 1
-        if (self.since is not None and call.started_at < self.since) or (
-            self.until is not None and call.started_at >= self.until
+        started = call.started
+        if (self.since is not None and started < self.since) or (
+            self.until is not None and started >= self.until
         ):
             self.outside += 1
             return
         self.calls += 1
-        self.ends[call.end] += 1
-        self.hours[call.started_at.astimezone(self.zone).hour] += 1
-        version = self.versions.get(call.version)
+        self.ends[call.end or ""] += 1
+        self.hours[started.astimezone(self.zone).hour] += 1
+        version = self.versions.get(call.menu_version)
         if version is None:
-            version = self.versions[call.version] = _VersionTally()
+            version = self.versions[call.menu_version] = _VersionTally()
         version.calls += 1
-        if version.first is None or call.started_at < version.first:
-            version.first = call.started_at
-        if version.last is None or call.started_at > version.last:
-            version.last = call.started_at
-        for name in call.menus:
+        if version.first is None or started < version.first:
+            version.first = started
+        if version.last is None or started > version.last:
+            version.last = started
+        menus = [visit.menu for visit in call.menus]
+        for name in menus:
             self._menu(name).entries += 1
-        for name in set(call.menus):
+        for name in set(menus):
             self._menu(name).calls += 1
-        if call.menus:
+        if menus:
             dialled = call.dialled or "default"
-            if (dialled, call.menus[0]) not in self.starts and len(self.starts) >= STARTS_TABLE:
+            if (dialled, menus[0]) not in self.starts and len(self.starts) >= STARTS_TABLE:
                 dialled = "other"
-            self.starts[dialled, call.menus[0]] += 1
-        for key, menu in call.keys:
+            self.starts[dialled, menus[0]] += 1
+        for key in call.keys:
+            if key.ignored:
+                continue
             self.keys += 1
-            self._menu(menu or NOT_RECORDED).keys[key] += 1
+            self._menu(key.menu or NOT_RECORDED).keys[key.key] += 1
         if call.invalid_in is None:
             if call.invalid:
                 self._menu(NOT_RECORDED).invalid += call.invalid
@@ -556,20 +430,20 @@ class ReportBuilder:
         else:
             for menu, n in call.timeouts_in.items():
                 self._menu(menu or NOT_RECORDED).no_input += n
-        for kind, menu in call.limits:
-            self._menu(menu or NOT_RECORDED).limits[kind] += 1
+        for limit in call.limits:
+            self._menu(limit.menu or NOT_RECORDED).limits[limit.limit] += 1
         if call.ended_in is not None:
-            self._menu(call.ended_in).ended[call.end] += 1
+            self._menu(call.ended_in).ended[call.end or ""] += 1
         for transfer in call.transfers:
             tally = self.destinations.get(transfer.destination)
             if tally is None:
                 tally = self.destinations[transfer.destination] = _DestinationTally()
             tally.outcomes[transfer.outcome.value] += 1
-            if transfer.outcome.failure is not None:
+            if transfer.result == "failed":
                 status = transfer.sip_status
                 tally.statuses["none" if status is None else str(status)] += 1
             tally.times[round(transfer.t, 1)] += 1
-        self.paths.add(_path(call))
+        self.paths.add(_path(menus, call))
 
     def _menu(self, name: str) -> _MenuTally:
         tally = self.menus.get(name)
@@ -662,15 +536,15 @@ class ReportBuilder:
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
-def _path(call: _Call) -> str:
-    steps = list(call.menus[:PATH_STEPS])
-    if len(call.menus) > PATH_STEPS:
+def _path(menus: list[str], call: CallRecord) -> str:
+    steps = menus[:PATH_STEPS]
+    if len(menus) > PATH_STEPS:
         steps.append("...")
-    last = call.transfers[-1] if call.transfers else None
+    last = call.transfer
     if call.end == EndReason.TRANSFERRED.value and last is not None:
         tail = f"{last.destination}: {last.outcome.value}"
     else:
-        tail = call.end
+        tail = call.end or ""
     return " > ".join([*steps, tail]) if steps else tail
 
 
