@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from router.admin.graph import Graph, build, dot
-from router.admin.report import Report
+from router.admin.report.figures import Report
 from router.core.model import MenuFile
 
 __all__ = ["attributes", "page", "svg"]
