@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime
 
 from router.core.errors import MenuFileError, Problem, Severity
 from router.core.loader import MAX_BYTES, load_menu_file
@@ -17,6 +18,7 @@ from router.core.model import MenuFile
 
 __all__ = [
     "add_arguments",
+    "aware_time",
     "caller_problem",
     "default_path",
     "load_or_report",
@@ -71,6 +73,20 @@ def caller_problem(value: str) -> tuple[str, str] | None:
             'write it in E.164, quoted: "+15105550123" (or anonymous for a withheld number)',
         )
     return None
+
+
+def aware_time(text: str) -> datetime:
+    """An argparse type: an ISO 8601 time with its zone (`--at`, `--since`, `--until`);
+    argparse.ArgumentTypeError (one sentence) for anything else."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no time zone; add one, e.g. {text}+01:00 or {text}Z"
+        )
+    return at
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
-from router.admin.check import caller_problem, default_path, load_or_report, number_problem
+from router.admin.check import (
+    aware_time,
+    caller_problem,
+    default_path,
+    load_or_report,
+    number_problem,
+)
 from router.core.events import (
     AnyNote,
     CallerMatched,
@@ -96,18 +102,6 @@ def _keys(text: str) -> str:
     return "".join(c for c in text if not c.isspace())
 
 
-def _when(text: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
-    if at.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} has no time zone; add one, e.g. {text}+01:00 or {text}Z"
-        )
-    return at
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path", nargs="?", help="the menu file (default: $ROUTER_MENUS or ./menus.yaml)"
@@ -127,7 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--at",
-        type=_when,
+        type=aware_time,
         metavar="ISO-8601",
         help="time of the call, with its zone, e.g. 2025-01-06T09:30+01:00 (default: now)",
     )

@@ -466,8 +466,8 @@ def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> 
     from router.core.events import CallStarted, DigitPressed
     from router.core.loader import load_menu_file
     from router.core.navigator import Navigator
-    from router.runtime.call import transfer_label
     from router.runtime.metrics import Metrics
+    from router.runtime.transfer_watch import transfer_label
 
     menus = Path(__file__).parents[1] / "e2e" / "menus.yaml"
     menu_file = load_menu_file(menus).menu_file
@@ -497,7 +497,7 @@ def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> 
 
 
 def test_a_transfer_label_never_holds_a_phone_number() -> None:
-    from router.runtime.call import transfer_label
+    from router.runtime.transfer_watch import transfer_label
 
     settings = TransferSettings()
     assert transfer_label(TransferTo("tel:+15105550101", settings, "sales")) == "sales"

@@ -15,9 +15,10 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from router.admin.check import aware_time
 from router.admin.report.counting import NOT_RECORDED, PATH_TABLE, ReportBuilder
 from router.admin.report.figures import (
     SCHEMA,
@@ -58,18 +59,6 @@ FORMATS = ("text", "json", "svg", "html")
 EXTENSIONS = {".txt": "text", ".json": "json", ".svg": "svg", ".html": "html", ".htm": "html"}
 
 
-def _when(value: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {value!r}") from None
-    if at.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} has no time zone; add one, e.g. {value}+01:00 or {value}Z"
-        )
-    return at
-
-
 def _zone(value: str) -> tzinfo:
     if value.upper() in ("UTC", "Z"):
         return UTC
@@ -86,10 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "files", nargs="+", metavar="CALLS.jsonl", help="call records, JSON lines (- for stdin)"
     )
     parser.add_argument(
-        "--since", type=_when, metavar="ISO-8601", help="only calls started at or after this time"
+        "--since",
+        type=aware_time,
+        metavar="ISO-8601",
+        help="only calls started at or after this time",
     )
     parser.add_argument(
-        "--until", type=_when, metavar="ISO-8601", help="only calls started before this time"
+        "--until", type=aware_time, metavar="ISO-8601", help="only calls started before this time"
     )
     parser.add_argument(
         "--menus",
