@@ -139,7 +139,11 @@ def call_api(session: aiohttp.ClientSession | None = None, **kwargs: Any) -> api
     have reached the far end, and a failure without a SIP status comes back as Twirp
     `unknown` (500). The router asks again only where it knows no REFER went out
     (`UNCLAIMED_RETRY_PAUSES_S`); the call's other requests (removing the caller) are
-    ended by the call anyway. Raises ValueError (livekit-api's) without URL or credentials.
+    ended by the call anyway. Upstream: livekit/python-sdks#733 added failover ("should
+    not be customizable other than to disable"; a 500 is taken to mean "did not
+    complete"), #811 the same-host retry and the `X-Livekit-Request-Id` a server may
+    dedupe by; nothing says TransferSIPParticipant is deduped. Raises ValueError
+    (livekit-api's) without URL or credentials.
     """
     return api.LiveKitAPI(session=session, failover=False, **kwargs)
 
