@@ -628,7 +628,9 @@ async def test_an_answered_call_the_bridge_drops_is_not_a_hang_up(fake: FakeLive
     call.session.room.emit("participant_disconnected", call.caller)
     record = await call.record()
     assert record["end"] == "dropped"
-    assert record["answered"] == 0.0, "this caller was answered when the router found it"
+    # answered when the router found it: no wait for `active` (on a busy machine the
+    # session's start comes a millisecond or so after it was made, the record's zero)
+    assert record["answered"] is not None and record["answered"] < 0.1, record["answered"]
 
 
 async def test_keys_before_the_answer_are_not_fed_to_a_menu_not_started(
