@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from router.core.patterns import compiled
 
-__all__ = ["DURATION_PATTERN", "MAX_DURATION", "parse_duration"]
+__all__ = ["DURATION_PATTERN", "MAX_DURATION_S", "parse_duration"]
 
 DURATION_PATTERN = r"^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|min)?$"
 """The accepted spellings; a unit-less number counts as seconds."""
 
-MAX_DURATION = 600.0
+MAX_DURATION_S = 600.0
 """Longer than ten minutes is certainly a typo (`300m` meant `300s`); such values are refused."""
 
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, None: 1.0}

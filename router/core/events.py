@@ -345,7 +345,7 @@ class KeyIgnored(Note):
 
 @dataclass(frozen=True, slots=True)
 class DuplicateKey(Note):
-    """The same key again within `KEY_REPEAT_WINDOW`: a copy from the bridge, dropped."""
+    """The same key again within `KEY_REPEAT_WINDOW_S`: a copy from the bridge, dropped."""
 
     key: Key
 

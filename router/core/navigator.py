@@ -86,7 +86,7 @@ from router.core.model import (
     Transfer,
 )
 
-__all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW", "CallCaps", "CallState", "Navigator"]
+__all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW_S", "CallCaps", "CallState", "Navigator"]
 
 log = logging.getLogger("router.navigator")
 
@@ -166,7 +166,7 @@ _FALLBACK_POLICY = FailurePolicy(
 
 _NO_MENU = Menu(name="", greeting=Prompt(), prompt=Prompt(), options=MappingProxyType({}))
 
-KEY_REPEAT_WINDOW = 0.08
+KEY_REPEAT_WINDOW_S = 0.08
 """Seconds within which the same key again is taken as a copy of the first, and dropped.
 
 No person presses a key twice in 80 ms, but SIP bridges have delivered one press
@@ -178,7 +178,7 @@ and a SIP INFO for the same press, turns one key into two, milliseconds apart
 of 40 ms and a pause of 40 ms), so a real second press is never lost. The window
 slides: a train of copies (0, 40, 80 ms) is one key."""
 
-_EARLY_FIRE_SLACK = 0.02
+_EARLY_FIRE_SLACK_S = 0.02
 """Seconds a timer may fire before its deadline and still count (event loops round)."""
 
 
@@ -212,7 +212,7 @@ class Navigator:
         """The dialled number's entry menu (a caller rule's transfer failing lands there)."""
         self._dialled: str | None = None
         self._last_key: tuple[Key, float] | None = None
-        """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW)."""
+        """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW_S)."""
 
     # --- public surface ----------------------------------------------------------------
 
@@ -259,12 +259,12 @@ class Navigator:
         return out
 
     def _is_copy(self, event: DigitPressed) -> bool:
-        """The same key as the last one, within KEY_REPEAT_WINDOW of it: a bridge's copy."""
+        """The same key as the last one, within KEY_REPEAT_WINDOW_S of it: a bridge's copy."""
         last, self._last_key = self._last_key, (event.key, event.now)
         return (
             last is not None
             and last[0] is event.key
-            and 0 <= event.now - last[1] < KEY_REPEAT_WINDOW
+            and 0 <= event.now - last[1] < KEY_REPEAT_WINDOW_S
         )
 
     # --- small helpers -----------------------------------------------------------------
@@ -565,7 +565,7 @@ class Navigator:
 
     def _on_timer(self, event: TimerFired) -> None:
         deadline = self._timers.get(event.timer)
-        if deadline is None or event.now < deadline - _EARLY_FIRE_SLACK:
+        if deadline is None or event.now < deadline - _EARLY_FIRE_SLACK_S:
             log.debug("stale timer %s ignored", event.timer)
             return
         del self._timers[event.timer]

@@ -123,12 +123,12 @@ class SessionOptions:
     dispatched: bool = False
     """LiveKit dispatched this call: the caller's SIP participant created the room, so it is
     there when the router joins unless it has already hung up. The router then waits only
-    `JOIN_GRACE` for it, and records a caller gone by then (`left_before_join`)."""
+    `JOIN_GRACE_S` for it, and records a caller gone by then (`left_before_join`)."""
     trial_callers: bool = False
     """Also serve a browser caller (`router.trial.caller`): only when started for trying."""
 
 
-JOIN_GRACE = 1.0
+JOIN_GRACE_S = 1.0
 """How long a dispatched call waits for its caller when none is in the room on joining.
 livekit-server dispatches the job when the SIP bridge's participant creates the room, in
 the same step as that participant joins; the router's own join comes hundreds of ms later."""
@@ -291,7 +291,7 @@ class CallSession:
 
     async def _wait_for_caller(self) -> rtc.RemoteParticipant | None:
         own = {self.room.local_participant.identity} if self.room.isconnected() else set()
-        wait = JOIN_GRACE if self.options.dispatched else self.options.caller_timeout_s
+        wait = JOIN_GRACE_S if self.options.dispatched else self.options.caller_timeout_s
         deadline = self.now() + wait
         while not self._done.is_set():
             caller = find_sip_caller(self.room, exclude=own, trial=self.options.trial_callers)

@@ -292,8 +292,8 @@ def test_progress_on_stderr_for_long_runs(
     real = list(CallGenerator(acme, seed=8).calls(50))
     path = tmp_path / "calls.jsonl"
     path.write_text("".join(line + "\n" for line in amplify(real, 20_000)), encoding="utf-8")
-    monkeypatch.setattr(reading_module, "PROGRESS_AFTER", 0.0)
-    monkeypatch.setattr(reading_module, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(reading_module, "PROGRESS_AFTER_S", 0.0)
+    monkeypatch.setattr(reading_module, "PROGRESS_EVERY_S", 0.0)
     err = io.StringIO()
     read_records([str(path)], ReportBuilder(), progress=err)
     lines = err.getvalue().splitlines()

@@ -569,14 +569,14 @@ def test_the_same_key_twice_within_milliseconds_moves_one_menu() -> None:
 
 
 def test_a_train_of_copies_is_one_key_and_a_real_second_press_is_kept() -> None:
-    from router.core.navigator import KEY_REPEAT_WINDOW
+    from router.core.navigator import KEY_REPEAT_WINDOW_S
 
     nav, _ = _dup_call()
     # RFC 4733 end packets three times, 40 ms apart: the window slides over the train
     effects = _press(nav, "222", [1.0, 1.04, 1.08])
     assert nav.menu == "support" and _notes(effects, DuplicateKey) == ["2", "2"]
     # the fastest press-and-pause a keypad sends (80 ms) is a real press
-    effects = _press(nav, "2", [1.08 + KEY_REPEAT_WINDOW])
+    effects = _press(nav, "2", [1.08 + KEY_REPEAT_WINDOW_S])
     assert nav.menu == "technical" and _notes(effects, DuplicateKey) == []
 
 

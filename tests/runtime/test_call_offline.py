@@ -460,7 +460,7 @@ async def test_the_same_key_twice_within_milliseconds_is_one_press(fake: FakeLiv
     from pathlib import Path
 
     from router.core.loader import load_menu_file
-    from router.core.navigator import KEY_REPEAT_WINDOW
+    from router.core.navigator import KEY_REPEAT_WINDOW_S
 
     mf = load_menu_file(Path(__file__).parents[1] / "core" / "field" / "19-dup.yaml").menu_file
     call = await start_call(fake, mf)
@@ -469,7 +469,7 @@ async def test_the_same_key_twice_within_milliseconds_is_one_press(fake: FakeLiv
     call.press("2")  # the copy
     await call.until(lambda: call.session.player.playing)
     assert call.session.navigator.menu == "support", "one press, one menu"
-    await asyncio.sleep(KEY_REPEAT_WINDOW + 0.07)
+    await asyncio.sleep(KEY_REPEAT_WINDOW_S + 0.07)
     call.press("2")  # a real second press, well after the window
     await call.until(lambda: call.session.navigator.menu == "technical")
     call.press("*")  # a different key at once is never a copy
@@ -568,14 +568,14 @@ async def test_the_room_closing_while_ringing_ends_the_wait_too(fake: FakeLiveKi
 async def test_a_dispatched_call_whose_caller_left_before_the_router_joined_is_recorded(
     fake: FakeLiveKitAPI,
 ) -> None:
-    from router.runtime.call import JOIN_GRACE
+    from router.runtime.call import JOIN_GRACE_S
 
     metrics = Metrics()
     session, task, lk = await open_call(fake, None, metrics=metrics, dispatched=True)
-    record = await ended(task, lk, within=JOIN_GRACE + 0.5)  # not the 30 s caller timeout
+    record = await ended(task, lk, within=JOIN_GRACE_S + 0.5)  # not the 30 s caller timeout
     assert record["end"] == "left_before_join"
     assert record["caller"] is None and record["answered"] is None
-    assert record["duration"] >= JOIN_GRACE - 0.1  # type: ignore[operator]
+    assert record["duration"] >= JOIN_GRACE_S - 0.1  # type: ignore[operator]
     assert metrics.calls.labels("left_before_join")._value.get() == 1
 
 

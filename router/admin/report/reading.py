@@ -15,9 +15,9 @@ from typing import IO
 
 from router.admin.report.counting import ReportBuilder
 
-PROGRESS_AFTER = 2.0
+PROGRESS_AFTER_S = 2.0
 """Seconds after which progress is shown on stderr (then about once a second)."""
-PROGRESS_EVERY = 1.0
+PROGRESS_EVERY_S = 1.0
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -42,7 +42,7 @@ def read_records(
                 read += len(line)
                 if progress is not None and lines % 8192 == 0:
                     now = time.monotonic()
-                    if now - started >= PROGRESS_AFTER and now - shown >= PROGRESS_EVERY:
+                    if now - started >= PROGRESS_AFTER_S and now - shown >= PROGRESS_EVERY_S:
                         shown = now
                         done = f", {min(1.0, read / size):.0%} of {name}" if size else ""
                         print(

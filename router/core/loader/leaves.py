@@ -9,7 +9,7 @@ from pathlib import Path
 
 from router.core import format as fmt
 from router.core import values
-from router.core.durations import MAX_DURATION, parse_duration
+from router.core.durations import MAX_DURATION_S, parse_duration
 from router.core.loader.nodes import NodeReader, shape
 from router.core.model import Prompt
 from router.core.patterns import compiled
@@ -173,7 +173,7 @@ class Leaves(NodeReader):
         if seconds <= 0:
             self.error(node, f"{what} must be more than 0", code="bad-duration")
             return None
-        if seconds > MAX_DURATION:
+        if seconds > MAX_DURATION_S:
             self.error(
                 node,
                 f"{what} of {text} is more than 10 minutes",
