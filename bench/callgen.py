@@ -1,6 +1,7 @@
 """Call records made the way the router makes them, without LiveKit.
 
-Each call runs through the real `Navigator` with the real `CallRecorder` and, when
+Each call runs through the core's simulated call (the real `Navigator`) with the real
+`CallRecorder` and, when
 given, the real `Metrics`, fed exactly as `router.runtime.call.CallSession` feeds them:
 every `Note` to the recorder and to `Metrics.note()`, each answered transfer to
 `Metrics.transfer_ended()` and each ended call to `Metrics.call_ended()`. Only the
@@ -15,28 +16,26 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from router.core.events import (
-    CallEnded,
     CallStarted,
-    DigitPressed,
+    Effect,
     EndReason,
     Event,
-    Hangup,
     Note,
     Play,
     PlaybackFinished,
-    TimerFired,
     TransferFailed,
     TransferSucceeded,
     TransferTo,
 )
 from router.core.keys import Key
 from router.core.model import MenuFile
-from router.core.navigator import Navigator
+from router.core.simulation import SimulatedCall
 from router.runtime.metrics import Metrics
 from router.runtime.outcomes import TransferOutcome
 from router.runtime.records import CallRecorder, destination_label
@@ -102,13 +101,14 @@ class CallGenerator:
             return self._finish(recorder, rng.uniform(0.5, 4.0))
         recorder.answered = round(rng.uniform(0.2, 1.0), 3)
         call = _Driven(self, recorder)
-        call.feed(CallStarted(dialled, at, recorder.answered))
+        call.start(CallStarted(dialled, at, recorder.answered))
         steps = 0
         while not call.ended and steps < 40:
             steps += 1
             call.act()
         if not call.ended:
-            call.feed(CallEnded(call.now + 1.0, EndReason.CALLER_HANGUP))
+            call.call.now += 1.0
+            call.call.hang_up()
         if recorder.end_reason is None:
             recorder.end_reason = EndReason.CALLER_HANGUP.value
         return self._finish(recorder, call.now + 0.5)
@@ -121,60 +121,73 @@ class CallGenerator:
 
 
 class _Driven:
-    """One call: the navigator, an instant player, a random caller and far end."""
+    """One call: the core's simulated call (router/core/simulation.py) answered by hand:
+    each prompt is heard half a second after it starts, each transfer is answered by a
+    random far end 0.5-12 s after it is asked, in the order the navigator asked."""
+
+    PROMPT_S = 0.5
 
     def __init__(self, gen: CallGenerator, recorder: CallRecorder) -> None:
         self.gen = gen
         self.rng = gen.rng
         self.recorder = recorder
-        self.nav = Navigator(gen.menu_file)
-        self.now = 0.0
-        self.ended = False
-        self.transfer: TransferTo | None = None
+        self.call = SimulatedCall(gen.menu_file, instant=False, observe=self._observe)
+        self.pending: deque[Event] = deque()
+        """What the player and the far end will report, in the order they were asked."""
+
+    @property
+    def now(self) -> float:
+        return self.call.now
+
+    @property
+    def ended(self) -> bool:
+        return self.call.hangup is not None
 
     def act(self) -> None:
-        rng, nav = self.rng, self.nav
-        armed = nav.next_deadline()
+        rng, call = self.rng, self.call
+        armed = call.nav.next_deadline()
         roll = rng.random()
         if roll < 0.07:
-            self.feed(CallEnded(self.now + rng.uniform(1, 6), EndReason.CALLER_HANGUP))
+            call.now += rng.uniform(1, 6)
+            call.hang_up()
         elif roll < 0.17 and armed is not None:
-            self.now = max(self.now, armed[1])
-            self.feed(TimerFired(armed[0], self.now))
+            call.wait()
         else:
-            menu = self.gen.menu_file.menus.get(nav.menu or "")
+            menu = self.gen.menu_file.menus.get(call.nav.menu or "")
             options = sorted(menu.options, key=lambda k: _ORDER.index(k.value)) if menu else []
             if roll < 0.22 or not options:
                 key = rng.choice([k for k in (Key.D4, Key.D7, Key.STAR) if k not in options])
             else:
                 weights = [len(options) - i for i in range(len(options))]
                 key = rng.choices(options, weights)[0]
-            self.now += rng.uniform(1.0, 4.0)
-            self.feed(DigitPressed(key, self.now))
+            call.press(key, gap=rng.uniform(1.0, 4.0))
+        self._settle()
 
-    def feed(self, first: Event) -> None:
-        queue = [first]
-        while queue:
-            event = queue.pop(0)
-            self.now = max(self.now, event.now)
-            for effect in self.nav.handle(event):
-                match effect:
-                    case Note():
-                        self.recorder.note(effect)
-                        if self.gen.metrics is not None:
-                            self.gen.metrics.note(effect)
-                    case Play():
-                        queue.append(PlaybackFinished(effect.play_id, self.now + 0.5))
-                    case TransferTo():
-                        self.transfer = effect
-                        queue.append(self._far_end())
-                    case Hangup():
-                        self.ended = True
-                    case _:
-                        pass
+    def start(self, first: CallStarted) -> None:
+        self.call.now = first.now
+        self.call.feed(first)
+        self._settle()
 
-    def _far_end(self) -> TransferSucceeded | TransferFailed:
-        assert self.transfer is not None
+    def _settle(self) -> None:
+        """Report what was asked for, in turn (what that starts is reported after it)."""
+        while self.pending:
+            event = self.pending.popleft()
+            self.call.now = max(self.call.now, event.now)
+            self.call.feed(event)
+
+    def _observe(self, event: Event, effects: Sequence[Effect]) -> None:
+        for effect in effects:
+            match effect:
+                case Note():
+                    self.recorder.note(effect)
+                    if self.gen.metrics is not None:
+                        self.gen.metrics.note(effect)
+                case Play():
+                    self.pending.append(PlaybackFinished(effect.play_id, self.now + self.PROMPT_S))
+                case TransferTo():
+                    self.pending.append(self._far_end(effect))
+
+    def _far_end(self, effect: TransferTo) -> TransferSucceeded | TransferFailed:
         rng = self.rng
         took = rng.uniform(0.5, 12.0)
         at = self.now + took
@@ -186,7 +199,6 @@ class _Driven:
             result = TransferFailed(status, reason, at)
             outcome = TransferOutcome.of(result.kind)
         if self.gen.metrics is not None:
-            effect = self.transfer
             label = destination_label(effect.destination or effect.via, effect.target)
             self.gen.metrics.transfer_ended(label, outcome, took)
         return result

@@ -52,7 +52,7 @@ from bench.common import (
     summary,
 )
 from router.stack.local import LocalStack
-from router.stack.sipphone import CallOptions, CallOutcome, SipCall
+from router.stack.sipphone import CallOutcome, CallScript, SipCall
 
 BILLING = "sip:billing@pbx.example.com"
 
@@ -116,7 +116,7 @@ class RampConfig:
 async def _sip_call(
     call: Call, stack: LocalStack, go: asyncio.Event, spread: Callable[[], float]
 ) -> None:
-    options = CallOptions(
+    options = CallScript(
         caller_id=call.caller_id, timeout_s=3600.0, notify_delay_s=0.2, bye_timeout_s=8.0
     )
     sip = SipCall(stack.sip_uri(NUMBER), options)

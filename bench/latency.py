@@ -32,7 +32,7 @@ from livekit import api, rtc
 
 from bench.common import NUMBER, log, summary, wait_for
 from router.stack.local import LocalStack
-from router.stack.sipphone import CallOptions, SipCall, place_call
+from router.stack.sipphone import CallScript, SipCall, place_call
 
 PRESSES_PER_CALL = 3
 """The router's cap on transfer attempts per call (CallCaps.max_transfers)."""
@@ -53,7 +53,7 @@ async def _latency_call(
     i: int, stack: LocalStack, lk: api.LiveKitAPI, presses: int, out: dict[str, list[Any]]
 ) -> None:
     caller_id = f"+1555031{i:04d}"
-    options = CallOptions(caller_id=caller_id, refer_status=403, timeout_s=90.0)
+    options = CallScript(caller_id=caller_id, refer_status=403, timeout_s=90.0)
     call = SipCall(stack.sip_uri(NUMBER), options)
     listener = rtc.Room()
     arrivals: list[float] = []
@@ -119,7 +119,7 @@ async def _held_calls(
     """`n` SIP calls that are answered, hear the greeting and wait in the menu until `stop`."""
 
     async def one(i: int) -> None:
-        options = CallOptions(caller_id=f"+1555033{i:04d}", timeout_s=3600.0)
+        options = CallScript(caller_id=f"+1555033{i:04d}", timeout_s=3600.0)
         async with SipCall(stack.sip_uri(NUMBER), options) as call:
             await call.start()
             if await call.wait_answered(60) and await call.wait_first_audio(30) is not None:

@@ -247,6 +247,9 @@ class AdminCommand:
     min_s: float
     max_s: float
     target_s: float
+    cpu_s: float | None = None
+    """Median CPU time of the run (user + system, seconds): what the command itself costs,
+    which a busy machine changes far less than the wall time. None in older results."""
 
     @property
     def met(self) -> bool:
@@ -262,6 +265,7 @@ class AdminCommand:
             min_s=float(_need(data, "min_s", (int, float), where)),
             max_s=float(_need(data, "max_s", (int, float), where)),
             target_s=float(_need(data, "target_s", (int, float), where)),
+            cpu_s=None if data.get("cpu_s") is None else float(data["cpu_s"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -274,6 +278,7 @@ class AdminCommand:
             "max_s": self.max_s,
             "target_s": self.target_s,
             "met": self.met,
+            "cpu_s": self.cpu_s,
         }
 
 

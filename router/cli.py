@@ -43,9 +43,25 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return next((word for word in argv if word in COMMANDS), None)
 
 
-def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
+def _alone(argv: Sequence[str], chosen: str | None) -> bool:
+    """Whether the parser needs `chosen` only: nothing before it asks for the list of
+    commands (`-h`) or could be a mistyped command; `--log-format`'s value is its own."""
+    if chosen is None:
+        return False
+    before = list(argv[: list(argv).index(chosen)])
+    for i, word in enumerate(before):
+        if word in ("-h", "--help"):
+            return False
+        if not word.startswith("-") and (i == 0 or before[i - 1] != "--log-format"):
+            return False
+    return True
+
+
+def _parser(chosen: str | None = None, alone: bool = False) -> argparse.ArgumentParser:
     """The parser, with the options of `chosen` only: a command's module is imported only
-    when it runs, so `router check` does not pay for livekit's import (0.7 s)."""
+    when it runs, so `router check` does not pay for livekit's import (0.7 s). `alone`:
+    the other commands are left out too (each sub-parser costs a millisecond or so of a
+    start that admins wait for; `_alone` says when nothing needs them)."""
     parser = argparse.ArgumentParser(prog="router", description=__doc__.splitlines()[0])
     # its own name: a command's own -v (simulate's, test's details) must not turn the
     # log to debug, nor this one a command's details
@@ -61,6 +77,8 @@ def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_text) in COMMANDS.items():
+        if alone and name != chosen:
+            continue
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
         if name != chosen:
@@ -80,7 +98,8 @@ def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = _parser(_chosen(words))
+    chosen = _chosen(words)
+    parser = _parser(chosen, _alone(words, chosen))
     args = parser.parse_args(words)
     if args.log_format not in LOG_FORMATS:
         parser.error(f"ROUTER_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")

@@ -89,7 +89,7 @@ def make_call(menu_file: MenuFile) -> Callable[..., Call]:
 def loader(menu_file: MenuFile, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLoader]:
     """Commands load the sample file, whatever path they are given (the paths are kept)."""
     fake = FakeLoader(menu_file)
-    monkeypatch.setattr("router.admin.simulate.load_menu_file", fake.load_menu_file)
+    monkeypatch.setattr("router.admin.check.load_menu_file", fake.load_menu_file)
     monkeypatch.delenv("ROUTER_MENUS", raising=False)
     yield fake
 

@@ -15,31 +15,17 @@ from datetime import UTC, date, datetime, time
 from types import MappingProxyType
 from typing import Any
 
+from router.admin.simulate import note_words
 from router.core.errors import MenuFileError, Problem
 from router.core.events import (
-    AnyNote,
-    CallFinished,
     CancelTimer,
-    DuplicateKey,
+    Disconnect,
     Effect,
-    EnteredBy,
     Event,
-    ExtensionDialled,
-    Hangup,
-    InvalidEntry,
-    KeyIgnored,
-    KeyPressed,
-    LimitReached,
-    MenuEntered,
-    NoInput,
     Note,
-    OptionChosen,
     Play,
     StartTimer,
     StopPlayback,
-    TransferConnected,
-    TransferFailure,
-    TransferStarted,
     TransferTo,
 )
 from router.core.keys import Key
@@ -50,6 +36,7 @@ from router.core.model import (
     Entry,
     FailurePolicy,
     GoTo,
+    Hangup,
     Limits,
     Menu,
     MenuFile,
@@ -64,7 +51,6 @@ from router.core.model import (
     TransferSettings,
     Weekday,
 )
-from router.core.model import Hangup as HangupAction
 from router.core.navigator import CallCaps
 from router.core.simulation import SimulatedCall, TransferResult
 
@@ -102,7 +88,7 @@ MAIN_POLICY = FailurePolicy(
         OPERATOR.target, destination="operator", message=say("No answer; the operator.")
     ),
     rejected=GoTo("support", message=say("That line refused the call.")),
-    error=HangupAction(say("Something went wrong. Goodbye.")),
+    error=Hangup(say("Something went wrong. Goodbye.")),
 )
 
 STAFF = Directory(
@@ -125,8 +111,8 @@ MAIN = Menu(
             Key.D2: GoTo("support"),
             Key.D0: OPERATOR,
             Key.D7: Say(say("We are open nine to five.")),
-            Key.D8: HangupAction(),
-            Key.D9: HangupAction(say("Goodbye.")),
+            Key.D8: Hangup(),
+            Key.D9: Hangup(say("Goodbye.")),
             Key.STAR: Repeat(),
         }
     ),
@@ -149,7 +135,7 @@ SUPPORT = Menu(
     timeouts=Timeouts(first_digit=4.0, inter_digit=2.0),
     limits=Limits(invalid=2, no_input=2),
     messages=Messages(invalid=say("Not valid."), no_input=say("Nothing heard.")),
-    on_limit=HangupAction(say("Goodbye from support.")),
+    on_limit=Hangup(say("Goodbye from support.")),
     on_transfer_failure=MAIN_POLICY,
 )
 FAQ = Menu(
@@ -181,7 +167,7 @@ CLOSED = Menu(
     greeting=say("We are closed. 1 for voicemail."),
     prompt=say("1 for voicemail."),
     options=MappingProxyType({Key.D1: VOICEMAIL}),
-    on_limit=HangupAction(say("Goodbye.")),
+    on_limit=Hangup(say("Goodbye.")),
     on_transfer_failure=MAIN_POLICY,
 )
 
@@ -234,44 +220,12 @@ def render(effects: Sequence[Effect], *, notes: bool = False) -> list[str]:
                 out.append(f"cancel:{e.timer.value}")
             case TransferTo():
                 out.append(f"transfer:{e.target}")
-            case Hangup():
+            case Disconnect():
                 out.append(f"hangup:{e.reason.value}")
             case Note():
                 if notes:
-                    out.append(f"note:{note_text(e)}".rstrip(":"))
+                    out.append(f"note:{note_words(e)}")
     return out
-
-
-def note_text(note: AnyNote) -> str:
-    """A note as `kind:specifics`, as a table spells it."""
-    match note:
-        case MenuEntered(how=how, dialled=dialled):
-            start = how is EnteredBy.START
-            return f"menu_entered:{how.value}" + (f" {dialled or 'default'}" if start else "")
-        case KeyPressed(key=key):
-            return f"key:{key.value}"
-        case OptionChosen(key=key):
-            return f"option:{key.value}"
-        case ExtensionDialled(digits=digits, directory=directory, pattern=pattern):
-            return f"extension:{digits} {directory}:{pattern}"
-        case InvalidEntry(entry=entry):
-            return f"invalid:{entry}"
-        case NoInput():
-            return "no_input"
-        case LimitReached(limit=limit):
-            return f"limit_reached:{limit.value}"
-        case KeyIgnored(key=key):
-            return f"ignored_key:{key.value}"
-        case DuplicateKey(key=key):
-            return f"duplicate_key:{key.value}"
-        case TransferStarted(target=target):
-            return f"transfer_started:{target}"
-        case TransferConnected(target=target):
-            return f"transfer_succeeded:{target}"
-        case TransferFailure():
-            return f"transfer_failed:{note.summary}"
-        case CallFinished(reason=reason):
-            return f"ended:{reason.value}"
 
 
 _ANSWERS = {

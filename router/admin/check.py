@@ -10,17 +10,83 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime
 
 from router.core.errors import MenuFileError, Problem, Severity
 from router.core.loader import MAX_BYTES, load_menu_file
 from router.core.model import MenuFile
 
-__all__ = ["add_arguments", "default_path", "run"]
+__all__ = [
+    "add_arguments",
+    "aware_time",
+    "caller_problem",
+    "default_path",
+    "load_or_report",
+    "number_problem",
+    "run",
+]
 
 
 def default_path() -> str:
     """`$ROUTER_MENUS` if set, else `menus.yaml` in the current folder."""
     return os.environ.get("ROUTER_MENUS") or "menus.yaml"
+
+
+def load_or_report(path: str, command: str) -> MenuFile | None:
+    """Load and check a menu file; on errors print every one on stderr, as
+    `router check` words them, and return None so that the command exits 1."""
+    try:
+        loaded = load_menu_file(path)
+    except MenuFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"router {command}: {len(exc.errors)} error(s) in {path}", file=sys.stderr)
+        return None
+    for warning in loaded.warnings:
+        print(warning, file=sys.stderr)
+    return loaded.menu_file
+
+
+def number_problem(value: str) -> tuple[str, str] | None:
+    """Why `value` is not a dialled number as the menu and test files write them (E.164,
+    or `default`); the same message for `router simulate --number` and test files."""
+    if value == "default":
+        return None
+    digits = value.removeprefix("+")
+    if not digits.isdigit() or not 8 <= len(digits) <= 15:
+        return (
+            f"'{value}' is not a dialled number",
+            'write it in E.164, quoted: "+15105550150" (or default)',
+        )
+    return None
+
+
+def caller_problem(value: str) -> tuple[str, str] | None:
+    """Why `value` is not a caller's number as `router simulate --caller` and test files
+    write it (E.164, or `anonymous` for a withheld number)."""
+    if value == "anonymous":
+        return None
+    digits = value.removeprefix("+")
+    if not value.startswith("+") or not digits.isdigit() or not 8 <= len(digits) <= 15:
+        return (
+            f"'{value}' is not a caller's number",
+            'write it in E.164, quoted: "+15105550123" (or anonymous for a withheld number)',
+        )
+    return None
+
+
+def aware_time(text: str) -> datetime:
+    """An argparse type: an ISO 8601 time with its zone (`--at`, `--since`, `--until`);
+    argparse.ArgumentTypeError (one sentence) for anything else."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no time zone; add one, e.g. {text}+01:00 or {text}Z"
+        )
+    return at
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -23,8 +23,7 @@ import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from router.admin.check import default_path
-from router.admin.simulate import load_or_report, number_problem
+from router.admin.check import default_path, load_or_report, number_problem
 from router.core.model import (
     Action,
     Back,

@@ -37,23 +37,17 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from router.admin.simulate import (
-    TIMEOUT,
-    TransferResult,
-    caller_problem,
-    load_or_report,
-    number_problem,
-    simulate,
-)
+from router.admin.check import caller_problem, load_or_report, number_problem
+from router.admin.simulate import TIMEOUT, TransferResult, simulate
 from router.core import format as fmt
 from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
+    Disconnect,
     Effect,
     EndReason,
     Event,
     ExtensionDialled,
-    Hangup,
     InvalidEntry,
     KeyPressed,
     LanguageChosen,
@@ -915,7 +909,7 @@ class _Follower:
                 )
             case TransferConnected():
                 self.path.append("(ok)")
-            case Hangup(reason=reason):
+            case Disconnect(reason=reason):
                 self.end = reason
                 if reason is not EndReason.TRANSFERRED:
                     label = "" if reason is EndReason.HANGUP else f" ({reason.value})"
@@ -1030,8 +1024,8 @@ def run_case(
 def _settings_mismatches(expect: Expectation, settings: TransferSettings) -> list[str]:
     out: list[str] = []
     wanted = expect.ringing_timeout
-    if wanted is not None and abs(settings.ringing_timeout - wanted) > 1e-6:
-        out.append(f"expected ringing_timeout {wanted:g}s, got {settings.ringing_timeout:g}s")
+    if wanted is not None and abs(settings.ringing_timeout_s - wanted) > 1e-6:
+        out.append(f"expected ringing_timeout {wanted:g}s, got {settings.ringing_timeout_s:g}s")
     if expect.play_dialtone is not None and settings.play_dialtone is not expect.play_dialtone:
         out.append(
             f"expected play_dialtone {str(expect.play_dialtone).lower()}, "

@@ -16,21 +16,26 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
-from router.admin.check import default_path
-from router.core.errors import MenuFileError
+from router.admin.check import (
+    aware_time,
+    caller_problem,
+    default_path,
+    load_or_report,
+    number_problem,
+)
 from router.core.events import (
     AnyNote,
     CallerMatched,
     CallFinished,
     CallStarted,
     CancelTimer,
+    Disconnect,
     DuplicateKey,
     Effect,
     EndReason,
     EnteredBy,
     Event,
     ExtensionDialled,
-    Hangup,
     InvalidEntry,
     KeyIgnored,
     KeyPressed,
@@ -51,67 +56,21 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.keys import Key
-from router.core.loader import load_menu_file
 from router.core.model import MenuFile, Prompt, TransferSettings
 from router.core.navigator import CallCaps
 from router.core.simulation import Observer, SimulatedCall, TransferResult
 
 __all__ = [
     "Observer",
-    "caller_problem",
-    "number_problem",
     "TransferResult",
     "add_arguments",
-    "load_or_report",
+    "note_words",
     "run",
     "simulate",
 ]
 
 TIMEOUT = "."
 """In a key script, a time-out: the armed timer fires."""
-
-
-def load_or_report(path: str, command: str) -> MenuFile | None:
-    """Load and check a menu file; on errors print every one on stderr, as
-    `router check` words them, and return None so that the command exits 1."""
-    try:
-        loaded = load_menu_file(path)
-    except MenuFileError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"router {command}: {len(exc.errors)} error(s) in {path}", file=sys.stderr)
-        return None
-    for warning in loaded.warnings:
-        print(warning, file=sys.stderr)
-    return loaded.menu_file
-
-
-def number_problem(value: str) -> tuple[str, str] | None:
-    """Why `value` is not a dialled number as the menu and test files write them (E.164,
-    or `default`); the same message for `router simulate --number` and test files."""
-    if value == "default":
-        return None
-    digits = value.removeprefix("+")
-    if not digits.isdigit() or not 8 <= len(digits) <= 15:
-        return (
-            f"'{value}' is not a dialled number",
-            'write it in E.164, quoted: "+15105550150" (or default)',
-        )
-    return None
-
-
-def caller_problem(value: str) -> tuple[str, str] | None:
-    """Why `value` is not a caller's number as `router simulate --caller` and test files
-    write it (E.164, or `anonymous` for a withheld number)."""
-    if value == "anonymous":
-        return None
-    digits = value.removeprefix("+")
-    if not value.startswith("+") or not digits.isdigit() or not 8 <= len(digits) <= 15:
-        return (
-            f"'{value}' is not a caller's number",
-            'write it in E.164, quoted: "+15105550123" (or anonymous for a withheld number)',
-        )
-    return None
 
 
 def _caller(text: str) -> str:
@@ -144,18 +103,6 @@ def _keys(text: str) -> str:
     return "".join(c for c in text if not c.isspace())
 
 
-def _when(text: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
-    if at.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} has no time zone; add one, e.g. {text}+01:00 or {text}Z"
-        )
-    return at
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path", nargs="?", help="the menu file (default: $ROUTER_MENUS or ./menus.yaml)"
@@ -181,7 +128,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--at",
-        type=_when,
+        type=aware_time,
         metavar="ISO-8601",
         help="time of the call, with its zone, e.g. 2025-01-06T09:30+01:00 (default: now)",
     )
@@ -392,7 +339,7 @@ class _Call:
                 text = _told(effect)
                 if text is not None:
                     self.say(text)
-            case Hangup():
+            case Disconnect():
                 pass  # the ENDED note just before it says why
 
     def show_plain(self, effect: Effect) -> None:
@@ -445,9 +392,9 @@ _SILENCE = {
 }
 
 
-def _told(note: AnyNote) -> str | None:
-    """A note in `-v`'s words; None for the notes it leaves out (what a key chose is
-    seen in what follows)."""
+def note_words(note: AnyNote) -> str:
+    """A note in `router simulate -v`'s words, one line; the one rendering of notes (the
+    engine's tests spell the notes they expect in these words too)."""
     match note:
         case CallerMatched(rule=rule):
             return f"caller rule {rule} matches"
@@ -458,6 +405,10 @@ def _told(note: AnyNote) -> str | None:
             return f"menu {menu} ({how_text})"
         case KeyPressed(key=key):
             return f"key {key.value}"
+        case OptionChosen(key=key):
+            return f"option {key.value} chosen"
+        case ExtensionDialled(digits=digits, directory=directory, pattern=pattern):
+            return f"extension {digits} dialled ({directory}: {pattern})"
         case InvalidEntry(entry=entry):
             return f"invalid entry {entry}"
         case NoInput():
@@ -476,8 +427,14 @@ def _told(note: AnyNote) -> str | None:
             return f"key {key.value} dropped: a copy of the same key just before"
         case CallFinished(reason=reason):
             return f"call ends: {reason.value}"
-        case OptionChosen() | ExtensionDialled():
-            return None
+
+
+def _told(note: AnyNote) -> str | None:
+    """`note_words`, but None for the notes `-v` leaves out (what a key chose is seen in
+    what follows)."""
+    if isinstance(note, OptionChosen | ExtensionDialled):
+        return None
+    return note_words(note)
 
 
 def _prompts(prompts: tuple[Prompt, ...], language: tuple[str, str] | None = None) -> str:
@@ -499,7 +456,7 @@ def _prompt(prompt: Prompt, language: tuple[str, str] | None = None) -> str:
 
 def _settings(settings: TransferSettings) -> str:
     """The REFER's settings as the far end sees them: ringing time, dial tone, headers."""
-    parts = [f"rings {settings.ringing_timeout:g}s"]
+    parts = [f"rings {settings.ringing_timeout_s:g}s"]
     if settings.play_dialtone:
         parts.append("dial tone")
     parts += [f"{name}: {value}" for name, value in sorted(settings.headers.items())]

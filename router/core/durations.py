@@ -6,17 +6,16 @@ editor and the router accept exactly the same spellings.
 
 from __future__ import annotations
 
-import re
+from router.core.patterns import compiled
 
-__all__ = ["DURATION_PATTERN", "MAX_DURATION", "parse_duration"]
+__all__ = ["DURATION_PATTERN", "MAX_DURATION_S", "parse_duration"]
 
 DURATION_PATTERN = r"^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|min)?$"
 """The accepted spellings; a unit-less number counts as seconds."""
 
-MAX_DURATION = 600.0
+MAX_DURATION_S = 600.0
 """Longer than ten minutes is certainly a typo (`300m` meant `300s`); such values are refused."""
 
-_RE = re.compile(DURATION_PATTERN)
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, None: 1.0}
 
 
@@ -26,7 +25,7 @@ def parse_duration(text: str) -> float | None:
     Range checks (zero, more than ten minutes) are left to the caller, which
     knows where the value was written; a leading minus sign is simply not a duration.
     """
-    match = _RE.match(text.strip())
+    match = compiled(DURATION_PATTERN).match(text.strip())
     if match is None:
         return None
     return float(match.group(1)) * _SCALE[match.group(2)]

@@ -37,10 +37,10 @@ __all__ = [
     "CallStarted",
     "CancelTimer",
     "DigitPressed",
+    "Disconnect",
     "Effect",
     "EndReason",
     "Event",
-    "Hangup",
     "Note",
     "Play",
     "PlaybackFinished",
@@ -62,7 +62,7 @@ class TimerKind(StrEnum):
     INTER_DIGIT = "inter_digit"
     """Silence between keys of an extension: the entry is finished."""
     CALL_LIMIT = "call_limit"
-    """The longest a call may last (`CallCaps.max_call_seconds`)."""
+    """The longest a call may last (`CallCaps.max_call_s`)."""
 
 
 # --- events in ------------------------------------------------------------------------
@@ -212,8 +212,10 @@ class TransferTo:
 
 
 @dataclass(frozen=True, slots=True)
-class Hangup:
-    """End the call (after any goodbye has been played and reported finished)."""
+class Disconnect:
+    """End the call: the runtime removes the caller (the SIP bridge sends BYE), after any
+    goodbye has been played and reported finished. The menu action that leads here is
+    `router.core.model.Hangup`; this is the effect, named as telephony names the act."""
 
     reason: EndReason
 
@@ -277,7 +279,7 @@ class Limit(StrEnum):
     KEYS = "keys"
     """`CallCaps.max_keys`."""
     CALL_LENGTH = "call_length"
-    """`CallCaps.max_call_seconds`."""
+    """`CallCaps.max_call_s`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +358,7 @@ class KeyIgnored(Note):
 
 @dataclass(frozen=True, slots=True)
 class DuplicateKey(Note):
-    """The same key again within `KEY_REPEAT_WINDOW`: a copy from the bridge, dropped."""
+    """The same key again within `KEY_REPEAT_WINDOW_S`: a copy from the bridge, dropped."""
 
     key: Key
 
@@ -422,4 +424,4 @@ AnyNote = (
 """Every kind of note; consumers `match` on it."""
 
 
-Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Hangup | AnyNote
+Effect = Play | StopPlayback | StartTimer | CancelTimer | TransferTo | Disconnect | AnyNote

@@ -103,7 +103,7 @@ class TransferSettings:
 
     play_dialtone: bool = False
     """Ask LiveKit to play a ring tone to the caller while the REFER is under way."""
-    ringing_timeout: float = 30.0
+    ringing_timeout_s: float = 30.0
     """Seconds the far end may ring before the transfer counts as unanswered."""
     headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     """Extra SIP headers sent with the REFER; only `X-` headers are accepted."""

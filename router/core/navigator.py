@@ -40,6 +40,7 @@ from router.core.events import (
     CallStarted,
     CancelTimer,
     DigitPressed,
+    Disconnect,
     DuplicateKey,
     Effect,
     EndReason,
@@ -68,7 +69,6 @@ from router.core.events import (
     TransferSucceeded,
     TransferTo,
 )
-from router.core.events import Hangup as HangupEffect
 from router.core.keys import Key
 from router.core.model import (
     Action,
@@ -87,7 +87,7 @@ from router.core.model import (
     Transfer,
 )
 
-__all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW", "CallCaps", "CallState", "Navigator"]
+__all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW_S", "CallCaps", "CallState", "Navigator"]
 
 log = logging.getLogger("router.navigator")
 
@@ -141,7 +141,7 @@ class CallCaps:
     """Keys acted on in one call; one more ends the call (KEY_LIMIT)."""
     max_transfers: int = 3
     """Transfer attempts in one call; one more plays `apology` and ends it (TRANSFER_LIMIT)."""
-    max_call_seconds: float = 900.0
+    max_call_s: float = 900.0
     """Length of a call, measured from CallStarted by the CALL_LIMIT timer."""
     apology: Prompt = field(
         default_factory=lambda: Prompt(
@@ -149,7 +149,7 @@ class CallCaps:
         )
     )
     """Played (to the end) before hanging up when the transfer cap is reached."""
-    max_goodbye_seconds: float = 60.0
+    max_goodbye_s: float = 60.0
     """How long the goodbye of the call-length cap may play before the call is hung up
     anyway: the cap stays a cap, whatever the file's message."""
 
@@ -167,7 +167,7 @@ _FALLBACK_POLICY = FailurePolicy(
 
 _NO_MENU = Menu(name="", greeting=Prompt(), prompt=Prompt(), options=MappingProxyType({}))
 
-KEY_REPEAT_WINDOW = 0.08
+KEY_REPEAT_WINDOW_S = 0.08
 """Seconds within which the same key again is taken as a copy of the first, and dropped.
 
 No person presses a key twice in 80 ms, but SIP bridges have delivered one press
@@ -179,7 +179,7 @@ and a SIP INFO for the same press, turns one key into two, milliseconds apart
 of 40 ms and a pause of 40 ms), so a real second press is never lost. The window
 slides: a train of copies (0, 40, 80 ms) is one key."""
 
-_EARLY_FIRE_SLACK = 0.02
+_EARLY_FIRE_SLACK_S = 0.02
 """Seconds a timer may fire before its deadline and still count (event loops round)."""
 
 
@@ -216,7 +216,7 @@ class Navigator:
         """The caller's language (None: a file without `languages`); every prompt played
         is its version in this language (`Prompt.in_language`)."""
         self._last_key: tuple[Key, float] | None = None
-        """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW)."""
+        """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW_S)."""
 
     # --- public surface ----------------------------------------------------------------
 
@@ -268,12 +268,12 @@ class Navigator:
         return out
 
     def _is_copy(self, event: DigitPressed) -> bool:
-        """The same key as the last one, within KEY_REPEAT_WINDOW of it: a bridge's copy."""
+        """The same key as the last one, within KEY_REPEAT_WINDOW_S of it: a bridge's copy."""
         last, self._last_key = self._last_key, (event.key, event.now)
         return (
             last is not None
             and last[0] is event.key
-            and 0 <= event.now - last[1] < KEY_REPEAT_WINDOW
+            and 0 <= event.now - last[1] < KEY_REPEAT_WINDOW_S
         )
 
     # --- small helpers -----------------------------------------------------------------
@@ -328,7 +328,7 @@ class Navigator:
         for timer in list(self._timers):
             self._disarm(timer)
         self._out.append(CallFinished(self._now, self.menu, reason))
-        self._out.append(HangupEffect(reason))
+        self._out.append(Disconnect(reason))
         self._end_reason = reason
         self._set_state(CallState.ENDED)
 
@@ -552,7 +552,7 @@ class Navigator:
     def _on_start(self, event: CallStarted) -> None:
         entry = self.menu_file.start_menu(event.dialled, event.at)
         self._entry, self._dialled = entry, event.dialled
-        self._arm(TimerKind.CALL_LIMIT, self.caps.max_call_seconds)
+        self._arm(TimerKind.CALL_LIMIT, self.caps.max_call_s)
         rule = self.menu_file.caller_rule(event.caller)
         if rule is not None:
             # the caller's number decides before the number dialled
@@ -591,7 +591,7 @@ class Navigator:
 
     def _on_timer(self, event: TimerFired) -> None:
         deadline = self._timers.get(event.timer)
-        if deadline is None or event.now < deadline - _EARLY_FIRE_SLACK:
+        if deadline is None or event.now < deadline - _EARLY_FIRE_SLACK_S:
             log.debug("stale timer %s ignored", event.timer)
             return
         del self._timers[event.timer]
@@ -605,7 +605,7 @@ class Navigator:
     def _call_limit(self) -> None:
         """The call has lasted too long: a goodbye, unless a transfer is under way (the
         caller is leaving) or a goodbye already plays, then the end. The goodbye has
-        `max_goodbye_seconds` (CALL_LIMIT armed again) before the call ends regardless."""
+        `max_goodbye_s` (CALL_LIMIT armed again) before the call ends regardless."""
         if self._state is CallState.CLOSING and self._closing is EndReason.CALL_LIMIT:
             self._end(EndReason.CALL_LIMIT)  # the goodbye played too long
             return
@@ -618,7 +618,7 @@ class Navigator:
             self._playing = None
         self._close(EndReason.CALL_LIMIT, self._menu.messages.call_limit)
         if self._end_reason is None:  # the goodbye plays
-            self._arm(TimerKind.CALL_LIMIT, self.caps.max_goodbye_seconds)
+            self._arm(TimerKind.CALL_LIMIT, self.caps.max_goodbye_s)
 
     def _is_current(self, event: PlaybackFinished) -> bool:
         if event.play_id != self._playing:

@@ -27,10 +27,10 @@ from router.core.events import (
     CallEnded,
     CallStarted,
     DigitPressed,
+    Disconnect,
     Effect,
     EndReason,
     Event,
-    Hangup,
     Note,
     Play,
     PlaybackFinished,
@@ -44,9 +44,9 @@ from router.core.keys import Key
 from router.core.model import MenuFile
 from router.core.navigator import DEFAULT_CAPS, CallCaps, CallState, Navigator
 
-__all__ = ["KEY_GAP", "MAX_EVENTS", "Observer", "SimulatedCall", "TransferResult"]
+__all__ = ["KEY_GAP_S", "MAX_EVENTS", "Observer", "SimulatedCall", "TransferResult"]
 
-KEY_GAP = 1.0
+KEY_GAP_S = 1.0
 """Simulated seconds between two keys (less if a timer would fire first)."""
 MAX_EVENTS = 100_000
 """A guard only: the navigator's caps end every call long before this."""
@@ -112,7 +112,7 @@ class SimulatedCall:
         self.target: str | None = None
         """The target of the latest transfer."""
         self.hangup: EndReason | None = None
-        """The reason of the navigator's `Hangup`, once it asked for one."""
+        """The reason of the navigator's `Disconnect`, once it asked for one."""
         self.events = 0
         self.runaway = False
         """The call went on for `MAX_EVENTS` events without ending (a guard only)."""
@@ -140,11 +140,11 @@ class SimulatedCall:
         return self.feed(CallStarted(dialled, at, self.now, caller, language))
 
     def press(self, key: Key, gap: float | None = None) -> list[Effect]:
-        """A key, `gap` seconds on (by default `KEY_GAP`, or half the time left before
+        """A key, `gap` seconds on (by default `KEY_GAP_S`, or half the time left before
         the next timer fires, so that a key never comes after a time-out it beat)."""
         if gap is None:
             armed = self.nav.next_deadline()
-            gap = KEY_GAP if armed is None else min(KEY_GAP, (armed[1] - self.now) / 2)
+            gap = KEY_GAP_S if armed is None else min(KEY_GAP_S, (armed[1] - self.now) / 2)
         self.now += gap
         return self.feed(DigitPressed(key, self.now))
 
@@ -207,7 +207,7 @@ class SimulatedCall:
                     self.target = effect.target
                     if self.instant:
                         queue.append(result.event(self.now))
-                elif isinstance(effect, Hangup):
+                elif isinstance(effect, Disconnect):
                     self.hangup = effect.reason
         return out
 

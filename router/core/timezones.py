@@ -9,12 +9,12 @@ regions that keep the offset the admin meant.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from router.core.patterns import compiled
 from router.core.values import Finding
 
 __all__ = ["regions_for", "timezone_problem", "timezone_warning"]
@@ -152,10 +152,9 @@ _REGIONS = (
     "America/Nuuk", "Pacific/Chatham", "Australia/Lord_Howe", "Asia/Kamchatka",
 )  # fmt: skip
 
-_OFFSET_NAME = re.compile(
-    r"^(?:(?P<etc>ETC/)?(?P<base>UTC|GMT|UT)\s*)?(?P<sign>[+-])\s*(?P<h>[0-9]{1,2})"
-    r"(?::?(?P<m>[0-9]{2}))?$",
-    re.IGNORECASE,
+_OFFSET_NAME = (
+    r"(?i)^(?:(?P<etc>ETC/)?(?P<base>UTC|GMT|UT)\s*)?(?P<sign>[+-])\s*(?P<h>[0-9]{1,2})"
+    r"(?::?(?P<m>[0-9]{2}))?$"
 )
 
 
@@ -169,7 +168,7 @@ def _meant_offset(name: str) -> tuple[str, int] | None:
     upper = name.strip().upper()
     if upper in _ABBREVIATIONS:
         return "an abbreviation", _ABBREVIATIONS[upper][0]
-    m = _OFFSET_NAME.match(name.strip())
+    m = compiled(_OFFSET_NAME).match(name.strip())
     if m is None:
         if upper in ("GMT0", "GMT+0", "GMT-0", "ETC/GMT", "ETC/GMT0", "ETC/GMT+0", "ETC/GMT-0"):
             return "a fixed offset", 0

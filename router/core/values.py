@@ -11,10 +11,10 @@ anyone reading the message back. Time zones have their own module
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from router.core.durations import DURATION_PATTERN
+from router.core.patterns import compiled
 
 __all__ = [
     "DATE_PATTERN",
@@ -87,23 +87,23 @@ SCHEMES = ("tel:", "sip:", "sips:")
 TARGET_PATTERN = r"^(tel:|sips?:|[A-Za-z_])"
 """A transfer target: a `tel:`/`sip:`/`sips:` URI, or the name of a destination."""
 
-_E164_URI = re.compile(rf"^tel:{_E164}$")
+_E164_URI = rf"^tel:{_E164}$"
 _ESCAPED = r"%[0-9A-Fa-f]{2}"
 _USER = rf"(?:[A-Za-z0-9\-_.!~*'()&=+$,]|{_ESCAPED})+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|[0-9]{{1,3}}(?:\.[0-9]{{1,3}}){{3}}|\[[0-9A-Fa-f:.]+\])"
 _PARAM = r";[A-Za-z0-9\-_.!~*'()%]+(?:=[A-Za-z0-9\-_.!~*'()%\[\]/:&+$]+)?"
-_SIP_URI = re.compile(rf"^sips?:({_USER})@({_HOST})(?::([0-9]{{1,5}}))?((?:{_PARAM})*)$")
-_HEADER_NAME = re.compile(HEADER_NAME_PATTERN)
-_HEADER_VALUE = re.compile(HEADER_VALUE_PATTERN)
-_NAME = re.compile(NAME_PATTERN)
-_EXTENSION = re.compile(EXTENSION_PATTERN)
-_NUMBER = re.compile(NUMBER_PATTERN)
-_PUNCTUATION = re.compile(r"[\s().-]")
+_SIP_URI = rf"^sips?:({_USER})@({_HOST})(?::([0-9]{{1,5}}))?((?:{_PARAM})*)$"
+_HEADER_NAME = HEADER_NAME_PATTERN
+_HEADER_VALUE = HEADER_VALUE_PATTERN
+_NAME = NAME_PATTERN
+_EXTENSION = EXTENSION_PATTERN
+_NUMBER = NUMBER_PATTERN
+_PUNCTUATION = r"[\s().-]"
 """What people write between the digits of a phone number."""
-_PHONE_LIKE = re.compile(r"^\+?[0-9]{5,}$")
+_PHONE_LIKE = r"^\+?[0-9]{5,}$"
 """Digits that look like a phone number written without `tel:`."""
-_NUMBER_LIKE = re.compile(r"^\+?[0-9]{7,15}$")
+_NUMBER_LIKE = r"^\+?[0-9]{7,15}$"
 """Digits that look like a dialled number written without + or with punctuation."""
 
 
@@ -134,10 +134,10 @@ def target_problem(uri: str, *, ext: str | None = None) -> Finding | None:
 def _target_problem(uri: str, shown: str) -> Finding | None:
     """`target_problem` of `uri`, naming it `shown` in the message."""
     if uri.startswith("tel:"):
-        if _E164_URI.match(uri):
+        if compiled(_E164_URI).match(uri):
             return None
         number = uri[4:]
-        digits = _PUNCTUATION.sub("", number)
+        digits = compiled(_PUNCTUATION).sub("", number)
         if not number.startswith("+"):
             return Finding(
                 f"'{shown}' is not an E.164 number: it needs a + and the country code",
@@ -168,7 +168,8 @@ def _sip_problem(uri: str, shown: str) -> Finding | None:
     if any(c.isspace() for c in uri):
         fixed = "".join(uri.split())
         return Finding(
-            f"'{shown}' contains spaces", f"write {fixed}" if _SIP_URI.match(fixed) else None
+            f"'{shown}' contains spaces",
+            f"write {fixed}" if compiled(_SIP_URI).match(fixed) else None,
         )
     if "?" in uri:
         return Finding(
@@ -183,7 +184,7 @@ def _sip_problem(uri: str, shown: str) -> Finding | None:
         if any(c in address for c in ".:[") and not address.lstrip("+").isdigit():
             return _no_user(shown, scheme, rest)
         hint = f"e.g. {scheme}:{address}@pbx.example.com{params}"
-        if _E164_URI.match(f"tel:{address}"):
+        if compiled(_E164_URI).match(f"tel:{address}"):
             hint += f"; or, to call the number itself, tel:{address}"
         return Finding(f"'{shown}' has no host: the @ and the address of the PBX are missing", hint)
     if not user:
@@ -193,7 +194,7 @@ def _sip_problem(uri: str, shown: str) -> Finding | None:
             f"'{shown}' has no host: the address of the PBX after the @ is missing",
             f"e.g. {scheme}:{user}@pbx.example.com{host}",
         )
-    m = _SIP_URI.match(uri)
+    m = compiled(_SIP_URI).match(uri)
     if m is None:
         return Finding(f"'{shown}' is not a valid SIP URI", "write sip:user@host[:port][;params]")
     port = m.group(3)
@@ -221,7 +222,7 @@ def _no_user(shown: str, scheme: str, host: str) -> Finding:
 
 def header_name_problem(name: str) -> Finding | None:
     """Why a SIP header of this name may not be sent with a transfer, if it may not."""
-    if _HEADER_NAME.match(name):
+    if compiled(_HEADER_NAME).match(name):
         return None
     return Finding(
         f"header name '{name}' is not allowed",
@@ -231,7 +232,7 @@ def header_name_problem(name: str) -> Finding | None:
 
 def header_value_problem(name: str, value: str) -> Finding | None:
     """Why this value may not be sent in header `name`, if it may not."""
-    if _HEADER_VALUE.match(value):
+    if compiled(_HEADER_VALUE).match(value):
         return None
     return Finding(
         f"the value of header '{name}' contains a line break", "header values are one line"
@@ -246,8 +247,8 @@ def header_problem(name: str, value: str) -> Finding | None:
 def unknown_target(value: str) -> Finding:
     """`value` is neither a destination's name nor a URI: what it probably was."""
     hint = "names use letters, digits, _ and -; URIs start with tel:, sip: or sips:"
-    digits = _PUNCTUATION.sub("", value)
-    if _PHONE_LIKE.match(digits):
+    digits = compiled(_PUNCTUATION).sub("", value)
+    if compiled(_PHONE_LIKE).match(digits):
         hint = f"write a phone number as tel:+{digits.lstrip('+')} (E.164: + and the country code)"
     elif value.lower().startswith(SCHEMES):
         hint = "write the scheme in lowercase: " + value.split(":", 1)[0].lower() + ":"
@@ -260,27 +261,27 @@ def unknown_target(value: str) -> Finding:
 
 def number_key_problem(number: str) -> Finding | None:
     """Why a key of `numbers` is neither `default` nor a number in E.164 form, if it is not."""
-    if _NUMBER.match(number):
+    if compiled(_NUMBER).match(number):
         return None
-    digits = _PUNCTUATION.sub("", number)
+    digits = compiled(_PUNCTUATION).sub("", number)
     hint = "write it in E.164 form: + and the country code, e.g. +15105550100"
-    if _NUMBER_LIKE.match(digits):
+    if compiled(_NUMBER_LIKE).match(digits):
         hint = f"write it in E.164 form: +, the country code, then {digits.lstrip('+')}"
     return Finding(f"'{number}' is not a dialled number or 'default'", hint)
 
 
-_CALLER = re.compile(CALLER_PATTERN)
+_CALLER = CALLER_PATTERN
 
 
 def caller_pattern_problem(text: str) -> Finding | None:
     """Why a caller rule's `from` is not an E.164 number, a prefix (`+1510*`) or `anonymous`."""
-    if _CALLER.match(text):
+    if compiled(_CALLER).match(text):
         return None
     star = text.endswith("*")
-    digits = _PUNCTUATION.sub("", text.rstrip("*"))
+    digits = compiled(_PUNCTUATION).sub("", text.rstrip("*"))
     if text.strip().lower() in ("anonymous", "withheld", "private", "restricted", "unknown"):
         hint = "write 'anonymous' for a withheld number"
-    elif _NUMBER_LIKE.match(digits) or (star and digits.lstrip("+").isdigit()):
+    elif compiled(_NUMBER_LIKE).match(digits) or (star and digits.lstrip("+").isdigit()):
         fixed = "+" + digits.lstrip("+").lstrip("0") + ("*" if star else "")
         hint = f"write it in E.164 form: +, the country code, the digits ({fixed})"
     else:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from router.core.patterns import compiled
+
 __all__ = ["EspeakVoice", "is_english", "known_voices", "looks_like_language", "voice_problem"]
 
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+_LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,35 +32,52 @@ class EspeakVoice:
 
 
 @lru_cache(maxsize=1)
+def _voice_files() -> tuple[tuple[str, str], ...] | None:
+    """(file name, path) of each voice file under espeak-ng's `lang/`, or None when the
+    engine is not installed. The data folder is found as `espeakng_loader.get_data_path()`
+    finds it (upstream espeakng_loader/__init__.py: `espeak-ng-data` beside the package)
+    without importing the package, which loads ctypes and platform for its library."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("espeakng_loader")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = os.path.join(list(spec.submodule_search_locations)[0], "espeak-ng-data", "lang")
+    found = [
+        (file, os.path.join(folder, file)) for folder, _, files in os.walk(root) for file in files
+    ]
+    return tuple(found) or None  # a wheel without data: the runtime says so itself
+
+
+@lru_cache(maxsize=1)
 def known_voices() -> tuple[EspeakVoice, ...] | None:
     """espeak-ng's voices, or None when the engine is not installed (nothing to check)."""
-    try:
-        import espeakng_loader  # type: ignore[import-untyped]
-
-        root = os.path.join(espeakng_loader.get_data_path(), "lang")
-    except Exception:  # not installed, or a wheel without data: the runtime says so itself
+    files = _voice_files()
+    if files is None:
         return None
     found: list[EspeakVoice] = []
-    for folder, _, files in os.walk(root):
-        for file in files:
-            name, languages = file, []
-            try:
-                with open(os.path.join(folder, file), encoding="utf-8", errors="replace") as f:
-                    for line in f:
-                        parts = line.split()
-                        if len(parts) >= 2 and parts[0] == "name":
-                            name = line.split(None, 1)[1].strip()
-                        elif len(parts) >= 2 and parts[0] == "language":
-                            languages.append(parts[1].lower())
-            except OSError:
-                continue
-            found.append(EspeakVoice(file, name, tuple(languages)))
+    for file, path in files:
+        name, languages = file, []
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) >= 2 and parts[0] == "name":
+                        name = line.split(None, 1)[1].strip()
+                    elif len(parts) >= 2 and parts[0] == "language":
+                        languages.append(parts[1].lower())
+        except OSError:
+            continue
+        found.append(EspeakVoice(file, name, tuple(languages)))
     return tuple(sorted(found, key=lambda v: v.file.lower())) or None
 
 
 def looks_like_language(voice: str) -> bool:
     """`es`, `es-419`, `pt-BR`: a language tag, as espeak-ng voices are named."""
-    return bool(_LANGUAGE_TAG.match(voice))
+    return bool(compiled(_LANGUAGE_TAG).match(voice))
 
 
 def is_english(voice: str | None) -> bool:
@@ -73,10 +91,15 @@ def voice_problem(voice: str) -> tuple[str, str | None] | None:
     engine = os.environ.get("ROUTER_VOICE", "espeak").strip()
     if engine and engine != "espeak" and not engine.startswith("espeak:"):
         return None  # a production TTS plugin: its voice names are its own
+    files = _voice_files()
+    if files is None:
+        return None
+    wanted = voice.strip().lower()
+    if any(wanted == file.lower() for file, _ in files):
+        return None  # a voice's file name, as most menus write it: no file needs reading
     voices = known_voices()
     if voices is None:
         return None
-    wanted = voice.strip().lower()
     if any(wanted in (v.file.lower(), v.name.lower()) for v in voices):
         return None
     tag = wanted.replace("_", "-")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -32,10 +31,10 @@ from router.core.events import (
     CallStarted,
     CancelTimer,
     DigitPressed,
+    Disconnect,
     Effect,
     EndReason,
     Event,
-    Hangup,
     Note,
     Play,
     PlaybackFinished,
@@ -45,34 +44,30 @@ from router.core.events import (
     TimerKind,
     TransferFailed,
     TransferFailure,
-    TransferSucceeded,
     TransferTo,
 )
 from router.core.keys import Key
-from router.core.model import MenuFile, Prompt, TransferReason
+from router.core.model import MenuFile, Prompt
 from router.core.navigator import CallCaps, Navigator
 from router.runtime.metrics import METRICS, Metrics
-from router.runtime.outcomes import TransferOutcome
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
-from router.runtime.records import CallRecorder, RecordSink, destination_label, mask_digits
+from router.runtime.records import CallRecorder, RecordSink, mask_digits
 from router.runtime.tracing import CallTracer
 from router.runtime.transfer import (
     SipTransferrer,
     Transferrer,
-    TransferResult,
-    TransferUndecided,
 )
+from router.runtime.transfer_watch import TransferWatch
 from router.trial.caller import call_time, is_trial_caller
 
 __all__ = [
     "CallObserver",
-    "CallOptions",
     "CallSession",
+    "SessionOptions",
     "caller_number_of",
     "find_sip_caller",
     "shut_down_all",
-    "transfer_label",
 ]
 
 log = logging.getLogger(__name__)
@@ -114,30 +109,26 @@ ends as their hang-up. A completed REFER makes the SIP bridge end the caller's l
 that departure can reach the router a moment before the transfer's answer: within this
 time the call is recorded as transferred, not as a caller who hung up."""
 
-TRACE_KEYS = os.environ.get("ROUTER_TRACE_KEYS", "") not in ("", "0")
-"""Log each key-caused transfer's "key to transfer request" time at INFO (else DEBUG).
-
-The time runs from the `sip_dtmf_received` callback to the request being handed to
-livekit-api; the benchmarks (bench/) read these lines."""
-
 
 @dataclass(frozen=True, slots=True)
-class CallOptions:
+class SessionOptions:
+    """How this router serves one call: caps, masking, and how long it waits for the caller."""
+
     caps: CallCaps = CallCaps()
     mask_caller: bool = True
-    answer_timeout: float = 20.0
+    answer_timeout_s: float = 20.0
     """How long to wait for the SIP bridge to report the call answered before greeting anyway."""
-    caller_timeout: float = 30.0
+    caller_timeout_s: float = 30.0
     """How long to wait for a SIP participant to appear in the room (`router connect`)."""
     dispatched: bool = False
     """LiveKit dispatched this call: the caller's SIP participant created the room, so it is
     there when the router joins unless it has already hung up. The router then waits only
-    `JOIN_GRACE` for it, and records a caller gone by then (`left_before_join`)."""
+    `JOIN_GRACE_S` for it, and records a caller gone by then (`left_before_join`)."""
     trial_callers: bool = False
     """Also serve a browser caller (`router.trial.caller`): only when started for trying."""
 
 
-JOIN_GRACE = 1.0
+JOIN_GRACE_S = 1.0
 """How long a dispatched call waits for its caller when none is in the room on joining.
 livekit-server dispatches the job when the SIP bridge's participant creates the room, in
 the same step as that participant joins; the router's own join comes hundreds of ms later."""
@@ -181,7 +172,7 @@ class CallSession:
         lkapi: api.LiveKitAPI,
         *,
         sink: RecordSink | None = None,
-        options: CallOptions = CallOptions(),
+        options: SessionOptions = SessionOptions(),
         metrics: Metrics = METRICS,
         observer: CallObserver | None = None,
         transferrer_for: Callable[[rtc.RemoteParticipant], Transferrer] | None = None,
@@ -210,12 +201,11 @@ class CallSession:
         self._done = asyncio.Event()
         self._end_reason: EndReason | None = None
         self._tasks: set[asyncio.Task[object]] = set()
-        self._transfer_started: float | None = None
-        self._transfer_label: str = ""
-        self._transferring = 0
-        """Transfers whose answer has not been handled yet."""
         self._caller_gone = asyncio.Event()
         """The caller's participant left while a transfer was out."""
+        self.transfers = TransferWatch(
+            self.metrics, self.tracer, self.now, self._caller_gone, self._done
+        )
         self._caller_seen = asyncio.Event()
         self._reconnecting = False
         self._label = mask_digits(room.name) if options.mask_caller else room.name
@@ -301,7 +291,7 @@ class CallSession:
 
     async def _wait_for_caller(self) -> rtc.RemoteParticipant | None:
         own = {self.room.local_participant.identity} if self.room.isconnected() else set()
-        wait = JOIN_GRACE if self.options.dispatched else self.options.caller_timeout
+        wait = JOIN_GRACE_S if self.options.dispatched else self.options.caller_timeout_s
         deadline = self.now() + wait
         while not self._done.is_set():
             caller = find_sip_caller(self.room, exclude=own, trial=self.options.trial_callers)
@@ -336,7 +326,7 @@ class CallSession:
             ended = asyncio.ensure_future(self._done.wait())
             done, pending = await asyncio.wait(
                 {waiter, ended},
-                timeout=self.options.answer_timeout,
+                timeout=self.options.answer_timeout_s,
                 return_when=asyncio.FIRST_COMPLETED,
             )
             for task in pending:
@@ -450,7 +440,7 @@ class CallSession:
             return
         if self._reconnecting:
             return  # the SDK forgets everyone while it rejoins: decided once it is back or not
-        if self._transferring:
+        if self.transfers.active:
             # maybe the transfer completing: its answer decides, within a bound
             self._caller_gone.set()
             self._loop.call_later(CALLER_GONE_GRACE_S, self._end, EndReason.CALLER_HANGUP)
@@ -568,7 +558,7 @@ class CallSession:
                 self._tasks.add(sent)
                 sent.add_done_callback(self._tasks.discard)
                 self._spawn(self._transfer(effect, sent, self._key_at))
-            case Hangup(reason=reason):
+            case Disconnect(reason=reason):
                 self._spawn(self._hang_up(reason))
             case Note():
                 if self.recorder is not None:
@@ -598,56 +588,10 @@ class CallSession:
         sent: asyncio.Task[api.TransferSIPParticipantResponse],
         key_at: float | None = None,
     ) -> None:
-        """See a started transfer through; `key_at` is the perf_counter() of the key that
-        caused it, if any."""
+        """See a started transfer through (`TransferWatch`) and hand its outcome to the
+        navigator; `key_at` is the perf_counter() of the key that caused it, if any."""
         assert self.caller is not None
-        self._transferring += 1
-        try:
-            await self._see_transfer_through(effect, sent, key_at)
-        finally:
-            self._transferring -= 1
-
-    async def _see_transfer_through(
-        self,
-        effect: TransferTo,
-        sent: asyncio.Task[api.TransferSIPParticipantResponse],
-        key_at: float | None,
-    ) -> None:
-        self._transfer_started = time.monotonic()
-        self._transfer_label = transfer_label(effect)
-        self.tracer.transfer_started(self._transfer_label)
-        log.info("call %s: transferring to %s", self._label, effect.target)
-        result: TransferResult = await self.transferrer.finish(sent, effect, self.now())
-        if key_at is not None and self.transferrer.request_at is not None:
-            log.log(
-                logging.INFO if TRACE_KEYS else logging.DEBUG,
-                "call %s: key to transfer request %.3f ms (key at %.6f, request at %.6f)",
-                self._label,
-                (self.transferrer.request_at - key_at) * 1000,
-                key_at,
-                self.transferrer.request_at,
-            )
-        if isinstance(result, TransferUndecided):
-            result = await self._outcome_from_caller(result)
-        elapsed = time.monotonic() - self._transfer_started
-        self.metrics.transfer_ended(
-            self._transfer_label,
-            TransferOutcome.of(result.kind if isinstance(result, TransferFailed) else None),
-            elapsed,
-        )
-        self.tracer.transfer_ended(
-            result.kind.value if isinstance(result, TransferFailed) else "succeeded",
-            result.sip_status if isinstance(result, TransferFailed) else 200,
-        )
-        if isinstance(result, TransferFailed):
-            log.warning(
-                "call %s: transfer to %s failed (%s): SIP %s, %s",
-                self._label,
-                effect.target,
-                result.kind.value,
-                result.sip_status,
-                result.reason,
-            )
+        result = await self.transfers.follow(self.transferrer, effect, sent, key_at, self._label)
         if self._done.is_set():
             return
         if isinstance(result, TransferFailed) and self._caller_gone.is_set():
@@ -656,39 +600,6 @@ class CallSession:
             self._end(EndReason.CALLER_HANGUP)
             return
         self.feed(result)
-
-    async def _outcome_from_caller(
-        self, undecided: TransferUndecided
-    ) -> TransferSucceeded | TransferFailed:
-        """LiveKit stopped waiting while the REFER may still complete: a completed transfer
-        ends the caller's leg, so the caller leaving is success; still here at
-        `decide_by` (the ringing timeout plus the margin), the transfer did not happen.
-        The router stays in the room meanwhile: the caller is never left alone with it."""
-        wait = max(0.0, undecided.decide_by - self.now())
-        log.info(
-            "call %s: LiveKit has no outcome for the transfer yet (%s); "
-            "waiting up to %.0f s for the caller to leave",
-            self._label,
-            undecided.why,
-            wait,
-        )
-        gone = asyncio.ensure_future(self._caller_gone.wait())
-        ended = asyncio.ensure_future(self._done.wait())
-        try:
-            await asyncio.wait({gone, ended}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            gone.cancel()
-            ended.cancel()
-        if self._caller_gone.is_set():
-            return TransferSucceeded(self.now())
-        return TransferFailed(
-            None,
-            f"{undecided.why}; the caller was still on the line after {wait:.0f} s",
-            self.now(),
-            undecided.transfer_reason
-            if undecided.transfer_reason not in (None, TransferReason.UNSPECIFIED)
-            else TransferReason.RINGING_TIMEOUT,
-        )
 
     def _record_failed_transfer(self, result: TransferFailed) -> None:
         """The note the navigator would make of the failure (its policy is not run)."""
@@ -767,10 +678,3 @@ def shut_down_all() -> int:
 
 
 CallFactory = Callable[[rtc.Room, MenuFile], CallSession]
-
-
-def transfer_label(effect: TransferTo) -> str:
-    """How metrics and logs name a transfer, bounded by the menu file and free of dialled
-    digits: the destination's name, else the directory entry (`staff:6xxx`), else the
-    URI the file wrote with any phone number masked."""
-    return destination_label(effect.destination or effect.via, effect.target)

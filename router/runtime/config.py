@@ -143,7 +143,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
     ),
     Setting(
-        "drain_timeout",
+        "drain_timeout_s",
         "--drain-timeout",
         "ROUTER_DRAIN_TIMEOUT",
         "on SIGTERM, take no new calls and let calls in progress go on this long; "
@@ -198,7 +198,7 @@ class WorkerConfig:
     prompt_cache: str = ""
     """A folder of rendered prompts (`router prompts`); empty: none."""
     mask_caller: bool = True
-    drain_timeout: float = 60.0
+    drain_timeout_s: float = 60.0
     """On SIGTERM, how long calls in progress may go on before they are hung up."""
     trial_callers: bool = False
     """Browser callers (the trial page) are served; only when started for trying."""
@@ -252,7 +252,7 @@ class WorkerConfig:
             raise ConfigError(
                 "--target-load must be above 0 and at most 1 (LiveKit's agents.target_load)"
             )
-        if not 0 <= self.drain_timeout <= 3600:
+        if not 0 <= self.drain_timeout_s <= 3600:
             raise ConfigError("--drain-timeout must be between 0 and 3600 seconds")
 
     @property

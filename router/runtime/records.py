@@ -16,10 +16,10 @@ import re
 import sys
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple, NoReturn
 
 from router.core.errors import ConfigError
 from router.core.events import (
@@ -27,6 +27,7 @@ from router.core.events import (
     CallerMatched,
     CallFinished,
     DuplicateKey,
+    EndReason,
     InvalidEntry,
     KeyIgnored,
     KeyPressed,
@@ -132,10 +133,13 @@ class RecordSink:
 
 
 # --- the record, as typed values --------------------------------------------------------
+# Typed, immutable rows (NamedTuple rather than the package's usual frozen dataclass):
+# `router report` builds a million of them from JSON lines, and a frozen dataclass's
+# __init__ sets each field through object.__setattr__ (6 us for a record's 22 fields,
+# a NamedTuple 1 us; docs/benchmarks.md, router report).
 
 
-@dataclass(frozen=True, slots=True)
-class MenuVisit:
+class MenuVisit(NamedTuple):
     """`menus[]`: a menu entered, `t` seconds after the call started."""
 
     menu: str
@@ -145,8 +149,7 @@ class MenuVisit:
         return {"menu": self.menu, "t": self.t}
 
 
-@dataclass(frozen=True, slots=True)
-class KeyEntry:
+class KeyEntry(NamedTuple):
     """`keys[]`: a key acted on (with its menu), or ignored (`ignored: true`, no menu)."""
 
     key: str
@@ -160,8 +163,7 @@ class KeyEntry:
         return {"key": self.key, "t": self.t, "menu": self.menu}
 
 
-@dataclass(frozen=True, slots=True)
-class LimitEntry:
+class LimitEntry(NamedTuple):
     """`limits[]`: a limit reached (`router.core.events.Limit`) and where."""
 
     limit: str
@@ -172,8 +174,7 @@ class LimitEntry:
         return {"limit": self.limit, "t": self.t, "menu": self.menu}
 
 
-@dataclass(frozen=True, slots=True)
-class TransferEntry:
+class TransferEntry(NamedTuple):
     """`transfers[]`: one transfer. A pending one has only the first four fields; an
     answered one its `duration` and `sip_status` (200 for a success); a failed one also
     its `kind` and `detail` (`busy 486: what LiveKit said`)."""
@@ -190,15 +191,25 @@ class TransferEntry:
     """The failure's kind (`FailureKind`), for a failed transfer."""
     detail: str | None = None
 
+    @property
+    def outcome(self) -> TransferOutcome:
+        """How it ended, from `result` and `kind` as written (`TransferOutcome`)."""
+        if self.result == "succeeded":
+            return TransferOutcome.SUCCEEDED
+        if self.result == "pending":
+            return TransferOutcome.UNFINISHED
+        if self.kind in _FAILURE_KINDS:
+            return TransferOutcome(self.kind)
+        return TransferOutcome.of_failure(self.kind, self.detail, self.sip_status)
+
     def answered(self, note: TransferConnected | TransferFailure, t: float) -> TransferEntry:
         """This transfer as its answer (the navigator's note) leaves it."""
         duration = round(t - self.t, 3)
         if isinstance(note, TransferConnected):
             result, _ = TransferOutcome.SUCCEEDED.labels
-            return replace(self, result=result, duration=duration, sip_status=200)
+            return self._replace(result=result, duration=duration, sip_status=200)
         result, kind = TransferOutcome.of(note.kind).labels
-        return replace(
-            self,
+        return self._replace(
             result=result,
             duration=duration,
             sip_status=note.sip_status,
@@ -223,8 +234,7 @@ class TransferEntry:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class CallRecord:
+class CallRecord(NamedTuple):
     """One call's record: docs/runtime.md, "Call records". `as_dict()` is the JSON line,
     with its keys in this order."""
 
@@ -245,8 +255,10 @@ class CallRecord:
     duplicate_keys: int
     timeouts: int
     invalid: int
-    invalid_in: Mapping[str, int]
-    timeouts_in: Mapping[str, int]
+    invalid_in: Mapping[str, int] | None
+    """Invalid entries per menu; None in records written before it was kept."""
+    timeouts_in: Mapping[str, int] | None
+    """No-input time-outs per menu; None in records written before it was kept."""
     limits: tuple[LimitEntry, ...]
     transfers: tuple[TransferEntry, ...]
     end: str | None
@@ -258,6 +270,141 @@ class CallRecord:
     """The caller rule that matched (its name, or `callers[N]`), if one did."""
     language: str | None = None
     """The caller's language at the end (a file with `languages`; None otherwise)."""
+
+    @classmethod
+    def from_json(cls, obj: object) -> CallRecord:
+        """The record of a JSON line (`json.loads` of it), as any version of the router
+        wrote it: what `router report` reads.
+
+        The fields the report counts by are checked; a ValueError says in a few words
+        which is wrong (`started_at`, an ISO time with its zone, and `end` are required).
+        Records of older routers are read as they were meant: without `ended_in`, the
+        last menu entered (none for a call that ended before one); without per-menu
+        counts, None; a transfer without `destination` is named by its target, masked
+        (`destination_label`), one without `kind` by its detail or SIP status
+        (`TransferOutcome.of_record`). Other fields of the wrong type take their empty
+        value. (No error class of its own: the package's errors are drawn in
+        router/core/errors.py.)
+        """
+        # checks inline, `_wrong` only to word a failure: a million lines go through here
+        if not isinstance(obj, dict):
+            raise ValueError("not a JSON object")
+        get = obj.get
+        started = get("started_at")
+        if not isinstance(started, str):
+            _wrong(str, "started_at")
+        try:
+            at = datetime.fromisoformat(started)
+        except ValueError:
+            raise ValueError(f"`started_at` is not an ISO time: {started[:40]!r}") from None
+        if at.tzinfo is None:
+            raise ValueError("`started_at` has no time zone")
+        end = get("end")
+        if not isinstance(end, str):
+            _wrong(str, "end")
+        menus: list[MenuVisit] = []
+        for m in _list(get("menus", _NONE), "menus"):
+            name = m.get("menu") if isinstance(m, dict) else _wrong(dict, "menus[]")
+            if not isinstance(name, str):
+                _wrong(str, "menus[].menu")
+            t = m.get("t")
+            menus.append(MenuVisit(name, t if type(t) is float else _t(t)))
+        keys: list[KeyEntry] = []
+        for k in _list(get("keys", _NONE), "keys"):
+            if not isinstance(k, dict):
+                _wrong(dict, "keys[]")
+            key = k.get("key")
+            if k.get("ignored"):
+                t = k.get("t")
+                keys.append(KeyEntry(key if isinstance(key, str) else "", _t(t), None, True))
+                continue
+            if not isinstance(key, str):
+                _wrong(str, "keys[].key")
+            menu, t = k.get("menu"), k.get("t")
+            keys.append(
+                KeyEntry(
+                    key,
+                    t if type(t) is float else _t(t),
+                    menu if isinstance(menu, str) else None,
+                )
+            )
+        transfers: list[TransferEntry] = []
+        for tr in _list(get("transfers", _NONE), "transfers"):
+            if not isinstance(tr, dict):
+                _wrong(dict, "transfers[]")
+            outcome = TransferOutcome.of_record(tr)
+            if outcome is None:
+                raise ValueError(f"a transfer's `result` is {tr.get('result')!r}")
+            target = tr.get("target")
+            if not isinstance(target, str):
+                _wrong(str, "transfers[].target")
+            t = tr.get("t", 0.0)
+            if not isinstance(t, int | float) or isinstance(t, bool):
+                _wrong((int, float), "transfers[].t")
+            result, kind = _ENTRY_LABELS.get(outcome) or ("failed", outcome.value)
+            transfers.append(
+                TransferEntry(
+                    target,
+                    destination_label(_text(tr.get("destination")), target),
+                    float(t),
+                    result,
+                    _number(tr.get("duration")),
+                    _integer(tr.get("sip_status")),
+                    kind,
+                    _text(tr.get("detail")),
+                )
+            )
+        limits: list[LimitEntry] = []
+        for lim in _list(get("limits", _NONE), "limits"):
+            kind = lim.get("limit") if isinstance(lim, dict) else _wrong(dict, "limits[]")
+            if not isinstance(kind, str):
+                _wrong(str, "limits[].limit")
+            limits.append(LimitEntry(kind, _t(lim.get("t")), _text(lim.get("menu"))))
+        ended_in = get("ended_in", _UNSET)
+        if ended_in is _UNSET:  # records before `ended_in`: the last menu entered
+            ended_in = menus[-1].menu if menus and end not in _EARLY_ENDS else None
+        invalid_in = _counts(get("invalid_in"), "invalid_in")
+        timeouts_in = _counts(get("timeouts_in"), "timeouts_in")
+        invalid = get("invalid", 0)
+        if type(invalid) is not int:
+            _wrong(int, "invalid")
+        timeouts = get("timeouts", 0)
+        if type(timeouts) is not int:
+            _wrong(int, "timeouts")
+        errors = get("errors")
+        call_id, room, ended_at = get("call_id"), get("room"), get("ended_at")
+        dialled, caller, version = get("dialled"), get("caller"), get("menu_version")
+        return cls(
+            call_id if isinstance(call_id, str) else "",
+            room if isinstance(room, str) else "",
+            started,
+            ended_at if isinstance(ended_at, str) else "",
+            _number(get("answered")),
+            dialled if isinstance(dialled, str) else None,
+            caller if isinstance(caller, str) else None,
+            version if isinstance(version, str) else "unknown",
+            tuple(menus),
+            tuple(keys),
+            _integer(get("keys_not_recorded")) or 0,
+            _integer(get("duplicate_keys")) or 0,
+            timeouts,
+            invalid,
+            invalid_in,
+            timeouts_in,
+            tuple(limits),
+            tuple(transfers),
+            end,
+            _text(ended_in),
+            _number(get("duration")) or 0.0,
+            tuple(e for e in errors if isinstance(e, str)) if errors else (),
+            _text(get("caller_rule")),
+            _text(get("language")),
+        )
+
+    @property
+    def started(self) -> datetime:
+        """`started_at` as an aware datetime."""
+        return datetime.fromisoformat(self.started_at)
 
     @property
     def transfer(self) -> TransferEntry | None:
@@ -281,8 +428,8 @@ class CallRecord:
             "duplicate_keys": self.duplicate_keys,
             "timeouts": self.timeouts,
             "invalid": self.invalid,
-            "invalid_in": dict(self.invalid_in),
-            "timeouts_in": dict(self.timeouts_in),
+            "invalid_in": None if self.invalid_in is None else dict(self.invalid_in),
+            "timeouts_in": None if self.timeouts_in is None else dict(self.timeouts_in),
             "limits": [lim.as_dict() for lim in self.limits],
             "transfer": transfers[-1] if transfers else None,
             "transfers": transfers,
@@ -298,6 +445,75 @@ class CallRecord:
         if self.language is not None:
             out["language"] = self.language
         return out
+
+
+_UNSET = object()
+_ENTRY_LABELS: Mapping[TransferOutcome, tuple[str, None]] = {
+    TransferOutcome.SUCCEEDED: ("succeeded", None),
+    TransferOutcome.UNFINISHED: ("pending", None),
+}
+"""(`result`, `kind`) of an entry that did not fail; a failed one is ("failed", its kind)."""
+_FAILURE_KINDS = frozenset(o.value for o in TransferOutcome if o.failure is not None)
+_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
+_NONE: list[Any] = []
+"""A list field a record does not have (older records): nothing of it; never changed."""
+_EARLY_ENDS = frozenset({EndReason.LEFT_BEFORE_JOIN.value, EndReason.LEFT_BEFORE_ANSWER.value})
+"""Ends before any menu (`EndReason`): such a record has no `ended_in`."""
+_KIND_NAMES: dict[object, str] = {
+    str: "a string",
+    list: "a list",
+    dict: "an object",
+    int: "a number",
+    (int, float): "a number",
+}
+
+
+def _need(value: object, kind: type | tuple[type, ...], name: str) -> Any:
+    """`value` if it is of `kind` (a bool is not a number); else ValueError naming it."""
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        _wrong(kind, name)
+    return value
+
+
+def _wrong(kind: type | tuple[type, ...], name: str) -> NoReturn:
+    """The ValueError of a field `name` that is not of `kind`."""
+    raise ValueError(f"`{name}` is not {_KIND_NAMES.get(kind, 'valid')}")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _t(t: object) -> float:
+    """An entry's `t` (a float as written; an int from a hand-made line; else 0)."""
+    return float(t) if isinstance(t, int | float) and not isinstance(t, bool) else 0.0
+
+
+def _list(value: object, name: str) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return _need(value, list, name)  # type: ignore[no-any-return]
+
+
+def _counts(value: object, name: str) -> Mapping[str, int] | None:
+    if value is None:
+        return None
+    if not value and isinstance(value, dict):
+        return _NO_COUNTS
+    counts: dict[str, int] = {}
+    for menu, n in _need(value, dict, name).items():
+        counts[str(menu)] = _need(n, int, f"{name}{{}}")
+    return counts
 
 
 # --- building it from the notes ---------------------------------------------------------

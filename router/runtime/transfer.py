@@ -22,7 +22,11 @@ learns the outcome from the caller's participant (`CallSession`).
 The request is bounded by the ringing timeout plus a margin, so a hung API can never
 hold a call. One error is asked again: "no response from servers" means no SIP bridge
 took the request within psrpc's one-second claim window (a bridge busy with a burst of
-transfers), so no REFER was sent and asking again is safe.
+transfers), so no REFER was sent and asking again is safe. Nothing else is sent twice:
+livekit-api's region failover (LiveKit Cloud hosts only) replays a request that got an
+HTTP 5xx or no answer, and a failed transfer without a SIP status is Twirp `unknown`
+(HTTP 500) on v1.13.11, so a replay would send a second REFER; the router's API client
+has failover off (`call_api`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ __all__ = [
     "TRANSFER_MARGIN_S",
     "UNCLAIMED_RETRY_PAUSES_S",
     "SipTransferrer",
+    "call_api",
     "TransferResult",
     "TransferUndecided",
     "Transferrer",
@@ -122,6 +127,27 @@ class Transferrer(Protocol):
         ...
 
 
+def call_api(session: aiohttp.ClientSession | None = None, **kwargs: Any) -> api.LiveKitAPI:
+    """The LiveKitAPI a call uses: `api.LiveKitAPI(session=session, **kwargs)` (URL and
+    credentials from the arguments, else LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET,
+    as livekit-agents' `JobContext.api`) with region failover off.
+
+    livekit-api (1.2.x, `livekit/api/_failover.py`, `twirp_client.py`) replays a request
+    up to three times for a LiveKit Cloud host (`*.livekit.cloud`, `cloud-api.*.livekit.io`)
+    when it fails with HTTP 5xx or a transport error, the same host again when no other
+    region is known. TransferSIPParticipant is not safe to replay: its REFER may already
+    have reached the far end, and a failure without a SIP status comes back as Twirp
+    `unknown` (500). The router asks again only where it knows no REFER went out
+    (`UNCLAIMED_RETRY_PAUSES_S`); the call's other requests (removing the caller) are
+    ended by the call anyway. Upstream: livekit/python-sdks#733 added failover ("should
+    not be customizable other than to disable"; a 500 is taken to mean "did not
+    complete"), #811 the same-host retry and the `X-Livekit-Request-Id` a server may
+    dedupe by; nothing says TransferSIPParticipant is deduped. Raises ValueError
+    (livekit-api's) without URL or credentials.
+    """
+    return api.LiveKitAPI(session=session, failover=False, **kwargs)
+
+
 class SipTransferrer(Transferrer):
     """Carries out `TransferTo` effects for one room through TransferSIPParticipant."""
 
@@ -147,7 +173,7 @@ class SipTransferrer(Transferrer):
             play_dialtone=settings.play_dialtone,
             headers=dict(settings.headers),
         )
-        request.ringing_timeout.FromMilliseconds(int(settings.ringing_timeout * 1000))
+        request.ringing_timeout.FromMilliseconds(int(settings.ringing_timeout_s * 1000))
         self._started = time.monotonic()
         return asyncio.ensure_future(self._send(request))
 
@@ -180,7 +206,7 @@ class SipTransferrer(Transferrer):
         """Wait for a request from `start()` (bounded) and read its answer; never raises
         (except cancellation). `now` is the navigator's clock when the transfer began."""
         started = self._started
-        ringing = effect.settings.ringing_timeout
+        ringing = effect.settings.ringing_timeout_s
         budget = ringing + TRANSFER_MARGIN_S
         try:
             response = await asyncio.wait_for(sent, budget)

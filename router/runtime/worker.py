@@ -34,14 +34,14 @@ from livekit import api, rtc
 
 from router.core.errors import ConfigError, MenuFileError
 from router.runtime import tracing
-from router.runtime.call import CallOptions, CallSession, shut_down_all
+from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink
-from router.runtime.transfer import SipTransferrer, Transferrer
+from router.runtime.transfer import SipTransferrer, Transferrer, call_api
 from router.trial.caller import is_trial_caller
 
 __all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
@@ -93,11 +93,14 @@ class ProcessState:
 async def serve_call(ctx: object) -> None:
     """The job entrypoint: one call in one room."""
     from livekit.agents import AutoSubscribe, JobContext
+    from livekit.agents.utils import http_context
 
     assert isinstance(ctx, JobContext)
     state = await asyncio.to_thread(ProcessState.get)
     menu_file = state.store.current  # the call keeps this version to its end
     await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+    # ctx.api with livekit-api's failover off: a transfer must never be sent twice
+    lkapi = call_api(http_context.http_session())
     trial = state.config.trial_callers
     reporter = None
     if trial:  # started for trying: browser callers, and the call's state out to the room
@@ -108,16 +111,16 @@ async def serve_call(ctx: object) -> None:
         ctx.room,
         menu_file,
         state.cache,
-        ctx.api,
+        lkapi,
         sink=state.sink,
         # a job LiveKit dispatched (not `router connect`): its caller created the room
-        options=CallOptions(
+        options=SessionOptions(
             mask_caller=state.mask_caller,
             dispatched=bool(ctx.job.dispatch_id),
             trial_callers=trial,
         ),
         observer=reporter,
-        transferrer_for=_transferrers(ctx.room, ctx.api) if trial else None,
+        transferrer_for=_transferrers(ctx.room, lkapi) if trial else None,
     )
     await session.publish()
     try:
@@ -289,7 +292,7 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
         if exc is not None:
             raise ConfigError(f"the worker stopped: {exc}") from exc
         return 0
-    await _drain(server, config.drain_timeout, stop)
+    await _drain(server, config.drain_timeout_s, stop)
     await server.aclose()
     return 0
 

@@ -58,9 +58,25 @@ ATTR_MENU_VERSION = "router.menuVersion"
 
 
 @dataclass(frozen=True, slots=True)
-class CallStarted:
-    type: ClassVar[str] = "call_started"
+class _Event:
+    """What every event carries: its `type` on the topic (a class constant) and its time."""
+
+    type: ClassVar[str]
     t: float
+    """Seconds since the call started."""
+
+
+@dataclass(frozen=True, slots=True)
+class _InMenu(_Event):
+    """An event in a menu."""
+
+    menu: str | None
+    """The menu the caller is in (None before the first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted(_Event):
+    type = "call_started"
     dialled: str | None
     """The number dialled, or None for the file's `default` entry."""
     at: str
@@ -69,46 +85,36 @@ class CallStarted:
 
 
 @dataclass(frozen=True, slots=True)
-class MenuEntered:
-    type: ClassVar[str] = "menu_entered"
-    t: float
-    menu: str
+class MenuEntered(_InMenu):
+    type = "menu_entered"
     how: str
     """start, goto, back or top."""
 
 
 @dataclass(frozen=True, slots=True)
-class PromptPlayed:
-    type: ClassVar[str] = "prompt"
-    t: float
-    menu: str | None
+class PromptPlayed(_InMenu):
+    type = "prompt"
     texts: tuple[str, ...]
     """What is being played, in order: a prompt's text, or its audio file's name."""
 
 
 @dataclass(frozen=True, slots=True)
-class KeyPressed:
-    type: ClassVar[str] = "key"
-    t: float
-    menu: str | None
+class KeyPressed(_InMenu):
+    type = "key"
     key: str
 
 
 @dataclass(frozen=True, slots=True)
-class KeyIgnored:
+class KeyIgnored(_InMenu):
     """A key during an announcement that must be heard to the end, or a transfer."""
 
-    type: ClassVar[str] = "key_ignored"
-    t: float
-    menu: str | None
+    type = "key_ignored"
     key: str
 
 
 @dataclass(frozen=True, slots=True)
-class InvalidKey:
-    type: ClassVar[str] = "invalid_key"
-    t: float
-    menu: str | None
+class InvalidKey(_InMenu):
+    type = "invalid_key"
     entry: str
     """The key, or the digits of an extension that matched nothing."""
     count: int
@@ -118,52 +124,43 @@ class InvalidKey:
 
 
 @dataclass(frozen=True, slots=True)
-class NoInput:
-    type: ClassVar[str] = "no_input"
-    t: float
-    menu: str | None
+class NoInput(_InMenu):
+    type = "no_input"
     count: int
     limit: int
 
 
 @dataclass(frozen=True, slots=True)
-class LimitReached:
-    type: ClassVar[str] = "limit_reached"
-    t: float
-    menu: str | None
+class LimitReached(_InMenu):
+    type = "limit_reached"
     limit: str
     """invalid, no_input, keys, transfers or call_length."""
 
 
 @dataclass(frozen=True, slots=True)
-class ExtensionDialled:
-    type: ClassVar[str] = "extension_dialled"
-    t: float
-    menu: str | None
+class ExtensionDialled(_InMenu):
+    type = "extension_dialled"
     digits: str
     entry: str
     """The directory entry it matched (`staff:6xxx`)."""
 
 
 @dataclass(frozen=True, slots=True)
-class TransferRequested:
-    type: ClassVar[str] = "transfer_requested"
-    t: float
-    menu: str | None
+class TransferRequested(_InMenu):
+    type = "transfer_requested"
     target: str
     """The SIP URI or tel: URI of the REFER."""
     destination: str | None
     """The destination's name in the file, if it has one."""
     headers: dict[str, str] = field(default_factory=dict)
     ringing_timeout: float = 30.0
+    """Seconds (the page's schema keeps the file's key)."""
     play_dialtone: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class TransferResult:
-    type: ClassVar[str] = "transfer_result"
-    t: float
-    menu: str | None
+class TransferResult(_InMenu):
+    type = "transfer_result"
     result: str
     """succeeded or failed."""
     kind: str | None = None
@@ -173,9 +170,8 @@ class TransferResult:
 
 
 @dataclass(frozen=True, slots=True)
-class CallEnded:
-    type: ClassVar[str] = "call_ended"
-    t: float
+class CallEnded(_Event):
+    type = "call_ended"
     reason: str
     """The call record's `end`: transferred, hangup, caller_hangup, ..."""
 
@@ -237,7 +233,7 @@ class EventBuilder:
                         target,
                         name,
                         dict(settings.headers),
-                        settings.ringing_timeout,
+                        settings.ringing_timeout_s,
                         settings.play_dialtone,
                     )
                 )

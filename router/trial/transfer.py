@@ -47,7 +47,7 @@ def request_payload(effect: TransferTo) -> str:
             "destination": effect.destination,
             "via": effect.via,
             "headers": dict(settings.headers),
-            "ringing_timeout": settings.ringing_timeout,
+            "ringing_timeout": settings.ringing_timeout_s,
             "play_dialtone": settings.play_dialtone,
         }
     )
@@ -84,7 +84,7 @@ class PageTransferrer(Transferrer):
 
     def start(self, identity: str, effect: TransferTo) -> asyncio.Task[str]:
         self._started = time.monotonic()
-        budget = effect.settings.ringing_timeout + TRANSFER_MARGIN_S
+        budget = effect.settings.ringing_timeout_s + TRANSFER_MARGIN_S
         return asyncio.ensure_future(self._ask(identity, request_payload(effect), budget))
 
     async def _ask(self, identity: str, payload: str, budget: float) -> str:
@@ -96,7 +96,7 @@ class PageTransferrer(Transferrer):
     async def finish(
         self, sent: asyncio.Task[Any], effect: TransferTo, now: float
     ) -> TransferResult:
-        budget = effect.settings.ringing_timeout + TRANSFER_MARGIN_S
+        budget = effect.settings.ringing_timeout_s + TRANSFER_MARGIN_S
         try:
             answer = await asyncio.wait_for(sent, budget + 1)
         except rtc.RpcError as exc:

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from bench.callgen import CallGenerator, amplify
-from router.admin import report as report_module
-from router.admin.report import PATH_TABLE, ReportBuilder, _median, _Paths, read_records
+from router.admin.report import NOT_RECORDED, PATH_TABLE, ReportBuilder, read_records
+from router.admin.report import reading as reading_module
+from router.admin.report.counting import _median, _Paths
 from router.cli import main
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
@@ -101,7 +102,7 @@ def test_a_menu_shows_its_options_drop_off_and_hours(acme: MenuFile) -> None:
     assert len(report.paths) == 5
     assert report.paths[0].calls >= report.paths[-1].calls
     sales = report.destination("sales")
-    assert sales is not None and sales.median_seconds_to_transfer is not None
+    assert sales is not None and sales.median_to_transfer_s is not None
     assert report.versions[0].version == acme.version and report.menu_file == acme.version
 
 
@@ -211,10 +212,10 @@ def test_records_older_than_the_structured_fields(acme: MenuFile) -> None:
     report = builder.report()
     dest = report.destination("tel:+*******0101")
     assert dest is not None and dict(dest.outcomes) == {"busy": 1, "no_answer": 1}
-    assert dest.median_seconds_to_transfer == 5.5
+    assert dest.median_to_transfer_s == 5.5
     main_menu = report.menu("main")
     assert main_menu is not None and main_menu.ended == {"caller_hangup": 1}
-    unknown = report.menu(report_module.NOT_RECORDED)
+    unknown = report.menu(NOT_RECORDED)
     assert unknown is not None and (unknown.invalid, unknown.no_input) == (2, 1)
 
 
@@ -256,7 +257,7 @@ def test_memory_stays_flat_as_the_input_grows(acme: MenuFile, tmp_path: Path) ->
 
 
 def test_the_picture_and_the_page(acme: MenuFile, tmp_path: Path) -> None:
-    pytest.importorskip("router.admin.report_html")
+    pytest.importorskip("router.admin.report.picture")
     import shutil
 
     if shutil.which("dot") is None:
@@ -277,7 +278,7 @@ def test_the_picture_and_the_page(acme: MenuFile, tmp_path: Path) -> None:
 
 def test_the_command_starts_without_livekit() -> None:
     code = (
-        "import sys, router.admin.report, router.admin.report_html;"
+        "import sys, router.admin.report, router.admin.report.picture;"
         "bad = [m for m in ('livekit', 'aiohttp') if m in sys.modules];"
         "print(*bad); sys.exit(1 if bad else 0)"
     )
@@ -291,8 +292,8 @@ def test_progress_on_stderr_for_long_runs(
     real = list(CallGenerator(acme, seed=8).calls(50))
     path = tmp_path / "calls.jsonl"
     path.write_text("".join(line + "\n" for line in amplify(real, 20_000)), encoding="utf-8")
-    monkeypatch.setattr(report_module, "PROGRESS_AFTER", 0.0)
-    monkeypatch.setattr(report_module, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(reading_module, "PROGRESS_AFTER_S", 0.0)
+    monkeypatch.setattr(reading_module, "PROGRESS_EVERY_S", 0.0)
     err = io.StringIO()
     read_records([str(path)], ReportBuilder(), progress=err)
     lines = err.getvalue().splitlines()

@@ -404,18 +404,18 @@ def test_transfer_settings_defaults_then_destination_then_option() -> None:
         options[k] for k in (Key.D0, Key.D1, Key.D2, Key.D3, Key.D4)
     )
     assert isinstance(operator, Transfer) and operator.settings.play_dialtone
-    assert operator.settings.ringing_timeout == 25.0
+    assert operator.settings.ringing_timeout_s == 25.0
     assert dict(operator.settings.headers) == {"X-Routed-By": "menu-router"}
     assert operator.settings.announce is None
-    assert isinstance(sales, Transfer) and sales.settings.ringing_timeout == 20.0
+    assert isinstance(sales, Transfer) and sales.settings.ringing_timeout_s == 20.0
     assert dict(sales.settings.headers) == {"X-Routed-By": "menu-router", "X-Department": "sales"}
     assert sales.settings.announce is not None
     assert sales.settings.announce.text == "Connecting you to sales."
     assert isinstance(vip, Transfer) and not vip.settings.play_dialtone
-    assert vip.settings.ringing_timeout == 20.0
+    assert vip.settings.ringing_timeout_s == 20.0
     assert vip.settings.headers["X-Department"] == "vip"
     assert vip.settings.announce is not None and vip.settings.announce.text == "Sales, one moment."
-    assert isinstance(billing, Transfer) and billing.settings.ringing_timeout == 90.0
+    assert isinstance(billing, Transfer) and billing.settings.ringing_timeout_s == 90.0
     assert billing.destination is None
     assert isinstance(alice, Transfer) and alice.message is None
     assert alice.settings.announce is not None and alice.settings.announce.text == "Calling Alice."
@@ -842,7 +842,7 @@ def test_directory_entries() -> None:
     assert transfer.target == "sip:5150@pbx.example.com"
     match, transfer = staff.lookup("6123")
     assert transfer is not None and transfer.target == "tel:+15105556123"
-    assert transfer.settings.ringing_timeout == 30.0
+    assert transfer.settings.ringing_timeout_s == 30.0
     assert staff.lookup("5")[0] is Match.PARTIAL and staff.lookup("9")[0] is Match.NONE
     operator = staff.entries[3].action
     assert operator.destination == "operator" and operator.target == "tel:+15105550100"

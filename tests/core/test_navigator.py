@@ -271,7 +271,7 @@ def test_start(make_call: Any, render: Any) -> None:
     assert before == (S.IDLE, None)
     assert render(effects, notes=True) == [
         "arm:call_limit@900",
-        "note:menu_entered:start default",
+        "note:menu main (start default)",
         WELCOME,
     ]
     assert call.nav.state is S.PROMPTING
@@ -326,22 +326,22 @@ def test_call_record(make_call: Any, render: Any) -> None:
     call.run("~ 6 ~ . 2 1 busy ~ 1 ~ ok")
     notes = [n for n in render(call.seen, notes=True) if n.startswith("note:")]
     assert notes == [
-        "note:menu_entered:start default",
-        "note:key:6",
-        "note:invalid:6",
-        "note:no_input",
-        "note:key:2",
-        "note:option:2",
-        "note:menu_entered:goto",
-        "note:key:1",
-        "note:option:1",
-        "note:transfer_started:sip:desk@pbx.example.com",
-        "note:transfer_failed:busy 486: busy",
-        "note:key:1",
-        "note:option:1",
-        "note:transfer_started:sip:desk@pbx.example.com",
-        "note:transfer_succeeded:sip:desk@pbx.example.com",
-        "note:ended:transferred",
+        "note:menu main (start default)",
+        "note:key 6",
+        "note:invalid entry 6",
+        "note:no input",
+        "note:key 2",
+        "note:option 2 chosen",
+        "note:menu support (goto)",
+        "note:key 1",
+        "note:option 1 chosen",
+        "note:transfer to sip:desk@pbx.example.com chosen (any announcement plays first)",
+        "note:transfer failed: busy 486: busy",
+        "note:key 1",
+        "note:option 1 chosen",
+        "note:transfer to sip:desk@pbx.example.com chosen (any announcement plays first)",
+        "note:transfer succeeded",
+        "note:call ends: transferred",
     ]
     failed = next(n for n in call.notes() if isinstance(n, TransferFailure))
     assert failed.sip_status == 486 and failed.menu == "support"
@@ -386,7 +386,7 @@ def test_call_record(make_call: Any, render: Any) -> None:
             "transfer_limit",
         ),
         (
-            CallCaps(max_call_seconds=10),
+            CallCaps(max_call_s=10),
             "~ . .",
             [
                 "stop",
@@ -396,13 +396,13 @@ def test_call_record(make_call: Any, render: Any) -> None:
             None,
         ),
         (
-            CallCaps(max_call_seconds=10),
+            CallCaps(max_call_s=10),
             "~ . . ~",
             ["cancel:call_limit", "hangup:call_limit"],
             "call_limit",
         ),
-        (CallCaps(max_call_seconds=10), "~ . . .", ["hangup:call_limit"], "call_limit"),
-        (CallCaps(max_call_seconds=3), "1 ~ .", ["hangup:call_limit"], "call_limit"),
+        (CallCaps(max_call_s=10), "~ . . .", ["hangup:call_limit"], "call_limit"),
+        (CallCaps(max_call_s=3), "1 ~ .", ["hangup:call_limit"], "call_limit"),
     ],
     ids=[
         "keys-goodbye",
@@ -569,14 +569,14 @@ def test_the_same_key_twice_within_milliseconds_moves_one_menu() -> None:
 
 
 def test_a_train_of_copies_is_one_key_and_a_real_second_press_is_kept() -> None:
-    from router.core.navigator import KEY_REPEAT_WINDOW
+    from router.core.navigator import KEY_REPEAT_WINDOW_S
 
     nav, _ = _dup_call()
     # RFC 4733 end packets three times, 40 ms apart: the window slides over the train
     effects = _press(nav, "222", [1.0, 1.04, 1.08])
     assert nav.menu == "support" and _notes(effects, DuplicateKey) == ["2", "2"]
     # the fastest press-and-pause a keypad sends (80 ms) is a real press
-    effects = _press(nav, "2", [1.08 + KEY_REPEAT_WINDOW])
+    effects = _press(nav, "2", [1.08 + KEY_REPEAT_WINDOW_S])
     assert nav.menu == "technical" and _notes(effects, DuplicateKey) == []
 
 

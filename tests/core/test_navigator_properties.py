@@ -1,7 +1,7 @@
 """Properties of the navigator over generated menu files and callers.
 
 For any valid menu file and any caller (keys, silences, prompts heard to the end or
-cut short, transfers that succeed or fail in any way), the call ends with a Hangup
+cut short, transfers that succeed or fail in any way), the call ends with a Disconnect
 within a bounded number of steps, only ever transfers to targets the file names, and
 never takes a transition outside the state table.
 """
@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from router.core.events import (
     CallStarted,
     DigitPressed,
+    Disconnect,
     Effect,
     Event,
-    Hangup,
     Play,
     PlaybackFinished,
     TimerFired,
@@ -41,6 +41,7 @@ from router.core.model import (
     Entry,
     FailurePolicy,
     GoTo,
+    Hangup,
     Limits,
     Menu,
     MenuFile,
@@ -54,15 +55,12 @@ from router.core.model import (
     TransferSettings,
     Weekday,
 )
-from router.core.model import Hangup as HangupAction
 from router.core.navigator import CallCaps, CallState, Navigator
 
-CAPS = CallCaps(max_keys=30, max_transfers=3, max_call_seconds=120.0)
+CAPS = CallCaps(max_keys=30, max_transfers=3, max_call_s=120.0)
 MIN_TIMEOUT = 0.5
 MAX_STEPS = (
-    4 * (CAPS.max_keys + 1)
-    + 8 * (CAPS.max_transfers + 1)
-    + int(4 * CAPS.max_call_seconds / MIN_TIMEOUT)
+    4 * (CAPS.max_keys + 1) + 8 * (CAPS.max_transfers + 1) + int(4 * CAPS.max_call_s / MIN_TIMEOUT)
 )
 """Keys, transfers and time-outs are all capped; each costs a few events at most."""
 
@@ -83,7 +81,7 @@ def actions(names: list[str], depth: int = 1) -> st.SearchStrategy[Action]:
         st.builds(Top, prompts),
         st.builds(Repeat, prompts),
         st.builds(Say, prompts.map(lambda p: p or Prompt())),
-        st.builds(HangupAction, prompts),
+        st.builds(Hangup, prompts),
         transfers(names, depth),
     ]
     return st.one_of(simple)
@@ -293,7 +291,7 @@ def _walk(file: MenuFile, dialled: str | None, at: datetime, data: st.DataObject
                     pending.append(TransferSucceeded)
                 else:
                     pending.append(partial(TransferFailed, status, "failed"))
-            elif isinstance(effect, Hangup):
+            elif isinstance(effect, Disconnect):
                 assert nav.state is CallState.ENDED
                 assert nav.handle(DigitPressed(Key.D1, now)) == []
                 event(f"ended: {effect.reason.value}")

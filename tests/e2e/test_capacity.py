@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from router.stack.sipphone import CallOptions, SipCall
+from router.stack.sipphone import CallScript, SipCall
 from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id
 
 CAP = 5
@@ -23,8 +23,8 @@ LOAD_REPORT_S = 1.5
 """Between calls: livekit-agents re-reads its load every 0.5 s and on each job offer."""
 
 
-def _options() -> CallOptions:
-    return CallOptions(caller_id=new_caller_id(), timeout_s=180.0)
+def _options() -> CallScript:
+    return CallScript(caller_id=new_caller_id(), timeout_s=180.0)
 
 
 async def test_a_process_takes_exactly_max_calls_and_frees_a_place_when_one_ends(

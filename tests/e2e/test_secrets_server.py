@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.hardening.test_secrets import SECRET, _free_port, router_start
+from tests.runtime.test_start_secrets import SECRET, _free_port, router_start
 
 
 @pytest.fixture(scope="module")

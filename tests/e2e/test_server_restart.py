@@ -14,7 +14,7 @@ from pathlib import Path
 
 from router.stack.harness import RouterProcess
 from router.stack.local import LocalStack
-from router.stack.sipphone import CallOptions, SipCall, place_call
+from router.stack.sipphone import CallScript, SipCall, place_call
 from tests.e2e.conftest import eventually, holding_router, new_caller_id, record_in
 
 AGENT = "menu-router-restart"
@@ -31,7 +31,7 @@ async def test_the_router_outlives_a_livekit_server_crash(tmp_path: Path) -> Non
         uri = stack.sip_uri(NUMBER)
 
         held_id = new_caller_id()
-        options = CallOptions(caller_id=held_id, timeout_s=120.0)
+        options = CallScript(caller_id=held_id, timeout_s=120.0)
         async with SipCall(uri, options) as held:
             await held.start()
             assert await held.wait_answered(30), "the call before the crash was not answered"

@@ -18,7 +18,7 @@ import pytest
 
 from router.stack.harness import RouterProcess
 from router.stack.local import free_port
-from router.stack.sipphone import CallOptions, SipCall
+from router.stack.sipphone import CallScript, SipCall
 from tests.e2e.conftest import AGENT, Stack, eventually, holding_router, new_caller_id, record_in
 
 
@@ -52,7 +52,7 @@ async def _held_call(
     uri: str, router: RouterProcess, calls: contextlib.AsyncExitStack
 ) -> tuple[SipCall, str]:
     caller_id = new_caller_id()
-    options = CallOptions(caller_id=caller_id, timeout_s=120.0)
+    options = CallScript(caller_id=caller_id, timeout_s=120.0)
     call = await calls.enter_async_context(SipCall(uri, options))
     await call.start()
     assert await call.wait_answered(30)
@@ -82,7 +82,7 @@ async def test_a_stopping_router_takes_no_new_call_and_lets_the_one_in_progress_
             late = await calls.enter_async_context(
                 SipCall(
                     uri,
-                    CallOptions(caller_id=new_caller_id(), timeout_s=30.0),
+                    CallScript(caller_id=new_caller_id(), timeout_s=30.0),
                 )
             )
             await late.start()

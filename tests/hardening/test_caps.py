@@ -16,9 +16,9 @@ import pytest
 
 from router.core.events import (
     CallFinished,
+    Disconnect,
     Effect,
     EndReason,
-    Hangup,
     Limit,
     LimitReached,
     Note,
@@ -98,7 +98,7 @@ class Driver(SimulatedCall):
         return self.finish_prompt()
 
     def hung_up(self) -> EndReason | None:
-        hangups = [e for e in self.seen if isinstance(e, Hangup)]
+        hangups = [e for e in self.seen if isinstance(e, Disconnect)]
         assert len(hangups) <= 1, hangups
         return hangups[0].reason if hangups else None
 
@@ -223,7 +223,7 @@ def _closing(call: Driver) -> None:
 def test_the_call_length_cap_ends_the_call_in_any_state(
     endless: MenuFile, get_there: object, state: CallState
 ) -> None:
-    caps = CallCaps(max_call_seconds=60.0)
+    caps = CallCaps(max_call_s=60.0)
     call = Driver(endless, caps)
     call.start()
     assert call.nav.timers[TimerKind.CALL_LIMIT] == 60.0
@@ -239,7 +239,7 @@ def test_the_call_length_cap_ends_the_call_in_any_state(
     else:
         goodbye = out[-2]  # a goodbye, then CALL_LIMIT armed again for it
         assert isinstance(goodbye, Play) and not goodbye.interruptible
-        assert call.nav.timers[TimerKind.CALL_LIMIT] == call.now + caps.max_goodbye_seconds
+        assert call.nav.timers[TimerKind.CALL_LIMIT] == call.now + caps.max_goodbye_s
         assert call.hung_up() is None
         call.hear_out()
     assert call.hung_up() is EndReason.CALL_LIMIT
@@ -247,7 +247,7 @@ def test_the_call_length_cap_ends_the_call_in_any_state(
 
 
 def test_a_goodbye_at_the_call_length_cannot_keep_the_call_going(endless: MenuFile) -> None:
-    caps = CallCaps(max_call_seconds=60.0)
+    caps = CallCaps(max_call_s=60.0)
     call = Driver(endless, caps)
     call.start()
     call.fire(TimerKind.CALL_LIMIT)
@@ -258,7 +258,7 @@ def test_a_goodbye_at_the_call_length_cannot_keep_the_call_going(endless: MenuFi
 
 def test_a_caller_who_keeps_the_menu_busy_is_cut_off_at_the_call_length(endless: MenuFile) -> None:
     """Slow keys (never the key cap) and prompts heard out: CALL_LIMIT still ends it."""
-    caps = CallCaps(max_keys=10_000, max_call_seconds=300.0)
+    caps = CallCaps(max_keys=10_000, max_call_s=300.0)
     call = Driver(endless, caps)
     call.start()
     for _ in range(10_000):
@@ -280,7 +280,7 @@ def test_a_caller_who_keeps_the_menu_busy_is_cut_off_at_the_call_length(endless:
 def test_default_caps_on_the_bundled_menus() -> None:
     """The defaults the runtime uses: 100 keys, 3 transfers, 15 minutes."""
     assert (DEFAULT_CAPS.max_keys, DEFAULT_CAPS.max_transfers) == (100, 3)
-    assert DEFAULT_CAPS.max_call_seconds == 900.0
+    assert DEFAULT_CAPS.max_call_s == 900.0
     menu_file = load_menu_file(ROOT / "menus.yaml").menu_file
     call = Driver(menu_file, DEFAULT_CAPS)
     call.start()

@@ -31,10 +31,10 @@ from router.core.events import (
     CallEnded,
     CallStarted,
     DigitPressed,
+    Disconnect,
     Effect,
     EndReason,
     Event,
-    Hangup,
     Play,
     PlaybackFinished,
     TimerFired,
@@ -181,12 +181,12 @@ def _read_and_run(text: str) -> None:
 
 
 def _call(menu_file: MenuFile, number: str | None, keys: list[Key | None]) -> None:
-    nav = Navigator(menu_file, caps=CallCaps(max_keys=20, max_call_seconds=120.0))
+    nav = Navigator(menu_file, caps=CallCaps(max_keys=20, max_call_s=120.0))
     effects = nav.handle(CallStarted(number, datetime(2026, 12, 1, 15, tzinfo=UTC), 0.0))
     now = 0.0
     for step in range(500):
         play = next((e for e in effects if isinstance(e, Play)), None)
-        if any(isinstance(e, Hangup) for e in effects):
+        if any(isinstance(e, Disconnect) for e in effects):
             return
         if any(isinstance(e, TransferTo) for e in effects):
             effects = nav.handle(TransferFailed(486, "busy", now))
@@ -271,7 +271,7 @@ def _drive(first: CallStarted, rest: list[Event]) -> None:
             assert out == [], (event, out)
             continue
         transfers += sum(isinstance(e, TransferTo) for e in out)
-        hangups = [e for e in out if isinstance(e, Hangup)]
+        hangups = [e for e in out if isinstance(e, Disconnect)]
         assert len(hangups) <= 1
         if hangups:
             assert out[-1] is hangups[0]  # nothing after the end

@@ -33,7 +33,7 @@ from router.core.model import (
 )
 from router.core.navigator import CallCaps
 from router.runtime import transfer as transfer_module
-from router.runtime.call import CallOptions, CallSession, shut_down_all
+from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.metrics import Metrics
 from router.runtime.prompts import EspeakVoice, PromptCache
 from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
@@ -56,7 +56,7 @@ def menu_file(*, ringing_timeout: float = 20.0) -> MenuFile:
                 destination="sales",
                 settings=TransferSettings(
                     play_dialtone=True,
-                    ringing_timeout=ringing_timeout,
+                    ringing_timeout_s=ringing_timeout,
                     headers={"X-Department": "sales"},
                 ),
             ),
@@ -170,7 +170,7 @@ async def start_call(fake: FakeLiveKitAPI, mf: MenuFile | None = None, **options
     mf = mf or menu_file()
     cache = await rendered_cache(mf)
     lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
-    session = CallSession(rtc.Room(), mf, cache, lk, options=CallOptions(**options))  # type: ignore[arg-type]
+    session = CallSession(rtc.Room(), mf, cache, lk, options=SessionOptions(**options))  # type: ignore[arg-type]
     call = Call(session, sip_caller(), lk)
     await call.until(lambda: session.player.playing)
     return call
@@ -460,7 +460,7 @@ async def test_the_same_key_twice_within_milliseconds_is_one_press(fake: FakeLiv
     from pathlib import Path
 
     from router.core.loader import load_menu_file
-    from router.core.navigator import KEY_REPEAT_WINDOW
+    from router.core.navigator import KEY_REPEAT_WINDOW_S
 
     mf = load_menu_file(Path(__file__).parents[1] / "core" / "field" / "19-dup.yaml").menu_file
     call = await start_call(fake, mf)
@@ -469,7 +469,7 @@ async def test_the_same_key_twice_within_milliseconds_is_one_press(fake: FakeLiv
     call.press("2")  # the copy
     await call.until(lambda: call.session.player.playing)
     assert call.session.navigator.menu == "support", "one press, one menu"
-    await asyncio.sleep(KEY_REPEAT_WINDOW + 0.07)
+    await asyncio.sleep(KEY_REPEAT_WINDOW_S + 0.07)
     call.press("2")  # a real second press, well after the window
     await call.until(lambda: call.session.navigator.menu == "technical")
     call.press("*")  # a different key at once is never a copy
@@ -507,7 +507,7 @@ async def open_call(
         mf,
         cache,
         lk,
-        options=CallOptions(**options),  # type: ignore[arg-type]
+        options=SessionOptions(**options),  # type: ignore[arg-type]
         metrics=metrics or Metrics(),
     )
     task = asyncio.get_running_loop().create_task(session.run(caller))
@@ -531,7 +531,7 @@ async def test_a_caller_who_hangs_up_before_the_answer_ends_the_wait_at_once(
 ) -> None:
     caller = ringing_caller()
     metrics = Metrics()
-    session, task, lk = await open_call(fake, caller, metrics=metrics, answer_timeout=20.0)
+    session, task, lk = await open_call(fake, caller, metrics=metrics, answer_timeout_s=20.0)
     assert not task.done(), "waiting for the answer"
     set_status(session.room, caller, "hangup")
     session.room.emit("participant_disconnected", caller)
@@ -568,14 +568,14 @@ async def test_the_room_closing_while_ringing_ends_the_wait_too(fake: FakeLiveKi
 async def test_a_dispatched_call_whose_caller_left_before_the_router_joined_is_recorded(
     fake: FakeLiveKitAPI,
 ) -> None:
-    from router.runtime.call import JOIN_GRACE
+    from router.runtime.call import JOIN_GRACE_S
 
     metrics = Metrics()
     session, task, lk = await open_call(fake, None, metrics=metrics, dispatched=True)
-    record = await ended(task, lk, within=JOIN_GRACE + 0.5)  # not the 30 s caller timeout
+    record = await ended(task, lk, within=JOIN_GRACE_S + 0.5)  # not the 30 s caller timeout
     assert record["end"] == "left_before_join"
     assert record["caller"] is None and record["answered"] is None
-    assert record["duration"] >= JOIN_GRACE - 0.1  # type: ignore[operator]
+    assert record["duration"] >= JOIN_GRACE_S - 0.1  # type: ignore[operator]
     assert metrics.calls.labels("left_before_join")._value.get() == 1
 
 
@@ -598,7 +598,7 @@ async def test_an_undispatched_room_without_a_caller_writes_no_record(
     fake: FakeLiveKitAPI,
 ) -> None:
     # `router connect` joins a room that may get its caller later: nothing happened yet
-    _, task, lk = await open_call(fake, None, caller_timeout=0.2)
+    _, task, lk = await open_call(fake, None, caller_timeout_s=0.2)
     try:
         assert await asyncio.wait_for(task, 2) is None
     finally:
@@ -628,7 +628,9 @@ async def test_an_answered_call_the_bridge_drops_is_not_a_hang_up(fake: FakeLive
     call.session.room.emit("participant_disconnected", call.caller)
     record = await call.record()
     assert record["end"] == "dropped"
-    assert record["answered"] == 0.0, "this caller was answered when the router found it"
+    # answered when the router found it: no wait for `active` (on a busy machine the
+    # session's start comes a millisecond or so after it was made, the record's zero)
+    assert record["answered"] is not None and record["answered"] < 0.1, record["answered"]
 
 
 async def test_keys_before_the_answer_are_not_fed_to_a_menu_not_started(

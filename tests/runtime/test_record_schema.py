@@ -146,7 +146,7 @@ def records() -> list[dict[str, Any]]:
         ),
         # the call-length cap while a prompt plays; a transfer out when the call ends
         _scripted(acme, main, [(0, "~"), (1, "1"), (1.5, "~"), (2, "gone")]),
-        _scripted(acme, main, [(0, "."), (2, "~")], caps=CallCaps(max_call_seconds=0.5)),
+        _scripted(acme, main, [(0, "."), (2, "~")], caps=CallCaps(max_call_s=0.5)),
     ]
     return out
 

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from router.runtime import tracing
-from router.runtime.call import CallOptions, CallSession
+from router.runtime.call import CallSession, SessionOptions
 from tests.runtime.test_call_offline import (
     Call,
     FakeLiveKitAPI,
@@ -40,7 +40,7 @@ async def traced_call(fake: FakeLiveKitAPI) -> tuple[Call, InMemorySpanExporter]
     cache = await rendered_cache(mf)
     lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
     session = CallSession(
-        rtc.Room(), mf, cache, lk, options=CallOptions(), tracer=provider.get_tracer("t")
+        rtc.Room(), mf, cache, lk, options=SessionOptions(), tracer=provider.get_tracer("t")
     )
     call = Call(session, sip_caller(), lk)
     await call.until(lambda: session.player.playing)

@@ -37,7 +37,7 @@ from router.core.model import (
     TransferSettings,
 )
 from router.runtime import transfer as transfer_module
-from router.runtime.call import CallOptions, CallSession
+from router.runtime.call import CallSession, SessionOptions
 from router.runtime.transfer import SipTransferrer, TransferUndecided
 from router.stack import install
 from tests.runtime.test_call_offline import Call, menu_file, rendered_cache, sip_caller
@@ -207,7 +207,7 @@ async def test_every_answer_of_a_v1_13_11_server_is_read(
     sipapi.script(answer)
     lk = sipapi.client()
     try:
-        effect = TransferTo("tel:+15105550101", TransferSettings(ringing_timeout=20.0))
+        effect = TransferTo("tel:+15105550101", TransferSettings(ringing_timeout_s=20.0))
         result = await SipTransferrer(lk, "room-1").transfer("sip_+15105559876", effect, 100.0)
     finally:
         await lk.aclose()
@@ -233,7 +233,7 @@ async def test_the_servers_own_deadline_leaves_the_outcome_undecided(sipapi: Sip
     sipapi.script({"delay_s": 5, **response(SUCCESSFUL, "STR_COMPLETED")})
     lk = sipapi.client()
     try:
-        effect = TransferTo("tel:+15105550101", TransferSettings(ringing_timeout=1.0))
+        effect = TransferTo("tel:+15105550101", TransferSettings(ringing_timeout_s=1.0))
         result = await SipTransferrer(lk, "room-1").transfer("sip_+15105559876", effect, 0.0)
     finally:
         await lk.aclose()
@@ -308,7 +308,7 @@ async def call(sipapi: SipApi) -> AsyncIterator[HeardCall]:
     mf = policy_file()
     cache = await rendered_cache(mf)
     lk = sipapi.client()
-    session = CallSession(named_room(), mf, cache, lk, options=CallOptions())
+    session = CallSession(named_room(), mf, cache, lk, options=SessionOptions())
     heard = HeardCall(session, lk)
     await heard.until(lambda: session.player.playing)
     yield heard
@@ -389,14 +389,14 @@ async def test_an_ongoing_transfer_with_the_caller_still_there_is_no_answer(
     main = mf.menus["main"]
     fast = replace(
         main.options[Key.D1],
-        settings=replace(main.options[Key.D1].settings, ringing_timeout=0.5),  # type: ignore[union-attr]
+        settings=replace(main.options[Key.D1].settings, ringing_timeout_s=0.5),  # type: ignore[union-attr]
     )
     mf = replace(
         mf, menus={**mf.menus, "main": replace(main, options={**main.options, Key.D1: fast})}
     )
     cache = await rendered_cache(mf)
     lk = sipapi.client()
-    session = CallSession(named_room(), mf, cache, lk, options=CallOptions())
+    session = CallSession(named_room(), mf, cache, lk, options=SessionOptions())
     heard = HeardCall(session, lk)
     await heard.until(lambda: session.player.playing)
     heard.press("1")
@@ -466,8 +466,8 @@ def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> 
     from router.core.events import CallStarted, DigitPressed
     from router.core.loader import load_menu_file
     from router.core.navigator import Navigator
-    from router.runtime.call import transfer_label
     from router.runtime.metrics import Metrics
+    from router.runtime.transfer_watch import transfer_label
 
     menus = Path(__file__).parents[1] / "e2e" / "menus.yaml"
     menu_file = load_menu_file(menus).menu_file
@@ -497,7 +497,7 @@ def test_many_extensions_through_one_pattern_make_one_series(tmp_path: Path) -> 
 
 
 def test_a_transfer_label_never_holds_a_phone_number() -> None:
-    from router.runtime.call import transfer_label
+    from router.runtime.transfer_watch import transfer_label
 
     settings = TransferSettings()
     assert transfer_label(TransferTo("tel:+15105550101", settings, "sales")) == "sales"

@@ -179,7 +179,7 @@ def test_one_table_the_parent_exports_and_every_job_reads_back() -> None:
     )
     args.agent_name, args.show_caller_numbers = "front", True
     config = WorkerConfig.from_args(args, env)
-    assert (config.metrics_port, config.health_port, config.drain_timeout) == (9464, 8081, 60)
+    assert (config.metrics_port, config.health_port, config.drain_timeout_s) == (9464, 8081, 60)
     assert config.records is None and config.mask_caller is False
     assert config.trial_callers is False, "browser callers never under `router start`"
     exported: dict[str, str] = {}
@@ -204,7 +204,7 @@ def test_each_command_has_its_declared_defaults(
     parser = argparse.ArgumentParser()
     add_arguments(parser, command)
     args = parser.parse_args([])
-    assert (args.metrics_port, args.health_port, args.drain_timeout) == (metrics, health, drain)
+    assert (args.metrics_port, args.health_port, args.drain_timeout_s) == (metrics, health, drain)
 
 
 def test_a_health_port_in_use_is_one_sentence() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from router.stack.sipphone import CallOptions, CallOutcome, KeyPress, SipCall, place_call
+from router.stack.sipphone import CallOutcome, CallScript, KeyPress, SipCall, place_call
 from router.stack.sipphone.message import NameAddr, SipRequest
 from router.stack.sipphone.rtp import RtpPacket
 
@@ -438,7 +438,7 @@ async def test_hangup_mid_prompt_and_recording(tmp_path: Path) -> None:
 
 async def test_interactive_call_object() -> None:
     async with FakeUas() as uas:
-        async with SipCall(uas.uri, CallOptions(timeout_s=10)) as call:
+        async with SipCall(uas.uri, CallScript(timeout_s=10)) as call:
             await call.start()
             answer = asyncio.create_task(_answer(uas))
             assert await call.wait_answered(timeout_s=3)

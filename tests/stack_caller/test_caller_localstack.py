@@ -22,7 +22,7 @@ import pytest
 from livekit import api, rtc
 
 from router.stack.local import LocalStack
-from router.stack.sipphone import CallOptions, CallOutcome, CallReport, KeyPress, SipCall
+from router.stack.sipphone import CallOutcome, CallReport, CallScript, KeyPress, SipCall
 
 NUMBER = "+15550177"
 TRANSFER_TO = "sip:+15105550111@127.0.0.1:5099"
@@ -106,7 +106,7 @@ async def _peer(stack: LocalStack, room_name: str) -> AsyncIterator[RoomPeer]:
 async def _call_and_transfer(
     stack: LocalStack, notify_status: int
 ) -> tuple[CallReport, RoomPeer, BaseException | None]:
-    options = CallOptions(
+    options = CallScript(
         caller_id=f"+1555{random.randrange(10**6, 10**7)}",
         keys=(KeyPress("1", 3.0), KeyPress("1", 0.5), KeyPress("#", 0.5)),
         notify_status=notify_status,

@@ -8,7 +8,6 @@ handler per frame type.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Mapping
 
 from router.core import format as fmt
@@ -28,12 +27,11 @@ from router.core.model import (
     Say,
     Top,
 )
+from router.core.patterns import compiled
 from router.core.values import SCHEMES
 from router.core.yamlsafe import Map, Node, Scalar
 
 __all__ = ["Actions"]
-
-_NAME = re.compile(values.NAME_PATTERN)
 
 
 class Actions(Transfers):
@@ -164,7 +162,7 @@ class Actions(Transfers):
             hint = f"did you mean '{close[0]}'?"
         elif word.startswith(SCHEMES):
             hint = f'to transfer, write {{transfer: "{word}"}}'
-        elif _NAME.match(word):
+        elif compiled(values.NAME_PATTERN).match(word):
             hint = f"to go to a menu write {{menu: {word}}}; to transfer, {{transfer: {word}}}"
         else:
             hint = 'to play a message and stay, write {say: "..."}'

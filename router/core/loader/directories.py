@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from router.core import values
 from router.core.loader.transfers import Transfers
 from router.core.model import Directory, DirectoryEntry
+from router.core.patterns import compiled
 from router.core.yamlsafe import Map, Node, Scalar
 
 __all__ = ["Directories"]
-
-_EXTENSION = re.compile(values.EXTENSION_PATTERN)
 
 
 class Directories(Transfers):
@@ -50,7 +47,7 @@ class Directories(Transfers):
 
     def extension_pattern(self, node: Scalar, what: str) -> str | None:
         raw = node.value.strip().replace("X", "x")
-        if not _EXTENSION.match(raw):
+        if not compiled(values.EXTENSION_PATTERN).match(raw):
             self.error(
                 node,
                 f"'{node.value}' is not an extension in {what}",

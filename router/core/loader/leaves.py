@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from router.core import format as fmt
 from router.core import values
-from router.core.durations import MAX_DURATION, parse_duration
+from router.core.durations import MAX_DURATION_S, parse_duration
 from router.core.loader.nodes import NodeReader, shape
 from router.core.model import Language, Prompt
+from router.core.patterns import compiled
 from router.core.values import header_name_problem, header_value_problem
 from router.core.yamlsafe import Map, Node, Scalar
 
@@ -26,8 +26,7 @@ Far beyond it, a message is a pasted document: 51 KB of text rendered for 12 s i
 _EMPTY_PROMPT_HINT = 'write the text to say ("...") or {audio: file.wav}'
 _TRUE = frozenset({"true", "yes", "on"})
 _FALSE = frozenset({"false", "no", "off"})
-_INT = re.compile(r"^[+-]?[0-9]+$")
-_NAME = re.compile(values.NAME_PATTERN)
+_INT = r"^[+-]?[0-9]+$"
 
 
 _HINTS: Mapping[str, str] = {
@@ -93,7 +92,7 @@ class Leaves(NodeReader):
         return None
 
     def name(self, node: Scalar, what: str) -> str | None:
-        if _NAME.match(node.value):
+        if compiled(values.NAME_PATTERN).match(node.value):
             return node.value
         self.error(
             node,
@@ -124,7 +123,7 @@ class Leaves(NodeReader):
         value = self.text(node, what)
         if value is None:
             return None
-        if not _NAME.match(value):
+        if not compiled(values.NAME_PATTERN).match(value):
             self.error(
                 node,
                 f"'{value}' is not a usable name for {what}",
@@ -145,7 +144,7 @@ class Leaves(NodeReader):
         return None
 
     def integer(self, node: Node, what: str, minimum: int) -> int | None:
-        if type(node) is Scalar and _INT.match(node.value):
+        if type(node) is Scalar and compiled(_INT).match(node.value):
             value = int(node.value)
             if value < minimum:
                 self.error(
@@ -178,7 +177,7 @@ class Leaves(NodeReader):
         if seconds <= 0:
             self.error(node, f"{what} must be more than 0", code="bad-duration")
             return None
-        if seconds > MAX_DURATION:
+        if seconds > MAX_DURATION_S:
             self.error(
                 node,
                 f"{what} of {text} is more than 10 minutes",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from router.core.languages import language_problems
 from router.core.loader.document import MenuReader
 from router.core.loader.source import MENU_FILE, compose_source, too_big
 from router.core.model import MenuFile
+from router.core.patterns import compiled
 
 __all__ = ["MAX_BYTES", "Loaded", "load_menu_file", "load_menu_text", "read_menu_text"]
 
@@ -118,8 +118,8 @@ def read_menu_text(
     return menu_file, problems
 
 
-_POUND_KEY = re.compile(r"^(\s*)#\s*:(.*)$")
-_ACTION_START = re.compile(r"^(?:repeat|back|top|hangup)\b|^[{\"']", re.IGNORECASE)
+_POUND_KEY = r"^(\s*)#\s*:(.*)$"
+_ACTION_START = r"(?i)^(?:repeat|back|top|hangup)\b|^[{\"']"
 
 
 def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
@@ -133,12 +133,12 @@ def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
         return
     lines = text.splitlines()
     for number, line in enumerate(lines, 1):
-        m = _POUND_KEY.match(line)
+        m = compiled(_POUND_KEY).match(line)
         if m is None:
             continue
         indent, rest = m.group(1), m.group(2).strip()
         if rest:
-            action = bool(_ACTION_START.match(rest))
+            action = bool(compiled(_ACTION_START).match(rest))
         else:
             below = next((n for n in lines[number:] if n.strip()), "")
             action = len(below) - len(below.lstrip()) > len(indent)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, time
 from types import MappingProxyType
 
@@ -12,6 +11,7 @@ from router.core.errors import Location
 from router.core.loader.leaves import Leaves
 from router.core.loader.nodes import shape
 from router.core.model import Schedule, Weekday
+from router.core.patterns import compiled
 from router.core.timezones import timezone_problem, timezone_warning
 from router.core.yamlsafe import Node, Scalar, Seq
 
@@ -23,9 +23,6 @@ _DAY_GROUPS = {
     "weekdays": tuple(Weekday)[:5],
     "weekends": (Weekday.SAT, Weekday.SUN),
 }
-_DAYS = re.compile(values.DAYS_PATTERN)
-_HOURS = re.compile(values.HOURS_PATTERN)
-_DATE = re.compile(values.DATE_PATTERN)
 _END_OF_DAY = time.max
 
 
@@ -113,7 +110,7 @@ class Schedules(Leaves):
 
     def days(self, node: Scalar, what: str) -> list[Weekday] | None:
         raw = node.value.strip().lower()
-        if not _DAYS.match(raw):
+        if not compiled(values.DAYS_PATTERN).match(raw):
             self.error(
                 node,
                 f"'{node.value}' is not a day or range of days in {what}",
@@ -135,7 +132,7 @@ class Schedules(Leaves):
         return out
 
     def interval(self, node: Node, what: str) -> tuple[time, time] | None:
-        m = _HOURS.match(node.value) if type(node) is Scalar else None
+        m = compiled(values.HOURS_PATTERN).match(node.value) if type(node) is Scalar else None
         if m is None:
             shown = node.value if type(node) is Scalar else shape(node)
             self.error(
@@ -189,7 +186,9 @@ class Schedules(Leaves):
         out: list[date] = []
         seen: dict[date, Node] = {}
         for item in node.items:
-            if type(item) is not Scalar or not _DATE.match(item.value.strip()):
+            if type(item) is not Scalar or not compiled(values.DATE_PATTERN).match(
+                item.value.strip()
+            ):
                 shown = item.value if type(item) is Scalar else shape(item)
                 self.error(
                     item,

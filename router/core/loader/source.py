@@ -9,12 +9,12 @@ a given kind is called in these sentences is its `FileKind`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import yaml
 
 from router.core.errors import Location, Problem
+from router.core.patterns import compiled
 from router.core.yamlsafe import ComposeLimits, Node, Scalar, TooBig, compose
 
 __all__ = ["MENU_FILE", "FileKind", "Source", "compose_source", "decode", "too_big"]
@@ -48,7 +48,7 @@ class Source:
     """The YAML could not be parsed (a comment may have taken part of a line away)."""
 
 
-_CONTROL = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CONTROL = "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 """What YAML does not allow in a file: C0 and C1 controls (but tab, newlines, NEL),
 surrogates, U+FFFE and U+FFFF (the reader's NON_PRINTABLE class)."""
 
@@ -113,7 +113,7 @@ def decode(data: bytes, filename: str, kind: FileKind = MENU_FILE) -> str | Prob
             hint="save it as UTF-8",
             code="not-utf8",
         )
-    bad = _CONTROL.search(text)
+    bad = compiled(_CONTROL).search(text)
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
         column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1

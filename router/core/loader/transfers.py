@@ -10,7 +10,6 @@ destinations (and a loop of them falls back to the menu's policy).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from router.core.model import (
     Transfer,
     TransferSettings,
 )
+from router.core.patterns import compiled
 from router.core.values import SCHEMES, sample_extension, target_problem, unknown_target
 from router.core.yamlsafe import Map, Node, Scalar
 
@@ -39,7 +39,6 @@ _SORRY = Repeat(message=Prompt(APOLOGY))
 BUILTIN_FAILURE_POLICY = FailurePolicy(busy=_SORRY, no_answer=_SORRY, rejected=_SORRY, error=_SORRY)
 """Used when the file sets no `on_transfer_failure`: apologise and offer the menu again."""
 _KINDS = tuple(FailureKind)
-_NAME = re.compile(values.NAME_PATTERN)
 
 
 @dataclass(slots=True)
@@ -58,7 +57,7 @@ class _Overrides:
     """Transfer settings written on a destination or option (None: not written)."""
 
     play_dialtone: bool | None = None
-    ringing_timeout: float | None = None
+    ringing_timeout_s: float | None = None
     headers: Mapping[str, str] | None = None
     announce: Prompt | None = None
     hold: Prompt | None = None
@@ -71,9 +70,9 @@ class _Overrides:
             headers = MappingProxyType({**base.headers, **self.headers})
         return TransferSettings(
             play_dialtone=base.play_dialtone if self.play_dialtone is None else self.play_dialtone,
-            ringing_timeout=base.ringing_timeout
-            if self.ringing_timeout is None
-            else self.ringing_timeout,
+            ringing_timeout_s=base.ringing_timeout_s
+            if self.ringing_timeout_s is None
+            else self.ringing_timeout_s,
             headers=headers,
             announce=self.announce if self.announce is not None else base.announce,
             hold=self.hold if self.hold is not None else base.hold,
@@ -119,7 +118,7 @@ class Transfers(Leaves):
             play_dialtone=None
             if dialtone is None
             else self.boolean(dialtone, f"{what}: play_dialtone"),
-            ringing_timeout=None
+            ringing_timeout_s=None
             if ringing is None
             else self.duration(ringing, f"{what}: ringing_timeout"),
             headers=None
@@ -186,7 +185,7 @@ class Transfers(Leaves):
         if value.startswith(SCHEMES):
             uri = self.uri(node, what, in_directory=in_directory, pattern=pattern)
             return None if uri is None else (uri, None)
-        if _NAME.match(value):
+        if compiled(values.NAME_PATTERN).match(value):
             return value, self.dests.get(value)
         problem = unknown_target(value)
         self.error(node, problem.message, hint=problem.hint, code="bad-target")

@@ -17,7 +17,7 @@ The package, one module per concept:
   table, events in, actions out, time passed in.
 - ``media``: what received RTP sounded like (``AudioMeter``, ``WavRecorder``).
 - ``report``: ``CallOutcome`` and ``CallReport``.
-- ``script``: ``CallOptions``, ``KeyPress``, ``parse_keys`` and the script runner.
+- ``script``: ``CallScript``, ``KeyPress``, ``parse_keys`` and the script runner.
 - ``phone``: ``SipCall``, the asyncio shell (sockets, timers, the 20 ms RTP clock),
   and ``place_call``.
 - ``cli``: ``python -m router.stack.caller`` (or ``python -m router.stack.sipphone``).
@@ -54,14 +54,14 @@ from router.stack.sipphone.report import (
     SentKey,
     SipTraceEntry,
 )
-from router.stack.sipphone.script import CallOptions, KeyPress, parse_keys
+from router.stack.sipphone.script import CallScript, KeyPress, parse_keys
 
 __all__ = [
     "AudioStats",
     "CallError",
-    "CallOptions",
     "CallOutcome",
     "CallReport",
+    "CallScript",
     "CallState",
     "KeyPress",
     "NotifySent",

@@ -44,7 +44,7 @@ from router.stack.sipphone.report import (
     format_address,
 )
 from router.stack.sipphone.rtp import PCMU_PAYLOAD_TYPE, KeyHandle, RtpTransmitter
-from router.stack.sipphone.script import CallOptions, KeyPress, follow_script, parse_keys, wait_any
+from router.stack.sipphone.script import CallScript, KeyPress, follow_script, parse_keys, wait_any
 from router.stack.sipphone.transaction import TX_TIMEOUT, TransactionKey
 
 __all__ = ["SipCall", "place_call"]
@@ -82,9 +82,9 @@ class SipCall:
     react to what happens.  REFER/NOTIFY handling follows ``options`` in both.
     """
 
-    def __init__(self, target: str, options: CallOptions | None = None) -> None:
+    def __init__(self, target: str, options: CallScript | None = None) -> None:
         self.target = target
-        self.options = options or CallOptions()
+        self.options = options or CallScript()
         opts = self.options
         self._dialog = Dialog(
             target,
@@ -588,7 +588,7 @@ async def place_call(
         if isinstance(invite_headers, Mapping)
         else tuple(invite_headers)
     )
-    options = CallOptions(
+    options = CallScript(
         keys=presses,
         first_key_delay_s=first_key_delay_s,
         key_gap_s=key_gap_s,

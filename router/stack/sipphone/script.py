@@ -1,6 +1,6 @@
 """The call script: what a scripted call does (keys, REFER answers, hangup triggers).
 
-:class:`CallOptions` and :class:`KeyPress` say it as data; :func:`parse_keys` reads
+:class:`CallScript` and :class:`KeyPress` say it as data; :func:`parse_keys` reads
 the key grammar of the CLI (``"1,2"``, ``"4s 1 3s 2"``); :func:`follow_script`
 plays it on a live :class:`~router.stack.sipphone.phone.SipCall`.
 """
@@ -23,7 +23,7 @@ from router.stack.sipphone.rtp import event_for_digit
 if TYPE_CHECKING:
     from router.stack.sipphone.phone import SipCall
 
-__all__ = ["CallOptions", "KeyPress", "follow_script", "parse_keys", "wait_any"]
+__all__ = ["CallScript", "KeyPress", "follow_script", "parse_keys", "wait_any"]
 
 _KEY_CHARS = frozenset("0123456789*#ABCDabcd")
 _PAUSE_RE = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)s$", re.IGNORECASE)
@@ -81,7 +81,7 @@ def parse_keys(spec: str, *, duration_ms: int = 160) -> tuple[KeyPress, ...]:
 
 
 @dataclass(frozen=True)
-class CallOptions:
+class CallScript:
     """Everything a scripted call does; the defaults behave like a patient phone user."""
 
     keys: tuple[KeyPress, ...] = ()

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from router.admin.graph import Graph, build, dot
-from router.admin.report import Report
+from router.admin.report.figures import Report
 from router.core.model import MenuFile
 
 __all__ = ["attributes", "page", "svg"]
@@ -232,7 +232,7 @@ def page(report: Report, picture: str | None) -> str:
             f"{d.transfers:,}",
             *(f"{d.outcomes.get(k, 0):,}" for k in kinds),
             ", ".join(f"{s} x{n:,}" for s, n in d.sip_statuses.items()),
-            "" if d.median_seconds_to_transfer is None else f"{d.median_seconds_to_transfer:.1f} s",
+            "" if d.median_to_transfer_s is None else f"{d.median_to_transfer_s:.1f} s",
         )
         for d in report.destinations
     ]
