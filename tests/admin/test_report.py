@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bench.callgen import CallGenerator, amplify
-from router.admin.report import NOT_RECORDED, PATH_TABLE, ReportBuilder, read_records
+from router.admin.report import NOT_RECORDED, PATH_TABLE, ReportBuilder, read_records, text
 from router.admin.report import reading as reading_module
 from router.admin.report.counting import _median, _Paths
 from router.cli import main
@@ -309,7 +309,7 @@ def test_calls_are_counted_by_the_caller_s_language() -> None:
     report = builder.report()
     assert report.languages == {"es": 2, "en": 1}
     assert report.as_json()["languages"] == {"es": 2, "en": 1}
-    assert "Calls by the caller's language" in report_module.text(report)
+    assert "Calls by the caller's language" in text(report)
     plain = ReportBuilder()
     plain.record(base)
     assert "languages" not in plain.report().as_json()  # records without: JSON as before

@@ -216,7 +216,7 @@ class Leaves(NodeReader):
                 return self.by_language(node, what)
             codes = [k.value for k, _ in node.pairs if type(k) is Scalar]
             if codes and all(
-                re.match(values.LANGUAGE_PATTERN, code)
+                compiled(values.LANGUAGE_PATTERN).match(code)
                 and not difflib.get_close_matches(code, fmt.MESSAGE_MODIFIERS, cutoff=0.6)
                 for code in codes
             ):  # not `sey:`, which is a `say:` mistyped
@@ -322,7 +322,7 @@ class Leaves(NodeReader):
         value = self.text(node, what)
         if value is None:
             return None
-        if not re.match(values.LANGUAGE_PATTERN, value.strip()):
+        if not compiled(values.LANGUAGE_PATTERN).match(value.strip()):
             self.error(
                 node,
                 f"'{value}' is not a language code",
