@@ -40,7 +40,7 @@ from router.runtime.config import add_arguments as add_settings
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
-from router.runtime.records import RecordSink
+from router.runtime.records import RecordSink, mask_digits
 from router.runtime.transfer import SipTransferrer, Transferrer
 from router.trial.caller import is_trial_caller
 
@@ -97,7 +97,20 @@ async def serve_call(ctx: object) -> None:
     assert isinstance(ctx, JobContext)
     state = await asyncio.to_thread(ProcessState.get)
     menu_file = state.store.current  # the call keeps this version to its end
-    await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+    try:
+        await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+    except rtc.ConnectError as exc:
+        # the server took the job but would not let us in (livekit-server answers 500
+        # while its Redis is down; the SDK has already retried): no call was served, the
+        # bridge answers a caller only once we are in, so there is nothing to record
+        room = ctx.job.room.name
+        log.error(
+            "could not join the room of a call (%s); LiveKit answered: %s",
+            mask_digits(room) if state.mask_caller else room,
+            exc,
+        )
+        ctx.shutdown("could not join the room")
+        return
     trial = state.config.trial_callers
     reporter = None
     if trial:  # started for trying: browser callers, and the call's state out to the room
