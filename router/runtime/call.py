@@ -114,6 +114,11 @@ ends as their hang-up. A completed REFER makes the SIP bridge end the caller's l
 that departure can reach the router a moment before the transfer's answer: within this
 time the call is recorded as transferred, not as a caller who hung up."""
 
+HANGUP_RETRY_S = 30.0
+"""How long the router keeps asking LiveKit to hang up on a caller while the API fails
+(livekit-server answers 500 while its Redis is down): an outage shorter than this never
+leaves a caller connected to a room the router has left."""
+
 TRACE_KEYS = os.environ.get("ROUTER_TRACE_KEYS", "") not in ("", "0")
 """Log each key-caused transfer's "key to transfer request" time at INFO (else DEBUG).
 
@@ -711,18 +716,41 @@ class CallSession:
         if self._end_reason is None:
             self._end_reason = reason
         if reason not in (EndReason.TRANSFERRED, EndReason.CALLER_HANGUP) and self.caller:
-            try:
-                await asyncio.wait_for(
-                    self._api.room.remove_participant(
-                        api.RoomParticipantIdentity(
-                            room=self.room.name, identity=self.caller.identity
-                        )
-                    ),
-                    5,
-                )
-            except Exception as exc:  # the caller may already be gone
-                log.info("call %s: could not remove the caller: %s", self._label, exc)
+            await self._remove_caller(self.caller.identity)
         self._done.set()
+
+    async def _remove_caller(self, identity: str) -> None:
+        """Hang up on the caller (remove the SIP participant), asking again for up to
+        `HANGUP_RETRY_S` while LiveKit's API fails: a caller whose removal is lost stays
+        connected to a room the router has left, hears silence, and LiveKit may dispatch
+        the router into that room again (a second record of one call; found by the soak
+        with livekit-server's Redis stopped, when the API answers 500)."""
+        request = api.RoomParticipantIdentity(room=self.room.name, identity=identity)
+        deadline = asyncio.get_running_loop().time() + HANGUP_RETRY_S
+        delay_s = 0.5
+        while True:
+            try:
+                await asyncio.wait_for(self._api.room.remove_participant(request), 5)
+                return
+            except api.ServerError as exc:
+                if exc.code == api.ServerErrorCode.NOT_FOUND:  # the caller is gone already
+                    return
+                problem: Exception = exc
+            except Exception as exc:  # a timeout, a refused connection: the server is away
+                problem = exc
+            if identity not in self.room.remote_participants and self.room.isconnected():
+                return  # the caller left meanwhile
+            if asyncio.get_running_loop().time() + delay_s > deadline:
+                log.warning(
+                    "call %s: could not hang up on the caller within %.0f s: %s",
+                    self._label,
+                    HANGUP_RETRY_S,
+                    problem,
+                )
+                return
+            log.info("call %s: could not hang up on the caller yet: %s", self._label, problem)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 4.0)
 
 
 _UNANSWERED = {

@@ -36,7 +36,13 @@ from router.runtime import transfer as transfer_module
 from router.runtime.call import CallOptions, CallSession, shut_down_all
 from router.runtime.metrics import Metrics
 from router.runtime.prompts import EspeakVoice, PromptCache
-from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
+from tests.runtime.twirp_fake import (
+    NO_SIP_SERVICE,
+    SERVER_WITHOUT_REDIS,
+    TRANSFER_OK,
+    FakeLiveKitAPI,
+    sip_failure,
+)
 
 SALES = "tel:+15105550101"
 OPERATOR = "sip:operator@pbx.example.com"
@@ -246,6 +252,26 @@ async def test_a_missing_sip_service_is_an_error_the_policy_handles(fake: FakeLi
     transfer = record["transfer"]
     assert isinstance(transfer, dict) and transfer["result"] == "failed"
     assert "(3 tries)" in json.dumps(record)
+
+
+async def test_a_hang_up_the_server_refuses_for_a_while_is_asked_again_until_done(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # the soak's Redis outage: the 'error' policy hangs up, and RemoveParticipant answers
+    # 500 until Redis is back; a lost removal leaves the caller connected to a room the
+    # router has left (and LiveKit dispatched the router there again: a second record)
+    fake.answer("livekit.SIP/TransferSIPParticipant", NO_SIP_SERVICE)
+    fake.answer(
+        "livekit.RoomService/RemoveParticipant",
+        SERVER_WITHOUT_REDIS,
+        SERVER_WITHOUT_REDIS,
+        (200, b""),
+    )
+    call = await start_call(fake)
+    call.press("1")
+    record = await call.record(within=30)
+    assert record["end"] == "hangup"
+    assert [r.identity for r in fake.removals()] == ["sip_+15105559876"] * 3
 
 
 async def test_a_request_no_bridge_took_is_asked_again_and_the_caller_transferred(

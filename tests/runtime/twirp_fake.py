@@ -32,6 +32,14 @@ NO_SIP_SERVICE = (
     ).encode(),
 )
 
+SERVER_WITHOUT_REDIS = (
+    500,
+    json.dumps(
+        {"code": "unknown", "msg": "dial tcp 127.0.0.1:46891: connect: connection refused"}
+    ).encode(),
+)
+"""What livekit-server v1.13.5 answers RoomService calls while its Redis is down (the soak)."""
+
 
 def sip_failure(status: int, reason: str) -> tuple[int, bytes]:
     """A failed REFER as LiveKit reports it: the SIP status in the Twirp metadata."""
