@@ -1,0 +1,205 @@
+"""What must hold after a soak, as figures: each call against its record, and the router.
+
+`check` returns a dict of figures and `failures` (sentences; empty when everything
+held). A call the SIP bridge never answered has no record to hold it to; it counts as
+refused, which is only allowed while a part of the stack was down or coming back.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench.soak.faults import FAULT_ENDS, MenuSaver, MenuVersions, Outage
+from bench.soak.scenarios import Behaviour, Expected, expected
+
+__all__ = ["CallResult", "check"]
+
+RSS_SLOPE_LIMIT_KB = 50.0
+"""The most RSS per call (KiB) the router may gain after warm-up: more is a leak."""
+FLAT_PER_1000_CALLS = 20.0
+"""File descriptors or threads the router may gain per 1,000 calls after warm-up (a
+leak of one per call would show as 1,000); the number in progress moves them meanwhile."""
+
+
+@dataclass
+class CallResult:
+    """One call as the caller saw it."""
+
+    i: int
+    caller_id: str
+    behaviour: Behaviour
+    placed_at: float
+    probe: bool = False
+    ended_at: float = 0.0
+    answered: bool = False
+    outcome: str | None = None
+    status: int | None = None
+    refers: tuple[str, ...] = ()
+    remote_bye: bool = False
+    error: str | None = None
+
+
+def _by_caller(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for r in records:
+        out.setdefault(str(r.get("caller") or "")[-4:], []).append(r)
+    return out
+
+
+def _flat(values: list[float]) -> dict[str, float]:
+    return {"first": values[0], "last": values[-1], "min": min(values), "max": max(values)}
+
+
+def check(
+    calls: Sequence[CallResult],
+    records: Sequence[Mapping[str, Any]],
+    *,
+    versions: MenuVersions,
+    saver: MenuSaver,
+    outages: Sequence[Outage],
+    samples: Sequence[Mapping[str, float]],
+    warmup_calls: int,
+    rooms_left: Sequence[str],
+    router_log: str,
+    router_exit: int | None,
+    wall_s: float,
+    slope: Callable[[Sequence[float], Sequence[float]], float | None],
+) -> dict[str, Any]:
+    failures: list[str] = []
+    index = _by_caller(records)
+    by_caller = dict(index)
+    cache: dict[tuple[Behaviour, str], Expected] = {}
+    outcomes: Counter[str] = Counter()
+    cut: Counter[str] = Counter()
+    wrong: list[str] = []
+    verdicts: dict[int, str] = {}
+    for call in calls:
+        mine = by_caller.pop(call.caller_id[-4:], [])
+        during = [o for o in outages if o.cut(call.placed_at, call.ended_at)]
+        verdicts[call.i] = ",".join(str(r.get("end")) for r in mine) or "no record"
+        if not call.answered:
+            outcomes["refused by the stack"] += 1
+            if not during and not call.probe:
+                wrong.append(
+                    f"call {call.i} ({call.behaviour}): not answered ({call.outcome}, "
+                    f"{call.status}, {call.error}) with every part up"
+                )
+            if len(mine) > 1:
+                wrong.append(f"call {call.i}: never answered, yet {len(mine)} records")
+            continue
+        if len(mine) != 1:
+            wrong.append(f"call {call.i} ({call.behaviour}): {len(mine)} records, not one")
+            outcomes["records missing or doubled"] += 1
+            continue
+        record = mine[0]
+        version = str(record.get("menu_version"))
+        if version not in versions.files:
+            wrong.append(f"call {call.i}: served with version {version}, neither A nor B")
+            continue
+        key = (call.behaviour, version)
+        if key not in cache:
+            cache[key] = expected(call.behaviour, versions.files[version])
+        if cache[key].matches(record):
+            outcomes["as simulated"] += 1
+            continue
+        ends = frozenset().union(*(FAULT_ENDS[o.part] for o in during))
+        if record.get("end") in ends:
+            cut[f"{'+'.join(o.part for o in during)}: {record.get('end')}"] += 1
+            outcomes["cut by an outage, with its end"] += 1
+            continue
+        outcomes["wrong outcome"] += 1
+        wrong.append(
+            f"call {call.i} ({call.behaviour}, version {version[:6]}"
+            f"{', during ' + '+'.join(o.part for o in during) if during else ''}): "
+            f"expected {cache[key]}, got {Expected.of_record(record)}"
+        )
+    strays = sum(len(v) for v in by_caller.values())
+    if strays:
+        wrong.append(f"{strays} records of calls the soak did not place")
+    failures += wrong[:40]
+    if len(wrong) > 40:
+        failures.append(f"... and {len(wrong) - 40} more")
+
+    # the menu file: the broken save refused, the last good version kept
+    refused = router_log.count("changed but was refused")
+    broken_saves = sum(1 for s in saver.saves if s.version is None)
+    if refused != broken_saves:
+        failures.append(f"{broken_saves} broken saves, {refused} refusals in the router's log")
+    stale = 0
+    for call in calls:
+        mine = index.get(call.caller_id[-4:], [])
+        if mine and mine[0].get("menu_version") not in (
+            saver.good_version_at(call.placed_at - 2.5),
+            saver.good_version_at(call.placed_at + 2.5),
+        ):
+            stale += 1
+    if stale:
+        failures.append(f"{stale} calls served with a version that was not the current good one")
+
+    # the router process: RSS slope after warm-up, descriptors and threads flat
+    late = [s for s in samples if s["ended"] >= warmup_calls]
+    rss_slope = slope([s["ended"] for s in late], [s["rss_kb"] for s in late]) if late else None
+    if rss_slope is None:
+        failures.append("too few samples after warm-up for an RSS slope")
+    elif rss_slope >= RSS_SLOPE_LIMIT_KB:
+        failures.append(f"RSS grows {rss_slope:.1f} KiB per call after warm-up")
+    idle = [s for s in late if s["up"] == 0] or late[-1:]
+    growth = {}
+    for what in ("fds", "threads"):
+        per_call = slope([s["ended"] for s in late], [s[what] for s in late]) if late else None
+        growth[what] = round(per_call * 1000, 1) if per_call is not None else None
+        if per_call is not None and per_call * 1000 >= FLAT_PER_1000_CALLS:
+            failures.append(f"{what} grow by {per_call * 1000:.1f} per 1000 calls after warm-up")
+    if rooms_left:
+        failures.append(f"{len(rooms_left)} rooms left on the server: {', '.join(rooms_left[:5])}")
+    if router_exit != 0:
+        failures.append(f"the router exited with {router_exit} after SIGTERM")
+    if "Traceback" in router_log:
+        failures.append("the router logged a traceback")
+    for o in outages:
+        if o.recovered_s is None:
+            failures.append(f"no call served within 180 s of restarting {o.part}")
+    durations = [c.ended_at - c.placed_at for c in calls if c.answered]
+    t0 = min((c.placed_at for c in calls), default=0.0)
+    return {
+        "calls": len(calls),
+        "answered": sum(c.answered for c in calls),
+        "wall_s": round(wall_s, 1),
+        "call_seconds_median": round(statistics.median(durations), 1) if durations else None,
+        "behaviours": dict(Counter(str(c.behaviour) for c in calls)),
+        "outcomes": dict(outcomes),
+        "cut_by_outages": dict(cut),
+        "outages": [
+            {
+                "part": o.part,
+                "down_at_s": round(o.down_at - t0, 1),
+                "calls_up": o.calls_up,
+                "down_s": round(o.up_at - o.down_at, 1),
+                "recovered_s": o.recovered_s,
+                "probes": o.probes,
+            }
+            for o in outages
+        ],
+        "menu_saves": len(saver.saves),
+        "broken_saves_refused": refused,
+        "rooms_left": len(rooms_left),
+        "router_exit": router_exit,
+        "rss_kb_per_call_after_warmup": round(rss_slope, 2) if rss_slope is not None else None,
+        "rss_kb": _flat([s["rss_kb"] for s in late]) if late else None,
+        "fds_when_idle": _flat([s["fds"] for s in idle]) if idle else None,
+        "threads_when_idle": _flat([s["threads"] for s in idle]) if idle else None,
+        "fds_threads_per_1000_calls": growth,
+        "fds": _flat([s["fds"] for s in late]) if late else None,
+        "threads": _flat([s["threads"] for s in late]) if late else None,
+        "failures": failures,
+        "each_call": [
+            f"{c.i} {c.behaviour}{' probe' if c.probe else ''} at {c.placed_at - t0:.1f} s "
+            f"for {c.ended_at - c.placed_at:.1f} s: {c.outcome} {c.status or ''} "
+            f"{c.error or ''} -> {verdicts.get(c.i)}"
+            for c in calls
+        ],
+    }
