@@ -119,6 +119,10 @@ HANGUP_RETRY_S = 30.0
 (livekit-server answers 500 while its Redis is down): an outage shorter than this never
 leaves a caller connected to a room the router has left."""
 
+REMOVAL_SEEN_S = 3.0
+"""How long a removal LiveKit accepted may take to reach our connection (the caller's
+departure) before it is taken as lost and asked again."""
+
 TRACE_KEYS = os.environ.get("ROUTER_TRACE_KEYS", "") not in ("", "0")
 """Log each key-caused transfer's "key to transfer request" time at INFO (else DEBUG).
 
@@ -731,14 +735,17 @@ class CallSession:
         while True:
             try:
                 await asyncio.wait_for(self._api.room.remove_participant(request), 5)
-                return
+                # a server whose Redis just came back may say yes and lose the request
+                if await self._caller_left(identity, within_s=REMOVAL_SEEN_S):
+                    return
+                problem: Exception = RuntimeError("LiveKit said yes, but the caller is still in")
             except api.ServerError as exc:
                 if exc.code == api.ServerErrorCode.NOT_FOUND:  # the caller is gone already
                     return
-                problem: Exception = exc
+                problem = exc
             except Exception as exc:  # a timeout, a refused connection: the server is away
                 problem = exc
-            if identity not in self.room.remote_participants and self.room.isconnected():
+            if self.room.isconnected() and identity not in self.room.remote_participants:
                 return  # the caller left meanwhile
             if asyncio.get_running_loop().time() + delay_s > deadline:
                 log.warning(
@@ -751,6 +758,16 @@ class CallSession:
             log.info("call %s: could not hang up on the caller yet: %s", self._label, problem)
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 4.0)
+
+    async def _caller_left(self, identity: str, *, within_s: float) -> bool:
+        """Whether the caller has left the room, as our connection sees it, waiting up to
+        `within_s`; True also when we are not connected (nothing to watch)."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while self.room.isconnected() and identity in self.room.remote_participants:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
 
 
 _UNANSWERED = {
