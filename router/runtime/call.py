@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -279,12 +279,16 @@ class CallSession:
             if caller is not None:
                 await self._wait_until_answered(caller)
             if caller is None or self._done.is_set():
-                return self._finish_unanswered()
-            self._start(caller)
-            with _live_lock:
-                _live.add(self)
-            await self._done.wait()
-            return self._finish()
+                record: dict[str, object] | None = self._finish_unanswered()
+            else:
+                self._start(caller)
+                with _live_lock:
+                    _live.add(self)
+                await self._done.wait()
+                record = self._finish()
+            if self.options.dispatched:
+                await self._delete_room()
+            return record
         except asyncio.CancelledError:
             # livekit-agents cancels a call that outlives the worker's shutdown (a job
             # process's calls cannot be reached by `shut_down_all`)
@@ -724,38 +728,71 @@ class CallSession:
         self._done.set()
 
     async def _remove_caller(self, identity: str) -> None:
-        """Hang up on the caller (remove the SIP participant), asking again for up to
-        `HANGUP_RETRY_S` while LiveKit's API fails: a caller whose removal is lost stays
-        connected to a room the router has left, hears silence, and LiveKit may dispatch
-        the router into that room again (a second record of one call; found by the soak
-        with livekit-server's Redis stopped, when the API answers 500)."""
+        """Hang up on the caller: remove the SIP participant (`_until_done`); a removal
+        LiveKit accepted counts once our connection sees the caller leave."""
         request = api.RoomParticipantIdentity(room=self.room.name, identity=identity)
+
+        async def left() -> bool:
+            return await self._caller_left(identity, within_s=REMOVAL_SEEN_S)
+
+        await self._until_done(
+            "hang up on the caller",
+            lambda: self._api.room.remove_participant(request),
+            left,
+            gone=lambda: self.room.isconnected() and identity not in self.room.remote_participants,
+        )
+
+    async def _delete_room(self) -> None:
+        """A dispatched call's room ends with its call: deleted at once (`_until_done`),
+        rather than left for the server to close after its departure timeout. A server
+        stopped within that time keeps the room in Redis for good (livekit-server v1.13.5,
+        found by the soak), and a caller still in it would be served a second time."""
+        request = api.DeleteRoomRequest(room=self.room.name)
+
+        async def deleted() -> bool:
+            return True
+
+        await self._until_done(
+            "close the call's room", lambda: self._api.room.delete_room(request), deleted
+        )
+
+    async def _until_done(
+        self,
+        what: str,
+        ask: Callable[[], Awaitable[object]],
+        confirmed: Callable[[], Awaitable[bool]],
+        gone: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Ask LiveKit's API for `what` until it is done, for up to `HANGUP_RETRY_S` while
+        the API fails (livekit-server answers 500 while its Redis is down, and refuses
+        connections while it restarts; found by the soak). Done: the request answered
+        and `confirmed()`, or answered `not_found`, or `gone()` (nothing left to do)."""
         deadline = asyncio.get_running_loop().time() + HANGUP_RETRY_S
         delay_s = 0.5
         while True:
             try:
-                await asyncio.wait_for(self._api.room.remove_participant(request), 5)
-                # a server whose Redis just came back may say yes and lose the request
-                if await self._caller_left(identity, within_s=REMOVAL_SEEN_S):
+                await asyncio.wait_for(ask(), 5)
+                if await confirmed():
                     return
-                problem: Exception = RuntimeError("LiveKit said yes, but the caller is still in")
+                problem: Exception = RuntimeError("LiveKit said yes, but nothing changed")
             except api.ServerError as exc:
-                if exc.code == api.ServerErrorCode.NOT_FOUND:  # the caller is gone already
+                if exc.code == api.ServerErrorCode.NOT_FOUND:  # gone already
                     return
                 problem = exc
             except Exception as exc:  # a timeout, a refused connection: the server is away
                 problem = exc
-            if self.room.isconnected() and identity not in self.room.remote_participants:
-                return  # the caller left meanwhile
+            if gone():
+                return
             if asyncio.get_running_loop().time() + delay_s > deadline:
                 log.warning(
-                    "call %s: could not hang up on the caller within %.0f s: %s",
+                    "call %s: could not %s within %.0f s: %s",
                     self._label,
+                    what,
                     HANGUP_RETRY_S,
                     problem,
                 )
                 return
-            log.info("call %s: could not hang up on the caller yet: %s", self._label, problem)
+            log.info("call %s: could not %s yet: %s", self._label, what, problem)
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 4.0)
 

@@ -274,6 +274,28 @@ async def test_a_hang_up_the_server_refuses_for_a_while_is_asked_again_until_don
     assert [r.identity for r in fake.removals()] == ["sip_+15105559876"] * 3
 
 
+async def test_a_dispatched_calls_room_is_deleted_when_it_ends_even_if_the_server_is_away(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # a room left to the server's departure timeout outlives a server stopped meanwhile
+    # (the soak's livekit-server restart); one the router deletes does not
+    fake.answer("livekit.RoomService/DeleteRoom", SERVER_WITHOUT_REDIS, (200, b""))
+    call = await start_call(fake, dispatched=True)
+    assert fake.deletions() == [], "nothing is deleted while the call goes on"
+    call.hang_up()
+    record = await call.record(within=30)
+    assert record["end"] == "caller_hangup"
+    assert [d.room for d in fake.deletions()] == [call.session.room.name] * 2
+
+
+async def test_a_call_the_router_only_joined_keeps_its_room(fake: FakeLiveKitAPI) -> None:
+    # `router connect`: someone else's room, not ours to delete
+    call = await start_call(fake)
+    call.hang_up()
+    await call.record()
+    assert fake.deletions() == []
+
+
 async def test_a_request_no_bridge_took_is_asked_again_and_the_caller_transferred(
     fake: FakeLiveKitAPI,
 ) -> None:

@@ -64,6 +64,7 @@ class FakeLiveKitAPI:
     _TYPES = {
         "livekit.SIP/TransferSIPParticipant": api.TransferSIPParticipantRequest,
         "livekit.RoomService/RemoveParticipant": api.RoomParticipantIdentity,
+        "livekit.RoomService/DeleteRoom": api.DeleteRoomRequest,
     }
 
     def answer(self, method: str, *answers: tuple[int, bytes], delay: float = 0.0) -> None:
@@ -102,3 +103,6 @@ class FakeLiveKitAPI:
 
     def removals(self) -> list[api.RoomParticipantIdentity]:
         return [r for m, r in self.requests if m == "livekit.RoomService/RemoveParticipant"]
+
+    def deletions(self) -> list[api.DeleteRoomRequest]:
+        return [r for m, r in self.requests if m == "livekit.RoomService/DeleteRoom"]
