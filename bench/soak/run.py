@@ -40,6 +40,8 @@ from router.stack.sipphone import CallOutcome, SipCall
 __all__ = ["SoakConfig", "soak"]
 
 AGENT = "menu-router-soak"
+SETTLE_S = 4.0
+"""Before a part is stopped, no new call for this long, so every call it cuts is up."""
 PROBE_TIMEOUT_S = 15.0
 """A probe call after a restart that is not served within this is hung up; the next is placed."""
 
@@ -60,6 +62,9 @@ class SoakConfig:
     """The router's --drain-timeout; the last calls are up when it gets SIGTERM."""
     warmup_calls: int = 100
     """Calls ended before the RSS slope is taken."""
+    judge_growth: bool = True
+    """Hold the RSS slope, descriptors and threads to their limits (a run of a few dozen
+    calls reports them, but they are noise there)."""
     sample_s: float = 2.0
     seed: int = 18
 
@@ -135,6 +140,8 @@ async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
             figures = _proc_figures(pid)
         except OSError:
             return
+        if len(figures) < 3:  # exiting: /proc/PID/status no longer shows its memory
+            return
         run.samples.append(
             {"t": round(time.monotonic() - t0, 1), "ended": run.ended, "up": run.in_flight}
             | figures
@@ -148,6 +155,7 @@ async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
 async def _outage(run: _Run, outage: Outage) -> None:
     """Stop a part with calls up, start it again, then probe until a call is served."""
     run.gate.clear()
+    await asyncio.sleep(SETTLE_S)  # the calls placed last are answered: all are up
     outage.calls_up = run.in_flight
     log(f"soak: stopping {outage.part} with {run.in_flight} calls up")
     outage.down_at = time.monotonic()
@@ -260,6 +268,7 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
             outages=outages,
             samples=run.samples,
             warmup_calls=config.warmup_calls,
+            judge_growth=config.judge_growth,
             rooms_left=rooms,
             router_log=router.log(),
             router_exit=exit_code,
