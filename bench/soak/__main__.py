@@ -11,9 +11,11 @@ import json
 import shutil
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from bench.common import BENCH, log, machine_info, now_iso, versions
+from bench.schema import SoakResult
 from bench.soak.run import SoakConfig, soak
 
 
@@ -44,13 +46,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     out = {
+        "benchmark": "soak",
         "started": started,
         "command": "python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": machine_info(),
         "versions": versions(),
         **figures,
     }
-    path = args.out or BENCH / "results" / f"soak-{started.replace(':', '')}.json"
+    SoakResult.from_json(out)  # what is written reads back through the schema
+    stamp = datetime.fromisoformat(started).strftime("%Y%m%dT%H%M%S")
+    path = args.out or BENCH / "results" / f"soak-{stamp}.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps({k: v for k, v in out.items() if k not in ("machine", "versions")}, indent=2))
     log(f"soak: figures in {path}")
