@@ -26,13 +26,13 @@ from typing import Any
 
 __all__ = [
     "SCHEMA",
-    "SoakResult",
     "AdminCommand",
     "AdminStartup",
     "EngineResult",
     "Machine",
     "ResultError",
     "RunResult",
+    "SoakResult",
     "Targets",
     "Versions",
     "get",
