@@ -119,6 +119,9 @@ HANGUP_RETRY_S = 30.0
 (livekit-server answers 500 while its Redis is down): an outage shorter than this never
 leaves a caller connected to a room the router has left."""
 
+GONE = "could not find object"
+"""livekit-server v1.13.5's message (500) for a room or participant no node holds any more."""
+
 REMOVAL_SEEN_S = 3.0
 """How long a removal LiveKit accepted may take to reach our connection (the caller's
 departure) before it is taken as lost and asked again."""
@@ -776,7 +779,10 @@ class CallSession:
                     return
                 problem: Exception = RuntimeError("LiveKit said yes, but nothing changed")
             except api.ServerError as exc:
-                if exc.code == api.ServerErrorCode.NOT_FOUND:  # gone already
+                # gone already: livekit-server says not_found, or, for a room it is closing
+                # or lost in a restart, a 500 "could not find object" that asking again
+                # never changes (seen in the soak)
+                if exc.code == api.ServerErrorCode.NOT_FOUND or GONE in exc.message:
                     return
                 problem = exc
             except Exception as exc:  # a timeout, a refused connection: the server is away

@@ -38,6 +38,7 @@ from router.runtime.metrics import Metrics
 from router.runtime.prompts import EspeakVoice, PromptCache
 from tests.runtime.twirp_fake import (
     NO_SIP_SERVICE,
+    ROOM_GONE,
     SERVER_WITHOUT_REDIS,
     TRANSFER_OK,
     FakeLiveKitAPI,
@@ -286,6 +287,16 @@ async def test_a_dispatched_calls_room_is_deleted_when_it_ends_even_if_the_serve
     record = await call.record(within=30)
     assert record["end"] == "caller_hangup"
     assert [d.room for d in fake.deletions()] == [call.session.room.name] * 2
+
+
+async def test_a_room_the_server_no_longer_holds_is_not_asked_for_again(
+    fake: FakeLiveKitAPI,
+) -> None:
+    fake.answer("livekit.RoomService/DeleteRoom", ROOM_GONE)
+    call = await start_call(fake, dispatched=True)
+    call.hang_up()
+    await call.record()
+    assert len(fake.deletions()) == 1
 
 
 async def test_a_call_the_router_only_joined_keeps_its_room(fake: FakeLiveKitAPI) -> None:

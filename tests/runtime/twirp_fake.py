@@ -39,6 +39,11 @@ SERVER_WITHOUT_REDIS = (
     ).encode(),
 )
 """What livekit-server v1.13.5 answers RoomService calls while its Redis is down (the soak)."""
+ROOM_GONE = (
+    500,
+    json.dumps({"code": "unknown", "msg": "could not find object"}).encode(),
+)
+"""What livekit-server v1.13.5 answers DeleteRoom for a room it is closing or lost (the soak)."""
 
 
 def sip_failure(status: int, reason: str) -> tuple[int, bytes]:
