@@ -73,6 +73,7 @@ def check(
     warmup_calls: int,
     rooms_left: Sequence[str],
     judge_growth: bool = True,
+    planned: int = 0,
     router_log: str,
     router_exit: int | None,
     wall_s: float,
@@ -188,6 +189,12 @@ def check(
         )
     if router_exit != 0:
         failures.append(f"the router exited with {router_exit} after SIGTERM")
+    panics = [line for line in router_log.splitlines() if line.startswith("FFI Panic")]
+    if panics:
+        # livekit's rtc library SIGTERMs its own process on a panic: the router drains and exits
+        failures.append(f"the router's rtc library panicked ({len(panics)}): {panics[0]}")
+    if len(calls) < planned:
+        failures.append(f"the soak stopped after {len(calls)} of {planned} calls (router gone)")
     if "Traceback" in router_log:
         failures.append("the router logged a traceback")
     for o in outages:

@@ -82,6 +82,10 @@ class _Run:
     samples: list[dict[str, float]] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     serial: itertools.count[int] = field(default_factory=itertools.count)
+    router_pid: int | None = None
+
+    def router_alive(self) -> bool:
+        return self.router_pid is None or os.path.exists(f"/proc/{self.router_pid}/fd")
 
     def caller_id(self, i: int) -> str:
         # records show the last four digits: unique while there are fewer than 10,000 calls
@@ -164,7 +168,7 @@ async def _outage(run: _Run, outage: Outage) -> None:
     await asyncio.to_thread(run.stack.start_part, outage.part)
     outage.up_at = time.monotonic()
     log(f"soak: {outage.part} is back; probing")
-    while time.monotonic() - outage.up_at < 180:
+    while time.monotonic() - outage.up_at < 180 and run.router_alive():
         outage.probes += 1
         probe = await run.call(Behaviour.TRANSFER_OK, probe=True)
         if probe.answered and probe.remote_bye and probe.refers:
@@ -197,8 +201,12 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
     due = [(round(c.calls * (k + 1) / (len(outages) + 1)), o) for k, o in enumerate(outages)]
     run.gate.set()
     t0 = time.monotonic()
+    assert router.proc is not None
     while len(run.results) < c.calls:
         await run.gate.wait()
+        if router.proc.poll() is not None:  # nothing left to call: check what there is
+            log(f"soak: the router exited ({router.proc.returncode}); stopping the soak")
+            break
         if due and len(run.results) >= due[0][0] and run.in_flight >= c.min_calls:
             await _outage(run, due.pop(0)[1])  # with calls up, as in a real outage
             continue
@@ -209,9 +217,9 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
         await asyncio.sleep(0.1)
     # the last calls are up: stop the router, which must let them finish
     await asyncio.sleep(3.0)
-    log(f"soak: SIGTERM to the router with {run.in_flight} calls up")
-    assert router.proc is not None
-    os.killpg(router.proc.pid, signal.SIGTERM)
+    if router.proc.poll() is None:
+        log(f"soak: SIGTERM to the router with {run.in_flight} calls up")
+        os.killpg(router.proc.pid, signal.SIGTERM)
     if run.tasks:
         await asyncio.wait(set(run.tasks), timeout=c.drain_s + 120)
     return outages
@@ -250,7 +258,7 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
         )
         await asyncio.to_thread(router.start, 120)
         assert router.proc is not None
-        run = _Run(config, stack, stack.sip_uri(NUMBER))
+        run = _Run(config, stack, stack.sip_uri(NUMBER), router_pid=router.proc.pid)
         sampler = asyncio.ensure_future(_sample(run, router.proc.pid, stop))
         saving = asyncio.ensure_future(saver.run(stop))
         started = time.monotonic()
@@ -269,6 +277,7 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
             samples=run.samples,
             warmup_calls=config.warmup_calls,
             judge_growth=config.judge_growth,
+            planned=config.calls,
             rooms_left=rooms,
             router_log=router.log(),
             router_exit=exit_code,
