@@ -80,7 +80,7 @@ class _Run:
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     """Set while new calls may be placed (cleared during an outage and its probes)."""
     samples: list[dict[str, float]] = field(default_factory=list)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    tasks: set[asyncio.Task[CallResult]] = field(default_factory=set)
     serial: itertools.count[int] = field(default_factory=itertools.count)
     router_pid: int | None = None
 
