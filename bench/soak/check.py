@@ -175,13 +175,13 @@ def check(
     stack_rooms: list[str] = []
     for name in rooms_left:
         found = _ROOM_CALLER.search(name)
-        mine = served.get(found.group(1)) if found else None
-        if mine is None or any(
-            o.part == "livekit" and o.cut(mine.placed_at, mine.ended_at) for o in outages
+        owner = served.get(found.group(1)) if found else None
+        if owner is None or any(
+            o.part == "livekit" and o.cut(owner.placed_at, owner.ended_at) for o in outages
         ):
             stack_rooms.append(name)
         else:
-            failures.append(f"the room of call {mine.i} ({mine.behaviour}) was left on the server")
+            failures.append(f"the room of call {owner.i} ({owner.behaviour}) was left on the server")
     if stack_rooms:
         failures.append(
             f"{len(stack_rooms)} rooms left on the server by its outages (of calls the router "
