@@ -181,7 +181,7 @@ def check(
         ):
             stack_rooms.append(name)
         else:
-            failures.append(f"the room of call {owner.i} ({owner.behaviour}) was left on the server")
+            failures.append(f"the room of call {owner.i} ({owner.behaviour}) was left")
     if stack_rooms:
         failures.append(
             f"{len(stack_rooms)} rooms left on the server by its outages (of calls the router "
