@@ -751,6 +751,10 @@ class CallSession:
         stopped within that time keeps the room in Redis for good (livekit-server v1.13.5,
         found by the soak), and a caller still in it would be served a second time."""
         request = api.DeleteRoomRequest(room=self.room.name)
+        if self.room.isconnected():
+            # leave first: a room deleted under us ends our connection as a failure
+            # (the rtc engine logs its data channels "closed unexpectedly")
+            await self.room.disconnect()
 
         async def deleted() -> bool:
             return True
