@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from livekit import api, rtc
+from livekit.rtc.participant import PublishTrackError
 
 from router.core.errors import ConfigError, MenuFileError
 from router.runtime import tracing
@@ -103,13 +104,7 @@ async def serve_call(ctx: object) -> None:
         # the server took the job but would not let us in (livekit-server answers 500
         # while its Redis is down; the SDK has already retried): no call was served, the
         # bridge answers a caller only once we are in, so there is nothing to record
-        room = ctx.job.room.name
-        log.error(
-            "could not join the room of a call (%s); LiveKit answered: %s",
-            mask_digits(room) if state.mask_caller else room,
-            exc,
-        )
-        ctx.shutdown("could not join the room")
+        _refused(ctx, state.mask_caller, "join the room", exc)
         return
     trial = state.config.trial_callers
     reporter = None
@@ -132,13 +127,35 @@ async def serve_call(ctx: object) -> None:
         observer=reporter,
         transferrer_for=_transferrers(ctx.room, ctx.api) if trial else None,
     )
-    await session.publish()
+    try:
+        await session.publish()
+    except PublishTrackError as exc:
+        # the server did not answer the publication (it is going away): as for a join
+        _refused(ctx, state.mask_caller, "publish the menu's audio in the room", exc)
+        return
     try:
         await session.run()
     finally:
         if reporter is not None:
             await reporter.aclose()
         ctx.shutdown("call ended")
+
+
+def _refused(ctx: object, mask_caller: bool, what: str, exc: Exception) -> None:
+    """A call LiveKit would not let the router serve (found by the soak, docs/reliability.md):
+    one log line, its caller's number masked, and the job ends. Before the router is in
+    with its audio the bridge has not answered the caller: there is no call to record."""
+    from livekit.agents import JobContext
+
+    assert isinstance(ctx, JobContext)
+    room = ctx.job.room.name
+    log.error(
+        "could not %s of a call (%s); LiveKit answered: %s",
+        what,
+        mask_digits(room) if mask_caller else room,
+        exc,
+    )
+    ctx.shutdown(f"could not {what}")
 
 
 def _transferrers(
