@@ -17,7 +17,7 @@ from typing import Any
 from bench.soak.faults import FAULT_ENDS, MenuSaver, MenuVersions, Outage
 from bench.soak.scenarios import Behaviour, Expected, expected
 
-__all__ = ["CallResult", "check"]
+__all__ = ["CallResult", "check", "per_call_ended"]
 
 RSS_SLOPE_LIMIT_KB = 50.0
 """The most RSS per call (KiB) the router may gain after warm-up: more is a leak."""
@@ -56,6 +56,32 @@ def _by_caller(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[s
         suffix = str(r.get("caller") or "")[-4:] or (found.group(1) if found else "")
         out.setdefault(suffix, []).append(r)
     return out
+
+
+def per_call_ended(
+    samples: Sequence[Mapping[str, float]],
+    what: str,
+    slope: Callable[[Sequence[float], Sequence[float]], float | None],
+) -> float | None:
+    """How much `what` grows per call ended, the calls in progress held apart: a least-
+    squares fit of `what` on both (the number in progress swings between 10 and 30, and
+    each call up holds its own memory, threads and descriptors); the plain slope on calls
+    ended when the number in progress did not change. None with too few samples."""
+    if len(samples) < 3:
+        return None
+    xs = [s["ended"] for s in samples]
+    ups = [s["up"] for s in samples]
+    ys = [s[what] for s in samples]
+    mx, mu, my = (statistics.fmean(v) for v in (xs, ups, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    suu = sum((u - mu) ** 2 for u in ups)
+    sxu = sum((x - mx) * (u - mu) for x, u in zip(xs, ups, strict=True))
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    suy = sum((u - mu) * (y - my) for u, y in zip(ups, ys, strict=True))
+    det = sxx * suu - sxu**2
+    if suu == 0 or abs(det) < 1e-9 * max(sxx * suu, 1.0):
+        return slope(xs, ys)
+    return (sxy * suu - suy * sxu) / det
 
 
 def _flat(values: list[float]) -> dict[str, float]:
@@ -153,7 +179,7 @@ def check(
     # the router process: RSS slope after warm-up, descriptors and threads flat
     late = [s for s in samples if s["ended"] >= warmup_calls]
     growth_failures: list[str] = []
-    rss_slope = slope([s["ended"] for s in late], [s["rss_kb"] for s in late]) if late else None
+    rss_slope = per_call_ended(late, "rss_kb", slope)
     if rss_slope is None:
         growth_failures.append("too few samples after warm-up for an RSS slope")
     elif rss_slope >= RSS_SLOPE_LIMIT_KB:
@@ -161,7 +187,7 @@ def check(
     idle = [s for s in late if s["up"] == 0] or late[-1:]
     growth = {}
     for what in ("fds", "threads"):
-        per_call = slope([s["ended"] for s in late], [s[what] for s in late]) if late else None
+        per_call = per_call_ended(late, what, slope)
         growth[what] = round(per_call * 1000, 1) if per_call is not None else None
         if per_call is not None and per_call * 1000 >= FLAT_PER_1000_CALLS:
             growth_failures.append(
@@ -234,6 +260,7 @@ def check(
         "fds": _flat([s["fds"] for s in late]) if late else None,
         "threads": _flat([s["threads"] for s in late]) if late else None,
         "failures": failures,
+        "samples": [dict(s) for s in samples],
         "each_call": [
             f"{c.i} {c.behaviour}{' probe' if c.probe else ''} at {c.placed_at - t0:.1f} s "
             f"for {c.ended_at - c.placed_at:.1f} s: {c.outcome} {c.status or ''} "
