@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -91,6 +91,41 @@ class ProcessState:
             return cls._instance
 
 
+JOIN_SETTLE_S = 30.0
+"""How long a cancelled job waits for its room connection to finish (seconds): longer
+than the rtc library's own connection attempts, so the handshake always ends first."""
+
+
+async def join_whole(
+    connect: Awaitable[None],
+    leave: Callable[[], Awaitable[None]],
+    *,
+    settle_s: float = JOIN_SETTLE_S,
+) -> None:
+    """Join a room (`connect`, e.g. `JobContext.connect(...)`) without ever abandoning
+    the join half-way.
+
+    The rtc library's `Room.connect` sends `ReadyForRoomEventRequest` as the last step of
+    its body; cancelled before that (livekit-agents cancels an entrypoint 15 s after a
+    job is told to stop: ipc/job_proc_lazy_main.py `_shutdown_job`), the FFI waits 15 s,
+    panics, and `_ffi_client.py` answers every panic with SIGTERM to the whole process:
+    every call of the process is lost (livekit/python-sdks#784, rust-sdks#1261; found by
+    the soak while livekit-server restarted). So the join runs as its own task: a
+    cancellation lets it finish (up to `settle_s`), leaves the room if it got in, and
+    then goes on as a cancellation.
+
+    Raises what `connect` raises (`rtc.ConnectError`), or `CancelledError`.
+    """
+    joining = asyncio.ensure_future(connect)
+    try:
+        await asyncio.shield(joining)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(asyncio.shield(joining), settle_s)
+            await leave()  # in after all: the job is ending, so out again
+        raise
+
+
 async def serve_call(ctx: object) -> None:
     """The job entrypoint: one call in one room."""
     from livekit.agents import AutoSubscribe, JobContext
@@ -99,7 +134,9 @@ async def serve_call(ctx: object) -> None:
     state = await asyncio.to_thread(ProcessState.get)
     menu_file = state.store.current  # the call keeps this version to its end
     try:
-        await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+        await join_whole(
+            ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE), ctx.room.disconnect
+        )
     except rtc.ConnectError as exc:
         # the server took the job but would not let us in (livekit-server answers 500
         # while its Redis is down; the SDK has already retried): no call was served, the
