@@ -32,6 +32,7 @@ __all__ = [
     "Machine",
     "ResultError",
     "RunResult",
+    "SoakResult",
     "Targets",
     "Versions",
     "get",
@@ -325,7 +326,37 @@ class AdminStartup:
         }
 
 
-def load(path: Path) -> RunResult | EngineResult | AdminStartup:
+@dataclass(frozen=True)
+class SoakResult:
+    """One soak (`python -m bench.soak`): bench/results/soak-<date>.json."""
+
+    started: str
+    """UTC, ISO 8601."""
+    command: str
+    machine: Machine
+    versions: Versions
+    calls: int
+    failures: tuple[str, ...]
+    """What did not hold (sentences); empty when everything did."""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "soak") -> SoakResult:
+        return cls(
+            started=_need(data, "started", str, where),
+            command=_need(data, "command", str, where),
+            machine=Machine.from_json(_need(data, "machine", dict, where), f"{where}: machine"),
+            versions=Versions.from_json(_need(data, "versions", dict, where), f"{where}: versions"),
+            calls=_need(data, "calls", int, where),
+            failures=tuple(_need(data, "failures", list, where)),
+            raw=dict(data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+def load(path: Path) -> RunResult | EngineResult | AdminStartup | SoakResult:
     """Any committed result file, read through its schema (ResultError names the file)."""
     try:
         data = json.loads(path.read_text())
@@ -335,6 +366,8 @@ def load(path: Path) -> RunResult | EngineResult | AdminStartup:
         raise ResultError(f"{path}: not a JSON object")
     if data.get("benchmark") == "admin_startup":
         return AdminStartup.from_json(data, str(path))
+    if data.get("benchmark") == "soak":
+        return SoakResult.from_json(data, str(path))
     if "benchmark" in data:
         return EngineResult.from_json(data, str(path))
     return RunResult.from_json(data, str(path))

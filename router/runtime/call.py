@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -108,6 +108,18 @@ CALLER_GONE_GRACE_S = 1.0
 ends as their hang-up. A completed REFER makes the SIP bridge end the caller's leg, and
 that departure can reach the router a moment before the transfer's answer: within this
 time the call is recorded as transferred, not as a caller who hung up."""
+
+HANGUP_RETRY_S = 30.0
+"""How long the router keeps asking LiveKit to hang up on a caller while the API fails
+(livekit-server answers 500 while its Redis is down): an outage shorter than this never
+leaves a caller connected to a room the router has left."""
+
+GONE = "could not find object"
+"""livekit-server v1.13.5's message (500) for a room or participant no node holds any more."""
+
+REMOVAL_SEEN_S = 3.0
+"""How long a removal LiveKit accepted may take to reach our connection (the caller's
+departure) before it is taken as lost and asked again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,12 +272,16 @@ class CallSession:
             if caller is not None:
                 await self._wait_until_answered(caller)
             if caller is None or self._done.is_set():
-                return self._finish_unanswered()
-            self._start(caller)
-            with _live_lock:
-                _live.add(self)
-            await self._done.wait()
-            return self._finish()
+                record: dict[str, object] | None = self._finish_unanswered()
+            else:
+                self._start(caller)
+                with _live_lock:
+                    _live.add(self)
+                await self._done.wait()
+                record = self._finish()
+            if self.options.dispatched:
+                await self._delete_room()
+            return record
         except asyncio.CancelledError:
             # livekit-agents cancels a call that outlives the worker's shutdown (a job
             # process's calls cannot be reached by `shut_down_all`)
@@ -625,18 +641,94 @@ class CallSession:
         if self._end_reason is None:
             self._end_reason = reason
         if reason not in (EndReason.TRANSFERRED, EndReason.CALLER_HANGUP) and self.caller:
-            try:
-                await asyncio.wait_for(
-                    self._api.room.remove_participant(
-                        api.RoomParticipantIdentity(
-                            room=self.room.name, identity=self.caller.identity
-                        )
-                    ),
-                    5,
-                )
-            except Exception as exc:  # the caller may already be gone
-                log.info("call %s: could not remove the caller: %s", self._label, exc)
+            await self._remove_caller(self.caller.identity)
         self._done.set()
+
+    async def _remove_caller(self, identity: str) -> None:
+        """Hang up on the caller: remove the SIP participant (`_until_done`); a removal
+        LiveKit accepted counts once our connection sees the caller leave."""
+        request = api.RoomParticipantIdentity(room=self.room.name, identity=identity)
+
+        async def left() -> bool:
+            return await self._caller_left(identity, within_s=REMOVAL_SEEN_S)
+
+        await self._until_done(
+            "hang up on the caller",
+            lambda: self._api.room.remove_participant(request),
+            left,
+            gone=lambda: self.room.isconnected() and identity not in self.room.remote_participants,
+        )
+
+    async def _delete_room(self) -> None:
+        """A dispatched call's room ends with its call: deleted at once (`_until_done`),
+        rather than left for the server to close after its departure timeout. A server
+        stopped within that time keeps the room in Redis for good (livekit-server v1.13.5,
+        found by the soak), and a caller still in it would be served a second time."""
+        request = api.DeleteRoomRequest(room=self.room.name)
+        if self.room.isconnected():
+            # leave first: a room deleted under us ends our connection as a failure
+            # (the rtc engine logs its data channels "closed unexpectedly")
+            await self.room.disconnect()
+
+        async def deleted() -> bool:
+            return True
+
+        await self._until_done(
+            "close the call's room", lambda: self._api.room.delete_room(request), deleted
+        )
+
+    async def _until_done(
+        self,
+        what: str,
+        ask: Callable[[], Awaitable[object]],
+        confirmed: Callable[[], Awaitable[bool]],
+        gone: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Ask LiveKit's API for `what` until it is done, for up to `HANGUP_RETRY_S` while
+        the API fails (livekit-server answers 500 while its Redis is down, and refuses
+        connections while it restarts; found by the soak). Done: the request answered
+        and `confirmed()`, or answered `not_found`, or `gone()` (nothing left to do)."""
+        deadline = asyncio.get_running_loop().time() + HANGUP_RETRY_S
+        delay_s = 0.5
+        while True:
+            try:
+                await asyncio.wait_for(ask(), 5)
+                if await confirmed():
+                    return
+                problem: Exception = RuntimeError("LiveKit said yes, but nothing changed")
+            except api.ServerError as exc:
+                # gone already: livekit-server says not_found, or, for a room it is closing
+                # or lost in a restart, a 500 "could not find object" that asking again
+                # never changes (seen in the soak)
+                if exc.code == api.ServerErrorCode.NOT_FOUND or GONE in exc.message:
+                    return
+                problem = exc
+            except Exception as exc:  # a timeout, a refused connection: the server is away
+                problem = exc
+            if gone():
+                return
+            if asyncio.get_running_loop().time() + delay_s > deadline:
+                log.warning(
+                    "call %s: could not %s within %.0f s: %s",
+                    self._label,
+                    what,
+                    HANGUP_RETRY_S,
+                    problem,
+                )
+                return
+            log.info("call %s: could not %s yet: %s", self._label, what, problem)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 4.0)
+
+    async def _caller_left(self, identity: str, *, within_s: float) -> bool:
+        """Whether the caller has left the room, as our connection sees it, waiting up to
+        `within_s`; True also when we are not connected (nothing to watch)."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while self.room.isconnected() and identity in self.room.remote_participants:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
 
 
 _UNANSWERED = {

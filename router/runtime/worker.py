@@ -26,11 +26,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import aiohttp
 from livekit import api, rtc
+from livekit.rtc.participant import PublishTrackError
 
 from router.core.errors import ConfigError, MenuFileError
 from router.runtime import tracing
@@ -40,7 +41,7 @@ from router.runtime.config import add_arguments as add_settings
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
-from router.runtime.records import RecordSink
+from router.runtime.records import RecordSink, mask_digits
 from router.runtime.transfer import SipTransferrer, Transferrer, call_api
 from router.trial.caller import is_trial_caller
 
@@ -90,6 +91,41 @@ class ProcessState:
             return cls._instance
 
 
+JOIN_SETTLE_S = 30.0
+"""How long a cancelled job waits for its room connection to finish (seconds): longer
+than the rtc library's own connection attempts, so the handshake always ends first."""
+
+
+async def join_whole(
+    connect: Awaitable[None],
+    leave: Callable[[], Awaitable[None]],
+    *,
+    settle_s: float = JOIN_SETTLE_S,
+) -> None:
+    """Join a room (`connect`, e.g. `JobContext.connect(...)`) without ever abandoning
+    the join half-way.
+
+    The rtc library's `Room.connect` sends `ReadyForRoomEventRequest` as the last step of
+    its body; cancelled before that (livekit-agents cancels an entrypoint 15 s after a
+    job is told to stop: ipc/job_proc_lazy_main.py `_shutdown_job`), the FFI waits 15 s,
+    panics, and `_ffi_client.py` answers every panic with SIGTERM to the whole process:
+    every call of the process is lost (livekit/python-sdks#784, rust-sdks#1261; found by
+    the soak while livekit-server restarted). So the join runs as its own task: a
+    cancellation lets it finish (up to `settle_s`), leaves the room if it got in, and
+    then goes on as a cancellation.
+
+    Raises what `connect` raises (`rtc.ConnectError`), or `CancelledError`.
+    """
+    joining = asyncio.ensure_future(connect)
+    try:
+        await asyncio.shield(joining)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(asyncio.shield(joining), settle_s)
+            await leave()  # in after all: the job is ending, so out again
+        raise
+
+
 async def serve_call(ctx: object) -> None:
     """The job entrypoint: one call in one room."""
     from livekit.agents import AutoSubscribe, JobContext
@@ -98,7 +134,16 @@ async def serve_call(ctx: object) -> None:
     assert isinstance(ctx, JobContext)
     state = await asyncio.to_thread(ProcessState.get)
     menu_file = state.store.current  # the call keeps this version to its end
-    await ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+    try:
+        await join_whole(
+            ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE), ctx.room.disconnect
+        )
+    except rtc.ConnectError as exc:
+        # the server took the job but would not let us in (livekit-server answers 500
+        # while its Redis is down; the SDK has already retried): no call was served, the
+        # bridge answers a caller only once we are in, so there is nothing to record
+        _refused(ctx, state.mask_caller, "join the room", exc)
+        return
     # ctx.api with livekit-api's failover off: a transfer must never be sent twice
     lkapi = call_api(http_context.http_session())
     trial = state.config.trial_callers
@@ -122,13 +167,35 @@ async def serve_call(ctx: object) -> None:
         observer=reporter,
         transferrer_for=_transferrers(ctx.room, lkapi) if trial else None,
     )
-    await session.publish()
+    try:
+        await session.publish()
+    except PublishTrackError as exc:
+        # the server did not answer the publication (it is going away): as for a join
+        _refused(ctx, state.mask_caller, "publish the menu's audio in the room", exc)
+        return
     try:
         await session.run()
     finally:
         if reporter is not None:
             await reporter.aclose()
         ctx.shutdown("call ended")
+
+
+def _refused(ctx: object, mask_caller: bool, what: str, exc: Exception) -> None:
+    """A call LiveKit would not let the router serve (found by the soak, docs/reliability.md):
+    one log line, its caller's number masked, and the job ends. Before the router is in
+    with its audio the bridge has not answered the caller: there is no call to record."""
+    from livekit.agents import JobContext
+
+    assert isinstance(ctx, JobContext)
+    room = ctx.job.room.name
+    log.error(
+        "could not %s of a call (%s); LiveKit answered: %s",
+        what,
+        mask_digits(room) if mask_caller else room,
+        exc,
+    )
+    ctx.shutdown(f"could not {what}")
 
 
 def _transferrers(

@@ -36,7 +36,14 @@ from router.runtime import transfer as transfer_module
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.metrics import Metrics
 from router.runtime.prompts import EspeakVoice, PromptCache
-from tests.runtime.twirp_fake import NO_SIP_SERVICE, TRANSFER_OK, FakeLiveKitAPI, sip_failure
+from tests.runtime.twirp_fake import (
+    NO_SIP_SERVICE,
+    ROOM_GONE,
+    SERVER_WITHOUT_REDIS,
+    TRANSFER_OK,
+    FakeLiveKitAPI,
+    sip_failure,
+)
 
 SALES = "tel:+15105550101"
 OPERATOR = "sip:operator@pbx.example.com"
@@ -246,6 +253,58 @@ async def test_a_missing_sip_service_is_an_error_the_policy_handles(fake: FakeLi
     transfer = record["transfer"]
     assert isinstance(transfer, dict) and transfer["result"] == "failed"
     assert "(3 tries)" in json.dumps(record)
+
+
+async def test_a_hang_up_the_server_refuses_for_a_while_is_asked_again_until_done(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # the soak's Redis outage: the 'error' policy hangs up, and RemoveParticipant answers
+    # 500 until Redis is back; a lost removal leaves the caller connected to a room the
+    # router has left (and LiveKit dispatched the router there again: a second record)
+    fake.answer("livekit.SIP/TransferSIPParticipant", NO_SIP_SERVICE)
+    fake.answer(
+        "livekit.RoomService/RemoveParticipant",
+        SERVER_WITHOUT_REDIS,
+        SERVER_WITHOUT_REDIS,
+        (200, b""),
+    )
+    call = await start_call(fake)
+    call.press("1")
+    record = await call.record(within=30)
+    assert record["end"] == "hangup"
+    assert [r.identity for r in fake.removals()] == ["sip_+15105559876"] * 3
+
+
+async def test_a_dispatched_calls_room_is_deleted_when_it_ends_even_if_the_server_is_away(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # a room left to the server's departure timeout outlives a server stopped meanwhile
+    # (the soak's livekit-server restart); one the router deletes does not
+    fake.answer("livekit.RoomService/DeleteRoom", SERVER_WITHOUT_REDIS, (200, b""))
+    call = await start_call(fake, dispatched=True)
+    assert fake.deletions() == [], "nothing is deleted while the call goes on"
+    call.hang_up()
+    record = await call.record(within=30)
+    assert record["end"] == "caller_hangup"
+    assert [d.room for d in fake.deletions()] == [call.session.room.name] * 2
+
+
+async def test_a_room_the_server_no_longer_holds_is_not_asked_for_again(
+    fake: FakeLiveKitAPI,
+) -> None:
+    fake.answer("livekit.RoomService/DeleteRoom", ROOM_GONE)
+    call = await start_call(fake, dispatched=True)
+    call.hang_up()
+    await call.record()
+    assert len(fake.deletions()) == 1
+
+
+async def test_a_call_the_router_only_joined_keeps_its_room(fake: FakeLiveKitAPI) -> None:
+    # `router connect`: someone else's room, not ours to delete
+    call = await start_call(fake)
+    call.hang_up()
+    await call.record()
+    assert fake.deletions() == []
 
 
 async def test_a_request_no_bridge_took_is_asked_again_and_the_caller_transferred(

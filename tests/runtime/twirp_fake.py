@@ -32,6 +32,19 @@ NO_SIP_SERVICE = (
     ).encode(),
 )
 
+SERVER_WITHOUT_REDIS = (
+    500,
+    json.dumps(
+        {"code": "unknown", "msg": "dial tcp 127.0.0.1:46891: connect: connection refused"}
+    ).encode(),
+)
+"""What livekit-server v1.13.5 answers RoomService calls while its Redis is down (the soak)."""
+ROOM_GONE = (
+    500,
+    json.dumps({"code": "unknown", "msg": "could not find object"}).encode(),
+)
+"""What livekit-server v1.13.5 answers DeleteRoom for a room it is closing or lost (the soak)."""
+
 
 def sip_failure(status: int, reason: str) -> tuple[int, bytes]:
     """A failed REFER as LiveKit reports it: the SIP status in the Twirp metadata."""
@@ -56,6 +69,7 @@ class FakeLiveKitAPI:
     _TYPES = {
         "livekit.SIP/TransferSIPParticipant": api.TransferSIPParticipantRequest,
         "livekit.RoomService/RemoveParticipant": api.RoomParticipantIdentity,
+        "livekit.RoomService/DeleteRoom": api.DeleteRoomRequest,
     }
 
     def answer(self, method: str, *answers: tuple[int, bytes], delay: float = 0.0) -> None:
@@ -94,3 +108,6 @@ class FakeLiveKitAPI:
 
     def removals(self) -> list[api.RoomParticipantIdentity]:
         return [r for m, r in self.requests if m == "livekit.RoomService/RemoveParticipant"]
+
+    def deletions(self) -> list[api.DeleteRoomRequest]:
+        return [r for m, r in self.requests if m == "livekit.RoomService/DeleteRoom"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +47,24 @@ def test_a_part_that_cannot_start_is_named_with_its_log(monkeypatch: pytest.Monk
     assert "last lines of" in msg
     assert s._procs == []
     s.remove_workdir()
+
+
+async def test_trunks_and_dispatch_rules_outlive_a_redis_restart(tmp_path: Path) -> None:
+    """Redis holds livekit-server's SIP trunks and dispatch rules: a stop and start of
+    Redis (an outage, as the soak makes one) must not lose them, or every later call is
+    refused (`404`) until someone provisions again."""
+    from livekit import api
+
+    stack = LocalStack(workdir=tmp_path, quiet=True)
+    await asyncio.to_thread(stack.start)
+    try:
+        made = await stack.aprovision("redis-restart", ["+15550100077"])
+        await asyncio.to_thread(stack.stop_part, "redis")
+        await asyncio.to_thread(stack.start_part, "redis")
+        async with stack.api() as lk:
+            trunks = await lk.sip.list_inbound_trunk(api.ListSIPInboundTrunkRequest())
+            rules = await lk.sip.list_dispatch_rule(api.ListSIPDispatchRuleRequest())
+        assert made.trunk_id in [t.sip_trunk_id for t in trunks.items]
+        assert made.dispatch_rule_id in [r.sip_dispatch_rule_id for r in rules.items]
+    finally:
+        await asyncio.to_thread(stack.stop)

@@ -1,0 +1,66 @@
+"""``python -m bench.soak [--calls N] [--out FILE] [--keep]``: run the soak, print its figures.
+
+Exit status 1 if anything that must hold did not (the failures are printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from bench.common import BENCH, log, machine_info, now_iso, versions
+from bench.schema import SoakResult
+from bench.soak.run import SoakConfig, soak
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--min-calls", type=int, default=10, help="fewest calls in progress")
+    parser.add_argument("--max-calls", type=int, default=30, help="most calls in progress")
+    parser.add_argument("--save-every", type=float, default=30.0, help="menu saves, seconds")
+    parser.add_argument("--warmup", type=int, default=100, help="calls before the RSS slope")
+    parser.add_argument("--out", type=Path, help="figures (default bench/results/soak-*.json)")
+    parser.add_argument("--keep", action="store_true", help="keep the logs and records")
+    args = parser.parse_args(argv)
+    config = SoakConfig(
+        calls=args.calls,
+        min_calls=args.min_calls,
+        max_calls=args.max_calls,
+        save_every_s=args.save_every,
+        warmup_calls=args.warmup,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="soak-"))
+    started = now_iso()
+    try:
+        figures = asyncio.run(soak(config, workdir))
+    finally:
+        if args.keep:
+            log(f"soak: logs and records kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    out = {
+        "benchmark": "soak",
+        "started": started,
+        "command": "python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": machine_info(),
+        "versions": versions(),
+        **figures,
+    }
+    SoakResult.from_json(out)  # what is written reads back through the schema
+    stamp = datetime.fromisoformat(started).strftime("%Y%m%dT%H%M%S")
+    path = args.out or BENCH / "results" / f"soak-{stamp}.json"
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in out.items() if k not in ("machine", "versions")}, indent=2))
+    log(f"soak: figures in {path}")
+    return 1 if figures["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""What must hold after a soak, as figures: each call against its record, and the router.
+
+`check` returns a dict of figures and `failures` (sentences; empty when everything
+held). A call the SIP bridge never answered has no record to hold it to; it counts as
+refused, which is only allowed while a part of the stack was down or coming back.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench.soak.faults import FAULT_ENDS, MenuSaver, MenuVersions, Outage
+from bench.soak.scenarios import Behaviour, Expected, expected
+
+__all__ = ["CallResult", "check", "per_call_ended"]
+
+RSS_SLOPE_LIMIT_KB = 50.0
+"""The most RSS per call (KiB) the router may gain after warm-up: more is a leak."""
+FLAT_PER_1000_CALLS = 20.0
+"""File descriptors or threads the router may gain per 1,000 calls after warm-up (a
+leak of one per call would show as 1,000); the number in progress moves them meanwhile."""
+
+
+@dataclass
+class CallResult:
+    """One call as the caller saw it."""
+
+    i: int
+    caller_id: str
+    behaviour: Behaviour
+    placed_at: float
+    probe: bool = False
+    ended_at: float = 0.0
+    answered: bool = False
+    outcome: str | None = None
+    status: int | None = None
+    refers: tuple[str, ...] = ()
+    remote_bye: bool = False
+    error: str | None = None
+
+
+_ROOM_CALLER = re.compile(r"_\+[\d*]*(\d{4})_")
+"""The caller's last four digits in a dispatched call's room name (`call-_+*******0042_...`),
+for a record made before the caller was seen (`left_before_join`: no `caller`)."""
+
+
+def _by_caller(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for r in records:
+        found = _ROOM_CALLER.search(str(r.get("room") or ""))
+        suffix = str(r.get("caller") or "")[-4:] or (found.group(1) if found else "")
+        out.setdefault(suffix, []).append(r)
+    return out
+
+
+def per_call_ended(
+    samples: Sequence[Mapping[str, float]],
+    what: str,
+    slope: Callable[[Sequence[float], Sequence[float]], float | None],
+) -> float | None:
+    """How much `what` grows per call ended, the calls in progress held apart: a least-
+    squares fit of `what` on both (the number in progress swings between 10 and 30, and
+    each call up holds its own memory, threads and descriptors); the plain slope on calls
+    ended when the number in progress did not change. None with too few samples."""
+    if len(samples) < 3:
+        return None
+    xs = [s["ended"] for s in samples]
+    ups = [s["up"] for s in samples]
+    ys = [s[what] for s in samples]
+    mx, mu, my = (statistics.fmean(v) for v in (xs, ups, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    suu = sum((u - mu) ** 2 for u in ups)
+    sxu = sum((x - mx) * (u - mu) for x, u in zip(xs, ups, strict=True))
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    suy = sum((u - mu) * (y - my) for u, y in zip(ups, ys, strict=True))
+    det = sxx * suu - sxu**2
+    if suu == 0 or abs(det) < 1e-9 * max(sxx * suu, 1.0):
+        return slope(xs, ys)
+    return (sxy * suu - suy * sxu) / det
+
+
+def _flat(values: list[float]) -> dict[str, float]:
+    return {"first": values[0], "last": values[-1], "min": min(values), "max": max(values)}
+
+
+def check(
+    calls: Sequence[CallResult],
+    records: Sequence[Mapping[str, Any]],
+    *,
+    versions: MenuVersions,
+    saver: MenuSaver,
+    outages: Sequence[Outage],
+    samples: Sequence[Mapping[str, float]],
+    warmup_calls: int,
+    rooms_left: Sequence[str],
+    judge_growth: bool = True,
+    planned: int = 0,
+    router_log: str,
+    router_exit: int | None,
+    wall_s: float,
+    slope: Callable[[Sequence[float], Sequence[float]], float | None],
+) -> dict[str, Any]:
+    failures: list[str] = []
+    index = _by_caller(records)
+    by_caller = dict(index)
+    cache: dict[tuple[Behaviour, str], Expected] = {}
+    outcomes: Counter[str] = Counter()
+    cut: Counter[str] = Counter()
+    wrong: list[str] = []
+    verdicts: dict[int, str] = {}
+    for call in calls:
+        mine = by_caller.pop(call.caller_id[-4:], [])
+        during = [o for o in outages if o.cut(call.placed_at, call.ended_at)]
+        verdicts[call.i] = ",".join(str(r.get("end")) for r in mine) or "no record"
+        if not call.answered:
+            outcomes["refused by the stack"] += 1
+            if not during and not call.probe:
+                wrong.append(
+                    f"call {call.i} ({call.behaviour}): not answered ({call.outcome}, "
+                    f"{call.status}, {call.error}) with every part up"
+                )
+            if len(mine) > 1:
+                wrong.append(f"call {call.i}: never answered, yet {len(mine)} records")
+            continue
+        if len(mine) != 1:
+            wrong.append(f"call {call.i} ({call.behaviour}): {len(mine)} records, not one")
+            outcomes["records missing or doubled"] += 1
+            continue
+        record = mine[0]
+        version = str(record.get("menu_version"))
+        if version not in versions.files:
+            wrong.append(f"call {call.i}: served with version {version}, neither A nor B")
+            continue
+        key = (call.behaviour, version)
+        if key not in cache:
+            cache[key] = expected(call.behaviour, versions.files[version])
+        if cache[key].matches(record):
+            outcomes["as simulated"] += 1
+            continue
+        ends = frozenset().union(*(FAULT_ENDS[o.part] for o in during))
+        if record.get("end") in ends:
+            cut[f"{'+'.join(o.part for o in during)}: {record.get('end')}"] += 1
+            outcomes["cut by an outage, with its end"] += 1
+            continue
+        outcomes["wrong outcome"] += 1
+        wrong.append(
+            f"call {call.i} ({call.behaviour}, version {version[:6]}"
+            f"{', during ' + '+'.join(o.part for o in during) if during else ''}): "
+            f"expected {cache[key]}, got {Expected.of_record(record)}"
+        )
+    strays = sum(len(v) for v in by_caller.values())
+    if strays:
+        wrong.append(f"{strays} records of calls the soak did not place")
+    failures += wrong[:40]
+    if len(wrong) > 40:
+        failures.append(f"... and {len(wrong) - 40} more")
+
+    # the menu file: the broken save refused, the last good version kept
+    refused = router_log.count("changed but was refused")
+    broken_saves = sum(1 for s in saver.saves if s.version is None)
+    if refused != broken_saves:
+        failures.append(f"{broken_saves} broken saves, {refused} refusals in the router's log")
+    stale = 0
+    for call in calls:
+        mine = index.get(call.caller_id[-4:], [])
+        if mine and mine[0].get("menu_version") not in (
+            saver.good_version_at(call.placed_at - 2.5),
+            saver.good_version_at(call.placed_at + 2.5),
+        ):
+            stale += 1
+    if stale:
+        failures.append(f"{stale} calls served with a version that was not the current good one")
+
+    # the router process: RSS slope after warm-up, descriptors and threads flat
+    late = [s for s in samples if s["ended"] >= warmup_calls]
+    growth_failures: list[str] = []
+    rss_slope = per_call_ended(late, "rss_kb", slope)
+    if rss_slope is None:
+        growth_failures.append("too few samples after warm-up for an RSS slope")
+    elif rss_slope >= RSS_SLOPE_LIMIT_KB:
+        growth_failures.append(f"RSS grows {rss_slope:.1f} KiB per call after warm-up")
+    idle = [s for s in late if s["up"] == 0] or late[-1:]
+    growth = {}
+    for what in ("fds", "threads"):
+        per_call = per_call_ended(late, what, slope)
+        growth[what] = round(per_call * 1000, 1) if per_call is not None else None
+        if per_call is not None and per_call * 1000 >= FLAT_PER_1000_CALLS:
+            growth_failures.append(
+                f"{what} grow by {per_call * 1000:.1f} per 1000 calls after warm-up"
+            )
+    if judge_growth:
+        failures += growth_failures
+    # a room is the router's to end once it served the call (it deletes it); a room the
+    # server lost in its own restart, or one of a call it never dispatched, is the stack's
+    served = {c.caller_id[-4:]: c for c in calls if index.get(c.caller_id[-4:])}
+    stack_rooms: list[str] = []
+    for name in rooms_left:
+        found = _ROOM_CALLER.search(name)
+        owner = served.get(found.group(1)) if found else None
+        if owner is None or any(
+            o.part == "livekit" and o.cut(owner.placed_at, owner.ended_at) for o in outages
+        ):
+            stack_rooms.append(name)
+        else:
+            failures.append(f"the room of call {owner.i} ({owner.behaviour}) was left")
+    if stack_rooms:
+        failures.append(
+            f"{len(stack_rooms)} rooms left on the server by its outages (of calls the router "
+            f"never served, or cut by the livekit-server restart): {', '.join(stack_rooms[:5])}"
+        )
+    if router_exit != 0:
+        failures.append(f"the router exited with {router_exit} after SIGTERM")
+    panics = [line for line in router_log.splitlines() if line.startswith("FFI Panic")]
+    if panics:
+        # livekit's rtc library SIGTERMs its own process on a panic: the router drains and exits
+        failures.append(f"the router's rtc library panicked ({len(panics)}): {panics[0]}")
+    if len(calls) < planned:
+        failures.append(f"the soak stopped after {len(calls)} of {planned} calls (router gone)")
+    if "Traceback" in router_log:
+        failures.append("the router logged a traceback")
+    for o in outages:
+        if o.recovered_s is None:
+            failures.append(f"no call served within 180 s of restarting {o.part}")
+    durations = [c.ended_at - c.placed_at for c in calls if c.answered]
+    t0 = min((c.placed_at for c in calls), default=0.0)
+    return {
+        "calls": len(calls),
+        "answered": sum(c.answered for c in calls),
+        "wall_s": round(wall_s, 1),
+        "call_seconds_median": round(statistics.median(durations), 1) if durations else None,
+        "behaviours": dict(Counter(str(c.behaviour) for c in calls)),
+        "outcomes": dict(outcomes),
+        "cut_by_outages": dict(cut),
+        "outages": [
+            {
+                "part": o.part,
+                "down_at_s": round(o.down_at - t0, 1),
+                "calls_up": o.calls_up,
+                "down_s": round(o.up_at - o.down_at, 1),
+                "recovered_s": o.recovered_s,
+                "probes": o.probes,
+            }
+            for o in outages
+        ],
+        "menu_saves": len(saver.saves),
+        "broken_saves_refused": refused,
+        "rooms_left": len(rooms_left),
+        "rooms_left_by_the_stack": len(stack_rooms),
+        "router_exit": router_exit,
+        "rss_kb_per_call_after_warmup": round(rss_slope, 2) if rss_slope is not None else None,
+        "rss_kb": _flat([s["rss_kb"] for s in late]) if late else None,
+        "fds_when_idle": _flat([s["fds"] for s in idle]) if idle else None,
+        "threads_when_idle": _flat([s["threads"] for s in idle]) if idle else None,
+        "fds_threads_per_1000_calls": growth,
+        "fds": _flat([s["fds"] for s in late]) if late else None,
+        "threads": _flat([s["threads"] for s in late]) if late else None,
+        "failures": failures,
+        "samples": [dict(s) for s in samples],
+        "each_call": [
+            f"{c.i} {c.behaviour}{' probe' if c.probe else ''} at {c.placed_at - t0:.1f} s "
+            f"for {c.ended_at - c.placed_at:.1f} s: {c.outcome} {c.status or ''} "
+            f"{c.error or ''} -> {verdicts.get(c.i)}"
+            for c in calls
+        ],
+    }

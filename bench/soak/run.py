@@ -1,0 +1,291 @@
+"""The soak: many real SIP calls through one router process, with the faults of a day.
+
+`soak(config)` starts the local stack (Redis, livekit-server, the SIP bridge) and one
+router (`router start`, as deployed), then places `config.calls` calls of every
+`Behaviour`, between `min_calls` and `max_calls` at a time (the number in progress
+swings between the two), while the menu file is saved every `save_every_s` and each
+part of the stack is stopped and started once (a fraction of the way through the
+calls each). After a restart the soak places probe calls, one at a time, until one
+is served to its end: the time from the restart to that answer is the recovery time.
+The router gets SIGTERM while the last calls are up and must let them finish (drain).
+
+Then every call is held to its record (`check`): one record per answered call, its
+outcome the simulated one (or, for a call up during an outage, the outage's end), no
+room left on the server, the router's RSS slope per call after warm-up, its file
+descriptors and threads (sampled from /proc). Returns the figures as a dict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import os
+import random
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import NUMBER, BenchStack, log, read_records, slope
+from bench.soak.check import CallResult, check
+from bench.soak.faults import MenuSaver, Outage, menu_versions
+from bench.soak.scenarios import Behaviour, options
+from router.stack.harness import RouterProcess
+from router.stack.local import free_port
+from router.stack.sipphone import CallOutcome, SipCall
+
+__all__ = ["SoakConfig", "soak"]
+
+AGENT = "menu-router-soak"
+SETTLE_S = 4.0
+"""Before a part is stopped, no new call for this long, so every call it cuts is up."""
+PROBE_TIMEOUT_S = 15.0
+"""A probe call after a restart that is not served within this is hung up; the next is placed."""
+
+
+@dataclass
+class SoakConfig:
+    calls: int = 1000
+    min_calls: int = 10
+    max_calls: int = 30
+    swing_s: float = 240.0
+    """Period of the swing of the number of calls in progress between min and max."""
+    save_every_s: float = 30.0
+    outages: Sequence[str] = ("redis", "livekit", "sip")
+    """Parts stopped and started once each, in this order, spread over the run."""
+    down_s: float = 5.0
+    """How long a part stays stopped."""
+    drain_s: float = 90.0
+    """The router's --drain-timeout; the last calls are up when it gets SIGTERM."""
+    warmup_calls: int = 100
+    """Calls ended before the RSS slope is taken."""
+    judge_growth: bool = True
+    """Hold the RSS slope, descriptors and threads to their limits (a run of a few dozen
+    calls reports them, but they are noise there)."""
+    sample_s: float = 2.0
+    seed: int = 18
+
+
+@dataclass
+class _Run:
+    config: SoakConfig
+    stack: BenchStack
+    uri: str
+    results: list[CallResult] = field(default_factory=list)
+    in_flight: int = 0
+    ended: int = 0
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while new calls may be placed (cleared during an outage and its probes)."""
+    samples: list[dict[str, float]] = field(default_factory=list)
+    tasks: set[asyncio.Task[CallResult]] = field(default_factory=set)
+    serial: itertools.count[int] = field(default_factory=itertools.count)
+    router_pid: int | None = None
+
+    def router_alive(self) -> bool:
+        return self.router_pid is None or os.path.exists(f"/proc/{self.router_pid}/fd")
+
+    def caller_id(self, i: int) -> str:
+        # records show the last four digits: unique while there are fewer than 10,000 calls
+        return f"+155577{i:05d}"
+
+    async def call(self, behaviour: Behaviour, *, probe: bool = False) -> CallResult:
+        i = next(self.serial)
+        result = CallResult(i, self.caller_id(i), behaviour, time.monotonic(), probe=probe)
+        self.results.append(result)
+        self.in_flight += 1
+        # a probe gives up sooner: a call LiveKit could not dispatch rings until it does
+        script = options(behaviour, result.caller_id, timeout_s=PROBE_TIMEOUT_S if probe else 90.0)
+        try:
+            report = await SipCall(self.uri, script).run_script()
+            result.outcome = report.outcome.value
+            result.status = report.status
+            result.answered = report.answered_at is not None
+            result.refers = tuple(r.refer_to for r in report.refers)
+            result.remote_bye = report.outcome is CallOutcome.REMOTE_BYE
+        except Exception as exc:  # noqa: BLE001 - a failed call is a result
+            result.error = repr(exc)
+        finally:
+            result.ended_at = time.monotonic()
+            self.in_flight -= 1
+            self.ended += 1
+        return result
+
+    def launch(self, behaviour: Behaviour) -> None:
+        task = asyncio.ensure_future(self.call(behaviour))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def target(self, t: float) -> int:
+        c = self.config
+        swing = 0.5 - 0.5 * math.cos(2 * math.pi * t / c.swing_s)
+        return round(c.min_calls + (c.max_calls - c.min_calls) * swing)
+
+
+def _proc_figures(pid: int) -> dict[str, float]:
+    """RSS (KiB), threads and open file descriptors of one process, from /proc."""
+    out: dict[str, float] = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                out["rss_kb"] = float(line.split()[1])
+            elif line.startswith("Threads:"):
+                out["threads"] = float(line.split()[1])
+    out["fds"] = float(len(os.listdir(f"/proc/{pid}/fd")))
+    return out
+
+
+async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
+    t0 = time.monotonic()
+    while not stop.is_set():
+        try:
+            figures = _proc_figures(pid)
+        except OSError:
+            return
+        if len(figures) < 3:  # exiting: /proc/PID/status no longer shows its memory
+            return
+        run.samples.append(
+            {"t": round(time.monotonic() - t0, 1), "ended": run.ended, "up": run.in_flight}
+            | figures
+        )
+        try:
+            await asyncio.wait_for(stop.wait(), run.config.sample_s)
+        except TimeoutError:
+            pass
+
+
+async def _outage(run: _Run, outage: Outage) -> None:
+    """Stop a part with calls up, start it again, then probe until a call is served."""
+    run.gate.clear()
+    await asyncio.sleep(SETTLE_S)  # the calls placed last are answered: all are up
+    outage.calls_up = run.in_flight
+    log(f"soak: stopping {outage.part} with {run.in_flight} calls up")
+    outage.down_at = time.monotonic()
+    await asyncio.to_thread(run.stack.stop_part, outage.part)
+    await asyncio.sleep(run.config.down_s)
+    await asyncio.to_thread(run.stack.start_part, outage.part)
+    outage.up_at = time.monotonic()
+    log(f"soak: {outage.part} is back; probing")
+    while time.monotonic() - outage.up_at < 180 and run.router_alive():
+        outage.probes += 1
+        probe = await run.call(Behaviour.TRANSFER_OK, probe=True)
+        if probe.answered and probe.remote_bye and probe.refers:
+            outage.recovered_s = round(probe.placed_at - outage.up_at, 1)
+            break
+        await asyncio.sleep(1.0)
+    log(f"soak: {outage.part}: served again {outage.recovered_s} s after its restart")
+    run.gate.set()
+
+
+async def _rooms_left(stack: BenchStack, within_s: float) -> list[str]:
+    """Rooms still on the server, polled until none or `within_s` (the server closes an
+    emptied room after its departure timeout)."""
+    from livekit import api
+
+    deadline = time.monotonic() + within_s
+    while True:
+        async with stack.api() as lk:
+            rooms = (await lk.room.list_rooms(api.ListRoomsRequest())).rooms
+        if not rooms or time.monotonic() > deadline:
+            return [r.name for r in rooms]
+        await asyncio.sleep(2.0)
+
+
+async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Outage]:
+    c = run.config
+    rng = random.Random(c.seed)
+    kinds = list(Behaviour)
+    outages = [Outage(part) for part in c.outages]
+    due = [(round(c.calls * (k + 1) / (len(outages) + 1)), o) for k, o in enumerate(outages)]
+    run.gate.set()
+    t0 = time.monotonic()
+    assert router.proc is not None
+    while len(run.results) < c.calls:
+        await run.gate.wait()
+        if router.proc.poll() is not None:  # nothing left to call: check what there is
+            log(f"soak: the router exited ({router.proc.returncode}); stopping the soak")
+            break
+        if due and len(run.results) >= due[0][0] and run.in_flight >= c.min_calls:
+            await _outage(run, due.pop(0)[1])  # with calls up, as in a real outage
+            continue
+        if run.in_flight >= run.target(time.monotonic() - t0):
+            await asyncio.sleep(0.2)
+            continue
+        run.launch(rng.choice(kinds))
+        await asyncio.sleep(0.1)
+    # the last calls are up: stop the router, which must let them finish
+    await asyncio.sleep(3.0)
+    if router.proc.poll() is None:
+        log(f"soak: SIGTERM to the router with {run.in_flight} calls up")
+        os.killpg(router.proc.pid, signal.SIGTERM)
+    if run.tasks:
+        await asyncio.wait(set(run.tasks), timeout=c.drain_s + 120)
+    return outages
+
+
+async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
+    """Run the soak in `workdir` (stack, router log, records, menu file); the figures."""
+    stack = BenchStack(workdir=workdir / "stack", quiet=True, log_level="info")
+    await asyncio.to_thread(stack.start)
+    router: RouterProcess | None = None
+    stop = asyncio.Event()
+    try:
+        await stack.aprovision(AGENT, [NUMBER])
+        versions = menu_versions(workdir)
+        menus = workdir / "menus.yaml"
+        saver = MenuSaver(menus, versions, config.save_every_s)
+        menus.write_text(versions.a)
+        records = workdir / "calls.jsonl"
+        router = RouterProcess(
+            stack.env,
+            menus=menus,
+            log_path=workdir / "router.log",
+            agent_name=AGENT,
+            records=str(records),
+            command="start",
+            extra_args=[
+                "--drain-timeout",
+                str(config.drain_s),
+                "--metrics-port",
+                "0",
+                "--health-port",
+                str(free_port()),
+                "--max-calls",
+                str(config.max_calls * 2),
+            ],
+        )
+        await asyncio.to_thread(router.start, 120)
+        assert router.proc is not None
+        run = _Run(config, stack, stack.sip_uri(NUMBER), router_pid=router.proc.pid)
+        sampler = asyncio.ensure_future(_sample(run, router.proc.pid, stop))
+        saving = asyncio.ensure_future(saver.run(stop))
+        started = time.monotonic()
+        outages = await _drive(run, router, saver)
+        stop.set()
+        await asyncio.gather(sampler, saving)
+        exit_code = await asyncio.to_thread(router.proc.wait, config.drain_s + 30)
+        wall_s = time.monotonic() - started
+        rooms = await _rooms_left(stack, 60)
+        return check(
+            run.results,
+            read_records(records),
+            versions=versions,
+            saver=saver,
+            outages=outages,
+            samples=run.samples,
+            warmup_calls=config.warmup_calls,
+            judge_growth=config.judge_growth,
+            planned=config.calls,
+            rooms_left=rooms,
+            router_log=router.log(),
+            router_exit=exit_code,
+            wall_s=wall_s,
+            slope=slope,
+        )
+    finally:
+        stop.set()
+        if router is not None:
+            await asyncio.to_thread(router.stop)
+        await asyncio.to_thread(stack.stop)
