@@ -1,6 +1,6 @@
 """What the soak's callers do, and what the router must make of each.
 
-A `Behaviour` is one kind of caller: the SIP phone's script (`CallOptions`, played by
+A `Behaviour` is one kind of caller: the SIP phone's script (`CallScript`, played by
 the real phone through the SIP bridge) and the same call walked through the menu by
 the core's simulated-call driver (`router.core.simulation.SimulatedCall`, what
 `router simulate` runs), its notes fed to the router's own `CallRecorder`. So the
@@ -24,7 +24,7 @@ from router.core.keys import Key
 from router.core.model import MenuFile
 from router.core.simulation import SimulatedCall, TransferResult
 from router.runtime.records import CallRecorder
-from router.stack.sipphone import CallOptions, KeyPress
+from router.stack.sipphone import CallScript, KeyPress
 
 __all__ = ["STORM_KEYS", "Behaviour", "Expected", "expected", "options"]
 
@@ -79,10 +79,10 @@ _SCRIPTS: Mapping[Behaviour, dict[str, Any]] = {
 }
 
 
-def options(behaviour: Behaviour, caller_id: str, *, timeout_s: float = 90.0) -> CallOptions:
+def options(behaviour: Behaviour, caller_id: str, *, timeout_s: float = 90.0) -> CallScript:
     """The SIP phone's script for one call of `behaviour` from `caller_id`."""
     script = {"notify_status": 200, "notify_delay_s": 0.3, **_SCRIPTS[behaviour]}
-    return CallOptions(caller_id=caller_id, timeout_s=timeout_s, bye_timeout_s=8.0, **script)
+    return CallScript(caller_id=caller_id, timeout_s=timeout_s, bye_timeout_s=8.0, **script)
 
 
 @dataclass(frozen=True)

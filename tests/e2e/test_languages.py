@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from router.runtime.prompts import voice_from_spec
-from router.stack.sipphone import CallOptions, SipCall
+from router.stack.sipphone import CallScript, SipCall
 from tests.e2e.conftest import Stack, own_router, record_in
 
 AGENT = "menu-router-e2e-languages"
@@ -102,7 +102,7 @@ async def call_and_listen(
     """Call `number`, press `key` (if any) a second into the greeting, and listen for 9 s
     from the key (else from the first audio); returns the loudness envelope heard then,
     and the call's record."""
-    options = CallOptions(caller_id=caller, record_to=wav)
+    options = CallScript(caller_id=caller, record_to=wav)
     async with SipCall(e2e.uri(number), options) as call:
         await call.start()
         assert await call.wait_answered(timeout_s=15)
