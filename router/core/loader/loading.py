@@ -14,6 +14,7 @@ from router.core.checker import check
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.languages import language_problems
 from router.core.loader.document import MenuReader
+from router.core.loader.nodes import MAX_PROBLEMS
 from router.core.loader.source import MENU_FILE, compose_source, too_big
 from router.core.model import MenuFile
 from router.core.patterns import compiled
@@ -22,10 +23,6 @@ __all__ = ["MAX_BYTES", "Loaded", "load_menu_file", "load_menu_text", "read_menu
 
 MAX_BYTES = 1_000_000
 """A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
-
-MAX_PROBLEMS = 200
-"""Problems reported for one file; past that, one line says how many more there are."""
-
 
 @dataclass(frozen=True, slots=True)
 class Loaded:

@@ -15,7 +15,10 @@ from router.core import format as fmt
 from router.core.errors import Location, Problem, Severity
 from router.core.yamlsafe import Map, Node, Scalar, Seq
 
-__all__ = ["Fields", "NodeReader", "shape"]
+__all__ = ["MAX_PROBLEMS", "Fields", "NodeReader", "shape"]
+
+MAX_PROBLEMS = 200
+"""Problems reported for one file; past that, one line says how many more there are."""
 
 
 class Fields(dict[str, Node]):
@@ -162,8 +165,12 @@ class NodeReader:
             return None
         guess = self.HINTS.get(name.lower())
         if guess not in names:
-            close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
-            guess = close[0] if close else None
+            guess = None
+            # past the problems a file shows, a did-you-mean is work nobody reads: a
+            # megabyte of unknown keys was 100,000 difflib searches (30 s of `router check`)
+            if len(self.problems) < MAX_PROBLEMS:
+                close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
+                guess = close[0] if close else None
         if guess is not None:
             hint = f"did you mean '{guess}'?"
         else:
