@@ -54,7 +54,13 @@ async def _join_then_cancel(e2e: Stack, how: str) -> tuple[int, str]:
     room = f"join-cancelled-{how}-{os.getpid()}"
     token = e2e.stack.token(f"joiner-{how}", room)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SCRIPT, e2e.stack.url, token, how, str(OUTLIVE_S),
+        sys.executable,
+        "-c",
+        SCRIPT,
+        e2e.stack.url,
+        token,
+        how,
+        str(OUTLIVE_S),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -24,6 +24,7 @@ __all__ = ["MAX_BYTES", "Loaded", "load_menu_file", "load_menu_text", "read_menu
 MAX_BYTES = 1_000_000
 """A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
 
+
 @dataclass(frozen=True, slots=True)
 class Loaded:
     """A menu file that passed every check, and the warnings it still deserves."""
