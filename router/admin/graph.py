@@ -38,6 +38,7 @@ from router.core.model import (
     Say,
     Top,
     Transfer,
+    language_label,
 )
 from router.core.voices import is_english
 
@@ -273,8 +274,9 @@ class _Drawer:
     ) -> None:
         graph, here = self.graph, _menu(self.graph, menu.name)
         match action:
-            case GoTo(menu=name, language=language):
-                said = f"{label}: {language}" if language else label  # a language switch
+            case GoTo(menu=name, language=language, turns=turns):
+                switch = language_label(language, turns)
+                said = f"{label}: {switch}" if switch else label  # a language switch
                 graph.edge(Edge(source, _menu(graph, name), said, dashed, returns=depth > 0))
             case Back():
                 for parent in self.parents.get(menu.name) or [menu.name]:
@@ -284,8 +286,9 @@ class _Drawer:
                 for top in self.tops:
                     back = _menu(graph, top)
                     graph.edge(Edge(source, back, f"{label}: top", dashed, returns=True))
-            case Repeat(language=language) if language:
-                graph.edge(Edge(source, here, f"{label}: {language}", dashed, returns=True))
+            case Repeat(language=language, turns=turns) if language or turns:
+                switch = language_label(language, turns)
+                graph.edge(Edge(source, here, f"{label}: {switch}", dashed, returns=True))
             case Repeat() | Say():
                 word = "repeat" if isinstance(action, Repeat) else "say"
                 graph.edge(Edge(source, here, f"{label}: {word}", dashed, returns=True))

@@ -304,6 +304,20 @@ LANGUAGE = Text(
     doc="A language declared under `languages`.",
     examples=("en", "es"),
 )
+SWITCH_LANGUAGE = OneOf(
+    (
+        LANGUAGE,
+        MapOf(
+            LANGUAGE_PATTERN,
+            LANGUAGE,
+            doc="By the caller's language now (a toggle: `{en: fr, fr: en}`); a caller in a"
+            " language not listed keeps it.",
+            key_doc="A language declared under `languages`: the caller's language now.",
+            min_entries=1,
+        ),
+    ),
+    doc="A language declared under `languages`, or one per language the caller is in.",
+)
 LANGUAGES = OneOf(
     (
         ListOf(LANGUAGE, doc="Language codes; each is spoken in the voice of its own name."),
@@ -415,7 +429,7 @@ VERBS: Mapping[str, Obj] = {
     "menu": Obj(
         (
             Field("menu", NAME, "Go to this menu (`back` returns here).", required=True),
-            Field("language", LANGUAGE, "Switch the caller to this language first."),
+            Field("language", SWITCH_LANGUAGE, "Switch the caller to this language first."),
             *_MESSAGE_FIELDS,
         ),
         doc="Go to another menu.",
@@ -424,7 +438,7 @@ VERBS: Mapping[str, Obj] = {
         (
             Field(
                 "language",
-                LANGUAGE,
+                SWITCH_LANGUAGE,
                 "Switch the caller to this language: every prompt and message from now on is"
                 " in it, in its voice; the menu's greeting plays again.",
                 required=True,

@@ -34,6 +34,9 @@ __all__ = [
     "GoTo",
     "Hangup",
     "Language",
+    "LanguageTurn",
+    "language_after",
+    "language_label",
     "Limits",
     "Match",
     "Menu",
@@ -190,6 +193,35 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageTurn:
+    """One pair of an option's `language: {en: fr, fr: en}`: a caller in `when` is switched
+    to `to` (both codes the file must declare; `router.core.languages` checks them)."""
+
+    when: str
+    to: str
+    when_loc: Location = NOWHERE
+    to_loc: Location = NOWHERE
+
+
+def language_after(
+    fixed: str | None, turns: tuple[LanguageTurn, ...], current: str | None
+) -> str | None:
+    """The language an option switches a caller in `current` to: `fixed` (`language: fr`),
+    else the turn for `current` (`language: {en: fr, fr: en}`); None: no change (no
+    `language`, or a caller in a language the mapping does not list)."""
+    if fixed is not None:
+        return fixed
+    return next((turn.to for turn in turns if turn.when == current), None)
+
+
+def language_label(fixed: str | None, turns: tuple[LanguageTurn, ...]) -> str | None:
+    """How transcripts and graphs name an option's switch: `fr`, or `en→fr, fr→en`."""
+    if fixed is not None:
+        return fixed
+    return ", ".join(f"{t.when}→{t.to}" for t in turns) or None
+
+
+@dataclass(frozen=True, slots=True)
 class GoTo:
     """Enter another menu (it is pushed, so `back` returns here)."""
 
@@ -198,6 +230,8 @@ class GoTo:
     loc: Location = NOWHERE
     language: str | None = None
     """`{menu: X, language: es}`: the caller's language changes first."""
+    turns: tuple[LanguageTurn, ...] = ()
+    """`{menu: X, language: {en: fr, fr: en}}`: the change by the caller's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +258,8 @@ class Repeat:
     loc: Location = NOWHERE
     language: str | None = None
     """`{language: es}`: the caller's language changes, then the greeting plays in it."""
+    turns: tuple[LanguageTurn, ...] = ()
+    """`{language: {en: fr, fr: en}}`: the change by the caller's language (a toggle)."""
 
 
 @dataclass(frozen=True, slots=True)

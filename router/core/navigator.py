@@ -85,6 +85,7 @@ from router.core.model import (
     Say,
     Top,
     Transfer,
+    language_after,
 )
 
 __all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW_S", "CallCaps", "CallState", "Navigator"]
@@ -370,7 +371,7 @@ class Navigator:
 
     def _run(self, action: Action) -> None:
         if isinstance(action, GoTo | Repeat):
-            self._choose_language(action.language)
+            self._choose_language(language_after(action.language, action.turns, self._language))
         self._disarm(TimerKind.FIRST_DIGIT)
         self._disarm(TimerKind.INTER_DIGIT)
         self._digits = ""

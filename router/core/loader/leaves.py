@@ -326,7 +326,9 @@ class Leaves(NodeReader):
             self.error(
                 node,
                 f"'{value}' is not a language code",
-                hint="write a code declared under `languages`, like en or es",
+                hint=f"write one of this file's languages: {', '.join(self.languages)}"
+                if self.languages
+                else "write a language code, like en or es",
                 code="bad-language",
             )
             return None
