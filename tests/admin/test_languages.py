@@ -11,7 +11,7 @@ from router.admin.graph import build
 from router.admin.menutest import read_test_file, run_case
 from router.cli import main
 from router.core.loader import load_menu_text
-from tests.core.test_languages import FILE
+from tests.core.test_languages import FILE, TOGGLE
 
 AT = "2026-12-01T10:00Z"
 
@@ -93,3 +93,32 @@ def test_the_graph_labels_switch_options_and_a_number_s_language(tmp_path: Path)
     labels = {edge.label for edge in graph.edges}
     assert {"9: es", "7: en"} <= labels
     assert any(node.label == ("+15105550151", "in es") for node in graph.nodes.values())
+
+
+def test_a_toggle_in_the_transcript_the_test_and_the_graph(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "hola.wav").write_bytes(b"")
+    (tmp_path / "menus.yaml").write_text(TOGGLE)
+    code = main(["simulate", str(tmp_path / "menus.yaml"), "--at", AT, "--keys", "99"])
+    lines = [line.split("s  ", 1)[-1] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert code == 0
+    chosen = [line for line in lines if line.startswith("language ")]
+    assert chosen == [
+        "language en (voice en-us)",
+        "language es (voice es)",
+        "language en (voice en-us)",
+    ]
+    (tmp_path / "t.yaml").write_text(
+        "menu_file: menus.yaml\n"
+        "defaults: {at: 2026-12-01T10:00:00-05:00}\n"
+        "cases:\n"
+        "  - {name: there, keys: '91', expect: {transfer: sales, hears: Ventas, language: es}}\n"
+        "  - {name: and back, language: es, keys: '91', expect: {transfer: sales, language: en}}\n"
+    )
+    test_file, problems = read_test_file(str(tmp_path / "t.yaml"))
+    assert test_file is not None and not problems
+    menu_file = load_menu_text(TOGGLE, filename="menus.yaml", base_dir=tmp_path).menu_file
+    assert [run_case(menu_file, case).passed for case in test_file.cases] == [True, True]
+    labels = {edge.label for edge in build(menu_file).edges}
+    assert {"9: en→es, es→en", "2: es→en"} <= labels
