@@ -43,6 +43,7 @@ __all__ = [
     "EXTENSION_PATTERN",
     "FILE",
     "HEADER_NAME_PATTERN",
+    "HOURS_FIELDS",
     "HOURS_PATTERN",
     "KEY_PATTERN",
     "LANGUAGE_PATTERN",
@@ -616,11 +617,15 @@ NUMBER_DEFAULTS = Obj(
     " they replace the file's `defaults`, key by key, in the menus calls to this number"
     " reach.",
 )
+HOURS_FIELDS = (
+    Field("schedule", NAME, "Opening hours to follow (with `closed`)."),
+    Field("closed", NAME, "The first menu when the schedule is closed (with `schedule`)."),
+)
+"""`schedule` and `closed`, read alike on a number's entry and on a caller rule."""
 ENTRY_LONG = Obj(
     (
         Field("menu", NAME, "The first menu of a call to this number.", required=True),
-        Field("schedule", NAME, "Opening hours to follow."),
-        Field("closed", NAME, "The first menu when the schedule is closed."),
+        *HOURS_FIELDS,
         Field("language", LANGUAGE, "The language calls to this number start in."),
         Field("defaults", NUMBER_DEFAULTS),
     ),
@@ -652,6 +657,7 @@ CALLER_RULE = Obj(
         ),
         Field("transfer", TARGET, "Transfer the call at once (a destination's name or a URI)."),
         Field("hangup", _TRUE_OR_MESSAGE, "End the call, after the message if there is one."),
+        *HOURS_FIELDS,
         *_MESSAGE_FIELDS,
         *(f for f in VERBS["transfer"].fields if f.name in TRANSFER_MODIFIERS),
     ),

@@ -657,6 +657,12 @@ class CallerRule:
     loc: Location = NOWHERE
     language: str | None = None
     """The language the call starts in (before the number's own)."""
+    schedule: str | None = None
+    closed: str | None = None
+    """The menu the rule's calls start in while `schedule` is closed (read as a number's
+    entry reads them); a rule without them applies at every hour."""
+    where: Mapping[str, Location] = field(default_factory=lambda: _NO_PLACES)
+    """Where `schedule` and `closed` were written."""
 
     def matches(self, caller: str | None) -> bool:
         return any(p.matches(caller) for p in self.patterns)
@@ -753,7 +759,11 @@ class MenuFile:
     def start_menu(self, dialled: str | None, at: datetime) -> str:
         """The menu a call starts in, given the number dialled and the time of the call."""
         entry = self.entry_for(dialled)
-        if entry.schedule and entry.closed:
-            if not self.schedules[entry.schedule].is_open(at):
-                return entry.closed
-        return entry.menu
+        return self.closed_menu(entry.schedule, entry.closed, at) or entry.menu
+
+    def closed_menu(self, schedule: str | None, closed: str | None, at: datetime) -> str | None:
+        """`closed` when `schedule` is closed at `at` (an aware datetime), else None: a
+        number's entry and a caller rule follow their opening hours alike."""
+        if schedule and closed and not self.schedules[schedule].is_open(at):
+            return closed
+        return None
