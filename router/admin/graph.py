@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -183,10 +184,23 @@ def _boxes(graph: Graph, menu_file: MenuFile, callers: dict[str, tuple[str, ...]
                     for key in (f"entry:{number}", f"schedule:{number}")
                     if key in graph.nodes
                 ]
-        voices = sorted({menu_file.menus[name].voice or "" for name in names})
-        spoken = ", ".join(v for v in voices if v)
-        label = ", ".join(numbers) + (f" (voice {spoken})" if spoken else "")
+        label = ", ".join(numbers) + _spoken(menu_file, numbers, names)
         graph.clusters.append((label, ids))
+
+
+def _spoken(menu_file: MenuFile, numbers: Iterable[str], names: Iterable[str]) -> str:
+    """How a box of one line's menus says what its callers hear: ` (fr, voice fr)`, the
+    numbers' languages and their voices (a file with `languages`, whose menus' own voice
+    is only the router's words'), else ` (voice es)`, the menus' voices."""
+    if menu_file.languages:
+        entries = [menu_file.entries[number] for number in numbers]
+        codes = dict.fromkeys(e.language or menu_file.default_language or "" for e in entries)
+        declared = menu_file.languages
+        said = [f"{code}, voice {declared[code].voice}" for code in codes if code in declared]
+        return f" ({'; '.join(said)})" if said else ""
+    voices = sorted({menu_file.menus[name].voice or "" for name in names})
+    spoken = ", ".join(v for v in voices if v)
+    return f" (voice {spoken})" if spoken else ""
 
 
 def reached(menu_file: MenuFile, tops: Iterable[str], *, failures: bool = True) -> set[str]:
@@ -423,10 +437,16 @@ def dot(graph: Graph, annotations: Mapping[str, str] | None = None) -> str:
         )
         lines.append(f"        {'; '.join(ids)};")
         lines.append("    }")
+    # where labelled arrows meet (every menu's "on limit" into one hang-up), dot sets each
+    # label by the middle of its arrow, which can sit nearer a neighbour's: decorate=true
+    # underlines the label and draws a line from it to its own arrow (Graphviz attrs docs)
+    meeting = Counter(edge.target for edge in graph.edges if edge.label)
     for i, edge in enumerate(graph.edges):
         attrs = [f'id="e{i}"']
         if edge.label:
             attrs.append(f"label={_dot_text(edge.label)}")
+            if meeting[edge.target] > 1:
+                attrs.append("decorate=true")
         if edge.dashed:
             attrs.append("style=dashed")
         tail, head = edge.source, edge.target

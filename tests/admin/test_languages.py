@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from router.admin.graph import build
+from router.admin.graph import build, dot
 from router.admin.menutest import read_test_file, run_case
 from router.cli import main
 from router.core.loader import load_menu_text
@@ -122,3 +122,19 @@ def test_a_toggle_in_the_transcript_the_test_and_the_graph(
     assert [run_case(menu_file, case).passed for case in test_file.cases] == [True, True]
     labels = {edge.label for edge in build(menu_file).edges}
     assert {"9: en→es, es→en", "2: es→en"} <= labels
+
+
+def test_a_line_s_box_names_its_language_and_voice_and_meeting_labels_point_at_their_arrow(
+    tmp_path: Path,
+) -> None:
+    lines = FILE.replace(
+        "default: main", 'default: main\n  "+15105550152": {menu: solo, language: es}'
+    ).replace(
+        "menus:\n", "menus:\n  solo: {greeting: {en: Solo., es: Solo.}, options: {'#': hangup}}\n"
+    )
+    write(tmp_path)
+    menu_file = load_menu_text(lines, filename="menus.yaml", base_dir=tmp_path).menu_file
+    drawn = dot(build(menu_file, lines=True))
+    assert "(es, voice es)" in drawn and "voice en-us)" in drawn
+    meeting = [line for line in drawn.splitlines() if 'label="on limit' in line]
+    assert meeting and all("decorate=true" in line for line in meeting)
