@@ -115,9 +115,7 @@ def build(
         spoken = (f"in {entry.language}",) if entry.language else ()
         root = graph.node(f"entry:{number}", (number, *spoken), "entry")
         if entry.schedule and entry.closed:
-            schedule = menu_file.schedules.get(entry.schedule)
-            zone = (schedule.timezone,) if schedule else ()
-            hours = graph.node(f"schedule:{number}", (entry.schedule, *zone), "schedule")
+            hours = _hours(graph, menu_file, number, entry.schedule)
             graph.edge(Edge(root, hours))
             graph.edge(Edge(hours, _menu(graph, entry.menu), "open"))
             graph.edge(Edge(hours, _menu(graph, entry.closed), "closed"))
@@ -155,6 +153,11 @@ def _caller_rules(graph: Graph, menu_file: MenuFile, drawer: _Drawer) -> None:
         spoken = (f"in {rule.language}",) if rule.language else ()
         node = graph.node(f"caller:{rule.name}", ("caller rule", rule.name, *spoken), "entry")
         label = ", ".join(p.text for p in rule.patterns)
+        if rule.schedule and rule.closed:  # the rule's own hours, drawn as a number's
+            hours = _hours(graph, menu_file, f"caller:{rule.name}", rule.schedule)
+            graph.edge(Edge(node, hours, label))
+            graph.edge(Edge(hours, _menu(graph, rule.closed), "closed"))
+            node, label = hours, "open"
         match rule.action:
             case GoTo(menu=name):
                 graph.edge(Edge(node, _menu(graph, name), label))
@@ -164,6 +167,14 @@ def _caller_rules(graph: Graph, menu_file: MenuFile, drawer: _Drawer) -> None:
                 graph.edge(Edge(node, graph.node("hangup", ("hang up",), "hangup"), label))
             case None if "entry:default" in graph.nodes:
                 graph.edge(Edge(node, graph.nodes["entry:default"].id, f"{label}: as dialled"))
+
+
+def _hours(graph: Graph, menu_file: MenuFile, key: str, schedule: str) -> str:
+    """A number's or a caller rule's opening hours: the id of a node naming the schedule
+    and its zone (its arrows `open` and `closed` are the caller's to draw)."""
+    found = menu_file.schedules.get(schedule)
+    zone = (found.timezone,) if found else ()
+    return graph.node(f"schedule:{key}", (schedule, *zone), "schedule")
 
 
 def _boxes(graph: Graph, menu_file: MenuFile, callers: dict[str, tuple[str, ...]]) -> None:
