@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ from router.core.model import (
     Say,
     Top,
     Transfer,
+    language_label,
 )
 from router.core.voices import is_english
 
@@ -113,9 +115,7 @@ def build(
         spoken = (f"in {entry.language}",) if entry.language else ()
         root = graph.node(f"entry:{number}", (number, *spoken), "entry")
         if entry.schedule and entry.closed:
-            schedule = menu_file.schedules.get(entry.schedule)
-            zone = (schedule.timezone,) if schedule else ()
-            hours = graph.node(f"schedule:{number}", (entry.schedule, *zone), "schedule")
+            hours = _hours(graph, menu_file, number, entry.schedule)
             graph.edge(Edge(root, hours))
             graph.edge(Edge(hours, _menu(graph, entry.menu), "open"))
             graph.edge(Edge(hours, _menu(graph, entry.closed), "closed"))
@@ -153,6 +153,11 @@ def _caller_rules(graph: Graph, menu_file: MenuFile, drawer: _Drawer) -> None:
         spoken = (f"in {rule.language}",) if rule.language else ()
         node = graph.node(f"caller:{rule.name}", ("caller rule", rule.name, *spoken), "entry")
         label = ", ".join(p.text for p in rule.patterns)
+        if rule.schedule and rule.closed:  # the rule's own hours, drawn as a number's
+            hours = _hours(graph, menu_file, f"caller:{rule.name}", rule.schedule)
+            graph.edge(Edge(node, hours, label))
+            graph.edge(Edge(hours, _menu(graph, rule.closed), "closed"))
+            node, label = hours, "open"
         match rule.action:
             case GoTo(menu=name):
                 graph.edge(Edge(node, _menu(graph, name), label))
@@ -162,6 +167,14 @@ def _caller_rules(graph: Graph, menu_file: MenuFile, drawer: _Drawer) -> None:
                 graph.edge(Edge(node, graph.node("hangup", ("hang up",), "hangup"), label))
             case None if "entry:default" in graph.nodes:
                 graph.edge(Edge(node, graph.nodes["entry:default"].id, f"{label}: as dialled"))
+
+
+def _hours(graph: Graph, menu_file: MenuFile, key: str, schedule: str) -> str:
+    """A number's or a caller rule's opening hours: the id of a node naming the schedule
+    and its zone (its arrows `open` and `closed` are the caller's to draw)."""
+    found = menu_file.schedules.get(schedule)
+    zone = (found.timezone,) if found else ()
+    return graph.node(f"schedule:{key}", (schedule, *zone), "schedule")
 
 
 def _boxes(graph: Graph, menu_file: MenuFile, callers: dict[str, tuple[str, ...]]) -> None:
@@ -182,10 +195,23 @@ def _boxes(graph: Graph, menu_file: MenuFile, callers: dict[str, tuple[str, ...]
                     for key in (f"entry:{number}", f"schedule:{number}")
                     if key in graph.nodes
                 ]
-        voices = sorted({menu_file.menus[name].voice or "" for name in names})
-        spoken = ", ".join(v for v in voices if v)
-        label = ", ".join(numbers) + (f" (voice {spoken})" if spoken else "")
+        label = ", ".join(numbers) + _spoken(menu_file, numbers, names)
         graph.clusters.append((label, ids))
+
+
+def _spoken(menu_file: MenuFile, numbers: Iterable[str], names: Iterable[str]) -> str:
+    """How a box of one line's menus says what its callers hear: ` (fr, voice fr)`, the
+    numbers' languages and their voices (a file with `languages`, whose menus' own voice
+    is only the router's words'), else ` (voice es)`, the menus' voices."""
+    if menu_file.languages:
+        entries = [menu_file.entries[number] for number in numbers]
+        codes = dict.fromkeys(e.language or menu_file.default_language or "" for e in entries)
+        declared = menu_file.languages
+        said = [f"{code}, voice {declared[code].voice}" for code in codes if code in declared]
+        return f" ({'; '.join(said)})" if said else ""
+    voices = sorted({menu_file.menus[name].voice or "" for name in names})
+    spoken = ", ".join(v for v in voices if v)
+    return f" (voice {spoken})" if spoken else ""
 
 
 def reached(menu_file: MenuFile, tops: Iterable[str], *, failures: bool = True) -> set[str]:
@@ -273,8 +299,9 @@ class _Drawer:
     ) -> None:
         graph, here = self.graph, _menu(self.graph, menu.name)
         match action:
-            case GoTo(menu=name, language=language):
-                said = f"{label}: {language}" if language else label  # a language switch
+            case GoTo(menu=name, language=language, turns=turns):
+                switch = language_label(language, turns)
+                said = f"{label}: {switch}" if switch else label  # a language switch
                 graph.edge(Edge(source, _menu(graph, name), said, dashed, returns=depth > 0))
             case Back():
                 for parent in self.parents.get(menu.name) or [menu.name]:
@@ -284,8 +311,9 @@ class _Drawer:
                 for top in self.tops:
                     back = _menu(graph, top)
                     graph.edge(Edge(source, back, f"{label}: top", dashed, returns=True))
-            case Repeat(language=language) if language:
-                graph.edge(Edge(source, here, f"{label}: {language}", dashed, returns=True))
+            case Repeat(language=language, turns=turns) if language or turns:
+                switch = language_label(language, turns)
+                graph.edge(Edge(source, here, f"{label}: {switch}", dashed, returns=True))
             case Repeat() | Say():
                 word = "repeat" if isinstance(action, Repeat) else "say"
                 graph.edge(Edge(source, here, f"{label}: {word}", dashed, returns=True))
@@ -420,10 +448,16 @@ def dot(graph: Graph, annotations: Mapping[str, str] | None = None) -> str:
         )
         lines.append(f"        {'; '.join(ids)};")
         lines.append("    }")
+    # where labelled arrows meet (every menu's "on limit" into one hang-up), dot sets each
+    # label by the middle of its arrow, which can sit nearer a neighbour's: decorate=true
+    # underlines the label and draws a line from it to its own arrow (Graphviz attrs docs)
+    meeting = Counter(edge.target for edge in graph.edges if edge.label)
     for i, edge in enumerate(graph.edges):
         attrs = [f'id="e{i}"']
         if edge.label:
             attrs.append(f"label={_dot_text(edge.label)}")
+            if meeting[edge.target] > 1:
+                attrs.append("decorate=true")
         if edge.dashed:
             attrs.append("style=dashed")
         tail, head = edge.source, edge.target

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from router.core.errors import ConfigError
 from router.core.loader import load_menu_file
-from router.runtime.prompts import PromptCache, voice_from_spec
+from router.runtime.prompts import PromptCache, voice_from_spec, voices_of
 
 __all__ = ["add_arguments", "run"]
 
@@ -38,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
     count = asyncio.run(cache.render_file(menu_file))
     if cache.store_error is not None:
         raise ConfigError(f"cannot keep rendered prompts in {args.cache}: {cache.store_error}")
+    voices = sorted({v or cache.voice.name for v in voices_of(menu_file)})
     print(
         f"{count} prompts of {path} (version {menu_file.version}) in {args.cache}, "
-        f"{time.monotonic() - started:.1f} s"
+        f"in voices {', '.join(voices)}, {time.monotonic() - started:.1f} s"
     )
     return 0

@@ -43,6 +43,7 @@ __all__ = [
     "EXTENSION_PATTERN",
     "FILE",
     "HEADER_NAME_PATTERN",
+    "HOURS_FIELDS",
     "HOURS_PATTERN",
     "KEY_PATTERN",
     "LANGUAGE_PATTERN",
@@ -304,6 +305,20 @@ LANGUAGE = Text(
     doc="A language declared under `languages`.",
     examples=("en", "es"),
 )
+SWITCH_LANGUAGE = OneOf(
+    (
+        LANGUAGE,
+        MapOf(
+            LANGUAGE_PATTERN,
+            LANGUAGE,
+            doc="By the caller's language now (a toggle: `{en: fr, fr: en}`); a caller in a"
+            " language not listed keeps it.",
+            key_doc="A language declared under `languages`: the caller's language now.",
+            min_entries=1,
+        ),
+    ),
+    doc="A language declared under `languages`, or one per language the caller is in.",
+)
 LANGUAGES = OneOf(
     (
         ListOf(LANGUAGE, doc="Language codes; each is spoken in the voice of its own name."),
@@ -415,7 +430,7 @@ VERBS: Mapping[str, Obj] = {
     "menu": Obj(
         (
             Field("menu", NAME, "Go to this menu (`back` returns here).", required=True),
-            Field("language", LANGUAGE, "Switch the caller to this language first."),
+            Field("language", SWITCH_LANGUAGE, "Switch the caller to this language first."),
             *_MESSAGE_FIELDS,
         ),
         doc="Go to another menu.",
@@ -424,7 +439,7 @@ VERBS: Mapping[str, Obj] = {
         (
             Field(
                 "language",
-                LANGUAGE,
+                SWITCH_LANGUAGE,
                 "Switch the caller to this language: every prompt and message from now on is"
                 " in it, in its voice; the menu's greeting plays again.",
                 required=True,
@@ -602,11 +617,15 @@ NUMBER_DEFAULTS = Obj(
     " they replace the file's `defaults`, key by key, in the menus calls to this number"
     " reach.",
 )
+HOURS_FIELDS = (
+    Field("schedule", NAME, "Opening hours to follow (with `closed`)."),
+    Field("closed", NAME, "The first menu when the schedule is closed (with `schedule`)."),
+)
+"""`schedule` and `closed`, read alike on a number's entry and on a caller rule."""
 ENTRY_LONG = Obj(
     (
         Field("menu", NAME, "The first menu of a call to this number.", required=True),
-        Field("schedule", NAME, "Opening hours to follow."),
-        Field("closed", NAME, "The first menu when the schedule is closed."),
+        *HOURS_FIELDS,
         Field("language", LANGUAGE, "The language calls to this number start in."),
         Field("defaults", NUMBER_DEFAULTS),
     ),
@@ -638,6 +657,7 @@ CALLER_RULE = Obj(
         ),
         Field("transfer", TARGET, "Transfer the call at once (a destination's name or a URI)."),
         Field("hangup", _TRUE_OR_MESSAGE, "End the call, after the message if there is one."),
+        *HOURS_FIELDS,
         *_MESSAGE_FIELDS,
         *(f for f in VERBS["transfer"].fields if f.name in TRANSFER_MODIFIERS),
     ),

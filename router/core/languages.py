@@ -10,9 +10,11 @@ These rules need the whole file, so the checker runs them (`language_problems`):
       does not know                              of the languages (callers in it hear
     - a number, caller rule or option that       the default language's text, in its
       names a language the file does not        voice): at the prompt's line
-      declare, or any `language:` in a file    - the router's own words (messages.*,
-      without `languages`                        the built-in goodbyes) left in English
-    - a `voice:` (defaults, a number's           for a language that is not English
+      declare (each key and value of a         - the router's own words (messages.*,
+      toggle `{en: fr, fr: en}`), or any          the built-in goodbyes) left in English
+      `language:` in a file without              for a language that is not English
+      `languages`                              - a toggle that leaves out a declared
+    - a `voice:` (defaults, a number's           language (its callers keep theirs)
       defaults, a menu) beside `languages`,
       where each language names its voice
 
@@ -49,6 +51,7 @@ def language_problems(menu_file: MenuFile) -> Iterator[Problem]:
     yield from _references(menu_file)
     if not menu_file.languages:
         return
+    yield from _toggles(menu_file)
     yield from _voices(menu_file)
     yield from _missing(menu_file)
     yield from _builtin_words(menu_file)
@@ -66,11 +69,14 @@ def _references(mf: MenuFile) -> Iterator[Problem]:
         for rule in mf.callers
         if rule.language
     ]
+    switches: list[GoTo | Repeat] = list(mf.values_of(GoTo | Repeat))  # type: ignore[arg-type]
     named += [
-        (action.loc, action.language, "this option")
-        for action in mf.values_of(GoTo | Repeat)  # type: ignore[arg-type]
-        if action.language
+        (action.loc, action.language, "this option") for action in switches if action.language
     ]
+    for action in switches:
+        for turn in action.turns:
+            named.append((turn.when_loc, turn.when, "this option"))
+            named.append((turn.to_loc, turn.to, "this option"))
     for loc, code, what in named:
         if not mf.languages:
             yield Problem(
@@ -88,6 +94,26 @@ def _references(mf: MenuFile) -> Iterator[Problem]:
                 Severity.ERROR,
                 "declare it under `languages`, or use one of those",
                 "unknown-language",
+            )
+
+
+def _toggles(mf: MenuFile) -> Iterator[Problem]:
+    """A `language: {en: fr, fr: en}` that leaves out a declared language: its callers keep
+    their language (the option only moves them on), most likely a language added since."""
+    seen: set[Location] = set()
+    for action in mf.values_of(GoTo | Repeat):  # type: ignore[arg-type]
+        if not action.turns or action.turns[0].when_loc in seen:
+            continue
+        seen.add(action.turns[0].when_loc)
+        listed = {turn.when for turn in action.turns}
+        left = [code for code in mf.languages if code not in listed]
+        if left:
+            yield Problem(
+                action.turns[0].when_loc,
+                f"this option switches no caller in {', '.join(left)}: they keep their language",
+                Severity.WARNING,
+                "add " + ", ".join(f"{code}: ..." for code in left) + " to its language",
+                "language-not-switched",
             )
 
 

@@ -34,6 +34,9 @@ __all__ = [
     "GoTo",
     "Hangup",
     "Language",
+    "LanguageTurn",
+    "language_after",
+    "language_label",
     "Limits",
     "Match",
     "Menu",
@@ -190,6 +193,35 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageTurn:
+    """One pair of an option's `language: {en: fr, fr: en}`: a caller in `when` is switched
+    to `to` (both codes the file must declare; `router.core.languages` checks them)."""
+
+    when: str
+    to: str
+    when_loc: Location = NOWHERE
+    to_loc: Location = NOWHERE
+
+
+def language_after(
+    fixed: str | None, turns: tuple[LanguageTurn, ...], current: str | None
+) -> str | None:
+    """The language an option switches a caller in `current` to: `fixed` (`language: fr`),
+    else the turn for `current` (`language: {en: fr, fr: en}`); None: no change (no
+    `language`, or a caller in a language the mapping does not list)."""
+    if fixed is not None:
+        return fixed
+    return next((turn.to for turn in turns if turn.when == current), None)
+
+
+def language_label(fixed: str | None, turns: tuple[LanguageTurn, ...]) -> str | None:
+    """How transcripts and graphs name an option's switch: `fr`, or `en→fr, fr→en`."""
+    if fixed is not None:
+        return fixed
+    return ", ".join(f"{t.when}→{t.to}" for t in turns) or None
+
+
+@dataclass(frozen=True, slots=True)
 class GoTo:
     """Enter another menu (it is pushed, so `back` returns here)."""
 
@@ -198,6 +230,8 @@ class GoTo:
     loc: Location = NOWHERE
     language: str | None = None
     """`{menu: X, language: es}`: the caller's language changes first."""
+    turns: tuple[LanguageTurn, ...] = ()
+    """`{menu: X, language: {en: fr, fr: en}}`: the change by the caller's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +258,8 @@ class Repeat:
     loc: Location = NOWHERE
     language: str | None = None
     """`{language: es}`: the caller's language changes, then the greeting plays in it."""
+    turns: tuple[LanguageTurn, ...] = ()
+    """`{language: {en: fr, fr: en}}`: the change by the caller's language (a toggle)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -621,6 +657,12 @@ class CallerRule:
     loc: Location = NOWHERE
     language: str | None = None
     """The language the call starts in (before the number's own)."""
+    schedule: str | None = None
+    closed: str | None = None
+    """The menu the rule's calls start in while `schedule` is closed (read as a number's
+    entry reads them); a rule without them applies at every hour."""
+    where: Mapping[str, Location] = field(default_factory=lambda: _NO_PLACES)
+    """Where `schedule` and `closed` were written."""
 
     def matches(self, caller: str | None) -> bool:
         return any(p.matches(caller) for p in self.patterns)
@@ -717,7 +759,11 @@ class MenuFile:
     def start_menu(self, dialled: str | None, at: datetime) -> str:
         """The menu a call starts in, given the number dialled and the time of the call."""
         entry = self.entry_for(dialled)
-        if entry.schedule and entry.closed:
-            if not self.schedules[entry.schedule].is_open(at):
-                return entry.closed
-        return entry.menu
+        return self.closed_menu(entry.schedule, entry.closed, at) or entry.menu
+
+    def closed_menu(self, schedule: str | None, closed: str | None, at: datetime) -> str | None:
+        """`closed` when `schedule` is closed at `at` (an aware datetime), else None: a
+        number's entry and a caller rule follow their opening hours alike."""
+        if schedule and closed and not self.schedules[schedule].is_open(at):
+            return closed
+        return None

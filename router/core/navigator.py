@@ -85,6 +85,7 @@ from router.core.model import (
     Say,
     Top,
     Transfer,
+    language_after,
 )
 
 __all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW_S", "CallCaps", "CallState", "Navigator"]
@@ -370,7 +371,7 @@ class Navigator:
 
     def _run(self, action: Action) -> None:
         if isinstance(action, GoTo | Repeat):
-            self._choose_language(action.language)
+            self._choose_language(language_after(action.language, action.turns, self._language))
         self._disarm(TimerKind.FIRST_DIGIT)
         self._disarm(TimerKind.INTER_DIGIT)
         self._digits = ""
@@ -563,6 +564,13 @@ class Navigator:
             or self.menu_file.entry_for(event.dialled).language
             or self.menu_file.default_language
         )
+        closed = (
+            self.menu_file.closed_menu(rule.schedule, rule.closed, event.at) if rule else None
+        )
+        if closed is not None:  # the rule's own opening hours: closed now, its callers start there
+            self._stack = [closed]
+            self._enter(closed, EnteredBy.CALLER, None, event.dialled)
+            return
         if rule is None or rule.action is None:
             self._stack = [entry]
             self._enter(entry, EnteredBy.START, None, event.dialled)

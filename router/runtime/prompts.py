@@ -414,9 +414,11 @@ class PromptCache:
         for done, (prompt, voice) in enumerate(todo.values()):
             if time.monotonic() - last >= report_every:
                 last = time.monotonic()
+                # the voice of the prompt now, so an admin sees each language in its own
                 log.info(
-                    "rendering prompts with %s: %d of %d (%.0f s)",
-                    self.voice.name,
+                    "rendering prompts in voice %s (of %s): %d of %d (%.0f s)",
+                    voice or self.voice.name,
+                    ", ".join(sorted({v or self.voice.name for v, _, _ in todo})),
                     done,
                     len(todo),
                     last - started,

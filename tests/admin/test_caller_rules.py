@@ -74,7 +74,12 @@ def test_the_graph_draws_caller_rules_when_it_draws_every_number() -> None:
         ("blocked", "+1900*, +1976*", "hang up"),
         ("key_account", "+15105550111", "billing"),
         ("spanish_speaking", "+52*, +34*: as dialled", "default"),
-        ("withheld", "anonymous", "operator"),
+        ("withheld", "anonymous", "office"),  # the rule's opening hours, then its transfer
+    }
+    hours = graph.nodes["schedule:caller:withheld"].id
+    assert {(e.label, labels[e.target][0]) for e in graph.edges if e.source == hours} == {
+        ("open", "operator"),
+        ("closed", "after_hours"),
     }
     assert ("caller rule", "spanish_speaking", "in es") in labels.values()
     one_number = build(menu_file, numbers=["+15105550151"])

@@ -202,3 +202,60 @@ def test_other_callers_start_at_the_dialled_numbers_entry() -> None:
     sim = call("+15105550123")
     assert not [n for n in sim.notes() if isinstance(n, CallerMatched)]
     assert sim.nav.menu == "main"
+
+
+HOURS = """\
+version: 1
+destinations:
+  operator: "tel:+15105550100"
+schedules:
+  office: {timezone: America/Los_Angeles, hours: {mon-fri: "09:00-17:00"}}
+numbers:
+  default: {menu: main, schedule: office, closed: closed}
+callers:
+  - {name: withheld, from: anonymous, transfer: operator, schedule: office, closed: late}
+  - {name: spanish, from: "+52*", menu: main}
+menus:
+  main: {greeting: "Main.", options: {"1": {transfer: operator}}}
+  closed: {greeting: "Closed.", options: {"#": hangup}}
+  late: {greeting: "Late.", options: {"#": hangup}}
+"""
+OPEN = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles, a Tuesday
+NIGHT = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)  # 23:00
+
+
+def started(caller: str, at: datetime) -> tuple[str | None, bool]:
+    """The first menu entered and whether the call was transferred at once."""
+    menu_file = load_menu_text(HOURS, filename="menus.yaml", base_dir=Path(".")).menu_file
+    effects = SimulatedCall(menu_file).start("+15105550150", at, caller)
+    entered = [e.menu for e in effects if isinstance(e, MenuEntered)]
+    return (entered[0] if entered else None), any(isinstance(e, TransferTo) for e in effects)
+
+
+def test_a_rule_with_opening_hours_follows_them() -> None:
+    assert started("anonymous", OPEN) == (None, True)
+    assert started("anonymous", NIGHT) == ("late", False)  # not put through when closed
+    assert load(HOURS)[1] == []  # `late`, reached only through the rule, is reached
+
+
+def test_a_rule_without_opening_hours_applies_at_every_hour() -> None:
+    assert started("+525555550123", NIGHT) == ("main", False)
+
+
+@pytest.mark.parametrize(
+    ("hours", "message", "at"),
+    [
+        ("schedule: office, closed: lat}", "names menu 'lat', which does not exist", "lat}"),
+        ("schedule: ofice, closed: late}", "names schedule 'ofice', which does not", "ofice"),
+        ("closed: late}", "has a closed but no schedule", "closed"),
+    ],
+)
+def test_a_rule_s_opening_hours_are_checked_at_their_column(
+    hours: str, message: str, at: str
+) -> None:
+    broken = HOURS.replace("schedule: office, closed: late}", hours)
+    _, problems = load(broken)
+    [error] = [p for p in problems if p.severity is Severity.ERROR]
+    assert message in error.message
+    line = broken.splitlines()[error.location.line - 1]
+    assert line.startswith("  - {name: withheld") and error.location.column == line.index(at) + 1

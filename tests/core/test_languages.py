@@ -235,3 +235,53 @@ def test_a_prompt_by_language_without_languages_says_what_to_declare() -> None:
     ]
     mistyped = load(text.replace("{en: Hi, es: Hola}", "{sey: Hi}"))[1]
     assert [p.hint for p in mistyped] == ["did you mean 'say'?"]  # a typo, not a language
+
+
+TOGGLE = FILE.replace('"9": {language: es}', '"9": {language: {en: es, es: en}}').replace(
+    '"2": {menu: other}', '"2": {menu: other, language: {es: en}}'
+)
+
+
+def test_a_toggle_switches_to_the_other_language_each_time() -> None:
+    call = SimulatedCall(menu_file(TOGGLE))
+    call.start(None, AT)
+    first = call.press(Key.D9)
+    assert languages(first) == ["es"] and heard(first) == [("es", "Principal.")]
+    second = call.press(Key.D9)
+    assert languages(second) == ["en"] and heard(second) == [
+        ("en", "Main. Para español, oprima 9.")
+    ]
+    assert languages(call.press(Key.D9)) == ["es"]
+
+
+def test_a_language_a_toggle_does_not_list_keeps_the_caller_s() -> None:
+    call = SimulatedCall(menu_file(TOGGLE))
+    call.start(None, AT)  # in en; option 2 lists only es
+    effects = call.press(Key.D2)
+    assert languages(effects) == [] and heard(effects) == [("en", "Other.")]
+    _, problems = load(TOGGLE)
+    [kept] = problems
+    line = line_of(TOGGLE, '"2": {menu')
+    column = TOGGLE.splitlines()[line - 1].index("es: en}") + 1  # the first key
+    assert (kept.location.line, kept.location.column) == (line, column)
+    assert kept.severity is Severity.WARNING and kept.code == "language-not-switched"
+    assert kept.message == "this option switches no caller in en: they keep their language"
+
+
+def test_a_toggle_s_languages_must_be_declared_each_at_its_column() -> None:
+    text = TOGGLE.replace("{en: es, es: en}", "{en: fr, de: es, es: en}")
+    _, problems = load(text)
+    line = line_of(text, '"9": {language')
+    written = text.splitlines()[line - 1]
+    found = {(p.location.line, p.location.column) for p in problems if p.code == "unknown-language"}
+    assert found == {(line, written.index("fr,") + 1), (line, written.index("de:") + 1)}
+    empty = load(TOGGLE.replace("{en: es, es: en}", "{}"))[1]
+    assert [(p.code, p.severity) for p in empty if p.severity is Severity.ERROR] == [
+        ("empty-value", Severity.ERROR)
+    ]
+
+
+def test_a_mistyped_language_names_the_file_s_languages() -> None:
+    _, problems = load(FILE.replace('"9": {language: es}', '"9": {language: "es!"}'))
+    [bad] = [p for p in problems if p.code == "bad-language"]
+    assert bad.hint == "write one of this file's languages: en, es"

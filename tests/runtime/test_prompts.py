@@ -179,15 +179,22 @@ class _Slow:
 
 
 async def test_long_rendering_shows_progress(caplog: pytest.LogCaptureFixture) -> None:
-    prompts = [Prompt(f"Prompt {i}.") for i in range(12)]
+    # every other prompt in French: the progress names the voice of the prompt it is at
+    codes = ("en", "fr")
+    prompts = [Prompt(f"Prompt {i}.", language=codes[i % 2]) for i in range(12)]
+    voices = {"en": "en-us", "fr": "fr"}
     with caplog.at_level(logging.INFO, logger="router.runtime.prompts"):
-        assert await PromptCache(_Slow()).render_all(prompts, report_every=0.15) == 12
-    counts = [
-        int(m.group(1))
+        cache = PromptCache(_Slow())
+        assert await cache.render_all(prompts, report_every=0.15, languages=voices) == 12
+    pattern = r"rendering prompts in voice (\S+) \(of en-us, fr\): (\d+) of 12 "
+    seen = [
+        (m.group(1), int(m.group(2)))
         for r in caplog.records
-        if (m := re.match(r"rendering prompts with slow: (\d+) of 12 ", r.getMessage()))
+        if (m := re.match(pattern, r.getMessage()))
     ]
+    counts = [count for _, count in seen]
     assert len(counts) >= 2 and counts == sorted(set(counts)) and 0 < counts[-1] < 12
+    assert all(voice == voices[codes[count % 2]] for voice, count in seen)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="router.runtime.prompts"):
         await PromptCache(_Slow()).render_all(prompts[:2], report_every=0.15)

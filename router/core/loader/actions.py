@@ -22,6 +22,7 @@ from router.core.model import (
     FailurePolicy,
     GoTo,
     Hangup,
+    LanguageTurn,
     Prompt,
     Repeat,
     Say,
@@ -99,18 +100,41 @@ class Actions(Transfers):
         """`{menu: NAME, say: ...}`."""
         message = self._message(f, node, what)
         target = self.ref(f["menu"], f"the menu of {what}")
-        language = self._language(f, what)
-        return None if target is None else GoTo(target, message, self.loc(f["menu"]), language)
+        language, turns = self._language(f, what)
+        if target is None:
+            return None
+        return GoTo(target, message, self.loc(f["menu"]), language, turns)
 
     def _read_language(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
         """`{language: es, say: ...}`: the caller's language changes, the greeting again."""
         message = self._message(f, node, what)
-        language = self._language(f, what)
-        return None if language is None else Repeat(message, self.loc(node), language)
+        language, turns = self._language(f, what)
+        if language is None and not turns:
+            return None
+        return Repeat(message, self.loc(node), language, turns)
 
-    def _language(self, f: Fields, what: str) -> str | None:
+    def _language(self, f: Fields, what: str) -> tuple[str | None, tuple[LanguageTurn, ...]]:
+        """`language: fr` (one language), or `language: {en: fr, fr: en}` (by the caller's
+        language: a toggle); whether the file declares each code is `router.core.languages`'s."""
         node = f.get("language")
-        return None if node is None else self.language_ref(node, f"the language of {what}")
+        if node is None:
+            return None, ()
+        if type(node) is not Map:
+            return self.language_ref(node, f"the language of {what}"), ()
+        if not node.pairs:
+            self.error(
+                node,
+                f"the language of {what} is empty",
+                hint="name one (language: fr), or one per language (language: {en: fr, fr: en})",
+                code="empty-value",
+            )
+        turns = []
+        for key, value in self.entries(node, f"the languages of {what}"):
+            when = self.language_ref(key, f"a language of {what}")
+            to = self.language_ref(value, f"the language {key.value} switches to in {what}")
+            if when is not None and to is not None:
+                turns.append(LanguageTurn(when, to, self.loc(key), self.loc(value)))
+        return None, tuple(turns)
 
     def _read_say(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
         """`{say: ..., audio: ..., then: prompt | wait}`: a message, and stay."""

@@ -7,13 +7,20 @@ at once, or `hangup` (a block list). Which rules can never match is the checker'
 
 from __future__ import annotations
 
+import difflib
+from types import MappingProxyType
+
 from router.core import format as fmt
+from router.core.errors import Location, Problem, Severity
 from router.core.loader.actions import Actions
-from router.core.model import CallerPattern, CallerRule, GoTo, Hangup, Transfer
+from router.core.model import CallerPattern, CallerRule, GoTo, Hangup, MenuFile, Transfer
 from router.core.values import caller_pattern_problem
 from router.core.yamlsafe import Map, Node, Scalar, Seq
 
-__all__ = ["Callers"]
+__all__ = ["Callers", "caller_hours_problems"]
+
+_NOT_THE_ACTION = ("from", "name", "language", "schedule", "closed")
+"""A rule's fields that are not its action's (the action reader would refuse them)."""
 
 
 class Callers(Actions):
@@ -52,6 +59,8 @@ class Callers(Actions):
                     names[named] = n
                     name = named
             patterns = self._patterns(f["from"], what)
+            where: dict[str, Location] = {}
+            hours = (*self.opening_hours(f, what, where), MappingProxyType(where))
             verbs = [v for v in fmt.CALLER_VERBS if v in f]
             language = (
                 self.language_ref(f["language"], f"the language of {what}")
@@ -60,7 +69,7 @@ class Callers(Actions):
             )
             if not verbs and language is not None and patterns:
                 # only the language: the call goes on to the number's entry menu
-                out.append(CallerRule(name, patterns, None, self.loc(item), language))
+                out.append(CallerRule(name, patterns, None, self.loc(item), language, *hours))
                 continue
             if len(verbs) != 1:
                 self.error(
@@ -77,12 +86,12 @@ class Callers(Actions):
             action_node.pairs = [
                 (k, v)
                 for k, v in item.pairs
-                if not (type(k) is Scalar and k.value in ("from", "name", "language"))
+                if not (type(k) is Scalar and k.value in _NOT_THE_ACTION)
             ]
             action = self.action(action_node, what, self.policy)
             if not isinstance(action, GoTo | Transfer | Hangup) or not patterns:
                 continue
-            out.append(CallerRule(name, patterns, action, self.loc(item), language))
+            out.append(CallerRule(name, patterns, action, self.loc(item), language, *hours))
         return tuple(out)
 
     def _patterns(self, node: Node, what: str) -> tuple[CallerPattern, ...]:
@@ -106,3 +115,35 @@ class Callers(Actions):
         if type(node) is Seq and not node.items:
             self.error(node, f"the from of {what} is empty", code="bad-caller")
         return tuple(out)
+
+
+def caller_hours_problems(mf: MenuFile, problems: list[Problem]) -> list[Problem]:
+    """`problems` with the caller rules' `schedule` and `closed` judged: an unknown name is
+    an error at its line; a menu a rule's `closed` names is reached (the checker, which
+    knows the numbers' own, would call it never reached)."""
+    out = list(problems)
+    reached: set[Location] = set()
+    for rule in mf.callers:
+        what = f"caller rule '{rule.name}'"
+        for kind, name, known in (
+            ("schedule", rule.schedule, mf.schedules),
+            ("menu", rule.closed, mf.menus),
+        ):
+            if name is None:
+                continue
+            if name in known:
+                if kind == "menu":
+                    reached.add(mf.menus[name].loc)
+                continue
+            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+            field_name = "schedule" if kind == "schedule" else "closed"
+            out.append(
+                Problem(
+                    rule.where.get(field_name, rule.loc),
+                    f"{what} names {kind} '{name}', which does not exist",
+                    Severity.ERROR,
+                    f"did you mean '{close[0]}'?" if close else f"add it under {kind}s",
+                    f"unknown-{kind}",
+                )
+            )
+    return [p for p in out if not (p.code == "unreachable" and p.location in reached)]

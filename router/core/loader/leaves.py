@@ -10,7 +10,8 @@ from pathlib import Path
 from router.core import format as fmt
 from router.core import values
 from router.core.durations import MAX_DURATION_S, parse_duration
-from router.core.loader.nodes import NodeReader, shape
+from router.core.errors import Location
+from router.core.loader.nodes import Fields, NodeReader, shape
 from router.core.model import Language, Prompt
 from router.core.patterns import compiled
 from router.core.values import header_name_problem, header_value_problem
@@ -117,6 +118,26 @@ class Leaves(NodeReader):
             code="bad-value",
         )
         return None
+
+    def opening_hours(
+        self, f: Fields, what: str, where: dict[str, Location]
+    ) -> tuple[str | None, str | None]:
+        """`schedule: NAME` and `closed: MENU`, given both or neither: the same on a number's
+        entry and on a caller rule. Records where each was written in `where`."""
+        refs: dict[str, str | None] = {}
+        for field_name in ("schedule", "closed"):
+            if field_name in f:
+                where[field_name] = self.loc(f[field_name])
+                refs[field_name] = self.ref(f[field_name], f"the {field_name} of {what}")
+        if ("schedule" in f) != ("closed" in f):
+            missing, given = ("closed", "schedule") if "schedule" in f else ("schedule", "closed")
+            self.error(
+                f.key_nodes[given],
+                f"{what} has a {given} but no {missing}",
+                hint="give both: the schedule, and the menu for when it is closed",
+                code="schedule-closed",
+            )
+        return refs.get("schedule"), refs.get("closed")
 
     def ref(self, node: Node, what: str) -> str | None:
         """The name of a menu, directory or schedule (existence is the checker's job)."""
@@ -326,7 +347,9 @@ class Leaves(NodeReader):
             self.error(
                 node,
                 f"'{value}' is not a language code",
-                hint="write a code declared under `languages`, like en or es",
+                hint=f"write one of this file's languages: {', '.join(self.languages)}"
+                if self.languages
+                else "write a language code, like en or es",
                 code="bad-language",
             )
             return None

@@ -61,22 +61,9 @@ class Numbers(Menus):
             f = self.fields(value, fmt.ENTRY_LONG, what)
             if f is None or "menu" not in f:
                 continue
-            refs: dict[str, str | None] = {}
-            for field_name in ("menu", "schedule", "closed"):
-                if field_name in f:
-                    where[field_name] = self.loc(f[field_name])
-                    refs[field_name] = self.ref(f[field_name], f"the {field_name} of {what}")
-            if ("schedule" in f) != ("closed" in f):
-                missing, given = (
-                    ("closed", "schedule") if "schedule" in f else ("schedule", "closed")
-                )
-                self.error(
-                    f.key_nodes[given],
-                    f"{what} has a {given} but no {missing}",
-                    hint="give both: the schedule, and the menu for when it is closed",
-                    code="schedule-closed",
-                )
-            first_menu = refs.get("menu")
+            where["menu"] = self.loc(f["menu"])
+            first_menu = self.ref(f["menu"], f"the menu of {what}")
+            schedule, closed = self.opening_hours(f, what, where)
             language = None
             if "language" in f:
                 where["language"] = self.loc(f["language"])
@@ -108,8 +95,8 @@ class Numbers(Menus):
             out[number] = Entry(
                 number,
                 first_menu,
-                refs.get("schedule"),
-                refs.get("closed"),
+                schedule,
+                closed,
                 language,
                 self.loc(key),
                 MappingProxyType(where),
