@@ -280,6 +280,8 @@ class _Checker:
             found: set[str] = set()
             self.action_refs(rule.action, found)
             out |= found
+            if rule.closed:  # a rule's own hours, read as a number's
+                out.add(rule.closed)
         return out
 
     def unreachable(self, edges: Mapping[str, set[str]]) -> None:

@@ -218,7 +218,8 @@ callers:
 menus:
   main: {greeting: "Main.", options: {"1": {transfer: operator}}}
   closed: {greeting: "Closed.", options: {"#": hangup}}
-  late: {greeting: "Late.", options: {"#": hangup}}
+  late: {greeting: "Late.", options: {"1": {menu: message}, "#": hangup}}
+  message: {greeting: "Leave a message.", options: {"#": hangup}}
 """
 OPEN = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles, a Tuesday
 NIGHT = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)  # 23:00
@@ -235,7 +236,8 @@ def started(caller: str, at: datetime) -> tuple[str | None, bool]:
 def test_a_rule_with_opening_hours_follows_them() -> None:
     assert started("anonymous", OPEN) == (None, True)
     assert started("anonymous", NIGHT) == ("late", False)  # not put through when closed
-    assert load(HOURS)[1] == []  # `late`, reached only through the rule, is reached
+    # `late`, reached only through the rule, is reached, and so is what it leads to
+    assert load(HOURS)[1] == []
 
 
 def test_a_rule_without_opening_hours_applies_at_every_hour() -> None:

@@ -119,10 +119,9 @@ class Callers(Actions):
 
 def caller_hours_problems(mf: MenuFile, problems: list[Problem]) -> list[Problem]:
     """`problems` with the caller rules' `schedule` and `closed` judged: an unknown name is
-    an error at its line; a menu a rule's `closed` names is reached (the checker, which
-    knows the numbers' own, would call it never reached)."""
+    an error at its line (a menu a rule's `closed` names is an entry: the checker's
+    `entry_menus`)."""
     out = list(problems)
-    reached: set[Location] = set()
     for rule in mf.callers:
         what = f"caller rule '{rule.name}'"
         for kind, name, known in (
@@ -132,8 +131,6 @@ def caller_hours_problems(mf: MenuFile, problems: list[Problem]) -> list[Problem
             if name is None:
                 continue
             if name in known:
-                if kind == "menu":
-                    reached.add(mf.menus[name].loc)
                 continue
             close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
             field_name = "schedule" if kind == "schedule" else "closed"
@@ -146,4 +143,4 @@ def caller_hours_problems(mf: MenuFile, problems: list[Problem]) -> list[Problem
                     f"unknown-{kind}",
                 )
             )
-    return [p for p in out if not (p.code == "unreachable" and p.location in reached)]
+    return out
