@@ -28,27 +28,42 @@ def objects_in(root: object, *, opaque: tuple[type, ...] = ()) -> list[object]:
     seen: set[int] = set()
     out: list[object] = []
     todo: list[object] = [root]
-    slots_of: dict[type, tuple[str, ...]] = {}
+    how_of: dict[type, _How] = {}  # decided once per type: an isinstance on an ABC is slow
     while todo:
         value = todo.pop()
         kind = type(value)
-        if kind in _PLAIN or id(value) in seen:
+        how = how_of.get(kind)
+        if how is None:
+            how = how_of[kind] = _how(kind, opaque)
+        if how is _SKIP or id(value) in seen:
             continue
         seen.add(id(value))
-        if isinstance(value, str | int | float):
-            continue  # an enum member (a key, a failure kind): a value, not a holder
         out.append(value)
-        if isinstance(value, opaque):
-            continue
-        if isinstance(value, Mapping) or hasattr(value, "items"):
+        if how is _MAPPING:
             todo.extend(reversed(list(value.values())))  # type: ignore[attr-defined]
-        elif isinstance(value, tuple | list):
-            todo.extend(reversed(value))
-        else:
-            slots = slots_of.get(kind)
-            if slots is None:
-                names = getattr(kind, "__slots__", ())
-                # a private slot is a cache of the object's own values, not a value
-                slots = slots_of[kind] = tuple(n for n in reversed(names) if n[0] != "_")
-            todo.extend([getattr(value, name, None) for name in slots])
+        elif how is _SEQUENCE:
+            todo.extend(reversed(value))  # type: ignore[call-overload]
+        elif how:  # the public slots, last first: popped in declared order
+            todo.extend([getattr(value, name, None) for name in how])
     return out
+
+
+_How = tuple[str, ...]
+_SKIP: _How = ("<skip>",)
+_MAPPING: _How = ("<mapping>",)
+_SEQUENCE: _How = ("<sequence>",)
+
+
+def _how(kind: type, opaque: tuple[type, ...]) -> _How:
+    """How the walk treats values of `kind`: skip them, list them only (empty), look
+    inside a mapping or a sequence, or read these slots (last first)."""
+    if kind in _PLAIN or issubclass(kind, str | int | float):
+        return _SKIP  # an enum member (a key, a failure kind) is a value, not a holder
+    if issubclass(kind, opaque):
+        return ()
+    if issubclass(kind, Mapping) or hasattr(kind, "items"):
+        return _MAPPING
+    if issubclass(kind, tuple | list):
+        return _SEQUENCE
+    # a private slot is a cache of the object's own values (MenuFile's), not a value
+    return tuple(name for name in reversed(getattr(kind, "__slots__", ())) if name[0] != "_")
