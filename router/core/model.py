@@ -702,7 +702,10 @@ class MenuFile:
         inside: its versions are parts of it (`prompts` lists them). The file is walked
         once, on the first call, and the list kept: every rule of the checker asks."""
         if not self._objects:
-            self._objects.extend(objects_in(self, opaque=(Prompt, Location)))
+            found = objects_in(
+                self, opaque=(Prompt,), ignored=(Location,), unfollowed=frozenset({"where"})
+            )
+            self._objects.extend(found)
         return (value for value in self._objects if isinstance(value, kind))
 
     def start_menu(self, dialled: str | None, at: datetime) -> str:

@@ -18,13 +18,22 @@ _PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
 """Types that hold no values of their own: never kept, never looked inside."""
 
 
-def objects_in(root: object, *, opaque: tuple[type, ...] = ()) -> list[object]:
+def objects_in(
+    root: object,
+    *,
+    opaque: tuple[type, ...] = (),
+    ignored: tuple[type, ...] = (),
+    unfollowed: frozenset[str] = frozenset(),
+) -> list[object]:
     """Every object reachable from `root` through mappings' values, tuples, lists and
-    public `__slots__` attributes, `root` first, each object once (by identity), depth first in
-    the order fields are declared and items are stored. Instances of `opaque` are listed
-    but not looked inside (a prompt's versions are parts of the prompt, not prompts of
-    their own); strings, numbers and None are not listed. Iterative: a deep tree cannot
-    overflow the stack."""
+    public `__slots__` attributes, `root` first, each object once (by identity), depth
+    first in the order fields are declared and items are stored.
+
+    Instances of `opaque` are listed but not looked inside (a prompt's versions are parts
+    of the prompt, not prompts of their own); instances of `ignored` (a `Location`),
+    strings, numbers and None are not listed; slots named in `unfollowed` are not
+    followed (`where`: where each field was written, locations made when asked for).
+    Iterative: a deep tree cannot overflow the stack."""
     seen: set[int] = set()
     out: list[object] = []
     todo: list[object] = [root]
@@ -34,7 +43,7 @@ def objects_in(root: object, *, opaque: tuple[type, ...] = ()) -> list[object]:
         kind = type(value)
         how = how_of.get(kind)
         if how is None:
-            how = how_of[kind] = _how(kind, opaque)
+            how = how_of[kind] = _how(kind, opaque, ignored, unfollowed)
         if how is _SKIP or id(value) in seen:
             continue
         seen.add(id(value))
@@ -54,10 +63,12 @@ _MAPPING: _How = ("<mapping>",)
 _SEQUENCE: _How = ("<sequence>",)
 
 
-def _how(kind: type, opaque: tuple[type, ...]) -> _How:
+def _how(
+    kind: type, opaque: tuple[type, ...], ignored: tuple[type, ...], unfollowed: frozenset[str]
+) -> _How:
     """How the walk treats values of `kind`: skip them, list them only (empty), look
     inside a mapping or a sequence, or read these slots (last first)."""
-    if kind in _PLAIN or issubclass(kind, str | int | float):
+    if kind in _PLAIN or issubclass(kind, str | int | float) or issubclass(kind, ignored):
         return _SKIP  # an enum member (a key, a failure kind) is a value, not a holder
     if issubclass(kind, opaque):
         return ()
@@ -66,4 +77,5 @@ def _how(kind: type, opaque: tuple[type, ...]) -> _How:
     if issubclass(kind, tuple | list):
         return _SEQUENCE
     # a private slot is a cache of the object's own values (MenuFile's), not a value
-    return tuple(name for name in reversed(getattr(kind, "__slots__", ())) if name[0] != "_")
+    slots = reversed(getattr(kind, "__slots__", ()))
+    return tuple(name for name in slots if name[0] != "_" and name not in unfollowed)
