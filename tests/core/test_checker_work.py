@@ -13,6 +13,7 @@ from __future__ import annotations
 import cProfile
 import pstats
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ import router.core.checker as checker
 import router.core.model as model
 from bench.bench_loader import menu_file_text
 from router.core.loader import load_menu_file, read_menu_text
+from router.core.walk import objects_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,13 +47,12 @@ def test_the_work_grows_with_the_file_not_faster() -> None:
 @pytest.mark.parametrize("path", ["menus.yaml", "bench/menus.yaml"])
 def test_a_load_walks_the_model_once(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     walks: list[object] = []
-    walk = model.objects_in
 
-    def counted(root: object, **kwargs: tuple[type, ...]) -> list[object]:
+    def counted(root: object, **kwargs: Any) -> list[object]:
         walks.append(root)
-        return walk(root, **kwargs)
+        return objects_in(root, **kwargs)
 
-    monkeypatch.setattr(model, "objects_in", counted)
+    monkeypatch.setattr("router.core.model.objects_in", counted)
     loaded = load_menu_file(REPO / path)
     assert len(walks) == 1, "every rule asks MenuFile.values_of, which walks once per file"
     assert walks[0] is loaded.menu_file
