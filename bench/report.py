@@ -630,9 +630,11 @@ def _engine(r: dict[str, Any]) -> list[str]:
             ]
             for x in lo["results"]["results"]
         ]
+        load = lo["results"].get("load_average_1m")
         lines += [
             f"`{lo['command']}`: load, convert and check a menu file (target: 10,000 menus in "
-            "under a second).",
+            "under a second"
+            + (f"; load average {load} at the end of the run)." if load is not None else ")."),
             "",
             *_table(["menus", "MB", "median ms", "min ms", "CPU median ms", "runs"], rows),
             "",

@@ -256,7 +256,7 @@ class _Checker:
     def hold_audio(self) -> None:
         """Hold audio with `play_dialtone: true`: LiveKit's dial tone mutes the room's
         audio to the caller in the SIP bridge, so the hold audio would never be heard."""
-        for transfer in _transfers(self.mf):
+        for transfer in self.mf.values_of(Transfer):
             hold = transfer.settings.hold
             if hold and transfer.settings.play_dialtone:
                 self.report(
@@ -584,7 +584,7 @@ class _Checker:
         one text of the file said in menus whose voices speak different languages (a
         destination's announcement, a `defaults` message...). The last two read the same
         list: what each menu can make its caller hear (`spoken`)."""
-        heard = spoken(self.mf)
+        foreign: list[Menu] = []
         for menu in self.mf.menus.values():
             if menu.voice is None:
                 continue
@@ -592,9 +592,12 @@ class _Checker:
             problem = voice_problem(menu.voice)
             if problem is not None:
                 self.report(where, problem[0], hint=problem[1], code="unknown-voice")
-                continue
-            if language_of(menu.voice) in (None, "en"):
-                continue
+            elif language_of(menu.voice) not in (None, "en"):
+                foreign.append(menu)
+        if not foreign:
+            return  # every menu English (or unknown): no English words, no second language
+        heard = spoken(self.mf)
+        for menu in foreign:
             english: dict[str, str] = {}
             for what, prompt in heard.get(menu.name, ()):
                 if prompt.loc == NOWHERE and prompt.text and what not in english:
@@ -726,26 +729,6 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
-
-
-def _transfers(menu_file: MenuFile) -> Iterator[Transfer]:
-    """Every transfer of the file: options, limits, failure policies, destinations,
-    directories and caller rules, found by walking the model's values."""
-    seen: set[int] = set()
-    todo: list[object] = [menu_file]
-    while todo:
-        value = todo.pop()
-        if id(value) in seen or value is None or isinstance(value, str | int | float):
-            continue
-        seen.add(id(value))
-        if isinstance(value, Transfer):
-            yield value
-        if isinstance(value, Mapping):
-            todo.extend(value.values())
-        elif isinstance(value, tuple | list):
-            todo.extend(value)
-        else:
-            todo.extend(getattr(value, name, None) for name in getattr(value, "__slots__", ()))
 
 
 def spoken(menu_file: MenuFile) -> dict[str, list[tuple[str, Prompt]]]:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from router.core.errors import Location
 from router.core.keys import Key
+from router.core.walk import objects_in
 
 __all__ = [
     "Action",
@@ -696,6 +697,8 @@ class MenuFile:
     """Rules on the caller's number, in file order; the first that matches wins."""
     languages: Mapping[str, Language] = field(default_factory=dict)
     """The declared languages by code, the default first; empty: one language, unnamed."""
+    _objects: list[object] = field(default_factory=list, init=False, repr=False, compare=False)
+    """Every object of the file, made on the first `values_of` (a cache, not a value)."""
 
     @property
     def default_language(self) -> str | None:
@@ -734,27 +737,18 @@ class MenuFile:
                 yield prompt
 
     def values_of(self, kind: type[_T]) -> Iterator[_T]:
-        """Every value of `kind` in the file (prompts, actions ...), each object once, found
-        by walking the model's values without looking inside them: a new kind of action or
-        setting that holds one is found without a change here."""
-        seen: set[int] = set()
-        todo: list[object] = [self]
-        while todo:
-            value = todo.pop()
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
-            if isinstance(value, kind):
-                yield value
-            elif isinstance(value, str | int | float | bool) or value is None:
-                continue
-            elif isinstance(value, dict) or hasattr(value, "items"):
-                todo.extend(reversed(list(value.values())))  # type: ignore[attr-defined]
-            elif isinstance(value, tuple | list):
-                todo.extend(reversed(value))
-            else:
-                slots = getattr(value, "__slots__", ())
-                todo.extend(getattr(value, name, None) for name in reversed(slots))
+        """Every value of `kind` in the file (prompts, actions, transfers ...), each object
+        once, in file order, also those inside another (a failure policy's transfers),
+        found by walking the model's values (`router.core.walk`): a new kind of action or
+        setting that holds one is found without a change here. A prompt is not looked
+        inside: its versions are parts of it (`prompts` lists them). The file is walked
+        once, on the first call, and the list kept: every rule of the checker asks."""
+        if not self._objects:
+            found = objects_in(
+                self, opaque=(Prompt,), ignored=(Location,), unfollowed=frozenset({"where"})
+            )
+            self._objects.extend(found)
+        return (value for value in self._objects if isinstance(value, kind))
 
     def start_menu(self, dialled: str | None, at: datetime) -> str:
         """The menu a call starts in, given the number dialled and the time of the call."""

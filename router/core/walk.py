@@ -1,0 +1,81 @@
+"""One walk over a tree of typed values: every object in it, each once, in file order.
+
+The checker's rules ask the model for every value of a kind (`MenuFile.values_of`:
+the transfers, the prompts, the options that switch language) without naming where
+each kind can sit, so a new action or setting that holds one is found with no change.
+A file of 10,000 menus holds about 150,000 objects; walked once per rule they were
+most of a load's time, walked once per file and kept (`MenuFile` does) a tenth of it
+(docs/benchmarks.md §6, bench/findings.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["objects_in"]
+
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+"""Types that hold no values of their own: never kept, never looked inside."""
+
+
+def objects_in(
+    root: object,
+    *,
+    opaque: tuple[type, ...] = (),
+    ignored: tuple[type, ...] = (),
+    unfollowed: frozenset[str] = frozenset(),
+) -> list[object]:
+    """Every object reachable from `root` through mappings' values, tuples, lists and
+    public `__slots__` attributes, `root` first, each object once (by identity), depth
+    first in the order fields are declared and items are stored.
+
+    Instances of `opaque` are listed but not looked inside (a prompt's versions are parts
+    of the prompt, not prompts of their own); instances of `ignored` (a `Location`),
+    strings, numbers and None are not listed; slots named in `unfollowed` are not
+    followed (`where`: where each field was written, locations made when asked for).
+    Iterative: a deep tree cannot overflow the stack."""
+    seen: set[int] = set()
+    out: list[object] = []
+    todo: list[object] = [root]
+    how_of: dict[type, _How] = {}  # decided once per type: an isinstance on an ABC is slow
+    while todo:
+        value = todo.pop()
+        kind = type(value)
+        how = how_of.get(kind)
+        if how is None:
+            how = how_of[kind] = _how(kind, opaque, ignored, unfollowed)
+        if how is _SKIP or id(value) in seen:
+            continue
+        seen.add(id(value))
+        out.append(value)
+        if how is _MAPPING:
+            todo.extend(reversed(list(value.values())))  # type: ignore[attr-defined]
+        elif how is _SEQUENCE:
+            todo.extend(reversed(value))  # type: ignore[call-overload]
+        elif how:  # the public slots, last first: popped in declared order
+            todo.extend([getattr(value, name, None) for name in how])
+    return out
+
+
+_How = tuple[str, ...]
+_SKIP: _How = ("<skip>",)
+_MAPPING: _How = ("<mapping>",)
+_SEQUENCE: _How = ("<sequence>",)
+
+
+def _how(
+    kind: type, opaque: tuple[type, ...], ignored: tuple[type, ...], unfollowed: frozenset[str]
+) -> _How:
+    """How the walk treats values of `kind`: skip them, list them only (empty), look
+    inside a mapping or a sequence, or read these slots (last first)."""
+    if kind in _PLAIN or issubclass(kind, str | int | float) or issubclass(kind, ignored):
+        return _SKIP  # an enum member (a key, a failure kind) is a value, not a holder
+    if issubclass(kind, opaque):
+        return ()
+    if issubclass(kind, Mapping) or hasattr(kind, "items"):
+        return _MAPPING
+    if issubclass(kind, tuple | list):
+        return _SEQUENCE
+    # a private slot is a cache of the object's own values (MenuFile's), not a value
+    slots = reversed(getattr(kind, "__slots__", ()))
+    return tuple(name for name in slots if name[0] != "_" and name not in unfollowed)

@@ -1,0 +1,84 @@
+"""How much work loading and checking a file takes, counted, not timed.
+
+The loader benchmark (`python -m bench.bench_loader`, docs/benchmarks.md §6) lost its
+figure of 10,000 menus in under a second step by step: each new rule walked the whole
+model again, and the voice rules listed everything each menu can say for files with no
+second language (bench/findings.md). These tests count what would come back: whole-file
+walks per load, the expensive list made when it cannot find anything, and work that
+grows faster than the file (function calls counted by cProfile, not seconds).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import router.core.checker as checker
+import router.core.model as model
+from bench.bench_loader import menu_file_text
+from router.core.loader import load_menu_file, read_menu_text
+from router.core.walk import objects_in
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _calls(menus: int) -> int:
+    """Python function calls made reading, converting and checking a file of `menus`."""
+    text = menu_file_text(menus)
+    profile = cProfile.Profile()
+    profile.enable()
+    menu_file, problems = read_menu_text(text, filename="menus.yaml", base_dir=REPO)
+    profile.disable()
+    assert menu_file is not None and len(menu_file.menus) == menus and not problems
+    return int(pstats.Stats(profile).total_calls)  # type: ignore[attr-defined]
+
+
+def test_the_work_grows_with_the_file_not_faster() -> None:
+    # twice the menus, about twice the calls: a rule that walks the file once per menu,
+    # per reference or per prompt makes this 3-4x at these sizes
+    small, large = _calls(150), _calls(300)
+    assert large <= 2.5 * small, (small, large)
+
+
+@pytest.mark.parametrize("path", ["menus.yaml", "bench/menus.yaml"])
+def test_a_load_walks_the_model_once(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    walks: list[object] = []
+
+    def counted(root: object, **kwargs: Any) -> list[object]:
+        walks.append(root)
+        return objects_in(root, **kwargs)
+
+    monkeypatch.setattr("router.core.model.objects_in", counted)
+    loaded = load_menu_file(REPO / path)
+    assert len(walks) == 1, "every rule asks MenuFile.values_of, which walks once per file"
+    assert walks[0] is loaded.menu_file
+    list(loaded.menu_file.prompts())  # the runtime's list of prompts reuses the same walk
+    assert len(walks) == 1
+
+
+def test_what_menus_say_is_listed_only_when_a_menu_speaks_another_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listed: list[object] = []
+    spoken = checker.spoken
+
+    def counted(menu_file: model.MenuFile) -> dict[str, list[tuple[str, model.Prompt]]]:
+        listed.append(menu_file)
+        return spoken(menu_file)
+
+    monkeypatch.setattr(checker, "spoken", counted)
+    english = menu_file_text(20)
+    read_menu_text(english, filename="menus.yaml", base_dir=REPO)
+    assert listed == [], "all English: no English words to find, no second language"
+    spanish = english.replace(
+        '    prompt: "Press 1, 2, 3, 7 or 0."\n',
+        ('    prompt: "Press 1, 2, 3, 7 or 0."\n    voice: es\n'),
+        1,
+    )
+    _, problems = read_menu_text(spanish, filename="menus.yaml", base_dir=REPO)
+    assert len(listed) == 1
+    assert any(p.code == "english-words" for p in problems)
