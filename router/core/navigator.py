@@ -564,9 +564,7 @@ class Navigator:
             or self.menu_file.entry_for(event.dialled).language
             or self.menu_file.default_language
         )
-        closed = (
-            self.menu_file.closed_menu(rule.schedule, rule.closed, event.at) if rule else None
-        )
+        closed = self.menu_file.closed_menu(rule.schedule, rule.closed, event.at) if rule else None
         if closed is not None:  # the rule's own opening hours: closed now, its callers start there
             self._stack = [closed]
             self._enter(closed, EnteredBy.CALLER, None, event.dialled)
