@@ -86,7 +86,10 @@ class _Dumper:
             return lines
         lines.append("glibc " + _mallinfo_line(self.libc.mallinfo2()))
         self.libc.malloc_trim(0)
-        lines.append(f"after malloc_trim(0): rss {_rss_kb()} kB, glibc " + _mallinfo_line(self.libc.mallinfo2()))
+        lines.append(
+            f"after malloc_trim(0): rss {_rss_kb()} kB, glibc "
+            + _mallinfo_line(self.libc.mallinfo2())
+        )
         return lines
 
     def _allocations(self) -> list[str]:
