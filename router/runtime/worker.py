@@ -34,7 +34,7 @@ from livekit import api, rtc
 from livekit.rtc.participant import PublishTrackError
 
 from router.core.errors import ConfigError, MenuFileError
-from router.runtime import tracing
+from router.runtime import memdebug, tracing
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
@@ -259,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
     if not config.menus.is_file():
         raise ConfigError(f"the menu file {config.menus} does not exist (see --menus)")
     config.export()
+    memdebug.install()  # ROUTER_MEMORY_DUMP: a dump on SIGUSR1 (docs/runtime.md)
     # livekit-agents watches every job's event loop with a 20 ms heartbeat and a watchdog
     # thread: 100 wake-ups a second per call, each taking the GIL. A call's loop does next
     # to nothing, and with 50 calls in a process the watch cost as much as the calls

@@ -702,3 +702,30 @@ async def test_keys_before_the_answer_are_not_fed_to_a_menu_not_started(
     session.room.emit("participant_disconnected", caller)
     record = await ended(task, lk)
     assert record["keys"] == [] and fake.transfers() == []
+
+
+async def test_an_ended_call_leaves_no_session_or_room_reachable(fake: FakeLiveKitAPI) -> None:
+    """A process serves thousands of calls: once a call has ended nothing of the router
+    keeps its CallSession or its Room alive (the Room's FFI handle, and with it the
+    native room, is dropped when it is collected: rtc/_ffi_client.py `FfiHandle.__del__`),
+    and its AudioSource's native source is released at once (issue 18, the soak's RSS).
+
+    The AudioSource object itself may outlive the call by what it had queued: the SDK's
+    playout timer holds it (rtc/audio_source.py `_join_handle`); its handle is gone."""
+    import gc
+    import weakref
+
+    refs: list[weakref.ref[object]] = []
+    sources: list[rtc.AudioSource] = []
+    for _ in range(3):
+        call = await start_call(fake)
+        call.hang_up()
+        await call.record()
+        session = call.session
+        refs += [weakref.ref(session), weakref.ref(session.room)]
+        sources.append(session.player.source)
+        del call, session
+    await asyncio.sleep(0)
+    gc.collect()
+    assert [type(r()).__name__ for r in refs if r() is not None] == []
+    assert all(source._ffi_handle.disposed for source in sources)
