@@ -73,6 +73,11 @@ ENV PATH=/opt/router/bin:$PATH \
     ROUTER_LOG_FORMAT=json \
     ROUTER_PROMPT_CACHE=/var/cache/router/prompts
 
+# Each call runs in a thread of its own, and glibc gives threads their own malloc arenas:
+# the rtc library's native memory then fragments across them. Two arenas halved the RSS
+# growth per call in the soak (docs/reliability.md, "Open"); it does not stop it.
+ENV MALLOC_ARENA_MAX=2
+
 # Fail the build, not the first call, if the bundled menus are broken, do not do what
 # menus.test.yaml expects, or cannot be spoken: every prompt is rendered with espeak-ng
 # into the prompt cache, from which the worker loads them at start without synthesis.
