@@ -136,7 +136,8 @@ async def serve_call(ctx: object) -> None:
     menu_file = state.store.current  # the call keeps this version to its end
     try:
         await join_whole(
-            ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE), ctx.room.disconnect
+            ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE),
+            lambda: ctx.room.disconnect(),  # looked up when needed: the room of the join
         )
     except rtc.ConnectError as exc:
         # the server took the job but would not let us in (livekit-server answers 500

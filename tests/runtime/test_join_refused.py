@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 from livekit import rtc
 from livekit.agents import JobContext
+from livekit.agents.utils import http_context
 from livekit.rtc.participant import PublishTrackError
 
 from router.runtime import worker
@@ -81,6 +82,9 @@ async def test_a_publication_the_server_never_answers_is_one_masked_line_too(
     )
     ctx._room = None  # type: ignore[attr-defined]
     ctx.__dict__["api"] = None
+    # the call's API client (failover off): not used before the publication
+    monkeypatch.setattr(worker, "call_api", lambda _session: None)
+    monkeypatch.setattr(http_context, "http_session", lambda: None)
     with caplog.at_level(logging.INFO):
         await worker.serve_call(ctx)
     assert ended == ["could not publish the menu's audio in the room"]
