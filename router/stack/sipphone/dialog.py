@@ -27,14 +27,24 @@ and one method (``_fire``) changes the state, logging ``old -> new``::
 from __future__ import annotations
 
 import dataclasses
-import enum
 import ipaddress
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from router.core.errors import RouterError
+from router.stack.sipphone.actions import (
+    Action,
+    Answered,
+    Ended,
+    MediaStopped,
+    MediaUpdated,
+    Refer,
+    ReferArrived,
+    Ringing,
+    Send,
+    TransactionDone,
+)
 from router.stack.sipphone.message import (
     HeaderBuilder,
     NameAddr,
@@ -54,11 +64,11 @@ from router.stack.sipphone.report import (
     Address,
     CallOutcome,
     NotifySent,
-    ReferReceived,
     SipTraceEntry,
     format_address,
 )
 from router.stack.sipphone.sdp import SdpError, SdpMedia, build_offer, parse_sdp
+from router.stack.sipphone.states import TRANSITIONS, CallState, Trigger
 from router.stack.sipphone.transaction import (
     ClientTransaction,
     ResponseCache,
@@ -94,193 +104,6 @@ ALLOW = "INVITE, ACK, CANCEL, BYE, REFER, NOTIFY, OPTIONS, INFO, UPDATE"
 
 class CallError(RouterError):
     """An action that the call's state does not allow (a key before the answer ...)."""
-
-
-# =========================================================================== states
-
-
-class CallState(enum.StrEnum):
-    """Where the call is."""
-
-    IDLE = "idle"
-    """Nothing sent yet."""
-    CALLING = "calling"
-    """INVITE sent, nothing heard back."""
-    PROCEEDING = "proceeding"
-    """A provisional response (100, 180, 183) arrived: CANCEL is allowed now."""
-    CANCELLING = "cancelling"
-    """CANCEL sent; waiting for the INVITE's final answer (487)."""
-    CONFIRMED = "confirmed"
-    """2xx received and ACKed: media flows, keys may be sent."""
-    TERMINATING = "terminating"
-    """Our BYE is out; waiting for its answer."""
-    ENDED = "ended"
-    """Over; the outcome is known."""
-
-
-class Trigger(enum.Enum):
-    """What can move the call from one state to another."""
-
-    START = "start"
-    """The INVITE is about to be sent."""
-    PROVISIONAL = "provisional"
-    """A 1xx answer to the INVITE."""
-    ACCEPTED = "accepted"
-    """The first 2xx answer to the INVITE."""
-    REJECTED = "rejected"
-    """The first 3xx-6xx answer to the INVITE."""
-    CANCEL = "cancel"
-    """We hang up while it rings: CANCEL."""
-    BYE = "bye"
-    """We hang up an answered call: BYE."""
-    BYE_ANSWERED = "bye_answered"
-    """The far end answered our BYE."""
-    REMOTE_BYE = "remote_bye"
-    """The far end sent BYE."""
-    NO_ANSWER = "no_answer"
-    """A timer ran out: the INVITE (timer B), our CANCEL or our BYE got no answer."""
-    GIVE_UP = "give_up"
-    """We stop without a SIP exchange: hung up before any provisional, closed, no network."""
-
-
-_S = CallState
-_T = Trigger
-
-TRANSITIONS: Mapping[CallState, Mapping[Trigger, CallState]] = {
-    _S.IDLE: {_T.START: _S.CALLING, _T.GIVE_UP: _S.ENDED},
-    _S.CALLING: {
-        _T.PROVISIONAL: _S.PROCEEDING,
-        _T.ACCEPTED: _S.CONFIRMED,
-        _T.REJECTED: _S.ENDED,
-        _T.REMOTE_BYE: _S.ENDED,
-        _T.NO_ANSWER: _S.ENDED,
-        _T.GIVE_UP: _S.ENDED,
-    },
-    _S.PROCEEDING: {
-        _T.PROVISIONAL: _S.PROCEEDING,
-        _T.ACCEPTED: _S.CONFIRMED,
-        _T.REJECTED: _S.ENDED,
-        _T.CANCEL: _S.CANCELLING,
-        _T.REMOTE_BYE: _S.ENDED,
-        _T.GIVE_UP: _S.ENDED,
-    },
-    _S.CANCELLING: {
-        _T.PROVISIONAL: _S.CANCELLING,
-        _T.ACCEPTED: _S.TERMINATING,
-        _T.REJECTED: _S.ENDED,
-        _T.REMOTE_BYE: _S.ENDED,
-        _T.NO_ANSWER: _S.ENDED,
-        _T.GIVE_UP: _S.ENDED,
-    },
-    _S.CONFIRMED: {
-        _T.BYE: _S.TERMINATING,
-        _T.REMOTE_BYE: _S.ENDED,
-        _T.GIVE_UP: _S.ENDED,
-    },
-    _S.TERMINATING: {
-        _T.BYE_ANSWERED: _S.ENDED,
-        _T.REMOTE_BYE: _S.ENDED,
-        _T.NO_ANSWER: _S.ENDED,
-        _T.GIVE_UP: _S.ENDED,
-    },
-    _S.ENDED: {},
-}
-"""state -> trigger -> next state; a trigger missing from a state's row is ignored there."""
-
-
-# =========================================================================== actions
-
-
-@dataclass(frozen=True)
-class Send:
-    """Put this message on the SIP socket."""
-
-    message: SipRequest | SipResponse
-    dest: Address
-    retransmission: bool = False
-
-
-@dataclass(frozen=True)
-class Ringing:
-    """The first 180 or 183 arrived."""
-
-    at: float
-
-
-@dataclass(frozen=True)
-class Answered:
-    """The call is confirmed (2xx received and ACKed)."""
-
-    at: float
-
-
-@dataclass(frozen=True)
-class MediaUpdated:
-    """The far end's media is (now) known: start sending RTP, or follow the change."""
-
-    media: SdpMedia
-    remote_rtp: Address
-    event_payload_type: int
-
-
-@dataclass(frozen=True)
-class MediaStopped:
-    """Stop sending RTP (BYE sent, or the call ended)."""
-
-
-@dataclass(frozen=True)
-class ReferArrived:
-    """An in-dialog REFER was answered; when accepted, NOTIFYs are the shell's to time."""
-
-    refer: Refer
-    accepted: bool
-
-
-@dataclass(frozen=True)
-class TransactionDone:
-    """A client transaction ended: its final response, or None (timed out)."""
-
-    key: TransactionKey
-    response: SipResponse | None
-
-
-@dataclass(frozen=True)
-class Ended:
-    """The call is over."""
-
-    outcome: CallOutcome
-    detail: str
-
-
-Action = (
-    Send | Ringing | Answered | MediaUpdated | MediaStopped | ReferArrived | TransactionDone | Ended
-)
-
-
-@dataclass
-class Refer:
-    """A REFER as received, and the NOTIFYs sent for it so far."""
-
-    received_at: float
-    refer_to: str
-    referred_by: str | None
-    x_headers: dict[str, str]
-    headers: tuple[tuple[str, str], ...]
-    cseq: int
-    response_status: int
-    notifies: list[NotifySent] = field(default_factory=list)
-
-    def freeze(self) -> ReferReceived:
-        return ReferReceived(
-            received_at=self.received_at,
-            refer_to=self.refer_to,
-            referred_by=self.referred_by,
-            x_headers=dict(self.x_headers),
-            headers=self.headers,
-            cseq=self.cseq,
-            response_status=self.response_status,
-            notifies=tuple(self.notifies),
-        )
 
 
 def _is_ip(host: str) -> bool:
