@@ -1,91 +1,41 @@
-"""`router test [FILE]`: the admin's expected call paths, run through the navigator.
+"""Reading a test file: untrusted YAML turned into a `TestFile`, every mistake reported.
 
-A test file (`menus.test.yaml`, see docs/menu-tests.md) names a menu file and lists
-calls: the number dialled, the time, the keys pressed, how transfers end, and where
-the call must end up. Each call is run by `router simulate`'s machinery (the same
-navigator a real call uses, with an instant player and a clock that jumps to each
-time-out), so a passing test file says what callers will really get, not what a
-copy of the rules thinks they would get.
-
-Why a file of cases rather than Python tests: the people who edit `menus.yaml` are
-not the people who write Python. A change to the menus (a new option, new opening
-hours) is checked by `router check` for consistency and by `router test` for
-intent: "a call to the Spanish number on a Sunday still reaches Spanish voicemail".
-
-The test file is untrusted text like the menu file: it is decoded, parsed and its
-mappings read by the same layer (`router.core.loader.source` and `.nodes`: the safe
-YAML reader, did-you-mean, duplicate keys), and every mistake in it is reported at
-once as `FILE:LINE:COL: error: message (hint)`.
-
-The report gives each case PASS or FAIL with the path the call took (menus, keys,
-transfers and how they ended), then coverage: the menus, options, extensions and
-destinations of the menu file that no case reached. Exit status: 0 when every case
-passes, 1 when one fails or either file has errors.
-"""
+The test file is read by the same layer as the menu file (`router.core.loader.source`
+and `.nodes`: the safe YAML reader, did-you-mean, duplicate keys), and every mistake
+in it is reported at once as `FILE:LINE:COL: error: message (hint)`. The names its
+expectations use (destinations, menus) are checked against the menu file, also when
+the test file has other errors."""
 
 from __future__ import annotations
 
-import argparse
 import difflib
-import io
 import os
-import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from router.admin.check import caller_problem, load_or_report, number_problem
-from router.admin.simulate import TIMEOUT, TransferResult, simulate
+from router.admin.check import caller_problem, number_problem
+from router.admin.menutest.cases import DEFAULT_MENU_FILE, Case, Expectation, TestFile
+from router.admin.simulate import TIMEOUT, TransferResult
 from router.core import format as fmt
 from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.events import (
-    Disconnect,
-    Effect,
     EndReason,
-    Event,
-    ExtensionDialled,
-    InvalidEntry,
-    KeyPressed,
-    LanguageChosen,
-    LimitReached,
-    MenuEntered,
-    NoInput,
-    OptionChosen,
-    Play,
-    TransferConnected,
-    TransferFailure,
-    TransferTo,
 )
 from router.core.keys import Key
 from router.core.loader import MAX_BYTES, load_menu_file
 from router.core.loader.nodes import NodeReader
 from router.core.loader.source import FileKind, compose_source
-from router.core.model import MenuFile, Prompt, TransferSettings
+from router.core.model import MenuFile
+from router.core.values import SCHEMES
 from router.core.yamlsafe import Map, Node, Scalar, Seq
 
-__all__ = [
-    "DEFAULT_TEST_FILE",
-    "Case",
-    "CaseResult",
-    "Coverage",
-    "Expectation",
-    "TestFile",
-    "add_arguments",
-    "read_test_file",
-    "run",
-    "run_case",
-]
+__all__ = ["TEST_FILE", "check_names", "read_test_file"]
 
-DEFAULT_TEST_FILE = "menus.test.yaml"
-"""What `router test` reads when no file is named."""
-DEFAULT_MENU_FILE = "menus.yaml"
-"""The menu file a test file tests when it names none, beside the test file."""
-
-_SCHEMES = ("tel:", "sip:", "sips:")
 _END_REASONS = {
     r.value: r for r in EndReason if r not in (EndReason.TRANSFERRED, EndReason.CALLER_HANGUP)
 }
@@ -141,80 +91,6 @@ _HINTS: Mapping[str, str] = {
 }
 """Words an admin may reach for, and the key they meant (used in hints only)."""
 TEST_FILE = FileKind("test file", "menus.test.yaml", "cases:")
-
-
-# --- the test file as values -----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Expectation:
-    """Where a case's call must end up."""
-
-    transfer: str | None = None
-    """A `tel:`/`sip:` URI the call must be transferred to, or a destination's name."""
-    hangup: bool = False
-    """The call must end without a transfer."""
-    reason: EndReason | None = None
-    """With `hangup`: the exact way it ends (`transfer_limit`, `key_limit`, ...)."""
-    menus: tuple[str, ...] | None = None
-    """Every menu entered, in order (returns by `back` and `top` included), if given."""
-    ringing_timeout: float | None = None
-    """With `transfer`: the seconds the transfer lets the far end ring."""
-    play_dialtone: bool | None = None
-    """With `transfer`: whether the caller hears a ring tone while it is made."""
-    headers: Mapping[str, str] | None = None
-    """With `transfer`: SIP headers it must send, with these values (others may be sent too)."""
-    hears: tuple[str, ...] = ()
-    """Words the caller must hear: each a part of some prompt of the call (any case)."""
-    voice: str | None = None
-    """The voice every spoken prompt of the call must use (`default`: the router's own)."""
-    language: str | None = None
-    """The caller's language when the call ends (a file with `languages`)."""
-    loc: Location = field(default_factory=lambda: Location("<none>"))
-    where: Mapping[str, Location] = field(default_factory=dict)
-    """Where `transfer` and each of `menus` were written, for errors found later."""
-
-    def __str__(self) -> str:
-        if self.transfer is not None:
-            text = f"transfer {self.transfer}"
-        else:
-            text = "hangup" + (f" ({self.reason.value})" if self.reason else "")
-        if self.menus is not None:
-            text += f" via {' > '.join(self.menus) or '(no menu)'}"
-        return text
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    """One expected call path."""
-
-    name: str
-    number: str | None
-    """The number dialled; None is the menu file's `default` entry."""
-    at: datetime
-    keys: str
-    """Keys in simulate's grammar: keypad symbols, `.` for a time-out."""
-    results: tuple[TransferResult, ...]
-    """How transfers end, in turn; the last one repeats."""
-    expect: Expectation
-    loc: Location
-    caller: str | None = None
-    """The caller's number (E.164, or `anonymous`); None: a caller no rule names."""
-    language: str | None = None
-    """The language the call starts in (None: the number's, a caller rule's, the file's)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TestFile:
-    """A whole test file: the menu file it tests and its cases."""
-
-    path: str
-    menu_file: str
-    """Path of the menu file, resolved against the test file's folder."""
-    cases: tuple[Case, ...]
-
-
-# --- reading the test file -------------------------------------------------------------
 
 
 def _compose(path: str) -> tuple[Node | None, list[Problem], str]:
@@ -752,7 +628,7 @@ def _check_expectations(expectations: list[Expectation], menu_file: MenuFile) ->
     problems: list[Problem] = []
     for expect in expectations:
         target = expect.transfer
-        if target is not None and not target.startswith(_SCHEMES):
+        if target is not None and not target.startswith(SCHEMES):
             if target not in menu_file.destinations:
                 problems.append(
                     _unknown(
@@ -783,379 +659,3 @@ def _unknown(
     close = difflib.get_close_matches(name, list(known), 1)
     hint = f"did you mean '{close[0]}'?" if close else other
     return Problem(loc, message, hint=hint, code="test-file")
-
-
-# --- running a case ----------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Coverage:
-    """What of the menu file the cases reached, to show what no case tests."""
-
-    menus: set[str] = field(default_factory=set)
-    options: set[tuple[str, Key]] = field(default_factory=set)
-    extensions: set[tuple[str, str]] = field(default_factory=set)
-    """(directory, entry pattern)."""
-    destinations: set[str] = field(default_factory=set)
-
-    def gaps(self, menu_file: MenuFile) -> tuple[dict[str, tuple[int, int]], list[str]]:
-        """Counts (reached, total) per kind, and one line per thing never reached."""
-        lines: list[str] = []
-        menus = menu_file.menus
-        for name, menu in menus.items():
-            if name not in self.menus:
-                lines.append(f"{menu.loc}: menu '{name}' is never entered")
-        options = [(name, key) for name, menu in menus.items() for key in menu.options]
-        for name, key in options:
-            if (name, key) not in self.options and name in self.menus:
-                where = menus[name].where.get(f"options.{key.value}", menus[name].loc)
-                lines.append(f"{where}: option '{key.value}' of menu '{name}' is never pressed")
-        used = {m.directory for m in menus.values() if m.directory}
-        entries = [
-            (d.name, e.pattern, e.loc)
-            for d in menu_file.directories.values()
-            if d.name in used
-            for e in d.entries
-        ]
-        for directory, pattern, loc in entries:
-            if (directory, pattern) not in self.extensions:
-                lines.append(
-                    f"{loc}: extension '{pattern}' of directory '{directory}' is never dialled"
-                )
-        for name, dest in menu_file.destinations.items():
-            if name not in self.destinations:
-                lines.append(f"{dest.loc}: destination '{name}' is never transferred to")
-        counts = {
-            "menus": (len(self.menus & set(menus)), len(menus)),
-            "options": (sum(o in self.options for o in options), len(options)),
-            "extensions": (
-                sum((d, p) in self.extensions for d, p, _ in entries),
-                len(entries),
-            ),
-            "destinations": (
-                len(self.destinations & set(menu_file.destinations)),
-                len(menu_file.destinations),
-            ),
-        }
-        return counts, lines
-
-
-class _Follower:
-    """Watches the navigator's events and effects: the path of the call, what it reached.
-
-    The navigator's notes say what each key did (`OptionChosen`, `ExtensionDialled`),
-    so coverage is read from them, never worked out again here.
-    """
-
-    def __init__(self, menu_file: MenuFile, coverage: Coverage) -> None:
-        self.menu_file = menu_file
-        self.coverage = coverage
-        self.path: list[str] = []
-        self.menus: list[str] = []
-        self.menu: str | None = None
-        self.target: str | None = None
-        self.destination: str | None = None
-        self.settings: TransferSettings | None = None
-        self.end: EndReason | None = None
-        self.heard: list[tuple[Prompt, str | None, str]] = []
-        """Every prompt played, with the voice it was spoken in and the menu then."""
-        self.language: str | None = None
-        """The caller's language (a file with `languages`)."""
-
-    def __call__(self, event: Event, effects: Sequence[Effect]) -> None:
-        for effect in effects:
-            self._show(effect)
-        # the runtime speaks an event's prompts in their language's voice, else in the
-        # voice of the menu the event leaves the call in (a `{menu: X, say: ...}` is X's)
-        menu = self.menu_file.menus.get(self.menu or "")
-        voice = menu.voice if menu is not None else None
-        for effect in effects:
-            if isinstance(effect, Play):
-                self.heard += [
-                    (p, self.menu_file.voice_for(p, voice), self.menu or "") for p in effect.prompts
-                ]
-            elif isinstance(effect, LanguageChosen):
-                self.language = effect.language
-
-    def _show(self, effect: Effect) -> None:
-        match effect:
-            case MenuEntered(menu=menu):
-                self.menu = menu
-                if menu is not None:
-                    self.menus.append(menu)
-                    self.coverage.menus.add(menu)
-                    self.path.append(f"{'> ' if self.path else ''}{menu}")
-            case KeyPressed(key=key):
-                self.path.append(key.value)
-            case OptionChosen(menu=menu, key=key) if menu is not None:
-                self.coverage.options.add((menu, key))
-            case ExtensionDialled(directory=directory, pattern=pattern):
-                self.coverage.extensions.add((directory, pattern))
-            case NoInput():
-                self.path.append(TIMEOUT)
-            case InvalidEntry(entry=entry):
-                self.path.append(f"(invalid {entry})")
-            case LimitReached(limit=limit):
-                self.path.append(f"(limit: {limit.value})")
-            case TransferTo(target=target, destination=destination, settings=settings):
-                self.target, self.destination, self.settings = target, destination, settings
-                if destination is not None:
-                    self.coverage.destinations.add(destination)
-                named = f"{destination} " if destination else ""
-                self.path.append(f"> transfer {named}<{target}>")
-            case TransferFailure(kind=kind, sip_status=status):
-                self.path.append(
-                    f"({kind.value} {status})" if status is not None else f"({kind.value})"
-                )
-            case TransferConnected():
-                self.path.append("(ok)")
-            case Disconnect(reason=reason):
-                self.end = reason
-                if reason is not EndReason.TRANSFERRED:
-                    label = "" if reason is EndReason.HANGUP else f" ({reason.value})"
-                    self.path.append(f"> hangup{label}")
-            case _:
-                pass
-
-    def outcome(self) -> str:
-        if self.end is EndReason.TRANSFERRED:
-            if self.destination:
-                return f"transfer {self.destination} <{self.target}>"
-            return f"transfer {self.target}"
-        if self.end is None or self.end is EndReason.HANGUP:
-            return "hangup"
-        return f"hangup ({self.end.value})"
-
-
-def _named(menu_file: MenuFile, wanted: str) -> str:
-    """A destination with its URI, a URI with the destination it belongs to, if any."""
-    if not wanted.startswith(_SCHEMES):
-        found = menu_file.destinations.get(wanted)
-        return f"{wanted} <{found.target}>" if found is not None else wanted
-    for name, transfer in menu_file.destinations.items():
-        if transfer.target == wanted:
-            return f"{name} <{wanted}>"
-    return wanted
-
-
-@dataclass(frozen=True, slots=True)
-class CaseResult:
-    """How one case went."""
-
-    case: Case
-    passed: bool
-    path: str
-    """The path taken, e.g. `main 2 > support 1 > transfer support_desk <sip:...> (ok)`."""
-    got: str
-    """Where the call ended: `transfer <uri>`, `hangup` or `hangup (<reason>)`."""
-    menus: tuple[str, ...]
-    mismatches: tuple[str, ...]
-    transcript: str
-    """`router simulate`'s printout of the call."""
-
-
-def run_case(
-    menu_file: MenuFile,
-    case: Case,
-    coverage: Coverage | None = None,
-    *,
-    verbose: bool = False,
-) -> CaseResult:
-    """Run one case through the simulator and compare the call with the expectation; the
-    transcript is `router simulate`'s printout (`verbose`: with `-v`'s bookkeeping)."""
-    follower = _Follower(menu_file, coverage if coverage is not None else Coverage())
-    transcript = io.StringIO()
-    expect = case.expect
-    for code in (case.language, expect.language):
-        if code is not None and code not in menu_file.languages:
-            declared = ", ".join(menu_file.languages) or "none"
-            problem = f"language {code} is not one of the menu file's languages ({declared})"
-            return CaseResult(case, False, "", "", (), (problem,), "")
-    simulate(
-        menu_file,
-        number=case.number,
-        caller=case.caller,
-        language=case.language,
-        at=case.at,
-        keys=case.keys,
-        results=list(case.results),
-        out=transcript,
-        observe=follower,
-        verbose=verbose,
-    )
-    mismatches: list[str] = []
-    if expect.language is not None and follower.language != expect.language:
-        mismatches.append(f"expected the call in {expect.language}, got {follower.language}")
-    transferred = follower.end is EndReason.TRANSFERRED
-    if expect.transfer is not None:
-        wanted = expect.transfer
-        got_it = transferred and (
-            follower.target == wanted
-            if wanted.startswith(_SCHEMES)
-            else follower.destination == wanted
-        )
-        if not got_it:
-            mismatches.append(
-                f"expected transfer {_named(menu_file, wanted)}, got {follower.outcome()}"
-            )
-    elif transferred or (expect.reason is not None and follower.end is not expect.reason):
-        mismatches.append(
-            f"expected {Expectation(hangup=True, reason=expect.reason)}, got {follower.outcome()}"
-        )
-    if transferred and follower.settings is not None:
-        mismatches += _settings_mismatches(expect, follower.settings)
-    mismatches += _heard_mismatches(expect, follower.heard)
-    menus = tuple(follower.menus)
-    if expect.menus is not None and menus != expect.menus:
-        mismatches.append(
-            f"expected menus {' > '.join(expect.menus)}, got {' > '.join(menus) or '(none)'}"
-        )
-    return CaseResult(
-        case,
-        not mismatches,
-        " ".join(follower.path),
-        follower.outcome(),
-        menus,
-        tuple(mismatches),
-        transcript.getvalue(),
-    )
-
-
-def _settings_mismatches(expect: Expectation, settings: TransferSettings) -> list[str]:
-    out: list[str] = []
-    wanted = expect.ringing_timeout
-    if wanted is not None and abs(settings.ringing_timeout_s - wanted) > 1e-6:
-        out.append(f"expected ringing_timeout {wanted:g}s, got {settings.ringing_timeout_s:g}s")
-    if expect.play_dialtone is not None and settings.play_dialtone is not expect.play_dialtone:
-        out.append(
-            f"expected play_dialtone {str(expect.play_dialtone).lower()}, "
-            f"got {str(settings.play_dialtone).lower()}"
-        )
-    sent = {name.lower(): (name, value) for name, value in settings.headers.items()}
-    for name, value in (expect.headers or {}).items():
-        got = sent.get(name.lower())
-        if got is None:
-            others = ", ".join(f"{n}: {v}" for n, v in sent.values()) or "none"
-            out.append(f"expected header {name}: {value}, got no {name} (sent: {others})")
-        elif got[1] != value:
-            out.append(f"expected header {name}: {value}, got {got[0]}: {got[1]}")
-    return out
-
-
-def _heard_mismatches(
-    expect: Expectation, heard: Sequence[tuple[Prompt, str | None, str]]
-) -> list[str]:
-    out: list[str] = []
-    texts = [prompt.text for prompt, _, _ in heard if prompt.text]
-    flat = [" ".join(text.split()).lower() for text in texts]
-    for words in expect.hears:
-        wanted = " ".join(words.split()).lower()
-        if not any(wanted in text for text in flat):
-            said = "; ".join(f'"{_short(t)}"' for t in dict.fromkeys(texts))
-            out.append(f'expected to hear "{words}", but the caller heard: {said or "nothing"}')
-    if expect.voice is not None:
-        wanted_voice = _voice_key(None if expect.voice == "default" else expect.voice)
-        for prompt, voice, menu in heard:
-            if prompt.text and _voice_key(voice) != wanted_voice:
-                spoken = "the router's voice" if voice is None else f"voice {voice}"
-                out.append(
-                    f'expected every prompt in voice {expect.voice}, but "{_short(prompt.text)}" '
-                    f"was spoken in {spoken} (menu {menu})"
-                )
-                break
-    return out
-
-
-def _voice_key(voice: str | None) -> str:
-    return "" if voice is None else voice.strip().lower().replace("_", "-")
-
-
-def _short(text: str, limit: int = 50) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
-
-
-# --- the command -------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "path",
-        nargs="?",
-        default=DEFAULT_TEST_FILE,
-        help=f"the test file (default: ./{DEFAULT_TEST_FILE})",
-    )
-    parser.add_argument(
-        "--menus",
-        metavar="PATH",
-        help="test this menu file instead of the one the test file names",
-    )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="print only failures and the summary"
-    )
-    parser.add_argument(
-        "--transcript",
-        action="store_true",
-        help="print each call as `router simulate` does, under its result",
-    )
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="with --transcript: also the router's bookkeeping, as `router simulate -v`",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    out: TextIO = sys.stdout
-    test_file, problems = read_test_file(args.path, args.menus)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if test_file is None:
-        print(f"router test: {args.path} cannot be used", file=sys.stderr)
-        return 1
-    menu_path = args.menus or test_file.menu_file
-    menu_file = load_or_report(menu_path, "test")
-    if menu_file is None:
-        return 1
-    names = check_names(test_file, menu_file)
-    for problem in names:
-        print(problem, file=sys.stderr)
-    if names:
-        print(f"router test: {len(names)} error(s) in {args.path}", file=sys.stderr)
-        return 1
-    print(
-        f"{args.path}: {len(test_file.cases)} cases for {menu_path} (version {menu_file.version})",
-        file=out,
-    )
-    coverage = Coverage()
-    failed = 0
-    for case in test_file.cases:
-        result = run_case(menu_file, case, coverage, verbose=args.verbose)
-        failed += not result.passed
-        for line in _report(result, quiet=args.quiet, transcript=args.transcript):
-            print(line, file=out)
-    total = len(test_file.cases)
-    print(f"{total - failed} passed, {failed} failed", file=out)
-    counts, gaps = coverage.gaps(menu_file)
-    summary = ", ".join(f"{kind} {got}/{of}" for kind, (got, of) in counts.items())
-    print(f"coverage: {summary}", file=out)
-    for line in gaps:
-        print(f"  {line}", file=out)
-    return 1 if failed else 0
-
-
-def _report(result: CaseResult, *, quiet: bool, transcript: bool) -> Iterator[str]:
-    case = result.case
-    if result.passed:
-        if quiet:
-            return
-        yield f"PASS  {case.name}"
-    else:
-        yield f"FAIL  {case.loc}: {case.name}"
-        for mismatch in result.mismatches:
-            yield f"      {mismatch}"
-    yield f"      path: {result.path}"
-    if transcript:
-        for line in result.transcript.splitlines():
-            yield f"      | {line}"
