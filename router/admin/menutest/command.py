@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     coverage = Coverage()
     failed = 0
     for case in test_file.cases:
-        result = run_case(menu_file, case, coverage, verbose=args.verbose)
+        result = run_case(
+            menu_file, case, coverage, verbose=args.verbose, transcript=args.transcript
+        )
         failed += not result.passed
         for line in _report(result, quiet=args.quiet, transcript=args.transcript):
             print(line, file=out)

@@ -148,7 +148,7 @@ class CaseResult:
     menus: tuple[str, ...]
     mismatches: tuple[str, ...]
     transcript: str
-    """`router simulate`'s printout of the call."""
+    """`router simulate`'s printout of the call (empty when `run_case` was asked for none)."""
 
 
 def run_case(
@@ -157,11 +157,13 @@ def run_case(
     coverage: Coverage | None = None,
     *,
     verbose: bool = False,
+    transcript: bool = True,
 ) -> CaseResult:
     """Run one case through the simulator and compare the call with the expectation; the
-    transcript is `router simulate`'s printout (`verbose`: with `-v`'s bookkeeping)."""
+    transcript is `router simulate`'s printout (`verbose`: with `-v`'s bookkeeping), or
+    empty without `transcript` (the call is then not formatted at all)."""
     follower = _Follower(menu_file, coverage if coverage is not None else Coverage())
-    transcript = io.StringIO()
+    printout = io.StringIO() if transcript else None
     expect = case.expect
     for code in (case.language, expect.language):
         if code is not None and code not in menu_file.languages:
@@ -176,7 +178,7 @@ def run_case(
         at=case.at,
         keys=case.keys,
         results=list(case.results),
-        out=transcript,
+        out=printout,
         observe=follower,
         verbose=verbose,
     )
@@ -214,7 +216,7 @@ def run_case(
         follower.outcome(),
         menus,
         tuple(mismatches),
-        transcript.getvalue(),
+        printout.getvalue() if printout is not None else "",
     )
 
 
