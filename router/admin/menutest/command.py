@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from functools import cache
 from typing import TextIO
 
 from router.admin.check import load_or_report
@@ -12,6 +13,7 @@ from router.admin.menutest.cases import DEFAULT_TEST_FILE
 from router.admin.menutest.coverage import Coverage
 from router.admin.menutest.reading import check_names, read_test_file
 from router.admin.menutest.running import CaseResult, run_case
+from router.core.loader import load_menu_file
 
 __all__ = ["add_arguments", "run"]
 
@@ -46,14 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out: TextIO = sys.stdout
-    test_file, problems = read_test_file(args.path, args.menus)
+    load = cache(load_menu_file)  # read once: for the cases' time zones, then for the run
+    test_file, problems = read_test_file(args.path, args.menus, load=load)
     for problem in problems:
         print(problem, file=sys.stderr)
     if test_file is None:
         print(f"router test: {args.path} cannot be used", file=sys.stderr)
         return 1
     menu_path = args.menus or test_file.menu_file
-    menu_file = load_or_report(menu_path, "test")
+    menu_file = load_or_report(menu_path, "test", load)
     if menu_file is None:
         return 1
     names = check_names(test_file, menu_file)

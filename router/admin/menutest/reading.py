@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from router.core.events import (
     EndReason,
 )
 from router.core.keys import Key
-from router.core.loader import MAX_BYTES, load_menu_file
+from router.core.loader import MAX_BYTES, Loaded, load_menu_file
 from router.core.loader.nodes import NodeReader
 from router.core.loader.source import FileKind, compose_source
 from router.core.model import MenuFile
@@ -141,10 +141,16 @@ class _Reader(NodeReader):
     HINTS = _HINTS
 
     def __init__(
-        self, path: str, lines: Sequence[str] = (), menus_override: str | None = None
+        self,
+        path: str,
+        lines: Sequence[str] = (),
+        menus_override: str | None = None,
+        load: Callable[[str], Loaded] = load_menu_file,
     ) -> None:
         super().__init__(path)
         self.path = path
+        self.load = load
+        """How the menu file is loaded (for its time zones, for the names expectations use)."""
         self.menus_override = menus_override
         """`router test --menus PATH`: the menu file tested instead of the one named."""
         self._zones: dict[str, str] | None = None
@@ -298,7 +304,7 @@ class _Reader(NodeReader):
             self._zones = {}
             path = self.menus_override or self.menu_path
             try:
-                menu_file = load_menu_file(path).menu_file if path else None
+                menu_file = self.load(path).menu_file if path else None
             except (MenuFileError, OSError):
                 menu_file = None
             if menu_file is not None:
@@ -587,16 +593,20 @@ def _null(node: Node) -> bool:
     return isinstance(node, Scalar) and node.is_null
 
 
-def read_test_file(path: str, menus: str | None = None) -> tuple[TestFile | None, list[Problem]]:
+def read_test_file(
+    path: str, menus: str | None = None, *, load: Callable[[str], Loaded] = load_menu_file
+) -> tuple[TestFile | None, list[Problem]]:
     """Read a test file; the problems are every error found (the file is None if any).
 
     With errors, the names its expectations use are still checked against the menu file
     (`menus`, else the one the test file names), when that one loads: every problem of
-    the file is reported at once, not those behind the first few."""
+    the file is reported at once, not those behind the first few. The menu file, when
+    needed (times without an offset are in its schedules' zone), is read by `load`
+    (`router test` passes one that keeps it for the run: `MenuFileError` if it has errors)."""
     root, problems, text = _compose(path)
     if root is None:
         return None, problems
-    reader = _Reader(path, text.splitlines(), menus)
+    reader = _Reader(path, text.splitlines(), menus, load)
     test_file = reader.read(root)
     problems.extend(reader.problems)
     problems.extend(_cut_by_comments(root, reader.lines, path))
@@ -613,7 +623,7 @@ def _names_anyway(reader: _Reader, menus: str | None) -> list[Problem]:
     if menu_path is None or not reader.expectations:
         return []
     try:
-        menu_file = load_menu_file(menu_path).menu_file
+        menu_file = reader.load(menu_path).menu_file
     except (MenuFileError, OSError):
         return []  # reported when the test file is fixed and the menu file is loaded
     return _check_expectations(reader.expectations, menu_file)
