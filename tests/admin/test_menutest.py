@@ -665,10 +665,10 @@ def test_a_comment_that_cuts_a_value_short_is_warned(tmp_path: Path, menus: Path
 
 @pytest.mark.parametrize("name", ["menus.test.yaml", "tests/core/clinic/menus.yaml"])
 def test_ordinary_files_have_no_cut_values(name: str) -> None:
-    from router.admin.menutest.reading import _cut_by_comments
+    from router.admin.menutest.comments import values_cut_by_comments
     from router.core.yamlsafe import compose
 
     text = (ROOT / name).read_text()
     root = compose(text, name).root
     assert root is not None
-    assert list(_cut_by_comments(root, text.splitlines(), name)) == []
+    assert list(values_cut_by_comments(root, text.splitlines(), name)) == []

@@ -23,8 +23,9 @@ destinations of the menu file that no case reached. Exit status: 0 when every ca
 passes, 1 when one fails or either file has errors.
 
 The package, by concept: `cases` (the test file as values), `reading` (the file read
-and checked), `running` (one case through the simulator), `coverage` (what no case
-reaches), `command` (the options, the run, the report).
+and checked), `names` (the names expectations use, against the menu file), `comments`
+(values a YAML comment cut short), `running` (one case through the simulator),
+`coverage` (what no case reaches), `command` (the options, the run, the report).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from router.admin.menutest.cases import (
 )
 from router.admin.menutest.command import add_arguments, run
 from router.admin.menutest.coverage import Coverage
-from router.admin.menutest.reading import check_names, read_test_file
+from router.admin.menutest.names import check_names
+from router.admin.menutest.reading import read_test_file
 from router.admin.menutest.running import CaseResult, run_case
 
 __all__ = [

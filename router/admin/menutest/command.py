@@ -11,7 +11,8 @@ from typing import TextIO
 from router.admin.check import load_or_report
 from router.admin.menutest.cases import DEFAULT_TEST_FILE
 from router.admin.menutest.coverage import Coverage
-from router.admin.menutest.reading import check_names, read_test_file
+from router.admin.menutest.names import check_names
+from router.admin.menutest.reading import read_test_file
 from router.admin.menutest.running import CaseResult, run_case
 from router.core.loader import load_menu_file
 

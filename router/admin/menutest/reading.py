@@ -8,9 +8,8 @@ the test file has other errors."""
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from router.admin.check import caller_problem, number_problem
 from router.admin.menutest.cases import DEFAULT_MENU_FILE, Case, Expectation, TestFile
+from router.admin.menutest.comments import values_cut_by_comments
+from router.admin.menutest.names import expectation_problems
 from router.admin.simulate import TIMEOUT, TransferResult
 from router.core import format as fmt
 from router.core.durations import parse_duration
@@ -30,11 +31,9 @@ from router.core.keys import Key
 from router.core.loader import MAX_BYTES, Loaded, load_menu_file
 from router.core.loader.nodes import NodeReader
 from router.core.loader.source import FileKind, compose_source
-from router.core.model import MenuFile
-from router.core.values import SCHEMES
 from router.core.yamlsafe import Map, Node, Scalar, Seq
 
-__all__ = ["TEST_FILE", "check_names", "read_test_file"]
+__all__ = ["TEST_FILE", "read_test_file"]
 
 _END_REASONS = {
     r.value: r for r in EndReason if r not in (EndReason.TRANSFERRED, EndReason.CALLER_HANGUP)
@@ -541,54 +540,6 @@ class _Reader(NodeReader):
         return out
 
 
-_PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
-
-
-def _cut_by_comments(root: Node, lines: Sequence[str], path: str) -> Iterator[Problem]:
-    """Values a YAML comment cut short: an unquoted value, then ` #` on the same line,
-    where what is left of the value opens a bracket or a quote it never closes
-    (`name: billing (2 then # so it does not wait)` is read as `billing (2 then`).
-
-    An ordinary trailing comment (`at: 2026-12-01T10:00:00-08:00  # a Tuesday`) leaves
-    a complete value behind and is never reported; keys have their own, stricter rule."""
-    todo: list[tuple[Node, str]] = [(root, "")]
-    while todo:
-        node, key = todo.pop()
-        if isinstance(node, Map):
-            for k, v in node.pairs:
-                todo.append((v, k.value if isinstance(k, Scalar) else ""))
-            continue
-        if isinstance(node, Seq):
-            todo += [(item, key) for item in node.items]
-            continue
-        if not isinstance(node, Scalar) or not node.plain or node.line >= len(lines):
-            continue
-        value, line = node.value, lines[node.line]
-        if "\n" in value or not line[node.column :].startswith(value):
-            continue
-        rest = line[node.column + len(value) :]
-        if not rest[:1].isspace() or not rest.lstrip().startswith("#"):
-            continue
-        open_pair = any(value.count(a) > value.count(b) for a, b in _PAIRS)
-        if not open_pair and value.count('"') % 2 == 0:
-            continue
-        where = Location(
-            path, node.line + 1, node.column + len(value) + len(rest) - len(rest.lstrip()) + 1
-        )
-        whole = (value + rest).rstrip()
-        named = f"the {key}" if key else "this value"
-        yield Problem(
-            where,
-            f"a comment cuts {named} short: an unquoted # after a space starts a YAML "
-            f"comment, so it reads '{value}'",
-            Severity.WARNING,
-            f'quote the whole value: {key + ": " if key else ""}"{whole}"'
-            if '"' not in whole
-            else f"quote the whole value with single quotes: '{whole}'",
-            "comment-cuts-value",
-        )
-
-
 def _null(node: Node) -> bool:
     return isinstance(node, Scalar) and node.is_null
 
@@ -609,7 +560,7 @@ def read_test_file(
     reader = _Reader(path, text.splitlines(), menus, load)
     test_file = reader.read(root)
     problems.extend(reader.problems)
-    problems.extend(_cut_by_comments(root, reader.lines, path))
+    problems.extend(values_cut_by_comments(root, reader.lines, path))
     if any(p.severity is Severity.ERROR for p in problems):
         problems.extend(_names_anyway(reader, menus))
         problems.sort(key=lambda p: (p.location.line, p.location.column))
@@ -626,46 +577,4 @@ def _names_anyway(reader: _Reader, menus: str | None) -> list[Problem]:
         menu_file = reader.load(menu_path).menu_file
     except (MenuFileError, OSError):
         return []  # reported when the test file is fixed and the menu file is loaded
-    return _check_expectations(reader.expectations, menu_file)
-
-
-def check_names(test_file: TestFile, menu_file: MenuFile) -> list[Problem]:
-    """Names in expectations that the menu file does not have (a typo would never pass)."""
-    return _check_expectations([case.expect for case in test_file.cases], menu_file)
-
-
-def _check_expectations(expectations: list[Expectation], menu_file: MenuFile) -> list[Problem]:
-    problems: list[Problem] = []
-    for expect in expectations:
-        target = expect.transfer
-        if target is not None and not target.startswith(SCHEMES):
-            if target not in menu_file.destinations:
-                problems.append(
-                    _unknown(
-                        expect.where.get("transfer", expect.loc),
-                        f"there is no destination named '{target}' in {menu_file.path}",
-                        target,
-                        menu_file.destinations,
-                        "or write the URI: tel:+... or sip:...",
-                    )
-                )
-        for name in expect.menus or ():
-            if name not in menu_file.menus:
-                problems.append(
-                    _unknown(
-                        expect.where.get(f"menus.{name}", expect.loc),
-                        f"there is no menu named '{name}' in {menu_file.path}",
-                        name,
-                        menu_file.menus,
-                        None,
-                    )
-                )
-    return problems
-
-
-def _unknown(
-    loc: Location, message: str, name: str, known: Mapping[str, object], other: str | None
-) -> Problem:
-    close = difflib.get_close_matches(name, list(known), 1)
-    hint = f"did you mean '{close[0]}'?" if close else other
-    return Problem(loc, message, hint=hint, code="test-file")
+    return expectation_problems(reader.expectations, menu_file)
