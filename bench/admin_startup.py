@@ -9,10 +9,12 @@ compile the sources again, which no installed router does). `python -c pass` is 
 the same way: the interpreter's own floor, which no command can go under. The load
 average before and after is kept, since a busy machine slows every start.
 
-    python -m bench.admin_startup [--runs 9]
+    python -m bench.admin_startup [--runs 9] [--imports 12]
 
 Prints the table and writes bench/results/admin.json (bench/schema.py's AdminStartup).
-For a command over target: `python -X importtime -m router check menus.yaml`.
+`--imports N`: also, per command, the N costliest imports (`python -X importtime`, each
+module's own time, the least of `--runs` runs; the router's modules by name, others by
+package), where a command over target spends its start.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import compileall
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -105,6 +108,34 @@ def measure(runs: int) -> AdminStartup:
     )
 
 
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")
+
+
+def import_costs(argv: list[str], runs: int) -> list[tuple[str, float]]:
+    """(module, milliseconds) of `python -m router ARGV`'s imports, costliest first: each
+    module's own import time (`-X importtime`'s "self"), the least over `runs` runs (a
+    busy machine only adds); the router's modules by name, the others summed by package."""
+    least: dict[str, float] = {}
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "router", *argv],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        run: dict[str, float] = {}
+        for line in done.stderr.splitlines():
+            m = _IMPORT_LINE.match(line)
+            if m is None:
+                continue
+            name = m[2] if m[2].startswith("router") else m[2].split(".")[0]
+            run[name] = run.get(name, 0.0) + int(m[1]) / 1000
+        for name, ms in run.items():
+            least[name] = min(least.get(name, ms), ms)
+    return sorted(least.items(), key=lambda item: -item[1])
+
+
 def table(result: AdminStartup) -> str:
     lines = [
         f"{result.cores} cores, load {list(result.loadavg_before)} -> "
@@ -125,9 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.admin_startup", description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--imports", type=int, default=0, metavar="N", help="each command's N costliest imports"
+    )
     args = parser.parse_args(argv)
     result = measure(args.runs)
     print(table(result))
+    with tempfile.TemporaryDirectory() as out:
+        for name, words in COMMANDS.items() if args.imports else ():
+            costs = import_costs([a.replace("{out}", out) for a in words], args.runs)
+            total = sum(ms for _, ms in costs)
+            shown = ", ".join(f"{module} {ms:.1f}" for module, ms in costs[: args.imports])
+            print(f"{name}: imports {total:.0f} ms: {shown}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result.to_json(), indent=1) + "\n")
     return 0

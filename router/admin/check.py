@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 from router.core.errors import MenuFileError, Problem, Severity
-from router.core.loader import MAX_BYTES, load_menu_file
+from router.core.loader import MAX_BYTES, Loaded, load_menu_file
 from router.core.model import MenuFile
 
 __all__ = [
@@ -32,11 +33,14 @@ def default_path() -> str:
     return os.environ.get("ROUTER_MENUS") or "menus.yaml"
 
 
-def load_or_report(path: str, command: str) -> MenuFile | None:
-    """Load and check a menu file; on errors print every one on stderr, as
-    `router check` words them, and return None so that the command exits 1."""
+def load_or_report(
+    path: str, command: str, load: Callable[[str], Loaded] | None = None
+) -> MenuFile | None:
+    """Load and check a menu file (with `load`, else `load_menu_file`: `router test` passes
+    one that keeps what it read); on errors print every one on stderr, as `router check`
+    words them, and return None so that the command exits 1."""
     try:
-        loaded = load_menu_file(path)
+        loaded = (load or load_menu_file)(path)
     except MenuFileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
-import shutil
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -634,6 +632,9 @@ def _render(graph: Graph, fmt: str) -> str | bytes | None:
     text = dot(graph)
     if fmt == "dot":
         return text
+    import shutil  # only to draw: mermaid and dot are text (docs/benchmarks.md §7)
+    import subprocess
+
     program = shutil.which("dot")
     if program is None:
         print(

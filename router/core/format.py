@@ -9,7 +9,6 @@ JSON Schema for editors. Neither can accept a key the other does not know.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -732,4 +731,6 @@ def json_schema() -> dict[str, Any]:
 
 def schema_text() -> str:
     """The schema as committed in `menus.schema.json` (stable order, trailing newline)."""
+    import json  # here: the commands that read menus never write JSON (docs/benchmarks.md §7)
+
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

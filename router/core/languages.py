@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from router.core.checker import language_of, spoken
 from router.core.errors import Location, Problem, Severity
 from router.core.model import NOWHERE, GoTo, MenuFile, Prompt, Repeat
+from router.core.spoken import language_of, spoken
 from router.core.voices import voice_problem
 
 __all__ = ["language_problems", "missing_languages"]

@@ -207,7 +207,7 @@ def test_a_spanish_menu_with_english_builtin_words_is_warned() -> None:
 
 
 def test_what_a_menu_can_say_is_exact_about_limits_and_transfers() -> None:
-    from router.core.checker import spoken
+    from router.core.spoken import spoken
 
     text = """\
 version: 1

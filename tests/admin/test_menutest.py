@@ -395,26 +395,86 @@ def test_explicit_silence_and_real_comments_are_fine(
     assert err == [] and out[1].startswith(("PASS", "FAIL")), (out, err)  # the file is usable
 
 
-def test_names_are_checked_against_the_menu_file(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
+# --- whole test files refused, with every mistake at its line ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("menu_file", "text", "expected"),
+    [
+        pytest.param(
+            "menus.yaml",
+            f"""\
+            cases:
+              - name: a
+                at: {NOON}
+                expect: {{transfer: sale, menus: [main, suport]}}
+            """,
+            [
+                "<path>:4:24: error: there is no destination named 'sale' in <menus> "
+                "(did you mean 'sales'?)",
+                "<path>:4:44: error: there is no menu named 'suport' in <menus> "
+                "(did you mean 'support'?)",
+                "router test: 2 error(s) in <path>",
+            ],
+            id="names are checked against the menu file",
+        ),
+        pytest.param(
+            "menus.yaml",
+            f"""\
+            defaults: {{at: {NOON}}}
+            cases:
+              - name: a
+                expect: {{hangup: true, ringing_timeout: 25s}}
+              - name: b
+                expect: {{hangup: true, hear: Goodbye}}
+              - name: c
+                keys: "1"
+                expect: {{transfer: sales, ringing_timeout: soon}}
+            """,
+            [
+                "<path>:4:45: error: ringing_timeout in the expectation of case 'a' checks the "
+                "transfer's settings, but the case expects no transfer "
+                "(expect: {transfer: NAME, ringing_timeout: ...})",
+                "<path>:6:28: error: unknown key 'hear' in the expectation of case 'b' "
+                "(did you mean 'hears'?)",
+                "<path>:9:48: error: ringing_timeout of case 'c' is not a duration (e.g. 25s)",
+            ],
+            id="settings expectations need a transfer and keep their suggestions",
+        ),
+        pytest.param(
+            "tests/core/clinic/menus.yaml",
+            """\
+            cases:
+              - {name: winter, at: 2026-12-01T10:00:00, expect: hangup}
+              - {name: summer, number: "+15105550151", at: 2026-07-01T10:00:00, expect: hangup}
+            """,
+            [
+                "<path>:2:24: error: '2026-12-01T10:00:00' has no time zone (add the offset of "
+                "the call's place: 2026-12-01T10:00:00-08:00 is that time in "
+                "America/Los_Angeles, the time zone of the menu file's schedule; or Z for UTC)",
+                "<path>:3:48: error: '2026-07-01T10:00:00' has no time zone (add the offset of "
+                "the call's place: 2026-07-01T10:00:00-07:00 is that time in "
+                "America/Los_Angeles, the time zone of the menu file's schedule; or Z for UTC)",
+            ],
+            id="a time without offset is given the schedule's offset on that date",
+        ),
+    ],
+)
+def test_a_refused_test_file_says_each_mistake(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    menu_file: str,
+    text: str,
+    expected: list[str],
 ) -> None:
-    path = write(
-        tmp_path,
-        f"""\
-        cases:
-          - name: a
-            at: {NOON}
-            expect: {{transfer: sale, menus: [main, suport]}}
-        """,
-    )
+    """The first lines on stderr, `<path>` and `<menus>` standing for the two files."""
+    menus = tmp_path / "menus.yaml"
+    menus.write_bytes((ROOT / menu_file).read_bytes())
+    path = write(tmp_path, text)
     code, out, err = run_test(capsys, str(path))
     assert code == 1 and out == []
-    assert err == [
-        f"{path}:4:24: error: there is no destination named 'sale' in {menus} "
-        "(did you mean 'sales'?)",
-        f"{path}:4:44: error: there is no menu named 'suport' in {menus} (did you mean 'support'?)",
-        f"router test: 2 error(s) in {path}",
-    ]
+    wanted = [line.replace("<path>", str(path)).replace("<menus>", str(menus)) for line in expected]
+    assert err[: len(wanted)] == wanted
 
 
 def test_errors_in_the_menu_file_are_reported_as_router_check_does(
@@ -579,59 +639,6 @@ def test_expectations_about_settings_and_words(
     ]
 
 
-def test_settings_expectations_need_a_transfer_and_keep_their_suggestions(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, menus: Path
-) -> None:
-    path = write(
-        tmp_path,
-        f"""\
-        defaults: {{at: {NOON}}}
-        cases:
-          - name: a
-            expect: {{hangup: true, ringing_timeout: 25s}}
-          - name: b
-            expect: {{hangup: true, hear: Goodbye}}
-          - name: c
-            keys: "1"
-            expect: {{transfer: sales, ringing_timeout: soon}}
-        """,
-    )
-    code, _, err = run_test(capsys, str(path))
-    assert code == 1
-    assert err[:3] == [
-        f"{path}:4:45: error: ringing_timeout in the expectation of case 'a' checks the "
-        "transfer's settings, but the case expects no transfer "
-        "(expect: {transfer: NAME, ringing_timeout: ...})",
-        f"{path}:6:28: error: unknown key 'hear' in the expectation of case 'b' "
-        "(did you mean 'hears'?)",
-        f"{path}:9:48: error: ringing_timeout of case 'c' is not a duration (e.g. 25s)",
-    ]
-
-
-def test_a_time_without_offset_is_given_the_schedule_s_offset_on_that_date(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    (tmp_path / "menus.yaml").write_bytes((ROOT / "tests/core/clinic/menus.yaml").read_bytes())
-    path = write(
-        tmp_path,
-        """\
-        cases:
-          - {name: winter, at: 2026-12-01T10:00:00, expect: hangup}
-          - {name: summer, number: "+15105550151", at: 2026-07-01T10:00:00, expect: hangup}
-        """,
-    )
-    code, _, err = run_test(capsys, str(path))
-    assert code == 1
-    assert err[:2] == [
-        f"{path}:2:24: error: '2026-12-01T10:00:00' has no time zone (add the offset of the "
-        "call's place: 2026-12-01T10:00:00-08:00 is that time in America/Los_Angeles, the time "
-        "zone of the menu file's schedule; or Z for UTC)",
-        f"{path}:3:48: error: '2026-07-01T10:00:00' has no time zone (add the offset of the "
-        "call's place: 2026-07-01T10:00:00-07:00 is that time in America/Los_Angeles, the time "
-        "zone of the menu file's schedule; or Z for UTC)",
-    ]
-
-
 def test_a_comment_that_cuts_a_value_short_is_warned(tmp_path: Path, menus: Path) -> None:
     path = write(
         tmp_path,
@@ -658,10 +665,10 @@ def test_a_comment_that_cuts_a_value_short_is_warned(tmp_path: Path, menus: Path
 
 @pytest.mark.parametrize("name", ["menus.test.yaml", "tests/core/clinic/menus.yaml"])
 def test_ordinary_files_have_no_cut_values(name: str) -> None:
-    from router.admin.menutest import _cut_by_comments
+    from router.admin.menutest.comments import values_cut_by_comments
     from router.core.yamlsafe import compose
 
     text = (ROOT / name).read_text()
     root = compose(text, name).root
     assert root is not None
-    assert list(_cut_by_comments(root, text.splitlines(), name)) == []
+    assert list(values_cut_by_comments(root, text.splitlines(), name)) == []

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-import router.core.checker as checker
 import router.core.model as model
+import router.core.spoken as spoken_texts
 from bench.bench_loader import menu_file_text
 from router.core.loader import load_menu_file, read_menu_text
 from router.core.walk import objects_in
@@ -64,13 +64,13 @@ def test_what_menus_say_is_listed_only_when_a_menu_speaks_another_language(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     listed: list[object] = []
-    spoken = checker.spoken
+    spoken = spoken_texts.spoken
 
     def counted(menu_file: model.MenuFile) -> dict[str, list[tuple[str, model.Prompt]]]:
         listed.append(menu_file)
         return spoken(menu_file)
 
-    monkeypatch.setattr(checker, "spoken", counted)
+    monkeypatch.setattr(spoken_texts, "spoken", counted)
     english = menu_file_text(20)
     read_menu_text(english, filename="menus.yaml", base_dir=REPO)
     assert listed == [], "all English: no English words to find, no second language"

@@ -7,17 +7,16 @@ at once, or `hangup` (a block list). Which rules can never match is the checker'
 
 from __future__ import annotations
 
-import difflib
 from types import MappingProxyType
 
 from router.core import format as fmt
-from router.core.errors import Location, Problem, Severity
+from router.core.errors import Location
 from router.core.loader.actions import Actions
-from router.core.model import CallerPattern, CallerRule, GoTo, Hangup, MenuFile, Transfer
+from router.core.model import CallerPattern, CallerRule, GoTo, Hangup, Transfer
 from router.core.values import caller_pattern_problem
 from router.core.yamlsafe import Map, Node, Scalar, Seq
 
-__all__ = ["Callers", "caller_hours_problems"]
+__all__ = ["Callers"]
 
 _NOT_THE_ACTION = ("from", "name", "language", "schedule", "closed")
 """A rule's fields that are not its action's (the action reader would refuse them)."""
@@ -115,32 +114,3 @@ class Callers(Actions):
         if type(node) is Seq and not node.items:
             self.error(node, f"the from of {what} is empty", code="bad-caller")
         return tuple(out)
-
-
-def caller_hours_problems(mf: MenuFile, problems: list[Problem]) -> list[Problem]:
-    """`problems` with the caller rules' `schedule` and `closed` judged: an unknown name is
-    an error at its line (a menu a rule's `closed` names is an entry: the checker's
-    `entry_menus`)."""
-    out = list(problems)
-    for rule in mf.callers:
-        what = f"caller rule '{rule.name}'"
-        for kind, name, known in (
-            ("schedule", rule.schedule, mf.schedules),
-            ("menu", rule.closed, mf.menus),
-        ):
-            if name is None:
-                continue
-            if name in known:
-                continue
-            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-            field_name = "schedule" if kind == "schedule" else "closed"
-            out.append(
-                Problem(
-                    rule.where.get(field_name, rule.loc),
-                    f"{what} names {kind} '{name}', which does not exist",
-                    Severity.ERROR,
-                    f"did you mean '{close[0]}'?" if close else f"add it under {kind}s",
-                    f"unknown-{kind}",
-                )
-            )
-    return out

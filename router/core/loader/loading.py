@@ -13,7 +13,6 @@ from pathlib import Path
 from router.core.checker import check
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.languages import language_problems
-from router.core.loader.callers import caller_hours_problems
 from router.core.loader.document import MenuReader
 from router.core.loader.nodes import MAX_PROBLEMS
 from router.core.loader.source import MENU_FILE, compose_source, too_big
@@ -98,8 +97,7 @@ def read_menu_text(
         # it never has to be walked by a collection (a quarter of the time for big files).
         del source, reader
         if menu_file is not None:
-            checked = check(menu_file, incomplete=incomplete, base_dir=base_dir)
-            problems.extend(caller_hours_problems(menu_file, list(checked)))
+            problems.extend(check(menu_file, incomplete=incomplete, base_dir=base_dir))
             problems.extend(language_problems(menu_file))
     problems.sort(key=lambda p: (p.location.line, p.location.column))
     if len(problems) > MAX_PROBLEMS:
