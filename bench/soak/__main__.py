@@ -1,4 +1,5 @@
-"""``python -m bench.soak [--calls N] [--router-env NAME=VALUE] [--out FILE] [--keep]``: run the soak, print its figures.
+"""``python -m bench.soak [--calls N] [--router-env NAME=VALUE] [--out FILE] [--keep]``:
+run the soak, print its figures.
 
 Exit status 1 if anything that must hold did not (the failures are printed).
 """

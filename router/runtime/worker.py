@@ -34,7 +34,7 @@ from livekit import api, rtc
 from livekit.rtc.participant import PublishTrackError
 
 from router.core.errors import ConfigError, MenuFileError
-from router.runtime import memdebug, tracing
+from router.runtime import collector, memdebug, tracing
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
@@ -332,6 +332,7 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
 
     server = _build_server(config)
     assert isinstance(server, AgentServer)
+    collector.install()  # calls' rooms are freed by the cycle collector (issue 18)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
