@@ -1,7 +1,8 @@
 """Where a worker's memory is: an operator's tool for a router whose RSS grows.
 
 `ROUTER_MEMORY_DUMP=DIR` (read at `router start`): on SIGUSR1 the worker writes
-`DIR/mem-N.txt` with its RSS, the live Python objects by type (the router's and the
+`DIR/mem-N.txt` with its RSS, the garbage in reference cycles by type and the RSS once it
+is collected, the live Python objects by type (the router's and the
 SDK's own named first: rooms, sessions, FFI handles), and glibc's heap figures before and
 after `malloc_trim(0)` (``mallinfo2``: in use vs free). Python objects that grow with the
 calls served point at a reference kept; glibc "in use" growing while they do not points
@@ -65,7 +66,10 @@ class _Dumper:
         with self.lock:
             lines = [f"rss {_rss_kb()} kB"]
             runs = ", ".join(str(g["collections"]) for g in gc.get_stats())
-            lines += [f"gc collections by generation so far {runs}", *_cycles()]
+            lines += [
+                f"gc collections by generation so far {runs}; frozen {gc.get_freeze_count()}",
+                *_cycles(),
+            ]
             counts = collections.Counter(type(o).__name__ for o in gc.get_objects())
             lines += [f"watched {name}: {counts.get(name, 0)}" for name in WATCHED]
             lines += [f"{n:9d} {name}" for name, n in counts.most_common(TOP_TYPES)]
