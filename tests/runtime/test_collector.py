@@ -7,23 +7,17 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from router.core.errors import ConfigError
 from router.runtime import collector
+from tests.runtime import test_call_offline
 from tests.runtime.test_call_offline import start_call
 from tests.runtime.twirp_fake import FakeLiveKitAPI
 
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLiveKitAPI]:
-    """The Twirp API, the one fake (as in test_call_offline.py): no call here transfers."""
-    server = FakeLiveKitAPI()
-    await server.start()
-    yield server
-    await server.close()
+fake = test_call_offline.fake  # the Twirp API, the one fake there: no call here transfers
 
 
 @pytest.fixture
