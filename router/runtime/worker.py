@@ -79,9 +79,15 @@ class ProcessState:
         if self.sink is not None:
             self.sink.check()
         self.mask_caller = self.config.mask_caller
+        self.calls_taken = 0
+        """Jobs this process has taken (the parent's count under the thread executor)."""
         self.store.load()
         self.store.watch()
         tracing.setup()  # each process exports its own calls' spans (job processes too)
+
+    def took_call(self) -> None:
+        with self._lock:
+            self.calls_taken += 1
 
     @classmethod
     def get(cls) -> ProcessState:
@@ -133,6 +139,7 @@ async def serve_call(ctx: object) -> None:
 
     assert isinstance(ctx, JobContext)
     state = await asyncio.to_thread(ProcessState.get)
+    state.took_call()
     menu_file = state.store.current  # the call keeps this version to its end
     try:
         await join_whole(
@@ -350,6 +357,9 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
 
     run_task = loop.create_task(server.run(devmode=config.dev))
     stop_task = loop.create_task(stop.wait())
+    if config.recycle_after:
+        recycling = loop.create_task(_recycle_after(config.recycle_after, stop))
+        run_task.add_done_callback(lambda _: recycling.cancel())
     done, _ = await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     if run_task in done:
         exc = run_task.exception()
@@ -365,6 +375,22 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
     await _drain(server, config.drain_timeout_s, stop)
     await server.aclose()
     return 0
+
+
+async def _recycle_after(calls: int, stop: asyncio.Event) -> None:
+    """Stop as on SIGTERM (drain, exit 0) once this process has taken `calls` calls: the
+    rtc library keeps about 150 KiB of native memory per call that nothing gives back
+    (docs/runtime.md, "Memory over many calls"), a fresh process starts without it."""
+    state = await asyncio.to_thread(ProcessState.get)
+    # the count grows in job threads, each on a loop of its own: a look every second
+    while state.calls_taken < calls:  # noqa: ASYNC110
+        await asyncio.sleep(1.0)
+    log.info(
+        "recycling: %d calls taken (--recycle-after); draining, then exiting for the "
+        "supervisor to start a fresh process",
+        state.calls_taken,
+    )
+    stop.set()
 
 
 async def _drain(server: object, seconds: float, stop: asyncio.Event) -> None:
