@@ -59,6 +59,22 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--room", required=True, help="room to join")
 
 
+class _Counter:
+    """A count shared by the job threads of one process."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+CALLS_TAKEN = _Counter()
+"""Jobs this process has taken (under the thread executor, every call of the worker)."""
+
+
 class ProcessState:
     """What every call in one process shares: the menu store, prompt cache and record sink.
 
@@ -79,15 +95,9 @@ class ProcessState:
         if self.sink is not None:
             self.sink.check()
         self.mask_caller = self.config.mask_caller
-        self.calls_taken = 0
-        """Jobs this process has taken (the parent's count under the thread executor)."""
         self.store.load()
         self.store.watch()
         tracing.setup()  # each process exports its own calls' spans (job processes too)
-
-    def took_call(self) -> None:
-        with self._lock:
-            self.calls_taken += 1
 
     @classmethod
     def get(cls) -> ProcessState:
@@ -138,8 +148,8 @@ async def serve_call(ctx: object) -> None:
     from livekit.agents.utils import http_context
 
     assert isinstance(ctx, JobContext)
+    CALLS_TAKEN.add()
     state = await asyncio.to_thread(ProcessState.get)
-    state.took_call()
     menu_file = state.store.current  # the call keeps this version to its end
     try:
         await join_whole(
@@ -381,14 +391,13 @@ async def _recycle_after(calls: int, stop: asyncio.Event) -> None:
     """Stop as on SIGTERM (drain, exit 0) once this process has taken `calls` calls: the
     rtc library keeps about 150 KiB of native memory per call that nothing gives back
     (docs/runtime.md, "Memory over many calls"), a fresh process starts without it."""
-    state = await asyncio.to_thread(ProcessState.get)
     # the count grows in job threads, each on a loop of its own: a look every second
-    while state.calls_taken < calls:  # noqa: ASYNC110
+    while CALLS_TAKEN.count < calls:  # noqa: ASYNC110
         await asyncio.sleep(1.0)
     log.info(
         "recycling: %d calls taken (--recycle-after); draining, then exiting for the "
         "supervisor to start a fresh process",
-        state.calls_taken,
+        CALLS_TAKEN.count,
     )
     stop.set()
 
