@@ -13,7 +13,8 @@ calls while each kept its native memory (issue 18, the soak's RSS slope).
 So, once the worker has loaded (`install`): `gc.freeze()` moves everything alive then
 into the permanent generation, where the collector never looks again (no import-time
 object is garbage), and a daemon thread runs a full collection every `interval_s`,
-which then walks only what calls created: a few milliseconds.
+which then walks only what calls created: 1-2 ms with 20 calls up (about 340
+objects a call).
 """
 
 from __future__ import annotations
