@@ -73,9 +73,11 @@ ENV PATH=/opt/router/bin:$PATH \
     ROUTER_LOG_FORMAT=json \
     ROUTER_PROMPT_CACHE=/var/cache/router/prompts
 
-# Each call runs in a thread of its own, and glibc gives threads their own malloc arenas:
-# the rtc library's native memory then fragments across them. Two arenas halved the RSS
-# growth per call in the soak (docs/reliability.md, "Open"); it does not stop it.
+# Each call runs in a thread of its own, and glibc gives threads their own malloc arenas;
+# two bound the heap's spread across them. The RSS growth per call is not fragmentation:
+# with the worker's collector (docs/runtime.md, "Memory over many calls") what remains is
+# memory the rtc library never frees, the same with two arenas, a fixed mmap threshold or
+# jemalloc (docs/reliability.md), so the image adds no other allocator.
 ENV MALLOC_ARENA_MAX=2
 
 # Fail the build, not the first call, if the bundled menus are broken, do not do what

@@ -1,4 +1,5 @@
-"""``python -m bench.soak [--calls N] [--out FILE] [--keep]``: run the soak, print its figures.
+"""``python -m bench.soak [--calls N] [--router-env NAME=VALUE] [--out FILE] [--keep]``:
+run the soak, print its figures.
 
 Exit status 1 if anything that must hold did not (the failures are printed).
 """
@@ -19,6 +20,13 @@ from bench.schema import SoakResult
 from bench.soak.run import SoakConfig, soak
 
 
+def _assignment(parser: argparse.ArgumentParser, text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        parser.error(f"--router-env wants NAME=VALUE, not {text!r}")
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
     parser.add_argument("--calls", type=int, default=1000)
@@ -26,15 +34,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-calls", type=int, default=30, help="most calls in progress")
     parser.add_argument("--save-every", type=float, default=30.0, help="menu saves, seconds")
     parser.add_argument("--warmup", type=int, default=100, help="calls before the RSS slope")
+    parser.add_argument(
+        "--outages",
+        default="redis,livekit,sip",
+        help="parts stopped and started once each, comma-separated ('' for none)",
+    )
+    parser.add_argument(
+        "--router-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set in the router's environment only (repeatable), e.g. MALLOC_ARENA_MAX=2",
+    )
     parser.add_argument("--out", type=Path, help="figures (default bench/results/soak-*.json)")
     parser.add_argument("--keep", action="store_true", help="keep the logs and records")
     args = parser.parse_args(argv)
+    router_env = dict(_assignment(parser, a) for a in args.router_env)
+    outages = tuple(p for p in args.outages.split(",") if p)
+    if unknown := set(outages) - {"redis", "livekit", "sip"}:
+        parser.error(f"--outages: no part named {', '.join(sorted(unknown))}")
     config = SoakConfig(
         calls=args.calls,
         min_calls=args.min_calls,
         max_calls=args.max_calls,
         save_every_s=args.save_every,
         warmup_calls=args.warmup,
+        outages=outages,
+        router_env=router_env,
     )
     workdir = Path(tempfile.mkdtemp(prefix="soak-"))
     started = now_iso()

@@ -24,7 +24,7 @@ import os
 import random
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,9 @@ class SoakConfig:
     calls reports them, but they are noise there)."""
     sample_s: float = 2.0
     seed: int = 18
+    router_env: Mapping[str, str] = field(default_factory=dict)
+    """Added to the router's environment only (e.g. allocator settings such as
+    MALLOC_ARENA_MAX or LD_PRELOAD), not to the soak's own or the stack's."""
 
 
 @dataclass
@@ -239,7 +242,7 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
         menus.write_text(versions.a)
         records = workdir / "calls.jsonl"
         router = RouterProcess(
-            stack.env,
+            {**stack.env, **config.router_env},
             menus=menus,
             log_path=workdir / "router.log",
             agent_name=AGENT,

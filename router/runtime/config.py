@@ -155,6 +155,17 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="SECONDS",
     ),
     Setting(
+        "recycle_after",
+        "--recycle-after",
+        "ROUTER_RECYCLE_AFTER",
+        "after this many calls, take no new ones, let those in progress end and exit 0, "
+        "for the supervisor to start a fresh process (the rtc library keeps memory per "
+        "call; docs/runtime.md); 0: never",
+        0,
+        parse=int,
+        metavar="CALLS",
+    ),
+    Setting(
         "mask_caller",
         None,
         "ROUTER_MASK_CALLER",
@@ -200,6 +211,9 @@ class WorkerConfig:
     mask_caller: bool = True
     drain_timeout_s: float = 60.0
     """On SIGTERM, how long calls in progress may go on before they are hung up."""
+    recycle_after: int = 0
+    """Calls after which the worker drains and exits for its supervisor to restart it; 0:
+    never (the rtc library keeps memory per call, docs/runtime.md)."""
     trial_callers: bool = False
     """Browser callers (the trial page) are served; only when started for trying."""
     dev: bool = False
@@ -254,6 +268,12 @@ class WorkerConfig:
             )
         if not 0 <= self.drain_timeout_s <= 3600:
             raise ConfigError("--drain-timeout must be between 0 and 3600 seconds")
+        if self.recycle_after < 0:
+            raise ConfigError("--recycle-after must be a number of calls, 0 for never")
+        if self.recycle_after and self.executor != "thread":
+            raise ConfigError(
+                "--recycle-after is for the thread executor (a job process ends with its call)"
+            )
 
     @property
     def record_path(self) -> str | None:

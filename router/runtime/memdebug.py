@@ -1,7 +1,8 @@
 """Where a worker's memory is: an operator's tool for a router whose RSS grows.
 
 `ROUTER_MEMORY_DUMP=DIR` (read at `router start`): on SIGUSR1 the worker writes
-`DIR/mem-N.txt` with its RSS, the live Python objects by type (the router's and the
+`DIR/mem-N.txt` with its RSS, the garbage in reference cycles by type and the RSS once it
+is collected, the live Python objects by type (the router's and the
 SDK's own named first: rooms, sessions, FFI handles), and glibc's heap figures before and
 after `malloc_trim(0)` (``mallinfo2``: in use vs free). Python objects that grow with the
 calls served point at a reference kept; glibc "in use" growing while they do not points
@@ -63,8 +64,12 @@ class _Dumper:
 
     def dump(self) -> None:
         with self.lock:
-            gc.collect()
             lines = [f"rss {_rss_kb()} kB"]
+            runs = ", ".join(str(g["collections"]) for g in gc.get_stats())
+            lines += [
+                f"gc collections by generation so far {runs}; frozen {gc.get_freeze_count()}",
+                *_cycles(),
+            ]
             counts = collections.Counter(type(o).__name__ for o in gc.get_objects())
             lines += [f"watched {name}: {counts.get(name, 0)}" for name in WATCHED]
             lines += [f"{n:9d} {name}" for name, n in counts.most_common(TOP_TYPES)]
@@ -107,6 +112,24 @@ class _Dumper:
             lines.append(str(stat))
             lines += ["    " + line for line in stat.traceback.format()[-12:]]
         return lines
+
+
+def _cycles() -> list[str]:
+    """Collect the garbage in reference cycles, naming it by type first, and the RSS
+    after: objects the collector alone frees (an FFI handle's native memory goes with
+    them) show as a fall here, which the counts below, taken after, no longer show."""
+    flags = gc.get_debug()
+    gc.set_debug(flags | gc.DEBUG_SAVEALL)  # keep what it finds in gc.garbage to count it
+    try:
+        found = gc.collect()
+        counts = collections.Counter(type(o).__name__ for o in gc.garbage)
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(flags)
+    gc.collect()  # now free them
+    lines = [f"in reference cycles {found} objects; rss after collecting them {_rss_kb()} kB"]
+    lines += [f"  cyclic {n:7d} {name}" for name, n in counts.most_common(TOP_TYPES // 2)]
+    return lines
 
 
 def _mallinfo_line(m: _Mallinfo2) -> str:

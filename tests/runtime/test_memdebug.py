@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -12,21 +13,34 @@ import pytest
 from router.runtime import memdebug
 
 
+class Ring:
+    """Garbage only the cycle collector frees: it refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
 def test_sigusr1_writes_the_objects_by_type_and_glibcs_heap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(memdebug.DUMP_ENV, str(tmp_path / "dumps"))
     before = signal.getsignal(signal.SIGUSR1)
+    gc.disable()  # the rings stay garbage until the dump collects them
     try:
+        for _ in range(3):
+            Ring()
         memdebug.install()
         os.kill(os.getpid(), signal.SIGUSR1)
         for thread in threading.enumerate():
             if thread.name == "memory-dump":
                 thread.join()
     finally:
+        gc.enable()
         signal.signal(signal.SIGUSR1, before)
     text = (tmp_path / "dumps" / "mem-0.txt").read_text()
     assert text.startswith("rss ")
+    assert "gc collections by generation so far" in text
+    assert "  cyclic       3 Ring\n" in text  # named by type before they are freed
     assert "watched CallSession: 0" in text
     assert "live rtc FFI handles" in text
     assert "after malloc_trim(0)" in text  # glibc here: in use and free, trimmed

@@ -72,12 +72,23 @@ def test_a_malformed_setting_in_the_environment_is_one_line_naming_the_option() 
     assert "Traceback" not in result.stderr
 
 
-def test_the_drain_time_is_checked() -> None:
-    result = router("start", "--drain-timeout", "-5", env=UNREACHABLE)
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (("--drain-timeout", "-5"), "--drain-timeout must be between 0 and 3600 seconds"),
+        (("--recycle-after", "-1"), "--recycle-after must be a number of calls, 0 for never"),
+        (
+            ("--recycle-after", "500", "--executor", "process"),
+            "--recycle-after is for the thread executor (a job process ends with its call)",
+        ),
+    ],
+)
+def test_the_drain_time_and_the_recycling_are_checked(
+    args: tuple[str, ...], sentence: str
+) -> None:
+    result = router("start", *args, env=UNREACHABLE)
     assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "router start: --drain-timeout must be between 0 and 3600 seconds"
-    )
+    assert result.stderr.strip() == f"router start: {sentence}"
 
 
 def test_a_metrics_port_in_use_is_one_sentence() -> None:
