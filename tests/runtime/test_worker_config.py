@@ -83,9 +83,7 @@ def test_a_malformed_setting_in_the_environment_is_one_line_naming_the_option() 
         ),
     ],
 )
-def test_the_drain_time_and_the_recycling_are_checked(
-    args: tuple[str, ...], sentence: str
-) -> None:
+def test_the_drain_time_and_the_recycling_are_checked(args: tuple[str, ...], sentence: str) -> None:
     result = router("start", *args, env=UNREACHABLE)
     assert result.returncode == 1
     assert result.stderr.strip() == f"router start: {sentence}"

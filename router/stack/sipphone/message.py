@@ -2,9 +2,10 @@
 
 Deliberately small: start line, headers (with compact forms, folding and
 comma-separated lists), body by Content-Length; the header values (name-addr,
-SIP URI, Via, CSeq) are :mod:`router.stack.sipphone.headers`.  Messages are immutable so a retransmission resends exactly the bytes
-that went out first.  No third-party SIP library: the caller must run anywhere
-the project's tests run, with nothing to install.
+SIP URI, Via, CSeq) are :mod:`router.stack.sipphone.headers`.  Messages are
+immutable so a retransmission resends exactly the bytes that went out first.
+No third-party SIP library: the caller must run anywhere the project's tests
+run, with nothing to install.
 """
 
 from __future__ import annotations
