@@ -92,8 +92,8 @@ def read_menu_text(
         problems = [*source.problems, *_unquoted_pound_keys(source.text, filename)]
         reader = MenuReader(filename, base_dir)
         menu_file = reader.read(source.root, hashlib.sha256(data).hexdigest()[:12])
-        problems.extend(reader.problems)
-        incomplete = frozenset(reader.incomplete)
+        problems.extend(reader.ctx.problems)
+        incomplete = frozenset(reader.ctx.incomplete)
         # Drop the node tree while the collector is still off: freed by reference counting,
         # it never has to be walked by a collection (a quarter of the time for big files).
         del source, reader
