@@ -119,6 +119,8 @@ def read_menu_text(
 
 
 _POUND_KEY = r"^(\s*)#\s*:(.*)$"
+_POUND_COLON = r"#\s*:"
+"""What every `_POUND_KEY` line holds: a file without it has none."""
 _ACTION_START = r"(?i)^(?:repeat|back|top|hangup)\b|^[{\"']"
 
 
@@ -129,8 +131,8 @@ def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
     with the action indented on the lines below); a warning when it reads like prose
     (`#: see the wiki`), which may be a comment the admin meant.
     """
-    if "#" not in text:
-        return
+    if "#" not in text or not compiled(_POUND_COLON).search(text):
+        return  # one scan of the text; most files quote their "#" keys
     lines = text.splitlines()
     for number, line in enumerate(lines, 1):
         m = compiled(_POUND_KEY).match(line)
