@@ -62,12 +62,8 @@ class Actions:
                 code="bad-action",
             )
             return None
-        pairs = self.keys.pairs(node)
-        verbs = [
-            k.value
-            for k, _ in pairs
-            if type(k) is Scalar and k.value in fmt.VERBS and k.value != "say"
-        ]
+        pairs = self.keys.pairs(node) if node.merge else node.pairs
+        verbs = [k.value for k, _ in pairs if type(k) is Scalar and k.value in _DOING]
         if "menu" in verbs and "language" in verbs:  # `{menu: X, language: es}`: one move
             verbs.remove("language")
         verb = verbs[0] if verbs else "say"
@@ -200,6 +196,9 @@ class Actions:
             hint = 'to play a message and stay, write {say: "..."}'
         self.error(node, f"'{word}' is not an action", hint=hint, code="bad-action")
 
+
+_DOING = frozenset(fmt.VERBS) - {"say"}
+"""The verbs that make an action do something (`say` alone only speaks)."""
 
 _SHORT: Mapping[str, Callable[[Prompt | None, Location], Action]] = {
     "repeat": Repeat,

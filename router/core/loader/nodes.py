@@ -132,7 +132,7 @@ class Keys:
         out.key_nodes = {}
         names = spec.names
         meant: set[str] = set()
-        for key, value in self.pairs(node):
+        for key, value in self.pairs(node) if node.merge else node.pairs:
             if type(key) is not Scalar:
                 self.sink.error(key, f"a key in {what} must be a plain word", code="bad-key")
                 continue
@@ -206,7 +206,7 @@ class Keys:
             return []
         out: list[tuple[Scalar, Node]] = []
         seen: dict[str, Node] = {}
-        for key, value in self.pairs(node):
+        for key, value in self.pairs(node) if node.merge else node.pairs:
             if type(key) is not Scalar:
                 self.sink.error(
                     key, f"a key in {what} must be a plain word or number", code="bad-key"
