@@ -230,7 +230,7 @@ class NodeReader(Sink):
     """A sink and its `Keys` in one object, for a reader written as one class; a subclass's
     `error` receives the keys' findings too."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("entries", "fields", "pairs")
 
     HINTS: Mapping[str, str] = MappingProxyType({})
     """Keys an admin may write for a known one (`timeout` for `timeouts`): hints only."""
@@ -239,24 +239,10 @@ class NodeReader(Sink):
 
     def __init__(self, file: str) -> None:
         super().__init__(file)
-        self._keys = Keys(self, self.HINTS, self.REQUIRED_HINTS)
-
-    def pairs(self, node: Map) -> list[tuple[Node, Node]]:
-        return self._keys.pairs(node)
-
-    def fields(
-        self,
-        node: Node | None,
-        spec: fmt.Obj,
-        what: str,
-        *,
-        verb: str | None = None,
-        empty_ok: bool = True,
-    ) -> Fields | None:
-        return self._keys.fields(node, spec, what, verb=verb, empty_ok=empty_ok)
-
-    def entries(self, node: Node | None, what: str) -> list[tuple[Scalar, Node]]:
-        return self._keys.entries(node, what)
+        keys = Keys(self, self.HINTS, self.REQUIRED_HINTS)
+        self.pairs = keys.pairs
+        self.fields = keys.fields
+        self.entries = keys.entries
 
 
 def shape(node: Node) -> str:
