@@ -54,7 +54,8 @@ class Scalar(Node):
     __slots__ = ("plain", "value")
 
     def __init__(self, value: str, plain: bool, line: int, column: int) -> None:
-        # No super().__init__: a file has hundreds of thousands of scalars.
+        # `compose` sets these slots itself, without this call: a file has hundreds of
+        # thousands of scalars
         self.line = line
         self.column = column
         self.value = value
