@@ -12,15 +12,12 @@ transfer), which the context ties without either knowing how the other is built.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from router.core.loader.actions import Actions
+from router.core.loader.leaves import HINTS, REQUIRED_HINTS, Leaves
 from router.core.loader.nodes import Keys, Sink
+from router.core.loader.transfers import Transfers
 from router.core.model import Language
-
-if TYPE_CHECKING:
-    from router.core.loader.actions import Actions
-    from router.core.loader.leaves import Leaves
-    from router.core.loader.transfers import Transfers
 
 __all__ = ["Context"]
 
@@ -49,11 +46,6 @@ class Context(Sink):
     @classmethod
     def build(cls, file: str, base_dir: Path) -> Context:
         """A context with its shared readers, each given the context."""
-        # imported here: each reader's module imports this one for its type
-        from router.core.loader.actions import Actions
-        from router.core.loader.leaves import HINTS, REQUIRED_HINTS, Leaves
-        from router.core.loader.transfers import Transfers
-
         ctx = cls(file, base_dir)
         ctx.keys = Keys(ctx, HINTS, REQUIRED_HINTS)
         ctx.leaves = Leaves(ctx)
