@@ -8,7 +8,11 @@ twenty named destinations, a directory, a schedule and three dialled numbers.
 
     python -m bench.bench_loader [--repeat 5] [--sizes 1000 10000]
 
-Prints the median times and writes them to bench/results/loader.json.
+Prints the median times and writes them to bench/results/loader.json. Each run also
+times two references on the same file, interleaved with the loads: libyaml alone
+producing the file's events (the floor of any reader built on it), and PyYAML's
+`yaml.load(text, CSafeLoader)` (no lines, no limits, no checks); the ratios to them
+say how the loader fares whatever the machine's day (its load average is printed too).
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import yaml
 
 from router.core.loader import load_menu_file
 
@@ -92,19 +99,51 @@ def menu_file_text(menus: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def libyaml_events(text: str) -> int:
+    """The reference floor: libyaml turning the text into PyYAML's event objects."""
+    parser = yaml.CSafeLoader(text)
+    count = 0
+    try:
+        while parser.get_event() is not None:
+            count += 1
+    finally:
+        parser.dispose()
+    return count
+
+
+def safe_load(text: str) -> object:
+    """The other reference: PyYAML's C loader into plain objects (no lines, no checks)."""
+    return yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 - the C *safe* loader
+
+
+def cpu_s(work: Callable[[], object]) -> float:
+    """The process time `work` takes, its result freed outside the measurement."""
+    start = time.process_time()
+    result = work()
+    spent = time.process_time() - start
+    del result
+    return spent
+
+
 def bench(menus: int, repeat: int, folder: Path) -> dict[str, float | int]:
     path = folder / f"menus-{menus}.yaml"
-    path.write_text(menu_file_text(menus), encoding="utf-8")
+    text = menu_file_text(menus)
+    path.write_text(text, encoding="utf-8")
     size = path.stat().st_size
     times: list[float] = []
     cpu: list[float] = []
+    events_cpu: list[float] = []
+    safe_cpu: list[float] = []
     for _ in range(repeat):
+        events_cpu.append(cpu_s(lambda: libyaml_events(text)))
+        safe_cpu.append(cpu_s(lambda: safe_load(text)))
         start, start_cpu = time.perf_counter(), time.process_time()
         loaded = load_menu_file(path, max_bytes=size + 1)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
         assert len(loaded.menu_file.menus) == menus and not loaded.warnings, loaded.warnings[:3]
         del loaded
+    median_cpu = statistics.median(cpu)
     return {
         "menus": menus,
         "bytes": size,
@@ -112,7 +151,11 @@ def bench(menus: int, repeat: int, folder: Path) -> dict[str, float | int]:
         "median_s": round(statistics.median(times), 4),
         "min_s": round(min(times), 4),
         "max_s": round(max(times), 4),
-        "median_cpu_s": round(statistics.median(cpu), 4),
+        "median_cpu_s": round(median_cpu, 4),
+        "events_cpu_s": round(statistics.median(events_cpu), 4),
+        "safe_load_cpu_s": round(statistics.median(safe_cpu), 4),
+        "cpu_per_events": round(median_cpu / statistics.median(events_cpu), 2),
+        "cpu_per_safe_load": round(median_cpu / statistics.median(safe_cpu), 2),
     }
 
 
@@ -123,6 +166,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="do not update bench/results")
     args = parser.parse_args()
     rows = []
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as tmp:
         for menus in args.sizes:
             row = bench(menus, args.repeat, Path(tmp))
@@ -131,8 +175,14 @@ def main() -> int:
                 f"{menus:>6} menus {row['bytes'] / 1e6:6.2f} MB  load+check median "
                 f"{row['median_s'] * 1000:7.1f} ms  (min {row['min_s'] * 1000:.1f}, "
                 f"max {row['max_s'] * 1000:.1f}, n={args.repeat}; "
-                f"cpu median {row['median_cpu_s'] * 1000:.1f} ms)"
+                f"cpu median {row['median_cpu_s'] * 1000:.1f} ms)\n"
+                f"{'':13}references (cpu medians): libyaml events "
+                f"{row['events_cpu_s'] * 1000:.1f} ms, CSafeLoader safe_load "
+                f"{row['safe_load_cpu_s'] * 1000:.1f} ms; the load is "
+                f"{row['cpu_per_events']}x the events, {row['cpu_per_safe_load']}x safe_load"
             )
+    load_after = round(os.getloadavg()[0], 2)
+    print(f"load average (1 min): {load_before} before, {load_after} after")
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(
@@ -142,7 +192,8 @@ def main() -> int:
                     "python": platform.python_version(),
                     "machine": platform.machine(),
                     "cpus": os.cpu_count(),
-                    "load_average_1m": round(os.getloadavg()[0], 2),
+                    "load_average_1m": load_after,
+                    "load_average_1m_before": load_before,
                     "results": rows,
                 },
                 indent=2,

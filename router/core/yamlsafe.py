@@ -17,7 +17,9 @@ budget, long before anything is expanded. Scalars stay text (with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -52,7 +54,8 @@ class Scalar(Node):
     __slots__ = ("plain", "value")
 
     def __init__(self, value: str, plain: bool, line: int, column: int) -> None:
-        # No super().__init__: a file has hundreds of thousands of scalars.
+        # `compose` sets these slots itself, without this call: a file has hundreds of
+        # thousands of scalars
         self.line = line
         self.column = column
         self.value = value
@@ -146,21 +149,6 @@ class TooBig(RouterError):
         self.problem = problem
 
 
-class _Frame:
-    """An open mapping or sequence while its children are read."""
-
-    __slots__ = ("add_item", "add_pair", "anchor", "key", "node")
-
-    def __init__(self, node: Map | Seq, anchor: str | None) -> None:
-        self.node = node
-        self.anchor = anchor
-        self.key: Node | None = None
-        """A mapping's key, waiting for its value."""
-        # bound methods, looked up once: this runs for every value of the file
-        self.add_pair = node.pairs.append if type(node) is Map else None
-        self.add_item = node.items.append if type(node) is Seq else None
-
-
 def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Composed:
     """Build the node tree of a one-document YAML text.
 
@@ -171,13 +159,25 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
     problems: list[Problem] = []
     anchors: dict[str, Node] = {}
     open_anchors: set[str] = set()
-    stack: list[_Frame] = []
+    # The open container's state lives in locals (a local is far cheaper than an
+    # attribute, and this loop runs once per value of the file); `stack` keeps the
+    # state of the containers around it: (node, anchor, add, key).
+    stack: list[tuple[Map | Seq, str | None, Callable[[Any], None] | None, Node | None]] = []
+    top: Map | Seq | None = None
+    top_anchor: str | None = None
+    add: Callable[[Any], None] | None = None
+    """Appends to the open container: its pairs (`in_map`) or its items."""
+    in_map = False
+    key: Node | None = None
+    """The open mapping's key, waiting for its value."""
     root: Node | None = None
     documents = 0
     written = 0
     extra = 0
     sizes: dict[int, int] = {}
     merge_keys = "<<" in text  # else no mapping can hold one: skip the test per key
+    max_depth = limits.max_depth
+    new = object.__new__
 
     scalar_event = yaml.ScalarEvent
     mapping_start = yaml.MappingStartEvent
@@ -207,21 +207,71 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
     try:
         while True:
             event = get_event()
-            if event is None:
-                break
             kind = type(event)
             node: Node
             if kind is scalar_event:
                 mark = event.start_mark
                 tag = event.tag
-                if tag is not None and tag != _STR_TAG:
-                    check_tag(tag, mark.line, mark.column)
-                node = Scalar(
-                    event.value, not event.style and tag != _STR_TAG, mark.line, mark.column
-                )
+                # built without a call to __init__: a file has hundreds of thousands
+                node = new(Scalar)
+                node.value = event.value
+                if tag is None:
+                    node.plain = not event.style
+                else:
+                    if tag != _STR_TAG:
+                        check_tag(tag, mark.line, mark.column)
+                    node.plain = not event.style and tag != _STR_TAG
+                node.line = mark.line
+                node.column = mark.column
                 if event.anchor is not None:
                     anchors[event.anchor] = node
                 written += 1
+            elif kind is mapping_end or kind is sequence_end:
+                if top_anchor is not None:
+                    open_anchors.discard(top_anchor)
+                top, top_anchor, add, key = stack.pop()
+                in_map = type(top) is Map
+                continue  # the container joined its parent when it opened
+            elif kind is mapping_start or kind is sequence_start:
+                mark = event.start_mark
+                if len(stack) >= max_depth:
+                    raise refuse(
+                        f"values are nested more than {max_depth} levels deep",
+                        mark.line,
+                        mark.column,
+                        hint="a menu file needs about ten levels",
+                    )
+                if event.tag is not None:
+                    check_tag(event.tag, mark.line, mark.column)
+                container: Map | Seq = (Map if kind is mapping_start else Seq)(
+                    mark.line, mark.column
+                )
+                written += 1
+                if written > limits.max_nodes:
+                    raise refuse(
+                        f"the file has more than {limits.max_nodes:,} values",
+                        mark.line,
+                        mark.column,
+                    )
+                anchor = event.anchor
+                if anchor is not None:
+                    anchors[anchor] = container
+                    open_anchors.add(anchor)
+                # the container is its parent's value (or key) as soon as it opens
+                if add is None:
+                    root = container
+                elif not in_map:
+                    add(container)
+                elif key is None:
+                    key = container
+                else:
+                    add((key, container))
+                    key = None
+                stack.append((top, top_anchor, add, key))  # type: ignore[arg-type]
+                top, top_anchor, key = container, anchor, None
+                in_map = kind is mapping_start
+                add = container.pairs.append if in_map else container.items.append  # type: ignore[union-attr]
+                continue
             elif kind is alias_event:
                 mark = event.start_mark
                 name = event.anchor
@@ -249,35 +299,8 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                         hint="an alias bomb ('billion laughs') or far too much reuse",
                     )
                 node = target
-            elif kind is mapping_end or kind is sequence_end:
-                frame = stack.pop()
-                node = frame.node
-                if frame.anchor is not None:
-                    open_anchors.discard(frame.anchor)
-            elif kind is mapping_start or kind is sequence_start:
-                mark = event.start_mark
-                if len(stack) >= limits.max_depth:
-                    raise refuse(
-                        f"values are nested more than {limits.max_depth} levels deep",
-                        mark.line,
-                        mark.column,
-                        hint="a menu file needs about ten levels",
-                    )
-                if event.tag is not None:
-                    check_tag(event.tag, mark.line, mark.column)
-                container = (Map if kind is mapping_start else Seq)(mark.line, mark.column)
-                written += 1
-                if written > limits.max_nodes:
-                    raise refuse(
-                        f"the file has more than {limits.max_nodes:,} values",
-                        mark.line,
-                        mark.column,
-                    )
-                if event.anchor is not None:
-                    anchors[event.anchor] = container
-                    open_anchors.add(event.anchor)
-                stack.append(_Frame(container, event.anchor))
-                continue
+            elif event is None:
+                break
             elif kind is document_start:
                 documents += 1
                 if documents > 1:
@@ -294,22 +317,19 @@ def compose(text: str, file: str, limits: ComposeLimits = ComposeLimits()) -> Co
                 continue
             else:
                 continue  # stream start and end, document end
-            if stack:  # add to the open container; this runs once per value in the file
-                frame = stack[-1]
-                add_pair = frame.add_pair
-                if add_pair is not None:
-                    key = frame.key
-                    if key is None:
-                        frame.key = node
-                        if merge_keys and type(node) is Scalar and node.value == "<<":
-                            frame.node.merge = node.plain  # type: ignore[union-attr]
-                        continue
-                    add_pair((key, node))
-                    frame.key = None
-                else:
-                    frame.add_item(node)  # type: ignore[misc]
+            # a finished value goes to the open container; this runs once per value
+            if in_map:
+                if key is None:
+                    key = node
+                    if merge_keys and type(node) is Scalar and node.value == "<<":
+                        top.merge = node.plain  # type: ignore[union-attr]
+                    continue
+                add((key, node))  # type: ignore[misc]
+                key = None
+            elif add is not None:
+                add(node)
             else:
-                root = node
+                root = node  # a document that is one value (a container is set on opening)
     except yaml.MarkedYAMLError as exc:
         # PyYAML >= 6.0.4 stops deep nesting itself, while scanning ahead of our own check
         mark = exc.problem_mark

@@ -15,12 +15,18 @@ Inheritance is resolved here, so nothing downstream needs to know about it:
     defaults.transfer < destination < option   play_dialtone, ringing_timeout,
                                             headers (merged by name), say/audio
 
-One module per concept, each reader building on the ones before it:
+One module per concept, each concept a reader of its own, composed, not inherited:
+every reader is given one `Context` (the file, the problem sink, the languages it
+declares, and the shared value readers: keys, leaves, transfers, actions) and finds
+another concept's reader on it, as a protocol engine's frame handlers are each given
+the connection:
 
     source       bytes -> text -> node tree, or the one reason why not (shared with
                  `router test`'s reader of test files)
-    nodes        a node tree's mappings: keys checked against their spec, did-you-mean,
-                 duplicates, merge keys (shared likewise)
+    nodes        the problem sink (`Sink`) and a node tree's mappings (`Keys`): keys
+                 checked against their spec, did-you-mean, duplicates, merge keys
+                 (shared likewise)
+    context      what one file's readers share, and how they are put together
     leaves       names, words, numbers, durations, prompts, headers
     transfers    transfer settings, destinations, failure policies, and their inheritance
     actions      the verbs, one reader each, in one table

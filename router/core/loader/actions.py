@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from router.core import format as fmt
 from router.core import values
 from router.core.errors import Location
 from router.core.loader.leaves import _FALSE, _TRUE
 from router.core.loader.nodes import Fields, shape
-from router.core.loader.transfers import Transfers
 from router.core.model import (
     Action,
     Back,
@@ -32,11 +32,19 @@ from router.core.patterns import compiled
 from router.core.values import SCHEMES
 from router.core.yamlsafe import Map, Node, Scalar
 
+if TYPE_CHECKING:
+    from router.core.loader.context import Context
+
 __all__ = ["Actions"]
 
 
-class Actions(Transfers):
+class Actions:
     """Reads actions; each verb by its own reader (`_VERBS`)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.loc, self.error = ctx.loc, ctx.error
+        self.keys, self.leaves, self.transfers = ctx.keys, ctx.leaves, ctx.transfers
 
     def action(self, node: Node, what: str, base: FailurePolicy) -> Action | None:
         """A bare word (repeat, back, top, hangup) or a mapping with exactly one verb."""
@@ -54,12 +62,8 @@ class Actions(Transfers):
                 code="bad-action",
             )
             return None
-        pairs = self.pairs(node)
-        verbs = [
-            k.value
-            for k, _ in pairs
-            if type(k) is Scalar and k.value in fmt.VERBS and k.value != "say"
-        ]
+        pairs = self.keys.pairs(node) if node.merge else node.pairs
+        verbs = [k.value for k, _ in pairs if type(k) is Scalar and k.value in _DOING]
         if "menu" in verbs and "language" in verbs:  # `{menu: X, language: es}`: one move
             verbs.remove("language")
         verb = verbs[0] if verbs else "say"
@@ -87,19 +91,19 @@ class Actions(Transfers):
                 code="no-verb",
             )
             return None
-        f = self.fields(node, fmt.VERBS[verb], what, verb=verb)
+        f = self.keys.fields(node, fmt.VERBS[verb], what, verb=verb)
         if f is None:
             return None
         return _VERBS[verb](self, f, node, what, base)
 
     def _read_transfer(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
         """`{transfer: X, say: ..., play_dialtone: ..., on_failure: ...}`."""
-        return self.transfer_action(f, node, what, base)
+        return self.transfers.transfer_action(f, node, what, base)
 
     def _read_menu(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
         """`{menu: NAME, say: ...}`."""
-        message = self._message(f, node, what)
-        target = self.ref(f["menu"], f"the menu of {what}")
+        message = self.leaves.message(f, node, what)
+        target = self.leaves.ref(f["menu"], f"the menu of {what}")
         language, turns = self._language(f, what)
         if target is None:
             return None
@@ -107,7 +111,7 @@ class Actions(Transfers):
 
     def _read_language(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
         """`{language: es, say: ...}`: the caller's language changes, the greeting again."""
-        message = self._message(f, node, what)
+        message = self.leaves.message(f, node, what)
         language, turns = self._language(f, what)
         if language is None and not turns:
             return None
@@ -120,7 +124,7 @@ class Actions(Transfers):
         if node is None:
             return None, ()
         if type(node) is not Map:
-            return self.language_ref(node, f"the language of {what}"), ()
+            return self.leaves.language_ref(node, f"the language of {what}"), ()
         if not node.pairs:
             self.error(
                 node,
@@ -129,25 +133,25 @@ class Actions(Transfers):
                 code="empty-value",
             )
         turns = []
-        for key, value in self.entries(node, f"the languages of {what}"):
-            when = self.language_ref(key, f"a language of {what}")
-            to = self.language_ref(value, f"the language {key.value} switches to in {what}")
+        for key, value in self.keys.entries(node, f"the languages of {what}"):
+            when = self.leaves.language_ref(key, f"a language of {what}")
+            to = self.leaves.language_ref(value, f"the language {key.value} switches to in {what}")
             if when is not None and to is not None:
                 turns.append(LanguageTurn(when, to, self.loc(key), self.loc(value)))
         return None, tuple(turns)
 
     def _read_say(self, f: Fields, node: Map, what: str, base: FailurePolicy) -> Action | None:
         """`{say: ..., audio: ..., then: prompt | wait}`: a message, and stay."""
-        message = self._message(f, node, what)
+        message = self.leaves.message(f, node, what)
         if message is None:
             return None
         then_node = f.get("then")
-        then = "prompt" if then_node is None else self.word(then_node, fmt.SAY_THEN, what)
+        then = "prompt" if then_node is None else self.leaves.word(then_node, fmt.SAY_THEN, what)
         return Say(message, self.loc(node), then_prompt=then != "wait")
 
     def _read_leave(self, f: Fields, node: Map, what: str, verb: str) -> Action | None:
         """`{back | top | repeat | hangup: true | MESSAGE, say: ...}`."""
-        message = self._message(f, node, what)
+        message = self.leaves.message(f, node, what)
         value = f[verb]
         if type(value) is Scalar and value.plain and value.value.lower() in _FALSE:
             self.error(
@@ -161,7 +165,7 @@ class Actions(Transfers):
             type(value) is Scalar
             and (value.is_null or (value.plain and value.value.lower() in _TRUE))
         ):
-            spoken = self.prompt(value, f"the message of {what}")
+            spoken = self.leaves.prompt(value, f"the message of {what}")
             if spoken is not None and message is not None:
                 self.error(
                     value,
@@ -192,6 +196,9 @@ class Actions(Transfers):
             hint = 'to play a message and stay, write {say: "..."}'
         self.error(node, f"'{word}' is not an action", hint=hint, code="bad-action")
 
+
+_DOING = frozenset(fmt.VERBS) - {"say"}
+"""The verbs that make an action do something (`say` alone only speaks)."""
 
 _SHORT: Mapping[str, Callable[[Prompt | None, Location], Action]] = {
     "repeat": Repeat,

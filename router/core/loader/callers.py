@@ -8,13 +8,16 @@ at once, or `hangup` (a block list). Which rules can never match is the checker'
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from router.core import format as fmt
 from router.core.errors import Location
-from router.core.loader.actions import Actions
 from router.core.model import CallerPattern, CallerRule, GoTo, Hangup, Transfer
 from router.core.values import caller_pattern_problem
 from router.core.yamlsafe import Map, Node, Scalar, Seq
+
+if TYPE_CHECKING:
+    from router.core.loader.context import Context
 
 __all__ = ["Callers"]
 
@@ -22,8 +25,13 @@ _NOT_THE_ACTION = ("from", "name", "language", "schedule", "closed")
 """A rule's fields that are not its action's (the action reader would refuse them)."""
 
 
-class Callers(Actions):
+class Callers:
     """Reads the `callers` list."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.loc, self.error = ctx.loc, ctx.error
+        self.keys, self.leaves, self.transfers = ctx.keys, ctx.leaves, ctx.transfers
+        self.actions = ctx.actions
 
     def callers(self, node: Node | None) -> tuple[CallerRule, ...]:
         if node is None or (type(node) is Scalar and node.is_null):
@@ -39,13 +47,17 @@ class Callers(Actions):
         names: dict[str, int] = {}
         for n, item in enumerate(node.items, 1):
             what = f"caller rule {n}"
-            f = self.fields(item, fmt.CALLER_RULE, what)
+            f = self.keys.fields(item, fmt.CALLER_RULE, what)
             if f is None or "from" not in f or type(item) is not Map:
                 continue
             name = f"callers[{n}]"
             if "name" in f:
                 given = f["name"]
-                named = self.name(given, f"the name of {what}") if type(given) is Scalar else None
+                named = (
+                    self.leaves.name(given, f"the name of {what}")
+                    if type(given) is Scalar
+                    else None
+                )
                 if named is not None:
                     if named in names:
                         self.error(
@@ -59,10 +71,10 @@ class Callers(Actions):
                     name = named
             patterns = self._patterns(f["from"], what)
             where: dict[str, Location] = {}
-            hours = (*self.opening_hours(f, what, where), MappingProxyType(where))
+            hours = (*self.leaves.opening_hours(f, what, where), MappingProxyType(where))
             verbs = [v for v in fmt.CALLER_VERBS if v in f]
             language = (
-                self.language_ref(f["language"], f"the language of {what}")
+                self.leaves.language_ref(f["language"], f"the language of {what}")
                 if "language" in f
                 else None
             )
@@ -87,7 +99,7 @@ class Callers(Actions):
                 for k, v in item.pairs
                 if not (type(k) is Scalar and k.value in _NOT_THE_ACTION)
             ]
-            action = self.action(action_node, what, self.policy)
+            action = self.actions.action(action_node, what, self.transfers.policy)
             if not isinstance(action, GoTo | Transfer | Hangup) or not patterns:
                 continue
             out.append(CallerRule(name, patterns, action, self.loc(item), language, *hours))

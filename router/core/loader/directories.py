@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from router.core import values
-from router.core.loader.transfers import Transfers
 from router.core.model import Directory, DirectoryEntry
 from router.core.patterns import compiled
 from router.core.yamlsafe import Map, Node, Scalar
 
+if TYPE_CHECKING:
+    from router.core.loader.context import Context
+
 __all__ = ["Directories"]
 
 
-class Directories(Transfers):
+class Directories:
     """Reads the `directories` block."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.loc, self.error = ctx.loc, ctx.error
+        self.keys, self.leaves, self.transfers = ctx.keys, ctx.leaves, ctx.transfers
 
     def directories(self, node: Node | None) -> dict[str, Directory]:
         out: dict[str, Directory] = {}
-        for key, value in self.entries(node, "directories"):
-            name = self.name(key, "directory")
+        for key, value in self.keys.entries(node, "directories"):
+            name = self.leaves.name(key, "directory")
             if name is None:
                 continue
             what = f"directory '{name}'"
             entries: list[DirectoryEntry] = []
-            pairs = self.entries(value, what)
+            pairs = self.keys.entries(value, what)
             if type(value) is Map and not pairs and not value.pairs:
                 self.error(value, f"{what} has no extensions", code="empty-directory")
             normalized: dict[str, Node] = {}
@@ -40,7 +48,9 @@ class Directories(Transfers):
                     )
                     continue
                 normalized[pattern] = pkey
-                action = self.directory_entry(pattern, pvalue, f"extension '{pattern}' of {what}")
+                action = self.transfers.directory_entry(
+                    pattern, pvalue, f"extension '{pattern}' of {what}"
+                )
                 entries.append(DirectoryEntry(pattern, action, self.loc(pkey)))
             out[name] = Directory(name, tuple(entries), self.loc(key))
         return out

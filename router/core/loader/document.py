@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from router.core import format as fmt
 from router.core.loader.callers import Callers
+from router.core.loader.context import Context
 from router.core.loader.directories import Directories
-from router.core.loader.menus import BUILTIN_ON_LIMIT, _Inherited
+from router.core.loader.menus import BUILTIN_ON_LIMIT, Menus, _Inherited
 from router.core.loader.nodes import Fields, shape
 from router.core.loader.numbers import Numbers
 from router.core.loader.schedules import Schedules
@@ -18,12 +20,23 @@ from router.core.yamlsafe import Node, Scalar, Seq
 __all__ = ["MenuReader"]
 
 
-class MenuReader(Numbers, Callers, Directories, Schedules):
-    """One conversion of one file's node tree into a `MenuFile`."""
+class MenuReader:
+    """One conversion of one file's node tree into a `MenuFile`: each concept read by its
+    own reader, all on one `Context` (the problems found are `ctx.problems`)."""
+
+    def __init__(self, file: str, base_dir: Path) -> None:
+        ctx = self.ctx = Context.build(file, base_dir)
+        self.loc, self.error = ctx.loc, ctx.error
+        self.keys, self.leaves, self.transfers = ctx.keys, ctx.leaves, ctx.transfers
+        self.menus = Menus(ctx)
+        self.numbers = Numbers(ctx, self.menus)
+        self.callers = Callers(ctx)
+        self.directories = Directories(ctx)
+        self.schedules = Schedules(ctx)
 
     def read(self, root: Node, version: str) -> MenuFile | None:
         """The whole file, in dependency order: destinations before anything that names them."""
-        f = self.fields(root, fmt.FILE, "the menu file")
+        f = self.keys.fields(root, fmt.FILE, "the menu file")
         if f is None:
             return None
         version_node = f.get("version")  # when missing, fields() has said so
@@ -38,15 +51,15 @@ class MenuReader(Numbers, Callers, Directories, Schedules):
                 code="bad-version",
             )
         menus_node = f.get("menus")
-        self.languages = self.declared_languages(f.get("languages"))
-        self.language = next(iter(self.languages), None)
+        self.ctx.languages = self.declared_languages(f.get("languages"))
+        self.ctx.language = next(iter(self.ctx.languages), None)
 
-        defaults = self.fields(f.get("defaults"), fmt.DEFAULTS, "defaults") or Fields()
-        self.settings = self.transfer_settings(defaults.get("transfer"))
-        destinations = self.destinations(f.get("destinations"))
-        self.policy = policy_with(
+        defaults = self.keys.fields(f.get("defaults"), fmt.DEFAULTS, "defaults") or Fields()
+        self.transfers.settings = self.transfers.transfer_settings(defaults.get("transfer"))
+        destinations = self.transfers.destinations(f.get("destinations"))
+        self.transfers.policy = policy_with(
             BUILTIN_FAILURE_POLICY,
-            self.failure_partial(
+            self.transfers.failure_partial(
                 defaults.get("on_transfer_failure"),
                 "defaults: on_transfer_failure",
                 BUILTIN_FAILURE_POLICY,
@@ -59,35 +72,37 @@ class MenuReader(Numbers, Callers, Directories, Schedules):
             Messages(),
             (BUILTIN_ON_LIMIT, BUILTIN_ON_LIMIT),
             # the router's own (English) words are spoken in the default language's voice
-            self.languages[self.language].voice if self.language else None,
+            self.ctx.languages[self.ctx.language].voice if self.ctx.language else None,
         )
-        inherited = self.inherited(defaults, builtin, self.policy, "defaults")
+        inherited = self.menus.inherited(defaults, builtin, self.transfers.policy, "defaults")
 
-        directories = self.directories(f.get("directories"))
-        schedules = self.schedules(f.get("schedules"))
+        directories = self.directories.directories(f.get("directories"))
+        schedules = self.schedules.schedules(f.get("schedules"))
         menus: dict[str, Menu] = {}
         menu_nodes: dict[str, tuple[Node, Node]] = {}
-        for key, node in self.entries(menus_node, "menus"):
-            name = self.name(key, "menu")
+        for key, node in self.keys.entries(menus_node, "menus"):
+            name = self.leaves.name(key, "menu")
             if name is None:
                 continue
-            self._menu = name
-            menus[name] = self.menu(name, key, node, inherited)
+            self.ctx.part = name
+            menus[name] = self.menus.menu(name, key, node, inherited)
             menu_nodes[name] = (key, node)
-            self._menu = None
-        if menus_node is not None and not menus and not self.problems:
+            self.ctx.part = None
+        if menus_node is not None and not menus and not self.ctx.problems:
             self.error(menus_node, "there are no menus", code="no-menus")
-        entries = self.numbers(f.get("numbers"), f.key_nodes.get("numbers"), menus, inherited)
-        self.number_defaults(entries, menus, menu_nodes)
-        callers = self.callers(f.get("callers"))
-        for name, dest in self.dests.items():
-            partial = self.dest_failure(dest)
+        entries = self.numbers.numbers(
+            f.get("numbers"), f.key_nodes.get("numbers"), menus, inherited
+        )
+        self.numbers.number_defaults(entries, menus, menu_nodes)
+        callers = self.callers.callers(f.get("callers"))
+        for name, dest in self.transfers.dests.items():
+            partial = self.transfers.dest_failure(dest)
             if partial:
                 destinations[name] = replace(
-                    dest.transfer, on_failure=policy_with(self.policy, partial)
+                    dest.transfer, on_failure=policy_with(self.transfers.policy, partial)
                 )
         return MenuFile(
-            path=self.file,
+            path=self.ctx.file,
             version=version,
             menus=menus,
             entries=entries,
@@ -95,7 +110,7 @@ class MenuReader(Numbers, Callers, Directories, Schedules):
             directories=directories,
             schedules=schedules,
             callers=callers,
-            languages=self.languages,
+            languages=self.ctx.languages,
         )
 
     def declared_languages(self, node: Node | None) -> dict[str, Language]:
@@ -107,9 +122,9 @@ class MenuReader(Numbers, Callers, Directories, Schedules):
         if type(node) is Seq:
             items: list[tuple[Node, Node | None]] = [(item, None) for item in node.items]
         else:
-            items = list(self.entries(node, "languages"))
+            items = list(self.keys.entries(node, "languages"))
         for key, value in items:
-            code = self.language_ref(key, "a language")
+            code = self.leaves.language_ref(key, "a language")
             if code is None:
                 continue
             if code in out:
@@ -117,9 +132,9 @@ class MenuReader(Numbers, Callers, Directories, Schedules):
                 continue
             voice = code
             if value is not None and not (type(value) is Scalar and value.is_null):
-                own = self.fields(value, fmt.LANGUAGES.options[1].value, f"language {code}")  # type: ignore[attr-defined]
+                own = self.keys.fields(value, fmt.LANGUAGES.options[1].value, f"language {code}")  # type: ignore[attr-defined]
                 if own and "voice" in own:
-                    voice = self.text(own["voice"], f"the voice of language {code}") or code
+                    voice = self.leaves.text(own["voice"], f"the voice of language {code}") or code
             out[code] = Language(code, voice.strip(), self.loc(key))
         if type(node) is Seq and not node.items:
             self.error(node, "languages is empty", hint="list them: [en, es]", code="empty-value")

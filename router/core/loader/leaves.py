@@ -5,19 +5,22 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from router.core import format as fmt
 from router.core import values
 from router.core.durations import MAX_DURATION_S, parse_duration
 from router.core.errors import Location
-from router.core.loader.nodes import Fields, NodeReader, shape
-from router.core.model import Language, Prompt
+from router.core.loader.nodes import Fields, shape
+from router.core.model import Prompt
 from router.core.patterns import compiled
 from router.core.values import header_name_problem, header_value_problem
 from router.core.yamlsafe import Map, Node, Scalar
 
-__all__ = ["MAX_PROMPT_CHARS"]
+if TYPE_CHECKING:
+    from router.core.loader.context import Context
+
+__all__ = ["HINTS", "MAX_PROMPT_CHARS", "REQUIRED_HINTS", "Leaves"]
 
 MAX_PROMPT_CHARS = 5_000
 """Characters of text in one message. Spoken at about 1,000 characters a minute, that is
@@ -30,7 +33,7 @@ _FALSE = frozenset({"false", "no", "off"})
 _INT = r"^[+-]?[0-9]+$"
 
 
-_HINTS: Mapping[str, str] = {
+HINTS: Mapping[str, str] = {
     "announce": "say",
     "announcement": "say",
     "message": "say",
@@ -53,7 +56,7 @@ _HINTS: Mapping[str, str] = {
     "on_transfer_failed": "on_transfer_failure",
     "on_fail": "on_failure",
 }
-_REQUIRED_HINTS: Mapping[str, str] = {
+REQUIRED_HINTS: Mapping[str, str] = {
     "version": "add 'version: 1' at the top of the file",
     "menus": "add a 'menus:' section with at least one menu",
     "greeting": "add 'greeting: \"...\"' saying the choices",
@@ -64,20 +67,14 @@ _REQUIRED_HINTS: Mapping[str, str] = {
 }
 
 
-class Leaves(NodeReader):
-    """One value of the menu file at a time."""
+class Leaves:
+    """One value of the menu file at a time: the value readers every concept shares."""
 
-    HINTS = _HINTS
-    REQUIRED_HINTS = _REQUIRED_HINTS
-
-    def __init__(self, file: str, base_dir: Path) -> None:
-        super().__init__(file)
-        self.base_dir = base_dir
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.loc, self.error, self.warn = ctx.loc, ctx.error, ctx.warn
+        self.fields, self.entries, self.pairs = ctx.keys.fields, ctx.keys.entries, ctx.keys.pairs
         self._audio_cache: dict[str, str] = {}
-        self.languages: dict[str, Language] = {}
-        """The file's `languages` (read first): the keys a prompt by language may use."""
-        self.language: str | None = None
-        """The default language: what a prompt written once is in (None: no languages)."""
 
     def text(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
         if type(node) is Scalar:
@@ -214,7 +211,7 @@ class Leaves(NodeReader):
             return None
         resolved = self._audio_cache.get(value)
         if resolved is None:
-            resolved = str(self.base_dir / value) if not os.path.isabs(value) else value
+            resolved = str(self.ctx.base_dir / value) if not os.path.isabs(value) else value
             self._audio_cache[value] = resolved
         return resolved
 
@@ -231,9 +228,9 @@ class Leaves(NodeReader):
             text = self.text(node, what)
             if text is None or not self._short_enough(node, text, what):
                 return None
-            return Prompt(text, None, self.loc(node), self.language)
+            return Prompt(text, None, self.loc(node), self.ctx.language)
         if type(node) is Map and _by_language(node):
-            if self.languages:
+            if self.ctx.languages:
                 return self.by_language(node, what)
             codes = [k.value for k, _ in node.pairs if type(k) is Scalar]
             if codes and all(
@@ -255,7 +252,7 @@ class Leaves(NodeReader):
         if type(node) is Map and not self.pairs(node):
             self._empty_prompt(node, what)
             return None
-        return self._message(f, node, what)
+        return self.message(f, node, what)
 
     def by_language(self, node: Map, what: str) -> Prompt | None:
         """`{en: ..., es: {audio: ...}}`: one version per declared language, in the order
@@ -263,10 +260,11 @@ class Leaves(NodeReader):
         found: dict[str, Prompt] = {}
         for key, value in self.entries(node, what):
             code = key.value.strip()
-            if code not in self.languages:
+            if code not in self.ctx.languages:
                 self.error(
                     key,
-                    f"'{code}' is not one of this file's languages ({', '.join(self.languages)})",
+                    f"'{code}' is not one of this file's languages "
+                    f"({', '.join(self.ctx.languages)})",
                     hint="declare it under `languages`, or use one of those",
                     code="unknown-language",
                 )
@@ -281,7 +279,7 @@ class Leaves(NodeReader):
             version = self.prompt(value, f"the {code} of {what}")
             if version is not None:
                 found[code] = Prompt(version.text, version.audio, version.loc, code)
-        versions = tuple(found[code] for code in self.languages if code in found)
+        versions = tuple(found[code] for code in self.ctx.languages if code in found)
         if not versions:
             return None
         first = versions[0]
@@ -303,13 +301,13 @@ class Leaves(NodeReader):
     def _empty_prompt(self, node: Node, what: str) -> None:
         self.error(node, f"{what} is empty", hint=_EMPTY_PROMPT_HINT, code="empty-value")
 
-    def _message(self, f: Mapping[str, Node], node: Node, what: str) -> Prompt | None:
+    def message(self, f: Mapping[str, Node], node: Node, what: str) -> Prompt | None:
         """The `say` and `audio` keys of a mapping, as one prompt (None if neither is there)."""
         say_node = f.get("say")
         audio_node = f.get("audio")
         if say_node is None and audio_node is None:
             return None
-        if type(say_node) is Map and self.languages:
+        if type(say_node) is Map and self.ctx.languages:
             if audio_node is not None:
                 self.error(
                     audio_node,
@@ -334,7 +332,7 @@ class Leaves(NodeReader):
             text,
             audio,
             self.loc(audio_node if audio_node is not None else say_node),  # type: ignore[arg-type]
-            self.language,
+            self.ctx.language,
         )
 
     def language_ref(self, node: Node, what: str) -> str | None:
@@ -347,8 +345,8 @@ class Leaves(NodeReader):
             self.error(
                 node,
                 f"'{value}' is not a language code",
-                hint=f"write one of this file's languages: {', '.join(self.languages)}"
-                if self.languages
+                hint=f"write one of this file's languages: {', '.join(self.ctx.languages)}"
+                if self.ctx.languages
                 else "write a language code, like en or es",
                 code="bad-language",
             )

@@ -91,8 +91,8 @@ def read_menu_text(
         problems = [*source.problems, *_unquoted_pound_keys(source.text, filename)]
         reader = MenuReader(filename, base_dir)
         menu_file = reader.read(source.root, hashlib.sha256(data).hexdigest()[:12])
-        problems.extend(reader.problems)
-        incomplete = frozenset(reader.incomplete)
+        problems.extend(reader.ctx.problems)
+        incomplete = frozenset(reader.ctx.incomplete)
         # Drop the node tree while the collector is still off: freed by reference counting,
         # it never has to be walked by a collection (a quarter of the time for big files).
         del source, reader
@@ -117,6 +117,8 @@ def read_menu_text(
 
 
 _POUND_KEY = r"^(\s*)#\s*:(.*)$"
+_POUND_COLON = r"#\s*:"
+"""What every `_POUND_KEY` line holds: a file without it has none."""
 _ACTION_START = r"(?i)^(?:repeat|back|top|hangup)\b|^[{\"']"
 
 
@@ -127,8 +129,8 @@ def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
     with the action indented on the lines below); a warning when it reads like prose
     (`#: see the wiki`), which may be a comment the admin meant.
     """
-    if "#" not in text:
-        return
+    if "#" not in text or not compiled(_POUND_COLON).search(text):
+        return  # one scan of the text; most files quote their "#" keys
     lines = text.splitlines()
     for number, line in enumerate(lines, 1):
         m = compiled(_POUND_KEY).match(line)

@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from router.core import format as fmt
 from router.core.errors import Location
 from router.core.keys import Key
-from router.core.loader.actions import Actions
 from router.core.loader.transfers import policy_with
 from router.core.model import (
     Action,
@@ -26,6 +25,9 @@ from router.core.model import (
     Timeouts,
 )
 from router.core.yamlsafe import Map, Node, Scalar
+
+if TYPE_CHECKING:
+    from router.core.loader.context import Context
 
 __all__ = ["BUILTIN_ON_LIMIT", "GOODBYE", "Menus"]
 
@@ -75,8 +77,14 @@ class _Inherited(NamedTuple):
     """Where the voice was written (line << 32 | column), for findings about it."""
 
 
-class Menus(Actions):
+class Menus:
     """Reads menus and the defaults they inherit."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.loc, self.error = ctx.loc, ctx.error
+        self.keys, self.leaves, self.transfers = ctx.keys, ctx.leaves, ctx.transfers
+        self.actions = ctx.actions
 
     def inherited(
         self, f: Mapping[str, Node], base: _Inherited, policy: FailurePolicy, what: str
@@ -92,7 +100,7 @@ class Menus(Actions):
         if "on_limit" in f:
             on_limit = self.on_limit(f["on_limit"], f"{what}: on_limit", policy, on_limit)
         if "voice" in f:
-            voice = self.text(f["voice"], f"{what}: voice") or voice
+            voice = self.leaves.text(f["voice"], f"{what}: voice") or voice
             voice_at = f["voice"].line << 32 | f["voice"].column
         return _Inherited(timeouts, limits, messages, on_limit, voice, voice_at)
 
@@ -104,16 +112,18 @@ class Menus(Actions):
         if type(node) is Map and any(
             type(k) is Scalar and k.value in fmt.LIMIT_KINDS for k, _ in node.pairs
         ):
-            f = self.fields(node, fmt.ON_LIMIT.options[1], what)  # type: ignore[arg-type]
+            f = self.keys.fields(node, fmt.ON_LIMIT.options[1], what)  # type: ignore[arg-type]
             if not f:
                 return base
             invalid, no_input = base
             if "invalid" in f:
-                invalid = self.action(f["invalid"], f"{what}: invalid", policy) or invalid
+                invalid = self.actions.action(f["invalid"], f"{what}: invalid", policy) or invalid
             if "no_input" in f:
-                no_input = self.action(f["no_input"], f"{what}: no_input", policy) or no_input
+                no_input = (
+                    self.actions.action(f["no_input"], f"{what}: no_input", policy) or no_input
+                )
             return invalid, no_input
-        action = self.action(node, what, policy)
+        action = self.actions.action(node, what, policy)
         return base if action is None else (action, action)
 
     def _override(
@@ -125,7 +135,7 @@ class Menus(Actions):
         read: Callable[[Node, str], object | None],
     ) -> _S:
         """`base` with the fields this mapping sets (each read by `read`); the rest inherited."""
-        f = self.fields(node, spec, what)
+        f = self.keys.fields(node, spec, what)
         if not f:
             return base
         changes: dict[str, Any] = {}
@@ -136,15 +146,15 @@ class Menus(Actions):
         return replace(base, **changes) if changes else base
 
     def timeouts(self, node: Node | None, base: Timeouts, what: str) -> Timeouts:
-        return self._override(node, fmt.TIMEOUTS, base, what, self.duration)
+        return self._override(node, fmt.TIMEOUTS, base, what, self.leaves.duration)
 
     def limits(self, node: Node | None, base: Limits, what: str) -> Limits:
         return self._override(
-            node, fmt.LIMITS, base, what, lambda n, w: self.integer(n, w, minimum=1)
+            node, fmt.LIMITS, base, what, lambda n, w: self.leaves.integer(n, w, minimum=1)
         )
 
     def messages(self, node: Node | None, base: Messages, what: str) -> Messages:
-        return self._override(node, fmt.MESSAGES, base, what, self.prompt)
+        return self._override(node, fmt.MESSAGES, base, what, self.leaves.prompt)
 
     def menu(
         self,
@@ -156,7 +166,7 @@ class Menus(Actions):
         what = f"menu '{name}'"
         timeouts, limits, messages, on_limit, voice, voice_at = inherited
         f = (
-            self.fields(node, fmt.MENU, what)
+            self.keys.fields(node, fmt.MENU, what)
             if not (type(node) is Scalar and node.is_null)
             else None
         )
@@ -174,19 +184,19 @@ class Menus(Actions):
         greeting = Prompt()
         if greeting_node is not None:
             where["greeting"] = greeting_node.line << 32 | greeting_node.column
-            greeting = self.prompt(greeting_node, f"the greeting of {what}") or greeting
+            greeting = self.leaves.prompt(greeting_node, f"the greeting of {what}") or greeting
         prompt = greeting
         prompt_node = f.get("prompt")
         if prompt_node is not None:
             where["prompt"] = prompt_node.line << 32 | prompt_node.column
-            prompt = self.prompt(prompt_node, f"the prompt of {what}") or greeting
+            prompt = self.leaves.prompt(prompt_node, f"the prompt of {what}") or greeting
         directory = None
         directory_node = f.get("directory")
         if directory_node is not None:
             where["directory"] = directory_node.line << 32 | directory_node.column
-            directory = self.ref(directory_node, f"the directory of {what}")
+            directory = self.leaves.ref(directory_node, f"the directory of {what}")
         if "voice" in f:
-            voice = self.text(f["voice"], f"the voice of {what}") or voice
+            voice = self.leaves.text(f["voice"], f"the voice of {what}") or voice
             voice_at = f["voice"].line << 32 | f["voice"].column
         if voice_at is not None:
             where["voice"] = voice_at
@@ -196,16 +206,18 @@ class Menus(Actions):
             limits = self.limits(f["limits"], limits, f"{what}: limits")
         if "messages" in f:
             messages = self.messages(f["messages"], messages, f"{what}: messages")
-        policy = self.policy
+        policy = self.transfers.policy
         if "on_transfer_failure" in f:
-            partial = self.failure_partial(
-                f["on_transfer_failure"], f"the on_transfer_failure of {what}", self.policy
+            partial = self.transfers.failure_partial(
+                f["on_transfer_failure"],
+                f"the on_transfer_failure of {what}",
+                self.transfers.policy,
             )
-            policy = policy_with(self.policy, partial or {})
+            policy = policy_with(self.transfers.policy, partial or {})
         if "on_limit" in f:
             on_limit = self.on_limit(f["on_limit"], f"the on_limit of {what}", policy, on_limit)
         options: dict[Key, Action] = {}
-        for okey, value in self.entries(f.get("options"), f"the options of {what}"):
+        for okey, value in self.keys.entries(f.get("options"), f"the options of {what}"):
             known = _OPTION_KEYS.get(okey.value.strip())
             if known is None:
                 self._bad_key(okey, what)
@@ -221,11 +233,11 @@ class Menus(Actions):
                 )
                 continue
             where[place] = okey.line << 32 | okey.column
-            action = self.action(value, f"option {symbol} of {what}", policy)
+            action = self.actions.action(value, f"option {symbol} of {what}", policy)
             if action is not None:
                 options[k] = action
             else:
-                self.incomplete.add(name)
+                self.ctx.incomplete.add(name)
         return Menu(
             name=name,
             greeting=greeting,
@@ -240,7 +252,7 @@ class Menus(Actions):
             on_transfer_failure=policy,
             voice=voice,
             loc=self.loc(key),
-            where=_Places(self.file, where),
+            where=_Places(self.ctx.file, where),
         )
 
     def _bad_key(self, node: Scalar, what: str) -> None:

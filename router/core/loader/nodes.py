@@ -1,21 +1,24 @@
 """Reading a node tree as an untrusted file's mappings, keys and values.
 
-Shared by the readers of every admin's file: a mapping's keys checked against
-its spec (unknown keys with "did you mean", duplicates, required keys, YAML merge
-keys expanded), mappings whose keys the admin chooses, and text. Every finding
-becomes a `Problem` and reading carries on.
+Shared by the readers of every admin's file: a `Sink` collects the findings (every
+finding becomes a `Problem` and reading carries on), and `Keys` reads mappings: a
+mapping's keys checked against its spec (unknown keys with "did you mean",
+duplicates, required keys, YAML merge keys expanded), and mappings whose keys the
+admin chooses. `NodeReader` is both at once, for a reader written as one class
+(`router test`'s reader of test files).
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from router.core import format as fmt
 from router.core.errors import Location, Problem, Severity
 from router.core.yamlsafe import Map, Node, Scalar, Seq
 
-__all__ = ["MAX_PROBLEMS", "Fields", "NodeReader", "shape"]
+__all__ = ["MAX_PROBLEMS", "Fields", "Keys", "NodeReader", "Sink", "shape"]
 
 MAX_PROBLEMS = 200
 """Problems reported for one file; past that, one line says how many more there are."""
@@ -28,36 +31,47 @@ class Fields(dict[str, Node]):
     key_nodes: dict[str, Node]
 
 
-class NodeReader:
-    """Reads one file's nodes; collects problems instead of raising them."""
+class Sink:
+    """Where one file's findings go: collects problems instead of raising them."""
 
-    HINTS: Mapping[str, str] = {}
-    """Keys an admin may write for a known one (`timeout` for `timeouts`): hints only."""
-    REQUIRED_HINTS: Mapping[str, str] = {}
-    """How to add a required key that is missing, by its name."""
+    __slots__ = ("file", "incomplete", "part", "problems")
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
         self.incomplete: set[str] = set()
         """Parts (menus) with errors inside: whole-file rules about them would only add noise."""
-        self._menu: str | None = None
+        self.part: str | None = None
         """The part being read, marked incomplete by any error."""
-
-    # -- reporting ------------------------------------------------------------------
 
     def loc(self, node: Node) -> Location:
         return Location(self.file, node.line + 1, node.column + 1)
 
     def error(self, node: Node, message: str, hint: str | None = None, code: str = "") -> None:
         self.problems.append(Problem(self.loc(node), message, Severity.ERROR, hint, code))
-        if self._menu is not None:
-            self.incomplete.add(self._menu)
+        if self.part is not None:
+            self.incomplete.add(self.part)
 
     def warn(self, node: Node, message: str, hint: str | None = None, code: str = "") -> None:
         self.problems.append(Problem(self.loc(node), message, Severity.WARNING, hint, code))
 
-    # -- structure ------------------------------------------------------------------
+
+class Keys:
+    """Reads a file's mappings against their specs; every finding goes to `sink`."""
+
+    __slots__ = ("hints", "required_hints", "sink")
+
+    def __init__(
+        self,
+        sink: Sink,
+        hints: Mapping[str, str] = MappingProxyType({}),
+        required_hints: Mapping[str, str] = MappingProxyType({}),
+    ) -> None:
+        self.sink = sink
+        self.hints = hints
+        """Keys an admin may write for a known one (`timeout` for `timeouts`): hints only."""
+        self.required_hints = required_hints
+        """How to add a required key that is missing, by its name."""
 
     def pairs(self, node: Map) -> list[tuple[Node, Node]]:
         """The mapping's pairs, with YAML merge keys (`<<: *base`) expanded; written keys win."""
@@ -75,7 +89,7 @@ class NodeReader:
             sources = v.items if type(v) is Seq else [v]
             for source in sources:
                 if type(source) is not Map:
-                    self.error(
+                    self.sink.error(
                         source,
                         "a merge key (<<) takes a mapping or a list of mappings",
                         code="yaml-merge",
@@ -108,7 +122,7 @@ class NodeReader:
                 empty = Fields()  # `timeouts:` with nothing after it: nothing to change
                 empty.key_nodes = {}
                 return empty
-            self.error(
+            self.sink.error(
                 node,
                 f"{what} should be a mapping of keys (like `{next(iter(spec.fields)).name}: ...`)",
                 code="not-mapping",
@@ -118,9 +132,9 @@ class NodeReader:
         out.key_nodes = {}
         names = spec.names
         meant: set[str] = set()
-        for key, value in self.pairs(node):
+        for key, value in self.pairs(node) if node.merge else node.pairs:
             if type(key) is not Scalar:
-                self.error(key, f"a key in {what} must be a plain word", code="bad-key")
+                self.sink.error(key, f"a key in {what} must be a plain word", code="bad-key")
                 continue
             name = key.value
             if name not in names:
@@ -130,7 +144,7 @@ class NodeReader:
                 continue
             if name in out:
                 first = out.key_nodes[name]
-                self.error(
+                self.sink.error(
                     key,
                     f"'{name}' appears twice in {what} (first at line {first.line + 1})",
                     hint="a key can be given only once; the file would silently lose one",
@@ -141,10 +155,10 @@ class NodeReader:
             out.key_nodes[name] = key
         for name in spec.required:
             if name not in out and name not in meant:  # "did you mean" already said it
-                self.error(
+                self.sink.error(
                     node,
                     f"{what} has no '{name}'",
-                    hint=self.REQUIRED_HINTS.get(name),
+                    hint=self.required_hints.get(name),
                     code="missing-key",
                 )
         return out
@@ -154,28 +168,28 @@ class NodeReader:
     ) -> str | None:
         """Report an unknown key; return the key it was probably meant to be."""
         if verb is not None and name in fmt.TRANSFER_MODIFIERS:
-            self.error(
+            self.sink.error(
                 key, f"'{name}' only goes with a transfer, not with '{verb}'", code="unknown-key"
             )
             return None
         if verb is not None and name in fmt.VERBS:
-            self.error(
+            self.sink.error(
                 key, f"an action has one verb; this one has '{verb}' and '{name}'", code="two-verbs"
             )
             return None
-        guess = self.HINTS.get(name.lower())
+        guess = self.hints.get(name.lower())
         if guess not in names:
             guess = None
             # past the problems a file shows, a did-you-mean is work nobody reads: a
             # megabyte of unknown keys was 100,000 difflib searches (30 s of `router check`)
-            if len(self.problems) < MAX_PROBLEMS:
+            if len(self.sink.problems) < MAX_PROBLEMS:
                 close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
                 guess = close[0] if close else None
         if guess is not None:
             hint = f"did you mean '{guess}'?"
         else:
             hint = "expected one of: " + ", ".join(sorted(names))
-        self.error(key, f"unknown key '{name}' in {what}", hint=hint, code="unknown-key")
+        self.sink.error(key, f"unknown key '{name}' in {what}", hint=hint, code="unknown-key")
         return guess
 
     def entries(self, node: Node | None, what: str) -> list[tuple[Scalar, Node]]:
@@ -184,7 +198,7 @@ class NodeReader:
             return []
         if type(node) is not Map:
             if not (type(node) is Scalar and node.is_null):
-                self.error(
+                self.sink.error(
                     node,
                     f"{what} should be a mapping (name: value, one per line)",
                     code="not-mapping",
@@ -192,13 +206,15 @@ class NodeReader:
             return []
         out: list[tuple[Scalar, Node]] = []
         seen: dict[str, Node] = {}
-        for key, value in self.pairs(node):
+        for key, value in self.pairs(node) if node.merge else node.pairs:
             if type(key) is not Scalar:
-                self.error(key, f"a key in {what} must be a plain word or number", code="bad-key")
+                self.sink.error(
+                    key, f"a key in {what} must be a plain word or number", code="bad-key"
+                )
                 continue
             previous = seen.get(key.value)
             if previous is not None:
-                self.error(
+                self.sink.error(
                     key,
                     f"'{key.value}' appears twice in {what} (first at line {previous.line + 1})",
                     hint="a key can be given only once; the file would silently lose one",
@@ -208,6 +224,25 @@ class NodeReader:
             seen[key.value] = key
             out.append((key, value))
         return out
+
+
+class NodeReader(Sink):
+    """A sink and its `Keys` in one object, for a reader written as one class; a subclass's
+    `error` receives the keys' findings too."""
+
+    __slots__ = ("entries", "fields", "pairs")
+
+    HINTS: Mapping[str, str] = MappingProxyType({})
+    """Keys an admin may write for a known one (`timeout` for `timeouts`): hints only."""
+    REQUIRED_HINTS: Mapping[str, str] = MappingProxyType({})
+    """How to add a required key that is missing, by its name."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(file)
+        keys = Keys(self, self.HINTS, self.REQUIRED_HINTS)
+        self.pairs = keys.pairs
+        self.fields = keys.fields
+        self.entries = keys.entries
 
 
 def shape(node: Node) -> str:

@@ -7,8 +7,8 @@ a menu reached from numbers with different defaults keeps the file's, with a war
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from router.core import format as fmt
 from router.core.errors import Location, Problem, Severity
@@ -18,14 +18,20 @@ from router.core.model import NOWHERE, Action, Entry, FailurePolicy, GoTo, Menu,
 from router.core.values import number_key_problem
 from router.core.yamlsafe import Map, Node, Scalar
 
+if TYPE_CHECKING:
+    from router.core.loader.context import Context
+
 __all__ = ["Numbers"]
 
 
-class Numbers(Menus):
-    """Reads the `numbers` block."""
+class Numbers:
+    """Reads the `numbers` block; a number's own defaults are read by `menus`."""
 
-    def __init__(self, file: str, base_dir: Path) -> None:
-        super().__init__(file, base_dir)
+    def __init__(self, ctx: Context, menus: Menus) -> None:
+        self.ctx = ctx
+        self.loc, self.error = ctx.loc, ctx.error
+        self.keys, self.leaves, self.transfers = ctx.keys, ctx.leaves, ctx.transfers
+        self.menus = menus
         self._number_defaults: dict[str, tuple[str, _Inherited, FailurePolicy]] = {}
         """Numbers with `defaults` of their own: (where written, what menus inherit, policy)."""
 
@@ -42,7 +48,7 @@ class Numbers(Menus):
                 first = next(iter(menus.values()))
                 out["default"] = Entry("default", first.name, loc=first.loc)
             return out
-        for key, value in self.entries(node, "numbers"):
+        for key, value in self.keys.entries(node, "numbers"):
             number = key.value.strip()
             problem = number_key_problem(number)
             if problem is not None:
@@ -51,43 +57,47 @@ class Numbers(Menus):
             what = f"the entry for {number}"
             where: dict[str, Location] = {}
             if type(value) is Scalar:
-                menu = self.ref(value, what)
+                menu = self.leaves.ref(value, what)
                 where["menu"] = self.loc(value)
                 if menu is not None:
                     out[number] = Entry(
                         number, menu, loc=self.loc(key), where=MappingProxyType(where)
                     )
                 continue
-            f = self.fields(value, fmt.ENTRY_LONG, what)
+            f = self.keys.fields(value, fmt.ENTRY_LONG, what)
             if f is None or "menu" not in f:
                 continue
             where["menu"] = self.loc(f["menu"])
-            first_menu = self.ref(f["menu"], f"the menu of {what}")
-            schedule, closed = self.opening_hours(f, what, where)
+            first_menu = self.leaves.ref(f["menu"], f"the menu of {what}")
+            schedule, closed = self.leaves.opening_hours(f, what, where)
             language = None
             if "language" in f:
                 where["language"] = self.loc(f["language"])
-                language = self.language_ref(f["language"], f"the language of {what}")
+                language = self.leaves.language_ref(f["language"], f"the language of {what}")
             if "defaults" in f:
-                own = self.fields(f["defaults"], fmt.NUMBER_DEFAULTS, f"the defaults of {what}")
+                own = self.keys.fields(
+                    f["defaults"], fmt.NUMBER_DEFAULTS, f"the defaults of {what}"
+                )
                 if own:
-                    policy = self.policy
+                    policy = self.transfers.policy
                     if "on_transfer_failure" in own:
                         label = f"the defaults of {what}: on_transfer_failure"
-                        partial = self.failure_partial(
-                            own["on_transfer_failure"], label, self.policy
+                        partial = self.transfers.failure_partial(
+                            own["on_transfer_failure"], label, self.transfers.policy
                         )
-                        policy = policy_with(self.policy, partial or {})
+                        policy = policy_with(self.transfers.policy, partial or {})
                         # read again with the line's own policy as the base: a transfer
                         # in it (no_answer: voicemail) then fails over in the line's
                         # words, not in the file's (problems were reported the first time)
-                        seen_problems = len(self.problems)
-                        partial = self.failure_partial(own["on_transfer_failure"], label, policy)
-                        del self.problems[seen_problems:]
-                        policy = policy_with(self.policy, partial or {})
+                        seen_problems = len(self.ctx.problems)
+                        partial = self.transfers.failure_partial(
+                            own["on_transfer_failure"], label, policy
+                        )
+                        del self.ctx.problems[seen_problems:]
+                        policy = policy_with(self.transfers.policy, partial or {})
                     self._number_defaults[number] = (
                         f"{f['defaults'].line}:{f['defaults'].column}",
-                        self.inherited(own, inherited, policy, f"the defaults of {what}"),
+                        self.menus.inherited(own, inherited, policy, f"the defaults of {what}"),
                         policy,
                     )
             if first_menu is None:
@@ -149,7 +159,7 @@ class Numbers(Menus):
             if len(by) > 1:
                 lines = ", ".join(sorted(by.values()))
                 menu_loc = menus[name].loc
-                self.problems.append(
+                self.ctx.problems.append(
                     Problem(
                         menu_loc,
                         f"menu '{name}' is reached from numbers with different defaults "
@@ -166,16 +176,20 @@ class Numbers(Menus):
                 continue
             inherited, policy = self._number_defaults[number][1:]
             saved_policy, seen_problems, incomplete = (
-                self.policy,
-                len(self.problems),
-                self.incomplete,
+                self.transfers.policy,
+                len(self.ctx.problems),
+                self.ctx.incomplete,
             )
-            self.policy, self.incomplete, self._menu = policy, set(), name
+            self.transfers.policy, self.ctx.incomplete, self.ctx.part = policy, set(), name
             try:
-                menus[name] = self.menu(name, *menu_nodes[name], inherited)
+                menus[name] = self.menus.menu(name, *menu_nodes[name], inherited)
             finally:  # the first reading reported every problem of the menu already
-                del self.problems[seen_problems:]
-                self.policy, self.incomplete, self._menu = saved_policy, incomplete, None
+                del self.ctx.problems[seen_problems:]
+                self.transfers.policy, self.ctx.incomplete, self.ctx.part = (
+                    saved_policy,
+                    incomplete,
+                    None,
+                )
 
     def _lost_voices(
         self,

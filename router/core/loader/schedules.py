@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import date, time
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from router.core import format as fmt
 from router.core import values
 from router.core.errors import Location
-from router.core.loader.leaves import Leaves
 from router.core.loader.nodes import shape
 from router.core.model import Schedule, Weekday
 from router.core.patterns import compiled
 from router.core.timezones import timezone_problem, timezone_warning
 from router.core.yamlsafe import Node, Scalar, Seq
+
+if TYPE_CHECKING:
+    from router.core.loader.context import Context
 
 __all__ = ["Schedules"]
 
@@ -26,17 +29,21 @@ _DAY_GROUPS = {
 _END_OF_DAY = time.max
 
 
-class Schedules(Leaves):
+class Schedules:
     """Reads the `schedules` block."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.loc, self.error, self.warn = ctx.loc, ctx.error, ctx.warn
+        self.keys, self.leaves = ctx.keys, ctx.leaves
 
     def schedules(self, node: Node | None) -> dict[str, Schedule]:
         out: dict[str, Schedule] = {}
-        for key, value in self.entries(node, "schedules"):
-            name = self.name(key, "schedule")
+        for key, value in self.keys.entries(node, "schedules"):
+            name = self.leaves.name(key, "schedule")
             if name is None:
                 continue
             what = f"schedule '{name}'"
-            f = self.fields(value, fmt.SCHEDULE, what)
+            f = self.keys.fields(value, fmt.SCHEDULE, what)
             where: dict[str, Location] = {}
             timezone = "UTC"
             hours: dict[Weekday, tuple[tuple[time, time], ...]] = {}
@@ -45,7 +52,7 @@ class Schedules(Leaves):
                 tz_node = f.get("timezone")
                 if tz_node is not None:
                     where["timezone"] = self.loc(tz_node)
-                    tz = self.text(tz_node, f"the timezone of {what}")
+                    tz = self.leaves.text(tz_node, f"the timezone of {what}")
                     if tz is not None:
                         problem = timezone_problem(tz.strip())
                         if problem is not None:
@@ -73,7 +80,7 @@ class Schedules(Leaves):
 
     def hours(self, node: Node, what: str) -> dict[Weekday, tuple[tuple[time, time], ...]]:
         per_day: dict[Weekday, list[tuple[time, time, Scalar]]] = {}
-        for key, value in self.entries(node, f"the hours of {what}"):
+        for key, value in self.keys.entries(node, f"the hours of {what}"):
             days = self.days(key, what)
             items = value.items if type(value) is Seq else [value]
             for item in items:

@@ -51,6 +51,9 @@ class Source:
 _CONTROL = "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 """What YAML does not allow in a file: C0 and C1 controls (but tab, newlines, NEL),
 surrogates, U+FFFE and U+FFFF (the reader's NON_PRINTABLE class)."""
+_ASCII_TEXT = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
+"""The ASCII bytes `_CONTROL` allows: an ASCII file of only these is searched in one
+`bytes.translate` (a few ms for 4 MB, where the search took 0.17 s)."""
 
 
 def too_big(where: Location, size: int, limit: int, kind: FileKind = MENU_FILE) -> Problem:
@@ -113,6 +116,8 @@ def decode(data: bytes, filename: str, kind: FileKind = MENU_FILE) -> str | Prob
             hint="save it as UTF-8",
             code="not-utf8",
         )
+    if data.isascii() and not data.translate(None, _ASCII_TEXT):
+        return text  # every byte a printable, a tab or a line break: no search needed
     bad = compiled(_CONTROL).search(text)
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from router.core import format as fmt
 from router.core import values
-from router.core.loader.leaves import _FALSE, Leaves
+from router.core.loader.leaves import _FALSE
 from router.core.loader.nodes import Fields
 from router.core.model import (
     Action,
@@ -32,7 +32,10 @@ from router.core.patterns import compiled
 from router.core.values import SCHEMES, sample_extension, target_problem, unknown_target
 from router.core.yamlsafe import Map, Node, Scalar
 
-__all__ = ["APOLOGY", "BUILTIN_FAILURE_POLICY", "policy_with"]
+if TYPE_CHECKING:
+    from router.core.loader.context import Context
+
+__all__ = ["APOLOGY", "BUILTIN_FAILURE_POLICY", "Transfers", "policy_with"]
 
 APOLOGY = "Sorry, that line is not available right now."
 _SORRY = Repeat(message=Prompt(APOLOGY))
@@ -82,21 +85,22 @@ class _Overrides:
 _NO_OVERRIDES = _Overrides()
 
 
-class Transfers(Leaves):
-    """Transfer settings, destinations and failure policies, as the file writes them."""
+class Transfers:
+    """Transfer settings, destinations and failure policies, as the file writes them;
+    the actions in a failure policy are read by the context's `actions`."""
 
-    def __init__(self, file: str, base_dir: Path) -> None:
-        super().__init__(file, base_dir)
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.loc, self.error, self.warn = ctx.loc, ctx.error, ctx.warn
+        self.keys, self.leaves = ctx.keys, ctx.leaves
         self.dests: dict[str, _Dest] = {}
         self.settings = TransferSettings()
+        """The file's `defaults: transfer`, which destinations and options start from."""
         self.policy = BUILTIN_FAILURE_POLICY
-
-    def action(self, node: Node, what: str, base: FailurePolicy) -> Action | None:
-        """An action (a failure policy holds them): read by `router.core.loader.actions`."""
-        raise NotImplementedError
+        """The file's `defaults: on_transfer_failure`, which menus start from."""
 
     def transfer_settings(self, node: Node | None) -> TransferSettings:
-        f = self.fields(node, fmt.TRANSFER_SETTINGS, "defaults: transfer")
+        f = self.keys.fields(node, fmt.TRANSFER_SETTINGS, "defaults: transfer")
         if f is None:
             return TransferSettings()
         return self.overrides(f, "defaults: transfer", None).apply(TransferSettings())
@@ -117,13 +121,13 @@ class Transfers(Leaves):
         return _Overrides(
             play_dialtone=None
             if dialtone is None
-            else self.boolean(dialtone, f"{what}: play_dialtone"),
+            else self.leaves.boolean(dialtone, f"{what}: play_dialtone"),
             ringing_timeout_s=None
             if ringing is None
-            else self.duration(ringing, f"{what}: ringing_timeout"),
+            else self.leaves.duration(ringing, f"{what}: ringing_timeout"),
             headers=None
             if headers is None
-            else MappingProxyType(self.headers(headers, what) or {}),
+            else MappingProxyType(self.leaves.headers(headers, what) or {}),
             announce=announce,
             hold=None if hold is None else self._hold(hold, f"{what}: hold"),
         )
@@ -133,7 +137,7 @@ class Transfers(Leaves):
         which nothing plays)."""
         if type(node) is Scalar and node.plain and node.value.strip().lower() in _FALSE:
             return Prompt()
-        return self.prompt(node, what)
+        return self.leaves.prompt(node, what)
 
     def uri(
         self, node: Scalar, what: str, *, in_directory: bool, pattern: str | None = None
@@ -168,7 +172,7 @@ class Transfers(Leaves):
         self, node: Node, what: str, *, in_directory: bool = False, pattern: str | None = None
     ) -> tuple[str, _Dest | None] | None:
         """A URI or a destination's name; an unknown name is left for the checker to report."""
-        written = self.text(node, what)
+        written = self.leaves.text(node, what)
         if written is None:
             return None
         assert type(node) is Scalar
@@ -199,7 +203,7 @@ class Transfers(Leaves):
         found = self.target(
             target_node, f"the transfer target of {what}", in_directory=in_directory
         )
-        announce = self._message(f, node, what)
+        announce = self.leaves.message(f, node, what)
         overrides = self.overrides(f, what, announce)
         option_failure = self.failure_partial(
             f.get("on_failure"), f"the on_failure of {what}", base
@@ -247,36 +251,36 @@ class Transfers(Leaves):
             if dest.busy:  # A fails over to B, which fails over to A: B uses the menu's policy
                 return None
             dest.busy = True
-            saved, self._menu = self._menu, None
+            saved, self.ctx.part = self.ctx.part, None
             dest.failure = (
                 self.failure_partial(
                     dest.failure_node, f"the on_failure of destination '{dest.name}'", self.policy
                 )
                 or {}
             )
-            self._menu = saved
+            self.ctx.part = saved
             dest.busy = False
         return dest.failure
 
     def failure_partial(
         self, node: Node | None, what: str, base: FailurePolicy
     ) -> dict[FailureKind, Action] | None:
-        f = self.fields(node, fmt.FAILURE_POLICY, what)
+        f = self.keys.fields(node, fmt.FAILURE_POLICY, what)
         if f is None:
             return None
         out: dict[FailureKind, Action] = {}
         for kind in _KINDS:
             value = f.get(kind.value)
             if value is not None:
-                action = self.action(value, f"'{kind.value}' in {what}", base)
+                action = self.ctx.actions.action(value, f"'{kind.value}' in {what}", base)
                 if action is not None:
                     out[kind] = action
         return out
 
     def destinations(self, node: Node | None) -> dict[str, Transfer]:
         out: dict[str, Transfer] = {}
-        for key, value in self.entries(node, "destinations"):
-            name = self.name(key, "destination")
+        for key, value in self.keys.entries(node, "destinations"):
+            name = self.leaves.name(key, "destination")
             if name is None:
                 continue
             what = f"destination '{name}'"
@@ -315,10 +319,14 @@ class Transfers(Leaves):
         """(target node, settings written, on_failure node) of a short or long destination."""
         if type(node) is not Map:
             return node, _NO_OVERRIDES, None
-        f = self.fields(node, fmt.DESTINATION_LONG, what)
+        f = self.keys.fields(node, fmt.DESTINATION_LONG, what)
         if f is None or "to" not in f:
             return None, _NO_OVERRIDES, None
-        return f["to"], self.overrides(f, what, self._message(f, node, what)), f.get("on_failure")
+        return (
+            f["to"],
+            self.overrides(f, what, self.leaves.message(f, node, what)),
+            f.get("on_failure"),
+        )
 
     def directory_entry(self, pattern: str, node: Node, what: str) -> Transfer:
         """An extension's target: a URI (perhaps with {ext}), a destination, or the long form."""
