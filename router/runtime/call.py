@@ -42,8 +42,6 @@ from router.core.events import (
     StopPlayback,
     TimerFired,
     TimerKind,
-    TransferFailed,
-    TransferFailure,
     TransferTo,
 )
 from router.core.keys import Key
@@ -58,7 +56,7 @@ from router.runtime.transfer import (
     SipTransferrer,
     Transferrer,
 )
-from router.runtime.transfer_watch import TransferWatch
+from router.runtime.transfer_watch import CALLER_GONE_GRACE_S, TransferWatch
 from router.trial.caller import call_time, is_trial_caller
 
 __all__ = [
@@ -102,12 +100,6 @@ mode, which costs libwebrtc's encoder half of what the SILK/hybrid mode below do
 a prompt plays, and a third during the silence between prompts (the encoder runs every
 20 ms for as long as the call lasts); 96 kb/s leaves a margin. It costs bandwidth only
 while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."""
-
-CALLER_GONE_GRACE_S = 1.0
-"""How long a caller who left during a transfer waits for LiveKit's answer before the call
-ends as their hang-up. A completed REFER makes the SIP bridge end the caller's leg, and
-that departure can reach the router a moment before the transfer's answer: within this
-time the call is recorded as transferred, not as a caller who hung up."""
 
 HANGUP_RETRY_S = 30.0
 """How long the router keeps asking LiveKit to hang up on a caller while the API fails
@@ -230,6 +222,9 @@ class CallSession:
         self._answered: float | None = None
         self._ended: float | None = None
         """Loop time the call ended from outside (the caller left): the record's end."""
+        self._left_at: float | None = None
+        """Loop time the caller left while a transfer was out (the call ends a little later,
+        once the transfer's answer is in or `CALLER_GONE_GRACE_S` has passed)."""
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -458,6 +453,7 @@ class CallSession:
             return  # the SDK forgets everyone while it rejoins: decided once it is back or not
         if self.transfers.active:
             # maybe the transfer completing: its answer decides, within a bound
+            self._left_at = self.now()
             self._caller_gone.set()
             self._loop.call_later(CALLER_GONE_GRACE_S, self._end, EndReason.CALLER_HANGUP)
             return
@@ -521,7 +517,7 @@ class CallSession:
             return
         if self._end_reason is None:
             self._end_reason = reason
-        self._ended = self.now()
+        self._ended = self._left_at if self._left_at is not None else self.now()
         if self.recorder is not None:
             self.feed(CallEnded(self.now(), reason))
         self._done.set()
@@ -610,20 +606,12 @@ class CallSession:
         result = await self.transfers.follow(self.transferrer, effect, sent, key_at, self._label)
         if self._done.is_set():
             return
-        if isinstance(result, TransferFailed) and self._caller_gone.is_set():
-            # the caller hung up while the transfer was out: nobody to offer the policy to
-            self._record_failed_transfer(result)
-            self._end(EndReason.CALLER_HANGUP)
+        if isinstance(result, CallEnded):
+            # the caller hung up during the transfer: nobody to offer a policy to, and the
+            # transfer stays unfinished in the record (`TransferWatch.follow`)
+            self._end(result.reason)
             return
         self.feed(result)
-
-    def _record_failed_transfer(self, result: TransferFailed) -> None:
-        """The note the navigator would make of the failure (its policy is not run)."""
-        self._apply(
-            TransferFailure(
-                result.now, self.navigator.menu, result.kind, result.sip_status, result.reason
-            )
-        )
 
     def _shut_down_soon(self) -> None:
         self._spawn(self._shut_down())
