@@ -268,10 +268,10 @@ class CallSession:
                 await self._wait_until_answered(caller)
             if caller is None or self._done.is_set():
                 record: dict[str, object] | None = self._finish_unanswered()
+            elif not await self._claim(caller):
+                return None  # its record, and its room, are the other session's
             else:
                 self._start(caller)
-                with _live_lock:
-                    _live.add(self)
                 await self._done.wait()
                 record = self._finish()
             if self.options.dispatched:
@@ -346,6 +346,51 @@ class CallSession:
                 log.warning("room %s: call not reported answered; greeting anyway", self._label)
         finally:
             self.room.off("participant_attributes_changed", changed)
+
+    async def _claim(self, caller: rtc.RemoteParticipant) -> bool:
+        """Take the call for this session (it joins `_live`); False if another session of
+        this process serves the same caller in the same room and keeps the call.
+
+        livekit-server dispatches a room's agents whenever it creates the room on a node
+        (livekit/livekit `pkg/rtc/room.go`, `NewRoom` calls `launchRoomAgents`), and it
+        creates it anew when participants come back after its restart (the soak); the
+        session already serving the call rejoins the same room. One call, one record:
+        this session waits while the other serves, and takes the call only if the other
+        lost LiveKit for good with the caller still here (never leave a caller alone
+        with nobody serving). Only dispatched calls in a named room (a room not joined
+        has no name to compare)."""
+        while True:
+            with _live_lock:
+                other = self._serving(caller)
+                if other is None:
+                    _live.add(self)
+                    return True
+            log.warning(
+                "call %s: LiveKit dispatched the router again to a call it is serving "
+                "(the room was created anew, as after a server restart); waiting while "
+                "the session serving it goes on",
+                self._label,
+            )
+            # the other session runs on its own loop (a job thread): its Event is polled
+            while not (other._done.is_set() or self._done.is_set()):  # noqa: ASYNC110
+                await asyncio.sleep(0.25)
+            if self._done.is_set() or other._end_reason is not EndReason.CONNECTION_LOST:
+                return False
+
+    def _serving(self, caller: rtc.RemoteParticipant) -> CallSession | None:
+        """The live session of this process serving `caller` in this room, if any."""
+        if not (self.options.dispatched and self.room.name):
+            return None
+        for other in _live:
+            if (
+                other is not self
+                and other.room.name == self.room.name
+                and other.caller is not None
+                and other.caller.identity == caller.identity
+                and not other._done.is_set()
+            ):
+                return other
+        return None
 
     def _start(self, caller: rtc.RemoteParticipant) -> None:
         self.caller = caller
@@ -644,7 +689,7 @@ class CallSession:
             "hang up on the caller",
             lambda: self._api.room.remove_participant(request),
             left,
-            gone=lambda: self.room.isconnected() and identity not in self.room.remote_participants,
+            gone=lambda: self.room.isconnected() and self._seen_gone(identity),
         )
 
     async def _delete_room(self) -> None:
@@ -712,11 +757,21 @@ class CallSession:
         """Whether the caller has left the room, as our connection sees it, waiting up to
         `within_s`; True also when we are not connected (nothing to watch)."""
         deadline = asyncio.get_running_loop().time() + within_s
-        while self.room.isconnected() and identity in self.room.remote_participants:
+        while self.room.isconnected() and not self._seen_gone(identity):
             if asyncio.get_running_loop().time() >= deadline:
                 return False
             await asyncio.sleep(0.05)
         return True
+
+    def _seen_gone(self, identity: str) -> bool:
+        """The caller is not in the room as our connection sees it. Never while the SDK
+        rejoins: it forgets every participant meanwhile, so an empty room then says
+        nothing. Taken for a departure, a hang-up asked during a livekit-server restart
+        counted as done with the caller still there; the server, creating the room anew
+        when the bridge came back, dispatched the router again (livekit/livekit
+        `pkg/rtc/room.go`: `NewRoom` launches the room's agents), and the caller was
+        served, and recorded, twice (the soak, docs/reliability.md)."""
+        return not self._reconnecting and identity not in self.room.remote_participants
 
 
 _UNANSWERED = {

@@ -1,0 +1,117 @@
+"""Every dispatched call has exactly one record, through a livekit-server restart.
+
+The soak (issue 18, docs/reliability.md) found two calls with two records each, both
+while a part of the stack restarted: livekit-server creates a room anew when its
+participants come back, and dispatches the router to it again (livekit/livekit
+`pkg/rtc/room.go`: `NewRoom` launches the room's agents), and a hang-up asked while the
+rtc SDK rejoined the room was taken as done (the SDK forgets every participant while it
+rejoins), so the caller stayed and was served by the second dispatch. Real rtc objects,
+no server; the only fake is the Twirp API (twirp_fake.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from livekit import api, rtc
+
+from router.runtime import call as call_module
+from router.runtime.call import CallSession, SessionOptions
+from tests.runtime.test_call_offline import (
+    Call,
+    fake,
+    menu_file,
+    rendered_cache,
+    sip_caller,
+)
+from tests.runtime.test_transfer_answers import named_room
+from tests.runtime.twirp_fake import FakeLiveKitAPI, sip_failure
+
+__all__ = ["fake"]  # the Twirp fake fixture, shared with the call tests
+
+
+async def dispatched_session(fake: FakeLiveKitAPI, caller: rtc.RemoteParticipant) -> Call:
+    """A dispatched job's session in the call's room (its own `rtc.Room`, as each job has),
+    the caller in it, running in the background."""
+    mf = menu_file()
+    cache = await rendered_cache(mf)
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    room = named_room()
+    room._remote_participants[caller.identity] = caller
+    session = CallSession(room, mf, cache, lk, options=SessionOptions(dispatched=True))
+    return Call(session, caller, lk)
+
+
+def leave(call: Call) -> None:
+    """The caller hangs up: every connection to the room sees it leave."""
+    call.session.room._remote_participants.pop(call.caller.identity, None)
+    call.hang_up()
+
+
+async def test_a_second_dispatch_to_a_call_being_served_leaves_it_to_the_first(
+    fake: FakeLiveKitAPI,
+) -> None:
+    caller = sip_caller()
+    first = await dispatched_session(fake, caller)
+    await first.until(lambda: first.session.player.playing)
+    again = await dispatched_session(fake, caller)
+    await asyncio.sleep(0.3)
+    assert again.session.recorder is None and not again.session.player.playing, "not served"
+    leave(first)
+    leave(again)
+    record = await first.record()
+    assert record["end"] == "caller_hangup"
+    assert await asyncio.wait_for(again.task, 5) is None, "one call, one record"
+    await again.lk.aclose()
+    assert len(fake.deletions()) == 1, "the room is the serving session's to delete"
+
+
+async def test_a_second_dispatch_serves_the_caller_when_the_first_lost_livekit(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # never a caller left with nobody serving: the first session's connection is gone
+    caller = sip_caller()
+    first = await dispatched_session(fake, caller)
+    await first.until(lambda: first.session.player.playing)
+    again = await dispatched_session(fake, caller)
+    first.session.room.emit("disconnected", rtc.DisconnectReason.UNKNOWN_REASON)
+    assert (await first.record())["end"] == "connection_lost"
+    await again.until(lambda: again.session.player.playing)
+    leave(again)
+    assert (await again.record())["end"] == "caller_hangup"
+
+
+async def test_a_hang_up_asked_while_the_sdk_rejoins_waits_for_the_caller_to_leave(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(call_module, "REMOVAL_SEEN_S", 0.3)
+    # the error policy hangs up: a 503 from the far end, a goodbye, the caller removed
+    fake.answer("livekit.SIP/TransferSIPParticipant", sip_failure(503, "Service Unavailable"))
+    caller = sip_caller()
+    call = await dispatched_session(fake, caller)
+    room = call.session.room
+    room.isconnected = lambda: True  # type: ignore[method-assign]  # as a joined room
+
+    async def disconnect() -> None:  # no server to leave
+        room.isconnected = lambda: False  # type: ignore[method-assign]
+
+    room.disconnect = disconnect  # type: ignore[method-assign]
+    await call.until(lambda: call.session.player.playing)
+    # livekit-server restarts: the SDK rejoins and forgets everyone meanwhile
+    room.emit("reconnecting")
+    room._remote_participants.pop(caller.identity)
+    room.emit("participant_disconnected", caller)
+    call.press("1")
+    await call.until(lambda: len(fake.removals()) >= 1, within=10)
+    await asyncio.sleep(1.0)  # several REMOVAL_SEEN_S: an empty room proves nothing yet
+    assert not call.task.done(), "the hang-up is not done while the caller may be there"
+    # back: the caller is still in the room, so the removal is asked again, then seen
+    room._remote_participants[caller.identity] = caller
+    room.emit("reconnected")
+    asked = len(fake.removals())
+    await call.until(lambda: len(fake.removals()) > asked, within=10)
+    room._remote_participants.pop(caller.identity)
+    room.emit("participant_disconnected", caller)
+    record = await call.record(within=10)
+    assert record["end"] == "hangup"
