@@ -222,6 +222,8 @@ class CallSession:
         self._answered: float | None = None
         self._ended: float | None = None
         """Loop time the call ended from outside (the caller left): the record's end."""
+        self._record: dict[str, object] | None = None
+        """The call's record once written: one call, one record (`_write`)."""
         self._left_at: float | None = None
         """Loop time the caller left while a transfer was out (the call ends a little later,
         once the transfer's answer is in or `CALLER_GONE_GRACE_S` has passed)."""
@@ -285,8 +287,8 @@ class CallSession:
                 self._finish()
             elif self.recorder is None and self.options.dispatched and not self._done.is_set():
                 self._end(EndReason.SHUTDOWN)
+                self._finish_unanswered()  # first: the hang-up may outlast the process
                 await self._hang_up(EndReason.SHUTDOWN)  # a caller still ringing is told
-                self._finish_unanswered()
             raise
         finally:
             logs.unbind_call()
@@ -438,6 +440,8 @@ class CallSession:
     def _finish(self) -> dict[str, object] | None:
         if self.recorder is None:
             return None
+        if self._record is not None:
+            return self._record  # written already (`_shut_down`)
         self.metrics.active.dec()
         reason = self._end_reason.value if self._end_reason else "unknown"
         if self.recorder.end_reason is None:
@@ -449,6 +453,8 @@ class CallSession:
         """The record of a call that ended before its menu started: the caller hung up
         before the router joined or before the answer, the bridge dropped it, or the
         router lost LiveKit or stopped meanwhile."""
+        if self._record is not None:
+            return self._record
         recorder = self._new_recorder(self.caller)
         reason = self._end_reason or EndReason.CALLER_HANGUP
         if reason is EndReason.CALLER_HANGUP:
@@ -470,6 +476,7 @@ class CallSession:
         record = recorder.as_dict(self._ended if self._ended is not None else self.now())
         if self.sink is not None:
             self.sink.write(record)
+        self._record = record
         return record
 
     async def _close(self) -> None:
@@ -667,6 +674,13 @@ class CallSession:
             return
         log.warning("call %s: the router is stopping; hanging up", self._label)
         self.feed(CallEnded(self.now(), EndReason.SHUTDOWN))
+        if self._end_reason is None:
+            self._end_reason = EndReason.SHUTDOWN
+        # the record first: the hang-up is asked again for up to HANGUP_RETRY_S while
+        # LiveKit fails, longer than a stopping process waits for its calls (livekit-agents
+        # cancels an entrypoint 15 s after the job is told to stop, and the worker's
+        # executor gives its jobs `shutdown_process_timeout`): the record must not wait
+        self._finish()
         await self._hang_up(EndReason.SHUTDOWN)
 
     async def _hang_up(self, reason: EndReason) -> None:

@@ -12,12 +12,15 @@ no server; the only fake is the Twirp API (twirp_fake.py).
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import pytest
 from livekit import api, rtc
 
 from router.runtime import call as call_module
-from router.runtime.call import CallSession, SessionOptions
+from router.runtime.call import CallSession, SessionOptions, shut_down_all
+from router.runtime.records import RecordSink
 from tests.runtime.test_call_offline import (
     Call,
     fake,
@@ -26,12 +29,14 @@ from tests.runtime.test_call_offline import (
     sip_caller,
 )
 from tests.runtime.test_transfer_answers import named_room
-from tests.runtime.twirp_fake import FakeLiveKitAPI, sip_failure
+from tests.runtime.twirp_fake import SERVER_WITHOUT_REDIS, FakeLiveKitAPI, sip_failure
 
 __all__ = ["fake"]  # the Twirp fake fixture, shared with the call tests
 
 
-async def dispatched_session(fake: FakeLiveKitAPI, caller: rtc.RemoteParticipant) -> Call:
+async def dispatched_session(
+    fake: FakeLiveKitAPI, caller: rtc.RemoteParticipant, sink: RecordSink | None = None
+) -> Call:
     """A dispatched job's session in the call's room (its own `rtc.Room`, as each job has),
     the caller in it, running in the background."""
     mf = menu_file()
@@ -39,7 +44,7 @@ async def dispatched_session(fake: FakeLiveKitAPI, caller: rtc.RemoteParticipant
     lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
     room = named_room()
     room._remote_participants[caller.identity] = caller
-    session = CallSession(room, mf, cache, lk, options=SessionOptions(dispatched=True))
+    session = CallSession(room, mf, cache, lk, sink=sink, options=SessionOptions(dispatched=True))
     return Call(session, caller, lk)
 
 
@@ -115,3 +120,23 @@ async def test_a_hang_up_asked_while_the_sdk_rejoins_waits_for_the_caller_to_lea
     room.emit("participant_disconnected", caller)
     record = await call.record(within=10)
     assert record["end"] == "hangup"
+
+
+async def test_a_call_the_router_stops_is_recorded_before_its_hang_up_is_done(
+    fake: FakeLiveKitAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the drain's end with LiveKit refusing the hang-up (its Redis down): the removal is
+    # asked again for HANGUP_RETRY_S, longer than a stopping process waits for its calls
+    monkeypatch.setattr(call_module, "HANGUP_RETRY_S", 3.0)
+    fake.answer("livekit.RoomService/RemoveParticipant", SERVER_WITHOUT_REDIS)
+    path = tmp_path / "calls.jsonl"
+    call = await dispatched_session(fake, sip_caller(), RecordSink(str(path)))
+    await call.until(lambda: call.session.player.playing)
+    assert shut_down_all() == 1
+    await call.until(lambda: path.exists() and path.read_text().count("\n") == 1)
+    assert not call.task.done(), "still asking LiveKit to hang up"
+    assert len(fake.removals()) >= 1
+    record = await call.record(within=15)
+    assert record["end"] == "shutdown"
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["end"] for line in lines] == ["shutdown"], "one call, one record"
