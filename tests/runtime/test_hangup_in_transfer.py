@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from livekit import api, rtc
@@ -50,14 +51,26 @@ ANSWERS_OF_A_GONE_CALLER = pytest.mark.parametrize(
 )
 
 
-async def transfer_call(fake: FakeLiveKitAPI, metrics: Metrics) -> Call:
-    """A call answered and greeted, the caller pressing 1 (sales: a transfer)."""
+async def new_call(
+    fake: FakeLiveKitAPI,
+    *,
+    room: rtc.Room | None = None,
+    caller: rtc.RemoteParticipant | None = None,
+    **kwargs: Any,
+) -> Call:
+    """A CallSession of the test menu on `room`, served in the background for `caller`;
+    `kwargs` go to CallSession (`options`, `metrics`, `sink`)."""
     mf = menu_file()
     cache = await rendered_cache(mf)
     lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
-    session = CallSession(rtc.Room(), mf, cache, lk, options=SessionOptions(), metrics=metrics)
-    call = Call(session, sip_caller(), lk)
-    await call.until(lambda: session.player.playing)
+    session = CallSession(room or rtc.Room(), mf, cache, lk, **kwargs)
+    return Call(session, caller or sip_caller(), lk)
+
+
+async def transfer_call(fake: FakeLiveKitAPI, metrics: Metrics) -> Call:
+    """A call answered and greeted, the caller pressing 1 (sales: a transfer)."""
+    call = await new_call(fake, options=SessionOptions(), metrics=metrics)
+    await call.until(lambda: call.session.player.playing)
     call.press("1")
     await call.until(lambda: len(fake.transfers()) == 1)
     return call

@@ -16,18 +16,13 @@ import json
 from pathlib import Path
 
 import pytest
-from livekit import api, rtc
+from livekit import rtc
 
 from router.runtime import call as call_module
-from router.runtime.call import CallSession, SessionOptions, shut_down_all
+from router.runtime.call import SessionOptions, shut_down_all
 from router.runtime.records import RecordSink
-from tests.runtime.test_call_offline import (
-    Call,
-    fake,
-    menu_file,
-    rendered_cache,
-    sip_caller,
-)
+from tests.runtime.test_call_offline import Call, fake, sip_caller
+from tests.runtime.test_hangup_in_transfer import new_call
 from tests.runtime.test_transfer_answers import named_room
 from tests.runtime.twirp_fake import SERVER_WITHOUT_REDIS, FakeLiveKitAPI, sip_failure
 
@@ -39,13 +34,18 @@ async def dispatched_session(
 ) -> Call:
     """A dispatched job's session in the call's room (its own `rtc.Room`, as each job has),
     the caller in it, running in the background."""
-    mf = menu_file()
-    cache = await rendered_cache(mf)
-    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
     room = named_room()
     room._remote_participants[caller.identity] = caller
-    session = CallSession(room, mf, cache, lk, sink=sink, options=SessionOptions(dispatched=True))
-    return Call(session, caller, lk)
+    options = SessionOptions(dispatched=True)
+    return await new_call(fake, room=room, caller=caller, sink=sink, options=options)
+
+
+async def dispatched_twice(fake: FakeLiveKitAPI) -> tuple[Call, Call]:
+    """A call served, then LiveKit's second dispatch of the same room and caller."""
+    caller = sip_caller()
+    first = await dispatched_session(fake, caller)
+    await first.until(lambda: first.session.player.playing)
+    return first, await dispatched_session(fake, caller)
 
 
 def leave(call: Call) -> None:
@@ -57,10 +57,7 @@ def leave(call: Call) -> None:
 async def test_a_second_dispatch_to_a_call_being_served_leaves_it_to_the_first(
     fake: FakeLiveKitAPI,
 ) -> None:
-    caller = sip_caller()
-    first = await dispatched_session(fake, caller)
-    await first.until(lambda: first.session.player.playing)
-    again = await dispatched_session(fake, caller)
+    first, again = await dispatched_twice(fake)
     await asyncio.sleep(0.3)
     assert again.session.recorder is None and not again.session.player.playing, "not served"
     leave(first)
@@ -76,10 +73,7 @@ async def test_a_second_dispatch_serves_the_caller_when_the_first_lost_livekit(
     fake: FakeLiveKitAPI,
 ) -> None:
     # never a caller left with nobody serving: the first session's connection is gone
-    caller = sip_caller()
-    first = await dispatched_session(fake, caller)
-    await first.until(lambda: first.session.player.playing)
-    again = await dispatched_session(fake, caller)
+    first, again = await dispatched_twice(fake)
     first.session.room.emit("disconnected", rtc.DisconnectReason.UNKNOWN_REASON)
     assert (await first.record())["end"] == "connection_lost"
     await again.until(lambda: again.session.player.playing)
@@ -101,7 +95,7 @@ async def test_a_hang_up_asked_while_the_sdk_rejoins_waits_for_the_caller_to_lea
     async def disconnect() -> None:  # no server to leave
         room.isconnected = lambda: False  # type: ignore[method-assign]
 
-    room.disconnect = disconnect  # type: ignore[method-assign]
+    room.disconnect = disconnect  # type: ignore[method-assign, assignment]
     await call.until(lambda: call.session.player.playing)
     # livekit-server restarts: the SDK rejoins and forgets everyone meanwhile
     room.emit("reconnecting")
