@@ -161,27 +161,30 @@ class TransferWatch:
         What LiveKit answers when the caller hangs up during a REFER is no failure of the
         destination and depends on who notices first: livekit-server answers `not_found`
         for a participant already gone (livekit/livekit `pkg/service/sip.go`,
-        `transferSIPParticipantRequest` looks the participant up); livekit-sip ends the
-        request with psrpc `Canceled` ("refer canceled") when the call closes or its
-        context ends, and without a final NOTIFY never has a SIP status to give
-        (livekit/sip `pkg/sip/inbound.go`, `sipInbound.TransferCall`; the stand-in
-        answers "call ended during transfer" at once, `router/stack/sipstandin/call.go`).
+        `transferSIPParticipantRequest` looks the participant up); livekit-sip waits for
+        the NOTIFY's final status or the end of the request's context, answered psrpc
+        `Canceled` ("refer canceled"), and after the caller's BYE no NOTIFY comes, so it
+        has no SIP status to give (livekit/sip `pkg/sip/inbound.go`,
+        `sipInbound.TransferCall`); the stand-in answers "call ended during transfer" at
+        once (`router/stack/sipstandin/call.go`).
         A failure carrying the far end's status (486, 603, 408 ...) happened before the
         hang-up and stays a failure unless the caller had already left."""
         if self.caller_gone.is_set():
             return True
         if failed.sip_status is not None or self.done.is_set():
             return False
+        await self._caller_gone_or_done(CALLER_GONE_GRACE_S)
+        return self.caller_gone.is_set()
+
+    async def _caller_gone_or_done(self, within_s: float) -> None:
+        """Wait up to `within_s` for the caller to leave or the call to end."""
         gone = asyncio.ensure_future(self.caller_gone.wait())
         ended = asyncio.ensure_future(self.done.wait())
         try:
-            await asyncio.wait(
-                {gone, ended}, timeout=CALLER_GONE_GRACE_S, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait({gone, ended}, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
             gone.cancel()
             ended.cancel()
-        return self.caller_gone.is_set()
 
     async def _outcome_from_caller(
         self, undecided: TransferUndecided, call: str
@@ -198,13 +201,7 @@ class TransferWatch:
             undecided.why,
             wait,
         )
-        gone = asyncio.ensure_future(self.caller_gone.wait())
-        ended = asyncio.ensure_future(self.done.wait())
-        try:
-            await asyncio.wait({gone, ended}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            gone.cancel()
-            ended.cancel()
+        await self._caller_gone_or_done(wait)
         if self.caller_gone.is_set():
             return TransferSucceeded(self.now())
         return TransferFailed(
