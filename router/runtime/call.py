@@ -132,6 +132,16 @@ class SessionOptions:
     """Also serve a browser caller (`router.trial.caller`): only when started for trying."""
 
 
+REJOIN_GRACE_S = 8.0
+"""How long a call back on LiveKit after a lost connection waits for its caller to be in
+the room again: the SIP bridge rejoins a restarted livekit-server on its own, and seconds
+after the router did in the soak (its call then served, and recorded, by a second
+dispatch)."""
+
+RECENT_ROOMS_S = 120.0
+"""How long this process remembers the room of a dispatched call it served: a job
+dispatched to it again that finds no caller there is no call (`_served_here`)."""
+
 JOIN_GRACE_S = 1.0
 """How long a dispatched call waits for its caller when none is in the room on joining.
 livekit-server dispatches the job when the SIP bridge's participant creates the room, in
@@ -268,8 +278,13 @@ class CallSession:
             self.caller = caller  # from here on, the caller leaving ends every wait
             if caller is not None:
                 await self._wait_until_answered(caller)
-            if caller is None or self._done.is_set():
-                record: dict[str, object] | None = self._finish_unanswered()
+            if caller is None and _served_here(self.room.name):
+                # livekit-server dispatches a room's agents again when it creates the room
+                # anew (after its restart: `pkg/rtc/room.go`, `NewRoom`); its call has ended
+                log.info("room %s: dispatched again after its call ended here", self._label)
+                record: dict[str, object] | None = None
+            elif caller is None or self._done.is_set():
+                record = self._finish_unanswered()
             elif not await self._claim(caller):
                 return None  # its record, and its room, are the other session's
             else:
@@ -277,6 +292,7 @@ class CallSession:
                 await self._done.wait()
                 record = self._finish()
             if self.options.dispatched:
+                _remember_room(self.room.name)
                 await self._delete_room()
             return record
         except asyncio.CancelledError:
@@ -521,10 +537,25 @@ class CallSession:
     def _on_reconnected(self) -> None:
         self._reconnecting = False
         if self.caller is not None and self.caller.identity not in self.room.remote_participants:
-            log.info("call %s: back on LiveKit, but the caller has left", self._label)
-            self._end(EndReason.CALLER_HANGUP)
+            # after a livekit-server restart the SIP bridge rejoins the room too, and may
+            # do so after us (the soak): its caller is not gone until it stays away
+            log.info(
+                "call %s: back on LiveKit, the caller not yet; waiting up to %.0f s",
+                self._label,
+                REJOIN_GRACE_S,
+            )
+            self._loop.call_later(REJOIN_GRACE_S, self._caller_back_or_gone)
         else:
             log.info("call %s: back on LiveKit; the call goes on", self._label)
+
+    def _caller_back_or_gone(self) -> None:
+        if self._reconnecting or self.caller is None:
+            return  # another rejoin: decided once it is over
+        if self.caller.identity in self.room.remote_participants:
+            log.info("call %s: the caller is back; the call goes on", self._label)
+        else:
+            log.info("call %s: back on LiveKit, but the caller has left", self._label)
+            self._end(EndReason.CALLER_HANGUP)
 
     def _on_room_disconnected(self, reason: int = 0, *_: object) -> None:
         if self._reconnecting or reason not in _ROOM_ENDED:
@@ -801,6 +832,27 @@ _UNANSWERED = {
 _live: set[CallSession] = set()
 """The calls of this process being served, for `shut_down_all` (job threads included)."""
 _live_lock = threading.Lock()
+
+
+_recent_rooms: dict[str, float] = {}
+"""Rooms of dispatched calls this process served, and when (monotonic seconds)."""
+
+
+def _remember_room(name: str) -> None:
+    if not name:
+        return
+    now = time.monotonic()
+    with _live_lock:
+        for old in [n for n, at in _recent_rooms.items() if now - at > RECENT_ROOMS_S]:
+            del _recent_rooms[old]
+        _recent_rooms[name] = now
+
+
+def _served_here(name: str) -> bool:
+    """Whether this process served a dispatched call in the room `name` lately."""
+    with _live_lock:
+        at = _recent_rooms.get(name)
+    return bool(name) and at is not None and time.monotonic() - at <= RECENT_ROOMS_S
 
 
 def caller_number_of(participant: rtc.RemoteParticipant) -> str | None:

@@ -16,12 +16,12 @@ import json
 from pathlib import Path
 
 import pytest
-from livekit import rtc
+from livekit import api, rtc
 
 from router.runtime import call as call_module
-from router.runtime.call import SessionOptions, shut_down_all
+from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.records import RecordSink
-from tests.runtime.test_call_offline import Call, fake, sip_caller
+from tests.runtime.test_call_offline import Call, fake, menu_file, rendered_cache, sip_caller
 from tests.runtime.test_hangup_in_transfer import new_call
 from tests.runtime.test_transfer_answers import named_room
 from tests.runtime.twirp_fake import SERVER_WITHOUT_REDIS, FakeLiveKitAPI, sip_failure
@@ -134,3 +134,45 @@ async def test_a_call_the_router_stops_is_recorded_before_its_hang_up_is_done(
     assert record["end"] == "shutdown"
     lines = path.read_text().splitlines()
     assert [json.loads(line)["end"] for line in lines] == ["shutdown"], "one call, one record"
+
+
+async def test_a_caller_the_bridge_brings_back_after_the_router_rejoined_keeps_the_call(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the soak's livekit-server restart: the router is back in the room before the SIP
+    # bridge is; ended then as a hang-up, the call was served again by a new dispatch
+    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 0.5)
+    caller = sip_caller()
+    call = await dispatched_session(fake, caller)
+    room = call.session.room
+    await call.until(lambda: call.session.player.playing)
+    room.emit("reconnecting")
+    room._remote_participants.pop(caller.identity)
+    room.emit("participant_disconnected", caller)
+    room.emit("reconnected")  # back, the caller not yet
+    await asyncio.sleep(0.2)
+    room._remote_participants[caller.identity] = caller  # the bridge rejoins
+    room.emit("participant_connected", caller)
+    await asyncio.sleep(0.6)  # past the grace
+    assert not call.task.done(), "the call goes on"
+    leave(call)
+    assert (await call.record())["end"] == "caller_hangup"
+
+
+async def test_a_dispatch_to_a_room_whose_call_ended_here_finds_no_call_to_record(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # the soak's livekit-server restart: the room created anew after its call ended here
+    # was dispatched again; its job, finding nobody, recorded a call `left_before_join`
+    first = await dispatched_session(fake, sip_caller())
+    await first.until(lambda: first.session.player.playing)
+    leave(first)
+    assert (await first.record())["end"] == "caller_hangup"
+    mf = menu_file()
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    options = SessionOptions(dispatched=True)
+    again = CallSession(named_room(), mf, await rendered_cache(mf), lk, options=options)
+    try:
+        assert await asyncio.wait_for(again.run(), 5) is None, "one call, one record"
+    finally:
+        await lk.aclose()
