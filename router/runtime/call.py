@@ -42,8 +42,6 @@ from router.core.events import (
     StopPlayback,
     TimerFired,
     TimerKind,
-    TransferFailed,
-    TransferFailure,
     TransferTo,
 )
 from router.core.keys import Key
@@ -58,7 +56,7 @@ from router.runtime.transfer import (
     SipTransferrer,
     Transferrer,
 )
-from router.runtime.transfer_watch import TransferWatch
+from router.runtime.transfer_watch import CALLER_GONE_GRACE_S, TransferWatch
 from router.trial.caller import call_time, is_trial_caller
 
 __all__ = [
@@ -103,12 +101,6 @@ a prompt plays, and a third during the silence between prompts (the encoder runs
 20 ms for as long as the call lasts); 96 kb/s leaves a margin. It costs bandwidth only
 while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."""
 
-CALLER_GONE_GRACE_S = 1.0
-"""How long a caller who left during a transfer waits for LiveKit's answer before the call
-ends as their hang-up. A completed REFER makes the SIP bridge end the caller's leg, and
-that departure can reach the router a moment before the transfer's answer: within this
-time the call is recorded as transferred, not as a caller who hung up."""
-
 HANGUP_RETRY_S = 30.0
 """How long the router keeps asking LiveKit to hang up on a caller while the API fails
 (livekit-server answers 500 while its Redis is down): an outage shorter than this never
@@ -139,6 +131,16 @@ class SessionOptions:
     trial_callers: bool = False
     """Also serve a browser caller (`router.trial.caller`): only when started for trying."""
 
+
+REJOIN_GRACE_S = 8.0
+"""How long a call back on LiveKit after a lost connection waits for its caller to be in
+the room again: the SIP bridge rejoins a restarted livekit-server on its own, and seconds
+after the router did in the soak (its call then served, and recorded, by a second
+dispatch)."""
+
+RECENT_ROOMS_S = 120.0
+"""How long this process remembers the room of a dispatched call it served: a job
+dispatched to it again that finds no caller there is no call (`_served_here`)."""
 
 JOIN_GRACE_S = 1.0
 """How long a dispatched call waits for its caller when none is in the room on joining.
@@ -230,6 +232,11 @@ class CallSession:
         self._answered: float | None = None
         self._ended: float | None = None
         """Loop time the call ended from outside (the caller left): the record's end."""
+        self._record: dict[str, object] | None = None
+        """The call's record once written: one call, one record (`_write`)."""
+        self._left_at: float | None = None
+        """Loop time the caller left while a transfer was out (the call ends a little later,
+        once the transfer's answer is in or `CALLER_GONE_GRACE_S` has passed)."""
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -271,15 +278,21 @@ class CallSession:
             self.caller = caller  # from here on, the caller leaving ends every wait
             if caller is not None:
                 await self._wait_until_answered(caller)
-            if caller is None or self._done.is_set():
-                record: dict[str, object] | None = self._finish_unanswered()
+            if caller is None and _served_here(self.room.name):
+                # livekit-server dispatches a room's agents again when it creates the room
+                # anew (after its restart: `pkg/rtc/room.go`, `NewRoom`); its call has ended
+                log.info("room %s: dispatched again after its call ended here", self._label)
+                record: dict[str, object] | None = None
+            elif caller is None or self._done.is_set():
+                record = self._finish_unanswered()
+            elif not await self._claim(caller):
+                return None  # its record, and its room, are the other session's
             else:
                 self._start(caller)
-                with _live_lock:
-                    _live.add(self)
                 await self._done.wait()
                 record = self._finish()
             if self.options.dispatched:
+                _remember_room(self.room.name)
                 await self._delete_room()
             return record
         except asyncio.CancelledError:
@@ -290,8 +303,8 @@ class CallSession:
                 self._finish()
             elif self.recorder is None and self.options.dispatched and not self._done.is_set():
                 self._end(EndReason.SHUTDOWN)
+                self._finish_unanswered()  # first: the hang-up may outlast the process
                 await self._hang_up(EndReason.SHUTDOWN)  # a caller still ringing is told
-                self._finish_unanswered()
             raise
         finally:
             logs.unbind_call()
@@ -352,6 +365,51 @@ class CallSession:
         finally:
             self.room.off("participant_attributes_changed", changed)
 
+    async def _claim(self, caller: rtc.RemoteParticipant) -> bool:
+        """Take the call for this session (it joins `_live`); False if another session of
+        this process serves the same caller in the same room and keeps the call.
+
+        livekit-server dispatches a room's agents whenever it creates the room on a node
+        (livekit/livekit `pkg/rtc/room.go`, `NewRoom` calls `launchRoomAgents`), and it
+        creates it anew when participants come back after its restart (the soak); the
+        session already serving the call rejoins the same room. One call, one record:
+        this session waits while the other serves, and takes the call only if the other
+        lost LiveKit for good with the caller still here (never leave a caller alone
+        with nobody serving). Only dispatched calls in a named room (a room not joined
+        has no name to compare)."""
+        while True:
+            with _live_lock:
+                other = self._serving(caller)
+                if other is None:
+                    _live.add(self)
+                    return True
+            log.warning(
+                "call %s: LiveKit dispatched the router again to a call it is serving "
+                "(the room was created anew, as after a server restart); waiting while "
+                "the session serving it goes on",
+                self._label,
+            )
+            # the other session runs on its own loop (a job thread): its Event is polled
+            while not (other._done.is_set() or self._done.is_set()):  # noqa: ASYNC110
+                await asyncio.sleep(0.25)
+            if self._done.is_set() or other._end_reason is not EndReason.CONNECTION_LOST:
+                return False
+
+    def _serving(self, caller: rtc.RemoteParticipant) -> CallSession | None:
+        """The live session of this process serving `caller` in this room, if any."""
+        if not (self.options.dispatched and self.room.name):
+            return None
+        for other in _live:
+            if (
+                other is not self
+                and other.room.name == self.room.name
+                and other.caller is not None
+                and other.caller.identity == caller.identity
+                and not other._done.is_set()
+            ):
+                return other
+        return None
+
     def _start(self, caller: rtc.RemoteParticipant) -> None:
         self.caller = caller
         if self._transferrer_for is not None:
@@ -398,6 +456,8 @@ class CallSession:
     def _finish(self) -> dict[str, object] | None:
         if self.recorder is None:
             return None
+        if self._record is not None:
+            return self._record  # written already (`_shut_down`)
         self.metrics.active.dec()
         reason = self._end_reason.value if self._end_reason else "unknown"
         if self.recorder.end_reason is None:
@@ -409,6 +469,8 @@ class CallSession:
         """The record of a call that ended before its menu started: the caller hung up
         before the router joined or before the answer, the bridge dropped it, or the
         router lost LiveKit or stopped meanwhile."""
+        if self._record is not None:
+            return self._record
         recorder = self._new_recorder(self.caller)
         reason = self._end_reason or EndReason.CALLER_HANGUP
         if reason is EndReason.CALLER_HANGUP:
@@ -430,6 +492,7 @@ class CallSession:
         record = recorder.as_dict(self._ended if self._ended is not None else self.now())
         if self.sink is not None:
             self.sink.write(record)
+        self._record = record
         return record
 
     async def _close(self) -> None:
@@ -458,6 +521,7 @@ class CallSession:
             return  # the SDK forgets everyone while it rejoins: decided once it is back or not
         if self.transfers.active:
             # maybe the transfer completing: its answer decides, within a bound
+            self._left_at = self.now()
             self._caller_gone.set()
             self._loop.call_later(CALLER_GONE_GRACE_S, self._end, EndReason.CALLER_HANGUP)
             return
@@ -473,10 +537,25 @@ class CallSession:
     def _on_reconnected(self) -> None:
         self._reconnecting = False
         if self.caller is not None and self.caller.identity not in self.room.remote_participants:
-            log.info("call %s: back on LiveKit, but the caller has left", self._label)
-            self._end(EndReason.CALLER_HANGUP)
+            # after a livekit-server restart the SIP bridge rejoins the room too, and may
+            # do so after us (the soak): its caller is not gone until it stays away
+            log.info(
+                "call %s: back on LiveKit, the caller not yet; waiting up to %.0f s",
+                self._label,
+                REJOIN_GRACE_S,
+            )
+            self._loop.call_later(REJOIN_GRACE_S, self._caller_back_or_gone)
         else:
             log.info("call %s: back on LiveKit; the call goes on", self._label)
+
+    def _caller_back_or_gone(self) -> None:
+        if self._reconnecting or self.caller is None:
+            return  # another rejoin: decided once it is over
+        if self.caller.identity in self.room.remote_participants:
+            log.info("call %s: the caller is back; the call goes on", self._label)
+        else:
+            log.info("call %s: back on LiveKit, but the caller has left", self._label)
+            self._end(EndReason.CALLER_HANGUP)
 
     def _on_room_disconnected(self, reason: int = 0, *_: object) -> None:
         if self._reconnecting or reason not in _ROOM_ENDED:
@@ -521,7 +600,7 @@ class CallSession:
             return
         if self._end_reason is None:
             self._end_reason = reason
-        self._ended = self.now()
+        self._ended = self._left_at if self._left_at is not None else self.now()
         if self.recorder is not None:
             self.feed(CallEnded(self.now(), reason))
         self._done.set()
@@ -610,20 +689,12 @@ class CallSession:
         result = await self.transfers.follow(self.transferrer, effect, sent, key_at, self._label)
         if self._done.is_set():
             return
-        if isinstance(result, TransferFailed) and self._caller_gone.is_set():
-            # the caller hung up while the transfer was out: nobody to offer the policy to
-            self._record_failed_transfer(result)
-            self._end(EndReason.CALLER_HANGUP)
+        if isinstance(result, CallEnded):
+            # the caller hung up during the transfer: nobody to offer a policy to, and the
+            # transfer stays unfinished in the record (`TransferWatch.follow`)
+            self._end(result.reason)
             return
         self.feed(result)
-
-    def _record_failed_transfer(self, result: TransferFailed) -> None:
-        """The note the navigator would make of the failure (its policy is not run)."""
-        self._apply(
-            TransferFailure(
-                result.now, self.navigator.menu, result.kind, result.sip_status, result.reason
-            )
-        )
 
     def _shut_down_soon(self) -> None:
         self._spawn(self._shut_down())
@@ -634,6 +705,13 @@ class CallSession:
             return
         log.warning("call %s: the router is stopping; hanging up", self._label)
         self.feed(CallEnded(self.now(), EndReason.SHUTDOWN))
+        if self._end_reason is None:
+            self._end_reason = EndReason.SHUTDOWN
+        # the record first: the hang-up is asked again for up to HANGUP_RETRY_S while
+        # LiveKit fails, longer than a stopping process waits for its calls (livekit-agents
+        # cancels an entrypoint 15 s after the job is told to stop, and the worker's
+        # executor gives its jobs `shutdown_process_timeout`): the record must not wait
+        self._finish()
         await self._hang_up(EndReason.SHUTDOWN)
 
     async def _hang_up(self, reason: EndReason) -> None:
@@ -656,7 +734,7 @@ class CallSession:
             "hang up on the caller",
             lambda: self._api.room.remove_participant(request),
             left,
-            gone=lambda: self.room.isconnected() and identity not in self.room.remote_participants,
+            gone=lambda: self.room.isconnected() and self._seen_gone(identity),
         )
 
     async def _delete_room(self) -> None:
@@ -724,11 +802,21 @@ class CallSession:
         """Whether the caller has left the room, as our connection sees it, waiting up to
         `within_s`; True also when we are not connected (nothing to watch)."""
         deadline = asyncio.get_running_loop().time() + within_s
-        while self.room.isconnected() and identity in self.room.remote_participants:
+        while self.room.isconnected() and not self._seen_gone(identity):
             if asyncio.get_running_loop().time() >= deadline:
                 return False
             await asyncio.sleep(0.05)
         return True
+
+    def _seen_gone(self, identity: str) -> bool:
+        """The caller is not in the room as our connection sees it. Never while the SDK
+        rejoins: it forgets every participant meanwhile, so an empty room then says
+        nothing. Taken for a departure, a hang-up asked during a livekit-server restart
+        counted as done with the caller still there; the server, creating the room anew
+        when the bridge came back, dispatched the router again (livekit/livekit
+        `pkg/rtc/room.go`: `NewRoom` launches the room's agents), and the caller was
+        served, and recorded, twice (the soak, docs/reliability.md)."""
+        return not self._reconnecting and identity not in self.room.remote_participants
 
 
 _UNANSWERED = {
@@ -744,6 +832,27 @@ _UNANSWERED = {
 _live: set[CallSession] = set()
 """The calls of this process being served, for `shut_down_all` (job threads included)."""
 _live_lock = threading.Lock()
+
+
+_recent_rooms: dict[str, float] = {}
+"""Rooms of dispatched calls this process served, and when (monotonic seconds)."""
+
+
+def _remember_room(name: str) -> None:
+    if not name:
+        return
+    now = time.monotonic()
+    with _live_lock:
+        for old in [n for n, at in _recent_rooms.items() if now - at > RECENT_ROOMS_S]:
+            del _recent_rooms[old]
+        _recent_rooms[name] = now
+
+
+def _served_here(name: str) -> bool:
+    """Whether this process served a dispatched call in the room `name` lately."""
+    with _live_lock:
+        at = _recent_rooms.get(name)
+    return bool(name) and at is not None and time.monotonic() - at <= RECENT_ROOMS_S
 
 
 def caller_number_of(participant: rtc.RemoteParticipant) -> str | None:

@@ -32,8 +32,10 @@ class TransferOutcome(StrEnum):
     REJECTED = FailureKind.REJECTED.value
     ERROR = FailureKind.ERROR.value
     UNFINISHED = "unfinished"
-    """The call ended (the router stopped, LiveKit went away) before LiveKit answered;
-    a record says `result: pending`, and metrics do not count it."""
+    """The call ended before the transfer had an outcome: the caller hung up during it
+    (whatever LiveKit then answered: no failure of the destination, as `router simulate`
+    says), or the router stopped, or LiveKit went away. A record says `result: pending`,
+    metrics do not count it, and `router report` counts the caller as one who gave up."""
 
     @classmethod
     def of(cls, failure: FailureKind | None) -> TransferOutcome:

@@ -73,3 +73,26 @@ async def test_metrics_name_an_extension_by_its_directory_entry_never_its_digits
         r'router_transfers_total\{destination="staff:51xx",kind="",result="succeeded"\} [2-9]', text
     )
     assert "5101" not in text and "5177" not in text
+
+
+async def test_a_caller_who_hangs_up_during_the_transfer_is_recorded_as_such(e2e: Stack) -> None:
+    """The caller hangs up after accepting the REFER, before any final NOTIFY: the bridge's
+    answer to the transfer ("call ended during transfer") and the caller's departure race
+    to the router. Either way the record is the one `router simulate` gives (the offline
+    twin, both orders: tests/runtime/test_hangup_in_transfer.py)."""
+    caller_id = new_caller_id()
+    report = await place_call(
+        e2e.uri(),
+        keys="1",
+        caller_id=caller_id,
+        notify_status=None,  # the far end never answers the REFER's progress
+        hangup_after_keys_s=1.5,
+        timeout_s=40.0,
+    )
+    record = await asyncio.to_thread(e2e.record_for, caller_id)
+    assert report.answered and report.refer is not None, "the REFER reached the phone"
+    assert report.outcome is CallOutcome.LOCAL_BYE, "the caller hung up; nobody hung up on them"
+    assert record["end"] == "caller_hangup"
+    (transfer,) = record["transfers"]
+    assert (transfer["target"], transfer["result"]) == ("tel:+15105550101", "pending")
+    assert "kind" not in transfer, "no failure of the destination"

@@ -1,0 +1,178 @@
+"""Every dispatched call has exactly one record, through a livekit-server restart.
+
+The soak (issue 18, docs/reliability.md) found two calls with two records each, both
+while a part of the stack restarted: livekit-server creates a room anew when its
+participants come back, and dispatches the router to it again (livekit/livekit
+`pkg/rtc/room.go`: `NewRoom` launches the room's agents), and a hang-up asked while the
+rtc SDK rejoined the room was taken as done (the SDK forgets every participant while it
+rejoins), so the caller stayed and was served by the second dispatch. Real rtc objects,
+no server; the only fake is the Twirp API (twirp_fake.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from livekit import api, rtc
+
+from router.runtime import call as call_module
+from router.runtime.call import CallSession, SessionOptions, shut_down_all
+from router.runtime.records import RecordSink
+from tests.runtime.test_call_offline import Call, fake, menu_file, rendered_cache, sip_caller
+from tests.runtime.test_hangup_in_transfer import new_call
+from tests.runtime.test_transfer_answers import named_room
+from tests.runtime.twirp_fake import SERVER_WITHOUT_REDIS, FakeLiveKitAPI, sip_failure
+
+__all__ = ["fake"]  # the Twirp fake fixture, shared with the call tests
+
+
+async def dispatched_session(
+    fake: FakeLiveKitAPI, caller: rtc.RemoteParticipant, sink: RecordSink | None = None
+) -> Call:
+    """A dispatched job's session in the call's room (its own `rtc.Room`, as each job has),
+    the caller in it, running in the background."""
+    room = named_room()
+    room._remote_participants[caller.identity] = caller
+    options = SessionOptions(dispatched=True)
+    return await new_call(fake, room=room, caller=caller, sink=sink, options=options)
+
+
+async def dispatched_twice(fake: FakeLiveKitAPI) -> tuple[Call, Call]:
+    """A call served, then LiveKit's second dispatch of the same room and caller."""
+    caller = sip_caller()
+    first = await dispatched_session(fake, caller)
+    await first.until(lambda: first.session.player.playing)
+    return first, await dispatched_session(fake, caller)
+
+
+def leave(call: Call) -> None:
+    """The caller hangs up: every connection to the room sees it leave."""
+    call.session.room._remote_participants.pop(call.caller.identity, None)
+    call.hang_up()
+
+
+async def test_a_second_dispatch_to_a_call_being_served_leaves_it_to_the_first(
+    fake: FakeLiveKitAPI,
+) -> None:
+    first, again = await dispatched_twice(fake)
+    await asyncio.sleep(0.3)
+    assert again.session.recorder is None and not again.session.player.playing, "not served"
+    leave(first)
+    leave(again)
+    record = await first.record()
+    assert record["end"] == "caller_hangup"
+    assert await asyncio.wait_for(again.task, 5) is None, "one call, one record"
+    await again.lk.aclose()
+    assert len(fake.deletions()) == 1, "the room is the serving session's to delete"
+
+
+async def test_a_second_dispatch_serves_the_caller_when_the_first_lost_livekit(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # never a caller left with nobody serving: the first session's connection is gone
+    first, again = await dispatched_twice(fake)
+    first.session.room.emit("disconnected", rtc.DisconnectReason.UNKNOWN_REASON)
+    assert (await first.record())["end"] == "connection_lost"
+    await again.until(lambda: again.session.player.playing)
+    leave(again)
+    assert (await again.record())["end"] == "caller_hangup"
+
+
+async def test_a_hang_up_asked_while_the_sdk_rejoins_waits_for_the_caller_to_leave(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(call_module, "REMOVAL_SEEN_S", 0.3)
+    # the error policy hangs up: a 503 from the far end, a goodbye, the caller removed
+    fake.answer("livekit.SIP/TransferSIPParticipant", sip_failure(503, "Service Unavailable"))
+    caller = sip_caller()
+    call = await dispatched_session(fake, caller)
+    room = call.session.room
+    room.isconnected = lambda: True  # type: ignore[method-assign]  # as a joined room
+
+    async def disconnect() -> None:  # no server to leave
+        room.isconnected = lambda: False  # type: ignore[method-assign]
+
+    room.disconnect = disconnect  # type: ignore[method-assign, assignment]
+    await call.until(lambda: call.session.player.playing)
+    # livekit-server restarts: the SDK rejoins and forgets everyone meanwhile
+    room.emit("reconnecting")
+    room._remote_participants.pop(caller.identity)
+    room.emit("participant_disconnected", caller)
+    call.press("1")
+    await call.until(lambda: len(fake.removals()) >= 1, within=10)
+    await asyncio.sleep(1.0)  # several REMOVAL_SEEN_S: an empty room proves nothing yet
+    assert not call.task.done(), "the hang-up is not done while the caller may be there"
+    # back: the caller is still in the room, so the removal is asked again, then seen
+    room._remote_participants[caller.identity] = caller
+    room.emit("reconnected")
+    asked = len(fake.removals())
+    await call.until(lambda: len(fake.removals()) > asked, within=10)
+    room._remote_participants.pop(caller.identity)
+    room.emit("participant_disconnected", caller)
+    record = await call.record(within=10)
+    assert record["end"] == "hangup"
+
+
+async def test_a_call_the_router_stops_is_recorded_before_its_hang_up_is_done(
+    fake: FakeLiveKitAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the drain's end with LiveKit refusing the hang-up (its Redis down): the removal is
+    # asked again for HANGUP_RETRY_S, longer than a stopping process waits for its calls
+    monkeypatch.setattr(call_module, "HANGUP_RETRY_S", 3.0)
+    fake.answer("livekit.RoomService/RemoveParticipant", SERVER_WITHOUT_REDIS)
+    path = tmp_path / "calls.jsonl"
+    call = await dispatched_session(fake, sip_caller(), RecordSink(str(path)))
+    await call.until(lambda: call.session.player.playing)
+    assert shut_down_all() == 1
+    await call.until(lambda: path.exists() and path.read_text().count("\n") == 1)
+    assert not call.task.done(), "still asking LiveKit to hang up"
+    assert len(fake.removals()) >= 1
+    record = await call.record(within=15)
+    assert record["end"] == "shutdown"
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["end"] for line in lines] == ["shutdown"], "one call, one record"
+
+
+async def test_a_caller_the_bridge_brings_back_after_the_router_rejoined_keeps_the_call(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the soak's livekit-server restart: the router is back in the room before the SIP
+    # bridge is; ended then as a hang-up, the call was served again by a new dispatch
+    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 0.5)
+    caller = sip_caller()
+    call = await dispatched_session(fake, caller)
+    room = call.session.room
+    await call.until(lambda: call.session.player.playing)
+    room.emit("reconnecting")
+    room._remote_participants.pop(caller.identity)
+    room.emit("participant_disconnected", caller)
+    room.emit("reconnected")  # back, the caller not yet
+    await asyncio.sleep(0.2)
+    room._remote_participants[caller.identity] = caller  # the bridge rejoins
+    room.emit("participant_connected", caller)
+    await asyncio.sleep(0.6)  # past the grace
+    assert not call.task.done(), "the call goes on"
+    leave(call)
+    assert (await call.record())["end"] == "caller_hangup"
+
+
+async def test_a_dispatch_to_a_room_whose_call_ended_here_finds_no_call_to_record(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # the soak's livekit-server restart: the room created anew after its call ended here
+    # was dispatched again; its job, finding nobody, recorded a call `left_before_join`
+    first = await dispatched_session(fake, sip_caller())
+    await first.until(lambda: first.session.player.playing)
+    leave(first)
+    assert (await first.record())["end"] == "caller_hangup"
+    mf = menu_file()
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    options = SessionOptions(dispatched=True)
+    again = CallSession(named_room(), mf, await rendered_cache(mf), lk, options=options)
+    try:
+        assert await asyncio.wait_for(again.run(), 5) is None, "one call, one record"
+    finally:
+        await lk.aclose()
