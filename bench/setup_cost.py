@@ -34,11 +34,9 @@ import re
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +77,19 @@ SETUP_LINE = re.compile(r"set-up of job (\S+): (\{.*\})")
 
 WAITING = frozenset(
     {
-        "epoll_wait", "pthread_cond_timedwait", "pthread_cond_wait", "pthread_mutex_lock",
-        "PyThread_acquire_lock_timed", "sem_timedwait", "sem_wait", "poll", "select",
-        "nanosleep", "clock_nanosleep", "recv", "read",
+        "epoll_wait",
+        "pthread_cond_timedwait",
+        "pthread_cond_wait",
+        "pthread_mutex_lock",
+        "PyThread_acquire_lock_timed",
+        "sem_timedwait",
+        "sem_wait",
+        "poll",
+        "select",
+        "nanosleep",
+        "clock_nanosleep",
+        "recv",
+        "read",
     }
 )
 """Native frames of a thread that waits (for I/O, a lock, the interpreter lock): py-spy
@@ -127,15 +135,16 @@ def stage_of(stack: str) -> str:
 def attribute(raw: Path, rate_hz: int) -> dict[str, float]:
     """CPU-seconds per stage from a `py-spy record --native -f raw` file (`stack count`
     lines); samples of a waiting thread are left out."""
-    seconds: Counter[str] = Counter()
+    seconds: dict[str, float] = {}
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         leaf = [frame.split(" (")[0] for frame in stack.split(";")[-4:]]
         if WAITING.isdisjoint(leaf):
-            seconds[stage_of(stack)] += int(count) / rate_hz
-    return dict(seconds.most_common())
+            stage = stage_of(stack)
+            seconds[stage] = seconds.get(stage, 0.0) + int(count) / rate_hz
+    return dict(sorted(seconds.items(), key=lambda kv: -kv[1]))
 
 
 def router_steps(log_text: str) -> dict[str, dict[str, float]]:
@@ -160,8 +169,7 @@ def medians(rows: list[dict[str, float]]) -> dict[str, float]:
     """Stage -> the median over the calls that have it, in the order of the timeline."""
     keys = [k for k in [*(s for r in rows for s in r)] if k]
     return {
-        k: round(statistics.median(r[k] for r in rows if k in r), 1)
-        for k in dict.fromkeys(keys)
+        k: round(statistics.median(r[k] for r in rows if k in r), 1) for k in dict.fromkeys(keys)
     }
 
 
@@ -194,13 +202,17 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ).start()
         sample = {**pids, **stack_pids(stack), "callers": pool.pids, "bench": os.getpid()}
         await asyncio.sleep(3.0)
+        # each process's CPU by thread (cores) while its calls wait, taken off the next
+        # level's window (what the calls already up cost meanwhile); before the first
+        # level, with no call, what it costs idle (livekit-agents' worker loop, its idle
+        # job threads)
+        idle = {name: ThreadCpu(pid).start() for name, pid in pids.items()}
+        await asyncio.sleep(args.hold)
+        waiting = {name: t.stop() for name, t in idle.items()}
         n = 0
         held = 0
-        spy: subprocess.Popen[bytes] | None = None
+        spy: asyncio.subprocess.Process | None = None
         spied = 0
-        waiting: dict[str, dict[str, float]] = {name: {} for name in pids}
-        """Each process's CPU by thread (cores) while its calls wait: subtracted from the
-        next level's window, what the calls already up cost meanwhile."""
         try:
             for li, level in enumerate(args.levels):
                 new = list(range(n, n + 2 * (level - held)))
@@ -208,14 +220,12 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 log(f"setup: level {level} per process (+{len(new)} calls)")
                 if args.pyspy and li == 0:  # one recording over the first --pyspy-levels
                     args.pyspy.mkdir(parents=True, exist_ok=True)
-                    spy = subprocess.Popen(  # noqa: S603 - our own tool, our own child
-                        [
-                            args.pyspy_bin, "record", "--native", "-r", str(args.rate),
-                            "-p", str(pids["router"]), "-f", "raw", "--threads",
-                            "-o", str(args.pyspy / "router-setup.txt"),
-                        ],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
+                    spy = await asyncio.create_subprocess_exec(
+                        *(args.pyspy_bin, "record", "--native", "-r", str(args.rate)),
+                        *("-p", str(pids["router"]), "-f", "raw", "--threads"),
+                        *("-o", str(args.pyspy / "router-setup.txt")),
+                        stdout=asyncio.subprocess.DEVNULL,
+                        stderr=asyncio.subprocess.DEVNULL,
                     )
                     await asyncio.sleep(1.0)
                 add = CpuWindow(sample).start()
@@ -242,7 +252,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 add_threads = {name: t.stop() for name, t in threads.items()}
                 if spy is not None and li + 1 == args.pyspy_levels:
                     spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-                    spy.wait(60)
+                    await asyncio.wait_for(spy.wait(), 60)
                     spied = sum(lv["added_per_process"] for lv in out["levels"]) + len(new) // 2
                 while not floor.events.empty():
                     ev = floor.events.get_nowait()
@@ -302,9 +312,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 log(json.dumps(per_call))
                 held = level
         finally:
-            if spy is not None and spy.poll() is None:
+            if spy is not None and spy.returncode is None:
                 spy.send_signal(signal.SIGINT)
-                spy.wait(60)
+                await asyncio.wait_for(spy.wait(), 60)
                 spied = spied or sum(lv["added_per_process"] for lv in out["levels"])
             await pool.close()
             await floor.close()

@@ -18,6 +18,7 @@ with `LIVEKIT_RTC_DEBUG=1` to see its debug lines).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 __all__ = ["RUST_LOG_DEFAULT", "keep_native"]
 
@@ -27,7 +28,7 @@ forwarding showed at the router's default level (INFO records of the rtc library
 its connection steps, one a second per call at most, and stay out)."""
 
 
-def keep_native(env: dict[str, str] | None = None) -> bool:
+def keep_native(env: Mapping[str, str] = os.environ) -> bool:
     """Tell the rtc library to keep its log records on its own side; True if it did.
 
     Must run before the library's first use in the process for `RUST_LOG` to count
@@ -36,7 +37,6 @@ def keep_native(env: dict[str, str] | None = None) -> bool:
     (`livekit_ffi.h`), which the SDK calls once with `capture_logs` on; a second call
     only replaces the callback (the same) and the flag (livekit-ffi `FfiServer::setup`).
     """
-    env = os.environ if env is None else env
     if env.get("ROUTER_RTC_LOGS", "") not in ("", "0"):
         return False
     os.environ.setdefault("RUST_LOG", RUST_LOG_DEFAULT)

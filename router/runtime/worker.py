@@ -104,7 +104,8 @@ class ProcessState:
         `run` made before registering; a job process makes its own off its loop (loading
         and rendering take seconds). A thread hop per call would cost each call a wait
         for the interpreter lock twice while the process's calls are being set up."""
-        return cls._instance or await asyncio.to_thread(cls.get)
+        made = cls._instance
+        return made if made is not None else await asyncio.to_thread(cls.get)
 
 
 JOIN_SETTLE_S = 30.0
@@ -265,6 +266,13 @@ def reported_load(active: int, max_calls: int, target_load: float) -> float:
     return target_load * active / max_calls
 
 
+def _setup_job_process(_proc: object) -> None:
+    """livekit-agents' `setup_fnc`, run in each job process (and job thread) before its
+    jobs: a job process starts its own rtc library, whose log records stay there too.
+    Module-level: a job process gets it pickled."""
+    rtclogs.keep_native()
+
+
 def _build_server(config: WorkerConfig) -> object:
     from livekit.agents import AgentServer, JobExecutorType
 
@@ -276,8 +284,7 @@ def _build_server(config: WorkerConfig) -> object:
 
     server = AgentServer(
         job_executor_type=executor,
-        # a job process starts its own rtc library: its log records stay there too
-        setup_fnc=lambda _proc: rtclogs.keep_native(),
+        setup_fnc=_setup_job_process,
         load_fnc=load,
         # the worker's own check (and its "full" status) agrees with the server's:
         # available below the cap, full at it
