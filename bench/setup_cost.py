@@ -351,13 +351,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
     work = Path(tempfile.mkdtemp(prefix="router-setup-"))
+    info = machine_info()
     result: dict[str, Any] = {
-        "benchmark": "setup_cost",
+        "benchmark": "setup_cost",  # read by bench/schema.py as an EngineResult
+        "python": sys.version.split()[0],
+        "machine": f"{info['cores']} cores ({info['cpu_model']}), {info['kernel']}",
         "date": now_iso(),
         "command": "python -m bench.setup_cost " + " ".join(argv or sys.argv[1:]),
         "router_command": args.command,
         "rtc_logs": args.rtc_logs,
-        "machine": machine_info(),
         "loadavg_before": [round(x, 2) for x in os.getloadavg()],
     }
     try:
