@@ -401,6 +401,19 @@ SIP_BRIDGE = (
 )
 
 
+def result_header(benchmark: str, argv: list[str] | None) -> dict[str, Any]:
+    """The first fields of a `python -m bench.NAME` result, which bench/schema.py reads as
+    an EngineResult: the benchmark, Python, the machine in words, the date, the command."""
+    info = machine_info()
+    return {
+        "benchmark": benchmark,
+        "python": sys.version.split()[0],
+        "machine": f"{info['cores']} cores ({info['cpu_model']}), {info['kernel']}",
+        "date": now_iso(),
+        "command": f"python -m bench.{benchmark} " + " ".join(argv or sys.argv[1:]),
+    }
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

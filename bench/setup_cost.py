@@ -19,7 +19,8 @@ timeline on one wall clock (one machine):
 The router's own steps come from its `ROUTER_TRACE_SETUP=1` log lines
 (router/runtime/worker.py), the floor's from its join events. While a level's calls are
 added, both processes' CPU is read by thread (/proc/PID/task); with ``--pyspy DIR``,
-``py-spy record --native`` samples the router's Python threads during the first level and
+``py-spy record --native`` samples the router's Python threads over the first levels
+(``--pyspy-levels``) and
 `attribute` splits the samples into stages (py-spy on PATH or ``--pyspy-bin``).
 Take ``flock /tmp/heavy.lock`` around it.
 """
@@ -45,8 +46,7 @@ from bench.common import (
     CpuWindow,
     ThreadCpu,
     log,
-    machine_info,
-    now_iso,
+    result_header,
     stack_pids,
     start_router,
     start_stack,
@@ -351,13 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
     work = Path(tempfile.mkdtemp(prefix="router-setup-"))
-    info = machine_info()
     result: dict[str, Any] = {
-        "benchmark": "setup_cost",  # read by bench/schema.py as an EngineResult
-        "python": sys.version.split()[0],
-        "machine": f"{info['cores']} cores ({info['cpu_model']}), {info['kernel']}",
-        "date": now_iso(),
-        "command": "python -m bench.setup_cost " + " ".join(argv or sys.argv[1:]),
+        **result_header("setup_cost", argv),
         "router_command": args.command,
         "rtc_logs": args.rtc_logs,
         "loadavg_before": [round(x, 2) for x in os.getloadavg()],
