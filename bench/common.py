@@ -4,7 +4,8 @@ The stack is `router.stack.local.LocalStack` with wider port ranges (a call take
 four ICE ports on livekit-server and one RTP port on the SIP bridge; the test stack's
 ranges hold about fifteen calls). The router is `RouterProcess` (`router.stack.harness`),
 the same child process `router local` and the end-to-end tests run, with the benchmark's menu file
-and ``ROUTER_TRACE_KEYS=1`` so it logs its own key-to-transfer-request time.
+and ``ROUTER_TRACE_KEYS=1`` so it logs its own key-to-transfer-request time
+(``ROUTER_TRACE_SETUP=1``: its set-up steps, read by bench/setup_cost.py).
 """
 
 from __future__ import annotations
@@ -75,19 +76,30 @@ def start_router(
     *,
     executor: str = "thread",
     max_calls: int = 1000,
+    command: str = "start",
+    env: dict[str, str] | None = None,
 ) -> tuple[RouterProcess, Path]:
-    """A router process on the benchmark menu; returns it and its call-records file."""
+    """A router process on the benchmark menu; returns it and its call-records file.
+
+    `router start`, as an operator runs it (the health and metrics servers on free
+    ports); `router dev` also serves the trial page's browser callers, which sends every
+    call's state into its room (`router.trial.reporter`): more work per call than a
+    deployment does."""
     menus = workdir / "menus.yaml"
     if not menus.exists():
         shutil.copy(MENUS, menus)
     records = workdir / f"{name}.calls.jsonl"
     router = RouterProcess(
-        {**stack.env, "ROUTER_TRACE_KEYS": "1"},
+        {**stack.env, "ROUTER_TRACE_KEYS": "1", "ROUTER_TRACE_SETUP": "1", **(env or {})},
         menus=menus,
         log_path=workdir / f"{name}.log",
         agent_name=agent_name,
         records=str(records),
-        extra_args=["--max-calls", str(max_calls), "--executor", executor],
+        extra_args=[
+            *("--max-calls", str(max_calls), "--executor", executor),
+            *(("--health-port", "0", "--metrics-port", "0") if command == "start" else ()),
+        ],
+        command=command,
     )
     router.start(timeout=120)
     return router, records
@@ -387,6 +399,19 @@ SIP_BRIDGE = (
     "stand-in (router/stack/sipstandin: real SIP/RTP/RFC 4733 and REFER over the real psrpc "
     "bus; livekit-sip itself cannot be built here)"
 )
+
+
+def result_header(benchmark: str, argv: list[str] | None) -> dict[str, Any]:
+    """The first fields of a `python -m bench.NAME` result, which bench/schema.py reads as
+    an EngineResult: the benchmark, Python, the machine in words, the date, the command."""
+    info = machine_info()
+    return {
+        "benchmark": benchmark,
+        "python": sys.version.split()[0],
+        "machine": f"{info['cores']} cores ({info['cpu_model']}), {info['kernel']}",
+        "date": now_iso(),
+        "command": f"python -m bench.{benchmark} " + " ".join(argv or sys.argv[1:]),
+    }
 
 
 def now_iso() -> str:

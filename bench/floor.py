@@ -10,12 +10,17 @@ the ratio router / floor is the router's own overhead.
 
 Commands on stdin, events on stdout, one JSON object a line:
 
-    {"op": "join", "i": 7, "room": "bench-rtc-1-7"} -> {"ev": "idle", "i": 7, "greeting_s": ..}
+    {"op": "join", "i": 7, "room": "bench-rtc-1-7"}
+        -> {"ev": "idle", "i": 7, "greeting_s": .., "times": {"received": .., "connected": ..,
+            "published": .., "greeting": ..}}  (wall clock, `time.time()` seconds)
     {"op": "play", "i": 7}      -> {"ev": "idle", ...}  (the greeting again, after a pause)
     {"op": "quit"}
 
 ``--audio`` picks one of `AUDIO` (the levers of bench/levers.py); the default is what
-the router does (`ROUTER_AUDIO`).
+the router does (`ROUTER_AUDIO`). ``--rtc-logs sdk`` leaves the rtc library's log
+records forwarded to Python one by one, the SDK's default; by default they stay native,
+as the router keeps them (router/runtime/rtclogs.py), so that the ratio router / floor
+is the router's own overhead and not a setting both could have.
 
 Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET.
 """
@@ -38,6 +43,9 @@ from bench.common import ROOT
 from router.runtime.call import OPUS_MAX_BITRATE
 from router.runtime.player import QUEUE_MS
 from router.runtime.prompts import FRAME_MS, SAMPLE_RATE
+from router.runtime.rtclogs import keep_native
+
+RTC_LOGS = ("native", "sdk")
 
 
 @dataclass(frozen=True)
@@ -111,12 +119,16 @@ class FloorCall:
         self.source = rtc.AudioSource(audio.sample_rate_hz, 1, queue_size_ms=audio.queue_ms)
         self.track = rtc.LocalAudioTrack.create_audio_track("menu", self.source)
         self.gone = asyncio.Event()
+        self.times = {"received": time.time()}
+        """Wall-clock set-up steps, the router's `ROUTER_TRACE_SETUP` line's counterparts."""
 
     async def join(self, url: str, token: str) -> None:
         self.room.on("participant_disconnected", lambda *_: self._left())
         self.room.on("disconnected", lambda *_: self.gone.set())
         await self.room.connect(url, token, rtc.RoomOptions(auto_subscribe=False))
+        self.times["connected"] = time.time()
         await self.room.local_participant.publish_track(self.track, publish_options(self.audio))
+        self.times["published"] = time.time()
 
     def _left(self) -> None:
         if not self.room.remote_participants:
@@ -124,6 +136,7 @@ class FloorCall:
 
     async def greet(self) -> float:
         started = time.monotonic()
+        self.times.setdefault("greeting", time.time())
         if self.audio.mute_idle and self.track.muted:
             self.track.unmute()
         if self.audio.queue_ms:
@@ -156,7 +169,9 @@ def token(identity: str, room: str) -> str:
     )
 
 
-async def serve(audio: Audio) -> None:
+async def serve(audio: Audio, rtc_logs: str = "native") -> None:
+    if rtc_logs == "native":
+        keep_native()
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -173,7 +188,8 @@ async def serve(audio: Audio) -> None:
         call = calls[i] = FloorCall(audio, frames)
         try:
             await call.join(url, token(f"floor-{i}", room))
-            say({"ev": "idle", "i": i, "greeting_s": await call.greet()})
+            greeting_s = await call.greet()
+            say({"ev": "idle", "i": i, "greeting_s": greeting_s, "times": call.times})
             await call.gone.wait()
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             say({"ev": "fail", "i": i, "why": repr(exc)})
@@ -203,9 +219,10 @@ async def serve(audio: Audio) -> None:
 class FloorProcess:
     """A `python -m bench.floor` child: joins rooms on request, reports each greeting."""
 
-    def __init__(self, env: dict[str, str], audio: str) -> None:
+    def __init__(self, env: dict[str, str], audio: str, rtc_logs: str = RTC_LOGS[0]) -> None:
         self.env = env
         self.audio = audio
+        self.rtc_logs = rtc_logs
         self.proc: asyncio.subprocess.Process | None = None
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
@@ -217,6 +234,8 @@ class FloorProcess:
             "bench.floor",
             "--audio",
             self.audio,
+            "--rtc-logs",
+            self.rtc_logs,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"},
@@ -271,7 +290,9 @@ class FloorProcess:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floor")
     parser.add_argument("--audio", choices=sorted(AUDIO), default=ROUTER_AUDIO.name)
-    asyncio.run(serve(AUDIO[parser.parse_args().audio]))
+    parser.add_argument("--rtc-logs", choices=RTC_LOGS, default=RTC_LOGS[0])
+    args = parser.parse_args()
+    asyncio.run(serve(AUDIO[args.audio], args.rtc_logs))
 
 
 if __name__ == "__main__":

@@ -25,9 +25,8 @@ from bench.common import (
     CpuWindow,
     ThreadCpu,
     log,
-    machine_info,
     memory,
-    now_iso,
+    result_header,
     start_stack,
 )
 from bench.floor import AUDIO, ROUTER_AUDIO, FloorProcess
@@ -97,13 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
     work = Path(tempfile.mkdtemp(prefix="router-levers-"))
     stack = start_stack(work, "bench-levers")
-    info = machine_info()
     results: dict[str, Any] = {
-        "benchmark": "levers",  # read by bench/schema.py as an EngineResult
-        "python": sys.version.split()[0],
-        "machine": f"{info['cores']} cores ({info['cpu_model']}), {info['kernel']}",
-        "date": now_iso(),
-        "command": "python -m bench.levers " + " ".join(argv or sys.argv[1:]),
+        **result_header("levers", argv),
         "calls": calls,
         "hold_s": hold,
         "loadavg_before": [round(x, 2) for x in os.getloadavg()],

@@ -9,6 +9,9 @@ in on stdin and events go out on stdout, one JSON object a line:
      "agent": "bench-thread-rtc"}          -> {"ev": "up", "i": 7, ...} | {"ev": "fail", ...}
     (with "agent": null no agent is dispatched: {"ev": "join", "i": 7, "room": ...} asks
      the benchmark to send its floor participant, bench/floor.py, into the room)
+    (with "timeline": true the caller also subscribes to the agent's track until its first
+     audible frame, and "up" carries "timeline": wall-clock times of each step, see
+     `Timeline`)
     {"op": "go", "i": 7, "delay": 1.3}     -> {"ev": "done", "i": 7} | {"ev": "fail", ...}
     {"op": "quit"}
 
@@ -29,6 +32,58 @@ from typing import Any
 from livekit import api, rtc
 
 AGENT_KIND = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+
+AUDIBLE = 64
+"""A 16-bit sample above this (of 32767) is the greeting, not Opus' comfort noise."""
+
+HEAR_WITHIN_S = 20.0
+"""How long a timeline caller listens for the greeting once subscribed (seconds)."""
+
+
+class Timeline:
+    """Wall-clock times (`time.time()`, seconds) of one call's set-up as the caller saw them,
+    comparable with the router's and the floor's own (one machine, one clock)."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {"start": time.time()}
+        self.agent: str | None = None
+        """The agent participant's identity (livekit-agents: `agent-<job id>`)."""
+
+    def mark(self, step: str) -> None:
+        self.at.setdefault(step, time.time())
+
+    async def listen(self, pub: rtc.RemoteTrackPublication, room: rtc.Room) -> None:
+        """Subscribe to the agent's track until its first audible frame, then let it go:
+        decoding every call's greeting would cost this process more than the router."""
+        subscribed: asyncio.Future[rtc.Track] = asyncio.get_running_loop().create_future()
+
+        def on_subscribed(track: rtc.Track, p: rtc.RemoteTrackPublication, *_: object) -> None:
+            if p.sid == pub.sid and not subscribed.done():
+                subscribed.set_result(track)
+
+        room.on("track_subscribed", on_subscribed)
+        pub.set_subscribed(True)
+        try:
+            track = await asyncio.wait_for(subscribed, HEAR_WITHIN_S)
+            self.mark("subscribed")
+            stream = rtc.AudioStream(track, sample_rate=16000)
+            try:
+                # bounded: a greeting that ended before the subscription is never heard
+                await asyncio.wait_for(self._first_audio(stream), HEAR_WITHIN_S)
+            except TimeoutError:
+                pass
+            finally:
+                await stream.aclose()
+        finally:
+            room.off("track_subscribed", on_subscribed)
+            pub.set_subscribed(False)
+
+    async def _first_audio(self, stream: rtc.AudioStream) -> None:
+        async for event in stream:
+            self.mark("first_frame")
+            if max(map(abs, event.frame.data), default=0) > AUDIBLE:
+                self.mark("first_audio")
+                return
 
 
 class Caller:
@@ -57,12 +112,23 @@ class Caller:
         left = asyncio.Event()
         self.rooms[i] = room
         self.left[i] = left
+        timeline = Timeline() if cmd.get("timeline") else None
+        heard: list[asyncio.Task[None]] = []
 
-        def on_published(_pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
+        def on_published(pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
             if p.kind == AGENT_KIND:
                 router_audio.set()
+                if timeline is not None:
+                    timeline.mark("published")
+                    timeline.agent = p.identity
+                    heard.append(asyncio.ensure_future(timeline.listen(pub, room)))
+
+        def on_joined(p: rtc.RemoteParticipant) -> None:
+            if p.kind == AGENT_KIND and timeline is not None:
+                timeline.mark("joined")
 
         room.on("track_published", on_published)
+        room.on("participant_connected", on_joined)
         room.on("disconnected", lambda *_: left.set())
         started = time.monotonic()
         try:
@@ -85,6 +151,8 @@ class Caller:
             await room.local_participant.publish_track(
                 track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
             )
+            if timeline is not None:
+                timeline.mark("dispatch")
             if cmd.get("agent"):
                 await self.lk.agent_dispatch.create_dispatch(
                     api.CreateAgentDispatchRequest(agent_name=cmd["agent"], room=room_name)
@@ -92,6 +160,8 @@ class Caller:
             else:  # the floor (bench/floor.py): the benchmark tells it to join, no dispatch
                 await self.out.put({"ev": "join", "i": i, "room": room_name})
             answered = time.monotonic()
+            if timeline is not None:
+                timeline.mark("dispatched")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(router_audio.wait(), 60)
             if not router_audio.is_set():
@@ -101,6 +171,9 @@ class Caller:
             # caller's own track only costs this process (libwebrtc encodes its silence)
             await room.local_participant.unpublish_track(track.sid)
             await source.aclose()
+            if heard:
+                with contextlib.suppress(Exception):
+                    await heard[0]
             await self.out.put(
                 {
                     "ev": "up",
@@ -108,6 +181,7 @@ class Caller:
                     "answered_ms": (answered - started) * 1000,
                     "first_audio_ms": (up - answered) * 1000,
                     "greeting_ms": (up - started) * 1000,
+                    "timeline": {**timeline.at, "agent": timeline.agent} if timeline else None,
                 }
             )
         except Exception as exc:  # noqa: BLE001 - reported, not raised

@@ -20,12 +20,14 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import json
 import logging
 import math
 import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -34,7 +36,7 @@ from livekit import api, rtc
 from livekit.rtc.participant import PublishTrackError
 
 from router.core.errors import ConfigError, MenuFileError
-from router.runtime import collector, memdebug, tracing
+from router.runtime import collector, memdebug, rtclogs, tracing
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
@@ -48,6 +50,12 @@ from router.trial.caller import is_trial_caller
 __all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
 
 log = logging.getLogger("router.worker")
+
+TRACE_SETUP = os.environ.get("ROUTER_TRACE_SETUP", "") not in ("", "0")
+"""`ROUTER_TRACE_SETUP=1`: one log line per call with the wall-clock times of its set-up
+steps (job request received, accepted, assigned, entrypoint, joined, published) and the
+job thread's CPU from entrypoint to published (`cpu_ms`), read by bench/setup_cost.py;
+the job id names the call (no room name, no number)."""
 
 LOOP_MONITOR_ENV = "LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS"
 """livekit-agents' blocked-loop warning threshold; 0 turns its per-job loop monitor off."""
@@ -106,6 +114,15 @@ class ProcessState:
                 cls._instance = ProcessState()
             return cls._instance
 
+    @classmethod
+    async def for_call(cls) -> ProcessState:
+        """The state, from a call's event loop: the thread executor's calls find the one
+        `run` made before registering; a job process makes its own off its loop (loading
+        and rendering take seconds). A thread hop per call would cost each call a wait
+        for the interpreter lock twice while the process's calls are being set up."""
+        made = cls._instance
+        return made if made is not None else await asyncio.to_thread(cls.get)
+
 
 JOIN_SETTLE_S = 30.0
 """How long a cancelled job waits for its room connection to finish (seconds): longer
@@ -149,7 +166,8 @@ async def serve_call(ctx: object) -> None:
 
     assert isinstance(ctx, JobContext)
     CALLS_TAKEN.add()
-    state = await asyncio.to_thread(ProcessState.get)
+    entered, entered_cpu = time.time(), time.thread_time()
+    state = await ProcessState.for_call()
     menu_file = state.store.current  # the call keeps this version to its end
     try:
         await join_whole(
@@ -162,6 +180,7 @@ async def serve_call(ctx: object) -> None:
         # bridge answers a caller only once we are in, so there is nothing to record
         _refused(ctx, state.mask_caller, "join the room", exc)
         return
+    joined = time.time()
     # ctx.api with livekit-api's failover off: a transfer must never be sent twice
     lkapi = call_api(http_context.http_session())
     trial = state.config.trial_callers
@@ -191,12 +210,32 @@ async def serve_call(ctx: object) -> None:
         # the server did not answer the publication (it is going away): as for a join
         _refused(ctx, state.mask_caller, "publish the menu's audio in the room", exc)
         return
+    if TRACE_SETUP:
+        cpu_ms = (time.thread_time() - entered_cpu) * 1000
+        _trace_setup(ctx, entered=entered, joined=joined, published=time.time(), cpu_ms=cpu_ms)
     try:
         await session.run()
     finally:
         if reporter is not None:
             await reporter.aclose()
         ctx.shutdown("call ended")
+
+
+def _trace_setup(ctx: object, **steps: float) -> None:
+    """The `ROUTER_TRACE_SETUP` line: `set-up of job AJ_x: {"received": 1764500000.123, ..}`
+    (seconds, wall clock; livekit-agents' `RunningJobInfo` times, then the entrypoint's;
+    `cpu_ms`, the job thread's CPU in milliseconds)."""
+    from livekit.agents import JobContext
+
+    assert isinstance(ctx, JobContext)
+    info = ctx._info  # livekit-agents keeps the request's times only there
+    times = {
+        "received": info.received_at,
+        "accepted": info.accepted_at,
+        "assigned": info.assigned_at,
+        **steps,
+    }
+    log.info("set-up of job %s: %s", ctx.job.id, json.dumps(times))
 
 
 def _refused(ctx: object, mask_caller: bool, what: str, exc: Exception) -> None:
@@ -244,6 +283,13 @@ def reported_load(active: int, max_calls: int, target_load: float) -> float:
     return target_load * active / max_calls
 
 
+def _setup_job_process(_proc: object) -> None:
+    """livekit-agents' `setup_fnc`, run in each job process (and job thread) before its
+    jobs: a job process starts its own rtc library, whose log records stay there too.
+    Module-level: a job process gets it pickled."""
+    rtclogs.keep_native()
+
+
 def _build_server(config: WorkerConfig) -> object:
     from livekit.agents import AgentServer, JobExecutorType
 
@@ -255,6 +301,7 @@ def _build_server(config: WorkerConfig) -> object:
 
     server = AgentServer(
         job_executor_type=executor,
+        setup_fnc=_setup_job_process,
         load_fnc=load,
         # the worker's own check (and its "full" status) agrees with the server's:
         # available below the cap, full at it
@@ -283,6 +330,8 @@ def run(args: argparse.Namespace) -> int:
     # to nothing, and with 50 calls in a process the watch cost as much as the calls
     # (docs/benchmarks.md). Off unless the operator sets it.
     os.environ.setdefault(LOOP_MONITOR_ENV, "0")
+    # the rtc library's log records, thousands per call, each a Python callback otherwise
+    rtclogs.keep_native()
     try:
         state = ProcessState.get()  # load, check and render before registering
     except MenuFileError as exc:
