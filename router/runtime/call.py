@@ -14,10 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -51,6 +50,8 @@ from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
 from router.runtime.records import CallRecorder, RecordSink, mask_digits
+from router.runtime.retries import until_done
+from router.runtime.served import ServedCalls
 from router.runtime.tracing import CallTracer
 from router.runtime.transfer import (
     SipTransferrer,
@@ -101,14 +102,6 @@ a prompt plays, and a third during the silence between prompts (the encoder runs
 20 ms for as long as the call lasts); 96 kb/s leaves a margin. It costs bandwidth only
 while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."""
 
-HANGUP_RETRY_S = 30.0
-"""How long the router keeps asking LiveKit to hang up on a caller while the API fails
-(livekit-server answers 500 while its Redis is down): an outage shorter than this never
-leaves a caller connected to a room the router has left."""
-
-GONE = "could not find object"
-"""livekit-server v1.13.5's message (500) for a room or participant no node holds any more."""
-
 REMOVAL_SEEN_S = 3.0
 """How long a removal LiveKit accepted may take to reach our connection (the caller's
 departure) before it is taken as lost and asked again."""
@@ -137,10 +130,6 @@ REJOIN_GRACE_S = 8.0
 the room again: the SIP bridge rejoins a restarted livekit-server on its own, and seconds
 after the router did in the soak (its call then served, and recorded, by a second
 dispatch)."""
-
-RECENT_ROOMS_S = 120.0
-"""How long this process remembers the room of a dispatched call it served: a job
-dispatched to it again that finds no caller there is no call (`_served_here`)."""
 
 JOIN_GRACE_S = 1.0
 """How long a dispatched call waits for its caller when none is in the room on joining.
@@ -278,7 +267,7 @@ class CallSession:
             self.caller = caller  # from here on, the caller leaving ends every wait
             if caller is not None:
                 await self._wait_until_answered(caller)
-            if caller is None and _served_here(self.room.name):
+            if caller is None and _calls.served_lately(self.room.name):
                 # livekit-server dispatches a room's agents again when it creates the room
                 # anew (after its restart: `pkg/rtc/room.go`, `NewRoom`); its call has ended
                 log.info("room %s: dispatched again after its call ended here", self._label)
@@ -292,7 +281,7 @@ class CallSession:
                 await self._done.wait()
                 record = self._finish()
             if self.options.dispatched:
-                _remember_room(self.room.name)
+                _calls.remember_room(self.room.name)
                 await self._delete_room()
             return record
         except asyncio.CancelledError:
@@ -308,8 +297,7 @@ class CallSession:
             raise
         finally:
             logs.unbind_call()
-            with _live_lock:
-                _live.discard(self)
+            _calls.discard(self)
             self.room.off("participant_connected", self._on_participant_connected)
             self.room.off("participant_disconnected", self._on_participant_disconnected)
             self.room.off("disconnected", self._on_room_disconnected)
@@ -366,7 +354,7 @@ class CallSession:
             self.room.off("participant_attributes_changed", changed)
 
     async def _claim(self, caller: rtc.RemoteParticipant) -> bool:
-        """Take the call for this session (it joins `_live`); False if another session of
+        """Take the call for this session (it joins `_calls`); False if another session of
         this process serves the same caller in the same room and keeps the call.
 
         livekit-server dispatches a room's agents whenever it creates the room on a node
@@ -378,11 +366,9 @@ class CallSession:
         with nobody serving). Only dispatched calls in a named room (a room not joined
         has no name to compare)."""
         while True:
-            with _live_lock:
-                other = self._serving(caller)
-                if other is None:
-                    _live.add(self)
-                    return True
+            other = _calls.add_unless(self, lambda live: self._serving(caller, live))
+            if other is None:
+                return True
             log.warning(
                 "call %s: LiveKit dispatched the router again to a call it is serving "
                 "(the room was created anew, as after a server restart); waiting while "
@@ -395,11 +381,13 @@ class CallSession:
             if self._done.is_set() or other._end_reason is not EndReason.CONNECTION_LOST:
                 return False
 
-    def _serving(self, caller: rtc.RemoteParticipant) -> CallSession | None:
-        """The live session of this process serving `caller` in this room, if any."""
+    def _serving(
+        self, caller: rtc.RemoteParticipant, live: list[CallSession]
+    ) -> CallSession | None:
+        """The session among `live` serving `caller` in this room, if any."""
         if not (self.options.dispatched and self.room.name):
             return None
-        for other in _live:
+        for other in live:
             if (
                 other is not self
                 and other.room.name == self.room.name
@@ -707,7 +695,7 @@ class CallSession:
         self.feed(CallEnded(self.now(), EndReason.SHUTDOWN))
         if self._end_reason is None:
             self._end_reason = EndReason.SHUTDOWN
-        # the record first: the hang-up is asked again for up to HANGUP_RETRY_S while
+        # the record first: the hang-up is asked again for up to `HANGUP_RETRY_S` while
         # LiveKit fails, longer than a stopping process waits for its calls (livekit-agents
         # cancels an entrypoint 15 s after the job is told to stop, and the worker's
         # executor gives its jobs `shutdown_process_timeout`): the record must not wait
@@ -723,14 +711,15 @@ class CallSession:
         self._done.set()
 
     async def _remove_caller(self, identity: str) -> None:
-        """Hang up on the caller: remove the SIP participant (`_until_done`); a removal
+        """Hang up on the caller: remove the SIP participant (`retries.until_done`); a removal
         LiveKit accepted counts once our connection sees the caller leave."""
         request = api.RoomParticipantIdentity(room=self.room.name, identity=identity)
 
         async def left() -> bool:
             return await self._caller_left(identity, within_s=REMOVAL_SEEN_S)
 
-        await self._until_done(
+        await until_done(
+            self._label,
             "hang up on the caller",
             lambda: self._api.room.remove_participant(request),
             left,
@@ -738,7 +727,7 @@ class CallSession:
         )
 
     async def _delete_room(self) -> None:
-        """A dispatched call's room ends with its call: deleted at once (`_until_done`),
+        """A dispatched call's room ends with its call: deleted at once (`retries.until_done`),
         rather than left for the server to close after its departure timeout. A server
         stopped within that time keeps the room in Redis for good (livekit-server v1.13.5,
         found by the soak), and a caller still in it would be served a second time."""
@@ -751,52 +740,12 @@ class CallSession:
         async def deleted() -> bool:
             return True
 
-        await self._until_done(
-            "close the call's room", lambda: self._api.room.delete_room(request), deleted
+        await until_done(
+            self._label,
+            "close the call's room",
+            lambda: self._api.room.delete_room(request),
+            deleted,
         )
-
-    async def _until_done(
-        self,
-        what: str,
-        ask: Callable[[], Awaitable[object]],
-        confirmed: Callable[[], Awaitable[bool]],
-        gone: Callable[[], bool] = lambda: False,
-    ) -> None:
-        """Ask LiveKit's API for `what` until it is done, for up to `HANGUP_RETRY_S` while
-        the API fails (livekit-server answers 500 while its Redis is down, and refuses
-        connections while it restarts; found by the soak). Done: the request answered
-        and `confirmed()`, or answered `not_found`, or `gone()` (nothing left to do)."""
-        deadline = asyncio.get_running_loop().time() + HANGUP_RETRY_S
-        delay_s = 0.5
-        while True:
-            try:
-                await asyncio.wait_for(ask(), 5)
-                if await confirmed():
-                    return
-                problem: Exception = RuntimeError("LiveKit said yes, but nothing changed")
-            except api.ServerError as exc:
-                # gone already: livekit-server says not_found, or, for a room it is closing
-                # or lost in a restart, a 500 "could not find object" that asking again
-                # never changes (seen in the soak)
-                if exc.code == api.ServerErrorCode.NOT_FOUND or GONE in exc.message:
-                    return
-                problem = exc
-            except Exception as exc:  # a timeout, a refused connection: the server is away
-                problem = exc
-            if gone():
-                return
-            if asyncio.get_running_loop().time() + delay_s > deadline:
-                log.warning(
-                    "call %s: could not %s within %.0f s: %s",
-                    self._label,
-                    what,
-                    HANGUP_RETRY_S,
-                    problem,
-                )
-                return
-            log.info("call %s: could not %s yet: %s", self._label, what, problem)
-            await asyncio.sleep(delay_s)
-            delay_s = min(delay_s * 2, 4.0)
 
     async def _caller_left(self, identity: str, *, within_s: float) -> bool:
         """Whether the caller has left the room, as our connection sees it, waiting up to
@@ -829,30 +778,9 @@ _UNANSWERED = {
 """Log lines of the calls that end before their menu starts."""
 
 
-_live: set[CallSession] = set()
-"""The calls of this process being served, for `shut_down_all` (job threads included)."""
-_live_lock = threading.Lock()
-
-
-_recent_rooms: dict[str, float] = {}
-"""Rooms of dispatched calls this process served, and when (monotonic seconds)."""
-
-
-def _remember_room(name: str) -> None:
-    if not name:
-        return
-    now = time.monotonic()
-    with _live_lock:
-        for old in [n for n, at in _recent_rooms.items() if now - at > RECENT_ROOMS_S]:
-            del _recent_rooms[old]
-        _recent_rooms[name] = now
-
-
-def _served_here(name: str) -> bool:
-    """Whether this process served a dispatched call in the room `name` lately."""
-    with _live_lock:
-        at = _recent_rooms.get(name)
-    return bool(name) and at is not None and time.monotonic() - at <= RECENT_ROOMS_S
+_calls: ServedCalls[CallSession] = ServedCalls()
+"""The calls of this process being served (job threads included), for `shut_down_all`
+and one session per call (`_claim`), and the rooms it served lately."""
 
 
 def caller_number_of(participant: rtc.RemoteParticipant) -> str | None:
@@ -870,8 +798,7 @@ def shut_down_all() -> int:
     For a worker stopping after its drain time: the callers are told by a hang-up
     instead of silence, and every call keeps its record (`end: shutdown`).
     """
-    with _live_lock:
-        sessions = list(_live)
+    sessions = _calls.sessions()
     for session in sessions:
         with contextlib.suppress(RuntimeError):  # its loop closed: the call has just ended
             session._loop.call_soon_threadsafe(session._shut_down_soon)
