@@ -10,13 +10,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from router.stack.sipphone.dialog import (
-    TRANSITIONS,
+from router.stack.sipphone.actions import (
     Action,
     Answered,
-    CallError,
-    CallState,
-    Dialog,
     Ended,
     MediaStopped,
     MediaUpdated,
@@ -24,8 +20,8 @@ from router.stack.sipphone.dialog import (
     Ringing,
     Send,
     TransactionDone,
-    Trigger,
 )
+from router.stack.sipphone.dialog import CallError, Dialog
 from router.stack.sipphone.message import (
     HeaderBuilder,
     SipRequest,
@@ -35,6 +31,7 @@ from router.stack.sipphone.message import (
 )
 from router.stack.sipphone.report import CallOutcome
 from router.stack.sipphone.sdp import build_offer
+from router.stack.sipphone.states import TRANSITIONS, CallState, Trigger
 
 UAS: tuple[str, int] = ("127.0.0.1", 5070)
 TARGET = "sip:+15105550000@127.0.0.1:5070"

@@ -43,7 +43,7 @@ Command line: ``python -m router.stack.caller TARGET --keys 1 --notify 200 [--js
 from __future__ import annotations
 
 from router.stack.sipphone.cli import main
-from router.stack.sipphone.dialog import CallError, CallState
+from router.stack.sipphone.dialog import CallError
 from router.stack.sipphone.phone import SipCall, place_call
 from router.stack.sipphone.report import (
     AudioStats,
@@ -55,6 +55,7 @@ from router.stack.sipphone.report import (
     SipTraceEntry,
 )
 from router.stack.sipphone.script import CallScript, KeyPress, parse_keys
+from router.stack.sipphone.states import CallState
 
 __all__ = [
     "AudioStats",

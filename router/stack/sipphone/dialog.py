@@ -76,25 +76,7 @@ from router.stack.sipphone.transaction import (
     TransactionKey,
 )
 
-__all__ = [
-    "ALLOW",
-    "TRANSITIONS",
-    "USER_AGENT",
-    "Action",
-    "Answered",
-    "CallError",
-    "CallState",
-    "Dialog",
-    "Ended",
-    "MediaStopped",
-    "MediaUpdated",
-    "Refer",
-    "ReferArrived",
-    "Ringing",
-    "Send",
-    "TransactionDone",
-    "Trigger",
-]
+__all__ = ["ALLOW", "USER_AGENT", "CallError", "Dialog"]
 
 log = logging.getLogger(__name__)
 

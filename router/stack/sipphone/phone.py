@@ -18,12 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from router.stack.sipphone.dialog import (
+from router.stack.sipphone.actions import (
     Action,
     Answered,
-    CallError,
-    CallState,
-    Dialog,
     Ended,
     MediaStopped,
     MediaUpdated,
@@ -33,6 +30,7 @@ from router.stack.sipphone.dialog import (
     Send,
     TransactionDone,
 )
+from router.stack.sipphone.dialog import CallError, Dialog
 from router.stack.sipphone.media import AudioMeter, WavRecorder
 from router.stack.sipphone.message import SipResponse
 from router.stack.sipphone.report import (
@@ -45,6 +43,7 @@ from router.stack.sipphone.report import (
 )
 from router.stack.sipphone.rtp import PCMU_PAYLOAD_TYPE, KeyHandle, RtpTransmitter
 from router.stack.sipphone.script import CallScript, KeyPress, follow_script, parse_keys, wait_any
+from router.stack.sipphone.states import CallState
 from router.stack.sipphone.transaction import TX_TIMEOUT, TransactionKey
 
 __all__ = ["SipCall", "place_call"]

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from router.stack.sipphone.dialog import CallError, CallState
+from router.stack.sipphone.dialog import CallError
 from router.stack.sipphone.report import CallOutcome
 from router.stack.sipphone.rtp import event_for_digit
+from router.stack.sipphone.states import CallState
 
 if TYPE_CHECKING:
     from router.stack.sipphone.phone import SipCall
