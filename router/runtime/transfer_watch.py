@@ -165,8 +165,7 @@ class TransferWatch:
         the NOTIFY's final status or the end of the request's context, answered psrpc
         `Canceled` ("refer canceled"), and after the caller's BYE no NOTIFY comes, so it
         has no SIP status to give (livekit/sip `pkg/sip/inbound.go`,
-        `sipInbound.TransferCall`); the stand-in answers "call ended during transfer" at
-        once (`router/stack/sipstandin/call.go`).
+        `sipInbound.TransferCall`), as the stand-in does (`router/stack/sipstandin/call.go`).
         A failure carrying the far end's status (486, 603, 408 ...) happened before the
         hang-up and stays a failure unless the caller had already left."""
         if self.caller_gone.is_set():

@@ -76,10 +76,11 @@ async def test_metrics_name_an_extension_by_its_directory_entry_never_its_digits
 
 
 async def test_a_caller_who_hangs_up_during_the_transfer_is_recorded_as_such(e2e: Stack) -> None:
-    """The caller hangs up after accepting the REFER, before any final NOTIFY: the bridge's
-    answer to the transfer ("call ended during transfer") and the caller's departure race
-    to the router. Either way the record is the one `router simulate` gives (the offline
-    twin, both orders: tests/runtime/test_hangup_in_transfer.py)."""
+    """The caller hangs up after accepting the REFER, before any final NOTIFY: the caller's
+    departure reaches the router long before the bridge's answer to the transfer (which
+    comes at the request's deadline, as livekit-sip's does). The record is the one `router
+    simulate` gives (the offline twin, both orders of the news:
+    tests/runtime/test_hangup_in_transfer.py)."""
     caller_id = new_caller_id()
     report = await place_call(
         e2e.uri(),

@@ -2,8 +2,8 @@
 
 When the caller hangs up after the REFER and before the far end's final NOTIFY, three
 pieces of news race to the router: LiveKit's answer to TransferSIPParticipant (an error
-without a SIP status: the bridge's "call ended during transfer", livekit-server's
-`not_found` for a participant already gone), the caller's `sip.callStatus` turning
+without a SIP status: livekit-sip's "refer canceled" at the request's deadline,
+livekit-server's `not_found` for a participant already gone), the caller's `sip.callStatus` turning
 `hangup`, and the caller's participant leaving the room. The soak (issue 18) saw the
 order change with the machine's load, and the record with it. Whatever the order, the
 record is the one `router simulate` gives: the transfer `pending` (unfinished, no
@@ -41,10 +41,12 @@ TRANSFER = "livekit.SIP/TransferSIPParticipant"
 
 CALL_ENDED_IN_TRANSFER = (
     408,
-    json.dumps({"code": "canceled", "msg": "call ended during transfer"}).encode(),
+    json.dumps({"code": "canceled", "msg": "refer canceled"}).encode(),
 )
-"""The SIP bridge's answer when the caller's BYE comes while its REFER is out, as
-livekit-server v1.13.5 passes it on (psrpc `Canceled`, no SIP status)."""
+"""livekit-sip's answer when its REFER is still out at the request's deadline, as
+livekit-server v1.13.5 passes it on (psrpc `Canceled`, no SIP status; livekit/sip
+`pkg/sip/inbound.go`, `sipInbound.TransferCall`). A bridge that answered at once when
+the caller's BYE came would race the caller's departure like this."""
 
 ANSWERS_OF_A_GONE_CALLER = pytest.mark.parametrize(
     "answer", [CALL_ENDED_IN_TRANSFER, NOT_FOUND], ids=["call-ended", "participant-gone"]

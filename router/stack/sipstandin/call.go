@@ -595,6 +595,10 @@ func (c *call) transfer(ctx context.Context, to string, headers map[string]strin
 	}
 	defer tx.Terminate()
 
+	// No case below for the call ending: upstream's sipInbound.TransferCall
+	// (pkg/sip/inbound.go) waits only for the REFER's answer (sendRefer), then for the
+	// NOTIFY's result or the request's context; a caller's BYE meanwhile closes the call
+	// and its room (onBye), and the API's answer comes at the deadline.
 	var final *sip.Response
 wait:
 	for {
@@ -617,8 +621,6 @@ wait:
 			return c.transferFailed(408, "Request Timeout", "SIP REFER got no answer")
 		case <-ctx.Done():
 			return c.transferFailed(408, "Request Timeout", "SIP REFER got no answer in time")
-		case <-c.closed.Watch():
-			return psrpc.NewErrorf(psrpc.Canceled, "call ended during transfer")
 		}
 	}
 	if final.StatusCode != 200 && final.StatusCode != 202 {
@@ -636,8 +638,6 @@ wait:
 	case <-ctx.Done():
 		log.Infow("transfer timed out")
 		return c.transferFailed(408, "Request Timeout", "call transfer timed out")
-	case <-c.closed.Watch():
-		return psrpc.NewErrorf(psrpc.Canceled, "call ended during transfer")
 	}
 	log.Infow("call transferred")
 	time.AfterFunc(referByeTimeout, func() { c.close(closeTransferred) })
