@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import threading
 import time
 
-from router.core.errors import ConfigError
-
-__all__ = ["INTERVAL_ENV", "Collector", "install"]
+__all__ = ["INTERVAL_S", "Collector", "install"]
 
 log = logging.getLogger(__name__)
 
-INTERVAL_ENV = "ROUTER_GC_INTERVAL"
-"""Seconds between full collections (default `INTERVAL_S`); 0 leaves Python's own."""
 INTERVAL_S = 5.0
+"""Seconds between full collections unless the worker's settings say otherwise."""
 
 
 class Collector:
@@ -65,19 +61,12 @@ class Collector:
             )
 
 
-def install() -> Collector | None:
-    """Freeze what is alive now and start the collector: every `INTERVAL_S` seconds, or
-    `ROUTER_GC_INTERVAL` (0: Python's own collections only, nothing frozen). Call once, in
-    the worker's parent, after the imports and the menu load. Raises ConfigError for an
-    interval that is not a number of seconds."""
-    text = os.environ.get(INTERVAL_ENV, "").strip()
-    try:
-        interval_s = float(text) if text else INTERVAL_S
-    except ValueError:
-        raise ConfigError(f"{INTERVAL_ENV} must be a number of seconds, not {text!r}") from None
-    if not 0 <= interval_s <= 3600:
-        raise ConfigError(f"{INTERVAL_ENV} must be between 0 and 3600 seconds")
-    if interval_s == 0:
+def install(interval_s: float = INTERVAL_S) -> Collector | None:
+    """Freeze what is alive now and start the collector, a full collection every
+    `interval_s` seconds (`--gc-interval`, `ROUTER_GC_INTERVAL`, checked by
+    `WorkerConfig.check`); 0: Python's own collections only, nothing frozen. Call once,
+    in the worker's parent, after the imports and the menu load."""
+    if interval_s <= 0:
         return None
     gc.collect()  # what is garbage now is not frozen with the rest
     gc.freeze()

@@ -166,6 +166,16 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="CALLS",
     ),
     Setting(
+        "gc_interval_s",
+        "--gc-interval",
+        "ROUTER_GC_INTERVAL",
+        "a full collection of Python's garbage this often, which frees ended calls' rtc "
+        "rooms (docs/runtime.md); 0: Python's own collections only",
+        5.0,
+        parse=float,
+        metavar="SECONDS",
+    ),
+    Setting(
         "mask_caller",
         None,
         "ROUTER_MASK_CALLER",
@@ -214,6 +224,9 @@ class WorkerConfig:
     recycle_after: int = 0
     """Calls after which the worker drains and exits for its supervisor to restart it; 0:
     never (the rtc library keeps memory per call, docs/runtime.md)."""
+    gc_interval_s: float = 5.0
+    """Seconds between full collections of the cycle collector (`router.runtime.collector`);
+    0: Python's own collections only."""
     trial_callers: bool = False
     """Browser callers (the trial page) are served; only when started for trying."""
     dev: bool = False
@@ -268,6 +281,8 @@ class WorkerConfig:
             )
         if not 0 <= self.drain_timeout_s <= 3600:
             raise ConfigError("--drain-timeout must be between 0 and 3600 seconds")
+        if not 0 <= self.gc_interval_s <= 3600:
+            raise ConfigError("--gc-interval must be between 0 and 3600 seconds")
         if self.recycle_after < 0:
             raise ConfigError("--recycle-after must be a number of calls, 0 for never")
         if self.recycle_after and self.executor != "thread":

@@ -398,7 +398,9 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
 
     server = _build_server(config)
     assert isinstance(server, AgentServer)
-    collector.install()  # calls' rooms are freed by the cycle collector (issue 18)
+    collector.install(
+        config.gc_interval_s
+    )  # calls' rooms are freed by the cycle collector (issue 18)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

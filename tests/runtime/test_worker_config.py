@@ -77,6 +77,7 @@ def test_a_malformed_setting_in_the_environment_is_one_line_naming_the_option() 
     [
         (("--drain-timeout", "-5"), "--drain-timeout must be between 0 and 3600 seconds"),
         (("--recycle-after", "-1"), "--recycle-after must be a number of calls, 0 for never"),
+        (("--gc-interval", "-1"), "--gc-interval must be between 0 and 3600 seconds"),
         (
             ("--recycle-after", "500", "--executor", "process"),
             "--recycle-after is for the thread executor (a job process ends with its call)",
