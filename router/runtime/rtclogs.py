@@ -20,12 +20,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-__all__ = ["RUST_LOG_DEFAULT", "keep_native"]
+__all__ = ["RUST_LOG_DEFAULT", "keep_native", "native_level"]
 
 RUST_LOG_DEFAULT = "warn"
 """The native side's level when the operator sets no `RUST_LOG`: what the SDK's own
 forwarding showed at the router's default level (INFO records of the rtc library are
 its connection steps, one a second per call at most, and stay out)."""
+
+
+def native_level(env: Mapping[str, str] = os.environ) -> None:
+    """Set the native side's level (`RUST_LOG`, `RUST_LOG_DEFAULT` unless set) without
+    starting the library: call it before the library's first use, `keep_native` later.
+    Starting the library early has a cost at exit: a process that ends on an error
+    after its start may abort in the library's own disposal (SIGABRT), so `router
+    start` checks the operator's input first (found by the records test under load)."""
+    if env.get("ROUTER_RTC_LOGS", "") in ("", "0"):
+        os.environ.setdefault("RUST_LOG", RUST_LOG_DEFAULT)
 
 
 def keep_native(env: Mapping[str, str] = os.environ) -> bool:
@@ -39,7 +49,7 @@ def keep_native(env: Mapping[str, str] = os.environ) -> bool:
     """
     if env.get("ROUTER_RTC_LOGS", "") not in ("", "0"):
         return False
-    os.environ.setdefault("RUST_LOG", RUST_LOG_DEFAULT)
+    native_level(env)
     from livekit.rtc import __version__
     from livekit.rtc._ffi_client import FfiClient, ffi_event_callback
 

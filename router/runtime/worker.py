@@ -330,8 +330,10 @@ def run(args: argparse.Namespace) -> int:
     # to nothing, and with 50 calls in a process the watch cost as much as the calls
     # (docs/benchmarks.md). Off unless the operator sets it.
     os.environ.setdefault(LOOP_MONITOR_ENV, "0")
-    # the rtc library's log records, thousands per call, each a Python callback otherwise
-    rtclogs.keep_native()
+    # the rtc library's log records, thousands per call, each a Python callback otherwise:
+    # its level now, before rendering starts the library; the records kept on its side
+    # once the operator's input is checked (an error exit after its start may abort)
+    rtclogs.native_level()
     try:
         state = ProcessState.get()  # load, check and render before registering
     except MenuFileError as exc:
@@ -340,6 +342,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"the menu file {config.menus} has errors; fix them and start again"
         ) from None
+    rtclogs.keep_native()
     asyncio.run(check_credentials(config))
     METRICS.serve(config.metrics_port, config.metrics_host)
     log.info(
