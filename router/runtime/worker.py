@@ -284,9 +284,11 @@ def reported_load(active: int, max_calls: int, target_load: float) -> float:
 
 
 def _setup_job_process(_proc: object) -> None:
-    """livekit-agents' `setup_fnc`, run in each job process (and job thread) before its
-    jobs: a job process starts its own rtc library, whose log records stay there too.
-    Module-level: a job process gets it pickled."""
+    """livekit-agents' `setup_fnc` for the process executor, run in each job process
+    before its job: a job process starts its own rtc library, whose log records stay
+    there too. Module-level: a job process gets it pickled. Not for the thread executor:
+    livekit-agents runs it in every job thread (`ipc/job_thread_executor.py`), once per
+    call, for the one library `run` has already set."""
     rtclogs.keep_native()
 
 
@@ -301,7 +303,7 @@ def _build_server(config: WorkerConfig) -> object:
 
     server = AgentServer(
         job_executor_type=executor,
-        setup_fnc=_setup_job_process,
+        setup_fnc=None if executor is JobExecutorType.THREAD else _setup_job_process,
         load_fnc=load,
         # the worker's own check (and its "full" status) agrees with the server's:
         # available below the cap, full at it
