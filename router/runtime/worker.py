@@ -36,7 +36,7 @@ from livekit import api, rtc
 from livekit.rtc.participant import PublishTrackError
 
 from router.core.errors import ConfigError, MenuFileError
-from router.runtime import collector, memdebug, rtclogs, tracing
+from router.runtime import collector, fanout, memdebug, rtclogs, tracing
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
@@ -180,6 +180,7 @@ async def serve_call(ctx: object) -> None:
         # bridge answers a caller only once we are in, so there is nothing to record
         _refused(ctx, state.mask_caller, "join the room", exc)
         return
+    fanout.narrow(ctx.room)  # this call's loop wakes for its own room's events only
     joined = time.time()
     # ctx.api with livekit-api's failover off: a transfer must never be sent twice
     lkapi = call_api(http_context.http_session())

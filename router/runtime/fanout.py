@@ -1,0 +1,91 @@
+"""A call's Room hears the FFI events of its own room only, not those of every call.
+
+The Python rtc SDK (livekit 1.1.21, `livekit/rtc/_ffi_client.py`) has one queue for
+every event of the native library: `FfiQueue.put`, on the library's thread, runs each
+subscriber's `filter_fn` and then `loop.call_soon_threadsafe`s the event into that
+subscriber's event loop. A connected `Room` subscribes with a filter that drops only
+media-stream events (`room.py`, `Room.connect`), so every other event of the process
+(every call's room events, `connect` and `capture_audio_frame` callbacks) is woken into
+every Room's loop: one self-pipe write and one loop wake-up per Room, and in the loop
+the Room's `_listen_task` steps once for it, compares the room handle, and forwards it
+to its `_room_queue` (and waits for that queue to drain). Under the thread executor
+each call has its own loop in its own thread, so a starting call's events wake every
+call of the process: calls x events, growing with each call (bench/findings.md,
+"Setting a call up").
+
+What a Room's loop acts on, read in 1.1.21 (`room.py` `_listen_task`,
+`participant.py`): an `rpc_method_invocation`, a `room_event` of its own room (by
+handle), and the `publish_track` / `unpublish_track` callbacks its local participant
+waits for through `_room_queue` (the only subscribers of that queue). `narrow` swaps
+the Room's `filter_fn` for one that lets exactly those through, so the filtering happens
+before the wake-up, on the library's thread, as the SDK's own filter does. Requests'
+own short-lived subscriptions (`capture_frame`, `publish_dtmf`, ...) are the SDK's and
+are left alone.
+
+`FfiQueue._subscribers` is private, so this is done only for the SDK versions read
+(`READ_VERSIONS`); with another version `narrow` leaves the SDK's way. `ROUTER_RTC_FANOUT=1`
+keeps the SDK's way too (to measure the difference, bench/setup_cost.py `--router-env`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from livekit import rtc
+
+__all__ = ["READ_VERSIONS", "keep_for", "narrow"]
+
+log = logging.getLogger(__name__)
+
+READ_VERSIONS = frozenset({"1.1.21"})
+"""livekit (rtc SDK) versions whose Room's use of the FFI queue `keep_for` was read against."""
+
+_CALLBACKS = frozenset({"rpc_method_invocation", "publish_track", "unpublish_track"})
+"""Non-room events a Room's loop acts on (the callbacks carry no room handle)."""
+
+
+def keep_for(room_handle: int) -> Callable[[Any], bool]:
+    """The `filter_fn` for one Room: True for the `FfiEvent`s its loop acts on (above).
+
+    Runs on the rtc library's thread for every event, as the SDK's own filter does:
+    one `WhichOneof` and, for room events, one integer comparison.
+    """
+
+    def keep(event: Any) -> bool:
+        which = event.WhichOneof("message")
+        if which == "room_event":
+            return bool(event.room_event.room_handle == room_handle)
+        return which in _CALLBACKS
+
+    return keep
+
+
+def narrow(room: rtc.Room, env: Mapping[str, str] = os.environ) -> bool:
+    """Make a connected `room`'s FFI subscription take its own room's events only.
+
+    Returns True if it did; False (the SDK's way kept) when `ROUTER_RTC_FANOUT=1`, when
+    the SDK is not a version read (`READ_VERSIONS`), or when the room is not connected
+    or its subscription is not found. Never raises for any of those.
+    """
+    if env.get("ROUTER_RTC_FANOUT", "") not in ("", "0"):
+        return False
+    from livekit.rtc import __version__
+    from livekit.rtc._ffi_client import FfiClient
+
+    if __version__ not in READ_VERSIONS:
+        log.debug("livekit %s: the FFI fan-out is left as the SDK has it", __version__)
+        return False
+    handle = getattr(room, "_ffi_handle", None)
+    mine = getattr(room, "_ffi_queue", None)
+    if handle is None or mine is None:
+        return False
+    queue = FfiClient.instance.queue
+    with queue._lock:
+        for i, (subscribed, loop, _filter) in enumerate(queue._subscribers):
+            if subscribed is mine:
+                queue._subscribers[i] = (subscribed, loop, keep_for(handle.handle))
+                return True
+    return False
