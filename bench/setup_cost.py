@@ -46,6 +46,7 @@ from bench.common import (
     CpuWindow,
     ThreadCpu,
     log,
+    percentile,
     result_header,
     stack_pids,
     start_router,
@@ -181,147 +182,57 @@ def _minus(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
     return {k: a.get(k, 0.0) - b.get(k, 0.0) for k in a.keys() | b.keys()}
 
 
+GOOD_MS = 2000.0
+"""A call is greeted well when its greeting is heard within this of the dispatch request
+(the issue's bar; bench/capacity.py's `good_greeting_ms` for the ramp of `python -m bench`)."""
+
+SIDES = {
+    "both": ("router", "floor"),
+    "router": ("router",),
+    "floor": ("floor",),
+}
+"""`--sides`: which processes take a level's new calls, alternating between them."""
+
+
+def greeted(totals: list[float], failed: int) -> dict[str, Any]:
+    """A level's new calls of one process: how many were greeted within `GOOD_MS`, the
+    p95 of request -> greeting heard (ms, calls never heard count as failed), and
+    whether 95 % of them were greeted within `GOOD_MS` (`served_well`)."""
+    calls = len(totals) + failed
+    within = sum(1 for t in totals if t <= GOOD_MS)
+    p95 = round(percentile(sorted(totals), 95), 1) if totals else None
+    return {
+        "calls": calls,
+        "within_2s": within,
+        "p95_ms": p95,
+        "served_well": calls > 0 and within >= 0.95 * calls,
+    }
+
+
 async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     agent = "bench-setup"
     stack = start_stack(work, agent)
-    sdk_logs = {"ROUTER_RTC_LOGS": "1"} if args.rtc_logs == "sdk" else {}
-    router, _records = start_router(
-        stack, work, "router", agent, command=args.command, env=sdk_logs
-    )
-    out: dict[str, Any] = {"levels": []}
+    env = {"ROUTER_RTC_LOGS": "1"} if args.rtc_logs == "sdk" else {}
+    env.update(args.router_env)
+    router, _records = start_router(stack, work, "router", agent, command=args.command, env=env)
+    out: dict[str, Any] = {"router_env": args.router_env}
     try:
         assert router.proc is not None
         pids = {"router": router.proc.pid}
         floor = await FloorProcess(stack.env, ROUTER_AUDIO.name, args.rtc_logs).start()
         pids["floor"] = floor.pid
-        floor_events: dict[int, dict[str, Any]] = {}
-        pool = await CallerPool(
-            stack,
-            4,
-            on_join=lambda m: floor.send({"op": "join", "i": m["i"], "room": m["room"]}),
-        ).start()
-        sample = {**pids, **stack_pids(stack), "callers": pool.pids, "bench": os.getpid()}
-        await asyncio.sleep(3.0)
-        # each process's CPU by thread (cores) while its calls wait, taken off the next
-        # level's window (what the calls already up cost meanwhile); before the first
-        # level, with no call, what it costs idle (livekit-agents' worker loop, its idle
-        # job threads)
-        idle = {name: ThreadCpu(pid).start() for name, pid in pids.items()}
-        await asyncio.sleep(args.hold)
-        waiting = {name: t.stop() for name, t in idle.items()}
-        n = 0
-        held = 0
-        spy: asyncio.subprocess.Process | None = None
-        spied = 0
         try:
-            for li, level in enumerate(args.levels):
-                new = list(range(n, n + 2 * (level - held)))
-                n += len(new)
-                log(f"setup: level {level} per process (+{len(new)} calls)")
-                if args.pyspy and li == 0:  # one recording over the first --pyspy-levels
-                    args.pyspy.mkdir(parents=True, exist_ok=True)
-                    spy = await asyncio.create_subprocess_exec(
-                        *(args.pyspy_bin, "record", "--native", "-r", str(args.rate)),
-                        *("-p", str(pids["router"]), "-f", "raw", "--threads"),
-                        *("-o", str(args.pyspy / "router-setup.txt")),
-                        stdout=asyncio.subprocess.DEVNULL,
-                        stderr=asyncio.subprocess.DEVNULL,
-                    )
-                    await asyncio.sleep(1.0)
-                add = CpuWindow(sample).start()
-                threads = {name: ThreadCpu(pid).start() for name, pid in pids.items()}
-                t0 = time.monotonic()
-                asks = []
-                for k, i in enumerate(new):
-                    who = "router" if i % 2 == 0 else "floor"
-                    cmd = {
-                        "op": "call",
-                        "caller_id": f"+155548{i:04d}",
-                        "room": f"bench-setup-{i}",
-                        "agent": agent if who == "router" else None,
-                        "timeline": True,
-                    }
-                    asks.append((i, who, asyncio.ensure_future(pool.ask(i, cmd, 120))))
-                    await asyncio.sleep(max(0.0, t0 + (k + 1) * args.interval - time.monotonic()))
-                got = [(i, who, await task) for i, who, task in asks]
-                # the floor says "idle" once its greeting has played; so does the router's
-                # caller, about then: both processes' windows end after their greetings
-                await asyncio.sleep(args.settle)
-                window_s = time.monotonic() - t0
-                add_cpu = add.stop()
-                add_threads = {name: t.stop() for name, t in threads.items()}
-                if spy is not None and li + 1 == args.pyspy_levels:
-                    spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-                    await asyncio.wait_for(spy.wait(), 60)
-                    spied = sum(lv["added_per_process"] for lv in out["levels"]) + len(new) // 2
-                while not floor.events.empty():
-                    ev = floor.events.get_nowait()
-                    floor_events[ev.get("i", -1)] = ev
-                steps = router_steps(router.log())
-                rows: dict[str, list[dict[str, float]]] = {"router": [], "floor": []}
-                failed = []
-                for i, who, ev in got:
-                    if ev.get("ev") != "up" or not ev.get("timeline"):
-                        failed.append(f"{who} {i}: {ev.get('why')}")
-                        continue
-                    at = dict(ev["timeline"])
-                    agent_id = at.pop("agent", None) or ""
-                    if who == "router":
-                        job = next((j for j in steps if j in agent_id), None)
-                        at.update(steps.get(job, {}) if job else {})
-                    else:
-                        at.update((floor_events.get(i) or {}).get("times", {}))
-                    rows[who].append(timeline(who, at))
-                per_call = {}
-                for name in pids:
-                    spent = _minus(
-                        _seconds(add_threads[name], window_s), _seconds(waiting[name], window_s)
-                    )
-                    added = len(new) // 2
-                    per_call[name] = {
-                        k: round(v / added * 1000, 1)
-                        for k, v in sorted(spent.items(), key=lambda kv: -kv[1])
-                        if abs(v / added * 1000) >= 0.5
-                    }
-                    per_call[name]["total"] = round(sum(spent.values()) / added * 1000, 1)
-                # the calls wait: what they cost by thread, for the next level's window
-                await asyncio.sleep(2.0)
-                hold = {name: ThreadCpu(pid).start() for name, pid in pids.items()}
-                hold_all = CpuWindow(sample).start()
-                await asyncio.sleep(args.hold)
-                waiting = {name: t.stop() for name, t in hold.items()}
-                hold_cpu = hold_all.stop()
-                entry = {
-                    "level_per_process": level,
-                    "added_per_process": len(new) // 2,
-                    "window_s": round(window_s, 1),
-                    "failed": failed,
-                    "timeline_ms_median": {w: medians(r) for w, r in rows.items()},
-                    "timeline_ms_max": {
-                        w: {k: max(x[k] for x in r if k in x) for k in medians(r)}
-                        for w, r in rows.items()
-                        if r
-                    },
-                    "setup_cpu_ms_per_call_by_thread": per_call,
-                    "cpu_add_cores": add_cpu,
-                    "cpu_hold_cores": hold_cpu,
-                    "loadavg": [round(x, 2) for x in os.getloadavg()],
-                }
-                out["levels"].append(entry)
-                log(json.dumps({k: entry[k] for k in ("level_per_process", "timeline_ms_median")}))
-                log(json.dumps(per_call))
-                held = level
+            for n, sides in enumerate(args.sides):
+                key = "levels" if sides == "both" else f"levels_{sides}_alone"
+                out[key], spied = await _ramp(
+                    args, stack, router, floor, pids, SIDES[sides], n == 0
+                )
+                out["pyspy_calls"] = out.get("pyspy_calls") or spied
         finally:
-            if spy is not None and spy.returncode is None:
-                spy.send_signal(signal.SIGINT)
-                await asyncio.wait_for(spy.wait(), 60)
-                spied = spied or sum(lv["added_per_process"] for lv in out["levels"])
-            await pool.close()
             await floor.close()
         if args.pyspy and (args.pyspy / "router-setup.txt").exists():
-            out["pyspy_calls"] = spied
             out["router_python_cpu_ms_per_call_by_stage"] = {
-                k: round(v / max(spied, 1) * 1000, 1)
+                k: round(v / max(out["pyspy_calls"], 1) * 1000, 1)
                 for k, v in attribute(args.pyspy / "router-setup.txt", args.rate).items()
             }
         out["router_log_errors"] = [
@@ -331,6 +242,165 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         router.stop()
         stack.stop()
     return out
+
+
+async def _ramp(
+    args: argparse.Namespace,
+    stack: Any,
+    router: Any,
+    floor: FloorProcess,
+    pids: dict[str, int],
+    sides: tuple[str, ...],
+    first: bool,
+) -> tuple[list[dict[str, Any]], int]:
+    """One ramp through `args.levels`, its new calls alternating over `sides`, with its
+    own callers (hung up at its end, so the next ramp starts from no call); its levels,
+    and how many router calls the py-spy recording (first ramp, `--pyspy`) covers."""
+    agent = "bench-setup"
+    floor_events: dict[int, dict[str, Any]] = {}
+    pool = await CallerPool(
+        stack,
+        4,
+        on_join=lambda m: floor.send({"op": "join", "i": m["i"], "room": m["room"]}),
+    ).start()
+    sample = {**pids, **stack_pids(stack), "callers": pool.pids, "bench": os.getpid()}
+    levels: list[dict[str, Any]] = []
+    await asyncio.sleep(3.0)
+    # each process's CPU by thread (cores) while its calls wait, taken off the next
+    # level's window (what the calls already up cost meanwhile); before the first
+    # level, with no call, what it costs idle (livekit-agents' worker loop, its idle
+    # job threads)
+    idle = {name: ThreadCpu(pid).start() for name, pid in pids.items()}
+    await asyncio.sleep(args.hold)
+    waiting = {name: t.stop() for name, t in idle.items()}
+    n = 0
+    held = 0
+    spy: asyncio.subprocess.Process | None = None
+    spied = 0
+    pyspy = args.pyspy if first else None
+    try:
+        for li, level in enumerate(args.levels):
+            new = list(range(n, n + len(sides) * (level - held)))
+            n += len(new)
+            added = len(new) // len(sides)
+            log(f"setup: level {level} per process of {'+'.join(sides)} (+{len(new)} calls)")
+            if pyspy and li == 0:  # one recording over the first --pyspy-levels
+                pyspy.mkdir(parents=True, exist_ok=True)
+                spy = await asyncio.create_subprocess_exec(
+                    *(args.pyspy_bin, "record", "--native", "-r", str(args.rate)),
+                    *("-p", str(pids["router"]), "-f", "raw", "--threads"),
+                    *("-o", str(pyspy / "router-setup.txt")),
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                )
+                await asyncio.sleep(1.0)
+            add = CpuWindow(sample).start()
+            threads = {name: ThreadCpu(pid).start() for name, pid in pids.items()}
+            t0 = time.monotonic()
+            asks = []
+            for k, i in enumerate(new):
+                who = sides[i % len(sides)]
+                cmd = {
+                    "op": "call",
+                    "caller_id": f"+155548{i:04d}",
+                    "room": f"bench-setup-{'-'.join(sides)}-{i}",
+                    "agent": agent if who == "router" else None,
+                    "timeline": True,
+                }
+                asks.append((i, who, asyncio.ensure_future(pool.ask(i, cmd, 120))))
+                await asyncio.sleep(max(0.0, t0 + (k + 1) * args.interval - time.monotonic()))
+            got = [(i, who, await task) for i, who, task in asks]
+            # the floor says "idle" once its greeting has played; so does the router's
+            # caller, about then: both processes' windows end after their greetings
+            await asyncio.sleep(args.settle)
+            window_s = time.monotonic() - t0
+            add_cpu = add.stop()
+            add_threads = {name: t.stop() for name, t in threads.items()}
+            if spy is not None and li + 1 == args.pyspy_levels:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                await asyncio.wait_for(spy.wait(), 60)
+                spied = sum(lv["added_per_process"] for lv in levels) + added
+            while not floor.events.empty():
+                ev = floor.events.get_nowait()
+                floor_events[ev.get("i", -1)] = ev
+            steps = router_steps(router.log())
+            rows: dict[str, list[dict[str, float]]] = {who: [] for who in sides}
+            failed = []
+            for i, who, ev in got:
+                if ev.get("ev") != "up" or not ev.get("timeline"):
+                    failed.append(f"{who} {i}: {ev.get('why')}")
+                    continue
+                at = dict(ev["timeline"])
+                agent_id = at.pop("agent", None) or ""
+                if who == "router":
+                    job = next((j for j in steps if j in agent_id), None)
+                    at.update(steps.get(job, {}) if job else {})
+                else:
+                    at.update((floor_events.get(i) or {}).get("times", {}))
+                rows[who].append(timeline(who, at))
+            per_call = {}
+            for name in sides:
+                spent = _minus(
+                    _seconds(add_threads[name], window_s), _seconds(waiting[name], window_s)
+                )
+                per_call[name] = {
+                    k: round(v / added * 1000, 1)
+                    for k, v in sorted(spent.items(), key=lambda kv: -kv[1])
+                    if abs(v / added * 1000) >= 0.5
+                }
+                per_call[name]["total"] = round(sum(spent.values()) / added * 1000, 1)
+            # the calls wait: what they cost by thread, for the next level's window
+            await asyncio.sleep(2.0)
+            hold = {name: ThreadCpu(pid).start() for name, pid in pids.items()}
+            hold_all = CpuWindow(sample).start()
+            await asyncio.sleep(args.hold)
+            waiting = {name: t.stop() for name, t in hold.items()}
+            hold_cpu = hold_all.stop()
+            entry = {
+                "level_per_process": level,
+                "added_per_process": added,
+                "window_s": round(window_s, 1),
+                "failed": failed,
+                "greeted": {
+                    who: greeted(
+                        [r["total"] for r in rows[who] if "total" in r],
+                        sum(1 for r in rows[who] if "total" not in r)
+                        + sum(1 for f in failed if f.startswith(who)),
+                    )
+                    for who in sides
+                },
+                "timeline_ms_median": {w: medians(r) for w, r in rows.items()},
+                "timeline_ms_max": {
+                    w: {k: max(x[k] for x in r if k in x) for k in medians(r)}
+                    for w, r in rows.items()
+                    if r
+                },
+                "setup_cpu_ms_per_call_by_thread": per_call,
+                "cpu_add_cores": add_cpu,
+                "cpu_hold_cores": hold_cpu,
+                "waiting_ms_per_s_per_call": {
+                    name: round(sum(waiting[name].values()) / level * 1000, 1) for name in sides
+                },
+                "loadavg": [round(x, 2) for x in os.getloadavg()],
+            }
+            levels.append(entry)
+            log(json.dumps({k: entry[k] for k in ("level_per_process", "greeted")}))
+            log(json.dumps(entry["timeline_ms_median"]))
+            log(json.dumps(per_call))
+            held = level
+            if args.stop_ms and all(
+                (entry["greeted"][w]["p95_ms"] or float("inf")) > args.stop_ms for w in sides
+            ):
+                entry["stopped"] = f"every process's p95 above {args.stop_ms:.0f} ms"
+                break
+    finally:
+        if spy is not None and spy.returncode is None:
+            spy.send_signal(signal.SIGINT)
+            await asyncio.wait_for(spy.wait(), 60)
+            spied = spied or sum(lv["added_per_process"] for lv in levels)
+        await pool.close()
+        await asyncio.sleep(5.0)  # the processes see their callers leave
+    return levels, spied
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,9 +417,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rtc-logs", choices=RTC_LOGS, default=RTC_LOGS[0], help="both processes' (floor.py)"
     )
+    parser.add_argument(
+        "--sides",
+        default="both",
+        help="comma-separated ramps, one after the other in this run: both (the new calls "
+        "alternate between the router and the floor), router or floor (that one alone)",
+    )
+    parser.add_argument(
+        "--router-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="in the router's environment (a lever off or on, e.g. ROUTER_RTC_FANOUT=1)",
+    )
+    parser.add_argument(
+        "--stop-ms",
+        type=float,
+        default=0.0,
+        help="end a ramp after a level whose p95 greeting wait is above this for every "
+        "process in it (0: never)",
+    )
     parser.add_argument("--out", type=Path, help="write the figures here (JSON)")
     args = parser.parse_args(argv)
     args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
+    args.sides = [x.strip() for x in args.sides.split(",") if x.strip()]
+    if not set(args.sides) <= SIDES.keys():
+        parser.error(f"--sides takes {', '.join(SIDES)}")
+    args.router_env = dict(kv.split("=", 1) for kv in args.router_env)
     work = Path(tempfile.mkdtemp(prefix="router-setup-"))
     result: dict[str, Any] = {
         **result_header("setup_cost", argv),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.setup_cost import attribute, medians, router_steps, timeline
+from bench.setup_cost import attribute, greeted, medians, router_steps, timeline
 from router.runtime import worker
 
 
@@ -107,3 +107,17 @@ def test_pyspy_samples_of_waiting_threads_are_not_cpu(tmp_path: Path) -> None:
         "job threads: greeting: capture_frame": 0.1,
     }
     assert json.dumps(got)  # what the result file holds
+
+
+def test_a_level_is_served_well_when_95_percent_are_greeted_within_2_s() -> None:
+    got = greeted([400.0] * 19 + [2500.0], failed=0)
+    assert got == {"calls": 20, "within_2s": 19, "p95_ms": 505.0, "served_well": True}
+    # a call never greeted counts against the level, as a late one does
+    assert greeted([400.0] * 19, failed=1)["served_well"] is True
+    assert greeted([400.0] * 18, failed=2)["served_well"] is False
+    assert greeted([], failed=3) == {
+        "calls": 3,
+        "within_2s": 0,
+        "p95_ms": None,
+        "served_well": False,
+    }
