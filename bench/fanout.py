@@ -8,8 +8,9 @@ subscribed to the SDK's process-wide `FfiQueue` as `Room.connect` subscribes the
 set-up events (`--events` a call: its room's events and its greeting's
 `capture_audio_frame` callbacks, about as many as one call's join and greeting send,
 bench/findings.md) into the queue, call after call, and the process's CPU is read until
-every Room has taken what it was given. Twice per N: the SDK's filter, then
-`router.runtime.fanout.narrow` (each Room takes its own room's events only).
+every Room has taken what it was given. Three ways per N: the SDK's filter, then
+`router.runtime.fanout.narrow` (each Room takes its own room's events only), then the
+SDK's filter with every Room in one loop (as bench/floor.py holds its Rooms).
 
 The rooms' handles stand in for those a server's answer would carry (connecting needs a
 server): the queue, the filters, the loops and the Rooms' own tasks are the SDK's.
@@ -53,58 +54,66 @@ def setup_events(handle: int, events: int) -> list[Any]:
     return out
 
 
-class RoomThread:
-    """A Room in a thread with its own loop, listening as a connected Room does."""
+class LoopThread:
+    """Rooms in a thread with its own event loop, listening as connected Rooms do."""
 
-    def __init__(self, handle: int, narrow: bool) -> None:
-        self.handle = handle
+    def __init__(self, handles: list[int], narrow: bool) -> None:
+        self.handles = handles
+        self.narrow = narrow
         self.ready = threading.Event()
         self.loop = asyncio.new_event_loop()
-        self.room: rtc.Room | None = None
-        self.narrow = narrow
+        self.rooms: list[rtc.Room] = []
         self.thread = threading.Thread(target=self._main, daemon=True)
         self.thread.start()
         self.ready.wait(10)
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        room = rtc.Room(loop=self.loop)
-        room._ffi_queue = FfiClient.instance.queue.subscribe(
-            self.loop,
-            filter_fn=lambda e: (
-                e.WhichOneof("message") not in ("audio_stream_event", "video_stream_event")
-            ),
-        )
-        room._ffi_handle = SimpleNamespace(handle=self.handle)  # type: ignore[assignment]
-        if self.narrow:
-            assert fanout.narrow(room, env={})
-        room._task = self.loop.create_task(room._listen_task())
-        self.room = room
+        for handle in self.handles:
+            room = rtc.Room(loop=self.loop)
+            room._ffi_queue = FfiClient.instance.queue.subscribe(
+                self.loop,
+                filter_fn=lambda e: (
+                    e.WhichOneof("message") not in ("audio_stream_event", "video_stream_event")
+                ),
+            )
+            room._ffi_handle = SimpleNamespace(handle=handle)  # type: ignore[assignment]
+            if self.narrow:
+                assert fanout.narrow(room, env={})
+            room._task = self.loop.create_task(room._listen_task())
+            self.rooms.append(room)
         self.loop.call_soon(self.ready.set)
         self.loop.run_forever()
 
     def idle(self) -> bool:
-        assert self.room is not None
-        return self.room._ffi_queue.empty()
+        return all(room._ffi_queue.empty() for room in self.rooms)
 
     def close(self) -> None:
-        assert self.room is not None
-        room = self.room
-        FfiClient.instance.queue.unsubscribe(room._ffi_queue)
+        for room in self.rooms:
+            FfiClient.instance.queue.unsubscribe(room._ffi_queue)
 
         def stop() -> None:
-            room._task.add_done_callback(lambda _: self.loop.stop())
-            room._task.cancel()
+            tasks = [room._task for room in self.rooms]
+            for task in tasks:
+                task.cancel()
+            done = asyncio.gather(*tasks, return_exceptions=True)
+            done.add_done_callback(lambda _: self.loop.stop())
 
         self.loop.call_soon_threadsafe(stop)
         self.thread.join(10)
         self.loop.close()
 
 
-def measure(rooms: int, events: int, narrow: bool) -> float:
-    """CPU ms of the whole process per call set up, with `rooms` Rooms in the process."""
-    threads = [RoomThread(1000 + i, narrow) for i in range(rooms)]
-    batches = [setup_events(1000 + i, events) for i in range(rooms)]
+def measure(rooms: int, events: int, narrow: bool, one_loop: bool = False) -> float:
+    """CPU ms of the whole process per call set up, with `rooms` Rooms in the process,
+    each in a thread and loop of its own (livekit-agents' thread executor) or all in one
+    loop (`one_loop`: bench/floor.py's shape)."""
+    handles = [1000 + i for i in range(rooms)]
+    if one_loop:
+        threads = [LoopThread(handles, narrow)]
+    else:
+        threads = [LoopThread([h], narrow) for h in handles]
+    batches = [setup_events(h, events) for h in handles]
     time.sleep(0.5)
     cpu0 = time.process_time()
 
@@ -139,10 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         "rooms": {},
     }
     for n in (int(x) for x in args.rooms.split(",")):
-        runs: dict[str, list[float]] = {"sdk": [], "narrow": []}
-        for _ in range(args.repeat):  # interleaved, so both see the same machine
+        runs: dict[str, list[float]] = {"sdk": [], "narrow": [], "sdk, one loop": []}
+        for _ in range(args.repeat):  # interleaved, so all see the same machine
             runs["sdk"].append(measure(n, args.events, narrow=False))
             runs["narrow"].append(measure(n, args.events, narrow=True))
+            runs["sdk, one loop"].append(measure(n, args.events, narrow=False, one_loop=True))
         med = {k: round(sorted(v)[len(v) // 2], 2) for k, v in runs.items()}
         out["rooms"][n] = {
             "cpu_ms_per_call_set_up": med,
