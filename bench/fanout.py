@@ -33,7 +33,7 @@ from livekit import rtc
 from livekit.rtc._ffi_client import FfiClient
 from livekit.rtc._proto import ffi_pb2
 
-from bench.common import now_iso
+from bench.common import result_header
 from router.runtime import fanout
 
 CAPTURES = 21
@@ -141,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, the median kept")
     args = parser.parse_args(argv)
     out: dict[str, Any] = {
-        "benchmark": "fanout",
-        "date": now_iso(),
+        **result_header("fanout", argv),
         "loadavg_before": [round(x, 2) for x in os.getloadavg()],
         "events_per_call": args.events,
         "rooms": {},
