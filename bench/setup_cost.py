@@ -3,7 +3,11 @@
 ``python -m bench.setup_cost [--levels 5,20,40] [--interval 0.5] [--pyspy DIR]``: one
 stack, one router process and one floor process (bench/floor.py); rtc callers
 (bench/rtc_callers.py) are added level by level, alternating between the two, one every
-`--interval` seconds, until each process holds the level's calls. Each new caller
+`--interval` seconds, until each process holds the level's calls. ``--sides
+router,floor`` ramps each alone instead, one after the other in the same run (the
+ramp to 100 calls of issue 16); ``--router-env NAME=VALUE`` sets a lever in the
+router (``ROUTER_RTC_FANOUT=1``: the SDK's event fan-out, router/runtime/fanout.py).
+Each level says how many of its new calls were greeted within 2 s (`greeted`). Each new caller
 subscribes to the agent's track until its first audible frame, so every new call has a
 timeline on one wall clock (one machine):
 
