@@ -44,6 +44,7 @@ from router.stack.sipphone.actions import (
     Send,
     TransactionDone,
 )
+from router.stack.sipphone.inbound import ALLOW, ANSWERED_AT_ONCE, judge, read_refer
 from router.stack.sipphone.message import (
     NameAddr,
     SipParseError,
@@ -77,8 +78,6 @@ from router.stack.sipphone.transaction import (
 __all__ = ["ALLOW", "USER_AGENT", "CallError", "Dialog"]
 
 log = logging.getLogger(__name__)
-
-ALLOW = "INVITE, ACK, CANCEL, BYE, REFER, NOTIFY, OPTIONS, INFO, UPDATE"
 
 
 class CallError(RouterError):
@@ -573,27 +572,19 @@ class Dialog:
             resp, dest = cached
             self._send(resp, dest, now, retransmission=True)
             return
-        if req.call_id != self.call_id:
-            self.note(f"{req.method} for an unknown Call-ID {req.call_id}")
-            self._respond(req, addr, 481, now)
+        refusal = judge(
+            req,
+            call_id=self.call_id,
+            local_tag=self.local_tag,
+            remote_tag=self.remote_tag,
+            last_cseq=self._remote_cseq,
+        )
+        if refusal is not None:
+            if refusal.note is not None:
+                self.note(refusal.note)
+            self._respond(req, addr, refusal.status, now)
             return
-        to_tag = req.to.tag
-        from_tag = req.from_.tag
-        if to_tag != self.local_tag or (
-            self.remote_tag is not None and from_tag != self.remote_tag
-        ):
-            self.note(f"{req.method} with tags that match no dialog (To {to_tag}, From {from_tag})")
-            self._respond(req, addr, 481, now)
-            return
-        if req.method == "CANCEL":
-            self._respond(req, addr, 481, now)  # nothing of ours is pending for it
-            return
-        cseq = req.cseq
-        if self._remote_cseq is not None and cseq.number <= self._remote_cseq:
-            self.note(f"{req.method} CSeq {cseq.number} not above the last ({self._remote_cseq})")
-            self._respond(req, addr, 500, now)
-            return
-        self._remote_cseq = cseq.number
+        self._remote_cseq = req.cseq.number
         if req.method == "BYE":
             self.remote_bye_at = now
             self._respond(req, addr, 200, now)
@@ -605,7 +596,7 @@ class Dialog:
         if req.method == "INVITE":
             self._on_reinvite(req, addr, now)
             return
-        if req.method in ("OPTIONS", "INFO", "NOTIFY", "UPDATE", "MESSAGE"):
+        if req.method in ANSWERED_AT_ONCE:
             extra = (
                 [("Allow", ALLOW), ("Accept", "application/sdp")] if req.method == "OPTIONS" else []
             )
@@ -656,20 +647,11 @@ class Dialog:
         self._respond(req, addr, 200, now, body=self._offer(), content_type="application/sdp")
 
     def _on_refer(self, req: SipRequest, addr: Address, now: float) -> None:
-        refer_to = req.header("Refer-To")
-        if refer_to is None:
+        refer = read_refer(req, now, self.refer_status)
+        if refer is None:
             self.note("REFER without Refer-To answered 400")
             self._respond(req, addr, 400, now)
             return
-        refer = Refer(
-            received_at=now,
-            refer_to=refer_to,
-            referred_by=req.header("Referred-By"),
-            x_headers=req.headers_matching("X-"),
-            headers=req.headers,
-            cseq=req.cseq.number,
-            response_status=self.refer_status,
-        )
         self.refers.append(refer)
         contact = req.contact
         if contact is not None:
