@@ -38,7 +38,7 @@ from router.core import errors
 from router.stack.install import InstallError, StackBinaries, ensure_stack
 from router.stack.ports import HOST, free_port, free_port_both, free_udp_range, port_free
 from router.stack.processes import Process, http_ok, log_tail, terminate_group
-from router.stack.provision import Provisioned, access_token, livekit_api, provision, run_sync
+from router.stack.provision import Provisioned, provision, run_sync
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -450,7 +450,9 @@ class LocalStack:
 
     def api(self) -> Any:
         """A `livekit.api.LiveKitAPI` for this stack (use ``async with``; needs a running loop)."""
-        return livekit_api(self.http_url, self.api_key, self.api_secret)
+        from livekit import api
+
+        return api.LiveKitAPI(url=self.http_url, api_key=self.api_key, api_secret=self.api_secret)
 
     def token(
         self,
@@ -463,16 +465,23 @@ class LocalStack:
         agent: bool = False,
     ) -> str:
         """An access token to join `room` (``kind="sip"`` makes a fake SIP participant)."""
-        return access_token(
-            self.api_key,
-            self.api_secret,
-            identity,
-            room,
-            name=name,
-            kind=kind,
-            attributes=attributes,
-            agent=agent,
+        from livekit import api
+
+        t = (
+            api.AccessToken(self.api_key, self.api_secret)
+            .with_identity(identity)
+            .with_name(name or identity)
+            .with_grants(
+                api.VideoGrants(
+                    room_join=True, room=room, can_update_own_metadata=True, agent=agent
+                )
+            )
         )
+        if kind:
+            t = t.with_kind(kind)  # type: ignore[arg-type]
+        if attributes:
+            t = t.with_attributes(attributes)
+        return t.to_jwt()
 
     async def aprovision(self, agent_name: str, numbers: Sequence[str]) -> Provisioned:
         """Create an inbound trunk for `numbers` (no auth, from 127.0.0.1) and a dispatch rule

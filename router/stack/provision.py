@@ -1,4 +1,4 @@
-"""LiveKit's API on a stack: an API client, access tokens, the trunk and dispatch rule.
+"""A stack provisioned for calls: the inbound trunk and the dispatch rule, over LiveKit's API.
 
 Imports livekit only when called: the stack's launcher needs none of it to start.
 """
@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Provisioned", "access_token", "livekit_api", "provision", "run_sync"]
+__all__ = ["Provisioned", "provision", "run_sync"]
 
 T = TypeVar("T")
 
@@ -24,42 +24,6 @@ class Provisioned:
     dispatch_rule_id: str
     numbers: tuple[str, ...]
     agent_name: str
-
-
-def livekit_api(http_url: str, api_key: str, api_secret: str) -> Any:
-    """A `livekit.api.LiveKitAPI` (use ``async with``; needs a running loop)."""
-    from livekit import api
-
-    return api.LiveKitAPI(url=http_url, api_key=api_key, api_secret=api_secret)
-
-
-def access_token(
-    api_key: str,
-    api_secret: str,
-    identity: str,
-    room: str,
-    *,
-    name: str | None = None,
-    kind: str | None = None,
-    attributes: dict[str, str] | None = None,
-    agent: bool = False,
-) -> str:
-    """An access token to join `room` (``kind="sip"`` makes a fake SIP participant)."""
-    from livekit import api
-
-    t = (
-        api.AccessToken(api_key, api_secret)
-        .with_identity(identity)
-        .with_name(name or identity)
-        .with_grants(
-            api.VideoGrants(room_join=True, room=room, can_update_own_metadata=True, agent=agent)
-        )
-    )
-    if kind:
-        t = t.with_kind(kind)  # type: ignore[arg-type]
-    if attributes:
-        t = t.with_attributes(attributes)
-    return t.to_jwt()
 
 
 async def provision(lk: Any, agent_name: str, numbers: Sequence[str]) -> Provisioned:

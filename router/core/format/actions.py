@@ -50,6 +50,13 @@ TRUE_OR_MESSAGE = OneOf(
     doc="`true` (or nothing), or the message to play, like `say`.",
 )
 
+
+def _short(verb: str, doc: str) -> Obj:
+    """A verb that may also be written as a bare word (`SHORT_ACTIONS`): `true` or a
+    message, and the keys of any message."""
+    return Obj((Field(verb, TRUE_OR_MESSAGE, required=True), *MESSAGE_FIELDS), doc=doc)
+
+
 VERBS: Mapping[str, Obj] = {
     "transfer": Obj(
         (
@@ -89,22 +96,10 @@ VERBS: Mapping[str, Obj] = {
         ),
         doc='Switch the caller\'s language ("para español, oprima 9").',
     ),
-    "back": Obj(
-        (Field("back", TRUE_OR_MESSAGE, required=True), *MESSAGE_FIELDS),
-        doc="Return to the menu that led here.",
-    ),
-    "top": Obj(
-        (Field("top", TRUE_OR_MESSAGE, required=True), *MESSAGE_FIELDS),
-        doc="Return to the first menu of the call.",
-    ),
-    "repeat": Obj(
-        (Field("repeat", TRUE_OR_MESSAGE, required=True), *MESSAGE_FIELDS),
-        doc="Play this menu's greeting again.",
-    ),
-    "hangup": Obj(
-        (Field("hangup", TRUE_OR_MESSAGE, required=True), *MESSAGE_FIELDS),
-        doc="End the call, after the goodbye if there is one.",
-    ),
+    "back": _short("back", "Return to the menu that led here."),
+    "top": _short("top", "Return to the first menu of the call."),
+    "repeat": _short("repeat", "Play this menu's greeting again."),
+    "hangup": _short("hangup", "End the call, after the goodbye if there is one."),
     "say": Obj(
         (
             *MESSAGE_FIELDS,
