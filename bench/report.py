@@ -455,8 +455,8 @@ def _ramp_summary(name: str, ramp: dict[str, Any]) -> list[str]:
         )
         + (f"; failures: {'; '.join(tp['failures'][:3])}" if tp["failures"] else ""),
     ]
-    top = ramp["levels"][-1] if ramp["levels"] else None
-    threads = (top or {}).get("router_threads_hold", {}).get("router") if top else None
+    top: dict[str, Any] = ramp["levels"][-1] if ramp["levels"] else {}
+    threads = top.get("router_threads_hold", {}).get("router")
     if threads:
         total = sum(threads.values())
         parts = ", ".join(f"{name} {cores:.2f}" for name, cores in list(threads.items())[:6])

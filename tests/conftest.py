@@ -15,12 +15,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from router.core.model import MenuFile
 from router.core.navigator import CallCaps
 from tests.menus import SMALL_YAML, Call, FakeLoader, render, sample_file
 
 TESTS = Path(__file__).resolve().parent
+
+# No timed assertions in tests: hypothesis' default 200 ms deadline per example failed
+# property tests on a loaded machine (load 15 on 2 cores). Speed is measured in bench/.
+settings.register_profile("router", deadline=None)
+settings.load_profile("router")
 
 TIERS: dict[str, str] = {
     # pure: the engine, the admin commands, the phone's parsers and dialog, the

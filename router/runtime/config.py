@@ -7,6 +7,10 @@ and `connect` differ where a developer wants otherwise, as livekit-agents declar
 default. `WorkerConfig.from_args()` reads them once in the parent; `export()` writes
 every setting to the environment in the same form, and job threads and job processes
 read it back with `WorkerConfig.from_env()`: no second copy of a name or a default.
+
+`DIAGNOSTICS` is the second, smaller table: switches for benchmarks and investigations
+(traces, the rtc library's log, memory dumps), read from the environment only, each by
+`diagnostic()` once, where it acts (docs/runtime.md, "Diagnostic switches").
 """
 
 from __future__ import annotations
@@ -20,7 +24,17 @@ from typing import Any, Self
 
 from router.core.errors import ConfigError
 
-__all__ = ["SETTINGS", "TRIAL_ENV", "Setting", "WorkerConfig", "add_arguments", "agent_name"]
+__all__ = [
+    "DIAGNOSTICS",
+    "SETTINGS",
+    "TRIAL_ENV",
+    "Diagnostic",
+    "Setting",
+    "WorkerConfig",
+    "add_arguments",
+    "agent_name",
+    "diagnostic",
+]
 
 DEFAULT_AGENT_NAME = "menu-router"
 
@@ -196,6 +210,77 @@ SETTINGS: tuple[Setting, ...] = (
         parse=_flag,
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One row of `DIAGNOSTICS`: a switch for a benchmark or an investigation.
+
+    Not a `WorkerConfig` field, and no flag: each is read where it acts, once, and
+    some before any configuration exists (the rtc library's log level must be set
+    before the library's first use; a trace switch at the import of the module that
+    traces). The environment carries it to job threads and job processes as it is."""
+
+    env: str
+    help: str
+    read_by: str
+    """The module that reads it, once (when: at import, or at `router start`)."""
+    parse: Callable[[str], Any] = _flag
+    """A switch by default: on unless empty, 0, false, no or off."""
+    default: object = False
+    """The value when the variable is not set."""
+
+
+DIAGNOSTICS: tuple[Diagnostic, ...] = (
+    Diagnostic(
+        "ROUTER_TRACE_SETUP",
+        "one log line per call with the times of its set-up steps and the job thread's CPU "
+        "(read by bench/setup_cost.py)",
+        "router/runtime/worker.py, at import",
+    ),
+    Diagnostic(
+        "ROUTER_TRACE_KEYS",
+        "one log line per key-caused transfer with the DTMF callback's and the request's "
+        "times on the monotonic clock (read by bench/latency.py)",
+        "router/runtime/transfer_watch.py, at import",
+    ),
+    Diagnostic(
+        "ROUTER_RTC_LOGS",
+        "the rtc library's log records handed to Python one by one, as the SDK does "
+        "(default: kept in the library, its warnings on stderr as RUST_LOG says)",
+        "router/runtime/rtclogs.py, before the library's first use",
+    ),
+    Diagnostic(
+        "ROUTER_RTC_FANOUT",
+        "every FFI event of the process woken into every call's Room loop, as the SDK "
+        "does (default: a call's Room takes its own room's events only)",
+        "router/runtime/fanout.py, as each call joins",
+    ),
+    Diagnostic(
+        "ROUTER_MEMORY_DUMP",
+        "a folder: on SIGUSR1 the worker writes where its memory is there (mem-N.txt)",
+        "router/runtime/memdebug.py, at `router start`",
+        parse=str,
+        default="",
+    ),
+    Diagnostic(
+        "ROUTER_MEMORY_TRACE",
+        "with ROUTER_MEMORY_DUMP: tracemalloc on, each dump adds the allocations grown "
+        "since the first (slow: for a test machine)",
+        "router/runtime/memdebug.py, at `router start`",
+    ),
+)
+
+_DIAGNOSTICS = {d.env: d for d in DIAGNOSTICS}
+
+
+def diagnostic(name: str, env: Mapping[str, str] = os.environ) -> Any:
+    """The value of the diagnostic switch `name` (`ROUTER_TRACE_KEYS`, ...), parsed as
+    its row says, or its default when unset. Raises KeyError for a name the table does
+    not declare: every diagnostic variable the router reads is declared there."""
+    row = _DIAGNOSTICS[name]
+    raw = env.get(name)
+    return row.default if raw is None else row.parse(raw)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@ from typing import Any
 
 from livekit import rtc
 
+from router.runtime.config import diagnostic
+
 __all__ = ["READ_VERSIONS", "keep_for", "narrow"]
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ def narrow(room: rtc.Room, env: Mapping[str, str] = os.environ) -> bool:
     the SDK is not a version read (`READ_VERSIONS`), or when the room is not connected
     or its subscription is not found. Never raises for any of those.
     """
-    if env.get("ROUTER_RTC_FANOUT", "") not in ("", "0"):
+    if diagnostic("ROUTER_RTC_FANOUT", env):
         return False
     from livekit.rtc import __version__
     from livekit.rtc._ffi_client import FfiClient

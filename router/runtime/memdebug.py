@@ -18,16 +18,18 @@ import collections
 import ctypes
 import ctypes.util
 import gc
-import os
 import signal
 import threading
 import tracemalloc
 from pathlib import Path
 
+from router.runtime.config import diagnostic
+
 __all__ = ["install"]
 
 DUMP_ENV = "ROUTER_MEMORY_DUMP"
 TRACE_ENV = "ROUTER_MEMORY_TRACE"
+"""Both declared in `router.runtime.config.DIAGNOSTICS`."""
 WATCHED = (
     "CallSession", "Player", "Room", "JobContext", "FfiHandle", "AudioSource",
     "LocalAudioTrack", "Task", "Thread", "ClientSession", "LiveKitAPI",
@@ -153,10 +155,10 @@ def install() -> None:
 
     The dump runs in its own thread: a handler must not hold the worker's loop for the
     second or more that `gc.get_objects()` takes with many calls up."""
-    where = os.environ.get(DUMP_ENV)
+    where = diagnostic(DUMP_ENV)
     if not where:
         return
-    if os.environ.get(TRACE_ENV):
+    if diagnostic(TRACE_ENV):
         tracemalloc.start(12)
     dumper = _Dumper(Path(where))
     signal.signal(

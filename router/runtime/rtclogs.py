@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from router.runtime.config import diagnostic
+
 __all__ = ["RUST_LOG_DEFAULT", "keep_native", "native_level"]
 
 RUST_LOG_DEFAULT = "warn"
@@ -34,7 +36,7 @@ def native_level(env: Mapping[str, str] = os.environ) -> None:
     Starting the library early has a cost at exit: a process that ends on an error
     after its start may abort in the library's own disposal (SIGABRT), so `router
     start` checks the operator's input first (found by the records test under load)."""
-    if env.get("ROUTER_RTC_LOGS", "") in ("", "0"):
+    if not diagnostic("ROUTER_RTC_LOGS", env):
         os.environ.setdefault("RUST_LOG", RUST_LOG_DEFAULT)
 
 
@@ -47,7 +49,7 @@ def keep_native(env: Mapping[str, str] = os.environ) -> bool:
     (`livekit_ffi.h`), which the SDK calls once with `capture_logs` on; a second call
     only replaces the callback (the same) and the flag (livekit-ffi `FfiServer::setup`).
     """
-    if env.get("ROUTER_RTC_LOGS", "") not in ("", "0"):
+    if diagnostic("ROUTER_RTC_LOGS", env):
         return False
     native_level(env)
     from livekit.rtc import __version__

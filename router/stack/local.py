@@ -16,13 +16,10 @@ also on Ctrl-C (the context manager) and at interpreter exit.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import atexit
 import contextlib
-import http.client
 import json
 import os
-import random
 import secrets
 import shutil
 import signal
@@ -32,17 +29,34 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from router.core import errors
 from router.stack.install import InstallError, StackBinaries, ensure_stack
+from router.stack.ports import HOST, free_port, free_port_both, free_udp_range, port_free
+from router.stack.processes import Process, http_ok, log_tail, terminate_group
+from router.stack.provision import Provisioned, provision, run_sync
 
-T = TypeVar("T")
+__all__ = [
+    "DEFAULT_API_KEY",
+    "FIXED_LIVEKIT_PORT",
+    "FIXED_RTC_PORTS",
+    "FIXED_RTP_PORTS",
+    "FIXED_SIP_PORT",
+    "HOST",
+    "LocalStack",
+    "Provisioned",
+    "SipBridge",
+    "StackError",
+    "free_port",
+    "free_port_both",
+    "free_udp_range",
+    "main",
+]
 
-HOST = "127.0.0.1"
 DEFAULT_API_KEY = "devkey"
 FIXED_LIVEKIT_PORT = 7880
 FIXED_RTC_PORTS = (50000, 50100)
@@ -52,72 +66,6 @@ FIXED_RTP_PORTS = (10000, 10100)
 
 StackError = errors.StackError
 """A part of the stack did not start; the message names it and ends with its log tail."""
-
-
-@dataclass(frozen=True)
-class Provisioned:
-    """What `LocalStack.provision` created."""
-
-    trunk_id: str
-    dispatch_rule_id: str
-    numbers: tuple[str, ...]
-    agent_name: str
-
-
-# ---- ports ----
-
-
-def _port_free(port: int, kind: int) -> bool:
-    with socket.socket(socket.AF_INET, kind) as s:
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port that is free right now on 127.0.0.1 (TCP by default, or SOCK_DGRAM)."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def free_port_both() -> int:
-    """A port free for both TCP and UDP."""
-    for _ in range(200):
-        p = free_port(socket.SOCK_STREAM)
-        if _port_free(p, socket.SOCK_DGRAM):
-            return p
-    raise StackError("cannot find a free port on 127.0.0.1")
-
-
-def free_udp_range(size: int, lo: int = 20000, hi: int = 60000) -> tuple[int, int]:
-    """A run of `size` consecutive UDP ports that are free now: (first, last)."""
-    rnd = random.Random()
-    for _ in range(200):
-        start = rnd.randrange(lo, hi - size)
-        if all(_port_free(p, socket.SOCK_DGRAM) for p in range(start, start + size)):
-            return start, start + size - 1
-    raise StackError(f"cannot find {size} free consecutive UDP ports on 127.0.0.1")
-
-
-# ---- processes ----
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        data = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no log)"
-    return "\n".join(data[-lines:]) or "(empty log)"
-
-
-@dataclass
-class _Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
 
 
 _live_stacks: set[LocalStack] = set()
@@ -177,7 +125,7 @@ class LocalStack:
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self._own_workdir = False
         self.workdir: Path | None = None
-        self._procs: list[_Proc] = []
+        self._procs: list[Process] = []
         self._lock = threading.Lock()
         self.started = False
 
@@ -276,7 +224,7 @@ class LocalStack:
         with self._lock:
             procs, self._procs = self._procs, []
         for p in reversed(procs):
-            _terminate(p.popen)
+            terminate_group(p.popen)
         with _live_lock:
             _live_stacks.discard(self)
         self.started = False
@@ -291,7 +239,7 @@ class LocalStack:
         if crash:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.popen.pid, signal.SIGKILL)
-        _terminate(proc.popen)
+        terminate_group(proc.popen)
 
     def start_part(self, name: str) -> None:
         """Start a stopped part again, on the same ports with the same configuration."""
@@ -312,8 +260,8 @@ class LocalStack:
             self.rtc_ports = FIXED_RTC_PORTS
             self.sip_port = FIXED_SIP_PORT
             self.rtp_ports = FIXED_RTP_PORTS
-            busy = [p for p in (self.livekit_port,) if not _port_free(p, socket.SOCK_STREAM)]
-            if not _port_free(self.sip_port, socket.SOCK_DGRAM):
+            busy = [p for p in (self.livekit_port,) if not port_free(p, socket.SOCK_STREAM)]
+            if not port_free(self.sip_port, socket.SOCK_DGRAM):
                 busy.append(self.sip_port)
             if busy:
                 raise StackError(
@@ -329,7 +277,7 @@ class LocalStack:
         self.redis_port = free_port()
         self.sip_health_port = free_port()
 
-    def _spawn(self, name: str, cmd: Sequence[str], log: Path) -> _Proc:
+    def _spawn(self, name: str, cmd: Sequence[str], log: Path) -> Process:
         with open(log, "ab") as out:
             popen = subprocess.Popen(
                 list(cmd),
@@ -339,19 +287,19 @@ class LocalStack:
                 cwd=self.workdir,
                 start_new_session=True,  # own process group: stop() ends exactly this
             )
-        proc = _Proc(name, popen, log)
+        proc = Process(name, popen, log)
         with self._lock:
             self._procs.append(proc)
         return proc
 
-    def _wait(self, proc: _Proc, what: str, check: Callable[[], bool], timeout: float) -> None:
+    def _wait(self, proc: Process, what: str, check: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             rc = proc.popen.poll()
             if rc is not None:
                 raise StackError(
                     f"{what} exited with status {rc} while starting; last lines of {proc.log}:\n"
-                    + _tail(proc.log)
+                    + log_tail(proc.log)
                 )
             try:
                 if check():
@@ -361,7 +309,7 @@ class LocalStack:
             if time.monotonic() > deadline:
                 raise StackError(
                     f"{what} did not become healthy within {timeout:.0f} s; "
-                    f"last lines of {proc.log}:\n" + _tail(proc.log)
+                    f"last lines of {proc.log}:\n" + log_tail(proc.log)
                 )
             time.sleep(0.1)
 
@@ -435,7 +383,7 @@ class LocalStack:
         self._wait(
             proc,
             f"livekit-server (port {self.livekit_port})",
-            lambda: _http_ok(HOST, self.livekit_port),
+            lambda: http_ok(HOST, self.livekit_port),
             self.startup_timeout,
         )
 
@@ -494,7 +442,7 @@ class LocalStack:
         self._wait(
             proc,
             f"the SIP stand-in {name!r} (udp {sip_port})",
-            lambda: _http_ok(HOST, health_port),
+            lambda: http_ok(HOST, health_port),
             self.startup_timeout,
         )
 
@@ -538,93 +486,12 @@ class LocalStack:
     async def aprovision(self, agent_name: str, numbers: Sequence[str]) -> Provisioned:
         """Create an inbound trunk for `numbers` (no auth, from 127.0.0.1) and a dispatch rule
         (a room per call, prefix ``call-``) that dispatches the agent `agent_name`."""
-        from livekit import api
-
         async with self.api() as lk:
-            trunk = await lk.sip.create_inbound_trunk(
-                api.CreateSIPInboundTrunkRequest(
-                    trunk=api.SIPInboundTrunkInfo(
-                        name=f"local {agent_name}",
-                        numbers=list(numbers),
-                        allowed_addresses=["127.0.0.1"],
-                    )
-                )
-            )
-            rule = await lk.sip.create_dispatch_rule(
-                api.CreateSIPDispatchRuleRequest(
-                    dispatch_rule=api.SIPDispatchRuleInfo(
-                        name=f"local {agent_name}",
-                        trunk_ids=[trunk.sip_trunk_id],
-                        rule=api.SIPDispatchRule(
-                            dispatch_rule_individual=api.SIPDispatchRuleIndividual(
-                                room_prefix="call-"
-                            )
-                        ),
-                        room_config=api.RoomConfiguration(
-                            agents=[api.RoomAgentDispatch(agent_name=agent_name)]
-                        ),
-                    )
-                )
-            )
-        return Provisioned(
-            trunk.sip_trunk_id, rule.sip_dispatch_rule_id, tuple(numbers), agent_name
-        )
+            return await provision(lk, agent_name, numbers)
 
     def provision(self, agent_name: str, numbers: Sequence[str]) -> Provisioned:
         """Sync `aprovision` (safe to call even while an event loop runs in this thread)."""
-        return _run_sync(lambda: self.aprovision(agent_name, numbers))
-
-
-def _http_ok(host: str, port: int) -> bool:
-    conn = http.client.HTTPConnection(host, port, timeout=1)
-    try:
-        conn.request("GET", "/")
-        return conn.getresponse().status == 200
-    finally:
-        conn.close()
-
-
-def _terminate(p: subprocess.Popen[bytes], timeout: float = 8.0) -> None:
-    if p.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(p.pid, signal.SIGTERM)
-    try:
-        p.wait(timeout)
-        return
-    except subprocess.TimeoutExpired:
-        pass
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(p.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        p.wait(5)
-
-
-def _run_sync(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine to completion from sync code, in a private thread if a loop is running."""
-
-    async def runner() -> T:
-        return await factory()
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(runner())
-    result: list[T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(runner()))
-        except BaseException as e:  # noqa: BLE001 - re-raised below
-            error.append(e)
-
-    t = threading.Thread(target=target, name="stack-provision")
-    t.start()
-    t.join()
-    if error:
-        raise error[0]
-    return result[0]
+        return run_sync(lambda: self.aprovision(agent_name, numbers))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

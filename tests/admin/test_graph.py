@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from router.admin import graph as graphs
+from router.admin.graph import command as graphs
 from router.admin.graph import Edge, Graph, build, dot, mermaid
 from router.cli import main
 from router.core.errors import Location, Problem

@@ -35,7 +35,9 @@ from router.core.events import (
 )
 from router.core.keys import Key
 from router.core.model import FailureKind, MenuFile
-from router.core.navigator import _HANDLERS, _NEXT, CallCaps, CallState, Navigator
+from router.core.navigator import CallCaps, CallState, Navigator
+from router.core.navigator.machine import HANDLERS
+from router.core.navigator.states import NEXT
 
 WELCOME = "play:Welcome. 1 sales, 2 support, 0 operator, or an extension."
 MAIN_AGAIN = "1 sales, 2 support, 0 operator."
@@ -522,8 +524,8 @@ def test_call_keeps_its_version(menu_file: MenuFile) -> None:
 
 
 def test_tables_cover_every_state() -> None:
-    assert set(_HANDLERS) == set(CallState) == set(_NEXT)
-    assert _HANDLERS[S.ENDED] == {} and _NEXT[S.ENDED] == frozenset()
+    assert set(HANDLERS) == set(CallState) == set(NEXT)
+    assert HANDLERS[S.ENDED] == {} and NEXT[S.ENDED] == frozenset()
 
 
 def test_state_changes_are_logged(make_call: Any, caplog: pytest.LogCaptureFixture) -> None:

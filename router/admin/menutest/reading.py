@@ -19,77 +19,28 @@ from zoneinfo import ZoneInfo
 from router.admin.check import caller_problem, number_problem
 from router.admin.menutest.cases import DEFAULT_MENU_FILE, Case, Expectation, TestFile
 from router.admin.menutest.comments import values_cut_by_comments
+from router.admin.menutest.layout import (
+    CASE,
+    DEFAULTS,
+    END_REASONS,
+    EXPECT,
+    SETTINGS_KEYS,
+    TEST_FILE,
+    TOP,
+)
+from router.admin.menutest.layout import (
+    HINTS as _HINTS,
+)
 from router.admin.menutest.names import expectation_problems
 from router.admin.simulate import TIMEOUT, TransferResult
 from router.core import format as fmt
 from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
-from router.core.events import (
-    EndReason,
-)
 from router.core.keys import Key
 from router.core.loader import MAX_BYTES, Loaded, load_menu_file
 from router.core.loader.nodes import NodeReader
-from router.core.loader.source import FileKind, compose_source
+from router.core.loader.source import compose_source
 from router.core.yamlsafe import Map, Node, Scalar, Seq
-
-__all__ = ["TEST_FILE", "read_test_file"]
-
-_END_REASONS = {
-    r.value: r for r in EndReason if r not in (EndReason.TRANSFERRED, EndReason.CALLER_HANGUP)
-}
-"""Ways a simulated call can end without a transfer (a simulated caller never hangs up)."""
-_TOP_KEYS = ("menu_file", "defaults", "cases")
-_DEFAULT_KEYS = ("number", "caller", "language", "at", "transfer_results")
-_CASE_KEYS = ("name", "number", "caller", "language", "at", "keys", "transfer_results", "expect")
-_EXPECT_KEYS = (
-    "transfer",
-    "hangup",
-    "menus",
-    "ringing_timeout",
-    "play_dialtone",
-    "headers",
-    "hears",
-    "voice",
-    "language",
-)
-_SETTINGS_KEYS = ("ringing_timeout", "play_dialtone", "headers")
-"""Expectations about the transfer's settings: they go with `transfer`."""
-_HINTS: Mapping[str, str] = {
-    "time": "at",
-    "when": "at",
-    "date": "at",
-    "dialled": "number",
-    "dialed": "number",
-    "called": "number",
-    "to": "number",
-    "from": "caller",
-    "calling": "caller",
-    "caller_id": "caller",
-    "digits": "keys",
-    "results": "transfer_results",
-    "transfer_result": "transfer_results",
-    "expected": "expect",
-    "expects": "expect",
-    "menu": "menu_file",
-    "menus": "menu_file",
-    "file": "menu_file",
-    "tests": "cases",
-    "calls": "cases",
-    "path": "menus",
-    "via": "menus",
-    "says": "hears",
-    "hear": "hears",
-    "heard": "hears",
-    "message": "hears",
-    "lang": "language",
-    "timeout": "ringing_timeout",
-    "ringing": "ringing_timeout",
-    "header": "headers",
-    "dialtone": "play_dialtone",
-}
-"""Words an admin may reach for, and the key they meant (used in hints only)."""
-TEST_FILE = FileKind("test file", "menus.test.yaml", "cases:")
 
 
 def _compose(path: str) -> tuple[Node | None, list[Problem], str]:
@@ -121,17 +72,6 @@ class _Defaults:
     has_at: bool = False
     """`at` was written (even if wrongly: its error is then reported once, there)."""
     results: tuple[TransferResult, ...] | None = (TransferResult(True),)
-
-
-def _keys(*names: str) -> fmt.Obj:
-    """The keys a mapping of the test file may have, in the format's spec language."""
-    return fmt.Obj(tuple(fmt.Field(name, fmt.TEXT) for name in names))
-
-
-_TOP = _keys(*_TOP_KEYS)
-_DEFAULTS = _keys(*_DEFAULT_KEYS)
-_CASE = _keys(*_CASE_KEYS)
-_EXPECT = _keys(*_EXPECT_KEYS)
 
 
 class _Reader(NodeReader):
@@ -177,7 +117,7 @@ class _Reader(NodeReader):
         return node.value
 
     def read(self, root: Node) -> TestFile | None:
-        top = self.mapping(root, "the test file", _TOP)
+        top = self.mapping(root, "the test file", TOP)
         if top is None:
             return None
         base = Path(self.path).parent
@@ -215,7 +155,7 @@ class _Reader(NodeReader):
 
     def defaults(self, node: Node) -> _Defaults:
         """Values every case inherits; read once, so a mistake in them is reported once."""
-        fields = self.mapping(node, "defaults", _DEFAULTS) or {}
+        fields = self.mapping(node, "defaults", DEFAULTS) or {}
         out = _Defaults()
         if "number" in fields and not _null(fields["number"]):
             out.number = self.number(fields["number"], "defaults")
@@ -231,7 +171,7 @@ class _Reader(NodeReader):
         return out
 
     def case(self, node: Node, defaults: _Defaults) -> Case | None:
-        fields = self.mapping(node, "a case", _CASE)
+        fields = self.mapping(node, "a case", CASE)
         if fields is None:
             return None
         name = self.text(fields["name"], "name") if "name" in fields else None
@@ -422,7 +362,7 @@ class _Reader(NodeReader):
                 "expect: hangup, or expect: {transfer: tel:+15105550100}",
             )
             return None
-        fields = self.mapping(node, f"the expectation of {what}", _EXPECT)
+        fields = self.mapping(node, f"the expectation of {what}", EXPECT)
         if fields is None:
             return None
         transfer = None
@@ -440,12 +380,12 @@ class _Reader(NodeReader):
             hangup = True
             value = fields["hangup"]
             if isinstance(value, Scalar) and not value.is_null and value.value != "true":
-                reason = _END_REASONS.get(value.value)
+                reason = END_REASONS.get(value.value)
                 if reason is None:
                     self.error(
                         value,
                         f"'{value.value}' is not a way a call ends",
-                        "one of: " + ", ".join(_END_REASONS),
+                        "one of: " + ", ".join(END_REASONS),
                     )
                     return None
         else:
@@ -480,7 +420,7 @@ class _Reader(NodeReader):
         """What the tools cannot show in a path: the transfer's settings, what is heard."""
         out: dict[str, Any] = {}
         ok = True
-        for name in _SETTINGS_KEYS:
+        for name in SETTINGS_KEYS:
             if name in fields and not transfer:
                 self.error(
                     fields[name],

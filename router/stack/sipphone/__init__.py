@@ -13,13 +13,15 @@ The package, one module per concept:
   and the answer (RFC 4566/3264); ``rtp``: packets, G.711 u-law, RFC 4733 keys.
 - ``transaction``: client transactions (retransmission timers A/B/E/F) and the
   response cache, sans-I/O.
-- ``dialog``: the call's SIP dialog, sans-I/O: ``CallState``, the ``TRANSITIONS``
-  table, events in, actions out, time passed in.
+- ``dialog``: the call's SIP dialog, sans-I/O: events in, actions out, time passed
+  in; its states and ``TRANSITIONS`` table in ``states``, what it asks of its shell
+  in ``actions``, the requests it sends (headers, route set, CANCEL, ACKs) in
+  ``requests``, the far end's requests judged (RFC 3261 12.2.2, REFER) in ``inbound``.
 - ``media``: what received RTP sounded like (``AudioMeter``, ``WavRecorder``).
 - ``report``: ``CallOutcome`` and ``CallReport``.
 - ``script``: ``CallScript``, ``KeyPress``, ``parse_keys`` and the script runner.
-- ``phone``: ``SipCall``, the asyncio shell (sockets, timers, the 20 ms RTP clock),
-  and ``place_call``.
+- ``phone``: ``SipCall``, the asyncio shell (sockets, timers) and ``place_call``;
+  ``stream``: its RTP both ways (the 20 ms clock, keys, the meter, the recorder).
 - ``cli``: ``python -m router.stack.caller`` (or ``python -m router.stack.sipphone``).
 
 Scripted use::

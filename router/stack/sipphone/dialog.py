@@ -27,7 +27,6 @@ and one method (``_fire``) changes the state, logging ``old -> new``::
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
 import secrets
 from collections.abc import Sequence
@@ -45,14 +44,13 @@ from router.stack.sipphone.actions import (
     Send,
     TransactionDone,
 )
+from router.stack.sipphone.inbound import ALLOW, ANSWERED_AT_ONCE, judge, read_refer
 from router.stack.sipphone.message import (
-    HeaderBuilder,
     NameAddr,
     SipParseError,
     SipRequest,
     SipResponse,
     SipUri,
-    Via,
     build_response,
     new_branch,
     new_call_id,
@@ -67,6 +65,7 @@ from router.stack.sipphone.report import (
     SipTraceEntry,
     format_address,
 )
+from router.stack.sipphone.requests import USER_AGENT, RequestBuilder
 from router.stack.sipphone.sdp import SdpError, SdpMedia, build_offer, parse_sdp
 from router.stack.sipphone.states import TRANSITIONS, CallState, Trigger
 from router.stack.sipphone.transaction import (
@@ -80,20 +79,9 @@ __all__ = ["ALLOW", "USER_AGENT", "CallError", "Dialog"]
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "livekit-menu-router-caller/0.1"
-ALLOW = "INVITE, ACK, CANCEL, BYE, REFER, NOTIFY, OPTIONS, INFO, UPDATE"
-
 
 class CallError(RouterError):
     """An action that the call's state does not allow (a key before the answer ...)."""
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 # =========================================================================== the dialog
@@ -128,17 +116,20 @@ class Dialog:
         self.call_id = new_call_id(local_host)
         self.local_tag = new_tag()
         self.remote_tag: str | None = None
-        self._cseq = secrets.randbelow(1000) + 1
-        self._invite_cseq = self._cseq
+        self._requests = RequestBuilder(
+            self.target_uri,
+            call_id=self.call_id,
+            caller_id=caller_id,
+            local_host=local_host,
+            note=self.note,
+        )
         self._remote_cseq: int | None = None
         self._session_id = secrets.randbelow(2**31)
         self._sdp_version = 1
         self.event_payload_type = 101
 
         self.state = CallState.IDLE
-        self.local_sip: Address = (local_host, 0)
         self.local_rtp: Address = (local_host, 0)
-        self.target_addr: Address | None = None
         self._connected = False
 
         self._txs: dict[TransactionKey, ClientTransaction] = {}
@@ -148,10 +139,6 @@ class Dialog:
         self._bye_tx: ClientTransaction | None = None
         self._ack: tuple[SipRequest, Address] | None = None
         self._responses = ResponseCache()
-        self._from_hdr = ""
-        self._to_hdr = ""
-        self._remote_target: str | None = None
-        self._route_set: list[str] = []
         self.remote_media: SdpMedia | None = None
         self.early_media: SdpMedia | None = None
         self.remote_rtp: Address | None = None
@@ -176,6 +163,16 @@ class Dialog:
         self.detail = ""
         self.bye_status: int | None = None
         self._out: list[Action] = []
+
+    @property
+    def local_sip(self) -> Address:
+        """The SIP socket's address (port 0 until `connect`)."""
+        return self._requests.local_sip
+
+    @property
+    def target_addr(self) -> Address | None:
+        """Where the INVITE went (None until `connect`)."""
+        return self._requests.target_addr
 
     # ------------------------------------------------------------------ state
     def _fire(self, trigger: Trigger) -> bool:
@@ -222,20 +219,21 @@ class Dialog:
         self, local_sip: Address, local_rtp: Address, target: Address, now: float
     ) -> list[Action]:
         """The sockets are bound: send the INVITE."""
-        self.local_sip, self.local_rtp, self.target_addr = local_sip, local_rtp, target
+        build = self._requests
+        build.local_sip, self.local_rtp, build.target_addr = local_sip, local_rtp, target
         self._connected = True
         local = NameAddr(
-            uri=str(SipUri(host=self._host_for_uri(), user=self.caller_id)),
+            uri=str(SipUri(host=build.host_for_uri(), user=self.caller_id)),
             display=self.display_name,
             params=(("tag", self.local_tag),),
         )
-        self._from_hdr = str(local)
+        build.from_hdr = str(local)
         t = self.target_uri
-        self._to_hdr = str(NameAddr(uri=str(SipUri(host=t.host, user=t.user, port=t.port))))
+        build.to_hdr = str(NameAddr(uri=str(SipUri(host=t.host, user=t.user, port=t.port))))
         body = self._offer()
         uri = str(dataclasses.replace(t, headers=""))
-        hb = self._base_headers("INVITE", self._invite_cseq, self._to_hdr, new_branch())
-        hb.add("Contact", self._contact())
+        hb = build.base_headers("INVITE", build.invite_cseq, build.to_hdr, new_branch())
+        hb.add("Contact", build.contact())
         hb.add("Allow", ALLOW)
         hb.extend(list(self.invite_headers))
         hb.add("Content-Type", "application/sdp")
@@ -297,7 +295,7 @@ class Dialog:
             self._fire(Trigger.BYE)
             self._out.append(MediaStopped())
             self._hangup_outcome, self._hangup_detail = outcome, detail or "we sent BYE"
-            req, dest = self._in_dialog_request("BYE")
+            req, dest = self._requests.in_dialog("BYE")
             self._bye_tx = self._start_tx(req, dest, now)
             self._hangup_deadline = now + self.bye_timeout_s
         elif self.state in (CallState.CALLING, CallState.PROCEEDING):
@@ -319,7 +317,9 @@ class Dialog:
                 self._fire(Trigger.CANCEL)
                 self._hangup_outcome, self._hangup_detail = outcome, detail
                 assert self.target_addr is not None
-                self._cancel_tx = self._start_tx(self._cancel_request(), self.target_addr, now)
+                self._cancel_tx = self._start_tx(
+                    self._requests.cancel(self._invite()), self.target_addr, now
+                )
                 self._hangup_deadline = now + self.bye_timeout_s
         return self._flush()
 
@@ -331,14 +331,14 @@ class Dialog:
         """
         if self._connected and self.target_addr is not None:
             if self.state is CallState.CONFIRMED:
-                req, dest = self._in_dialog_request("BYE")
+                req, dest = self._requests.in_dialog("BYE")
                 self._send(req, dest, now)
             elif (
                 self.state in (CallState.CALLING, CallState.PROCEEDING)
                 and self._invite_tx is not None
                 and self._invite_tx.got_provisional
             ):
-                self._send(self._cancel_request(), self.target_addr, now)
+                self._send(self._requests.cancel(self._invite()), self.target_addr, now)
         self._end(Trigger.GIVE_UP, CallOutcome.ERROR, "closed before the call ended", now)
         return self._flush()
 
@@ -347,7 +347,7 @@ class Dialog:
     ) -> tuple[list[Action], TransactionKey]:
         """Send a NOTIFY with a sipfrag of ``status`` for ``refer`` (RFC 3515)."""
         frag = f"SIP/2.0 {status} {reason_phrase(status)}"
-        req, dest = self._in_dialog_request(
+        req, dest = self._requests.in_dialog(
             "NOTIFY",
             extra=[
                 ("Event", f"refer;id={refer.cseq}"),
@@ -384,32 +384,6 @@ class Dialog:
             event_payload_type=self.event_payload_type,
         )
 
-    def _host_for_uri(self) -> str:
-        host = self.local_host
-        return f"[{host}]" if ":" in host else host
-
-    def _contact(self) -> str:
-        uri = SipUri(host=self._host_for_uri(), user=self.caller_id, port=self.local_sip[1])
-        return f"<{uri}>"
-
-    def _base_headers(self, method: str, cseq: int, to: str, branch: str) -> HeaderBuilder:
-        hb = HeaderBuilder()
-        hb.add(
-            "Via",
-            Via(
-                host=self._host_for_uri(),
-                port=self.local_sip[1],
-                params=(("branch", branch), ("rport", None)),
-            ),
-        )
-        hb.add("Max-Forwards", 70)
-        hb.add("From", self._from_hdr)
-        hb.add("To", to)
-        hb.add("Call-ID", self.call_id)
-        hb.add("CSeq", f"{cseq} {method}")
-        hb.add("User-Agent", USER_AGENT)
-        return hb
-
     def _send(
         self,
         msg: SipRequest | SipResponse,
@@ -429,73 +403,10 @@ class Dialog:
         self._send(req, dest, now)
         return tx
 
-    def _next_cseq(self) -> int:
-        self._cseq += 1
-        return self._cseq
-
-    def _dest_for(self, uri_text: str) -> Address:
-        """Where a request to this URI goes: its maddr/host and port, if an IP literal.
-
-        A hostname falls back to the INVITE's destination (every peer here is one
-        box); real DNS (RFC 3263) is out of scope for a test phone.
-        """
-        assert self.target_addr is not None
-        try:
-            uri = SipUri.parse(uri_text)
-        except SipParseError:
-            self.note(f"cannot route to {uri_text!r}; using the INVITE's destination")
-            return self.target_addr
-        host = uri.param("maddr") or uri.bare_host
-        if not _is_ip(host):
-            return self.target_addr
-        return (host, uri.port or 5060)
-
-    def _route(self) -> tuple[str, list[str], Address]:
-        """Request-URI, Route headers and next hop inside the dialog (RFC 3261 12.2.1.1)."""
-        target = self._remote_target or str(self.target_uri)
-        routes = list(self._route_set)
-        if not routes:
-            return target, routes, self._dest_for(target)
-        first = NameAddr.parse(routes[0]).uri
-        dest = self._dest_for(first)
-        if SipUri.parse(first).param("lr") is not None:
-            return target, routes, dest
-        return first, [*routes[1:], f"<{target}>"], dest  # strict router
-
-    def _in_dialog_request(
-        self,
-        method: str,
-        *,
-        extra: Sequence[tuple[str, str]] = (),
-        body: bytes = b"",
-        content_type: str | None = None,
-    ) -> tuple[SipRequest, Address]:
-        """Build a request inside the dialog, with the route set."""
-        ruri, routes, dest = self._route()
-        hb = self._base_headers(method, self._next_cseq(), self._to_hdr, new_branch())
-        for r in routes:
-            hb.add("Route", r)
-        if method in ("NOTIFY", "INVITE", "UPDATE", "REFER", "SUBSCRIBE"):
-            hb.add("Contact", self._contact())
-        hb.extend(list(extra))
-        if body and content_type:
-            hb.add("Content-Type", content_type)
-        return SipRequest(method=method, uri=ruri, headers=hb.build(), body=body), dest
-
-    def _cancel_request(self) -> SipRequest:
+    def _invite(self) -> SipRequest:
         invite = self._invite_req
         assert invite is not None
-        hb = HeaderBuilder()
-        hb.add("Via", invite.header_values("Via")[0])
-        hb.add("Max-Forwards", 70)
-        hb.add("From", invite.require("From"))
-        hb.add("To", invite.require("To"))
-        hb.add("Call-ID", self.call_id)
-        hb.add("CSeq", f"{self._invite_cseq} CANCEL")
-        for r in invite.header_values("Route"):
-            hb.add("Route", r)
-        hb.add("User-Agent", USER_AGENT)
-        return SipRequest(method="CANCEL", uri=invite.uri, headers=hb.build())
+        return invite
 
     # ------------------------------------------------------------------ responses
     def _on_response(self, resp: SipResponse, now: float) -> None:
@@ -572,16 +483,7 @@ class Dialog:
         assert invite is not None and self.target_addr is not None
         if resp.status >= 300:
             # RFC 3261 17.1.1.3: ACK in the same transaction, for every retransmission too
-            hb = HeaderBuilder()
-            hb.add("Via", invite.header_values("Via")[0])
-            hb.add("Max-Forwards", 70)
-            hb.add("From", invite.require("From"))
-            hb.add("To", resp.require("To"))
-            hb.add("Call-ID", self.call_id)
-            hb.add("CSeq", f"{self._invite_cseq} ACK")
-            for r in invite.header_values("Route"):
-                hb.add("Route", r)
-            ack = SipRequest(method="ACK", uri=invite.uri, headers=hb.build())
+            ack = self._requests.ack_for_failure(invite, resp)
             self._send(ack, self.target_addr, now, retransmission=not first)
             if first:
                 self.status, self.reason = resp.status, resp.reason
@@ -607,20 +509,16 @@ class Dialog:
         self.remote_tag = to_tag
         if to_tag is None:
             self.note("2xx without a To tag")
-        self._to_hdr = resp.require("To")
+        build = self._requests
+        build.to_hdr = resp.require("To")
         contact = resp.contact
         if contact is None:
             self.note("2xx without Contact; sending in-dialog requests to the target")
-            self._remote_target = str(self.target_uri)
+            build.remote_target = str(self.target_uri)
         else:
-            self._remote_target = contact.uri
-        self._route_set = list(reversed(resp.header_values("Record-Route")))
-        # ACK for 2xx is its own transaction, new branch, same CSeq number
-        ruri, routes, dest = self._route()
-        hb = self._base_headers("ACK", self._invite_cseq, self._to_hdr, new_branch())
-        for r in routes:
-            hb.add("Route", r)
-        ack = SipRequest(method="ACK", uri=ruri, headers=hb.build())
+            build.remote_target = contact.uri
+        build.route_set = list(reversed(resp.header_values("Record-Route")))
+        ack, dest = build.ack_for_2xx()
         self._ack = (ack, dest)
         self._send(ack, dest, now)
 
@@ -628,7 +526,7 @@ class Dialog:
             # 200 raced our CANCEL: the call exists, end it with a BYE
             self._fire(Trigger.ACCEPTED)
             self._hangup_detail = self._hangup_detail or "we sent BYE"
-            req, bye_dest = self._in_dialog_request("BYE")
+            req, bye_dest = self._requests.in_dialog("BYE")
             self._bye_tx = self._start_tx(req, bye_dest, now)
             self._hangup_deadline = now + self.bye_timeout_s
             return
@@ -674,27 +572,19 @@ class Dialog:
             resp, dest = cached
             self._send(resp, dest, now, retransmission=True)
             return
-        if req.call_id != self.call_id:
-            self.note(f"{req.method} for an unknown Call-ID {req.call_id}")
-            self._respond(req, addr, 481, now)
+        refusal = judge(
+            req,
+            call_id=self.call_id,
+            local_tag=self.local_tag,
+            remote_tag=self.remote_tag,
+            last_cseq=self._remote_cseq,
+        )
+        if refusal is not None:
+            if refusal.note is not None:
+                self.note(refusal.note)
+            self._respond(req, addr, refusal.status, now)
             return
-        to_tag = req.to.tag
-        from_tag = req.from_.tag
-        if to_tag != self.local_tag or (
-            self.remote_tag is not None and from_tag != self.remote_tag
-        ):
-            self.note(f"{req.method} with tags that match no dialog (To {to_tag}, From {from_tag})")
-            self._respond(req, addr, 481, now)
-            return
-        if req.method == "CANCEL":
-            self._respond(req, addr, 481, now)  # nothing of ours is pending for it
-            return
-        cseq = req.cseq
-        if self._remote_cseq is not None and cseq.number <= self._remote_cseq:
-            self.note(f"{req.method} CSeq {cseq.number} not above the last ({self._remote_cseq})")
-            self._respond(req, addr, 500, now)
-            return
-        self._remote_cseq = cseq.number
+        self._remote_cseq = req.cseq.number
         if req.method == "BYE":
             self.remote_bye_at = now
             self._respond(req, addr, 200, now)
@@ -706,7 +596,7 @@ class Dialog:
         if req.method == "INVITE":
             self._on_reinvite(req, addr, now)
             return
-        if req.method in ("OPTIONS", "INFO", "NOTIFY", "UPDATE", "MESSAGE"):
+        if req.method in ANSWERED_AT_ONCE:
             extra = (
                 [("Allow", ALLOW), ("Accept", "application/sdp")] if req.method == "OPTIONS" else []
             )
@@ -728,7 +618,7 @@ class Dialog:
     ) -> None:
         headers = [("Server", USER_AGENT), *extra]
         if 200 <= status < 300 and self._connected:
-            headers.append(("Contact", self._contact()))
+            headers.append(("Contact", self._requests.contact()))
         resp = build_response(
             req,
             status,
@@ -752,28 +642,19 @@ class Dialog:
             self._apply_remote_media(media)
         contact = req.contact
         if contact is not None:
-            self._remote_target = contact.uri
+            self._requests.remote_target = contact.uri
         self._sdp_version += 1
         self._respond(req, addr, 200, now, body=self._offer(), content_type="application/sdp")
 
     def _on_refer(self, req: SipRequest, addr: Address, now: float) -> None:
-        refer_to = req.header("Refer-To")
-        if refer_to is None:
+        refer = read_refer(req, now, self.refer_status)
+        if refer is None:
             self.note("REFER without Refer-To answered 400")
             self._respond(req, addr, 400, now)
             return
-        refer = Refer(
-            received_at=now,
-            refer_to=refer_to,
-            referred_by=req.header("Referred-By"),
-            x_headers=req.headers_matching("X-"),
-            headers=req.headers,
-            cseq=req.cseq.number,
-            response_status=self.refer_status,
-        )
         self.refers.append(refer)
         contact = req.contact
         if contact is not None:
-            self._remote_target = contact.uri  # REFER is a target refresh request
+            self._requests.remote_target = contact.uri  # REFER is a target refresh request
         self._respond(req, addr, self.refer_status, now)
         self._out.append(ReferArrived(refer, 200 <= self.refer_status < 300))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -31,7 +30,6 @@ from router.stack.sipphone.actions import (
     TransactionDone,
 )
 from router.stack.sipphone.dialog import CallError, Dialog
-from router.stack.sipphone.media import AudioMeter, WavRecorder
 from router.stack.sipphone.message import SipResponse
 from router.stack.sipphone.report import (
     Address,
@@ -41,9 +39,9 @@ from router.stack.sipphone.report import (
     SentKey,
     format_address,
 )
-from router.stack.sipphone.rtp import PCMU_PAYLOAD_TYPE, KeyHandle, RtpTransmitter
 from router.stack.sipphone.script import CallScript, KeyPress, follow_script, parse_keys, wait_any
 from router.stack.sipphone.states import CallState
+from router.stack.sipphone.stream import RtpStream
 from router.stack.sipphone.transaction import TX_TIMEOUT, TransactionKey
 
 __all__ = ["SipCall", "place_call"]
@@ -98,19 +96,11 @@ class SipCall:
         self.local_tag = self._dialog.local_tag
 
         self._sip: asyncio.DatagramTransport | None = None
-        self._rtp: asyncio.DatagramTransport | None = None
         self._timer_task: asyncio.Task[None] | None = None
         self._timer_changed = asyncio.Event()
         self._tx_waiters: dict[TransactionKey, asyncio.Future[SipResponse | None]] = {}
 
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._rtp_task: asyncio.Task[None] | None = None
-        self._rtp_tx: RtpTransmitter | None = None
-        self._rtp_sent = 0
-        self._key_waiters: list[tuple[KeyHandle, asyncio.Future[SentKey], list[float]]] = []
-        self._keys_sent: list[SentKey] = []
-        self._meter = AudioMeter(opts.audio_threshold_rms)
-        self._recorder = WavRecorder() if opts.record_to is not None else None
         self._recording: str | None = None
         self._closed = False
 
@@ -121,6 +111,13 @@ class SipCall:
         self._refer_event = asyncio.Event()
         self._notify_done = asyncio.Event()
         self._keys_done = asyncio.Event()
+        self._stream = RtpStream(
+            self._dialog,
+            send_audio=opts.send_audio,
+            audio_threshold_rms=opts.audio_threshold_rms,
+            record=opts.record_to is not None,
+            on_first_audio=self._first_audio.set,
+        )
 
     # ------------------------------------------------------------------ context manager
     async def __aenter__(self) -> SipCall:
@@ -188,8 +185,8 @@ class SipCall:
                 local_addr=(opts.local_host, 0),
                 family=family,
             )
-            self._rtp, _ = await loop.create_datagram_endpoint(
-                lambda: _Datagram(self._on_rtp, self._on_rtp_error),
+            self._stream.transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Datagram(self._stream.on_datagram, self._stream.on_error),
                 local_addr=(opts.local_host, 0),
                 family=family,
             )
@@ -199,11 +196,8 @@ class SipCall:
             )
             return
         self._timer_task = loop.create_task(self._run_timers())
-        self._apply(
-            self._dialog.connect(
-                self._sockname(self._sip), self._sockname(self._rtp), target, time.monotonic()
-            )
-        )
+        rtp = self._sockname(self._stream.transport)
+        self._apply(self._dialog.connect(self._sockname(self._sip), rtp, target, time.monotonic()))
 
     async def wait_answered(self, timeout_s: float | None = None) -> bool:
         """True once answered; False if the call ended first or the timeout passed."""
@@ -213,7 +207,7 @@ class SipCall:
     async def wait_first_audio(self, timeout_s: float | None = None) -> float | None:
         """time.monotonic() of the first non-silent packet, or None (ended / timeout)."""
         await wait_any([self._first_audio, self._ended], timeout_s)
-        return self._meter.first_audio_at
+        return self._stream.meter.first_audio_at
 
     async def wait_refer(self, timeout_s: float | None = None) -> ReferReceived | None:
         """The first REFER (already answered per options), or None."""
@@ -227,12 +221,9 @@ class SipCall:
 
     async def send_key(self, digit: str, *, duration_ms: int = 160) -> SentKey:
         """Send one RFC 4733 key press; returns once its last end packet is out."""
-        if self.state is not CallState.CONFIRMED or self._rtp_tx is None or self._rtp_task is None:
+        if self.state is not CallState.CONFIRMED or not self._stream.sending:
             raise CallError(f"cannot send a key in state {self.state.value!r}")
-        handle = self._rtp_tx.queue_key(digit, duration_ms=duration_ms)
-        fut: asyncio.Future[SentKey] = asyncio.get_running_loop().create_future()
-        self._key_waiters.append((handle, fut, []))
-        return await fut
+        return await self._stream.queue_key(digit, duration_ms)
 
     async def hangup(
         self, *, outcome: CallOutcome = CallOutcome.LOCAL_BYE, detail: str = ""
@@ -265,11 +256,11 @@ class SipCall:
         ]
         if pending:
             await asyncio.wait(pending, timeout=0.5)
-        self._stop_rtp()
+        self._stream.stop()
         for task in list(self._tasks):
             task.cancel()
         tasks: list[asyncio.Task[Any]] = list(self._tasks)
-        for own in (self._rtp_task, self._timer_task):
+        for own in (self._stream.task, self._timer_task):
             if own is not None:
                 own.cancel()
                 tasks.append(own)
@@ -277,14 +268,15 @@ class SipCall:
         for fut in self._tx_waiters.values():
             if not fut.done():
                 fut.set_result(None)
-        self._fail_key_waiters()
-        for tr in (self._sip, self._rtp):
+        self._stream.fail_key_waiters()
+        for tr in (self._sip, self._stream.transport):
             if tr is not None:
                 tr.close()
-        if self._recorder is not None and self.options.record_to is not None:
+        recorder = self._stream.recorder
+        if recorder is not None and self.options.record_to is not None:
             path = Path(self.options.record_to)
             try:
-                self._recorder.write(path)
+                recorder.write(path)
                 self._recording = str(path)
             except OSError as exc:
                 self._dialog.note(f"could not write {path}: {exc}")
@@ -309,8 +301,8 @@ class SipCall:
             answered_at=d.answered_at,
             ended_at=d.ended_at if d.ended_at is not None else now,
             invite_retransmissions=d.invite_retransmissions,
-            keys=tuple(self._keys_sent),
-            audio=self._meter.freeze(self._rtp_sent),
+            keys=tuple(self._stream.keys_sent),
+            audio=self._stream.meter.freeze(self._stream.packets_sent),
             refers=tuple(r.freeze() for r in d.refers),
             bye_status=d.bye_status,
             remote_bye_at=d.remote_bye_at,
@@ -346,9 +338,9 @@ class SipCall:
                 case Answered():
                     self._answered.set()
                 case MediaUpdated(event_payload_type=event_pt):
-                    self._start_rtp(event_pt)
+                    self._stream.start(event_pt)
                 case MediaStopped():
-                    self._stop_rtp()
+                    self._stream.stop()
                 case ReferArrived(refer=refer, accepted=accepted):
                     self._refer_event.set()
                     if accepted:
@@ -360,7 +352,7 @@ class SipCall:
                     if fut is not None and not fut.done():
                         fut.set_result(resp)
                 case Ended():
-                    self._fail_key_waiters()
+                    self._stream.fail_key_waiters()
                     self._ended.set()
         self._timer_changed.set()
 
@@ -429,15 +421,9 @@ class SipCall:
             log.error("caller task failed: %r", exc, exc_info=exc)
             self._dialog.note(f"internal error: {exc!r}")
 
-    def _fail_key_waiters(self) -> None:
-        for _h, fut, _t in self._key_waiters:
-            if not fut.done():
-                fut.set_exception(CallError("call ended before the key was sent"))
-                fut.exception()  # retrieved: the waiter, if any, still gets it
-        self._key_waiters.clear()
-
     @staticmethod
-    def _sockname(tr: asyncio.DatagramTransport) -> Address:
+    def _sockname(tr: asyncio.DatagramTransport | None) -> Address:
+        assert tr is not None
         name = tr.get_extra_info("sockname")
         return (str(name[0]), int(name[1]))
 
@@ -455,95 +441,6 @@ class SipCall:
         if log.isEnabledFor(logging.DEBUG) and data.strip():
             log.debug("< %s\n%s", format_address(addr), data.decode("utf-8", "replace"))
         self._apply(self._dialog.receive_datagram(data, addr, time.monotonic()))
-
-    # ------------------------------------------------------------------ RTP
-    def _on_rtp_error(self, exc: Exception) -> None:
-        if isinstance(exc, ConnectionRefusedError):
-            return  # the far end closed its RTP port; normal at hangup
-        self._dialog.note(f"RTP socket error: {exc!r}")
-
-    def _on_rtp(self, data: bytes, addr: Address) -> None:
-        d = self._dialog
-        media = d.remote_media or d.early_media
-        first = self._meter.receive(
-            data,
-            time.monotonic(),
-            pcmu_payload_type=media.payload_type_for("PCMU") if media else PCMU_PAYLOAD_TYPE,
-            event_payload_type=d.event_payload_type,
-            recorder=self._recorder,
-        )
-        if first:
-            self._first_audio.set()
-
-    def _start_rtp(self, event_pt: int) -> None:
-        if self._rtp_tx is None:
-            self._rtp_tx = RtpTransmitter(
-                ssrc=secrets.randbits(32),
-                sequence=secrets.randbelow(0x8000),
-                timestamp=secrets.randbits(31),
-                event_payload_type=event_pt,
-            )
-            self._rtp_task = asyncio.get_running_loop().create_task(self._rtp_sender())
-        else:
-            self._rtp_tx.event_payload_type = event_pt
-
-    def _stop_rtp(self) -> None:
-        if self._rtp_task is not None and not self._rtp_task.done():
-            self._rtp_task.cancel()
-
-    async def _rtp_sender(self) -> None:
-        """A 20 ms clock: silence or the next key packet, like a phone's DSP."""
-        loop = asyncio.get_running_loop()
-        tx = self._rtp_tx
-        assert tx is not None
-        next_t = loop.time()
-        while True:
-            dest = self._dialog.remote_rtp
-            media = self._dialog.remote_media
-            sending = (
-                dest is not None
-                and media is not None
-                and not media.on_hold
-                and media.direction != "recvonly"
-            )
-            if tx.busy or self.options.send_audio:
-                pkt = tx.tick()
-                if sending and dest is not None and self._rtp is not None:
-                    if not self._rtp.is_closing():
-                        self._rtp.sendto(pkt.encode(), dest)
-                        self._rtp_sent += 1
-            else:
-                tx.skip()  # the sampling clock runs on while we stay quiet
-            self._settle_keys()
-            next_t += 0.020
-            delay = next_t - loop.time()
-            if delay < -0.2:  # the loop stalled: resync rather than burst
-                next_t = loop.time()
-                delay = 0.0
-            await asyncio.sleep(max(0.0, delay))
-
-    def _settle_keys(self) -> None:
-        now = time.monotonic()
-        still: list[tuple[KeyHandle, asyncio.Future[SentKey], list[float]]] = []
-        for handle, fut, times in self._key_waiters:
-            if handle.started and not times:
-                times.append(now)
-            if handle.finished:
-                sent = SentKey(
-                    digit=handle.digit,
-                    event=handle.event,
-                    sent_at=times[0] if times else now,
-                    finished_at=now,
-                    rtp_timestamp=handle.rtp_timestamp or 0,
-                    first_sequence=handle.first_sequence or 0,
-                    packets=handle.packets_sent,
-                )
-                self._keys_sent.append(sent)
-                if not fut.done():
-                    fut.set_result(sent)
-            else:
-                still.append((handle, fut, times))
-        self._key_waiters = still
 
 
 async def place_call(

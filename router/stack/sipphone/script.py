@@ -204,7 +204,7 @@ async def _run_hangup_triggers(call: SipCall) -> None:
         triggers.append(
             after(
                 call._first_audio,
-                lambda: call._meter.first_audio_at,
+                lambda: call._stream.meter.first_audio_at,
                 opts.hangup_after_audio_s,
                 f"{opts.hangup_after_audio_s}s after first audio",
             )
@@ -213,7 +213,7 @@ async def _run_hangup_triggers(call: SipCall) -> None:
         triggers.append(
             after(
                 call._keys_done,
-                lambda: call._keys_sent[-1].finished_at if call._keys_sent else None,
+                lambda: call._stream.keys_sent[-1].finished_at if call._stream.keys_sent else None,
                 opts.hangup_after_keys_s,
                 f"{opts.hangup_after_keys_s}s after the last key",
             )

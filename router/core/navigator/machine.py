@@ -1,35 +1,22 @@
-"""One call through the menus, as a pure state machine.
+"""One call through the menus, as a pure state machine: the navigator.
 
 Shaped like aioquic's `QuicConnection`: no I/O, no clock, no asyncio. The runtime (or
 the simulator, or a test) feeds `handle()` events stamped with the time and carries
 out the effects it returns, in order; timers are effects too (`StartTimer`), so a
 test drives a whole call, time-outs included, without sleeping.
 
-States are explicit, as in h11: `_HANDLERS` says which events each state acts on
-(anything else is ignored, never raised), `_NEXT` which states may follow which, and
-`_set_state()` is the one place the state changes.
-
-    IDLE ─CallStarted─▶ PROMPTING ◀─── invalid, no input, say, repeat, goto, back, top
-                          │ key (barge-in) or PlaybackFinished
-                          ▼
-                        WAITING ──digit that may start an extension──▶ COLLECTING
-                          │ transfer                                    │ transfer
-                          ▼                                             ▼
-                        ANNOUNCING ──PlaybackFinished──▶ TRANSFERRING ──success──▶ ENDED
-                                                           │ failure: the policy's action
-                        CLOSING (goodbye playing) ─────────┴──────────────────────▶ ENDED
-
-A caller rule (`MenuFile.callers`) is tried at `CallStarted` before the number's entry
-menu: it starts the call in its menu, or goes from IDLE straight to ANNOUNCING or
-TRANSFERRING (a transfer at once) or CLOSING (a block list's goodbye).
+States are explicit, as in h11: `HANDLERS` (at the end) says which events each state
+acts on (anything else is ignored, never raised), `states.NEXT` which states may follow
+which, and `_set_state()` is the one place the state changes. Its parts: the states
+(`states.py`), the caps (`caps.py`), the timers (`timers.py`), a key's copies
+(`copies.py`), what dialled digits name (`dialling.py`), the action after a failed
+transfer (`transfers.py`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -38,7 +25,6 @@ from router.core.events import (
     CallerMatched,
     CallFinished,
     CallStarted,
-    CancelTimer,
     DigitPressed,
     Disconnect,
     DuplicateKey,
@@ -58,7 +44,6 @@ from router.core.events import (
     OptionChosen,
     Play,
     PlaybackFinished,
-    StartTimer,
     StopPlayback,
     TimerFired,
     TimerKind,
@@ -74,7 +59,6 @@ from router.core.model import (
     Action,
     Back,
     DirectoryEntry,
-    FailurePolicy,
     GoTo,
     Hangup,
     Match,
@@ -87,101 +71,18 @@ from router.core.model import (
     Transfer,
     language_after,
 )
+from router.core.navigator.caps import DEFAULT_CAPS, CallCaps
+from router.core.navigator.copies import KeyCopies
+from router.core.navigator.dialling import NOTHING, classify
+from router.core.navigator.states import NEXT, CallState
+from router.core.navigator.timers import Timers
+from router.core.navigator.transfers import after_failure
 
-__all__ = ["DEFAULT_CAPS", "KEY_REPEAT_WINDOW_S", "CallCaps", "CallState", "Navigator"]
+__all__ = ["HANDLERS", "Navigator"]
 
 log = logging.getLogger("router.navigator")
 
-
-class CallState(StrEnum):
-    """Where a call is; see the module docstring for the picture."""
-
-    IDLE = "idle"
-    """Created, `CallStarted` not yet seen."""
-    PROMPTING = "prompting"
-    """An interruptible prompt is playing; a key cuts it short (barge-in)."""
-    WAITING = "waiting"
-    """The prompt is over and FIRST_DIGIT is armed."""
-    COLLECTING = "collecting"
-    """Digits of an extension are being gathered and INTER_DIGIT is armed."""
-    ANNOUNCING = "announcing"
-    """An announcement that must be heard to the end is playing; the transfer follows it."""
-    TRANSFERRING = "transferring"
-    """`TransferTo` was asked for; waiting for `TransferSucceeded` or `TransferFailed`."""
-    CLOSING = "closing"
-    """A goodbye is playing (keys ignored); the call ends when it finishes."""
-    ENDED = "ended"
-    """Over: every later event is ignored."""
-
-
-_LIVE = frozenset(CallState) - {CallState.IDLE}
-
-_NEXT: Mapping[CallState, frozenset[CallState]] = MappingProxyType(
-    {
-        # a caller rule may transfer the call at once, or end it
-        CallState.IDLE: _LIVE - {CallState.COLLECTING},
-        # a key (or a time-out) may run any action
-        CallState.PROMPTING: _LIVE,
-        CallState.WAITING: _LIVE,
-        CallState.COLLECTING: _LIVE,
-        CallState.ANNOUNCING: frozenset({CallState.TRANSFERRING, CallState.ENDED}),
-        # a failure policy may run any action but a key's
-        CallState.TRANSFERRING: _LIVE - {CallState.COLLECTING},
-        CallState.CLOSING: frozenset({CallState.ENDED}),
-        CallState.ENDED: frozenset(),
-    }
-)
-"""Which states may follow each state (a state may always stay as it is)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CallCaps:
-    """Per-call safety limits, whatever the menu file says: no call loops forever."""
-
-    max_keys: int = 100
-    """Keys acted on in one call; one more ends the call (KEY_LIMIT)."""
-    max_transfers: int = 3
-    """Transfer attempts in one call; one more plays `apology` and ends it (TRANSFER_LIMIT)."""
-    max_call_s: float = 900.0
-    """Length of a call, measured from CallStarted by the CALL_LIMIT timer."""
-    apology: Prompt = field(
-        default_factory=lambda: Prompt(
-            "Sorry, we could not connect your call. Please call again later."
-        )
-    )
-    """Played (to the end) before hanging up when the transfer cap is reached."""
-    max_goodbye_s: float = 60.0
-    """How long the goodbye of the call-length cap may play before the call is hung up
-    anyway: the cap stays a cap, whatever the file's message."""
-
-
-DEFAULT_CAPS = CallCaps()
-
-_FALLBACK_MESSAGE = Prompt("Sorry, that line is not available right now.")
-_FALLBACK_POLICY = FailurePolicy(
-    busy=Repeat(_FALLBACK_MESSAGE),
-    no_answer=Repeat(_FALLBACK_MESSAGE),
-    rejected=Repeat(_FALLBACK_MESSAGE),
-    error=Repeat(_FALLBACK_MESSAGE),
-)
-"""Used only if the loader left a menu without a policy: back to the menu, never silence."""
-
 _NO_MENU = Menu(name="", greeting=Prompt(), prompt=Prompt(), options=MappingProxyType({}))
-
-KEY_REPEAT_WINDOW_S = 0.08
-"""Seconds within which the same key again is taken as a copy of the first, and dropped.
-
-No person presses a key twice in 80 ms, but SIP bridges have delivered one press
-twice: RFC 4733 sends a digit's end packet three times (at the sender's packet
-interval, 20-50 ms), and a receiver that reports each copy, or both an RTP event
-and a SIP INFO for the same press, turns one key into two, milliseconds apart
-(livekit/sip has fixed such a bug: it deduplicated on the RTP timestamp alone).
-80 ms is the shortest press-and-pause a keypad may send at all (ITU-T Q.24: a tone
-of 40 ms and a pause of 40 ms), so a real second press is never lost. The window
-slides: a train of copies (0, 40, 80 ms) is one key."""
-
-_EARLY_FIRE_SLACK_S = 0.02
-"""Seconds a timer may fire before its deadline and still count (event loops round)."""
 
 
 class Navigator:
@@ -196,7 +97,7 @@ class Navigator:
         self._out: list[Effect] = []
         self._stack: list[str] = []
         self._menu = _NO_MENU
-        self._timers: dict[TimerKind, float] = {}
+        self._timers = Timers()
         self._play_seq = 0
         self._playing: int | None = None
         self._digits = ""
@@ -216,7 +117,7 @@ class Navigator:
         self._language: str | None = None
         """The caller's language (None: a file without `languages`); every prompt played
         is its version in this language (`Prompt.in_language`)."""
-        self._last_key: tuple[Key, float] | None = None
+        self._copies = KeyCopies()
         """The last key the call delivered and when, to drop its copies (KEY_REPEAT_WINDOW_S)."""
 
     # --- public surface ----------------------------------------------------------------
@@ -243,39 +144,27 @@ class Navigator:
     @property
     def timers(self) -> Mapping[TimerKind, float]:
         """The armed timers and their deadlines."""
-        return MappingProxyType(self._timers)
+        return self._timers.deadlines
 
     def next_deadline(self) -> tuple[TimerKind, float] | None:
         """The armed timer that fires first, as aioquic's `get_timer()`; None if none."""
-        if not self._timers:
-            return None
-        kind = min(self._timers, key=self._timers.__getitem__)
-        return kind, self._timers[kind]
+        return self._timers.first()
 
     def handle(self, event: Event) -> list[Effect]:
         """Take one event; return the effects to carry out, in order. Never raises for
         an event that does not fit the state: it is ignored and `[]` returned."""
-        handler = _HANDLERS[self._state].get(type(event))
+        handler = HANDLERS[self._state].get(type(event))
         if handler is None:
             log.debug("ignored %s in state %s", type(event).__name__, self._state)
             return []
         self._now = event.now
         out: list[Effect] = []
         self._out = out
-        if type(event) is DigitPressed and self._is_copy(event):
+        if type(event) is DigitPressed and self._copies.is_copy(event.key, event.now):
             out.append(DuplicateKey(event.now, self.menu, event.key))
             return out
         handler(self, event)
         return out
-
-    def _is_copy(self, event: DigitPressed) -> bool:
-        """The same key as the last one, within KEY_REPEAT_WINDOW_S of it: a bridge's copy."""
-        last, self._last_key = self._last_key, (event.key, event.now)
-        return (
-            last is not None
-            and last[0] is event.key
-            and 0 <= event.now - last[1] < KEY_REPEAT_WINDOW_S
-        )
 
     # --- small helpers -----------------------------------------------------------------
 
@@ -283,19 +172,18 @@ class Navigator:
         old = self._state
         if new is old:
             return
-        if new not in _NEXT[old]:
+        if new not in NEXT[old]:
             log.error("unexpected transition %s -> %s", old, new)
         log.debug("%s -> %s", old, new)
         self._state = new
 
     def _arm(self, timer: TimerKind, delay: float) -> None:
-        deadline = self._now + delay
-        self._timers[timer] = deadline
-        self._out.append(StartTimer(timer, deadline))
+        self._out.append(self._timers.arm(timer, self._now + delay))
 
     def _disarm(self, timer: TimerKind) -> None:
-        if self._timers.pop(timer, None) is not None:
-            self._out.append(CancelTimer(timer))
+        cancel = self._timers.disarm(timer)
+        if cancel is not None:
+            self._out.append(cancel)
 
     def _play(
         self, prompts: tuple[Prompt | None, ...], *, interruptible: bool, loop: bool = False
@@ -326,8 +214,7 @@ class Navigator:
         self._set_state(CallState.WAITING)
 
     def _end(self, reason: EndReason) -> None:
-        for timer in list(self._timers):
-            self._disarm(timer)
+        self._out.extend(self._timers.disarm_all())
         self._out.append(CallFinished(self._now, self.menu, reason))
         self._out.append(Disconnect(reason))
         self._end_reason = reason
@@ -460,22 +347,6 @@ class Navigator:
 
     # --- keys and dial by extension ----------------------------------------------------
 
-    def _classify(self, digits: str) -> tuple[Match, Action | None, DirectoryEntry | None]:
-        """How `digits` relate to the menu: its options count as one-digit entries. The
-        option, or else the directory's entry, that they name is given for AMBIGUOUS
-        and COMPLETE."""
-        menu = self._menu
-        option = menu.options.get(Key(digits)) if len(digits) == 1 else None
-        directory = self.menu_file.directories.get(menu.directory) if menu.directory else None
-        if directory is None:
-            return (Match.COMPLETE, option, None) if option is not None else _NOTHING
-        match, entry = directory.index.entry(digits)
-        if option is None:
-            return match, None, entry
-        # an option that also starts an extension is a real ambiguity: wait for more
-        longer = match in (Match.PARTIAL, Match.AMBIGUOUS)
-        return (Match.AMBIGUOUS if longer else Match.COMPLETE), option, None
-
     def _choose(self, digits: str, option: Action | None, entry: DirectoryEntry | None) -> None:
         """Run what an entry named: the menu's option, or the directory entry's transfer."""
         if entry is not None:
@@ -489,7 +360,9 @@ class Navigator:
             self._run(option)
 
     def _collect(self, digits: str) -> None:
-        match, option, entry = _NOTHING if self._dead else self._classify(digits)
+        match, option, entry = (
+            NOTHING if self._dead else classify(self.menu_file, self._menu, digits)
+        )
         if match is Match.COMPLETE and (option is not None or entry is not None):
             self._choose(digits, option, entry)
         elif match is Match.NONE and len(digits) == 1:
@@ -509,7 +382,7 @@ class Navigator:
         digits = self._digits
         dead, self._digits, self._dead = self._dead, "", False
         self._disarm(TimerKind.INTER_DIGIT)
-        match, option, entry = _NOTHING if dead else self._classify(digits)
+        match, option, entry = NOTHING if dead else classify(self.menu_file, self._menu, digits)
         if match >= Match.AMBIGUOUS and (option is not None or entry is not None):
             self._choose(digits, option, entry)
         else:
@@ -548,7 +421,7 @@ class Navigator:
         else:
             self._invalid_entry(key.value)
 
-    # --- event handlers, one per (state, event) pair in _HANDLERS ----------------------
+    # --- event handlers, one per (state, event) pair in HANDLERS ----------------------
 
     def _on_start(self, event: CallStarted) -> None:
         entry = self.menu_file.start_menu(event.dialled, event.at)
@@ -596,11 +469,9 @@ class Navigator:
         self._out.append(KeyIgnored(self._now, self.menu, event.key))
 
     def _on_timer(self, event: TimerFired) -> None:
-        deadline = self._timers.get(event.timer)
-        if deadline is None or event.now < deadline - _EARLY_FIRE_SLACK_S:
+        if not self._timers.fired(event.timer, event.now):
             log.debug("stale timer %s ignored", event.timer)
             return
-        del self._timers[event.timer]
         if event.timer is TimerKind.CALL_LIMIT:
             self._call_limit()
         elif event.timer is TimerKind.FIRST_DIGIT and self._state is CallState.WAITING:
@@ -659,12 +530,7 @@ class Navigator:
         self._out.append(
             TransferFailure(self._now, self.menu, kind, event.sip_status, event.reason)
         )
-        policy = (
-            (transfer.on_failure if transfer else None)
-            or self._menu.on_transfer_failure
-            or _FALLBACK_POLICY
-        )
-        action = policy.for_kind(kind)
+        action = after_failure(transfer, self._menu, kind)
         if not self._stack:  # a caller rule's transfer, before any menu
             if isinstance(action, GoTo):
                 self._stack = [action.menu]
@@ -678,14 +544,10 @@ class Navigator:
 
     def _on_call_ended(self, event: CallEnded) -> None:
         """The call is over from outside: nothing to play or hang up, only timers to cancel."""
-        for timer in list(self._timers):
-            self._disarm(timer)
+        self._out.extend(self._timers.disarm_all())
         self._end_reason = event.reason
         self._out.append(CallFinished(self._now, self.menu, event.reason))
         self._set_state(CallState.ENDED)
-
-
-_NOTHING: tuple[Match, None, None] = (Match.NONE, None, None)
 
 
 _Handler = Callable[[Navigator, Any], None]
@@ -695,7 +557,7 @@ _COMMON: dict[type[Any], _Handler] = {
     CallEnded: Navigator._on_call_ended,
 }
 
-_HANDLERS: Mapping[CallState, Mapping[type[Any], _Handler]] = MappingProxyType(
+HANDLERS: Mapping[CallState, Mapping[type[Any], _Handler]] = MappingProxyType(
     {
         CallState.IDLE: {CallStarted: Navigator._on_start, CallEnded: Navigator._on_call_ended},
         CallState.PROMPTING: {
