@@ -1,6 +1,6 @@
 """Is the router's memory per call the rtc SDK's own? Bare rtc participants, RSS per call.
 
-``python -m bench.rtc_memory [--calls 200] [--at-once 5] [--warmup 50] [--steps ...]
+``python -m bench.rtc_memory [--calls 200] [--at-once 5] [--warmup 50] [--steps ...] [--wrap CMD]
 [--python PYTHON] [--out FILE]``
 
 One process (the *subject*) serves calls in batches of ``--at-once`` over the local
@@ -43,6 +43,7 @@ import gc
 import json
 import math
 import os
+import shlex
 import sys
 import time
 from array import array
@@ -309,12 +310,14 @@ async def measure(
     rtc_logs: str = "native",
     settle_s: float = 0.5,
     label: str = "",
+    wrap: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """Serve `calls` calls in batches of `at_once` in one subject process; its samples:
     ``{"served", "rss_kb", "objects", "failed"}`` after each batch."""
     child = _child_class()
     me = [sys.executable, "-m", "bench.rtc_memory"]
     subject_argv = [
+        *wrap,
         python,
         "-m",
         "bench.rtc_memory",
@@ -417,6 +420,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 python=args.python,
                 rtc_logs=args.rtc_logs,
                 label=name.replace("+", "-"),
+                wrap=tuple(shlex.split(args.wrap)),
             )
             variants[name] = {"steps": sorted(steps), **figures(samples, args.warmup)}
             variants[name]["samples"] = samples
@@ -433,6 +437,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "at_once": args.at_once,
         "warmup": args.warmup,
         "rtc_logs": args.rtc_logs,
+        "wrap": args.wrap,
         "loadavg": {"start": load_before, "end": machine_info()["loadavg"]},
         "variants": variants,
     }
@@ -452,6 +457,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--python", default=sys.executable, help="the subject's interpreter")
     parser.add_argument("--rtc-logs", choices=("native", "sdk"), default="native")
+    parser.add_argument(
+        "--wrap",
+        default="",
+        help="a command the subject runs under, e.g. 'heaptrack -o /tmp/rtc' (its own "
+        "output lines are skipped: only JSON lines are read)",
+    )
     parser.add_argument("--out", help="write the result here too (JSON)")
     args = parser.parse_args(argv)
     args.argv = argv if argv is not None else sys.argv[1:]
