@@ -153,7 +153,8 @@ async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
         run.samples.append(
             {"t": round(time.monotonic() - t0, 1), "ended": run.ended, "up": run.in_flight}
             | figures
-            | processes.tree_figures(pid)  # job processes too: `--executor process`
+            # job processes too (`--executor process`); off the loop: smaps takes ~20 ms each
+            | await asyncio.to_thread(processes.tree_figures, pid)
         )
         try:
             await asyncio.wait_for(stop.wait(), run.config.sample_s)
