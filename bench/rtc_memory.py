@@ -15,6 +15,7 @@ as ``--steps`` says (comma-separated, cumulative presets in `PRESETS`):
   `wait_for_playout`);
 - ``peer``: a second participant (the *peer*, a process of its own, livekit 1.1.21: the
   caller's side, not measured) is in the room first, publishing a track of silence;
+  ``peer_bare``: the same participant, publishing nothing;
 - ``subscribe``: the subject subscribes to the peer's track and reads 0.5 s of it
   (`rtc.AudioStream`);
 - ``dtmf``: the peer sends three DTMF keys (`publish_dtmf`), the subject waits for them
@@ -39,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import gc
 import json
 import math
@@ -56,10 +58,14 @@ PRESETS = {
     "floor": ("publish", "frames", "peer"),
     "call": ("publish", "frames", "peer", "subscribe", "dtmf"),
     "listen": ("peer", "subscribe", "dtmf"),
+    "peer": ("peer",),
+    "bare-peer": ("peer_bare",),
+    "greet-bare-peer": ("publish", "frames", "peer_bare"),
 }
 """Named `--steps`: `floor` is what bench/floor.py does in a call, `call` adds what a
-router that listened to its caller would do, `listen` the same without publishing."""
-STEPS = ("publish", "frames", "peer", "subscribe", "dtmf")
+router that listened to its caller would do, `listen` the same without publishing; `peer`
+and `bare-peer` only join, with a peer that publishes or not."""
+STEPS = ("publish", "frames", "peer", "peer_bare", "subscribe", "dtmf")
 SAMPLE_RATE_HZ = 16000
 FRAME_MS = 20
 GREETING_S = 1.0
@@ -223,7 +229,8 @@ def _keep_native() -> None:
 
 
 async def peer() -> None:
-    """The caller's side: ``{"op": "join"|"dtmf"|"leave", "rooms": [...]}`` -> ``{"ev": op}``."""
+    """The caller's side: ``{"op": "join"|"dtmf"|"leave", "rooms": [...]}`` -> ``{"ev": op}``
+    (``"publish": false`` with a join: the peer publishes no track)."""
     from livekit import rtc
 
     rooms: dict[str, tuple[Any, Any, asyncio.Task[None]]] = {}
@@ -233,13 +240,16 @@ async def peer() -> None:
         while True:
             await source.capture_frame(silence)
 
-    async def join(name: str) -> None:
+    async def join(name: str, publish: bool) -> None:
         room = rtc.Room()
         await room.connect(
             os.environ["LIVEKIT_URL"],
             _token(f"peer-{name}", name, "sip"),
             rtc.RoomOptions(auto_subscribe=False),
         )
+        if not publish:
+            rooms[name] = (room, None, None)
+            return
         source = rtc.AudioSource(SAMPLE_RATE_HZ, 1)
         track = rtc.LocalAudioTrack.create_audio_track("caller", source)
         await room.local_participant.publish_track(
@@ -255,17 +265,20 @@ async def peer() -> None:
 
     async def leave(name: str) -> None:
         room, source, feeding = rooms.pop(name)
-        feeding.cancel()
+        if feeding is not None:
+            feeding.cancel()
         await room.disconnect()
-        await source.aclose()
+        if source is not None:
+            await source.aclose()
 
-    ops = {"join": join, "dtmf": dtmf, "leave": leave}
     reader = await _lines()
     _say({"ev": "ready"})
     while line := await reader.readline():
         cmd = json.loads(line)
         if cmd["op"] == "quit":
             break
+        ops = {"join": functools.partial(join, publish=cmd.get("publish", True))}
+        ops |= {"dtmf": dtmf, "leave": leave}
         results = await asyncio.gather(
             *(ops[cmd["op"]](r) for r in cmd["rooms"]), return_exceptions=True
         )
@@ -327,13 +340,15 @@ async def measure(
         ",".join(steps),
     ]
     subj = await child(env, subject_argv, rtc_logs).start()
-    caller = await child(env, [*me, "--role", "peer"], "sdk").start() if "peer" in steps else None
+    peers = steps & {"peer", "peer_bare"}
+    caller = await child(env, [*me, "--role", "peer"], "sdk").start() if peers else None
     samples: list[dict[str, Any]] = []
     try:
         for b in range(math.ceil(calls / at_once)):
             rooms = [f"mem-{label}-{b}-{k}" for k in range(min(at_once, calls - b * at_once))]
             if caller is not None:
-                await caller.ask({"op": "join", "rooms": rooms}, "join")
+                join = {"op": "join", "rooms": rooms, "publish": "peer" in steps}
+                await caller.ask(join, "join")
             subj.send({"op": "batch", "rooms": rooms, "settle_s": settle_s})
             if caller is not None and "dtmf" in steps:
                 for _ in rooms:  # each call says when it listens; a failed one never does
