@@ -187,6 +187,7 @@ async def subject(steps: frozenset[str], rtc_logs: str) -> None:
     frames = _tone(GREETING_S)
     reader = await _lines()
     _say({"ev": "ready", "livekit": livekit.rtc.__version__, "rss_kb": _rss_kb()})
+    samples_said = 0
     while line := await reader.readline():
         cmd = json.loads(line)
         if cmd["op"] == "quit":
@@ -194,6 +195,9 @@ async def subject(steps: frozenset[str], rtc_logs: str) -> None:
         results = await asyncio.gather(
             *(_subject_call(r, steps, frames) for r in cmd["rooms"]), return_exceptions=True
         )
+        if not samples_said:  # the library is loaded by now: say where, once
+            print(f"rtc_memory: liblivekit_ffi.so mapped at {_ffi_base()}", file=sys.stderr)
+        samples_said += 1
         failed = [repr(r) for r in results if isinstance(r, BaseException)]
         gc.collect()
         await asyncio.sleep(cmd.get("settle_s", 0.0))
@@ -207,6 +211,22 @@ async def subject(steps: frozenset[str], rtc_logs: str) -> None:
                 "why": failed[:1],
             }
         )
+
+
+def _ffi_base() -> str:
+    """Where liblivekit_ffi.so is mapped (its first mapping, file offset 0), so that the
+    addresses of a heaptrack report become offsets into the wheel's stripped library,
+    which upstream can symbolize with its own build."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            fields = line.split()
+            if (
+                len(fields) >= 6
+                and fields[5].endswith("liblivekit_ffi.so")
+                and int(fields[2], 16) == 0
+            ):
+                return f"0x{fields[0].split('-')[0]}"
+    return "not loaded"
 
 
 def _keep_native() -> None:
