@@ -15,7 +15,8 @@ as ``--steps`` says (comma-separated, cumulative presets in `PRESETS`):
   `wait_for_playout`);
 - ``peer``: a second participant (the *peer*, a process of its own, livekit 1.1.21: the
   caller's side, not measured) is in the room first, publishing a track of silence;
-  ``peer_bare``: the same participant, publishing nothing;
+  ``peer_bare``: the same participant, publishing nothing; ``peer_leaves``: the peer
+  leaves first and the subject waits to see it go (otherwise the subject leaves first);
 - ``subscribe``: the subject subscribes to the peer's track and reads 0.5 s of it
   (`rtc.AudioStream`);
 - ``dtmf``: the peer sends three DTMF keys (`publish_dtmf`), the subject waits for them
@@ -61,11 +62,12 @@ PRESETS = {
     "peer": ("peer",),
     "bare-peer": ("peer_bare",),
     "greet-bare-peer": ("publish", "frames", "peer_bare"),
+    "peer-leaves-first": ("peer", "peer_leaves"),
 }
 """Named `--steps`: `floor` is what bench/floor.py does in a call, `call` adds what a
 router that listened to its caller would do, `listen` the same without publishing; `peer`
 and `bare-peer` only join, with a peer that publishes or not."""
-STEPS = ("publish", "frames", "peer", "peer_bare", "subscribe", "dtmf")
+STEPS = ("publish", "frames", "peer", "peer_bare", "peer_leaves", "subscribe", "dtmf")
 SAMPLE_RATE_HZ = 16000
 FRAME_MS = 20
 GREETING_S = 1.0
@@ -139,6 +141,8 @@ async def _subject_call(room_name: str, steps: frozenset[str], frames: list[Any]
     track_q: asyncio.Queue[Any] = asyncio.Queue()
     room.on("sip_dtmf_received", lambda ev: keys.put_nowait(ev.digit))
     room.on("track_subscribed", lambda track, *_: track_q.put_nowait(track))
+    alone = asyncio.Event()
+    room.on("participant_disconnected", lambda *_: alone.set())
     source = None
     try:
         url = os.environ["LIVEKIT_URL"]
@@ -171,6 +175,9 @@ async def _subject_call(room_name: str, steps: frozenset[str], frames: list[Any]
             async with asyncio.timeout(WAIT_S):
                 for _ in DTMF_KEYS:
                     await keys.get()
+        if "peer_leaves" in steps:
+            _say({"ev": "waiting", "room": room_name})
+            await asyncio.wait_for(alone.wait(), WAIT_S)
     finally:
         await room.disconnect()
         if source is not None:
@@ -375,8 +382,13 @@ async def measure(
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(_next(subj, "listening"), WAIT_S * 2)
                 await caller.ask({"op": "dtmf", "rooms": rooms}, "dtmf")
+            if caller is not None and "peer_leaves" in steps:
+                for _ in rooms:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(_next(subj, "waiting"), WAIT_S * 2)
+                await caller.ask({"op": "leave", "rooms": rooms}, "leave")
             done = await asyncio.wait_for(_next(subj, "done"), 180)
-            if caller is not None:
+            if caller is not None and "peer_leaves" not in steps:
                 await caller.ask({"op": "leave", "rooms": rooms}, "leave")
             served = b * at_once + len(rooms)
             samples.append(
