@@ -227,13 +227,13 @@ class FloorProcess:
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
 
+    def argv(self) -> list[str]:
+        """The child's command line (bench/rtc_memory.py's children override it)."""
+        return [sys.executable, "-m", "bench.floor", "--audio", self.audio]
+
     async def start(self) -> FloorProcess:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.floor",
-            "--audio",
-            self.audio,
+            *self.argv(),
             "--rtc-logs",
             self.rtc_logs,
             stdin=asyncio.subprocess.PIPE,

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import NUMBER, BenchStack, log, read_records, slope
-from bench.soak.check import CallResult, check
+from bench.soak import processes
+from bench.soak.check import CallResult, check, per_call_ended
 from bench.soak.faults import MenuSaver, Outage, menu_versions
 from bench.soak.scenarios import Behaviour, options
 from router.stack.harness import RouterProcess
@@ -152,6 +153,8 @@ async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
         run.samples.append(
             {"t": round(time.monotonic() - t0, 1), "ended": run.ended, "up": run.in_flight}
             | figures
+            # job processes too (`--executor process`); off the loop: smaps takes ~20 ms each
+            | await asyncio.to_thread(processes.tree_figures, pid)
         )
         try:
             await asyncio.wait_for(stop.wait(), run.config.sample_s)
@@ -271,7 +274,7 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
         exit_code = await asyncio.to_thread(router.proc.wait, config.drain_s + 30)
         wall_s = time.monotonic() - started
         rooms = await _rooms_left(stack, 60)
-        return check(
+        figures = check(
             run.results,
             read_records(records),
             versions=versions,
@@ -287,6 +290,10 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
             wall_s=wall_s,
             slope=slope,
         )
+        figures["processes"] = processes.summary(
+            run.samples, config.warmup_calls, lambda s, what: per_call_ended(s, what, slope)
+        )
+        return figures
     finally:
         stop.set()
         if router is not None:
