@@ -57,7 +57,7 @@ from router.runtime.transfer import (
     SipTransferrer,
     Transferrer,
 )
-from router.runtime.transfer_watch import CALLER_GONE_GRACE_S, TransferWatch
+from router.runtime.transfer_watch import CALLER_GONE_GRACE_S, TransferWatch, caller_on_server
 from router.trial.caller import call_time, is_trial_caller
 
 __all__ = [
@@ -207,7 +207,7 @@ class CallSession:
         self._caller_gone = asyncio.Event()
         """The caller's participant left while a transfer was out."""
         self.transfers = TransferWatch(
-            self.metrics, self.tracer, self.now, self._caller_gone, self._done
+            self.metrics, self.tracer, self.now, self._caller_gone, self._done, self._on_server
         )
         self._caller_seen = asyncio.Event()
         self._reconnecting = False
@@ -756,6 +756,12 @@ class CallSession:
                 return False
             await asyncio.sleep(0.05)
         return True
+
+    async def _on_server(self) -> bool | None:
+        """Whether the caller is still on the call as the server sees it (`caller_on_server`)."""
+        if self.caller is None:
+            return None
+        return await caller_on_server(self._api, self.room.name, self.caller.identity)
 
     def _seen_gone(self, identity: str) -> bool:
         """The caller is not in the room as our connection sees it. Never while the SDK
