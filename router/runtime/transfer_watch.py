@@ -157,19 +157,14 @@ class TransferWatch:
                     key_at,
                     transferrer.request_at,
                 )
-            result = (
-                await self._outcome_from_caller(answer, call)
-                if isinstance(answer, TransferUndecided)
-                else answer
-            )
+            if isinstance(answer, TransferUndecided):
+                if await self._left_before():
+                    return self._hung_up(call, effect, answer.why)
+                result = await self._outcome_from_caller(answer, call)
+            else:
+                result = answer
             if isinstance(result, TransferFailed) and await self._caller_hung_up(result):
-                log.info(
-                    "call %s: the caller hung up during the transfer to %s; LiveKit said: %s",
-                    call,
-                    effect.target,
-                    result.reason,
-                )
-                return CallEnded(self.now(), EndReason.CALLER_HANGUP)
+                return self._hung_up(call, effect, result.reason)
             failed = result if isinstance(result, TransferFailed) else None
             self.metrics.transfer_ended(
                 label,
@@ -192,6 +187,29 @@ class TransferWatch:
             return result
         finally:
             self.active -= 1
+
+    def _hung_up(self, call: str, effect: TransferTo, said: str) -> CallEnded:
+        log.info(
+            "call %s: the caller hung up during the transfer to %s; LiveKit said: %s",
+            call,
+            effect.target,
+            said,
+        )
+        return CallEnded(self.now(), EndReason.CALLER_HANGUP)
+
+    async def _left_before(self) -> bool:
+        """Whether the caller had already left when LiveKit gave up waiting (an undecided
+        answer):
+        seen leaving, or gone or hanging up as the server says (`still_there`). A REFER
+        that completes while LiveKit still waits is answered as a success (livekit/sip
+        `sipInbound.TransferCall` returns on the NOTIFY's 200), so a caller gone before
+        LiveKit's own deadline hung up; only a departure after it may be the REFER
+        completing late (`_outcome_from_caller`). The soak's run 5 recorded five callers
+        who hung up while the far end rang as transferred (psrpc's deadline, "request
+        timed out", came before the stand-in's own answer)."""
+        if self.caller_gone.is_set():
+            return True
+        return await self.still_there() is False
 
     async def _caller_hung_up(self, failed: TransferFailed) -> bool:
         """Whether this failure is the caller hanging up during the transfer rather than

@@ -221,3 +221,43 @@ async def test_a_far_end_failure_stays_a_failure_when_the_caller_then_hangs_up(
     assert isinstance(transfer, dict)
     assert (transfer["result"], transfer["kind"]) == ("failed", "busy")
     assert record["end"] == "caller_hangup"
+
+
+LIVEKIT_GAVE_UP = (
+    408,
+    json.dumps(
+        {"code": "deadline_exceeded", "msg": "twirp error unknown: request timed out"}
+    ).encode(),
+)
+"""livekit-server's own deadline (psrpc "request timed out") passing before the bridge
+answered: the REFER's outcome unknown to LiveKit (`TransferUndecided`)."""
+
+
+@SERVER_SAYS_GONE
+async def test_a_caller_gone_before_livekit_gave_up_hung_up(
+    fake: FakeLiveKitAPI, server: tuple[int, bytes]
+) -> None:
+    # the soak's run 5: callers who hung up while the far end rang were recorded as
+    # transferred, their departure (seen late) taken for the REFER completing
+    fake.answer(TRANSFER, LIVEKIT_GAVE_UP)
+    fake.answer(LOOKUP, server)
+    metrics = Metrics()
+    call = await transfer_call(fake, metrics)
+    record = await call.record(within=CALLER_GONE_GRACE_S + 2)
+    assert_caller_hung_up_during_transfer(record, fake, metrics)
+
+
+async def test_a_caller_who_leaves_after_livekit_gave_up_was_transferred(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # still there when LiveKit gave up (the server says so): a departure afterwards is the
+    # REFER completing late, as before
+    fake.answer(TRANSFER, LIVEKIT_GAVE_UP)
+    fake.answer(LOOKUP, participant("sip_+15105559876", "active"))
+    call = await transfer_call(fake, Metrics())
+    await call.until(lambda: len(fake.lookups()) == 1)
+    call.hang_up()
+    record = await call.record()
+    assert record["end"] == "transferred"
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict) and transfer["result"] == "succeeded"
