@@ -26,8 +26,9 @@ __all__ = ["FAULT_ENDS", "MenuSaver", "MenuVersions", "Outage", "fault_told", "m
 HERE = Path(__file__).parent
 
 FAULT_ENDS: dict[str, frozenset[str]] = {
-    # the server went away: the router loses its room and says so
-    "livekit": frozenset({"connection_lost"}),
+    # the server went away: the router loses its room and says so; or it rejoins, the
+    # caller's keys lost meanwhile, and the menu's own limit hangs up (run 5)
+    "livekit": frozenset({"connection_lost", "hangup"}),
     # the bridge says goodbye to its callers on SIGTERM (BYE, sip.callStatus=hangup): to the
     # router that is the caller hanging up; a transfer out then fails as an error
     "sip": frozenset({"caller_hangup", "hangup"}),

@@ -297,6 +297,7 @@ class CallSession:
             # livekit-agents cancels a call that outlives the worker's shutdown (a job
             # process's calls cannot be reached by `shut_down_all`)
             if self.recorder is not None and not self._done.is_set():
+                self._note_error("livekit-agents ended the call's job")
                 await self._shut_down()
                 self._finish()
             elif self.recorder is None and self.options.dispatched and not self._done.is_set():
