@@ -706,12 +706,22 @@ async def test_an_answered_call_the_bridge_drops_is_not_a_hang_up(fake: FakeLive
     assert record["answered"] is not None and record["answered"] < 0.1, record["answered"]
 
 
-async def test_keys_before_the_answer_are_not_fed_to_a_menu_not_started(
+async def key_while_ringing(
     fake: FakeLiveKitAPI,
-) -> None:
+) -> tuple[
+    rtc.RemoteParticipant, CallSession, asyncio.Task[dict[str, object] | None], api.LiveKitAPI
+]:
+    """A call whose caller pressed 1 before the bridge reported it answered."""
     caller = ringing_caller()
     session, task, lk = await open_call(fake, caller)
     session.room.emit("sip_dtmf_received", rtc.SipDTMF(code=1, digit="1", participant=caller))
+    return caller, session, task, lk
+
+
+async def test_keys_before_the_answer_are_not_fed_to_a_menu_not_started(
+    fake: FakeLiveKitAPI,
+) -> None:
+    caller, session, task, lk = await key_while_ringing(fake)
     set_status(session.room, caller, "hangup")
     session.room.emit("participant_disconnected", caller)
     record = await ended(task, lk)
@@ -724,9 +734,7 @@ async def test_keys_that_come_before_the_answer_are_acted_on_once_the_menu_start
     # the soak's run 5, at load: the key (a data packet) reached the router seconds before
     # the bridge's `active` (an attribute), both from the bridge by different ways, and
     # the first digit of an extension was lost; held, it is acted on when the menu starts
-    caller = ringing_caller()
-    session, task, lk = await open_call(fake, caller)
-    session.room.emit("sip_dtmf_received", rtc.SipDTMF(code=1, digit="1", participant=caller))
+    caller, session, task, lk = await key_while_ringing(fake)
     await asyncio.sleep(0.05)
     assert session.recorder is None and fake.transfers() == [], "nothing acted on yet"
     set_status(session.room, caller, "active")

@@ -59,10 +59,21 @@ the caller's BYE came would race the caller's departure like this."""
 STANDIN_DEADLINE = sip_failure(408, "Request Timeout")
 """The stand-in's answer at the same deadline: `408` with a SIP status (its README)."""
 
+LIVEKIT_GAVE_UP = (
+    408,
+    json.dumps(
+        {"code": "deadline_exceeded", "msg": "twirp error unknown: request timed out"}
+    ).encode(),
+)
+"""livekit-server's own deadline (psrpc "request timed out") passing before the bridge
+answered: the REFER's outcome unknown to LiveKit (`TransferUndecided`).
+The soak's run 5 recorded five callers who hung up while the far end rang as
+transferred: their departure, seen late, was taken for the REFER completing."""
+
 ANSWERS_OF_A_GONE_CALLER = pytest.mark.parametrize(
     "answer",
-    [CALL_ENDED_IN_TRANSFER, NOT_FOUND, STANDIN_DEADLINE],
-    ids=["call-ended", "participant-gone", "stand-in-408"],
+    [CALL_ENDED_IN_TRANSFER, NOT_FOUND, STANDIN_DEADLINE, LIVEKIT_GAVE_UP],
+    ids=["call-ended", "participant-gone", "stand-in-408", "livekit-gave-up"],
 )
 
 LOOKUP = "livekit.RoomService/GetParticipant"
@@ -100,6 +111,16 @@ async def transfer_call(fake: FakeLiveKitAPI, metrics: Metrics) -> Call:
     return call
 
 
+async def answered_call(
+    fake: FakeLiveKitAPI, answer: tuple[int, bytes], server: tuple[int, bytes], metrics: Metrics
+) -> Call:
+    """`transfer_call` with LiveKit's `answer` to the transfer and the `server`'s word on
+    the caller (GetParticipant) queued."""
+    fake.answer(TRANSFER, answer)
+    fake.answer(LOOKUP, server)
+    return await transfer_call(fake, metrics)
+
+
 def answer_in(session: CallSession) -> bool:
     """LiveKit's answer has reached the router (the request's task is done)."""
     return not any(
@@ -135,10 +156,8 @@ async def test_the_answer_first_the_caller_leaving_long_after(
 ) -> None:
     # the soak's run 5: the departure reached the router 2.6 s after the answer; the
     # server already knew, and its word ends the call without waiting for the departure
-    fake.answer(TRANSFER, answer)
-    fake.answer(LOOKUP, server)
     metrics = Metrics()
-    call = await transfer_call(fake, metrics)
+    call = await answered_call(fake, answer, server, metrics)
     record = await call.record(within=CALLER_GONE_GRACE_S + 2)
     assert_caller_hung_up_during_transfer(record, fake, metrics)
     assert [r.identity for r in fake.lookups()] == [call.caller.identity]
@@ -152,10 +171,8 @@ async def test_the_answer_first_with_the_server_away_waits_for_the_departure(
 ) -> None:
     # the server cannot be asked (its Redis is down): a failure without the far end's
     # status waits up to CALLER_GONE_GRACE_S for the departure, as before the lookup
-    fake.answer(TRANSFER, answer)
-    fake.answer(LOOKUP, SERVER_WITHOUT_REDIS)
     metrics = Metrics()
-    call = await transfer_call(fake, metrics)
+    call = await answered_call(fake, answer, SERVER_WITHOUT_REDIS, metrics)
     await call.until(lambda: len(fake.lookups()) == 1)
     assert not call.session.player.playing, "no failure policy's goodbye is played meanwhile"
     call.hang_up()
@@ -195,10 +212,8 @@ async def test_a_caller_who_stays_after_such_an_answer_hears_the_error_policy(
 ) -> None:
     # the same answer with the caller still there (the server says so, or, when it
     # cannot be asked, the caller is still there after the grace): a failed transfer
-    fake.answer(TRANSFER, CALL_ENDED_IN_TRANSFER)
-    fake.answer(LOOKUP, server)
     metrics = Metrics()
-    call = await transfer_call(fake, metrics)
+    call = await answered_call(fake, CALL_ENDED_IN_TRANSFER, server, metrics)
     record = await call.record(within=CALLER_GONE_GRACE_S + 8)
     assert record["end"] == "hangup", "the error policy: a goodbye, then a hang-up"
     transfer = record["transfer"]
@@ -223,38 +238,13 @@ async def test_a_far_end_failure_stays_a_failure_when_the_caller_then_hangs_up(
     assert record["end"] == "caller_hangup"
 
 
-LIVEKIT_GAVE_UP = (
-    408,
-    json.dumps(
-        {"code": "deadline_exceeded", "msg": "twirp error unknown: request timed out"}
-    ).encode(),
-)
-"""livekit-server's own deadline (psrpc "request timed out") passing before the bridge
-answered: the REFER's outcome unknown to LiveKit (`TransferUndecided`)."""
-
-
-@SERVER_SAYS_GONE
-async def test_a_caller_gone_before_livekit_gave_up_hung_up(
-    fake: FakeLiveKitAPI, server: tuple[int, bytes]
-) -> None:
-    # the soak's run 5: callers who hung up while the far end rang were recorded as
-    # transferred, their departure (seen late) taken for the REFER completing
-    fake.answer(TRANSFER, LIVEKIT_GAVE_UP)
-    fake.answer(LOOKUP, server)
-    metrics = Metrics()
-    call = await transfer_call(fake, metrics)
-    record = await call.record(within=CALLER_GONE_GRACE_S + 2)
-    assert_caller_hung_up_during_transfer(record, fake, metrics)
-
-
 async def test_a_caller_who_leaves_after_livekit_gave_up_was_transferred(
     fake: FakeLiveKitAPI,
 ) -> None:
     # still there when LiveKit gave up (the server says so): a departure afterwards is the
     # REFER completing late, as before
-    fake.answer(TRANSFER, LIVEKIT_GAVE_UP)
-    fake.answer(LOOKUP, participant("sip_+15105559876", "active"))
-    call = await transfer_call(fake, Metrics())
+    active = participant("sip_+15105559876", "active")
+    call = await answered_call(fake, LIVEKIT_GAVE_UP, active, Metrics())
     await call.until(lambda: len(fake.lookups()) == 1)
     call.hang_up()
     record = await call.record()
