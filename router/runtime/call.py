@@ -45,7 +45,7 @@ from router.core.events import (
 )
 from router.core.keys import Key
 from router.core.model import MenuFile, Prompt
-from router.core.navigator import CallCaps, Navigator
+from router.core.navigator import KEY_REPEAT_WINDOW_S, CallCaps, Navigator
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
@@ -218,7 +218,7 @@ class CallSession:
         self._label = mask_digits(room.name) if options.mask_caller else room.name
         """The room as logs name it: individual dispatch rules put the caller's number in it."""
         self._key_at: float | None = None
-        self._early_keys: list[Key] = []
+        self._early_keys: list[tuple[Key, float]] = []
         """Keys from the caller before the menu started (`EARLY_KEYS_HELD`): the key (an
         RTP event, turned into a data packet) and the bridge's `active` reach the router
         by different ways, and at load the key came first by seconds (the soak's run 5:
@@ -436,9 +436,21 @@ class CallSession:
         self.feed(
             CallStarted(dialled=dialled, at=at, now=self.now(), caller=caller_number_of(caller))
         )
+        self._feed_held_keys()
+
+    def _feed_held_keys(self) -> None:
+        """Act on the keys pressed while the bridge's `active` was on its way, in order. Fed
+        at once, two identical keys would be one (`KEY_REPEAT_WINDOW_S`): one that came
+        that far after its twin is fed that far after it (the menu's clock, a fraction of
+        a second ahead), one that came closer is fed with it, and dropped as a copy."""
         held, self._early_keys = self._early_keys, []
-        for key in held:  # pressed while the bridge's `active` was on its way
-            self.feed(DigitPressed(key, self.now()))
+        t = self.now()
+        previous: tuple[Key, float] | None = None
+        for key, came in held:
+            if previous is not None and key is previous[0]:
+                t += KEY_REPEAT_WINDOW_S if came - previous[1] >= KEY_REPEAT_WINDOW_S else 0.0
+            self.feed(DigitPressed(key, t))
+            previous = (key, came)
 
     def _new_recorder(self, caller: rtc.RemoteParticipant | None) -> CallRecorder:
         attrs = caller.attributes if caller is not None else {}
@@ -594,7 +606,7 @@ class CallSession:
         if self.recorder is None:
             # no menu yet: held until it starts (`_early_keys`), dropped if it never does
             if len(self._early_keys) < EARLY_KEYS_HELD:
-                self._early_keys.append(key)
+                self._early_keys.append((key, self.now()))
             return
         self._key_at = key_at
         try:

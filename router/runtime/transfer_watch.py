@@ -56,8 +56,9 @@ CALLER_GONE_GRACE_S = 2.0
 """How long the news of a transfer's end waits for the other news of the same moment,
 when the server cannot settle it: the caller's departure for LiveKit's answer (a
 completed REFER ends the caller's leg, and that departure can reach the router a moment
-before the answer: then the call is transferred), and, only when the server cannot be
-asked (`caller_on_server`), a failure without a SIP status for the departure. The SIP
+before the answer: then the call is transferred), and a failure without a SIP status,
+the server still seeing the caller or not answering (`caller_on_server`), for the
+departure (the bridge's answer can beat its own `hangup` to the server). The SIP
 bridge's answer and its leaving the room reach the router by different ways (the API's
 HTTP answer; the room's signalling), on a loaded machine seconds apart: the soak's run 5
 saw a caller's departure 2.6 s after the answer (docs/reliability.md)."""
@@ -214,9 +215,9 @@ class TransferWatch:
     async def _caller_hung_up(self, failed: TransferFailed) -> bool:
         """Whether this failure is the caller hanging up during the transfer rather than
         the transfer failing: the caller left while it was out, or the server says the
-        caller is gone or hanging up (`still_there`), or, only when the server cannot
-        say, the caller leaves within `CALLER_GONE_GRACE_S` of an answer that gives no
-        status from the far end.
+        caller is gone or hanging up (`still_there`), or, when the server still sees the
+        caller or cannot say, the caller leaves within `CALLER_GONE_GRACE_S` of an
+        answer that gives no status from the far end.
 
         What LiveKit answers when the caller hangs up during a REFER is no failure of the
         destination, and its order against the caller's departure is not fixed:
@@ -229,16 +230,18 @@ class TransferWatch:
         "refer canceled", no SIP status; the stand-in answers `408` there). The soak saw
         each of these reach the router before the caller's departure, by up to 2.6 s at
         load, so the departure alone cannot tell; the server's state can. A failure with
-        the caller still there is a failure, whatever its status."""
+        the far end's status and the caller still there is a failure at once."""
         if self.caller_gone.is_set():
             return True
         if self.done.is_set():
             return False
-        there = await self.still_there()
-        if there is not None:
-            return not there or self.caller_gone.is_set()
-        if failed.sip_status is not None:
-            return False
+        if await self.still_there() is False:
+            return True
+        if failed.sip_status is not None or self.caller_gone.is_set():
+            return self.caller_gone.is_set()
+        # no status from the far end, and the server still sees the caller (or cannot
+        # say): the bridge may answer before its own `hangup` reaches the server (run 6:
+        # "can't transfer non established call" with the caller still `active` there)
         await self._caller_gone_or_done(CALLER_GONE_GRACE_S)
         return self.caller_gone.is_set()
 

@@ -750,6 +750,28 @@ async def test_keys_that_come_before_the_answer_are_acted_on_once_the_menu_start
     assert isinstance(keys, list) and [k["key"] for k in keys] == ["1"]
 
 
+@pytest.mark.parametrize(("apart_s", "acted_on"), [(0.2, 3), (0.0, 1)], ids=["presses", "copies"])
+async def test_identical_keys_held_before_the_answer_are_presses_or_copies_by_their_arrival(
+    fake: FakeLiveKitAPI, apart_s: float, acted_on: int
+) -> None:
+    # run 6: three held `7`s fed at once were taken for one press and two copies
+    caller = ringing_caller()
+    session, task, lk = await open_call(fake, caller)
+    for _ in range(3):
+        session.room.emit("sip_dtmf_received", rtc.SipDTMF(code=7, digit="7", participant=caller))
+        await asyncio.sleep(apart_s)
+    set_status(session.room, caller, "active")
+    for _ in range(100):
+        if session.recorder is not None:
+            break
+        await asyncio.sleep(0.02)
+    set_status(session.room, caller, "hangup")
+    session.room.emit("participant_disconnected", caller)
+    record = await ended(task, lk, within=5)
+    assert record["invalid"] == acted_on
+    assert record["duplicate_keys"] == 3 - acted_on
+
+
 async def test_an_ended_call_leaves_no_session_or_room_reachable(fake: FakeLiveKitAPI) -> None:
     """A process serves thousands of calls: once a call has ended nothing of the router
     keeps its CallSession or its Room alive (the Room's FFI handle, and with it the
