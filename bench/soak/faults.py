@@ -13,19 +13,22 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
 
-__all__ = ["FAULT_ENDS", "MenuSaver", "MenuVersions", "Outage", "menu_versions"]
+__all__ = ["FAULT_ENDS", "MenuSaver", "MenuVersions", "Outage", "fault_told", "menu_versions"]
 
 HERE = Path(__file__).parent
 
 FAULT_ENDS: dict[str, frozenset[str]] = {
-    # the server went away: the router loses its room and says so
-    "livekit": frozenset({"connection_lost"}),
+    # the server went away: the router loses its room and says so; or it rejoins, the
+    # caller's keys lost meanwhile, and the menu's own limit hangs up (run 5)
+    "livekit": frozenset({"connection_lost", "hangup"}),
     # the bridge says goodbye to its callers on SIGTERM (BYE, sip.callStatus=hangup): to the
     # router that is the caller hanging up; a transfer out then fails as an error
     "sip": frozenset({"caller_hangup", "hangup"}),
@@ -34,6 +37,22 @@ FAULT_ENDS: dict[str, frozenset[str]] = {
     "redis": frozenset({"hangup"}),
 }
 """The `end` a call cut by each fault may have instead of its expected one."""
+
+SAID_BY_THE_END = frozenset({"sip"})
+"""Faults whose reason is the record's `end` itself: the SIP bridge stopping says goodbye
+to its callers as a caller's BYE does (`sip.callStatus` `hangup`, then it leaves: livekit/sip
+`pkg/sip/types.go`, `CallStatus.Attribute`), so the router cannot tell them apart."""
+
+
+def fault_told(record: Mapping[str, Any], parts: Set[str]) -> bool:
+    """Whether a record cut by the outages of `parts` says why, never silently: the
+    router's `errors` (the connection to LiveKit lost: Redis carries the server's
+    signalling, livekit-server is its host) or a failed transfer's `detail` (what LiveKit
+    answered while a part was down), or a fault whose reason is the end itself."""
+    if parts & SAID_BY_THE_END:
+        return True
+    failed = [t for t in record.get("transfers") or () if t.get("result") == "failed"]
+    return bool(record.get("errors")) or any(t.get("detail") for t in failed)
 
 
 FAULT_MARGIN_S = 2.0

@@ -58,6 +58,20 @@ def _keys(text: str) -> tuple[KeyPress, ...]:
     return tuple(KeyPress(k) for k in text)
 
 
+INVALID_GAP_S = 1.5
+"""Between an invalid-key caller's presses (seconds after the end of the previous tone):
+a caller who presses a wrong key hears "Not valid." (about 0.7 s) before pressing again.
+The same key 0.66 s apart (the phone's default gap) was merged into one at load by the
+router's repeat window (`KEY_REPEAT_WINDOW_S`, 80 ms at the router's arrival): a router
+whose event loop stalls longer than the gap between two presses receives them together.
+livekit-sip delivers one event per press (docs/reliability.md, finding 15), so the
+window's copies come only from older bridges; the stall is the machine's load."""
+
+
+def _spaced(text: str, gap_s: float) -> tuple[KeyPress, ...]:
+    return tuple(KeyPress(k, None if i == 0 else gap_s) for i, k in enumerate(text))
+
+
 _SCRIPTS: Mapping[Behaviour, dict[str, Any]] = {
     Behaviour.TRANSFER_OK: {"keys": _keys("1")},
     Behaviour.BUSY_486: {"keys": _keys("2"), "notify_status": 486},
@@ -71,7 +85,7 @@ _SCRIPTS: Mapping[Behaviour, dict[str, Any]] = {
         "notify_status": None,
         "hangup_after_keys_s": 1.5,
     },
-    Behaviour.INVALID_TO_LIMIT: {"keys": _keys("777")},
+    Behaviour.INVALID_TO_LIMIT: {"keys": _spaced("777", INVALID_GAP_S)},
     Behaviour.SILENCE_TO_LIMIT: {},
     Behaviour.KEY_STORM: {"keys": _storm()},
     Behaviour.EXTENSION_HASH: {"keys": _keys("5001#")},

@@ -45,7 +45,7 @@ from router.core.events import (
 )
 from router.core.keys import Key
 from router.core.model import MenuFile, Prompt
-from router.core.navigator import CallCaps, Navigator
+from router.core.navigator import KEY_REPEAT_WINDOW_S, CallCaps, Navigator
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
@@ -57,7 +57,7 @@ from router.runtime.transfer import (
     SipTransferrer,
     Transferrer,
 )
-from router.runtime.transfer_watch import CALLER_GONE_GRACE_S, TransferWatch
+from router.runtime.transfer_watch import CALLER_GONE_GRACE_S, TransferWatch, caller_on_server
 from router.trial.caller import call_time, is_trial_caller
 
 __all__ = [
@@ -105,6 +105,10 @@ while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."
 REMOVAL_SEEN_S = 3.0
 """How long a removal LiveKit accepted may take to reach our connection (the caller's
 departure) before it is taken as lost and asked again."""
+
+EARLY_KEYS_HELD = 64
+"""Keys from the caller held while the menu has not started (the bridge's `active` not
+yet seen), fed in order once it starts; more are dropped (a storm before the answer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,13 +211,18 @@ class CallSession:
         self._caller_gone = asyncio.Event()
         """The caller's participant left while a transfer was out."""
         self.transfers = TransferWatch(
-            self.metrics, self.tracer, self.now, self._caller_gone, self._done
+            self.metrics, self.tracer, self.now, self._caller_gone, self._done, self._on_server
         )
         self._caller_seen = asyncio.Event()
         self._reconnecting = False
         self._label = mask_digits(room.name) if options.mask_caller else room.name
         """The room as logs name it: individual dispatch rules put the caller's number in it."""
         self._key_at: float | None = None
+        self._early_keys: list[tuple[Key, float]] = []
+        """Keys from the caller before the menu started (`EARLY_KEYS_HELD`): the key (an
+        RTP event, turned into a data packet) and the bridge's `active` reach the router
+        by different ways, and at load the key came first by seconds (the soak's run 5:
+        the first digit of `5001#` lost, the rest dialled as menu keys)."""
         """perf_counter() of the DTMF callback being handled; None outside it."""
         self.received_at = datetime.now(UTC)
         """When the router got the call (joined its room): the record's `started_at`."""
@@ -288,6 +297,7 @@ class CallSession:
             # livekit-agents cancels a call that outlives the worker's shutdown (a job
             # process's calls cannot be reached by `shut_down_all`)
             if self.recorder is not None and not self._done.is_set():
+                self._note_error("livekit-agents ended the call's job")
                 await self._shut_down()
                 self._finish()
             elif self.recorder is None and self.options.dispatched and not self._done.is_set():
@@ -426,6 +436,21 @@ class CallSession:
         self.feed(
             CallStarted(dialled=dialled, at=at, now=self.now(), caller=caller_number_of(caller))
         )
+        self._feed_held_keys()
+
+    def _feed_held_keys(self) -> None:
+        """Act on the keys pressed while the bridge's `active` was on its way, in order. Fed
+        at once, two identical keys would be one (`KEY_REPEAT_WINDOW_S`): one that came
+        that far after its twin is fed that far after it (the menu's clock, a fraction of
+        a second ahead), one that came closer is fed with it, and dropped as a copy."""
+        held, self._early_keys = self._early_keys, []
+        t = self.now()
+        previous: tuple[Key, float] | None = None
+        for key, came in held:
+            if previous is not None and key is previous[0]:
+                t += KEY_REPEAT_WINDOW_S if came - previous[1] >= KEY_REPEAT_WINDOW_S else 0.0
+            self.feed(DigitPressed(key, t))
+            previous = (key, came)
 
     def _new_recorder(self, caller: rtc.RemoteParticipant | None) -> CallRecorder:
         attrs = caller.attributes if caller is not None else {}
@@ -520,10 +545,12 @@ class CallSession:
 
     def _on_reconnecting(self) -> None:
         self._reconnecting = True
+        self._note_error("lost the connection to LiveKit")
         log.warning("call %s: lost the connection to LiveKit; trying to get it back", self._label)
 
     def _on_reconnected(self) -> None:
         self._reconnecting = False
+        self._note_error("back on LiveKit")
         if self.caller is not None and self.caller.identity not in self.room.remote_participants:
             # after a livekit-server restart the SIP bridge rejoins the room too, and may
             # do so after us (the soak): its caller is not gone until it stays away
@@ -545,8 +572,15 @@ class CallSession:
             log.info("call %s: back on LiveKit, but the caller has left", self._label)
             self._end(EndReason.CALLER_HANGUP)
 
+    def _note_error(self, what: str) -> None:
+        """Say in the call's record what went wrong around it, when (seconds into the call):
+        a call an outage cuts then ends with the outage's reason, never silently."""
+        if self.recorder is not None and not self._done.is_set():
+            self.recorder.errors.append(f"{what} at {self.now() - self._received:.1f} s")
+
     def _on_room_disconnected(self, reason: int = 0, *_: object) -> None:
         if self._reconnecting or reason not in _ROOM_ENDED:
+            self._note_error(f"the connection to LiveKit is lost{_reason_name(reason)}")
             if not self._done.is_set():
                 log.warning(
                     "call %s: the connection to LiveKit is lost%s; the call has ended",
@@ -560,14 +594,19 @@ class CallSession:
     def _on_dtmf(self, dtmf: rtc.SipDTMF) -> None:
         key_at = time.perf_counter()
         participant = dtmf.participant
-        if self.recorder is None or self.caller is None or participant is None:
-            return  # no menu yet (the call is not answered)
+        if self.caller is None or participant is None:
+            return  # nobody to serve yet
         if participant.identity != self.caller.identity:
             log.debug("ignoring DTMF from %s, not the caller", mask_digits(participant.identity))
             return
         key = Key.from_code(dtmf.code) or Key.parse(dtmf.digit or "")
         if key is None:
             log.info("ignoring DTMF event with unknown code %s (%r)", dtmf.code, dtmf.digit)
+            return
+        if self.recorder is None:
+            # no menu yet: held until it starts (`_early_keys`), dropped if it never does
+            if len(self._early_keys) < EARLY_KEYS_HELD:
+                self._early_keys.append((key, self.now()))
             return
         self._key_at = key_at
         try:
@@ -756,6 +795,12 @@ class CallSession:
                 return False
             await asyncio.sleep(0.05)
         return True
+
+    async def _on_server(self) -> bool | None:
+        """Whether the caller is still on the call as the server sees it (`caller_on_server`)."""
+        if self.caller is None:
+            return None
+        return await caller_on_server(self._api, self.room.name, self.caller.identity)
 
     def _seen_gone(self, identity: str) -> bool:
         """The caller is not in the room as our connection sees it. Never while the SDK

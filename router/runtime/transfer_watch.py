@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from livekit import api
 
@@ -30,10 +30,18 @@ from router.core.model import TransferReason
 from router.runtime.metrics import Metrics
 from router.runtime.outcomes import TransferOutcome
 from router.runtime.records import destination_label
+from router.runtime.retries import GONE
 from router.runtime.tracing import CallTracer
 from router.runtime.transfer import Transferrer, TransferResult, TransferUndecided
 
-__all__ = ["CALLER_GONE_GRACE_S", "TRACE_KEYS", "TransferWatch", "transfer_label"]
+__all__ = [
+    "CALLER_GONE_GRACE_S",
+    "TRACE_KEYS",
+    "StillThere",
+    "TransferWatch",
+    "caller_on_server",
+    "transfer_label",
+]
 
 log = logging.getLogger("router.runtime.call")  # the call's log lines, as before the move
 
@@ -46,13 +54,44 @@ livekit-api; the benchmarks (bench/) read these lines."""
 
 CALLER_GONE_GRACE_S = 2.0
 """How long the news of a transfer's end waits for the other news of the same moment,
-whichever comes first: the caller's departure for LiveKit's answer (a completed REFER
-ends the caller's leg, and that departure can reach the router a moment before the
-answer: then the call is transferred), and an answer that may be the caller's hang-up
-for the departure (then the call is the caller's hang-up, the transfer unfinished).
-The SIP bridge sends its answer and leaves the room within milliseconds, but the two
-reach the router by different ways (the API's HTTP answer; the room's signalling), and
-on a loaded machine a second or more apart (the soak, docs/reliability.md)."""
+when the server cannot settle it: the caller's departure for LiveKit's answer (a
+completed REFER ends the caller's leg, and that departure can reach the router a moment
+before the answer: then the call is transferred), and a failure without a SIP status,
+the server still seeing the caller or not answering (`caller_on_server`), for the
+departure (the bridge's answer can beat its own `hangup` to the server). The SIP
+bridge's answer and its leaving the room reach the router by different ways (the API's
+HTTP answer; the room's signalling), on a loaded machine seconds apart: the soak's run 5
+saw a caller's departure 2.6 s after the answer (docs/reliability.md)."""
+
+
+StillThere = Callable[[], Awaitable[bool | None]]
+"""Whether the caller is still on the call as LiveKit's server sees it now: True, False
+(gone, or hanging up), None (the server could not say)."""
+
+
+async def caller_on_server(
+    lkapi: api.LiveKitAPI, room: str, identity: str, *, within_s: float = CALLER_GONE_GRACE_S
+) -> bool | None:
+    """Ask the server for the caller's participant (`RoomService.GetParticipant`, bounded
+    by `within_s` seconds): False when it is gone (`not_found`, or livekit-server
+    v1.13.5's 500 "could not find object"), disconnected, or its `sip.callStatus` is
+    `hangup` (the SIP bridge sets it before it leaves: livekit/sip `pkg/sip/inbound.go`,
+    `close` -> `setStatus`); True when it is in the room otherwise; None when the server
+    did not answer (an outage). Unlike the room's signalling, which the router's own
+    connection delivers late under load, this is the server's state when asked."""
+    request = api.RoomParticipantIdentity(room=room, identity=identity)
+    try:
+        info = await asyncio.wait_for(lkapi.room.get_participant(request), within_s)
+    except api.ServerError as exc:
+        if exc.code == api.ServerErrorCode.NOT_FOUND or GONE in (exc.message or ""):
+            return False
+        return None
+    except Exception:  # noqa: BLE001 - a timeout, a refused connection: the server is away
+        return None
+    return (
+        info.state != api.ParticipantInfo.State.DISCONNECTED
+        and info.attributes.get("sip.callStatus") != "hangup"
+    )
 
 
 def transfer_label(effect: TransferTo) -> str:
@@ -67,7 +106,7 @@ class TransferWatch:
 
     `now()` is the call's clock (the navigator's, seconds); `caller_gone` is set by the
     call when its caller left while a transfer was out (`active`), `done` when the
-    call is over."""
+    call is over; `still_there()` asks the server about the caller (`caller_on_server`)."""
 
     def __init__(
         self,
@@ -76,12 +115,14 @@ class TransferWatch:
         now: Callable[[], float],
         caller_gone: asyncio.Event,
         done: asyncio.Event,
+        still_there: StillThere,
     ) -> None:
         self.metrics = metrics
         self.tracer = tracer
         self.now = now
         self.caller_gone = caller_gone
         self.done = done
+        self.still_there = still_there
         self.active = 0
         """Transfers whose outcome has not been handed back yet."""
 
@@ -117,19 +158,14 @@ class TransferWatch:
                     key_at,
                     transferrer.request_at,
                 )
-            result = (
-                await self._outcome_from_caller(answer, call)
-                if isinstance(answer, TransferUndecided)
-                else answer
-            )
+            if isinstance(answer, TransferUndecided):
+                if await self._left_before():
+                    return self._hung_up(call, effect, answer.why)
+                result = await self._outcome_from_caller(answer, call)
+            else:
+                result = answer
             if isinstance(result, TransferFailed) and await self._caller_hung_up(result):
-                log.info(
-                    "call %s: the caller hung up during the transfer to %s; LiveKit said: %s",
-                    call,
-                    effect.target,
-                    result.reason,
-                )
-                return CallEnded(self.now(), EndReason.CALLER_HANGUP)
+                return self._hung_up(call, effect, result.reason)
             failed = result if isinstance(result, TransferFailed) else None
             self.metrics.transfer_ended(
                 label,
@@ -153,25 +189,59 @@ class TransferWatch:
         finally:
             self.active -= 1
 
-    async def _caller_hung_up(self, failed: TransferFailed) -> bool:
-        """Whether this failure is the caller hanging up during the transfer rather than
-        the transfer failing: the caller left while it was out, or leaves within
-        `CALLER_GONE_GRACE_S` of an answer that gives no status from the far end.
+    def _hung_up(self, call: str, effect: TransferTo, said: str) -> CallEnded:
+        log.info(
+            "call %s: the caller hung up during the transfer to %s; LiveKit said: %s",
+            call,
+            effect.target,
+            said,
+        )
+        return CallEnded(self.now(), EndReason.CALLER_HANGUP)
 
-        What LiveKit answers when the caller hangs up during a REFER is no failure of the
-        destination and depends on who notices first: livekit-server answers `not_found`
-        for a participant already gone (livekit/livekit `pkg/service/sip.go`,
-        `transferSIPParticipantRequest` looks the participant up); livekit-sip waits for
-        the NOTIFY's final status or the end of the request's context, answered psrpc
-        `Canceled` ("refer canceled"), and after the caller's BYE no NOTIFY comes, so it
-        has no SIP status to give (livekit/sip `pkg/sip/inbound.go`,
-        `sipInbound.TransferCall`), as the stand-in does (`router/stack/sipstandin/call.go`).
-        A failure carrying the far end's status (486, 603, 408 ...) happened before the
-        hang-up and stays a failure unless the caller had already left."""
+    async def _left_before(self) -> bool:
+        """Whether the caller had already left when LiveKit gave up waiting (an undecided
+        answer):
+        seen leaving, or gone or hanging up as the server says (`still_there`). A REFER
+        that completes while LiveKit still waits is answered as a success (livekit/sip
+        `sipInbound.TransferCall` returns on the NOTIFY's 200), so a caller gone before
+        LiveKit's own deadline hung up; only a departure after it may be the REFER
+        completing late (`_outcome_from_caller`). The soak's run 5 recorded five callers
+        who hung up while the far end rang as transferred (psrpc's deadline, "request
+        timed out", came before the stand-in's own answer)."""
         if self.caller_gone.is_set():
             return True
-        if failed.sip_status is not None or self.done.is_set():
+        return await self.still_there() is False
+
+    async def _caller_hung_up(self, failed: TransferFailed) -> bool:
+        """Whether this failure is the caller hanging up during the transfer rather than
+        the transfer failing: the caller left while it was out, or the server says the
+        caller is gone or hanging up (`still_there`), or, when the server still sees the
+        caller or cannot say, the caller leaves within `CALLER_GONE_GRACE_S` of an
+        answer that gives no status from the far end.
+
+        What LiveKit answers when the caller hangs up during a REFER is no failure of the
+        destination, and its order against the caller's departure is not fixed:
+        livekit-server answers `not_found` for a participant already gone (livekit/livekit
+        `pkg/service/sip.go`, `transferSIPParticipantRequest` looks the participant up);
+        the bridge refuses a REFER for a call it has closed (`failed_precondition`, "can't
+        transfer non established call": livekit/sip `pkg/sip/inbound.go`, `newReferReq`,
+        as the stand-in); and a REFER already accepted is answered only at the request's
+        deadline (`sipInbound.TransferCall` waits for the NOTIFY's result or the context:
+        "refer canceled", no SIP status; the stand-in answers `408` there). The soak saw
+        each of these reach the router before the caller's departure, by up to 2.6 s at
+        load, so the departure alone cannot tell; the server's state can. A failure with
+        the far end's status and the caller still there is a failure at once."""
+        if self.caller_gone.is_set():
+            return True
+        if self.done.is_set():
             return False
+        if await self.still_there() is False:
+            return True
+        if failed.sip_status is not None or self.caller_gone.is_set():
+            return self.caller_gone.is_set()
+        # no status from the far end, and the server still sees the caller (or cannot
+        # say): the bridge may answer before its own `hangup` reaches the server (run 6:
+        # "can't transfer non established call" with the caller still `active` there)
         await self._caller_gone_or_done(CALLER_GONE_GRACE_S)
         return self.caller_gone.is_set()
 

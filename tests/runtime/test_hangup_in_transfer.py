@@ -1,21 +1,23 @@
 """A caller who hangs up while being transferred, whichever news reaches the router first.
 
 When the caller hangs up after the REFER and before the far end's final NOTIFY, three
-pieces of news race to the router: LiveKit's answer to TransferSIPParticipant (an error
-without a SIP status: livekit-sip's "refer canceled" at the request's deadline,
-livekit-server's `not_found` for a participant already gone), the caller's `sip.callStatus` turning
-`hangup`, and the caller's participant leaving the room. The soak (issue 18) saw the
-order change with the machine's load, and the record with it. Whatever the order, the
-record is the one `router simulate` gives: the transfer `pending` (unfinished, no
-failure of the destination), `end: caller_hangup`, no failure policy run, nobody hung
-up on. The only fake is the Twirp API at its HTTP boundary (twirp_fake.py); the same
-race over the real stack is tests/e2e/test_transfers.py's
+pieces of news race to the router: LiveKit's answer to TransferSIPParticipant
+(livekit-sip's "refer canceled" at the request's deadline, no SIP status; the stand-in's
+`408` there; livekit-server's `not_found` for a participant already gone), the caller's
+`sip.callStatus` turning `hangup`, and the caller's participant leaving the room. The
+soak (issue 18) saw the order change with the machine's load, the departure up to 2.6 s
+after the answer, and the record with it. Whatever the order, the record is the one
+`router simulate` gives: the transfer `pending` (unfinished, no failure of the
+destination), `end: caller_hangup`, no failure policy run, nobody hung up on. What
+settles an answer that comes first is the server's state (`RoomService.GetParticipant`:
+gone, or `hangup`); only when the server cannot be asked does the router wait for the
+departure (`CALLER_GONE_GRACE_S`). The only fake is the Twirp API at its HTTP boundary
+(twirp_fake.py); the same race over the real stack is tests/e2e/test_transfers.py's
 `test_a_caller_who_hangs_up_during_the_transfer_is_recorded_as_such`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -33,7 +35,13 @@ from tests.runtime.test_call_offline import (
     rendered_cache,
     sip_caller,
 )
-from tests.runtime.twirp_fake import NOT_FOUND, FakeLiveKitAPI, sip_failure
+from tests.runtime.twirp_fake import (
+    NOT_FOUND,
+    SERVER_WITHOUT_REDIS,
+    FakeLiveKitAPI,
+    participant,
+    sip_failure,
+)
 
 __all__ = ["fake"]  # the Twirp fake fixture, shared with the call tests
 
@@ -48,9 +56,34 @@ livekit-server v1.13.5 passes it on (psrpc `Canceled`, no SIP status; livekit/si
 `pkg/sip/inbound.go`, `sipInbound.TransferCall`). A bridge that answered at once when
 the caller's BYE came would race the caller's departure like this."""
 
-ANSWERS_OF_A_GONE_CALLER = pytest.mark.parametrize(
-    "answer", [CALL_ENDED_IN_TRANSFER, NOT_FOUND], ids=["call-ended", "participant-gone"]
+STANDIN_DEADLINE = sip_failure(408, "Request Timeout")
+"""The stand-in's answer at the same deadline: `408` with a SIP status (its README)."""
+
+LIVEKIT_GAVE_UP = (
+    408,
+    json.dumps(
+        {"code": "deadline_exceeded", "msg": "twirp error unknown: request timed out"}
+    ).encode(),
 )
+"""livekit-server's own deadline (psrpc "request timed out") passing before the bridge
+answered: the REFER's outcome unknown to LiveKit (`TransferUndecided`).
+The soak's run 5 recorded five callers who hung up while the far end rang as
+transferred: their departure, seen late, was taken for the REFER completing."""
+
+ANSWERS_OF_A_GONE_CALLER = pytest.mark.parametrize(
+    "answer",
+    [CALL_ENDED_IN_TRANSFER, NOT_FOUND, STANDIN_DEADLINE, LIVEKIT_GAVE_UP],
+    ids=["call-ended", "participant-gone", "stand-in-408", "livekit-gave-up"],
+)
+
+LOOKUP = "livekit.RoomService/GetParticipant"
+
+SERVER_SAYS_GONE = pytest.mark.parametrize(
+    "server",
+    [NOT_FOUND, participant("sip_+15105559876", "hangup")],
+    ids=["server-not-found", "server-hangup"],
+)
+"""The server's state once the caller hung up: gone, or still leaving (`hangup`)."""
 
 
 async def new_call(
@@ -76,6 +109,16 @@ async def transfer_call(fake: FakeLiveKitAPI, metrics: Metrics) -> Call:
     call.press("1")
     await call.until(lambda: len(fake.transfers()) == 1)
     return call
+
+
+async def answered_call(
+    fake: FakeLiveKitAPI, answer: tuple[int, bytes], server: tuple[int, bytes], metrics: Metrics
+) -> Call:
+    """`transfer_call` with LiveKit's `answer` to the transfer and the `server`'s word on
+    the caller (GetParticipant) queued."""
+    fake.answer(TRANSFER, answer)
+    fake.answer(LOOKUP, server)
+    return await transfer_call(fake, metrics)
 
 
 def answer_in(session: CallSession) -> bool:
@@ -107,14 +150,37 @@ def assert_caller_hung_up_during_transfer(
 
 
 @ANSWERS_OF_A_GONE_CALLER
-async def test_the_answer_first_then_the_caller_leaving(
-    fake: FakeLiveKitAPI, answer: tuple[int, bytes]
+@SERVER_SAYS_GONE
+async def test_the_answer_first_the_caller_leaving_long_after(
+    fake: FakeLiveKitAPI, answer: tuple[int, bytes], server: tuple[int, bytes]
 ) -> None:
-    fake.answer(TRANSFER, answer)
+    # the soak's run 5: the departure reached the router 2.6 s after the answer; the
+    # server already knew, and its word ends the call without waiting for the departure
     metrics = Metrics()
-    call = await transfer_call(fake, metrics)
-    await call.until(lambda: answer_in(call.session))
-    await asyncio.sleep(0.3)  # the departure comes later (a loaded machine: up to seconds)
+    call = await answered_call(fake, answer, server, metrics)
+    record = await call.record(within=CALLER_GONE_GRACE_S + 2)
+    assert_caller_hung_up_during_transfer(record, fake, metrics)
+    assert [r.identity for r in fake.lookups()] == [call.caller.identity]
+
+
+@pytest.mark.parametrize(
+    "answer", [CALL_ENDED_IN_TRANSFER, NOT_FOUND], ids=["call-ended", "participant-gone"]
+)
+@pytest.mark.parametrize(
+    "server",
+    [SERVER_WITHOUT_REDIS, participant("sip_+15105559876", "active")],
+    ids=["server-away", "server-not-yet-told"],
+)
+async def test_the_answer_first_the_server_unsure_waits_for_the_departure(
+    fake: FakeLiveKitAPI, answer: tuple[int, bytes], server: tuple[int, bytes]
+) -> None:
+    # the server cannot be asked (its Redis is down), or still sees the caller `active`
+    # (run 6: the bridge's "can't transfer non established call" beat its own `hangup`
+    # to the server): a failure without the far end's status waits up to
+    # CALLER_GONE_GRACE_S for the departure
+    metrics = Metrics()
+    call = await answered_call(fake, answer, server, metrics)
+    await call.until(lambda: len(fake.lookups()) == 1)
     assert not call.session.player.playing, "no failure policy's goodbye is played meanwhile"
     call.hang_up()
     record = await call.record(within=CALLER_GONE_GRACE_S + 2)
@@ -143,13 +209,18 @@ async def test_the_caller_leaving_with_no_answer_at_all(fake: FakeLiveKitAPI) ->
     assert_caller_hung_up_during_transfer(record, fake, metrics)
 
 
+@pytest.mark.parametrize(
+    "server",
+    [participant("sip_+15105559876", "active"), SERVER_WITHOUT_REDIS],
+    ids=["server-active", "server-away"],
+)
 async def test_a_caller_who_stays_after_such_an_answer_hears_the_error_policy(
-    fake: FakeLiveKitAPI,
+    fake: FakeLiveKitAPI, server: tuple[int, bytes]
 ) -> None:
-    # the same answer with the caller still there after the grace: a failed transfer
-    fake.answer(TRANSFER, CALL_ENDED_IN_TRANSFER)
+    # the same answer with the caller still there (the server says so, or, when it
+    # cannot be asked, the caller is still there after the grace): a failed transfer
     metrics = Metrics()
-    call = await transfer_call(fake, metrics)
+    call = await answered_call(fake, CALL_ENDED_IN_TRANSFER, server, metrics)
     record = await call.record(within=CALLER_GONE_GRACE_S + 8)
     assert record["end"] == "hangup", "the error policy: a goodbye, then a hang-up"
     transfer = record["transfer"]
@@ -172,3 +243,18 @@ async def test_a_far_end_failure_stays_a_failure_when_the_caller_then_hangs_up(
     assert isinstance(transfer, dict)
     assert (transfer["result"], transfer["kind"]) == ("failed", "busy")
     assert record["end"] == "caller_hangup"
+
+
+async def test_a_caller_who_leaves_after_livekit_gave_up_was_transferred(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # still there when LiveKit gave up (the server says so): a departure afterwards is the
+    # REFER completing late, as before
+    active = participant("sip_+15105559876", "active")
+    call = await answered_call(fake, LIVEKIT_GAVE_UP, active, Metrics())
+    await call.until(lambda: len(fake.lookups()) == 1)
+    call.hang_up()
+    record = await call.record()
+    assert record["end"] == "transferred"
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict) and transfer["result"] == "succeeded"

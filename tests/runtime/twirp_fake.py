@@ -46,6 +46,16 @@ ROOM_GONE = (
 """What livekit-server v1.13.5 answers DeleteRoom for a room it is closing or lost (the soak)."""
 
 
+def participant(identity: str, call_status: str) -> tuple[int, bytes]:
+    """GetParticipant's answer: a SIP participant in the room with this `sip.callStatus`."""
+    info = api.ParticipantInfo(
+        identity=identity,
+        state=api.ParticipantInfo.State.ACTIVE,
+        attributes={"sip.callStatus": call_status},
+    )
+    return 200, info.SerializeToString()
+
+
 def sip_failure(status: int, reason: str) -> tuple[int, bytes]:
     """A failed REFER as LiveKit reports it: the SIP status in the Twirp metadata."""
     body = {
@@ -70,6 +80,7 @@ class FakeLiveKitAPI:
         "livekit.SIP/TransferSIPParticipant": api.TransferSIPParticipantRequest,
         "livekit.RoomService/RemoveParticipant": api.RoomParticipantIdentity,
         "livekit.RoomService/DeleteRoom": api.DeleteRoomRequest,
+        "livekit.RoomService/GetParticipant": api.RoomParticipantIdentity,
     }
 
     def answer(self, method: str, *answers: tuple[int, bytes], delay: float = 0.0) -> None:
@@ -108,6 +119,9 @@ class FakeLiveKitAPI:
 
     def removals(self) -> list[api.RoomParticipantIdentity]:
         return [r for m, r in self.requests if m == "livekit.RoomService/RemoveParticipant"]
+
+    def lookups(self) -> list[api.RoomParticipantIdentity]:
+        return [r for m, r in self.requests if m == "livekit.RoomService/GetParticipant"]
 
     def deletions(self) -> list[api.DeleteRoomRequest]:
         return [r for m, r in self.requests if m == "livekit.RoomService/DeleteRoom"]
