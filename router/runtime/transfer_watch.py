@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 
@@ -27,6 +26,7 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.model import TransferReason
+from router.runtime.config import diagnostic
 from router.runtime.metrics import Metrics
 from router.runtime.outcomes import TransferOutcome
 from router.runtime.records import destination_label
@@ -45,7 +45,7 @@ __all__ = [
 
 log = logging.getLogger("router.runtime.call")  # the call's log lines, as before the move
 
-TRACE_KEYS = os.environ.get("ROUTER_TRACE_KEYS", "") not in ("", "0")
+TRACE_KEYS = diagnostic("ROUTER_TRACE_KEYS")
 """Log each key-caused transfer's "key to transfer request" time at INFO (else DEBUG).
 
 The time runs from the `sip_dtmf_received` callback to the request being handed to

@@ -38,7 +38,7 @@ from livekit.rtc.participant import PublishTrackError
 from router.core.errors import ConfigError, MenuFileError
 from router.runtime import collector, fanout, memdebug, rtclogs, tracing
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
-from router.runtime.config import WorkerConfig, agent_name
+from router.runtime.config import WorkerConfig, agent_name, diagnostic
 from router.runtime.config import add_arguments as add_settings
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
@@ -51,7 +51,7 @@ __all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "repor
 
 log = logging.getLogger("router.worker")
 
-TRACE_SETUP = os.environ.get("ROUTER_TRACE_SETUP", "") not in ("", "0")
+TRACE_SETUP = diagnostic("ROUTER_TRACE_SETUP")
 """`ROUTER_TRACE_SETUP=1`: one log line per call with the wall-clock times of its set-up
 steps (job request received, accepted, assigned, entrypoint, joined, published) and the
 job thread's CPU from entrypoint to published (`cpu_ms`), read by bench/setup_cost.py;

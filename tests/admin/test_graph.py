@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from router.admin.graph import command as graphs
 from router.admin.graph import Edge, Graph, build, dot, mermaid
+from router.admin.graph import command as graphs
 from router.cli import main
 from router.core.errors import Location, Problem
 from router.core.loader import load_menu_file
