@@ -13,11 +13,14 @@ times two references on the same file, interleaved with the loads: libyaml alone
 producing the file's events (the floor of any reader built on it), and PyYAML's
 `yaml.load(text, CSafeLoader)` (no lines, no limits, no checks); the ratios to them
 say how the loader fares whatever the machine's day (its load average is printed too).
+A third interleaved run times a load's stages as `read_menu_text` runs them (text to node
+tree, node tree to model, whole-file checks): the account of where a load goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -30,7 +33,11 @@ from pathlib import Path
 
 import yaml
 
+from router.core.checker import check
+from router.core.languages import language_problems
 from router.core.loader import load_menu_file
+from router.core.loader.document import MenuReader
+from router.core.loader.source import compose_source
 
 RESULTS = Path(__file__).resolve().parent / "results" / "loader.json"
 
@@ -125,6 +132,29 @@ def cpu_s(work: Callable[[], object]) -> float:
     return spent
 
 
+def stages_cpu_s(data: bytes, folder: Path) -> tuple[float, float, float]:
+    """The process time of a load's stages, the collector off as `read_menu_text` runs
+    them: the text to a node tree (decoding, libyaml's events, `yamlsafe.compose`), the
+    node tree to a `MenuFile` (the readers), and the whole-file checks."""
+    gc.disable()
+    try:
+        start = time.process_time()
+        source = compose_source(data, "bench.yaml")
+        composed = time.process_time()
+        reader = MenuReader("bench.yaml", folder)
+        assert source.root is not None
+        menu_file = reader.read(source.root, "bench")
+        read = time.process_time()
+        del source, reader
+        assert menu_file is not None
+        problems = [*check(menu_file, base_dir=folder), *language_problems(menu_file)]
+        checked = time.process_time()
+        assert not problems, problems[:3]
+    finally:
+        gc.enable()
+    return composed - start, read - composed, checked - read
+
+
 def bench(menus: int, repeat: int, folder: Path) -> dict[str, float | int]:
     path = folder / f"menus-{menus}.yaml"
     text = menu_file_text(menus)
@@ -134,9 +164,11 @@ def bench(menus: int, repeat: int, folder: Path) -> dict[str, float | int]:
     cpu: list[float] = []
     events_cpu: list[float] = []
     safe_cpu: list[float] = []
+    stages: list[tuple[float, float, float]] = []
     for _ in range(repeat):
         events_cpu.append(cpu_s(lambda: libyaml_events(text)))
         safe_cpu.append(cpu_s(lambda: safe_load(text)))
+        stages.append(stages_cpu_s(text.encode("utf-8"), folder))
         start, start_cpu = time.perf_counter(), time.process_time()
         loaded = load_menu_file(path, max_bytes=size + 1)
         times.append(time.perf_counter() - start)
@@ -156,6 +188,9 @@ def bench(menus: int, repeat: int, folder: Path) -> dict[str, float | int]:
         "safe_load_cpu_s": round(statistics.median(safe_cpu), 4),
         "cpu_per_events": round(median_cpu / statistics.median(events_cpu), 2),
         "cpu_per_safe_load": round(median_cpu / statistics.median(safe_cpu), 2),
+        "compose_cpu_s": round(statistics.median(s[0] for s in stages), 4),
+        "read_cpu_s": round(statistics.median(s[1] for s in stages), 4),
+        "check_cpu_s": round(statistics.median(s[2] for s in stages), 4),
     }
 
 
@@ -179,7 +214,10 @@ def main() -> int:
                 f"{'':13}references (cpu medians): libyaml events "
                 f"{row['events_cpu_s'] * 1000:.1f} ms, CSafeLoader safe_load "
                 f"{row['safe_load_cpu_s'] * 1000:.1f} ms; the load is "
-                f"{row['cpu_per_events']}x the events, {row['cpu_per_safe_load']}x safe_load"
+                f"{row['cpu_per_events']}x the events, {row['cpu_per_safe_load']}x safe_load\n"
+                f"{'':13}stages (cpu medians): text to nodes {row['compose_cpu_s'] * 1000:.1f} ms, "
+                f"nodes to model {row['read_cpu_s'] * 1000:.1f} ms, "
+                f"checks {row['check_cpu_s'] * 1000:.1f} ms"
             )
     load_after = round(os.getloadavg()[0], 2)
     print(f"load average (1 min): {load_before} before, {load_after} after")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "ConfigError",
@@ -38,9 +39,12 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Location:
-    """A place in a file; line and column count from 1, as editors show them."""
+class Location(NamedTuple):
+    """A place in a file; line and column count from 1, as editors show them.
+
+    Immutable, ordered (file, line, column) and hashable like the frozen dataclass it
+    was, but a tuple: made in half the instructions (2,900 against 5,600, callgrind), and a
+    file of 10,000 menus keeps 120,000 of them (docs/benchmarks.md §6)."""
 
     file: str
     line: int = 1

@@ -680,6 +680,11 @@ class Language:
     loc: Location = NOWHERE
 
 
+_UNFOLLOWED = frozenset({"where", "loc"})
+"""Slots the walk of `values_of` does not look into: where parts were written (locations
+made when asked for), and a value's own location (one per object, never a value)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MenuFile:
     """A whole, loaded menu file: one version of the router's behaviour."""
@@ -744,9 +749,7 @@ class MenuFile:
         inside: its versions are parts of it (`prompts` lists them). The file is walked
         once, on the first call, and the list kept: every rule of the checker asks."""
         if not self._objects:
-            found = objects_in(
-                self, opaque=(Prompt,), ignored=(Location,), unfollowed=frozenset({"where"})
-            )
+            found = objects_in(self, opaque=(Prompt,), ignored=(Location,), unfollowed=_UNFOLLOWED)
             self._objects.extend(found)
         return (value for value in self._objects if isinstance(value, kind))
 

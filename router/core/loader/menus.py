@@ -34,6 +34,8 @@ __all__ = ["BUILTIN_ON_LIMIT", "GOODBYE", "Menus"]
 GOODBYE = "Sorry, I could not help you this time. Please call again. Goodbye."
 BUILTIN_ON_LIMIT = Hangup(message=Prompt(GOODBYE))
 """Used when the file sets no `on_limit`: never a silent hang-up."""
+_SILENT = Prompt()
+"""A menu's greeting until one is read (one object, not one per menu: it is an error anyway)."""
 _S = TypeVar("_S", Timeouts, Limits, Messages)
 _OPTION_KEYS = {
     text: (k, f"options.{k.value}", k.value) for k in Key for text in {k.value, k.value.lower()}
@@ -181,7 +183,7 @@ class Menus:
             return Menu(name, Prompt(), Prompt(), {}, loc=self.loc(key))
         where: dict[str, int] = {}  # name -> line << 32 | column: no objects for the GC to visit
         greeting_node = f.get("greeting")
-        greeting = Prompt()
+        greeting = _SILENT
         if greeting_node is not None:
             where["greeting"] = greeting_node.line << 32 | greeting_node.column
             greeting = self.leaves.prompt(greeting_node, f"the greeting of {what}") or greeting

@@ -66,7 +66,7 @@ class _Overrides:
     hold: Prompt | None = None
 
     def apply(self, base: TransferSettings) -> TransferSettings:
-        if self == _NO_OVERRIDES:
+        if self is _NO_OVERRIDES:  # nothing written (`overrides` returns this one)
             return base
         headers = base.headers
         if self.headers:
