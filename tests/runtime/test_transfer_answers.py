@@ -190,6 +190,13 @@ ANSWERS: list[tuple[str, dict[str, Any], object]] = [
     ("v1.11.0 bridge 603", sip_status_error(603, "Decline"), ("rejected", 603, None)),
     ("v1.11.0 bridge 408", sip_status_error(408, "Request Timeout"), ("no_answer", 408, None)),
     ("v1.0.0 bridge", OLD_BRIDGE, ("error", None, None)),
+    # livekit-sip's TransferCall (pkg/sip/inbound.go) at the ringing timeout, no final
+    # NOTIFY: LiveKit gave up, the destination did not fail
+    (
+        "bridge's ringing timeout",
+        {"plain_error": {"code": "canceled", "msg": "refer canceled"}},
+        "undecided",
+    ),
     (
         "unknown call",
         {"plain_error": {"code": "not_found", "msg": "unknown call"}},
