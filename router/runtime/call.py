@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -215,6 +216,11 @@ class CallSession:
         )
         self._caller_seen = asyncio.Event()
         self._reconnecting = False
+        self._server_closed_caller = False
+        self._disrupted_at: float | None = None
+        """Loop time LiveKit last closed a participant in a shutdown or the router was back
+        from a rejoin: a caller not yet found is waited for a little longer (`_waiting_until`)."""
+        """The caller's participant was closed by livekit-server stopping (`_left_with_server`)."""
         self._label = mask_digits(room.name) if options.mask_caller else room.name
         """The room as logs name it: individual dispatch rules put the caller's number in it."""
         self._key_at: float | None = None
@@ -324,13 +330,26 @@ class CallSession:
             caller = find_sip_caller(self.room, exclude=own, trial=self.options.trial_callers)
             if caller is not None:
                 return caller
-            remaining = deadline - self.now()
+            remaining = self._waiting_until(deadline) - self.now()
             if remaining <= 0:
                 return None
             self._caller_seen.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._caller_seen.wait(), remaining)
+                # at most a second at a time: a rejoin (`_waiting_until`) moves the end
+                await asyncio.wait_for(self._caller_seen.wait(), min(remaining, 1.0))
         return None
+
+    def _waiting_until(self, deadline: float) -> float:
+        """How long to wait for a caller not yet in the room: `deadline`, or, while LiveKit
+        restarts, until `REJOIN_GRACE_S` after the router is back in the room. A restart
+        empties the room as the router joins; the SIP bridge brings its caller back into
+        the room created anew, and ended then (`left_before_join`), the call was served,
+        and recorded, a second time by a new dispatch (the soak's run 6)."""
+        if self._reconnecting:
+            return math.inf  # back, or `disconnected` ends the wait (`_done`)
+        if self._disrupted_at is not None:
+            return max(deadline, self._disrupted_at + REJOIN_GRACE_S)
+        return deadline
 
     async def _wait_until_answered(self, caller: rtc.RemoteParticipant) -> None:
         """Greet only once the caller can hear it (`sip.callStatus` becomes `active`)."""
@@ -526,12 +545,19 @@ class CallSession:
     def _on_participant_connected(self, participant: rtc.RemoteParticipant) -> None:
         if _is_caller(participant, self.options.trial_callers):
             self._caller_seen.set()
+        if self.caller is not None and participant.identity == self.caller.identity:
+            self._server_closed_caller = False  # back: a later departure says its own why
 
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
+        if participant.disconnect_reason == rtc.DisconnectReason.SERVER_SHUTDOWN:
+            self._disrupted_at = self.now()
         if self.caller is None or participant.identity != self.caller.identity:
             return
         if self._reconnecting:
             return  # the SDK forgets everyone while it rejoins: decided once it is back or not
+        if participant.disconnect_reason == rtc.DisconnectReason.SERVER_SHUTDOWN:
+            self._left_with_server()
+            return
         if self.transfers.active:
             # maybe the transfer completing: its answer decides, within a bound
             self._left_at = self.now()
@@ -543,6 +569,27 @@ class CallSession:
         status = participant.attributes.get("sip.callStatus")
         self._end(EndReason.CALLER_HANGUP if status in (None, "", "hangup") else EndReason.DROPPED)
 
+    def _left_with_server(self) -> None:
+        """The caller's participant was closed by livekit-server stopping, not by a hang-up.
+
+        A server that stops closes every room, one participant at a time, each with
+        `SERVER_SHUTDOWN` (livekit/livekit `pkg/service/roommanager.go` `RoomManager.Stop`,
+        `ParticipantCloseReasonRoomManagerStop`; `pkg/rtc/types/interfaces.go`
+        `ToDisconnectReason`). The SIP bridge keeps its call and rejoins the restarted
+        server, as the router does; only the order differs from call to call. Seen before
+        our own connection went, the departure was taken for the bridge dropping the call,
+        and the caller, back in the room created anew, was served and recorded a second
+        time by a new dispatch (the soak, docs/reliability.md finding 17). So the call
+        waits, as after its own rejoin, for the caller to come back."""
+        self._server_closed_caller = True
+        self._note_error("LiveKit closed the room (server shutdown)")
+        log.info(
+            "call %s: LiveKit is shutting down; waiting up to %.0f s for the caller to be back",
+            self._label,
+            REJOIN_GRACE_S,
+        )
+        self._loop.call_later(REJOIN_GRACE_S, self._caller_back_or_gone)
+
     def _on_reconnecting(self) -> None:
         self._reconnecting = True
         self._note_error("lost the connection to LiveKit")
@@ -550,6 +597,7 @@ class CallSession:
 
     def _on_reconnected(self) -> None:
         self._reconnecting = False
+        self._disrupted_at = self.now()
         self._note_error("back on LiveKit")
         if self.caller is not None and self.caller.identity not in self.room.remote_participants:
             # after a livekit-server restart the SIP bridge rejoins the room too, and may
@@ -568,6 +616,10 @@ class CallSession:
             return  # another rejoin: decided once it is over
         if self.caller.identity in self.room.remote_participants:
             log.info("call %s: the caller is back; the call goes on", self._label)
+        elif self._server_closed_caller:
+            # the caller's call went with the server, as far as anyone here can tell
+            log.info("call %s: the caller did not come back after LiveKit's restart", self._label)
+            self._end(EndReason.CONNECTION_LOST)
         else:
             log.info("call %s: back on LiveKit, but the caller has left", self._label)
             self._end(EndReason.CALLER_HANGUP)

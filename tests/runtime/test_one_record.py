@@ -177,3 +177,91 @@ async def test_a_dispatch_to_a_room_whose_call_ended_here_finds_no_call_to_recor
         assert await asyncio.wait_for(again.run(), 5) is None, "one call, one record"
     finally:
         await lk.aclose()
+
+
+def closed_by_server_shutdown(call: Call) -> None:
+    """livekit-server stops (`RoomManager.Stop`): it closes the caller's participant, with
+    `SERVER_SHUTDOWN`, before ours (the order differs from call to call)."""
+    room, caller = call.session.room, call.caller
+    room._remote_participants.pop(caller.identity)
+    caller._info.disconnect_reason = rtc.DisconnectReason.SERVER_SHUTDOWN
+    room.emit("participant_disconnected", caller)
+
+
+async def test_a_caller_closed_by_the_server_stopping_is_waited_for_not_dropped(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI's soak: the caller's departure seen before the router's own connection went was
+    # taken for the bridge dropping the call (`dropped`); the bridge rejoined, a second
+    # dispatch served the caller again, and the call had two records
+    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 0.5)
+    caller = sip_caller()
+    call = await dispatched_session(fake, caller)
+    room = call.session.room
+    await call.until(lambda: call.session.player.playing)
+    closed_by_server_shutdown(call)
+    room.emit("reconnecting")  # then our own connection goes
+    await asyncio.sleep(0.2)
+    assert not call.task.done(), "not ended on the caller's departure"
+    room.emit("reconnected")
+    room._remote_participants[caller.identity] = caller  # the bridge rejoins
+    room.emit("participant_connected", caller)
+    await asyncio.sleep(0.8)  # past every grace
+    assert not call.task.done(), "the call goes on"
+    again = await dispatched_session(fake, caller)  # the room created anew: dispatched again
+    await asyncio.sleep(0.3)
+    assert again.session.recorder is None, "left to the session serving the call"
+    caller._info.disconnect_reason = rtc.DisconnectReason.CLIENT_INITIATED
+    leave(call)
+    leave(again)
+    record = await call.record()
+    assert record["end"] == "caller_hangup"
+    assert any("server shutdown" in e for e in record["errors"]), record["errors"]
+    assert await asyncio.wait_for(again.task, 5) is None, "one call, one record"
+    await again.lk.aclose()
+
+
+async def test_a_caller_the_server_closed_who_never_comes_back_ends_with_livekit_lost(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 0.3)
+    call = await dispatched_session(fake, sip_caller())
+    await call.until(lambda: call.session.player.playing)
+    closed_by_server_shutdown(call)
+    record = await call.record()
+    assert record["end"] == "connection_lost", "the fault named, never a drop or a hang-up"
+    assert record["errors"], "the record says why"
+
+
+async def test_a_dispatch_joined_as_the_server_restarts_waits_for_the_caller_to_be_back(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the soak's run 6: the room emptied by the restart as the router joined; ended after
+    # the join grace (`left_before_join`), the call was served again by a new dispatch
+    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 1.0)
+    caller = sip_caller()
+    mf = menu_file()
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    room = named_room()
+    options = SessionOptions(dispatched=True)
+    session = CallSession(room, mf, await rendered_cache(mf), lk, options=options)
+    task = asyncio.ensure_future(session.run())
+    try:
+        await asyncio.sleep(0.1)
+        room.emit("reconnecting")
+        await asyncio.sleep(call_module.JOIN_GRACE_S + 0.5)  # past the join grace, away
+        room.emit("reconnected")
+        await asyncio.sleep(0.5)  # the bridge comes back after the router
+        assert not task.done(), "still waiting for the caller"
+        room._remote_participants[caller.identity] = caller
+        room.emit("participant_connected", caller)
+        await asyncio.sleep(0.5)
+        assert session.player.playing, "the caller is served"
+        caller._info.attributes["sip.callStatus"] = "hangup"
+        room._remote_participants.pop(caller.identity)
+        room.emit("participant_disconnected", caller)
+        record = await asyncio.wait_for(task, 10)
+        assert record is not None and record["end"] == "caller_hangup"
+    finally:
+        task.cancel()
+        await lk.aclose()
