@@ -21,7 +21,7 @@ from typing import Any
 
 from router.core.events import Effect, EndReason, Event, Note
 from router.core.keys import Key
-from router.core.model import MenuFile
+from router.core.model import MenuFile, TransferReason
 from router.core.simulation import SimulatedCall, TransferResult
 from router.runtime.records import CallRecorder
 from router.stack.sipphone import CallScript, KeyPress
@@ -77,7 +77,9 @@ _SCRIPTS: Mapping[Behaviour, dict[str, Any]] = {
     Behaviour.BUSY_486: {"keys": _keys("2"), "notify_status": 486},
     Behaviour.DECLINE_603: {"keys": _keys("2"), "notify_status": 603},
     Behaviour.REFER_403: {"keys": _keys("1"), "refer_status": 403},
-    # no final NOTIFY: the bridge's ringing timeout (the menu's 4 s) answers 408
+    # no final NOTIFY: at the ringing timeout (the menu's 4 s) LiveKit gives up with no SIP
+    # status, as livekit-sip does ("refer canceled", or the server's own deadline); the
+    # router waits the margin for the caller to leave, then runs the no_answer policy
     Behaviour.RING_OUT: {"keys": _keys("2"), "notify_status": None},
     Behaviour.HANGUP_IN_PROMPT: {"hangup_after_audio_s": 0.8},
     Behaviour.HANGUP_IN_TRANSFER: {
@@ -144,7 +146,11 @@ _RESULT = {
     Behaviour.BUSY_486: TransferResult(False, 486),
     Behaviour.DECLINE_603: TransferResult(False, 603),
     Behaviour.REFER_403: TransferResult(False, 403),
-    Behaviour.RING_OUT: TransferResult(False, 408),
+    # the record a ring-out gets: failed, no SIP status, LiveKit's ringing timeout
+    # (router/runtime/transfer_watch.py, `_outcome_from_caller`): kind no_answer
+    Behaviour.RING_OUT: TransferResult(
+        False, None, "ringing timeout", TransferReason.RINGING_TIMEOUT
+    ),
 }
 
 

@@ -41,7 +41,7 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.keys import Key
-from router.core.model import MenuFile
+from router.core.model import MenuFile, TransferReason
 from router.core.navigator import DEFAULT_CAPS, CallCaps, CallState, Navigator
 
 __all__ = ["KEY_GAP_S", "MAX_EVENTS", "Observer", "SimulatedCall", "TransferResult"]
@@ -63,6 +63,9 @@ class TransferResult:
     sip_status: int | None = None
     reason: str = "simulated"
     """What the far end is said to have answered (a failure's `reason`)."""
+    transfer_reason: TransferReason | None = None
+    """LiveKit's own reason for a failure: `RINGING_TIMEOUT` is a ring-out (no final NOTIFY
+    before the ringing timeout), which the router reads from LiveKit giving up."""
 
     @classmethod
     def parse(cls, text: str) -> TransferResult:
@@ -79,7 +82,7 @@ class TransferResult:
     def event(self, now: float) -> TransferSucceeded | TransferFailed:
         if self.ok:
             return TransferSucceeded(now)
-        return TransferFailed(self.sip_status, self.reason, now)
+        return TransferFailed(self.sip_status, self.reason, now, self.transfer_reason)
 
 
 _OK = (TransferResult(True),)

@@ -579,7 +579,7 @@ class CallSession:
         server, as the router does; only the order differs from call to call. Seen before
         our own connection went, the departure was taken for the bridge dropping the call,
         and the caller, back in the room created anew, was served and recorded a second
-        time by a new dispatch (the soak, docs/reliability.md finding 17). So the call
+        time by a new dispatch (the soak, docs/reliability.md finding 18). So the call
         waits, as after its own rejoin, for the caller to come back."""
         self._server_closed_caller = True
         self._note_error("LiveKit closed the room (server shutdown)")

@@ -271,13 +271,23 @@ def _unclaimed(exc: api.TwirpError) -> bool:
     return not isinstance(exc, api.SipCallError) and "no response from servers" in exc.message
 
 
+_GAVE_UP_CANCELED = ("context deadline exceeded", "refer canceled")
+"""The texts of a `canceled` answer at the ringing timeout (see `_gave_up`)."""
+
+
 def _gave_up(exc: api.TwirpError) -> bool:
-    """LiveKit stopped waiting at the ringing timeout, the REFER's outcome unknown: psrpc's
-    own deadline (`deadline_exceeded`), or the bridge's handler seeing the request's
-    context end first (livekit/sip `pkg/sip/service.go` answers `psrpc.Canceled` with
-    Go's `context.DeadlineExceeded`, whose text is "context deadline exceeded")."""
+    """LiveKit stopped waiting at the ringing timeout, the REFER's outcome unknown. Three
+    deadlines race there, all of the same length: psrpc's own in livekit-server
+    (`deadline_exceeded`, "request timed out"; `pkg/service/sip.go` sends with
+    `WithRequestTimeout(ringing timeout)`), the bridge's handler seeing the request's
+    context end (livekit/sip `pkg/sip/service.go`: `psrpc.Canceled` with Go's
+    `context.DeadlineExceeded`, "context deadline exceeded"), and the bridge's transfer
+    itself ending without the far end's final NOTIFY (`pkg/sip/inbound.go`
+    `sipInbound.TransferCall`: `psrpc.Canceled`, "refer canceled", no SIP status). The
+    last is the ringing timeout too, not a failure of the destination."""
+    message = exc.message or ""
     return exc.code == "deadline_exceeded" or (
-        exc.code == "canceled" and "context deadline exceeded" in (exc.message or "")
+        exc.code == "canceled" and any(text in message for text in _GAVE_UP_CANCELED)
     )
 
 

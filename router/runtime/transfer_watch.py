@@ -227,7 +227,7 @@ class TransferWatch:
         transfer non established call": livekit/sip `pkg/sip/inbound.go`, `newReferReq`,
         as the stand-in); and a REFER already accepted is answered only at the request's
         deadline (`sipInbound.TransferCall` waits for the NOTIFY's result or the context:
-        "refer canceled", no SIP status; the stand-in answers `408` there). The soak saw
+        "refer canceled", no SIP status, as the stand-in). The soak saw
         each of these reach the router before the caller's departure, by up to 2.6 s at
         load, so the departure alone cannot tell; the server's state can. A failure with
         the far end's status and the caller still there is a failure at once."""

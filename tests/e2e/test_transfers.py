@@ -111,3 +111,30 @@ async def test_a_caller_who_hangs_up_during_the_transfer_is_recorded_as_such(e2e
     (transfer,) = record["transfers"]
     assert (transfer["target"], transfer["result"]) == ("tel:+15105550101", "pending")
     assert "kind" not in transfer, "no failure of the destination"
+
+
+async def test_a_ring_out_runs_the_no_answer_policy_after_the_margin(e2e: Stack) -> None:
+    """The far end accepts the REFER and never sends a final NOTIFY. At the ringing timeout
+    (10 s) LiveKit gives up with no SIP status, as livekit-sip does (the stand-in's
+    "refer canceled", or the server's own deadline: router/stack/sipstandin/README.md);
+    the router waits the margin for the caller to leave, then runs the `no_answer`
+    policy ("Nobody answered.") with the caller still on the line."""
+    caller_id = new_caller_id()
+    report = await place_call(
+        e2e.uri(),
+        keys="1",
+        caller_id=caller_id,
+        notify_status=None,  # 202 to the REFER, then nothing
+        hangup_after_s=27.0,  # ringing timeout 10 s + margin 10 s + the policy's message
+        timeout_s=45.0,
+    )
+    record = await asyncio.to_thread(e2e.record_for, caller_id)
+    assert report.answered and report.refer is not None, "the REFER reached the phone"
+    assert report.outcome is CallOutcome.LOCAL_BYE, "the router keeps the caller on the line"
+    assert report.audio.last_audio_at is not None
+    assert report.audio.last_audio_at > report.refer.received_at, "the policy is heard"
+    transfer = record["transfer"]
+    assert isinstance(transfer, dict)
+    assert (transfer["result"], transfer["sip_status"]) == ("failed", None), transfer
+    assert str(transfer["detail"]).startswith("no_answer"), transfer
+    assert record["end"] == "caller_hangup"

@@ -2,8 +2,8 @@
 
 When the caller hangs up after the REFER and before the far end's final NOTIFY, three
 pieces of news race to the router: LiveKit's answer to TransferSIPParticipant
-(livekit-sip's "refer canceled" at the request's deadline, no SIP status; the stand-in's
-`408` there; livekit-server's `not_found` for a participant already gone), the caller's
+(livekit-sip's "refer canceled" at the request's deadline, no SIP status, as the
+stand-in now answers too; livekit-server's `not_found` for a participant already gone), the caller's
 `sip.callStatus` turning `hangup`, and the caller's participant leaving the room. The
 soak (issue 18) saw the order change with the machine's load, the departure up to 2.6 s
 after the answer, and the record with it. Whatever the order, the record is the one
@@ -47,17 +47,23 @@ __all__ = ["fake"]  # the Twirp fake fixture, shared with the call tests
 
 TRANSFER = "livekit.SIP/TransferSIPParticipant"
 
-CALL_ENDED_IN_TRANSFER = (
+REFER_CANCELED = (
     408,
-    json.dumps({"code": "canceled", "msg": "refer canceled"}).encode(),
+    json.dumps({"code": "canceled", "msg": "twirp error unknown: refer canceled"}).encode(),
 )
 """livekit-sip's answer when its REFER is still out at the request's deadline, as
 livekit-server v1.13.5 passes it on (psrpc `Canceled`, no SIP status; livekit/sip
-`pkg/sip/inbound.go`, `sipInbound.TransferCall`). A bridge that answered at once when
-the caller's BYE came would race the caller's departure like this."""
+`pkg/sip/inbound.go`, `sipInbound.TransferCall`): LiveKit giving up at the ringing
+timeout (`TransferUndecided`), as `LIVEKIT_GAVE_UP`."""
 
-STANDIN_DEADLINE = sip_failure(408, "Request Timeout")
-"""The stand-in's answer at the same deadline: `408` with a SIP status (its README)."""
+SIP_408 = sip_failure(408, "Request Timeout")
+"""A bridge answering the same deadline with a SIP `408` (the stand-in did, before issue 18)."""
+
+NO_SIP_STATUS = (
+    408,
+    json.dumps({"code": "canceled", "msg": "twirp error unknown: call transfer failed"}).encode(),
+)
+"""A failed transfer without the far end's status (livekit-sip v1.0.0's every failure)."""
 
 LIVEKIT_GAVE_UP = (
     408,
@@ -72,8 +78,8 @@ transferred: their departure, seen late, was taken for the REFER completing."""
 
 ANSWERS_OF_A_GONE_CALLER = pytest.mark.parametrize(
     "answer",
-    [CALL_ENDED_IN_TRANSFER, NOT_FOUND, STANDIN_DEADLINE, LIVEKIT_GAVE_UP],
-    ids=["call-ended", "participant-gone", "stand-in-408", "livekit-gave-up"],
+    [REFER_CANCELED, NOT_FOUND, SIP_408, LIVEKIT_GAVE_UP],
+    ids=["refer-canceled", "participant-gone", "sip-408", "livekit-gave-up"],
 )
 
 LOOKUP = "livekit.RoomService/GetParticipant"
@@ -164,7 +170,7 @@ async def test_the_answer_first_the_caller_leaving_long_after(
 
 
 @pytest.mark.parametrize(
-    "answer", [CALL_ENDED_IN_TRANSFER, NOT_FOUND], ids=["call-ended", "participant-gone"]
+    "answer", [NO_SIP_STATUS, NOT_FOUND], ids=["no-sip-status", "participant-gone"]
 )
 @pytest.mark.parametrize(
     "server",
@@ -201,7 +207,7 @@ async def test_the_caller_leaving_first_then_the_answer(
 
 async def test_the_caller_leaving_with_no_answer_at_all(fake: FakeLiveKitAPI) -> None:
     # the API answers long after the grace: the departure alone ends the call, the same way
-    fake.answer(TRANSFER, CALL_ENDED_IN_TRANSFER, delay=CALLER_GONE_GRACE_S + 3)
+    fake.answer(TRANSFER, REFER_CANCELED, delay=CALLER_GONE_GRACE_S + 3)
     metrics = Metrics()
     call = await transfer_call(fake, metrics)
     call.hang_up()
@@ -220,7 +226,7 @@ async def test_a_caller_who_stays_after_such_an_answer_hears_the_error_policy(
     # the same answer with the caller still there (the server says so, or, when it
     # cannot be asked, the caller is still there after the grace): a failed transfer
     metrics = Metrics()
-    call = await answered_call(fake, CALL_ENDED_IN_TRANSFER, server, metrics)
+    call = await answered_call(fake, NO_SIP_STATUS, server, metrics)
     record = await call.record(within=CALLER_GONE_GRACE_S + 8)
     assert record["end"] == "hangup", "the error policy: a goodbye, then a hang-up"
     transfer = record["transfer"]

@@ -128,6 +128,10 @@ def sip_status_error(sip: int, text: str) -> dict[str, Any]:
 OLD_BRIDGE = {"plain_error": {"code": "canceled", "msg": "call transfer failed"}}
 """livekit-sip v1.0.0: a failed transfer is a psrpc error with no SIP status."""
 
+RING_OUT = {"plain_error": {"code": "canceled", "msg": "refer canceled"}}
+"""livekit-sip at the ringing timeout with no final NOTIFY (`pkg/sip/inbound.go`,
+`sipInbound.TransferCall`): psrpc canceled, no SIP status."""
+
 SUCCESSFUL, FAILED, ONGOING = (
     "STS_TRANSFER_SUCCESSFUL",
     "STS_TRANSFER_FAILED",
@@ -190,6 +194,9 @@ ANSWERS: list[tuple[str, dict[str, Any], object]] = [
     ("v1.11.0 bridge 603", sip_status_error(603, "Decline"), ("rejected", 603, None)),
     ("v1.11.0 bridge 408", sip_status_error(408, "Request Timeout"), ("no_answer", 408, None)),
     ("v1.0.0 bridge", OLD_BRIDGE, ("error", None, None)),
+    # livekit-sip's TransferCall (pkg/sip/inbound.go) at the ringing timeout, no final
+    # NOTIFY: LiveKit gave up, the destination did not fail
+    ("bridge's ringing timeout", RING_OUT, "undecided"),
     (
         "unknown call",
         {"plain_error": {"code": "not_found", "msg": "unknown call"}},
@@ -378,11 +385,18 @@ async def test_an_ongoing_transfer_is_decided_by_the_caller_leaving(
     assert isinstance(transfer, dict) and transfer["result"] == "succeeded"
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [response(ONGOING), RING_OUT],
+    ids=["ongoing", "ring-out: refer canceled"],
+)
 async def test_an_ongoing_transfer_with_the_caller_still_there_is_no_answer(
-    sipapi: SipApi, monkeypatch: pytest.MonkeyPatch
+    sipapi: SipApi, monkeypatch: pytest.MonkeyPatch, answer: dict[str, Any]
 ) -> None:
+    # a ring-out too: the bridge's "refer canceled" at the ringing timeout; the caller
+    # still there after the margin hears the no_answer policy
     monkeypatch.setattr(transfer_module, "TRANSFER_MARGIN_S", 0.5)
-    sipapi.script(response(ONGOING))
+    sipapi.script(answer)
     mf = policy_file()
     from dataclasses import replace
 

@@ -599,12 +599,18 @@ func (c *call) transfer(ctx context.Context, to string, headers map[string]strin
 	// (pkg/sip/inbound.go) waits only for the REFER's answer (sendRefer), then for the
 	// NOTIFY's result or the request's context; a caller's BYE meanwhile closes the call
 	// and its room (onBye), and the API's answer comes at the deadline.
+	// No case for ctx either: upstream's sendRefer (pkg/sip/protocol.go) waits on
+	// context.WithoutCancel(ctx), so a REFER still unanswered at the ringing timeout is
+	// waited for until its transaction ends (sipResponse, pkg/sip/outbound.go); the
+	// API's answer then comes from the handler's context (service.go).
 	var final *sip.Response
+	provisional := 0
 wait:
 	for {
 		select {
 		case res := <-tx.Responses():
 			if res.IsProvisional() {
+				provisional++
 				continue
 			}
 			final = res
@@ -618,9 +624,12 @@ wait:
 				}
 			default:
 			}
-			return c.transferFailed(408, "Request Timeout", "SIP REFER got no answer")
-		case <-ctx.Done():
-			return c.transferFailed(408, "Request Timeout", "SIP REFER got no answer in time")
+			if c.s.conf.TransferErrors == transferErrorsV1_0_0 {
+				return c.transferFailed(408, "Request Timeout", "SIP REFER got no answer")
+			}
+			// As upstream's sipResponse: no SIP status, code canceled.
+			return psrpc.NewErrorf(psrpc.Canceled,
+				"transaction failed to complete (%d intermediate responses)", provisional)
 		}
 	}
 	if final.StatusCode != 200 && final.StatusCode != 202 {
@@ -637,7 +646,12 @@ wait:
 		}
 	case <-ctx.Done():
 		log.Infow("transfer timed out")
-		return c.transferFailed(408, "Request Timeout", "call transfer timed out")
+		if c.s.conf.TransferErrors == transferErrorsV1_0_0 {
+			return c.transferFailed(408, "Request Timeout", "call transfer timed out")
+		}
+		// As upstream's sipInbound.TransferCall (pkg/sip/inbound.go): the ringing
+		// timeout ends the wait for the NOTIFY with no SIP status.
+		return psrpc.NewErrorf(psrpc.Canceled, "refer canceled")
 	}
 	log.Infow("call transferred")
 	time.AfterFunc(referByeTimeout, func() { c.close(closeTransferred) })

@@ -29,8 +29,10 @@ import (
 const (
 	userAgent             = "LiveKit-SIP-standin"
 	defaultRingingTimeout = 3 * time.Minute // as livekit-sip
-	defaultTransferWait   = 30 * time.Second
-	rpcTimeout            = 10 * time.Second
+	// As livekit-sip's transferSIPParticipant (pkg/sip/service.go) in the versions that
+	// read the request's ringing timeout: 80 s when the request has none.
+	defaultTransferWait = 80 * time.Second
+	rpcTimeout          = 10 * time.Second
 )
 
 type Service struct {
@@ -440,11 +442,11 @@ func (s *Service) TransferSIPParticipant(ctx context.Context, req *rpc.InternalT
 		if timeout <= 0 {
 			timeout = defaultTransferWait
 		}
-		// livekit-server waits exactly this long for our answer: answer a little
-		// earlier so that a timeout reaches the API caller as a SIP status.
-		if timeout > 3*time.Second {
-			timeout -= time.Second
-		}
+		// No earlier answer: as upstream (pkg/sip/service.go, transferSIPParticipant) the
+		// transfer runs for exactly the ringing timeout, and livekit-server
+		// (pkg/service/sip.go, WithRequestTimeout) waits exactly as long, so its own
+		// deadline ("request timed out"), this handler's context (below) and the
+		// transfer's "refer canceled" (call.go) race at the deadline.
 		headers := maps.Clone(req.Headers)
 		go func() {
 			tctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -461,6 +463,8 @@ func (s *Service) TransferSIPParticipant(ctx context.Context, req *rpc.InternalT
 	case <-p.done:
 		return &emptypb.Empty{}, p.err
 	case <-ctx.Done():
+		// As upstream: the psrpc request's own context ended first ("context deadline
+		// exceeded"); the transfer goes on until its own deadline.
 		return &emptypb.Empty{}, psrpc.NewError(psrpc.Canceled, ctx.Err())
 	}
 }
