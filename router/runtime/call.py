@@ -224,6 +224,8 @@ class CallSession:
         self._label = mask_digits(room.name) if options.mask_caller else room.name
         """The room as logs name it: individual dispatch rules put the caller's number in it."""
         self._key_at: float | None = None
+        self._keys_answer: asyncio.Event | None = None
+        """Set by a key from the caller while the router waits for the answer."""
         self._early_keys: list[tuple[Key, float]] = []
         """Keys from the caller before the menu started (`EARLY_KEYS_HELD`): the key (an
         RTP event, turned into a data packet) and the bridge's `active` reach the router
@@ -358,6 +360,9 @@ class CallSession:
             self._answered = self.now()
             return
         answered = asyncio.Event()
+        if self._early_keys:
+            answered.set()  # a key came with the call: held, it sets nothing below
+        self._keys_answer = answered
 
         def changed(_: dict[str, str], participant: rtc.Participant) -> None:
             if participant.identity == caller.identity and (
@@ -377,9 +382,16 @@ class CallSession:
             )
             for task in pending:
                 task.cancel()
+            if waiter in done and self._answered is None:
+                # RTP DTMF flows only once the bridge has answered (its 200 OK): a key
+                # proves the call answered even when the bridge's `active` is late (the
+                # soak's run 6: a caller who pressed and waited 14 s, unanswered)
+                self._answered = self.now()
+                log.info("room %s: a key from the caller: the call is answered", self._label)
             if not done and caller.identity in self.room.remote_participants:
                 log.warning("room %s: call not reported answered; greeting anyway", self._label)
         finally:
+            self._keys_answer = None
             self.room.off("participant_attributes_changed", changed)
 
     async def _claim(self, caller: rtc.RemoteParticipant) -> bool:
@@ -659,6 +671,8 @@ class CallSession:
             # no menu yet: held until it starts (`_early_keys`), dropped if it never does
             if len(self._early_keys) < EARLY_KEYS_HELD:
                 self._early_keys.append((key, self.now()))
+            if self._keys_answer is not None:
+                self._keys_answer.set()
             return
         self._key_at = key_at
         try:
