@@ -284,6 +284,15 @@ class CallSession:
             self.caller = caller  # from here on, the caller leaving ends every wait
             if caller is not None:
                 await self._wait_until_answered(caller)
+            if caller is None and self._room_served_here():
+                # a room created anew in an outage (the router's own rejoin does it too)
+                # is dispatched again; its call, and the room, are the serving session's
+                log.info(
+                    "room %s: dispatched again to a room this process serves; "
+                    "leaving it to the session serving it",
+                    self._label,
+                )
+                return None
             if caller is None and _calls.served_lately(self.room.name):
                 # livekit-server dispatches a room's agents again when it creates the room
                 # anew (after its restart: `pkg/rtc/room.go`, `NewRoom`); its call has ended
@@ -421,6 +430,21 @@ class CallSession:
                 await asyncio.sleep(0.25)
             if self._done.is_set() or other._end_reason is not EndReason.CONNECTION_LOST:
                 return False
+
+    def _room_served_here(self) -> bool:
+        """Another session of this process is serving a call in this room now.
+
+        livekit-server creates a room anew when the first of its participants comes back
+        after a restart, and dispatches the router to it: when the router's own rejoin
+        comes first, the new job finds no caller yet. Recorded `left_before_join` and
+        deleting the room, it cut the serving session off, and the bridge's return
+        created the room a third time (CI's soak: three records of one call)."""
+        if not (self.options.dispatched and self.room.name):
+            return False
+        return any(
+            other is not self and other.room.name == self.room.name and not other._done.is_set()
+            for other in _calls.sessions()
+        )
 
     def _serving(
         self, caller: rtc.RemoteParticipant, live: list[CallSession]

@@ -265,3 +265,25 @@ async def test_a_dispatch_joined_as_the_server_restarts_waits_for_the_caller_to_
     finally:
         task.cancel()
         await lk.aclose()
+
+
+async def test_a_dispatch_finding_no_caller_in_a_room_served_here_leaves_it_alone(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # CI's soak: after livekit-server's restart the router's own rejoin created the room
+    # anew, and the new job, finding no caller yet, recorded `left_before_join` and
+    # deleted the room under the session serving the call: three records of one call
+    first = await dispatched_session(fake, sip_caller())
+    await first.until(lambda: first.session.player.playing)
+    mf = menu_file()
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    options = SessionOptions(dispatched=True)
+    again = CallSession(named_room(), mf, await rendered_cache(mf), lk, options=options)
+    try:
+        assert await asyncio.wait_for(again.run(), 5) is None, "one call, one record"
+    finally:
+        await lk.aclose()
+    assert fake.deletions() == [], "the room is the serving session's"
+    assert not first.task.done(), "the call goes on"
+    leave(first)
+    assert (await first.record())["end"] == "caller_hangup"
