@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from router.core.errors import Location, Problem
 from router.core.extensions import ExtensionRules
@@ -316,26 +316,31 @@ class _Checker:
         entries = self.entry_menus() & menus.keys()
         moves = {name: self._moves(menu) for name, menu in menus.items()}
         entered_from: dict[str, set[str]] = {name: set() for name in menus}
+        has_top = False
         for name, actions in moves.items():
             for action, _ in actions:
-                if isinstance(action, GoTo) and action.menu in menus:
-                    entered_from[action.menu].add(name)
-        tops = (
-            self._entries_reaching(entries, moves)
-            if any(isinstance(a, Top) for actions in moves.values() for a, _ in actions)
-            else {}
-        )
+                kind = type(action)  # the model's actions are final classes: no isinstance
+                if kind is GoTo and action.menu in menus:  # type: ignore[union-attr]
+                    entered_from[action.menu].add(name)  # type: ignore[union-attr]
+                elif kind is Top:
+                    has_top = True
+        tops = self._entries_reaching(entries, moves) if has_top else {}
+        back_to = {
+            name: (entered_from[name] | {name}) if name in entries else entered_from[name]
+            for name in menus
+        }
 
-        def targets(name: str, action: Action) -> set[str]:
-            if isinstance(action, GoTo):
-                return {action.menu} if action.menu in menus else set()
-            if isinstance(action, Back):
-                return entered_from[name] | ({name} if name in entries else set())
-            if isinstance(action, Top):
-                return tops.get(name, set())
-            if isinstance(action, Repeat | Say):
-                return {name}
-            return set()  # a transfer or a hang-up ends the menu part of the call
+        def targets(name: str, action: Action) -> Collection[str]:
+            kind = type(action)
+            if kind is GoTo:
+                return (action.menu,) if action.menu in menus else ()  # type: ignore[union-attr]
+            if kind is Back:
+                return back_to[name]
+            if kind is Top:
+                return tops.get(name, ())
+            if kind is Repeat or kind is Say:
+                return (name,)
+            return ()  # a transfer or a hang-up ends the menu part of the call
 
         graph = {
             name: sorted({t for action, _ in moves[name] for t in targets(name, action)})
@@ -348,7 +353,7 @@ class _Checker:
             # a way out: an option that ends the menus (transfer, hang-up: no target),
             # one that leads out of the loop, or extensions to dial
             if any(
-                not (found := targets(m, action)) or not found <= members
+                not (found := targets(m, action)) or not members.issuperset(found)
                 for m in component
                 for action, chosen in moves[m]
                 if chosen
