@@ -75,6 +75,18 @@ class Leaves:
         self.loc, self.error, self.warn = ctx.loc, ctx.error, ctx.warn
         self.fields, self.entries, self.pairs = ctx.keys.fields, ctx.keys.entries, ctx.keys.pairs
         self._audio_cache: dict[str, str] = {}
+        self._names: set[str] = set()
+        """Values found to be usable names: a menu's name is matched once, not again at
+        every option that goes to it (a regular expression costs as much as a prompt)."""
+
+    def usable_name(self, value: str) -> bool:
+        """Whether `value` is a usable name (`values.NAME_PATTERN`)."""
+        if value in self._names:
+            return True
+        if compiled(values.NAME_PATTERN).match(value):
+            self._names.add(value)
+            return True
+        return False
 
     def text(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
         if type(node) is Scalar:
@@ -90,7 +102,7 @@ class Leaves:
         return None
 
     def name(self, node: Scalar, what: str) -> str | None:
-        if compiled(values.NAME_PATTERN).match(node.value):
+        if self.usable_name(node.value):
             return node.value
         self.error(
             node,
@@ -141,7 +153,7 @@ class Leaves:
         value = self.text(node, what)
         if value is None:
             return None
-        if not compiled(values.NAME_PATTERN).match(value):
+        if not self.usable_name(value):
             self.error(
                 node,
                 f"'{value}' is not a usable name for {what}",

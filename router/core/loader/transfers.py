@@ -16,7 +16,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from router.core import format as fmt
-from router.core import values
 from router.core.loader.leaves import _FALSE
 from router.core.loader.nodes import Fields
 from router.core.model import (
@@ -28,7 +27,6 @@ from router.core.model import (
     Transfer,
     TransferSettings,
 )
-from router.core.patterns import compiled
 from router.core.values import SCHEMES, sample_extension, target_problem, unknown_target
 from router.core.yamlsafe import Map, Node, Scalar
 
@@ -190,7 +188,7 @@ class Transfers:
         if value.startswith(SCHEMES):
             uri = self.uri(node, what, in_directory=in_directory, pattern=pattern)
             return None if uri is None else (uri, None)
-        if compiled(values.NAME_PATTERN).match(value):
+        if self.leaves.usable_name(value):
             return value, self.dests.get(value)
         problem = unknown_target(value)
         self.error(node, problem.message, hint=problem.hint, code="bad-target")
