@@ -40,6 +40,7 @@ from router.core.model import (
     CallerRule,
     FailurePolicy,
     GoTo,
+    Hangup,
     Menu,
     MenuFile,
     Repeat,
@@ -83,6 +84,8 @@ class _Checker:
         self.findings = Findings()
         self.problems = self.findings.problems
         self.report = self.findings.report
+        self._policy_leads: dict[int, set[str]] = {}
+        """The menus each failure policy (by identity) can lead to."""
 
     def run(self) -> list[Problem]:
         edges = self.references()
@@ -193,8 +196,13 @@ class _Checker:
                 self.policy_refs(action.on_failure, found)
 
     def policy_refs(self, policy: FailurePolicy, found: set[str]) -> None:
-        for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
-            self.action_refs(action, found)
+        # each policy followed once: most are shared (the file's defaults, in every menu)
+        leads = self._policy_leads.get(id(policy))
+        if leads is None:
+            leads = self._policy_leads[id(policy)] = set()
+            for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
+                self.action_refs(action, leads)
+        found |= leads
 
     def caller_rules(self) -> None:
         """Caller rules that can never match: every caller they name is caught by an
@@ -313,6 +321,8 @@ class _Checker:
         reached is a way to be thrown out, not a way out.
         """
         menus = self.mf.menus
+        if all(any(type(a) in _ENDING for a in m.options.values()) for m in menus.values()):
+            return  # every menu has a way out of its own: no loop of them can be a trap
         entries = self.entry_menus() & menus.keys()
         moves = {name: self._moves(menu) for name, menu in menus.items()}
         entered_from: dict[str, set[str]] = {name: set() for name in menus}
@@ -440,6 +450,11 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
+
+
+_ENDING = frozenset({Transfer, Hangup})
+"""Options that end the menu part of a call, so a menu with one is never trapped (the
+usual operator key): `no_way_out` builds its graph only for files with a menu without."""
 
 
 def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:
