@@ -234,11 +234,11 @@ class Leaves:
         hear silence, then "Sorry, I did not hear a choice."
         """
         if type(node) is Scalar:
-            if node.is_null or not node.value.strip():
+            text = node.value
+            if node.is_null or not text.strip():
                 self._empty_prompt(node, what)
                 return None
-            text = self.text(node, what)
-            if text is None or not self._short_enough(node, text, what):
+            if not self._short_enough(node, text, what):
                 return None
             return Prompt(text, None, self.loc(node), self.ctx.language)
         if type(node) is Map and _by_language(node):
@@ -329,13 +329,13 @@ class Leaves:
                 )
             return self.by_language(say_node, f"the 'say' of {what}")
         text = None
-        if say_node is not None:
-            if type(say_node) is Scalar and (say_node.is_null or not say_node.value.strip()):
+        if type(say_node) is Scalar:
+            if say_node.is_null or not say_node.value.strip():
                 self._empty_prompt(say_node, f"the 'say' of {what}")
-            else:
-                text = self.text(say_node, f"the 'say' of {what}")
-                if text is not None and not self._short_enough(say_node, text, what):
-                    text = None
+            elif self._short_enough(say_node, say_node.value, what):
+                text = say_node.value
+        elif say_node is not None:
+            self.text(say_node, f"the 'say' of {what}")  # says it is no text
         audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
         if text is None and audio is None:
             return None
