@@ -318,7 +318,9 @@ class _Checker:
         verbs in `on_limit` and in the failure policies of its transfers. A loop of
         menus is a trap unless one of its *options* (what a caller can choose) transfers,
         hangs up, dials an extension, or moves to a menu outside the loop; a limit
-        reached is a way to be thrown out, not a way out.
+        reached is a way to be thrown out, not a way out. So a menu with an option that
+        transfers or hangs up is never trapped, and a file whose every menu has one (an
+        operator key) needs no graph at all: most files, two thirds of the checks' work.
         """
         menus = self.mf.menus
         if all(any(type(a) in _ENDING for a in m.options.values()) for m in menus.values()):
