@@ -117,7 +117,7 @@ class _Holder:
     __slots__ = ("child", "name", "parts")
 
     def __init__(self, name: object, child: _Leaf | None, parts: tuple[_Leaf, ...]) -> None:
-        self.name = name
+        self.name = name  # type: ignore[assignment]  # declared str: the test puts a value in
         self.child = child
         self.parts = parts
 
