@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from router.core.errors import Location, Problem
 from router.core.extensions import ExtensionRules
@@ -40,6 +40,7 @@ from router.core.model import (
     CallerRule,
     FailurePolicy,
     GoTo,
+    Hangup,
     Menu,
     MenuFile,
     Repeat,
@@ -83,6 +84,8 @@ class _Checker:
         self.findings = Findings()
         self.problems = self.findings.problems
         self.report = self.findings.report
+        self._policy_leads: dict[int, set[str]] = {}
+        """The menus each failure policy (by identity) can lead to."""
 
     def run(self) -> list[Problem]:
         edges = self.references()
@@ -193,8 +196,13 @@ class _Checker:
                 self.policy_refs(action.on_failure, found)
 
     def policy_refs(self, policy: FailurePolicy, found: set[str]) -> None:
-        for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
-            self.action_refs(action, found)
+        # each policy followed once: most are shared (the file's defaults, in every menu)
+        leads = self._policy_leads.get(id(policy))
+        if leads is None:
+            leads = self._policy_leads[id(policy)] = set()
+            for action in (policy.busy, policy.no_answer, policy.rejected, policy.error):
+                self.action_refs(action, leads)
+        found |= leads
 
     def caller_rules(self) -> None:
         """Caller rules that can never match: every caller they name is caught by an
@@ -310,32 +318,41 @@ class _Checker:
         verbs in `on_limit` and in the failure policies of its transfers. A loop of
         menus is a trap unless one of its *options* (what a caller can choose) transfers,
         hangs up, dials an extension, or moves to a menu outside the loop; a limit
-        reached is a way to be thrown out, not a way out.
+        reached is a way to be thrown out, not a way out. So a menu with an option that
+        transfers or hangs up is never trapped, and a file whose every menu has one (an
+        operator key) needs no graph at all: most files, two thirds of the checks' work.
         """
         menus = self.mf.menus
+        if all(any(type(a) in _ENDING for a in m.options.values()) for m in menus.values()):
+            return  # every menu has a way out of its own: no loop of them can be a trap
         entries = self.entry_menus() & menus.keys()
         moves = {name: self._moves(menu) for name, menu in menus.items()}
         entered_from: dict[str, set[str]] = {name: set() for name in menus}
+        has_top = False
         for name, actions in moves.items():
             for action, _ in actions:
-                if isinstance(action, GoTo) and action.menu in menus:
-                    entered_from[action.menu].add(name)
-        tops = (
-            self._entries_reaching(entries, moves)
-            if any(isinstance(a, Top) for actions in moves.values() for a, _ in actions)
-            else {}
-        )
+                kind = type(action)  # the model's actions are final classes: no isinstance
+                if kind is GoTo and action.menu in menus:  # type: ignore[union-attr]
+                    entered_from[action.menu].add(name)  # type: ignore[union-attr]
+                elif kind is Top:
+                    has_top = True
+        tops = self._entries_reaching(entries, moves) if has_top else {}
+        back_to = {
+            name: (entered_from[name] | {name}) if name in entries else entered_from[name]
+            for name in menus
+        }
 
-        def targets(name: str, action: Action) -> set[str]:
-            if isinstance(action, GoTo):
-                return {action.menu} if action.menu in menus else set()
-            if isinstance(action, Back):
-                return entered_from[name] | ({name} if name in entries else set())
-            if isinstance(action, Top):
-                return tops.get(name, set())
-            if isinstance(action, Repeat | Say):
-                return {name}
-            return set()  # a transfer or a hang-up ends the menu part of the call
+        def targets(name: str, action: Action) -> Collection[str]:
+            kind = type(action)
+            if kind is GoTo:
+                return (action.menu,) if action.menu in menus else ()  # type: ignore[union-attr]
+            if kind is Back:
+                return back_to[name]
+            if kind is Top:
+                return tops.get(name, ())
+            if kind is Repeat or kind is Say:
+                return (name,)
+            return ()  # a transfer or a hang-up ends the menu part of the call
 
         graph = {
             name: sorted({t for action, _ in moves[name] for t in targets(name, action)})
@@ -348,7 +365,7 @@ class _Checker:
             # a way out: an option that ends the menus (transfer, hang-up: no target),
             # one that leads out of the loop, or extensions to dial
             if any(
-                not (found := targets(m, action)) or not found <= members
+                not (found := targets(m, action)) or not members.issuperset(found)
                 for m in component
                 for action, chosen in moves[m]
                 if chosen
@@ -435,6 +452,11 @@ class _Checker:
                     hint="paths are relative to the menu file's folder",
                     code="missing-audio",
                 )
+
+
+_ENDING = frozenset({Transfer, Hangup})
+"""Options that end the menu part of a call, so a menu with one is never trapped (the
+usual operator key): `no_way_out` builds its graph only for files with a menu without."""
 
 
 def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:

@@ -82,3 +82,54 @@ def test_what_menus_say_is_listed_only_when_a_menu_speaks_another_language(
     _, problems = read_menu_text(spanish, filename="menus.yaml", base_dir=REPO)
     assert len(listed) == 1
     assert any(p.code == "english-words" for p in problems)
+
+
+def test_loops_are_looked_for_only_when_a_menu_has_no_option_that_ends_the_menus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every menu of the benchmark's file has a transfer (its operator key): no loop of
+    # them can trap a caller, so no graph is built; one menu without: the graph is built
+    import router.core.checker as checker
+
+    graphs: list[object] = []
+    components = checker._strongly_connected
+
+    def counted(graph: Any) -> list[list[str]]:
+        graphs.append(graph)
+        return components(graph)
+
+    monkeypatch.setattr("router.core.checker._strongly_connected", counted)
+    menu_file, problems = read_menu_text(menu_file_text(40), filename="m.yaml", base_dir=REPO)
+    assert menu_file is not None and not problems and graphs == []
+    trapped = menu_file_text(40).replace(
+        "  m39:\n", "  m39:\n    greeting: Stuck.\n    options: {'1': repeat}\n  m39_old:\n", 1
+    )
+    _, problems = read_menu_text(trapped, filename="m.yaml", base_dir=REPO)
+    assert len(graphs) == 1
+    assert "no-way-out" in {p.code for p in problems}
+
+
+class _Leaf:
+    __slots__ = ()
+
+
+class _Holder:
+    __slots__ = ("child", "name", "parts")
+
+    def __init__(self, name: object, child: _Leaf | None, parts: tuple[_Leaf, ...]) -> None:
+        self.name = name  # type: ignore[assignment]  # declared str: the test puts a value in
+        self.child = child
+        self.parts = parts
+
+    name: str
+    child: _Leaf | None
+    parts: tuple[_Leaf, ...]
+
+
+def test_the_walk_reads_the_slots_whose_declared_type_can_hold_values() -> None:
+    child, item, hidden = _Leaf(), _Leaf(), _Leaf()
+    found = objects_in(_Holder("a name", child, (item,)))
+    assert [type(o) for o in found] == [_Holder, _Leaf, tuple, _Leaf]
+    assert found[1] is child and found[3] is item
+    # a slot declared to hold a string is not read, whatever it holds
+    assert hidden not in objects_in(_Holder(hidden, None, ()))

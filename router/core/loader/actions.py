@@ -63,7 +63,10 @@ class Actions:
             )
             return None
         pairs = self.keys.pairs(node) if node.merge else node.pairs
-        verbs = [k.value for k, _ in pairs if type(k) is Scalar and k.value in _DOING]
+        verbs = []  # a loop, not a comprehension: no function call per action
+        for k, _ in pairs:
+            if type(k) is Scalar and k.value in _DOING:
+                verbs.append(k.value)
         if "menu" in verbs and "language" in verbs:  # `{menu: X, language: es}`: one move
             verbs.remove("language")
         verb = verbs[0] if verbs else "say"

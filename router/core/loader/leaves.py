@@ -75,6 +75,18 @@ class Leaves:
         self.loc, self.error, self.warn = ctx.loc, ctx.error, ctx.warn
         self.fields, self.entries, self.pairs = ctx.keys.fields, ctx.keys.entries, ctx.keys.pairs
         self._audio_cache: dict[str, str] = {}
+        self._names: set[str] = set()
+        """Values found to be usable names: a menu's name is matched once, not again at
+        every option that goes to it (a regular expression costs as much as a prompt)."""
+
+    def usable_name(self, value: str) -> bool:
+        """Whether `value` is a usable name (`values.NAME_PATTERN`)."""
+        if value in self._names:
+            return True
+        if compiled(values.NAME_PATTERN).match(value):
+            self._names.add(value)
+            return True
+        return False
 
     def text(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
         if type(node) is Scalar:
@@ -90,7 +102,7 @@ class Leaves:
         return None
 
     def name(self, node: Scalar, what: str) -> str | None:
-        if compiled(values.NAME_PATTERN).match(node.value):
+        if self.usable_name(node.value):
             return node.value
         self.error(
             node,
@@ -141,7 +153,7 @@ class Leaves:
         value = self.text(node, what)
         if value is None:
             return None
-        if not compiled(values.NAME_PATTERN).match(value):
+        if not self.usable_name(value):
             self.error(
                 node,
                 f"'{value}' is not a usable name for {what}",
@@ -222,11 +234,11 @@ class Leaves:
         hear silence, then "Sorry, I did not hear a choice."
         """
         if type(node) is Scalar:
-            if node.is_null or not node.value.strip():
+            text = node.value
+            if node.is_null or not text.strip():
                 self._empty_prompt(node, what)
                 return None
-            text = self.text(node, what)
-            if text is None or not self._short_enough(node, text, what):
+            if not self._short_enough(node, text, what):
                 return None
             return Prompt(text, None, self.loc(node), self.ctx.language)
         if type(node) is Map and _by_language(node):
@@ -317,13 +329,13 @@ class Leaves:
                 )
             return self.by_language(say_node, f"the 'say' of {what}")
         text = None
-        if say_node is not None:
-            if type(say_node) is Scalar and (say_node.is_null or not say_node.value.strip()):
+        if type(say_node) is Scalar:
+            if say_node.is_null or not say_node.value.strip():
                 self._empty_prompt(say_node, f"the 'say' of {what}")
-            else:
-                text = self.text(say_node, f"the 'say' of {what}")
-                if text is not None and not self._short_enough(say_node, text, what):
-                    text = None
+            elif self._short_enough(say_node, say_node.value, what):
+                text = say_node.value
+        elif say_node is not None:
+            self.text(say_node, f"the 'say' of {what}")  # says it is no text
         audio = None if audio_node is None else self.audio(audio_node, f"the 'audio' of {what}")
         if text is None and audio is None:
             return None

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from router.core import format as fmt
-from router.core import values
 from router.core.loader.leaves import _FALSE
 from router.core.loader.nodes import Fields
 from router.core.model import (
@@ -28,7 +27,6 @@ from router.core.model import (
     Transfer,
     TransferSettings,
 )
-from router.core.patterns import compiled
 from router.core.values import SCHEMES, sample_extension, target_problem, unknown_target
 from router.core.yamlsafe import Map, Node, Scalar
 
@@ -55,9 +53,10 @@ class _Dest:
     busy: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class _Overrides:
-    """Transfer settings written on a destination or option (None: not written)."""
+class _Overrides(NamedTuple):
+    """Transfer settings written on a destination or option (None: not written); a tuple,
+    made in a third of a frozen dataclass's instructions, since an option with a `say`
+    makes one only to apply it."""
 
     play_dialtone: bool | None = None
     ringing_timeout_s: float | None = None
@@ -189,7 +188,7 @@ class Transfers:
         if value.startswith(SCHEMES):
             uri = self.uri(node, what, in_directory=in_directory, pattern=pattern)
             return None if uri is None else (uri, None)
-        if compiled(values.NAME_PATTERN).match(value):
+        if self.leaves.usable_name(value):
             return value, self.dests.get(value)
         problem = unknown_target(value)
         self.error(node, problem.message, hint=problem.hint, code="bad-target")
