@@ -164,18 +164,21 @@ class _Checker:
                     )
             for action in menu.options.values():
                 self.action_refs(action, found)
-            self.action_refs(menu.on_limit, found)
+            # the no-input limit's own action (`on_limit: {no_input: ...}`) is checked as
+            # the other one is: it was not, and a menu it named that did not exist loaded
+            for on_limit in limit_actions(menu):
+                self.action_refs(on_limit, found)
+                if isinstance(on_limit, Repeat | Say):
+                    self.report(
+                        on_limit.loc,
+                        f"on_limit '{type(on_limit).__name__.lower()}' keeps callers "
+                        "in the menu for ever",
+                        hint="send them to a person (transfer) or end the call (hangup)",
+                        code="on-limit-stays",
+                        warning=True,
+                    )
             if menu.on_transfer_failure is not None:
                 self.policy_refs(menu.on_transfer_failure, found)
-            if isinstance(menu.on_limit, Repeat | Say):
-                self.report(
-                    menu.on_limit.loc,
-                    f"on_limit '{type(menu.on_limit).__name__.lower()}' keeps callers "
-                    "in the menu for ever",
-                    hint="send them to a person (transfer) or end the call (hangup)",
-                    code="on-limit-stays",
-                    warning=True,
-                )
             edges[menu.name] = found
         return edges
 
@@ -396,7 +399,7 @@ class _Checker:
         """Every action that can run in `menu`, and whether the caller chose it (an option)
         or it happened to them (`on_limit`, a failure policy of a transfer made here)."""
         out: list[tuple[Action, bool]] = [(a, True) for a in menu.options.values()]
-        out.append((menu.on_limit, False))
+        out.extend((action, False) for action in limit_actions(menu))
         seen: set[int] = set()
         todo = [a for a, _ in out if isinstance(a, Transfer)]
         while todo:
@@ -505,3 +508,11 @@ def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return out
+
+
+def limit_actions(menu: Menu) -> list[Action]:
+    """What a limit reached can do in `menu`: `on_limit`, and the no-input limit's own
+    action when the file gives one (`on_limit: {invalid: ..., no_input: ...}`)."""
+    if menu.on_no_input_limit is None:
+        return [menu.on_limit]
+    return [menu.on_limit, menu.on_no_input_limit]
