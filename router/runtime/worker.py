@@ -40,6 +40,7 @@ from router.runtime import collector, fanout, memdebug, rtclogs, tracing
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.config import WorkerConfig, agent_name, diagnostic
 from router.runtime.config import add_arguments as add_settings
+from router.runtime.exiting import exit_now
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
@@ -355,7 +356,8 @@ def run(args: argparse.Namespace) -> int:
         config.max_calls,
         config.executor,
     )
-    return asyncio.run(_serve(config, getattr(args, "room", None)))
+    code = asyncio.run(_serve(config, getattr(args, "room", None)))
+    exit_now(code)  # drained: the rtc library's teardown at exit may abort (exiting.py)
 
 
 async def check_credentials(config: WorkerConfig, within: float = 5.0) -> None:

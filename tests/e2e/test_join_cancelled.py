@@ -26,6 +26,7 @@ SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
     from livekit import rtc
+    from router.runtime.exiting import exit_now
     from router.runtime.worker import join_whole
 
     async def main(url, token, how):
@@ -44,6 +45,7 @@ SCRIPT = textwrap.dedent(
         print("alive", flush=True)
 
     asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
+    exit_now(0)  # as the router ends: the rtc library's teardown at exit may abort
     """
 )
 
