@@ -17,8 +17,8 @@ name and its default are written here once. `COMMAND_SETTINGS` are read by every
 Why here and not in `router.core` or `router.runtime`: it reads the environment, which the
 sans-I/O core never does, and the admin commands import it, which must start without
 `router.runtime` (livekit, aiohttp: 0.7 s of a 0.25 s budget, issue 13 item 6). So it
-imports the standard library and two small modules only (`router.logs` for the log
-formats, `router.core.voices` for the speech engine a voice names).
+imports the standard library and `router.logs` (the log formats) only; `speech_engine()`
+imports `router.core.voices` when asked (`router schema` reads no menu file: it need not).
 `tests/runtime/test_diagnostics.py` holds that every `ROUTER_*` variable the router reads
 is a row here and that no other module reads one with a default of its own.
 """
@@ -29,10 +29,12 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from router.core.voices import SpeechEngine
 from router.logs import LOG_FORMATS
+
+if TYPE_CHECKING:
+    from router.core.voices import SpeechEngine
 
 __all__ = [
     "COMMAND_SETTINGS",
@@ -305,6 +307,8 @@ def value(name: str, command: str = "start", env: Mapping[str, str] = os.environ
 def speech_engine(voice: str | None = None, env: Mapping[str, str] = os.environ) -> SpeechEngine:
     """The speech engine of `voice` (a `--voice` value), else of `ROUTER_VOICE` or the
     default: the engine the checker judges menus' voices for (`router.core.voices`)."""
+    from router.core.voices import SpeechEngine
+
     return SpeechEngine.of(voice if voice is not None else flag_default("voice", env=env))
 
 
