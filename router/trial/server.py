@@ -39,7 +39,7 @@ from router.admin import graph as graphs
 from router.core.errors import MenuFileError, StackError
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
-from router.settings import speech_engine
+from router.settings import DEFAULT_AGENT_NAME, speech_engine
 from router.trial.caller import (
     AT_ATTRIBUTE,
     CALLER_ATTRIBUTE,
@@ -75,7 +75,7 @@ class PageConfig:
     """The URL browsers join (ws:// or wss://)."""
     api_key: str
     api_secret: str
-    agent_name: str = "menu-router"
+    agent_name: str = DEFAULT_AGENT_NAME
     port: int = 0
     """0: a free port."""
     modules: Path | None = None
