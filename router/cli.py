@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 from router.core.errors import RouterError
 from router.logs import LOG_FORMATS
 from router.logs import setup as setup_logging
+from router.settings import setting
 
 __all__ = ["main"]
 
@@ -68,12 +68,13 @@ def _parser(chosen: str | None = None, alone: bool = False) -> argparse.Argument
     parser.add_argument(
         "-v", "--verbose", dest="log_debug", action="store_true", help="log debug detail"
     )
+    log_format = setting("log_format")
     parser.add_argument(
         "--log-format",
-        choices=LOG_FORMATS,
-        default=os.environ.get("ROUTER_LOG_FORMAT") or "text",
-        help="text, or json: one object a line, as livekit-agents writes in production "
-        "(default %(default)s; env ROUTER_LOG_FORMAT; level: -v, else env LIVEKIT_LOG_LEVEL)",
+        choices=log_format.choices,
+        default=log_format.text(),
+        help=f"{log_format.help} (default %(default)s; env {log_format.env}; "
+        "level: -v, else env LIVEKIT_LOG_LEVEL)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_text) in COMMANDS.items():
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser(chosen, _alone(words, chosen))
     args = parser.parse_args(words)
     if args.log_format not in LOG_FORMATS:
-        parser.error(f"ROUTER_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        parser.error(f"{setting('log_format').env} must be one of {', '.join(LOG_FORMATS)}")
     setup_logging(verbose=args.log_debug, log_format=args.log_format)
     if getattr(args, "_missing", False):
         print(f"router {args.command}: not available in this build", file=sys.stderr)

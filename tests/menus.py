@@ -290,7 +290,8 @@ class FakeLoader:
     problems: list[Problem] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
 
-    def load_menu_file(self, path: str) -> Any:
+    def load_menu_file(self, path: str, **options: object) -> Any:
+        """As the loader's; its options (`max_bytes`, the speech `engine`) change nothing."""
         self.paths.append(str(path))
         if self.problems:
             raise MenuFileError(self.problems)

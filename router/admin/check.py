@@ -8,7 +8,6 @@ the format editors and CI annotate from.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -16,12 +15,14 @@ from datetime import datetime
 from router.core.errors import MenuFileError, Problem, Severity
 from router.core.loader import MAX_BYTES, Loaded, load_menu_file
 from router.core.model import MenuFile
+from router.settings import flag_default, speech_engine
 
 __all__ = [
     "add_arguments",
     "aware_time",
     "caller_problem",
     "default_path",
+    "load_menus",
     "load_or_report",
     "number_problem",
     "run",
@@ -29,18 +30,24 @@ __all__ = [
 
 
 def default_path() -> str:
-    """`$ROUTER_MENUS` if set, else `menus.yaml` in the current folder."""
-    return os.environ.get("ROUTER_MENUS") or "menus.yaml"
+    """`$ROUTER_MENUS` if set, else `menus.yaml` in the current folder (router/settings.py)."""
+    return flag_default("menus")
+
+
+def load_menus(path: str, *, max_bytes: int = MAX_BYTES) -> Loaded:
+    """`load_menu_file`, the voices judged for the engine `ROUTER_VOICE` names, as the
+    worker will judge them (an admin command has no `--voice`; `router prompts` does)."""
+    return load_menu_file(path, max_bytes=max_bytes, engine=speech_engine())
 
 
 def load_or_report(
     path: str, command: str, load: Callable[[str], Loaded] | None = None
 ) -> MenuFile | None:
-    """Load and check a menu file (with `load`, else `load_menu_file`: `router test` passes
-    one that keeps what it read); on errors print every one on stderr, as `router check`
-    words them, and return None so that the command exits 1."""
+    """Load and check a menu file (with `load`, else `load_menus`: `router test`
+    passes one that keeps what it read); on errors print every one on stderr, as `router
+    check` words them, and return None so that the command exits 1."""
     try:
-        loaded = (load or load_menu_file)(path)
+        loaded = (load or load_menus)(path)
     except MenuFileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -118,7 +125,7 @@ def _count(n: int, word: str) -> str:
 def run(args: argparse.Namespace) -> int:
     path: str = args.path or default_path()
     try:
-        loaded = load_menu_file(path, max_bytes=args.max_bytes)
+        loaded = load_menus(path, max_bytes=args.max_bytes)
         _audio_plays(loaded.menu_file, loaded.warnings)
     except MenuFileError as exc:
         for problem in exc.problems:

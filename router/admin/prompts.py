@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from pathlib import Path
 
 from router.core.errors import ConfigError
 from router.core.loader import load_menu_file
 from router.runtime.prompts import PromptCache, voice_from_spec, voices_of
+from router.settings import flag_default, speech_engine
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=os.environ.get("ROUTER_MENUS", "menus.yaml"))
-    parser.add_argument("--cache", default=os.environ.get("ROUTER_PROMPT_CACHE"))
-    parser.add_argument("--voice", default=os.environ.get("ROUTER_VOICE", "espeak"))
+    parser.add_argument("path", nargs="?", default=flag_default("menus"))
+    parser.add_argument("--cache", default=flag_default("prompt_cache"))
+    parser.add_argument("--voice", default=flag_default("voice"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_file():
         raise ConfigError(f"the menu file {path} does not exist")
-    menu_file = load_menu_file(path).menu_file
+    menu_file = load_menu_file(path, engine=speech_engine(args.voice)).menu_file
     cache = PromptCache(voice_from_spec(args.voice), store=args.cache)
     started = time.monotonic()
     count = asyncio.run(cache.render_file(menu_file))

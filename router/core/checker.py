@@ -49,6 +49,7 @@ from router.core.model import (
     Transfer,
 )
 from router.core.spoken import VoiceRules
+from router.core.voices import SpeechEngine
 
 __all__ = ["check"]
 
@@ -60,15 +61,18 @@ def check(
     *,
     incomplete: frozenset[str] = frozenset(),
     base_dir: str | os.PathLike[str] | None = None,
+    engine: SpeechEngine = SpeechEngine.ESPEAK,
 ) -> list[Problem]:
     """Every whole-file finding about `menu_file`, errors and warnings, in no particular order.
 
     `incomplete` names menus the loader could not read in full; rules that would only
     repeat the loader's finding in other words (unreachable, no way out) skip them.
     `base_dir` is the folder audio paths were resolved against (default: the file's
-    folder); messages show paths relative to it, as the admin wrote them.
+    folder); messages show paths relative to it, as the admin wrote them. `engine` is what
+    speaks the menus (the caller's `voice` setting, router/settings.py; default the
+    built-in espeak-ng), whose voice names the menus' voices are judged against.
     """
-    return _Checker(menu_file, incomplete, base_dir).run()
+    return _Checker(menu_file, incomplete, base_dir, engine).run()
 
 
 class _Checker:
@@ -77,8 +81,10 @@ class _Checker:
         menu_file: MenuFile,
         incomplete: frozenset[str],
         base_dir: str | os.PathLike[str] | None,
+        engine: SpeechEngine,
     ) -> None:
         self.mf = menu_file
+        self.engine = engine
         self.base_dir = os.fspath(base_dir) if base_dir is not None else None
         self.incomplete = incomplete
         self.findings = Findings()
@@ -100,7 +106,7 @@ class _Checker:
         self.no_way_out()
         self.audio_files()
         if not self.mf.languages:  # else each language names its voice (`router.core.languages`)
-            VoiceRules(self.mf, self.findings).voices()
+            VoiceRules(self.mf, self.findings, self.engine).voices()
         self.caller_hours()
         return self.problems
 

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from router.core.errors import Location, Problem, Severity
 from router.core.model import NOWHERE, GoTo, MenuFile, Prompt, Repeat
 from router.core.spoken import language_of, spoken
-from router.core.voices import voice_problem
+from router.core.voices import SpeechEngine, voice_problem
 
 __all__ = ["language_problems", "missing_languages"]
 
@@ -46,13 +46,16 @@ def missing_languages(prompt: Prompt, languages: tuple[str, ...]) -> tuple[str, 
     return tuple(code for code in languages if code not in given)
 
 
-def language_problems(menu_file: MenuFile) -> Iterator[Problem]:
-    """Every finding about the file's languages (see the module docstring), unordered."""
+def language_problems(
+    menu_file: MenuFile, engine: SpeechEngine = SpeechEngine.ESPEAK
+) -> Iterator[Problem]:
+    """Every finding about the file's languages (see the module docstring), unordered;
+    voices judged as `engine` names them (the caller's setting; default the built-in)."""
     yield from _references(menu_file)
     if not menu_file.languages:
         return
     yield from _toggles(menu_file)
-    yield from _voices(menu_file)
+    yield from _voices(menu_file, engine)
     yield from _missing(menu_file)
     yield from _builtin_words(menu_file)
 
@@ -117,9 +120,9 @@ def _toggles(mf: MenuFile) -> Iterator[Problem]:
             )
 
 
-def _voices(mf: MenuFile) -> Iterator[Problem]:
+def _voices(mf: MenuFile, engine: SpeechEngine) -> Iterator[Problem]:
     for language in mf.languages.values():
-        problem = voice_problem(language.voice)
+        problem = voice_problem(language.voice, engine)
         if problem is not None:
             yield Problem(language.loc, problem[0], Severity.ERROR, problem[1], "unknown-voice")
     written = {menu.where["voice"] for menu in mf.menus.values() if "voice" in menu.where}

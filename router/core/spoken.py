@@ -32,17 +32,19 @@ from router.core.model import (
     Prompt,
     Transfer,
 )
-from router.core.voices import is_english, looks_like_language, voice_problem
+from router.core.voices import SpeechEngine, is_english, looks_like_language, voice_problem
 
 __all__ = ["VoiceRules", "language_of", "spoken"]
 
 
 class VoiceRules:
-    """The voice rules of one menu file, reporting into `findings`."""
+    """The voice rules of one menu file, reporting into `findings`; voices are judged as
+    `engine` names them."""
 
-    def __init__(self, menu_file: MenuFile, findings: Findings) -> None:
+    def __init__(self, menu_file: MenuFile, findings: Findings, engine: SpeechEngine) -> None:
         self.mf = menu_file
         self.report = findings.report
+        self.engine = engine
 
     def voices(self) -> None:
         """A voice the speech engine does not know (the router would refuse the file); a
@@ -55,7 +57,7 @@ class VoiceRules:
             if menu.voice is None:
                 continue
             where = menu.where.get("voice", menu.loc)
-            problem = voice_problem(menu.voice)
+            problem = voice_problem(menu.voice, self.engine)
             if problem is not None:
                 self.report(where, problem[0], hint=problem[1], code="unknown-voice")
             elif language_of(menu.voice) not in (None, "en"):

@@ -5,20 +5,49 @@ or importing anything of LiveKit: the `espeakng-loader` wheel ships espeak-ng's 
 and a voice is a small text file under `lang/` whose file name and `name` line are
 what `espeak_SetVoiceByName` accepts (case-insensitively), and whose `language` lines
 say which language tags it speaks (`es-419` speaks `es-mx`).
+
+Which engine speaks is the caller's to say (`SpeechEngine`, chosen at the edges from the
+`voice` setting, router/settings.py): the core reads no environment.
 """
 
 from __future__ import annotations
 
 import difflib
+import enum
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 
 from router.core.patterns import compiled
 
-__all__ = ["EspeakVoice", "is_english", "known_voices", "looks_like_language", "voice_problem"]
+__all__ = [
+    "EspeakVoice",
+    "SpeechEngine",
+    "is_english",
+    "known_voices",
+    "looks_like_language",
+    "voice_problem",
+]
 
 _LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"
+
+
+class SpeechEngine(enum.Enum):
+    """What speaks the menus, which decides whose voice names a menu's `voice:` is in."""
+
+    ESPEAK = "espeak"
+    """The built-in espeak-ng (`--voice espeak[:VOICE]`): its voices are checked."""
+    PLUGIN = "plugin"
+    """A livekit-agents TTS plugin (`--voice module:Class`): its voice names are its own."""
+
+    @classmethod
+    def of(cls, spec: str) -> SpeechEngine:
+        """The engine of a `--voice` / `ROUTER_VOICE` value (`espeak`, `espeak:es-419`,
+        `livekit.plugins.cartesia:TTS`); blank is the built-in, as the setting's default."""
+        spec = spec.strip()
+        if not spec or spec == "espeak" or spec.startswith("espeak:"):
+            return cls.ESPEAK
+        return cls.PLUGIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +114,11 @@ def is_english(voice: str | None) -> bool:
     return voice is None or voice.lower().replace("_", "-").split("-")[0] in ("en", "english")
 
 
-def voice_problem(voice: str) -> tuple[str, str | None] | None:
+def voice_problem(voice: str, engine: SpeechEngine) -> tuple[str, str | None] | None:
     """Why espeak-ng cannot speak with `voice`, with the voices it could mean; None if it can
-    (or if espeak-ng is not installed, or the router speaks through a TTS plugin)."""
-    engine = os.environ.get("ROUTER_VOICE", "espeak").strip()
-    if engine and engine != "espeak" and not engine.startswith("espeak:"):
-        return None  # a production TTS plugin: its voice names are its own
+    (or if espeak-ng is not installed, or `engine` is a TTS plugin, whose names are its own)."""
+    if engine is not SpeechEngine.ESPEAK:
+        return None
     files = _voice_files()
     if files is None:
         return None

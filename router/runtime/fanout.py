@@ -25,20 +25,24 @@ are left alone.
 `FfiQueue._subscribers` is private, so this is done only for the SDK versions read
 (`READ_VERSIONS`); with another version `narrow` leaves the SDK's way. `ROUTER_RTC_FANOUT=1`
 keeps the SDK's way too (to measure the difference, bench/setup_cost.py `--router-env`).
+Both are decided once per process, as its first call joins (`applies`): neither the SDK
+nor the environment a worker started with changes while it runs.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from livekit import rtc
+from livekit.rtc._ffi_client import FfiClient
 
-from router.runtime.config import diagnostic
+from router.settings import diagnostic
 
-__all__ = ["READ_VERSIONS", "keep_for", "narrow"]
+__all__ = ["READ_VERSIONS", "applies", "keep_for", "narrow"]
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +69,32 @@ def keep_for(room_handle: int) -> Callable[[Any], bool]:
     return keep
 
 
-def narrow(room: rtc.Room, env: Mapping[str, str] = os.environ) -> bool:
-    """Make a connected `room`'s FFI subscription take its own room's events only.
-
-    Returns True if it did; False (the SDK's way kept) when `ROUTER_RTC_FANOUT=1`, when
-    the SDK is not a version read (`READ_VERSIONS`), or when the room is not connected
-    or its subscription is not found. Never raises for any of those.
-    """
+def applies(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether `narrow` acts in a process with `env`: not when `ROUTER_RTC_FANOUT=1` asks
+    for the SDK's way, nor when the SDK is not a version read (`READ_VERSIONS`)."""
     if diagnostic("ROUTER_RTC_FANOUT", env):
         return False
-    from livekit.rtc import __version__
-    from livekit.rtc._ffi_client import FfiClient
+    if rtc.__version__ not in READ_VERSIONS:
+        log.debug("livekit %s: the FFI fan-out is left as the SDK has it", rtc.__version__)
+        return False
+    return True
 
-    if __version__ not in READ_VERSIONS:
-        log.debug("livekit %s: the FFI fan-out is left as the SDK has it", __version__)
+
+@functools.cache
+def _applies_here() -> bool:
+    """`applies()` for this process, decided once, as its first call joins."""
+    return applies()
+
+
+def narrow(room: rtc.Room, env: Mapping[str, str] | None = None) -> bool:
+    """Make a connected `room`'s FFI subscription take its own room's events only.
+
+    Returns True if it did; False (the SDK's way kept) when `applies` says no (for this
+    process, decided once; for `env` when one is given, as tests and bench/fanout.py
+    do), or when the room is not connected or its subscription is not found. Never
+    raises for any of those.
+    """
+    if not (_applies_here() if env is None else applies(env)):
         return False
     handle = getattr(room, "_ffi_handle", None)
     mine = getattr(room, "_ffi_queue", None)

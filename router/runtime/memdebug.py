@@ -23,13 +23,13 @@ import threading
 import tracemalloc
 from pathlib import Path
 
-from router.runtime.config import diagnostic
+from router.settings import diagnostic
 
 __all__ = ["install"]
 
 DUMP_ENV = "ROUTER_MEMORY_DUMP"
 TRACE_ENV = "ROUTER_MEMORY_TRACE"
-"""Both declared in `router.runtime.config.DIAGNOSTICS`."""
+"""Both declared in `router.settings.DIAGNOSTICS`."""
 WATCHED = (
     "CallSession", "Player", "Room", "JobContext", "FfiHandle", "AudioSource",
     "LocalAudioTrack", "Task", "Thread", "ClientSession", "LiveKitAPI",

@@ -20,6 +20,7 @@ from pathlib import Path
 from router.core.errors import ConfigError, MenuFileError, Severity
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
+from router.core.voices import SpeechEngine
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache
 
@@ -29,9 +30,17 @@ log = logging.getLogger(__name__)
 
 
 class MenuStore:
-    def __init__(self, path: str | os.PathLike[str], cache: PromptCache) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        cache: PromptCache,
+        engine: SpeechEngine = SpeechEngine.ESPEAK,
+    ) -> None:
+        """The file at `path`, its prompts rendered into `cache`; its voices checked as
+        `engine` (the one that speaks them, the worker's `voice` setting) names them."""
         self.path = Path(path)
         self.cache = cache
+        self.engine = engine
         self._current: MenuFile | None = None
         self._stamp: tuple[int, int] | None = None
         self._stop = threading.Event()
@@ -57,7 +66,7 @@ class MenuStore:
     def load(self) -> MenuFile:
         """Load, check and render the file; raises `MenuFileError` if it is refused."""
         stamp = self._file_stamp()
-        loaded = load_menu_file(self.path)
+        loaded = load_menu_file(self.path, engine=self.engine)
         for warning in loaded.warnings:
             log.warning("%s", warning)
         menu_file = loaded.menu_file

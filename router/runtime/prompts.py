@@ -31,6 +31,7 @@ from livekit import rtc
 
 from router.core.errors import ConfigError, MenuFileError, RouterError
 from router.core.model import MenuFile, Prompt
+from router.core.voices import SpeechEngine
 from router.runtime.audiofile import UnplayableAudio, decode_prompt, mono, unplayable
 
 if TYPE_CHECKING:
@@ -203,8 +204,8 @@ class AgentsVoice:
 
 def voice_from_spec(spec: str | None) -> Voice:
     """`espeak[:VOICE]` (the default) or `package.module:Class` of a livekit-agents TTS plugin."""
-    spec = (spec or "espeak").strip()
-    if spec == "espeak" or spec.startswith("espeak:"):
+    spec = (spec or "").strip()
+    if SpeechEngine.of(spec) is SpeechEngine.ESPEAK:
         return EspeakVoice(spec.partition(":")[2] or "en-us")
     module_name, _, class_name = spec.partition(":")
     if not class_name:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from router.runtime.config import diagnostic
+from router.settings import diagnostic
 
 __all__ = ["RUST_LOG_DEFAULT", "keep_native", "native_level"]
 

@@ -26,13 +26,13 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.model import TransferReason
-from router.runtime.config import diagnostic
 from router.runtime.metrics import Metrics
 from router.runtime.outcomes import TransferOutcome
 from router.runtime.records import destination_label
 from router.runtime.retries import GONE
 from router.runtime.tracing import CallTracer
 from router.runtime.transfer import Transferrer, TransferResult, TransferUndecided
+from router.settings import diagnostic
 
 __all__ = [
     "CALLER_GONE_GRACE_S",

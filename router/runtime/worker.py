@@ -36,9 +36,10 @@ from livekit import api, rtc
 from livekit.rtc.participant import PublishTrackError
 
 from router.core.errors import ConfigError, MenuFileError
+from router.core.voices import SpeechEngine
 from router.runtime import collector, fanout, memdebug, rtclogs, tracing
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
-from router.runtime.config import WorkerConfig, agent_name, diagnostic
+from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
 from router.runtime.exiting import exit_now
 from router.runtime.menustore import MenuStore
@@ -46,6 +47,7 @@ from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink, mask_digits
 from router.runtime.transfer import SipTransferrer, Transferrer, call_api
+from router.settings import diagnostic
 from router.trial.caller import is_trial_caller
 
 __all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
@@ -98,7 +100,9 @@ class ProcessState:
         self.cache = PromptCache(
             voice_from_spec(self.config.voice), store=self.config.prompt_cache or None
         )
-        self.store = MenuStore(str(self.config.menus), self.cache)
+        self.store = MenuStore(
+            str(self.config.menus), self.cache, SpeechEngine.of(self.config.voice)
+        )
         records = self.config.records
         self.sink = RecordSink(self.config.record_path) if records else None
         if self.sink is not None:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from router.core.errors import StackError
+from router.settings import DEFAULT_AGENT_NAME
 
 __all__ = ["RouterProcess"]
 
@@ -35,7 +36,7 @@ class RouterProcess:
         *,
         menus: str | os.PathLike[str],
         log_path: str | os.PathLike[str],
-        agent_name: str = "menu-router",
+        agent_name: str = DEFAULT_AGENT_NAME,
         records: str | None = None,
         extra_args: Sequence[str] = (),
         command: str = "dev",

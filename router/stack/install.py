@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from router.core.errors import StackError
+from router.settings import value
 
 SERVER_VERSION = "v1.13.5"
 SERVER_PACKAGE = "github.com/livekit/livekit-server/cmd/server"
@@ -72,11 +73,10 @@ class StackBinaries:
 
 
 def cache_dir() -> Path:
-    """The cache folder: ``$ROUTER_STACK_CACHE`` or ``~/.cache/livekit-menu-router``."""
-    env = os.environ.get("ROUTER_STACK_CACHE")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "livekit-menu-router"
+    """The cache folder: ``$ROUTER_STACK_CACHE`` or ``~/.cache/livekit-menu-router``
+    (router/settings.py)."""
+    folder: Path = value("stack_cache")
+    return folder
 
 
 def standin_sources(src: Path = STANDIN_DIR) -> list[Path]:

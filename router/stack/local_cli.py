@@ -9,7 +9,6 @@ and nothing else.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -22,16 +21,15 @@ from zoneinfo import ZoneInfo
 from router.core.errors import ConfigError, MenuFileError
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
+from router.settings import DEFAULT_AGENT_NAME, flag_default, speech_engine
 from router.stack.harness import RouterProcess
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--menus", default=os.environ.get("ROUTER_MENUS", "menus.yaml"), help="menu file"
-    )
-    parser.add_argument("--agent-name", default="menu-router")
+    parser.add_argument("--menus", default=flag_default("menus"), help="menu file")
+    parser.add_argument("--agent-name", default=DEFAULT_AGENT_NAME)
     parser.add_argument(
         "--workdir", default=None, help="where logs and records go (default: a temporary folder)"
     )
@@ -51,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if not menus.is_file():
         raise ConfigError(f"the menu file {menus} does not exist (see --menus)")
     try:
-        menu_file = load_menu_file(menus).menu_file
+        menu_file = load_menu_file(menus, engine=speech_engine()).menu_file
     except MenuFileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

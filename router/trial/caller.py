@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from router.runtime.config import TRIAL_ENV
+from router.settings import TRIAL_ENV
 
 __all__ = [
     "AT_ATTRIBUTE",

@@ -19,6 +19,7 @@ from types import FrameType
 
 from router.core.errors import ConfigError, MenuFileError, StackError
 from router.core.loader import load_menu_file
+from router.settings import flag_default, speech_engine
 from router.trial.server import PageConfig, PageThread
 
 __all__ = ["DEFAULT_PAGE_PORT", "add_arguments", "run"]
@@ -29,9 +30,7 @@ TRY_AGENT = "menu-router-try"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--menus", default=os.environ.get("ROUTER_MENUS", "menus.yaml"), help="menu file"
-    )
+    parser.add_argument("--menus", default=flag_default("menus"), help="menu file")
     parser.add_argument(
         "--agent-name",
         default=TRY_AGENT,
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not menus.is_file():
         raise ConfigError(f"the menu file {menus} does not exist (see --menus)")
     try:
-        load_menu_file(menus)
+        load_menu_file(menus, engine=speech_engine())
     except MenuFileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -39,6 +39,7 @@ from router.admin import graph as graphs
 from router.core.errors import MenuFileError, StackError
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
+from router.settings import DEFAULT_AGENT_NAME, speech_engine
 from router.trial.caller import (
     AT_ATTRIBUTE,
     CALLER_ATTRIBUTE,
@@ -74,7 +75,7 @@ class PageConfig:
     """The URL browsers join (ws:// or wss://)."""
     api_key: str
     api_secret: str
-    agent_name: str = "menu-router"
+    agent_name: str = DEFAULT_AGENT_NAME
     port: int = 0
     """0: a free port."""
     modules: Path | None = None
@@ -177,7 +178,7 @@ class TrialPage:
         if stamp != self._stamp:
             self._stamp = stamp
             try:
-                menu_file = load_menu_file(path).menu_file
+                menu_file = load_menu_file(path, engine=speech_engine()).menu_file
             except MenuFileError as exc:
                 self._problems = [str(p) for p in exc.problems]
             except OSError as exc:

@@ -14,6 +14,7 @@ from router.admin.simulate import TransferResult, simulate
 from router.core.errors import MenuFileError, Severity
 from router.core.loader import load_menu_file, load_menu_text, read_menu_text
 from router.core.model import Hangup, MenuFile, Say, Transfer
+from router.core.voices import SpeechEngine
 
 CLINIC = Path(__file__).resolve().parents[1] / "core" / "clinic" / "menus.yaml"
 OPEN = datetime.fromisoformat("2026-12-01T10:00:00-08:00")
@@ -171,8 +172,12 @@ def test_a_misspelt_then_is_an_error() -> None:
     assert problem.hint == "did you mean 'wait'?"
 
 
-def _problems(text: str) -> list[tuple[str, str, str | None]]:
-    _, problems = read_menu_text(text.encode(), filename="m.yaml", base_dir=Path("."))
+def _problems(
+    text: str, engine: SpeechEngine = SpeechEngine.ESPEAK
+) -> list[tuple[str, str, str | None]]:
+    _, problems = read_menu_text(
+        text.encode(), filename="m.yaml", base_dir=Path("."), engine=engine
+    )
     return [(p.code, p.message, p.hint) for p in problems]
 
 
@@ -180,19 +185,34 @@ def _problems(text: str) -> list[tuple[str, str, str | None]]:
     ("voice", "meant"),
     [("spanish", "'es' or 'es-419'"), ("es-mx", "'es-419' or 'es'"), ("fr-fr", "'fr'")],
 )
-def test_check_knows_the_voices(voice: str, meant: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ROUTER_VOICE", raising=False)
+def test_check_knows_the_voices(voice: str, meant: str) -> None:
     text = f'version: 1\nmenus:\n  main:\n    voice: {voice}\n    greeting: "Hola"\n'
     text += "    options: {'0': hangup}\n"
     codes = _problems(text)
     assert ("unknown-voice", f"espeak-ng has no voice '{voice}'", f"did you mean {meant}?") in codes
 
 
-def test_a_plugin_voice_is_not_checked_against_espeak(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ROUTER_VOICE", "livekit.plugins.cartesia:TTS")
+def test_a_plugin_voice_is_not_checked_against_espeak() -> None:
     text = 'version: 1\nmenus:\n  main:\n    voice: spanish\n    greeting: "Hola"\n'
     text += "    options: {'0': hangup}\n"
-    assert [c for c, _, _ in _problems(text) if c == "unknown-voice"] == []
+    assert [c for c, _, _ in _problems(text, SpeechEngine.PLUGIN) if c == "unknown-voice"] == []
+
+
+def test_router_check_judges_voices_for_the_engine_router_voice_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The engine is chosen at the edge, from the `voice` setting: `router check` with a TTS
+    plugin configured leaves its voice names alone, with espeak-ng refuses one it lacks."""
+    from router.cli import main
+
+    path = tmp_path / "menus.yaml"
+    text = 'version: 1\nmenus:\n  main:\n    voice: spanish\n    greeting: "Hola"\n'
+    path.write_text(text + "    options: {'0': hangup}\n")
+    monkeypatch.setenv("ROUTER_VOICE", "livekit.plugins.cartesia:TTS")
+    assert main(["check", "-q", str(path)]) == 0
+    monkeypatch.setenv("ROUTER_VOICE", "espeak")
+    assert main(["check", "-q", str(path)]) == 1
+    assert "espeak-ng has no voice 'spanish'" in capsys.readouterr().err
 
 
 def test_a_spanish_menu_with_english_builtin_words_is_warned() -> None:

@@ -35,3 +35,16 @@ def test_the_core_imports_no_event_loop_and_no_livekit() -> None:
     count, *modules = done.stdout.split()
     assert int(count) > 40  # every module of the core, its packages' too
     assert [m for m in modules if m.split(".")[0] in IO] == []
+
+
+def test_the_core_reads_no_environment() -> None:
+    """Settings reach the core as arguments (the speech engine, chosen at the edges from
+    router/settings.py), never from `os.environ`."""
+    core = ROOT / "router" / "core"
+    readers = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted(core.rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if "os.environ" in line or "getenv(" in line
+    ]
+    assert readers == []

@@ -138,6 +138,31 @@ def test_the_sdks_way_is_kept_when_asked_or_for_an_sdk_not_read(
     assert asyncio.run(run()) == (False, False, True)
 
 
+def test_the_process_decides_once_as_its_first_call_joins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker's `narrow(room)` reads `ROUTER_RTC_FANOUT` and the SDK's version once per
+    process: a change of the environment after the first call's join changes nothing."""
+
+    async def run() -> tuple[bool, bool]:
+        room = _subscribed_room(asyncio.get_running_loop())
+        try:
+            monkeypatch.setenv("ROUTER_RTC_FANOUT", "1")
+            first = fanout.narrow(room)
+            monkeypatch.delenv("ROUTER_RTC_FANOUT")
+            return first, fanout.narrow(room)
+        finally:
+            FfiClient.instance.queue.unsubscribe(room._ffi_queue)
+
+    fanout._applies_here.cache_clear()
+    try:
+        assert asyncio.run(run()) == (False, False)  # the SDK's way, as decided at first
+        fanout._applies_here.cache_clear()
+        assert fanout.applies() is True  # asked afresh, this process would narrow
+    finally:
+        fanout._applies_here.cache_clear()
+
+
 def test_a_room_not_connected_is_left_alone() -> None:
     async def run() -> bool:
         return fanout.narrow(rtc.Room(loop=asyncio.get_running_loop()), env={})

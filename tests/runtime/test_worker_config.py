@@ -174,7 +174,8 @@ def test_one_table_the_parent_exports_and_every_job_reads_back() -> None:
     from_env() go through the same table, names and defaults written once."""
     import argparse
 
-    from router.runtime.config import SETTINGS, WorkerConfig, add_arguments
+    from router.runtime.config import WorkerConfig, add_arguments
+    from router.settings import SETTINGS
 
     parser = argparse.ArgumentParser()
     parser.add_argument("command")
@@ -207,7 +208,8 @@ def test_each_command_has_its_declared_defaults(
 ) -> None:
     import argparse
 
-    from router.runtime.config import SETTINGS, add_arguments
+    from router.runtime.config import add_arguments
+    from router.settings import SETTINGS
 
     for setting in SETTINGS:
         monkeypatch.delenv(setting.env, raising=False)

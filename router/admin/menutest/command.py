@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from functools import cache
 from typing import TextIO
 
-from router.admin.check import load_or_report
+from router.admin.check import load_menus, load_or_report
 from router.admin.menutest.cases import DEFAULT_TEST_FILE
 from router.admin.menutest.coverage import Coverage
 from router.admin.menutest.names import check_names
 from router.admin.menutest.reading import read_test_file
 from router.admin.menutest.running import CaseResult, run_case
-from router.core.loader import load_menu_file
 
 __all__ = ["add_arguments", "run"]
 
@@ -49,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out: TextIO = sys.stdout
-    load = cache(load_menu_file)  # read once: for the cases' time zones, then for the run
+    load = cache(load_menus)  # read once: for the cases' time zones, then for the run
     test_file, problems = read_test_file(args.path, args.menus, load=load)
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -18,6 +18,7 @@ from router.core.loader.nodes import MAX_PROBLEMS
 from router.core.loader.source import MENU_FILE, compose_source, too_big
 from router.core.model import MenuFile
 from router.core.patterns import compiled
+from router.core.voices import SpeechEngine
 
 __all__ = ["MAX_BYTES", "Loaded", "load_menu_file", "load_menu_text", "read_menu_text"]
 
@@ -33,8 +34,17 @@ class Loaded:
     warnings: tuple[Problem, ...]
 
 
-def load_menu_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Loaded:
-    """Read, convert and check a menu file; raise `MenuFileError` with every problem found."""
+def load_menu_file(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_BYTES,
+    engine: SpeechEngine = SpeechEngine.ESPEAK,
+) -> Loaded:
+    """Read, convert and check a menu file; raise `MenuFileError` with every problem found.
+
+    `engine` is what will speak the menus: the voices are checked as it names them (the
+    caller passes its `voice` setting's, router/settings.py; default the built-in espeak-ng).
+    """
     name = os.fspath(path)
     where = Location(name, 1, 1)
     try:
@@ -52,19 +62,29 @@ def load_menu_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) 
             [Problem(where, f"cannot read the file: {exc.strerror or exc}", code="unreadable")]
         ) from None
     return load_menu_text(
-        data, filename=name, base_dir=Path(name).resolve().parent, max_bytes=max_bytes
+        data,
+        filename=name,
+        base_dir=Path(name).resolve().parent,
+        max_bytes=max_bytes,
+        engine=engine,
     )
 
 
 def load_menu_text(
-    text: str | bytes, *, filename: str, base_dir: Path, max_bytes: int = MAX_BYTES
+    text: str | bytes,
+    *,
+    filename: str,
+    base_dir: Path,
+    max_bytes: int = MAX_BYTES,
+    engine: SpeechEngine = SpeechEngine.ESPEAK,
 ) -> Loaded:
     """Convert and check the text of a menu file; raise `MenuFileError` with every problem found.
 
-    `filename` is only used in messages; audio paths are resolved against `base_dir`.
+    `filename` is only used in messages; audio paths are resolved against `base_dir`;
+    `engine` as for `load_menu_file`.
     """
     menu_file, problems = read_menu_text(
-        text, filename=filename, base_dir=base_dir, max_bytes=max_bytes
+        text, filename=filename, base_dir=base_dir, max_bytes=max_bytes, engine=engine
     )
     if menu_file is None or any(p.severity is Severity.ERROR for p in problems):
         raise MenuFileError(problems)
@@ -72,7 +92,12 @@ def load_menu_text(
 
 
 def read_menu_text(
-    text: str | bytes, *, filename: str, base_dir: Path, max_bytes: int = MAX_BYTES
+    text: str | bytes,
+    *,
+    filename: str,
+    base_dir: Path,
+    max_bytes: int = MAX_BYTES,
+    engine: SpeechEngine = SpeechEngine.ESPEAK,
 ) -> tuple[MenuFile | None, list[Problem]]:
     """Like `load_menu_text`, but return the problems (errors and warnings) instead of raising.
 
@@ -97,8 +122,10 @@ def read_menu_text(
         # it never has to be walked by a collection (a quarter of the time for big files).
         del source, reader
         if menu_file is not None:
-            problems.extend(check(menu_file, incomplete=incomplete, base_dir=base_dir))
-            problems.extend(language_problems(menu_file))
+            problems.extend(
+                check(menu_file, incomplete=incomplete, base_dir=base_dir, engine=engine)
+            )
+            problems.extend(language_problems(menu_file, engine))
     problems.sort(key=lambda p: (p.location.line, p.location.column))
     if len(problems) > MAX_PROBLEMS:
         errors = sum(p.severity is Severity.ERROR for p in problems[MAX_PROBLEMS:])
