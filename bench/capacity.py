@@ -417,7 +417,7 @@ async def ramp(
         # the end: every call presses its two keys and is transferred
         held = [c for c in calls if c.up.is_set() and not c.failure]
         spread_s = config.key_spread_s or max(2.0, len(held) / 25)
-        log(f"{kind} ramp: {len(held)} calls press 3, 1 and are transferred")
+        log(f"{kind} ramp: {len(held)} calls press 3, 1 and ask for a transfer")
         end_cpu = CpuWindow(sample_pids).start()
         go.set()
         tasks = [c.task for c in calls if c.task is not None]

@@ -510,6 +510,13 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(run.to_json(), indent=1) + "\n")
         log(f"results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+        ratio = results.get("floor", {}).get("ratio") or {}
+        if ratio:  # the figures the floor phase is for, on screen (docs/benchmarks.md, 8.)
+            goal = results["floor"].get("target_ratio")
+            log(
+                f"router / floor: set-up {ratio.get('start_cpu')}, waiting "
+                f"{ratio.get('waiting_cpu_top_held')} (goal <= {goal})"
+            )
     if not args.no_doc:
         from bench import report
 
