@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.common import BENCH, log, machine_info, now_iso, versions
 from bench.schema import SoakResult
 from bench.soak.run import SoakConfig, soak
+from bench.soak.scenarios import Behaviour
 
 
 def _assignment(parser: argparse.ArgumentParser, text: str) -> tuple[str, str]:
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         help="parts stopped and started once each, comma-separated ('' for none)",
     )
     parser.add_argument(
+        "--kinds",
+        default=",".join(Behaviour),
+        help="kinds of caller drawn from, comma-separated (default: all twelve)",
+    )
+    parser.add_argument(
         "--router-env",
         action="append",
         default=[],
@@ -53,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     outages = tuple(p for p in args.outages.split(",") if p)
     if unknown := set(outages) - {"redis", "livekit", "sip"}:
         parser.error(f"--outages: no part named {', '.join(sorted(unknown))}")
+    kinds = tuple(k for k in args.kinds.split(",") if k)
+    if not kinds or (unknown := set(kinds) - set(Behaviour)):
+        parser.error(f"--kinds: choose among {', '.join(Behaviour)}")
     config = SoakConfig(
+        kinds=tuple(Behaviour(k) for k in kinds),
         calls=args.calls,
         min_calls=args.min_calls,
         max_calls=args.max_calls,

@@ -68,6 +68,9 @@ class SoakConfig:
     calls reports them, but they are noise there)."""
     sample_s: float = 2.0
     seed: int = 18
+    kinds: Sequence[Behaviour] = tuple(Behaviour)
+    """The kinds of caller drawn from (all by default; one kind alone measures one way a
+    call ends, e.g. the router's memory per call of each: bench/findings.md)."""
     router_env: Mapping[str, str] = field(default_factory=dict)
     """Added to the router's environment only (e.g. allocator settings such as
     MALLOC_ARENA_MAX or LD_PRELOAD), not to the soak's own or the stack's."""
@@ -202,7 +205,7 @@ async def _rooms_left(stack: BenchStack, within_s: float) -> list[str]:
 async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Outage]:
     c = run.config
     rng = random.Random(c.seed)
-    kinds = list(Behaviour)
+    kinds = list(c.kinds)
     outages = [Outage(part) for part in c.outages]
     due = [(round(c.calls * (k + 1) / (len(outages) + 1)), o) for k, o in enumerate(outages)]
     run.gate.set()

@@ -107,6 +107,15 @@ REMOVAL_SEEN_S = 3.0
 """How long a removal LiveKit accepted may take to reach our connection (the caller's
 departure) before it is taken as lost and asked again."""
 
+CALLER_LEAVES_FIRST_S = 5.0
+"""How long an ended dispatched call waits for its caller to leave the room before the
+router leaves it (issue 18). livekit 1.1.21's rtc library keeps about 0.5 MB of every room
+closed while a remote participant's track is in it (its publications' callbacks hold the
+participant and the engine: rust-sdks#1435, open), and 40 KiB when that participant left
+first (docs/upstream/rtc-native-memory.md). After a completed transfer the SIP bridge
+leaves a second after the NOTIFY 200 (livekit-sip's `referByeTimeout`, 1 s: the caller
+may hang up first); a hang-up or the caller's BYE has the caller gone already."""
+
 EARLY_KEYS_HELD = 64
 """Keys from the caller held while the menu has not started (the bridge's `active` not
 yet seen), fed in order once it starts; more are dropped (a storm before the answer)."""
@@ -861,6 +870,8 @@ class CallSession:
         stopped within that time keeps the room in Redis for good (livekit-server v1.13.5,
         found by the soak), and a caller still in it would be served a second time."""
         request = api.DeleteRoomRequest(room=self.room.name)
+        if self.caller is not None:  # issue 18: the caller leaves first (`CALLER_LEAVES_FIRST_S`)
+            await self._caller_left(self.caller.identity, within_s=CALLER_LEAVES_FIRST_S)
         if self.room.isconnected():
             # leave first: a room deleted under us ends our connection as a failure
             # (the rtc engine logs its data channels "closed unexpectedly")

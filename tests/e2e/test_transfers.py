@@ -14,11 +14,12 @@ import re
 import urllib.request
 
 import pytest
+from livekit import api, rtc
 from prometheus_client.parser import text_string_to_metric_families
 
 from router.stack.local import SipBridge
 from router.stack.sipphone import CallOutcome, place_call
-from tests.e2e.conftest import NUMBER, Stack, new_caller_id
+from tests.e2e.conftest import NUMBER, Stack, eventually, new_caller_id
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +139,46 @@ async def test_a_ring_out_runs_the_no_answer_policy_after_the_margin(e2e: Stack)
     assert (transfer["result"], transfer["sip_status"]) == ("failed", None), transfer
     assert str(transfer["detail"]).startswith("no_answer"), transfer
     assert record["end"] == "caller_hangup"
+
+
+async def _room_of(e2e: Stack, caller_id: str, within_s: float = 20.0) -> str:
+    """The room of the call placed from `caller_id` (its SIP participant's number)."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    async with e2e.stack.api() as lk:
+        while asyncio.get_running_loop().time() < deadline:
+            for room in (await lk.room.list_rooms(api.ListRoomsRequest())).rooms:
+                asked = api.ListParticipantsRequest(room=room.name)
+                listed = (await lk.room.list_participants(asked)).participants
+                if any(p.attributes.get("sip.phoneNumber") == caller_id for p in listed):
+                    return room.name
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"no room holds the call from {caller_id}")
+
+
+async def test_after_a_completed_transfer_the_router_leaves_the_room_after_the_caller(
+    e2e: Stack,
+) -> None:
+    """The SIP bridge leaves a second after the transfer's NOTIFY 200 (livekit-sip's
+    `referByeTimeout`); the router leaves only once it has seen the caller go, since the
+    rtc library keeps about 0.5 MB of every room closed with a remote participant's track
+    still in it (issue 18, `CALLER_LEAVES_FIRST_S`). A third participant in the room (a
+    plain one: the router serves SIP callers only) sees who leaves first."""
+    caller_id = new_caller_id()
+    call = asyncio.ensure_future(
+        place_call(e2e.uri(), keys="4s 1", caller_id=caller_id, timeout_s=40.0)
+    )
+    observer = rtc.Room()
+    left: list[int] = []
+    observer.on("participant_disconnected", lambda p: left.append(p.kind))
+    try:
+        room = await _room_of(e2e, caller_id)
+        await observer.connect(e2e.stack.url, e2e.stack.token("observer", room))
+        report = await call
+        agent = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+        await eventually(lambda: agent in left, within=20, what="the router leaves the room")
+    finally:
+        call.cancel()
+        await observer.disconnect()
+    record = await asyncio.to_thread(e2e.record_for, caller_id)
+    assert report.refer is not None and record["end"] == "transferred"
+    assert left[:2] == [rtc.ParticipantKind.PARTICIPANT_KIND_SIP, agent], left
