@@ -450,7 +450,7 @@ async def test_a_call_cancelled_by_the_worker_hangs_up_and_keeps_its_record(
     # livekit-agents cancels a job that outlives the worker's shutdown (job processes)
     records = _Records()
     call = await start_call(fake)
-    call.session.sink = records  # type: ignore[assignment]
+    call.session.records.sink = records  # type: ignore[assignment]
     call.task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call.task

@@ -144,21 +144,13 @@ class CallSession:
             received_s=self._received,
             mask_caller=options.mask_caller,
         )
+        """The call's one record; its `sink` is where the line goes."""
         self._answered: float | None = None
         self._ended: float | None = None
         """Loop time the call ended from outside (the caller left): the record's end."""
         self._left_at: float | None = None
         """Loop time the caller left while a transfer was out (the call ends a little later,
         once the transfer's answer is in or `CALLER_GONE_GRACE_S` has passed)."""
-
-    @property
-    def sink(self) -> RecordSink | None:
-        """Where the call's record goes (`OneRecord.sink`)."""
-        return self.records.sink
-
-    @sink.setter
-    def sink(self, sink: RecordSink | None) -> None:
-        self.records.sink = sink
 
     @property
     def caller(self) -> rtc.RemoteParticipant | None:
