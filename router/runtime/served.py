@@ -5,23 +5,57 @@ one lock. It serves `shut_down_all` (hang up every call at the drain's end) and 
 one record": livekit-server dispatches a room's agents whenever it creates the room on a
 node (livekit/livekit `pkg/rtc/room.go`, `NewRoom`), also anew after its own restart, so a
 second job may come for a call this process serves or has just served
-(docs/reliability.md, finding 9).
+(docs/reliability.md, finding 9). `CALLS` is the process's table; a call takes its
+place in it with `ServedCalls.claim`, which makes such a second job wait.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-__all__ = ["RECENT_ROOMS_S", "ServedCalls"]
+from router.core.events import EndReason
+
+__all__ = ["CALLS", "RECENT_ROOMS_S", "ServedCall", "ServedCalls", "shut_down_all"]
+
+log = logging.getLogger("router.runtime.call")  # the call's own lines, as before the split
 
 RECENT_ROOMS_S = 120.0
 """How long this process remembers the room of a dispatched call it served: a job
 dispatched to it again that finds no caller there is no call."""
 
-S = TypeVar("S")
+CLAIM_POLL_S = 0.25
+"""How often a second dispatch looks whether the session serving its call is over: that
+session runs on its own loop (a job thread), so its state is polled, not awaited."""
+
+
+class ServedCall(Protocol):
+    """What the table knows of a call being served (`router.runtime.call.CallSession`)."""
+
+    @property
+    def room_name(self) -> str:
+        """The call's room ("" before it is joined)."""
+
+    @property
+    def caller_identity(self) -> str | None:
+        """The identity of the caller it serves, once known."""
+
+    @property
+    def over(self) -> bool:
+        """The call has ended (safe to read from another thread)."""
+
+    @property
+    def end_reason(self) -> EndReason | None: ...
+
+    def shut_down_threadsafe(self) -> None:
+        """Hang up on its caller, from any thread (on the call's own loop)."""
+
+
+S = TypeVar("S", bound=ServedCall)
 
 
 class ServedCalls(Generic[S]):
@@ -67,3 +101,64 @@ class ServedCalls(Generic[S]):
         with self._lock:
             at = self._recent.get(name)
         return bool(name) and at is not None and time.monotonic() - at <= RECENT_ROOMS_S
+
+    async def claim(
+        self, session: S, caller_identity: str, *, dispatched: bool, label: str
+    ) -> bool:
+        """Take the call of `caller_identity` for `session` (it joins the live sessions);
+        False if another session of this process serves the same caller in the same room
+        and keeps the call.
+
+        livekit-server dispatches a room's agents whenever it creates the room on a node
+        (livekit/livekit `pkg/rtc/room.go`, `NewRoom` calls `launchRoomAgents`), and it
+        creates it anew when participants come back after its restart (the soak); the
+        session already serving the call rejoins the same room. One call, one record:
+        this session waits while the other serves, and takes the call only if the other
+        lost LiveKit for good with the caller still here (never leave a caller alone
+        with nobody serving). Only dispatched calls in a named room (a room not joined
+        has no name to compare)."""
+
+        def serving(live: list[S]) -> S | None:
+            if not (dispatched and session.room_name):
+                return None
+            for other in live:
+                if (
+                    other is not session
+                    and other.room_name == session.room_name
+                    and other.caller_identity == caller_identity
+                    and not other.over
+                ):
+                    return other
+            return None
+
+        while True:
+            other = self.add_unless(session, serving)
+            if other is None:
+                return True
+            log.warning(
+                "call %s: LiveKit dispatched the router again to a call it is serving "
+                "(the room was created anew, as after a server restart); waiting while "
+                "the session serving it goes on",
+                label,
+            )
+            while not (other.over or session.over):  # noqa: ASYNC110 (another loop's state)
+                await asyncio.sleep(CLAIM_POLL_S)
+            if session.over or other.end_reason is not EndReason.CONNECTION_LOST:
+                return False
+
+
+CALLS: ServedCalls[ServedCall] = ServedCalls()
+"""The calls of this process being served (job threads included), for `shut_down_all`
+and one session per call (`ServedCalls.claim`), and the rooms it served lately."""
+
+
+def shut_down_all() -> int:
+    """Hang up every call this process is serving, each on its own loop; returns how many.
+
+    For a worker stopping after its drain time: the callers are told by a hang-up
+    instead of silence, and every call keeps its record (`end: shutdown`).
+    """
+    sessions = CALLS.sessions()
+    for session in sessions:
+        session.shut_down_threadsafe()
+    return len(sessions)

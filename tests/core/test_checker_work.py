@@ -52,7 +52,7 @@ def test_a_load_walks_the_model_once(path: str, monkeypatch: pytest.MonkeyPatch)
         walks.append(root)
         return objects_in(root, **kwargs)
 
-    monkeypatch.setattr("router.core.model.objects_in", counted)
+    monkeypatch.setattr("router.core.model.file.objects_in", counted)
     loaded = load_menu_file(REPO / path)
     assert len(walks) == 1, "every rule asks MenuFile.values_of, which walks once per file"
     assert walks[0] is loaded.menu_file

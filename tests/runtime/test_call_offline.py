@@ -412,7 +412,7 @@ async def test_a_call_survives_a_reconnection_that_finds_the_caller_still_there(
 async def test_a_caller_gone_when_the_connection_comes_back_has_hung_up(
     fake: FakeLiveKitAPI,
 ) -> None:
-    from router.runtime.call import REJOIN_GRACE_S
+    from router.runtime.call.presence import REJOIN_GRACE_S
 
     call = await start_call(fake)
     call.session.room.emit("reconnecting")
@@ -450,7 +450,7 @@ async def test_a_call_cancelled_by_the_worker_hangs_up_and_keeps_its_record(
     # livekit-agents cancels a job that outlives the worker's shutdown (job processes)
     records = _Records()
     call = await start_call(fake)
-    call.session.sink = records  # type: ignore[assignment]
+    call.session.records.sink = records  # type: ignore[assignment]
     call.task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call.task
@@ -641,7 +641,7 @@ async def test_the_room_closing_while_ringing_ends_the_wait_too(fake: FakeLiveKi
 async def test_a_dispatched_call_whose_caller_left_before_the_router_joined_is_recorded(
     fake: FakeLiveKitAPI,
 ) -> None:
-    from router.runtime.call import JOIN_GRACE_S
+    from router.runtime.call.presence import JOIN_GRACE_S
 
     metrics = Metrics()
     session, task, lk = await open_call(fake, None, metrics=metrics, dispatched=True)

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 from livekit import api, rtc
 
-from router.runtime import call as call_module
 from router.runtime import retries
-from router.runtime.call import CallSession, SessionOptions, shut_down_all
+from router.runtime.call import CallSession, SessionOptions, hangup, presence, shut_down_all
 from router.runtime.records import RecordSink
 from tests.runtime.test_call_offline import Call, fake, menu_file, rendered_cache, sip_caller
 from tests.runtime.test_hangup_in_transfer import new_call
@@ -85,7 +84,7 @@ async def test_a_second_dispatch_serves_the_caller_when_the_first_lost_livekit(
 async def test_a_hang_up_asked_while_the_sdk_rejoins_waits_for_the_caller_to_leave(
     fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(call_module, "REMOVAL_SEEN_S", 0.3)
+    monkeypatch.setattr(hangup, "REMOVAL_SEEN_S", 0.3)
     # the error policy hangs up: a 503 from the far end, a goodbye, the caller removed
     fake.answer("livekit.SIP/TransferSIPParticipant", sip_failure(503, "Service Unavailable"))
     caller = sip_caller()
@@ -142,7 +141,7 @@ async def test_a_caller_the_bridge_brings_back_after_the_router_rejoined_keeps_t
 ) -> None:
     # the soak's livekit-server restart: the router is back in the room before the SIP
     # bridge is; ended then as a hang-up, the call was served again by a new dispatch
-    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 0.5)
+    monkeypatch.setattr(presence, "REJOIN_GRACE_S", 0.5)
     caller = sip_caller()
     call = await dispatched_session(fake, caller)
     room = call.session.room
@@ -194,7 +193,7 @@ async def test_a_caller_closed_by_the_server_stopping_is_waited_for_not_dropped(
     # CI's soak: the caller's departure seen before the router's own connection went was
     # taken for the bridge dropping the call (`dropped`); the bridge rejoined, a second
     # dispatch served the caller again, and the call had two records
-    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 0.5)
+    monkeypatch.setattr(presence, "REJOIN_GRACE_S", 0.5)
     caller = sip_caller()
     call = await dispatched_session(fake, caller)
     room = call.session.room
@@ -224,7 +223,7 @@ async def test_a_caller_closed_by_the_server_stopping_is_waited_for_not_dropped(
 async def test_a_caller_the_server_closed_who_never_comes_back_ends_with_livekit_lost(
     fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 0.3)
+    monkeypatch.setattr(presence, "REJOIN_GRACE_S", 0.3)
     call = await dispatched_session(fake, sip_caller())
     await call.until(lambda: call.session.player.playing)
     closed_by_server_shutdown(call)
@@ -238,7 +237,7 @@ async def test_a_dispatch_joined_as_the_server_restarts_waits_for_the_caller_to_
 ) -> None:
     # the soak's run 6: the room emptied by the restart as the router joined; ended after
     # the join grace (`left_before_join`), the call was served again by a new dispatch
-    monkeypatch.setattr(call_module, "REJOIN_GRACE_S", 1.0)
+    monkeypatch.setattr(presence, "REJOIN_GRACE_S", 1.0)
     caller = sip_caller()
     mf = menu_file()
     lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
@@ -249,7 +248,7 @@ async def test_a_dispatch_joined_as_the_server_restarts_waits_for_the_caller_to_
     try:
         await asyncio.sleep(0.1)
         room.emit("reconnecting")
-        await asyncio.sleep(call_module.JOIN_GRACE_S + 0.5)  # past the join grace, away
+        await asyncio.sleep(presence.JOIN_GRACE_S + 0.5)  # past the join grace, away
         room.emit("reconnected")
         await asyncio.sleep(0.5)  # the bridge comes back after the router
         assert not task.done(), "still waiting for the caller"

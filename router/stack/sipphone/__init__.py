@@ -15,8 +15,10 @@ The package, one module per concept:
   response cache, sans-I/O.
 - ``dialog``: the call's SIP dialog, sans-I/O: events in, actions out, time passed
   in; its states and ``TRANSITIONS`` table in ``states``, what it asks of its shell
-  in ``actions``, the requests it sends (headers, route set, CANCEL, ACKs) in
-  ``requests``, the far end's requests judged (RFC 3261 12.2.2, REFER) in ``inbound``.
+  in ``actions``, those actions with its SIP trace and notes queued in ``outbox``, the
+  requests it sends (INVITE, headers, route set, NOTIFY, CANCEL, ACKs) in ``requests``,
+  its SDP offer and answer (RFC 3264) in ``negotiation``, the far end's requests judged
+  and answered (RFC 3261 12.2.2, REFER) in ``inbound``.
 - ``media``: what received RTP sounded like (``AudioMeter``, ``WavRecorder``).
 - ``report``: ``CallOutcome`` and ``CallReport``.
 - ``script``: ``CallScript``, ``KeyPress``, ``parse_keys`` and the script runner.

@@ -12,8 +12,12 @@ retransmission, ACK for 2xx (through the Record-Route set) and for non-2xx final
 CANCEL while ringing, BYE both ways, and in-dialog REFER, NOTIFY, OPTIONS, INFO and
 re-INVITE handled as a phone would.
 
-The call's states and what moves between them are one table, :data:`TRANSITIONS`,
-and one method (``_fire``) changes the state, logging ``old -> new``::
+Its parts, a module each: the outbox of actions, trace and notes (``outbox``), the
+SDP offer and answer (``negotiation``), the far end's requests answered (``inbound``),
+the requests it sends (``requests``), its client transactions (``transaction``).
+
+The call's states and what moves between them are one table, :data:`TRANSITIONS`
+(``states``), and one method (``_fire``) changes the state, logging ``old -> new``::
 
     IDLE --start--> CALLING --provisional--> PROCEEDING --cancel--> CANCELLING
     CALLING / PROCEEDING --accepted (2xx)--> CONFIRMED --bye--> TERMINATING
@@ -28,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import secrets
 from collections.abc import Sequence
 
 from router.core.errors import RouterError
@@ -37,27 +40,23 @@ from router.stack.sipphone.actions import (
     Answered,
     Ended,
     MediaStopped,
-    MediaUpdated,
     Refer,
-    ReferArrived,
     Ringing,
-    Send,
     TransactionDone,
 )
-from router.stack.sipphone.inbound import ALLOW, ANSWERED_AT_ONCE, judge, read_refer
+from router.stack.sipphone.inbound import ALLOW, InboundRequests
 from router.stack.sipphone.message import (
-    NameAddr,
     SipParseError,
     SipRequest,
     SipResponse,
     SipUri,
-    build_response,
-    new_branch,
     new_call_id,
     new_tag,
     parse_message,
     reason_phrase,
 )
+from router.stack.sipphone.negotiation import MediaNegotiation
+from router.stack.sipphone.outbox import Outbox
 from router.stack.sipphone.report import (
     Address,
     CallOutcome,
@@ -66,14 +65,8 @@ from router.stack.sipphone.report import (
     format_address,
 )
 from router.stack.sipphone.requests import USER_AGENT, RequestBuilder
-from router.stack.sipphone.sdp import SdpError, SdpMedia, build_offer, parse_sdp
 from router.stack.sipphone.states import TRANSITIONS, CallState, Trigger
-from router.stack.sipphone.transaction import (
-    ClientTransaction,
-    ResponseCache,
-    TimerResult,
-    TransactionKey,
-)
+from router.stack.sipphone.transaction import ClientTransaction, TimerResult, TransactionKey
 
 __all__ = ["ALLOW", "USER_AGENT", "CallError", "Dialog"]
 
@@ -82,9 +75,6 @@ log = logging.getLogger(__name__)
 
 class CallError(RouterError):
     """An action that the call's state does not allow (a key before the answer ...)."""
-
-
-# =========================================================================== the dialog
 
 
 class Dialog:
@@ -116,6 +106,7 @@ class Dialog:
         self.call_id = new_call_id(local_host)
         self.local_tag = new_tag()
         self.remote_tag: str | None = None
+        self._out = Outbox(self.call_id)
         self._requests = RequestBuilder(
             self.target_uri,
             call_id=self.call_id,
@@ -123,13 +114,18 @@ class Dialog:
             local_host=local_host,
             note=self.note,
         )
-        self._remote_cseq: int | None = None
-        self._session_id = secrets.randbelow(2**31)
-        self._sdp_version = 1
-        self.event_payload_type = 101
+        self.media = MediaNegotiation(local_host, self.note)
+        """The call's SDP: our offer, the far end's answer, where RTP goes."""
+        self._inbound = InboundRequests(
+            call_id=self.call_id,
+            local_tag=self.local_tag,
+            refer_status=refer_status,
+            requests=self._requests,
+            media=self.media,
+            outbox=self._out,
+        )
 
         self.state = CallState.IDLE
-        self.local_rtp: Address = (local_host, 0)
         self._connected = False
 
         self._txs: dict[TransactionKey, ClientTransaction] = {}
@@ -138,19 +134,12 @@ class Dialog:
         self._cancel_tx: ClientTransaction | None = None
         self._bye_tx: ClientTransaction | None = None
         self._ack: tuple[SipRequest, Address] | None = None
-        self._responses = ResponseCache()
-        self.remote_media: SdpMedia | None = None
-        self.early_media: SdpMedia | None = None
-        self.remote_rtp: Address | None = None
-        self.refers: list[Refer] = []
         self._notify_of: dict[TransactionKey, tuple[Refer, int]] = {}
 
         self._hangup_outcome = CallOutcome.LOCAL_BYE
         self._hangup_detail = ""
         self._hangup_deadline: float | None = None
 
-        self.errors: list[str] = []
-        self.trace: list[SipTraceEntry] = []
         self.provisional: list[int] = []
         self.started_at: float | None = None
         self.ringing_at: float | None = None
@@ -162,7 +151,6 @@ class Dialog:
         self.reason = ""
         self.detail = ""
         self.bye_status: int | None = None
-        self._out: list[Action] = []
 
     @property
     def local_sip(self) -> Address:
@@ -173,6 +161,21 @@ class Dialog:
     def target_addr(self) -> Address | None:
         """Where the INVITE went (None until `connect`)."""
         return self._requests.target_addr
+
+    @property
+    def refers(self) -> list[Refer]:
+        """The REFERs received, in order, with the NOTIFYs sent for each."""
+        return self._inbound.refers
+
+    @property
+    def errors(self) -> list[str]:
+        """Protocol errors and oddities noted for the report."""
+        return self._out.errors
+
+    @property
+    def trace(self) -> list[SipTraceEntry]:
+        """Every SIP message in and out, with its time."""
+        return self._out.trace
 
     # ------------------------------------------------------------------ state
     def _fire(self, trigger: Trigger) -> bool:
@@ -195,12 +198,11 @@ class Dialog:
         self._hangup_deadline = None
         if self._invite_tx is not None:
             self._invite_tx.stop()
-        self._out.append(MediaStopped())
-        self._out.append(Ended(outcome, detail))
+        self._out.add(MediaStopped())
+        self._out.add(Ended(outcome, detail))
 
     def _flush(self) -> list[Action]:
-        out, self._out = self._out, []
-        return out
+        return self._out.flush()
 
     # ------------------------------------------------------------------ inputs
     def start(self, now: float) -> None:
@@ -220,24 +222,14 @@ class Dialog:
     ) -> list[Action]:
         """The sockets are bound: send the INVITE."""
         build = self._requests
-        build.local_sip, self.local_rtp, build.target_addr = local_sip, local_rtp, target
-        self._connected = True
-        local = NameAddr(
-            uri=str(SipUri(host=build.host_for_uri(), user=self.caller_id)),
-            display=self.display_name,
-            params=(("tag", self.local_tag),),
+        build.local_sip, self.media.local_rtp, build.target_addr = local_sip, local_rtp, target
+        self._connected = self._inbound.connected = True
+        req = build.invite(
+            local_tag=self.local_tag,
+            display_name=self.display_name,
+            extra=[("Allow", ALLOW), *self.invite_headers],
+            body=self.media.offer(),
         )
-        build.from_hdr = str(local)
-        t = self.target_uri
-        build.to_hdr = str(NameAddr(uri=str(SipUri(host=t.host, user=t.user, port=t.port))))
-        body = self._offer()
-        uri = str(dataclasses.replace(t, headers=""))
-        hb = build.base_headers("INVITE", build.invite_cseq, build.to_hdr, new_branch())
-        hb.add("Contact", build.contact())
-        hb.add("Allow", ALLOW)
-        hb.extend(list(self.invite_headers))
-        hb.add("Content-Type", "application/sdp")
-        req = SipRequest(method="INVITE", uri=uri, headers=hb.build(), body=body)
         self._invite_req = req
         self._invite_tx = self._start_tx(req, target, now)
         return self._flush()
@@ -251,15 +243,13 @@ class Dialog:
         except SipParseError as exc:
             self.note(f"unparsable SIP from {format_address(addr)}: {exc}")
             return []
-        cseq = msg.header("CSeq") or "?"
-        self.trace.append(
-            SipTraceEntry(now, "<", format_address(addr), f"{msg.start_line} [{cseq}]")
-        )
+        self._out.received(msg, addr, now)
         try:
             if isinstance(msg, SipResponse):
                 self._on_response(msg, now)
-            else:
-                self._on_request(msg, addr, now)
+            elif self._inbound.handle(msg, addr, now, remote_tag=self.remote_tag):
+                self.remote_bye_at = now
+                self._end(Trigger.REMOTE_BYE, CallOutcome.REMOTE_BYE, "the far end sent BYE", now)
         except SipParseError as exc:
             self.note(f"malformed {msg.start_line!r}: {exc}")
         return self._flush()
@@ -275,7 +265,7 @@ class Dialog:
         for tx in list(self._txs.values()):
             result = tx.on_timer(now)
             if result is TimerResult.RETRANSMIT:
-                self._send(tx.request, tx.dest, now, retransmission=True)
+                self._out.send(tx.request, tx.dest, now, retransmission=True)
             elif result is TimerResult.TIMED_OUT:
                 self._tx_done(tx, None, now)
         if self._hangup_deadline is not None and now >= self._hangup_deadline:
@@ -293,7 +283,7 @@ class Dialog:
         """
         if self.state is CallState.CONFIRMED:
             self._fire(Trigger.BYE)
-            self._out.append(MediaStopped())
+            self._out.add(MediaStopped())
             self._hangup_outcome, self._hangup_detail = outcome, detail or "we sent BYE"
             req, dest = self._requests.in_dialog("BYE")
             self._bye_tx = self._start_tx(req, dest, now)
@@ -332,13 +322,13 @@ class Dialog:
         if self._connected and self.target_addr is not None:
             if self.state is CallState.CONFIRMED:
                 req, dest = self._requests.in_dialog("BYE")
-                self._send(req, dest, now)
+                self._out.send(req, dest, now)
             elif (
                 self.state in (CallState.CALLING, CallState.PROCEEDING)
                 and self._invite_tx is not None
                 and self._invite_tx.got_provisional
             ):
-                self._send(self._requests.cancel(self._invite()), self.target_addr, now)
+                self._out.send(self._requests.cancel(self._invite()), self.target_addr, now)
         self._end(Trigger.GIVE_UP, CallOutcome.ERROR, "closed before the call ended", now)
         return self._flush()
 
@@ -347,15 +337,7 @@ class Dialog:
     ) -> tuple[list[Action], TransactionKey]:
         """Send a NOTIFY with a sipfrag of ``status`` for ``refer`` (RFC 3515)."""
         frag = f"SIP/2.0 {status} {reason_phrase(status)}"
-        req, dest = self._requests.in_dialog(
-            "NOTIFY",
-            extra=[
-                ("Event", f"refer;id={refer.cseq}"),
-                ("Subscription-State", subscription_state),
-            ],
-            body=(frag + "\r\n").encode("ascii"),
-            content_type="message/sipfrag;version=2.0",
-        )
+        req, dest = self._requests.notify(refer.cseq, frag, subscription_state)
         tx = self._start_tx(req, dest, now)
         refer.notifies.append(NotifySent(frag, status, subscription_state, now, None))
         self._notify_of[tx.key] = (refer, len(refer.notifies) - 1)
@@ -363,8 +345,7 @@ class Dialog:
 
     def note(self, text: str) -> None:
         """Record a protocol error or oddity for the report."""
-        log.warning("%s: %s", self.call_id, text)
-        self.errors.append(text)
+        self._out.note(text)
 
     @property
     def invite_retransmissions(self) -> int:
@@ -374,33 +355,11 @@ class Dialog:
         """Non-INVITE client transactions still waiting for an answer."""
         return [k for k, tx in self._txs.items() if not tx.invite and not tx.terminated]
 
-    # ------------------------------------------------------------------ building messages
-    def _offer(self) -> bytes:
-        return build_offer(
-            self.local_host,
-            self.local_rtp[1],
-            session_id=self._session_id,
-            version=self._sdp_version,
-            event_payload_type=self.event_payload_type,
-        )
-
-    def _send(
-        self,
-        msg: SipRequest | SipResponse,
-        dest: Address,
-        now: float,
-        *,
-        retransmission: bool = False,
-    ) -> None:
-        cseq = msg.header("CSeq") or "?"
-        line = f"{msg.start_line} [{cseq}]" + (" (retransmission)" if retransmission else "")
-        self.trace.append(SipTraceEntry(now, ">", format_address(dest), line))
-        self._out.append(Send(msg, dest, retransmission))
-
+    # ------------------------------------------------------------------ sending
     def _start_tx(self, req: SipRequest, dest: Address, now: float) -> ClientTransaction:
         tx = ClientTransaction(req, dest, now)
         self._txs[tx.key] = tx
-        self._send(req, dest, now)
+        self._out.send(req, dest, now)
         return tx
 
     def _invite(self) -> SipRequest:
@@ -429,7 +388,7 @@ class Dialog:
             self._on_invite_final(resp, first=first, now=now)
 
     def _tx_done(self, tx: ClientTransaction, resp: SipResponse | None, now: float) -> None:
-        self._out.append(TransactionDone(tx.key, resp))
+        self._out.add(TransactionDone(tx.key, resp))
         if tx is self._invite_tx:
             if resp is None and not tx.got_provisional and self.state is not CallState.ENDED:
                 self.note(f"no response to the INVITE from {self.target} (timer B)")
@@ -471,12 +430,9 @@ class Dialog:
         self._fire(Trigger.PROVISIONAL)
         if resp.status in (180, 183) and self.ringing_at is None:
             self.ringing_at = now
-            self._out.append(Ringing(now))
+            self._out.add(Ringing(now))
         if resp.body and resp.content_type == "application/sdp":
-            try:
-                self.early_media = parse_sdp(resp.body)
-            except SdpError as exc:
-                self.note(f"bad SDP in {resp.status}: {exc}")
+            self.media.provisional(resp.status, resp.body)
 
     def _on_invite_final(self, resp: SipResponse, *, first: bool, now: float) -> None:
         invite = self._invite_req
@@ -484,7 +440,7 @@ class Dialog:
         if resp.status >= 300:
             # RFC 3261 17.1.1.3: ACK in the same transaction, for every retransmission too
             ack = self._requests.ack_for_failure(invite, resp)
-            self._send(ack, self.target_addr, now, retransmission=not first)
+            self._out.send(ack, self.target_addr, now, retransmission=not first)
             if first:
                 self.status, self.reason = resp.status, resp.reason
                 answered = f"INVITE answered {resp.status} {resp.reason}"
@@ -503,24 +459,15 @@ class Dialog:
                 self.note(f"2xx from a second fork (To tag {to_tag}) ignored")
             elif self._ack is not None:
                 ack, dest = self._ack
-                self._send(ack, dest, now, retransmission=True)
+                self._out.send(ack, dest, now, retransmission=True)
             return
         self.status, self.reason = resp.status, resp.reason
         self.remote_tag = to_tag
         if to_tag is None:
             self.note("2xx without a To tag")
-        build = self._requests
-        build.to_hdr = resp.require("To")
-        contact = resp.contact
-        if contact is None:
-            self.note("2xx without Contact; sending in-dialog requests to the target")
-            build.remote_target = str(self.target_uri)
-        else:
-            build.remote_target = contact.uri
-        build.route_set = list(reversed(resp.header_values("Record-Route")))
-        ack, dest = build.ack_for_2xx()
+        ack, dest = self._requests.confirm(resp)
         self._ack = (ack, dest)
-        self._send(ack, dest, now)
+        self._out.send(ack, dest, now)
 
         if self.state is CallState.CANCELLING:
             # 200 raced our CANCEL: the call exists, end it with a BYE
@@ -533,128 +480,7 @@ class Dialog:
         if not self._fire(Trigger.ACCEPTED):
             return
         self.answered_at = now
-        media: SdpMedia | None = None
-        if resp.body:
-            try:
-                media = parse_sdp(resp.body)
-            except SdpError as exc:
-                self.note(f"bad SDP answer: {exc}")
-        elif self.early_media is not None:
-            media = self.early_media
-        else:
-            self.note("2xx without SDP answer")
-        self._apply_remote_media(media)
-        self._out.append(Answered(now))
-
-    def _apply_remote_media(self, media: SdpMedia | None) -> None:
-        self.remote_media = media
-        if media is None:
-            return
-        if media.port == 0:
-            self.note("audio stream rejected (port 0) in the answer")
-            return
-        if media.payload_type_for("PCMU") is None:
-            self.note(f"answer does not accept PCMU: payload types {media.payload_types}")
-        ev = media.payload_type_for("telephone-event")
-        if ev is None:
-            self.note("answer has no telephone-event: RFC 4733 keys may be ignored")
-        else:
-            self.event_payload_type = ev
-        self.remote_rtp = (media.address, media.port)
-        self._out.append(MediaUpdated(media, self.remote_rtp, self.event_payload_type))
-
-    # ------------------------------------------------------------------ requests
-    def _on_request(self, req: SipRequest, addr: Address, now: float) -> None:
-        if req.method == "ACK":
-            return  # the ACK for a 2xx we sent to a re-INVITE; UDP retransmission not modelled
-        cached = self._responses.get(req)
-        if cached is not None:
-            resp, dest = cached
-            self._send(resp, dest, now, retransmission=True)
-            return
-        refusal = judge(
-            req,
-            call_id=self.call_id,
-            local_tag=self.local_tag,
-            remote_tag=self.remote_tag,
-            last_cseq=self._remote_cseq,
-        )
-        if refusal is not None:
-            if refusal.note is not None:
-                self.note(refusal.note)
-            self._respond(req, addr, refusal.status, now)
-            return
-        self._remote_cseq = req.cseq.number
-        if req.method == "BYE":
-            self.remote_bye_at = now
-            self._respond(req, addr, 200, now)
-            self._end(Trigger.REMOTE_BYE, CallOutcome.REMOTE_BYE, "the far end sent BYE", now)
-            return
-        if req.method == "REFER":
-            self._on_refer(req, addr, now)
-            return
-        if req.method == "INVITE":
-            self._on_reinvite(req, addr, now)
-            return
-        if req.method in ANSWERED_AT_ONCE:
-            extra = (
-                [("Allow", ALLOW), ("Accept", "application/sdp")] if req.method == "OPTIONS" else []
-            )
-            self._respond(req, addr, 200, now, extra=extra)
-            return
-        self.note(f"unexpected {req.method} answered 501")
-        self._respond(req, addr, 501, now, extra=[("Allow", ALLOW)])
-
-    def _respond(
-        self,
-        req: SipRequest,
-        addr: Address,
-        status: int,
-        now: float,
-        *,
-        extra: Sequence[tuple[str, str]] = (),
-        body: bytes = b"",
-        content_type: str | None = None,
-    ) -> None:
-        headers = [("Server", USER_AGENT), *extra]
-        if 200 <= status < 300 and self._connected:
-            headers.append(("Contact", self._requests.contact()))
-        resp = build_response(
-            req,
-            status,
-            to_tag=self.local_tag,
-            extra=headers,
-            body=body,
-            content_type=content_type,
-        )
-        # responses go back where the request came from (RFC 3581 symmetric response)
-        self._responses.put(req, resp, addr)
-        self._send(resp, addr, now)
-
-    def _on_reinvite(self, req: SipRequest, addr: Address, now: float) -> None:
-        if req.body:
-            try:
-                media = parse_sdp(req.body)
-            except SdpError as exc:
-                self.note(f"bad SDP in re-INVITE: {exc}")
-                self._respond(req, addr, 488, now)
-                return
-            self._apply_remote_media(media)
-        contact = req.contact
-        if contact is not None:
-            self._requests.remote_target = contact.uri
-        self._sdp_version += 1
-        self._respond(req, addr, 200, now, body=self._offer(), content_type="application/sdp")
-
-    def _on_refer(self, req: SipRequest, addr: Address, now: float) -> None:
-        refer = read_refer(req, now, self.refer_status)
-        if refer is None:
-            self.note("REFER without Refer-To answered 400")
-            self._respond(req, addr, 400, now)
-            return
-        self.refers.append(refer)
-        contact = req.contact
-        if contact is not None:
-            self._requests.remote_target = contact.uri  # REFER is a target refresh request
-        self._respond(req, addr, self.refer_status, now)
-        self._out.append(ReferArrived(refer, 200 <= self.refer_status < 300))
+        update = self.media.final(resp.body)
+        if update is not None:
+            self._out.add(update)
+        self._out.add(Answered(now))

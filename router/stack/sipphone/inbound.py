@@ -3,17 +3,26 @@
 A request for another dialog is answered 481 and one out of order 500 (RFC 3261
 12.2.2); OPTIONS and the like are answered 200 at once, anything unknown 501 with
 `Allow` (8.2.1); a REFER is read into a `Refer` (RFC 3515), or refused 400 without
-`Refer-To`. Pure functions of the request and the dialog's identity: the dialog sends.
+`Refer-To`. `judge` and `read_refer` are pure functions of the request and the dialog's
+identity; `InboundRequests` is the dialog's server side (UAS) that acts on them: it
+answers each request (a retransmission with the same response again), takes a re-INVITE's
+new offer, keeps the REFERs, and tells the dialog when the far end hung up (BYE).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from router.stack.sipphone.actions import Refer
-from router.stack.sipphone.message import SipRequest
+from router.stack.sipphone.actions import Refer, ReferArrived
+from router.stack.sipphone.message import SipRequest, build_response
+from router.stack.sipphone.negotiation import MediaNegotiation
+from router.stack.sipphone.outbox import Outbox
+from router.stack.sipphone.report import Address
+from router.stack.sipphone.requests import USER_AGENT, RequestBuilder
+from router.stack.sipphone.transaction import ResponseCache
 
-__all__ = ["ALLOW", "ANSWERED_AT_ONCE", "Refusal", "judge", "read_refer"]
+__all__ = ["ALLOW", "ANSWERED_AT_ONCE", "InboundRequests", "Refusal", "judge", "read_refer"]
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, REFER, NOTIFY, OPTIONS, INFO, UPDATE"
 """The methods the phone takes (its `Allow` header)."""
@@ -71,3 +80,130 @@ def read_refer(req: SipRequest, now: float, status: int) -> Refer | None:
         cseq=req.cseq.number,
         response_status=status,
     )
+
+
+class InboundRequests:
+    """The far end's requests in one dialog (`call_id`, our `local_tag`), answered.
+
+    `requests` is the dialog's request builder (our Contact; a target refresh changes its
+    remote target), `media` its SDP, `outbox` where answers and notes go. A REFER is
+    answered `refer_status` and kept in `refers`.
+    """
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        local_tag: str,
+        refer_status: int,
+        requests: RequestBuilder,
+        media: MediaNegotiation,
+        outbox: Outbox,
+    ) -> None:
+        self.call_id = call_id
+        self.local_tag = local_tag
+        self.refer_status = refer_status
+        self._requests = requests
+        self._media = media
+        self._out = outbox
+        self.connected = False
+        """The sockets are bound: a 2xx carries our Contact."""
+        self.refers: list[Refer] = []
+        self._responses = ResponseCache()
+        self._remote_cseq: int | None = None
+
+    def handle(self, req: SipRequest, addr: Address, now: float, *, remote_tag: str | None) -> bool:
+        """Answer `req` from `addr`; True when it is the far end's BYE (answered 200: the
+        call is over), False for anything else. `remote_tag`: the dialog's, once known."""
+        if req.method == "ACK":
+            return (
+                False  # the ACK for a 2xx we sent to a re-INVITE; UDP retransmission not modelled
+            )
+        cached = self._responses.get(req)
+        if cached is not None:
+            resp, dest = cached
+            self._out.send(resp, dest, now, retransmission=True)
+            return False
+        refusal = judge(
+            req,
+            call_id=self.call_id,
+            local_tag=self.local_tag,
+            remote_tag=remote_tag,
+            last_cseq=self._remote_cseq,
+        )
+        if refusal is not None:
+            if refusal.note is not None:
+                self._out.note(refusal.note)
+            self._respond(req, addr, refusal.status, now)
+            return False
+        self._remote_cseq = req.cseq.number
+        if req.method == "BYE":
+            self._respond(req, addr, 200, now)
+            return True
+        if req.method == "REFER":
+            self._on_refer(req, addr, now)
+        elif req.method == "INVITE":
+            self._on_reinvite(req, addr, now)
+        elif req.method in ANSWERED_AT_ONCE:
+            extra = (
+                [("Allow", ALLOW), ("Accept", "application/sdp")] if req.method == "OPTIONS" else []
+            )
+            self._respond(req, addr, 200, now, extra=extra)
+        else:
+            self._out.note(f"unexpected {req.method} answered 501")
+            self._respond(req, addr, 501, now, extra=[("Allow", ALLOW)])
+        return False
+
+    def _respond(
+        self,
+        req: SipRequest,
+        addr: Address,
+        status: int,
+        now: float,
+        *,
+        extra: Sequence[tuple[str, str]] = (),
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> None:
+        headers = [("Server", USER_AGENT), *extra]
+        if 200 <= status < 300 and self.connected:
+            headers.append(("Contact", self._requests.contact()))
+        resp = build_response(
+            req,
+            status,
+            to_tag=self.local_tag,
+            extra=headers,
+            body=body,
+            content_type=content_type,
+        )
+        # responses go back where the request came from (RFC 3581 symmetric response)
+        self._responses.put(req, resp, addr)
+        self._out.send(resp, addr, now)
+
+    def _on_reinvite(self, req: SipRequest, addr: Address, now: float) -> None:
+        if req.body:
+            media = self._media.read(req.body, "in re-INVITE")
+            if media is None:
+                self._respond(req, addr, 488, now)
+                return
+            update = self._media.apply(media)
+            if update is not None:
+                self._out.add(update)
+        contact = req.contact
+        if contact is not None:
+            self._requests.remote_target = contact.uri
+        body = self._media.new_offer()
+        self._respond(req, addr, 200, now, body=body, content_type="application/sdp")
+
+    def _on_refer(self, req: SipRequest, addr: Address, now: float) -> None:
+        refer = read_refer(req, now, self.refer_status)
+        if refer is None:
+            self._out.note("REFER without Refer-To answered 400")
+            self._respond(req, addr, 400, now)
+            return
+        self.refers.append(refer)
+        contact = req.contact
+        if contact is not None:
+            self._requests.remote_target = contact.uri  # REFER is a target refresh request
+        self._respond(req, addr, self.refer_status, now)
+        self._out.add(ReferArrived(refer, 200 <= self.refer_status < 300))

@@ -308,8 +308,8 @@ class SipCall:
             remote_bye_at=d.remote_bye_at,
             errors=tuple(d.errors),
             local_sip=format_address(d.local_sip),
-            local_rtp=format_address(d.local_rtp),
-            remote_rtp=format_address(d.remote_rtp) if d.remote_rtp else None,
+            local_rtp=format_address(d.media.local_rtp),
+            remote_rtp=format_address(d.media.remote_rtp) if d.media.remote_rtp else None,
             recording=self._recording,
             trace=tuple(d.trace),
         )

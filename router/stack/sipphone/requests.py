@@ -8,6 +8,7 @@ messages and says where they go; sending is the dialog's.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import secrets
 from collections.abc import Callable, Sequence
@@ -126,6 +127,61 @@ class RequestBuilder:
         if SipUri.parse(first).param("lr") is not None:
             return target, routes, dest
         return first, [*routes[1:], f"<{target}>"], dest  # strict router
+
+    def invite(
+        self,
+        *,
+        local_tag: str,
+        display_name: str | None,
+        extra: Sequence[tuple[str, str]],
+        body: bytes,
+    ) -> SipRequest:
+        """The INVITE to the target, with our From (`local_tag`, `display_name`), Contact,
+        `extra` headers and the SDP offer `body` (RFC 3261 8.1.1); sets the dialog's From
+        and To for the requests after it."""
+        local = NameAddr(
+            uri=str(SipUri(host=self.host_for_uri(), user=self.caller_id)),
+            display=display_name,
+            params=(("tag", local_tag),),
+        )
+        self.from_hdr = str(local)
+        t = self.target_uri
+        self.to_hdr = str(NameAddr(uri=str(SipUri(host=t.host, user=t.user, port=t.port))))
+        uri = str(dataclasses.replace(t, headers=""))
+        hb = self.base_headers("INVITE", self.invite_cseq, self.to_hdr, new_branch())
+        hb.add("Contact", self.contact())
+        hb.extend(list(extra))
+        hb.add("Content-Type", "application/sdp")
+        return SipRequest(method="INVITE", uri=uri, headers=hb.build(), body=body)
+
+    def confirm(self, resp: SipResponse) -> tuple[SipRequest, Address]:
+        """The dialog as the INVITE's 2xx sets it (RFC 3261 12.1.2: its To with the remote
+        tag, the remote target from its Contact, the route set from its Record-Route,
+        reversed), and the ACK of that 2xx."""
+        self.to_hdr = resp.require("To")
+        contact = resp.contact
+        if contact is None:
+            self._note("2xx without Contact; sending in-dialog requests to the target")
+            self.remote_target = str(self.target_uri)
+        else:
+            self.remote_target = contact.uri
+        self.route_set = list(reversed(resp.header_values("Record-Route")))
+        return self.ack_for_2xx()
+
+    def notify(
+        self, refer_cseq: int, sipfrag: str, subscription_state: str
+    ) -> tuple[SipRequest, Address]:
+        """A NOTIFY for the REFER of CSeq `refer_cseq`, its body the `sipfrag` status line
+        (RFC 3515 2.4.4; RFC 3420)."""
+        return self.in_dialog(
+            "NOTIFY",
+            extra=[
+                ("Event", f"refer;id={refer_cseq}"),
+                ("Subscription-State", subscription_state),
+            ],
+            body=(sipfrag + "\r\n").encode("ascii"),
+            content_type="message/sipfrag;version=2.0",
+        )
 
     def in_dialog(
         self,

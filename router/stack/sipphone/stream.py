@@ -97,13 +97,13 @@ class RtpStream:
         self._dialog.note(f"RTP socket error: {exc!r}")
 
     def on_datagram(self, data: bytes, addr: Address) -> None:
-        d = self._dialog
-        media = d.remote_media or d.early_media
+        sdp = self._dialog.media
+        media = sdp.remote_media or sdp.early_media
         first = self.meter.receive(
             data,
             time.monotonic(),
             pcmu_payload_type=media.payload_type_for("PCMU") if media else PCMU_PAYLOAD_TYPE,
-            event_payload_type=d.event_payload_type,
+            event_payload_type=sdp.event_payload_type,
             recorder=self.recorder,
         )
         if first:
@@ -116,8 +116,8 @@ class RtpStream:
         assert tx is not None
         next_t = loop.time()
         while True:
-            dest = self._dialog.remote_rtp
-            media = self._dialog.remote_media
+            dest = self._dialog.media.remote_rtp
+            media = self._dialog.media.remote_media
             sending = (
                 dest is not None
                 and media is not None
