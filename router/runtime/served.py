@@ -96,6 +96,22 @@ class ServedCalls(Generic[S]):
                 del self._recent[old]
             self._recent[name] = now
 
+    def forget(self) -> None:
+        """Forget the rooms and calls served lately, as a fresh process starts (the live
+        sessions stay): for tests that serve the same call again in one process."""
+        with self._lock:
+            self._recent.clear()
+
+    def remember_call(self, call_id: str | None) -> None:
+        """Note that the call `call_id` (the SIP bridge's `sip.callID`) ended here, its
+        record written (now); forgotten after `RECENT_ROOMS_S`, as rooms are."""
+        if call_id:
+            self.remember_room(f"call:{call_id}")
+
+    def ended_lately(self, call_id: str | None) -> bool:
+        """Whether the call `call_id` ended here lately, its record written."""
+        return bool(call_id) and self.served_lately(f"call:{call_id}")
+
     def served_lately(self, name: str) -> bool:
         """Whether this process served a dispatched call in the room `name` lately."""
         with self._lock:

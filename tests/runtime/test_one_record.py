@@ -286,3 +286,34 @@ async def test_a_dispatch_finding_no_caller_in_a_room_served_here_leaves_it_alon
     assert not first.task.done(), "the call goes on"
     leave(first)
     assert (await first.record())["end"] == "caller_hangup"
+
+
+async def test_a_call_that_ended_here_dispatched_again_with_its_caller_is_hung_up_on(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the soak's run 7, livekit-server's restart: the menu's limit hung up while the
+    # bridge was away; the bridge brought its caller back into the room created anew,
+    # and the new dispatch served the call a second time (two records)
+    caller = sip_caller()
+    first = await dispatched_session(fake, caller)
+    await first.until(lambda: first.session.player.playing)
+    leave(first)
+    assert (await first.record())["end"] == "caller_hangup"
+    removals = len(fake.removals())
+    # the fake server removes nobody: the hang-up's waits cut short
+    monkeypatch.setattr(hangup, "REMOVAL_SEEN_S", 0.2)
+    monkeypatch.setattr(hangup, "CALLER_LEAVES_FIRST_S", 0.2)
+    monkeypatch.setattr(retries, "HANGUP_RETRY_S", 1.0)
+    mf = menu_file()
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    room = named_room()
+    back = sip_caller()  # the same SIP call (`sip.callID`) back in the room
+    room._remote_participants[back.identity] = back
+    options = SessionOptions(dispatched=True)
+    again = CallSession(room, mf, await rendered_cache(mf), lk, options=options)
+    try:
+        assert await asyncio.wait_for(again.run(), 15) is None, "one call, one record"
+    finally:
+        await lk.aclose()
+    assert len(fake.removals()) > removals, "hung up on again"
+    assert not again.player.playing and again.recorder is None, "not served"

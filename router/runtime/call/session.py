@@ -73,6 +73,11 @@ a prompt plays, and a third during the silence between prompts (the encoder runs
 while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."""
 
 
+_SERVED_AGAIN = frozenset({EndReason.CONNECTION_LOST, EndReason.SHUTDOWN})
+"""Ends after which the same call, dispatched again with its caller still there, is
+served again rather than hung up on (`CallSession._ended_here`)."""
+
+
 class CallSession:
     """Runs the navigator for one SIP caller in one connected room."""
 
@@ -218,6 +223,8 @@ class CallSession:
                 log.warning("room %s: no SIP caller joined; leaving", self._label)
                 return None
             self.presence.caller = caller  # from here on, the caller leaving ends every wait
+            if caller is not None and await self._ended_here(caller):
+                return None
             if caller is not None:
                 self._answered = await self.presence.wait_until_answered(
                     caller, timeout_s=self.options.answer_timeout_s, key=self._key_came
@@ -248,6 +255,8 @@ class CallSession:
                 record = self._finish()
             if self.options.dispatched:
                 CALLS.remember_room(self.room.name)
+                if record is not None and self._end_reason not in _SERVED_AGAIN:
+                    CALLS.remember_call(self.recorder.call_id if self.recorder else None)
                 caller_id = self.caller.identity if self.caller is not None else None
                 await delete_room(self._api, self.presence, caller_id, self._label)
             return record
@@ -269,6 +278,28 @@ class CallSession:
             self.presence.detach()
             self.room.off("sip_dtmf_received", self._on_dtmf)
             await self._close()
+
+    async def _ended_here(self, caller: rtc.RemoteParticipant) -> bool:
+        """Whether `caller`'s call already ended here, its record written: then it is
+        hung up on again, its room closed, and nothing recorded (True).
+
+        After a livekit-server restart the SIP bridge brings its caller back into a room
+        created anew, which is dispatched again; a call the router had ended meanwhile
+        (the menu's limit hung up while the bridge was away, so the removal found nobody)
+        was served, and recorded, a second time (the soak's run 7: 4 calls). The
+        router's decision stands. A call that ended by losing LiveKit (`_SERVED_AGAIN`)
+        is served again instead: never a caller left with nobody serving."""
+        if not (
+            self.options.dispatched and CALLS.ended_lately(caller.attributes.get("sip.callID"))
+        ):
+            return False
+        log.info(
+            "call %s: dispatched again to a call that ended here; hanging up on it again",
+            self._label,
+        )
+        await remove_caller(self._api, self.presence, caller.identity, self._label)
+        await delete_room(self._api, self.presence, caller.identity, self._label)
+        return True
 
     def _room_served_here(self) -> bool:
         """Another session of this process is serving a call in this room now.
