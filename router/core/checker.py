@@ -172,7 +172,7 @@ class _Checker:
                 self.action_refs(action, found)
             # the no-input limit's own action (`on_limit: {no_input: ...}`) is checked as
             # the other one is: it was not, and a menu it named that did not exist loaded
-            for on_limit in limit_actions(menu):
+            for on_limit in menu.limit_actions:
                 self.action_refs(on_limit, found)
                 if isinstance(on_limit, Repeat | Say):
                     self.report(
@@ -405,7 +405,7 @@ class _Checker:
         """Every action that can run in `menu`, and whether the caller chose it (an option)
         or it happened to them (`on_limit`, a failure policy of a transfer made here)."""
         out: list[tuple[Action, bool]] = [(a, True) for a in menu.options.values()]
-        out.extend((action, False) for action in limit_actions(menu))
+        out.extend((action, False) for action in menu.limit_actions)
         seen: set[int] = set()
         todo = [a for a, _ in out if isinstance(a, Transfer)]
         while todo:
@@ -514,11 +514,3 @@ def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return out
-
-
-def limit_actions(menu: Menu) -> list[Action]:
-    """What a limit reached can do in `menu`: `on_limit`, and the no-input limit's own
-    action when the file gives one (`on_limit: {invalid: ..., no_input: ...}`)."""
-    if menu.on_no_input_limit is None:
-        return [menu.on_limit]
-    return [menu.on_limit, menu.on_no_input_limit]

@@ -96,6 +96,20 @@ class ServedCalls(Generic[S]):
                 del self._recent[old]
             self._recent[name] = now
 
+    def serving_room(self, name: str, besides: S) -> bool:
+        """Whether a live session other than `besides` is serving a call in room `name`.
+
+        livekit-server creates a room anew when the first of its participants comes back
+        after a restart and dispatches the router to it: when the router's own rejoin
+        comes first, the new job finds no caller yet. Recorded `left_before_join` and
+        deleting the room, it cut the serving session off, and the bridge's return
+        created the room a third time (CI's soak: three records of one call)."""
+        with self._lock:
+            live = list(self._live)
+        return bool(name) and any(
+            other is not besides and other.room_name == name and not other.over for other in live
+        )
+
     def forget(self) -> None:
         """Forget the rooms and calls served lately, as a fresh process starts (the live
         sessions stay): for tests that serve the same call again in one process."""

@@ -284,9 +284,7 @@ _KEY_ORDER = {symbol: i for i, symbol in enumerate("1234567890*#ABCD")}
 def _actions(menu: Menu) -> Iterator[Action]:
     """The ways a caller leaves a menu on purpose (what `back` then returns through)."""
     yield from menu.options.values()
-    yield menu.on_limit
-    if menu.on_no_input_limit is not None:
-        yield menu.on_no_input_limit
+    yield from menu.limit_actions
 
 
 def _grouped(policy: FailurePolicy) -> list[tuple[str, Action]]:

@@ -225,9 +225,7 @@ class Numbers:
 
 def _leads_to(menu: Menu) -> Iterator[str]:
     """The menus a menu can lead to, by any action of its own."""
-    actions: list[Action] = [*menu.options.values(), menu.on_limit]
-    if menu.on_no_input_limit is not None:
-        actions.append(menu.on_no_input_limit)
+    actions: list[Action] = [*menu.options.values(), *menu.limit_actions]
     if menu.on_transfer_failure is not None:
         p = menu.on_transfer_failure
         actions += [p.busy, p.no_answer, p.rejected, p.error]

@@ -85,6 +85,14 @@ class Menu:
     """Where parts of the menu were written, for findings that point inside it: field
     names (`greeting`, `prompt`, `directory`) and `options.<key>` (the key itself)."""
 
+    @property
+    def limit_actions(self) -> tuple[Action, ...]:
+        """What a limit reached can do here: `on_limit`, and the no-input limit's own
+        action when the file gives one (`on_limit: {invalid: ..., no_input: ...}`)."""
+        if self.on_no_input_limit is None:
+            return (self.on_limit,)
+        return (self.on_limit, self.on_no_input_limit)
+
     def limit_action(self, kind: str) -> Action:
         """The action for a limit reached: `invalid` or `no_input`."""
         if kind == "no_input" and self.on_no_input_limit is not None:

@@ -229,7 +229,11 @@ class CallSession:
                 self._answered = await self.presence.wait_until_answered(
                     caller, timeout_s=self.options.answer_timeout_s, key=self._key_came
                 )
-            if caller is None and self._room_served_here():
+            if (
+                caller is None
+                and self.options.dispatched
+                and CALLS.serving_room(self.room.name, self)
+            ):
                 # a room created anew in an outage (the router's own rejoin does it too)
                 # is dispatched again; its call, and the room, are the serving session's
                 log.info(
@@ -300,21 +304,6 @@ class CallSession:
         await remove_caller(self._api, self.presence, caller.identity, self._label)
         await delete_room(self._api, self.presence, caller.identity, self._label)
         return True
-
-    def _room_served_here(self) -> bool:
-        """Another session of this process is serving a call in this room now.
-
-        livekit-server creates a room anew when the first of its participants comes back
-        after a restart, and dispatches the router to it: when the router's own rejoin
-        comes first, the new job finds no caller yet. Recorded `left_before_join` and
-        deleting the room, it cut the serving session off, and the bridge's return
-        created the room a third time (CI's soak: three records of one call)."""
-        if not (self.options.dispatched and self.room.name):
-            return False
-        return any(
-            other is not self and other.room_name == self.room.name and not other.over
-            for other in CALLS.sessions()
-        )
 
     def _start(self, caller: rtc.RemoteParticipant) -> None:
         self.presence.caller = caller
