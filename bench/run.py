@@ -54,6 +54,7 @@ from bench.common import (
 )
 from bench.floor import ROUTER_AUDIO, FloorProcess
 from bench.schema import SCHEMA, RunResult
+from router.stack.harness import errors_in
 
 PHASES = ("latency", "capacity", "process", "two", "engine", "floor", "rtc")
 
@@ -214,8 +215,7 @@ def phase_latency(plan: Plan, ws: Workspace) -> dict[str, Any]:
 
 
 def _errors(text: str) -> list[str]:
-    lines = [ln for ln in text.splitlines() if " ERROR " in ln or "Traceback" in ln]
-    return lines[:10]
+    return errors_in(text)[:10]
 
 
 def _ramp(

@@ -18,9 +18,35 @@ from pathlib import Path
 from router.core.errors import StackError
 from router.settings import DEFAULT_AGENT_NAME
 
-__all__ = ["RouterProcess"]
+__all__ = ["RTC_CLOSE_NOISE", "RouterProcess", "errors_in"]
 
 READY = re.compile(r"registered worker")
+
+RTC_CLOSE_NOISE = ("failed to send dc_event buffer_amount_change",)
+"""Error lines the rtc library's native side (its stderr `env_logger`, router/runtime/rtclogs.py)
+writes as a room closes, about nothing that went wrong for a call: webrtc reports a data
+channel's buffered amount after the session has dropped the receiver of its events
+(livekit/rust-sdks `livekit/src/rtc_engine/rtc_session.rs`,
+`RtcEvent::DataChannelBufferedAmountChange`, logged at `error!` when `dc_emitter.send`
+fails). A race of the library's own teardown,
+seen once in CI after a caller hung up mid-prompt."""
+
+_PYTHON_ERROR = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")
+_NATIVE_ERROR = re.compile(r"^\[\S+ ERROR ")
+
+
+def errors_in(log: str) -> list[str]:
+    """The lines of a router log that say something went wrong: the router's own ERROR
+    and CRITICAL records (`%(asctime)s %(levelname)s ...`), tracebacks, and the rtc
+    library's native error lines (`[<time> ERROR <target>] ...`) other than
+    `RTC_CLOSE_NOISE`. Empty when the log is clean."""
+    found = []
+    for line in log.splitlines():
+        if line.startswith("Traceback") or _PYTHON_ERROR.match(line):
+            found.append(line)
+        elif _NATIVE_ERROR.match(line) and not any(n in line for n in RTC_CLOSE_NOISE):
+            found.append(line)
+    return found
 
 
 class RouterProcess:
