@@ -197,6 +197,18 @@ def _summary(r: dict[str, Any]) -> list[str]:
                 _ok(mem is not None and mem < t.get("rss_mb_per_call", 3.0)),
             ]
         )
+    floor, _ = _floor_section(r)
+    if floor:
+        ratio, goal = floor["ratio"], floor.get("target_ratio", 1.2)
+        start, waiting = ratio.get("start_cpu"), ratio.get("waiting_cpu_top_held")
+        rows.append(
+            [
+                "router / SDK floor, CPU per call: set-up; waiting (section 8)",
+                f"{_f(start, 2)}; {_f(waiting, 2)}",
+                f"<= {goal}",
+                _ok(all(isinstance(x, int | float) and x <= goal for x in (start, waiting))),
+            ]
+        )
     if not rows:
         return []
     return ["## Summary", "", *_table(["measure", "figure", "target", ""], rows), ""]
@@ -826,14 +838,20 @@ def _floor(r: dict[str, Any]) -> list[str]:
                     _f(ratio["waiting_cpu_at_top"], 2),
                     met(ratio["waiting_cpu_at_top"]),
                 ],
-                [
-                    f"CPU while waiting, ms/s (at {ratio.get('top_held_calls')} calls, the last "
-                    "level held)",
-                    _f(ratio.get("waiting_ms_per_s_top_held", {}).get("router"), 1),
-                    _f(ratio.get("waiting_ms_per_s_top_held", {}).get("floor"), 1),
-                    _f(ratio.get("waiting_cpu_top_held"), 2),
-                    met(ratio.get("waiting_cpu_top_held")),
-                ],
+                *(
+                    []
+                    if ratio.get("top_held_calls") == top_calls
+                    else [
+                        [
+                            f"CPU while waiting, ms/s (at {ratio.get('top_held_calls')} calls, "
+                            "the last level held)",
+                            _f(ratio.get("waiting_ms_per_s_top_held", {}).get("router"), 1),
+                            _f(ratio.get("waiting_ms_per_s_top_held", {}).get("floor"), 1),
+                            _f(ratio.get("waiting_cpu_top_held"), 2),
+                            met(ratio.get("waiting_cpu_top_held")),
+                        ]
+                    ]
+                ),
                 [
                     "CPU while waiting, ms/s (slope over all levels)",
                     _f(rc["idle_ms_per_s_per_call_fit"], 1),

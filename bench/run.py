@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -468,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         "schema": SCHEMA,
         "date": now_iso(),
         "quick": args.quick,
-        "command": "python -m bench" + (" --quick" if args.quick else ""),
+        "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
         "phases": phases,
         "machine": machine_info(),
         "versions": versions(),
