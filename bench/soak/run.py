@@ -45,6 +45,9 @@ SETTLE_S = 4.0
 """Before a part is stopped, no new call for this long, so every call it cuts is up."""
 PROBE_TIMEOUT_S = 15.0
 """A probe call after a restart that is not served within this is hung up; the next is placed."""
+IDLE_SETTLE_S = 10.0
+"""At an idle moment, how long after the last call ended the router is sampled: its
+sessions wait up to `CALLER_LEAVES_FIRST_S` (5 s) for the caller to go, then leave."""
 
 
 @dataclass
@@ -90,6 +93,8 @@ class _Run:
     tasks: set[asyncio.Task[CallResult]] = field(default_factory=set)
     serial: itertools.count[int] = field(default_factory=itertools.count)
     router_pid: int | None = None
+    started: float = field(default_factory=time.monotonic)
+    """Monotonic: the time base of the samples' `t`."""
 
     def router_alive(self) -> bool:
         return self.router_pid is None or os.path.exists(f"/proc/{self.router_pid}/fd")
@@ -145,7 +150,6 @@ def _proc_figures(pid: int) -> dict[str, float]:
 
 
 async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
-    t0 = time.monotonic()
     while not stop.is_set():
         try:
             figures = _proc_figures(pid)
@@ -154,7 +158,7 @@ async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
         if len(figures) < 3:  # exiting: /proc/PID/status no longer shows its memory
             return
         run.samples.append(
-            {"t": round(time.monotonic() - t0, 1), "ended": run.ended, "up": run.in_flight}
+            {"t": round(time.monotonic() - run.started, 1), "ended": run.ended, "up": run.in_flight}
             | figures
             # job processes too (`--executor process`); off the loop: smaps takes ~20 ms each
             | await asyncio.to_thread(processes.tree_figures, pid)
@@ -163,6 +167,26 @@ async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), run.config.sample_s)
         except TimeoutError:
             pass
+
+
+async def _idle_moment(run: _Run, pid: int) -> None:
+    """Let every call end, wait `IDLE_SETTLE_S`, and sample the router (marked idle)."""
+    log(f"soak: an idle moment after {len(run.results)} calls placed: letting {run.in_flight} end")
+    while run.in_flight:  # noqa: ASYNC110 (a counter the call tasks keep)
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(IDLE_SETTLE_S)
+    try:
+        figures = _proc_figures(pid)
+    except OSError:
+        return
+    run.samples.append(
+        {"t": round(time.monotonic() - run.started, 1), "ended": run.ended, "up": 0, "idle": 1}
+        | figures
+    )
+    log(
+        f"soak: idle after {run.ended} calls: {figures.get('fds')} descriptors, "
+        f"{figures.get('threads')} threads"
+    )
 
 
 async def _outage(run: _Run, outage: Outage) -> None:
@@ -208,6 +232,9 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
     kinds = list(c.kinds)
     outages = [Outage(part) for part in c.outages]
     due = [(round(c.calls * (k + 1) / (len(outages) + 1)), o) for k, o in enumerate(outages)]
+    # two moments with no call up, after warm-up and before the last calls, at which the
+    # router's descriptors and threads are held flat (`check.judged_growth`)
+    quiet = sorted({c.warmup_calls, c.calls - c.max_calls} - {0}) if c.judge_growth else []
     run.gate.set()
     t0 = time.monotonic()
     assert router.proc is not None
@@ -216,6 +243,10 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
         if router.proc.poll() is not None:  # nothing left to call: check what there is
             log(f"soak: the router exited ({router.proc.returncode}); stopping the soak")
             break
+        if quiet and len(run.results) >= quiet[0]:
+            quiet.pop(0)
+            await _idle_moment(run, router.proc.pid)
+            continue
         if due and len(run.results) >= due[0][0] and run.in_flight >= c.min_calls:
             await _outage(run, due.pop(0)[1])  # with calls up, as in a real outage
             continue

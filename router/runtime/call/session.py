@@ -230,12 +230,15 @@ class CallSession:
                     caller, timeout_s=self.options.answer_timeout_s, key=self._key_came
                 )
             if (
-                caller is None
+                (caller is None or self._done.is_set())
                 and self.options.dispatched
                 and CALLS.serving_room(self.room.name, self)
             ):
                 # a room created anew in an outage (the router's own rejoin does it too)
-                # is dispatched again; its call, and the room, are the serving session's
+                # is dispatched again; its call, and the room, are the serving session's,
+                # whether this dispatch found no caller or saw it go before the answer
+                # (the serving session hanging up: soak run 8, three `dropped` beside
+                # the serving session's records)
                 log.info(
                     "room %s: dispatched again to a room this process serves; "
                     "leaving it to the session serving it",
