@@ -38,8 +38,8 @@ NO_MENU = Menu(name="", greeting=Prompt(), prompt=Prompt(), options=MappingProxy
 
 
 class CallContext:
-    """One call's bookkeeping and the effects that touch only it; `Navigator` builds
-    its transitions on it (the loader's readers share a `Context` the same way)."""
+    """One call's bookkeeping and the effects that touch only it; its subclass
+    `Navigator` (machine.py) adds the transitions: what each event does in each state."""
 
     def __init__(self, menu_file: MenuFile, *, caps: CallCaps = DEFAULT_CAPS) -> None:
         self.menu_file = menu_file
