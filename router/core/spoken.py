@@ -162,7 +162,7 @@ class VoiceRules:
                 m.key_limit,
                 m.call_limit,
             ]
-            actions = [menu.on_limit, menu.on_no_input_limit]
+            actions = list(menu.limit_actions)
             if menu.on_transfer_failure is not None:
                 actions += [menu.on_transfer_failure.for_kind(k) for k in FailureKind]
             prompts += [getattr(a, "message", None) for a in actions]
@@ -198,10 +198,7 @@ def spoken(menu_file: MenuFile) -> dict[str, list[tuple[str, Prompt]]]:
         actions: list[tuple[str, Action]] = [
             (f"option {key.value}", action) for key, action in menu.options.items()
         ]
-        if menu.on_no_input_limit is None:
-            actions.append(("on_limit", menu.on_limit))
-        else:
-            actions += [("on_limit", menu.on_limit), ("on_limit", menu.on_no_input_limit)]
+        actions += [("on_limit", action) for action in menu.limit_actions]
         directory = menu_file.directories.get(menu.directory or "")
         if directory is not None:
             actions += [(f"extension {entry.pattern}", entry.action) for entry in directory.entries]

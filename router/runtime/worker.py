@@ -11,7 +11,8 @@ name: LiveKit's dispatch spreads calls across them.
 `--executor process` gives the stock one-process-per-call shape, for comparison.
 
 Configuration reaches job threads and job processes through `ROUTER_*` environment
-variables, so both executors see the same settings.
+variables, so both executors see the same settings. The worker's end (the drain on a
+signal, the recycling after N calls) is `router.runtime.stopping`'s.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import contextlib
 import errno
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -38,7 +38,7 @@ from livekit.rtc.participant import PublishTrackError
 from router.core.errors import ConfigError, MenuFileError
 from router.core.voices import SpeechEngine
 from router.runtime import collector, fanout, memdebug, rtclogs, tracing
-from router.runtime.call import CallSession, SessionOptions, shut_down_all
+from router.runtime.call import CallSession, SessionOptions
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
 from router.runtime.exiting import exit_now
@@ -46,6 +46,7 @@ from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink, mask_digits
+from router.runtime.stopping import CALLS_TAKEN, drain, recycle_after
 from router.runtime.transfer import SipTransferrer, Transferrer, call_api
 from router.settings import diagnostic
 from router.trial.caller import is_trial_caller
@@ -68,22 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     add_settings(parser, command)
     if command == "connect":
         parser.add_argument("--room", required=True, help="room to join")
-
-
-class _Counter:
-    """A count shared by the job threads of one process."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._lock = threading.Lock()
-
-    def add(self) -> None:
-        with self._lock:
-            self.count += 1
-
-
-CALLS_TAKEN = _Counter()
-"""Jobs this process has taken (under the thread executor, every call of the worker)."""
 
 
 class ProcessState:
@@ -431,7 +416,7 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
     run_task = loop.create_task(server.run(devmode=config.dev))
     stop_task = loop.create_task(stop.wait())
     if config.recycle_after:
-        recycling = loop.create_task(_recycle_after(config.recycle_after, stop))
+        recycling = loop.create_task(recycle_after(config.recycle_after, stop))
         run_task.add_done_callback(lambda _: recycling.cancel())
     done, _ = await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     if run_task in done:
@@ -445,56 +430,9 @@ async def _serve(config: WorkerConfig, room: str | None) -> int:
         if exc is not None:
             raise ConfigError(f"the worker stopped: {exc}") from exc
         return 0
-    await _drain(server, config.drain_timeout_s, stop)
+    await drain(server, config.drain_timeout_s, stop)
     await server.aclose()
     return 0
-
-
-async def _recycle_after(calls: int, stop: asyncio.Event) -> None:
-    """Stop as on SIGTERM (drain, exit 0) once this process has taken `calls` calls: the
-    rtc library keeps about 150 KiB of native memory per call that nothing gives back
-    (docs/runtime.md, "Memory over many calls"), a fresh process starts without it."""
-    # the count grows in job threads, each on a loop of its own: a look every second
-    while CALLS_TAKEN.count < calls:  # noqa: ASYNC110
-        await asyncio.sleep(1.0)
-    log.info(
-        "recycling: %d calls taken (--recycle-after); draining, then exiting for the "
-        "supervisor to start a fresh process",
-        CALLS_TAKEN.count,
-    )
-    stop.set()
-
-
-async def _drain(server: object, seconds: float, stop: asyncio.Event) -> None:
-    """Take no new calls and let those in progress end by themselves, for up to `seconds`
-    or until a second signal; calls still going are then hung up (with a record)."""
-    from livekit.agents import AgentServer
-
-    assert isinstance(server, AgentServer)
-    active = len(server.active_jobs)
-    if active and seconds > 0:
-        log.info(
-            "stopping: no new calls; waiting up to %.0f s for the calls in progress (%d) "
-            "(signal again to stop now)",
-            seconds,
-            active,
-        )
-        stop.clear()
-        drained = asyncio.ensure_future(server.drain(timeout=math.ceil(seconds)))
-        again = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({drained, again}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (drained, again):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await task
-        if not server.active_jobs:
-            log.info("stopping: every call has ended")
-            return
-    if server.active_jobs:
-        log.warning("stopping now: hanging up the calls in progress (%d)", len(server.active_jobs))
-        shut_down_all()
-    else:
-        log.info("stopping")
 
 
 async def _connect_room(server: object, config: WorkerConfig, room: str) -> None:

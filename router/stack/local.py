@@ -11,6 +11,11 @@ SIP on 5060) for the interactive stack: ``python -m router.stack.local``.
 
 Every process runs in its own process group; `stop()` ends those groups and nothing else,
 also on Ctrl-C (the context manager) and at interpreter exit.
+
+This module is the parts' lifecycle (started in order and healthy, stopped, one part
+stopped and started again as in an outage); what each part is told is `configs.py`'s,
+its processes `processes.py`'s, free ports `ports.py`'s, the trunk and dispatch rule
+`provision.py`'s.
 """
 
 from __future__ import annotations
@@ -18,26 +23,25 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import json
 import os
 import secrets
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from router.core import errors
+from router.stack.configs import StackKeys, livekit_config, redis_command, sip_config
 from router.stack.install import InstallError, StackBinaries, ensure_stack
 from router.stack.ports import HOST, free_port, free_port_both, free_udp_range, port_free
-from router.stack.processes import Process, http_ok, log_tail, terminate_group
+from router.stack.processes import Process, http_ok, spawn, terminate_group, wait_healthy
 from router.stack.provision import Provisioned, provision, run_sync
 
 __all__ = [
@@ -172,6 +176,10 @@ class LocalStack:
             "LIVEKIT_API_SECRET": self.api_secret,
         }
 
+    @property
+    def _keys(self) -> StackKeys:
+        return StackKeys(self.api_key, self.api_secret, self.redis_address, self.log_level)
+
     # -- lifecycle --
 
     def __enter__(self) -> LocalStack:
@@ -278,65 +286,16 @@ class LocalStack:
         self.sip_health_port = free_port()
 
     def _spawn(self, name: str, cmd: Sequence[str], log: Path) -> Process:
-        with open(log, "ab") as out:
-            popen = subprocess.Popen(
-                list(cmd),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                start_new_session=True,  # own process group: stop() ends exactly this
-            )
-        proc = Process(name, popen, log)
+        proc = spawn(name, cmd, log, self.workdir)
         with self._lock:
             self._procs.append(proc)
         return proc
-
-    def _wait(self, proc: Process, what: str, check: Callable[[], bool], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            rc = proc.popen.poll()
-            if rc is not None:
-                raise StackError(
-                    f"{what} exited with status {rc} while starting; last lines of {proc.log}:\n"
-                    + log_tail(proc.log)
-                )
-            try:
-                if check():
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"{what} did not become healthy within {timeout:.0f} s; "
-                    f"last lines of {proc.log}:\n" + log_tail(proc.log)
-                )
-            time.sleep(0.1)
 
     def _start_redis(self, b: StackBinaries) -> None:
         assert self.workdir is not None
         data = self.workdir / "redis"
         data.mkdir(exist_ok=True)
-        cmd = [
-            str(b.redis_server),
-            "--bind",
-            HOST,
-            "--port",
-            str(self.redis_port),
-            "--dir",
-            str(data),
-            # one save point, never reached in a test's time, so that a stop (SIGTERM) writes
-            # the data and `start_part("redis")` reads it back: trunks, dispatch rules and
-            # rooms outlive a restart as they do with a deployed Redis (found by the soak)
-            "--save",
-            "3600 1",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--protected-mode",
-            "yes",
-        ]
+        cmd = redis_command(b.redis_server, self.redis_port, data)
         proc = self._spawn("redis", cmd, self.log_paths["redis"])
 
         def ping() -> bool:
@@ -344,43 +303,16 @@ class LocalStack:
                 s.sendall(b"PING\r\n")
                 return s.recv(64).startswith(b"+PONG")
 
-        self._wait(proc, f"Redis (port {self.redis_port})", ping, min(self.startup_timeout, 20))
+        wait_healthy(proc, f"Redis (port {self.redis_port})", ping, min(self.startup_timeout, 20))
 
     def _start_livekit(self, b: StackBinaries) -> None:
         assert self.workdir is not None
         conf = self.workdir / "livekit.yaml"
-        conf.write_text(
-            "\n".join(
-                [
-                    f"port: {self.livekit_port}",
-                    "bind_addresses: [127.0.0.1]",
-                    "keys:",
-                    f"  {self.api_key}: {self.api_secret}",
-                    "redis:",
-                    f"  address: {self.redis_address}",
-                    "rtc:",
-                    # no ICE over TCP: its listener would bind every interface
-                    "  tcp_port: 0",
-                    f"  port_range_start: {self.rtc_ports[0]}",
-                    f"  port_range_end: {self.rtc_ports[1]}",
-                    "  node_ip: 127.0.0.1",
-                    "  use_external_ip: false",
-                    "  enable_loopback_candidate: true",
-                    "  stun_servers: [127.0.0.1:3478]",
-                    "  interfaces:",
-                    "    includes: [lo]",
-                    "  ips:",
-                    "    includes: [127.0.0.0/8]",
-                    "logging:",
-                    f"  level: {self.log_level}",
-                    "",
-                ]
-            )
-        )
+        conf.write_text(livekit_config(self._keys, self.livekit_port, self.rtc_ports))
         proc = self._spawn(
             "livekit", [str(b.livekit_server), "--config", str(conf)], self.log_paths["livekit"]
         )
-        self._wait(
+        wait_healthy(
             proc,
             f"livekit-server (port {self.livekit_port})",
             lambda: http_ok(HOST, self.livekit_port),
@@ -416,30 +348,12 @@ class LocalStack:
         assert self.workdir is not None
         conf = self.workdir / f"{name}.yaml"
         conf.write_text(
-            "\n".join(
-                [
-                    f"api_key: {self.api_key}",
-                    f"api_secret: {self.api_secret}",
-                    f"ws_url: {self.url}",
-                    "redis:",
-                    f"  address: {self.redis_address}",
-                    f"sip_port: {sip_port}",
-                    "listen_ip: 127.0.0.1",
-                    "nat_1_to_1_ip: 127.0.0.1",
-                    "use_external_ip: false",
-                    f"rtp_port: {rtp_ports[0]}-{rtp_ports[1]}",
-                    f"health_port: {health_port}",
-                    "logging:",
-                    f"  level: {self.log_level}",
-                    *(f"{key}: {json.dumps(value)}" for key, value in settings.items()),
-                    "",
-                ]
-            )
+            sip_config(self._keys, self.url, sip_port, health_port, rtp_ports, settings)
         )
         proc = self._spawn(
             name, [str(b.sip_standin), "--config", str(conf)], self.workdir / f"{name}.log"
         )
-        self._wait(
+        wait_healthy(
             proc,
             f"the SIP stand-in {name!r} (udp {sip_port})",
             lambda: http_ok(HOST, health_port),

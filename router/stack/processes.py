@@ -1,4 +1,5 @@
-"""The stack's processes: each in its own group, its log's tail, its health page, its end."""
+"""The stack's processes: each started in its own group, waited for until healthy, its
+log's tail, its health page, its end."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import http.client
 import os
 import signal
 import subprocess
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Process", "http_ok", "log_tail", "terminate_group"]
+from router.core.errors import StackError
+
+__all__ = ["Process", "http_ok", "log_tail", "spawn", "terminate_group", "wait_healthy"]
 
 
 def log_tail(path: Path, lines: int = 30) -> str:
@@ -57,3 +62,44 @@ def terminate_group(p: subprocess.Popen[bytes], timeout: float = 8.0) -> None:
         os.killpg(p.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         p.wait(5)
+
+
+def spawn(name: str, cmd: Sequence[str], log: Path, cwd: Path | None) -> Process:
+    """Start `cmd` in a process group of its own (so that stopping it ends exactly that
+    group), its output appended to `log`."""
+    with open(log, "ab") as out:
+        popen = subprocess.Popen(
+            list(cmd),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    return Process(name, popen, log)
+
+
+def wait_healthy(proc: Process, what: str, check: Callable[[], bool], timeout_s: float) -> None:
+    """Poll `check` every 0.1 s until it holds (an OSError counts as not yet).
+
+    Raises StackError, naming `what` and ending with the log's tail, if the process exits
+    first or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        rc = proc.popen.poll()
+        if rc is not None:
+            raise StackError(
+                f"{what} exited with status {rc} while starting; last lines of {proc.log}:\n"
+                + log_tail(proc.log)
+            )
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise StackError(
+                f"{what} did not become healthy within {timeout_s:.0f} s; "
+                f"last lines of {proc.log}:\n" + log_tail(proc.log)
+            )
+        time.sleep(0.1)

@@ -15,11 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.core.checker import _strongly_connected, check
+from router.core.checker import check
 from router.core.errors import Location, Problem, Severity
 from router.core.extensions import _range_products
 from router.core.keys import Key
 from router.core.loader import load_menu_file, read_menu_text
+from router.core.loops import _strongly_connected
 from router.core.model import (
     Action,
     Back,

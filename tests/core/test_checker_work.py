@@ -89,16 +89,16 @@ def test_loops_are_looked_for_only_when_a_menu_has_no_option_that_ends_the_menus
 ) -> None:
     # every menu of the benchmark's file has a transfer (its operator key): no loop of
     # them can trap a caller, so no graph is built; one menu without: the graph is built
-    import router.core.checker as checker
+    import router.core.loops as loops
 
     graphs: list[object] = []
-    components = checker._strongly_connected
+    components = loops._strongly_connected
 
     def counted(graph: Any) -> list[list[str]]:
         graphs.append(graph)
         return components(graph)
 
-    monkeypatch.setattr("router.core.checker._strongly_connected", counted)
+    monkeypatch.setattr("router.core.loops._strongly_connected", counted)
     menu_file, problems = read_menu_text(menu_file_text(40), filename="m.yaml", base_dir=REPO)
     assert menu_file is not None and not problems and graphs == []
     trapped = menu_file_text(40).replace(

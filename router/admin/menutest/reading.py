@@ -4,27 +4,25 @@ The test file is read by the same layer as the menu file (`router.core.loader.so
 and `.nodes`: the safe YAML reader, did-you-mean, duplicate keys), and every mistake
 in it is reported at once as `FILE:LINE:COL: error: message (hint)`. The names its
 expectations use (destinations, menus) are checked against the menu file, also when
-the test file has other errors."""
+the test file has other errors. A case's `expect` is read by its own reader, composed
+onto this one (expecting.py)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from router.admin.check import caller_problem, number_problem
 from router.admin.menutest.cases import DEFAULT_MENU_FILE, Case, Expectation, TestFile
 from router.admin.menutest.comments import values_cut_by_comments
+from router.admin.menutest.expecting import ExpectationReader
 from router.admin.menutest.layout import (
     CASE,
     DEFAULTS,
-    END_REASONS,
-    EXPECT,
-    SETTINGS_KEYS,
     TEST_FILE,
     TOP,
 )
@@ -34,13 +32,12 @@ from router.admin.menutest.layout import (
 from router.admin.menutest.names import expectation_problems
 from router.admin.simulate import TIMEOUT, TransferResult
 from router.core import format as fmt
-from router.core.durations import parse_duration
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.keys import Key
 from router.core.loader import MAX_BYTES, Loaded, load_menu_file
 from router.core.loader.nodes import NodeReader
 from router.core.loader.source import compose_source
-from router.core.yamlsafe import Map, Node, Scalar, Seq
+from router.core.yamlsafe import Node, Scalar, Seq
 
 
 def _compose(path: str) -> tuple[Node | None, list[Problem], str]:
@@ -74,7 +71,7 @@ class _Defaults:
     results: tuple[TransferResult, ...] | None = (TransferResult(True),)
 
 
-class _Reader(NodeReader):
+class TestFileReader(NodeReader):
     """Turns the node tree into a `TestFile`, collecting every problem on the way."""
 
     HINTS = _HINTS
@@ -100,6 +97,8 @@ class _Reader(NodeReader):
         checked even when the file cannot run."""
         self.lines = lines
         """The file's lines, to see what a comment took away."""
+        self.expect = ExpectationReader(self)
+        """Reads each case's `expect` (expecting.py)."""
 
     def error(
         self, node: Node, message: str, hint: str | None = None, code: str = "test-file"
@@ -204,7 +203,7 @@ class _Reader(NodeReader):
         keys = self.keys(fields["keys"], what) if "keys" in fields else ""
         expect = None
         if "expect" in fields:
-            expect = self.expectation(fields["expect"], what)
+            expect = self.expect.read(fields["expect"], what)
         else:
             self.error(
                 node, f"{what} has no 'expect'", "expect: hangup, or expect: {transfer: URI}"
@@ -351,134 +350,6 @@ class _Reader(NodeReader):
             return None
         return tuple(out)
 
-    def expectation(self, node: Node, what: str) -> Expectation | None:
-        where: dict[str, Location] = {}
-        if isinstance(node, Scalar) and node.value == "hangup":
-            return Expectation(hangup=True, loc=self.loc(node))
-        if isinstance(node, Scalar):
-            self.error(
-                node,
-                f"the expectation of {what} should be 'hangup' or a mapping",
-                "expect: hangup, or expect: {transfer: tel:+15105550100}",
-            )
-            return None
-        fields = self.mapping(node, f"the expectation of {what}", EXPECT)
-        if fields is None:
-            return None
-        transfer = None
-        hangup = False
-        reason = None
-        if "transfer" in fields and "hangup" in fields:
-            self.error(node, f"{what} expects both a transfer and a hangup; choose one")
-            return None
-        if "transfer" in fields:
-            transfer = self.text(fields["transfer"], "transfer")
-            if transfer is None:
-                return None
-            where["transfer"] = self.loc(fields["transfer"])
-        elif "hangup" in fields:
-            hangup = True
-            value = fields["hangup"]
-            if isinstance(value, Scalar) and not value.is_null and value.value != "true":
-                reason = END_REASONS.get(value.value)
-                if reason is None:
-                    self.error(
-                        value,
-                        f"'{value.value}' is not a way a call ends",
-                        "one of: " + ", ".join(END_REASONS),
-                    )
-                    return None
-        else:
-            self.error(node, f"the expectation of {what} needs 'transfer' or 'hangup'")
-            return None
-        menus = None
-        if "menus" in fields:
-            menus_node = fields["menus"]
-            if not isinstance(menus_node, Seq):
-                self.error(menus_node, "menus should be a list of menu names, like [main, support]")
-                return None
-            names: list[str] = []
-            for item in menus_node.items:
-                name = self.text(item, "a menu name")
-                if name is None:
-                    return None
-                where.setdefault(f"menus.{name}", self.loc(item))
-                names.append(name)
-            menus = tuple(names)
-        extra = self.checks(fields, what, transfer is not None)
-        if extra is None:
-            return None
-        found = Expectation(
-            transfer, hangup, reason, menus, **extra, loc=self.loc(node), where=where
-        )
-        self.expectations.append(found)
-        return found
-
-    def checks(
-        self, fields: Mapping[str, Node], what: str, transfer: bool
-    ) -> dict[str, Any] | None:
-        """What the tools cannot show in a path: the transfer's settings, what is heard."""
-        out: dict[str, Any] = {}
-        ok = True
-        for name in SETTINGS_KEYS:
-            if name in fields and not transfer:
-                self.error(
-                    fields[name],
-                    f"{name} in the expectation of {what} checks the transfer's settings, "
-                    "but the case expects no transfer",
-                    f"expect: {{transfer: NAME, {name}: ...}}",
-                )
-                ok = False
-        if "ringing_timeout" in fields:
-            value = self.text(fields["ringing_timeout"], "ringing_timeout")
-            seconds = None if value is None else parse_duration(value)
-            if seconds is None:
-                self.error(
-                    fields["ringing_timeout"],
-                    f"ringing_timeout of {what} is not a duration",
-                    "e.g. 25s",
-                )
-                ok = False
-            out["ringing_timeout"] = seconds
-        if "play_dialtone" in fields:
-            value = self.text(fields["play_dialtone"], "play_dialtone")
-            if value not in ("true", "false"):
-                self.error(fields["play_dialtone"], "play_dialtone should be true or false")
-                ok = False
-            out["play_dialtone"] = value == "true"
-        if "headers" in fields:
-            headers = self.mapping_of_text(fields["headers"], f"the headers of {what}")
-            ok = ok and headers is not None
-            out["headers"] = headers
-        if "hears" in fields:
-            node = fields["hears"]
-            items = node.items if isinstance(node, Seq) else [node]
-            heard = [self.text(item, "what the caller hears") for item in items]
-            if not heard or any(not h or not h.strip() for h in heard):
-                self.error(node, f"hears in {what} should be words, or a list of them")
-                ok = False
-            out["hears"] = tuple(h for h in heard if h)
-        if "voice" in fields:
-            out["voice"] = self.text(fields["voice"], "voice")
-            ok = ok and out["voice"] is not None
-        if "language" in fields:
-            out["language"] = self.text(fields["language"], "language")
-            ok = ok and out["language"] is not None
-        return out if ok else None
-
-    def mapping_of_text(self, node: Node, what: str) -> dict[str, str] | None:
-        if not isinstance(node, Map):
-            self.error(node, f"{what} should be a mapping, like {{X-Source: ivr}}")
-            return None
-        out: dict[str, str] = {}
-        for key, value in node.pairs:
-            name = self.text(key, f"a header name in {what}")
-            text = self.text(value, f"the value of a header in {what}")
-            if name is None or text is None:
-                return None
-            out[name] = text
-        return out
-
 
 def _null(node: Node) -> bool:
     return isinstance(node, Scalar) and node.is_null
@@ -497,7 +368,7 @@ def read_test_file(
     root, problems, text = _compose(path)
     if root is None:
         return None, problems
-    reader = _Reader(path, text.splitlines(), menus, load)
+    reader = TestFileReader(path, text.splitlines(), menus, load)
     test_file = reader.read(root)
     problems.extend(reader.problems)
     problems.extend(values_cut_by_comments(root, reader.lines, path))
@@ -509,7 +380,7 @@ def read_test_file(
     return test_file, problems
 
 
-def _names_anyway(reader: _Reader, menus: str | None) -> list[Problem]:
+def _names_anyway(reader: TestFileReader, menus: str | None) -> list[Problem]:
     menu_path = menus or reader.menu_path
     if menu_path is None or not reader.expectations:
         return []

@@ -3,9 +3,10 @@
 It feeds the navigator events (DTMF from the tracked SIP caller, timers, the end of
 a prompt, a transfer's outcome, the caller leaving) and carries out the effects it
 returns. It decides nothing about the menu itself. Its collaborators, a module each in
-this package: whether the caller is still there (`presence`), the keys before the menu
-starts (`keys`), the call's one record (`record`); the calls of the process and the
-claim on a call are `router.runtime.served`'s.
+this package: whether a dispatch serves its room's call (`admission`), whether the
+caller is still there (`presence`), the keys before the menu starts (`keys`), the
+call's one record (`record`), the prompt track published (`track`); the calls of the
+process and the claim on a call are `router.runtime.served`'s.
 
 Events are handled one at a time, in order, on the call's event loop; a key is fed
 straight from the DTMF callback (no queue hop), so the router's own share of the
@@ -46,11 +47,13 @@ from router.core.events import (
 )
 from router.core.model import MenuFile, Prompt
 from router.core.navigator import Navigator
+from router.runtime.call.admission import SERVED_AGAIN, Admission, admit
 from router.runtime.call.hangup import delete_room, remove_caller
 from router.runtime.call.keys import EarlyKeys, caller_key
 from router.runtime.call.options import CallObserver, SessionOptions
 from router.runtime.call.presence import CallerPresence, caller_number_of
 from router.runtime.call.record import OneRecord
+from router.runtime.call.track import OPUS_MAX_BITRATE, publish_prompt_track
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
@@ -64,18 +67,6 @@ from router.trial.caller import call_time
 __all__ = ["OPUS_MAX_BITRATE", "CallFactory", "CallSession"]
 
 log = logging.getLogger("router.runtime.call")  # the call's own lines, as before the split
-
-OPUS_MAX_BITRATE = 96_000
-"""Opus bitrate cap of the prompt track. Above about 64 kb/s Opus codes speech in its CELT
-mode, which costs libwebrtc's encoder half of what the SILK/hybrid mode below does while
-a prompt plays, and a third during the silence between prompts (the encoder runs every
-20 ms for as long as the call lasts); 96 kb/s leaves a margin. It costs bandwidth only
-while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."""
-
-
-_SERVED_AGAIN = frozenset({EndReason.CONNECTION_LOST, EndReason.SHUTDOWN})
-"""Ends after which the same call, dispatched again with its caller still there, is
-served again rather than hung up on (`CallSession._ended_here`)."""
 
 
 class CallSession:
@@ -136,10 +127,9 @@ class CallSession:
         self._key_at: float | None = None
         """perf_counter() of the DTMF callback being handled; None outside it."""
         self._early_keys = EarlyKeys()
+        """Keys from the caller before the menu started, fed once it starts (`keys`)."""
         self._key_came = asyncio.Event()
         """Set by the first key from the caller before the menu started."""
-
-        """Keys from the caller before the menu started, fed once it starts (`keys`)."""
         self.received_at = datetime.now(UTC)
         """When the router got the call (joined its room): the record's `started_at`."""
         self._received = self.now()
@@ -196,17 +186,9 @@ class CallSession:
     # --- life cycle ----------------------------------------------------------------------
 
     async def publish(self) -> None:
-        """Publish our audio track at once: the SIP bridge answers only once it can subscribe.
-
-        Opus DTX is on: a call spends most of its time silent between prompts, and
-        libwebrtc keeps encoding that silence; with DTX it sends a packet every 400 ms
-        instead of every 20 ms, which cuts this process's per-call cost and
-        livekit-server's and the SIP bridge's. The bitrate cap keeps Opus in its cheaper
-        mode (`OPUS_MAX_BITRATE`). See docs/benchmarks.md.
-        """
-        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, dtx=True)
-        options.audio_encoding.max_bitrate = OPUS_MAX_BITRATE
-        await self.room.local_participant.publish_track(self.player.track, options)
+        """Publish the prompt track at once (`track.publish_prompt_track`): the SIP bridge
+        answers only once it can subscribe."""
+        await publish_prompt_track(self.room, self.player.track)
 
     async def run(self, caller: rtc.RemoteParticipant | None = None) -> dict[str, object] | None:
         """Serve the call until it ends; returns the call record (also written to the sink).
@@ -216,53 +198,20 @@ class CallSession:
         self.presence.attach()
         self.room.on("sip_dtmf_received", self._on_dtmf)
         try:
-            caller = caller or await self.presence.wait_for_caller(
-                dispatched=self.options.dispatched, timeout_s=self.options.caller_timeout_s
-            )
-            if caller is None and not self.options.dispatched:
-                log.warning("room %s: no SIP caller joined; leaving", self._label)
+            admission = await admit(self, caller)
+            if admission is Admission.LEAVE:
                 return None
-            self.presence.caller = caller  # from here on, the caller leaving ends every wait
-            if caller is not None and await self._ended_here(caller):
-                return None
-            if caller is not None:
-                self._answered = await self.presence.wait_until_answered(
-                    caller, timeout_s=self.options.answer_timeout_s, key=self._key_came
-                )
-            if (
-                (caller is None or self._done.is_set())
-                and self.options.dispatched
-                and CALLS.serving_room(self.room.name, self)
-            ):
-                # a room created anew in an outage (the router's own rejoin does it too)
-                # is dispatched again; its call, and the room, are the serving session's,
-                # whether this dispatch found no caller or saw it go before the answer
-                # (the serving session hanging up: soak run 8, three `dropped` beside
-                # the serving session's records)
-                log.info(
-                    "room %s: dispatched again to a room this process serves; "
-                    "leaving it to the session serving it",
-                    self._label,
-                )
-                return None
-            if caller is None and CALLS.served_lately(self.room.name):
-                # livekit-server dispatches a room's agents again when it creates the room
-                # anew (after its restart: `pkg/rtc/room.go`, `NewRoom`); its call has ended
-                log.info("room %s: dispatched again after its call ended here", self._label)
-                record: dict[str, object] | None = None
-            elif caller is None or self._done.is_set():
+            record: dict[str, object] | None = None
+            if admission is Admission.UNANSWERED:
                 record = self._finish_unanswered()
-            elif not await CALLS.claim(
-                self, caller.identity, dispatched=self.options.dispatched, label=self._label
-            ):
-                return None  # its record, and its room, are the other session's
-            else:
-                self._start(caller)
+            elif admission is Admission.SERVE:
+                assert self.caller is not None  # admitted: the caller is known
+                self._start(self.caller)
                 await self._done.wait()
                 record = self._finish()
             if self.options.dispatched:
                 CALLS.remember_room(self.room.name)
-                if record is not None and self._end_reason not in _SERVED_AGAIN:
+                if record is not None and self._end_reason not in SERVED_AGAIN:
                     CALLS.remember_call(self.recorder.call_id if self.recorder else None)
                 caller_id = self.caller.identity if self.caller is not None else None
                 await delete_room(self._api, self.presence, caller_id, self._label)
@@ -285,28 +234,6 @@ class CallSession:
             self.presence.detach()
             self.room.off("sip_dtmf_received", self._on_dtmf)
             await self._close()
-
-    async def _ended_here(self, caller: rtc.RemoteParticipant) -> bool:
-        """Whether `caller`'s call already ended here, its record written: then it is
-        hung up on again, its room closed, and nothing recorded (True).
-
-        After a livekit-server restart the SIP bridge brings its caller back into a room
-        created anew, which is dispatched again; a call the router had ended meanwhile
-        (the menu's limit hung up while the bridge was away, so the removal found nobody)
-        was served, and recorded, a second time (the soak's run 7: 4 calls). The
-        router's decision stands. A call that ended by losing LiveKit (`_SERVED_AGAIN`)
-        is served again instead: never a caller left with nobody serving."""
-        if not (
-            self.options.dispatched and CALLS.ended_lately(caller.attributes.get("sip.callID"))
-        ):
-            return False
-        log.info(
-            "call %s: dispatched again to a call that ended here; hanging up on it again",
-            self._label,
-        )
-        await remove_caller(self._api, self.presence, caller.identity, self._label)
-        await delete_room(self._api, self.presence, caller.identity, self._label)
-        return True
 
     def _start(self, caller: rtc.RemoteParticipant) -> None:
         self.presence.caller = caller

@@ -4,7 +4,8 @@
 carries out the actions it returns; it fires the dialog's timers, runs the RTP
 sender (silence, or the next key packet), meters what arrives, and offers the
 awaitable surface tests use (``wait_answered``, ``send_key``, ``hangup`` ...).
-Every SIP decision is the dialog's.
+Every SIP decision is the dialog's; the NOTIFYs after a REFER, paced by the script,
+are :mod:`~.notifying`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from router.stack.sipphone.actions import (
     Ended,
     MediaStopped,
     MediaUpdated,
-    Refer,
     ReferArrived,
     Ringing,
     Send,
@@ -31,6 +31,7 @@ from router.stack.sipphone.actions import (
 )
 from router.stack.sipphone.dialog import CallError, Dialog
 from router.stack.sipphone.message import SipResponse
+from router.stack.sipphone.notifying import notify_progress
 from router.stack.sipphone.report import (
     Address,
     CallOutcome,
@@ -42,7 +43,7 @@ from router.stack.sipphone.report import (
 from router.stack.sipphone.script import CallScript, KeyPress, follow_script, parse_keys, wait_any
 from router.stack.sipphone.states import CallState
 from router.stack.sipphone.stream import RtpStream
-from router.stack.sipphone.transaction import TX_TIMEOUT, TransactionKey
+from router.stack.sipphone.transaction import TransactionKey
 
 __all__ = ["SipCall", "place_call"]
 
@@ -344,7 +345,7 @@ class SipCall:
                 case ReferArrived(refer=refer, accepted=accepted):
                     self._refer_event.set()
                     if accepted:
-                        self._spawn(self._notify_sequence(refer))
+                        self._spawn(notify_progress(self, refer))
                     else:
                         self._notify_done.set()
                 case TransactionDone(key=key, response=resp):
@@ -372,40 +373,6 @@ class SipCall:
         fut: asyncio.Future[SipResponse | None] = asyncio.get_running_loop().create_future()
         self._tx_waiters[key] = fut
         return fut
-
-    # ------------------------------------------------------------------ REFER
-    async def _notify_sequence(self, refer: Refer) -> None:
-        opts = self.options
-        t0 = time.monotonic()
-        if opts.notify_trying:
-            fut = self._send_notify(refer, 100, "active;expires=60")
-            await asyncio.wait({fut}, timeout=max(opts.notify_delay_s, 0.01))
-            self._check_notify_answer(fut, refer.notifies[-1].sipfrag)
-        if opts.notify_status is not None:
-            await asyncio.sleep(max(0.0, t0 + opts.notify_delay_s - time.monotonic()))
-            if self.state is not CallState.CONFIRMED:
-                return
-            fut = self._send_notify(refer, opts.notify_status, "terminated;reason=noresource")
-            await asyncio.wait({fut}, timeout=TX_TIMEOUT)
-            self._check_notify_answer(fut, refer.notifies[-1].sipfrag)
-        self._notify_done.set()
-
-    def _send_notify(
-        self, refer: Refer, status: int, sub_state: str
-    ) -> asyncio.Future[SipResponse | None]:
-        actions, key = self._dialog.notify(refer, status, sub_state, time.monotonic())
-        fut = self._tx_result(key)
-        self._apply(actions)
-        return fut
-
-    def _check_notify_answer(self, fut: asyncio.Future[SipResponse | None], sipfrag: str) -> None:
-        """Flag a NOTIFY the far end refused or never answered."""
-        if fut.done():
-            resp = fut.result()
-            if resp is None:
-                self._dialog.note(f"no answer to NOTIFY {sipfrag!r}")
-            elif resp.status >= 300:
-                self._dialog.note(f"NOTIFY answered {resp.status} {resp.reason}")
 
     # ------------------------------------------------------------------ helpers
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
