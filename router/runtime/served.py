@@ -20,7 +20,7 @@ from typing import Generic, Protocol, TypeVar
 
 from router.core.events import EndReason
 
-__all__ = ["CALLS", "RECENT_ROOMS_S", "ServedCall", "ServedCalls", "shut_down_all"]
+__all__ = ["CALLS", "RECENT_ROOMS_S", "STOPPING", "ServedCall", "ServedCalls", "shut_down_all"]
 
 log = logging.getLogger("router.runtime.call")  # the call's own lines, as before the split
 
@@ -182,12 +182,19 @@ CALLS: ServedCalls[ServedCall] = ServedCalls()
 and one session per call (`ServedCalls.claim`), and the rooms it served lately."""
 
 
+STOPPING = threading.Event()
+"""Set once this process is stopping (the worker's drain, `shut_down_all`): from then on a
+job livekit-agents ends is the router's own stop, never a call to keep serving
+(`router.runtime.jobend`)."""
+
+
 def shut_down_all() -> int:
     """Hang up every call this process is serving, each on its own loop; returns how many.
 
     For a worker stopping after its drain time: the callers are told by a hang-up
     instead of silence, and every call keeps its record (`end: shutdown`).
     """
+    STOPPING.set()
     sessions = CALLS.sessions()
     for session in sessions:
         session.shut_down_threadsafe()

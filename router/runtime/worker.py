@@ -42,10 +42,12 @@ from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
 from router.runtime.exiting import exit_now
+from router.runtime.jobend import serve_whole
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink, mask_digits
+from router.runtime.served import STOPPING
 from router.runtime.transfer import SipTransferrer, Transferrer, call_api
 from router.settings import diagnostic
 from router.trial.caller import is_trial_caller
@@ -219,8 +221,15 @@ async def serve_call(ctx: object) -> None:
     if TRACE_SETUP:
         cpu_ms = (time.thread_time() - entered_cpu) * 1000
         _trace_setup(ctx, entered=entered, joined=joined, published=time.time(), cpu_ms=cpu_ms)
+    thread = state.config.executor == "thread"
     try:
-        await session.run()
+        # LiveKit may end the job of a call that goes on (an earlier session of ours in
+        # the room removed): the call is served to its end unless the router is stopping
+        await serve_whole(
+            session.run(),
+            keep=lambda: thread and not session.over and ctx.room.isconnected(),
+            label=session.label,
+        )
     finally:
         if reporter is not None:
             await reporter.aclose()
@@ -471,6 +480,7 @@ async def _drain(server: object, seconds: float, stop: asyncio.Event) -> None:
     from livekit.agents import AgentServer
 
     assert isinstance(server, AgentServer)
+    STOPPING.set()  # a job ended from here on is this stop, not a call to keep (jobend.py)
     active = len(server.active_jobs)
     if active and seconds > 0:
         log.info(

@@ -172,6 +172,11 @@ class CallSession:
         return self.room.name
 
     @property
+    def label(self) -> str:
+        """The call's room as logs name it (the caller's number masked unless told not)."""
+        return self._label
+
+    @property
     def caller_identity(self) -> str | None:
         return self.caller.identity if self.caller is not None else None
 
