@@ -107,6 +107,10 @@ class PlaybackFinished:
 @dataclass(frozen=True, slots=True)
 class TransferSucceeded:
     now: float
+    inferred: str | None = None
+    """Why the runtime takes the transfer for a success when LiveKit gave no outcome (the
+    caller left after LiveKit stopped waiting: maybe the REFER completing late, maybe the
+    caller's leg cut some other way); None when LiveKit answered success."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +382,8 @@ class TransferConnected(Note):
     """The transfer succeeded (the event `TransferSucceeded`)."""
 
     target: str
+    inferred: str | None = None
+    """`TransferSucceeded.inferred`: a success nobody confirmed, and why it was taken for one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -520,7 +520,7 @@ class Navigator:
         self._stop_hold()
         target = self._pending.target if self._pending else ""
         self._pending = None
-        self._out.append(TransferConnected(self._now, self.menu, target))
+        self._out.append(TransferConnected(self._now, self.menu, target, event.inferred))
         self._end(EndReason.TRANSFERRED)
 
     def _on_transfer_failed(self, event: TransferFailed) -> None:
