@@ -89,6 +89,11 @@ class CallStarted:
 class DigitPressed:
     key: Key
     now: float
+    arrived: float | None = None
+    """When the key reached the process, on the same clock as `now` and not after it, if
+    the runtime knows it earlier than `now` (the rtc library's thread, `fanout.py`): a
+    key's copies are told by it, so presses that a stalled event loop hands over
+    together stay presses (reliability.md, finding 23). None: `now`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ from router.core.errors import ConfigError, MenuFileError
 from router.core.voices import SpeechEngine
 from router.runtime import collector, fanout, memdebug, rtclogs, tracing
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
+from router.runtime.call.keys import EARLY_KEYS_HELD
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
 from router.runtime.exiting import exit_now
@@ -187,7 +189,9 @@ async def serve_call(ctx: object) -> None:
         # bridge answers a caller only once we are in, so there is nothing to record
         _refused(ctx, state.mask_caller, "join the room", exc)
         return
-    fanout.narrow(ctx.room)  # this call's loop wakes for its own room's events only
+    # this call's loop wakes for its own room's events only; its keys stamped on arrival
+    key_arrivals: deque[float] = deque(maxlen=EARLY_KEYS_HELD)
+    fanout.narrow(ctx.room, key_arrivals=key_arrivals)
     joined = time.time()
     # ctx.api with livekit-api's failover off: a transfer must never be sent twice
     lkapi = call_api(http_context.http_session())
@@ -211,6 +215,7 @@ async def serve_call(ctx: object) -> None:
         ),
         observer=reporter,
         transferrer_for=_transferrers(ctx.room, lkapi) if trial else None,
+        key_arrivals=key_arrivals,
     )
     try:
         await session.publish()

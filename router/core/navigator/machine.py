@@ -160,7 +160,9 @@ class Navigator:
         self._now = event.now
         out: list[Effect] = []
         self._out = out
-        if type(event) is DigitPressed and self._copies.is_copy(event.key, event.now):
+        if type(event) is DigitPressed and self._copies.is_copy(
+            event.key, event.now if event.arrived is None else event.arrived
+        ):
             out.append(DuplicateKey(event.now, self.menu, event.key))
             return out
         handler(self, event)
