@@ -110,6 +110,14 @@ class ServedCalls(Generic[S]):
             other is not besides and other.room_name == name and not other.over for other in live
         )
 
+    def in_room(self, name: str, besides: S) -> bool:
+        """Whether a session other than `besides` is in this process's table for room
+        `name`, over or not: a session leaves the table only after it remembered its room
+        (`remember_room`), so with `served_lately` this has no gap."""
+        with self._lock:
+            live = list(self._live)
+        return bool(name) and any(o is not besides and o.room_name == name for o in live)
+
     def forget(self) -> None:
         """Forget the rooms and calls served lately, as a fresh process starts (the live
         sessions stay): for tests that serve the same call again in one process."""

@@ -258,6 +258,15 @@ class CallSession:
                 # anew (after its restart: `pkg/rtc/room.go`, `NewRoom`); its call has ended
                 log.info("room %s: dispatched again after its call ended here", self._label)
                 record: dict[str, object] | None = None
+            elif self._done.is_set() and self._recorded_elsewhere():
+                # a second dispatch still waiting for the bridge's `active` when the
+                # serving session hung up on the caller: that session has its record
+                log.info(
+                    "room %s: the caller left while another session of this process "
+                    "served the call; its record is that session's",
+                    self._label,
+                )
+                record = None
             elif caller is None or self._done.is_set():
                 record = self._finish_unanswered()
             elif not await CALLS.claim(
@@ -293,6 +302,15 @@ class CallSession:
             self.presence.detach()
             self.room.off("sip_dtmf_received", self._on_dtmf)
             await self._close()
+
+    def _recorded_elsewhere(self) -> bool:
+        """Whether another session of this process serves, or served lately, this
+        dispatched call's room, so that the call's one record is that session's. At the
+        livekit-server restart a second dispatch into the room created anew found the
+        caller, waited for the bridge's `active`, and recorded `dropped` when the first
+        session's hang-up took the caller away (a 120-call soak: 2 calls, finding 25)."""
+        name = self.room.name
+        return self.options.dispatched and (CALLS.in_room(name, self) or CALLS.served_lately(name))
 
     async def _ended_here(self, caller: rtc.RemoteParticipant) -> bool:
         """Whether `caller`'s call already ended here, its record written: then it is
