@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.soak.faults import FAULT_ENDS, MenuSaver, MenuVersions, Outage, fault_told
+from bench.soak.refusals import unclaimed_callers
 from bench.soak.scenarios import Behaviour, Expected, expected
 
 __all__ = ["CallResult", "check", "judged_growth", "per_call_ended"]
@@ -128,8 +129,13 @@ def check(
     router_exit: int | None,
     wall_s: float,
     slope: Callable[[Sequence[float], Sequence[float]], float | None],
+    bridge_log: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """The figures of a soak (module docstring); `bridge_log`, the SIP bridge's log lines,
+    tells the stack's refusals at load apart from other refusals (`unclaimed_callers`)."""
     failures: list[str] = []
+    unclaimed = unclaimed_callers(bridge_log)
+    refused_unclaimed = 0
     index = _by_caller(records)
     by_caller = dict(index)
     cache: dict[tuple[Behaviour, str], Expected] = {}
@@ -143,7 +149,9 @@ def check(
         verdicts[call.i] = ",".join(str(r.get("end")) for r in mine) or "no record"
         if not call.answered:
             outcomes["refused by the stack"] += 1
-            if not during and not call.probe:
+            if not during and not call.probe and call.caller_id in unclaimed:
+                refused_unclaimed += 1  # livekit-server claimed no psrpc request in 1 s
+            elif not during and not call.probe:
                 wrong.append(
                     f"call {call.i} ({call.behaviour}): not answered ({call.outcome}, "
                     f"{call.status}, {call.error}) with every part up"
@@ -259,6 +267,9 @@ def check(
         "behaviours": dict(Counter(str(c.behaviour) for c in calls)),
         "outcomes": dict(outcomes),
         "cut_by_outages": dict(cut),
+        # refused with every part up because no livekit-server claimed the bridge's psrpc
+        # request within psrpc's 1 s, as upstream livekit-sip gives it (refusals.py)
+        "refused_unclaimed": refused_unclaimed,
         # keys dropped as a bridge's copy (`KEY_REPEAT_WINDOW_S`): with livekit-sip's one
         # event per press, each is a real press merged by a stalled router (reliability.md)
         "duplicate_keys": sum(int(r.get("duplicate_keys") or 0) for r in records),

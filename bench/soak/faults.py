@@ -30,8 +30,10 @@ FAULT_ENDS: dict[str, frozenset[str]] = {
     # caller's keys lost meanwhile, and the menu's own limit hangs up (run 5)
     "livekit": frozenset({"connection_lost", "hangup"}),
     # the bridge says goodbye to its callers on SIGTERM (BYE, sip.callStatus=hangup): to the
-    # router that is the caller hanging up; a transfer out then fails as an error
-    "sip": frozenset({"caller_hangup", "hangup"}),
+    # router that is the caller hanging up; a transfer out then fails as an error; after
+    # LiveKit gave up on a transfer it is the REFER completing late (run 7: a ring-out),
+    # a success the record says was only inferred (`fault_told`)
+    "sip": frozenset({"caller_hangup", "hangup", "transferred"}),
     # Redis carries psrpc (the bridge's transfers, the server's dispatch): transfers
     # asked while it is down fail as errors, and the error policy hangs up
     "redis": frozenset({"hangup"}),
@@ -48,7 +50,13 @@ def fault_told(record: Mapping[str, Any], parts: Set[str]) -> bool:
     """Whether a record cut by the outages of `parts` says why, never silently: the
     router's `errors` (the connection to LiveKit lost: Redis carries the server's
     signalling, livekit-server is its host) or a failed transfer's `detail` (what LiveKit
-    answered while a part was down), or a fault whose reason is the end itself."""
+    answered while a part was down), or a fault whose reason is the end itself. A
+    `transferred` end counts only as the SIP bridge's, with the success the router inferred
+    from the caller leaving after LiveKit gave up, and said so (the transfer's `detail`):
+    a success LiveKit answered during an outage is no fault's doing."""
+    if record.get("end") == "transferred":
+        inferred = [t for t in record.get("transfers") or () if t.get("result") == "succeeded"]
+        return bool(parts & SAID_BY_THE_END) and any(t.get("detail") for t in inferred)
     if parts & SAID_BY_THE_END:
         return True
     failed = [t for t in record.get("transfers") or () if t.get("result") == "failed"]

@@ -265,6 +265,14 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
     return outages
 
 
+def _bridge_log(path: Path) -> list[str]:
+    """The SIP bridge's log lines (empty when it wrote none): its refusals' reasons."""
+    try:
+        return path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+
+
 async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
     """Run the soak in `workdir` (stack, router log, records, menu file); the figures."""
     stack = BenchStack(workdir=workdir / "stack", quiet=True, log_level="info")
@@ -320,6 +328,7 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
             planned=config.calls,
             rooms_left=rooms,
             router_log=router.log(),
+            bridge_log=_bridge_log(stack.log_paths["sip"]),
             router_exit=exit_code,
             wall_s=wall_s,
             slope=slope,

@@ -89,6 +89,11 @@ class CallStarted:
 class DigitPressed:
     key: Key
     now: float
+    arrived: float | None = None
+    """When the key reached the process, on the same clock as `now` and not after it, if
+    the runtime knows it earlier than `now` (the rtc library's thread, `fanout.py`): a
+    key's copies are told by it, so presses that a stalled event loop hands over
+    together stay presses (reliability.md, finding 23). None: `now`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,10 @@ class PlaybackFinished:
 @dataclass(frozen=True, slots=True)
 class TransferSucceeded:
     now: float
+    inferred: str | None = None
+    """Why the runtime takes the transfer for a success when LiveKit gave no outcome (the
+    caller left after LiveKit stopped waiting: maybe the REFER completing late, maybe the
+    caller's leg cut some other way); None when LiveKit answered success."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +387,8 @@ class TransferConnected(Note):
     """The transfer succeeded (the event `TransferSucceeded`)."""
 
     target: str
+    inferred: str | None = None
+    """`TransferSucceeded.inferred`: a success nobody confirmed, and why it was taken for one."""
 
 
 @dataclass(frozen=True, slots=True)

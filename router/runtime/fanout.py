@@ -22,6 +22,13 @@ before the wake-up, on the library's thread, as the SDK's own filter does. Reque
 own short-lived subscriptions (`capture_frame`, `publish_dtmf`, ...) are the SDK's and
 are left alone.
 
+The same filter stamps each of the room's SIP DTMF packets with the time it reached the
+process (`time.monotonic()`, on the library's thread, before any event loop): a call's
+loop stalled by the process's load hands real presses over together, milliseconds
+apart, and the repeat window (`KEY_REPEAT_WINDOW_S`) took the second of two identical
+ones for a bridge's copy (the soak's run 7: `5001#` dialled as `501#`, twice). The call
+reads the stamps in order, one per `sip_dtmf_received` (`CallSession._on_dtmf`).
+
 `FfiQueue._subscribers` is private, so this is done only for the SDK versions read
 (`READ_VERSIONS`); with another version `narrow` leaves the SDK's way. `ROUTER_RTC_FANOUT=1`
 keeps the SDK's way too (to measure the difference, bench/setup_cost.py `--router-env`).
@@ -34,6 +41,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -53,20 +62,36 @@ _CALLBACKS = frozenset({"rpc_method_invocation", "publish_track", "unpublish_tra
 """Non-room events a Room's loop acts on (the callbacks carry no room handle)."""
 
 
-def keep_for(room_handle: int) -> Callable[[Any], bool]:
-    """The `filter_fn` for one Room: True for the `FfiEvent`s its loop acts on (above).
+def keep_for(room_handle: int, key_arrivals: deque[float] | None = None) -> Callable[[Any], bool]:
+    """The `filter_fn` for one Room: True for the `FfiEvent`s its loop acts on (above);
+    each of the room's SIP DTMF packets also appends `time.monotonic()` (seconds) to
+    `key_arrivals` when one is given (a bounded deque: a call that never reads them
+    keeps the newest).
 
     Runs on the rtc library's thread for every event, as the SDK's own filter does:
-    one `WhichOneof` and, for room events, one integer comparison.
+    one `WhichOneof` and, for room events, one integer comparison (two more `WhichOneof`
+    for a data packet of the room).
     """
 
     def keep(event: Any) -> bool:
         which = event.WhichOneof("message")
         if which == "room_event":
-            return bool(event.room_event.room_handle == room_handle)
+            mine = bool(event.room_event.room_handle == room_handle)
+            if mine and key_arrivals is not None and _is_dtmf(event.room_event):
+                key_arrivals.append(time.monotonic())
+            return mine
         return which in _CALLBACKS
 
     return keep
+
+
+def _is_dtmf(room_event: Any) -> bool:
+    """A SIP DTMF data packet (`room.py` `_on_room_event`: `data_packet_received`, value
+    `sip_dtmf`), the event the Room emits as `sip_dtmf_received`."""
+    return bool(
+        room_event.WhichOneof("message") == "data_packet_received"
+        and room_event.data_packet_received.WhichOneof("value") == "sip_dtmf"
+    )
 
 
 def applies(env: Mapping[str, str] = os.environ) -> bool:
@@ -86,8 +111,11 @@ def _applies_here() -> bool:
     return applies()
 
 
-def narrow(room: rtc.Room, env: Mapping[str, str] | None = None) -> bool:
-    """Make a connected `room`'s FFI subscription take its own room's events only.
+def narrow(
+    room: rtc.Room, env: Mapping[str, str] | None = None, key_arrivals: deque[float] | None = None
+) -> bool:
+    """Make a connected `room`'s FFI subscription take its own room's events only, and
+    stamp its DTMF packets' arrivals into `key_arrivals` (`keep_for`).
 
     Returns True if it did; False (the SDK's way kept) when `applies` says no (for this
     process, decided once; for `env` when one is given, as tests and bench/fanout.py
@@ -104,6 +132,10 @@ def narrow(room: rtc.Room, env: Mapping[str, str] | None = None) -> bool:
     with queue._lock:
         for i, (subscribed, loop, _filter) in enumerate(queue._subscribers):
             if subscribed is mine:
-                queue._subscribers[i] = (subscribed, loop, keep_for(handle.handle))
+                queue._subscribers[i] = (
+                    subscribed,
+                    loop,
+                    keep_for(handle.handle, key_arrivals),
+                )
                 return True
     return False

@@ -20,7 +20,7 @@ from typing import Generic, Protocol, TypeVar
 
 from router.core.events import EndReason
 
-__all__ = ["CALLS", "RECENT_ROOMS_S", "ServedCall", "ServedCalls", "shut_down_all"]
+__all__ = ["CALLS", "RECENT_ROOMS_S", "STOPPING", "ServedCall", "ServedCalls", "shut_down_all"]
 
 log = logging.getLogger("router.runtime.call")  # the call's own lines, as before the split
 
@@ -110,6 +110,14 @@ class ServedCalls(Generic[S]):
             other is not besides and other.room_name == name and not other.over for other in live
         )
 
+    def in_room(self, name: str, besides: S) -> bool:
+        """Whether a session other than `besides` is in this process's table for room
+        `name`, over or not: a session leaves the table only after it remembered its room
+        (`remember_room`), so with `served_lately` this has no gap."""
+        with self._lock:
+            live = list(self._live)
+        return bool(name) and any(o is not besides and o.room_name == name for o in live)
+
     def forget(self) -> None:
         """Forget the rooms and calls served lately, as a fresh process starts (the live
         sessions stay): for tests that serve the same call again in one process."""
@@ -182,12 +190,19 @@ CALLS: ServedCalls[ServedCall] = ServedCalls()
 and one session per call (`ServedCalls.claim`), and the rooms it served lately."""
 
 
+STOPPING = threading.Event()
+"""Set once this process is stopping (the worker's drain, `shut_down_all`): from then on a
+job livekit-agents ends is the router's own stop, never a call to keep serving
+(`router.runtime.jobend`)."""
+
+
 def shut_down_all() -> int:
     """Hang up every call this process is serving, each on its own loop; returns how many.
 
     For a worker stopping after its drain time: the callers are told by a hang-up
     instead of silence, and every call keeps its record (`end: shutdown`).
     """
+    STOPPING.set()
     sessions = CALLS.sessions()
     for session in sessions:
         session.shut_down_threadsafe()

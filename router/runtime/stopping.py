@@ -15,7 +15,7 @@ import logging
 import math
 import threading
 
-from router.runtime.served import shut_down_all
+from router.runtime.served import STOPPING, shut_down_all
 
 __all__ = ["CALLS_TAKEN", "drain", "recycle_after"]
 
@@ -59,6 +59,7 @@ async def drain(server: object, seconds: float, stop: asyncio.Event) -> None:
     from livekit.agents import AgentServer
 
     assert isinstance(server, AgentServer)
+    STOPPING.set()  # a job ended from here on is this stop, not a call to keep (jobend.py)
     active = len(server.active_jobs)
     if active and seconds > 0:
         log.info(

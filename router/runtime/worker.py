@@ -28,6 +28,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -39,9 +40,11 @@ from router.core.errors import ConfigError, MenuFileError
 from router.core.voices import SpeechEngine
 from router.runtime import collector, fanout, memdebug, rtclogs, tracing
 from router.runtime.call import CallSession, SessionOptions
+from router.runtime.call.keys import EARLY_KEYS_HELD
 from router.runtime.config import WorkerConfig, agent_name
 from router.runtime.config import add_arguments as add_settings
 from router.runtime.exiting import exit_now
+from router.runtime.jobend import serve_whole
 from router.runtime.menustore import MenuStore
 from router.runtime.metrics import METRICS
 from router.runtime.prompts import PromptCache, voice_from_spec
@@ -170,7 +173,9 @@ async def serve_call(ctx: object) -> None:
         # bridge answers a caller only once we are in, so there is nothing to record
         _refused(ctx, state.mask_caller, "join the room", exc)
         return
-    fanout.narrow(ctx.room)  # this call's loop wakes for its own room's events only
+    # this call's loop wakes for its own room's events only; its keys stamped on arrival
+    key_arrivals: deque[float] = deque(maxlen=EARLY_KEYS_HELD)
+    fanout.narrow(ctx.room, key_arrivals=key_arrivals)
     joined = time.time()
     # ctx.api with livekit-api's failover off: a transfer must never be sent twice
     lkapi = call_api(http_context.http_session())
@@ -194,6 +199,7 @@ async def serve_call(ctx: object) -> None:
         ),
         observer=reporter,
         transferrer_for=_transferrers(ctx.room, lkapi) if trial else None,
+        key_arrivals=key_arrivals,
     )
     try:
         await session.publish()
@@ -204,8 +210,15 @@ async def serve_call(ctx: object) -> None:
     if TRACE_SETUP:
         cpu_ms = (time.thread_time() - entered_cpu) * 1000
         _trace_setup(ctx, entered=entered, joined=joined, published=time.time(), cpu_ms=cpu_ms)
+    thread = state.config.executor == "thread"
     try:
-        await session.run()
+        # LiveKit may end the job of a call that goes on (an earlier session of ours in
+        # the room removed): the call is served to its end unless the router is stopping
+        await serve_whole(
+            session.run(),
+            keep=lambda: thread and not session.over and ctx.room.isconnected(),
+            label=session.label,
+        )
     finally:
         if reporter is not None:
             await reporter.aclose()

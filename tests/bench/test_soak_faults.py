@@ -43,3 +43,19 @@ def test_what_livekit_answered_a_failed_transfer_is_the_reason() -> None:
 
 def test_the_sip_bridges_goodbye_is_told_by_the_end_itself() -> None:
     assert fault_told(_record(end="caller_hangup"), {"sip"})
+
+
+def test_a_success_the_router_only_inferred_is_the_sip_bridges_cut_when_it_says_so() -> None:
+    # run 7: a ring-out cut by the SIP bridge's restart 2.6 s after LiveKit gave up was
+    # recorded transferred; the record now says the success was taken from the departure
+    inferred = {
+        "target": "sip:support@pbx.example.com",
+        "result": "succeeded",
+        "sip_status": None,
+        "detail": "no outcome from LiveKit (deadline_exceeded: twirp error unknown: request "
+        "timed out); the caller left 2.6 s later: taken for the REFER completing late",
+    }
+    confirmed = {"target": "sip:support@pbx.example.com", "result": "succeeded", "sip_status": 200}
+    assert fault_told(_record(end="transferred", transfers=[inferred]), {"sip"})
+    assert not fault_told(_record(end="transferred", transfers=[confirmed]), {"sip"})
+    assert not fault_told(_record(end="transferred", transfers=[inferred]), {"redis"})

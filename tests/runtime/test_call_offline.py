@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -773,6 +775,36 @@ async def test_identical_keys_held_before_the_answer_are_presses_or_copies_by_th
     record = await ended(task, lk, within=5)
     assert record["invalid"] == acted_on
     assert record["duplicate_keys"] == 3 - acted_on
+
+
+@pytest.mark.parametrize(
+    ("stamped_apart_s", "acted_on"), [(0.3, 2), (None, 1)], ids=["stamped", "unstamped"]
+)
+async def test_two_presses_a_stalled_loop_hands_over_together_stay_two_by_their_arrival(
+    fake: FakeLiveKitAPI, stamped_apart_s: float | None, acted_on: int
+) -> None:
+    # run 7: `5001#`'s zeros left the SIP bridge 0.54 s apart and reached the call's loop
+    # within 80 ms (its process loaded): the second was taken for a copy, `501#` dialled.
+    # The rtc library's thread stamps each DTMF packet as it comes (`fanout.keep_for`):
+    # stamped, the two are presses; without stamps (another SDK), the loop's time decides
+    mf = menu_file()
+    cache = await rendered_cache(mf)
+    lk = api.LiveKitAPI(url=fake.url, api_key="devkey", api_secret="s" * 32)
+    arrivals: deque[float] = deque()
+    session = CallSession(rtc.Room(), mf, cache, lk, key_arrivals=arrivals)
+    call = Call(session, sip_caller(), lk)
+    await call.until(lambda: session.player.playing)
+    if stamped_apart_s is not None:
+        now = time.monotonic()
+        arrivals.extend([now - stamped_apart_s - 0.1, now - 0.1])
+    call.press("7")  # both in one turn of the loop, as a stalled loop delivers them
+    call.press("7")
+    assert not arrivals, "one stamp taken per packet"
+    set_status(session.room, call.caller, "hangup")
+    session.room.emit("participant_disconnected", call.caller)
+    record = await call.record()
+    assert record["invalid"] == acted_on
+    assert record["duplicate_keys"] == 2 - acted_on
 
 
 async def test_an_ended_call_leaves_no_session_or_room_reachable(fake: FakeLiveKitAPI) -> None:

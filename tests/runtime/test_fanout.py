@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections import deque
 from types import SimpleNamespace
 from typing import Any
 
@@ -168,3 +170,26 @@ def test_a_room_not_connected_is_left_alone() -> None:
         return fanout.narrow(rtc.Room(loop=asyncio.get_running_loop()), env={})
 
     assert asyncio.run(run()) is False
+
+
+def dtmf_packet(handle: int) -> Any:
+    event = ffi_pb2.FfiEvent()
+    event.room_event.room_handle = handle
+    event.room_event.data_packet_received.sip_dtmf.code = 0
+    event.room_event.data_packet_received.sip_dtmf.digit = "0"
+    return event
+
+
+def test_the_filter_stamps_its_own_rooms_dtmf_packets_as_they_come() -> None:
+    # run 7: the stamps, taken on the library's thread, keep two presses apart that a
+    # loaded call's loop hands over together (reliability.md, finding 23)
+    arrivals: deque[float] = deque(maxlen=4)
+    keep = fanout.keep_for(MINE, arrivals)
+    before = time.monotonic()
+    assert keep(dtmf_packet(MINE))
+    assert not keep(dtmf_packet(OTHER))  # another call's key: not ours, not stamped
+    assert keep(room_event(MINE))  # not a key: kept, not stamped
+    assert len(arrivals) == 1 and before <= arrivals[0] <= time.monotonic()
+    for _ in range(6):
+        keep(dtmf_packet(MINE))
+    assert len(arrivals) == 4  # bounded: a call that never reads them keeps the newest

@@ -21,7 +21,14 @@ from livekit import api, rtc
 from router.runtime import retries
 from router.runtime.call import CallSession, SessionOptions, hangup, presence, shut_down_all
 from router.runtime.records import RecordSink
-from tests.runtime.test_call_offline import Call, fake, menu_file, rendered_cache, sip_caller
+from tests.runtime.test_call_offline import (
+    Call,
+    fake,
+    menu_file,
+    rendered_cache,
+    ringing_caller,
+    sip_caller,
+)
 from tests.runtime.test_hangup_in_transfer import new_call
 from tests.runtime.test_transfer_answers import named_room
 from tests.runtime.twirp_fake import SERVER_WITHOUT_REDIS, FakeLiveKitAPI, sip_failure
@@ -346,5 +353,25 @@ async def test_a_dispatch_whose_caller_goes_unanswered_in_a_room_served_here_rec
         await lk.aclose()
     assert fake.deletions() == [], "the room is the serving session's"
     assert not first.task.done(), "the call goes on"
+    leave(first)
+    assert (await first.record())["end"] == "caller_hangup"
+
+
+async def test_a_second_dispatch_whose_caller_the_first_hangs_up_on_records_nothing(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # a 120-call soak (reliability.md, finding 25): at the livekit-server restart the
+    # bridge brought its caller back into the room created anew, not yet `active` to the
+    # new dispatch; the first session's hang-up took the caller away, and the second
+    # recorded `dropped`: two records of one call
+    caller = sip_caller()
+    first = await dispatched_session(fake, caller)
+    await first.until(lambda: first.session.player.playing)
+    again = await dispatched_session(fake, ringing_caller())
+    await asyncio.sleep(0.3)
+    assert again.session.recorder is None, "waiting for the bridge's `active`"
+    leave(again)  # the first session's hang-up, as the second connection sees it
+    assert await asyncio.wait_for(again.task, 5) is None, "one call, one record"
+    await again.lk.aclose()
     leave(first)
     assert (await first.record())["end"] == "caller_hangup"

@@ -93,7 +93,9 @@ class Navigator(CallContext):
         self._now = event.now
         out: list[Effect] = []
         self._out = out
-        if type(event) is DigitPressed and self._copies.is_copy(event.key, event.now):
+        if type(event) is DigitPressed and self._copies.is_copy(
+            event.key, event.now if event.arrived is None else event.arrived
+        ):
             out.append(DuplicateKey(event.now, self.menu, event.key))
             return out
         handler(self, event)
@@ -389,7 +391,7 @@ class Navigator(CallContext):
         self._stop_hold()
         target = self._pending.target if self._pending else ""
         self._pending = None
-        self._out.append(TransferConnected(self._now, self.menu, target))
+        self._out.append(TransferConnected(self._now, self.menu, target, event.inferred))
         self._end(EndReason.TRANSFERRED)
 
     def _on_transfer_failed(self, event: TransferFailed) -> None:

@@ -83,6 +83,20 @@ async def admit(session: CallSession, caller: rtc.RemoteParticipant | None) -> A
             label,
         )
         return Admission.LEAVE
+    if (
+        session.over
+        and options.dispatched
+        and (CALLS.in_room(room, session) or CALLS.served_lately(room))
+    ):
+        # a second dispatch still waiting for the bridge's `active` when the serving
+        # session hung up on the caller: that session has its record (a 120-call soak:
+        # 2 calls, finding 25)
+        log.info(
+            "room %s: the caller left while another session of this process served the "
+            "call; its record is that session's",
+            label,
+        )
+        return Admission.ENDED_BEFORE
     if caller is None and CALLS.served_lately(room):
         log.info("room %s: dispatched again after its call ended here", label)
         return Admission.ENDED_BEFORE

@@ -85,6 +85,7 @@ class CallSession:
         observer: CallObserver | None = None,
         transferrer_for: Callable[[rtc.RemoteParticipant], Transferrer] | None = None,
         tracer: Tracer | None = None,
+        key_arrivals: deque[float] | None = None,
     ) -> None:
         self.room = room
         self.menu_file = menu_file
@@ -130,6 +131,9 @@ class CallSession:
         """Keys from the caller before the menu started, fed once it starts (`keys`)."""
         self._key_came = asyncio.Event()
         """Set by the first key from the caller before the menu started."""
+        self._key_arrivals = key_arrivals
+        """`time.monotonic()` of each DTMF packet of the room as the process got it, in
+        order (`fanout.keep_for`); None or empty: keys are timed as the loop hands them."""
         self.received_at = datetime.now(UTC)
         """When the router got the call (joined its room): the record's `started_at`."""
         self._received = self.now()
@@ -160,6 +164,11 @@ class CallSession:
     @property
     def room_name(self) -> str:
         return self.room.name
+
+    @property
+    def label(self) -> str:
+        """The call's room as logs name it (the caller's number masked unless told not)."""
+        return self._label
 
     @property
     def caller_identity(self) -> str | None:
@@ -197,6 +206,8 @@ class CallSession:
         """
         self.presence.attach()
         self.room.on("sip_dtmf_received", self._on_dtmf)
+        if self._key_arrivals:  # stamps of packets nobody listened for: never a key's
+            self._key_arrivals.clear()
         try:
             admission = await admit(self, caller)
             if admission is Admission.LEAVE:
@@ -322,20 +333,29 @@ class CallSession:
 
     def _on_dtmf(self, dtmf: rtc.SipDTMF) -> None:
         key_at = time.perf_counter()
+        arrived = self._arrived()  # one stamp per packet, whoever pressed
         key = caller_key(dtmf, self.caller)
         if key is None:
             return
         if self.recorder is None:
             # no menu yet: held until it starts, dropped if it never does; and a key
             # proves the call answered (`CallerPresence.wait_until_answered`)
-            self._early_keys.hold(key, self.now())
+            self._early_keys.hold(key, self.now() if arrived is None else arrived)
             self._key_came.set()
             return
         self._key_at = key_at
         try:
-            self.feed(DigitPressed(key, self.now()))
+            self.feed(DigitPressed(key, self.now(), arrived))
         finally:
             self._key_at = None
+
+    def _arrived(self) -> float | None:
+        """When the DTMF packet being handled reached the process, in loop time (never
+        after now), from its stamp (`fanout.keep_for`); None without one."""
+        if not self._key_arrivals:
+            return None
+        waited = max(0.0, time.monotonic() - self._key_arrivals.popleft())
+        return self.now() - waited
 
     def _on_playback_finished(self, play_id: int) -> None:
         self.feed(PlaybackFinished(play_id, self.now()))

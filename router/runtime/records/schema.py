@@ -68,8 +68,10 @@ class LimitEntry(NamedTuple):
 
 class TransferEntry(NamedTuple):
     """`transfers[]`: one transfer. A pending one has only the first four fields; an
-    answered one its `duration` and `sip_status` (200 for a success); a failed one also
-    its `kind` and `detail` (`busy 486: what LiveKit said`)."""
+    answered one its `duration` and `sip_status` (200 for a success LiveKit answered); a
+    failed one also its `kind` and `detail` (`busy 486: what LiveKit said`); a success the
+    router only inferred (LiveKit gave no outcome) no `sip_status` and, as `detail`, why it
+    was taken for one."""
 
     target: str
     destination: str
@@ -99,6 +101,8 @@ class TransferEntry(NamedTuple):
         duration = round(t - self.t, 3)
         if isinstance(note, TransferConnected):
             result, _ = TransferOutcome.SUCCEEDED.labels
+            if note.inferred is not None:  # nobody said 200: say what it was taken from
+                return self._replace(result=result, duration=duration, detail=note.inferred)
             return self._replace(result=result, duration=duration, sip_status=200)
         result, kind = TransferOutcome.of(note.kind).labels
         return self._replace(
@@ -122,6 +126,8 @@ class TransferEntry(NamedTuple):
         out["sip_status"] = self.sip_status
         if self.result != TransferOutcome.SUCCEEDED.result:
             out["kind"] = self.kind
+            out["detail"] = self.detail
+        elif self.detail is not None:
             out["detail"] = self.detail
         return out
 

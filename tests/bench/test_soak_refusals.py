@@ -1,0 +1,83 @@
+"""The stack's refusals at load, told apart by the SIP bridge's log (bench/soak/refusals.py).
+
+Run 7 counted 12 calls "refused with every part up" as wrong: 11 were the bridge's `503`
+after psrpc's 1 s server selection found no livekit-server to claim its request, which
+upstream livekit-sip does alike (reliability.md, finding 24). The log lines below are
+the shape of the kept run's `stack/sip.log` (the caller's number is the soak's own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.soak.check import CallResult, check
+from bench.soak.faults import MenuSaver, menu_versions
+from bench.soak.refusals import unclaimed_callers
+from bench.soak.scenarios import Behaviour
+
+
+def _line(level: str, where: str, message: str, fields: str) -> str:
+    return f"2026-11-30T21:30:16.825Z\t{level}\tsipstandin\tsipstandin/{where}\t{message}\t{fields}"
+
+
+UNCLAIMED = _line(
+    "WARN",
+    "service.go:337",
+    "rejecting inbound, dispatch rule evaluation failed",
+    '{"callID": "SCL_3tNBW5mGCSoM", "from": "+15557700212", "to": "+15550100001", '
+    '"error": "no response from servers"}',
+)
+AUTH_UNCLAIMED = _line(
+    "WARN",
+    "service.go:305",
+    "rejecting inbound, auth check failed",
+    '{"callID": "SCL_zNvKaiaJdLrm", "from": "+15557700213", "error": "no response from servers"}',
+)
+JOIN_FAILED = _line(
+    "ERROR",
+    "call.go:181",
+    "cannot join room",
+    '{"callID": "SCL_7BSEdAtJxDr5", "from": "+15557700223", '
+    '"error": "could not establish signal connection"}',
+)
+NO_TRUNK = _line(
+    "INFO", "service.go:311", "rejecting inbound, no trunk", '{"from": "+15557700300"}'
+)
+
+
+def test_only_refusals_no_server_claimed_are_named() -> None:
+    log = [UNCLAIMED, AUTH_UNCLAIMED, JOIN_FAILED, NO_TRUNK, "not a zap line {", ""]
+    assert unclaimed_callers(log) == {"+15557700212", "+15557700213"}
+
+
+def _refused(i: int) -> CallResult:
+    call = CallResult(i, f"+155577{i:05d}", Behaviour.BUSY_486, placed_at=100.0 + i)
+    call.ended_at, call.outcome, call.status = call.placed_at + 1.0, "rejected", 503
+    return call
+
+
+def test_the_soak_counts_an_unclaimed_refusal_as_the_stacks_not_as_wrong(
+    tmp_path: Path,
+) -> None:
+    versions = menu_versions(tmp_path)
+    figures = check(
+        [_refused(212), _refused(223)],
+        [],
+        versions=versions,
+        saver=MenuSaver(tmp_path / "menus.yaml", versions),
+        outages=[],
+        samples=[],
+        warmup_calls=0,
+        judge_growth=False,
+        rooms_left=[],
+        router_log="",
+        router_exit=0,
+        wall_s=10.0,
+        slope=lambda xs, ys: 0.0,
+        bridge_log=[UNCLAIMED, JOIN_FAILED],
+    )
+    assert figures["outcomes"]["refused by the stack"] == 2
+    assert figures["refused_unclaimed"] == 1
+    wrong = [f for f in figures["failures"] if "with every part up" in f]
+    # the bridge's failed join (a 500 at load) is no psrpc selection: still wrong
+    assert wrong == ["call 223 (busy_486): not answered (rejected, 503, None) with every part up"]
