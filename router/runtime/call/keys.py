@@ -12,6 +12,8 @@ key's copies kept (`KEY_REPEAT_WINDOW_S`).
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 
 from livekit import rtc
 
@@ -20,7 +22,7 @@ from router.core.keys import Key
 from router.core.navigator import KEY_REPEAT_WINDOW_S
 from router.runtime.records import mask_digits
 
-__all__ = ["EARLY_KEYS_HELD", "EarlyKeys", "caller_key"]
+__all__ = ["EARLY_KEYS_HELD", "EarlyKeys", "arrival", "caller_key"]
 
 log = logging.getLogger("router.runtime.call")  # the call's own lines, as before the split
 
@@ -43,6 +45,15 @@ def caller_key(dtmf: rtc.SipDTMF, caller: rtc.RemoteParticipant | None) -> Key |
     if key is None:
         log.info("ignoring DTMF event with unknown code %s (%r)", dtmf.code, dtmf.digit)
     return key
+
+
+def arrival(stamps: deque[float] | None, now: float) -> float | None:
+    """When the DTMF packet being handled reached the process, in the loop's time `now`
+    is in (never after it): its stamp (`time.monotonic()`, taken on the rtc library's
+    thread by `fanout.keep_for`), the oldest of `stamps`, taken off; None without one."""
+    if not stamps:
+        return None
+    return now - max(0.0, time.monotonic() - stamps.popleft())
 
 
 class EarlyKeys:

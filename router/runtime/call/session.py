@@ -49,7 +49,7 @@ from router.core.model import MenuFile, Prompt
 from router.core.navigator import Navigator
 from router.runtime.call.admission import SERVED_AGAIN, Admission, admit
 from router.runtime.call.hangup import delete_room, remove_caller
-from router.runtime.call.keys import EarlyKeys, caller_key
+from router.runtime.call.keys import EarlyKeys, arrival, caller_key
 from router.runtime.call.options import CallObserver, SessionOptions
 from router.runtime.call.presence import CallerPresence, caller_number_of
 from router.runtime.call.record import OneRecord
@@ -333,7 +333,7 @@ class CallSession:
 
     def _on_dtmf(self, dtmf: rtc.SipDTMF) -> None:
         key_at = time.perf_counter()
-        arrived = self._arrived()  # one stamp per packet, whoever pressed
+        arrived = arrival(self._key_arrivals, self.now())  # one stamp per packet
         key = caller_key(dtmf, self.caller)
         if key is None:
             return
@@ -348,14 +348,6 @@ class CallSession:
             self.feed(DigitPressed(key, self.now(), arrived))
         finally:
             self._key_at = None
-
-    def _arrived(self) -> float | None:
-        """When the DTMF packet being handled reached the process, in loop time (never
-        after now), from its stamp (`fanout.keep_for`); None without one."""
-        if not self._key_arrivals:
-            return None
-        waited = max(0.0, time.monotonic() - self._key_arrivals.popleft())
-        return self.now() - waited
 
     def _on_playback_finished(self, play_id: int) -> None:
         self.feed(PlaybackFinished(play_id, self.now()))
