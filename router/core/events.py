@@ -127,6 +127,10 @@ class TransferFailed:
     now: float
     transfer_reason: TransferReason | None = None
     """LiveKit's own reason (servers v1.13.6 and later), if it gave one."""
+    leg_closed: bool = False
+    """The SIP bridge refused the REFER because the caller's dialog is gone: it is hanging
+    up (livekit/sip `pkg/sip/inbound.go` `newReferReq`: "can't transfer non established
+    call" once the BYE has dropped the INVITE; the router transfers answered calls only)."""
 
     @property
     def kind(self) -> FailureKind:

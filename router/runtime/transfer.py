@@ -218,7 +218,7 @@ class SipTransferrer(Transferrer):
                 # LiveKit's own deadline (the ringing timeout) passed while the REFER was
                 # out: the far end may still answer it
                 return TransferUndecided(self._detail(exc), now + budget)
-            return TransferFailed(status, self._detail(exc), at, reason)
+            return TransferFailed(status, self._detail(exc), at, reason, _leg_closed(exc))
         except TimeoutError:
             return TransferFailed(
                 None, f"no answer from LiveKit within {budget:.0f} s", now + budget
@@ -270,6 +270,19 @@ def _unclaimed(exc: api.TwirpError) -> bool:
     """psrpc's ErrNoResponse: no server claimed the request, so nothing was done."""
     return not isinstance(exc, api.SipCallError) and "no response from servers" in exc.message
 
+
+def _leg_closed(exc: api.TwirpError) -> bool:
+    """The SIP bridge refused the REFER for a dialog it no longer has: livekit/sip
+    `pkg/sip/inbound.go` `sipInbound.newReferReq` answers `FailedPrecondition` "can't
+    transfer non established call" when the INVITE or its 200 is gone, which for an
+    answered call means its BYE came (`drop`); `pkg/sip/outbound.go` says "can't transfer
+    hung up call" for a closing one. The caller is hanging up."""
+    message = exc.message or ""
+    return exc.code == "failed_precondition" and any(text in message for text in _LEG_CLOSED)
+
+
+_LEG_CLOSED = ("non established call", "hung up call")
+"""The texts of a `failed_precondition` answer for a dialog that is gone (`_leg_closed`)."""
 
 _GAVE_UP_CANCELED = ("context deadline exceeded", "refer canceled")
 """The texts of a `canceled` answer at the ringing timeout (see `_gave_up`)."""

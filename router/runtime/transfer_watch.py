@@ -64,6 +64,12 @@ HTTP answer; the room's signalling), on a loaded machine seconds apart: the soak
 saw a caller's departure 2.6 s after the answer (docs/reliability.md)."""
 
 
+LEG_CLOSED_GRACE_S = 10.0
+"""How long an answer that the caller's dialog is gone (`TransferFailed.leg_closed`) waits
+for the caller to leave the room: the bridge's own hang-up (`hangup`, then leaving) comes
+after it, by seconds at load."""
+
+
 StillThere = Callable[[], Awaitable[bool | None]]
 """Whether the caller is still on the call as LiveKit's server sees it now: True, False
 (gone, or hanging up), None (the server could not say)."""
@@ -238,6 +244,13 @@ class TransferWatch:
             return False
         if await self.still_there() is False:
             return True
+        if failed.leg_closed:
+            # the bridge has dropped the caller's dialog (its BYE came): it leaves the
+            # room after its own hang-up, at load seconds after this answer (soak run 9:
+            # two callers recorded as a failed transfer); a caller still here after
+            # `LEG_CLOSED_GRACE_S` is served on, the answer taken as a failure
+            await self._caller_gone_or_done(LEG_CLOSED_GRACE_S)
+            return self.caller_gone.is_set() or await self.still_there() is False
         if failed.sip_status is not None or self.caller_gone.is_set():
             return self.caller_gone.is_set()
         # no status from the far end, and the server still sees the caller (or cannot

@@ -18,15 +18,17 @@ departure (`CALLER_GONE_GRACE_S`). The only fake is the Twirp API at its HTTP bo
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 from livekit import api, rtc
 
+from router.runtime import transfer_watch
 from router.runtime.call import CallSession, SessionOptions
 from router.runtime.metrics import Metrics
-from router.runtime.transfer_watch import CALLER_GONE_GRACE_S
+from router.runtime.transfer_watch import CALLER_GONE_GRACE_S, LEG_CLOSED_GRACE_S
 from tests.runtime.test_call_offline import (
     SALES,
     Call,
@@ -269,3 +271,50 @@ async def test_a_caller_who_leaves_after_livekit_gave_up_was_transferred(
     assert transfer["sip_status"] is None
     assert "taken for the REFER completing late" in str(transfer["detail"])
     assert "request timed out" in str(transfer["detail"])
+
+
+NOT_ESTABLISHED = (
+    412,
+    json.dumps(
+        {
+            "code": "failed_precondition",
+            "msg": "twirp error unknown: can't transfer non established call",
+        }
+    ).encode(),
+)
+"""livekit-sip's answer to a REFER for a dialog its BYE has dropped (`pkg/sip/inbound.go`
+`newReferReq`), as livekit-server v1.13.5 passes it on: the caller is hanging up."""
+
+
+async def test_a_refer_refused_for_a_closed_dialog_waits_longer_for_the_departure(
+    fake: FakeLiveKitAPI,
+) -> None:
+    # soak run 9: the bridge's "can't transfer non established call" came first, the
+    # server still saw the caller `active`, and the departure came more than
+    # CALLER_GONE_GRACE_S later: two callers who hung up recorded as a failed transfer
+    metrics = Metrics()
+    call = await answered_call(
+        fake, NOT_ESTABLISHED, participant("sip_+15105559876", "active"), metrics
+    )
+    await call.until(lambda: len(fake.lookups()) == 1)
+    await asyncio.sleep(CALLER_GONE_GRACE_S + 1.0)
+    assert not call.session.player.playing, "no failure policy's goodbye meanwhile"
+    call.hang_up()
+    record = await call.record(within=LEG_CLOSED_GRACE_S)
+    assert_caller_hung_up_during_transfer(record, fake, metrics)
+
+
+async def test_a_caller_still_there_after_a_closed_dialog_answer_is_a_failure(
+    fake: FakeLiveKitAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer_watch, "LEG_CLOSED_GRACE_S", 0.5)
+    fake.answer(LOOKUP, participant("sip_+15105559876", "active"))
+    fake.answer(LOOKUP, participant("sip_+15105559876", "active"))
+    call = await answered_call(
+        fake, NOT_ESTABLISHED, participant("sip_+15105559876", "active"), Metrics()
+    )
+    await call.until(lambda: call.session.player.playing)  # the failure policy's message
+    call.hang_up()
+    record = await call.record()
+    (transfer,) = record["transfers"]  # type: ignore[misc]
+    assert transfer["result"] == "failed" and "non established" in transfer["detail"]
