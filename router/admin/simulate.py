@@ -18,10 +18,10 @@ from typing import TextIO
 
 from router.admin.check import (
     aware_time,
-    caller_problem,
+    caller_argument,
     default_path,
     load_or_report,
-    number_problem,
+    number_argument,
 )
 from router.core.events import (
     AnyNote,
@@ -73,20 +73,6 @@ TIMEOUT = "."
 """In a key script, a time-out: the armed timer fires."""
 
 
-def _caller(text: str) -> str:
-    problem = caller_problem(text.strip())
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
-    return text.strip()
-
-
-def _number(text: str) -> str:
-    problem = number_problem(text.strip())
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
-    return text.strip()
-
-
 def _results(text: str) -> list[TransferResult]:
     try:
         return [TransferResult.parse(part) for part in text.split(",")]
@@ -109,13 +95,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--number",
-        type=_number,
+        type=number_argument,
         metavar="E164",
         help="the number dialled, e.g. +15105550150 (default: the default entry)",
     )
     parser.add_argument(
         "--caller",
-        type=_caller,
+        type=caller_argument,
         metavar="E164",
         help="the caller's number, e.g. +15105550123, or anonymous (withheld); caller rules"
         " match it (default: a caller no rule names)",

@@ -36,6 +36,7 @@ __all__ = [
     "header_name_problem",
     "header_problem",
     "header_value_problem",
+    "caller_number_problem",
     "caller_pattern_problem",
     "number_key_problem",
     "sample_extension",
@@ -290,6 +291,17 @@ def caller_pattern_problem(text: str) -> Finding | None:
     if star and len(digits.lstrip("+")) > 15:
         return Finding(f"'{text}' is longer than any E.164 number", "E.164 has at most 15 digits")
     return Finding(f"'{text}' is not a caller's {what} in E.164 form or 'anonymous'", hint)
+
+
+def caller_number_problem(text: str) -> Finding | None:
+    """Why `text` is not one caller's number (E.164, or `anonymous`): `caller_pattern_problem`,
+    where a prefix (`+1510*`) is refused, for a call comes from one number."""
+    if text.endswith("*"):
+        return Finding(
+            f"'{text}' is a prefix, not a caller's number",
+            "write the whole number in E.164 form, e.g. +15105550123, or anonymous",
+        )
+    return caller_pattern_problem(text)
 
 
 def sample_extension(pattern: str) -> str:

@@ -293,12 +293,14 @@ def test_cli_number(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert "busy" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("number", ["510-555-0151", "(510) 555-0151", "tel:+15105550151"])
+@pytest.mark.parametrize(
+    "number", ["510-555-0151", "(510) 555-0151", "tel:+15105550151", "+05105550151"]
+)
 def test_cli_number_not_e164(loader: Any, capsys: pytest.CaptureFixture[str], number: str) -> None:
     with pytest.raises(SystemExit):
         main(["graph", "--number", number])
     err = capsys.readouterr().err
-    assert f"'{number}' is not a dialled number: write it in E.164" in err  # as simulate says
+    assert f"'{number}' is not a dialled number or 'default': write it in E.164" in err  # as check
 
 
 def test_cli_number_not_in_the_file(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:

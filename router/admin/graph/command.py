@@ -9,7 +9,7 @@ import difflib
 import os
 import sys
 
-from router.admin.check import default_path, load_or_report, number_problem
+from router.admin.check import default_path, load_or_report, number_argument
 from router.admin.graph.building import build
 from router.admin.graph.nodes import Graph
 from router.admin.graph.writers import dot, mermaid
@@ -35,13 +35,6 @@ EXTENSIONS = {
 """The format `-o FILE` implies, by the file's extension."""
 
 
-def _number(text: str) -> str:
-    problem = number_problem(text.strip())
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
-    return text.strip()
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path", nargs="?", help="the menu file (default: $ROUTER_MENUS or ./menus.yaml)"
@@ -49,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--number",
-        type=_number,
+        type=number_argument,
         metavar="E164",
         help="draw only what callers of this number reach, e.g. +15105550151 (or default)",
     )
