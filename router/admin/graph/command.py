@@ -5,7 +5,6 @@ Graphviz's `dot` is run only for svg and png; mermaid and dot are text."""
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 
@@ -17,6 +16,7 @@ from router.core.model import (
     Entry,
     MenuFile,
 )
+from router.core.suggest import suggest
 from router.core.voices import is_english
 
 __all__ = ["EXTENSIONS", "FORMATS", "add_arguments", "run"]
@@ -124,8 +124,8 @@ def _chosen(menu_file: MenuFile, number: str | None, voice: str | None) -> list[
     if number is not None:
         entry = menu_file.entry_for(None if number == "default" else number)
         if entry.number == "default" and number != "default":
-            close = difflib.get_close_matches(number, [n for n in menu_file.entries], 1, 0.75)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            close = suggest(number, menu_file.entries)
+            hint = f" (did you mean {close}?)" if close else ""
             print(
                 f"router graph: {number} is not one of the numbers in the file: calls to it "
                 f"start as the 'default' entry says, which is drawn{hint}",
