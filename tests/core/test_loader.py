@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from router.core import format as fmt
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.keys import Key
 from router.core.loader import (
@@ -771,6 +772,20 @@ def test_an_unquoted_pound_key_is_refused(line: str, severity: Severity | None) 
     if found:
         assert str(found[0].location) == "menus.yaml:9:7"
         assert found[0].hint == 'to use the # key, quote it: "#":'
+
+
+@pytest.mark.parametrize("word", fmt.SHORT_ACTIONS)
+def test_every_short_action_after_an_unquoted_pound_is_an_action(word: str) -> None:
+    """The words `#: WORD` is refused for are the format's short actions, not a copy."""
+    text = BASE.replace('"0": {transfer: operator}', '"0": {transfer: operator}\n      #: ' + word)
+    _, problems = read_menu_text(text, filename="menus.yaml", base_dir=Path("."))
+    found = [p.severity for p in problems if p.code == "pound-comment"]
+    assert found == [Severity.ERROR]
+
+
+def test_a_caller_rules_settings_are_its_fields_less_the_action() -> None:
+    assert fmt.CALLER_SETTINGS == ("from", "name", "language", "schedule", "closed")
+    assert not set(fmt.CALLER_SETTINGS) & set(fmt.CALLER_VERBS)
 
 
 @pytest.mark.parametrize(

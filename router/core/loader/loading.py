@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from router.core import format as fmt
 from router.core.checker import check
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.languages import language_problems
@@ -146,7 +147,9 @@ def read_menu_text(
 _POUND_KEY = r"^(\s*)#\s*:(.*)$"
 _POUND_COLON = r"#\s*:"
 """What every `_POUND_KEY` line holds: a file without it has none."""
-_ACTION_START = r"(?i)^(?:repeat|back|top|hangup)\b|^[{\"']"
+_ACTION_START = rf"(?i)^(?:{'|'.join(fmt.SHORT_ACTIONS)})\b|^[{{\"']"
+"""An action after `#:`: a short action's word (`format.SHORT_ACTIONS`), or a mapping or
+a quoted word."""
 
 
 def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:
