@@ -21,7 +21,7 @@ need every menu at once:
 
 `check` runs them with the rules of other concepts, each in its module: a directory's
 extensions (`router.core.extensions`) and the voices that say each menu's texts
-(`router.core.spoken`); the rules of `languages` are `router.core.languages`'s.
+(`router.core.spoken`) and the rules of `languages` (`router.core.languages`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from collections.abc import Collection, Mapping
 from router.core.errors import Location, Problem
 from router.core.extensions import ExtensionRules
 from router.core.findings import Findings
+from router.core.languages import LanguageRules
 from router.core.model import (
     Action,
     Back,
@@ -107,6 +108,7 @@ class _Checker:
         self.audio_files()
         if not self.mf.languages:  # else each language names its voice (`router.core.languages`)
             VoiceRules(self.mf, self.findings, self.engine).voices()
+        LanguageRules(self.mf, self.findings, self.engine).languages()
         self.caller_hours()
         return self.problems
 

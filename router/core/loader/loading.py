@@ -13,7 +13,6 @@ from pathlib import Path
 from router.core import format as fmt
 from router.core.checker import check
 from router.core.errors import Location, MenuFileError, Problem, Severity
-from router.core.languages import language_problems
 from router.core.loader.document import MenuReader
 from router.core.loader.nodes import MAX_PROBLEMS
 from router.core.loader.source import MENU_FILE, compose_source, too_big
@@ -126,7 +125,6 @@ def read_menu_text(
             problems.extend(
                 check(menu_file, incomplete=incomplete, base_dir=base_dir, engine=engine)
             )
-            problems.extend(language_problems(menu_file, engine))
     problems.sort(key=lambda p: (p.location.line, p.location.column))
     if len(problems) > MAX_PROBLEMS:
         errors = sum(p.severity is Severity.ERROR for p in problems[MAX_PROBLEMS:])
