@@ -58,24 +58,29 @@ from router.core.events import (
 from router.core.keys import Key
 from router.core.model import MenuFile, Prompt, TransferSettings
 from router.core.navigator import CallCaps
-from router.core.simulation import Observer, SimulatedCall, TransferResult
+from router.core.simulation import Observer, ScriptedTransfer, SimulatedCall
 
 __all__ = [
     "Observer",
-    "TransferResult",
+    "ScriptedTransfer",
     "add_arguments",
     "note_words",
     "run",
     "simulate",
 ]
 
+TransferResult = ScriptedTransfer
+"""`ScriptedTransfer`'s former name, kept only for router/admin/menutest/reading.py, which
+another branch (issue 13, i13m) is splitting as this one renames; drop it once the split
+imports `ScriptedTransfer`."""
+
 TIMEOUT = "."
 """In a key script, a time-out: the armed timer fires."""
 
 
-def _results(text: str) -> list[TransferResult]:
+def _results(text: str) -> list[ScriptedTransfer]:
     try:
-        return [TransferResult.parse(part) for part in text.split(",")]
+        return [ScriptedTransfer.parse(part) for part in text.split(",")]
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -127,7 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--transfer-result",
         type=_results,
-        default=[TransferResult(True)],
+        default=[ScriptedTransfer(True)],
         metavar="STATUS",
         help="how transfers end: ok, error or a SIP status (486 busy, 408 no answer, "
         "603 rejected); a comma list applies in turn, the last one repeats (default: ok)",
@@ -190,7 +195,7 @@ def simulate(
     caller: str | None = None,
     language: str | None = None,
     keys: str = "",
-    results: list[TransferResult] | None = None,
+    results: list[ScriptedTransfer] | None = None,
     out: TextIO | None = sys.stdout,
     more_keys: Callable[[], str | None] | None = None,
     caps: CallCaps | None = None,
@@ -204,7 +209,7 @@ def simulate(
     `out=None` prints nothing: only `observe` follows the call (`router test` without
     `--transcript`, where formatting every line was half the time of its cases)."""
     call = _Call(
-        menu_file, caps or CallCaps(), results or [TransferResult(True)], out, observe, verbose
+        menu_file, caps or CallCaps(), results or [ScriptedTransfer(True)], out, observe, verbose
     )
     number = None if number == "default" else number
     from_text = "" if caller is None else f" from {caller}"
@@ -242,7 +247,7 @@ class _Call:
         self,
         menu_file: MenuFile,
         caps: CallCaps,
-        results: list[TransferResult],
+        results: list[ScriptedTransfer],
         out: TextIO | None,
         observe: Observer | None = None,
         verbose: bool = True,
