@@ -267,7 +267,9 @@ def number_key_problem(number: str) -> Finding | None:
         return None
     digits = compiled(_PUNCTUATION).sub("", number)
     hint = "write it in E.164 form: + and the country code, e.g. +15105550100"
-    if compiled(_NUMBER_LIKE).match(digits):
+    if digits.startswith("+0"):  # as `target_problem` says of tel:+0...
+        hint = "a country code never starts with 0, e.g. +15105550100"
+    elif compiled(_NUMBER_LIKE).match(digits):
         hint = f"write it in E.164 form: +, the country code, then {digits.lstrip('+')}"
     return Finding(f"'{number}' is not a dialled number or 'default'", hint)
 

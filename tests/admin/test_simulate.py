@@ -255,6 +255,13 @@ def test_number_must_be_e164_as_in_menu_files(
     assert f"{finding.message}: {finding.hint}" in capsys.readouterr().err
 
 
+def test_a_country_code_starting_with_0_is_named() -> None:
+    finding = number_key_problem("+05105550150")
+    assert finding is not None and finding.hint == (
+        "a country code never starts with 0, e.g. +15105550100"
+    )
+
+
 @pytest.mark.parametrize("caller", ["+05105550123", "+1510*", "5105550123"])
 def test_caller_rule_is_the_menu_files(
     loader: Any, capsys: pytest.CaptureFixture[str], caller: str
