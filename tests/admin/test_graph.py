@@ -16,6 +16,7 @@ from router.cli import main
 from router.core.errors import Location, Problem
 from router.core.loader import load_menu_file
 from router.core.model import Entry, MenuFile
+from router.core.values import number_key_problem
 
 HAS_DOT = shutil.which("dot") is not None
 
@@ -300,7 +301,8 @@ def test_cli_number_not_e164(loader: Any, capsys: pytest.CaptureFixture[str], nu
     with pytest.raises(SystemExit):
         main(["graph", "--number", number])
     err = capsys.readouterr().err
-    assert f"'{number}' is not a dialled number or 'default': write it in E.164" in err  # as check
+    finding = number_key_problem(number)  # as `router check` says it
+    assert finding is not None and f"{finding.message}: {finding.hint}" in err
 
 
 def test_cli_number_not_in_the_file(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
