@@ -85,10 +85,10 @@ def render_greeting(audio: Audio) -> tuple[rtc.AudioFrame, ...]:
     import yaml
 
     from bench.common import MENUS
-    from router.runtime.prompts import EspeakVoice
+    from router.runtime.prompts import EspeakSynthesizer
 
     text = yaml.safe_load(MENUS.read_text())["menus"]["main"]["greeting"]
-    pcm, rate = EspeakVoice().speak_sync(text)
+    pcm, rate = EspeakSynthesizer().speak_sync(text)
     if rate != audio.sample_rate_hz:
         resampler = rtc.AudioResampler(rate, audio.sample_rate_hz, num_channels=1)
         out = [f.data.tobytes() for f in resampler.push(bytearray(pcm))]

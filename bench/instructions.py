@@ -35,7 +35,6 @@ STAGES = ("load", "compose", "read", "check")
 def stage_call(stage: str, menus: int) -> Callable[[], object]:
     """The call one stage makes, everything before it done already."""
     from router.core.checker import check
-    from router.core.languages import language_problems
     from router.core.loader import load_menu_text
     from router.core.loader.document import MenuReader
     from router.core.loader.source import compose_source
@@ -50,7 +49,7 @@ def stage_call(stage: str, menus: int) -> Callable[[], object]:
 
     def checks() -> object:
         menu_file._objects.clear()  # the walk of `values_of` is the checks' own work
-        return [*check(menu_file, base_dir=folder), *language_problems(menu_file)]
+        return check(menu_file, base_dir=folder)
 
     return {
         "load": lambda: load_menu_text(data, filename="bench.yaml", base_dir=folder),

@@ -301,10 +301,10 @@ def prompt_lead_in_ms(threshold_rms: float = 200.0) -> float | None:
     import yaml
 
     from bench.common import MENUS
-    from router.runtime.prompts import EspeakVoice
+    from router.runtime.prompts import EspeakSynthesizer
 
     text = yaml.safe_load(MENUS.read_text())["menus"]["main"]["greeting"]
-    pcm, rate = EspeakVoice().speak_sync(text)
+    pcm, rate = EspeakSynthesizer().speak_sync(text)
     samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
     spectrum = np.fft.rfft(samples)
     spectrum[np.fft.rfftfreq(len(samples), 1 / rate) > 3800] = 0

@@ -44,7 +44,7 @@ TIERS: dict[str, str] = {
     # the real local stack on loopback
     "e2e": "e2e",
     "stack": "e2e",
-    "stack_caller": "e2e",
+    "sipphone_flows": "e2e",  # the SIP phone against a loopback UAS, sipp and the stack
     # the container image
     "image": "image",
 }

@@ -52,7 +52,7 @@ from router.core.model import (
     Weekday,
 )
 from router.core.navigator import CallCaps
-from router.core.simulation import SimulatedCall, TransferResult
+from router.core.simulation import ScriptedTransfer, SimulatedCall
 
 # --- the sample menu file --------------------------------------------------------------
 
@@ -229,11 +229,11 @@ def render(effects: Sequence[Effect], *, notes: bool = False) -> list[str]:
 
 
 _ANSWERS = {
-    "ok": TransferResult(True),
-    "busy": TransferResult(False, 486, "busy"),
-    "noanswer": TransferResult(False, 408, "noanswer"),
-    "rejected": TransferResult(False, 603, "rejected"),
-    "error": TransferResult(False, None, "error"),
+    "ok": ScriptedTransfer(True),
+    "busy": ScriptedTransfer(False, 486, "busy"),
+    "noanswer": ScriptedTransfer(False, 408, "noanswer"),
+    "rejected": ScriptedTransfer(False, 603, "rejected"),
+    "error": ScriptedTransfer(False, None, "error"),
 }
 
 

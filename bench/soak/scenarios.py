@@ -22,7 +22,7 @@ from typing import Any
 from router.core.events import Effect, EndReason, Event, Note
 from router.core.keys import Key
 from router.core.model import MenuFile, TransferReason
-from router.core.simulation import SimulatedCall, TransferResult
+from router.core.simulation import ScriptedTransfer, SimulatedCall
 from router.runtime.records import CallRecorder
 from router.stack.sipphone import CallScript, KeyPress
 
@@ -136,19 +136,19 @@ def _press(call: SimulatedCall, keys: str, gap: float | None = None) -> None:
         call.press(Key(k), gap)
 
 
-def _answer(call: SimulatedCall, result: TransferResult) -> None:
+def _answer(call: SimulatedCall, result: ScriptedTransfer) -> None:
     if not call.ended:
         call.answer(result)
         _settle(call)
 
 
 _RESULT = {
-    Behaviour.BUSY_486: TransferResult(False, 486),
-    Behaviour.DECLINE_603: TransferResult(False, 603),
-    Behaviour.REFER_403: TransferResult(False, 403),
+    Behaviour.BUSY_486: ScriptedTransfer(False, 486),
+    Behaviour.DECLINE_603: ScriptedTransfer(False, 603),
+    Behaviour.REFER_403: ScriptedTransfer(False, 403),
     # the record a ring-out gets: failed, no SIP status, LiveKit's ringing timeout
     # (router/runtime/transfer_watch.py, `_outcome_from_caller`): kind no_answer
-    Behaviour.RING_OUT: TransferResult(
+    Behaviour.RING_OUT: ScriptedTransfer(
         False, None, "ringing timeout", TransferReason.RINGING_TIMEOUT
     ),
 }
@@ -172,7 +172,7 @@ def _walk(behaviour: Behaviour) -> Callable[[SimulatedCall], None]:
             return
         _settle(call)
         if call.target is not None:
-            _answer(call, _RESULT.get(behaviour, TransferResult(True)))
+            _answer(call, _RESULT.get(behaviour, ScriptedTransfer(True)))
         while not call.ended:  # silence: each time-out fires, its prompt is heard
             call.wait()
             _settle(call)

@@ -15,15 +15,18 @@ from datetime import datetime
 from router.core.errors import MenuFileError, Problem, Severity
 from router.core.loader import MAX_BYTES, Loaded, load_menu_file
 from router.core.model import MenuFile
+from router.core.values import Finding, caller_number_problem, number_key_problem
 from router.settings import flag_default, speech_engine
 
 __all__ = [
     "add_arguments",
     "aware_time",
+    "caller_argument",
     "caller_problem",
     "default_path",
     "load_menus",
     "load_or_report",
+    "number_argument",
     "number_problem",
     "run",
 ]
@@ -58,32 +61,39 @@ def load_or_report(
     return loaded.menu_file
 
 
-def number_problem(value: str) -> tuple[str, str] | None:
-    """Why `value` is not a dialled number as the menu and test files write them (E.164,
-    or `default`); the same message for `router simulate --number` and test files."""
-    if value == "default":
-        return None
-    digits = value.removeprefix("+")
-    if not digits.isdigit() or not 8 <= len(digits) <= 15:
-        return (
-            f"'{value}' is not a dialled number",
-            'write it in E.164, quoted: "+15105550150" (or default)',
-        )
-    return None
+def number_problem(value: str) -> Finding | None:
+    """Why `value` is not a dialled number (E.164, or `default`): the menu file's rule for
+    the keys of `numbers` (`router.core.values.number_key_problem`), so `router simulate
+    --number`, `router graph --number` and test files refuse what `router check` refuses,
+    in the same words."""
+    return number_key_problem(value)
 
 
-def caller_problem(value: str) -> tuple[str, str] | None:
-    """Why `value` is not a caller's number as `router simulate --caller` and test files
-    write it (E.164, or `anonymous` for a withheld number)."""
-    if value == "anonymous":
-        return None
-    digits = value.removeprefix("+")
-    if not value.startswith("+") or not digits.isdigit() or not 8 <= len(digits) <= 15:
-        return (
-            f"'{value}' is not a caller's number",
-            'write it in E.164, quoted: "+15105550123" (or anonymous for a withheld number)',
-        )
-    return None
+def caller_problem(value: str) -> Finding | None:
+    """Why `value` is not one caller's number (E.164, or `anonymous` for a withheld number)
+    as `router simulate --caller` and test files write it: the core's rule for a caller
+    rule's `from` (`router.core.values.caller_number_problem`), less its prefixes."""
+    return caller_number_problem(value)
+
+
+def _argument(problem: Callable[[str], Finding | None]) -> Callable[[str], str]:
+    """An argparse type from a value rule: the value stripped, or
+    argparse.ArgumentTypeError with the rule's message and hint (one sentence)."""
+
+    def parse(text: str) -> str:
+        found = problem(text.strip())
+        if found is not None:
+            hint = f": {found.hint}" if found.hint else ""
+            raise argparse.ArgumentTypeError(found.message + hint)
+        return text.strip()
+
+    return parse
+
+
+number_argument = _argument(number_problem)
+"""An argparse type for `--number`: `number_problem`'s rule."""
+caller_argument = _argument(caller_problem)
+"""An argparse type for `--caller`: `caller_problem`'s rule."""
 
 
 def aware_time(text: str) -> datetime:

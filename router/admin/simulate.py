@@ -18,10 +18,10 @@ from typing import TextIO
 
 from router.admin.check import (
     aware_time,
-    caller_problem,
+    caller_argument,
     default_path,
     load_or_report,
-    number_problem,
+    number_argument,
 )
 from router.core.events import (
     AnyNote,
@@ -58,38 +58,25 @@ from router.core.events import (
 from router.core.keys import Key
 from router.core.model import MenuFile, Prompt, TransferSettings
 from router.core.navigator import CallCaps
-from router.core.simulation import Observer, SimulatedCall, TransferResult
+from router.core.simulation import Observer, ScriptedTransfer, SimulatedCall
 
 __all__ = [
     "Observer",
-    "TransferResult",
+    "ScriptedTransfer",
     "add_arguments",
     "note_words",
     "run",
     "simulate",
 ]
 
+
 TIMEOUT = "."
 """In a key script, a time-out: the armed timer fires."""
 
 
-def _caller(text: str) -> str:
-    problem = caller_problem(text.strip())
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
-    return text.strip()
-
-
-def _number(text: str) -> str:
-    problem = number_problem(text.strip())
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
-    return text.strip()
-
-
-def _results(text: str) -> list[TransferResult]:
+def _results(text: str) -> list[ScriptedTransfer]:
     try:
-        return [TransferResult.parse(part) for part in text.split(",")]
+        return [ScriptedTransfer.parse(part) for part in text.split(",")]
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -109,13 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--number",
-        type=_number,
+        type=number_argument,
         metavar="E164",
         help="the number dialled, e.g. +15105550150 (default: the default entry)",
     )
     parser.add_argument(
         "--caller",
-        type=_caller,
+        type=caller_argument,
         metavar="E164",
         help="the caller's number, e.g. +15105550123, or anonymous (withheld); caller rules"
         " match it (default: a caller no rule names)",
@@ -141,7 +128,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--transfer-result",
         type=_results,
-        default=[TransferResult(True)],
+        default=[ScriptedTransfer(True)],
         metavar="STATUS",
         help="how transfers end: ok, error or a SIP status (486 busy, 408 no answer, "
         "603 rejected); a comma list applies in turn, the last one repeats (default: ok)",
@@ -204,7 +191,7 @@ def simulate(
     caller: str | None = None,
     language: str | None = None,
     keys: str = "",
-    results: list[TransferResult] | None = None,
+    results: list[ScriptedTransfer] | None = None,
     out: TextIO | None = sys.stdout,
     more_keys: Callable[[], str | None] | None = None,
     caps: CallCaps | None = None,
@@ -218,7 +205,7 @@ def simulate(
     `out=None` prints nothing: only `observe` follows the call (`router test` without
     `--transcript`, where formatting every line was half the time of its cases)."""
     call = _Call(
-        menu_file, caps or CallCaps(), results or [TransferResult(True)], out, observe, verbose
+        menu_file, caps or CallCaps(), results or [ScriptedTransfer(True)], out, observe, verbose
     )
     number = None if number == "default" else number
     from_text = "" if caller is None else f" from {caller}"
@@ -256,7 +243,7 @@ class _Call:
         self,
         menu_file: MenuFile,
         caps: CallCaps,
-        results: list[TransferResult],
+        results: list[ScriptedTransfer],
         out: TextIO | None,
         observe: Observer | None = None,
         verbose: bool = True,

@@ -21,19 +21,19 @@ need every menu at once:
 
 `check` runs them with the rules of other concepts, each in its module: loops of menus
 with no way out (`router.core.loops`), a directory's extensions
-(`router.core.extensions`) and the voices that say each menu's texts
-(`router.core.spoken`); the rules of `languages` are `router.core.languages`'s.
+(`router.core.extensions`), the voices that say each menu's texts
+(`router.core.spoken`) and the rules of `languages` (`router.core.languages`).
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 
 from router.core.errors import Location, Problem
 from router.core.extensions import ExtensionRules
 from router.core.findings import Findings
+from router.core.languages import LanguageRules
 from router.core.loops import LoopRules
 from router.core.model import (
     Action,
@@ -47,6 +47,7 @@ from router.core.model import (
     Transfer,
 )
 from router.core.spoken import VoiceRules
+from router.core.suggest import did_you_mean
 from router.core.voices import SpeechEngine
 
 __all__ = ["check"]
@@ -105,14 +106,11 @@ class _Checker:
         self.audio_files()
         if not self.mf.languages:  # else each language names its voice (`router.core.languages`)
             VoiceRules(self.mf, self.findings, self.engine).voices()
+        LanguageRules(self.mf, self.findings, self.engine).languages()
         self.caller_hours()
         return self.problems
 
     # -- references -------------------------------------------------------------------
-
-    def _suggest(self, name: str, names: Mapping[str, object]) -> str | None:
-        close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-        return f"did you mean '{close[0]}'?" if close else None
 
     def menu_ref(self, name: str, loc: Location, what: str) -> bool:
         if name in self.mf.menus:
@@ -122,7 +120,7 @@ class _Checker:
             f"{what} names menu '{name}', which does not exist"
             if what
             else f"there is no menu named '{name}'",
-            hint=self._suggest(name, self.mf.menus),
+            hint=did_you_mean(name, self.mf.menus),
             code="unknown-menu",
         )
         return False
@@ -139,7 +137,7 @@ class _Checker:
                 self.report(
                     entry.where.get("schedule", entry.loc),
                     f"{what} names schedule '{entry.schedule}', which does not exist",
-                    hint=self._suggest(entry.schedule, mf.schedules),
+                    hint=did_you_mean(entry.schedule, mf.schedules),
                     code="unknown-schedule",
                 )
         for rule in mf.callers:
@@ -163,7 +161,7 @@ class _Checker:
                         menu.where.get("directory", menu.loc),
                         f"menu '{menu.name}' uses directory '{menu.directory}', "
                         "which does not exist",
-                        hint=self._suggest(menu.directory, mf.directories),
+                        hint=did_you_mean(menu.directory, mf.directories),
                         code="unknown-directory",
                     )
             for action in menu.options.values():
@@ -195,7 +193,7 @@ class _Checker:
                 self.report(
                     action.loc,
                     f"there is no destination named '{action.destination}'",
-                    hint=self._suggest(action.destination, self.mf.destinations)
+                    hint=did_you_mean(action.destination, self.mf.destinations)
                     or "define it under `destinations`, or write a tel: or sip: URI",
                     code="unknown-destination",
                 )
@@ -259,7 +257,7 @@ class _Checker:
                 self.report(
                     rule.where.get(field_name, rule.loc),
                     f"{what} names {kind} '{name}', which does not exist",
-                    hint=self._suggest(name, known) or f"add it under {kind}s",
+                    hint=did_you_mean(name, known) or f"add it under {kind}s",
                     code=f"unknown-{kind}",
                 )
 

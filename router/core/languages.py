@@ -3,7 +3,8 @@
 A file that declares `languages` gives each prompt per language (`greeting: {en: ...,
 es: ...}`); a caller hears every prompt in the language of the call (the number's, a
 caller rule's, or the last one an option switched to), in that language's voice.
-These rules need the whole file, so the checker runs them (`language_problems`):
+These rules need the whole file, so the checker runs them (`LanguageRules`, reporting
+into its `Findings` as the other whole-file rules do):
 
     errors                                     warnings
     - a language's voice the speech engine     - a prompt with text, not given in one
@@ -26,14 +27,13 @@ still to do. A recording without text (`{audio: music.wav}`) has no language.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from router.core.errors import Location, Problem, Severity
+from router.core.errors import Location
+from router.core.findings import Findings
 from router.core.model import NOWHERE, GoTo, MenuFile, Prompt, Repeat
 from router.core.spoken import language_of, spoken
 from router.core.voices import SpeechEngine, voice_problem
 
-__all__ = ["language_problems", "missing_languages"]
+__all__ = ["LanguageRules", "missing_languages"]
 
 
 def missing_languages(prompt: Prompt, languages: tuple[str, ...]) -> tuple[str, ...]:
@@ -46,138 +46,141 @@ def missing_languages(prompt: Prompt, languages: tuple[str, ...]) -> tuple[str, 
     return tuple(code for code in languages if code not in given)
 
 
-def language_problems(
-    menu_file: MenuFile, engine: SpeechEngine = SpeechEngine.ESPEAK
-) -> Iterator[Problem]:
-    """Every finding about the file's languages (see the module docstring), unordered;
-    voices judged as `engine` names them (the caller's setting; default the built-in)."""
-    yield from _references(menu_file)
-    if not menu_file.languages:
-        return
-    yield from _toggles(menu_file)
-    yield from _voices(menu_file, engine)
-    yield from _missing(menu_file)
-    yield from _builtin_words(menu_file)
+class LanguageRules:
+    """The rules of one menu file's languages, reporting into `findings`; voices are judged
+    as `engine` names them (the caller's setting; default the built-in)."""
 
+    def __init__(
+        self, menu_file: MenuFile, findings: Findings, engine: SpeechEngine = SpeechEngine.ESPEAK
+    ) -> None:
+        self.mf = menu_file
+        self.report = findings.report
+        self.engine = engine
 
-def _references(mf: MenuFile) -> Iterator[Problem]:
-    """Languages named by numbers, caller rules and options, that the file must declare."""
-    named: list[tuple[Location, str, str]] = [
-        (entry.where.get("language", entry.loc), entry.language, f"number {entry.number}")
-        for entry in mf.entries.values()
-        if entry.language
-    ]
-    named += [
-        (rule.loc, rule.language, f"caller rule '{rule.name}'")
-        for rule in mf.callers
-        if rule.language
-    ]
-    switches: list[GoTo | Repeat] = list(mf.values_of(GoTo | Repeat))  # type: ignore[arg-type]
-    named += [
-        (action.loc, action.language, "this option") for action in switches if action.language
-    ]
-    for action in switches:
-        for turn in action.turns:
-            named.append((turn.when_loc, turn.when, "this option"))
-            named.append((turn.to_loc, turn.to, "this option"))
-    for loc, code, what in named:
-        if not mf.languages:
-            yield Problem(
+    def languages(self) -> None:
+        """Every finding about the file's languages (see the module docstring)."""
+        self.references()
+        if not self.mf.languages:
+            return
+        self.toggles()
+        self.voices()
+        self.missing()
+        self.builtin_words()
+
+    def references(self) -> None:
+        """Languages named by numbers, caller rules and options, that the file must declare."""
+        named: list[tuple[Location, str, str]] = [
+            (entry.where.get("language", entry.loc), entry.language, f"number {entry.number}")
+            for entry in self.mf.entries.values()
+            if entry.language
+        ]
+        named += [
+            (rule.loc, rule.language, f"caller rule '{rule.name}'")
+            for rule in self.mf.callers
+            if rule.language
+        ]
+        switches: list[GoTo | Repeat] = list(self.mf.values_of(GoTo | Repeat))  # type: ignore[arg-type]
+        named += [
+            (action.loc, action.language, "this option") for action in switches if action.language
+        ]
+        for action in switches:
+            for turn in action.turns:
+                named.append((turn.when_loc, turn.when, "this option"))
+                named.append((turn.to_loc, turn.to, "this option"))
+        for loc, code, what in named:
+            if not self.mf.languages:
+                self.report(
+                    loc,
+                    f"{what} switches to language '{code}', but the file declares no languages",
+                    hint="declare them at the top:"
+                    f" languages: {{en: {{voice: en-us}}, {code}: ...}}",
+                    code="unknown-language",
+                )
+            elif code not in self.mf.languages:
+                self.report(
+                    loc,
+                    f"{what} names language '{code}', which is not one of this file's languages"
+                    f" ({', '.join(self.mf.languages)})",
+                    hint="declare it under `languages`, or use one of those",
+                    code="unknown-language",
+                )
+
+    def toggles(self) -> None:
+        """A `language: {en: fr, fr: en}` that leaves out a declared language: its callers keep
+        their language (the option only moves them on), most likely a language added since."""
+        seen: set[Location] = set()
+        for action in self.mf.values_of(GoTo | Repeat):  # type: ignore[arg-type]
+            if not action.turns or action.turns[0].when_loc in seen:
+                continue
+            seen.add(action.turns[0].when_loc)
+            listed = {turn.when for turn in action.turns}
+            left = [code for code in self.mf.languages if code not in listed]
+            if left:
+                self.report(
+                    action.turns[0].when_loc,
+                    f"this option switches no caller in {', '.join(left)}: they keep their"
+                    " language",
+                    hint="add " + ", ".join(f"{code}: ..." for code in left) + " to its language",
+                    code="language-not-switched",
+                    warning=True,
+                )
+
+    def voices(self) -> None:
+        for language in self.mf.languages.values():
+            problem = voice_problem(language.voice, self.engine)
+            if problem is not None:
+                self.report(language.loc, problem[0], hint=problem[1], code="unknown-voice")
+        written = {menu.where["voice"] for menu in self.mf.menus.values() if "voice" in menu.where}
+        for loc in sorted(written, key=lambda at: (at.line, at.column)):
+            self.report(
                 loc,
-                f"{what} switches to language '{code}', but the file declares no languages",
-                Severity.ERROR,
-                "declare them at the top: languages: {en: {voice: en-us}, " + code + ": ...}",
-                "unknown-language",
-            )
-        elif code not in mf.languages:
-            yield Problem(
-                loc,
-                f"{what} names language '{code}', which is not one of this file's languages"
-                f" ({', '.join(mf.languages)})",
-                Severity.ERROR,
-                "declare it under `languages`, or use one of those",
-                "unknown-language",
+                "with languages, each language names its voice: this voice would only speak"
+                " the router's own words",
+                hint="remove it, and set the voice under languages: (es: {voice: es-419})",
+                code="voice-with-languages",
             )
 
-
-def _toggles(mf: MenuFile) -> Iterator[Problem]:
-    """A `language: {en: fr, fr: en}` that leaves out a declared language: its callers keep
-    their language (the option only moves them on), most likely a language added since."""
-    seen: set[Location] = set()
-    for action in mf.values_of(GoTo | Repeat):  # type: ignore[arg-type]
-        if not action.turns or action.turns[0].when_loc in seen:
-            continue
-        seen.add(action.turns[0].when_loc)
-        listed = {turn.when for turn in action.turns}
-        left = [code for code in mf.languages if code not in listed]
-        if left:
-            yield Problem(
-                action.turns[0].when_loc,
-                f"this option switches no caller in {', '.join(left)}: they keep their language",
-                Severity.WARNING,
-                "add " + ", ".join(f"{code}: ..." for code in left) + " to its language",
-                "language-not-switched",
+    def missing(self) -> None:
+        codes = tuple(self.mf.languages)
+        seen: set[Location] = set()
+        for prompt in self.mf.values_of(Prompt):
+            if prompt.loc == NOWHERE or prompt.loc in seen:
+                continue
+            seen.add(prompt.loc)
+            missing = missing_languages(prompt, codes)
+            if not missing:
+                continue
+            heard = prompt.in_language(missing[0])
+            names = ", ".join(missing)
+            self.report(
+                prompt.loc,
+                f"this prompt is not given in {names}: callers in {names} hear it in"
+                f" {heard.language or codes[0]}",
+                hint="write it per language: {" + ", ".join(f"{c}: ..." for c in codes) + "}",
+                code="missing-language",
+                warning=True,
             )
 
-
-def _voices(mf: MenuFile, engine: SpeechEngine) -> Iterator[Problem]:
-    for language in mf.languages.values():
-        problem = voice_problem(language.voice, engine)
-        if problem is not None:
-            yield Problem(language.loc, problem[0], Severity.ERROR, problem[1], "unknown-voice")
-    written = {menu.where["voice"] for menu in mf.menus.values() if "voice" in menu.where}
-    for loc in sorted(written, key=lambda at: (at.line, at.column)):
-        yield Problem(
-            loc,
-            "with languages, each language names its voice: this voice would only speak"
-            " the router's own words",
-            Severity.ERROR,
-            "remove it, and set the voice under languages: (es: {voice: es-419})",
-            "voice-with-languages",
+    def builtin_words(self) -> None:
+        """The router's own words the file leaves as they are (English), in a call that can be
+        in another language: named once, at the languages' line."""
+        foreign = [c for c in self.mf.languages if language_of(c) not in (None, "en")]
+        if not foreign:
+            return
+        english: dict[str, str] = {}
+        for items in spoken(self.mf).values():
+            for what, prompt in items:
+                if prompt.loc == NOWHERE and prompt.text and not prompt.versions:
+                    english.setdefault(what, prompt.text)
+        if not english:
+            return
+        said = "; ".join(f'{name} "{text}"' for name, text in english.items())
+        per_language = ", ".join(f"{c}: ..." for c in self.mf.languages)
+        self.report(
+            next(iter(self.mf.languages.values())).loc,
+            f"callers in {', '.join(foreign)} could hear the router's English words: {said}",
+            hint=f"give them per language ({{{per_language}}}), once in `defaults` or where the"
+            " file sets them",
+            code="english-words",
+            warning=True,
         )
-
-
-def _missing(mf: MenuFile) -> Iterator[Problem]:
-    codes = tuple(mf.languages)
-    seen: set[Location] = set()
-    for prompt in mf.values_of(Prompt):
-        if prompt.loc == NOWHERE or prompt.loc in seen:
-            continue
-        seen.add(prompt.loc)
-        missing = missing_languages(prompt, codes)
-        if not missing:
-            continue
-        heard = prompt.in_language(missing[0])
-        names = ", ".join(missing)
-        yield Problem(
-            prompt.loc,
-            f"this prompt is not given in {names}: callers in {names} hear it in"
-            f" {heard.language or codes[0]}",
-            Severity.WARNING,
-            "write it per language: {" + ", ".join(f"{c}: ..." for c in codes) + "}",
-            "missing-language",
-        )
-
-
-def _builtin_words(mf: MenuFile) -> Iterator[Problem]:
-    """The router's own words the file leaves as they are (English), in a call that can be
-    in another language: named once, at the languages' line."""
-    foreign = [c for c in mf.languages if language_of(c) not in (None, "en")]
-    if not foreign:
-        return
-    english: dict[str, str] = {}
-    for items in spoken(mf).values():
-        for what, prompt in items:
-            if prompt.loc == NOWHERE and prompt.text and not prompt.versions:
-                english.setdefault(what, prompt.text)
-    if not english:
-        return
-    said = "; ".join(f'{name} "{text}"' for name, text in english.items())
-    yield Problem(
-        next(iter(mf.languages.values())).loc,
-        f"callers in {', '.join(foreign)} could hear the router's English words: {said}",
-        Severity.WARNING,
-        "give them per language ({" + ", ".join(f"{c}: ..." for c in mf.languages) + "}),"
-        " once in `defaults` or where the file sets them",
-        "english-words",
-    )

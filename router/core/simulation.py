@@ -6,7 +6,7 @@ script. `router simulate` prints such a call, `router test` follows it, the core
 drive it a step at a time, and the navigator benchmark uses it to bring calls to the
 point it times. Sans-I/O like the navigator: nothing sleeps, nothing is awaited.
 
-    call = SimulatedCall(menu_file, results=[TransferResult.parse("486")])
+    call = SimulatedCall(menu_file, results=[ScriptedTransfer.parse("486")])
     call.start("+15105550150", at)      # the greeting is heard at once
     call.press(Key.D2)                  # a key, a little later
     call.wait()                         # silence: the armed timer fires at its deadline
@@ -44,7 +44,7 @@ from router.core.keys import Key
 from router.core.model import MenuFile, TransferReason
 from router.core.navigator import DEFAULT_CAPS, CallCaps, CallState, Navigator
 
-__all__ = ["KEY_GAP_S", "MAX_EVENTS", "Observer", "SimulatedCall", "TransferResult"]
+__all__ = ["KEY_GAP_S", "MAX_EVENTS", "Observer", "SimulatedCall", "ScriptedTransfer"]
 
 KEY_GAP_S = 1.0
 """Simulated seconds between two keys (less if a timer would fire first)."""
@@ -56,7 +56,7 @@ Observer = Callable[[Event, Sequence[Effect]], None]
 
 
 @dataclass(frozen=True, slots=True)
-class TransferResult:
+class ScriptedTransfer:
     """How a simulated transfer ends: success, or a failure with a SIP status (or none)."""
 
     ok: bool
@@ -68,7 +68,7 @@ class TransferResult:
     before the ringing timeout), which the router reads from LiveKit giving up."""
 
     @classmethod
-    def parse(cls, text: str) -> TransferResult:
+    def parse(cls, text: str) -> ScriptedTransfer:
         """`ok`, `error` or a SIP status 300-699, as `router simulate` and test files write it."""
         word = text.strip().lower()
         if word in ("ok", "success", "succeeded", "200"):
@@ -85,7 +85,7 @@ class TransferResult:
         return TransferFailed(self.sip_status, self.reason, now, self.transfer_reason)
 
 
-_OK = (TransferResult(True),)
+_OK = (ScriptedTransfer(True),)
 
 
 class SimulatedCall:
@@ -96,7 +96,7 @@ class SimulatedCall:
         menu_file: MenuFile,
         *,
         caps: CallCaps = DEFAULT_CAPS,
-        results: Sequence[TransferResult] = _OK,
+        results: Sequence[ScriptedTransfer] = _OK,
         instant: bool = True,
         observe: Observer | None = None,
     ) -> None:
@@ -171,7 +171,7 @@ class SimulatedCall:
         self.playing = None
         return self.feed(PlaybackFinished(self._latest_play, self.now))
 
-    def answer(self, result: TransferResult) -> list[Effect]:
+    def answer(self, result: ScriptedTransfer) -> list[Effect]:
         """The far end answers the transfer that is out."""
         return self.feed(result.event(self.now))
 

@@ -8,13 +8,13 @@ regions that keep the offset the admin meant.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from router.core.patterns import compiled
+from router.core.suggest import did_you_mean
 from router.core.values import Finding
 
 __all__ = ["regions_for", "timezone_problem", "timezone_warning"]
@@ -41,11 +41,8 @@ def timezone_problem(name: str) -> Finding | None:
             "the region, which also follows its daylight saving time",
             _region_hint(name, offset),
         )
-    close = difflib.get_close_matches(name, sorted(_zones()), n=1, cutoff=0.6)
-    hint = (
-        f"did you mean '{close[0]}'?"
-        if close
-        else "use an IANA name such as America/New_York or Europe/Paris"
+    hint = did_you_mean(name, sorted(_zones())) or (
+        "use an IANA name such as America/New_York or Europe/Paris"
     )
     return Finding(f"unknown time zone '{name}'", hint)
 

@@ -36,6 +36,7 @@ __all__ = [
     "header_name_problem",
     "header_problem",
     "header_value_problem",
+    "caller_number_problem",
     "caller_pattern_problem",
     "number_key_problem",
     "sample_extension",
@@ -50,16 +51,17 @@ _E164 = r"\+[1-9][0-9]{7,14}"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 """Names of menus, destinations, directories and schedules."""
 KEY_PATTERN = r"^[0-9*#A-Da-d]$"
+"""One keypad key."""
 LANGUAGE_PATTERN = r"^(?!say$|audio$)[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 """A language code (BCP 47 shaped: `en`, `es`, `es-419`, `pt-BR`); never `say` or `audio`,
 so a prompt by language is told from `{say: ..., audio: ...}` by its keys alone."""
-"""One keypad key."""
 E164_PATTERN = rf"^{_E164}$"
+"""One number in E.164 form."""
 NUMBER_PATTERN = rf"^(default|{_E164})$"
+"""Keys of `numbers`: a dialled number in E.164 form, or `default`."""
 CALLER_PATTERN = rf"^(anonymous|{_E164}|\+[1-9][0-9]{{0,14}}\*)$"
 """A caller rule's `from`: a number in E.164 form, a prefix of numbers ending in `*`
 (`+44*` a country, `+1510*` an area code), or `anonymous` (a withheld number)."""
-"""Keys of `numbers`: a dialled number in E.164 form, or `default`."""
 EXTENSION_PATTERN = r"^([0-9xX]+|[0-9]+-[0-9]+)$"
 """Keys of a directory: `101`, `1xx` (x = any digit), or a range `200-249`."""
 HEADER_NAME_PATTERN = r"^[Xx]-[A-Za-z0-9-]+$"
@@ -265,7 +267,9 @@ def number_key_problem(number: str) -> Finding | None:
         return None
     digits = compiled(_PUNCTUATION).sub("", number)
     hint = "write it in E.164 form: + and the country code, e.g. +15105550100"
-    if compiled(_NUMBER_LIKE).match(digits):
+    if digits.startswith("+0"):  # as `target_problem` says of tel:+0...
+        hint = "a country code never starts with 0, e.g. +15105550100"
+    elif compiled(_NUMBER_LIKE).match(digits):
         hint = f"write it in E.164 form: +, the country code, then {digits.lstrip('+')}"
     return Finding(f"'{number}' is not a dialled number or 'default'", hint)
 
@@ -290,6 +294,17 @@ def caller_pattern_problem(text: str) -> Finding | None:
     if star and len(digits.lstrip("+")) > 15:
         return Finding(f"'{text}' is longer than any E.164 number", "E.164 has at most 15 digits")
     return Finding(f"'{text}' is not a caller's {what} in E.164 form or 'anonymous'", hint)
+
+
+def caller_number_problem(text: str) -> Finding | None:
+    """Why `text` is not one caller's number (E.164, or `anonymous`): `caller_pattern_problem`,
+    where a prefix (`+1510*`) is refused, for a call comes from one number."""
+    if text.endswith("*"):
+        return Finding(
+            f"'{text}' is a prefix, not a caller's number",
+            "write the whole number in E.164 form, e.g. +15105550123, or anonymous",
+        )
+    return caller_pattern_problem(text)
 
 
 def sample_extension(pattern: str) -> str:

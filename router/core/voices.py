@@ -12,13 +12,13 @@ Which engine speaks is the caller's to say (`SpeechEngine`, chosen at the edges 
 
 from __future__ import annotations
 
-import difflib
 import enum
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 
 from router.core.patterns import compiled
+from router.core.suggest import suggestions
 
 __all__ = [
     "EspeakVoice",
@@ -137,7 +137,7 @@ def voice_problem(voice: str, engine: SpeechEngine) -> tuple[str, str | None] | 
     meant += [v.file for v in voices if wanted in v.name.lower() and "(" in v.name]
     meant += [v.file for v in voices if v.name.lower() == wanted.split()[0]]
     if not meant:
-        meant = difflib.get_close_matches(voice, [v.file for v in voices], n=2, cutoff=0.6)
+        meant = suggestions(voice, [v.file for v in voices], 2)
     unique = list(dict.fromkeys(meant))[:3]
     hint = (
         "did you mean " + " or ".join(f"'{m}'" for m in unique) + "?"

@@ -20,7 +20,7 @@ from typing import Any, Self
 from router.core.errors import ConfigError
 from router.settings import DEFAULT_AGENT_NAME, SETTINGS, default, setting, value
 
-__all__ = ["WorkerConfig", "add_arguments", "agent_name"]
+__all__ = ["WorkerConfig", "add_arguments", "agent_name", "credentials"]
 
 CREDENTIALS = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
 
@@ -71,7 +71,7 @@ class WorkerConfig:
     def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> Self:
         """The configuration of the command `args` parsed; raises ConfigError (one
         sentence, never a secret's value)."""
-        url, key, secret = _credentials(env)
+        url, key, secret = credentials(env)
         values: dict[str, Any] = {s.name: getattr(args, s.name) for s in SETTINGS if s.flag}
         values["mask_caller"] = not args.show_caller_numbers and value("mask_caller", env=env)
         values["records"] = values["records"] or None
@@ -187,7 +187,10 @@ def agent_name(flag: str | None, env: Mapping[str, str] = os.environ) -> str:
     )
 
 
-def _credentials(env: Mapping[str, str]) -> tuple[str, str, str]:
+def credentials(env: Mapping[str, str] = os.environ) -> tuple[str, str, str]:
+    """(LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET) from `env`; ConfigError (one
+    sentence naming what is missing or wrong, never a value) otherwise. `router start`,
+    `router dev` and `router try` read them so."""
     missing = [name for name in CREDENTIALS if not env.get(name)]
     if missing:
         raise ConfigError(

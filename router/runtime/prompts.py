@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SAMPLE_RATE",
     "AgentsVoice",
-    "EspeakVoice",
+    "EspeakSynthesizer",
     "PromptCache",
     "Rendered",
     "Voice",
@@ -81,7 +81,7 @@ class Voice(Protocol):
         ...
 
 
-class EspeakVoice:
+class EspeakSynthesizer:
     """espeak-ng through ctypes, in synchronous mode (no audio device, no threads of its own).
 
     The library keeps global state, so one lock serialises every synthesis in the process.
@@ -137,25 +137,25 @@ class EspeakVoice:
                     raise ConfigError(f"espeak-ng has no voice named {self.voice!r}")
                 cls._current_voice = self.voice
             lib.espeak_SetParameter(1, self.words_per_minute, 0)  # 1 = rate
-            EspeakVoice._chunks = []
+            EspeakSynthesizer._chunks = []
             data = text.encode()
             # 1 = POS_CHARACTER, flags 1 = espeakCHARS_UTF8
             if lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, 1, None, None) != 0:
                 raise RuntimeError(f"espeak-ng failed to speak {text[:40]!r}")
-            pcm = b"".join(EspeakVoice._chunks)
-            EspeakVoice._chunks = []
+            pcm = b"".join(EspeakSynthesizer._chunks)
+            EspeakSynthesizer._chunks = []
             return pcm, self._rate
 
     async def speak(self, text: str) -> tuple[bytes, int]:
         return await asyncio.to_thread(self.speak_sync, text)
 
-    def with_voice(self, voice: str) -> EspeakVoice:
-        return EspeakVoice(voice, words_per_minute=self.words_per_minute)
+    def with_voice(self, voice: str) -> EspeakSynthesizer:
+        return EspeakSynthesizer(voice, words_per_minute=self.words_per_minute)
 
 
 def _on_synth(wav: Any, samples: int, _events: Any) -> int:
     if wav and samples > 0:
-        EspeakVoice._chunks.append(ctypes.string_at(wav, samples * 2))
+        EspeakSynthesizer._chunks.append(ctypes.string_at(wav, samples * 2))
     return 0
 
 
@@ -206,7 +206,7 @@ def voice_from_spec(spec: str | None) -> Voice:
     """`espeak[:VOICE]` (the default) or `package.module:Class` of a livekit-agents TTS plugin."""
     spec = (spec or "").strip()
     if SpeechEngine.of(spec) is SpeechEngine.ESPEAK:
-        return EspeakVoice(spec.partition(":")[2] or "en-us")
+        return EspeakSynthesizer(spec.partition(":")[2] or "en-us")
     module_name, _, class_name = spec.partition(":")
     if not class_name:
         raise ConfigError(f"voice {spec!r} is neither 'espeak[:VOICE]' nor 'module:Class'")

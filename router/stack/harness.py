@@ -11,14 +11,25 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 
-from router.core.errors import StackError
-from router.settings import DEFAULT_AGENT_NAME
+from router.core.errors import ConfigError, MenuFileError, StackError
+from router.core.loader import load_menu_file
+from router.core.model import MenuFile
+from router.settings import DEFAULT_AGENT_NAME, speech_engine
 
-__all__ = ["RTC_CLOSE_NOISE", "RouterProcess", "errors_in"]
+__all__ = [
+    "RTC_CLOSE_NOISE",
+    "RouterProcess",
+    "checked_menus",
+    "errors_in",
+    "stop_on_sigterm",
+    "wait_while_running",
+]
 
 READY = re.compile(r"registered worker")
 
@@ -124,3 +135,42 @@ class RouterProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             return self.proc.wait(5)
+
+
+# --- what `router local` and `router try` do around the router they start ----------------
+
+
+def checked_menus(menus: Path) -> MenuFile:
+    """The menu file a command starts a router on, loaded as the worker will load it (its
+    voices judged for `ROUTER_VOICE`). Raises ConfigError, one sentence, when it does not
+    exist or has errors (every error printed on stderr first, as `router check` words them)."""
+    if not menus.is_file():
+        raise ConfigError(f"the menu file {menus} does not exist (see --menus)")
+    try:
+        return load_menu_file(menus, engine=speech_engine()).menu_file
+    except MenuFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise ConfigError(f"{menus} has errors; `router check {menus}` lists them") from None
+
+
+def stop_on_sigterm() -> threading.Event:
+    """An event SIGTERM sets (a command started in the background stops as on Ctrl-C)."""
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    return stopping
+
+
+def wait_while_running(router: RouterProcess | None, stopping: threading.Event) -> int:
+    """Wait until `stopping` is set (0), or until `router` exits on its own (1, its log's
+    last lines on stderr). Checks twice a second."""
+    while not stopping.is_set():
+        if router is not None and router.proc is not None and router.proc.poll() is not None:
+            print("The router stopped:\n" + router.tail(), file=sys.stderr)
+            return 1
+        stopping.wait(0.5)
+    return 0

@@ -9,34 +9,35 @@ and nothing else.
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from zoneinfo import ZoneInfo
 
-from router.core.errors import ConfigError, MenuFileError
-from router.core.loader import load_menu_file
 from router.core.model import MenuFile
-from router.settings import DEFAULT_AGENT_NAME, flag_default, speech_engine
-from router.stack.harness import RouterProcess
+from router.runtime.config import agent_name
+from router.settings import flag_default
+from router.stack.harness import RouterProcess, checked_menus, stop_on_sigterm, wait_while_running
+from router.trial.cli import DEFAULT_PAGE_PORT, start_page
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--menus", default=flag_default("menus"), help="menu file")
-    parser.add_argument("--agent-name", default=DEFAULT_AGENT_NAME)
+    parser.add_argument(
+        "--agent-name",
+        default=None,
+        help="the agent name the router registers under and the dispatch rule names (default:"
+        " as `router start`: $ROUTER_AGENT_NAME, $LIVEKIT_AGENT_NAME, else menu-router)",
+    )
     parser.add_argument(
         "--workdir", default=None, help="where logs and records go (default: a temporary folder)"
     )
     parser.add_argument(
         "--page-port",
         type=int,
-        default=7890,
+        default=DEFAULT_PAGE_PORT,
         help="the port of the page to try the menus in the browser (another if taken)",
     )
 
@@ -46,47 +47,32 @@ def run(args: argparse.Namespace) -> int:
     from router.stack.local import LocalStack
 
     menus = Path(args.menus)
-    if not menus.is_file():
-        raise ConfigError(f"the menu file {menus} does not exist (see --menus)")
-    try:
-        menu_file = load_menu_file(menus, engine=speech_engine()).menu_file
-    except MenuFileError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        raise ConfigError(f"{menus} has errors; `router check {menus}` lists them") from None
+    menu_file = checked_menus(menus)
+    name = agent_name(args.agent_name)  # the name the router will register under
     numbers = [n for n in menu_file.entries if n != "default"] or ["+15105550000"]
 
     print("Checking the local stack (the first run builds it: a few minutes) ...", flush=True)
     binaries = ensure_stack()  # its errors are one sentence each (StackError)
     stack = LocalStack(fixed_ports=True, binaries=binaries, workdir=args.workdir, quiet=True)
-    stopping = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
+    stopping = stop_on_sigterm()
     router: RouterProcess | None = None
     page = None
     try:
         print("Starting Redis, livekit-server and the SIP bridge on 127.0.0.1 ...", flush=True)
         stack.start()
-        stack.provision(args.agent_name, numbers)
+        stack.provision(name, numbers)
         assert stack.workdir is not None
         records = stack.workdir / "calls.jsonl"
         router = RouterProcess(
             stack.env,
             menus=menus,
             log_path=stack.workdir / "router.log",
-            agent_name=args.agent_name,
+            agent_name=name,
             records=str(records),
         )
         print("Starting the router ...", flush=True)
         router.start()
-        from router.trial.cli import start_page
-
-        page = start_page(
-            menus, stack.url, stack.api_key, stack.api_secret, args.agent_name, args.page_port
-        )
+        page = start_page(menus, stack.url, stack.api_key, stack.api_secret, name, args.page_port)
         _print_welcome(
             stack,
             numbers,
@@ -96,11 +82,7 @@ def run(args: argparse.Namespace) -> int:
             page.page.url,
             entry_menus_now(menu_file, numbers),
         )
-        while not stopping.is_set():
-            if router.proc is not None and router.proc.poll() is not None:
-                print("The router stopped:\n" + router.tail(), file=sys.stderr)
-                return 1
-            stopping.wait(0.5)
+        return wait_while_running(router, stopping)
     except KeyboardInterrupt:
         pass
     finally:

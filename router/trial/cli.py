@@ -9,17 +9,11 @@ local stack it brings up.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import sys
 import tempfile
-import threading
 from pathlib import Path
-from types import FrameType
 
-from router.core.errors import ConfigError, MenuFileError, StackError
-from router.core.loader import load_menu_file
-from router.settings import flag_default, speech_engine
+from router.core.errors import StackError
+from router.settings import flag_default
 from router.trial.server import PageConfig, PageThread
 
 __all__ = ["DEFAULT_PAGE_PORT", "add_arguments", "run"]
@@ -47,40 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from router.stack.harness import RouterProcess
-
-    missing = [
-        n for n in ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET") if not os.environ.get(n)
-    ]
-    if missing:
-        raise ConfigError(
-            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; set them to "
-            "your LiveKit server's URL and API key and secret (or use `router local`)"
-        )
-    menus = Path(args.menus)
-    if not menus.is_file():
-        raise ConfigError(f"the menu file {menus} does not exist (see --menus)")
-    try:
-        load_menu_file(menus, engine=speech_engine())
-    except MenuFileError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        raise ConfigError(f"{menus} has errors; `router check {menus}` lists them") from None
-    url = os.environ["LIVEKIT_URL"]
-    page = start_page(
-        menus,
-        url,
-        os.environ["LIVEKIT_API_KEY"],
-        os.environ["LIVEKIT_API_SECRET"],
-        args.agent_name,
-        args.port,
+    from router.runtime.config import credentials
+    from router.stack.harness import (
+        RouterProcess,
+        checked_menus,
+        stop_on_sigterm,
+        wait_while_running,
     )
-    stopping = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
+    url, api_key, api_secret = credentials()
+    menus = Path(args.menus)
+    checked_menus(menus)
+    page = start_page(menus, url, api_key, api_secret, args.agent_name, args.port)
+    stopping = stop_on_sigterm()
     router = None
     try:
         if not args.no_router:
@@ -99,11 +72,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"\nTry the menu in your browser:  {page.page.url}\n\nPress Ctrl-C to stop.", flush=True
         )
-        while not stopping.is_set():
-            if router is not None and router.proc is not None and router.proc.poll() is not None:
-                print("The router stopped:\n" + router.tail(), file=sys.stderr)
-                return 1
-            stopping.wait(0.5)
+        return wait_while_running(router, stopping)
     except KeyboardInterrupt:
         pass
     finally:

@@ -42,7 +42,7 @@ __all__ = [
     "PageEvent",
     "PromptPlayed",
     "TransferRequested",
-    "TransferResult",
+    "PageTransferResult",
     "as_json",
 ]
 
@@ -159,7 +159,7 @@ class TransferRequested(_InMenu):
 
 
 @dataclass(frozen=True, slots=True)
-class TransferResult(_InMenu):
+class PageTransferResult(_InMenu):
     type = "transfer_result"
     result: str
     """succeeded or failed."""
@@ -187,7 +187,7 @@ PageEvent = (
     | LimitReached
     | ExtensionDialled
     | TransferRequested
-    | TransferResult
+    | PageTransferResult
     | CallEnded
 )
 
@@ -267,9 +267,9 @@ class EventBuilder:
             case core.LimitReached(limit=limit):
                 return [LimitReached(t, menu, limit.value)]
             case core.TransferConnected():
-                return [TransferResult(t, menu, "succeeded")]
+                return [PageTransferResult(t, menu, "succeeded")]
             case core.TransferFailure(kind=kind, sip_status=status, reason=reason):
-                return [TransferResult(t, menu, "failed", kind.value, status, reason)]
+                return [PageTransferResult(t, menu, "failed", kind.value, status, reason)]
             case core.CallFinished(reason=reason):
                 return [CallEnded(t, reason.value)]
             case _:

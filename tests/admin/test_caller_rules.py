@@ -24,7 +24,9 @@ def test_router_test_takes_the_caller(tmp_path: Path) -> None:
         "  - {name: bad, caller: '5105550000', expect: hangup}\n"
     )
     test_file, problems = read_test_file(str(tmp_path / "t.yaml"))
-    assert [p.message for p in problems] == ["'5105550000' is not a caller's number"]
+    assert [p.message for p in problems] == [
+        "'5105550000' is not a caller's number in E.164 form or 'anonymous'"
+    ]
     (tmp_path / "t.yaml").write_text(
         (tmp_path / "t.yaml")
         .read_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from router.admin.simulate import TransferResult, simulate
+from router.admin.simulate import ScriptedTransfer, simulate
 from router.core.errors import MenuFileError, Severity
 from router.core.loader import load_menu_file, load_menu_text, read_menu_text
 from router.core.model import Hangup, MenuFile, Say, Transfer
@@ -36,7 +36,7 @@ def call(
         number=number,
         at=at,
         keys=keys,
-        results=[TransferResult.parse(r) for r in results.split(",")],
+        results=[ScriptedTransfer.parse(r) for r in results.split(",")],
         out=out,
     )
     return last, out.getvalue()
@@ -289,7 +289,7 @@ menus:
         number=SPANISH,
         at=OPEN,
         keys="0",
-        results=[TransferResult.parse(r) for r in ("408", "486", "ok")],
+        results=[ScriptedTransfer.parse(r) for r in ("408", "486", "ok")],
         out=out,
         verbose=False,
     )

@@ -16,6 +16,7 @@ from router.cli import main
 from router.core.errors import Location, Problem
 from router.core.loader import load_menu_file
 from router.core.model import Entry, MenuFile
+from router.core.values import number_key_problem
 
 HAS_DOT = shutil.which("dot") is not None
 
@@ -293,12 +294,15 @@ def test_cli_number(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert "busy" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("number", ["510-555-0151", "(510) 555-0151", "tel:+15105550151"])
+@pytest.mark.parametrize(
+    "number", ["510-555-0151", "(510) 555-0151", "tel:+15105550151", "+05105550151"]
+)
 def test_cli_number_not_e164(loader: Any, capsys: pytest.CaptureFixture[str], number: str) -> None:
     with pytest.raises(SystemExit):
         main(["graph", "--number", number])
     err = capsys.readouterr().err
-    assert f"'{number}' is not a dialled number: write it in E.164" in err  # as simulate says
+    finding = number_key_problem(number)  # as `router check` says it
+    assert finding is not None and f"{finding.message}: {finding.hint}" in err
 
 
 def test_cli_number_not_in_the_file(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ import pytest
 from bench.hostile_files import HOSTILE_TEST_FILES, count_calls
 from router.admin.menutest import Case, Coverage, Expectation, read_test_file, run_case
 from router.admin.menutest import reading as menutest_reading
-from router.admin.simulate import TransferResult
+from router.admin.simulate import ScriptedTransfer
 from router.cli import main
 from router.core.errors import Location
 from router.core.events import EndReason
@@ -267,7 +267,7 @@ def test_coverage_tells_options_from_extensions(
         None,
         datetime(2026, 1, 1, tzinfo=UTC),
         keys,
-        (TransferResult(True),),
+        (ScriptedTransfer(True),),
         Expectation(transfer=target),
         Location("t.yaml"),
     )
@@ -548,7 +548,7 @@ def test_run_case_compares_hangup_reasons(menus: Path) -> None:
         None,
         at,
         "0000",
-        (TransferResult(False, 486),),
+        (ScriptedTransfer(False, 486),),
         Expectation(hangup=True, reason=EndReason.TRANSFER_LIMIT, menus=("main",)),
         Location("t.yaml", 1, 1),
     )

@@ -16,6 +16,7 @@ import pytest
 
 from router.cli import main
 from router.core.errors import Location, Problem, Severity
+from router.core.values import number_key_problem
 
 NOON = "2025-01-06T12:00:00+01:00"
 
@@ -237,16 +238,38 @@ def test_plain_printout_is_what_the_caller_lives(
     ]
 
 
-@pytest.mark.parametrize("number", ["510-555-0151", "(510) 555-0151", "+1 510 555 0151", "5"])
-def test_number_must_be_e164_as_in_test_files(
+@pytest.mark.parametrize(
+    "number",
+    ["510-555-0151", "(510) 555-0151", "+1 510 555 0151", "5", "+05105550150", "+1510555015012345"],
+)
+def test_number_must_be_e164_as_in_menu_files(
     loader: Any, capsys: pytest.CaptureFixture[str], number: str
 ) -> None:
+    """One E.164 rule: what `router check` refuses as a key of `numbers` (a country code
+    starting with 0, more than 15 digits, punctuation), `--number` refuses in the same words."""
     with pytest.raises(SystemExit) as exc:
         main(["simulate", "menus.yaml", "--at", NOON, "--number", number])
     assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert f"'{number}' is not a dialled number" in err
-    assert 'write it in E.164, quoted: "+15105550150" (or default)' in err
+    finding = number_key_problem(number)
+    assert finding is not None and finding.message.endswith("is not a dialled number or 'default'")
+    assert f"{finding.message}: {finding.hint}" in capsys.readouterr().err
+
+
+def test_a_country_code_starting_with_0_is_named() -> None:
+    finding = number_key_problem("+05105550150")
+    assert finding is not None and finding.hint == (
+        "a country code never starts with 0, e.g. +15105550100"
+    )
+
+
+@pytest.mark.parametrize("caller", ["+05105550123", "+1510*", "5105550123"])
+def test_caller_rule_is_the_menu_files(
+    loader: Any, capsys: pytest.CaptureFixture[str], caller: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "menus.yaml", "--at", NOON, "--caller", caller])
+    assert exc.value.code == 2
+    assert f"'{caller}' is " in capsys.readouterr().err
 
 
 def test_a_number_that_falls_back_to_default_says_so(

@@ -13,7 +13,7 @@ from router.core.events import CallerMatched, EndReason, EnteredBy, MenuEntered,
 from router.core.loader import load_menu_text, read_menu_text
 from router.core.model import CallerPattern, caller_number
 from router.core.navigator import CallState
-from router.core.simulation import SimulatedCall, TransferResult
+from router.core.simulation import ScriptedTransfer, SimulatedCall
 
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ def load(text: str = FILE) -> tuple[object, list[Problem]]:
 
 def call(caller: str | None, *results: str) -> SimulatedCall:
     menu_file = load_menu_text(FILE, filename="menus.yaml", base_dir=Path(".")).menu_file
-    sim = SimulatedCall(menu_file, results=[TransferResult.parse(r) for r in results or ("ok",)])
+    sim = SimulatedCall(menu_file, results=[ScriptedTransfer.parse(r) for r in results or ("ok",)])
     sim.start("+15105550150", AT, caller)
     return sim
 

@@ -359,7 +359,7 @@ def test_references_that_do_not_exist() -> None:
                 "mian",
                 "ofice",
                 "closed",
-                at(1),
+                loc=at(1),
                 where={"menu": at(1, 20), "schedule": at(1, 30)},
             )
         },

@@ -13,7 +13,7 @@ from router.core.events import Play, StopPlayback, TransferFailure, TransferTo
 from router.core.keys import Key
 from router.core.loader import load_menu_text
 from router.core.model import MenuFile, Transfer
-from router.core.simulation import SimulatedCall, TransferResult
+from router.core.simulation import ScriptedTransfer, SimulatedCall
 
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
@@ -55,7 +55,7 @@ def test_hold_is_inherited_defaults_destination_option() -> None:
 
 
 def run(key: str, result: str) -> list[object]:
-    call = SimulatedCall(load(), results=[TransferResult.parse(result)])
+    call = SimulatedCall(load(), results=[ScriptedTransfer.parse(result)])
     call.start(None, AT)
     return call.press(Key(key))
 
@@ -128,7 +128,7 @@ menus:
     menu_file = load(text)
     looped = {}
     for key in "123":
-        call = SimulatedCall(menu_file, results=[TransferResult.parse("ok")])
+        call = SimulatedCall(menu_file, results=[ScriptedTransfer.parse("ok")])
         call.start(None, AT)
         effects = call.press(Key(key))
         looped[key] = [p.text for e in effects if isinstance(e, Play) and e.loop for p in e.prompts]

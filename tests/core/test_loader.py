@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import textwrap
-import time
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, date, datetime
 from datetime import time as clock
@@ -19,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from router.core import format as fmt
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.keys import Key
 from router.core.loader import (
@@ -773,6 +773,20 @@ def test_an_unquoted_pound_key_is_refused(line: str, severity: Severity | None) 
         assert found[0].hint == 'to use the # key, quote it: "#":'
 
 
+@pytest.mark.parametrize("word", fmt.SHORT_ACTIONS)
+def test_every_short_action_after_an_unquoted_pound_is_an_action(word: str) -> None:
+    """The words `#: WORD` is refused for are the format's short actions, not a copy."""
+    text = BASE.replace('"0": {transfer: operator}', '"0": {transfer: operator}\n      #: ' + word)
+    _, problems = read_menu_text(text, filename="menus.yaml", base_dir=Path("."))
+    found = [p.severity for p in problems if p.code == "pound-comment"]
+    assert found == [Severity.ERROR]
+
+
+def test_a_caller_rules_settings_are_its_fields_less_the_action() -> None:
+    assert fmt.CALLER_SETTINGS == ("from", "name", "language", "schedule", "closed")
+    assert not set(fmt.CALLER_SETTINGS) & set(fmt.CALLER_VERBS)
+
+
 @pytest.mark.parametrize(
     "place",
     [
@@ -1049,15 +1063,13 @@ def test_a_second_document_is_refused() -> None:
 
 # --- hostile input -------------------------------------------------------------------------
 
-FAST = 0.5
-"""Seconds within which any hostile input must be refused (typically a few milliseconds)."""
+# No clock here: how fast each is refused is measured in bench/hostile_files.py, and the
+# work each takes is held to counts in tests/hardening/test_hostile.py.
 
 
-def refused_quickly(data: str | bytes) -> Problem:
-    start = time.perf_counter()
+def hostile_refused(data: str | bytes) -> Problem:
+    """The one problem hostile input is refused with, nothing read past it."""
     menu_file, problems = read_menu_text(data, filename="evil.yaml", base_dir=Path("."))
-    elapsed = time.perf_counter() - start
-    assert elapsed < FAST, f"took {elapsed:.2f}s"
     assert menu_file is None and len(problems) == 1, problems
     return problems[0]
 
@@ -1066,10 +1078,8 @@ def test_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "huge.yaml"
     with open(path, "wb") as f:
         f.truncate(50_000_000)  # sparse: no disk used
-    start = time.perf_counter()
     with pytest.raises(MenuFileError) as caught:
         load_menu_file(path)
-    assert time.perf_counter() - start < FAST
     assert len(caught.value.problems) == 1
     assert "the file is 50,000,000 bytes; menu files are limited to 1,000,000 bytes" in str(
         caught.value.problems[0]
@@ -1077,23 +1087,21 @@ def test_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
 
 
 def test_huge_text_is_refused() -> None:
-    problem = refused_quickly(BASE + "#" * MAX_BYTES)
+    problem = hostile_refused(BASE + "#" * MAX_BYTES)
     assert problem.code == "too-big"
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_endless_device_is_refused() -> None:
-    start = time.perf_counter()
     with pytest.raises(MenuFileError) as caught:
-        load_menu_file("/dev/zero")
-    assert time.perf_counter() - start < FAST
+        load_menu_file("/dev/zero")  # an endless read would never return
     assert caught.value.problems[0].code == "too-big"
 
 
 def test_deep_nesting_is_refused() -> None:
-    problem = refused_quickly("x: " + "[" * 200_000 + "]" * 200_000)
+    problem = hostile_refused("x: " + "[" * 200_000 + "]" * 200_000)
     assert "nested more than 64 levels deep" in problem.message
-    problem = refused_quickly("".join(f"{' ' * i}k{i}:\n" for i in range(200)))
+    problem = hostile_refused("".join(f"{' ' * i}k{i}:\n" for i in range(200)))
     assert problem.code == "hostile"
 
 
@@ -1102,36 +1110,36 @@ def test_billion_laughs_is_refused() -> None:
     for i in range(1, 10):
         prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
         lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 10) + "]")
-    problem = refused_quickly("\n".join(lines) + "\n")
+    problem = hostile_refused("\n".join(lines) + "\n")
     assert "aliases expand this file beyond 100,000 extra values" in problem.message
     assert problem.location.line == 5  # the alias that crossed the budget
 
 
 def test_recursive_alias_is_refused() -> None:
-    problem = refused_quickly("menus: &m\n  main: *m\n")
+    problem = hostile_refused("menus: &m\n  main: *m\n")
     assert "refers to a node that contains it" in problem.message
 
 
 def test_binary_junk_is_refused() -> None:
-    problem = refused_quickly(bytes(range(256)) * 100)
+    problem = hostile_refused(bytes(range(256)) * 100)
     assert problem.message == "this is not a text file (it contains binary data)"
     assert (problem.location.line, problem.location.column) == (1, 1)
 
 
 def test_non_utf8_is_refused() -> None:
-    problem = refused_quickly("version: 1\nmenus:\n  caf\xe9: {}\n".encode("latin-1"))
+    problem = hostile_refused("version: 1\nmenus:\n  caf\xe9: {}\n".encode("latin-1"))
     assert problem.message == "the file is not UTF-8 text (byte 0xE9 here)"
     assert (problem.location.line, problem.location.column) == (3, 6)
     assert problem.hint == "save it as UTF-8"
 
 
 def test_utf16_is_refused() -> None:
-    problem = refused_quickly(BASE.encode("utf-16"))
+    problem = hostile_refused(BASE.encode("utf-16"))
     assert problem.message == "the file is UTF-16, not UTF-8"
 
 
 def test_control_characters_are_refused() -> None:
-    problem = refused_quickly("version: 1\x07\n")
+    problem = hostile_refused("version: 1\x07\n")
     assert problem.message == "this is not a text file (control character U+0007)"
     assert (problem.location.line, problem.location.column) == (1, 11)
 
@@ -1144,8 +1152,8 @@ def test_python_tags_are_never_constructed() -> None:
 
 
 def test_empty_file() -> None:
-    assert refused_quickly("").message == "the file is empty"
-    assert refused_quickly("# only a comment\n").message == "the file is empty"
+    assert hostile_refused("").message == "the file is empty"
+    assert hostile_refused("# only a comment\n").message == "the file is empty"
 
 
 def test_not_a_mapping() -> None:

@@ -150,8 +150,8 @@ def test_the_runtime_imports_and_speaks_in_the_image(image: Buildah, container: 
     """livekit's FFI library, the agents framework and espeak-ng all load on the base."""
     script = (
         "import livekit.rtc, livekit.agents, sys; "
-        "from router.runtime.prompts import EspeakVoice; "
-        "pcm, rate = EspeakVoice().speak_sync('Hello.'); "
+        "from router.runtime.prompts import EspeakSynthesizer; "
+        "pcm, rate = EspeakSynthesizer().speak_sync('Hello.'); "
         "print(sys.version_info[:2], rate, len(pcm) > 1000)"
     )
     done = image.exec(container, "python3", "-c", script)

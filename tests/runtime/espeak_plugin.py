@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from livekit.agents import APIConnectOptions, APIStatusError, tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
 
-from router.runtime.prompts import EspeakVoice
+from router.runtime.prompts import EspeakSynthesizer
 
 
 @dataclass
@@ -47,7 +47,7 @@ class _Stream(tts.ChunkedStream):
         assert isinstance(self._tts, EspeakTTS)
         voice = self._tts._opts.voice
         EspeakTTS.spoken.append((voice, self._input_text))
-        pcm, rate = await EspeakVoice(voice).speak(self._input_text)
+        pcm, rate = await EspeakSynthesizer(voice).speak(self._input_text)
         output_emitter.initialize(
             request_id=str(uuid.uuid4()), sample_rate=rate, num_channels=1, mime_type="audio/pcm"
         )

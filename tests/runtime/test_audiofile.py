@@ -16,7 +16,7 @@ from router.core.loader import load_menu_file
 from router.core.model import Prompt
 from router.runtime.audiofile import audio_problems
 from router.runtime.menustore import MenuStore
-from router.runtime.prompts import EspeakVoice, PromptCache
+from router.runtime.prompts import EspeakSynthesizer, PromptCache
 from tests.runtime.test_worker_config import UNREACHABLE, router
 
 MENUS = """\
@@ -89,7 +89,7 @@ def test_check_passes_a_good_file_and_leaves_missing_ones_to_the_checker(
 
 async def test_rendering_a_bad_file_is_a_problem_of_the_menu_file(folder: Path) -> None:
     menu_file = load_menu_file(_menus(folder, "noise.mp3")).menu_file
-    cache = PromptCache(EspeakVoice())
+    cache = PromptCache(EspeakSynthesizer())
     with pytest.raises(MenuFileError) as caught:
         await cache.render_all(list(menu_file.prompts()))
     (problem,) = caught.value.problems
@@ -100,7 +100,7 @@ def test_a_reload_with_a_bad_file_is_refused_and_the_old_version_kept(
     folder: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = _menus(folder, "good.wav")
-    store = MenuStore(path, PromptCache(EspeakVoice()))
+    store = MenuStore(path, PromptCache(EspeakSynthesizer()))
     served = store.load().version
     (folder / "good.wav").write_bytes(os.urandom(2_000))  # overwritten by a broken upload
     path.write_text(path.read_text() + "# edited\n")

@@ -37,7 +37,7 @@ from router.core.navigator import CallCaps
 from router.runtime import transfer as transfer_module
 from router.runtime.call import CallSession, SessionOptions, shut_down_all
 from router.runtime.metrics import Metrics
-from router.runtime.prompts import EspeakVoice, PromptCache
+from router.runtime.prompts import EspeakSynthesizer, PromptCache
 from tests.runtime.twirp_fake import (
     NO_SIP_SERVICE,
     ROOM_GONE,
@@ -131,7 +131,7 @@ _CACHE: PromptCache | None = None
 async def rendered_cache(mf: MenuFile) -> PromptCache:
     global _CACHE
     if _CACHE is None:
-        _CACHE = PromptCache(EspeakVoice())
+        _CACHE = PromptCache(EspeakSynthesizer())
     await _CACHE.render_all(mf.prompts())
     return _CACHE
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from router.runtime.menustore import MenuStore
-from router.runtime.prompts import EspeakVoice, PromptCache
+from router.runtime.prompts import EspeakSynthesizer, PromptCache
 
 MENUS = """\
 version: 1
@@ -25,7 +25,7 @@ def test_a_deleted_menu_file_is_said_once_and_read_again_when_it_is_back(
 ) -> None:
     path = tmp_path / "menus.yaml"
     path.write_text(MENUS)
-    store = MenuStore(path, PromptCache(EspeakVoice()))
+    store = MenuStore(path, PromptCache(EspeakSynthesizer()))
     served = store.load().version
     path.unlink()
     with caplog.at_level(logging.WARNING, logger="router.runtime.menustore"):

@@ -18,7 +18,7 @@ from router.runtime.audiofile import decode_file
 from router.runtime.prompts import (
     FRAME_MS,
     SAMPLE_RATE,
-    EspeakVoice,
+    EspeakSynthesizer,
     PromptCache,
     Rendered,
     voice_from_spec,
@@ -50,7 +50,7 @@ def write_tone(path: Path, seconds: float, rate: int, channels: int = 1) -> None
 
 
 def test_espeak_speaks_audible_speech() -> None:
-    pcm, rate = EspeakVoice("en-us").speak_sync("For sales, press one.")
+    pcm, rate = EspeakSynthesizer("en-us").speak_sync("For sales, press one.")
     seconds = len(pcm) / 2 / rate
     assert 0.8 < seconds < 5
     assert rms(pcm) > 500
@@ -58,9 +58,9 @@ def test_espeak_speaks_audible_speech() -> None:
 
 def test_an_unknown_espeak_voice_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="no voice named"):
-        EspeakVoice("xx-nonexistent").speak_sync("hello")
+        EspeakSynthesizer("xx-nonexistent").speak_sync("hello")
     # and the library still works afterwards
-    assert EspeakVoice("en-us").speak_sync("hello")[0]
+    assert EspeakSynthesizer("en-us").speak_sync("hello")[0]
 
 
 def test_voice_specs() -> None:
@@ -109,7 +109,7 @@ def test_compressed_files_are_decoded_and_resampled(
 async def test_cache_renders_once_and_frames_are_ready(tmp_path: Path) -> None:
     path = tmp_path / "chime.wav"
     write_tone(path, 0.3, 8_000)
-    cache = PromptCache(EspeakVoice())
+    cache = PromptCache(EspeakSynthesizer())
     both = Prompt(text="Welcome.", audio=str(path))
     assert await cache.render_all([both, Prompt("Welcome."), both]) == 2
     rendered = cache.get(both)
@@ -123,14 +123,14 @@ async def test_cache_renders_once_and_frames_are_ready(tmp_path: Path) -> None:
 
 
 async def test_a_menu_voice_is_rendered_apart_from_the_default() -> None:
-    cache = PromptCache(EspeakVoice())
+    cache = PromptCache(EspeakSynthesizer())
     hola = Prompt("Gracias por llamar.")
     assert await cache.render_all([hola], voices={None, "es"}) == 2
     assert pcm_of(cache.get(hola)) != pcm_of(cache.get(hola, "es"))
 
 
 async def test_an_unknown_menu_voice_is_a_clear_error() -> None:
-    cache = PromptCache(EspeakVoice())
+    cache = PromptCache(EspeakSynthesizer())
     with pytest.raises(ConfigError, match="no voice named 'zz-nope'"):
         await cache.render(Prompt("hello"), "zz-nope")
 
@@ -245,7 +245,7 @@ async def test_the_prompt_store_survives_a_restart(tmp_path: Path) -> None:
     chime = tmp_path / "chime.wav"
     write_tone(chime, 0.3, 8_000)
     prompts = [Prompt("Welcome to Acme."), Prompt("Press one.", audio=str(chime))]
-    first = PromptCache(EspeakVoice(), store=tmp_path / "store")
+    first = PromptCache(EspeakSynthesizer(), store=tmp_path / "store")
     assert await first.render_all(prompts, voices={None, "es"}) == 4
     assert len(list((tmp_path / "store").glob("*.pcm"))) == 4
 

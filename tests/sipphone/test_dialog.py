@@ -31,7 +31,7 @@ from router.stack.sipphone.message import (
 )
 from router.stack.sipphone.report import CallOutcome
 from router.stack.sipphone.sdp import build_offer
-from router.stack.sipphone.states import TRANSITIONS, CallState, Trigger
+from router.stack.sipphone.states import TRANSITIONS, PhoneState, Trigger
 
 UAS: tuple[str, int] = ("127.0.0.1", 5070)
 TARGET = "sip:+15105550000@127.0.0.1:5070"
@@ -89,7 +89,7 @@ def _calling(now: float = 0.0) -> tuple[Dialog, FarEnd, SipRequest]:
     dialog.start(now)
     actions = dialog.connect(("127.0.0.1", 5062), ("127.0.0.1", 30000), UAS, now)
     [invite] = _requests(actions)
-    assert invite.method == "INVITE" and dialog.state is CallState.CALLING
+    assert invite.method == "INVITE" and dialog.state is PhoneState.CALLING
     return dialog, FarEnd(dialog), invite
 
 
@@ -97,7 +97,7 @@ def _confirmed() -> tuple[Dialog, FarEnd, SipRequest]:
     dialog, far, invite = _calling()
     dialog.receive_datagram(far.answer(invite, 180), UAS, 0.1)
     dialog.receive_datagram(far.answer(invite, 200, sdp=True), UAS, 0.2)
-    assert dialog.state is CallState.CONFIRMED
+    assert dialog.state is PhoneState.CONFIRMED
     return dialog, far, invite
 
 
@@ -105,54 +105,54 @@ def _confirmed() -> tuple[Dialog, FarEnd, SipRequest]:
 
 
 def test_every_state_has_a_row_and_ended_is_final() -> None:
-    assert set(TRANSITIONS) == set(CallState)
-    assert TRANSITIONS[CallState.ENDED] == {}
-    for state in CallState:
-        if state is not CallState.ENDED:
-            assert TRANSITIONS[state][Trigger.GIVE_UP] is CallState.ENDED, state
+    assert set(TRANSITIONS) == set(PhoneState)
+    assert TRANSITIONS[PhoneState.ENDED] == {}
+    for state in PhoneState:
+        if state is not PhoneState.ENDED:
+            assert TRANSITIONS[state][Trigger.GIVE_UP] is PhoneState.ENDED, state
 
 
 def test_every_state_is_reachable_from_idle() -> None:
-    seen = {CallState.IDLE}
-    todo = [CallState.IDLE]
+    seen = {PhoneState.IDLE}
+    todo = [PhoneState.IDLE]
     while todo:
         for new in TRANSITIONS[todo.pop()].values():
             if new not in seen:
                 seen.add(new)
                 todo.append(new)
-    assert seen == set(CallState)
+    assert seen == set(PhoneState)
 
 
 @pytest.mark.parametrize(
     ("state", "trigger", "new"),
     [
-        (CallState.IDLE, Trigger.START, CallState.CALLING),
-        (CallState.CALLING, Trigger.PROVISIONAL, CallState.PROCEEDING),
-        (CallState.CALLING, Trigger.ACCEPTED, CallState.CONFIRMED),
-        (CallState.PROCEEDING, Trigger.CANCEL, CallState.CANCELLING),
-        (CallState.CANCELLING, Trigger.ACCEPTED, CallState.TERMINATING),
-        (CallState.CANCELLING, Trigger.REJECTED, CallState.ENDED),
-        (CallState.CONFIRMED, Trigger.BYE, CallState.TERMINATING),
-        (CallState.CONFIRMED, Trigger.REMOTE_BYE, CallState.ENDED),
-        (CallState.TERMINATING, Trigger.BYE_ANSWERED, CallState.ENDED),
-        (CallState.TERMINATING, Trigger.REMOTE_BYE, CallState.ENDED),
+        (PhoneState.IDLE, Trigger.START, PhoneState.CALLING),
+        (PhoneState.CALLING, Trigger.PROVISIONAL, PhoneState.PROCEEDING),
+        (PhoneState.CALLING, Trigger.ACCEPTED, PhoneState.CONFIRMED),
+        (PhoneState.PROCEEDING, Trigger.CANCEL, PhoneState.CANCELLING),
+        (PhoneState.CANCELLING, Trigger.ACCEPTED, PhoneState.TERMINATING),
+        (PhoneState.CANCELLING, Trigger.REJECTED, PhoneState.ENDED),
+        (PhoneState.CONFIRMED, Trigger.BYE, PhoneState.TERMINATING),
+        (PhoneState.CONFIRMED, Trigger.REMOTE_BYE, PhoneState.ENDED),
+        (PhoneState.TERMINATING, Trigger.BYE_ANSWERED, PhoneState.ENDED),
+        (PhoneState.TERMINATING, Trigger.REMOTE_BYE, PhoneState.ENDED),
     ],
 )
-def test_table_rows(state: CallState, trigger: Trigger, new: CallState) -> None:
+def test_table_rows(state: PhoneState, trigger: Trigger, new: PhoneState) -> None:
     assert TRANSITIONS[state][trigger] is new
 
 
 @pytest.mark.parametrize(
     ("state", "trigger"),
     [
-        (CallState.CALLING, Trigger.CANCEL),  # CANCEL needs a provisional first
-        (CallState.CALLING, Trigger.BYE),
-        (CallState.CONFIRMED, Trigger.CANCEL),
-        (CallState.CONFIRMED, Trigger.ACCEPTED),  # a retransmitted 2xx is re-ACKed, no more
-        (CallState.ENDED, Trigger.REMOTE_BYE),
+        (PhoneState.CALLING, Trigger.CANCEL),  # CANCEL needs a provisional first
+        (PhoneState.CALLING, Trigger.BYE),
+        (PhoneState.CONFIRMED, Trigger.CANCEL),
+        (PhoneState.CONFIRMED, Trigger.ACCEPTED),  # a retransmitted 2xx is re-ACKed, no more
+        (PhoneState.ENDED, Trigger.REMOTE_BYE),
     ],
 )
-def test_not_allowed(state: CallState, trigger: Trigger) -> None:
+def test_not_allowed(state: PhoneState, trigger: Trigger) -> None:
     assert trigger not in TRANSITIONS[state]
 
 
@@ -162,7 +162,7 @@ def test_not_allowed(state: CallState, trigger: Trigger) -> None:
 def test_answer_then_our_bye() -> None:
     dialog, far, invite = _calling()
     out = dialog.receive_datagram(far.answer(invite, 100), UAS, 0.05)
-    assert dialog.state is CallState.PROCEEDING and _of(out, Ringing) == []
+    assert dialog.state is PhoneState.PROCEEDING and _of(out, Ringing) == []
     out = dialog.receive_datagram(far.answer(invite, 180), UAS, 0.1)
     assert _of(out, Ringing) == [Ringing(0.1)] and dialog.ringing_at == 0.1
     out = dialog.receive_datagram(far.answer(invite, 200, sdp=True), UAS, 0.2)
@@ -171,15 +171,15 @@ def test_answer_then_our_bye() -> None:
     [media] = _of(out, MediaUpdated)
     assert isinstance(media, MediaUpdated) and media.remote_rtp == (UAS[0], 40000)
     assert _of(out, Answered) == [Answered(0.2)]
-    assert dialog.state is CallState.CONFIRMED and dialog.remote_tag == UAS_TAG
+    assert dialog.state is PhoneState.CONFIRMED and dialog.remote_tag == UAS_TAG
 
     out = dialog.hangup(1.0)
     [bye] = _requests(out)
     assert bye.method == "BYE" and _of(out, MediaStopped)
-    assert dialog.state is CallState.TERMINATING and dialog.next_deadline() == pytest.approx(1.5)
+    assert dialog.state is PhoneState.TERMINATING and dialog.next_deadline() == pytest.approx(1.5)
     out = dialog.receive_datagram(far.answer(bye, 200), UAS, 1.1)
     assert _of(out, Ended) == [Ended(CallOutcome.LOCAL_BYE, "we sent BYE")]
-    assert dialog.state is CallState.ENDED and dialog.bye_status == 200
+    assert dialog.state is PhoneState.ENDED and dialog.bye_status == 200
     assert dialog.errors == [] and dialog.provisional == [100, 180]
 
 
@@ -213,7 +213,7 @@ def test_cancel_while_ringing_then_487() -> None:
     out = dialog.hangup(2.0)
     [cancel] = _requests(out)
     assert cancel.method == "CANCEL" and cancel.top_via.branch == invite.top_via.branch
-    assert dialog.state is CallState.CANCELLING
+    assert dialog.state is PhoneState.CANCELLING
     dialog.receive_datagram(far.answer(cancel, 200), UAS, 2.1)
     out = dialog.receive_datagram(far.answer(invite, 487), UAS, 2.2)
     [ack] = _requests(out)
@@ -229,7 +229,7 @@ def test_200_crossing_our_cancel_is_acked_then_byed() -> None:
     [cancel] = _requests(dialog.hangup(1.0, detail="cancelled 0.9s after ringing"))
     out = dialog.receive_datagram(far.answer(invite, 200, sdp=True), UAS, 1.05)
     assert [r.method for r in _requests(out)] == ["ACK", "BYE"]
-    assert dialog.state is CallState.TERMINATING and _of(out, Answered) == []
+    assert dialog.state is PhoneState.TERMINATING and _of(out, Answered) == []
     bye = _requests(out)[1]
     out = dialog.receive_datagram(far.answer(bye, 200), UAS, 1.1)
     assert _of(out, Ended) == [Ended(CallOutcome.CANCELLED, "cancelled 0.9s after ringing")]
@@ -254,7 +254,7 @@ def test_rejected_is_acked_and_a_retransmission_acked_again() -> None:
     assert dialog.status == 486
     out = dialog.receive_datagram(busy, UAS, 0.4)
     assert [a.retransmission for a in out if isinstance(a, Send)] == [True]
-    assert dialog.state is CallState.ENDED
+    assert dialog.state is PhoneState.ENDED
 
 
 def test_retransmitted_200_is_acked_again_and_changes_nothing() -> None:
@@ -262,7 +262,7 @@ def test_retransmitted_200_is_acked_again_and_changes_nothing() -> None:
     out = dialog.receive_datagram(far.answer(invite, 200, sdp=True), UAS, 0.6)
     sends = [a for a in out if isinstance(a, Send)]
     assert [(a.message.start_line.split()[0], a.retransmission) for a in sends] == [("ACK", True)]
-    assert _of(out, Answered) == [] and dialog.state is CallState.CONFIRMED
+    assert _of(out, Answered) == [] and dialog.state is PhoneState.CONFIRMED
 
 
 def test_remote_bye_is_answered_and_ends_the_call() -> None:
@@ -314,7 +314,7 @@ def test_refer_then_notify_and_its_answer() -> None:
     assert [a for a in out if isinstance(a, TransactionDone)][0].key == key
     assert refer.freeze().final_notify_status == 200
     assert refer.notifies[0].response_status == 200
-    assert dialog.state is CallState.CONFIRMED and dialog.pending_transactions() == []
+    assert dialog.state is PhoneState.CONFIRMED and dialog.pending_transactions() == []
 
 
 def test_abandon_sends_one_bye_and_ends_with_error() -> None:
@@ -322,7 +322,7 @@ def test_abandon_sends_one_bye_and_ends_with_error() -> None:
     out = dialog.abandon(9.0)
     assert [r.method for r in _requests(out)] == ["BYE"]
     assert _of(out, Ended) == [Ended(CallOutcome.ERROR, "closed before the call ended")]
-    assert dialog.state is CallState.ENDED and dialog.next_deadline() is None
+    assert dialog.state is PhoneState.ENDED and dialog.next_deadline() is None
 
 
 def test_start_twice_is_refused() -> None:

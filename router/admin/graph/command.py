@@ -5,11 +5,10 @@ Graphviz's `dot` is run only for svg and png; mermaid and dot are text."""
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 
-from router.admin.check import default_path, load_or_report, number_problem
+from router.admin.check import default_path, load_or_report, number_argument
 from router.admin.graph.building import build
 from router.admin.graph.nodes import Graph
 from router.admin.graph.writers import dot, mermaid
@@ -17,6 +16,7 @@ from router.core.model import (
     Entry,
     MenuFile,
 )
+from router.core.suggest import suggest
 from router.core.voices import is_english
 
 __all__ = ["EXTENSIONS", "FORMATS", "add_arguments", "run"]
@@ -35,13 +35,6 @@ EXTENSIONS = {
 """The format `-o FILE` implies, by the file's extension."""
 
 
-def _number(text: str) -> str:
-    problem = number_problem(text.strip())
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{problem[0]}: {problem[1]}")
-    return text.strip()
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path", nargs="?", help="the menu file (default: $ROUTER_MENUS or ./menus.yaml)"
@@ -49,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--number",
-        type=_number,
+        type=number_argument,
         metavar="E164",
         help="draw only what callers of this number reach, e.g. +15105550151 (or default)",
     )
@@ -131,8 +124,8 @@ def _chosen(menu_file: MenuFile, number: str | None, voice: str | None) -> list[
     if number is not None:
         entry = menu_file.entry_for(None if number == "default" else number)
         if entry.number == "default" and number != "default":
-            close = difflib.get_close_matches(number, [n for n in menu_file.entries], 1, 0.75)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            close = suggest(number, menu_file.entries)
+            hint = f" (did you mean {close}?)" if close else ""
             print(
                 f"router graph: {number} is not one of the numbers in the file: calls to it "
                 f"start as the 'default' entry says, which is drawn{hint}",

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from router.admin.simulate import TransferResult
+from router.admin.simulate import ScriptedTransfer
 from router.core.errors import Location
 from router.core.events import (
     EndReason,
@@ -71,7 +71,7 @@ class Case:
     at: datetime
     keys: str
     """Keys in simulate's grammar: keypad symbols, `.` for a time-out."""
-    results: tuple[TransferResult, ...]
+    results: tuple[ScriptedTransfer, ...]
     """How transfers end, in turn; the last one repeats."""
     expect: Expectation
     loc: Location

@@ -5,12 +5,12 @@ would not say why: each is an error at its place, with the nearest name."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 
 from router.admin.menutest.cases import Expectation, TestFile
 from router.core.errors import Location, Problem
 from router.core.model import MenuFile
+from router.core.suggest import did_you_mean
 from router.core.values import SCHEMES
 
 __all__ = ["check_names", "expectation_problems"]
@@ -55,6 +55,5 @@ def expectation_problems(expectations: list[Expectation], menu_file: MenuFile) -
 def _unknown(
     loc: Location, message: str, name: str, known: Mapping[str, object], other: str | None
 ) -> Problem:
-    close = difflib.get_close_matches(name, list(known), 1)
-    hint = f"did you mean '{close[0]}'?" if close else other
+    hint = did_you_mean(name, known) or other
     return Problem(loc, message, hint=hint, code="test-file")

@@ -30,7 +30,7 @@ from router.admin.menutest.layout import (
     HINTS as _HINTS,
 )
 from router.admin.menutest.names import expectation_problems
-from router.admin.simulate import TIMEOUT, TransferResult
+from router.admin.simulate import TIMEOUT, ScriptedTransfer
 from router.core import format as fmt
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.keys import Key
@@ -68,7 +68,7 @@ class _Defaults:
     at: datetime | None = None
     has_at: bool = False
     """`at` was written (even if wrongly: its error is then reported once, there)."""
-    results: tuple[TransferResult, ...] | None = (TransferResult(True),)
+    results: tuple[ScriptedTransfer, ...] | None = (ScriptedTransfer(True),)
 
 
 class TestFileReader(NodeReader):
@@ -325,7 +325,7 @@ class TestFileReader(NodeReader):
             return comment.rstrip()
         return ""
 
-    def results(self, node: Node, what: str) -> tuple[TransferResult, ...] | None:
+    def results(self, node: Node, what: str) -> tuple[ScriptedTransfer, ...] | None:
         items: list[Node]
         if isinstance(node, Seq):
             items = node.items
@@ -334,14 +334,14 @@ class TestFileReader(NodeReader):
         else:
             self.error(node, f"transfer_results of {what} should be a list like [486, ok]")
             return None
-        out: list[TransferResult] = []
+        out: list[ScriptedTransfer] = []
         for item in items:
             text = self.text(item, "a transfer result")
             if text is None:
                 return None
             for part in text.split(","):
                 try:
-                    out.append(TransferResult.parse(part))
+                    out.append(ScriptedTransfer.parse(part))
                 except ValueError as exc:
                     self.error(item, str(exc))
                     return None

@@ -24,6 +24,7 @@ from router.core.format.actions import (
 )
 from router.core.format.file import (
     CALLER_RULE,
+    CALLER_SETTINGS,
     CALLER_VERBS,
     DESTINATION,
     DESTINATION_LONG,
@@ -108,6 +109,7 @@ __all__ = [
     "Boolean",
     "CALLER_PATTERN",
     "CALLER_RULE",
+    "CALLER_SETTINGS",
     "CALLER_VERBS",
     "Const",
     "DATE_PATTERN",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from router.core.format.actions import MESSAGE_FIELDS, TRUE_OR_MESSAGE, VERBS
+from router.core.format.actions import (
+    MESSAGE_FIELDS,
+    MESSAGE_MODIFIERS,
+    TRUE_OR_MESSAGE,
+    VERBS,
+)
 from router.core.format.menus import DEFAULTS, INHERITED, MENU
 from router.core.format.prompts import LANGUAGE, LANGUAGES, SAID
 from router.core.format.spec import (
@@ -39,6 +44,7 @@ from router.core.values import (
 
 __all__ = [
     "CALLER_RULE",
+    "CALLER_SETTINGS",
     "CALLER_VERBS",
     "DESTINATION",
     "DESTINATION_LONG",
@@ -151,6 +157,14 @@ CALLER_RULE = Obj(
     doc="A rule on the caller's number, tried before the dialled number's entry menu; it"
     " does one thing: `menu`, `transfer` or `hangup` (and may set the `language`).",
 )
+
+CALLER_SETTINGS = tuple(
+    f.name
+    for f in CALLER_RULE.fields
+    if f.name not in (*CALLER_VERBS, *MESSAGE_MODIFIERS, *TRANSFER_MODIFIERS)
+)
+"""A caller rule's fields that are not its action's (`from`, `name`, `language`, the
+hours): the rest is read as an action of one of `CALLER_VERBS`."""
 
 FILE = Obj(
     (

@@ -7,7 +7,6 @@ handler per frame type.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,7 @@ from router.core.model import (
     Top,
 )
 from router.core.patterns import compiled
+from router.core.suggest import did_you_mean
 from router.core.values import SCHEMES
 from router.core.yamlsafe import Map, Node, Scalar
 
@@ -82,15 +82,11 @@ class Actions:
             type(k) is Scalar and k.value in fmt.MESSAGE_MODIFIERS for k, _ in pairs
         ):
             keys = [k.value for k, _ in pairs if type(k) is Scalar]
-            guess = (
-                difflib.get_close_matches(keys[0], list(fmt.VERBS), n=1, cutoff=0.6) if keys else []
-            )
+            guess = did_you_mean(keys[0], fmt.VERBS) if keys else None
             self.error(
                 node,
                 f"{what} has no verb",
-                hint=f"did you mean '{guess[0]}'?"
-                if guess
-                else "use one of: " + ", ".join(fmt.VERBS),
+                hint=guess or "use one of: " + ", ".join(fmt.VERBS),
                 code="no-verb",
             )
             return None
@@ -188,14 +184,12 @@ class Actions:
                 code="bad-action",
             )
             return
-        close = difflib.get_close_matches(word, fmt.SHORT_ACTIONS, n=1, cutoff=0.6)
-        if close:
-            hint = f"did you mean '{close[0]}'?"
-        elif word.startswith(SCHEMES):
+        hint = did_you_mean(word, fmt.SHORT_ACTIONS)
+        if hint is None and word.startswith(SCHEMES):
             hint = f'to transfer, write {{transfer: "{word}"}}'
-        elif compiled(values.NAME_PATTERN).match(word):
+        elif hint is None and compiled(values.NAME_PATTERN).match(word):
             hint = f"to go to a menu write {{menu: {word}}}; to transfer, {{transfer: {word}}}"
-        else:
+        elif hint is None:
             hint = 'to play a message and stay, write {say: "..."}'
         self.error(node, f"'{word}' is not an action", hint=hint, code="bad-action")
 

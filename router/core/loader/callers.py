@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from router.core import format as fmt
 from router.core.errors import Location
-from router.core.model import CallerPattern, CallerRule, GoTo, Hangup, Transfer
+from router.core.model import CallerPattern, CallerRule
 from router.core.values import caller_pattern_problem
 from router.core.yamlsafe import Map, Node, Scalar, Seq
 
@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from router.core.loader.context import Context
 
 __all__ = ["Callers"]
-
-_NOT_THE_ACTION = ("from", "name", "language", "schedule", "closed")
-"""A rule's fields that are not its action's (the action reader would refuse them)."""
 
 
 class Callers:
@@ -97,10 +94,11 @@ class Callers:
             action_node.pairs = [
                 (k, v)
                 for k, v in item.pairs
-                if not (type(k) is Scalar and k.value in _NOT_THE_ACTION)
+                if not (type(k) is Scalar and k.value in fmt.CALLER_SETTINGS)
             ]
             action = self.actions.action(action_node, what, self.transfers.policy)
-            if not isinstance(action, GoTo | Transfer | Hangup) or not patterns:
+            # the one verb is one of `fmt.CALLER_VERBS`, so the action is what it says
+            if action is None or not patterns:
                 continue
             out.append(CallerRule(name, patterns, action, self.loc(item), language, *hours))
         return tuple(out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from router.core.errors import Location
 from router.core.loader.nodes import Fields, shape
 from router.core.model import Prompt
 from router.core.patterns import compiled
+from router.core.suggest import did_you_mean, suggest
 from router.core.values import header_name_problem, header_value_problem
 from router.core.yamlsafe import Map, Node, Scalar
 
@@ -119,11 +119,10 @@ class Leaves:
             return None
         if value.strip().lower() in words:
             return value.strip().lower()
-        close = difflib.get_close_matches(value.lower(), words, n=1, cutoff=0.6)
         self.error(
             node,
             f"'{value}' is not one of: {', '.join(words)}",
-            hint=f"did you mean '{close[0]}'?" if close else None,
+            hint=did_you_mean(value.lower(), words),
             code="bad-value",
         )
         return None
@@ -247,7 +246,7 @@ class Leaves:
             codes = [k.value for k, _ in node.pairs if type(k) is Scalar]
             if codes and all(
                 compiled(values.LANGUAGE_PATTERN).match(code)
-                and not difflib.get_close_matches(code, fmt.MESSAGE_MODIFIERS, cutoff=0.6)
+                and suggest(code, fmt.MESSAGE_MODIFIERS) is None
                 for code in codes
             ):  # not `sey:`, which is a `say:` mistyped
                 self.error(

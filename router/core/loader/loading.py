@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from router.core import format as fmt
 from router.core.checker import check
 from router.core.errors import Location, MenuFileError, Problem, Severity
-from router.core.languages import language_problems
 from router.core.loader.document import MenuReader
 from router.core.loader.nodes import MAX_PROBLEMS
 from router.core.loader.source import MENU_FILE, compose_source, too_big
@@ -125,7 +125,6 @@ def read_menu_text(
             problems.extend(
                 check(menu_file, incomplete=incomplete, base_dir=base_dir, engine=engine)
             )
-            problems.extend(language_problems(menu_file, engine))
     problems.sort(key=lambda p: (p.location.line, p.location.column))
     if len(problems) > MAX_PROBLEMS:
         errors = sum(p.severity is Severity.ERROR for p in problems[MAX_PROBLEMS:])
@@ -146,7 +145,9 @@ def read_menu_text(
 _POUND_KEY = r"^(\s*)#\s*:(.*)$"
 _POUND_COLON = r"#\s*:"
 """What every `_POUND_KEY` line holds: a file without it has none."""
-_ACTION_START = r"(?i)^(?:repeat|back|top|hangup)\b|^[{\"']"
+_ACTION_START = rf"(?i)^(?:{'|'.join(fmt.SHORT_ACTIONS)})\b|^[{{\"']"
+"""An action after `#:`: a short action's word (`format.SHORT_ACTIONS`), or a mapping or
+a quoted word."""
 
 
 def _unquoted_pound_keys(text: str, filename: str) -> Iterator[Problem]:

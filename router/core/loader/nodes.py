@@ -10,12 +10,12 @@ admin chooses. `NodeReader` is both at once, for a reader written as one class
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from router.core import format as fmt
 from router.core.errors import Location, Problem, Severity
+from router.core.suggest import suggest
 from router.core.yamlsafe import Map, Node, Scalar, Seq
 
 __all__ = ["MAX_PROBLEMS", "Fields", "Keys", "NodeReader", "Sink", "shape"]
@@ -187,8 +187,7 @@ class Keys:
             # past the problems a file shows, a did-you-mean is work nobody reads: a
             # megabyte of unknown keys was 100,000 difflib searches (30 s of `router check`)
             if len(self.sink.problems) < MAX_PROBLEMS:
-                close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
-                guess = close[0] if close else None
+                guess = suggest(name.lower(), sorted(names))
         if guess is not None:
             hint = f"did you mean '{guess}'?"
         else:

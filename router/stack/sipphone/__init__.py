@@ -59,7 +59,7 @@ from router.stack.sipphone.report import (
     SipTraceEntry,
 )
 from router.stack.sipphone.script import CallScript, KeyPress, parse_keys
-from router.stack.sipphone.states import CallState
+from router.stack.sipphone.states import PhoneState
 
 __all__ = [
     "AudioStats",
@@ -67,7 +67,7 @@ __all__ = [
     "CallOutcome",
     "CallReport",
     "CallScript",
-    "CallState",
+    "PhoneState",
     "KeyPress",
     "NotifySent",
     "ReferReceived",

@@ -65,7 +65,7 @@ from router.stack.sipphone.report import (
     format_address,
 )
 from router.stack.sipphone.requests import USER_AGENT, RequestBuilder
-from router.stack.sipphone.states import TRANSITIONS, CallState, Trigger
+from router.stack.sipphone.states import TRANSITIONS, PhoneState, Trigger
 from router.stack.sipphone.transaction import ClientTransaction, TimerResult, TransactionKey
 
 __all__ = ["ALLOW", "USER_AGENT", "CallError", "Dialog"]
@@ -125,7 +125,7 @@ class Dialog:
             outbox=self._out,
         )
 
-        self.state = CallState.IDLE
+        self.state = PhoneState.IDLE
         self._connected = False
 
         self._txs: dict[TransactionKey, ClientTransaction] = {}
@@ -190,7 +190,7 @@ class Dialog:
         return True
 
     def _end(self, trigger: Trigger, outcome: CallOutcome, detail: str, now: float) -> None:
-        if not self._fire(trigger) or self.state is not CallState.ENDED:
+        if not self._fire(trigger) or self.state is not PhoneState.ENDED:
             return
         self.outcome = outcome
         self.detail = detail
@@ -281,14 +281,14 @@ class Dialog:
         Waiting for the answer is the shell's: the call ends on it, or on the
         dialog's own deadline ``bye_timeout_s`` later.
         """
-        if self.state is CallState.CONFIRMED:
+        if self.state is PhoneState.CONFIRMED:
             self._fire(Trigger.BYE)
             self._out.add(MediaStopped())
             self._hangup_outcome, self._hangup_detail = outcome, detail or "we sent BYE"
             req, dest = self._requests.in_dialog("BYE")
             self._bye_tx = self._start_tx(req, dest, now)
             self._hangup_deadline = now + self.bye_timeout_s
-        elif self.state in (CallState.CALLING, CallState.PROCEEDING):
+        elif self.state in (PhoneState.CALLING, PhoneState.PROCEEDING):
             if outcome is CallOutcome.LOCAL_BYE:
                 outcome = CallOutcome.CANCELLED
             invite_tx = self._invite_tx
@@ -320,11 +320,11 @@ class Dialog:
         cancelled caller wait.
         """
         if self._connected and self.target_addr is not None:
-            if self.state is CallState.CONFIRMED:
+            if self.state is PhoneState.CONFIRMED:
                 req, dest = self._requests.in_dialog("BYE")
                 self._out.send(req, dest, now)
             elif (
-                self.state in (CallState.CALLING, CallState.PROCEEDING)
+                self.state in (PhoneState.CALLING, PhoneState.PROCEEDING)
                 and self._invite_tx is not None
                 and self._invite_tx.got_provisional
             ):
@@ -390,7 +390,7 @@ class Dialog:
     def _tx_done(self, tx: ClientTransaction, resp: SipResponse | None, now: float) -> None:
         self._out.add(TransactionDone(tx.key, resp))
         if tx is self._invite_tx:
-            if resp is None and not tx.got_provisional and self.state is not CallState.ENDED:
+            if resp is None and not tx.got_provisional and self.state is not PhoneState.ENDED:
                 self.note(f"no response to the INVITE from {self.target} (timer B)")
                 self._end(
                     Trigger.NO_ANSWER,
@@ -407,14 +407,14 @@ class Dialog:
             )
         if tx is self._bye_tx and resp is not None:
             self.bye_status = resp.status
-            if self.state is CallState.TERMINATING:
+            if self.state is PhoneState.TERMINATING:
                 self._end(Trigger.BYE_ANSWERED, self._hangup_outcome, self._hangup_detail, now)
 
     def _hangup_timed_out(self, now: float) -> None:
-        if self.state is CallState.TERMINATING:
+        if self.state is PhoneState.TERMINATING:
             self.note("no answer to our BYE")
             self._end(Trigger.NO_ANSWER, self._hangup_outcome, self._hangup_detail, now)
-        elif self.state is CallState.CANCELLING:
+        elif self.state is PhoneState.CANCELLING:
             if self._cancel_tx is not None and self._cancel_tx.response is None:
                 self.note("no answer to our CANCEL")
             self.note("no final response to the INVITE after CANCEL")
@@ -444,7 +444,7 @@ class Dialog:
             if first:
                 self.status, self.reason = resp.status, resp.reason
                 answered = f"INVITE answered {resp.status} {resp.reason}"
-                if self.state is CallState.CANCELLING:
+                if self.state is PhoneState.CANCELLING:
                     if resp.status != 487:
                         self.note(f"CANCEL answered by {resp.status}, expected 487")
                     outcome, detail = self._hangup_outcome, self._hangup_detail or answered
@@ -469,7 +469,7 @@ class Dialog:
         self._ack = (ack, dest)
         self._out.send(ack, dest, now)
 
-        if self.state is CallState.CANCELLING:
+        if self.state is PhoneState.CANCELLING:
             # 200 raced our CANCEL: the call exists, end it with a BYE
             self._fire(Trigger.ACCEPTED)
             self._hangup_detail = self._hangup_detail or "we sent BYE"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from router.stack.sipphone.actions import Refer
 from router.stack.sipphone.message import SipResponse
-from router.stack.sipphone.states import CallState
+from router.stack.sipphone.states import PhoneState
 from router.stack.sipphone.transaction import TX_TIMEOUT
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ async def notify_progress(call: SipCall, refer: Refer) -> None:
         _check_answer(call, fut, refer.notifies[-1].sipfrag)
     if opts.notify_status is not None:
         await asyncio.sleep(max(0.0, t0 + opts.notify_delay_s - time.monotonic()))
-        if call.state is not CallState.CONFIRMED:
+        if call.state is not PhoneState.CONFIRMED:
             return
         fut = _send(call, refer, opts.notify_status, "terminated;reason=noresource")
         await asyncio.wait({fut}, timeout=TX_TIMEOUT)

@@ -41,7 +41,7 @@ from router.stack.sipphone.report import (
     format_address,
 )
 from router.stack.sipphone.script import CallScript, KeyPress, follow_script, parse_keys, wait_any
-from router.stack.sipphone.states import CallState
+from router.stack.sipphone.states import PhoneState
 from router.stack.sipphone.stream import RtpStream
 from router.stack.sipphone.transaction import TransactionKey
 
@@ -125,13 +125,13 @@ class SipCall:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if not self._ended.is_set() and self.state is not CallState.IDLE:
+        if not self._ended.is_set() and self.state is not PhoneState.IDLE:
             await self.hangup()
         await self.close()
 
     # ------------------------------------------------------------------ public API
     @property
-    def state(self) -> CallState:
+    def state(self) -> PhoneState:
         return self._dialog.state
 
     @property
@@ -222,7 +222,7 @@ class SipCall:
 
     async def send_key(self, digit: str, *, duration_ms: int = 160) -> SentKey:
         """Send one RFC 4733 key press; returns once its last end packet is out."""
-        if self.state is not CallState.CONFIRMED or not self._stream.sending:
+        if self.state is not PhoneState.CONFIRMED or not self._stream.sending:
             raise CallError(f"cannot send a key in state {self.state.value!r}")
         return await self._stream.queue_key(digit, duration_ms)
 
@@ -233,9 +233,9 @@ class SipCall:
 
         A second call while the first is still waiting waits with it.
         """
-        if self._ended.is_set() or self.state is CallState.IDLE:
+        if self._ended.is_set() or self.state is PhoneState.IDLE:
             return
-        if self.state in (CallState.CANCELLING, CallState.TERMINATING):
+        if self.state in (PhoneState.CANCELLING, PhoneState.TERMINATING):
             await wait_any([self._ended], self.options.bye_timeout_s + 0.5)
             return
         self._apply(self._dialog.hangup(time.monotonic(), outcome=outcome, detail=detail))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from router.stack.sipphone.dialog import CallError
 from router.stack.sipphone.report import CallOutcome
 from router.stack.sipphone.rtp import event_for_digit
-from router.stack.sipphone.states import CallState
+from router.stack.sipphone.states import PhoneState
 
 if TYPE_CHECKING:
     from router.stack.sipphone.phone import SipCall
@@ -158,7 +158,7 @@ async def _run_keys(call: SipCall) -> None:
         if delay is None:
             delay = opts.first_key_delay_s if i == 0 else opts.key_gap_s
         await asyncio.sleep(max(0.0, prev + delay - time.monotonic()))
-        if call.state is not CallState.CONFIRMED:
+        if call.state is not PhoneState.CONFIRMED:
             return
         try:
             sent = await call.send_key(kp.digit, duration_ms=kp.duration_ms)
@@ -173,7 +173,7 @@ async def _cancel_while_ringing(call: SipCall, wait: float) -> None:
     if call.ringing_at is None or call.answered or call.ended:
         return
     await asyncio.sleep(max(0.0, call.ringing_at + wait - time.monotonic()))
-    if call.state is CallState.PROCEEDING:
+    if call.state is PhoneState.PROCEEDING:
         await call.hangup(detail=f"cancelled {wait}s after ringing")
 
 

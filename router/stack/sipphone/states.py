@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
-__all__ = ["TRANSITIONS", "CallState", "Trigger"]
+__all__ = ["TRANSITIONS", "PhoneState", "Trigger"]
 
 
-class CallState(enum.StrEnum):
+class PhoneState(enum.StrEnum):
     """Where the call is."""
 
     IDLE = "idle"
@@ -57,10 +57,10 @@ class Trigger(enum.Enum):
     """We stop without a SIP exchange: hung up before any provisional, closed, no network."""
 
 
-_S = CallState
+_S = PhoneState
 _T = Trigger
 
-TRANSITIONS: Mapping[CallState, Mapping[Trigger, CallState]] = {
+TRANSITIONS: Mapping[PhoneState, Mapping[Trigger, PhoneState]] = {
     _S.IDLE: {_T.START: _S.CALLING, _T.GIVE_UP: _S.ENDED},
     _S.CALLING: {
         _T.PROVISIONAL: _S.PROCEEDING,
