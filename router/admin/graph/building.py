@@ -7,6 +7,7 @@ not work); `back` and `top` lead to the menus they can reach."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
+from typing import assert_never
 
 from router.admin.graph.nodes import Edge, Graph
 from router.core.model import (
@@ -267,6 +268,8 @@ class _Drawer:
                 if self.failures and policy is not None and depth < 3:
                     for kinds, fallback in _grouped(policy):
                         self.action(menu, target, fallback, kinds, dashed=True, depth=depth + 1)
+            case _:  # a new verb: mypy names every match that must draw it
+                assert_never(action)
 
     def target(self, transfer: Transfer) -> str:
         label = (

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, assert_never
 
 from router.core.events import (
     CallEnded,
@@ -163,6 +163,8 @@ class Navigator(CallContext):
                 self._close(EndReason.HANGUP, message)
             case Transfer():
                 self._transfer(action)
+            case _:  # a new verb: mypy names every match that must learn it
+                assert_never(action)
 
     def _transfer(self, transfer: Transfer) -> None:
         self._transfers += 1

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import assert_never
 
 from livekit import api, rtc
 from opentelemetry.trace import Tracer
@@ -422,6 +423,8 @@ class CallSession:
                     self.recorder.note(effect)
                 self.metrics.note(effect)
                 self.tracer.note(effect)
+            case _:  # a new effect: mypy names every match that must carry it out
+                assert_never(effect)
 
     def _rendered(self, prompt: Prompt) -> Rendered | None:
         menu = self.menu_file.menus.get(self.navigator.menu or "")
