@@ -11,7 +11,6 @@ and leaves no room behind.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from livekit import api
 
 from router.stack.local import LocalStack, free_port
 from router.stack.sipphone import CallOutcome, CallReport, place_call
-from tests.e2e.conftest import AGENT, Stack, holding_router, new_caller_id
+from tests.e2e.conftest import AGENT, Stack, holding_router, new_caller_id, written_records
 from tests.e2e.test_metrics import scrape
 
 NO_RTP_NUMBER = "+15550100031"
@@ -41,11 +40,8 @@ def unix(iso: object) -> float:
 
 
 def _find(records: Path, caller_id: str) -> dict[str, Any] | None:
-    if not records.exists():
-        return None
     tail = caller_id[-4:]
-    for line in records.read_text().splitlines():
-        record: dict[str, Any] = json.loads(line)
+    for record in written_records(records):
         caller = record.get("caller")
         if (caller or "").endswith(tail) or (caller is None and f"{tail}_" in record["room"]):
             return record

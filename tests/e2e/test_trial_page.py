@@ -27,7 +27,7 @@ from router.stack.harness import RouterProcess
 from router.stack.local import free_port
 from router.trial.events import ATTR_MENU, TOPIC
 from router.trial.server import PageConfig, PageThread, TrialPage
-from tests.e2e.conftest import Stack, eventually
+from tests.e2e.conftest import Stack, eventually, written_records
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT = "menu-router-trial-e2e"
@@ -236,11 +236,9 @@ def record_of(records: Path, room: str, timeout: float = 15.0) -> dict[str, Any]
     call_id = "TRY_" + room.removeprefix("try-")
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if records.exists():
-            for line in records.read_text().splitlines():
-                record: dict[str, Any] = json.loads(line)
-                if record.get("call_id") == call_id:
-                    return record
+        for record in written_records(records):
+            if record.get("call_id") == call_id:
+                return record
         time.sleep(0.2)
     raise AssertionError(f"no call record for {call_id} in {records}")
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from router.stack.harness import RouterProcess
 from router.stack.sipphone import place_call
-from tests.e2e.conftest import AGENT, Stack, new_caller_id
+from tests.e2e.conftest import AGENT, Stack, new_caller_id, written_records
 
 
 def callers_in(records: Path) -> set[str]:
-    if not records.exists():
-        return set()
     # a caller who hung up before the router joined has no number in its record
-    return {(json.loads(line)["caller"] or "")[-4:] for line in records.read_text().splitlines()}
+    return {(record["caller"] or "")[-4:] for record in written_records(records)}
 
 
 async def test_two_workers_side_by_side_both_take_calls(e2e: Stack, tmp_path: Path) -> None:

@@ -1,9 +1,13 @@
-"""What counts as an error in a router's log (router/stack/harness.py `errors_in`),
-the check the end-to-end tests and the benchmarks make of every router they run."""
+"""What the tests read of a router they run: the errors in its log (router/stack/harness.py
+`errors_in`, also the benchmarks' check) and the call records it has written whole
+(tests/e2e/conftest.py `written_records`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from router.stack.harness import errors_in
+from tests.e2e.conftest import written_records
 
 NOISE = "failed to send dc_event buffer_amount_change: SendError { .. }"
 CLEAN = f"""\
@@ -35,3 +39,10 @@ def test_the_routers_own_error_records_and_tracebacks_are_errors() -> None:
 def test_other_native_error_lines_are_errors() -> None:
     native = "[2026-11-30T22:41:55Z ERROR livekit::room] failed to connect: timeout\n"
     assert errors_in(CLEAN + native) == [native.strip()]
+
+
+def test_a_record_being_written_is_not_read_until_its_line_is_whole(tmp_path: Path) -> None:
+    records = tmp_path / "calls.jsonl"
+    records.write_text('{"caller": "********1014", "end": "hangup"}\n{"caller": "****')
+    assert written_records(records) == [{"caller": "********1014", "end": "hangup"}]
+    assert written_records(tmp_path / "none.jsonl") == []
