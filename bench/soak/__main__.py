@@ -28,9 +28,22 @@ def _assignment(parser: argparse.ArgumentParser, text: str) -> tuple[str, str]:
     return name, value
 
 
+GROWTH_FROM_CALLS = 300
+"""Calls from which the router's RSS, descriptors and threads are held to their limits."""
+
+_IN_THE_FILE_ONLY = ("machine", "versions", "samples", "each_call", "processes")
+"""What the results file keeps but the printed summary leaves out (hundreds of lines)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
-    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument(
+        "--calls",
+        type=int,
+        default=1000,
+        help=f"calls to place (default 1000; memory, descriptors and threads are judged "
+        f"from {GROWTH_FROM_CALLS} calls on: a slope over fewer is noise)",
+    )
     parser.add_argument("--min-calls", type=int, default=10, help="fewest calls in progress")
     parser.add_argument("--max-calls", type=int, default=30, help="most calls in progress")
     parser.add_argument("--save-every", type=float, default=30.0, help="menu saves, seconds")
@@ -69,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         max_calls=args.max_calls,
         save_every_s=args.save_every,
         warmup_calls=args.warmup,
+        judge_growth=args.calls >= GROWTH_FROM_CALLS,
         outages=outages,
         router_env=router_env,
     )
@@ -93,9 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.fromisoformat(started).strftime("%Y%m%dT%H%M%S")
     path = args.out or BENCH / "results" / f"soak-{stamp}.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in out.items() if k not in ("machine", "versions")}, indent=2))
+    shown = {k: v for k, v in out.items() if k not in _IN_THE_FILE_ONLY}
+    print(json.dumps(shown, indent=2))
     log(f"soak: figures in {path}")
-    return 1 if figures["failures"] else 0
+    failures = figures["failures"]
+    if failures:
+        log(f"soak: FAILED, {len(failures)} checks: " + "; ".join(failures[:3]))
+        return 1
+    log("soak: every check held")
+    return 0
 
 
 if __name__ == "__main__":
