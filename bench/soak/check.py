@@ -216,7 +216,9 @@ def check(
         growth_failures.append("too few samples after warm-up for an RSS slope")
     elif rss_slope >= RSS_SLOPE_LIMIT_KB:
         growth_failures.append(f"RSS grows {rss_slope:.1f} KiB per call after warm-up")
-    idle = [s for s in late if s["up"] == 0] or late[-1:]
+    # the soak's own idle moments; else any sample with no call up (its sessions may
+    # still be leaving), else the last
+    idle = [s for s in late if s.get("idle")] or [s for s in late if s["up"] == 0] or late[-1:]
     growth: dict[str, float | None] = {}
     for what in ("fds", "threads"):
         per_call = per_call_ended(late, what, slope)
