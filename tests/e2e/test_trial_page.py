@@ -154,6 +154,13 @@ async def test_a_browser_call_through_support_to_a_busy_desk_and_back(
     screenshot = os.environ.get("ROUTER_TRIAL_SCREENSHOT")
     if screenshot:
         await page.screenshot(path=screenshot)
+    # The request reaches the page as an RPC while the event log comes on the data topic,
+    # sent from the reporter's queue: the panel may open before the event arrives.
+    await wait_js(
+        page,
+        "window.trialPage.state.events.some(e => e.type === 'transfer_requested')",
+        "the transfer_requested event",
+    )
     requested = [e for e in await events(page) if e["type"] == "transfer_requested"]
     assert requested[-1]["headers"]["X-Topic"] == "orders"
     assert requested[-1]["destination"] == "support_desk"
