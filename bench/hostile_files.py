@@ -117,7 +117,7 @@ HOSTILE_TEST_FILES: dict[str, tuple[Callable[[], bytes], str]] = {
     "billion laughs": (lambda: laughs().encode(), "aliases expand this file beyond"),
     "over the size limit": (
         lambda: b"#" * 1_100_000,
-        "the file is larger than 1,000,000 bytes",
+        "the file is 1,100,000 bytes; test files are limited to 1,000,000 bytes",
     ),
     "empty": (lambda: b"", "the file is empty"),
 }

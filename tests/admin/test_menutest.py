@@ -17,12 +17,11 @@ import pytest
 
 from bench.hostile_files import HOSTILE_TEST_FILES, count_calls
 from router.admin.menutest import Case, Coverage, Expectation, read_test_file, run_case
-from router.admin.menutest import reading as menutest_reading
 from router.admin.simulate import ScriptedTransfer
 from router.cli import main
-from router.core.errors import Location
+from router.core.errors import Location, MenuFileError
 from router.core.events import EndReason
-from router.core.loader import MAX_BYTES, load_menu_file
+from router.core.loader import MAX_BYTES, load_menu_file, source
 
 ROOT = Path(__file__).resolve().parents[2]
 NOON = "2026-12-01T12:00:00-05:00"
@@ -499,16 +498,18 @@ def test_hostile_test_files_are_refused_quickly(
     """Refused with one sentence, after little work: counted, not timed (the times are
     in bench/hostile_files.py). The reader stops where the file goes wrong (no
     walk of 100,000 nested lists, no expansion of aliases) and reads at most one byte
-    past the size limit."""
+    past the size limit (a file over it, not at all)."""
     make, message = HOSTILE_TEST_FILES[kind]
     path = tmp_path / "evil.test.yaml"
     path.write_bytes(make())
+    opened: list[str] = []
     read: list[int] = []
 
     class Counted:
         """The file the reader opens, its reads counted."""
 
         def __init__(self, file: str, mode: str = "r") -> None:
+            opened.append(file)
             self.file = open(file, mode)  # noqa: SIM115 - closed in __exit__
 
         def __enter__(self) -> Counted:
@@ -517,18 +518,47 @@ def test_hostile_test_files_are_refused_quickly(
         def __exit__(self, *exc: object) -> None:
             self.file.close()
 
+        def fileno(self) -> int:
+            return self.file.fileno()
+
         def read(self, size: int = -1) -> bytes | str:
             data: bytes | str = self.file.read(size)
             read.append(len(data))
             return data
 
-    monkeypatch.setattr(menutest_reading, "open", Counted, raising=False)
+    # the test file is opened by the menu file's reading layer, shared by both files
+    monkeypatch.setattr(source, "open", Counted, raising=False)
     calls, (test_file, problems) = count_calls(lambda: read_test_file(str(path)))
     assert test_file is None and len(problems) == 1
     assert message in problems[0].message
-    assert read and sum(read) <= MAX_BYTES + 1  # read through `open`, one byte past the limit
+    assert opened == [str(path)] and sum(read) <= MAX_BYTES + 1
     # a valid file of 1,000 cases takes about 62,000 calls; each of these under 500
     assert calls < 1_000, f"{kind}: {calls} Python calls"
+
+
+def test_an_oversized_test_file_is_refused_as_an_oversized_menu_file_is(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """One size limit and one sentence for both files (router.core.loader.source), each
+    naming its kind; an endless file (a device) is read only as far as the limit."""
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (MAX_BYTES + 1))
+    with pytest.raises(MenuFileError) as refused:
+        load_menu_file(big)
+    menu_problem = refused.value.problems[0].message
+    code, _, err = run_test(capsys, str(big))
+    assert code == 1
+    assert err[0] == (
+        f"{big}:1:1: error: the file is 1,000,001 bytes; test files are limited to "
+        "1,000,000 bytes (is this the right file?)"
+    )
+    assert menu_problem == "the file is 1,000,001 bytes; menu files are limited to 1,000,000 bytes"
+    calls, (test_file, problems) = count_calls(lambda: read_test_file("/dev/zero"))
+    assert test_file is None
+    assert [p.message for p in problems] == [
+        "the file is over 1,000,000 bytes; test files are limited to 1,000,000 bytes"
+    ]
+    assert calls < 1_000, f"{calls} Python calls"
 
 
 def test_unreadable_test_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

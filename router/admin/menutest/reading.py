@@ -34,27 +34,19 @@ from router.admin.simulate import TIMEOUT, ScriptedTransfer
 from router.core import format as fmt
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.keys import Key
-from router.core.loader import MAX_BYTES, Loaded, load_menu_file
+from router.core.loader import Loaded, load_menu_file
 from router.core.loader.nodes import NodeReader
-from router.core.loader.source import compose_source
+from router.core.loader.source import compose_source, read_bytes
 from router.core.yamlsafe import Node, Scalar, Seq
 
 
 def _compose(path: str) -> tuple[Node | None, list[Problem], str]:
-    """The node tree of the test file (or every reason there is none), and its text."""
-    start = Location(path, 1, 1)
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError as exc:
-        return None, [Problem(start, f"cannot read the file: {exc.strerror or exc}", code="io")], ""
-    if len(data) > MAX_BYTES:
-        return (
-            None,
-            [Problem(start, f"the file is larger than {MAX_BYTES:,} bytes", code="too-big")],
-            "",
-        )
-    source = compose_source(data, path, TEST_FILE)  # decoding and YAML: as the menu file's
+    """The node tree of the test file (or every reason there is none), and its text: read,
+    size-limited, decoded and composed by the menu file's layer, refused in its words."""
+    data = read_bytes(path, TEST_FILE)
+    if isinstance(data, Problem):
+        return None, [data], ""
+    source = compose_source(data, path, TEST_FILE)
     return source.root, source.problems, source.text
 
 

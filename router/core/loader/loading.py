@@ -15,15 +15,12 @@ from router.core.checker import check
 from router.core.errors import Location, MenuFileError, Problem, Severity
 from router.core.loader.document import MenuReader
 from router.core.loader.nodes import MAX_PROBLEMS
-from router.core.loader.source import MENU_FILE, compose_source, too_big
+from router.core.loader.source import MAX_BYTES, MENU_FILE, compose_source, read_bytes, too_big
 from router.core.model import MenuFile
 from router.core.patterns import compiled
 from router.core.voices import SpeechEngine
 
 __all__ = ["MAX_BYTES", "Loaded", "load_menu_file", "load_menu_text", "read_menu_text"]
-
-MAX_BYTES = 1_000_000
-"""A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +43,9 @@ def load_menu_file(
     caller passes its `voice` setting's, router/settings.py; default the built-in espeak-ng).
     """
     name = os.fspath(path)
-    where = Location(name, 1, 1)
-    try:
-        with open(name, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > max_bytes:
-                raise MenuFileError([too_big(where, size, max_bytes)])
-            data = f.read(max_bytes + 1)  # st_size is 0 for pipes and devices: read no further
-    except IsADirectoryError:
-        raise MenuFileError(
-            [Problem(where, "this is a folder, not a menu file", code="unreadable")]
-        ) from None
-    except OSError as exc:
-        raise MenuFileError(
-            [Problem(where, f"cannot read the file: {exc.strerror or exc}", code="unreadable")]
-        ) from None
+    data = read_bytes(name, MENU_FILE, max_bytes)
+    if isinstance(data, Problem):
+        raise MenuFileError([data])
     return load_menu_text(
         data,
         filename=name,

@@ -1,14 +1,15 @@
 """Untrusted YAML files as node trees: bytes to text to nodes, or the one reason why not.
 
 Shared by every file the router reads from an admin (the menu file, the test file):
-a file too big, binary, not UTF-8, with characters YAML does not allow, with a YAML
-syntax error (in the admin's words, with a hint for the usual causes), hostile
-(see `router.core.yamlsafe`) or empty is refused with one `Problem`. What a file of
-a given kind is called in these sentences is its `FileKind`.
+a file that cannot be read, too big, binary, not UTF-8, with characters YAML does not
+allow, with a YAML syntax error (in the admin's words, with a hint for the usual
+causes), hostile (see `router.core.yamlsafe`) or empty is refused with one `Problem`.
+What a file of a given kind is called in these sentences is its `FileKind`.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import yaml
@@ -17,7 +18,19 @@ from router.core.errors import Location, Problem
 from router.core.patterns import compiled
 from router.core.yamlsafe import ComposeLimits, Node, Scalar, TooBig, compose
 
-__all__ = ["MENU_FILE", "FileKind", "Source", "compose_source", "decode", "too_big"]
+__all__ = [
+    "MAX_BYTES",
+    "MENU_FILE",
+    "FileKind",
+    "Source",
+    "compose_source",
+    "decode",
+    "read_bytes",
+    "too_big",
+]
+
+MAX_BYTES = 1_000_000
+"""A large real menu file is tens of kilobytes; a megabyte leaves room and stops accidents."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +69,36 @@ _ASCII_TEXT = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
 `bytes.translate` (a few ms for 4 MB, where the search took 0.17 s)."""
 
 
-def too_big(where: Location, size: int, limit: int, kind: FileKind = MENU_FILE) -> Problem:
+def read_bytes(
+    path: str, kind: FileKind = MENU_FILE, max_bytes: int = MAX_BYTES
+) -> bytes | Problem:
+    """The bytes of an admin's file, or the one reason they cannot be had.
+
+    A file over `max_bytes` is refused (`too_big`) before it is read; a pipe or a
+    device (its size 0) is read to one byte past the limit, no further, so memory stays
+    bounded whatever the file. A folder, a missing or an unreadable file is a `Problem`
+    at 1:1, never an exception."""
+    where = Location(path, 1, 1)
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes:
+                return too_big(where, size, max_bytes, kind)
+            data = f.read(max_bytes + 1)
+    except IsADirectoryError:
+        return Problem(where, f"this is a folder, not a {kind.noun}", code="unreadable")
+    except OSError as exc:
+        return Problem(where, f"cannot read the file: {exc.strerror or exc}", code="unreadable")
+    return data if len(data) <= max_bytes else too_big(where, None, max_bytes, kind)
+
+
+def too_big(where: Location, size: int | None, limit: int, kind: FileKind = MENU_FILE) -> Problem:
+    """The refusal of a file over the size limit (`size` and `limit` in bytes; `size` None
+    for a pipe or a device, read only as far as the limit)."""
+    said = f"{size:,} bytes" if size is not None else f"over {limit:,} bytes"
     return Problem(
         where,
-        f"the file is {size:,} bytes; {kind.noun}s are limited to {limit:,} bytes",
+        f"the file is {said}; {kind.noun}s are limited to {limit:,} bytes",
         hint="is this the right file?",
         code="too-big",
     )
