@@ -89,9 +89,18 @@ class Menus:
         self.actions = ctx.actions
 
     def inherited(
-        self, f: Mapping[str, Node], base: _Inherited, policy: FailurePolicy, what: str
+        self,
+        f: Mapping[str, Node],
+        base: _Inherited,
+        policy: FailurePolicy,
+        what: str,
+        *,
+        menu: bool = False,
     ) -> _Inherited:
-        """`base` with what a `defaults` block (the file's, or a number's) sets."""
+        """`base` with what these fields set: a `defaults` block's (the file's, a number's)
+        or, with `menu`, a menu's own; `policy` is what its transfers fail over to.
+
+        Messages name a block's field `defaults: voice`, a menu's `the voice of menu 'x'`."""
         timeouts, limits, messages, on_limit, voice, voice_at = base
         if "timeouts" in f:
             timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
@@ -100,9 +109,11 @@ class Menus:
         if "messages" in f:
             messages = self.messages(f["messages"], messages, f"{what}: messages")
         if "on_limit" in f:
-            on_limit = self.on_limit(f["on_limit"], f"{what}: on_limit", policy, on_limit)
+            label = f"the on_limit of {what}" if menu else f"{what}: on_limit"
+            on_limit = self.on_limit(f["on_limit"], label, policy, on_limit)
         if "voice" in f:
-            voice = self.leaves.text(f["voice"], f"{what}: voice") or voice
+            label = f"the voice of {what}" if menu else f"{what}: voice"
+            voice = self.leaves.text(f["voice"], label) or voice
             voice_at = f["voice"].line << 32 | f["voice"].column
         return _Inherited(timeouts, limits, messages, on_limit, voice, voice_at)
 
@@ -166,7 +177,6 @@ class Menus:
         inherited: _Inherited,
     ) -> Menu:
         what = f"menu '{name}'"
-        timeouts, limits, messages, on_limit, voice, voice_at = inherited
         f = (
             self.keys.fields(node, fmt.MENU, what)
             if not (type(node) is Scalar and node.is_null)
@@ -197,17 +207,6 @@ class Menus:
         if directory_node is not None:
             where["directory"] = directory_node.line << 32 | directory_node.column
             directory = self.leaves.ref(directory_node, f"the directory of {what}")
-        if "voice" in f:
-            voice = self.leaves.text(f["voice"], f"the voice of {what}") or voice
-            voice_at = f["voice"].line << 32 | f["voice"].column
-        if voice_at is not None:
-            where["voice"] = voice_at
-        if "timeouts" in f:
-            timeouts = self.timeouts(f["timeouts"], timeouts, f"{what}: timeouts")
-        if "limits" in f:
-            limits = self.limits(f["limits"], limits, f"{what}: limits")
-        if "messages" in f:
-            messages = self.messages(f["messages"], messages, f"{what}: messages")
         policy = self.transfers.policy
         if "on_transfer_failure" in f:
             partial = self.transfers.failure_partial(
@@ -216,8 +215,11 @@ class Menus:
                 self.transfers.policy,
             )
             policy = policy_with(self.transfers.policy, partial or {})
-        if "on_limit" in f:
-            on_limit = self.on_limit(f["on_limit"], f"the on_limit of {what}", policy, on_limit)
+        timeouts, limits, messages, on_limit, voice, voice_at = self.inherited(
+            f, inherited, policy, what, menu=True
+        )
+        if voice_at is not None:
+            where["voice"] = voice_at
         options: dict[Key, Action] = {}
         for okey, value in self.keys.entries(f.get("options"), f"the options of {what}"):
             known = _OPTION_KEYS.get(okey.value.strip())
