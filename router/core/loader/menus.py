@@ -5,7 +5,7 @@ timeouts, limits, messages, voice, on_limit, on_transfer_failure (per kind)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -43,29 +43,6 @@ _OPTION_KEYS = {
 """Key as written -> (Key, its name in `Menu.where`, its symbol): enum lookups are slow."""
 
 
-class _Places(Mapping[str, Location]):
-    """`Menu.where`: locations made only when asked for (a file has a hundred thousand)."""
-
-    __slots__ = ("_file", "_nodes")
-
-    def __init__(self, file: str, nodes: dict[str, int]) -> None:
-        self._file = file
-        self._nodes = nodes
-
-    def __getitem__(self, name: str) -> Location:
-        packed = self._nodes[name]
-        return Location(self._file, (packed >> 32) + 1, (packed & 0xFFFFFFFF) + 1)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._nodes)
-
-    def __len__(self) -> int:
-        return len(self._nodes)
-
-    def __repr__(self) -> str:
-        return f"_Places({dict(self)!r})"
-
-
 class _Inherited(NamedTuple):
     """What a menu inherits: built-in < the file's defaults < its number's defaults."""
 
@@ -75,8 +52,8 @@ class _Inherited(NamedTuple):
     on_limit: tuple[Action, Action]
     """On the invalid limit, on the no-input limit."""
     voice: str | None
-    voice_at: int | None = None
-    """Where the voice was written (line << 32 | column), for findings about it."""
+    voice_at: Location | None = None
+    """Where the voice was written, for findings about it."""
 
 
 class Menus:
@@ -114,7 +91,7 @@ class Menus:
         if "voice" in f:
             label = f"the voice of {what}" if menu else f"{what}: voice"
             voice = self.leaves.text(f["voice"], label) or voice
-            voice_at = f["voice"].line << 32 | f["voice"].column
+            voice_at = self.loc(f["voice"])
         return _Inherited(timeouts, limits, messages, on_limit, voice, voice_at)
 
     def on_limit(
@@ -191,21 +168,21 @@ class Menus:
                     code="missing-key",
                 )
             return Menu(name, Prompt(), Prompt(), {}, loc=self.loc(key))
-        where: dict[str, int] = {}  # name -> line << 32 | column: no objects for the GC to visit
+        where: dict[str, Location] = {}
         greeting_node = f.get("greeting")
         greeting = _SILENT
         if greeting_node is not None:
-            where["greeting"] = greeting_node.line << 32 | greeting_node.column
+            where["greeting"] = self.loc(greeting_node)
             greeting = self.leaves.prompt(greeting_node, f"the greeting of {what}") or greeting
         prompt = greeting
         prompt_node = f.get("prompt")
         if prompt_node is not None:
-            where["prompt"] = prompt_node.line << 32 | prompt_node.column
+            where["prompt"] = self.loc(prompt_node)
             prompt = self.leaves.prompt(prompt_node, f"the prompt of {what}") or greeting
         directory = None
         directory_node = f.get("directory")
         if directory_node is not None:
-            where["directory"] = directory_node.line << 32 | directory_node.column
+            where["directory"] = self.loc(directory_node)
             directory = self.leaves.ref(directory_node, f"the directory of {what}")
         policy = self.transfers.policy
         if "on_transfer_failure" in f:
@@ -230,13 +207,12 @@ class Menus:
             if k in options or place in where:
                 self.error(
                     okey,
-                    f"key {symbol} appears twice in {what} "
-                    f"(first at line {(where[place] >> 32) + 1})",
+                    f"key {symbol} appears twice in {what} (first at line {where[place].line})",
                     hint="a key can do only one thing in a menu",
                     code="duplicate-key",
                 )
                 continue
-            where[place] = okey.line << 32 | okey.column
+            where[place] = self.loc(okey)
             action = self.actions.action(value, f"option {symbol} of {what}", policy)
             if action is not None:
                 options[k] = action
@@ -256,7 +232,7 @@ class Menus:
             on_transfer_failure=policy,
             voice=voice,
             loc=self.loc(key),
-            where=_Places(self.ctx.file, where),
+            where=MappingProxyType(where),
         )
 
     def _bad_key(self, node: Scalar, what: str) -> None:
