@@ -132,7 +132,7 @@ SUPPORT = Menu(
             Key.POUND: Top(),
         }
     ),
-    timeouts=Timeouts(first_digit=4.0, inter_digit=2.0),
+    timeouts=Timeouts(first_digit_s=4.0, inter_digit_s=2.0),
     limits=Limits(invalid=2, no_input=2),
     messages=Messages(invalid=say("Not valid."), no_input=say("Nothing heard.")),
     on_limit=Hangup(say("Goodbye from support.")),

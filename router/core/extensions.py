@@ -160,7 +160,7 @@ class ExtensionRules:
                 )
                 continue
             longer = starting[0]
-            wait = _seconds(menu.timeouts.inter_digit)
+            wait = _seconds(menu.timeouts.inter_digit_s)
             self.report(
                 loc,
                 f"key {key.value} in menu '{menu.name}' also starts extension "

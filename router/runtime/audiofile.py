@@ -15,7 +15,7 @@ from router.core.errors import Problem, RouterError
 from router.core.model import Prompt
 
 __all__ = [
-    "MAX_RECORDING_SECONDS",
+    "MAX_RECORDING_S",
     "TooLong",
     "UnplayableAudio",
     "audio_problems",
@@ -41,7 +41,7 @@ def mono(pcm: bytes, channels: int) -> bytes:
     return bytes(samples.mean(axis=1).astype(np.int16).tobytes())
 
 
-MAX_RECORDING_SECONDS = 600.0
+MAX_RECORDING_S = 600.0
 """The longest recording a message may be: ten minutes. A menu's recordings are
 greetings and announcements of seconds to a minute or two; an hour-long file (a
 podcast, hold music saved as the greeting) would be decoded into memory at every
@@ -49,7 +49,7 @@ load of the file, for every call's process."""
 
 
 class TooLong(UnplayableAudio):
-    """A recording longer than MAX_RECORDING_SECONDS; found before it is decoded whole."""
+    """A recording longer than MAX_RECORDING_S; found before it is decoded whole."""
 
     hint = "cut it to what callers need to hear"
 
@@ -57,14 +57,14 @@ class TooLong(UnplayableAudio):
 def _too_long(seconds: float) -> TooLong:
     return TooLong(
         f"it is {seconds / 60:.0f} minutes long; a recording may last at most "
-        f"{MAX_RECORDING_SECONDS / 60:.0f} minutes"
+        f"{MAX_RECORDING_S / 60:.0f} minutes"
     )
 
 
 def decode_file(path: str, rate: int) -> tuple[bytes, int]:
     """Mono s16 PCM and its rate: a 16-bit wav as written, anything else resampled to `rate`.
 
-    A recording over MAX_RECORDING_SECONDS raises `TooLong`: a wav from its header,
+    A recording over MAX_RECORDING_S raises `TooLong`: a wav from its header,
     anything else as soon as decoding passes the limit, so memory stays bounded.
     """
     if path.lower().endswith(".wav"):
@@ -72,7 +72,7 @@ def decode_file(path: str, rate: int) -> tuple[bytes, int]:
             with wave.open(path, "rb") as w:
                 if w.getsampwidth() == 2:
                     seconds = w.getnframes() / max(w.getframerate(), 1)
-                    if seconds > MAX_RECORDING_SECONDS:
+                    if seconds > MAX_RECORDING_S:
                         raise _too_long(seconds)
                     pcm = w.readframes(w.getnframes())
                     return mono(pcm, w.getnchannels()), w.getframerate()
@@ -81,10 +81,10 @@ def decode_file(path: str, rate: int) -> tuple[bytes, int]:
     import av
 
     parts: list[bytes] = []
-    limit = int(MAX_RECORDING_SECONDS * rate)
+    limit = int(MAX_RECORDING_S * rate)
     samples = 0
     with av.open(path) as container:
-        if container.duration is not None and container.duration / 1e6 > MAX_RECORDING_SECONDS:
+        if container.duration is not None and container.duration / 1e6 > MAX_RECORDING_S:
             raise _too_long(container.duration / 1e6)
         resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
         for frame in container.decode(audio=0):

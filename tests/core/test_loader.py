@@ -600,8 +600,8 @@ def test_inherited_settings_merge_field_by_field() -> None:
         """
     )
     main, plain = mf.menus["main"], mf.menus["plain"]
-    assert (main.timeouts.first_digit, main.timeouts.inter_digit) == (6.0, 0.5)
-    assert (plain.timeouts.first_digit, plain.timeouts.inter_digit) == (6.0, 2.0)
+    assert (main.timeouts.first_digit_s, main.timeouts.inter_digit_s) == (6.0, 0.5)
+    assert (plain.timeouts.first_digit_s, plain.timeouts.inter_digit_s) == (6.0, 2.0)
     assert (main.limits.invalid, main.limits.no_input) == (4, 1)
     assert (plain.limits.invalid, plain.limits.no_input) == (4, 3)
     assert main.messages.invalid.text == "Nope." and main.messages.no_input.text == "Hello?"
@@ -633,7 +633,7 @@ def test_on_limit_defaults_to_a_hangup_with_a_goodbye() -> None:
 )
 def test_durations(written: str, seconds: float) -> None:
     text = BASE.replace("menus:", f"defaults:\n  timeouts: {{first_digit: {written}}}\nmenus:")
-    assert load(text).menus["main"].timeouts.first_digit == seconds
+    assert load(text).menus["main"].timeouts.first_digit_s == seconds
 
 
 @pytest.mark.parametrize(
@@ -1206,5 +1206,5 @@ def test_empty_optional_sections_are_allowed() -> None:
               "#": hangup
         """
     )
-    assert mf.menus["main"].timeouts.first_digit == 5.0
+    assert mf.menus["main"].timeouts.first_digit_s == 5.0
     assert mf.destinations == {}

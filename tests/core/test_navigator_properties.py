@@ -58,9 +58,11 @@ from router.core.model import (
 from router.core.navigator import CallCaps, CallState, Navigator
 
 CAPS = CallCaps(max_keys=30, max_transfers=3, max_call_s=120.0)
-MIN_TIMEOUT = 0.5
+MIN_TIMEOUT_S = 0.5
 MAX_STEPS = (
-    4 * (CAPS.max_keys + 1) + 8 * (CAPS.max_transfers + 1) + int(4 * CAPS.max_call_s / MIN_TIMEOUT)
+    4 * (CAPS.max_keys + 1)
+    + 8 * (CAPS.max_transfers + 1)
+    + int(4 * CAPS.max_call_s / MIN_TIMEOUT_S)
 )
 """Keys, transfers and time-outs are all capped; each costs a few events at most."""
 
@@ -173,8 +175,8 @@ def menu_files(draw: st.DrawFn) -> MenuFile:
             ),
             directory=directory.name if directory and draw(st.booleans()) else None,
             timeouts=Timeouts(
-                first_digit=draw(st.floats(MIN_TIMEOUT, 10.0)),
-                inter_digit=draw(st.floats(MIN_TIMEOUT, 5.0)),
+                first_digit_s=draw(st.floats(MIN_TIMEOUT_S, 10.0)),
+                inter_digit_s=draw(st.floats(MIN_TIMEOUT_S, 5.0)),
             ),
             limits=Limits(invalid=draw(st.integers(1, 4)), no_input=draw(st.integers(1, 4))),
             on_limit=draw(actions(names)),

@@ -128,7 +128,7 @@ def test_a_recording_longer_than_the_limit_is_refused_before_it_is_decoded(
 ) -> None:
     from router.runtime import audiofile
 
-    monkeypatch.setattr(audiofile, "MAX_RECORDING_SECONDS", 1.0)  # a 10-minute file is 10 MB
+    monkeypatch.setattr(audiofile, "MAX_RECORDING_S", 1.0)  # a 10-minute file is 10 MB
     _write_wav(tmp_path / "long.wav", 16_000)  # 2 s at 8 kHz
     with wave.open(str(tmp_path / "long32.wav"), "wb") as w:  # 32-bit: decoded by PyAV
         w.setnchannels(1)
@@ -149,9 +149,9 @@ def test_a_recording_longer_than_the_limit_is_refused_before_it_is_decoded(
 
 
 def test_the_default_recording_limit_is_ten_minutes() -> None:
-    from router.runtime.audiofile import MAX_RECORDING_SECONDS, TooLong, _too_long
+    from router.runtime.audiofile import MAX_RECORDING_S, TooLong, _too_long
 
-    assert MAX_RECORDING_SECONDS == 600
+    assert MAX_RECORDING_S == 600
     assert str(_too_long(3_900)) == (
         "it is 65 minutes long; a recording may last at most 10 minutes"
     )

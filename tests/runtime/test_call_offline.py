@@ -72,7 +72,7 @@ def menu_file(*, ringing_timeout: float = 20.0) -> MenuFile:
             Key.D2: GoTo("support"),
             Key.D0: Transfer(OPERATOR, destination="operator"),
         },
-        timeouts=Timeouts(first_digit=5.0, inter_digit=2.0),
+        timeouts=Timeouts(first_digit_s=5.0, inter_digit_s=2.0),
         limits=Limits(invalid=3, no_input=3),
         messages=Messages(),
         on_limit=Transfer(OPERATOR, destination="operator"),
@@ -479,7 +479,7 @@ async def test_silence_runs_the_no_input_path_then_the_fallback(fake: FakeLiveKi
         main,
         greeting=Prompt("Hi."),
         prompt=Prompt("Press one."),
-        timeouts=Timeouts(first_digit=0.2, inter_digit=0.2),
+        timeouts=Timeouts(first_digit_s=0.2, inter_digit_s=0.2),
         limits=Limits(invalid=3, no_input=2),
         messages=Messages(invalid=Prompt("No."), no_input=Prompt("Hello?")),
     )

@@ -35,7 +35,7 @@ class Expectation:
     """With `hangup`: the exact way it ends (`transfer_limit`, `key_limit`, ...)."""
     menus: tuple[str, ...] | None = None
     """Every menu entered, in order (returns by `back` and `top` included), if given."""
-    ringing_timeout: float | None = None
+    ringing_timeout_s: float | None = None
     """With `transfer`: the seconds the transfer lets the far end ring."""
     play_dialtone: bool | None = None
     """With `transfer`: whether the caller hears a ring tone while it is made."""

@@ -122,7 +122,7 @@ class ExpectationReader:
                     "e.g. 25s",
                 )
                 ok = False
-            out["ringing_timeout"] = seconds
+            out["ringing_timeout_s"] = seconds
         if "play_dialtone" in fields:
             value = r.text(fields["play_dialtone"], "play_dialtone")
             if value not in ("true", "false"):

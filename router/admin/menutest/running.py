@@ -222,7 +222,7 @@ def run_case(
 
 def _settings_mismatches(expect: Expectation, settings: TransferSettings) -> list[str]:
     out: list[str] = []
-    wanted = expect.ringing_timeout
+    wanted = expect.ringing_timeout_s
     if wanted is not None and abs(settings.ringing_timeout_s - wanted) > 1e-6:
         out.append(f"expected ringing_timeout {wanted:g}s, got {settings.ringing_timeout_s:g}s")
     if expect.play_dialtone is not None and settings.play_dialtone is not expect.play_dialtone:

@@ -123,8 +123,12 @@ class Menus:
         base: _S,
         what: str,
         read: Callable[[Node, str], object | None],
+        field_of: Callable[[str], str] = str,
     ) -> _S:
-        """`base` with the fields this mapping sets (each read by `read`); the rest inherited."""
+        """`base` with the fields this mapping sets (each read by `read`); the rest inherited.
+
+        `field_of` names the model's field for a key as written (`first_digit` is
+        `Timeouts.first_digit_s`: the model's names carry their unit, the file's do not)."""
         f = self.keys.fields(node, spec, what)
         if not f:
             return base
@@ -132,11 +136,13 @@ class Menus:
         for name, value_node in f.items():
             value = read(value_node, f"{what}: {name}")
             if value is not None:
-                changes[name] = value
+                changes[field_of(name)] = value
         return replace(base, **changes) if changes else base
 
     def timeouts(self, node: Node | None, base: Timeouts, what: str) -> Timeouts:
-        return self._override(node, fmt.TIMEOUTS, base, what, self.leaves.duration)
+        return self._override(
+            node, fmt.TIMEOUTS, base, what, self.leaves.duration, lambda name: f"{name}_s"
+        )
 
     def limits(self, node: Node | None, base: Limits, what: str) -> Limits:
         return self._override(

@@ -17,9 +17,12 @@ __all__ = ["Limits", "Menu", "Messages", "Timeouts"]
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    first_digit: float = 5.0
+    """How long callers have to press keys; the file's `timeouts` (`first_digit`,
+    `inter_digit`), the seconds in each field's name (`_s`)."""
+
+    first_digit_s: float = 5.0
     """Seconds of silence after a prompt ends before it counts as no input."""
-    inter_digit: float = 3.0
+    inter_digit_s: float = 3.0
     """Seconds between keys of a multi-digit entry before it is taken as finished."""
 
 

@@ -147,7 +147,7 @@ class CallContext:
             self._wait()
 
     def _wait(self) -> None:
-        self._arm(TimerKind.FIRST_DIGIT, self._menu.timeouts.first_digit)
+        self._arm(TimerKind.FIRST_DIGIT, self._menu.timeouts.first_digit_s)
         self._set_state(CallState.WAITING)
 
     def _end(self, reason: EndReason) -> None:

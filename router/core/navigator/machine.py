@@ -247,7 +247,7 @@ class Navigator(CallContext):
             # until `#` or the time-out: a mistyped extension is one wrong entry, not two
             self._dead = match is Match.NONE
             self._digits = digits
-            self._arm(TimerKind.INTER_DIGIT, self._menu.timeouts.inter_digit)
+            self._arm(TimerKind.INTER_DIGIT, self._menu.timeouts.inter_digit_s)
             self._set_state(CallState.COLLECTING)
 
     def _finish_entry(self) -> None:
