@@ -61,8 +61,9 @@ def _too_long(seconds: float) -> TooLong:
     )
 
 
-def decode_file(path: str, rate: int) -> tuple[bytes, int]:
-    """Mono s16 PCM and its rate: a 16-bit wav as written, anything else resampled to `rate`.
+def decode_file(path: str, rate_hz: int) -> tuple[bytes, int]:
+    """Mono s16 PCM and its rate (Hz): a 16-bit wav as written, anything else resampled to
+    `rate_hz`.
 
     A recording over MAX_RECORDING_S raises `TooLong`: a wav from its header,
     anything else as soon as decoding passes the limit, so memory stays bounded.
@@ -81,27 +82,27 @@ def decode_file(path: str, rate: int) -> tuple[bytes, int]:
     import av
 
     parts: list[bytes] = []
-    limit = int(MAX_RECORDING_S * rate)
+    limit = int(MAX_RECORDING_S * rate_hz)
     samples = 0
     with av.open(path) as container:
         if container.duration is not None and container.duration / 1e6 > MAX_RECORDING_S:
             raise _too_long(container.duration / 1e6)
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate_hz)
         for frame in container.decode(audio=0):
             for out in resampler.resample(frame):
                 parts.append(bytes(out.planes[0])[: out.samples * 2])
                 samples += out.samples
             if samples > limit:  # the header did not say (or lied): stop decoding here
-                raise _too_long(samples / rate)
+                raise _too_long(samples / rate_hz)
         for out in resampler.resample(None):
             parts.append(bytes(out.planes[0])[: out.samples * 2])
-    return b"".join(parts), rate
+    return b"".join(parts), rate_hz
 
 
-def decode_prompt(path: str, rate: int) -> tuple[bytes, int]:
+def decode_prompt(path: str, rate_hz: int) -> tuple[bytes, int]:
     """`decode_file`, with every way a file can fail turned into `UnplayableAudio`."""
     try:
-        pcm, got = decode_file(path, rate)
+        pcm, got = decode_file(path, rate_hz)
     except TooLong:
         raise
     except Exception as exc:  # PyAV, wave, numpy and the OS each fail their own way
@@ -125,7 +126,7 @@ def unplayable(prompt: Prompt, reason: str, hint: str = UnplayableAudio.hint) ->
     )
 
 
-def audio_problems(prompts: list[Prompt], rate: int = 16_000) -> list[Problem]:
+def audio_problems(prompts: list[Prompt], rate_hz: int = 16_000) -> list[Problem]:
     """Decode every existing audio file once; a problem at each place that names a bad one.
 
     Missing files are the checker's to report (it needs no decoder).
@@ -138,7 +139,7 @@ def audio_problems(prompts: list[Prompt], rate: int = 16_000) -> list[Problem]:
             continue
         if path not in reasons:
             try:
-                decode_prompt(path, rate)
+                decode_prompt(path, rate_hz)
                 reasons[path] = None
             except UnplayableAudio as exc:
                 reasons[path] = exc
