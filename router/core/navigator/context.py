@@ -114,8 +114,8 @@ class CallContext:
         log.debug("%s -> %s", old, new)
         self._state = new
 
-    def _arm(self, timer: TimerKind, delay: float) -> None:
-        self._out.append(self._timers.arm(timer, self._now + delay))
+    def _arm(self, timer: TimerKind, delay_s: float) -> None:
+        self._out.append(self._timers.arm(timer, self._now + delay_s))
 
     def _disarm(self, timer: TimerKind) -> None:
         cancel = self._timers.disarm(timer)
