@@ -160,7 +160,7 @@ class _Driven:
             else:
                 weights = [len(options) - i for i in range(len(options))]
                 key = rng.choices(options, weights)[0]
-            call.press(key, gap=rng.uniform(1.0, 4.0))
+            call.press(key, gap_s=rng.uniform(1.0, 4.0))
         self._settle()
 
     def start(self, first: CallStarted) -> None:

@@ -142,13 +142,13 @@ class SimulatedCall:
         file's, the number's or the caller rule's)."""
         return self.feed(CallStarted(dialled, at, self.now, caller, language))
 
-    def press(self, key: Key, gap: float | None = None) -> list[Effect]:
-        """A key, `gap` seconds on (by default `KEY_GAP_S`, or half the time left before
+    def press(self, key: Key, gap_s: float | None = None) -> list[Effect]:
+        """A key, `gap_s` seconds on (by default `KEY_GAP_S`, or half the time left before
         the next timer fires, so that a key never comes after a time-out it beat)."""
-        if gap is None:
+        if gap_s is None:
             armed = self.nav.next_deadline()
-            gap = KEY_GAP_S if armed is None else min(KEY_GAP_S, (armed[1] - self.now) / 2)
-        self.now += gap
+            gap_s = KEY_GAP_S if armed is None else min(KEY_GAP_S, (armed[1] - self.now) / 2)
+        self.now += gap_s
         return self.feed(DigitPressed(key, self.now))
 
     def fire(self, timer: TimerKind) -> list[Effect]:
