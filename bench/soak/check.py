@@ -125,6 +125,7 @@ def check(
     rooms_left: Sequence[str],
     judge_growth: bool = True,
     planned: int = 0,
+    interrupted: bool = False,
     router_log: str,
     router_exit: int | None,
     wall_s: float,
@@ -252,8 +253,11 @@ def check(
     if panics:
         # livekit's rtc library SIGTERMs its own process on a panic: the router drains and exits
         failures.append(f"the router's rtc library panicked ({len(panics)}): {panics[0]}")
-    if len(calls) < planned:
-        failures.append(f"the soak stopped after {len(calls)} of {planned} calls (router gone)")
+    placed = sum(1 for c in calls if not c.probe)
+    if interrupted:
+        failures.append(f"interrupted (Ctrl-C) after {placed} of {planned} calls")
+    elif placed < planned:
+        failures.append(f"the soak stopped after {placed} of {planned} calls (router gone)")
     if "Traceback" in router_log:
         failures.append("the router logged a traceback")
     for o in outages:
@@ -262,7 +266,9 @@ def check(
     durations = [c.ended_at - c.placed_at for c in calls if c.answered]
     t0 = min((c.placed_at for c in calls), default=0.0)
     return {
-        "calls": len(calls),
+        "calls": placed,
+        "probes": len(calls) - placed,
+        "interrupted": interrupted,
         "answered": sum(c.answered for c in calls),
         "wall_s": round(wall_s, 1),
         "call_seconds_median": round(statistics.median(durations), 1) if durations else None,
