@@ -4,6 +4,11 @@ Prints the headline figures of both runs (latency percentiles, calls held, memor
 and CPU per call, the menu engine) with B's change against A. Lower is better for
 times, memory and CPU; higher for calls held. ``--all`` prints every number the two
 files share instead.
+
+Both runs are read through the results' schema (bench/schema.py); a headline names its
+figure by a dotted path of the typed run (`RunResult.get`), and every path is one the
+schema declares (tests/bench/test_results.py), so a renamed figure fails a test instead
+of printing `–`.
 """
 
 from __future__ import annotations
