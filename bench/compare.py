@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.schema import load_run
+from bench.schema import ResultError, load_run
 
 HEADLINES: list[tuple[str, str, bool]] = [
     # (label, dotted path, higher is better)
@@ -143,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", type=Path)
     parser.add_argument("--all", action="store_true", help="every shared number, not headlines")
     args = parser.parse_args(argv)
-    a, b = load_run(args.a), load_run(args.b)
+    try:
+        a, b = load_run(args.a), load_run(args.b)
+    except ResultError as exc:
+        print(f"python -m bench.compare: {exc}", file=sys.stderr)
+        return 2
     print(f"A: {args.a}  {a.date}  {a.command}  load {list(a.machine.loadavg)}")
     print(f"B: {args.b}  {b.date}  {b.command}  load {list(b.machine.loadavg)}")
     for key in ("livekit_server", "livekit", "livekit_agents", "python", "git"):

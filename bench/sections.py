@@ -299,12 +299,19 @@ class LoaderResults(JsonObject):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LoaderRun(JsonObject):
+class _ChildRun(JsonObject):
+    """One engine benchmark run as a child process (bench/engine.py)."""
+
     command: str
-    results: LoaderResults | None = None
     stderr: Any = None
     """The last lines it printed, when it failed."""
     error: str | None = None
+    """Why its results could not be read."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoaderRun(_ChildRun):
+    results: LoaderResults | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -322,11 +329,8 @@ class NavigatorResults(JsonObject):
 
 
 @dataclass(frozen=True, kw_only=True)
-class NavigatorRun(JsonObject):
-    command: str
+class NavigatorRun(_ChildRun):
     results: NavigatorResults | None = None
-    stderr: Any = None
-    error: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

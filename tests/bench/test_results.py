@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from bench.compare import HEADLINES
+from bench.compare import main as compare_main
+from bench.report.__main__ import main as report_main
 from bench.schema import (
     FLOOR_TARGET_RATIO,
     TARGETS,
@@ -102,3 +104,16 @@ def test_the_runner_writes_the_targets_declared_once_in_the_schema() -> None:
         == json.loads((RESULTS / "run-20261126T114549.json").read_text())["targets"]
     )
     assert Floor.__dataclass_fields__["target_ratio"].default == FLOOR_TARGET_RATIO
+
+
+def test_compare_and_report_refuse_a_broken_file_in_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "run-z.json"
+    broken.write_text('{"schema": 1}')
+    good = RESULTS / "floor.json"
+    assert compare_main([str(broken), str(good)]) == 2
+    assert capsys.readouterr().err == f"python -m bench.compare: {broken}: missing 'date'\n"
+    assert report_main([str(broken), "--doc", str(tmp_path / "doc.md")]) == 2
+    assert capsys.readouterr().err == f"python -m bench.report: {broken}: missing 'date'\n"
+    assert not (tmp_path / "doc.md").exists()
