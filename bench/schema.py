@@ -61,23 +61,6 @@ SCHEMA = 1
 """The version of the run files this module reads and writes."""
 
 
-def _need(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if key not in data:
-        raise ResultError(f"{where}: missing {key!r}")
-    value = data[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
-        raise ResultError(f"{where}: {key!r} is {type(value).__name__}, not {_names(kind)}")
-    return value
-
-
-def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _names(kind: type | tuple[type, ...]) -> str:
-    return " or ".join(k.__name__ for k in _kinds(kind))
-
-
 def get(data: Any, path: str) -> Any:
     """The value at a dotted path (`a.b.0.c`) of JSON or of typed results (a field, a
     key, an index), or None when any step is missing."""
@@ -202,33 +185,19 @@ class RunResult(JsonObject):
         return get(self, path)
 
 
-@dataclass(frozen=True)
-class EngineResult:
-    """One menu-engine benchmark: bench/results/loader.json or navigator.json."""
+@dataclass(frozen=True, kw_only=True)
+class EngineResult(JsonObject):
+    """One menu-engine benchmark: bench/results/loader.json or navigator.json (its
+    figures stay in `extra`, as the benchmark wrote them)."""
 
     benchmark: str
     """`loader` or `navigator`."""
     python: str
     machine: str
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "engine") -> EngineResult:
-        if not isinstance(data, Mapping):
-            raise ResultError(f"{where}: not a JSON object")
-        return cls(
-            benchmark=_need(data, "benchmark", str, where),
-            python=_need(data, "python", str, where),
-            machine=_need(data, "machine", str, where),
-            raw=dict(data),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.raw)
 
 
-@dataclass(frozen=True)
-class AdminCommand:
+@dataclass(frozen=True, kw_only=True)
+class AdminCommand(JsonObject):
     """One admin command's start-to-exit wall time, over `runs` runs."""
 
     name: str
@@ -248,35 +217,14 @@ class AdminCommand:
     def met(self) -> bool:
         return self.median_s <= self.target_s
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "command") -> AdminCommand:
-        return cls(
-            name=_need(data, "name", str, where),
-            argv=tuple(_need(data, "argv", list, where)),
-            runs=_need(data, "runs", int, where),
-            median_s=float(_need(data, "median_s", (int, float), where)),
-            min_s=float(_need(data, "min_s", (int, float), where)),
-            max_s=float(_need(data, "max_s", (int, float), where)),
-            target_s=float(_need(data, "target_s", (int, float), where)),
-            cpu_s=None if data.get("cpu_s") is None else float(data["cpu_s"]),
-        )
-
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "argv": list(self.argv),
-            "runs": self.runs,
-            "median_s": self.median_s,
-            "min_s": self.min_s,
-            "max_s": self.max_s,
-            "target_s": self.target_s,
-            "met": self.met,
-            "cpu_s": self.cpu_s,
-        }
+        """The fields, and `met` (written for readers of the file; read back, it is
+        worked out again)."""
+        return {**super().to_json(), "met": self.met}
 
 
-@dataclass(frozen=True)
-class AdminStartup:
+@dataclass(frozen=True, kw_only=True)
+class AdminStartup(JsonObject):
     """The admin commands' wall times on the small example: bench/results/admin.json."""
 
     date: str
@@ -289,38 +237,19 @@ class AdminStartup:
     commands: tuple[AdminCommand, ...]
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "admin") -> AdminStartup:
-        if _need(data, "benchmark", str, where) != "admin_startup":
+    def from_json(cls, data: Any, where: str = "admin") -> AdminStartup:
+        if isinstance(data, Mapping) and data.get("benchmark") != "admin_startup":
             raise ResultError(f"{where}: not an admin start-up result")
-        return cls(
-            date=_need(data, "date", str, where),
-            python=_need(data, "python", str, where),
-            cores=_need(data, "cores", int, where),
-            loadavg_before=tuple(_need(data, "loadavg_before", list, where)),
-            loadavg_after=tuple(_need(data, "loadavg_after", list, where)),
-            interpreter_s=float(_need(data, "interpreter_s", (int, float), where)),
-            commands=tuple(
-                AdminCommand.from_json(c, f"{where}: commands[{i}]")
-                for i, c in enumerate(_need(data, "commands", list, where))
-            ),
-        )
+        return super().from_json(data, where)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "benchmark": "admin_startup",
-            "date": self.date,
-            "python": self.python,
-            "cores": self.cores,
-            "loadavg_before": list(self.loadavg_before),
-            "loadavg_after": list(self.loadavg_after),
-            "interpreter_s": self.interpreter_s,
-            "commands": [c.to_json() for c in self.commands],
-        }
+        return {"benchmark": "admin_startup", **super().to_json()}
 
 
-@dataclass(frozen=True)
-class SoakResult:
-    """One soak (`python -m bench.soak`): bench/results/soak-<date>.json."""
+@dataclass(frozen=True, kw_only=True)
+class SoakResult(JsonObject):
+    """One soak (`python -m bench.soak`): bench/results/soak-<date>.json (its figures stay
+    in `extra`; docs/reliability.md reads them)."""
 
     started: str
     """UTC, ISO 8601."""
@@ -330,22 +259,10 @@ class SoakResult:
     calls: int
     failures: tuple[str, ...]
     """What did not hold (sentences); empty when everything did."""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "soak") -> SoakResult:
-        return cls(
-            started=_need(data, "started", str, where),
-            command=_need(data, "command", str, where),
-            machine=Machine.from_json(_need(data, "machine", dict, where), f"{where}: machine"),
-            versions=Versions.from_json(_need(data, "versions", dict, where), f"{where}: versions"),
-            calls=_need(data, "calls", int, where),
-            failures=tuple(_need(data, "failures", list, where)),
-            raw=dict(data),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.raw)
+    def from_json(cls, data: Any, where: str = "soak") -> SoakResult:
+        return super().from_json(data, where)
 
 
 def load(path: Path) -> RunResult | EngineResult | AdminStartup | SoakResult:
