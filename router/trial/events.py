@@ -169,7 +169,12 @@ def as_json(event: PageEvent) -> str:
     """`{"type": ..., "t": ..., ...}`: one event as the topic carries it."""
     body = event.body() if isinstance(event, NoteEvent) else asdict(event)
     body["t"] = round(event.t, 3)
-    return json.dumps({"type": event.type, **body}, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        {"type": event.type, **body},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,  # a note's field JSON has no type for (a time, a path) goes as its text
+    )
 
 
 class EventBuilder:

@@ -229,6 +229,7 @@ def test_every_note_the_page_shows_has_its_event_and_every_other_is_left_out_by_
     assert set(NOTE_EVENTS) | NOT_SHOWN == notes, "a new note kind: show it or say why not"
     assert not set(NOTE_EVENTS) & NOT_SHOWN
     assert set(NOTE_EVENTS.values()) == set(APP_READS)
+    assert {type(note) for note in SAMPLES} == set(NOTE_EVENTS), "a sample of each shown note"
 
 
 SAMPLES: list[AnyNote] = [
