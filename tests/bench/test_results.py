@@ -1,4 +1,5 @@
-"""Every committed benchmark result reads through the shared schema (bench/schema.py)."""
+"""Every committed benchmark result reads through the shared schema (bench/schema.py,
+bench/sections.py) and writes back unchanged."""
 
 from __future__ import annotations
 
@@ -7,7 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from bench.schema import AdminStartup, ResultError, RunResult, load
+from bench.compare import HEADLINES
+from bench.compare import main as compare_main
+from bench.report.__main__ import main as report_main
+from bench.schema import (
+    FLOOR_TARGET_RATIO,
+    TARGETS,
+    AdminStartup,
+    ResultError,
+    RunResult,
+    declared_path,
+    load,
+    load_run,
+)
+from bench.sections import Distribution, Floor, Level, MemoryPerCall, Ramp
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 
@@ -31,3 +45,75 @@ def test_a_run_without_its_machine_is_refused_by_name(tmp_path: Path) -> None:
     path.write_text(json.dumps(run))
     with pytest.raises(ResultError, match="run-x.json: missing 'machine'"):
         load(path)
+
+
+RUNS = sorted(RESULTS.glob("run-*.json")) + sorted(RESULTS.glob("floor*.json"))
+
+
+@pytest.mark.parametrize("path", RUNS, ids=lambda p: p.name)
+def test_a_stored_run_reads_into_the_typed_schema_and_writes_back_byte_for_byte(
+    path: Path,
+) -> None:
+    run = load_run(path)
+    for ramp in [*run.capacity.values(), run.two_processes, run.floor]:
+        if ramp is not None:
+            assert isinstance(ramp, Ramp) and all(isinstance(lv, Level) for lv in ramp.levels)
+            assert all(isinstance(m, MemoryPerCall) for m in ramp.memory_per_call.values())
+    if run.key_to_refer is not None:
+        assert isinstance(run.key_to_refer.end_to_end_ms, Distribution)
+        assert run.get("key_to_refer.end_to_end_ms.p99") == run.key_to_refer.end_to_end_ms.p99
+    assert json.dumps(run.to_json(), indent=1) + "\n" == path.read_text()
+
+
+def test_a_figure_of_the_wrong_type_is_refused_by_its_path(tmp_path: Path) -> None:
+    run = json.loads((RESULTS / "run-20261126T114549.json").read_text())
+    run["capacity"]["thread_sip"]["levels"][2]["memory"]["router"]["rss_mb"] = "lots"
+    path = tmp_path / "run-y.json"
+    path.write_text(json.dumps(run))
+    with pytest.raises(
+        ResultError,
+        match=r"run-y.json: capacity: thread_sip: levels\[2\]: "
+        r"memory: router: rss_mb is str, not a number",
+    ):
+        load(path)
+
+
+def test_a_figure_the_schema_does_not_declare_is_kept_where_it_was() -> None:
+    raw = json.loads((RESULTS / "run-20261126T114549.json").read_text())
+    raw["first_audio"] = {"new_figure_ms": 3, **raw["first_audio"]}
+    run = RunResult.from_json(raw)
+    assert run.first_audio is not None and run.first_audio.extra["new_figure_ms"] == 3
+    assert list(run.to_json()["first_audio"]) == list(raw["first_audio"])
+
+
+@pytest.mark.parametrize("headline", HEADLINES, ids=lambda h: h[1])
+def test_every_headline_of_compare_is_a_path_the_schema_declares(
+    headline: tuple[str, str, bool],
+) -> None:
+    assert declared_path(RunResult, headline[1])
+
+
+def test_a_path_the_schema_does_not_declare_is_told_apart() -> None:
+    assert not declared_path(RunResult, "key_to_refer.end_to_end_ms.p98")
+    assert not declared_path(RunResult, "capacity.thread_sip.calls_hold")
+
+
+def test_the_runner_writes_the_targets_declared_once_in_the_schema() -> None:
+    assert (
+        TARGETS.to_json()
+        == json.loads((RESULTS / "run-20261126T114549.json").read_text())["targets"]
+    )
+    assert Floor.__dataclass_fields__["target_ratio"].default == FLOOR_TARGET_RATIO
+
+
+def test_compare_and_report_refuse_a_broken_file_in_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "run-z.json"
+    broken.write_text('{"schema": 1}')
+    good = RESULTS / "floor.json"
+    assert compare_main([str(broken), str(good)]) == 2
+    assert capsys.readouterr().err == f"python -m bench.compare: {broken}: missing 'date'\n"
+    assert report_main([str(broken), "--doc", str(tmp_path / "doc.md")]) == 2
+    assert capsys.readouterr().err == f"python -m bench.report: {broken}: missing 'date'\n"
+    assert not (tmp_path / "doc.md").exists()
