@@ -10,50 +10,21 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
-from bench.soak.check import CallResult, check
-from bench.soak.faults import MenuSaver, menu_versions
 from bench.soak.run import SoakConfig, _on_interrupt, _Run
-from bench.soak.scenarios import Behaviour
-
-
-def _refused(i: int, *, probe: bool = False) -> CallResult:
-    call = CallResult(i, f"+155577{i:05d}", Behaviour.BUSY_486, 100.0 + i, probe=probe)
-    call.ended_at, call.outcome, call.status = call.placed_at + 1.0, "rejected", 503
-    return call
-
-
-def _figures(tmp_path: Path, calls: list[CallResult], **kw: Any) -> dict[str, Any]:
-    versions = menu_versions(tmp_path)
-    return check(
-        calls,
-        [],
-        versions=versions,
-        saver=MenuSaver(tmp_path / "menus.yaml", versions),
-        outages=[],
-        samples=[],
-        warmup_calls=0,
-        judge_growth=False,
-        rooms_left=[],
-        router_log="",
-        router_exit=0,
-        wall_s=10.0,
-        slope=lambda xs, ys: 0.0,
-        **kw,
-    )
+from tests.bench.soak_figures import figures_of, refused
 
 
 def test_probes_are_counted_apart_from_the_calls_asked_for(tmp_path: Path) -> None:
-    calls = [_refused(0), _refused(1, probe=True), _refused(2, probe=True)]
-    figures = _figures(tmp_path, calls, planned=3)
+    calls = [refused(0), refused(1, probe=True), refused(2, probe=True)]
+    figures = figures_of(tmp_path, calls, planned=3)
     assert (figures["calls"], figures["probes"]) == (1, 2)
     assert "the soak stopped after 1 of 3 calls (router gone)" in figures["failures"]
     assert figures["interrupted"] is False
 
 
 def test_an_interrupted_run_says_so_and_not_that_the_router_went(tmp_path: Path) -> None:
-    figures = _figures(tmp_path, [_refused(0), _refused(1)], planned=1000, interrupted=True)
+    figures = figures_of(tmp_path, [refused(0), refused(1)], planned=1000, interrupted=True)
     assert figures["interrupted"] is True
     assert "interrupted (Ctrl-C) after 2 of 1000 calls" in figures["failures"]
     assert not any("router gone" in f for f in figures["failures"])

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.soak.check import CallResult, check
-from bench.soak.faults import MenuSaver, menu_versions
 from bench.soak.refusals import unclaimed_callers
-from bench.soak.scenarios import Behaviour
+from tests.bench.soak_figures import figures_of, refused
 
 
 def _line(level: str, where: str, message: str, fields: str) -> str:
@@ -50,31 +48,11 @@ def test_only_refusals_no_server_claimed_are_named() -> None:
     assert unclaimed_callers(log) == {"+15557700212", "+15557700213"}
 
 
-def _refused(i: int) -> CallResult:
-    call = CallResult(i, f"+155577{i:05d}", Behaviour.BUSY_486, placed_at=100.0 + i)
-    call.ended_at, call.outcome, call.status = call.placed_at + 1.0, "rejected", 503
-    return call
-
-
 def test_the_soak_counts_an_unclaimed_refusal_as_the_stacks_not_as_wrong(
     tmp_path: Path,
 ) -> None:
-    versions = menu_versions(tmp_path)
-    figures = check(
-        [_refused(212), _refused(223)],
-        [],
-        versions=versions,
-        saver=MenuSaver(tmp_path / "menus.yaml", versions),
-        outages=[],
-        samples=[],
-        warmup_calls=0,
-        judge_growth=False,
-        rooms_left=[],
-        router_log="",
-        router_exit=0,
-        wall_s=10.0,
-        slope=lambda xs, ys: 0.0,
-        bridge_log=[UNCLAIMED, JOIN_FAILED],
+    figures = figures_of(
+        tmp_path, [refused(212), refused(223)], bridge_log=[UNCLAIMED, JOIN_FAILED]
     )
     assert figures["outcomes"]["refused by the stack"] == 2
     assert figures["refused_unclaimed"] == 1

@@ -24,24 +24,14 @@ from livekit import rtc
 
 from router.runtime.call.track import UNHEARD_REPUBLISH_S
 from router.stack.harness import RouterProcess
-from tests.e2e.conftest import Stack, eventually
+from tests.e2e.conftest import Stack, eventually, sip_participant_token
 
 AGENT_KIND = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
 
 
 async def _call(e2e: Stack, tmp_path: Path, room_name: str, *, skip_first: bool) -> dict:
     records = tmp_path / "calls.jsonl"
-    token = e2e.stack.token(
-        "sip_caller",
-        room_name,
-        kind="sip",
-        attributes={
-            "sip.trunkPhoneNumber": "+15550100001",
-            "sip.phoneNumber": "+15550209999",
-            "sip.callID": f"SCL_{room_name}",
-            "sip.callStatus": "ringing",
-        },
-    )
+    token = sip_participant_token(e2e.stack, room_name, status="ringing")
     bridge = rtc.Room()
     published: list[str] = []
     subscribed = asyncio.Event()
