@@ -144,6 +144,13 @@ class MenuSaver:
             else:
                 self.write(v.a, v.version_a)
 
+    def good_versions_between(self, start: float, end: float) -> set[str]:
+        """The versions the router may rightly serve a call it took between monotonic
+        `start` and `end`: the good one at `start` and every good save up to `end`."""
+        good = {self.good_version_at(start)}
+        good.update(s.version for s in self.saves if start < s.at <= end and s.version)
+        return good
+
     def good_version_at(self, t: float) -> str:
         """The version the router should serve at monotonic time `t` (the last good save
         before it: a broken save keeps the one before)."""

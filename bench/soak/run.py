@@ -125,6 +125,7 @@ class _Run:
             result.outcome = report.outcome.value
             result.status = report.status
             result.answered = report.answered_at is not None
+            result.answered_at = report.answered_at
             result.refers = tuple(r.refer_to for r in report.refers)
             result.remote_bye = report.outcome is CallOutcome.REMOTE_BYE
         except Exception as exc:  # noqa: BLE001 - a failed call is a result
@@ -306,8 +307,8 @@ def _on_interrupt(run: _Run, main: asyncio.Task[Any]) -> None:
     )
 
 
-def _bridge_log(path: Path) -> list[str]:
-    """The SIP bridge's log lines (empty when it wrote none): its refusals' reasons."""
+def _log_lines(path: Path) -> list[str]:
+    """A part's log lines (empty when it wrote none): the refusals' reasons."""
     try:
         return path.read_text(errors="replace").splitlines()
     except OSError:
@@ -374,7 +375,8 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
             interrupted=run.interrupted.is_set(),
             rooms_left=rooms,
             router_log=router.log(),
-            bridge_log=_bridge_log(stack.log_paths["sip"]),
+            bridge_log=_log_lines(stack.log_paths["sip"]),
+            server_log=_log_lines(stack.log_paths["livekit"]),
             router_exit=exit_code,
             wall_s=wall_s,
             slope=slope,

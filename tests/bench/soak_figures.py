@@ -19,21 +19,21 @@ def refused(i: int, *, probe: bool = False) -> CallResult:
 
 
 def figures_of(tmp_path: Path, calls: Sequence[CallResult], **kw: Any) -> dict[str, Any]:
-    """`check` of `calls` with no records, outages, samples or rooms left; `kw` adds to it."""
+    """`check` of `calls`, by default with no records, outages, samples or rooms left;
+    `kw` gives those or adds to them (`records=`, `outages=`, `saver=`, ...)."""
     versions = menu_versions(tmp_path)
-    return check(
-        calls,
-        [],
-        versions=versions,
-        saver=MenuSaver(tmp_path / "menus.yaml", versions),
-        outages=[],
-        samples=[],
-        warmup_calls=0,
-        judge_growth=False,
-        rooms_left=[],
-        router_log="",
-        router_exit=0,
-        wall_s=10.0,
-        slope=lambda xs, ys: 0.0,
-        **kw,
-    )
+    given: dict[str, Any] = {
+        "versions": versions,
+        "saver": MenuSaver(tmp_path / "menus.yaml", versions),
+        "outages": [],
+        "samples": [],
+        "warmup_calls": 0,
+        "judge_growth": False,
+        "rooms_left": [],
+        "router_log": "",
+        "router_exit": 0,
+        "wall_s": 10.0,
+        "slope": lambda xs, ys: 0.0,
+    }
+    records = kw.pop("records", [])
+    return check(calls, records, **(given | kw))

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bench.soak.check import CallResult
+from bench.soak.faults import MenuSaver, Outage, SaveEntry, menu_versions
 from bench.soak.run import SoakConfig, _on_interrupt, _Run
+from bench.soak.scenarios import Behaviour, Expected, expected
 from tests.bench.soak_figures import figures_of, refused
 
 
@@ -40,3 +43,65 @@ async def test_the_first_ctrl_c_stops_new_calls_and_the_second_stops_at_once() -
     _on_interrupt(run, main)
     await asyncio.sleep(0)
     assert main.cancelled()
+
+
+def _record(caller_id: str, version: str, want: Expected, *, keys: int, errors: list[str]) -> dict:
+    """A call record (as the router writes it) saying `want`, with `keys` keys acted on."""
+    return {
+        "caller": f"********{caller_id[-4:]}",
+        "menu_version": version,
+        "end": want.end,
+        "transfers": [{"target": t, "result": r, "kind": k} for t, r, k in want.transfers],
+        "keys": [{"key": "1", "t": 1.0, "menu": "main"}] * keys,
+        "errors": errors,
+    }
+
+
+def _answered(
+    i: int, behaviour: Behaviour, placed_at: float, answered_after_s: float
+) -> CallResult:
+    call = CallResult(i, f"+155577{i:05d}", behaviour, placed_at)
+    call.answered, call.answered_at = True, placed_at + answered_after_s
+    call.ended_at, call.outcome, call.remote_bye = placed_at + 25.0, "remote_bye", True
+    return call
+
+
+def test_keys_pressed_while_livekit_was_away_are_the_outages_when_the_record_says_so(
+    tmp_path: Path,
+) -> None:
+    versions = menu_versions(tmp_path)
+    version = versions.version_a
+    want = expected(Behaviour.KEY_STORM, versions.files[version])
+    outage = Outage("livekit", down_at=105.0, up_at=118.0)
+    told = _answered(494, Behaviour.KEY_STORM, 100.0, 1.0)
+    silent = _answered(495, Behaviour.KEY_STORM, 100.5, 1.0)
+    records = [
+        _record(told.caller_id, version, want, keys=want.keys - 2, errors=["lost LiveKit"]),
+        _record(silent.caller_id, version, want, keys=want.keys - 2, errors=[]),
+    ]
+    figures = figures_of(tmp_path, [told, silent], records=records, outages=[outage])
+    assert figures["cut_by_outages"] == {"livekit: keys lost": 1}
+    assert figures["outcomes"]["wrong outcome"] == 1, "keys lost silently are wrong"
+
+
+def test_a_version_saved_after_the_invite_but_before_the_answer_is_the_current_one(
+    tmp_path: Path,
+) -> None:
+    versions = menu_versions(tmp_path)
+    saver = MenuSaver(tmp_path / "menus.yaml", versions)
+    saver.saves.append(SaveEntry(at=103.0, version=versions.version_b))
+    slow = _answered(1, Behaviour.TRANSFER_OK, 100.0, 4.0)  # dispatched late, at load
+    early = _answered(2, Behaviour.TRANSFER_OK, 90.0, 1.0)  # long before the save
+    records = [
+        _record(
+            c.caller_id,
+            versions.version_b,
+            expected(c.behaviour, versions.files[versions.version_b]),
+            keys=1,
+            errors=[],
+        )
+        for c in (slow, early)
+    ]
+    figures = figures_of(tmp_path, [slow, early], records=records, saver=saver)
+    stale = [f for f in figures["failures"] if "not the current good one" in f]
+    assert stale == ["1 calls served with a version that was not the current good one (calls 2)"]

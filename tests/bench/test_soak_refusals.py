@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.soak.refusals import unclaimed_callers
+from bench.soak.refusals import unclaimed_callers, undispatched_callers
 from tests.bench.soak_figures import figures_of, refused
 
 
@@ -59,3 +59,51 @@ def test_the_soak_counts_an_unclaimed_refusal_as_the_stacks_not_as_wrong(
     wrong = [f for f in figures["failures"] if "with every part up" in f]
     # the bridge's failed join (a 500 at load) is no psrpc selection: still wrong
     assert wrong == ["call 223 (busy_486): not answered (rejected, 503, None) with every part up"]
+
+
+def _server(at: str, message: str, fields: str, where: str = "agent/client.go:181") -> str:
+    return f"2026-12-01T02:19:{at}Z\tINFO\tlivekit\t{where}\t{message}\t{fields}"
+
+
+def _created(at: str, caller: str) -> str:
+    fields = f'{{"room": "call-_{caller}_ySXskCEjReoN", "selectedNodeID": "ND_XNYK8MkZkiNh"}}'
+    return _server(at, "selected node for room", fields, "service/roomallocator.go:166")
+
+
+def _assigned(at: str, caller: str) -> str:
+    fields = (
+        '{"jobID": "AJ_fTW6fHfce9TB", "jobType": "JT_ROOM", '
+        f'"room": "call-_{caller}_ySXskCEjReoN", "roomID": "RM_MaALwSfkC2Gv"}}'
+    )
+    return _server(at, "assigned job to worker", fields, "service/agentservice.go:412")
+
+
+JOB_LOST = _server(
+    "54.600",
+    "failed to send job request",
+    '{"error": "no response from servers", "namespace": "", "jobType": "JT_ROOM"}',
+)
+
+
+def test_a_room_livekit_server_never_dispatched_is_told_by_its_lost_job_request() -> None:
+    # run 11: call 918's room created at 52.993, its one job request lost at 54.600
+    log = [
+        _created("52.993", "+15557700918"),
+        _created("53.100", "+15557700919"),
+        _assigned("53.400", "+15557700919"),  # dispatched: not the lost one's
+        JOB_LOST,
+        _created("59.900", "+15557700920"),  # after the loss: not its room
+    ]
+    assert undispatched_callers(log) == {"+15557700918"}
+    assert undispatched_callers(log[:3]) == frozenset(), "no lost request, no such room"
+
+
+def test_the_soak_counts_an_undispatched_call_as_the_stacks(tmp_path: Path) -> None:
+    rang = refused(918)
+    rang.outcome, rang.status = "timeout", 487  # the phone gave up ringing
+    figures = figures_of(
+        tmp_path, [rang, refused(921)], server_log=[_created("52.993", "+15557700918"), JOB_LOST]
+    )
+    assert figures["refused_undispatched"] == 1
+    wrong = [f for f in figures["failures"] if "with every part up" in f]
+    assert wrong == ["call 921 (busy_486): not answered (rejected, 503, None) with every part up"]
