@@ -111,7 +111,7 @@ class OneRecord:
         reason = reason or EndReason.CALLER_HANGUP
         if reason is EndReason.CALLER_HANGUP:
             reason = EndReason.LEFT_BEFORE_JOIN if caller is None else EndReason.LEFT_BEFORE_ANSWER
-        recorder.end_reason = reason.value
+        recorder.end_reason = reason
         log.info(
             "call %s: %s, after %.1f s",
             recorder.call_id,

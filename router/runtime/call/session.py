@@ -285,7 +285,7 @@ class CallSession:
         if self.records.written is not None:
             return self.records.written  # written already (`_shut_down`)
         self.metrics.active.dec()
-        reason = self._end_reason.value if self._end_reason else "unknown"
+        reason = self._end_reason or "unknown"
         if self.recorder.end_reason is None:
             self.recorder.end_reason = reason
         self.tracer.end(self.recorder.end_reason)
