@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.callgen import CallGenerator
 from router.core.events import (
     CallEnded,
@@ -191,6 +193,20 @@ def test_an_end_and_a_limit_this_router_does_not_know_are_kept_as_written() -> N
     assert (record.end, record.limits[0].limit) == ("sent_to_voicemail", "minutes_on_hold")
     assert not isinstance(record.end, EndReason) and not isinstance(record.limits[0].limit, Limit)
     assert record.as_dict() == line
+
+
+def test_a_current_record_s_failures_are_read_by_their_kind_never_their_detail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `TransferOutcome.of_failure` (the kind taken from `detail`) is for records written
+    # before the `kind` field only
+    def older_records_only(*_: object) -> TransferOutcome:
+        raise AssertionError("a current record's failure read from its detail")
+
+    monkeypatch.setattr(TransferOutcome, "of_failure", classmethod(older_records_only))
+    read = [CallRecord.from_json(r) for r in records()]
+    failures = {t.outcome for r in read for t in r.transfers if t.kind is not None}
+    assert {TransferOutcome.BUSY, TransferOutcome.NO_ANSWER, TransferOutcome.ERROR} <= failures
 
 
 if __name__ == "__main__":  # write the golden file (only from a tree known to be right)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from router.core.events import EndReason, Limit, TransferConnected, TransferFailure
 from router.core.model import FailureKind
-from router.runtime.outcomes import TransferOutcome
+from router.runtime.outcomes import TransferOutcome, TransferResult
 from router.runtime.records.fields import (
     counts_field,
     entry_time,
@@ -66,7 +66,7 @@ class LimitEntry(NamedTuple):
     menu: str | None
 
     def as_dict(self) -> dict[str, object]:
-        return {"limit": self.limit, "t": self.t, "menu": self.menu}
+        return {"limit": str(self.limit), "t": self.t, "menu": self.menu}
 
 
 class TransferEntry(NamedTuple):
@@ -88,8 +88,8 @@ class TransferEntry(NamedTuple):
     detail: str | None = None
 
     @property
-    def result(self) -> str:
-        """`succeeded`, `failed` or `pending`: the JSON line's `result`."""
+    def result(self) -> TransferResult:
+        """The JSON line's `result`."""
         return self.outcome.result
 
     @property
@@ -118,14 +118,15 @@ class TransferEntry(NamedTuple):
             "target": self.target,
             "destination": self.destination,
             "t": self.t,
-            "result": outcome.result,
+            "result": outcome.result.value,
         }
         if outcome is TransferOutcome.UNFINISHED:
             return out
         out["duration"] = self.duration
         out["sip_status"] = self.sip_status
-        if outcome is not TransferOutcome.SUCCEEDED:
-            out["kind"] = outcome.failure
+        failure = outcome.failure
+        if failure is not None:
+            out["kind"] = failure.value
             out["detail"] = self.detail
         elif self.detail is not None:
             out["detail"] = self.detail
@@ -134,7 +135,7 @@ class TransferEntry(NamedTuple):
 
 class CallRecord(NamedTuple):
     """One call's record: docs/runtime.md, "Call records". `as_dict()` is the JSON line,
-    with its keys in this order."""
+    with its keys in this order, its values plain JSON (each enum as its text, `str()`)."""
 
     call_id: str
     room: str
@@ -340,7 +341,7 @@ class CallRecord(NamedTuple):
             "limits": [lim.as_dict() for lim in self.limits],
             "transfer": transfers[-1] if transfers else None,
             "transfers": transfers,
-            "end": self.end,
+            "end": None if self.end is None else str(self.end),
             "ended_in": self.ended_in,
             "duration": self.duration,
             "errors": list(self.errors),
