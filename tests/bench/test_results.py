@@ -85,6 +85,11 @@ def test_a_whole_number_where_a_float_is_declared_stays_an_int() -> None:
     assert json.dumps(read.to_json()) == '{"n": 2, "p50": 2, "p99": 2.5}'
 
 
+def test_nan_and_infinity_are_written_back_as_json_dumps_wrote_them() -> None:
+    text = '{"n": 1, "p99": NaN, "max": Infinity}'
+    assert json.dumps(Distribution.from_json(json.loads(text), "d.json").to_json()) == text
+
+
 @pytest.mark.parametrize(
     ("data", "said"),
     [
