@@ -1,4 +1,4 @@
-"""The benchmark results' schema: what bench/results/*.json hold, as frozen dataclasses.
+"""The benchmark results' schema: what bench/results/*.json hold, as frozen pydantic models.
 
 One module for the runner (bench/run.py writes a `RunResult`), the report
 (bench/report/ reads one), bench/compare.py (reads two), the admin start-up benchmark
@@ -7,9 +7,9 @@ committed result (tests/bench/test_results.py).
 
 A run is typed end to end: its envelope (date, command, machine, versions, targets) here,
 its measurement sections (key to REFER, first audio, capacity, two processes, the floor,
-the engine) in bench/sections.py, read and written by bench/typed_json.py. `to_json()`
-gives back exactly the JSON read, so old files stay readable and rewriting one changes
-nothing.
+the engine) in bench/sections.py, all of them pydantic models (bench/result_model.py).
+`to_json()` gives back the JSON read, key for key and in the file's order, so old files
+stay readable and rewriting one changes nothing.
 
     RunResult      bench/results/run-*.json, floor-*.json   (schema 1)
     EngineResult   bench/results/loader.json, navigator.json
@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
-from typing import Any, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from pydantic import Field, computed_field, model_validator
+
+from bench.result_model import Items, Number, ResultError, ResultModel
 from bench.sections import (
     FLOOR_TARGET_RATIO,
     Engine,
@@ -36,7 +38,6 @@ from bench.sections import (
     Ramp,
     TwoProcesses,
 )
-from bench.typed_json import JsonObject, ResultError, declared
 
 __all__ = [
     "FLOOR_TARGET_RATIO",
@@ -65,8 +66,8 @@ def get(data: Any, path: str) -> Any:
     """The value at a dotted path (`a.b.0.c`) of JSON or of typed results (a field, a
     key, an index), or None when any step is missing."""
     for part in path.split("."):
-        if isinstance(data, JsonObject):
-            data = getattr(data, part, None) if part in declared(type(data)) else None
+        if isinstance(data, ResultModel):
+            data = getattr(data, part, None) if part in type(data).model_fields else None
         elif isinstance(data, dict):
             data = data.get(part)
         elif isinstance(data, list | tuple) and part.isdigit() and int(part) < len(data):
@@ -76,16 +77,16 @@ def get(data: Any, path: str) -> Any:
     return data
 
 
-def declared_path(cls: type[JsonObject], path: str) -> bool:
+def declared_path(cls: type[ResultModel], path: str) -> bool:
     """Whether the schema declares a dotted path from `cls` (a key or index of a
     `dict` or `tuple` field matches any name): a typo in a path read by name is a
     test's failure, not a figure silently missing."""
     kind: Any = cls
     for part in path.split("."):
-        if get_origin(kind) is UnionType:  # X | None
-            (kind,) = (k for k in get_args(kind) if k is not type(None))
-        if isinstance(kind, type) and issubclass(kind, JsonObject):
-            kind = declared(kind).get(part)
+        kind = _bare(kind)
+        if isinstance(kind, type) and issubclass(kind, ResultModel):
+            declared = kind.model_fields.get(part)
+            kind = declared.annotation if declared else None
         elif get_origin(kind) is dict:
             kind = get_args(kind)[1]
         elif get_origin(kind) is tuple and part.isdigit():
@@ -97,22 +98,31 @@ def declared_path(cls: type[JsonObject], path: str) -> bool:
     return True
 
 
-@dataclass(frozen=True, kw_only=True)
-class Machine(JsonObject):
+def _bare(kind: Any) -> Any:
+    """A field's type without `Annotated[...]` (`Number`, `Items`) and without `| None`."""
+    while True:
+        if get_origin(kind) is Annotated:
+            kind = get_args(kind)[0]
+        elif get_origin(kind) in (Union, UnionType):
+            (kind,) = (k for k in get_args(kind) if k is not type(None))
+        else:
+            return kind
+
+
+class Machine(ResultModel):
     """The machine a run was measured on."""
 
     cores: int
     """Logical cores."""
     physical_cores: int | None = None
     cpu_model: str | None = None
-    memory_gb: float
+    memory_gb: Number
     kernel: str
-    loadavg: tuple[float, ...]
+    loadavg: Items[Number]
     """1, 5 and 15 minute load averages when the run started."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Versions(JsonObject):
+class Versions(ResultModel):
     """What was measured: the router's and its dependencies' versions."""
 
     git: str
@@ -124,15 +134,14 @@ class Versions(JsonObject):
     livekit_server: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class Targets(JsonObject):
+class Targets(ResultModel):
     """The figures a run is held to (docs/benchmarks.md)."""
 
-    key_to_refer_p99_ms: float
-    router_key_to_request_ms: float
-    answer_to_first_audio_ms: float
+    key_to_refer_p99_ms: Number
+    router_key_to_request_ms: Number
+    answer_to_first_audio_ms: Number
     calls_per_process: int
-    rss_mb_per_call: float
+    rss_mb_per_call: Number
 
 
 TARGETS = Targets(
@@ -146,38 +155,39 @@ TARGETS = Targets(
 run, and the report reads them from the run it reports."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunResult(JsonObject):
+class RunResult(ResultModel):
     """One run of `python -m bench`: bench/results/run-<date>[-quick].json. A section is
     None (or `capacity` empty) when its phase did not run."""
 
-    schema: int
+    schema_version: int = Field(alias="schema")
+    """`SCHEMA` (the file's `schema`; pydantic's `BaseModel.schema` holds the name)."""
     date: str
     """UTC, ISO 8601."""
     quick: bool
     command: str
-    phases: tuple[str, ...]
+    phases: Items[str]
     machine: Machine
     versions: Versions
     sip_bridge: str
     targets: Targets
-    seconds: float | None = None
+    seconds: Number | None = None
     """How long the whole run took."""
     load: Load | None = None
     key_to_refer: KeyToRefer | None = None
     key_to_refer_loaded: KeyToRefer | None = None
     first_audio: FirstAudio | None = None
-    capacity: dict[str, Ramp] = field(default_factory=dict)
+    capacity: dict[str, Ramp] = Field(default_factory=dict)
     """`thread_sip`, `thread_rtc`, `process_sip`, `process_rtc`."""
     two_processes: TwoProcesses | None = None
     engine: Engine | None = None
     floor: Floor | None = None
-    router_log_errors: tuple[str, ...] = ()
+    router_log_errors: Items[str] = ()
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "run") -> RunResult:
+    def from_json(cls, data: Any, where: str | None = None) -> RunResult:
         if isinstance(data, Mapping) and data.get("schema", SCHEMA) != SCHEMA:
-            raise ResultError(f"{where}: schema {data['schema']}, this reader knows {SCHEMA}")
+            said = f"schema {data['schema']}, this reader knows {SCHEMA}"
+            raise ResultError(f"{where or cls.__name__}: {said}")
         return super().from_json(data, where)
 
     def get(self, path: str) -> Any:
@@ -185,10 +195,9 @@ class RunResult(JsonObject):
         return get(self, path)
 
 
-@dataclass(frozen=True, kw_only=True)
-class EngineResult(JsonObject):
+class EngineResult(ResultModel):
     """One menu-engine benchmark: bench/results/loader.json or navigator.json (its
-    figures stay in `extra`, as the benchmark wrote them)."""
+    figures stay in `model_extra`, as the benchmark wrote them)."""
 
     benchmark: str
     """`loader` or `navigator`."""
@@ -196,60 +205,51 @@ class EngineResult(JsonObject):
     machine: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class AdminCommand(JsonObject):
+class AdminCommand(ResultModel):
     """One admin command's start-to-exit wall time, over `runs` runs."""
 
     name: str
     """`check`, `simulate`, `graph`, `schema`, `test`."""
-    argv: tuple[str, ...]
+    argv: Items[str]
     """The arguments after `python -m router`."""
     runs: int
-    median_s: float
-    min_s: float
-    max_s: float
-    target_s: float
-    cpu_s: float | None = None
+    median_s: Number
+    min_s: Number
+    max_s: Number
+    target_s: Number
+    cpu_s: Number | None = None
     """Median CPU time of the run (user + system, seconds): what the command itself costs,
     which a busy machine changes far less than the wall time. None in older results."""
 
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
     @property
     def met(self) -> bool:
+        """Written for readers of the file; read back, it is worked out again."""
         return self.median_s <= self.target_s
 
-    def to_json(self) -> dict[str, Any]:
-        """The fields, and `met` (written for readers of the file; read back, it is
-        worked out again)."""
-        return {**super().to_json(), "met": self.met}
+    @model_validator(mode="before")
+    @classmethod
+    def _met_is_worked_out(cls, data: Any) -> Any:
+        return {k: v for k, v in data.items() if k != "met"} if isinstance(data, dict) else data
 
 
-@dataclass(frozen=True, kw_only=True)
-class AdminStartup(JsonObject):
+class AdminStartup(ResultModel):
     """The admin commands' wall times on the small example: bench/results/admin.json."""
 
+    benchmark: Literal["admin_startup"] = "admin_startup"
     date: str
     python: str
     cores: int
-    loadavg_before: tuple[float, ...]
-    loadavg_after: tuple[float, ...]
-    interpreter_s: float
+    loadavg_before: Items[Number]
+    loadavg_after: Items[Number]
+    interpreter_s: Number
     """Median wall time of `python -c pass`: the floor under every command."""
-    commands: tuple[AdminCommand, ...]
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "admin") -> AdminStartup:
-        if isinstance(data, Mapping) and data.get("benchmark") != "admin_startup":
-            raise ResultError(f"{where}: not an admin start-up result")
-        return super().from_json(data, where)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"benchmark": "admin_startup", **super().to_json()}
+    commands: Items[AdminCommand]
 
 
-@dataclass(frozen=True, kw_only=True)
-class SoakResult(JsonObject):
+class SoakResult(ResultModel):
     """One soak (`python -m bench.soak`): bench/results/soak-<date>.json (its figures stay
-    in `extra`; docs/reliability.md reads them)."""
+    in `model_extra`; docs/reliability.md reads them)."""
 
     started: str
     """UTC, ISO 8601."""
@@ -257,12 +257,8 @@ class SoakResult(JsonObject):
     machine: Machine
     versions: Versions
     calls: int
-    failures: tuple[str, ...]
+    failures: Items[str]
     """What did not hold (sentences); empty when everything did."""
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "soak") -> SoakResult:
-        return super().from_json(data, where)
 
 
 def load(path: Path) -> RunResult | EngineResult | AdminStartup | SoakResult:

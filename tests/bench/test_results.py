@@ -14,6 +14,7 @@ from bench.report.__main__ import main as report_main
 from bench.schema import (
     FLOOR_TARGET_RATIO,
     TARGETS,
+    AdminCommand,
     AdminStartup,
     ResultError,
     RunResult,
@@ -21,7 +22,7 @@ from bench.schema import (
     load,
     load_run,
 )
-from bench.sections import Distribution, Floor, Level, MemoryPerCall, Ramp
+from bench.sections import Distribution, Floor, Level, LoadSample, MemoryPerCall, Ramp
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 
@@ -43,7 +44,7 @@ def test_a_run_without_its_machine_is_refused_by_name(tmp_path: Path) -> None:
     del run["machine"]
     path = tmp_path / "run-x.json"
     path.write_text(json.dumps(run))
-    with pytest.raises(ResultError, match="run-x.json: missing 'machine'"):
+    with pytest.raises(ResultError, match="^[^ ]*run-x.json: machine: Field required$"):
         load(path)
 
 
@@ -73,16 +74,93 @@ def test_a_figure_of_the_wrong_type_is_refused_by_its_path(tmp_path: Path) -> No
     with pytest.raises(
         ResultError,
         match=r"run-y.json: capacity: thread_sip: levels\[2\]: "
-        r"memory: router: rss_mb is str, not a number",
+        r"memory: router: rss_mb: Input should be a number, not str$",
     ):
         load(path)
+
+
+def test_a_whole_number_where_a_float_is_declared_stays_an_int() -> None:
+    read = Distribution.from_json({"n": 2, "p50": 2, "p99": 2.5}, "d.json")
+    assert type(read.p50) is int and type(read.p99) is float
+    assert json.dumps(read.to_json()) == '{"n": 2, "p50": 2, "p99": 2.5}'
+
+
+def test_nan_and_infinity_are_written_back_as_json_dumps_wrote_them() -> None:
+    text = '{"n": 1, "p99": NaN, "max": Infinity}'
+    assert json.dumps(Distribution.from_json(json.loads(text), "d.json").to_json()) == text
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ({"n": "+15550100"}, "d.json: n: Input should be a valid integer, not str"),
+        ({"n": True}, "d.json: n: Input should be a valid integer, not bool"),
+        ({"n": 2.5}, "d.json: n: Input should be a valid integer, not float"),
+        ({"n": 1, "p99": "2"}, "d.json: p99: Input should be a number, not str"),
+        ({"n": 1, "p99": False}, "d.json: p99: Input should be a number, not bool"),
+        ({"p99": []}, "d.json: n: Field required (and 1 more)"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_refused_in_one_sentence_without_the_value(
+    data: dict[str, object], said: str
+) -> None:
+    with pytest.raises(ResultError) as refused:
+        Distribution.from_json(data, "d.json")
+    assert str(refused.value) == said
+
+
+def test_a_json_list_reads_into_a_tuple_of_checked_items_and_text_is_no_list() -> None:
+    assert LoadSample.from_json({"loadavg": [1, 0.5]}, "s").loadavg == (1, 0.5)
+    with pytest.raises(ResultError, match=r"^s: loadavg\[1\]: Input should be a number, not str$"):
+        LoadSample.from_json({"loadavg": [1, "0.5"]}, "s")
+    with pytest.raises(ResultError, match=r"^s: loadavg: Input should be a valid tuple, not str$"):
+        LoadSample.from_json({"loadavg": "1 0.5"}, "s")
+
+
+def test_a_result_built_in_code_writes_every_field_in_declared_order() -> None:
+    built = AdminStartup(
+        date="2026-12-01T02:00:00+00:00",
+        python="3.11.7",
+        cores=2,
+        loadavg_before=(1.5, 1, 0.5),
+        loadavg_after=(2, 1, 0.5),
+        interpreter_s=0.01,
+        commands=(
+            AdminCommand(
+                name="check",
+                argv=("check",),
+                runs=3,
+                median_s=0.2,
+                min_s=0.1,
+                max_s=0.3,
+                target_s=0.25,
+            ),
+        ),
+    )
+    written = built.to_json()
+    assert list(written) == ["benchmark", *list(AdminStartup.model_fields)[1:]]
+    assert written["commands"] == [
+        {
+            "name": "check",
+            "argv": ["check"],
+            "runs": 3,
+            "median_s": 0.2,
+            "min_s": 0.1,
+            "max_s": 0.3,
+            "target_s": 0.25,
+            "cpu_s": None,
+            "met": True,
+        }
+    ]
+    assert AdminStartup.from_json(json.loads(json.dumps(written)), "a").to_json() == written
 
 
 def test_a_figure_the_schema_does_not_declare_is_kept_where_it_was() -> None:
     raw = json.loads((RESULTS / "run-20261126T114549.json").read_text())
     raw["first_audio"] = {"new_figure_ms": 3, **raw["first_audio"]}
     run = RunResult.from_json(raw)
-    assert run.first_audio is not None and run.first_audio.extra["new_figure_ms"] == 3
+    assert run.first_audio is not None and run.first_audio.model_extra is not None
+    assert run.first_audio.model_extra["new_figure_ms"] == 3
     assert list(run.to_json()["first_audio"]) == list(raw["first_audio"])
 
 
@@ -103,7 +181,7 @@ def test_the_runner_writes_the_targets_declared_once_in_the_schema() -> None:
         TARGETS.to_json()
         == json.loads((RESULTS / "run-20261126T114549.json").read_text())["targets"]
     )
-    assert Floor.__dataclass_fields__["target_ratio"].default == FLOOR_TARGET_RATIO
+    assert Floor.model_fields["target_ratio"].default == FLOOR_TARGET_RATIO
 
 
 def test_compare_and_report_refuse_a_broken_file_in_one_sentence(
@@ -112,8 +190,9 @@ def test_compare_and_report_refuse_a_broken_file_in_one_sentence(
     broken = tmp_path / "run-z.json"
     broken.write_text('{"schema": 1}')
     good = RESULTS / "floor.json"
+    said = f"{broken}: date: Field required (and 7 more)\n"
     assert compare_main([str(broken), str(good)]) == 2
-    assert capsys.readouterr().err == f"python -m bench.compare: {broken}: missing 'date'\n"
+    assert capsys.readouterr().err == f"python -m bench.compare: {said}"
     assert report_main([str(broken), "--doc", str(tmp_path / "doc.md")]) == 2
-    assert capsys.readouterr().err == f"python -m bench.report: {broken}: missing 'date'\n"
+    assert capsys.readouterr().err == f"python -m bench.report: {said}"
     assert not (tmp_path / "doc.md").exists()
