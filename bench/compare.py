@@ -4,6 +4,11 @@ Prints the headline figures of both runs (latency percentiles, calls held, memor
 and CPU per call, the menu engine) with B's change against A. Lower is better for
 times, memory and CPU; higher for calls held. ``--all`` prints every number the two
 files share instead.
+
+Both runs are read through the results' schema (bench/schema.py); a headline names its
+figure by a dotted path of the typed run (`RunResult.get`), and every path is one the
+schema declares (tests/bench/test_results.py), so a renamed figure fails a test instead
+of printing `–`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.schema import load_run
+from bench.schema import ResultError, load_run
 
 HEADLINES: list[tuple[str, str, bool]] = [
     # (label, dotted path, higher is better)
@@ -138,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", type=Path)
     parser.add_argument("--all", action="store_true", help="every shared number, not headlines")
     args = parser.parse_args(argv)
-    a, b = load_run(args.a), load_run(args.b)
+    try:
+        a, b = load_run(args.a), load_run(args.b)
+    except ResultError as exc:
+        print(f"python -m bench.compare: {exc}", file=sys.stderr)
+        return 2
     print(f"A: {args.a}  {a.date}  {a.command}  load {list(a.machine.loadavg)}")
     print(f"B: {args.b}  {b.date}  {b.command}  load {list(b.machine.loadavg)}")
     for key in ("livekit_server", "livekit", "livekit_agents", "python", "git"):

@@ -1,31 +1,48 @@
-"""The benchmark results' schema: what bench/results/*.json hold, as frozen dataclasses.
+"""The benchmark results' schema: what bench/results/*.json hold, as frozen pydantic models.
 
 One module for the runner (bench/run.py writes a `RunResult`), the report
-(bench/report.py reads one), bench/compare.py (reads two), the admin start-up benchmark
+(bench/report/ reads one), bench/compare.py (reads two), the admin start-up benchmark
 (bench/admin_startup.py writes an `AdminStartup`) and the test that loads every
 committed result (tests/bench/test_results.py).
 
-A run's envelope (date, command, machine, versions, targets, load) is typed field by
-field; its measurement sections (key to REFER, first audio, capacity, two processes,
-the engine) stay JSON objects, read by path (`RunResult.get("capacity.thread_sip.
-calls_held")`), since each phase owns its own figures. `to_json()` gives back exactly
-the JSON read, so old files stay readable and rewriting one changes nothing.
+A run is typed end to end: its envelope (date, command, machine, versions, targets) here,
+its measurement sections (key to REFER, first audio, capacity, two processes, the floor,
+the engine) in bench/sections.py, all of them pydantic models (bench/result_model.py).
+`to_json()` gives back the JSON read, key for key and in the file's order, so old files
+stay readable and rewriting one changes nothing.
 
-    RunResult      bench/results/run-*.json   (schema 1)
+    RunResult      bench/results/run-*.json, floor-*.json   (schema 1)
     EngineResult   bench/results/loader.json, navigator.json
     AdminStartup   bench/results/admin.json
+    SoakResult     bench/results/soak-*.json
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import Field, computed_field, model_validator
+
+from bench.result_model import Items, Number, ResultError, ResultModel
+from bench.sections import (
+    FLOOR_TARGET_RATIO,
+    Engine,
+    FirstAudio,
+    Floor,
+    KeyToRefer,
+    Load,
+    Ramp,
+    TwoProcesses,
+)
 
 __all__ = [
+    "FLOOR_TARGET_RATIO",
     "SCHEMA",
+    "TARGETS",
     "AdminCommand",
     "AdminStartup",
     "EngineResult",
@@ -35,86 +52,77 @@ __all__ = [
     "SoakResult",
     "Targets",
     "Versions",
+    "declared_path",
     "get",
     "load",
+    "load_run",
 ]
 
 SCHEMA = 1
 """The version of the run files this module reads and writes."""
 
-SECTIONS = (
-    "load",
-    "key_to_refer",
-    "key_to_refer_loaded",
-    "first_audio",
-    "capacity",
-    "two_processes",
-    "engine",
-    "floor",
-)
-"""A run's measurement sections, each a JSON object (absent when its phase did not run)."""
-
-
-class ResultError(ValueError):
-    """A results file that does not match the schema; says which file and which field."""
-
-
-def _need(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if key not in data:
-        raise ResultError(f"{where}: missing {key!r}")
-    value = data[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
-        raise ResultError(f"{where}: {key!r} is {type(value).__name__}, not {_names(kind)}")
-    return value
-
-
-def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _names(kind: type | tuple[type, ...]) -> str:
-    return " or ".join(k.__name__ for k in _kinds(kind))
-
 
 def get(data: Any, path: str) -> Any:
-    """The value at a dotted path of JSON (`a.b.0.c`), or None when any step is missing."""
+    """The value at a dotted path (`a.b.0.c`) of JSON or of typed results (a field, a
+    key, an index), or None when any step is missing."""
     for part in path.split("."):
-        if isinstance(data, dict):
+        if isinstance(data, ResultModel):
+            data = getattr(data, part, None) if part in type(data).model_fields else None
+        elif isinstance(data, dict):
             data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        elif isinstance(data, list | tuple) and part.isdigit() and int(part) < len(data):
             data = data[int(part)]
         else:
             return None
     return data
 
 
-@dataclass(frozen=True)
-class Machine:
+def declared_path(cls: type[ResultModel], path: str) -> bool:
+    """Whether the schema declares a dotted path from `cls` (a key or index of a
+    `dict` or `tuple` field matches any name): a typo in a path read by name is a
+    test's failure, not a figure silently missing."""
+    kind: Any = cls
+    for part in path.split("."):
+        kind = _bare(kind)
+        if isinstance(kind, type) and issubclass(kind, ResultModel):
+            declared = kind.model_fields.get(part)
+            kind = declared.annotation if declared else None
+        elif get_origin(kind) is dict:
+            kind = get_args(kind)[1]
+        elif get_origin(kind) is tuple and part.isdigit():
+            kind = get_args(kind)[0]
+        else:
+            return kind is Any
+        if kind is None:
+            return False
+    return True
+
+
+def _bare(kind: Any) -> Any:
+    """A field's type without `Annotated[...]` (`Number`, `Items`) and without `| None`."""
+    while True:
+        if get_origin(kind) is Annotated:
+            kind = get_args(kind)[0]
+        elif get_origin(kind) in (Union, UnionType):
+            (kind,) = (k for k in get_args(kind) if k is not type(None))
+        else:
+            return kind
+
+
+class Machine(ResultModel):
     """The machine a run was measured on."""
 
     cores: int
     """Logical cores."""
-    physical_cores: int | None
-    cpu_model: str | None
-    memory_gb: float
+    physical_cores: int | None = None
+    cpu_model: str | None = None
+    memory_gb: Number
     kernel: str
-    loadavg: tuple[float, ...]
+    loadavg: Items[Number]
     """1, 5 and 15 minute load averages when the run started."""
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "machine") -> Machine:
-        return cls(
-            cores=_need(data, "cores", int, where),
-            physical_cores=data.get("physical_cores"),
-            cpu_model=data.get("cpu_model"),
-            memory_gb=float(_need(data, "memory_gb", (int, float), where)),
-            kernel=_need(data, "kernel", str, where),
-            loadavg=tuple(float(x) for x in _need(data, "loadavg", list, where)),
-        )
 
-
-@dataclass(frozen=True)
-class Versions:
+class Versions(ResultModel):
     """What was measured: the router's and its dependencies' versions."""
 
     git: str
@@ -125,210 +133,123 @@ class Versions:
     livekit_api: str
     livekit_server: str
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "versions") -> Versions:
-        return cls(**{k: str(_need(data, k, str, where)) for k in cls.__dataclass_fields__})
 
-
-@dataclass(frozen=True)
-class Targets:
+class Targets(ResultModel):
     """The figures a run is held to (docs/benchmarks.md)."""
 
-    key_to_refer_p99_ms: float
-    router_key_to_request_ms: float
-    answer_to_first_audio_ms: float
+    key_to_refer_p99_ms: Number
+    router_key_to_request_ms: Number
+    answer_to_first_audio_ms: Number
     calls_per_process: int
-    rss_mb_per_call: float
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "targets") -> Targets:
-        return cls(
-            key_to_refer_p99_ms=float(_need(data, "key_to_refer_p99_ms", (int, float), where)),
-            router_key_to_request_ms=float(
-                _need(data, "router_key_to_request_ms", (int, float), where)
-            ),
-            answer_to_first_audio_ms=float(
-                _need(data, "answer_to_first_audio_ms", (int, float), where)
-            ),
-            calls_per_process=_need(data, "calls_per_process", int, where),
-            rss_mb_per_call=float(_need(data, "rss_mb_per_call", (int, float), where)),
-        )
+    rss_mb_per_call: Number
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """One run of `python -m bench`: bench/results/run-<date>[-quick].json."""
+TARGETS = Targets(
+    key_to_refer_p99_ms=60.0,
+    router_key_to_request_ms=2.0,
+    answer_to_first_audio_ms=150.0,
+    calls_per_process=100,
+    rss_mb_per_call=3.0,
+)
+"""The targets a run is held to: declared here only; bench/run.py writes them into each
+run, and the report reads them from the run it reports."""
 
-    schema: int
+
+class RunResult(ResultModel):
+    """One run of `python -m bench`: bench/results/run-<date>[-quick].json. A section is
+    None (or `capacity` empty) when its phase did not run."""
+
+    schema_version: int = Field(alias="schema")
+    """`SCHEMA` (the file's `schema`; pydantic's `BaseModel.schema` holds the name)."""
     date: str
     """UTC, ISO 8601."""
     quick: bool
     command: str
-    phases: tuple[str, ...]
+    phases: Items[str]
     machine: Machine
     versions: Versions
     sip_bridge: str
     targets: Targets
-    seconds: float | None
+    seconds: Number | None = None
     """How long the whole run took."""
-    sections: Mapping[str, Any] = field(default_factory=dict)
-    """The measurement sections (`SECTIONS`) that the run has, as JSON."""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    """The JSON as read or written, every key of it."""
+    load: Load | None = None
+    key_to_refer: KeyToRefer | None = None
+    key_to_refer_loaded: KeyToRefer | None = None
+    first_audio: FirstAudio | None = None
+    capacity: dict[str, Ramp] = Field(default_factory=dict)
+    """`thread_sip`, `thread_rtc`, `process_sip`, `process_rtc`."""
+    two_processes: TwoProcesses | None = None
+    engine: Engine | None = None
+    floor: Floor | None = None
+    router_log_errors: Items[str] = ()
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "run") -> RunResult:
-        if not isinstance(data, Mapping):
-            raise ResultError(f"{where}: not a JSON object")
-        schema = _need(data, "schema", int, where)
-        if schema != SCHEMA:
-            raise ResultError(f"{where}: schema {schema}, this reader knows {SCHEMA}")
-        for name in SECTIONS:
-            if name in data and not isinstance(data[name], dict):
-                raise ResultError(f"{where}: section {name!r} is not an object")
-        seconds = data.get("seconds")
-        return cls(
-            schema=schema,
-            date=_need(data, "date", str, where),
-            quick=_need(data, "quick", bool, where),
-            command=_need(data, "command", str, where),
-            phases=tuple(_need(data, "phases", list, where)),
-            machine=Machine.from_json(_need(data, "machine", dict, where), f"{where}: machine"),
-            versions=Versions.from_json(_need(data, "versions", dict, where), f"{where}: versions"),
-            sip_bridge=_need(data, "sip_bridge", str, where),
-            targets=Targets.from_json(_need(data, "targets", dict, where), f"{where}: targets"),
-            seconds=None if seconds is None else float(seconds),
-            sections={k: data[k] for k in SECTIONS if k in data},
-            raw=dict(data),
-        )
+    def from_json(cls, data: Any, where: str | None = None) -> RunResult:
+        if isinstance(data, Mapping) and data.get("schema", SCHEMA) != SCHEMA:
+            said = f"schema {data['schema']}, this reader knows {SCHEMA}"
+            raise ResultError(f"{where or cls.__name__}: {said}")
+        return super().from_json(data, where)
 
     def get(self, path: str) -> Any:
         """A figure by dotted path (`key_to_refer.end_to_end_ms.p99`), or None."""
-        return get(self.raw, path)
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.raw)
+        return get(self, path)
 
 
-@dataclass(frozen=True)
-class EngineResult:
-    """One menu-engine benchmark: bench/results/loader.json or navigator.json."""
+class EngineResult(ResultModel):
+    """One menu-engine benchmark: bench/results/loader.json or navigator.json (its
+    figures stay in `model_extra`, as the benchmark wrote them)."""
 
     benchmark: str
     """`loader` or `navigator`."""
     python: str
     machine: str
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "engine") -> EngineResult:
-        if not isinstance(data, Mapping):
-            raise ResultError(f"{where}: not a JSON object")
-        return cls(
-            benchmark=_need(data, "benchmark", str, where),
-            python=_need(data, "python", str, where),
-            machine=_need(data, "machine", str, where),
-            raw=dict(data),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.raw)
 
 
-@dataclass(frozen=True)
-class AdminCommand:
+class AdminCommand(ResultModel):
     """One admin command's start-to-exit wall time, over `runs` runs."""
 
     name: str
     """`check`, `simulate`, `graph`, `schema`, `test`."""
-    argv: tuple[str, ...]
+    argv: Items[str]
     """The arguments after `python -m router`."""
     runs: int
-    median_s: float
-    min_s: float
-    max_s: float
-    target_s: float
-    cpu_s: float | None = None
+    median_s: Number
+    min_s: Number
+    max_s: Number
+    target_s: Number
+    cpu_s: Number | None = None
     """Median CPU time of the run (user + system, seconds): what the command itself costs,
     which a busy machine changes far less than the wall time. None in older results."""
 
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
     @property
     def met(self) -> bool:
+        """Written for readers of the file; read back, it is worked out again."""
         return self.median_s <= self.target_s
 
+    @model_validator(mode="before")
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "command") -> AdminCommand:
-        return cls(
-            name=_need(data, "name", str, where),
-            argv=tuple(_need(data, "argv", list, where)),
-            runs=_need(data, "runs", int, where),
-            median_s=float(_need(data, "median_s", (int, float), where)),
-            min_s=float(_need(data, "min_s", (int, float), where)),
-            max_s=float(_need(data, "max_s", (int, float), where)),
-            target_s=float(_need(data, "target_s", (int, float), where)),
-            cpu_s=None if data.get("cpu_s") is None else float(data["cpu_s"]),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "argv": list(self.argv),
-            "runs": self.runs,
-            "median_s": self.median_s,
-            "min_s": self.min_s,
-            "max_s": self.max_s,
-            "target_s": self.target_s,
-            "met": self.met,
-            "cpu_s": self.cpu_s,
-        }
+    def _met_is_worked_out(cls, data: Any) -> Any:
+        return {k: v for k, v in data.items() if k != "met"} if isinstance(data, dict) else data
 
 
-@dataclass(frozen=True)
-class AdminStartup:
+class AdminStartup(ResultModel):
     """The admin commands' wall times on the small example: bench/results/admin.json."""
 
+    benchmark: Literal["admin_startup"] = "admin_startup"
     date: str
     python: str
     cores: int
-    loadavg_before: tuple[float, ...]
-    loadavg_after: tuple[float, ...]
-    interpreter_s: float
+    loadavg_before: Items[Number]
+    loadavg_after: Items[Number]
+    interpreter_s: Number
     """Median wall time of `python -c pass`: the floor under every command."""
-    commands: tuple[AdminCommand, ...]
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "admin") -> AdminStartup:
-        if _need(data, "benchmark", str, where) != "admin_startup":
-            raise ResultError(f"{where}: not an admin start-up result")
-        return cls(
-            date=_need(data, "date", str, where),
-            python=_need(data, "python", str, where),
-            cores=_need(data, "cores", int, where),
-            loadavg_before=tuple(_need(data, "loadavg_before", list, where)),
-            loadavg_after=tuple(_need(data, "loadavg_after", list, where)),
-            interpreter_s=float(_need(data, "interpreter_s", (int, float), where)),
-            commands=tuple(
-                AdminCommand.from_json(c, f"{where}: commands[{i}]")
-                for i, c in enumerate(_need(data, "commands", list, where))
-            ),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "benchmark": "admin_startup",
-            "date": self.date,
-            "python": self.python,
-            "cores": self.cores,
-            "loadavg_before": list(self.loadavg_before),
-            "loadavg_after": list(self.loadavg_after),
-            "interpreter_s": self.interpreter_s,
-            "commands": [c.to_json() for c in self.commands],
-        }
+    commands: Items[AdminCommand]
 
 
-@dataclass(frozen=True)
-class SoakResult:
-    """One soak (`python -m bench.soak`): bench/results/soak-<date>.json."""
+class SoakResult(ResultModel):
+    """One soak (`python -m bench.soak`): bench/results/soak-<date>.json (its figures stay
+    in `model_extra`; docs/reliability.md reads them)."""
 
     started: str
     """UTC, ISO 8601."""
@@ -336,24 +257,8 @@ class SoakResult:
     machine: Machine
     versions: Versions
     calls: int
-    failures: tuple[str, ...]
+    failures: Items[str]
     """What did not hold (sentences); empty when everything did."""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str = "soak") -> SoakResult:
-        return cls(
-            started=_need(data, "started", str, where),
-            command=_need(data, "command", str, where),
-            machine=Machine.from_json(_need(data, "machine", dict, where), f"{where}: machine"),
-            versions=Versions.from_json(_need(data, "versions", dict, where), f"{where}: versions"),
-            calls=_need(data, "calls", int, where),
-            failures=tuple(_need(data, "failures", list, where)),
-            raw=dict(data),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.raw)
 
 
 def load(path: Path) -> RunResult | EngineResult | AdminStartup | SoakResult:

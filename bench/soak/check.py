@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.soak.faults import FAULT_ENDS, MenuSaver, MenuVersions, Outage, fault_told
-from bench.soak.refusals import unclaimed_callers
+from bench.soak.refusals import unclaimed_callers, undispatched_callers
 from bench.soak.scenarios import Behaviour, Expected, expected
 
 __all__ = ["CallResult", "check", "judged_growth", "per_call_ended"]
@@ -62,6 +62,8 @@ class CallResult:
     probe: bool = False
     ended_at: float = 0.0
     answered: bool = False
+    answered_at: float | None = None
+    """Monotonic, as `placed_at`: the bridge's 200 OK (it comes after the router joined)."""
     outcome: str | None = None
     status: int | None = None
     refers: tuple[str, ...] = ()
@@ -109,6 +111,18 @@ def per_call_ended(
     return (sxy * suu - suy * sxu) / det
 
 
+def _keys_lost_to(parts: set[str], record: Mapping[str, Any], want: Expected) -> bool:
+    """Whether `record` is `want` less keys a livekit-server or Redis outage (the way
+    keys reach the router) kept from it, and says the router lost LiveKit meanwhile."""
+    got = Expected.of_record(record)
+    return (
+        bool(parts & {"livekit", "redis"})
+        and bool(record.get("errors"))
+        and (got.end, got.transfers) == (want.end, want.transfers)
+        and got.keys < want.keys
+    )
+
+
 def _flat(values: list[float]) -> dict[str, float]:
     return {"first": values[0], "last": values[-1], "min": min(values), "max": max(values)}
 
@@ -125,17 +139,23 @@ def check(
     rooms_left: Sequence[str],
     judge_growth: bool = True,
     planned: int = 0,
+    interrupted: bool = False,
     router_log: str,
     router_exit: int | None,
     wall_s: float,
     slope: Callable[[Sequence[float], Sequence[float]], float | None],
     bridge_log: Sequence[str] = (),
+    server_log: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The figures of a soak (module docstring); `bridge_log`, the SIP bridge's log lines,
-    tells the stack's refusals at load apart from other refusals (`unclaimed_callers`)."""
+    tells the stack's refusals at load apart from other refusals (`unclaimed_callers`),
+    and `server_log`, livekit-server's, the calls it never dispatched
+    (`undispatched_callers`)."""
     failures: list[str] = []
     unclaimed = unclaimed_callers(bridge_log)
     refused_unclaimed = 0
+    undispatched = undispatched_callers(server_log)
+    refused_undispatched = 0
     index = _by_caller(records)
     by_caller = dict(index)
     cache: dict[tuple[Behaviour, str], Expected] = {}
@@ -151,6 +171,8 @@ def check(
             outcomes["refused by the stack"] += 1
             if not during and not call.probe and call.caller_id in unclaimed:
                 refused_unclaimed += 1  # livekit-server claimed no psrpc request in 1 s
+            elif not during and not call.probe and call.caller_id in undispatched:
+                refused_undispatched += 1  # its one job request lost the same way
             elif not during and not call.probe:
                 wrong.append(
                     f"call {call.i} ({call.behaviour}): not answered ({call.outcome}, "
@@ -175,8 +197,15 @@ def check(
             outcomes["as simulated"] += 1
             continue
         ends = frozenset().union(*(FAULT_ENDS[o.part] for o in during))
-        if record.get("end") in ends and fault_told(record, {o.part for o in during}):
+        parts = {o.part for o in during}
+        if record.get("end") in ends and fault_told(record, parts):
             cut[f"{'+'.join(o.part for o in during)}: {record.get('end')}"] += 1
+            outcomes["cut by a fault, with its reason"] += 1
+            continue
+        if _keys_lost_to(parts, record, cache[key]):
+            # the call went as simulated, less keys pressed while LiveKit was away (they
+            # never reached the router), and its record says it lost LiveKit (runs 8, 11)
+            cut[f"{'+'.join(o.part for o in during)}: keys lost"] += 1
             outcomes["cut by a fault, with its reason"] += 1
             continue
         outcomes["wrong outcome"] += 1
@@ -197,16 +226,22 @@ def check(
     broken_saves = sum(1 for s in saver.saves if s.version is None)
     if refused != broken_saves:
         failures.append(f"{broken_saves} broken saves, {refused} refusals in the router's log")
-    stale = 0
+    # the router takes the version current when LiveKit dispatches the call: between
+    # the INVITE and the bridge's 200 OK (which waits for the router), with 2.5 s for
+    # the router to see a save; at load the dispatch came up to 4 s after the INVITE
+    stale: list[str] = []
     for call in calls:
         mine = index.get(call.caller_id[-4:], [])
-        if mine and mine[0].get("menu_version") not in (
-            saver.good_version_at(call.placed_at - 2.5),
-            saver.good_version_at(call.placed_at + 2.5),
+        took_by = call.answered_at if call.answered_at is not None else call.placed_at
+        if mine and mine[0].get("menu_version") not in saver.good_versions_between(
+            call.placed_at - 2.5, took_by + 2.5
         ):
-            stale += 1
+            stale.append(str(call.i))
     if stale:
-        failures.append(f"{stale} calls served with a version that was not the current good one")
+        failures.append(
+            f"{len(stale)} calls served with a version that was not the current good one "
+            f"(calls {', '.join(stale[:10])})"
+        )
 
     # the router process: RSS slope after warm-up, descriptors and threads flat
     late = [s for s in samples if s["ended"] >= warmup_calls]
@@ -252,8 +287,11 @@ def check(
     if panics:
         # livekit's rtc library SIGTERMs its own process on a panic: the router drains and exits
         failures.append(f"the router's rtc library panicked ({len(panics)}): {panics[0]}")
-    if len(calls) < planned:
-        failures.append(f"the soak stopped after {len(calls)} of {planned} calls (router gone)")
+    placed = sum(1 for c in calls if not c.probe)
+    if interrupted:
+        failures.append(f"interrupted (Ctrl-C) after {placed} of {planned} calls")
+    elif placed < planned:
+        failures.append(f"the soak stopped after {placed} of {planned} calls (router gone)")
     if "Traceback" in router_log:
         failures.append("the router logged a traceback")
     for o in outages:
@@ -262,7 +300,9 @@ def check(
     durations = [c.ended_at - c.placed_at for c in calls if c.answered]
     t0 = min((c.placed_at for c in calls), default=0.0)
     return {
-        "calls": len(calls),
+        "calls": placed,
+        "probes": len(calls) - placed,
+        "interrupted": interrupted,
         "answered": sum(c.answered for c in calls),
         "wall_s": round(wall_s, 1),
         "call_seconds_median": round(statistics.median(durations), 1) if durations else None,
@@ -272,6 +312,9 @@ def check(
         # refused with every part up because no livekit-server claimed the bridge's psrpc
         # request within psrpc's 1 s, as upstream livekit-sip gives it (refusals.py)
         "refused_unclaimed": refused_unclaimed,
+        # never dispatched: livekit-server's one job request for the room found no agent
+        # service within psrpc's 1 s (refusals.py); the caller rang until they gave up
+        "refused_undispatched": refused_undispatched,
         # keys dropped as a bridge's copy (`KEY_REPEAT_WINDOW_S`): with livekit-sip's one
         # event per press, each is a real press merged by a stalled router (reliability.md)
         "duplicate_keys": sum(int(r.get("duplicate_keys") or 0) for r in records),

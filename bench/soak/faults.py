@@ -18,25 +18,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from router.core.events import EndReason
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
+from router.runtime.outcomes import TransferResult
 
 __all__ = ["FAULT_ENDS", "MenuSaver", "MenuVersions", "Outage", "fault_told", "menu_versions"]
 
 HERE = Path(__file__).parent
 
-FAULT_ENDS: dict[str, frozenset[str]] = {
+FAULT_ENDS: dict[str, frozenset[EndReason]] = {
     # the server went away: the router loses its room and says so; or it rejoins, the
     # caller's keys lost meanwhile, and the menu's own limit hangs up (run 5)
-    "livekit": frozenset({"connection_lost", "hangup"}),
+    "livekit": frozenset({EndReason.CONNECTION_LOST, EndReason.HANGUP}),
     # the bridge says goodbye to its callers on SIGTERM (BYE, sip.callStatus=hangup): to the
     # router that is the caller hanging up; a transfer out then fails as an error; after
     # LiveKit gave up on a transfer it is the REFER completing late (run 7: a ring-out),
     # a success the record says was only inferred (`fault_told`)
-    "sip": frozenset({"caller_hangup", "hangup", "transferred"}),
+    "sip": frozenset({EndReason.CALLER_HANGUP, EndReason.HANGUP, EndReason.TRANSFERRED}),
     # Redis carries psrpc (the bridge's transfers, the server's dispatch): transfers
     # asked while it is down fail as errors, and the error policy hangs up
-    "redis": frozenset({"hangup"}),
+    "redis": frozenset({EndReason.HANGUP}),
 }
 """The `end` a call cut by each fault may have instead of its expected one."""
 
@@ -54,12 +56,13 @@ def fault_told(record: Mapping[str, Any], parts: Set[str]) -> bool:
     `transferred` end counts only as the SIP bridge's, with the success the router inferred
     from the caller leaving after LiveKit gave up, and said so (the transfer's `detail`):
     a success LiveKit answered during an outage is no fault's doing."""
-    if record.get("end") == "transferred":
-        inferred = [t for t in record.get("transfers") or () if t.get("result") == "succeeded"]
+    transfers = record.get("transfers") or ()
+    if record.get("end") == EndReason.TRANSFERRED:
+        inferred = [t for t in transfers if t.get("result") == TransferResult.SUCCEEDED]
         return bool(parts & SAID_BY_THE_END) and any(t.get("detail") for t in inferred)
     if parts & SAID_BY_THE_END:
         return True
-    failed = [t for t in record.get("transfers") or () if t.get("result") == "failed"]
+    failed = [t for t in transfers if t.get("result") == TransferResult.FAILED]
     return bool(record.get("errors")) or any(t.get("detail") for t in failed)
 
 
@@ -143,6 +146,13 @@ class MenuSaver:
                 self.write(v.b, v.version_b)
             else:
                 self.write(v.a, v.version_a)
+
+    def good_versions_between(self, start: float, end: float) -> set[str]:
+        """The versions the router may rightly serve a call it took between monotonic
+        `start` and `end`: the good one at `start` and every good save up to `end`."""
+        good = {self.good_version_at(start)}
+        good.update(s.version for s in self.saves if start < s.at <= end and s.version)
+        return good
 
     def good_version_at(self, t: float) -> str:
         """The version the router should serve at monotonic time `t` (the last good save

@@ -15,14 +15,24 @@ asks both RPCs with the call's context and no request option (`pkg/service/psrpc
 stand-in does: a loaded livekit-server refuses calls this way with a real bridge too.
 The soak counts such a call as the stack's refusal (reliability.md, finding 24), not
 as a wrong outcome; any other refusal with every part up still is one.
+
+The same 1 s drops a dispatch: livekit-server sends a room's job request once
+(livekit/livekit v1.13.5 `pkg/agent/client.go` `LaunchJob`: one `JobRequest`, its
+failure only logged, "failed to send job request", `JT_ROOM`), and the bridge then
+rings its caller until the caller gives up, no router ever told (runs 9 and 11: one
+call each). The server's line does not name the room; a room created within
+`UNDISPATCHED_WITHIN_S` before such a line that no job was ever assigned to is taken
+for it (`undispatched_callers`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
+from datetime import datetime
 
-__all__ = ["UNCLAIMED", "unclaimed_callers"]
+__all__ = ["UNCLAIMED", "UNDISPATCHED_WITHIN_S", "unclaimed_callers", "undispatched_callers"]
 
 UNCLAIMED = "no response from servers"
 """psrpc's `ErrNoResponse`: no livekit-server claimed the request within 1 s."""
@@ -51,3 +61,45 @@ def unclaimed_callers(bridge_log: Iterable[str]) -> frozenset[str]:
         if isinstance(fields, dict) and fields.get("error") == UNCLAIMED and fields.get("from"):
             found.add(str(fields["from"]))
     return frozenset(found)
+
+
+UNDISPATCHED_WITHIN_S = 5.0
+"""How soon after a room's creation livekit-server's failed job request is taken for it
+(it is sent as the room is created; psrpc gives up after 1 s, more at load)."""
+
+_CALLER_ROOM = re.compile(r'"room": "call-_(\+\d+)_[A-Za-z0-9]+"')
+
+
+def undispatched_callers(server_log: Iterable[str]) -> frozenset[str]:
+    """The calling numbers whose room livekit-server created but never dispatched: no job
+    assigned for it (`assigned job to worker`, `JT_ROOM`), and a failed `JT_ROOM` job
+    request ("failed to send job request") within `UNDISPATCHED_WITHIN_S` after it was
+    created (`selected node for room`). `server_log` is livekit-server's log (zap's
+    console format, the time first)."""
+    created: dict[str, float] = {}
+    dispatched: set[str] = set()
+    failures: list[float] = []
+    for line in server_log:
+        if "selected node for room" in line or "assigned job to worker" in line:
+            found = _CALLER_ROOM.search(line)
+            if found is None:
+                continue
+            if "assigned job to worker" in line:
+                dispatched.add(found.group(1))
+            elif (at := _time(line)) is not None:
+                created.setdefault(found.group(1), at)
+        elif "failed to send job request" in line and "JT_ROOM" in line:
+            if (at := _time(line)) is not None:
+                failures.append(at)
+    return frozenset(
+        caller
+        for caller, at in created.items()
+        if caller not in dispatched and any(0 <= f - at <= UNDISPATCHED_WITHIN_S for f in failures)
+    )
+
+
+def _time(line: str) -> float | None:
+    try:
+        return datetime.fromisoformat(line.split("\t", 1)[0].replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

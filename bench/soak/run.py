@@ -45,6 +45,8 @@ SETTLE_S = 4.0
 """Before a part is stopped, no new call for this long, so every call it cuts is up."""
 PROBE_TIMEOUT_S = 15.0
 """A probe call after a restart that is not served within this is hung up; the next is placed."""
+PROGRESS_EVERY = 100
+"""A progress line every this many calls placed."""
 IDLE_SETTLE_S = 10.0
 """At an idle moment, how long after the last call ended the router is sampled: its
 sessions wait up to `CALLER_LEAVES_FIRST_S` (5 s) for the caller to go, then leave."""
@@ -95,6 +97,14 @@ class _Run:
     router_pid: int | None = None
     started: float = field(default_factory=time.monotonic)
     """Monotonic: the time base of the samples' `t`."""
+    interrupted: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by Ctrl-C: no new call; the router drains the calls up and the figures of the
+    calls placed so far are written, marked interrupted."""
+
+    @property
+    def placed(self) -> int:
+        """Calls of the soak placed so far; the probes after a restart are not counted."""
+        return sum(1 for r in self.results if not r.probe)
 
     def router_alive(self) -> bool:
         return self.router_pid is None or os.path.exists(f"/proc/{self.router_pid}/fd")
@@ -115,6 +125,7 @@ class _Run:
             result.outcome = report.outcome.value
             result.status = report.status
             result.answered = report.answered_at is not None
+            result.answered_at = report.answered_at
             result.refers = tuple(r.refer_to for r in report.refers)
             result.remote_bye = report.outcome is CallOutcome.REMOTE_BYE
         except Exception as exc:  # noqa: BLE001 - a failed call is a result
@@ -171,7 +182,7 @@ async def _sample(run: _Run, pid: int, stop: asyncio.Event) -> None:
 
 async def _idle_moment(run: _Run, pid: int) -> None:
     """Let every call end, wait `IDLE_SETTLE_S`, and sample the router (marked idle)."""
-    log(f"soak: an idle moment after {len(run.results)} calls placed: letting {run.in_flight} end")
+    log(f"soak: an idle moment after {run.placed} calls placed: letting {run.in_flight} end")
     while run.in_flight:  # noqa: ASYNC110 (a counter the call tasks keep)
         await asyncio.sleep(0.2)
     await asyncio.sleep(IDLE_SETTLE_S)
@@ -201,7 +212,11 @@ async def _outage(run: _Run, outage: Outage) -> None:
     await asyncio.to_thread(run.stack.start_part, outage.part)
     outage.up_at = time.monotonic()
     log(f"soak: {outage.part} is back; probing")
-    while time.monotonic() - outage.up_at < 180 and run.router_alive():
+    while (
+        time.monotonic() - outage.up_at < 180
+        and run.router_alive()
+        and not run.interrupted.is_set()
+    ):
         outage.probes += 1
         probe = await run.call(Behaviour.TRANSFER_OK, probe=True)
         if probe.answered and probe.remote_bye and probe.refers:
@@ -238,22 +253,24 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
     run.gate.set()
     t0 = time.monotonic()
     assert router.proc is not None
-    while len(run.results) < c.calls:
+    while run.placed < c.calls and not run.interrupted.is_set():
         await run.gate.wait()
         if router.proc.poll() is not None:  # nothing left to call: check what there is
             log(f"soak: the router exited ({router.proc.returncode}); stopping the soak")
             break
-        if quiet and len(run.results) >= quiet[0]:
+        if quiet and run.placed >= quiet[0]:
             quiet.pop(0)
             await _idle_moment(run, router.proc.pid)
             continue
-        if due and len(run.results) >= due[0][0] and run.in_flight >= c.min_calls:
+        if due and run.placed >= due[0][0] and run.in_flight >= c.min_calls:
             await _outage(run, due.pop(0)[1])  # with calls up, as in a real outage
             continue
         if run.in_flight >= run.target(time.monotonic() - t0):
             await asyncio.sleep(0.2)
             continue
         run.launch(rng.choice(kinds))
+        if run.placed % PROGRESS_EVERY == 0:
+            _progress(run, time.monotonic() - t0)
         await asyncio.sleep(0.1)
     # the last calls are up: stop the router, which must let them finish
     await asyncio.sleep(3.0)
@@ -265,8 +282,33 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
     return outages
 
 
-def _bridge_log(path: Path) -> list[str]:
-    """The SIP bridge's log lines (empty when it wrote none): its refusals' reasons."""
+def _progress(run: _Run, elapsed_s: float) -> None:
+    """One line: calls placed of the run's, ended, up, the router's RSS when last sampled."""
+    rss = run.samples[-1].get("rss_kb") if run.samples else None
+    memory = f", router RSS {rss / 1024:.0f} MiB" if rss else ""
+    log(
+        f"soak: {run.placed} of {run.config.calls} calls placed in {elapsed_s / 60:.1f} min, "
+        f"{run.ended} ended, {run.in_flight} up{memory}"
+    )
+
+
+def _on_interrupt(run: _Run, main: asyncio.Task[Any]) -> None:
+    """Ctrl-C: the first stops placing calls (the figures so far are written), the second
+    stops at once (no figures)."""
+    if run.interrupted.is_set():
+        log("soak: stopping at once (no figures)")
+        main.cancel()
+        return
+    run.interrupted.set()
+    run.gate.set()  # out of an outage's probing too
+    log(
+        f"soak: interrupted after {run.placed} calls placed; the router drains the "
+        f"{run.in_flight} calls up, then the figures are written (Ctrl-C again: stop at once)"
+    )
+
+
+def _log_lines(path: Path) -> list[str]:
+    """A part's log lines (empty when it wrote none): the refusals' reasons."""
     try:
         return path.read_text(errors="replace").splitlines()
     except OSError:
@@ -307,6 +349,10 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
         await asyncio.to_thread(router.start, 120)
         assert router.proc is not None
         run = _Run(config, stack, stack.sip_uri(NUMBER), router_pid=router.proc.pid)
+        main = asyncio.current_task()
+        assert main is not None
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, _on_interrupt, run, main)
         sampler = asyncio.ensure_future(_sample(run, router.proc.pid, stop))
         saving = asyncio.ensure_future(saver.run(stop))
         started = time.monotonic()
@@ -326,9 +372,11 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
             warmup_calls=config.warmup_calls,
             judge_growth=config.judge_growth,
             planned=config.calls,
+            interrupted=run.interrupted.is_set(),
             rooms_left=rooms,
             router_log=router.log(),
-            bridge_log=_bridge_log(stack.log_paths["sip"]),
+            bridge_log=_log_lines(stack.log_paths["sip"]),
+            server_log=_log_lines(stack.log_paths["livekit"]),
             router_exit=exit_code,
             wall_s=wall_s,
             slope=slope,
@@ -338,6 +386,7 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
         )
         return figures
     finally:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
         stop.set()
         if router is not None:
             await asyncio.to_thread(router.stop)

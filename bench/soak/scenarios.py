@@ -204,5 +204,5 @@ def expected(behaviour: Behaviour, menu_file: MenuFile) -> Expected:
     if not call.ended:
         raise AssertionError(f"the simulated {behaviour} call did not end")
     if recorder.end_reason is None:
-        recorder.end_reason = EndReason.CALLER_HANGUP.value
+        recorder.end_reason = EndReason.CALLER_HANGUP
     return Expected.of_record(recorder.as_dict(call.now))

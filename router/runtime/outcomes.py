@@ -20,7 +20,17 @@ from typing import Any
 from router.core.events import EndReason
 from router.core.model import FailureKind
 
-__all__ = ["GAVE_UP", "EndReason", "TransferOutcome", "gave_up"]
+__all__ = ["GAVE_UP", "EndReason", "TransferOutcome", "TransferResult", "gave_up"]
+
+
+class TransferResult(StrEnum):
+    """A transfer's outcome in three words: a record's `result`, the `result` label of
+    `router_transfers_total` (`TransferOutcome.result`)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    PENDING = "pending"
+    """Unfinished (`TransferOutcome.UNFINISHED`): the call ended while it was out."""
 
 
 class TransferOutcome(StrEnum):
@@ -50,56 +60,65 @@ class TransferOutcome(StrEnum):
         return FailureKind(self.value)
 
     @property
-    def result(self) -> str:
-        """`succeeded`, `failed` or `pending`: the record's `result`, the metric's label."""
+    def result(self) -> TransferResult:
+        """The record's `result`, the metric's label."""
         if self is TransferOutcome.SUCCEEDED:
-            return "succeeded"
-        return "pending" if self is TransferOutcome.UNFINISHED else "failed"
+            return TransferResult.SUCCEEDED
+        if self is TransferOutcome.UNFINISHED:
+            return TransferResult.PENDING
+        return TransferResult.FAILED
 
     @property
     def labels(self) -> tuple[str, str]:
         """`(result, kind)` of `router_transfers_total` (kind empty for a success)."""
         failure = self.failure
-        return self.result, "" if failure is None else failure.value
+        return self.result.value, "" if failure is None else failure.value
 
     @classmethod
     def of_record(cls, transfer: Mapping[str, Any]) -> TransferOutcome | None:
-        """The outcome a record's transfer entry says; None if it says nothing valid.
-
-        Records before the `kind` field carry the kind only at the start of `detail`
-        (`busy 486: ...`), as the navigator wrote it; failing that, the SIP status is
-        grouped as `FailureKind.from_sip_status` does.
-        """
+        """The outcome a record's transfer entry (its JSON object) says; None if it says
+        nothing valid. A failed one is its `kind`; only a record without a known `kind`
+        goes on to `of_failure`."""
         result = transfer.get("result")
-        if result == "succeeded":
+        if result == TransferResult.SUCCEEDED:
             return cls.SUCCEEDED
-        if result == "pending":
+        if result == TransferResult.PENDING:
             return cls.UNFINISHED
-        if result != "failed":
+        if result != TransferResult.FAILED:
             return None
-        return cls.of_failure(
-            transfer.get("kind"), transfer.get("detail"), transfer.get("sip_status")
-        )
+        kind = transfer.get("kind")
+        failed = _FAILED.get(kind) if isinstance(kind, str) else None
+        if failed is not None:
+            return failed
+        return cls.of_failure(kind, transfer.get("detail"), transfer.get("sip_status"))
 
     @classmethod
     def of_failure(cls, kind: object, detail: object, sip_status: object) -> TransferOutcome:
-        """A failed transfer's outcome: its `kind`, else the kind `detail` starts with,
-        else its SIP status grouped (`FailureKind.from_sip_status`)."""
+        """A failed transfer's outcome from a record written before the `kind` field (or
+        with a kind this router does not know): the kind `detail` starts with
+        (`busy 486: ...`, as the navigator wrote it then), else its SIP status grouped
+        (`FailureKind.from_sip_status`). A current record never comes here: its `kind`
+        decides (`of_record`)."""
         if not isinstance(kind, str) and isinstance(detail, str):
             kind = detail.split(" ", 1)[0]
-        if isinstance(kind, str) and kind in _FAILURES:
-            return cls(kind)
+        failed = _FAILED.get(kind) if isinstance(kind, str) else None
+        if failed is not None:
+            return failed
         status = sip_status if isinstance(sip_status, int) else None
         return cls.of(FailureKind.from_sip_status(status))
 
 
-_FAILURES = frozenset(kind.value for kind in FailureKind)
+_FAILED: Mapping[str, TransferOutcome] = {
+    kind.value: TransferOutcome(kind.value) for kind in FailureKind
+}
+"""The outcome of a failed transfer by its record's `kind`."""
 
 GAVE_UP = frozenset({EndReason.CALLER_HANGUP, EndReason.DROPPED})
 """Ends where the caller went away in a menu (hung up, or their line went silent)."""
 
 
-def gave_up(end: str | None) -> bool:
-    """Whether a call with this `end` was left by its caller rather than ended by the
-    router (a transfer, a hang-up the menu made, a limit, a shutdown)."""
+def gave_up(end: EndReason | str | None) -> bool:
+    """Whether a call with this `end` (`CallRecord.end`: text for a reason this router
+    does not name, never one it gave up on) was left by its caller rather than ended by
+    the router (a transfer, a hang-up the menu made, a limit, a shutdown)."""
     return end in GAVE_UP

@@ -9,15 +9,21 @@ Two channels, both documented in docs/trying-menus.md:
   each one of the frozen dataclasses below, serialized by `as_json()` as
   `{"type": ..., "t": seconds since the call started, ...fields}`.
 
-The events are this page's own schema, built here from the navigator's effects (its
-`Note`s, `Play`s and `TransferTo`s), so the schema stays put when the notes change.
-Sans-I/O: `EventBuilder` is fed effects with the time and returns events.
+Where a page event is a core note (`NOTE_EVENTS`: `menu_entered`, `key`, `invalid_key`,
+`transfer_result`, `call_ended`, ...), it is the note itself, its fields as JSON
+(`note_fields`) plus the page's few extras: one schema, the core's (router/core/events.py),
+so a field added to a note reaches the page with no second edit. `call_started`, `prompt`
+and `transfer_requested` come from what is no note (the call's start, `Play`,
+`TransferTo`) and are this module's own dataclasses. Sans-I/O: `EventBuilder` is fed
+effects with the time and returns events.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
 from typing import ClassVar
 
 from router.core import events as core
@@ -28,22 +34,17 @@ __all__ = [
     "ATTR_MENU",
     "ATTR_MENU_VERSION",
     "ATTR_STATE",
+    "NOTE_EVENTS",
+    "NOT_SHOWN",
     "TOPIC",
-    "CallEnded",
     "CallStarted",
     "EventBuilder",
-    "ExtensionDialled",
-    "InvalidKey",
-    "KeyIgnored",
-    "KeyPressed",
-    "LimitReached",
-    "MenuEntered",
-    "NoInput",
+    "NoteEvent",
     "PageEvent",
     "PromptPlayed",
     "TransferRequested",
-    "PageTransferResult",
     "as_json",
+    "note_fields",
 ]
 
 TOPIC = "router.events"
@@ -85,13 +86,6 @@ class CallStarted(_Event):
 
 
 @dataclass(frozen=True, slots=True)
-class MenuEntered(_InMenu):
-    type = "menu_entered"
-    how: str
-    """start, goto, back or top."""
-
-
-@dataclass(frozen=True, slots=True)
 class PromptPlayed(_InMenu):
     type = "prompt"
     texts: tuple[str, ...]
@@ -99,54 +93,10 @@ class PromptPlayed(_InMenu):
 
 
 @dataclass(frozen=True, slots=True)
-class KeyPressed(_InMenu):
-    type = "key"
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class KeyIgnored(_InMenu):
-    """A key during an announcement that must be heard to the end, or a transfer."""
-
-    type = "key_ignored"
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class InvalidKey(_InMenu):
-    type = "invalid_key"
-    entry: str
-    """The key, or the digits of an extension that matched nothing."""
-    count: int
-    """Invalid entries in this visit of the menu, this one included."""
-    limit: int
-    """The menu's `limits.invalid`: at `count == limit` its `on_limit` runs."""
-
-
-@dataclass(frozen=True, slots=True)
-class NoInput(_InMenu):
-    type = "no_input"
-    count: int
-    limit: int
-
-
-@dataclass(frozen=True, slots=True)
-class LimitReached(_InMenu):
-    type = "limit_reached"
-    limit: str
-    """invalid, no_input, keys, transfers or call_length."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExtensionDialled(_InMenu):
-    type = "extension_dialled"
-    digits: str
-    entry: str
-    """The directory entry it matched (`staff:6xxx`)."""
-
-
-@dataclass(frozen=True, slots=True)
 class TransferRequested(_InMenu):
+    """The REFER (or the page's RPC) goes out: built from the effect `TransferTo`, which is
+    no note, with its settings flattened as the page reads them."""
+
     type = "transfer_requested"
     target: str
     """The SIP URI or tel: URI of the REFER."""
@@ -158,45 +108,73 @@ class TransferRequested(_InMenu):
     play_dialtone: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PageTransferResult(_InMenu):
-    type = "transfer_result"
-    result: str
-    """succeeded or failed."""
-    kind: str | None = None
-    """For a failure: busy, no_answer, rejected or error (which policy of the file runs)."""
-    sip_status: int | None = None
-    detail: str = ""
+NOTE_EVENTS: dict[type[Note], str] = {
+    core.MenuEntered: "menu_entered",
+    core.KeyPressed: "key",
+    core.KeyIgnored: "key_ignored",
+    core.InvalidEntry: "invalid_key",
+    core.NoInput: "no_input",
+    core.LimitReached: "limit_reached",
+    core.ExtensionDialled: "extension_dialled",
+    core.TransferConnected: "transfer_result",
+    core.TransferFailure: "transfer_result",
+    core.CallFinished: "call_ended",
+}
+"""The core notes the page shows, and the `type` each has on the topic. The event's fields
+are the note's own (`note_fields`), so a field added to a note reaches the page with no
+edit here; `EventBuilder` adds the page's few extras (counts, limits, `result`, `entry`)."""
 
-
-@dataclass(frozen=True, slots=True)
-class CallEnded(_Event):
-    type = "call_ended"
-    reason: str
-    """The call record's `end`: transferred, hangup, caller_hangup, ..."""
-
-
-PageEvent = (
-    CallStarted
-    | MenuEntered
-    | PromptPlayed
-    | KeyPressed
-    | KeyIgnored
-    | InvalidKey
-    | NoInput
-    | LimitReached
-    | ExtensionDialled
-    | TransferRequested
-    | PageTransferResult
-    | CallEnded
+NOT_SHOWN: frozenset[type[Note]] = frozenset(
+    {
+        core.CallerMatched,  # its menu or transfer follows, which the page shows
+        core.LanguageChosen,  # the prompts played say it
+        core.OptionChosen,  # the `key` event before it says it
+        core.DuplicateKey,  # a bridge's copy of a key: nothing the caller did
+        core.TransferStarted,  # `transfer_requested` follows, with the REFER's settings
+    }
 )
+"""The core notes the page does not show, each for a reason; with `NOTE_EVENTS` they are
+the whole `AnyNote` union (tests/trial/test_events.py walks it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoteEvent:
+    """A page event that is a core note: `{"type", "t", ...the note's fields, ...extra}`."""
+
+    type: str
+    """`NOTE_EVENTS[type(note)]`."""
+    t: float
+    """Seconds since the call started."""
+    note: AnyNote
+    extra: Mapping[str, object] = field(default_factory=dict)
+    """What the page adds to the note (for `invalid_key`: `count` and `limit`)."""
+
+    def body(self) -> dict[str, object]:
+        return {**note_fields(self.note), **self.extra}
+
+
+PageEvent = CallStarted | PromptPlayed | TransferRequested | NoteEvent
+
+
+def note_fields(note: AnyNote) -> dict[str, object]:
+    """A note's fields as JSON values (enums by value), less `now`: the page has `t`."""
+    return {f.name: _plain(getattr(note, f.name)) for f in fields(note) if f.name != "now"}
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
 
 
 def as_json(event: PageEvent) -> str:
     """`{"type": ..., "t": ..., ...}`: one event as the topic carries it."""
-    body = asdict(event)
+    body = event.body() if isinstance(event, NoteEvent) else asdict(event)
     body["t"] = round(event.t, 3)
-    return json.dumps({"type": event.type, **body}, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        {"type": event.type, **body},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,  # a note's field JSON has no type for (a time, a path) goes as its text
+    )
 
 
 class EventBuilder:
@@ -208,7 +186,6 @@ class EventBuilder:
         self._started = started
         self._invalid = 0
         self._no_input = 0
-        self._digits = ""
 
     def call_started(self, dialled: str | None, at: str, now: float) -> CallStarted:
         return CallStarted(self._t(now), dialled, at, self._file.version)
@@ -218,15 +195,15 @@ class EventBuilder:
         t = self._t(now)
         match effect:
             case Note():
-                return self._note(effect, t)
+                kind = NOTE_EVENTS.get(type(effect))
+                if kind is None:
+                    return []
+                return [NoteEvent(kind, t, effect, self._extra(effect))]
             case Play(prompts=prompts):
                 texts = tuple(p.text or _file_name(p.audio) for p in prompts if p)
                 return [PromptPlayed(t, menu, texts)] if texts else []
-            case TransferTo(target=target, settings=settings, destination=name, via=via):
-                events: list[PageEvent] = []
-                if via is not None:
-                    events.append(ExtensionDialled(t, menu, self._digits, via))
-                events.append(
+            case TransferTo(target=target, settings=settings, destination=name):
+                return [
                     TransferRequested(
                         t,
                         menu,
@@ -236,44 +213,29 @@ class EventBuilder:
                         settings.ringing_timeout_s,
                         settings.play_dialtone,
                     )
-                )
-                self._digits = ""
-                return events
+                ]
             case _:
                 return []
 
-    def _note(self, note: AnyNote, t: float) -> list[PageEvent]:
-        menu = note.menu
+    def _extra(self, note: AnyNote) -> dict[str, object]:
+        """The page's fields beyond the note's: what the page would otherwise count itself."""
         match note:
-            case core.MenuEntered(how=how):
+            case core.MenuEntered():
                 self._invalid = self._no_input = 0
-                self._digits = ""
-                return [MenuEntered(t, menu or "", how.value)]
-            case core.KeyPressed(key=key):
-                return [KeyPressed(t, menu, key.value)]
-            case core.KeyIgnored(key=key):
-                return [KeyIgnored(t, menu, key.value)]
-            case core.ExtensionDialled(digits=digits):
-                self._digits = digits  # told with the transfer request it makes
-                return []
-            case core.InvalidEntry(entry=entry):
+            case core.InvalidEntry(menu=menu):
                 self._invalid += 1
-                self._digits = ""
-                return [InvalidKey(t, menu, entry, self._invalid, self._limit(menu, True))]
-            case core.NoInput():
+                return {"count": self._invalid, "limit": self._limit(menu, True)}
+            case core.NoInput(menu=menu):
                 self._no_input += 1
-                self._digits = ""
-                return [NoInput(t, menu, self._no_input, self._limit(menu, False))]
-            case core.LimitReached(limit=limit):
-                return [LimitReached(t, menu, limit.value)]
+                return {"count": self._no_input, "limit": self._limit(menu, False)}
+            case core.ExtensionDialled(directory=directory, pattern=pattern):
+                # as `TransferTo.via` names it (router/core/model/directories.py `resolve`)
+                return {"entry": f"{directory}:{pattern}" if directory else pattern}
             case core.TransferConnected():
-                return [PageTransferResult(t, menu, "succeeded")]
-            case core.TransferFailure(kind=kind, sip_status=status, reason=reason):
-                return [PageTransferResult(t, menu, "failed", kind.value, status, reason)]
-            case core.CallFinished(reason=reason):
-                return [CallEnded(t, reason.value)]
-            case _:
-                return []
+                return {"result": "succeeded", "kind": None, "sip_status": None}
+            case core.TransferFailure():
+                return {"result": "failed"}
+        return {}
 
     def _limit(self, menu: str | None, invalid: bool) -> int:
         found = self._file.menus.get(menu or "")

@@ -313,3 +313,22 @@ def test_calls_are_counted_by_the_caller_s_language() -> None:
     plain = ReportBuilder()
     plain.record(base)
     assert "languages" not in plain.report().as_json()  # records without: JSON as before
+
+
+def test_an_end_and_a_limit_of_a_newer_router_are_counted_by_their_names() -> None:
+    # read as written (`CallRecord.from_json`), not skipped as damaged
+    builder = ReportBuilder()
+    builder.record(
+        {
+            "started_at": "2026-11-24T15:00:00.000+00:00",
+            "menus": [{"menu": "main", "t": 0.5}],
+            "limits": [{"limit": "minutes_on_hold", "t": 1.0, "menu": "main"}],
+            "end": "sent_to_voicemail",
+        }
+    )
+    report = builder.report()
+    assert (report.damaged, report.ends) == (0, {"sent_to_voicemail": 1})
+    main_menu = report.menu("main")
+    assert main_menu is not None and main_menu.limits == {"minutes_on_hold": 1}
+    assert main_menu.ended == {"sent_to_voicemail": 1} and main_menu.gave_up == 0
+    assert json.loads(json.dumps(report.as_json()))["ends"] == {"sent_to_voicemail": 1}

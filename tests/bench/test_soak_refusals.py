@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.soak.check import CallResult, check
-from bench.soak.faults import MenuSaver, menu_versions
-from bench.soak.refusals import unclaimed_callers
-from bench.soak.scenarios import Behaviour
+from bench.soak.refusals import unclaimed_callers, undispatched_callers
+from tests.bench.soak_figures import figures_of, refused
 
 
 def _line(level: str, where: str, message: str, fields: str) -> str:
@@ -50,34 +48,62 @@ def test_only_refusals_no_server_claimed_are_named() -> None:
     assert unclaimed_callers(log) == {"+15557700212", "+15557700213"}
 
 
-def _refused(i: int) -> CallResult:
-    call = CallResult(i, f"+155577{i:05d}", Behaviour.BUSY_486, placed_at=100.0 + i)
-    call.ended_at, call.outcome, call.status = call.placed_at + 1.0, "rejected", 503
-    return call
-
-
 def test_the_soak_counts_an_unclaimed_refusal_as_the_stacks_not_as_wrong(
     tmp_path: Path,
 ) -> None:
-    versions = menu_versions(tmp_path)
-    figures = check(
-        [_refused(212), _refused(223)],
-        [],
-        versions=versions,
-        saver=MenuSaver(tmp_path / "menus.yaml", versions),
-        outages=[],
-        samples=[],
-        warmup_calls=0,
-        judge_growth=False,
-        rooms_left=[],
-        router_log="",
-        router_exit=0,
-        wall_s=10.0,
-        slope=lambda xs, ys: 0.0,
-        bridge_log=[UNCLAIMED, JOIN_FAILED],
+    figures = figures_of(
+        tmp_path, [refused(212), refused(223)], bridge_log=[UNCLAIMED, JOIN_FAILED]
     )
     assert figures["outcomes"]["refused by the stack"] == 2
     assert figures["refused_unclaimed"] == 1
     wrong = [f for f in figures["failures"] if "with every part up" in f]
     # the bridge's failed join (a 500 at load) is no psrpc selection: still wrong
     assert wrong == ["call 223 (busy_486): not answered (rejected, 503, None) with every part up"]
+
+
+def _server(at: str, message: str, fields: str, where: str = "agent/client.go:181") -> str:
+    return f"2026-12-01T02:19:{at}Z\tINFO\tlivekit\t{where}\t{message}\t{fields}"
+
+
+def _created(at: str, caller: str) -> str:
+    fields = f'{{"room": "call-_{caller}_ySXskCEjReoN", "selectedNodeID": "ND_XNYK8MkZkiNh"}}'
+    return _server(at, "selected node for room", fields, "service/roomallocator.go:166")
+
+
+def _assigned(at: str, caller: str) -> str:
+    fields = (
+        '{"jobID": "AJ_fTW6fHfce9TB", "jobType": "JT_ROOM", '
+        f'"room": "call-_{caller}_ySXskCEjReoN", "roomID": "RM_MaALwSfkC2Gv"}}'
+    )
+    return _server(at, "assigned job to worker", fields, "service/agentservice.go:412")
+
+
+JOB_LOST = _server(
+    "54.600",
+    "failed to send job request",
+    '{"error": "no response from servers", "namespace": "", "jobType": "JT_ROOM"}',
+)
+
+
+def test_a_room_livekit_server_never_dispatched_is_told_by_its_lost_job_request() -> None:
+    # run 11: call 918's room created at 52.993, its one job request lost at 54.600
+    log = [
+        _created("52.993", "+15557700918"),
+        _created("53.100", "+15557700919"),
+        _assigned("53.400", "+15557700919"),  # dispatched: not the lost one's
+        JOB_LOST,
+        _created("59.900", "+15557700920"),  # after the loss: not its room
+    ]
+    assert undispatched_callers(log) == {"+15557700918"}
+    assert undispatched_callers(log[:3]) == frozenset(), "no lost request, no such room"
+
+
+def test_the_soak_counts_an_undispatched_call_as_the_stacks(tmp_path: Path) -> None:
+    rang = refused(918)
+    rang.outcome, rang.status = "timeout", 487  # the phone gave up ringing
+    figures = figures_of(
+        tmp_path, [rang, refused(921)], server_log=[_created("52.993", "+15557700918"), JOB_LOST]
+    )
+    assert figures["refused_undispatched"] == 1
+    wrong = [f for f in figures["failures"] if "with every part up" in f]
+    assert wrong == ["call 921 (busy_486): not answered (rejected, 503, None) with every part up"]

@@ -150,6 +150,23 @@ def own_router(
 _callers = itertools.count(1000)
 
 
+def sip_participant_token(stack: LocalStack, room: str, *, status: str) -> str:
+    """A token for a real rtc participant of kind SIP in `room` with livekit-sip's
+    attributes (`sip.callStatus` = `status`), where the bridge itself is the boundary a
+    test fakes: no SIP call behind it (its transfer fails on the server for its call id)."""
+    return stack.token(
+        "sip_caller",
+        room,
+        kind="sip",
+        attributes={
+            "sip.trunkPhoneNumber": "+15550100001",
+            "sip.phoneNumber": "+15550209999",
+            "sip.callID": f"SCL_{room}",
+            "sip.callStatus": status,
+        },
+    )
+
+
 def new_caller_id() -> str:
     """A caller number unique to one test call, so its record can be found."""
     return f"+1555020{next(_callers):04d}"

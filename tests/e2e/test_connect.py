@@ -14,23 +14,13 @@ from pathlib import Path
 from livekit import rtc
 
 from router.stack.harness import RouterProcess
-from tests.e2e.conftest import Stack, eventually
+from tests.e2e.conftest import Stack, eventually, sip_participant_token
 
 
 async def test_connect_joins_the_room_and_routes_its_caller(e2e: Stack, tmp_path: Path) -> None:
     room_name = "connect-test"
     records = tmp_path / "connect.jsonl"
-    token = e2e.stack.token(
-        "sip_caller",
-        room_name,
-        kind="sip",
-        attributes={
-            "sip.trunkPhoneNumber": "+15550100001",
-            "sip.phoneNumber": "+15550209999",
-            "sip.callID": "SCL_not_a_real_call",
-            "sip.callStatus": "active",
-        },
-    )
+    token = sip_participant_token(e2e.stack, room_name, status="active")
     caller = rtc.Room()
     heard = asyncio.Event()
 

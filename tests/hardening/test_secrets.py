@@ -20,8 +20,8 @@ from router.runtime.records import CallRecorder, RecordSink, mask_number
 CALLER = "+15105550123"
 
 
-def _record(*, mask: bool, room: str = "call-7f3a", caller: str | None = CALLER) -> str:
-    recorder = CallRecorder(
+def _recorder(*, mask: bool, room: str = "call-7f3a", caller: str | None = CALLER) -> CallRecorder:
+    return CallRecorder(
         call_id="SCL_abc",
         room=room,
         dialled="+15105550150",
@@ -31,7 +31,10 @@ def _record(*, mask: bool, room: str = "call-7f3a", caller: str | None = CALLER)
         started=0.0,
         mask_caller=mask,
     )
-    return json.dumps(recorder.as_dict(ended=3.0))
+
+
+def _record(*, mask: bool, room: str = "call-7f3a", caller: str | None = CALLER) -> str:
+    return json.dumps(_recorder(mask=mask, room=room, caller=caller).as_dict(ended=3.0))
 
 
 @pytest.mark.parametrize(
@@ -56,7 +59,7 @@ def test_records_mask_the_caller_unless_asked(tmp_path: Path) -> None:
     assert json.loads(masked)["caller"] == "********0123"
     assert json.loads(_record(mask=False))["caller"] == CALLER
     sink = RecordSink(str(tmp_path / "records.jsonl"))
-    sink.write(json.loads(masked))
+    sink.write(_recorder(mask=True).record(ended=3.0))
     sink.close()
     assert CALLER not in (tmp_path / "records.jsonl").read_text()
 

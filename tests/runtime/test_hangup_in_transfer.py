@@ -25,9 +25,11 @@ from typing import Any
 import pytest
 from livekit import api, rtc
 
+from router.core.events import EndReason
 from router.runtime import transfer_watch
 from router.runtime.call import CallSession, SessionOptions
 from router.runtime.metrics import Metrics
+from router.runtime.records import CallRecord
 from router.runtime.transfer_watch import CALLER_GONE_GRACE_S, LEG_CLOSED_GRACE_S
 from tests.runtime.test_call_offline import (
     SALES,
@@ -137,16 +139,14 @@ def answer_in(session: CallSession) -> bool:
 
 
 def assert_caller_hung_up_during_transfer(
-    record: dict[str, object], fake: FakeLiveKitAPI, metrics: Metrics
+    record: CallRecord, fake: FakeLiveKitAPI, metrics: Metrics
 ) -> None:
-    assert record["end"] == "caller_hangup"
-    transfers = record["transfers"]
-    assert isinstance(transfers, list) and len(transfers) == 1
-    transfer: dict[str, object] = transfers[0]
-    assert transfer == {
+    assert record.end == EndReason.CALLER_HANGUP
+    (transfer,) = record.transfers
+    assert transfer.as_dict() == {
         "target": SALES,
         "destination": "sales",
-        "t": transfer["t"],
+        "t": transfer.t,
         "result": "pending",
     }
     assert fake.removals() == [], "nobody to hang up on: the caller left"
@@ -230,10 +230,10 @@ async def test_a_caller_who_stays_after_such_an_answer_hears_the_error_policy(
     metrics = Metrics()
     call = await answered_call(fake, NO_SIP_STATUS, server, metrics)
     record = await call.record(within=CALLER_GONE_GRACE_S + 8)
-    assert record["end"] == "hangup", "the error policy: a goodbye, then a hang-up"
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict)
-    assert (transfer["result"], transfer["kind"]) == ("failed", "error")
+    assert record.end == EndReason.HANGUP, "the error policy: a goodbye, then a hang-up"
+    transfer = record.transfer
+    assert transfer is not None
+    assert (transfer.result, transfer.kind) == ("failed", "error")
     assert len(fake.removals()) == 1
 
 
@@ -247,10 +247,10 @@ async def test_a_far_end_failure_stays_a_failure_when_the_caller_then_hangs_up(
     await call.until(lambda: answer_in(call.session) and call.session.player.playing)
     call.hang_up()
     record = await call.record()
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict)
-    assert (transfer["result"], transfer["kind"]) == ("failed", "busy")
-    assert record["end"] == "caller_hangup"
+    transfer = record.transfer
+    assert transfer is not None
+    assert (transfer.result, transfer.kind) == ("failed", "busy")
+    assert record.end == EndReason.CALLER_HANGUP
 
 
 async def test_a_caller_who_leaves_after_livekit_gave_up_was_transferred(
@@ -263,14 +263,14 @@ async def test_a_caller_who_leaves_after_livekit_gave_up_was_transferred(
     await call.until(lambda: len(fake.lookups()) == 1)
     call.hang_up()
     record = await call.record()
-    assert record["end"] == "transferred"
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict) and transfer["result"] == "succeeded"
+    assert record.end == EndReason.TRANSFERRED
+    transfer = record.transfer
+    assert transfer is not None and transfer.result == "succeeded"
     # nobody said 200: the record says what the success was taken from (the soak's run 7:
     # a ring-out cut by the SIP bridge's restart looked exactly like this)
-    assert transfer["sip_status"] is None
-    assert "taken for the REFER completing late" in str(transfer["detail"])
-    assert "request timed out" in str(transfer["detail"])
+    assert transfer.sip_status is None
+    assert "taken for the REFER completing late" in str(transfer.detail)
+    assert "request timed out" in str(transfer.detail)
 
 
 NOT_ESTABLISHED = (
@@ -316,5 +316,5 @@ async def test_a_caller_still_there_after_a_closed_dialog_answer_is_a_failure(
     await call.until(lambda: call.session.player.playing)  # the failure policy's message
     call.hang_up()
     record = await call.record()
-    (transfer,) = record["transfers"]  # type: ignore[misc]
-    assert transfer["result"] == "failed" and "non established" in transfer["detail"]
+    (transfer,) = record.transfers
+    assert transfer.result == "failed" and "non established" in str(transfer.detail)

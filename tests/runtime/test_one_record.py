@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from livekit import api, rtc
 
+from router.core.events import EndReason
 from router.runtime import retries
 from router.runtime.call import CallSession, SessionOptions, hangup, presence, shut_down_all
-from router.runtime.records import RecordSink
+from router.runtime.records import CallRecord, RecordSink
 from tests.runtime.test_call_offline import (
     Call,
     fake,
@@ -55,7 +56,7 @@ async def dispatched_twice(fake: FakeLiveKitAPI) -> tuple[Call, Call]:
     return first, await dispatched_session(fake, caller)
 
 
-async def dispatch_finding_nobody(fake: FakeLiveKitAPI) -> dict[str, object] | None:
+async def dispatch_finding_nobody(fake: FakeLiveKitAPI) -> CallRecord | None:
     """LiveKit's dispatch of the call's room created anew, with no caller in it yet (its
     own `rtc.Room`, as each job has): what its session returns within 5 s."""
     mf = menu_file()
@@ -83,7 +84,7 @@ async def test_a_second_dispatch_to_a_call_being_served_leaves_it_to_the_first(
     leave(first)
     leave(again)
     record = await first.record()
-    assert record["end"] == "caller_hangup"
+    assert record.end == EndReason.CALLER_HANGUP
     assert await asyncio.wait_for(again.task, 5) is None, "one call, one record"
     await again.lk.aclose()
     assert len(fake.deletions()) == 1, "the room is the serving session's to delete"
@@ -95,10 +96,10 @@ async def test_a_second_dispatch_serves_the_caller_when_the_first_lost_livekit(
     # never a caller left with nobody serving: the first session's connection is gone
     first, again = await dispatched_twice(fake)
     first.session.room.emit("disconnected", rtc.DisconnectReason.UNKNOWN_REASON)
-    assert (await first.record())["end"] == "connection_lost"
+    assert (await first.record()).end == EndReason.CONNECTION_LOST
     await again.until(lambda: again.session.player.playing)
     leave(again)
-    assert (await again.record())["end"] == "caller_hangup"
+    assert (await again.record()).end == EndReason.CALLER_HANGUP
 
 
 async def test_a_hang_up_asked_while_the_sdk_rejoins_waits_for_the_caller_to_leave(
@@ -133,7 +134,7 @@ async def test_a_hang_up_asked_while_the_sdk_rejoins_waits_for_the_caller_to_lea
     room._remote_participants.pop(caller.identity)
     room.emit("participant_disconnected", caller)
     record = await call.record(within=10)
-    assert record["end"] == "hangup"
+    assert record.end == EndReason.HANGUP
 
 
 async def test_a_call_the_router_stops_is_recorded_before_its_hang_up_is_done(
@@ -151,7 +152,7 @@ async def test_a_call_the_router_stops_is_recorded_before_its_hang_up_is_done(
     assert not call.task.done(), "still asking LiveKit to hang up"
     assert path.exists() and path.read_text().count("\n") == 1, "recorded already"
     record = await call.record(within=15)
-    assert record["end"] == "shutdown"
+    assert record.end == EndReason.SHUTDOWN
     lines = path.read_text().splitlines()
     assert [json.loads(line)["end"] for line in lines] == ["shutdown"], "one call, one record"
 
@@ -176,7 +177,7 @@ async def test_a_caller_the_bridge_brings_back_after_the_router_rejoined_keeps_t
     await asyncio.sleep(0.6)  # past the grace
     assert not call.task.done(), "the call goes on"
     leave(call)
-    assert (await call.record())["end"] == "caller_hangup"
+    assert (await call.record()).end == EndReason.CALLER_HANGUP
 
 
 async def test_a_dispatch_to_a_room_whose_call_ended_here_finds_no_call_to_record(
@@ -187,7 +188,7 @@ async def test_a_dispatch_to_a_room_whose_call_ended_here_finds_no_call_to_recor
     first = await dispatched_session(fake, sip_caller())
     await first.until(lambda: first.session.player.playing)
     leave(first)
-    assert (await first.record())["end"] == "caller_hangup"
+    assert (await first.record()).end == EndReason.CALLER_HANGUP
     assert await dispatch_finding_nobody(fake) is None, "one call, one record"
 
 
@@ -227,8 +228,8 @@ async def test_a_caller_closed_by_the_server_stopping_is_waited_for_not_dropped(
     leave(call)
     leave(again)
     record = await call.record()
-    assert record["end"] == "caller_hangup"
-    assert any("server shutdown" in e for e in record["errors"]), record["errors"]
+    assert record.end == EndReason.CALLER_HANGUP
+    assert any("server shutdown" in e for e in record.errors), record.errors
     assert await asyncio.wait_for(again.task, 5) is None, "one call, one record"
     await again.lk.aclose()
 
@@ -241,8 +242,8 @@ async def test_a_caller_the_server_closed_who_never_comes_back_ends_with_livekit
     await call.until(lambda: call.session.player.playing)
     closed_by_server_shutdown(call)
     record = await call.record()
-    assert record["end"] == "connection_lost", "the fault named, never a drop or a hang-up"
-    assert record["errors"], "the record says why"
+    assert record.end == EndReason.CONNECTION_LOST, "the fault named, never a drop or a hang-up"
+    assert record.errors, "the record says why"
 
 
 async def test_a_dispatch_joined_as_the_server_restarts_waits_for_the_caller_to_be_back(
@@ -273,7 +274,7 @@ async def test_a_dispatch_joined_as_the_server_restarts_waits_for_the_caller_to_
         room._remote_participants.pop(caller.identity)
         room.emit("participant_disconnected", caller)
         record = await asyncio.wait_for(task, 10)
-        assert record is not None and record["end"] == "caller_hangup"
+        assert record is not None and record.end == EndReason.CALLER_HANGUP
     finally:
         task.cancel()
         await lk.aclose()
@@ -291,7 +292,7 @@ async def test_a_dispatch_finding_no_caller_in_a_room_served_here_leaves_it_alon
     assert fake.deletions() == [], "the room is the serving session's"
     assert not first.task.done(), "the call goes on"
     leave(first)
-    assert (await first.record())["end"] == "caller_hangup"
+    assert (await first.record()).end == EndReason.CALLER_HANGUP
 
 
 async def test_a_call_that_ended_here_dispatched_again_with_its_caller_is_hung_up_on(
@@ -304,7 +305,7 @@ async def test_a_call_that_ended_here_dispatched_again_with_its_caller_is_hung_u
     first = await dispatched_session(fake, caller)
     await first.until(lambda: first.session.player.playing)
     leave(first)
-    assert (await first.record())["end"] == "caller_hangup"
+    assert (await first.record()).end == EndReason.CALLER_HANGUP
     removals = len(fake.removals())
     # the fake server removes nobody: the hang-up's waits cut short
     monkeypatch.setattr(hangup, "REMOVAL_SEEN_S", 0.2)
@@ -345,4 +346,4 @@ async def test_a_second_dispatch_whose_caller_the_first_hangs_up_on_records_noth
     assert fake.deletions() == [], "the room is the serving session's"
     assert not first.task.done(), "the call goes on"
     leave(first)
-    assert (await first.record())["end"] == "caller_hangup"
+    assert (await first.record()).end == EndReason.CALLER_HANGUP

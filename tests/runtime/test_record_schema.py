@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.callgen import CallGenerator
 from router.core.events import (
     CallEnded,
@@ -17,6 +19,7 @@ from router.core.events import (
     DigitPressed,
     EndReason,
     Event,
+    Limit,
     Note,
     Play,
     PlaybackFinished,
@@ -28,7 +31,8 @@ from router.core.keys import Key
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile, TransferReason
 from router.core.navigator import CallCaps, Navigator
-from router.runtime.records import CallRecorder
+from router.runtime.outcomes import TransferOutcome
+from router.runtime.records import CallRecord, CallRecorder
 
 GOLDEN = Path(__file__).parent / "data" / "records.golden.jsonl"
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York, a Tuesday: open
@@ -47,7 +51,7 @@ def _scripted(
     *,
     caps: CallCaps | None = None,
     mask: bool = True,
-) -> dict[str, Any]:
+) -> CallRecord:
     """One call driven by hand: `(time, what)` steps, where `what` is a key, `.` (the
     armed timer fires), `~` (the playing prompt ends), `ok`, a SIP status or `error`
     (the transfer's answer), `gone` (the caller hangs up) or `answer`."""
@@ -98,16 +102,21 @@ def _scripted(
             assert key is not None
             feed(DigitPressed(key, now))
     if recorder.end_reason is None:
-        recorder.end_reason = EndReason.CALLER_HANGUP.value
-    return recorder.as_dict(now + 0.25)
+        recorder.end_reason = EndReason.CALLER_HANGUP
+    return recorder.record(now + 0.25)
 
 
 def records() -> list[dict[str, Any]]:
     """Every kind of thing a record holds: generated calls and a few scripted ones."""
+    generated = list(CallGenerator(_menus(), seed=13).calls(250))
+    return generated + [r.as_dict() for r in scripted()]
+
+
+def scripted() -> list[CallRecord]:
+    """Calls driven by hand through what the generated ones rarely reach, as typed records."""
     acme = _menus()
-    out = list(CallGenerator(acme, seed=13).calls(250))
     main = "+15105550150"
-    out += [
+    return [
         # an option, a sub-menu, a wrong key, an extension with its announcement
         _scripted(
             acme,
@@ -148,7 +157,6 @@ def records() -> list[dict[str, Any]]:
         _scripted(acme, main, [(0, "~"), (1, "1"), (1.5, "~"), (2, "gone")]),
         _scripted(acme, main, [(0, "."), (2, "~")], caps=CallCaps(max_call_s=0.5)),
     ]
-    return out
 
 
 def _line(record: dict[str, Any]) -> str:
@@ -161,6 +169,44 @@ def test_records_are_written_as_before() -> None:
     assert len(lines) == len(golden)
     for i, (line, before) in enumerate(zip(lines, golden, strict=True)):
         assert line == before, f"record {i} differs"
+
+
+def test_a_record_read_back_from_its_line_is_the_same_typed_record() -> None:
+    generated = [CallRecord.from_json(r) for r in CallGenerator(_menus(), seed=13).calls(250)]
+    for i, record in enumerate(generated + scripted()):
+        line = json.dumps(record.as_dict())
+        assert CallRecord.from_json(json.loads(line)) == record, f"record {i}"
+        # the enums themselves, not their text: what readers compare with `is`
+        assert isinstance(record.end, EndReason), record.end
+        assert all(isinstance(lim.limit, Limit) for lim in record.limits)
+        assert all(isinstance(t.outcome, TransferOutcome) for t in record.transfers)
+    seen = {t.outcome for r in scripted() for t in r.transfers}
+    assert {TransferOutcome.SUCCEEDED, TransferOutcome.BUSY, TransferOutcome.UNFINISHED} <= seen
+
+
+def test_an_end_and_a_limit_this_router_does_not_know_are_kept_as_written() -> None:
+    # a newer router's record: read, not refused, and written back as it came
+    line = scripted()[0].as_dict()
+    line["end"] = "sent_to_voicemail"
+    line["limits"] = [{"limit": "minutes_on_hold", "t": 1.0, "menu": "main"}]
+    record = CallRecord.from_json(line)
+    assert (record.end, record.limits[0].limit) == ("sent_to_voicemail", "minutes_on_hold")
+    assert not isinstance(record.end, EndReason) and not isinstance(record.limits[0].limit, Limit)
+    assert record.as_dict() == line
+
+
+def test_a_current_record_s_failures_are_read_by_their_kind_never_their_detail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `TransferOutcome.of_failure` (the kind taken from `detail`) is for records written
+    # before the `kind` field only
+    def older_records_only(*_: object) -> TransferOutcome:
+        raise AssertionError("a current record's failure read from its detail")
+
+    monkeypatch.setattr(TransferOutcome, "of_failure", classmethod(older_records_only))
+    read = [CallRecord.from_json(r) for r in records()]
+    failures = {t.outcome for r in read for t in r.transfers if t.kind is not None}
+    assert {TransferOutcome.BUSY, TransferOutcome.NO_ANSWER, TransferOutcome.ERROR} <= failures
 
 
 if __name__ == "__main__":  # write the golden file (only from a tree known to be right)

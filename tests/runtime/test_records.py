@@ -11,7 +11,7 @@ import pytest
 
 from router.core.errors import ConfigError
 from router.core.events import CallerMatched, CallFinished, EndReason, LanguageChosen
-from router.runtime.records import CallRecorder, RecordSink
+from router.runtime.records import CallRecord, CallRecorder, RecordSink
 from tests.runtime.test_worker_config import UNREACHABLE, router
 
 
@@ -19,14 +19,23 @@ def _lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def _ended(call_id: str) -> CallRecord:
+    """A typed record of a call `call_id` the menu transferred (what a sink is given)."""
+    recorder = CallRecorder(
+        call_id, "room", None, None, "v1", datetime(2026, 12, 1, tzinfo=UTC), 0.0
+    )
+    recorder.note(CallFinished(1.0, "main", EndReason.TRANSFERRED))
+    return recorder.record(1.0)
+
+
 def test_a_rotated_file_is_created_again(tmp_path: Path) -> None:
     path = tmp_path / "calls.jsonl"
     sink = RecordSink(str(path))
-    sink.write({"call_id": "a"})
+    sink.write(_ended("a"))
     path.rename(tmp_path / "calls.jsonl.1")  # logrotate's move
-    sink.write({"call_id": "b"})
-    assert _lines(tmp_path / "calls.jsonl.1") == [{"call_id": "a"}]
-    assert _lines(path) == [{"call_id": "b"}]
+    sink.write(_ended("b"))
+    assert _lines(tmp_path / "calls.jsonl.1") == [_ended("a").as_dict()]
+    assert _lines(path) == [_ended("b").as_dict()]
 
 
 def test_a_record_that_cannot_be_written_goes_to_the_log(
@@ -40,10 +49,11 @@ def test_a_record_that_cannot_be_written_goes_to_the_log(
     path.unlink()
     folder.rmdir()  # the records' folder went away (an unmounted volume, a clean-up)
     with caplog.at_level(logging.ERROR, logger="router.runtime.records"):
-        sink.write({"call_id": "c", "end": "transferred"})
+        sink.write(_ended("c"))
     (message,) = [r.getMessage() for r in caplog.records]
     assert message.startswith(f"cannot write a call record to {path} (No such file")
-    assert message.endswith('the record: {"call_id":"c","end":"transferred"}')
+    line = json.dumps(_ended("c").as_dict(), separators=(",", ":"))
+    assert message.endswith(f"the record: {line}"), "the line as it would have been written"
 
 
 def test_records_that_cannot_be_written_stop_the_start_in_one_sentence(tmp_path: Path) -> None:

@@ -25,7 +25,14 @@ from typing import Any
 import pytest
 from livekit import api, rtc
 
-from router.core.events import Effect, Play, TransferFailed, TransferSucceeded, TransferTo
+from router.core.events import (
+    Effect,
+    EndReason,
+    Play,
+    TransferFailed,
+    TransferSucceeded,
+    TransferTo,
+)
 from router.core.keys import Key
 from router.core.model import (
     FailureKind,
@@ -350,10 +357,10 @@ async def test_a_failed_transfer_runs_the_files_policy_for_its_kind(
     assert call.session.navigator.menu == "main"
     call.hang_up()
     record = await call.record()
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict)
-    assert transfer["result"] == "failed"
-    assert str(transfer["detail"]).startswith(kind)
+    transfer = record.transfer
+    assert transfer is not None
+    assert transfer.result == "failed"
+    assert str(transfer.detail).startswith(kind)
 
 
 async def test_an_old_bridges_failure_without_a_sip_status_runs_the_error_policy(
@@ -363,11 +370,11 @@ async def test_an_old_bridges_failure_without_a_sip_status_runs_the_error_policy
     call.press("1")
     record = await call.record()
     assert "Goodbye." in call.heard
-    assert record["end"] == "hangup"
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict)
-    assert transfer["result"] == "failed" and transfer["sip_status"] is None
-    assert "call transfer failed" in str(transfer["detail"])
+    assert record.end == EndReason.HANGUP
+    transfer = record.transfer
+    assert transfer is not None
+    assert transfer.result == "failed" and transfer.sip_status is None
+    assert "call transfer failed" in str(transfer.detail)
 
 
 async def test_an_ongoing_transfer_is_decided_by_the_caller_leaving(
@@ -380,9 +387,9 @@ async def test_an_ongoing_transfer_is_decided_by_the_caller_leaving(
     assert call.session.room.isconnected() is False  # offline room: nothing left, nothing hung up
     call.hang_up()  # the bridge ends the caller's leg: the REFER completed
     record = await call.record(within=3)
-    assert record["end"] == "transferred"
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict) and transfer["result"] == "succeeded"
+    assert record.end == EndReason.TRANSFERRED
+    transfer = record.transfer
+    assert transfer is not None and transfer.result == "succeeded"
 
 
 @pytest.mark.parametrize(
@@ -418,10 +425,10 @@ async def test_an_ongoing_transfer_with_the_caller_still_there_is_no_answer(
     assert not heard.task.done()
     heard.hang_up()
     record = await heard.record()
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict)
-    assert transfer["result"] == "failed"
-    assert str(transfer["detail"]).startswith("no_answer")
+    transfer = record.transfer
+    assert transfer is not None
+    assert transfer.result == "failed"
+    assert str(transfer.detail).startswith("no_answer")
 
 
 # --- the caller leaving while a transfer is out ---------------------------------------------
@@ -437,9 +444,9 @@ async def test_a_caller_who_leaves_as_the_transfer_completes_is_recorded_transfe
     await asyncio.sleep(0.1)
     call.hang_up()
     record = await call.record(within=3)
-    assert record["end"] == "transferred"
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict) and transfer["result"] == "succeeded"
+    assert record.end == EndReason.TRANSFERRED
+    transfer = record.transfer
+    assert transfer is not None and transfer.result == "succeeded"
 
 
 async def test_a_caller_who_hangs_up_during_a_failing_transfer_is_not_offered_the_policy(
@@ -450,10 +457,10 @@ async def test_a_caller_who_hangs_up_during_a_failing_transfer_is_not_offered_th
     await asyncio.sleep(0.1)
     call.hang_up()
     record = await call.record(within=3)
-    assert record["end"] == "caller_hangup"
-    transfer = record["transfer"]
+    assert record.end == EndReason.CALLER_HANGUP
+    transfer = record.transfer
     # the caller's hang-up, not the destination's failure (tests/runtime/test_hangup_in_transfer.py)
-    assert isinstance(transfer, dict) and transfer["result"] == "pending"
+    assert transfer is not None and transfer.result == "pending"
     assert not any(text in call.heard for text in HEARD.values()), "nobody left to hear it"
     assert len(sipapi.requests()) == 1, "no second transfer for a caller who is gone"
 
@@ -468,9 +475,9 @@ async def test_a_caller_gone_while_livekit_does_not_answer_ends_before_its_answe
     await asyncio.sleep(0.1)
     call.hang_up()
     record = await call.record(within=5)
-    assert record["end"] == "caller_hangup"
-    transfer = record["transfer"]
-    assert isinstance(transfer, dict) and transfer["result"] == "pending"  # no answer yet
+    assert record.end == EndReason.CALLER_HANGUP
+    transfer = record.transfer
+    assert transfer is not None and transfer.result == "pending"  # no answer yet
     assert len(sipapi.requests()) == 1
 
 

@@ -7,13 +7,18 @@ other listener of the `router.events` topic receive (docs/trying-menus.md).
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import fields
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from router.core import events as core
 from router.core.events import (
+    AnyNote,
     CallStarted,
     DigitPressed,
     Event,
@@ -29,10 +34,37 @@ from router.core.loader import load_menu_file
 from router.core.model import FailureKind, TransferReason
 from router.core.navigator import Navigator
 from router.trial.caller import call_time, is_trial_caller
-from router.trial.events import EventBuilder, as_json
+from router.trial.events import NOT_SHOWN, NOTE_EVENTS, EventBuilder, NoteEvent, as_json
 from router.trial.transfer import read_answer
 
-MENUS = Path(__file__).resolve().parents[2] / "menus.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+MENUS = ROOT / "menus.yaml"
+APP_JS = ROOT / "router" / "trial" / "web" / "app.js"
+
+APP_READS: dict[str, tuple[str, ...]] = {
+    "menu_entered": ("menu", "how"),
+    "key": ("menu", "key"),
+    "key_ignored": ("menu", "key"),
+    "invalid_key": ("menu", "entry", "count", "limit"),
+    "no_input": ("menu", "count", "limit"),
+    "limit_reached": ("menu", "limit"),
+    "extension_dialled": ("menu", "digits", "entry"),
+    "transfer_result": ("menu", "result", "kind", "sip_status"),
+    "call_ended": ("reason",),
+}
+"""What router/trial/web/app.js and graph.js read of each event that is a core note (the
+last test below checks this table against app.js's own text)."""
+
+
+def read(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as the page reads it: its type, its time and the fields app.js uses."""
+    return {
+        "type": event["type"],
+        "t": event["t"],
+        **{k: event[k] for k in APP_READS[event["type"]]},
+    }
+
+
 OPEN = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 
 
@@ -90,8 +122,13 @@ def test_support_then_a_busy_desk_in_the_pages_words() -> None:
         "transfer_result",
         "prompt",
     ]
-    assert call.events[0] == {"type": "menu_entered", "t": 0.0, "menu": "main", "how": "start"}
-    assert call.of("menu_entered")[1] == {
+    assert read(call.events[0]) == {
+        "type": "menu_entered",
+        "t": 0.0,
+        "menu": "main",
+        "how": "start",
+    }
+    assert read(call.of("menu_entered")[1]) == {
         "type": "menu_entered",
         "t": 0.5,
         "menu": "support",
@@ -132,7 +169,7 @@ def test_an_extension_names_its_digits_and_directory_entry() -> None:
     assert call.of("transfer_requested")[0]["target"] == "sip:alice@pbx.example.com"
     call.feed(TransferSucceeded(call.now))
     assert call.of("transfer_result")[0]["result"] == "succeeded"
-    assert call.events[-1] == {
+    assert read(call.events[-1]) == {
         "type": "call_ended",
         "t": call.events[-1]["t"],
         "reason": "transferred",
@@ -185,3 +222,49 @@ def test_a_browser_caller_is_a_standard_participant_that_says_so() -> None:
     assert asked.isoformat() == "2026-12-06T10:00:00-05:00"
     assert call_time({"trial.at": "2026-12-06T10:00"}, now) == now, "no offset: not used"
     assert call_time({"trial.at": "soon"}, now) == now
+
+
+def test_every_note_the_page_shows_has_its_event_and_every_other_is_left_out_by_name() -> None:
+    notes = set(get_args(AnyNote))
+    assert set(NOTE_EVENTS) | NOT_SHOWN == notes, "a new note kind: show it or say why not"
+    assert not set(NOTE_EVENTS) & NOT_SHOWN
+    assert set(NOTE_EVENTS.values()) == set(APP_READS)
+    assert {type(note) for note in SAMPLES} == set(NOTE_EVENTS), "a sample of each shown note"
+
+
+SAMPLES: list[AnyNote] = [
+    core.MenuEntered(1.0, "main", core.EnteredBy.GOTO),
+    core.KeyPressed(1.0, "main", Key("2")),
+    core.KeyIgnored(1.0, "main", Key("#")),
+    core.InvalidEntry(1.0, "main", "4"),
+    core.NoInput(1.0, "main"),
+    core.LimitReached(1.0, "main", core.Limit.NO_INPUT),
+    core.ExtensionDialled(1.0, "main", "5001", "staff", "5001"),
+    core.TransferConnected(1.0, "main", "sip:alice@pbx.example.com"),
+    core.TransferFailure(1.0, "main", FailureKind.NO_ANSWER, 408, "no answer"),
+    core.CallFinished(1.0, "main", core.EndReason.CALLER_HANGUP),
+]
+
+
+@pytest.mark.parametrize("note", SAMPLES, ids=lambda n: type(n).__name__)
+def test_a_notes_event_carries_every_field_of_the_note_and_what_app_js_reads(
+    note: AnyNote,
+) -> None:
+    (event,) = Call().builder.on_effect(note, 101.0, note.menu)
+    assert isinstance(event, NoteEvent)
+    body = json.loads(as_json(event))
+    assert (body["type"], body["t"]) == (NOTE_EVENTS[type(note)], 1.0)
+    for f in fields(note):
+        if f.name != "now":
+            value = getattr(note, f.name)
+            assert body[f.name] == (value.value if isinstance(value, Enum) else value), f.name
+    assert set(APP_READS[body["type"]]) <= set(body)
+
+
+def test_app_js_reads_no_other_field_of_these_events() -> None:
+    text = APP_JS.read_text()
+    for kind, names in APP_READS.items():
+        case = re.search(rf'case "{kind}":\s*(.*?)(?=\n\s*case "|\n\s*}}\n)', text, re.S)
+        assert case is not None, f"app.js shows no {kind}"
+        used = set(re.findall(r"\be\.([a-z_]+)", case.group(1))) - {"type", "t"}
+        assert used <= set(names), (kind, used - set(names))

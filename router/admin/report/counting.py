@@ -32,7 +32,7 @@ from router.admin.report.figures import (
 )
 from router.core.events import EndReason
 from router.core.model import MenuFile
-from router.runtime.outcomes import TransferOutcome
+from router.runtime.outcomes import GAVE_UP, TransferOutcome
 from router.runtime.records import CallRecord
 
 PATH_TABLE = 10_000
@@ -43,7 +43,6 @@ DAMAGED_NAMED = 20
 """Damaged lines named (file:line); every one is counted."""
 STARTS_TABLE = 1_000
 """Distinct (number dialled, first menu) pairs counted; more are lumped as `other`."""
-GAVE_UP_ENDS = (EndReason.CALLER_HANGUP.value, EndReason.DROPPED.value)
 
 
 # --- counting ----------------------------------------------------------------------------
@@ -80,7 +79,7 @@ class _MenuTally:
 
 @dataclass
 class _DestinationTally:
-    outcomes: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[TransferOutcome] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
     times: Counter[float] = field(default_factory=Counter)
     """Seconds from the call's start to the request, to a tenth: a bounded median."""
@@ -211,8 +210,8 @@ class ReportBuilder:
             tally = self.destinations.get(transfer.destination)
             if tally is None:
                 tally = self.destinations[transfer.destination] = _DestinationTally()
-            tally.outcomes[transfer.outcome.value] += 1
-            if transfer.result == "failed":
+            tally.outcomes[transfer.outcome] += 1
+            if transfer.outcome.failure is not None:
                 status = transfer.sip_status
                 tally.statuses["none" if status is None else str(status)] += 1
             tally.times[round(transfer.t, 1)] += 1
@@ -235,7 +234,7 @@ class ReportBuilder:
         for name in names:
             tally = self.menus[name]
             pressed = sum(tally.keys.values())
-            left = sum(tally.ended[end] for end in GAVE_UP_ENDS)
+            left = sum(tally.ended[end] for end in GAVE_UP)
             menus.append(
                 MenuReport(
                     name=name,
@@ -258,9 +257,7 @@ class ReportBuilder:
             DestinationReport(
                 name=name,
                 transfers=sum(t.outcomes.values()),
-                outcomes={
-                    o.value: t.outcomes[o.value] for o in TransferOutcome if t.outcomes[o.value]
-                },
+                outcomes={o.value: t.outcomes[o] for o in TransferOutcome if t.outcomes[o]},
                 sip_statuses=dict(t.statuses.most_common()),
                 median_to_transfer_s=_median(t.times),
             )
@@ -315,7 +312,7 @@ def _path(menus: list[str], call: CallRecord) -> str:
     if len(menus) > PATH_STEPS:
         steps.append("...")
     last = call.transfer
-    if call.end == EndReason.TRANSFERRED.value and last is not None:
+    if call.end is EndReason.TRANSFERRED and last is not None:
         tail = f"{last.destination}: {last.outcome.value}"
     else:
         tail = call.end or ""

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from router.admin.graph import Graph, build, dot
 from router.admin.report.figures import Report
 from router.core.model import MenuFile
+from router.runtime.outcomes import TransferOutcome
 
 __all__ = ["attributes", "page", "svg"]
 
@@ -71,7 +72,7 @@ def attributes(graph: Graph, report: Report, menu_file: MenuFile) -> dict[str, s
             found = report.destination(dest)
             if found is None:
                 continue
-            ok = found.outcomes.get("succeeded", 0)
+            ok = found.outcomes.get(TransferOutcome.SUCCEEDED, 0)
             share = ok / found.transfers if found.transfers else 0.0
             text = "\n".join((*labels[node_id], f"{found.transfers:,} transfers, {share:.0%} ok"))
             extra[node_id] = f"label={_q(text)}"
@@ -225,7 +226,7 @@ def page(report: Report, picture: str | None) -> str:
         )
     )
     parts.append("<h2>Transfers</h2>")
-    kinds = ("succeeded", "busy", "no_answer", "rejected", "error", "unfinished")
+    kinds = tuple(TransferOutcome)  # succeeded, the failures, unfinished: the enum's order
     rows = [
         (
             d.name,

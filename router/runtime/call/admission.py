@@ -65,7 +65,10 @@ async def admit(session: CallSession, caller: rtc.RemoteParticipant | None) -> A
         return Admission.LEAVE
     if caller is not None:
         session._answered = await session.presence.wait_until_answered(
-            caller, timeout_s=options.answer_timeout_s, key=session._key_came
+            caller,
+            timeout_s=options.answer_timeout_s,
+            key=session._key_came,
+            track=session.prompt_track,
         )
     room = session.room.name
     if (

@@ -5,12 +5,22 @@ dispatched call's room deleted, each asked again while LiveKit fails
 
 from __future__ import annotations
 
+import logging
+
 from livekit import api
 
 from router.runtime.call.presence import CallerPresence
 from router.runtime.retries import until_done
 
-__all__ = ["CALLER_LEAVES_FIRST_S", "REMOVAL_SEEN_S", "delete_room", "remove_caller"]
+log = logging.getLogger("router.runtime.call")
+
+__all__ = [
+    "CALLER_LEAVES_FIRST_S",
+    "REMOVAL_SEEN_S",
+    "delete_room",
+    "delete_room_on_server",
+    "remove_caller",
+]
 
 REMOVAL_SEEN_S = 3.0
 """How long a removal LiveKit accepted may take to reach our connection (the caller's
@@ -56,7 +66,6 @@ async def delete_room(
     the soak), and a caller still in it would be served a second time. The `caller`
     (identity) is let leave first, within `CALLER_LEAVES_FIRST_S`."""
     room = presence.room
-    request = api.DeleteRoomRequest(room=room.name)
     if caller is not None:  # issue 18: the caller leaves first (`CALLER_LEAVES_FIRST_S`)
         await presence.gone_within(caller, within_s=CALLER_LEAVES_FIRST_S)
     if room.isconnected():
@@ -64,12 +73,33 @@ async def delete_room(
         # (the rtc engine logs its data channels "closed unexpectedly")
         await room.disconnect()
 
+    await delete_room_on_server(lkapi, room.name, label)
+
+
+async def delete_room_on_server(lkapi: api.LiveKitAPI, name: str, label: str) -> None:
+    """Delete the room `name` on the server, asked again while LiveKit fails (`until_done`).
+
+    A room whose node went away in a livekit-server restart stays in the server's store
+    (Redis) on that node: DeleteRoom finds the room and asks its node (livekit/livekit
+    v1.13.5 `pkg/service/roomservice.go` `DeleteRoom`, `pkg/routing/redisrouter.go`
+    `CreateRoom`), and answers 500 "could not find object" once the node is forgotten,
+    "no response from servers" before that, for good: the room is listed until Redis
+    forgets it (the soak, run 10). CreateRoom gives such a room a live node
+    (`pkg/service/roomallocator.go` `SelectRoomNode` replaces a node no longer
+    available), and then it can be deleted; for a room on a live node it changes nothing."""
+    request = api.DeleteRoomRequest(room=name)
+
+    async def delete() -> None:
+        try:
+            await lkapi.room.delete_room(request)
+        except api.ServerError as exc:
+            if exc.code == api.ServerErrorCode.NOT_FOUND:
+                raise
+            log.info("call %s: the room's node did not answer (%s); moving it", label, exc)
+            await lkapi.room.create_room(api.CreateRoomRequest(name=name))
+            await lkapi.room.delete_room(request)
+
     async def deleted() -> bool:
         return True
 
-    await until_done(
-        label,
-        "close the call's room",
-        lambda: lkapi.room.delete_room(request),
-        deleted,
-    )
+    await until_done(label, "close the call's room", delete, deleted)

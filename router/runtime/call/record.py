@@ -18,7 +18,7 @@ from livekit import rtc
 
 from router.core.events import EndReason
 from router.runtime.metrics import Metrics
-from router.runtime.records import CallRecorder, RecordSink
+from router.runtime.records import CallRecord, CallRecorder, RecordSink
 
 __all__ = ["OneRecord"]
 
@@ -61,7 +61,7 @@ class OneRecord:
         self._received_at = received_at
         self._received_s = received_s
         self._mask_caller = mask_caller
-        self.written: dict[str, object] | None = None
+        self.written: CallRecord | None = None
         """The call's record once written: one call, one record (`write`)."""
 
     def recorder_for(
@@ -82,12 +82,13 @@ class OneRecord:
             answered=answered_s,
         )
 
-    def write(self, recorder: CallRecorder, ended_s: float) -> dict[str, object]:
+    def write(self, recorder: CallRecorder, ended_s: float) -> CallRecord:
         """Write the record `recorder` holds, the call ended at loop time `ended_s`; its
-        `end_reason` must be set. Counted in the metrics (`call_ended`)."""
+        `end_reason` must be set. Counted in the metrics (`call_ended`). Returns the record
+        as typed values (the sink alone turns it into its JSON line)."""
         assert recorder.end_reason is not None
         self._metrics.call_ended(recorder.end_reason)
-        record = recorder.as_dict(ended_s)
+        record = recorder.record(ended_s)
         if self.sink is not None:
             self.sink.write(record)
         self.written = record
@@ -100,7 +101,7 @@ class OneRecord:
         *,
         answered_s: float | None,
         ended_s: float,
-    ) -> dict[str, object]:
+    ) -> CallRecord:
         """The record of a call that ended before its menu started, for `reason` (None or
         `CALLER_HANGUP`: named by whether the caller had come, `caller`); the one already
         written, if any."""
@@ -110,7 +111,7 @@ class OneRecord:
         reason = reason or EndReason.CALLER_HANGUP
         if reason is EndReason.CALLER_HANGUP:
             reason = EndReason.LEFT_BEFORE_JOIN if caller is None else EndReason.LEFT_BEFORE_ANSWER
-        recorder.end_reason = reason.value
+        recorder.end_reason = reason
         log.info(
             "call %s: %s, after %.1f s",
             recorder.call_id,

@@ -54,11 +54,11 @@ from router.runtime.call.keys import EarlyKeys, arrival, caller_key
 from router.runtime.call.options import CallObserver, SessionOptions
 from router.runtime.call.presence import CallerPresence, caller_number_of
 from router.runtime.call.record import OneRecord
-from router.runtime.call.track import OPUS_MAX_BITRATE, publish_prompt_track
+from router.runtime.call.track import OPUS_MAX_BITRATE, PromptTrack
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
-from router.runtime.records import CallRecorder, RecordSink, mask_digits
+from router.runtime.records import CallRecord, CallRecorder, RecordSink, mask_digits
 from router.runtime.served import CALLS
 from router.runtime.tracing import CallTracer
 from router.runtime.transfer import SipTransferrer, Transferrer
@@ -95,6 +95,7 @@ class CallSession:
         self.metrics = metrics
         self.navigator = Navigator(menu_file, caps=options.caps)
         self.player = Player(self._on_playback_finished)
+        self.prompt_track = PromptTrack(room, self.player)
         self.transferrer: Transferrer = SipTransferrer(lkapi, room.name)
         self._transferrer_for = transferrer_for
         """Chooses the caller's transferrer once the caller is known (trial callers)."""
@@ -196,11 +197,11 @@ class CallSession:
     # --- life cycle ----------------------------------------------------------------------
 
     async def publish(self) -> None:
-        """Publish the prompt track at once (`track.publish_prompt_track`): the SIP bridge
-        answers only once it can subscribe."""
-        await publish_prompt_track(self.room, self.player.track)
+        """Publish the prompt track at once (`track.PromptTrack`): the SIP bridge answers
+        only once it can subscribe."""
+        await self.prompt_track.publish()
 
-    async def run(self, caller: rtc.RemoteParticipant | None = None) -> dict[str, object] | None:
+    async def run(self, caller: rtc.RemoteParticipant | None = None) -> CallRecord | None:
         """Serve the call until it ends; returns the call record (also written to the sink).
 
         `caller` skips the search for the SIP participant (tests, `router connect`).
@@ -213,7 +214,7 @@ class CallSession:
             admission = await admit(self, caller)
             if admission is Admission.LEAVE:
                 return None
-            record: dict[str, object] | None = None
+            record: CallRecord | None = None
             if admission is Admission.UNANSWERED:
                 record = self._finish_unanswered()
             elif admission is Admission.SERVE:
@@ -278,20 +279,20 @@ class CallSession:
         for held in self._early_keys.release(self.now()):
             self.feed(held)
 
-    def _finish(self) -> dict[str, object] | None:
+    def _finish(self) -> CallRecord | None:
         """Write the record of a call whose menu started (once: `OneRecord.written`)."""
         if self.recorder is None:
             return None
         if self.records.written is not None:
             return self.records.written  # written already (`_shut_down`)
         self.metrics.active.dec()
-        reason = self._end_reason.value if self._end_reason else "unknown"
+        reason = self._end_reason or "unknown"
         if self.recorder.end_reason is None:
             self.recorder.end_reason = reason
         self.tracer.end(self.recorder.end_reason)
         return self.records.write(self.recorder, self._end_time())
 
-    def _finish_unanswered(self) -> dict[str, object]:
+    def _finish_unanswered(self) -> CallRecord:
         """Write the record of a call that ended before its menu started."""
         return self.records.unanswered(
             self.caller, self._end_reason, answered_s=self._answered, ended_s=self._end_time()
@@ -312,6 +313,7 @@ class CallSession:
                 await task
         # No explicit unpublish: leaving the room (the job's shutdown) takes the track down,
         # and a renegotiation now would race the server closing the room after a hang-up.
+        self.prompt_track.close()
         await self.player.aclose()
 
     # --- events in -----------------------------------------------------------------------

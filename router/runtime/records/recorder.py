@@ -17,6 +17,7 @@ from router.core.events import (
     CallerMatched,
     CallFinished,
     DuplicateKey,
+    EndReason,
     InvalidEntry,
     KeyIgnored,
     KeyPressed,
@@ -57,7 +58,8 @@ class CallRecorder:
     timeouts: int = 0
     invalid: int = 0
     transfers: list[TransferEntry] = field(default_factory=list)
-    end_reason: str | None = None
+    end_reason: EndReason | str | None = None
+    """How the call ended (`CallRecord.end`)."""
     ended_in: str | None = None
     """The menu the call was in when the navigator ended it (metrics' `calls_ended{menu}`)."""
     invalid_in: dict[str, int] = field(default_factory=dict)
@@ -96,14 +98,14 @@ class CallRecorder:
                 self.timeouts += 1
                 self.timeouts_in[menu or ""] = self.timeouts_in.get(menu or "", 0) + 1
             case LimitReached(limit=limit, menu=menu) if len(self.limits) < MAX_KEYS_RECORDED:
-                self.limits.append(LimitEntry(limit.value, self._t(note.now), menu))
+                self.limits.append(LimitEntry(limit, self._t(note.now), menu))
             case TransferStarted(target=target, destination=destination):
                 label = destination_label(destination, target)
                 self.transfers.append(TransferEntry(target, label, self._t(note.now)))
             case TransferConnected() | TransferFailure() if self.transfers:
                 self.transfers[-1] = self.transfers[-1].answered(note, self._t(note.now))
             case CallFinished(reason=reason, menu=menu):
-                self.end_reason = reason.value
+                self.end_reason = reason
                 self.ended_in = menu
             case _:
                 pass

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from router.core.events import EndReason, TransferConnected, TransferFailure
-from router.runtime.outcomes import TransferOutcome
+from router.core.events import EndReason, Limit, TransferConnected, TransferFailure
+from router.core.model import FailureKind
+from router.runtime.outcomes import TransferOutcome, TransferResult
 from router.runtime.records.fields import (
     counts_field,
     entry_time,
@@ -56,14 +57,16 @@ class KeyEntry(NamedTuple):
 
 
 class LimitEntry(NamedTuple):
-    """`limits[]`: a limit reached (`router.core.events.Limit`) and where."""
+    """`limits[]`: a limit reached and where."""
 
-    limit: str
+    limit: Limit | str
+    """A `Limit`; text only for a limit this router does not know (a newer router's record,
+    read back by `CallRecord.from_json`)."""
     t: float
     menu: str | None
 
     def as_dict(self) -> dict[str, object]:
-        return {"limit": self.limit, "t": self.t, "menu": self.menu}
+        return {"limit": str(self.limit), "t": self.t, "menu": self.menu}
 
 
 class TransferEntry(NamedTuple):
@@ -77,55 +80,53 @@ class TransferEntry(NamedTuple):
     destination: str
     """How metrics name it (`destination_label`)."""
     t: float
-    result: str = TransferOutcome.UNFINISHED.result
-    """`succeeded`, `failed` or `pending` (`TransferOutcome.result`)."""
+    outcome: TransferOutcome = TransferOutcome.UNFINISHED
+    """How it ended: the JSON line's `result` and `kind` are its two halves
+    (`TransferOutcome.labels`), so they cannot disagree."""
     duration: float | None = None
     sip_status: int | None = None
-    kind: str | None = None
-    """The failure's kind (`FailureKind`), for a failed transfer."""
     detail: str | None = None
 
     @property
-    def outcome(self) -> TransferOutcome:
-        """How it ended, from `result` and `kind` as written (`TransferOutcome`)."""
-        if self.result == "succeeded":
-            return TransferOutcome.SUCCEEDED
-        if self.result == "pending":
-            return TransferOutcome.UNFINISHED
-        if self.kind in _FAILURE_KINDS:
-            return TransferOutcome(self.kind)
-        return TransferOutcome.of_failure(self.kind, self.detail, self.sip_status)
+    def result(self) -> TransferResult:
+        """The JSON line's `result`."""
+        return self.outcome.result
+
+    @property
+    def kind(self) -> FailureKind | None:
+        """The failure's kind, for a failed transfer: the JSON line's `kind`."""
+        return self.outcome.failure
 
     def answered(self, note: TransferConnected | TransferFailure, t: float) -> TransferEntry:
         """This transfer as its answer (the navigator's note) leaves it."""
         duration = round(t - self.t, 3)
         if isinstance(note, TransferConnected):
-            result, _ = TransferOutcome.SUCCEEDED.labels
+            done = TransferOutcome.SUCCEEDED
             if note.inferred is not None:  # nobody said 200: say what it was taken from
-                return self._replace(result=result, duration=duration, detail=note.inferred)
-            return self._replace(result=result, duration=duration, sip_status=200)
-        result, kind = TransferOutcome.of(note.kind).labels
+                return self._replace(outcome=done, duration=duration, detail=note.inferred)
+            return self._replace(outcome=done, duration=duration, sip_status=200)
         return self._replace(
-            result=result,
+            outcome=TransferOutcome.of(note.kind),
             duration=duration,
             sip_status=note.sip_status,
-            kind=kind,
             detail=note.summary,
         )
 
     def as_dict(self) -> dict[str, object]:
+        outcome = self.outcome
         out: dict[str, object] = {
             "target": self.target,
             "destination": self.destination,
             "t": self.t,
-            "result": self.result,
+            "result": outcome.result.value,
         }
-        if self.result == TransferOutcome.UNFINISHED.result:
+        if outcome is TransferOutcome.UNFINISHED:
             return out
         out["duration"] = self.duration
         out["sip_status"] = self.sip_status
-        if self.result != TransferOutcome.SUCCEEDED.result:
-            out["kind"] = self.kind
+        failure = outcome.failure
+        if failure is not None:
+            out["kind"] = failure.value
             out["detail"] = self.detail
         elif self.detail is not None:
             out["detail"] = self.detail
@@ -134,7 +135,7 @@ class TransferEntry(NamedTuple):
 
 class CallRecord(NamedTuple):
     """One call's record: docs/runtime.md, "Call records". `as_dict()` is the JSON line,
-    with its keys in this order."""
+    with its keys in this order, its values plain JSON (each enum as its text, `str()`)."""
 
     call_id: str
     room: str
@@ -159,8 +160,10 @@ class CallRecord(NamedTuple):
     """No-input time-outs per menu; None in records written before it was kept."""
     limits: tuple[LimitEntry, ...]
     transfers: tuple[TransferEntry, ...]
-    end: str | None
-    """An `EndReason` value."""
+    end: EndReason | str | None
+    """How the call ended. Text only for a reason this router does not name (a newer
+    router's record read back by `from_json`; `unknown` for a call that ended with no
+    reason known); None only in a record taken before its call ended (`CallRecorder`)."""
     ended_in: str | None
     duration: float
     errors: tuple[str, ...]
@@ -180,8 +183,10 @@ class CallRecord(NamedTuple):
         last menu entered (none for a call that ended before one); without per-menu
         counts, None; a transfer without `destination` is named by its target, masked
         (`destination_label`), one without `kind` by its detail or SIP status
-        (`TransferOutcome.of_record`). Other fields of the wrong type take their empty
-        value. (No error class of its own: the package's errors are drawn in
+        (`TransferOutcome.of_record`). An `end` or a limit this router does not know (a
+        newer router's) is kept as its text, not refused: the report counts it by that
+        name, as it counts the known ones. Other fields of the wrong type take their
+        empty value. (No error class of its own: the package's errors are drawn in
         router/core/errors.py.)
         """
         # checks inline, `wrong` only to word a failure: a million lines go through here
@@ -197,9 +202,10 @@ class CallRecord(NamedTuple):
             raise ValueError(f"`started_at` is not an ISO time: {started[:40]!r}") from None
         if at.tzinfo is None:
             raise ValueError("`started_at` has no time zone")
-        end = get("end")
-        if not isinstance(end, str):
+        text = get("end")
+        if not isinstance(text, str):
             wrong(str, "end")
+        end = _END_REASONS.get(text, text)  # a dict lookup: no try/except per line
         menus: list[MenuVisit] = []
         for m in list_field(get("menus", _NONE), "menus"):
             name = m.get("menu") if isinstance(m, dict) else wrong(dict, "menus[]")
@@ -241,16 +247,14 @@ class CallRecord(NamedTuple):
             t = tr.get("t", 0.0)
             if not isinstance(t, int | float) or isinstance(t, bool):
                 wrong((int, float), "transfers[].t")
-            result, kind = _ENTRY_LABELS.get(outcome) or ("failed", outcome.value)
             transfers.append(
                 TransferEntry(
                     target,
                     destination_label(text_or_none(tr.get("destination")), target),
                     float(t),
-                    result,
+                    outcome,
                     number_or_none(tr.get("duration")),
                     int_or_none(tr.get("sip_status")),
-                    kind,
                     text_or_none(tr.get("detail")),
                 )
             )
@@ -259,7 +263,11 @@ class CallRecord(NamedTuple):
             kind = lim.get("limit") if isinstance(lim, dict) else wrong(dict, "limits[]")
             if not isinstance(kind, str):
                 wrong(str, "limits[].limit")
-            limits.append(LimitEntry(kind, entry_time(lim.get("t")), text_or_none(lim.get("menu"))))
+            limits.append(
+                LimitEntry(
+                    _LIMITS.get(kind, kind), entry_time(lim.get("t")), text_or_none(lim.get("menu"))
+                )
+            )
         ended_in = get("ended_in", _UNSET)
         if ended_in is _UNSET:  # records before `ended_in`: the last menu entered
             ended_in = menus[-1].menu if menus and end not in _EARLY_ENDS else None
@@ -333,7 +341,7 @@ class CallRecord(NamedTuple):
             "limits": [lim.as_dict() for lim in self.limits],
             "transfer": transfers[-1] if transfers else None,
             "transfers": transfers,
-            "end": self.end,
+            "end": None if self.end is None else str(self.end),
             "ended_in": self.ended_in,
             "duration": self.duration,
             "errors": list(self.errors),
@@ -348,13 +356,9 @@ class CallRecord(NamedTuple):
 
 
 _UNSET = object()
-_ENTRY_LABELS: Mapping[TransferOutcome, tuple[str, None]] = {
-    TransferOutcome.SUCCEEDED: ("succeeded", None),
-    TransferOutcome.UNFINISHED: ("pending", None),
-}
-"""(`result`, `kind`) of an entry that did not fail; a failed one is ("failed", its kind)."""
-_FAILURE_KINDS = frozenset(o.value for o in TransferOutcome if o.failure is not None)
+_END_REASONS: Mapping[str, EndReason] = {r.value: r for r in EndReason}
+_LIMITS: Mapping[str, Limit] = {lim.value: lim for lim in Limit}
 _NONE: list[Any] = []
 """A list field a record does not have (older records): nothing of it; never changed."""
-_EARLY_ENDS = frozenset({EndReason.LEFT_BEFORE_JOIN.value, EndReason.LEFT_BEFORE_ANSWER.value})
+_EARLY_ENDS = frozenset({EndReason.LEFT_BEFORE_JOIN, EndReason.LEFT_BEFORE_ANSWER})
 """Ends before any menu (`EndReason`): such a record has no `ended_in`."""

@@ -6,8 +6,6 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Mapping
-from typing import Any
 
 from router.core.errors import ConfigError
 from router.runtime.records.schema import CallRecord
@@ -41,9 +39,10 @@ class RecordSink:
                 f"cannot write call records to {self.path}: {exc.strerror or exc}"
             ) from None
 
-    def write(self, record: CallRecord | Mapping[str, Any]) -> None:
-        body = record.as_dict() if isinstance(record, CallRecord) else record
-        line = json.dumps(body, separators=(",", ":"), ensure_ascii=False) + "\n"
+    def write(self, record: CallRecord) -> None:
+        """Append `record` as its JSON line (`CallRecord.as_dict`: the one place a record
+        becomes JSON on its way out)."""
+        line = json.dumps(record.as_dict(), separators=(",", ":"), ensure_ascii=False) + "\n"
         with self._lock:
             if not self.path:
                 sys.stdout.write(line)
