@@ -42,7 +42,7 @@ from livekit import api, rtc
 from bench.common import ROOT
 from router.runtime.call import OPUS_MAX_BITRATE
 from router.runtime.player import QUEUE_MS
-from router.runtime.prompts import FRAME_MS, SAMPLE_RATE
+from router.runtime.prompts import FRAME_MS, SAMPLE_RATE_HZ
 from router.runtime.rtclogs import keep_native
 
 RTC_LOGS = ("native", "sdk")
@@ -53,7 +53,7 @@ class Audio:
     """How a participant's prompt track is fed (one lever of bench/levers.py each)."""
 
     name: str
-    sample_rate_hz: int = SAMPLE_RATE
+    sample_rate_hz: int = SAMPLE_RATE_HZ
     frame_ms: int = FRAME_MS
     queue_ms: int = QUEUE_MS
     """The AudioSource's FFI queue; 0 = no queue and no capture thread: frames go straight

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from livekit import rtc
 
-from router.runtime.prompts import SAMPLE_RATE, Rendered
+from router.runtime.prompts import SAMPLE_RATE_HZ, Rendered
 
 __all__ = ["Player"]
 
@@ -38,7 +38,7 @@ class Player:
     """
 
     def __init__(self, on_finished: Callable[[int], None]) -> None:
-        self.source = rtc.AudioSource(SAMPLE_RATE, 1, queue_size_ms=QUEUE_MS)
+        self.source = rtc.AudioSource(SAMPLE_RATE_HZ, 1, queue_size_ms=QUEUE_MS)
         self.track = rtc.LocalAudioTrack.create_audio_track("menu", self.source)
         self._on_finished = on_finished
         self._task: asyncio.Task[None] | None = None

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from livekit.agents import tts as agents_tts
 
 __all__ = [
-    "SAMPLE_RATE",
+    "SAMPLE_RATE_HZ",
     "AgentsVoice",
     "EspeakSynthesizer",
     "PromptCache",
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 _URL_QUERY = re.compile(r"\?[^\s'\"]+")
 """A URL's query in an error message: plugins put API keys there (never printed)."""
 
-SAMPLE_RATE = 16_000
+SAMPLE_RATE_HZ = 16_000
 """Telephone audio is 8 kHz at the far end; 16 kHz keeps quality and halves memory vs 48 kHz."""
 FRAME_MS = 200
 """Size of one captured frame: large frames mean fewer FFI events, which every Room sees."""
@@ -218,11 +218,11 @@ def voice_from_spec(spec: str | None) -> Voice:
 
 
 def _resample(pcm: bytes, rate: int) -> bytes:
-    """`pcm` at SAMPLE_RATE, pushed through the resampler a second at a time: one frame of
+    """`pcm` at SAMPLE_RATE_HZ, pushed through the resampler a second at a time: one frame of
     the whole prompt would be copied into the FFI at once (minutes of audio, twice over)."""
-    if rate == SAMPLE_RATE or not pcm:
+    if rate == SAMPLE_RATE_HZ or not pcm:
         return pcm
-    resampler = rtc.AudioResampler(rate, SAMPLE_RATE, num_channels=1)
+    resampler = rtc.AudioResampler(rate, SAMPLE_RATE_HZ, num_channels=1)
     out = bytearray()
     view = memoryview(pcm)
     step = rate * 2  # one second of s16 mono
@@ -247,9 +247,9 @@ def _stamp(audio: str | None) -> str | None:
 
 
 def _frames(pcm: bytes) -> tuple[rtc.AudioFrame, ...]:
-    step = SAMPLE_RATE * FRAME_MS // 1000 * 2
+    step = SAMPLE_RATE_HZ * FRAME_MS // 1000 * 2
     return tuple(
-        rtc.AudioFrame(pcm[i : i + step], SAMPLE_RATE, 1, len(pcm[i : i + step]) // 2)
+        rtc.AudioFrame(pcm[i : i + step], SAMPLE_RATE_HZ, 1, len(pcm[i : i + step]) // 2)
         for i in range(0, len(pcm), step)
     )
 
@@ -364,7 +364,9 @@ class PromptCache:
             parts: list[bytes] = []
             if prompt.audio:
                 try:
-                    data, rate = await asyncio.to_thread(decode_prompt, prompt.audio, SAMPLE_RATE)
+                    data, rate = await asyncio.to_thread(
+                        decode_prompt, prompt.audio, SAMPLE_RATE_HZ
+                    )
                 except UnplayableAudio as exc:
                     raise MenuFileError([unplayable(prompt, str(exc), exc.hint)]) from None
                 parts.append(await asyncio.to_thread(_resample, data, rate))
@@ -376,7 +378,7 @@ class PromptCache:
             pcm = parts[0] if len(parts) == 1 else b"".join(parts)
             del parts
             await asyncio.to_thread(self._save, stored, pcm)
-        rendered = Rendered(_frames(pcm), len(pcm) / 2 / SAMPLE_RATE)
+        rendered = Rendered(_frames(pcm), len(pcm) / 2 / SAMPLE_RATE_HZ)
         self._rendered[key], self._stamps[key] = rendered, stamp
         return rendered
 

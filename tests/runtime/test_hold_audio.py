@@ -8,14 +8,14 @@ import asyncio
 from livekit import rtc
 
 from router.runtime.player import Player
-from router.runtime.prompts import SAMPLE_RATE, Rendered
+from router.runtime.prompts import SAMPLE_RATE_HZ, Rendered
 
-FRAME_SAMPLES = SAMPLE_RATE // 10  # 100 ms
+FRAME_SAMPLES = SAMPLE_RATE_HZ // 10  # 100 ms
 
 
 def tone(frames: int) -> Rendered:
     samples = b"\x10\x27" * FRAME_SAMPLES  # a constant level: not silence
-    frame = rtc.AudioFrame(samples, SAMPLE_RATE, 1, FRAME_SAMPLES)
+    frame = rtc.AudioFrame(samples, SAMPLE_RATE_HZ, 1, FRAME_SAMPLES)
     return Rendered(tuple(frame for _ in range(frames)), frames * 0.1)
 
 

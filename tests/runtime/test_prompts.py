@@ -17,7 +17,7 @@ from router.core.model import Prompt
 from router.runtime.audiofile import decode_file
 from router.runtime.prompts import (
     FRAME_MS,
-    SAMPLE_RATE,
+    SAMPLE_RATE_HZ,
     EspeakSynthesizer,
     PromptCache,
     Rendered,
@@ -77,7 +77,7 @@ def test_voice_specs() -> None:
 def test_wav_stereo_44k_is_decoded_to_mono(tmp_path: Path) -> None:
     path = tmp_path / "tone.wav"
     write_tone(path, 0.5, 44_100, channels=2)
-    pcm, rate = decode_file(str(path), SAMPLE_RATE)
+    pcm, rate = decode_file(str(path), SAMPLE_RATE_HZ)
     assert rate == 44_100
     assert len(pcm) == int(0.5 * 44_100) * 2
 
@@ -100,8 +100,8 @@ def test_compressed_files_are_decoded_and_resampled(
                 outp.mux(packet)
         for packet in stream.encode(None):
             outp.mux(packet)
-    pcm, rate = decode_file(str(out), SAMPLE_RATE)
-    assert rate == SAMPLE_RATE
+    pcm, rate = decode_file(str(out), SAMPLE_RATE_HZ)
+    assert rate == SAMPLE_RATE_HZ
     assert 0.9 < len(pcm) / 2 / rate < 1.2
     assert rms(pcm) > 2000
 
@@ -117,8 +117,8 @@ async def test_cache_renders_once_and_frames_are_ready(tmp_path: Path) -> None:
     assert rendered is await cache.render(both), "the same frames are shared"
     assert rendered.duration > 0.3
     first = rendered.frames[0]
-    assert first.sample_rate == SAMPLE_RATE and first.num_channels == 1
-    assert first.samples_per_channel == SAMPLE_RATE * FRAME_MS // 1000
+    assert first.sample_rate == SAMPLE_RATE_HZ and first.num_channels == 1
+    assert first.samples_per_channel == SAMPLE_RATE_HZ * FRAME_MS // 1000
     assert await cache.render_all([both]) == 0
 
 
@@ -172,7 +172,7 @@ class _Slow:
 
     async def speak(self, text: str) -> tuple[bytes, int]:
         await asyncio.sleep(0.05)
-        return b"\x01\x00" * 160, SAMPLE_RATE
+        return b"\x01\x00" * 160, SAMPLE_RATE_HZ
 
     def with_voice(self, voice: str) -> _Slow:
         return self

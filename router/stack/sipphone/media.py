@@ -18,7 +18,7 @@ from pathlib import Path
 from router.stack.sipphone.report import AudioStats
 from router.stack.sipphone.rtp import (
     PCMU_PAYLOAD_TYPE,
-    SAMPLE_RATE,
+    SAMPLE_RATE_HZ,
     RtpError,
     RtpPacket,
     TelephoneEvent,
@@ -32,7 +32,7 @@ __all__ = ["AudioMeter", "WavRecorder"]
 class WavRecorder:
     """Received audio placed by RTP timestamp, so gaps stay gaps in the file."""
 
-    MAX_GAP = 5 * SAMPLE_RATE
+    MAX_GAP = 5 * SAMPLE_RATE_HZ
 
     def __init__(self) -> None:
         self.samples = array("h")
@@ -68,7 +68,7 @@ class WavRecorder:
         with wave.open(str(path), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
-            w.setframerate(SAMPLE_RATE)
+            w.setframerate(SAMPLE_RATE_HZ)
             w.writeframes(data.tobytes())
 
 
@@ -167,7 +167,7 @@ class AudioMeter:
             first_packet_at=self.first_packet_at,
             first_audio_at=self.first_audio_at,
             last_audio_at=self.last_audio_at,
-            voiced_s=self.voiced_samples / SAMPLE_RATE,
+            voiced_s=self.voiced_samples / SAMPLE_RATE_HZ,
             energy=self.sum_squares / 32768.0**2,
             rms=math.sqrt(self.sum_squares / self.samples) if self.samples else 0.0,
             peak_rms=self.peak_rms,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from router.stack.sipphone.actions import Refer
 from router.stack.sipphone.message import SipResponse
 from router.stack.sipphone.states import PhoneState
-from router.stack.sipphone.transaction import TX_TIMEOUT
+from router.stack.sipphone.transaction import TX_TIMEOUT_S
 
 if TYPE_CHECKING:
     from router.stack.sipphone.phone import SipCall
@@ -39,7 +39,7 @@ async def notify_progress(call: SipCall, refer: Refer) -> None:
         if call.state is not PhoneState.CONFIRMED:
             return
         fut = _send(call, refer, opts.notify_status, "terminated;reason=noresource")
-        await asyncio.wait({fut}, timeout=TX_TIMEOUT)
+        await asyncio.wait({fut}, timeout=TX_TIMEOUT_S)
         _check_answer(call, fut, refer.notifies[-1].sipfrag)
     call._notify_done.set()
 

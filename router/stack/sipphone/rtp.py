@@ -23,7 +23,7 @@ __all__ = [
     "DTMF_EVENT_CODES",
     "PCMU_PAYLOAD_TYPE",
     "SAMPLES_PER_PACKET",
-    "SAMPLE_RATE",
+    "SAMPLE_RATE_HZ",
     "ULAW_SILENCE",
     "KeyHandle",
     "RtpError",
@@ -40,11 +40,11 @@ __all__ = [
     "ulaw_to_linear",
 ]
 
-SAMPLE_RATE = 8000
+SAMPLE_RATE_HZ = 8000
 """Clock rate of PCMU and of telephone-event/8000."""
 
 PTIME_MS = 20
-SAMPLES_PER_PACKET = SAMPLE_RATE * PTIME_MS // 1000
+SAMPLES_PER_PACKET = SAMPLE_RATE_HZ * PTIME_MS // 1000
 """160 samples: one 20 ms packet, what every desk phone sends."""
 
 PCMU_PAYLOAD_TYPE = 0
@@ -254,7 +254,7 @@ def telephone_event_sequence(
         raise ValueError(f"key duration must be at least {2 * PTIME_MS} ms, got {duration_ms}")
     if end_repeats < 1:
         raise ValueError("end_repeats must be >= 1")
-    total = duration_ms * SAMPLE_RATE // 1000
+    total = duration_ms * SAMPLE_RATE_HZ // 1000
     if total > 0xFFFF:
         raise ValueError("key duration longer than one RTP event segment (8.19 s)")
     steps = math.ceil(total / SAMPLES_PER_PACKET)

@@ -65,19 +65,19 @@ def parse_keys(spec: str, *, duration_ms: int = 160) -> tuple[KeyPress, ...]:
     the first key).  ``"1"``, ``"1,2"``, ``"12#"``, ``"4s 1 3s 2"``.
     """
     keys: list[KeyPress] = []
-    pause: float | None = None
+    pause_s: float | None = None
     for token in re.split(r"[,\s]+", spec.strip()):
         if not token:
             continue
         m = _PAUSE_RE.match(token)
         if m:
-            pause = (pause or 0.0) + float(m.group(1))
+            pause_s = (pause_s or 0.0) + float(m.group(1))
             continue
         for ch in token:
             if ch not in _KEY_CHARS:
                 raise ValueError(f"bad key {ch!r} in {spec!r} (allowed: 0-9 * # A-D, pauses as 2s)")
-            keys.append(KeyPress(ch.upper(), pause, duration_ms))
-            pause = None
+            keys.append(KeyPress(ch.upper(), pause_s, duration_ms))
+            pause_s = None
     return tuple(keys)
 
 

@@ -21,7 +21,7 @@ from router.stack.sipphone.report import Address
 __all__ = [
     "T1",
     "T2",
-    "TX_TIMEOUT",
+    "TX_TIMEOUT_S",
     "ClientTransaction",
     "ResponseCache",
     "TimerResult",
@@ -32,7 +32,7 @@ T1 = 0.5
 """RFC 3261 round-trip estimate: first retransmission interval."""
 T2 = 4.0
 """RFC 3261 cap on non-INVITE retransmission intervals."""
-TX_TIMEOUT = 64 * T1
+TX_TIMEOUT_S = 64 * T1
 """Timers B and F: give up on a transaction after 32 s."""
 
 TransactionKey = tuple[str, str]
@@ -66,7 +66,7 @@ class ClientTransaction:
         self.retransmissions = 0
         self._interval = T1
         self._next_send = now + T1
-        self._give_up = now + TX_TIMEOUT
+        self._give_up = now + TX_TIMEOUT_S
 
     @property
     def key(self) -> TransactionKey:
