@@ -252,6 +252,7 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
     quiet = sorted({c.warmup_calls, c.calls - c.max_calls} - {0}) if c.judge_growth else []
     run.gate.set()
     t0 = time.monotonic()
+    next_progress = PROGRESS_EVERY
     assert router.proc is not None
     while run.placed < c.calls and not run.interrupted.is_set():
         await run.gate.wait()
@@ -269,9 +270,10 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
             await asyncio.sleep(0.2)
             continue
         run.launch(rng.choice(kinds))
-        if run.placed % PROGRESS_EVERY == 0:
+        await asyncio.sleep(0.1)  # the call task has counted itself placed
+        if run.placed >= next_progress:
             _progress(run, time.monotonic() - t0)
-        await asyncio.sleep(0.1)
+            next_progress += PROGRESS_EVERY
     # the last calls are up: stop the router, which must let them finish
     await asyncio.sleep(3.0)
     if router.proc.poll() is None:
