@@ -38,7 +38,7 @@ from livekit.rtc.participant import PublishTrackError
 
 from router.core.errors import ConfigError, MenuFileError
 from router.core.voices import SpeechEngine
-from router.runtime import collector, fanout, memdebug, rtclogs, tracing
+from router.runtime import collector, fanout, memdebug, procpool, rtclogs, tracing
 from router.runtime.call import CallSession, SessionOptions
 from router.runtime.call.keys import EARLY_KEYS_HELD
 from router.runtime.config import WorkerConfig, agent_name
@@ -299,6 +299,7 @@ def _setup_job_process(_proc: object) -> None:
 def _build_server(config: WorkerConfig) -> object:
     from livekit.agents import AgentServer, JobExecutorType
 
+    procpool.install()  # jobs arriving together each get a runner (finding 29)
     executor = JobExecutorType.THREAD if config.executor == "thread" else JobExecutorType.PROCESS
     max_calls, target = config.max_calls, config.target_load
 
