@@ -1,18 +1,17 @@
 """``python -m router.stack.caller``: the scripted SIP phone's command line.
 
-The phone itself is the package :mod:`router.stack.sipphone`; this module keeps
-the documented command and re-exports the phone's public names (its `__all__`).
+Kept because the command is documented (README.md, ``router.stack.local_cli``'s
+hints, ``sipphone.cli``'s usage line). The phone and its public names are the
+package :mod:`router.stack.sipphone`: import them from there, not from here.
 """
 
 from __future__ import annotations
 
 import sys
 
-from router.stack import sipphone
-from router.stack.sipphone import *  # noqa: F403
-from router.stack.sipphone import main
+from router.stack.sipphone.cli import main
 
-__all__ = sipphone.__all__
+__all__ = ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,16 +1,30 @@
-"""A minimal SIP caller over UDP for the stack tests (asyncio, no dependencies).
+"""A SIP caller over UDP that the stand-in's tests drive step by step (asyncio).
 
 Just enough of RFC 3261 / 3515 / 4733 for one call against the SIP stand-in:
 INVITE with a PCMU + telephone-event offer, ACK, RTP (telephone-event and PCMU),
-answering REFER and BYE, sending NOTIFY with a sipfrag. Deliberately independent of
-the phone (router.stack.sipphone): these tests check the stand-in, not the phone.
+answering REFER and BYE, sending NOTIFY with a sipfrag.
 
-Why it is not the phone: the stand-in's tests need a caller that misbehaves on
-purpose and is driven step by step, which the phone by design is not. They resend a
-key press with the same RTP timestamp (the stand-in must drop repeats and late
-retransmissions; the phone gives every press a fresh timestamp), send a tone (the
-phone sends silence), answer a REFER and each NOTIFY by hand with API checks in
-between (the phone answers per its script), and read the raw RTP packets received.
+Why it is not the phone (router.stack.sipphone): the stand-in's tests need a caller
+that misbehaves on purpose and is driven step by step, which the phone by design is
+not. They resend a key press with the same RTP timestamp (the stand-in must drop
+repeats and late retransmissions; the phone gives every press a fresh timestamp), send
+a tone (the phone sends silence), answer a REFER and each NOTIFY by hand with API
+checks in between (the phone answers per its script), and read the RTP packets
+received one by one.
+
+What it takes from the phone: every datagram is parsed by its parser
+(``sipphone.message.parse_message``, the header values of ``sipphone.headers``); its
+INVITE, ACK, BYE and NOTIFY come from the phone's ``RequestBuilder``
+(``sipphone.requests``), its responses from ``build_response``; the SDP offer and the
+answer are ``sipphone.sdp``'s; RTP packets, RFC 4733 payloads and G.711 u-law are
+``sipphone.rtp``'s.
+
+What it still does itself, and why: the send side the phone will not misbehave on. It
+stamps each key press with the RTP timestamp the test picks (so a test can repeat one),
+sends a sine tone in real time, sends a request or a response only when the test says
+(no transactions, no retransmission timers: on loopback a lost datagram is a failure,
+and the test's timeout reports it with the SIP log), and keeps what arrived in an inbox
+the test reads.
 """
 
 from __future__ import annotations
@@ -18,134 +32,103 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import struct
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-COMPACT = {
-    "v": "via",
-    "f": "from",
-    "t": "to",
-    "i": "call-id",
-    "m": "contact",
-    "l": "content-length",
-    "c": "content-type",
-    "o": "event",
-    "r": "refer-to",
-    "k": "supported",
-    "s": "subject",
-}
+from router.stack.sipphone.message import (
+    SipParseError,
+    SipRequest,
+    SipResponse,
+    SipUri,
+    build_response,
+    new_call_id,
+    new_tag,
+    parse_message,
+)
+from router.stack.sipphone.report import Address
+from router.stack.sipphone.requests import RequestBuilder
+from router.stack.sipphone.rtp import (
+    PCMU_PAYLOAD_TYPE,
+    SAMPLE_RATE_HZ,
+    SAMPLES_PER_PACKET,
+    RtpError,
+    RtpPacket,
+    event_for_digit,
+    pcm_rms,
+    telephone_event_sequence,
+    ulaw_decode,
+    ulaw_encode,
+)
+from router.stack.sipphone.sdp import SdpMedia, build_offer, parse_sdp
 
+SipMessage = SipRequest | SipResponse
 
-@dataclass
-class SipMsg:
-    start: str
-    headers: list[tuple[str, str]]
-    body: bytes = b""
-    consumed: bool = False
-
-    @property
-    def is_request(self) -> bool:
-        return not self.start.startswith("SIP/2.0")
-
-    @property
-    def method(self) -> str:
-        if self.is_request:
-            return self.start.split(" ", 1)[0]
-        return self.header("CSeq").split()[1]
-
-    @property
-    def status(self) -> int:
-        return int(self.start.split(" ")[1]) if not self.is_request else 0
-
-    @property
-    def reason(self) -> str:
-        return self.start.split(" ", 2)[2] if not self.is_request else ""
-
-    @property
-    def cseq(self) -> int:
-        return int(self.header("CSeq").split()[0])
-
-    def header(self, name: str, default: str = "") -> str:
-        n = name.lower()
-        for k, v in self.headers:
-            if k == n:
-                return v
-        return default
-
-    def header_all(self, name: str) -> list[str]:
-        n = name.lower()
-        return [v for k, v in self.headers if k == n]
-
-
-def parse(data: bytes) -> SipMsg:
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("utf-8", "replace").split("\r\n")
-    headers = []
-    for line in lines[1:]:
-        if ":" not in line:
-            continue
-        k, v = line.split(":", 1)
-        k = k.strip().lower()
-        headers.append((COMPACT.get(k, k), v.strip()))
-    return SipMsg(lines[0], headers, body)
-
-
-def tag_of(value: str) -> str:
-    for part in value.split(";")[1:]:
-        k, _, v = part.strip().partition("=")
-        if k.lower() == "tag":
-            return v
-    return ""
-
-
-def uri_of(value: str) -> str:
-    if "<" in value:
-        return value[value.index("<") + 1 : value.index(">")]
-    return value.split(";")[0].strip()
-
-
-def host_port(uri: str) -> tuple[str, int]:
-    hp = uri.split("@")[-1].split(";")[0]
-    if hp.startswith("sip:"):
-        hp = hp[4:]
-    host, _, port = hp.partition(":")
-    return host, int(port or 5060)
+LOCAL_HOST = "127.0.0.1"
+EVENT_PAYLOAD_TYPE = 101
+"""The telephone-event payload type of our offer (``sdp.build_offer``'s default)."""
+ALLOW = "INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, OPTIONS"
+"""The methods this caller answers (BYE and OPTIONS at once, REFER when the test says)."""
+PACKET_S = SAMPLES_PER_PACKET / SAMPLE_RATE_HZ
+"""20 ms: one RTP packet's worth of time."""
 
 
 class _Proto(asyncio.DatagramProtocol):
-    def __init__(self, on_data: Callable[[bytes, tuple[str, int]], None]) -> None:
+    def __init__(self, on_data: Callable[[bytes, Address], None]) -> None:
         self.on_data = on_data
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+    def datagram_received(self, data: bytes, addr: Address) -> None:
         self.on_data(data, addr)
+
+
+def is_response_to(method: str, *, cseq: int | None = None) -> Callable[[SipMessage], bool]:
+    """A `wait_for` predicate: a final (>= 200) response to our `method` request (of
+    CSeq number `cseq`, when given)."""
+
+    def match(m: SipMessage) -> bool:
+        return (
+            isinstance(m, SipResponse)
+            and m.status >= 200
+            and m.cseq.method == method
+            and (cseq is None or m.cseq.number == cseq)
+        )
+
+    return match
 
 
 @dataclass
 class Caller:
-    """One call from `from_number` to `to_number` at host:port."""
+    """One call from `from_number` to `to_number` at host:port.
+
+    ``inbox`` holds every SIP message received, in order; ``rtp_in`` every RTP packet.
+    """
 
     host: str
     port: int
     from_number: str
     to_number: str
-    call_id: str = field(default_factory=lambda: f"test-{random.getrandbits(64):016x}@127.0.0.1")
-    tag: str = field(default_factory=lambda: f"{random.getrandbits(48):012x}")
+    call_id: str = field(default_factory=lambda: new_call_id(LOCAL_HOST))
+    tag: str = field(default_factory=new_tag)
     log: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.inbox: list[SipMsg] = []
-        self.rtp_in: list[bytes] = []
+        self.inbox: list[SipMessage] = []
+        self.rtp_in: list[RtpPacket] = []
+        self.answer: SdpMedia | None = None
+        """The SDP of the INVITE's 200 (where our RTP goes)."""
+        self._consumed: set[int] = set()
+        """Indexes in `inbox` that a `wait_for` has returned."""
         self._changed = asyncio.Event()
         self._sip: asyncio.DatagramTransport | None = None
         self._rtp: asyncio.DatagramTransport | None = None
-        self.sip_port = 0
-        self.rtp_port = 0
-        self.cseq = 1
-        self.remote_tag = ""
-        self.remote_contact = ""
-        self.remote_rtp: tuple[str, int] | None = None
-        self.invite_resp_200: SipMsg | None = None
+        self._ack: tuple[SipRequest, Address] | None = None
+        self._build = RequestBuilder(
+            SipUri(host=self.host, user=self.to_number, port=self.port),
+            call_id=self.call_id,
+            caller_id=self.from_number,
+            local_host=LOCAL_HOST,
+            note=lambda text: self.log.append("! " + text),
+        )
         self._rtp_seq = random.getrandbits(16)
         self._rtp_ssrc = random.getrandbits(32)
 
@@ -154,13 +137,13 @@ class Caller:
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
         self._sip, _ = await loop.create_datagram_endpoint(
-            lambda: _Proto(self._on_sip), local_addr=("127.0.0.1", 0)
+            lambda: _Proto(self._on_sip), local_addr=(LOCAL_HOST, 0)
         )
         self._rtp, _ = await loop.create_datagram_endpoint(
-            lambda: _Proto(self._on_rtp), local_addr=("127.0.0.1", 0)
+            lambda: _Proto(self._on_rtp), local_addr=(LOCAL_HOST, 0)
         )
-        self.sip_port = self._sip.get_extra_info("sockname")[1]
-        self.rtp_port = self._rtp.get_extra_info("sockname")[1]
+        self._build.local_sip = self._sip.get_extra_info("sockname")[:2]
+        self._build.target_addr = (self.host, self.port)
 
     def close(self) -> None:
         for t in (self._sip, self._rtp):
@@ -175,36 +158,45 @@ class Caller:
     async def __aexit__(self, *exc: object) -> None:
         self.close()
 
-    def _send(self, text: str, body: bytes = b"", addr: tuple[str, int] | None = None) -> None:
+    def _send(self, msg: SipMessage, addr: Address) -> None:
         assert self._sip is not None
-        data = text.encode() + b"\r\n" + body
-        self.log.append("> " + text.splitlines()[0])
-        self._sip.sendto(data, addr or (self.host, self.port))
+        self.log.append("> " + msg.start_line)
+        self._sip.sendto(msg.to_bytes(), addr)
 
-    def _on_sip(self, data: bytes, addr: tuple[str, int]) -> None:
+    def _on_sip(self, data: bytes, addr: Address) -> None:
         if not data.strip():
             return
-        msg = parse(data)
-        self.log.append("< " + msg.start)
-        if msg.is_request:
-            if msg.method == "BYE":
-                self.respond(msg, 200, "OK")
-            elif msg.method == "OPTIONS":
-                self.respond(msg, 200, "OK")
-        elif msg.method == "INVITE" and msg.status == 200 and self.invite_resp_200 is not None:
-            self._send_ack()  # a retransmitted 200: ACK again
+        try:
+            msg = parse_message(data)
+        except SipParseError as exc:
+            self.log.append(f"< unparsable datagram from {addr}: {exc}")
+            return
+        self.log.append("< " + msg.start_line)
+        if isinstance(msg, SipRequest):
+            if msg.method in ("BYE", "OPTIONS"):
+                self.respond(msg, 200)
+        elif msg.status == 200 and msg.cseq.method == "INVITE" and self._ack is not None:
+            self._send(*self._ack)  # a retransmitted 200: the same ACK again
         self.inbox.append(msg)
         self._changed.set()
 
-    def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.rtp_in.append(data)
+    def _on_rtp(self, data: bytes, addr: Address) -> None:
+        try:
+            self.rtp_in.append(RtpPacket.decode(data))
+        except RtpError as exc:
+            self.log.append(f"< not RTP from {addr}: {exc}")
 
-    async def wait_for(self, pred: Callable[[SipMsg], bool], within: float, what: str) -> SipMsg:
-        async def scan() -> SipMsg:
+    async def wait_for(
+        self, pred: Callable[[SipMessage], bool], within: float, what: str
+    ) -> SipMessage:
+        """The first message not yet returned that `pred` accepts; raises AssertionError
+        (with the SIP log) when none arrives within `within` seconds."""
+
+        async def scan() -> SipMessage:
             while True:
-                for m in self.inbox:
-                    if not m.consumed and pred(m):
-                        m.consumed = True
+                for i, m in enumerate(self.inbox):
+                    if i not in self._consumed and pred(m):
+                        self._consumed.add(i)
                         return m
                 self._changed.clear()
                 await self._changed.wait()
@@ -214,224 +206,127 @@ class Caller:
         except TimeoutError:
             raise AssertionError(f"no {what} within {within} s; SIP log: {self.log}") from None
 
-    async def wait_request(self, method: str, within: float = 10) -> SipMsg:
-        return await self.wait_for(lambda m: m.is_request and m.method == method, within, method)
+    async def wait_request(self, method: str, within: float = 10) -> SipRequest:
+        msg = await self.wait_for(
+            lambda m: isinstance(m, SipRequest) and m.method == method, within, method
+        )
+        assert isinstance(msg, SipRequest)
+        return msg
 
-    def pending(self, method: str) -> list[SipMsg]:
-        return [m for m in self.inbox if not m.consumed and m.is_request and m.method == method]
+    async def wait_response(
+        self, method: str, within: float, *, cseq: int | None = None
+    ) -> SipResponse:
+        """The final response to our `method` request (of CSeq number `cseq`, if given)."""
+        msg = await self.wait_for(
+            is_response_to(method, cseq=cseq), within, f"final response to {method}"
+        )
+        assert isinstance(msg, SipResponse)
+        return msg
+
+    def pending(self, method: str) -> list[SipRequest]:
+        """Requests of `method` received that no `wait_for` has returned."""
+        return [
+            m
+            for i, m in enumerate(self.inbox)
+            if i not in self._consumed and isinstance(m, SipRequest) and m.method == method
+        ]
+
+    def responses(self) -> list[SipResponse]:
+        """Every response received, in order."""
+        return [m for m in self.inbox if isinstance(m, SipResponse)]
 
     # ---- SIP ----
 
-    def _via(self) -> str:
-        branch = f"z9hG4bK{random.getrandbits(64):016x}"
-        return f"SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport"
-
-    def offer(self) -> bytes:
-        return (
-            "v=0\r\n"
-            f"o=- {random.getrandbits(30)} 1 IN IP4 127.0.0.1\r\n"
-            "s=test\r\n"
-            "c=IN IP4 127.0.0.1\r\n"
-            "t=0 0\r\n"
-            f"m=audio {self.rtp_port} RTP/AVP 0 101\r\n"
-            "a=rtpmap:0 PCMU/8000\r\n"
-            "a=rtpmap:101 telephone-event/8000\r\n"
-            "a=fmtp:101 0-16\r\n"
-            "a=ptime:20\r\n"
-            "a=sendrecv\r\n"
-        ).encode()
-
     def invite(self) -> None:
-        body = self.offer()
-        self._send(
-            f"INVITE sip:{self.to_number}@{self.host}:{self.port} SIP/2.0\r\n"
-            f"Via: {self._via()}\r\n"
-            "Max-Forwards: 70\r\n"
-            f"From: <sip:{self.from_number}@127.0.0.1>;tag={self.tag}\r\n"
-            f"To: <sip:{self.to_number}@{self.host}>\r\n"
-            f"Call-ID: {self.call_id}\r\n"
-            "CSeq: 1 INVITE\r\n"
-            f"Contact: <sip:{self.from_number}@127.0.0.1:{self.sip_port}>\r\n"
-            "Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, OPTIONS\r\n"
-            "Content-Type: application/sdp\r\n"
-            f"Content-Length: {len(body)}\r\n",
-            body,
+        assert self._rtp is not None
+        offer = build_offer(
+            LOCAL_HOST,
+            self._rtp.get_extra_info("sockname")[1],
+            session_id=random.getrandbits(30),
+            event_payload_type=EVENT_PAYLOAD_TYPE,
         )
+        req = self._build.invite(
+            local_tag=self.tag, display_name=None, extra=[("Allow", ALLOW)], body=offer
+        )
+        self._send(req, (self.host, self.port))
 
-    async def invite_final(self, within: float = 30) -> SipMsg:
+    async def invite_final(self, within: float = 30) -> SipResponse:
         """The final response to our INVITE (ACKed when 200)."""
-        res = await self.wait_for(
-            lambda m: not m.is_request and m.method == "INVITE" and m.status >= 200,
-            within,
-            "final response to INVITE",
-        )
+        res = await self.wait_response("INVITE", within)
         if res.status == 200:
-            self.remote_tag = tag_of(res.header("To"))
-            self.remote_contact = uri_of(res.header("Contact"))
-            self.invite_resp_200 = res
-            for line in res.body.decode().splitlines():
-                if line.startswith("m=audio"):
-                    port = int(line.split()[1])
-                elif line.startswith("c=IN IP4"):
-                    ip = line.split()[2]
-            self.remote_rtp = (ip, port)
-            self._send_ack()
+            self.answer = parse_sdp(res.body)
+            self._ack = self._build.confirm(res)
+            self._send(*self._ack)
         return res
 
-    def _send_ack(self) -> None:
-        assert self.invite_resp_200 is not None
+    def respond(self, req: SipRequest, status: int, reason: str | None = None) -> None:
+        """Answer `req` (RFC 3261 8.2.6.2), to its top Via's sent-by: the stand-in sends
+        from the port it listens on."""
+        via = req.top_via
         self._send(
-            f"ACK {self.remote_contact} SIP/2.0\r\n"
-            f"Via: {self._via()}\r\n"
-            "Max-Forwards: 70\r\n"
-            f"From: <sip:{self.from_number}@127.0.0.1>;tag={self.tag}\r\n"
-            f"To: {self.invite_resp_200.header('To')}\r\n"
-            f"Call-ID: {self.call_id}\r\n"
-            "CSeq: 1 ACK\r\n"
-            "Content-Length: 0\r\n",
-            addr=host_port(self.remote_contact),
+            build_response(req, status, reason, to_tag=self.tag), (via.host, via.port or 5060)
         )
-
-    def respond(self, req: SipMsg, code: int, reason: str, extra: str = "") -> None:
-        to = req.header("To")
-        lines = [f"SIP/2.0 {code} {reason}"]
-        lines += [f"Via: {v}" for v in req.header_all("Via")]
-        lines += [
-            f"From: {req.header('From')}",
-            f"To: {to}",
-            f"Call-ID: {req.header('Call-ID')}",
-            f"CSeq: {req.header('CSeq')}",
-        ]
-        if extra:
-            lines.append(extra.rstrip("\r\n"))
-        lines.append("Content-Length: 0")
-        via = req.header("Via")
-        # answer to the Via sent-by (the stand-in sends from its SIP port)
-        sent_by = via.split()[1].split(";")[0]
-        h, _, p = sent_by.partition(":")
-        self._send("\r\n".join(lines) + "\r\n", addr=(h, int(p or 5060)))
 
     def bye(self) -> None:
         """Hang up (in-dialog BYE)."""
-        self.cseq += 1
-        self._send(
-            f"BYE {self.remote_contact} SIP/2.0\r\n"
-            f"Via: {self._via()}\r\n"
-            "Max-Forwards: 70\r\n"
-            f"From: <sip:{self.from_number}@127.0.0.1>;tag={self.tag}\r\n"
-            f"To: {self.invite_resp_200.header('To') if self.invite_resp_200 else ''}\r\n"
-            f"Call-ID: {self.call_id}\r\n"
-            f"CSeq: {self.cseq} BYE\r\n"
-            "Content-Length: 0\r\n",
-            addr=host_port(self.remote_contact),
-        )
+        self._send(*self._build.in_dialog("BYE"))
 
     async def notify(
-        self, sipfrag: str, refer_cseq: int, *, final: bool, within: float = 5
-    ) -> SipMsg:
-        """Send NOTIFY (Event: refer) with a sipfrag body; return the response."""
-        self.cseq += 1
-        body = (sipfrag.rstrip("\r\n") + "\r\n").encode()
+        self, refer: SipRequest, sipfrag: str, *, final: bool, within: float = 5
+    ) -> SipResponse:
+        """Send NOTIFY (Event: refer, RFC 3515) for `refer` with the status line `sipfrag`
+        as its body; return the response."""
         state = "terminated;reason=noresource" if final else "active;expires=60"
-        self._send(
-            f"NOTIFY {self.remote_contact} SIP/2.0\r\n"
-            f"Via: {self._via()}\r\n"
-            "Max-Forwards: 70\r\n"
-            f"From: <sip:{self.from_number}@127.0.0.1>;tag={self.tag}\r\n"
-            f"To: {self.invite_resp_200.header('To') if self.invite_resp_200 else ''}\r\n"
-            f"Call-ID: {self.call_id}\r\n"
-            f"CSeq: {self.cseq} NOTIFY\r\n"
-            f"Contact: <sip:{self.from_number}@127.0.0.1:{self.sip_port}>\r\n"
-            f"Event: refer;id={refer_cseq}\r\n"
-            f"Subscription-State: {state}\r\n"
-            "Content-Type: message/sipfrag;version=2.0\r\n"
-            f"Content-Length: {len(body)}\r\n",
-            body,
-            addr=host_port(self.remote_contact),
-        )
-        cseq = self.cseq
-        return await self.wait_for(
-            lambda m: (
-                not m.is_request and m.method == "NOTIFY" and m.cseq == cseq and m.status >= 200
-            ),
-            within,
-            "response to NOTIFY",
-        )
+        req, dest = self._build.notify(refer.cseq.number, sipfrag.rstrip("\r\n"), state)
+        self._send(req, dest)
+        return await self.wait_response("NOTIFY", within, cseq=req.cseq.number)
 
-    # ---- RTP ----
+    # ---- RTP: the misbehaving send side ----
 
-    def _rtp_packet(self, pt: int, ts: int, payload: bytes, marker: bool = False) -> bytes:
+    def _send_rtp(self, payload_type: int, ts: int, payload: bytes, marker: bool) -> None:
+        assert self._rtp is not None and self.answer is not None
         self._rtp_seq = (self._rtp_seq + 1) & 0xFFFF
-        b1 = (0x80 if marker else 0) | pt
-        return (
-            struct.pack("!BBHII", 0x80, b1, self._rtp_seq, ts & 0xFFFFFFFF, self._rtp_ssrc)
-            + payload
+        pkt = RtpPacket(
+            payload_type=payload_type,
+            sequence=self._rtp_seq,
+            timestamp=ts,
+            ssrc=self._rtp_ssrc,
+            payload=payload,
+            marker=marker,
         )
+        self._rtp.sendto(pkt.encode(), (self.answer.address, self.answer.port))
 
-    async def send_dtmf(self, digit: str, ts: int, *, repeat_end: int = 3) -> None:
-        """One RFC 4733 key press: 3 packets while pressed, then `repeat_end` end packets,
-        all with RTP timestamp `ts`."""
-        assert self._rtp is not None and self.remote_rtp is not None
-        code = "0123456789*#ABCD".index(digit)
-        for i in range(3):
-            dur = 160 * (i + 1)
-            self._rtp.sendto(
-                self._rtp_packet(101, ts, bytes([code, 10, dur >> 8, dur & 0xFF]), i == 0),
-                self.remote_rtp,
-            )
-            await asyncio.sleep(0.02)
-        for _ in range(repeat_end):
-            self._rtp.sendto(
-                self._rtp_packet(101, ts, bytes([code, 0x80 | 10, 0x01, 0xE0])), self.remote_rtp
-            )
-            await asyncio.sleep(0.02)
+    async def send_dtmf(
+        self, digit: str, ts: int, *, duration_ms: int = 80, repeat_end: int = 3
+    ) -> None:
+        """One RFC 4733 key press in real time, every packet with RTP timestamp `ts` (the
+        test's to choose, so it can repeat a press): interim packets, then `repeat_end`
+        end packets."""
+        payloads = telephone_event_sequence(
+            event_for_digit(digit), duration_ms, end_repeats=repeat_end
+        )
+        for i, ev in enumerate(payloads):
+            self._send_rtp(EVENT_PAYLOAD_TYPE, ts, ev.encode(), i == 0)
+            await asyncio.sleep(PACKET_S)
 
-    async def send_tone(self, seconds: float, freq: float = 440.0, ts0: int = 0) -> int:
+    async def send_tone(self, duration_s: float, freq_hz: float = 440.0, ts0: int = 0) -> int:
         """Send PCMU packets of a sine tone in real time; returns the next timestamp."""
-        assert self._rtp is not None and self.remote_rtp is not None
         ts = ts0
-        n = int(seconds * 50)
-        for k in range(n):
+        for k in range(round(duration_s / PACKET_S)):
             samples = [
-                int(8000 * math.sin(2 * math.pi * freq * (ts + i) / 8000)) for i in range(160)
+                int(8000 * math.sin(2 * math.pi * freq_hz * (ts + i) / SAMPLE_RATE_HZ))
+                for i in range(SAMPLES_PER_PACKET)
             ]
-            self._rtp.sendto(
-                self._rtp_packet(0, ts, bytes(ulaw(s) for s in samples), k == 0), self.remote_rtp
-            )
-            ts += 160
-            await asyncio.sleep(0.02)
+            self._send_rtp(PCMU_PAYLOAD_TYPE, ts, ulaw_encode(samples), k == 0)
+            ts += SAMPLES_PER_PACKET
+            await asyncio.sleep(PACKET_S)
         return ts
 
 
-def ulaw(sample: int) -> int:
-    sign = 0x80 if sample < 0 else 0
-    sample = min(abs(sample), 32635) + 0x84
-    exponent = 7
-    mask = 0x4000
-    while exponent > 0 and not sample & mask:
-        exponent -= 1
-        mask >>= 1
-    mantissa = (sample >> (exponent + 3)) & 0x0F
-    return ~(sign | (exponent << 4) | mantissa) & 0xFF
-
-
-def ulaw_decode(u: int) -> int:
-    u = ~u & 0xFF
-    sign = u & 0x80
-    exponent = (u >> 4) & 0x07
-    mantissa = u & 0x0F
-    s = (((mantissa << 3) + 0x84) << exponent) - 0x84
-    return -s if sign else s
-
-
-def rtp_pcmu_rms(packets: list[bytes]) -> float:
-    """RMS level of the PCMU (payload type 0) packets among `packets`."""
-    total, count = 0.0, 0
+def rtp_pcmu_rms(packets: list[RtpPacket]) -> float:
+    """RMS level (16-bit linear) of the PCMU packets among `packets`; 0 if none."""
+    samples: array[int] = array("h")
     for p in packets:
-        if len(p) < 12 or p[1] & 0x7F != 0:
-            continue
-        for b in p[12:]:
-            s = ulaw_decode(b)
-            total += s * s
-            count += 1
-    return math.sqrt(total / count) if count else 0.0
+        if p.payload_type == PCMU_PAYLOAD_TYPE:
+            samples.extend(ulaw_decode(p.payload))
+    return pcm_rms(samples)

@@ -16,13 +16,15 @@ import math
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from livekit import api, rtc
 
 from router.stack.local import LocalStack, Provisioned
+from router.stack.sipphone.rtp import TelephoneEvent
 from tests.stack.conftest import NUMBER
-from tests.stack.sipua import Caller, rtp_pcmu_rms
+from tests.stack.sipua import EVENT_PAYLOAD_TYPE, Caller, rtp_pcmu_rms
 
 
 def _from_number() -> str:
@@ -177,9 +179,9 @@ async def test_invite_answered_only_after_audio_is_published(
         # A participant that publishes nothing does not get the call answered.
         async with peer_in(stack, room_name, publish=False):
             await asyncio.sleep(2.5)
-            finals = [m for m in caller.inbox if not m.is_request and m.status >= 200]
-            assert finals == [], caller.log
-            assert any(m.status == 180 for m in caller.inbox if not m.is_request), caller.log
+            statuses = [m.status for m in caller.responses()]
+            assert [s for s in statuses if s >= 200] == [], caller.log
+            assert 180 in statuses, caller.log
 
         async with peer_in(stack, room_name):
             res = await caller.invite_final(within=20)
@@ -240,7 +242,7 @@ async def test_audio_flows_both_ways(stack: LocalStack, provisioned: Provisioned
 
 
 async def _start_transfer(
-    stack: LocalStack, room_name: str, identity: str, to: str, **kw: object
+    stack: LocalStack, room_name: str, identity: str, to: str, **kw: Any
 ) -> asyncio.Task[object]:
     async def run() -> object:
         async with stack.api() as lk:
@@ -248,7 +250,7 @@ async def _start_transfer(
                 api.TransferSIPParticipantRequest(
                     room_name=room_name, participant_identity=identity, transfer_to=to, **kw
                 )
-            )  # type: ignore[arg-type]
+            )
 
     return asyncio.create_task(run())
 
@@ -266,11 +268,11 @@ async def test_transfer_refer_then_notify_200_succeeds(
         assert refer.header("Refer-To") == f"<{target}>"
         assert refer.header("X-Menu-Choice") == "sales"
         assert refer.header("Call-ID") == caller.call_id
-        caller.respond(refer, 202, "Accepted")
-        r = await caller.notify("SIP/2.0 100 Trying", refer.cseq, final=False)
+        caller.respond(refer, 202)
+        r = await caller.notify(refer, "SIP/2.0 100 Trying", final=False)
         assert r.status == 200
         assert not task.done()
-        r = await caller.notify("SIP/2.0 200 OK", refer.cseq, final=True)
+        r = await caller.notify(refer, "SIP/2.0 200 OK", final=True)
         assert r.status == 200
         await asyncio.wait_for(task, 10)  # no error raised: success
         bye = await caller.wait_request("BYE", within=5)
@@ -294,9 +296,9 @@ async def test_transfer_notify_486_raises_sip_call_error(
         task = await _start_transfer(stack, room_name, sip_p.identity, target)
         refer = await caller.wait_request("REFER", within=10)
         assert refer.header("Refer-To") == target  # tel: URIs pass unchanged
-        caller.respond(refer, 202, "Accepted")
-        await caller.notify("SIP/2.0 100 Trying", refer.cseq, final=False)
-        await caller.notify("SIP/2.0 486 Busy Here", refer.cseq, final=True)
+        caller.respond(refer, 202)
+        await caller.notify(refer, "SIP/2.0 100 Trying", final=False)
+        await caller.notify(refer, "SIP/2.0 486 Busy Here", final=True)
         with pytest.raises(api.SipCallError) as ei:
             await asyncio.wait_for(task, 10)
         assert ei.value.sip_status_code == 486
@@ -317,7 +319,7 @@ async def test_transfer_refer_rejected_raises_sip_call_error(
     async with answered_call(stack) as (caller, peer, room_name, sip_p):
         task = await _start_transfer(stack, room_name, sip_p.identity, "sip:nobody@127.0.0.1")
         refer = await caller.wait_request("REFER", within=10)
-        caller.respond(refer, 603, "Decline")
+        caller.respond(refer, 603)
         with pytest.raises(api.SipCallError) as ei:
             await asyncio.wait_for(task, 10)
         assert ei.value.sip_status_code == 603
@@ -340,7 +342,7 @@ async def test_transfer_without_notify_times_out(
         )
         refer = await caller.wait_request("REFER", within=10)
         caller.rtp_in.clear()
-        caller.respond(refer, 202, "Accepted")
+        caller.respond(refer, 202)
         # play_dialtone: room audio is muted and the caller hears the ring tone
         # (1 s of 425 Hz, then 4 s of silence) while the transfer is pending
         await asyncio.sleep(0.7)
@@ -374,13 +376,17 @@ async def test_dtmf_from_the_room_reaches_the_caller(
         caller.rtp_in.clear()
         await peer.room.local_participant.publish_dtmf(code=11, digit="#")
         for _ in range(40):
-            events = [p for p in caller.rtp_in if len(p) >= 16 and p[1] & 0x7F == 101]
-            if any(p[13] & 0x80 for p in events):
+            events = [
+                (p.timestamp, TelephoneEvent.decode(p.payload))
+                for p in caller.rtp_in
+                if p.payload_type == EVENT_PAYLOAD_TYPE
+            ]
+            if any(ev.end for _, ev in events):
                 break
             await asyncio.sleep(0.05)
         assert events, "no telephone-event packet reached the caller"
-        assert {p[12] for p in events} == {11}
-        assert len({p[4:8] for p in events}) == 1  # one press: one RTP timestamp
+        assert {ev.event for _, ev in events} == {11}
+        assert len({ts for ts, _ in events}) == 1  # one press: one RTP timestamp
 
 
 async def test_caller_bye_leaves_the_room(stack: LocalStack, provisioned: Provisioned) -> None:
@@ -391,9 +397,7 @@ async def test_caller_bye_leaves_the_room(stack: LocalStack, provisioned: Provis
             lambda p: left.set() if p.identity == sip_p.identity else None,
         )
         caller.bye()
-        res = await caller.wait_for(
-            lambda m: not m.is_request and m.method == "BYE", 5, "response to BYE"
-        )
+        res = await caller.wait_response("BYE", 5)
         assert res.status == 200
         await asyncio.wait_for(left.wait(), 5)
 
