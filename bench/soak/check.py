@@ -201,9 +201,10 @@ def check(
     for call in calls:
         mine = by_caller.pop(call.caller_id[-4:], [])
         during = [o for o in outages if o.cut(call.placed_at, call.ended_at)]
-        verdicts[call.i] = ",".join(
-            str(r.end) if isinstance(r, CallRecord) else "unreadable" for r in mine
-        ) or "no record"
+        verdicts[call.i] = (
+            ",".join(str(r.end) if isinstance(r, CallRecord) else "unreadable" for r in mine)
+            or "no record"
+        )
         if not call.answered:
             outcomes["refused by the stack"] += 1
             if not during and not call.probe and call.caller_id in unclaimed:
@@ -272,9 +273,9 @@ def check(
     # the router to see a save; at load the dispatch came up to 4 s after the INVITE
     stale: list[str] = []
     for call in calls:
-        mine = [r for r in index.get(call.caller_id[-4:], []) if isinstance(r, CallRecord)]
+        read = [r for r in index.get(call.caller_id[-4:], []) if isinstance(r, CallRecord)]
         took_by = call.answered_at if call.answered_at is not None else call.placed_at
-        if mine and mine[0].menu_version not in saver.good_versions_between(
+        if read and read[0].menu_version not in saver.good_versions_between(
             call.placed_at - 2.5, took_by + 2.5
         ):
             stale.append(str(call.i))
@@ -340,7 +341,7 @@ def check(
             failures.append(f"no call served within 180 s of restarting {o.part}")
     durations = [c.ended_at - c.placed_at for c in calls if c.answered]
     t0 = min((c.placed_at for c in calls), default=0.0)
-    read = [r for rs in index.values() for r in rs if isinstance(r, CallRecord)]
+    every_read = [r for rs in index.values() for r in rs if isinstance(r, CallRecord)]
     return SoakFigures(
         calls=placed,
         probes=len(calls) - placed,
@@ -359,7 +360,7 @@ def check(
         refused_undispatched=refused_undispatched,
         # keys dropped as a bridge's copy (`KEY_REPEAT_WINDOW_S`): with livekit-sip's one
         # event per press, each is a real press merged by a stalled router (reliability.md)
-        duplicate_keys=sum(r.duplicate_keys for r in read),
+        duplicate_keys=sum(r.duplicate_keys for r in every_read),
         outages=tuple(
             OutageFigures(
                 part=o.part,

@@ -24,6 +24,7 @@ little, the calls' memory is in the job processes. Each sample of the soak
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+
 import psutil
 
 from bench.soak.figures import ProcessFigures
