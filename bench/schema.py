@@ -38,6 +38,7 @@ from bench.sections import (
     Ramp,
     TwoProcesses,
 )
+from bench.soak.figures import SoakFigures
 
 __all__ = [
     "FLOOR_TARGET_RATIO",
@@ -247,18 +248,20 @@ class AdminStartup(ResultModel):
     commands: Items[AdminCommand]
 
 
-class SoakResult(ResultModel):
-    """One soak (`python -m bench.soak`): bench/results/soak-<date>.json (its figures stay
-    in `model_extra`; docs/reliability.md reads them)."""
+class _SoakRun(ResultModel):
+    """A soak's envelope: when, how and where it ran."""
 
+    benchmark: Literal["soak"] = "soak"
     started: str
     """UTC, ISO 8601."""
     command: str
     machine: Machine
     versions: Versions
-    calls: int
-    failures: Items[str]
-    """What did not hold (sentences); empty when everything did."""
+
+
+class SoakResult(SoakFigures, _SoakRun):
+    """One soak (`python -m bench.soak`): bench/results/soak-<date>.json, its envelope
+    then its figures (bench/soak/figures.py; docs/reliability.md, "The results file")."""
 
 
 def load(path: Path) -> RunResult | EngineResult | AdminStartup | SoakResult:

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.common import BENCH, log, machine_info, now_iso, versions
-from bench.schema import SoakResult
+from bench.schema import Machine, SoakResult, Versions
 from bench.soak.run import SoakConfig, soak
 from bench.soak.scenarios import Behaviour
 
@@ -95,24 +95,22 @@ def main(argv: list[str] | None = None) -> int:
             log(f"soak: logs and records kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    out = {
-        "benchmark": "soak",
-        "started": started,
-        "command": "python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": machine_info(),
-        "versions": versions(),
-        **figures,
-    }
-    SoakResult.from_json(out)  # what is written reads back through the schema
+    result = SoakResult(
+        started=started,
+        command="python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:]),
+        machine=Machine.from_json(machine_info(), "this machine"),
+        versions=Versions.from_json(versions(), "the versions"),
+        **dict(figures),
+    )
+    out = result.to_json()
     stamp = datetime.fromisoformat(started).strftime("%Y%m%dT%H%M%S")
     path = args.out or BENCH / "results" / f"soak-{stamp}.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     shown = {k: v for k, v in out.items() if k not in _IN_THE_FILE_ONLY}
     print(json.dumps(shown, indent=2))
     log(f"soak: figures in {path}")
-    failures = figures["failures"]
-    if failures:
-        log(f"soak: FAILED, {len(failures)} checks: " + "; ".join(failures[:3]))
+    if result.failures:
+        log(f"soak: FAILED, {len(result.failures)} checks: " + "; ".join(result.failures[:3]))
         return 1
     log("soak: every check held")
     return 0

@@ -1,8 +1,11 @@
 """What must hold after a soak, as figures: each call against its record, and the router.
 
-`check` returns a dict of figures and `failures` (sentences; empty when everything
-held). A call the SIP bridge never answered has no record to hold it to; it counts as
-refused, which is only allowed while a part of the stack was down or coming back.
+`check` returns the figures, typed (`SoakFigures`, bench/soak/figures.py), `failures`
+among them (sentences; empty when everything held). Each record is read through the
+router's own schema (`CallRecord.from_json`) and compared by its typed fields; a record
+that does not read is its call's failure, said in one sentence. A call the SIP bridge
+never answered has no record to hold it to; it counts as refused, which is only allowed
+while a part of the stack was down or coming back.
 """
 
 from __future__ import annotations
@@ -15,8 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.soak.faults import FAULT_ENDS, MenuSaver, MenuVersions, Outage, fault_told
+from bench.soak.figures import (
+    GrowthPer1000Calls,
+    OutageFigures,
+    ProcessFigures,
+    Sample,
+    SoakFigures,
+    Spread,
+)
 from bench.soak.refusals import unclaimed_callers, undispatched_callers
 from bench.soak.scenarios import Behaviour, Expected, expected
+from router.runtime.records import CallRecord
 
 __all__ = ["CallResult", "check", "judged_growth", "per_call_ended"]
 
@@ -76,12 +88,30 @@ _ROOM_CALLER = re.compile(r"_\+[\d*]*(\d{4})_")
 for a record made before the caller was seen (`left_before_join`: no `caller`)."""
 
 
-def _by_caller(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    out: dict[str, list[Mapping[str, Any]]] = {}
-    for r in records:
-        found = _ROOM_CALLER.search(str(r.get("room") or ""))
-        suffix = str(r.get("caller") or "")[-4:] or (found.group(1) if found else "")
-        out.setdefault(suffix, []).append(r)
+@dataclass(frozen=True)
+class Unread:
+    """A record line `CallRecord.from_json` refused."""
+
+    why: str
+    """Its ValueError's few words (`started_at is not a string`)."""
+
+
+def _whose(caller: object, room: object) -> str:
+    """The last four digits of the caller a record is of: its `caller`, else its room's."""
+    found = _ROOM_CALLER.search(room if isinstance(room, str) else "")
+    return (caller if isinstance(caller, str) else "")[-4:] or (found.group(1) if found else "")
+
+
+def _by_caller(records: Sequence[Mapping[str, Any]]) -> dict[str, list[CallRecord | Unread]]:
+    """The records (JSON lines, as `json.loads` gives them) read, by `_whose` call."""
+    out: dict[str, list[CallRecord | Unread]] = {}
+    for raw in records:
+        try:
+            record = CallRecord.from_json(raw)
+        except ValueError as exc:  # told as the call's failure (`check`), not raised
+            out.setdefault(_whose(raw.get("caller"), raw.get("room")), []).append(Unread(str(exc)))
+            continue
+        out.setdefault(_whose(record.caller, record.room), []).append(record)
     return out
 
 
@@ -111,20 +141,22 @@ def per_call_ended(
     return (sxy * suu - suy * sxu) / det
 
 
-def _keys_lost_to(parts: set[str], record: Mapping[str, Any], want: Expected) -> bool:
+def _keys_lost_to(parts: set[str], record: CallRecord, want: Expected) -> bool:
     """Whether `record` is `want` less keys a livekit-server or Redis outage (the way
     keys reach the router) kept from it, and says the router lost LiveKit meanwhile."""
     got = Expected.of_record(record)
     return (
         bool(parts & {"livekit", "redis"})
-        and bool(record.get("errors"))
+        and bool(record.errors)
         and (got.end, got.transfers) == (want.end, want.transfers)
         and got.keys < want.keys
     )
 
 
-def _flat(values: list[float]) -> dict[str, float]:
-    return {"first": values[0], "last": values[-1], "min": min(values), "max": max(values)}
+def _spread(values: list[float]) -> Spread | None:
+    if not values:
+        return None
+    return Spread(first=values[0], last=values[-1], min=min(values), max=max(values))
 
 
 def check(
@@ -146,11 +178,14 @@ def check(
     slope: Callable[[Sequence[float], Sequence[float]], float | None],
     bridge_log: Sequence[str] = (),
     server_log: Sequence[str] = (),
-) -> dict[str, Any]:
-    """The figures of a soak (module docstring); `bridge_log`, the SIP bridge's log lines,
-    tells the stack's refusals at load apart from other refusals (`unclaimed_callers`),
-    and `server_log`, livekit-server's, the calls it never dispatched
-    (`undispatched_callers`)."""
+    processes: ProcessFigures | None = None,
+) -> SoakFigures:
+    """The figures of a soak (module docstring): `calls` as placed, `records` the router's
+    JSON lines as `json.loads` gave them. `bridge_log`, the SIP bridge's log lines, tells
+    the stack's refusals at load apart from other refusals (`unclaimed_callers`), and
+    `server_log`, livekit-server's, the calls it never dispatched (`undispatched_callers`);
+    `processes`, the router's process tree (bench/soak/processes.py), is passed through.
+    Raises nothing for a record that does not read: its call's failure says so."""
     failures: list[str] = []
     unclaimed = unclaimed_callers(bridge_log)
     refused_unclaimed = 0
@@ -166,7 +201,10 @@ def check(
     for call in calls:
         mine = by_caller.pop(call.caller_id[-4:], [])
         during = [o for o in outages if o.cut(call.placed_at, call.ended_at)]
-        verdicts[call.i] = ",".join(str(r.get("end")) for r in mine) or "no record"
+        verdicts[call.i] = (
+            ",".join(str(r.end) if isinstance(r, CallRecord) else "unreadable" for r in mine)
+            or "no record"
+        )
         if not call.answered:
             outcomes["refused by the stack"] += 1
             if not during and not call.probe and call.caller_id in unclaimed:
@@ -186,7 +224,11 @@ def check(
             outcomes["records missing or doubled"] += 1
             continue
         record = mine[0]
-        version = str(record.get("menu_version"))
+        if isinstance(record, Unread):
+            wrong.append(f"call {call.i}: its record does not read: {record.why}")
+            outcomes["records missing or doubled"] += 1  # none to hold the call to
+            continue
+        version = record.menu_version
         if version not in versions.files:
             wrong.append(f"call {call.i}: served with version {version}, neither A nor B")
             continue
@@ -198,8 +240,8 @@ def check(
             continue
         ends = frozenset().union(*(FAULT_ENDS[o.part] for o in during))
         parts = {o.part for o in during}
-        if record.get("end") in ends and fault_told(record, parts):
-            cut[f"{'+'.join(o.part for o in during)}: {record.get('end')}"] += 1
+        if record.end in ends and fault_told(record, parts):
+            cut[f"{'+'.join(o.part for o in during)}: {record.end}"] += 1
             outcomes["cut by a fault, with its reason"] += 1
             continue
         if _keys_lost_to(parts, record, cache[key]):
@@ -231,9 +273,9 @@ def check(
     # the router to see a save; at load the dispatch came up to 4 s after the INVITE
     stale: list[str] = []
     for call in calls:
-        mine = index.get(call.caller_id[-4:], [])
+        read = [r for r in index.get(call.caller_id[-4:], []) if isinstance(r, CallRecord)]
         took_by = call.answered_at if call.answered_at is not None else call.placed_at
-        if mine and mine[0].get("menu_version") not in saver.good_versions_between(
+        if read and read[0].menu_version not in saver.good_versions_between(
             call.placed_at - 2.5, took_by + 2.5
         ):
             stale.append(str(call.i))
@@ -299,54 +341,57 @@ def check(
             failures.append(f"no call served within 180 s of restarting {o.part}")
     durations = [c.ended_at - c.placed_at for c in calls if c.answered]
     t0 = min((c.placed_at for c in calls), default=0.0)
-    return {
-        "calls": placed,
-        "probes": len(calls) - placed,
-        "interrupted": interrupted,
-        "answered": sum(c.answered for c in calls),
-        "wall_s": round(wall_s, 1),
-        "call_seconds_median": round(statistics.median(durations), 1) if durations else None,
-        "behaviours": dict(Counter(str(c.behaviour) for c in calls)),
-        "outcomes": dict(outcomes),
-        "cut_by_outages": dict(cut),
+    every_read = [r for rs in index.values() for r in rs if isinstance(r, CallRecord)]
+    return SoakFigures(
+        calls=placed,
+        probes=len(calls) - placed,
+        interrupted=interrupted,
+        answered=sum(c.answered for c in calls),
+        wall_s=round(wall_s, 1),
+        call_seconds_median=round(statistics.median(durations), 1) if durations else None,
+        behaviours=dict(Counter(str(c.behaviour) for c in calls)),
+        outcomes=dict(outcomes),
+        cut_by_outages=dict(cut),
         # refused with every part up because no livekit-server claimed the bridge's psrpc
         # request within psrpc's 1 s, as upstream livekit-sip gives it (refusals.py)
-        "refused_unclaimed": refused_unclaimed,
+        refused_unclaimed=refused_unclaimed,
         # never dispatched: livekit-server's one job request for the room found no agent
         # service within psrpc's 1 s (refusals.py); the caller rang until they gave up
-        "refused_undispatched": refused_undispatched,
+        refused_undispatched=refused_undispatched,
         # keys dropped as a bridge's copy (`KEY_REPEAT_WINDOW_S`): with livekit-sip's one
         # event per press, each is a real press merged by a stalled router (reliability.md)
-        "duplicate_keys": sum(int(r.get("duplicate_keys") or 0) for r in records),
-        "outages": [
-            {
-                "part": o.part,
-                "down_at_s": round(o.down_at - t0, 1),
-                "calls_up": o.calls_up,
-                "down_s": round(o.up_at - o.down_at, 1),
-                "recovered_s": o.recovered_s,
-                "probes": o.probes,
-            }
+        duplicate_keys=sum(r.duplicate_keys for r in every_read),
+        outages=tuple(
+            OutageFigures(
+                part=o.part,
+                down_at_s=round(o.down_at - t0, 1),
+                calls_up=o.calls_up,
+                down_s=round(o.up_at - o.down_at, 1),
+                recovered_s=o.recovered_s,
+                probes=o.probes,
+            )
             for o in outages
-        ],
-        "menu_saves": len(saver.saves),
-        "broken_saves_refused": refused,
-        "rooms_left": len(rooms_left),
-        "rooms_left_by_the_stack": len(stack_rooms),
-        "router_exit": router_exit,
-        "rss_kb_per_call_after_warmup": round(rss_slope, 2) if rss_slope is not None else None,
-        "rss_kb": _flat([s["rss_kb"] for s in late]) if late else None,
-        "fds_when_idle": _flat([s["fds"] for s in idle]) if idle else None,
-        "threads_when_idle": _flat([s["threads"] for s in idle]) if idle else None,
-        "fds_threads_per_1000_calls": growth,
-        "fds": _flat([s["fds"] for s in late]) if late else None,
-        "threads": _flat([s["threads"] for s in late]) if late else None,
-        "failures": failures,
-        "samples": [dict(s) for s in samples],
-        "each_call": [
+        ),
+        menu_saves=len(saver.saves),
+        broken_saves_refused=refused,
+        rooms_left=len(rooms_left),
+        rooms_left_by_the_stack=len(stack_rooms),
+        router_exit=router_exit,
+        rss_kb_per_call_after_warmup=round(rss_slope, 2) if rss_slope is not None else None,
+        rss_kb=_spread([s["rss_kb"] for s in late]),
+        fds_when_idle=_spread([s["fds"] for s in idle]),
+        threads_when_idle=_spread([s["threads"] for s in idle]),
+        fds_threads_per_1000_calls=GrowthPer1000Calls(fds=growth["fds"], threads=growth["threads"]),
+        fds=_spread([s["fds"] for s in late]),
+        threads=_spread([s["threads"] for s in late]),
+        failures=tuple(failures),
+        # each as sampled: a sample of the main process alone keeps no tree figures
+        samples=tuple(Sample.from_json(dict(s), "a sample") for s in samples),
+        each_call=tuple(
             f"{c.i} {c.behaviour}{' probe' if c.probe else ''} at {c.placed_at - t0:.1f} s "
             f"for {c.ended_at - c.placed_at:.1f} s: {c.outcome} {c.status or ''} "
             f"{c.error or ''} -> {verdicts.get(c.i)}"
             for c in calls
-        ],
-    }
+        ),
+        processes=processes,
+    )

@@ -13,15 +13,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Mapping, Set
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from router.core.events import EndReason
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
 from router.runtime.outcomes import TransferResult
+from router.runtime.records import CallRecord
 
 __all__ = ["FAULT_ENDS", "MenuSaver", "MenuVersions", "Outage", "fault_told", "menu_versions"]
 
@@ -48,7 +48,7 @@ to its callers as a caller's BYE does (`sip.callStatus` `hangup`, then it leaves
 `pkg/sip/types.go`, `CallStatus.Attribute`), so the router cannot tell them apart."""
 
 
-def fault_told(record: Mapping[str, Any], parts: Set[str]) -> bool:
+def fault_told(record: CallRecord, parts: Set[str]) -> bool:
     """Whether a record cut by the outages of `parts` says why, never silently: the
     router's `errors` (the connection to LiveKit lost: Redis carries the server's
     signalling, livekit-server is its host) or a failed transfer's `detail` (what LiveKit
@@ -56,14 +56,13 @@ def fault_told(record: Mapping[str, Any], parts: Set[str]) -> bool:
     `transferred` end counts only as the SIP bridge's, with the success the router inferred
     from the caller leaving after LiveKit gave up, and said so (the transfer's `detail`):
     a success LiveKit answered during an outage is no fault's doing."""
-    transfers = record.get("transfers") or ()
-    if record.get("end") == EndReason.TRANSFERRED:
-        inferred = [t for t in transfers if t.get("result") == TransferResult.SUCCEEDED]
-        return bool(parts & SAID_BY_THE_END) and any(t.get("detail") for t in inferred)
+    if record.end is EndReason.TRANSFERRED:
+        inferred = [t for t in record.transfers if t.result is TransferResult.SUCCEEDED]
+        return bool(parts & SAID_BY_THE_END) and any(t.detail for t in inferred)
     if parts & SAID_BY_THE_END:
         return True
-    failed = [t for t in transfers if t.get("result") == TransferResult.FAILED]
-    return bool(record.get("errors")) or any(t.get("detail") for t in failed)
+    failed = [t for t in record.transfers if t.result is TransferResult.FAILED]
+    return bool(record.errors) or any(t.detail for t in failed)
 
 
 FAULT_MARGIN_S = 2.0

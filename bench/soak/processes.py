@@ -17,15 +17,17 @@ little, the calls' memory is in the job processes. Each sample of the soak
   counting the processes that have ended too (a process's reaped children's times are
   in its own `children_user`/`children_system`, /proc/PID/stat fields 16-17).
 
-`summary` turns the samples after warm-up into the result's ``processes`` figures.
+`summary` turns the samples after warm-up into the result's ``processes`` figures
+(`ProcessFigures`, bench/soak/figures.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import psutil
+
+from bench.soak.figures import ProcessFigures
 
 __all__ = ["summary", "tree_figures"]
 
@@ -70,26 +72,27 @@ def summary(
     samples: Sequence[Mapping[str, float]],
     warmup_calls: int,
     per_call_ended: Callable[[Sequence[Mapping[str, float]], str], float | None],
-) -> dict[str, Any]:
+) -> ProcessFigures | None:
     """The whole tree's memory and CPU: the PSS growth per call ended after warm-up of
     the tree (`per_call_ended`, the soak's own fit), the children's peaks, and the
-    tree's CPU seconds per call ended after warm-up (start-up left out)."""
+    tree's CPU seconds per call ended after warm-up (start-up left out); None when no
+    sample has the tree's figures."""
     have = [s for s in samples if "tree_rss_kb" in s]
     if not have:
-        return {}
+        return None
     late = [s for s in have if s["ended"] >= warmup_calls]
     growth = per_call_ended(late, "tree_pss_kb")
     first, last = (late[0], late[-1]) if late else (have[0], have[-1])
     calls = last["ended"] - first["ended"]
-    return {
-        "tree_pss_kb_per_call_after_warmup": round(growth, 2) if growth is not None else None,
-        "tree_pss_mb_max": round(max(s["tree_pss_kb"] for s in have) / 1024, 1),
-        "tree_rss_mb_max": round(max(s["tree_rss_kb"] for s in have) / 1024, 1),
-        "children_max": int(max(s["children"] for s in have)),
-        "children_rss_mb_max": round(max(s["children_rss_kb"] for s in have) / 1024, 1),
-        "child_rss_mb_max": round(max(s["child_rss_max_kb"] for s in have) / 1024, 1),
-        "child_uss_mb_max": round(max(s["child_uss_max_kb"] for s in have) / 1024, 1),
-        "cpu_s_per_call_ended_after_warmup": (
+    return ProcessFigures(
+        tree_pss_kb_per_call_after_warmup=round(growth, 2) if growth is not None else None,
+        tree_pss_mb_max=round(max(s["tree_pss_kb"] for s in have) / 1024, 1),
+        tree_rss_mb_max=round(max(s["tree_rss_kb"] for s in have) / 1024, 1),
+        children_max=int(max(s["children"] for s in have)),
+        children_rss_mb_max=round(max(s["children_rss_kb"] for s in have) / 1024, 1),
+        child_rss_mb_max=round(max(s["child_rss_max_kb"] for s in have) / 1024, 1),
+        child_uss_mb_max=round(max(s["child_uss_max_kb"] for s in have) / 1024, 1),
+        cpu_s_per_call_ended_after_warmup=(
             round((last["tree_cpu_s"] - first["tree_cpu_s"]) / calls, 3) if calls else None
         ),
-    }
+    )

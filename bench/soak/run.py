@@ -12,7 +12,7 @@ The router gets SIGTERM while the last calls are up and must let them finish (dr
 Then every call is held to its record (`check`): one record per answered call, its
 outcome the simulated one (or, for a call up during an outage, the outage's end), no
 room left on the server, the router's RSS slope per call after warm-up, its file
-descriptors and threads (sampled from /proc). Returns the figures as a dict.
+descriptors and threads (sampled from /proc). Returns the figures, typed (`SoakFigures`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from bench.common import NUMBER, BenchStack, log, read_records, slope
 from bench.soak import processes
 from bench.soak.check import CallResult, check, per_call_ended
 from bench.soak.faults import MenuSaver, Outage, menu_versions
+from bench.soak.figures import SoakFigures
 from bench.soak.scenarios import Behaviour, options
 from router.stack.harness import RouterProcess
 from router.stack.local import free_port
@@ -317,7 +318,7 @@ def _log_lines(path: Path) -> list[str]:
         return []
 
 
-async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
+async def soak(config: SoakConfig, workdir: Path) -> SoakFigures:
     """Run the soak in `workdir` (stack, router log, records, menu file); the figures."""
     stack = BenchStack(workdir=workdir / "stack", quiet=True, log_level="info")
     await asyncio.to_thread(stack.start)
@@ -364,7 +365,7 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
         exit_code = await asyncio.to_thread(router.proc.wait, config.drain_s + 30)
         wall_s = time.monotonic() - started
         rooms = await _rooms_left(stack, 60)
-        figures = check(
+        return check(
             run.results,
             read_records(records),
             versions=versions,
@@ -382,11 +383,10 @@ async def soak(config: SoakConfig, workdir: Path) -> dict[str, Any]:
             router_exit=exit_code,
             wall_s=wall_s,
             slope=slope,
+            processes=processes.summary(
+                run.samples, config.warmup_calls, lambda s, what: per_call_ended(s, what, slope)
+            ),
         )
-        figures["processes"] = processes.summary(
-            run.samples, config.warmup_calls, lambda s, what: per_call_ended(s, what, slope)
-        )
-        return figures
     finally:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
         stop.set()

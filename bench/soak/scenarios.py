@@ -7,8 +7,9 @@ the core's simulated-call driver (`router.core.simulation.SimulatedCall`, what
 expected record is made by the code that makes real records, from the menu version
 the real call was served with (its record's `menu_version`).
 
-What is compared (`Expected.matches`): how the call ended (`end`), every transfer's
-target, result and failure kind, in order, and how many keys were acted on.
+What is compared (`Expected.matches`), on the record read through `CallRecord.from_json`:
+how the call ended (`end`), every transfer's target and outcome (its result and failure
+kind), in order, and how many keys were acted on.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from router.core.events import Effect, EndReason, Event, Note
 from router.core.keys import Key
 from router.core.model import MenuFile, TransferReason
 from router.core.simulation import ScriptedTransfer, SimulatedCall
-from router.runtime.records import CallRecorder
+from router.runtime.outcomes import TransferOutcome
+from router.runtime.records import CallRecord, CallRecorder
 from router.stack.sipphone import CallScript, KeyPress
 
 __all__ = ["STORM_KEYS", "Behaviour", "Expected", "expected", "options"]
@@ -103,24 +105,31 @@ def options(behaviour: Behaviour, caller_id: str, *, timeout_s: float = 90.0) ->
 
 @dataclass(frozen=True)
 class Expected:
-    """What a call's record must say: its `end`, its transfers `(target, result, kind)`
-    in order, and the number of keys acted on."""
+    """What a call's record must say: its `end`, its transfers `(target, outcome)` in
+    order, and the number of keys acted on. Typed as `CallRecord` reads them: `end` an
+    `EndReason` (text only for a reason this router does not name), each outcome a
+    `TransferOutcome` (a record's `result` and `kind` in one)."""
 
-    end: str
-    transfers: tuple[tuple[str, str, str | None], ...]
+    end: EndReason | str | None
+    transfers: tuple[tuple[str, TransferOutcome], ...]
     keys: int
 
     @classmethod
-    def of_record(cls, record: Mapping[str, Any]) -> Expected:
-        """The same three things, as a call record (a JSON line) says them."""
+    def of_record(cls, record: CallRecord) -> Expected:
+        """The same three things, as a call record says them."""
         return cls(
-            str(record.get("end")),
-            tuple((t["target"], t["result"], t.get("kind")) for t in record.get("transfers") or ()),
-            sum(1 for k in record.get("keys") or () if not k.get("ignored")),
+            record.end,
+            tuple((t.target, t.outcome) for t in record.transfers),
+            sum(1 for k in record.keys if not k.ignored),
         )
 
-    def matches(self, record: Mapping[str, Any]) -> bool:
+    def matches(self, record: CallRecord) -> bool:
         return Expected.of_record(record) == self
+
+    def __str__(self) -> str:
+        """`end hangup, transfers tel:+15105550101 busy, 1 keys` (for a failure's sentence)."""
+        transfers = "; ".join(f"{target} {outcome}" for target, outcome in self.transfers)
+        return f"end {self.end}, transfers {transfers or 'none'}, {self.keys} keys"
 
 
 def _settle(call: SimulatedCall) -> None:
@@ -205,4 +214,4 @@ def expected(behaviour: Behaviour, menu_file: MenuFile) -> Expected:
         raise AssertionError(f"the simulated {behaviour} call did not end")
     if recorder.end_reason is None:
         recorder.end_reason = EndReason.CALLER_HANGUP
-    return Expected.of_record(recorder.as_dict(call.now))
+    return Expected.of_record(recorder.record(call.now))

@@ -10,27 +10,28 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from bench.soak.check import CallResult
 from bench.soak.faults import MenuSaver, Outage, SaveEntry, menu_versions
 from bench.soak.run import SoakConfig, _on_interrupt, _Run
 from bench.soak.scenarios import Behaviour, Expected, expected
-from tests.bench.soak_figures import figures_of, refused
+from tests.bench.soak_figures import call_record, figures_of, refused, transfer
 
 
 def test_probes_are_counted_apart_from_the_calls_asked_for(tmp_path: Path) -> None:
     calls = [refused(0), refused(1, probe=True), refused(2, probe=True)]
     figures = figures_of(tmp_path, calls, planned=3)
-    assert (figures["calls"], figures["probes"]) == (1, 2)
-    assert "the soak stopped after 1 of 3 calls (router gone)" in figures["failures"]
-    assert figures["interrupted"] is False
+    assert (figures.calls, figures.probes) == (1, 2)
+    assert "the soak stopped after 1 of 3 calls (router gone)" in figures.failures
+    assert figures.interrupted is False
 
 
 def test_an_interrupted_run_says_so_and_not_that_the_router_went(tmp_path: Path) -> None:
     figures = figures_of(tmp_path, [refused(0), refused(1)], planned=1000, interrupted=True)
-    assert figures["interrupted"] is True
-    assert "interrupted (Ctrl-C) after 2 of 1000 calls" in figures["failures"]
-    assert not any("router gone" in f for f in figures["failures"])
+    assert figures.interrupted is True
+    assert "interrupted (Ctrl-C) after 2 of 1000 calls" in figures.failures
+    assert not any("router gone" in f for f in figures.failures)
 
 
 async def test_the_first_ctrl_c_stops_new_calls_and_the_second_stops_at_once() -> None:
@@ -45,16 +46,19 @@ async def test_the_first_ctrl_c_stops_new_calls_and_the_second_stops_at_once() -
     assert main.cancelled()
 
 
-def _record(caller_id: str, version: str, want: Expected, *, keys: int, errors: list[str]) -> dict:
-    """A call record (as the router writes it) saying `want`, with `keys` keys acted on."""
-    return {
-        "caller": f"********{caller_id[-4:]}",
-        "menu_version": version,
-        "end": want.end,
-        "transfers": [{"target": t, "result": r, "kind": k} for t, r, k in want.transfers],
-        "keys": [{"key": "1", "t": 1.0, "menu": "main"}] * keys,
-        "errors": errors,
-    }
+def _record(
+    caller_id: str, version: str, want: Expected, *, keys: int, errors: list[str]
+) -> dict[str, Any]:
+    """The JSON line of a call record saying `want`, with `keys` keys acted on."""
+    assert want.end is not None
+    return call_record(
+        caller_id,
+        version=version,
+        end=want.end,
+        transfers=[transfer(target, outcome) for target, outcome in want.transfers],
+        keys=keys,
+        errors=errors,
+    ).as_dict()
 
 
 def _answered(
@@ -80,8 +84,8 @@ def test_keys_pressed_while_livekit_was_away_are_the_outages_when_the_record_say
         _record(silent.caller_id, version, want, keys=want.keys - 2, errors=[]),
     ]
     figures = figures_of(tmp_path, [told, silent], records=records, outages=[outage])
-    assert figures["cut_by_outages"] == {"livekit: keys lost": 1}
-    assert figures["outcomes"]["wrong outcome"] == 1, "keys lost silently are wrong"
+    assert figures.cut_by_outages == {"livekit: keys lost": 1}
+    assert figures.outcomes["wrong outcome"] == 1, "keys lost silently are wrong"
 
 
 def test_a_version_saved_after_the_invite_but_before_the_answer_is_the_current_one(
@@ -103,5 +107,5 @@ def test_a_version_saved_after_the_invite_but_before_the_answer_is_the_current_o
         for c in (slow, early)
     ]
     figures = figures_of(tmp_path, [slow, early], records=records, saver=saver)
-    stale = [f for f in figures["failures"] if "not the current good one" in f]
+    stale = [f for f in figures.failures if "not the current good one" in f]
     assert stale == ["1 calls served with a version that was not the current good one (calls 2)"]

@@ -81,7 +81,8 @@ def test_the_summary_fits_growth_on_the_whole_tree_and_cpu_after_warmup() -> Non
         for n in range(0, 200, 5)
     ]
     out = summary(samples, 50, lambda s, what: per_call_ended(s, what, slope))
-    assert out["tree_pss_kb_per_call_after_warmup"] == 30.0
-    assert out["cpu_s_per_call_ended_after_warmup"] == 0.4
-    assert out["children_max"] == 12 and out["child_uss_mb_max"] == 39.1
-    assert summary([{"ended": 1.0, "up": 1.0}], 0, lambda s, what: None) == {}
+    assert out is not None
+    assert out.tree_pss_kb_per_call_after_warmup == 30.0
+    assert out.cpu_s_per_call_ended_after_warmup == 0.4
+    assert out.children_max == 12 and out.child_uss_mb_max == 39.1
+    assert summary([{"ended": 1.0, "up": 1.0}], 0, lambda s, what: None) is None

@@ -54,9 +54,9 @@ def test_the_soak_counts_an_unclaimed_refusal_as_the_stacks_not_as_wrong(
     figures = figures_of(
         tmp_path, [refused(212), refused(223)], bridge_log=[UNCLAIMED, JOIN_FAILED]
     )
-    assert figures["outcomes"]["refused by the stack"] == 2
-    assert figures["refused_unclaimed"] == 1
-    wrong = [f for f in figures["failures"] if "with every part up" in f]
+    assert figures.outcomes["refused by the stack"] == 2
+    assert figures.refused_unclaimed == 1
+    wrong = [f for f in figures.failures if "with every part up" in f]
     # the bridge's failed join (a 500 at load) is no psrpc selection: still wrong
     assert wrong == ["call 223 (busy_486): not answered (rejected, 503, None) with every part up"]
 
@@ -104,6 +104,6 @@ def test_the_soak_counts_an_undispatched_call_as_the_stacks(tmp_path: Path) -> N
     figures = figures_of(
         tmp_path, [rang, refused(921)], server_log=[_created("52.993", "+15557700918"), JOB_LOST]
     )
-    assert figures["refused_undispatched"] == 1
-    wrong = [f for f in figures["failures"] if "with every part up" in f]
+    assert figures.refused_undispatched == 1
+    wrong = [f for f in figures.failures if "with every part up" in f]
     assert wrong == ["call 921 (busy_486): not answered (rejected, 503, None) with every part up"]

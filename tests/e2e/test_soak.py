@@ -26,11 +26,11 @@ async def test_thirty_calls_through_one_fault_of_each_kind(tmp_path: Path) -> No
         calls=30, min_calls=4, max_calls=8, save_every_s=10.0, warmup_calls=0, judge_growth=False
     )
     figures = await soak(config, tmp_path)
-    router_faults = [f for f in figures["failures"] if "by its outages" not in f]
-    assert router_faults == [], "\n".join(router_faults + figures["each_call"])
-    assert figures["broken_saves_refused"] == 1
-    assert figures["menu_saves"] >= 3
-    assert [o["part"] for o in figures["outages"]] == ["redis", "livekit", "sip"]
-    assert all(o["recovered_s"] is not None for o in figures["outages"])
-    assert figures["outcomes"].get("as simulated", 0) >= 15, figures["outcomes"]
-    assert figures["router_exit"] == 0
+    router_faults = [f for f in figures.failures if "by its outages" not in f]
+    assert router_faults == [], "\n".join(router_faults + list(figures.each_call))
+    assert figures.broken_saves_refused == 1
+    assert figures.menu_saves >= 3
+    assert [o.part for o in figures.outages] == ["redis", "livekit", "sip"]
+    assert all(o.recovered_s is not None for o in figures.outages)
+    assert figures.outcomes.get("as simulated", 0) >= 15, figures.outcomes
+    assert figures.router_exit == 0
