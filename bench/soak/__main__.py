@@ -109,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     shown = {k: v for k, v in out.items() if k not in _IN_THE_FILE_ONLY}
     print(json.dumps(shown, indent=2))
     log(f"soak: figures in {path}")
+    if args.calls < GROWTH_FROM_CALLS:
+        log(
+            f"soak: memory, descriptors and threads not judged (fewer than "
+            f"{GROWTH_FROM_CALLS} calls: their figures above are noise)"
+        )
     if result.failures:
         log(f"soak: FAILED, {len(result.failures)} checks: " + "; ".join(result.failures[:3]))
         return 1

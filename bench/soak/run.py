@@ -47,7 +47,7 @@ SETTLE_S = 4.0
 PROBE_TIMEOUT_S = 15.0
 """A probe call after a restart that is not served within this is hung up; the next is placed."""
 PROGRESS_EVERY = 100
-"""A progress line every this many calls placed."""
+"""A progress line every this many calls placed at most (every tenth of a shorter run)."""
 IDLE_SETTLE_S = 10.0
 """At an idle moment, how long after the last call ended the router is sampled: its
 sessions wait up to `CALLER_LEAVES_FIRST_S` (5 s) for the caller to go, then leave."""
@@ -224,7 +224,10 @@ async def _outage(run: _Run, outage: Outage) -> None:
             outage.recovered_s = round(probe.placed_at - outage.up_at, 1)
             break
         await asyncio.sleep(1.0)
-    log(f"soak: {outage.part}: served again {outage.recovered_s} s after its restart")
+    if outage.recovered_s is not None:
+        log(f"soak: {outage.part}: served again {outage.recovered_s} s after its restart")
+    else:
+        log(f"soak: {outage.part}: no call served again after its restart (yet)")
     run.gate.set()
 
 
@@ -253,7 +256,8 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
     quiet = sorted({c.warmup_calls, c.calls - c.max_calls} - {0}) if c.judge_growth else []
     run.gate.set()
     t0 = time.monotonic()
-    next_progress = PROGRESS_EVERY
+    progress_every = max(1, min(PROGRESS_EVERY, c.calls // 10))
+    next_progress = progress_every
     assert router.proc is not None
     while run.placed < c.calls and not run.interrupted.is_set():
         await run.gate.wait()
@@ -274,7 +278,7 @@ async def _drive(run: _Run, router: RouterProcess, saver: MenuSaver) -> list[Out
         await asyncio.sleep(0.1)  # the call task has counted itself placed
         if run.placed >= next_progress:
             _progress(run, time.monotonic() - t0)
-            next_progress += PROGRESS_EVERY
+            next_progress += progress_every
     # the last calls are up: stop the router, which must let them finish
     await asyncio.sleep(3.0)
     if router.proc.poll() is None:

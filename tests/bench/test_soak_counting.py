@@ -34,6 +34,22 @@ def test_an_interrupted_run_says_so_and_not_that_the_router_went(tmp_path: Path)
     assert not any("router gone" in f for f in figures.failures)
 
 
+def test_outages_an_interruption_cut_short_or_never_reached_fail_nothing(
+    tmp_path: Path,
+) -> None:
+    # a newcomer's Ctrl-C during the livekit-server probes: "no call served within 180 s"
+    # of it and of the SIP bridge's outage never begun, at `down_at_s` -69501.5
+    probing = Outage("livekit", down_at=100.0, up_at=110.0)
+    never = Outage("sip")
+    figures = figures_of(
+        tmp_path, [refused(0)], planned=60, interrupted=True, outages=[probing, never]
+    )
+    assert [o.part for o in figures.outages] == ["livekit"]
+    assert not any("no call served within" in f for f in figures.failures)
+    whole = figures_of(tmp_path, [refused(0)], planned=1, outages=[probing])
+    assert "no call served within 180 s of restarting livekit" in whole.failures
+
+
 async def test_the_first_ctrl_c_stops_new_calls_and_the_second_stops_at_once() -> None:
     run = _Run(SoakConfig(), stack=None, uri="sip:x@127.0.0.1")  # type: ignore[arg-type]
     main = asyncio.ensure_future(asyncio.sleep(60))
