@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from router.admin.graph import Edge, Graph, build, dot, mermaid
+from router.admin.graph import Edge, Graph, NodeKind, Pressed, build, dot, mermaid
 from router.admin.graph import command as graphs
 from router.cli import main
 from router.core.errors import Location, Problem
+from router.core.keys import Key
 from router.core.loader import load_menu_file
 from router.core.model import Entry, MenuFile
 from router.core.values import number_key_problem
@@ -116,9 +117,9 @@ def test_dot(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_quoting() -> None:
     graph = Graph()
-    a = graph.node("a", ('say "hi"', "back\\slash"), "menu")
-    b = graph.node("b", ("<b>#1</b>",), "target")
-    graph.edge(Edge(a, b, '"x"', dashed=True))
+    a = graph.node("a", ('say "hi"', "back\\slash"), NodeKind.MENU, "a")
+    b = graph.node("b", ("<b>#1</b>",), NodeKind.TARGET, "b")
+    graph.edge(Edge(a, b, '"x"', dashed=True, cause=Pressed(Key.D1)))
     assert 'n0 [label="say \\"hi\\"\\nback\\\\slash"' in dot(graph)
     text = mermaid(graph)
     assert 'n0["say #quot;hi#quot;<br/>back\\slash"]' in text
