@@ -33,8 +33,8 @@ __all__ = [
 
 class NodeKind(StrEnum):
     """What a node stands for, which decides its shape. The value is written out as is:
-    the trial page's graph JSON (`kind`, read by router/trial/web/graph.js) and the first
-    part of the graph's keys (`menu:main`)."""
+    the trial page's graph JSON (`kind`, read by router/trial/web/graph.js) and the start
+    of the graph's keys (`menu:main`; a caller rule's are `caller:NAME`)."""
 
     ENTRY = "entry"
     """A number dialled (`default` among them), or a caller rule."""
