@@ -10,12 +10,28 @@ from typing import Any
 
 import pytest
 
-from router.admin.graph import Edge, Graph, build, dot, mermaid
+from router.admin.graph import (
+    Dialled,
+    Edge,
+    Extension,
+    Extensions,
+    Failed,
+    Graph,
+    Hours,
+    NodeKind,
+    OnLimit,
+    Pressed,
+    build,
+    dot,
+    mermaid,
+)
 from router.admin.graph import command as graphs
 from router.cli import main
 from router.core.errors import Location, Problem
+from router.core.events import Limit
+from router.core.keys import Key
 from router.core.loader import load_menu_file
-from router.core.model import Entry, MenuFile
+from router.core.model import Entry, FailureKind, MenuFile
 from router.core.values import number_key_problem
 
 HAS_DOT = shutil.which("dot") is not None
@@ -76,6 +92,60 @@ def test_edge(menu_file: MenuFile, edge: tuple[str, str, str, bool]) -> None:
     assert edge in edges(build(menu_file))
 
 
+def test_each_edge_says_why_a_caller_goes_along_it(menu_file: MenuFile) -> None:
+    """The cause, typed, beside the words drawn: what `router report` counts on."""
+    graph = build(menu_file)
+    names = {node.id: " ".join(node.label) for node in graph.nodes.values()}
+    causes = {(names[e.source], e.label, names[e.target]): e.cause for e in graph.edges}
+    assert causes["default", "", "main"] == Dialled("default")
+    office = Dialled("+15552220000")
+    assert causes["+15552220000", "", "office Europe/Paris"] == office
+    assert causes["office Europe/Paris", "open", "main"] == Hours(True, office)
+    assert causes["office Europe/Paris", "closed", "closed"] == Hours(False, office)
+    assert causes["main", "1", SALES] == Pressed(Key.D1)
+    assert causes["support", "*: back", "main"] == Pressed(Key.STAR)
+    assert causes["lab", "on limit: top", "main"] == OnLimit((Limit.INVALID, Limit.NO_INPUT))
+    assert causes["main", "extension", "extensions staff"] == Extensions()
+    assert causes["extensions staff", "500-549", "sip:{ext}@pbx.example.com"] == Extension(
+        "500-549"
+    )
+    assert causes[OPERATOR, "busy: say", "main"] == Failed((FailureKind.BUSY,))
+    assert causes[SALES, "failed: repeat", "main"] == Failed(tuple(FailureKind))
+    clinic = build(load_menu_file(CLINIC).menu_file, failures=False)
+    limits = {e.cause for e in clinic.edges if e.label.startswith("on limit (")}
+    assert limits == {OnLimit((Limit.INVALID,)), OnLimit((Limit.NO_INPUT,))}
+
+
+def test_each_node_has_its_kind_and_name(menu_file: MenuFile) -> None:
+    drawn = {(node.kind, node.name) for node in build(menu_file).nodes.values()}
+    assert {
+        (NodeKind.ENTRY, "default"),
+        (NodeKind.SCHEDULE, "office"),
+        (NodeKind.MENU, "main"),
+        (NodeKind.DIRECTORY, "staff"),
+        (NodeKind.TARGET, "operator"),  # a destination: by its name
+        (NodeKind.TARGET, "sip:{ext}@pbx.example.com"),  # inline: by its URI
+        (NodeKind.HANGUP, ""),
+    } <= drawn
+    # written out as before: the trial page's graph JSON and the keys (`menu:main`)
+    assert [str(kind) for kind in NodeKind] == [
+        "entry",
+        "schedule",
+        "menu",
+        "directory",
+        "target",
+        "hangup",
+    ]
+
+
+def test_every_kind_of_node_has_a_shape() -> None:
+    graph = Graph()
+    for kind in NodeKind:
+        graph.node(str(kind), (kind.value,), kind, kind.value)
+    assert dot(graph).count("shape=") == len(NodeKind)
+    assert mermaid(graph).count("\n    n") == len(NodeKind)
+
+
 def test_no_edge_to_nowhere(menu_file: MenuFile) -> None:
     graph = build(menu_file)
     ids = {node.id for node in graph.nodes.values()}
@@ -116,9 +186,9 @@ def test_dot(loader: Any, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_quoting() -> None:
     graph = Graph()
-    a = graph.node("a", ('say "hi"', "back\\slash"), "menu")
-    b = graph.node("b", ("<b>#1</b>",), "target")
-    graph.edge(Edge(a, b, '"x"', dashed=True))
+    a = graph.node("a", ('say "hi"', "back\\slash"), NodeKind.MENU, "a")
+    b = graph.node("b", ("<b>#1</b>",), NodeKind.TARGET, "b")
+    graph.edge(Edge(a, b, '"x"', dashed=True, cause=Pressed(Key.D1)))
     assert 'n0 [label="say \\"hi\\"\\nback\\\\slash"' in dot(graph)
     text = mermaid(graph)
     assert 'n0["say #quot;hi#quot;<br/>back\\slash"]' in text

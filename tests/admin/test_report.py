@@ -12,15 +12,18 @@ import subprocess
 import sys
 import tracemalloc
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.callgen import CallGenerator, amplify
+from router.admin.graph import Dialled, Graph, Hours, Matched, OnLimit, Pressed, build
 from router.admin.report import NOT_RECORDED, PATH_TABLE, ReportBuilder, read_records, text
 from router.admin.report import reading as reading_module
 from router.admin.report.counting import _median, _Paths
+from router.admin.report.picture import _starts, attributes
 from router.cli import main
 from router.core.loader import load_menu_file
 from router.core.model import MenuFile
@@ -274,6 +277,43 @@ def test_the_picture_and_the_page(acme: MenuFile, tmp_path: Path) -> None:
     for outside in ("<script", "<link", "src=", "@import", "url("):
         assert outside not in html
     assert main(["report", str(path), "-o", str(tmp_path / "x.svg")]) == 2
+
+
+def _count(attrs: str) -> int:
+    """The calls an annotated edge shows: its label's last line (`label="1\\n13"`)."""
+    return int(attrs.split('label="', 1)[1].split('"', 1)[0].rsplit("\\n", 1)[1].replace(",", ""))
+
+
+def test_the_picture_counts_each_edge_by_its_cause_whatever_its_words(
+    acme: MenuFile, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "calls.jsonl", list(CallGenerator(acme, seed=6).calls(300)))
+    builder = ReportBuilder()
+    read_records([str(path)], builder)
+    report = builder.report()
+    graph = build(acme, failures=False, lines=True)
+    # the same graph, every edge's words changed: a limit's edge says nothing of limits
+    reworded = Graph(graph.nodes, [replace(e, label=f"way {i}") for i, e in enumerate(graph.edges)])
+    drawn = attributes(reworded, report)
+    counts = {i: _count(drawn[f"e{i}"]) for i in range(len(graph.edges)) if f"e{i}" in drawn}
+    assert counts == {
+        int(e[1:]): _count(a) for e, a in attributes(graph, report).items() if e[0] == "e"
+    }
+    on_limit = sum(n for i, n in counts.items() if isinstance(graph.edges[i].cause, OnLimit))
+    reached = sum(
+        m.limits.get("invalid", 0) + m.limits.get("no_input", 0)
+        for m in report.menus
+        if m.name in acme.menus
+    )
+    assert on_limit == reached > 0  # each menu's limits on its own limit edges, once
+    assert sum(n for i, n in counts.items() if isinstance(graph.edges[i].cause, Pressed)) > 0
+    # a caller rule's hours carry no count: the records count calls by number dialled
+    _starts(reworded, report, acme, drawn)
+    hours = {i: e.cause.of for i, e in enumerate(graph.edges) if isinstance(e.cause, Hours)}
+    assert {type(whose) for whose in hours.values()} == {Dialled, Matched}
+    assert {i for i in hours if f"e{i}" in drawn} == {
+        i for i, whose in hours.items() if isinstance(whose, Dialled)
+    }
 
 
 def test_the_command_starts_without_livekit() -> None:

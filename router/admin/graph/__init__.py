@@ -9,7 +9,8 @@ not work. `back` and `top` are drawn to the menus they can lead to.
 The command draws one number (`--number`), the numbers of one voice (`--voice`), or
 every number with a box around each line's menus; failed transfers only with
 `--failures`. The graph is built once as plain nodes and edges, then written in
-either syntax.
+either syntax: each node has a kind (`NodeKind`) and a name, each edge a cause (`Cause`:
+the key pressed, the limit reached, ...) beside its label, for readers that count on it.
 
 By concept: `nodes` (the graph as plain nodes and edges), `building` (the graph of a
 menu file), `writers` (Mermaid and dot), `command` (the options and the picture).
@@ -19,7 +20,41 @@ from __future__ import annotations
 
 from router.admin.graph.building import build, reached
 from router.admin.graph.command import add_arguments, run
-from router.admin.graph.nodes import Edge, Graph, Node
+from router.admin.graph.nodes import (
+    Cause,
+    Dialled,
+    Edge,
+    Extension,
+    Extensions,
+    Failed,
+    Graph,
+    Hours,
+    Matched,
+    Node,
+    NodeKind,
+    OnLimit,
+    Pressed,
+)
 from router.admin.graph.writers import dot, mermaid
 
-__all__ = ["Edge", "Graph", "Node", "add_arguments", "build", "dot", "mermaid", "reached", "run"]
+__all__ = [
+    "Cause",
+    "Dialled",
+    "Edge",
+    "Extension",
+    "Extensions",
+    "Failed",
+    "Graph",
+    "Hours",
+    "Matched",
+    "Node",
+    "NodeKind",
+    "OnLimit",
+    "Pressed",
+    "add_arguments",
+    "build",
+    "dot",
+    "mermaid",
+    "reached",
+    "run",
+]

@@ -9,7 +9,20 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from typing import assert_never
 
-from router.admin.graph.nodes import Edge, Graph
+from router.admin.graph.nodes import (
+    Dialled,
+    Edge,
+    Extension,
+    Extensions,
+    Failed,
+    Graph,
+    Hours,
+    Matched,
+    NodeKind,
+    OnLimit,
+    Pressed,
+)
+from router.core.events import Limit
 from router.core.model import (
     Action,
     Back,
@@ -53,15 +66,17 @@ def build(
     """The first menus of each chosen number (`top` leads there)."""
     for number, entry in chosen:
         spoken = (f"in {entry.language}",) if entry.language else ()
-        root = graph.node(f"entry:{number}", (number, *spoken), "entry")
+        root = graph.node(f"entry:{number}", (number, *spoken), NodeKind.ENTRY, number)
+        dialled = Dialled(number)
         if entry.schedule and entry.closed:
             hours = _hours(graph, menu_file, number, entry.schedule)
-            graph.edge(Edge(root, hours))
-            graph.edge(Edge(hours, _menu(graph, entry.menu), "open"))
-            graph.edge(Edge(hours, _menu(graph, entry.closed), "closed"))
+            graph.edge(Edge(root, hours, cause=dialled))
+            graph.edge(Edge(hours, _menu(graph, entry.menu), "open", cause=Hours(True, dialled)))
+            closed = _menu(graph, entry.closed)
+            graph.edge(Edge(hours, closed, "closed", cause=Hours(False, dialled)))
             firsts[number] = [entry.menu, entry.closed]
         else:
-            graph.edge(Edge(root, _menu(graph, entry.menu)))
+            graph.edge(Edge(root, _menu(graph, entry.menu), cause=dialled))
             firsts[number] = [entry.menu]
     tops = list(dict.fromkeys(name for names in firsts.values() for name in names))
     reach = {n: reached(menu_file, names, failures=failures) for n, names in firsts.items()}
@@ -91,22 +106,27 @@ def _caller_rules(graph: Graph, menu_file: MenuFile, drawer: _Drawer) -> None:
     `default` entry (the dialled number's entry, whichever it is)."""
     for rule in menu_file.callers:
         spoken = (f"in {rule.language}",) if rule.language else ()
-        node = graph.node(f"caller:{rule.name}", ("caller rule", rule.name, *spoken), "entry")
+        said = ("caller rule", rule.name, *spoken)
+        node = graph.node(f"caller:{rule.name}", said, NodeKind.ENTRY, rule.name)
         label = ", ".join(p.text for p in rule.patterns)
+        matched = Matched(rule.name)
+        cause: Matched | Hours = matched
         if rule.schedule and rule.closed:  # the rule's own hours, drawn as a number's
             hours = _hours(graph, menu_file, f"caller:{rule.name}", rule.schedule)
-            graph.edge(Edge(node, hours, label))
-            graph.edge(Edge(hours, _menu(graph, rule.closed), "closed"))
-            node, label = hours, "open"
+            graph.edge(Edge(node, hours, label, cause=matched))
+            closed = _menu(graph, rule.closed)
+            graph.edge(Edge(hours, closed, "closed", cause=Hours(False, matched)))
+            node, label, cause = hours, "open", Hours(True, matched)
         match rule.action:
             case GoTo(menu=name):
-                graph.edge(Edge(node, _menu(graph, name), label))
+                graph.edge(Edge(node, _menu(graph, name), label, cause=cause))
             case Transfer():
-                graph.edge(Edge(node, drawer.target(rule.action), label))
+                graph.edge(Edge(node, drawer.target(rule.action), label, cause=cause))
             case Hangup():
-                graph.edge(Edge(node, graph.node("hangup", ("hang up",), "hangup"), label))
+                graph.edge(Edge(node, _hangup(graph), label, cause=cause))
             case None if "entry:default" in graph.nodes:
-                graph.edge(Edge(node, graph.nodes["entry:default"].id, f"{label}: as dialled"))
+                default = graph.nodes["entry:default"].id
+                graph.edge(Edge(node, default, f"{label}: as dialled", cause=cause))
 
 
 def _hours(graph: Graph, menu_file: MenuFile, key: str, schedule: str) -> str:
@@ -114,7 +134,7 @@ def _hours(graph: Graph, menu_file: MenuFile, key: str, schedule: str) -> str:
     and its zone (its arrows `open` and `closed` are the caller's to draw)."""
     found = menu_file.schedules.get(schedule)
     zone = (found.timezone,) if found else ()
-    return graph.node(f"schedule:{key}", (schedule, *zone), "schedule")
+    return graph.node(f"schedule:{key}", (schedule, *zone), NodeKind.SCHEDULE, schedule)
 
 
 def _boxes(graph: Graph, menu_file: MenuFile, callers: dict[str, tuple[str, ...]]) -> None:
@@ -187,7 +207,11 @@ def _leads(menu_file: MenuFile, menu: Menu, *, failures: bool) -> Iterator[Actio
 
 
 def _menu(graph: Graph, name: str) -> str:
-    return graph.node(f"menu:{name}", (name,), "menu")
+    return graph.node(f"menu:{name}", (name,), NodeKind.MENU, name)
+
+
+def _hangup(graph: Graph) -> str:
+    return graph.node("hangup", ("hang up",), NodeKind.HANGUP, "")
 
 
 class _Drawer:
@@ -216,58 +240,62 @@ class _Drawer:
     def menu(self, menu: Menu) -> None:
         here = _menu(self.graph, menu.name)
         for key, action in sorted(menu.options.items(), key=lambda kv: _KEY_ORDER[kv[0]]):
-            self.action(menu, here, action, key.value, dashed=False)
+            self.action(menu, here, action, Pressed(key), dashed=False)
         if menu.directory:
             self.directory(menu, here, menu.directory)
         if menu.on_no_input_limit is None or _shape(menu.on_no_input_limit) == _shape(
             menu.on_limit
         ):
-            self.action(menu, here, menu.on_limit, "on limit", dashed=True)
+            self.action(menu, here, menu.on_limit, OnLimit(_LIMITS), dashed=True)
         else:
-            self.action(menu, here, menu.on_limit, "on limit (wrong keys)", dashed=True)
-            self.action(menu, here, menu.on_no_input_limit, "on limit (silence)", dashed=True)
+            wrong, silence = OnLimit((Limit.INVALID,)), OnLimit((Limit.NO_INPUT,))
+            self.action(menu, here, menu.on_limit, wrong, dashed=True)
+            self.action(menu, here, menu.on_no_input_limit, silence, dashed=True)
 
     def directory(self, menu: Menu, here: str, name: str) -> None:
         directory = self.file.directories.get(name)
-        node = self.graph.node(f"directory:{name}", ("extensions", name), "directory")
-        self.graph.edge(Edge(here, node, "extension"))
+        said = ("extensions", name)
+        node = self.graph.node(f"directory:{name}", said, NodeKind.DIRECTORY, name)
+        self.graph.edge(Edge(here, node, "extension", cause=Extensions()))
         for entry in directory.entries if directory else ():
-            self.action(menu, node, entry.action, entry.pattern, dashed=False)
+            self.action(menu, node, entry.action, Extension(entry.pattern), dashed=False)
 
     def action(
-        self, menu: Menu, source: str, action: Action, label: str, *, dashed: bool, depth: int = 0
+        self, menu: Menu, source: str, action: Action, cause: _Way, *, dashed: bool, depth: int = 0
     ) -> None:
-        graph, here = self.graph, _menu(self.graph, menu.name)
+        """The edges of `action`, taken in `menu` for `cause`, from the node `source` (the
+        menu, its directory, or a transfer target for what follows its failure)."""
+        graph, here, label = self.graph, _menu(self.graph, menu.name), _label(cause)
+
+        def edge(target: str, said: str, *, returns: bool = False) -> None:
+            graph.edge(Edge(source, target, said, dashed, returns, cause=cause))
+
         match action:
             case GoTo(menu=name, language=language, turns=turns):
                 switch = language_label(language, turns)
                 said = f"{label}: {switch}" if switch else label  # a language switch
-                graph.edge(Edge(source, _menu(graph, name), said, dashed, returns=depth > 0))
+                edge(_menu(graph, name), said, returns=depth > 0)
             case Back():
                 for parent in self.parents.get(menu.name) or [menu.name]:
-                    back = _menu(graph, parent)
-                    graph.edge(Edge(source, back, f"{label}: back", dashed, returns=True))
+                    edge(_menu(graph, parent), f"{label}: back", returns=True)
             case Top():
                 for top in self.tops:
-                    back = _menu(graph, top)
-                    graph.edge(Edge(source, back, f"{label}: top", dashed, returns=True))
+                    edge(_menu(graph, top), f"{label}: top", returns=True)
             case Repeat(language=language, turns=turns) if language or turns:
-                switch = language_label(language, turns)
-                graph.edge(Edge(source, here, f"{label}: {switch}", dashed, returns=True))
+                edge(here, f"{label}: {language_label(language, turns)}", returns=True)
             case Repeat() | Say():
                 word = "repeat" if isinstance(action, Repeat) else "say"
-                graph.edge(Edge(source, here, f"{label}: {word}", dashed, returns=True))
+                edge(here, f"{label}: {word}", returns=True)
             case Hangup():
-                graph.edge(
-                    Edge(source, graph.node("hangup", ("hang up",), "hangup"), label, dashed)
-                )
+                edge(_hangup(graph), label)
             case Transfer():
                 target = self.target(action)
-                graph.edge(Edge(source, target, label, dashed))
+                edge(target, label)
                 policy = action.on_failure or menu.on_transfer_failure
                 if self.failures and policy is not None and depth < 3:
                     for kinds, fallback in _grouped(policy):
-                        self.action(menu, target, fallback, kinds, dashed=True, depth=depth + 1)
+                        failed = Failed(kinds)
+                        self.action(menu, target, fallback, failed, dashed=True, depth=depth + 1)
             case _:  # a new verb: mypy names every match that must draw it
                 assert_never(action)
 
@@ -278,7 +306,8 @@ class _Drawer:
         # a named destination is its own box, even where two names share a number (one
         # per language: `garde_1` beside `oncall_1`); an inline URI is keyed by itself
         key = f"destination:{transfer.destination}" if transfer.destination else transfer.target
-        return self.graph.node(f"target:{key}", label, "target")
+        name = transfer.destination or transfer.target
+        return self.graph.node(f"target:{key}", label, NodeKind.TARGET, name)
 
 
 _KEY_ORDER = {symbol: i for i, symbol in enumerate("1234567890*#ABCD")}
@@ -290,20 +319,45 @@ def _actions(menu: Menu) -> Iterator[Action]:
     yield from menu.limit_actions
 
 
-def _grouped(policy: FailurePolicy) -> list[tuple[str, Action]]:
+_LIMITS = (Limit.INVALID, Limit.NO_INPUT)
+"""The limits a menu's `on_limit` answers (`Menu.limits`)."""
+
+_Way = Pressed | Extension | OnLimit | Failed
+"""The causes of the edges a menu's actions draw (`_Drawer.action`)."""
+
+
+def _label(cause: _Way) -> str:
+    """The words on an action's edge for its cause: `1`, `4xxx`, `on limit (silence)`,
+    `busy, no answer` (`failed`: every kind of failure); the action may add to them."""
+    match cause:
+        case Pressed(key=key):
+            return key.value
+        case Extension(pattern=pattern):
+            return pattern
+        case OnLimit(limits=limits) if set(limits) >= set(_LIMITS):
+            return "on limit"
+        case OnLimit(limits=limits):
+            return "on limit (wrong keys)" if Limit.INVALID in limits else "on limit (silence)"
+        case Failed(kinds=kinds) if set(kinds) == set(FailureKind):
+            return "failed"
+        case Failed(kinds=kinds):
+            return ", ".join(kind.value.replace("_", " ") for kind in kinds)
+        case _:
+            assert_never(cause)
+
+
+def _grouped(policy: FailurePolicy) -> list[tuple[tuple[FailureKind, ...], Action]]:
     """Failure kinds drawn the same way share one edge (`busy, no answer: repeat`);
     messages do not count, since they are not drawn."""
-    groups: list[tuple[tuple[object, ...], Action, list[str]]] = []
+    groups: list[tuple[tuple[object, ...], Action, list[FailureKind]]] = []
     for kind in FailureKind:
         action = policy.for_kind(kind)
         shape = _shape(action)
         kinds = next((ks for sh, _, ks in groups if sh == shape), None)
         if kinds is None:
             groups.append((shape, action, kinds := []))
-        kinds.append(kind.value.replace("_", " "))
-    if len(groups) == 1:
-        return [("failed", groups[0][1])]
-    return [(", ".join(kinds), action) for _, action, kinds in groups]
+        kinds.append(kind)
+    return [(tuple(kinds), action) for _, action, kinds in groups]
 
 
 def _shape(action: Action) -> tuple[object, ...]:

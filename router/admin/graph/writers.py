@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from router.admin.graph.nodes import Graph
+from router.admin.graph.nodes import Graph, NodeKind
 
 __all__ = ["dot", "mermaid"]
 
-_MERMAID_SHAPES = {
-    "entry": ('[/"', '"/]'),
-    "schedule": ('{"', '"}'),
-    "menu": ('["', '"]'),
-    "directory": ('[["', '"]]'),
-    "target": ('(["', '"])'),
-    "hangup": ('(("', '"))'),
+_MERMAID_SHAPES: dict[NodeKind, tuple[str, str]] = {
+    NodeKind.ENTRY: ('[/"', '"/]'),
+    NodeKind.SCHEDULE: ('{"', '"}'),
+    NodeKind.MENU: ('["', '"]'),
+    NodeKind.DIRECTORY: ('[["', '"]]'),
+    NodeKind.TARGET: ('(["', '"])'),
+    NodeKind.HANGUP: ('(("', '"))'),
 }
 
 
@@ -42,13 +42,13 @@ def mermaid(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-_DOT_SHAPES = {
-    "entry": "shape=cds",
-    "schedule": "shape=diamond",
-    "menu": 'shape=box, style="rounded,bold"',
-    "directory": "shape=folder",
-    "target": "shape=ellipse",
-    "hangup": "shape=doublecircle",
+_DOT_SHAPES: dict[NodeKind, str] = {
+    NodeKind.ENTRY: "shape=cds",
+    NodeKind.SCHEDULE: "shape=diamond",
+    NodeKind.MENU: 'shape=box, style="rounded,bold"',
+    NodeKind.DIRECTORY: "shape=folder",
+    NodeKind.TARGET: "shape=ellipse",
+    NodeKind.HANGUP: "shape=doublecircle",
 }
 
 

@@ -15,8 +15,24 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import assert_never
 
-from router.admin.graph import Graph, build, dot
+from router.admin.graph import (
+    Dialled,
+    Edge,
+    Extension,
+    Extensions,
+    Failed,
+    Graph,
+    Hours,
+    Matched,
+    Node,
+    NodeKind,
+    OnLimit,
+    Pressed,
+    build,
+    dot,
+)
 from router.admin.report.figures import Report
 from router.core.model import MenuFile
 from router.runtime.outcomes import TransferOutcome
@@ -37,14 +53,14 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def attributes(graph: Graph, report: Report, menu_file: MenuFile) -> dict[str, str]:
-    """Graphviz attributes by node and edge id, from the report's counts."""
+def attributes(graph: Graph, report: Report) -> dict[str, str]:
+    """Graphviz attributes by node and edge id, from the report's counts: the menus'
+    keys and limits (each edge matched on its `Cause`), menus, and destinations."""
     extra: dict[str, str] = {}
-    ids = {node.id: key for key, node in graph.nodes.items()}
-    labels = {node.id: node.label for node in graph.nodes.values()}
+    nodes = graph.by_id()
     counts: dict[int, int] = {}
     for i, edge in enumerate(graph.edges):
-        n = _edge_calls(ids.get(edge.source, ""), edge.label, report, menu_file)
+        n = _edge_calls(edge, nodes[edge.source], report)
         if n is not None:
             counts[i] = n
     top = max(counts.values(), default=0) or 1
@@ -56,65 +72,72 @@ def attributes(graph: Graph, report: Report, menu_file: MenuFile) -> dict[str, s
         label = f"{edge.label}\n{n:,}" if edge.label else f"{n:,}"
         colour = "gray20" if n else "gray70"
         extra[f"e{i}"] = f"penwidth={width:.2f}, label={_q(label)}, color={colour}"
-    for node_id, key in ids.items():
-        kind, _, name = key.partition(":")
-        if kind == "menu":
-            menu = report.menu(name)
-            if menu is None:
-                extra[node_id] = f"label={_q(name + chr(10) + 'no calls')}, color=gray60"
-                continue
-            text = f"{name}\n{menu.calls:,} calls\n{menu.drop_off:.0%} gave up"
-            extra[node_id] = (
-                f'label={_q(text)}, style="rounded,bold,filled", fillcolor={_colour(menu.drop_off)}'
-            )
-        elif kind == "target":
-            dest = name.removeprefix("destination:")
-            found = report.destination(dest)
-            if found is None:
-                continue
-            ok = found.outcomes.get(TransferOutcome.SUCCEEDED, 0)
-            share = ok / found.transfers if found.transfers else 0.0
-            text = "\n".join((*labels[node_id], f"{found.transfers:,} transfers, {share:.0%} ok"))
-            extra[node_id] = f"label={_q(text)}"
+    for node in graph.nodes.values():
+        match node.kind:
+            case NodeKind.MENU:
+                extra[node.id] = _menu(node.name, report)
+            case NodeKind.TARGET:
+                found = report.destination(node.name)
+                if found is None:
+                    continue
+                ok = found.outcomes.get(TransferOutcome.SUCCEEDED, 0)
+                share = ok / found.transfers if found.transfers else 0.0
+                said = f"{found.transfers:,} transfers, {share:.0%} ok"
+                text = "\n".join((*node.label, said))
+                extra[node.id] = f"label={_q(text)}"
+            case NodeKind.ENTRY | NodeKind.SCHEDULE:
+                continue  # their calls are on their edges (`_starts`)
+            case NodeKind.DIRECTORY | NodeKind.HANGUP:
+                continue  # the records name neither the pattern matched nor the hang-up's way
+            case _:
+                assert_never(node.kind)
     return extra
 
 
-def _edge_calls(source: str, label: str, report: Report, menu_file: MenuFile) -> int | None:
-    """Calls that took the edge, or None where the records cannot tell."""
-    kind, _, name = source.partition(":")
-    if kind == "menu":
-        menu = report.menu(name)
-        if label.startswith("on limit"):
-            if menu is None:
-                return 0
-            if "wrong keys" in label:
-                return menu.limits.get("invalid", 0)
-            if "silence" in label:
-                return menu.limits.get("no_input", 0)
-            return menu.limits.get("invalid", 0) + menu.limits.get("no_input", 0)
-        if label == "extension":
-            return None
-        key = label.split(":", 1)[0]
-        if menu is None:
-            return 0
-        return next((o.count for o in menu.options if o.key == key), 0)
-    return None
+def _menu(name: str, report: Report) -> str:
+    """A menu's attributes: its calls and drop-off share, coloured by that share."""
+    menu = report.menu(name)
+    if menu is None:
+        return f"label={_q(name + chr(10) + 'no calls')}, color=gray60"
+    text = f"{name}\n{menu.calls:,} calls\n{menu.drop_off:.0%} gave up"
+    return f'label={_q(text)}, style="rounded,bold,filled", fillcolor={_colour(menu.drop_off)}'
+
+
+def _edge_calls(edge: Edge, source: Node, report: Report) -> int | None:
+    """Calls that took the edge (`source`: the node it leaves), or None where the
+    records cannot tell."""
+    match edge.cause:
+        case Pressed(key=key):  # from the menu whose option it is
+            menu = report.menu(source.name)
+            return 0 if menu is None else next((o.count for o in menu.options if o.key == key), 0)
+        case OnLimit(limits=limits):  # from the menu whose limits they are
+            menu = report.menu(source.name)
+            return 0 if menu is None else sum(menu.limits.get(limit, 0) for limit in limits)
+        case Dialled() | Hours() | Matched():
+            return None  # by number dialled: `_starts`; the records name no caller rule
+        case Extensions() | Extension() | Failed():
+            return None  # the records name no pattern, nor the menu whose fallback ran
+        case _:
+            assert_never(edge.cause)
 
 
 def _starts(graph: Graph, report: Report, menu_file: MenuFile, extra: dict[str, str]) -> None:
-    """Entry and opening-hours edges: calls by number dialled and first menu."""
-    ids = {node.id: key for key, node in graph.nodes.items()}
+    """A number's edges to its first menus (through its hours or not): calls by number
+    dialled and first menu. A caller rule's edges stay bare: the records count calls by
+    the number dialled, whichever rule matched."""
+    nodes = graph.by_id()
     known = set(menu_file.entries)
     for i, edge in enumerate(graph.edges):
-        kind, _, number = ids.get(edge.source, "").partition(":")
-        if kind not in ("entry", "schedule"):
-            continue
-        head = ids.get(edge.target, "")
-        if not head.startswith("menu:"):
-            continue  # entry -> schedule: the schedule's edges carry the counts
-        menu = head.removeprefix("menu:")
+        match edge.cause:
+            case Dialled(number=number) | Hours(of=Dialled(number=number)):
+                pass
+            case _:
+                continue
+        head = nodes[edge.target]
+        if head.kind is not NodeKind.MENU:
+            continue  # entry -> hours: the hours' edges carry the counts
         n = sum(
-            by_menu.get(menu, 0)
+            by_menu.get(head.name, 0)
             for dialled, by_menu in report.starts.items()
             if dialled == number or (number == "default" and dialled not in known)
         )
@@ -128,7 +151,7 @@ def svg(report: Report, menu_file: MenuFile) -> str | None:
     # failed transfers are in the tables: a destination's fallbacks differ by menu, and
     # the records do not say which menu's a failure took
     graph = build(menu_file, failures=False, lines=True)
-    extra = attributes(graph, report, menu_file)
+    extra = attributes(graph, report)
     _starts(graph, report, menu_file, extra)
     program = shutil.which("dot")
     if program is None:
