@@ -1,4 +1,4 @@
-"""The floor phase's arithmetic (bench/ramp_figures.py, bench/run.py): per-process figures count
+"""The floor phase's arithmetic (bench/ramp_figures.py, bench/phases.py): per-process figures count
 each process's own calls, and the ratios come from the last level held."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from typing import Any
 
 from bench.capacity import RampConfig
 from bench.common import Mem
+from bench.phases import floor_ratios
 from bench.ramp_callers import Call
 from bench.ramp_figures import ramp_result
-from bench.run import floor_ratios
 
 
 def _level(calls: int, router_cores: float, floor_cores: float, **extra: Any) -> dict[str, Any]:
