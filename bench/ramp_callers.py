@@ -54,6 +54,9 @@ class Call:
 async def sip_call(
     call: Call, stack: LocalStack, go: asyncio.Event, spread: Callable[[], float]
 ) -> None:
+    """`call` by the scripted SIP phone through the SIP bridge: up once its greeting is
+    heard; when `go` is set, after `spread()` seconds, keys 3 and 1 and the REFER to
+    `BILLING`, then the bridge's BYE. Its times and any failure are set on `call`."""
     options = CallScript(
         caller_id=call.caller_id, timeout_s=3600.0, notify_delay_s=0.2, bye_timeout_s=8.0
     )
@@ -192,6 +195,10 @@ async def pooled_rtc_call(
     go: asyncio.Event,
     spread: Callable[[], float],
 ) -> None:
+    """`call` by an rtc caller of `pool` in `call.room` (`agent_name` dispatched to it,
+    or none: the floor's turn): up once it hears the router; when `go` is set, its keys
+    after `spread()` seconds (no SIP bridge serves the room: the router's transfer
+    attempt is counted from its call records). Failures are set on `call`."""
     call.started_at = time.monotonic()
     got = await pool.ask(
         call.i,

@@ -47,6 +47,11 @@ def ramp_result(
     records: Sequence[Any],
     config: RampConfig,
 ) -> dict[str, Any]:
+    """A ramp's result (a `Ramp` of bench/sections.py): its `levels` as `ramp` measured
+    them, the calls held (`calls_held`, `calls_held_well` overall and per process,
+    `calls_up_no_failure`), memory (MB) and CPU (ms per second, core seconds) per call
+    fitted over the levels against each process's `baseline` (`Mem`), and the transfer
+    phase; `router_records` when the router's call record files are given."""
     held = 0
     for lv in levels:
         if lv.get("stopped"):
