@@ -45,7 +45,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.capacity import CallerPool
 from bench.common import (
     CpuWindow,
     ThreadCpu,
@@ -57,6 +56,7 @@ from bench.common import (
     start_stack,
 )
 from bench.floor import ROUTER_AUDIO, RTC_LOGS, FloorProcess
+from bench.ramp_callers import CallerPool
 
 STEPS = {
     "router": [

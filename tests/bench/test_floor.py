@@ -1,13 +1,15 @@
-"""The floor phase's arithmetic (bench/capacity.py, bench/run.py): per-process figures count
+"""The floor phase's arithmetic (bench/ramp_figures.py, bench/phases.py): per-process figures count
 each process's own calls, and the ratios come from the last level held."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench.capacity import Call, RampConfig, _result
+from bench.capacity import RampConfig
 from bench.common import Mem
-from bench.run import floor_ratios
+from bench.phases import floor_ratios
+from bench.ramp_callers import Call
+from bench.ramp_figures import ramp_result
 
 
 def _level(calls: int, router_cores: float, floor_cores: float, **extra: Any) -> dict[str, Any]:
@@ -34,7 +36,7 @@ def _ramp(levels: list[dict[str, Any]]) -> dict[str, Any]:
     baseline = {"router": Mem(400.0, None, 1), "floor": Mem(80.0, None, 1)}
     calls = [Call(i, f"+1555440{i:03d}") for i in range(levels[-1]["calls"])]
     end = {"window_s": 1.0, "machine": 0.0, "machine_cores": 2}
-    return _result("rtc", calls, levels, baseline, "held", end, (), RampConfig(levels=[]))
+    return ramp_result("rtc", calls, levels, baseline, "held", end, (), RampConfig(levels=[]))
 
 
 def test_a_process_s_figures_count_its_own_calls_not_the_ramp_s() -> None:

@@ -1,12 +1,15 @@
 """One module per concept, a few hundred lines at most (issue 13; docs/architecture.md):
-every Python module of router/ stays within MAX_MODULE_LINES, and one over it is named.
+every Python module of router/ and bench/ stays within MAX_MODULE_LINES, and one over
+it is named.
 (The SIP stand-in's Go files copy livekit-sip's and keep upstream's shape.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-ROUTER = Path(__file__).resolve().parents[2] / "router"
+REPO = Path(__file__).resolve().parents[2]
+ROUTER = REPO / "router"
+BENCH = REPO / "bench"
 
 MAX_MODULE_LINES = 500
 """A module longer than this holds more than one concept: split it by concept."""
@@ -23,6 +26,10 @@ def modules_over(root: Path, limit: int) -> list[str]:
 
 def test_every_module_of_the_router_is_within_the_limit() -> None:
     assert modules_over(ROUTER, MAX_MODULE_LINES) == []
+
+
+def test_every_module_of_the_benchmarks_is_within_the_limit() -> None:
+    assert modules_over(BENCH, MAX_MODULE_LINES) == []
 
 
 def test_a_module_over_the_limit_is_named(tmp_path: Path) -> None:
