@@ -1,4 +1,4 @@
-"""A benchmark run's measurement sections, typed: what bench/run.py's phases write.
+"""A benchmark run's measurement sections, typed: what the phases of a run (bench/phases.py) write.
 
 Each class is one JSON object of bench/results/run-*.json (and floor-*.json), read and
 written by pydantic (bench/result_model.py): a field's type is what the report and
