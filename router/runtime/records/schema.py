@@ -162,8 +162,9 @@ class CallRecord(NamedTuple):
     transfers: tuple[TransferEntry, ...]
     end: EndReason | str | None
     """How the call ended. Text only for a reason this router does not name (a newer
-    router's record read back by `from_json`; `unknown` for a call that ended with no
-    reason known); None only in a record taken before its call ended (`CallRecorder`)."""
+    router's record read back by `from_json`, or an older one's `unknown`: this router
+    writes an `EndReason`); None only in a record taken before its call ended
+    (`CallRecorder`)."""
     ended_in: str | None
     duration: float
     errors: tuple[str, ...]
