@@ -97,7 +97,7 @@ class CallGenerator:
         )
         early = rng.random()
         if early < 0.02:  # the caller hung up before the answer
-            recorder.end_reason = EndReason.LEFT_BEFORE_ANSWER.value
+            recorder.end_reason = EndReason.LEFT_BEFORE_ANSWER
             return self._finish(recorder, rng.uniform(0.5, 4.0))
         recorder.answered = round(rng.uniform(0.2, 1.0), 3)
         call = _Driven(self, recorder)
@@ -110,7 +110,7 @@ class CallGenerator:
             call.call.now += 1.0
             call.call.hang_up()
         if recorder.end_reason is None:
-            recorder.end_reason = EndReason.CALLER_HANGUP.value
+            recorder.end_reason = EndReason.CALLER_HANGUP
         return self._finish(recorder, call.now + 0.5)
 
     def _finish(self, recorder: CallRecorder, ended: float) -> dict[str, Any]:

@@ -101,7 +101,7 @@ def start_router(
         ],
         command=command,
     )
-    router.start(timeout=120)
+    router.start(timeout_s=120)
     return router, records
 
 

@@ -64,15 +64,22 @@ class CallFields(logging.Filter):
 
 
 def log_level(verbose: bool, env: Mapping[str, str] = os.environ) -> int:
-    """-v, else LIVEKIT_LOG_LEVEL, else info; an unknown name is info (and said once)."""
+    """-v, else LIVEKIT_LOG_LEVEL in `env`, else info; an unknown name is info (`setup`
+    says so once)."""
     if verbose:
         return logging.DEBUG
-    name = env.get("LIVEKIT_LOG_LEVEL", "").strip().lower()
-    return _LEVELS.get(name, logging.INFO)
+    return _LEVELS.get(_level_name(env), logging.INFO)
 
 
-def setup(*, verbose: bool = False, log_format: str = "text") -> None:
-    """Send logs to stderr, in `log_format` ("text" or "json"), at `log_level()`."""
+def _level_name(env: Mapping[str, str]) -> str:
+    return env.get("LIVEKIT_LOG_LEVEL", "").strip().lower()
+
+
+def setup(
+    *, verbose: bool = False, log_format: str = "text", env: Mapping[str, str] = os.environ
+) -> None:
+    """Send logs to stderr, in `log_format` ("text" or "json"), at `log_level(verbose, env)`;
+    a level name in `env` that is none is said once, as a warning."""
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         from livekit.agents.cli.log import JsonFormatter
@@ -88,8 +95,8 @@ def setup(*, verbose: bool = False, log_format: str = "text") -> None:
     if root.handlers:
         return  # configured by whoever runs us in-process (a test harness): as basicConfig
     root.addHandler(handler)
-    root.setLevel(log_level(verbose))
-    name = os.environ.get("LIVEKIT_LOG_LEVEL", "").strip().lower()
+    root.setLevel(log_level(verbose, env))
+    name = _level_name(env)
     if name and name not in _LEVELS:
         logging.getLogger("router").warning(
             "LIVEKIT_LOG_LEVEL=%r is not a log level (debug, info, warn, error); using info",

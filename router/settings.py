@@ -42,11 +42,13 @@ __all__ = [
     "DIAGNOSTICS",
     "SETTINGS",
     "TRIAL_ENV",
+    "WORKER_TOKEN_ENV",
     "Diagnostic",
     "Setting",
     "default",
     "diagnostic",
     "flag_default",
+    "hosted_by_livekit",
     "setting",
     "speech_engine",
     "value",
@@ -56,6 +58,15 @@ DEFAULT_AGENT_NAME = "menu-router"
 
 TRIAL_ENV = "ROUTER_TRIAL_CALLERS"
 """Browser callers (the trial page) are served only when started for trying."""
+
+WORKER_TOKEN_ENV = "LIVEKIT_WORKER_TOKEN"
+"""The token LiveKit Cloud injects into an agent it hosts; livekit-agents registers with it
+(livekit/agents/worker.py, `_worker_token`). Its value is a secret: only its presence is read."""
+
+
+def hosted_by_livekit(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether LiveKit Cloud hosts this worker: `WORKER_TOKEN_ENV` set (non-empty) in `env`."""
+    return bool(env.get(WORKER_TOKEN_ENV))
 
 
 def _flag(value: str) -> bool:

@@ -22,12 +22,10 @@ __all__ = [
     "add_arguments",
     "aware_time",
     "caller_argument",
-    "caller_problem",
     "default_path",
     "load_menus",
     "load_or_report",
     "number_argument",
-    "number_problem",
     "run",
 ]
 
@@ -61,21 +59,6 @@ def load_or_report(
     return loaded.menu_file
 
 
-def number_problem(value: str) -> Finding | None:
-    """Why `value` is not a dialled number (E.164, or `default`): the menu file's rule for
-    the keys of `numbers` (`router.core.values.number_key_problem`), so `router simulate
-    --number`, `router graph --number` and test files refuse what `router check` refuses,
-    in the same words."""
-    return number_key_problem(value)
-
-
-def caller_problem(value: str) -> Finding | None:
-    """Why `value` is not one caller's number (E.164, or `anonymous` for a withheld number)
-    as `router simulate --caller` and test files write it: the core's rule for a caller
-    rule's `from` (`router.core.values.caller_number_problem`), less its prefixes."""
-    return caller_number_problem(value)
-
-
 def _argument(problem: Callable[[str], Finding | None]) -> Callable[[str], str]:
     """An argparse type from a value rule: the value stripped, or
     argparse.ArgumentTypeError with the rule's message and hint (one sentence)."""
@@ -90,10 +73,13 @@ def _argument(problem: Callable[[str], Finding | None]) -> Callable[[str], str]:
     return parse
 
 
-number_argument = _argument(number_problem)
-"""An argparse type for `--number`: `number_problem`'s rule."""
-caller_argument = _argument(caller_problem)
-"""An argparse type for `--caller`: `caller_problem`'s rule."""
+number_argument = _argument(number_key_problem)
+"""An argparse type for `--number`: the menu file's rule for the keys of `numbers`
+(`router.core.values.number_key_problem`), so `router simulate --number`, `router graph
+--number` and test files refuse what `router check` refuses, in the same words."""
+caller_argument = _argument(caller_number_problem)
+"""An argparse type for `--caller`: the core's rule for one caller's number
+(`router.core.values.caller_number_problem`: E.164, or `anonymous`)."""
 
 
 def aware_time(text: str) -> datetime:

@@ -11,7 +11,7 @@
     │   ├── InstallError            (stack/install) a binary or package could not be had
     │   └── ImageError              (stack/image) the container image could not be built or run
     ├── ProtocolError               (also a ValueError) bytes the test phone cannot parse
-    │   ├── SipParseError           (stack/sipphone/message) a SIP message
+    │   ├── SipParseError           (stack/sipphone/headers) a SIP message
     │   ├── SdpError                (stack/sipphone/sdp) an SDP body
     │   └── RtpError                (stack/sipphone/rtp) an RTP packet
     └── CallError                   (stack/sipphone/dialog) the test phone was asked the impossible

@@ -51,7 +51,7 @@ from router.runtime.prompts import PromptCache, voice_from_spec
 from router.runtime.records import RecordSink, mask_digits
 from router.runtime.stopping import CALLS_TAKEN, drain, recycle_after
 from router.runtime.transfer import SipTransferrer, Transferrer, call_api
-from router.settings import diagnostic
+from router.settings import diagnostic, hosted_by_livekit
 from router.trial.caller import is_trial_caller
 
 __all__ = ["ProcessState", "WorkerConfig", "add_arguments", "agent_name", "reported_load", "run"]
@@ -371,7 +371,7 @@ async def check_credentials(config: WorkerConfig, within: float = 5.0) -> None:
     cannot be reached yet is only a warning: the worker keeps trying, as it should
     when the router starts before LiveKit does.
     """
-    hosted = bool(os.environ.get("LIVEKIT_WORKER_TOKEN"))
+    hosted = hosted_by_livekit()
     try:
         async with api.LiveKitAPI(config.url, config.api_key, config.api_secret) as lk:
             await asyncio.wait_for(lk.room.list_rooms(api.ListRoomsRequest()), within)

@@ -95,14 +95,14 @@ class RouterProcess:
         self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> RouterProcess:
+    def start(self, timeout_s: float = 60.0) -> RouterProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
             self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise StackError(
@@ -114,7 +114,7 @@ class RouterProcess:
             time.sleep(0.1)
         self.stop()
         raise StackError(
-            f"the router did not register with LiveKit within {timeout:.0f} s:\n" + self.tail()
+            f"the router did not register with LiveKit within {timeout_s:.0f} s:\n" + self.tail()
         )
 
     def log(self) -> str:
@@ -126,12 +126,12 @@ class RouterProcess:
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
-    def stop(self, timeout: float = 15.0) -> int | None:
+    def stop(self, timeout_s: float = 15.0) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
+            return self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             return self.proc.wait(5)

@@ -142,7 +142,7 @@ class Buildah:
             *args,
         ]
 
-    def run(self, *args: str, capture: bool = True, timeout: float = 3600) -> str:
+    def run(self, *args: str, capture: bool = True, timeout_s: float = 3600) -> str:
         """Run buildah; its output is returned (captured) or streamed to stderr."""
         env = dict(os.environ, BUILDAH_ISOLATION="chroot")
         try:
@@ -153,11 +153,11 @@ class Buildah:
                 stderr=subprocess.PIPE if capture or self.quiet else sys.stderr,
                 text=True,
                 env=env,
-                timeout=timeout,
+                timeout=timeout_s,
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise ImageError(f"`buildah {args[0]}` did not finish in {timeout:.0f} s") from None
+            raise ImageError(f"`buildah {args[0]}` did not finish in {timeout_s:.0f} s") from None
         if done.returncode != 0:
             tail = "\n".join(((done.stderr or "") + (done.stdout or "")).splitlines()[-15:])
             raise ImageError(f"`buildah {' '.join(args[:2])}` failed:\n{tail}")
@@ -190,7 +190,7 @@ class Buildah:
         *command: str,
         volumes: Sequence[str] = (),
         env: Sequence[str] = (),
-        timeout: float = 300,
+        timeout_s: float = 300,
     ) -> subprocess.CompletedProcess[str]:
         """Run `command` in `container` as the image's user, like `docker run` would.
 
@@ -204,7 +204,7 @@ class Buildah:
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=timeout_s,
             check=False,
         )
         lines = done.stderr.splitlines(keepends=True)
@@ -219,11 +219,11 @@ class Buildah:
         *command: str,
         volumes: Sequence[str] = (),
         env: Sequence[str] = (),
-        timeout: float = 300,
+        timeout_s: float = 300,
     ) -> subprocess.CompletedProcess[str]:
         """`exec` in a fresh container of `image`, removed afterwards."""
         with self.container(image) as name:
-            return self.exec(name, *command, volumes=volumes, env=env, timeout=timeout)
+            return self.exec(name, *command, volumes=volumes, env=env, timeout_s=timeout_s)
 
     def config(self, image: str) -> dict[str, Any]:
         """The image's configuration as `buildah inspect` reports it (Docker format)."""

@@ -116,14 +116,14 @@ class LocalStack:
         workdir: str | os.PathLike[str] | None = None,
         binaries: StackBinaries | None = None,
         log_level: str = "info",
-        startup_timeout: float = 60.0,
+        startup_timeout_s: float = 60.0,
         quiet: bool = False,
     ) -> None:
         self.fixed_ports = fixed_ports
         self.api_key = api_key
         self.api_secret = api_secret or secrets.token_urlsafe(32)
         self.log_level = log_level
-        self.startup_timeout = startup_timeout
+        self.startup_timeout_s = startup_timeout_s
         self.quiet = quiet
         self._binaries = binaries
         self._workdir_arg = Path(workdir) if workdir is not None else None
@@ -303,7 +303,7 @@ class LocalStack:
                 s.sendall(b"PING\r\n")
                 return s.recv(64).startswith(b"+PONG")
 
-        wait_healthy(proc, f"Redis (port {self.redis_port})", ping, min(self.startup_timeout, 20))
+        wait_healthy(proc, f"Redis (port {self.redis_port})", ping, min(self.startup_timeout_s, 20))
 
     def _start_livekit(self, b: StackBinaries) -> None:
         assert self.workdir is not None
@@ -316,7 +316,7 @@ class LocalStack:
             proc,
             f"livekit-server (port {self.livekit_port})",
             lambda: http_ok(HOST, self.livekit_port),
-            self.startup_timeout,
+            self.startup_timeout_s,
         )
 
     def _start_sip(self, b: StackBinaries) -> None:
@@ -357,7 +357,7 @@ class LocalStack:
             proc,
             f"the SIP stand-in {name!r} (udp {sip_port})",
             lambda: http_ok(HOST, health_port),
-            self.startup_timeout,
+            self.startup_timeout_s,
         )
 
     # -- API helpers --

@@ -46,15 +46,15 @@ def http_ok(host: str, port: int) -> bool:
         conn.close()
 
 
-def terminate_group(p: subprocess.Popen[bytes], timeout: float = 8.0) -> None:
+def terminate_group(p: subprocess.Popen[bytes], timeout_s: float = 8.0) -> None:
     """End `p`'s process group (it was started in its own): SIGTERM, then SIGKILL after
-    `timeout` seconds. Only that group: never processes the stack did not start."""
+    `timeout_s` seconds. Only that group: never processes the stack did not start."""
     if p.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(p.pid, signal.SIGTERM)
     try:
-        p.wait(timeout)
+        p.wait(timeout_s)
         return
     except subprocess.TimeoutExpired:
         pass

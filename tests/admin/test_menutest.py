@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from bench.hostile_files import HOSTILE_TEST_FILES, count_calls
-from router.admin.menutest import Case, Coverage, Expectation, read_test_file, run_case
+from router.admin.menutest import (
+    Case,
+    Coverage,
+    Expectation,
+    WantedTransfer,
+    read_test_file,
+    run_case,
+)
 from router.admin.simulate import ScriptedTransfer
 from router.cli import main
 from router.core.errors import Location, MenuFileError
@@ -267,7 +274,7 @@ def test_coverage_tells_options_from_extensions(
         datetime(2026, 1, 1, tzinfo=UTC),
         keys,
         (ScriptedTransfer(True),),
-        Expectation(transfer=target),
+        Expectation(transfer=WantedTransfer.of(target)),
         Location("t.yaml"),
     )
     result = run_case(menu_file, case, coverage)
@@ -276,6 +283,26 @@ def test_coverage_tells_options_from_extensions(
 
     assert coverage.options - {("main", Key.STAR)} == ({("main", Key(option))} if option else set())
     assert coverage.extensions == ({("staff", extension)} if extension else set())
+
+
+def test_the_reader_tells_a_destination_from_a_uri_once(tmp_path: Path, menus: Path) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        defaults: {{at: {NOON}}}
+        cases:
+          - {{name: a, keys: "2*", expect: {{transfer: operator}}}}
+          - {{name: b, keys: "5001", expect: {{transfer: "sip:alice@pbx.example.com"}}}}
+          - {{name: c, keys: "0", expect: {{transfer: "tel:+15105550100"}}}}
+        """,
+    )
+    test_file, problems = read_test_file(str(path))
+    assert test_file is not None, problems
+    assert [case.expect.transfer for case in test_file.cases] == [
+        WantedTransfer("operator", is_uri=False),
+        WantedTransfer("sip:alice@pbx.example.com", is_uri=True),
+        WantedTransfer("tel:+15105550100", is_uri=True),
+    ]
 
 
 # --- mistakes in the test file -------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from router.logs import CallFields, log_level
+from router.logs import CallFields, log_level, setup
 from tests.runtime.test_call_offline import FakeLiveKitAPI, fake, start_call
 
 __all__ = ["fake"]  # the Twirp fake fixture, shared with the call tests
@@ -68,6 +68,21 @@ def test_log_level_order() -> None:
     assert log_level(False, {"LIVEKIT_LOG_LEVEL": "WARN"}) == logging.WARNING
     assert log_level(False, {"LIVEKIT_LOG_LEVEL": "nonsense"}) == logging.INFO
     assert log_level(False, {}) == logging.INFO
+
+
+def test_setup_reads_the_level_from_the_env_it_is_given(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as a command starts: nothing configured
+    monkeypatch.setattr(root, "level", root.level)  # put back after the test
+    monkeypatch.setenv("LIVEKIT_LOG_LEVEL", "debug")  # the process's, not the one given
+    setup(env={"LIVEKIT_LOG_LEVEL": "error"})
+    assert root.level == logging.ERROR
+    setup(env={"LIVEKIT_LOG_LEVEL": "loud"})
+    assert root.level == logging.INFO
+    said = capsys.readouterr().err
+    assert "LIVEKIT_LOG_LEVEL='loud' is not a log level" in said
 
 
 async def test_a_calls_log_lines_name_the_call(

@@ -32,7 +32,14 @@ from router.core.loader import load_menu_file
 from router.core.model import MenuFile, TransferReason
 from router.core.navigator import CallCaps, Navigator
 from router.runtime.outcomes import TransferOutcome
-from router.runtime.records import CallRecord, CallRecorder
+from router.runtime.records import (
+    CallRecord,
+    CallRecorder,
+    KeyEntry,
+    LimitEntry,
+    MenuVisit,
+    TransferEntry,
+)
 
 GOLDEN = Path(__file__).parent / "data" / "records.golden.jsonl"
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York, a Tuesday: open
@@ -182,6 +189,46 @@ def test_a_record_read_back_from_its_line_is_the_same_typed_record() -> None:
         assert all(isinstance(t.outcome, TransferOutcome) for t in record.transfers)
     seen = {t.outcome for r in scripted() for t in r.transfers}
     assert {TransferOutcome.SUCCEEDED, TransferOutcome.BUSY, TransferOutcome.UNFINISHED} <= seen
+
+
+def test_every_field_read_back_lands_in_its_own_field() -> None:
+    # every field a distinct value (no two ints, strings or counts alike): a field read
+    # into its neighbour's place would differ below
+    values: dict[str, Any] = {
+        "call_id": "SCL_every",
+        "room": "call-every",
+        "started_at": "2026-12-01T15:00:00.000+00:00",
+        "ended_at": "2026-12-01T15:00:42.000+00:00",
+        "answered": 0.75,
+        "dialled": "+15105550150",
+        "caller": "*******0123",
+        "menu_version": "v-every",
+        "menus": (MenuVisit("main", 1.25), MenuVisit("sales", 2.5)),
+        "keys": (KeyEntry("1", 2.0, "main"), KeyEntry("#", 3.0, ignored=True)),
+        "keys_not_recorded": 3,
+        "duplicate_keys": 4,
+        "timeouts": 5,
+        "invalid": 6,
+        "invalid_in": {"main": 7},
+        "timeouts_in": {"sales": 8},
+        "limits": (LimitEntry(Limit.NO_INPUT, 9.5, "sales"),),
+        "transfers": (
+            TransferEntry(
+                "sip:desk@example.com", "desk", 11.0, TransferOutcome.BUSY, 12.5, 486, "busy"
+            ),
+        ),
+        "end": EndReason.DROPPED,
+        "ended_in": "sales-end",
+        "duration": 42.0,
+        "errors": ("one error",),
+        "caller_rule": "vip",
+        "language": "es",
+    }
+    assert set(values) == set(CallRecord._fields), "give the new field a value here"
+    record = CallRecord(**values)
+    back = CallRecord.from_json(json.loads(json.dumps(record.as_dict())))
+    for name in CallRecord._fields:
+        assert getattr(back, name) == values[name], name
 
 
 def test_an_end_and_a_limit_this_router_does_not_know_are_kept_as_written() -> None:

@@ -39,7 +39,7 @@ def test_a_port_taken_meanwhile_is_retried(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_part_that_cannot_start_is_named_with_its_log(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LocalStack, "_choose_ports", lambda self: None)  # all ports 0
     monkeypatch.setattr(LocalStack, "_start_redis", lambda self, b: None)
-    s = LocalStack(quiet=True, startup_timeout=5)
+    s = LocalStack(quiet=True, startup_timeout_s=5)
     with pytest.raises(StackError) as ei:
         s.start()
     msg = str(ei.value)

@@ -36,6 +36,7 @@ from router.admin.menutest.cases import (
     Case,
     Expectation,
     TestFile,
+    WantedTransfer,
 )
 from router.admin.menutest.command import add_arguments, run
 from router.admin.menutest.coverage import Coverage
@@ -51,6 +52,7 @@ __all__ = [
     "Coverage",
     "Expectation",
     "TestFile",
+    "WantedTransfer",
     "add_arguments",
     "check_names",
     "read_test_file",

@@ -11,11 +11,17 @@ from datetime import datetime
 
 from router.admin.simulate import ScriptedTransfer
 from router.core.errors import Location
-from router.core.events import (
-    EndReason,
-)
+from router.core.events import EndReason
+from router.core.values import SCHEMES
 
-__all__ = ["DEFAULT_MENU_FILE", "DEFAULT_TEST_FILE", "Case", "Expectation", "TestFile"]
+__all__ = [
+    "DEFAULT_MENU_FILE",
+    "DEFAULT_TEST_FILE",
+    "Case",
+    "Expectation",
+    "TestFile",
+    "WantedTransfer",
+]
 
 DEFAULT_TEST_FILE = "menus.test.yaml"
 """What `router test` reads when no file is named."""
@@ -24,11 +30,32 @@ DEFAULT_MENU_FILE = "menus.yaml"
 
 
 @dataclass(frozen=True, slots=True)
+class WantedTransfer:
+    """The transfer a case expects, as the test file wrote it: a `tel:`/`sip:` URI the call
+    must reach, or the name of one of the menu file's destinations."""
+
+    text: str
+    """As written (`str()` gives it back): messages quote it."""
+    is_uri: bool
+    """A URI (compared with the transfer's target), not a destination's name (compared
+    with the destination the menu named)."""
+
+    @classmethod
+    def of(cls, text: str) -> WantedTransfer:
+        """`expect: {transfer: TEXT}` read once: a URI by its scheme
+        (`router.core.values.SCHEMES`, as the menu file tells its targets), else a name."""
+        return cls(text, text.startswith(SCHEMES))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
 class Expectation:
     """Where a case's call must end up."""
 
-    transfer: str | None = None
-    """A `tel:`/`sip:` URI the call must be transferred to, or a destination's name."""
+    transfer: WantedTransfer | None = None
+    """Where the call must be transferred to: a URI, or a destination's name."""
     hangup: bool = False
     """The call must end without a transfer."""
     reason: EndReason | None = None

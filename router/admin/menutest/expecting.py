@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from router.admin.menutest.cases import Expectation
+from router.admin.menutest.cases import Expectation, WantedTransfer
 from router.admin.menutest.layout import END_REASONS, EXPECT, SETTINGS_KEYS
 from router.core.durations import parse_duration
 from router.core.errors import Location
@@ -56,9 +56,10 @@ class ExpectationReader:
             r.error(node, f"{what} expects both a transfer and a hangup; choose one")
             return None
         if "transfer" in fields:
-            transfer = r.text(fields["transfer"], "transfer")
-            if transfer is None:
+            text = r.text(fields["transfer"], "transfer")
+            if text is None:
                 return None
+            transfer = WantedTransfer.of(text)
             where["transfer"] = r.loc(fields["transfer"])
         elif "hangup" in fields:
             hangup = True

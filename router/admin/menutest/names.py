@@ -11,7 +11,6 @@ from router.admin.menutest.cases import Expectation, TestFile
 from router.core.errors import Location, Problem
 from router.core.model import MenuFile
 from router.core.suggest import did_you_mean
-from router.core.values import SCHEMES
 
 __all__ = ["check_names", "expectation_problems"]
 
@@ -26,8 +25,9 @@ def expectation_problems(expectations: list[Expectation], menu_file: MenuFile) -
     at its place in the test file, with the nearest name that exists."""
     problems: list[Problem] = []
     for expect in expectations:
-        target = expect.transfer
-        if target is not None and not target.startswith(SCHEMES):
+        wanted = expect.transfer
+        if wanted is not None and not wanted.is_uri:
+            target = wanted.text
             if target not in menu_file.destinations:
                 problems.append(
                     _unknown(

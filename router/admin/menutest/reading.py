@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from router.admin.check import caller_problem, number_problem
 from router.admin.menutest.cases import DEFAULT_MENU_FILE, Case, Expectation, TestFile
 from router.admin.menutest.comments import values_cut_by_comments
 from router.admin.menutest.expecting import ExpectationReader
@@ -37,6 +36,7 @@ from router.core.keys import Key
 from router.core.loader import Loaded, load_menu_file
 from router.core.loader.nodes import NodeReader
 from router.core.loader.source import compose_source, read_bytes
+from router.core.values import caller_number_problem, number_key_problem
 from router.core.yamlsafe import Node, Scalar, Seq
 
 
@@ -208,7 +208,7 @@ class TestFileReader(NodeReader):
         value = self.text(node, f"the caller of {what}")
         if value is None:
             return None
-        problem = caller_problem(value)
+        problem = caller_number_problem(value)
         if problem is not None:
             self.error(node, *problem)
             return None
@@ -220,7 +220,7 @@ class TestFileReader(NodeReader):
             return None
         if value == "default":
             return None
-        problem = number_problem(value)
+        problem = number_key_problem(value)
         if problem is not None:
             self.error(node, *problem)
             return None

@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from router.admin.menutest.cases import Case, Expectation
+from router.admin.menutest.cases import Case, Expectation, WantedTransfer
 from router.admin.menutest.coverage import Coverage
 from router.admin.simulate import TIMEOUT, simulate
 from router.core.events import (
@@ -32,7 +32,6 @@ from router.core.events import (
     TransferTo,
 )
 from router.core.model import MenuFile, Prompt, TransferSettings
-from router.core.values import SCHEMES
 
 __all__ = ["CaseResult", "run_case"]
 
@@ -124,15 +123,16 @@ class _Follower:
         return f"hangup ({self.end.value})"
 
 
-def _named(menu_file: MenuFile, wanted: str) -> str:
+def _named(menu_file: MenuFile, wanted: WantedTransfer) -> str:
     """A destination with its URI, a URI with the destination it belongs to, if any."""
-    if not wanted.startswith(SCHEMES):
-        found = menu_file.destinations.get(wanted)
-        return f"{wanted} <{found.target}>" if found is not None else wanted
+    text = wanted.text
+    if not wanted.is_uri:
+        found = menu_file.destinations.get(text)
+        return f"{text} <{found.target}>" if found is not None else text
     for name, transfer in menu_file.destinations.items():
-        if transfer.target == wanted:
-            return f"{name} <{wanted}>"
-    return wanted
+        if transfer.target == text:
+            return f"{name} <{text}>"
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +188,9 @@ def run_case(
     transferred = follower.end is EndReason.TRANSFERRED
     if expect.transfer is not None:
         wanted = expect.transfer
-        got_it = transferred and (
-            follower.target == wanted
-            if wanted.startswith(SCHEMES)
-            else follower.destination == wanted
+        got_it = (
+            transferred
+            and (follower.target if wanted.is_uri else follower.destination) == wanted.text
         )
         if not got_it:
             mismatches.append(

@@ -286,9 +286,10 @@ class CallSession:
         if self.records.written is not None:
             return self.records.written  # written already (`_shut_down`)
         self.metrics.active.dec()
-        reason = self._end_reason or "unknown"
         if self.recorder.end_reason is None:
-            self.recorder.end_reason = reason
+            # `_done` is set only once `_end_reason` is (`_hang_up`, `_shut_down`): the
+            # fallback is for a path that sets neither
+            self.recorder.end_reason = self._end_reason or EndReason.SHUTDOWN
         self.tracer.end(self.recorder.end_reason)
         return self.records.write(self.recorder, self._end_time())
 

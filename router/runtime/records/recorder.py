@@ -58,8 +58,9 @@ class CallRecorder:
     timeouts: int = 0
     invalid: int = 0
     transfers: list[TransferEntry] = field(default_factory=list)
-    end_reason: EndReason | str | None = None
-    """How the call ended (`CallRecord.end`)."""
+    end_reason: EndReason | None = None
+    """How the call ended (`CallRecord.end`): always a member here; only the record's
+    readers meet text (a newer router's reason)."""
     ended_in: str | None = None
     """The menu the call was in when the navigator ended it (metrics' `calls_ended{menu}`)."""
     invalid_in: dict[str, int] = field(default_factory=dict)
@@ -67,10 +68,13 @@ class CallRecorder:
     limits: list[LimitEntry] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     keys_dropped: int = 0
+    """Keys beyond `MAX_KEYS_RECORDED`, counted and not written out."""
     duplicate_keys: int = 0
-    caller_rule: str | None = None
-    language: str | None = None
     """Copies of a key the bridge delivered within the repeat window, dropped unacted."""
+    caller_rule: str | None = None
+    """The caller rule that matched (`CallRecord.caller_rule`), if one did."""
+    language: str | None = None
+    """The caller's language at the end (`CallRecord.language`), in a file with languages."""
 
     def _t(self, now: float) -> float:
         return round(now - self.started, 3)

@@ -162,8 +162,9 @@ class CallRecord(NamedTuple):
     transfers: tuple[TransferEntry, ...]
     end: EndReason | str | None
     """How the call ended. Text only for a reason this router does not name (a newer
-    router's record read back by `from_json`; `unknown` for a call that ended with no
-    reason known); None only in a record taken before its call ended (`CallRecorder`)."""
+    router's record read back by `from_json`, or an older one's `unknown`: this router
+    writes an `EndReason`); None only in a record taken before its call ended
+    (`CallRecorder`)."""
     ended_in: str | None
     duration: float
     errors: tuple[str, ...]
@@ -283,30 +284,30 @@ class CallRecord(NamedTuple):
         call_id, room, ended_at = get("call_id"), get("room"), get("ended_at")
         dialled, caller, version = get("dialled"), get("caller"), get("menu_version")
         return cls(
-            call_id if isinstance(call_id, str) else "",
-            room if isinstance(room, str) else "",
-            started,
-            ended_at if isinstance(ended_at, str) else "",
-            number_or_none(get("answered")),
-            dialled if isinstance(dialled, str) else None,
-            caller if isinstance(caller, str) else None,
-            version if isinstance(version, str) else "unknown",
-            tuple(menus),
-            tuple(keys),
-            int_or_none(get("keys_not_recorded")) or 0,
-            int_or_none(get("duplicate_keys")) or 0,
-            timeouts,
-            invalid,
-            invalid_in,
-            timeouts_in,
-            tuple(limits),
-            tuple(transfers),
-            end,
-            text_or_none(ended_in),
-            number_or_none(get("duration")) or 0.0,
-            tuple(e for e in errors if isinstance(e, str)) if errors else (),
-            text_or_none(get("caller_rule")),
-            text_or_none(get("language")),
+            call_id=call_id if isinstance(call_id, str) else "",
+            room=room if isinstance(room, str) else "",
+            started_at=started,
+            ended_at=ended_at if isinstance(ended_at, str) else "",
+            answered=number_or_none(get("answered")),
+            dialled=dialled if isinstance(dialled, str) else None,
+            caller=caller if isinstance(caller, str) else None,
+            menu_version=version if isinstance(version, str) else "unknown",
+            menus=tuple(menus),
+            keys=tuple(keys),
+            keys_not_recorded=int_or_none(get("keys_not_recorded")) or 0,
+            duplicate_keys=int_or_none(get("duplicate_keys")) or 0,
+            timeouts=timeouts,
+            invalid=invalid,
+            invalid_in=invalid_in,
+            timeouts_in=timeouts_in,
+            limits=tuple(limits),
+            transfers=tuple(transfers),
+            end=end,
+            ended_in=text_or_none(ended_in),
+            duration=number_or_none(get("duration")) or 0.0,
+            errors=tuple(e for e in errors if isinstance(e, str)) if errors else (),
+            caller_rule=text_or_none(get("caller_rule")),
+            language=text_or_none(get("language")),
         )
 
     @property
