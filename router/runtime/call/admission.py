@@ -65,10 +65,7 @@ async def admit(session: CallSession, caller: rtc.RemoteParticipant | None) -> A
         return Admission.LEAVE
     if caller is not None:
         session._answered = await session.presence.wait_until_answered(
-            caller,
-            timeout_s=options.answer_timeout_s,
-            key=session._key_came,
-            track=session.prompt_track,
+            caller, timeout_s=options.answer_timeout_s, key=session._key_came
         )
     room = session.room.name
     if (

@@ -18,12 +18,10 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable
-from typing import Any
 
 from livekit import rtc
 
 from router.core.events import EndReason
-from router.runtime.call.track import UNHEARD_REPUBLISH_S, PromptTrack
 from router.trial.caller import is_trial_caller
 
 __all__ = [
@@ -193,12 +191,7 @@ class CallerPresence:
         return deadline
 
     async def wait_until_answered(
-        self,
-        caller: rtc.RemoteParticipant,
-        *,
-        timeout_s: float,
-        key: asyncio.Event,
-        track: PromptTrack | None = None,
+        self, caller: rtc.RemoteParticipant, *, timeout_s: float, key: asyncio.Event
     ) -> float | None:
         """Wait until the caller can hear a greeting (its `sip.callStatus` becomes `active`,
         or `key` is set: a key from the caller), at most `timeout_s`, or until the call
@@ -208,11 +201,7 @@ class CallerPresence:
         RTP DTMF flows only after the bridge's `200 OK` (livekit/sip `pkg/sip/inbound.go`:
         its `180` carries no SDP; `acceptCall` answers, waits for the first RTP packet or
         1 s, and only then sets `active`), so a key proves the call answered when the
-        attribute is late (the soak's run 6: a caller who pressed and waited 14 s).
-
-        A `track` nobody has subscribed to after `UNHEARD_REPUBLISH_S` is published again
-        (`PromptTrack.republish`), once: livekit-server may never have received it, and
-        the bridge would wait for it until the caller gave up (the soak's run 9)."""
+        attribute is late (the soak's run 6: a caller who pressed and waited 14 s)."""
         status = caller.attributes.get("sip.callStatus")
         if status in (None, "", "active"):
             return self._loop.time()
@@ -232,26 +221,9 @@ class CallerPresence:
             waiter = asyncio.ensure_future(answered.wait())
             keyed = asyncio.ensure_future(key.wait())
             ended = asyncio.ensure_future(self._done.wait())
-            started = self._loop.time()
-            pending: set[asyncio.Future[Any]] = {waiter, keyed, ended}
-            done: set[asyncio.Future[Any]] = set()
-            if track is not None and timeout_s > UNHEARD_REPUBLISH_S:
-                done, pending = await asyncio.wait(
-                    pending, timeout=UNHEARD_REPUBLISH_S, return_when=asyncio.FIRST_COMPLETED
-                )
-                if not done and not track.heard.is_set():
-                    log.warning(
-                        "room %s: nobody subscribed to the prompt track in %.0f s; "
-                        "publishing it again",
-                        self._label,
-                        UNHEARD_REPUBLISH_S,
-                    )
-                    await track.republish()
-            if not done:
-                left_s = max(0.0, started + timeout_s - self._loop.time())
-                done, pending = await asyncio.wait(
-                    pending, timeout=left_s, return_when=asyncio.FIRST_COMPLETED
-                )
+            done, pending = await asyncio.wait(
+                {waiter, keyed, ended}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
             for task in pending:
                 task.cancel()
             if keyed in done and answered_at is None:

@@ -54,7 +54,7 @@ from router.runtime.call.keys import EarlyKeys, arrival, caller_key
 from router.runtime.call.options import CallObserver, SessionOptions
 from router.runtime.call.presence import CallerPresence, caller_number_of
 from router.runtime.call.record import OneRecord
-from router.runtime.call.track import OPUS_MAX_BITRATE, PromptTrack
+from router.runtime.call.track import OPUS_MAX_BITRATE, publish_prompt_track
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
@@ -95,7 +95,6 @@ class CallSession:
         self.metrics = metrics
         self.navigator = Navigator(menu_file, caps=options.caps)
         self.player = Player(self._on_playback_finished)
-        self.prompt_track = PromptTrack(room, self.player)
         self.transferrer: Transferrer = SipTransferrer(lkapi, room.name)
         self._transferrer_for = transferrer_for
         """Chooses the caller's transferrer once the caller is known (trial callers)."""
@@ -197,9 +196,9 @@ class CallSession:
     # --- life cycle ----------------------------------------------------------------------
 
     async def publish(self) -> None:
-        """Publish the prompt track at once (`track.PromptTrack`): the SIP bridge answers
-        only once it can subscribe."""
-        await self.prompt_track.publish()
+        """Publish the prompt track at once (`track.publish_prompt_track`): the SIP bridge
+        answers only once it can subscribe."""
+        await publish_prompt_track(self.room, self.player.track)
 
     async def run(self, caller: rtc.RemoteParticipant | None = None) -> CallRecord | None:
         """Serve the call until it ends; returns the call record (also written to the sink).
@@ -314,7 +313,6 @@ class CallSession:
                 await task
         # No explicit unpublish: leaving the room (the job's shutdown) takes the track down,
         # and a renegotiation now would race the server closing the room after a hang-up.
-        self.prompt_track.close()
         await self.player.aclose()
 
     # --- events in -----------------------------------------------------------------------
