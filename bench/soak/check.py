@@ -17,7 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.soak.faults import FAULT_ENDS, MenuSaver, MenuVersions, Outage, fault_told
+from bench.soak.faults import (
+    FAULT_ENDS,
+    FAULT_MARGIN_S,
+    MenuSaver,
+    MenuVersions,
+    Outage,
+    fault_told,
+)
 from bench.soak.figures import (
     GrowthPer1000Calls,
     OutageFigures,
@@ -28,6 +35,7 @@ from bench.soak.figures import (
 )
 from bench.soak.refusals import unclaimed_callers, undispatched_callers
 from bench.soak.scenarios import Behaviour, Expected, expected
+from router.core.events import EndReason
 from router.runtime.records import CallRecord
 
 __all__ = ["CallResult", "check", "judged_growth", "per_call_ended"]
@@ -153,6 +161,17 @@ def _keys_lost_to(parts: set[str], record: CallRecord, want: Expected) -> bool:
     )
 
 
+def _answered_as_the_bridge_stopped(call: CallResult, during: Sequence[Outage]) -> bool:
+    """Whether the SIP bridge answered `call` (its 200 OK) at most `FAULT_MARGIN_S` before
+    it was stopped: its `sip.callStatus` `active` may then never reach the router, which
+    sees the caller leave unanswered (the bridge's goodbye, as a caller's: `SAID_BY_THE_END`).
+    Run 14's call 747: answered 45 ms before the bridge's SIGTERM, recorded
+    `left_before_answer`. An answer longer before is no fault's: the router missed it."""
+    return call.answered_at is not None and any(
+        o.part == "sip" and call.answered_at >= o.down_at - FAULT_MARGIN_S for o in during
+    )
+
+
 def _spread(values: list[float]) -> Spread | None:
     if not values:
         return None
@@ -241,6 +260,12 @@ def check(
         ends = frozenset().union(*(FAULT_ENDS[o.part] for o in during))
         parts = {o.part for o in during}
         if record.end in ends and fault_told(record, parts):
+            cut[f"{'+'.join(o.part for o in during)}: {record.end}"] += 1
+            outcomes["cut by a fault, with its reason"] += 1
+            continue
+        if record.end is EndReason.LEFT_BEFORE_ANSWER and _answered_as_the_bridge_stopped(
+            call, during
+        ):
             cut[f"{'+'.join(o.part for o in during)}: {record.end}"] += 1
             outcomes["cut by a fault, with its reason"] += 1
             continue

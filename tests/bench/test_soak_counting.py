@@ -16,6 +16,7 @@ from bench.soak.check import CallResult
 from bench.soak.faults import MenuSaver, Outage, SaveEntry, menu_versions
 from bench.soak.run import SoakConfig, _on_interrupt, _Run
 from bench.soak.scenarios import Behaviour, Expected, expected
+from router.core.events import EndReason
 from tests.bench.soak_figures import call_record, figures_of, refused, transfer
 
 
@@ -125,3 +126,27 @@ def test_a_version_saved_after_the_invite_but_before_the_answer_is_the_current_o
     figures = figures_of(tmp_path, [slow, early], records=records, saver=saver)
     stale = [f for f in figures.failures if "not the current good one" in f]
     assert stale == ["1 calls served with a version that was not the current good one (calls 2)"]
+
+
+def test_a_call_the_bridge_answered_as_it_was_stopped_is_its_cut_and_no_other(
+    tmp_path: Path,
+) -> None:
+    # run 14's call 747: the bridge's 200 OK 45 ms before its SIGTERM; the router never saw
+    # `sip.callStatus` `active`, only the bridge's goodbye, and recorded `left_before_answer`
+    versions = menu_versions(tmp_path)
+    version = versions.version_a
+    outage = Outage("sip", down_at=110.0, up_at=116.0)
+    cut = _answered(747, Behaviour.KEY_STORM, 100.0, 9.95)
+    missed = _answered(748, Behaviour.KEY_STORM, 100.0, 3.0)  # answered 7 s before the stop
+    records = [
+        call_record(c.caller_id, version=version, end=EndReason.LEFT_BEFORE_ANSWER).as_dict()
+        for c in (cut, missed)
+    ]
+    figures = figures_of(tmp_path, [cut, missed], records=records, outages=[outage])
+    assert figures.cut_by_outages == {"sip: left_before_answer": 1}
+    assert figures.outcomes["wrong outcome"] == 1
+    assert any(f.startswith("call 748 (key_storm") for f in figures.failures)
+    elsewhere = figures_of(
+        tmp_path, [cut], records=records[:1], outages=[Outage("redis", 110.0, 116.0)]
+    )
+    assert elsewhere.outcomes.get("cut by a fault, with its reason", 0) == 0
