@@ -21,7 +21,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,14 +62,17 @@ class BenchStack(LocalStack):
             self.rtp_ports = free_udp_range(RTP_PORTS, lo=12000, hi=19500)
 
 
-def start_stack(workdir: Path, agent_name: str) -> BenchStack:
-    stack = BenchStack(workdir=workdir / "stack", quiet=True, log_level="info")
-    stack.start()
-    stack.provision(agent_name, [NUMBER])
-    return stack
+@contextmanager
+def running_stack(workdir: Path, agent_name: str) -> Iterator[BenchStack]:
+    """The benchmark's local stack under `workdir/stack`, its dispatch rule sending the
+    benchmark number to `agent_name`; stopped on leaving, whatever happened."""
+    with BenchStack(workdir=workdir / "stack", quiet=True, log_level="info") as stack:
+        stack.provision(agent_name, [NUMBER])
+        yield stack
 
 
-def start_router(
+@contextmanager
+def running_router(
     stack: LocalStack,
     workdir: Path,
     name: str,
@@ -78,8 +82,9 @@ def start_router(
     max_calls: int = 1000,
     command: str = "start",
     env: dict[str, str] | None = None,
-) -> tuple[RouterProcess, Path]:
-    """A router process on the benchmark menu; returns it and its call-records file.
+) -> Iterator[tuple[RouterProcess, Path]]:
+    """A router process on the benchmark menu and its call-records file, the process
+    stopped on leaving.
 
     `router start`, as an operator runs it (the health and metrics servers on free
     ports); `router dev` also serves the trial page's browser callers, which sends every
@@ -102,7 +107,10 @@ def start_router(
         command=command,
     )
     router.start(timeout_s=120)
-    return router, records
+    try:
+        yield router, records
+    finally:
+        router.stop()
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from bench.common import (
     log,
     memory,
     result_header,
-    start_stack,
+    running_stack,
 )
 from bench.floor import AUDIO, ROUTER_AUDIO, FloorProcess
 
@@ -95,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
     work = Path(tempfile.mkdtemp(prefix="router-levers-"))
-    stack = start_stack(work, "bench-levers")
     results: dict[str, Any] = {
         **result_header("levers", argv),
         "calls": calls,
@@ -103,15 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_before": [round(x, 2) for x in os.getloadavg()],
         "variants": [],
     }
-    try:
+    with running_stack(work, "bench-levers") as stack:
         for audio in variants:
             log(f"levers: {audio}, {calls} calls (load {os.getloadavg()[0]:.2f})")
             row = asyncio.run(measure(stack.env, audio, calls, hold))
             row["loadavg_1m"] = round(os.getloadavg()[0], 2)
             results["variants"].append(row)
             log(json.dumps(row))
-    finally:
-        stack.stop()
     base = next((r for r in results["variants"] if r["audio"] == ROUTER_AUDIO.name), None)
     print(f"\n{'audio':14} waiting ms/s/call  playing ms/s/call  start cs/call  load")
     for r in results["variants"]:

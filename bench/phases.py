@@ -20,9 +20,9 @@ from bench.common import (
     memory,
     read_records,
     router_traces,
+    running_router,
+    running_stack,
     stack_pids,
-    start_router,
-    start_stack,
     summary,
     wait_quiet,
 )
@@ -56,10 +56,10 @@ def _keys_result(keys: dict[str, Any], traces: list[Any], cpu: dict[str, Any]) -
 def phase_latency(plan: Plan, ws: Workspace) -> dict[str, Any]:
     work = ws.dir("latency")
     agent = "bench-latency"
-    stack = start_stack(work, agent)
-    router = None
-    try:
-        router, _records = start_router(stack, work, "router", agent)
+    with (
+        running_stack(work, agent) as stack,
+        running_router(stack, work, "router", agent) as (router, _records),
+    ):
         assert router.proc is not None
         pids = {"router": router.proc.pid, **stack_pids(stack), "bench": os.getpid()}
         quiet = wait_quiet(plan.wait_s)
@@ -78,10 +78,6 @@ def phase_latency(plan: Plan, ws: Workspace) -> dict[str, Any]:
         cpu_loaded = window.stop()
         traces = router_traces(router.log())
         router_log = router.log()
-    finally:
-        if router is not None:
-            router.stop()
-        stack.stop()
     log(f"livekit-api to the wire: {plan.api_requests} requests to a local stub")
     wire = latency.api_to_wire(plan.api_requests)
     main = _keys_result(keys, traces, cpu_keys)
@@ -131,10 +127,10 @@ def _ramp(
 ) -> dict[str, Any]:
     work = ws.dir(name)
     agent = f"bench-{name}"
-    stack = start_stack(work, agent)
-    router = None
-    try:
-        router, records = start_router(stack, work, "router", agent, executor=executor)
+    with (
+        running_stack(work, agent) as stack,
+        running_router(stack, work, "router", agent, executor=executor) as (router, records),
+    ):
         assert router.proc is not None
         time.sleep(3.0)  # let the idle job processes / threads settle before the baseline
         config = plan.ramp(levels, pss=executor == "process")
@@ -160,10 +156,6 @@ def _ramp(
         result["executor"] = executor
         result["quiet"] = quiet
         result["router_log_errors"] = _errors(router.log())
-    finally:
-        if router is not None:
-            router.stop()
-        stack.stop()
     return result
 
 
@@ -193,12 +185,11 @@ def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
     work = ws.dir("two")
     agent = "bench-two"
     cap = plan.two_max_calls
-    stack = start_stack(work, agent)
-    routers = []
-    try:
-        a, rec_a = start_router(stack, work, "router-a", agent, max_calls=cap)
-        b, rec_b = start_router(stack, work, "router-b", agent, max_calls=cap)
-        routers = [a, b]
+    with (
+        running_stack(work, agent) as stack,
+        running_router(stack, work, "router-a", agent, max_calls=cap) as (a, rec_a),
+        running_router(stack, work, "router-b", agent, max_calls=cap) as (b, rec_b),
+    ):
         assert a.proc is not None and b.proc is not None
         time.sleep(3.0)
         config = plan.ramp(plan.two_levels)
@@ -231,10 +222,6 @@ def phase_two(plan: Plan, ws: Workspace) -> dict[str, Any]:
         result["split_by_level"] = split
         result["quiet"] = quiet
         result["router_log_errors"] = _errors(a.log() + b.log())
-    finally:
-        for r in routers:
-            r.stop()
-        stack.stop()
     return result
 
 
@@ -284,10 +271,10 @@ def phase_floor(plan: Plan, ws: Workspace) -> dict[str, Any]:
     work = ws.dir("floor")
     agent = "bench-floor"
     levels = plan.floor_levels
-    stack = start_stack(work, agent)
-    router = None
-    try:
-        router, records = start_router(stack, work, "router", agent)
+    with (
+        running_stack(work, agent) as stack,
+        running_router(stack, work, "router", agent) as (router, records),
+    ):
         assert router.proc is not None
         router_pid = router.proc.pid
 
@@ -316,10 +303,6 @@ def phase_floor(plan: Plan, ws: Workspace) -> dict[str, Any]:
         result["quiet"] = quiet
         result["load_before"] = load_before
         result["router_log_errors"] = _errors(router.log())
-    finally:
-        if router is not None:
-            router.stop()
-        stack.stop()
     result["load_after"] = machine_info()["loadavg"]
     result["ratio"] = floor_ratios(result)
     result["target_ratio"] = FLOOR_TARGET_RATIO

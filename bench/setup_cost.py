@@ -51,9 +51,9 @@ from bench.common import (
     log,
     percentile,
     result_header,
+    running_router,
+    running_stack,
     stack_pids,
-    start_router,
-    start_stack,
 )
 from bench.floor import ROUTER_AUDIO, RTC_LOGS, FloorProcess
 from bench.ramp_callers import CallerPool
@@ -215,12 +215,16 @@ def greeted(totals: list[float], failed: int) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     agent = "bench-setup"
-    stack = start_stack(work, agent)
     env = {"ROUTER_RTC_LOGS": "1"} if args.rtc_logs == "sdk" else {}
     env.update(args.router_env)
-    router, _records = start_router(stack, work, "router", agent, command=args.command, env=env)
     out: dict[str, Any] = {"router_env": args.router_env}
-    try:
+    with (
+        running_stack(work, agent) as stack,
+        running_router(stack, work, "router", agent, command=args.command, env=env) as (
+            router,
+            _records,
+        ),
+    ):
         assert router.proc is not None
         pids = {"router": router.proc.pid}
         floor = await FloorProcess(stack.env, ROUTER_AUDIO.name, args.rtc_logs).start()
@@ -242,9 +246,6 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         out["router_log_errors"] = [
             line for line in router.log().splitlines() if " ERROR " in line
         ][:10]
-    finally:
-        router.stop()
-        stack.stop()
     return out
 
 

@@ -35,7 +35,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from router.core import errors
 from router.stack.configs import StackKeys, livekit_config, redis_command, sip_config
@@ -182,13 +182,13 @@ class LocalStack:
 
     # -- lifecycle --
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> LocalStack:
+    def start(self) -> Self:
         """Start Redis, livekit-server and the stand-in; wait until each is healthy."""
         if self.started:
             return self
