@@ -5,8 +5,8 @@ a prompt, a transfer's outcome, the caller leaving) and carries out the effects 
 returns. It decides nothing about the menu itself. Its collaborators, a module each in
 this package: whether a dispatch serves its room's call (`admission`), whether the
 caller is still there (`presence`), the keys before the menu starts (`keys`), the
-call's one record (`record`), the prompt track published (`track`); the calls of the
-process and the claim on a call are `router.runtime.served`'s.
+call's one record (`record`), the prompt track published and kept heard (`track`); the
+calls of the process and the claim on a call are `router.runtime.served`'s.
 
 Events are handled one at a time, in order, on the call's event loop; a key is fed
 straight from the DTMF callback (no queue hop), so the router's own share of the
@@ -54,7 +54,7 @@ from router.runtime.call.keys import EarlyKeys, arrival, caller_key
 from router.runtime.call.options import CallObserver, SessionOptions
 from router.runtime.call.presence import CallerPresence, caller_number_of
 from router.runtime.call.record import OneRecord
-from router.runtime.call.track import OPUS_MAX_BITRATE, publish_prompt_track
+from router.runtime.call.track import OPUS_MAX_BITRATE, PromptTrack, keep_heard
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
@@ -95,6 +95,7 @@ class CallSession:
         self.metrics = metrics
         self.navigator = Navigator(menu_file, caps=options.caps)
         self.player = Player(self._on_playback_finished)
+        self.prompt_track = PromptTrack(room, self.player, lkapi)
         self.transferrer: Transferrer = SipTransferrer(lkapi, room.name)
         self._transferrer_for = transferrer_for
         """Chooses the caller's transferrer once the caller is known (trial callers)."""
@@ -196,9 +197,10 @@ class CallSession:
     # --- life cycle ----------------------------------------------------------------------
 
     async def publish(self) -> None:
-        """Publish the prompt track at once (`track.publish_prompt_track`): the SIP bridge
-        answers only once it can subscribe."""
-        await publish_prompt_track(self.room, self.player.track)
+        """Publish the prompt track at once (the SIP bridge answers only once it can
+        subscribe), and again if livekit-server never gets its media (`track.keep_heard`)."""
+        await self.prompt_track.publish()
+        self._spawn(keep_heard(self.prompt_track, label=self._label))
 
     async def run(self, caller: rtc.RemoteParticipant | None = None) -> CallRecord | None:
         """Serve the call until it ends; returns the call record (also written to the sink).
@@ -286,8 +288,7 @@ class CallSession:
             return self.records.written  # written already (`_shut_down`)
         self.metrics.active.dec()
         if self.recorder.end_reason is None:
-            # `_done` is set only once `_end_reason` is (`_hang_up`, `_shut_down`): the
-            # fallback is for a path that sets neither
+            # `_done` is set only once `_end_reason` is (`_hang_up`, `_shut_down`): else SHUTDOWN
             self.recorder.end_reason = self._end_reason or EndReason.SHUTDOWN
         self.tracer.end(self.recorder.end_reason)
         return self.records.write(self.recorder, self._end_time())
@@ -311,8 +312,9 @@ class CallSession:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        # No explicit unpublish: leaving the room (the job's shutdown) takes the track down,
-        # and a renegotiation now would race the server closing the room after a hang-up.
+        # No unpublish: leaving the room takes the track down; a renegotiation now would
+        # race the server closing the room after a hang-up.
+        self.prompt_track.close()
         await self.player.aclose()
 
     # --- events in -----------------------------------------------------------------------

@@ -1,16 +1,44 @@
-"""The call's prompt track, published: the audio the caller hears, sent cheaply.
+"""The call's prompt track, published: the audio the caller hears, sent cheaply, and
+published again if livekit-server never received it.
 
 Published at once, before the caller is found: the SIP bridge answers only once it can
 subscribe. Opus DTX is on and its bitrate capped (`OPUS_MAX_BITRATE`), because a call
 spends most of its time silent and libwebrtc's encoder runs every 20 ms for as long as
 the call lasts (docs/benchmarks.md).
+
+A publication livekit-server never received the media of (soak runs 9 and 15: its
+supervisor's "publish time out" 30 s later, no `mediaTrack published`) is one nobody can
+subscribe to, so the bridge rings the caller until it gives up (`480`). Nobody having
+subscribed is not enough to tell it: at load the bridge subscribes 10 s and more after
+the media arrived, and publishing again then takes the track from under it (finding 28's
+first remedy, taken back). livekit-server tells it: a participant's `ParticipantInfo`
+lists a track only once its media arrived (v1.13.5 `pkg/rtc/participant.go`
+`ToProtoWithVersion`: the published tracks, and of the pending ones only those migrating
+from another node), so `keep_heard` asks it (`RoomService.GetParticipant`) and publishes
+again only a track it does not hold.
 """
 
 from __future__ import annotations
 
-from livekit import rtc
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Protocol
 
-__all__ = ["OPUS_MAX_BITRATE", "publish_prompt_track"]
+import aiohttp
+from livekit import api, rtc
+
+from router.runtime.player import Player
+
+__all__ = [
+    "OPUS_MAX_BITRATE",
+    "UNHEARD_CHECKS_S",
+    "PromptTrack",
+    "keep_heard",
+    "publish_prompt_track",
+]
+
+log = logging.getLogger("router.runtime.call")
 
 OPUS_MAX_BITRATE = 96_000
 """Opus bitrate cap of the prompt track. Above about 64 kb/s Opus codes speech in its CELT
@@ -18,6 +46,15 @@ mode, which costs libwebrtc's encoder half of what the SILK/hybrid mode below do
 a prompt plays, and a third during the silence between prompts (the encoder runs every
 20 ms for as long as the call lasts); 96 kb/s leaves a margin. It costs bandwidth only
 while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."""
+
+UNHEARD_CHECKS_S = (8.0, 11.0)
+"""Seconds after publishing at which livekit-server is asked whether it holds the prompt
+track's media, while nobody has subscribed to it; published again only if it holds it at
+neither (its media reaches the server within a second, up to about 5 s at load, soak
+run 14; a caller who rang 11 s is still there)."""
+
+ASK_TIMEOUT_S = 3.0
+"""The longest one question to livekit-server may take; no answer is no evidence."""
 
 
 async def publish_prompt_track(room: rtc.Room, track: rtc.LocalAudioTrack) -> None:
@@ -29,3 +66,101 @@ async def publish_prompt_track(room: rtc.Room, track: rtc.LocalAudioTrack) -> No
     options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, dtx=True)
     options.audio_encoding.max_bitrate = OPUS_MAX_BITRATE
     await room.local_participant.publish_track(track, options)
+
+
+class PromptTrack:
+    """The player's track on `room`: published (`publish`), whether anyone has subscribed
+    to it (`heard`: livekit-server's TrackSubscribed, the rtc SDK's
+    `local_track_subscribed`), whether livekit-server holds its media (`held`), and
+    published anew from the same source (`republish`)."""
+
+    def __init__(self, room: rtc.Room, player: Player, lkapi: api.LiveKitAPI) -> None:
+        self._room = room
+        self._player = player
+        self._api = lkapi
+        self.heard = asyncio.Event()
+        room.on("local_track_subscribed", self._on_subscribed)
+
+    def _on_subscribed(self, track: rtc.LocalTrack) -> None:
+        if track.sid == self._player.track.sid:
+            self.heard.set()
+
+    async def publish(self) -> None:
+        """Publish the player's track (`publish_prompt_track`); `PublishTrackError` if the
+        server does not answer."""
+        await publish_prompt_track(self._room, self._player.track)
+
+    async def held(self) -> bool | None:
+        """Whether livekit-server lists the track among this participant's tracks (its media
+        arrived: module docstring); None when it could not be asked (no answer within
+        `ASK_TIMEOUT_S`, an error, or the room left)."""
+        if not self._room.isconnected():
+            return None
+        ask = api.RoomParticipantIdentity(
+            room=self._room.name, identity=self._room.local_participant.identity
+        )
+        try:
+            info = await asyncio.wait_for(self._api.room.get_participant(ask), ASK_TIMEOUT_S)
+        except (TimeoutError, api.TwirpError, aiohttp.ClientError, OSError) as exc:
+            log.info("room %s: livekit-server not asked about the track: %s", ask.room, exc)
+            return None
+        return any(t.sid == self._player.track.sid for t in info.tracks)
+
+    async def republish(self) -> None:
+        """Unpublish the track and publish a new one on the player's source (what it plays
+        goes to the new one). A failure is one warning: the call goes on."""
+        old = self._player.track
+        try:
+            await self._room.local_participant.unpublish_track(old.sid)
+            self._player.track = rtc.LocalAudioTrack.create_audio_track("menu", self._player.source)
+            await self.publish()
+        except Exception as exc:  # noqa: BLE001 - the call goes on with what it has
+            log.warning("could not publish the prompt track again: %s", exc)
+
+    def close(self) -> None:
+        self._room.off("local_track_subscribed", self._on_subscribed)
+
+
+class Unheard(Protocol):
+    """What `keep_heard` needs of a prompt track (`PromptTrack` is one)."""
+
+    heard: asyncio.Event
+
+    async def held(self) -> bool | None: ...
+
+    async def republish(self) -> None: ...
+
+
+async def keep_heard(
+    track: Unheard, *, label: str, checks_s: Sequence[float] = UNHEARD_CHECKS_S
+) -> bool:
+    """Publish `track` again if, at every one of `checks_s` (seconds from now), nobody has
+    subscribed to it and livekit-server answers that it does not hold it; True if it did.
+    Subscribed to, held by the server at any check, or the server not answering (None):
+    left alone, as the bridge may be subscribing late. Run as a task while the call waits
+    for its answer; cancelled with the call."""
+    waited = 0.0
+    for at in checks_s:
+        try:
+            await asyncio.wait_for(track.heard.wait(), max(0.0, at - waited))
+            return False
+        except TimeoutError:
+            waited = at
+        held = await track.held()
+        if held:
+            log.info(
+                "room %s: nobody has subscribed to the prompt track in %.0f s; livekit-server "
+                "holds it: the bridge is late",
+                label,
+                at,
+            )
+        if held is not False:
+            return False
+    log.warning(
+        "room %s: livekit-server has not received the prompt track's media in %.0f s, and "
+        "nobody can subscribe to it; publishing it again",
+        label,
+        waited,
+    )
+    await track.republish()
+    return True
