@@ -25,6 +25,7 @@ from router.core.events import EndReason
 from router.trial.caller import is_trial_caller
 
 __all__ = [
+    "HANGUP_DEPARTURE_GRACE_S",
     "JOIN_GRACE_S",
     "REJOIN_GRACE_S",
     "SIP",
@@ -42,6 +43,15 @@ REJOIN_GRACE_S = 8.0
 the room again: the SIP bridge rejoins a restarted livekit-server on its own, and seconds
 after the router did in the soak (its call then served, and recorded, by a second
 dispatch)."""
+
+HANGUP_DEPARTURE_GRACE_S = 2.0
+"""How long after the SIP bridge set the caller's `sip.callStatus` to `hangup` the call
+waits for the caller's participant to leave before it takes the hang-up itself.
+livekit-sip sets it as it closes the call, and leaves at once (`pkg/sip/inbound.go`
+`close`: `setStatus`, then `closeMedia`, `lkRoom.Close`); at load the leave was lost on a
+broken signal pipe (soak runs 13 and 16: livekit-server's "error writing to websocket",
+the participant kept until removed), and the router, not told, played its menu to nobody
+until its no-input limit hung up."""
 
 JOIN_GRACE_S = 1.0
 """How long a dispatched call waits for its caller when none is in the room on joining.
@@ -144,6 +154,7 @@ class CallerPresence:
         """Follow the room's events (until `detach`)."""
         self.room.on("participant_connected", self._on_participant_connected)
         self.room.on("participant_disconnected", self._on_participant_disconnected)
+        self.room.on("participant_attributes_changed", self._on_attributes_changed)
         self.room.on("disconnected", self._on_room_disconnected)
         self.room.on("reconnecting", self._on_reconnecting)
         self.room.on("reconnected", self._on_reconnected)
@@ -151,6 +162,7 @@ class CallerPresence:
     def detach(self) -> None:
         self.room.off("participant_connected", self._on_participant_connected)
         self.room.off("participant_disconnected", self._on_participant_disconnected)
+        self.room.off("participant_attributes_changed", self._on_attributes_changed)
         self.room.off("disconnected", self._on_room_disconnected)
         self.room.off("reconnecting", self._on_reconnecting)
         self.room.off("reconnected", self._on_reconnected)
@@ -279,6 +291,30 @@ class CallerPresence:
         # a bridge that drops the call (no RTP within its media timeout) leaves it as it was
         status = participant.attributes.get("sip.callStatus")
         self._left(EndReason.CALLER_HANGUP if status in (None, "", "hangup") else EndReason.DROPPED)
+
+    def _on_attributes_changed(self, changed: dict[str, str], who: rtc.Participant) -> None:
+        if (
+            self.caller is not None
+            and who.identity == self.caller.identity
+            and changed.get("sip.callStatus") == "hangup"
+        ):
+            self._loop.call_later(HANGUP_DEPARTURE_GRACE_S, self._hung_up_in_place)
+
+    def _hung_up_in_place(self) -> None:
+        """The bridge said the caller hung up `HANGUP_DEPARTURE_GRACE_S` ago: if its
+        participant is still in the room (its leave lost), the caller has left all the same."""
+        caller = self.caller
+        if self._done.is_set() or self.reconnecting or caller is None:
+            return
+        if self.seen_gone(caller.identity) or caller.attributes.get("sip.callStatus") != "hangup":
+            return  # it left, and said so; or a new status came after
+        log.warning(
+            "call %s: the SIP bridge said the caller hung up, but its participant has not "
+            "left in %.0f s; taking the hang-up",
+            self._label,
+            HANGUP_DEPARTURE_GRACE_S,
+        )
+        self._left(EndReason.CALLER_HANGUP)
 
     def _left_with_server(self) -> None:
         """The caller's participant was closed by livekit-server stopping, not by a hang-up.
