@@ -149,6 +149,8 @@ class CallerPresence:
         self._disrupted_at: float | None = None
         """Loop time LiveKit last closed a participant in a shutdown or the router was back
         from a rejoin: a caller not yet found is waited for a little longer (`_waiting_until`)."""
+        self._hangup_timer: asyncio.TimerHandle | None = None
+        """Set when the bridge said the caller hung up (`_hung_up_in_place`)."""
 
     def attach(self) -> None:
         """Follow the room's events (until `detach`)."""
@@ -160,6 +162,9 @@ class CallerPresence:
         self.room.on("reconnected", self._on_reconnected)
 
     def detach(self) -> None:
+        if self._hangup_timer is not None:
+            self._hangup_timer.cancel()  # it holds the call until it fires
+            self._hangup_timer = None
         self.room.off("participant_connected", self._on_participant_connected)
         self.room.off("participant_disconnected", self._on_participant_disconnected)
         self.room.off("participant_attributes_changed", self._on_attributes_changed)
@@ -298,12 +303,15 @@ class CallerPresence:
             and who.identity == self.caller.identity
             and changed.get("sip.callStatus") == "hangup"
         ):
-            self._loop.call_later(HANGUP_DEPARTURE_GRACE_S, self._hung_up_in_place)
+            if self._hangup_timer is None:
+                self._hangup_timer = self._loop.call_later(
+                    HANGUP_DEPARTURE_GRACE_S, self._hung_up_in_place
+                )
 
     def _hung_up_in_place(self) -> None:
         """The bridge said the caller hung up `HANGUP_DEPARTURE_GRACE_S` ago: if its
         participant is still in the room (its leave lost), the caller has left all the same."""
-        caller = self.caller
+        self._hangup_timer, caller = None, self.caller
         if self._done.is_set() or self.reconnecting or caller is None:
             return
         if self.seen_gone(caller.identity) or caller.attributes.get("sip.callStatus") != "hangup":
