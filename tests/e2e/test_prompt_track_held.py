@@ -22,7 +22,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from livekit import rtc
+from livekit import api, rtc
 
 from router.runtime.call.track import UNHEARD_CHECKS_S, PromptTrack
 from router.runtime.player import Player
@@ -30,6 +30,14 @@ from router.stack.harness import RouterProcess
 from tests.e2e.conftest import Stack, eventually, sip_participant_token
 
 AGENT_KIND = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+
+
+async def _held_becomes(track: PromptTrack, want: bool) -> bool | None:
+    for _ in range(50):
+        if await track.held() is want:
+            break
+        await asyncio.sleep(0.1)
+    return await track.held()
 
 
 async def test_the_server_holds_a_published_track_and_not_one_taken_down(e2e: Stack) -> None:
@@ -40,17 +48,19 @@ async def test_the_server_holds_a_published_track_and_not_one_taken_down(e2e: St
     track = PromptTrack(room, player, lkapi)
     try:
         await track.publish()
-        for _ in range(50):
-            if await track.held():
-                break
-            await asyncio.sleep(0.1)
-        assert await track.held() is True
+        first_sid, first_source = player.track.sid, player.source
+        assert await _held_becomes(track, True) is True
+        # published again before anything played: a new track on a new source, held
+        await track.republish()
+        assert player.track.sid != first_sid
+        assert player.source is not first_source and first_source._ffi_handle.disposed
+        assert await _held_becomes(track, True) is True
+        info = await lkapi.room.get_participant(
+            api.RoomParticipantIdentity(room="track-held", identity="menu-router")
+        )
+        assert [t.sid for t in info.tracks] == [player.track.sid], "the first one taken down"
         await room.local_participant.unpublish_track(player.track.sid)
-        for _ in range(50):
-            if await track.held() is False:
-                break
-            await asyncio.sleep(0.1)
-        assert await track.held() is False
+        assert await _held_becomes(track, False) is False
     finally:
         track.close()
         await player.aclose()

@@ -107,12 +107,18 @@ class PromptTrack:
         return any(t.sid == self._player.track.sid for t in info.tracks)
 
     async def republish(self) -> None:
-        """Unpublish the track and publish a new one on the player's source (what it plays
-        goes to the new one). A failure is one warning: the call goes on."""
+        """Unpublish the track and publish a new one, on a new audio source if nothing has
+        played yet (`Player.renew`; soak runs 16 and 17: a new track on the same source
+        did not bring its media either), else on the same one. A failure is one warning:
+        the call goes on."""
         old = self._player.track
         try:
             await self._room.local_participant.unpublish_track(old.sid)
-            self._player.track = rtc.LocalAudioTrack.create_audio_track("menu", self._player.source)
+            await self._player.renew()
+            if self._player.track is old:
+                self._player.track = rtc.LocalAudioTrack.create_audio_track(
+                    "menu", self._player.source
+                )
             await self.publish()
         except Exception as exc:  # noqa: BLE001 - the call goes on with what it has
             log.warning("could not publish the prompt track again: %s", exc)
