@@ -33,7 +33,7 @@ from bench.soak.figures import (
     SoakFigures,
     Spread,
 )
-from bench.soak.refusals import unclaimed_callers, undispatched_callers
+from bench.soak.refusals import unclaimed_callers, undispatched_callers, unpublished_callers
 from bench.soak.scenarios import Behaviour, Expected, expected
 from router.core.events import EndReason
 from router.runtime.records import CallRecord
@@ -210,6 +210,8 @@ def check(
     refused_unclaimed = 0
     undispatched = undispatched_callers(server_log)
     refused_undispatched = 0
+    unpublished = unpublished_callers(server_log)
+    refused_unpublished = 0
     index = _by_caller(records)
     by_caller = dict(index)
     cache: dict[tuple[Behaviour, str], Expected] = {}
@@ -230,6 +232,8 @@ def check(
                 refused_unclaimed += 1  # livekit-server claimed no psrpc request in 1 s
             elif not during and not call.probe and call.caller_id in undispatched:
                 refused_undispatched += 1  # its one job request lost the same way
+            elif not during and not call.probe and call.caller_id in unpublished:
+                refused_unpublished += 1  # the router's track media never reached the server
             elif not during and not call.probe:
                 wrong.append(
                     f"call {call.i} ({call.behaviour}): not answered ({call.outcome}, "
@@ -385,6 +389,9 @@ def check(
         # never dispatched: livekit-server's one job request for the room found no agent
         # service within psrpc's 1 s (refusals.py); the caller rang until they gave up
         refused_undispatched=refused_undispatched,
+        # refused with every part up because livekit-server never received the router's
+        # prompt track media ("publish time out"; finding 28, "Open")
+        refused_unpublished=refused_unpublished,
         # keys dropped as a bridge's copy (`KEY_REPEAT_WINDOW_S`): with livekit-sip's one
         # event per press, each is a real press merged by a stalled router (reliability.md)
         duplicate_keys=sum(r.duplicate_keys for r in every_read),

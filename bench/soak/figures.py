@@ -131,6 +131,9 @@ class SoakFigures(ResultModel):
     """Refused with every part up: psrpc's 1 s server selection (bench/soak/refusals.py)."""
     refused_undispatched: int | None = None
     """Rooms livekit-server never dispatched, with every part up (refusals.py)."""
+    refused_unpublished: int | None = None
+    """Calls the bridge never answered because livekit-server never received the router's
+    track media ("publish time out"), with every part up (refusals.py)."""
     duplicate_keys: int | None = None
     """Keys the router dropped as a bridge's copy, summed over the records."""
     outages: Items[OutageFigures]

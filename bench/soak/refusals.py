@@ -16,6 +16,16 @@ stand-in does: a loaded livekit-server refuses calls this way with a real bridge
 The soak counts such a call as the stack's refusal (reliability.md, finding 24), not
 as a wrong outcome; any other refusal with every part up still is one.
 
+A call whose router's prompt track livekit-server never received is refused too: the
+bridge answers only once it can subscribe to a track (livekit/sip `pkg/sip/inbound.go`),
+so it rings until the router, having greeted nobody, hangs up (`480` after about 40 s;
+reliability.md, finding 28, "Open"). livekit-server says which: its participant
+supervisor's "publish time out" for the router's (`agent-`) participant, 30 s after the
+publication (v1.13.5 `pkg/rtc/supervisor/participant_supervisor.go`), and the router
+logs it at 11 s (`router/runtime/call/track.py` `watch_publication`). The soak counts
+such a call apart (`unpublished_callers`): LiveKit lost the router's media, with every
+part up.
+
 The same 1 s drops a dispatch: livekit-server sends a room's job request once
 (livekit/livekit v1.13.5 `pkg/agent/client.go` `LaunchJob`: one `JobRequest`, its
 failure only logged, "failed to send job request", `JT_ROOM`), and the bridge then
@@ -32,7 +42,13 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-__all__ = ["UNCLAIMED", "UNDISPATCHED_WITHIN_S", "unclaimed_callers", "undispatched_callers"]
+__all__ = [
+    "UNCLAIMED",
+    "UNDISPATCHED_WITHIN_S",
+    "unclaimed_callers",
+    "undispatched_callers",
+    "unpublished_callers",
+]
 
 UNCLAIMED = "no response from servers"
 """psrpc's `ErrNoResponse`: no livekit-server claimed the request within 1 s."""
@@ -96,6 +112,19 @@ def undispatched_callers(server_log: Iterable[str]) -> frozenset[str]:
         for caller, at in created.items()
         if caller not in dispatched and any(0 <= f - at <= UNDISPATCHED_WITHIN_S for f in failures)
     )
+
+
+def unpublished_callers(server_log: Iterable[str]) -> frozenset[str]:
+    """The calling numbers whose room livekit-server says the router's track media never
+    reached: its supervisor's "publish time out" for an `agent-` participant there.
+    `server_log` is livekit-server's log (zap's console format)."""
+    found: set[str] = set()
+    for line in server_log:
+        if "publish time out" in line and '"participant": "agent-' in line:
+            room = _CALLER_ROOM.search(line)
+            if room is not None:
+                found.add(room.group(1))
+    return frozenset(found)
 
 
 def _time(line: str) -> float | None:

@@ -46,17 +46,6 @@ class Player:
         self._active = False
         self._clear_pending = False
 
-    async def renew(self) -> None:
-        """A new audio source and track for the call, the old source closed; only while
-        nothing plays (else nothing happens). For a track whose media never left the
-        process (`PromptTrack.republish`): the old source may be what failed."""
-        if self._active or self._task is not None:
-            return
-        old = self.source
-        self.source = rtc.AudioSource(SAMPLE_RATE_HZ, 1, queue_size_ms=QUEUE_MS)
-        self.track = rtc.LocalAudioTrack.create_audio_track("menu", self.source)
-        await old.aclose()
-
     @property
     def playing(self) -> bool:
         return self._active

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.soak.refusals import unclaimed_callers, undispatched_callers
+from bench.soak.refusals import unclaimed_callers, undispatched_callers, unpublished_callers
 from tests.bench.soak_figures import figures_of, refused
 
 
@@ -107,3 +107,33 @@ def test_the_soak_counts_an_undispatched_call_as_the_stacks(tmp_path: Path) -> N
     assert figures.refused_undispatched == 1
     wrong = [f for f in figures.failures if "with every part up" in f]
     assert wrong == ["call 921 (busy_486): not answered (rejected, 503, None) with every part up"]
+
+
+def _publish_time_out(at: str, caller: str, participant: str) -> str:
+    fields = (
+        f'{{"room": "call-_{caller}_mRV8HGn8FV2N", "roomID": "RM_nj6gBDKUiphM", '
+        f'"participant": "{participant}", "participantID": "PA_jCYbMsJmCW6n", '
+        '"remote": false, "trackID": "TR_AMNm7hLizCyCTV", "error": "publish time out"}'
+    )
+    return (
+        f"2026-12-01T05:37:{at}Z\tERROR\tlivekit\tsupervisor/participant_supervisor.go:156"
+        f"\tsupervisor error on publication\t{fields}"
+    )
+
+
+def test_a_call_whose_router_track_never_reached_the_server_is_told_by_its_supervisor(
+    tmp_path: Path,
+) -> None:
+    # run 17: calls 914 and 917, the bridge never subscribed, `480` after 36 s
+    log = [
+        _publish_time_out("56.192", "+15557700914", "agent-AJ_KYrDP2asyn2A"),
+        _publish_time_out("56.300", "+15557700930", "sip_+15557700930"),  # not the router's
+        _created("52.993", "+15557700917"),
+    ]
+    assert unpublished_callers(log) == {"+15557700914"}
+    lost, other = refused(914), refused(930)
+    lost.status = other.status = 480
+    figures = figures_of(tmp_path, [lost, other], server_log=log)
+    assert figures.refused_unpublished == 1
+    wrong = [f for f in figures.failures if "with every part up" in f]
+    assert wrong == ["call 930 (busy_486): not answered (rejected, 480, None) with every part up"]

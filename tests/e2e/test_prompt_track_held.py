@@ -1,15 +1,15 @@
 """livekit-server tells a publication it holds from one it does not, and a bridge slow to
-subscribe gets the router's one track (router/runtime/call/track.py).
+subscribe is not taken for a lost publication (router/runtime/call/track.py).
 
-Soak runs 9 and 15: livekit-server never received one call's prompt track media, the SIP
-bridge never subscribed, and the caller was refused `480` after about 40 s. The router
-now asks livekit-server (`PromptTrack.held`, RoomService.GetParticipant) whether it holds
-a track nobody has subscribed to, and publishes again only one it does not hold
-(`keep_heard`; the decision alone: tests/runtime/test_keep_heard.py). livekit-server
-cannot be made to lose a publication on demand; here, against the real server: what it
-answers for a published track and for one taken down, and a call whose bridge subscribes
-after every check (finding 28's first remedy published such a track again, and calls
-were never answered: soak run 14).
+Soak runs 9 and 15-18: livekit-server never received one call's prompt track media, the
+SIP bridge never subscribed, and the caller was refused `480` after about 40 s. The router
+asks livekit-server (`PromptTrack.held`, RoomService.GetParticipant) whether it holds a
+track nobody has subscribed to, and says the publication lost only if it does not
+(`watch_publication`; the decision alone: tests/runtime/test_watch_publication.py).
+livekit-server cannot be made to lose a publication on demand; here, against the real
+server: what it answers for a published track and for one taken down, and a call whose
+bridge subscribes after every check (finding 28's first remedy published such a track
+again, and calls were never answered: soak run 14).
 
 The bridge of the second test is the boundary faked: a real rtc participant of kind SIP
 (real livekit-server), ringing (`sip.callStatus`), that, as livekit-sip does, answers once
@@ -48,17 +48,11 @@ async def test_the_server_holds_a_published_track_and_not_one_taken_down(e2e: St
     track = PromptTrack(room, player, lkapi)
     try:
         await track.publish()
-        first_sid, first_source = player.track.sid, player.source
-        assert await _held_becomes(track, True) is True
-        # published again before anything played: a new track on a new source, held
-        await track.republish()
-        assert player.track.sid != first_sid
-        assert player.source is not first_source and first_source._ffi_handle.disposed
         assert await _held_becomes(track, True) is True
         info = await lkapi.room.get_participant(
             api.RoomParticipantIdentity(room="track-held", identity="menu-router")
         )
-        assert [t.sid for t in info.tracks] == [player.track.sid], "the first one taken down"
+        assert [t.sid for t in info.tracks] == [player.track.sid]
         await room.local_participant.unpublish_track(player.track.sid)
         assert await _held_becomes(track, False) is False
     finally:
@@ -115,7 +109,7 @@ async def test_a_bridge_that_subscribes_late_gets_the_one_track_and_answers(
     log = router.log()
     assert "Traceback" not in log
     assert len(published) == 1, published
-    assert "publishing it again" not in log
+    assert "has not received the prompt track's media" not in log
     assert "livekit-server holds it: the bridge is late" in log, "the server was asked"
     (record,) = [json.loads(line) for line in records.read_text().splitlines()]
     assert record["answered"] is not None, record

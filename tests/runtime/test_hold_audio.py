@@ -62,23 +62,3 @@ async def test_a_play_without_loop_reports_its_end() -> None:
     finally:
         await player.aclose()
 
-
-async def test_a_source_is_renewed_only_before_anything_played() -> None:
-    # `PromptTrack.republish` (finding 28): a track whose media never reached livekit-server
-    # is published again on a new source, but never under a prompt the caller is hearing
-    finished = Finished()
-    player = Player(finished)
-    try:
-        first, first_track = player.source, player.track
-        await player.renew()
-        assert player.source is not first and player.track is not first_track
-        assert first._ffi_handle.disposed
-        player.play(1, [tone(2)])
-        second = player.source
-        await player.renew()
-        assert player.source is second, "not while a prompt plays"
-        await asyncio.wait_for(finished.event(1).wait(), 5)
-        await player.renew()
-        assert player.source is second, "nor once anything has played"
-    finally:
-        await player.aclose()

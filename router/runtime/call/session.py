@@ -54,7 +54,7 @@ from router.runtime.call.keys import EarlyKeys, arrival, caller_key
 from router.runtime.call.options import CallObserver, SessionOptions
 from router.runtime.call.presence import CallerPresence, caller_number_of
 from router.runtime.call.record import OneRecord
-from router.runtime.call.track import OPUS_MAX_BITRATE, PromptTrack, keep_heard
+from router.runtime.call.track import OPUS_MAX_BITRATE, PromptTrack, watch_publication
 from router.runtime.metrics import METRICS, Metrics
 from router.runtime.player import Player
 from router.runtime.prompts import PromptCache, Rendered
@@ -198,9 +198,9 @@ class CallSession:
 
     async def publish(self) -> None:
         """Publish the prompt track at once (the SIP bridge answers only once it can
-        subscribe), and again if livekit-server never gets its media (`track.keep_heard`)."""
+        subscribe), and watch that livekit-server gets its media (`track.watch_publication`)."""
         await self.prompt_track.publish()
-        self._spawn(keep_heard(self.prompt_track, label=self._label))
+        self._spawn(watch_publication(self.prompt_track, label=self._label))
 
     async def run(self, caller: rtc.RemoteParticipant | None = None) -> CallRecord | None:
         """Serve the call until it ends; returns the call record (also written to the sink).

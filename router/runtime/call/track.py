@@ -1,21 +1,20 @@
 """The call's prompt track, published: the audio the caller hears, sent cheaply, and
-published again if livekit-server never received it.
+watched until someone subscribes to it.
 
 Published at once, before the caller is found: the SIP bridge answers only once it can
 subscribe. Opus DTX is on and its bitrate capped (`OPUS_MAX_BITRATE`), because a call
 spends most of its time silent and libwebrtc's encoder runs every 20 ms for as long as
 the call lasts (docs/benchmarks.md).
 
-A publication livekit-server never received the media of (soak runs 9 and 15: its
+A publication livekit-server never received the media of (soak runs 9 and 15-18: its
 supervisor's "publish time out" 30 s later, no `mediaTrack published`) is one nobody can
-subscribe to, so the bridge rings the caller until it gives up (`480`). Nobody having
+subscribe to, so the bridge rings the caller until they give up (`480`). Nobody having
 subscribed is not enough to tell it: at load the bridge subscribes 10 s and more after
-the media arrived, and publishing again then takes the track from under it (finding 28's
-first remedy, taken back). livekit-server tells it: a participant's `ParticipantInfo`
-lists a track only once its media arrived (v1.13.5 `pkg/rtc/participant.go`
+the media arrived. livekit-server tells it: a participant's `ParticipantInfo` lists a
+track only once its media arrived (v1.13.5 `pkg/rtc/participant.go`
 `ToProtoWithVersion`: the published tracks, and of the pending ones only those migrating
-from another node), so `keep_heard` asks it (`RoomService.GetParticipant`) and publishes
-again only a track it does not hold.
+from another node), so `watch_publication` asks it (`RoomService.GetParticipant`) and
+says so when it does not hold the track.
 """
 
 from __future__ import annotations
@@ -34,8 +33,8 @@ __all__ = [
     "OPUS_MAX_BITRATE",
     "UNHEARD_CHECKS_S",
     "PromptTrack",
-    "keep_heard",
     "publish_prompt_track",
+    "watch_publication",
 ]
 
 log = logging.getLogger("router.runtime.call")
@@ -71,8 +70,7 @@ async def publish_prompt_track(room: rtc.Room, track: rtc.LocalAudioTrack) -> No
 class PromptTrack:
     """The player's track on `room`: published (`publish`), whether anyone has subscribed
     to it (`heard`: livekit-server's TrackSubscribed, the rtc SDK's
-    `local_track_subscribed`), whether livekit-server holds its media (`held`), and
-    published anew from the same source (`republish`)."""
+    `local_track_subscribed`), and whether livekit-server holds its media (`held`)."""
 
     def __init__(self, room: rtc.Room, player: Player, lkapi: api.LiveKitAPI) -> None:
         self._room = room
@@ -106,45 +104,29 @@ class PromptTrack:
             return None
         return any(t.sid == self._player.track.sid for t in info.tracks)
 
-    async def republish(self) -> None:
-        """Unpublish the track and publish a new one, on a new audio source if nothing has
-        played yet (`Player.renew`; soak runs 16 and 17: a new track on the same source
-        did not bring its media either), else on the same one. A failure is one warning:
-        the call goes on."""
-        old = self._player.track
-        try:
-            await self._room.local_participant.unpublish_track(old.sid)
-            await self._player.renew()
-            if self._player.track is old:
-                self._player.track = rtc.LocalAudioTrack.create_audio_track(
-                    "menu", self._player.source
-                )
-            await self.publish()
-        except Exception as exc:  # noqa: BLE001 - the call goes on with what it has
-            log.warning("could not publish the prompt track again: %s", exc)
-
     def close(self) -> None:
         self._room.off("local_track_subscribed", self._on_subscribed)
 
 
-class Unheard(Protocol):
-    """What `keep_heard` needs of a prompt track (`PromptTrack` is one)."""
+class Watched(Protocol):
+    """What `watch_publication` needs of a prompt track (`PromptTrack` is one)."""
 
     heard: asyncio.Event
 
     async def held(self) -> bool | None: ...
 
-    async def republish(self) -> None: ...
 
-
-async def keep_heard(
-    track: Unheard, *, label: str, checks_s: Sequence[float] = UNHEARD_CHECKS_S
+async def watch_publication(
+    track: Watched, *, label: str, checks_s: Sequence[float] = UNHEARD_CHECKS_S
 ) -> bool:
-    """Publish `track` again if, at every one of `checks_s` (seconds from now), nobody has
-    subscribed to it and livekit-server answers that it does not hold it; True if it did.
-    Subscribed to, held by the server at any check, or the server not answering (None):
-    left alone, as the bridge may be subscribing late. Run as a task while the call waits
-    for its answer; cancelled with the call."""
+    """Whether `track`'s publication was lost: at every one of `checks_s` (seconds from
+    now) nobody has subscribed to it and livekit-server answers that it does not hold it;
+    said in a warning, for the operator (the SIP bridge will not answer such a call: the
+    caller rings until the router greets nobody and hangs up, or gives up). Subscribed
+    to, held by the server at any check (the bridge is late), or the server not answering
+    (None): False. Run as a task while the call waits for its answer; cancelled with the
+    call. Publishing the track again on the same connection did not bring its media
+    (soak runs 16-18, docs/reliability.md finding 28), so nothing more is tried here."""
     waited = 0.0
     for at in checks_s:
         try:
@@ -163,10 +145,10 @@ async def keep_heard(
         if held is not False:
             return False
     log.warning(
-        "room %s: livekit-server has not received the prompt track's media in %.0f s, and "
-        "nobody can subscribe to it; publishing it again",
+        "room %s: livekit-server has not received the prompt track's media in %.0f s; the "
+        "SIP bridge cannot subscribe to it, and answers only once it can (a lost "
+        "publication of LiveKit's)",
         label,
         waited,
     )
-    await track.republish()
     return True
