@@ -167,6 +167,25 @@ def sip_participant_token(stack: LocalStack, room: str, *, status: str) -> str:
     )
 
 
+async def connected_router(
+    stack: LocalStack, menus: Path, folder: Path, room: str
+) -> RouterProcess:
+    """`router connect --room ROOM` on `menus`, started: a router that joins one given
+    room and serves its SIP participant (no dispatch); its log and `calls.jsonl` in
+    `folder`."""
+    router = RouterProcess(
+        stack.env,
+        menus=menus,
+        log_path=folder / "router.log",
+        agent_name="not-dispatched",  # only the explicit --room brings it there
+        records=str(folder / "calls.jsonl"),
+        command="connect",
+        extra_args=["--room", room],
+    )
+    await asyncio.to_thread(router.start)
+    return router
+
+
 def new_caller_id() -> str:
     """A caller number unique to one test call, so its record can be found."""
     return f"+1555020{next(_callers):04d}"

@@ -13,13 +13,12 @@ from pathlib import Path
 
 from livekit import rtc
 
-from router.stack.harness import RouterProcess
-from tests.e2e.conftest import Stack, eventually, sip_participant_token
+from tests.e2e.conftest import Stack, connected_router, eventually, sip_participant_token
 
 
 async def test_connect_joins_the_room_and_routes_its_caller(e2e: Stack, tmp_path: Path) -> None:
     room_name = "connect-test"
-    records = tmp_path / "connect.jsonl"
+    records = tmp_path / "calls.jsonl"
     token = sip_participant_token(e2e.stack, room_name, status="active")
     caller = rtc.Room()
     heard = asyncio.Event()
@@ -29,16 +28,7 @@ async def test_connect_joins_the_room_and_routes_its_caller(e2e: Stack, tmp_path
         heard.set()
 
     await caller.connect(e2e.stack.url, token)
-    router = RouterProcess(
-        e2e.stack.env,
-        menus=e2e.menus,
-        log_path=tmp_path / "connect.log",
-        agent_name="not-dispatched",  # only the explicit --room brings it here
-        records=str(records),
-        command="connect",
-        extra_args=["--room", room_name],
-    )
-    await asyncio.to_thread(router.start)
+    router = await connected_router(e2e.stack, e2e.menus, tmp_path, room_name)
     try:
         await asyncio.wait_for(heard.wait(), 15)  # the router published its prompt track
         await asyncio.sleep(1.0)

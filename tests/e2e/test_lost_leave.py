@@ -20,8 +20,13 @@ from pathlib import Path
 from livekit import rtc
 
 from router.runtime.call.presence import HANGUP_DEPARTURE_GRACE_S
-from router.stack.harness import RouterProcess
-from tests.e2e.conftest import Stack, eventually, sip_participant_token, written_records
+from tests.e2e.conftest import (
+    Stack,
+    connected_router,
+    eventually,
+    sip_participant_token,
+    written_records,
+)
 
 
 async def test_a_caller_who_said_hangup_and_stayed_is_recorded_as_hanging_up(
@@ -39,16 +44,7 @@ async def test_a_caller_who_said_hangup_and_stayed_is_recorded_as_hanging_up(
     await bridge.connect(
         e2e.stack.url, sip_participant_token(e2e.stack, room_name, status="active")
     )
-    router = RouterProcess(
-        e2e.stack.env,
-        menus=e2e.menus,
-        log_path=tmp_path / "router.log",
-        agent_name="not-dispatched",
-        records=str(records),
-        command="connect",
-        extra_args=["--room", room_name],
-    )
-    await asyncio.to_thread(router.start)
+    router = await connected_router(e2e.stack, e2e.menus, tmp_path, room_name)
     try:
         await asyncio.wait_for(heard.wait(), 15)
         await eventually(

@@ -26,8 +26,7 @@ from livekit import api, rtc
 
 from router.runtime.call.track import UNHEARD_CHECKS_S, PromptTrack
 from router.runtime.player import Player
-from router.stack.harness import RouterProcess
-from tests.e2e.conftest import Stack, eventually, sip_participant_token
+from tests.e2e.conftest import Stack, connected_router, eventually, sip_participant_token
 
 AGENT_KIND = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
 
@@ -85,16 +84,7 @@ async def test_a_bridge_that_subscribes_late_gets_the_one_track_and_answers(
 
     token = sip_participant_token(e2e.stack, room_name, status="ringing")
     await bridge.connect(e2e.stack.url, token, rtc.RoomOptions(auto_subscribe=False))
-    router = RouterProcess(
-        e2e.stack.env,
-        menus=e2e.menus,
-        log_path=tmp_path / "router.log",
-        agent_name="not-dispatched",
-        records=str(records),
-        command="connect",
-        extra_args=["--room", room_name],
-    )
-    await asyncio.to_thread(router.start)
+    router = await connected_router(e2e.stack, e2e.menus, tmp_path, room_name)
     try:
         await asyncio.wait_for(subscribed.wait(), late_s + 15)
         await bridge.local_participant.set_attributes({"sip.callStatus": "active"})

@@ -61,4 +61,3 @@ async def test_a_play_without_loop_reports_its_end() -> None:
         assert finished.ids == [7]
     finally:
         await player.aclose()
-
