@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from livekit import api
 
@@ -40,6 +41,7 @@ __all__ = [
     "StillThere",
     "TransferWatch",
     "caller_on_server",
+    "participant_on_server",
     "transfer_label",
 ]
 
@@ -75,25 +77,36 @@ StillThere = Callable[[], Awaitable[bool | None]]
 (gone, or hanging up), None (the server could not say)."""
 
 
-async def caller_on_server(
-    lkapi: api.LiveKitAPI, room: str, identity: str, *, within_s: float = CALLER_GONE_GRACE_S
-) -> bool | None:
-    """Ask the server for the caller's participant (`RoomService.GetParticipant`, bounded
-    by `within_s` seconds): False when it is gone (`not_found`, or livekit-server
-    v1.13.5's 500 "could not find object"), disconnected, or its `sip.callStatus` is
-    `hangup` (the SIP bridge sets it before it leaves: livekit/sip `pkg/sip/inbound.go`,
-    `close` -> `setStatus`); True when it is in the room otherwise; None when the server
-    did not answer (an outage). Unlike the room's signalling, which the router's own
-    connection delivers late under load, this is the server's state when asked."""
+async def participant_on_server(
+    lkapi: api.LiveKitAPI, room: str, identity: str, *, within_s: float
+) -> api.ParticipantInfo | Literal[False] | None:
+    """A participant as livekit-server sees it now (`RoomService.GetParticipant`, bounded
+    by `within_s` seconds): its info; False when it is gone (`not_found`, or livekit-server
+    v1.13.5's 500 "could not find object"); None when the server did not answer (an
+    outage, a timeout). Unlike the room's signalling, which the router's own connection
+    delivers late under load, this is the server's state when asked."""
     request = api.RoomParticipantIdentity(room=room, identity=identity)
     try:
-        info = await asyncio.wait_for(lkapi.room.get_participant(request), within_s)
+        return await asyncio.wait_for(lkapi.room.get_participant(request), within_s)
     except api.ServerError as exc:
         if exc.code == api.ServerErrorCode.NOT_FOUND or GONE in (exc.message or ""):
             return False
         return None
     except Exception:  # noqa: BLE001 - a timeout, a refused connection: the server is away
         return None
+
+
+async def caller_on_server(
+    lkapi: api.LiveKitAPI, room: str, identity: str, *, within_s: float = CALLER_GONE_GRACE_S
+) -> bool | None:
+    """Whether the caller is on the call as the server sees it (`participant_on_server`):
+    False when it is gone, disconnected, or its `sip.callStatus` is `hangup` (the SIP
+    bridge sets it before it leaves: livekit/sip `pkg/sip/inbound.go`, `close` ->
+    `setStatus`); True when it is in the room otherwise; None when the server did not
+    answer."""
+    info = await participant_on_server(lkapi, room, identity, within_s=within_s)
+    if info is None or info is False:
+        return info
     return (
         info.state != api.ParticipantInfo.State.DISCONNECTED
         and info.attributes.get("sip.callStatus") != "hangup"

@@ -44,7 +44,7 @@ async def test_the_server_holds_a_published_track_and_not_one_taken_down(e2e: St
     await room.connect(e2e.stack.url, e2e.stack.token("menu-router", "track-held"))
     lkapi = e2e.stack.api()
     player = Player(lambda _: None)
-    track = PromptTrack(room, player, lkapi)
+    track = PromptTrack(room, player.track, lkapi)
     try:
         await track.publish()
         assert await _held_becomes(track, True) is True

@@ -5,7 +5,7 @@ a prompt, a transfer's outcome, the caller leaving) and carries out the effects 
 returns. It decides nothing about the menu itself. Its collaborators, a module each in
 this package: whether a dispatch serves its room's call (`admission`), whether the
 caller is still there (`presence`), the keys before the menu starts (`keys`), the
-call's one record (`record`), the prompt track published and kept heard (`track`); the
+call's one record (`record`), the prompt track published and watched (`track`); the
 calls of the process and the claim on a call are `router.runtime.served`'s.
 
 Events are handled one at a time, in order, on the call's event loop; a key is fed
@@ -95,7 +95,7 @@ class CallSession:
         self.metrics = metrics
         self.navigator = Navigator(menu_file, caps=options.caps)
         self.player = Player(self._on_playback_finished)
-        self.prompt_track = PromptTrack(room, self.player, lkapi)
+        self.prompt_track = PromptTrack(room, self.player.track, lkapi)
         self.transferrer: Transferrer = SipTransferrer(lkapi, room.name)
         self._transferrer_for = transferrer_for
         """Chooses the caller's transferrer once the caller is known (trial callers)."""

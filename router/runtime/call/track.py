@@ -24,10 +24,9 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-import aiohttp
 from livekit import api, rtc
 
-from router.runtime.player import Player
+from router.runtime.transfer_watch import participant_on_server
 
 __all__ = [
     "OPUS_MAX_BITRATE",
@@ -48,9 +47,9 @@ while a prompt plays (DTX in between). The caller hears 8 kHz G.711 either way."
 
 UNHEARD_CHECKS_S = (8.0, 11.0)
 """Seconds after publishing at which livekit-server is asked whether it holds the prompt
-track's media, while nobody has subscribed to it; published again only if it holds it at
-neither (its media reaches the server within a second, up to about 5 s at load, soak
-run 14; a caller who rang 11 s is still there)."""
+track's media, while nobody has subscribed to it; the publication is said lost only if
+it holds it at neither (its media reaches the server within a second, up to about 5 s at
+load, soak run 14)."""
 
 ASK_TIMEOUT_S = 3.0
 """The longest one question to livekit-server may take; no answer is no evidence."""
@@ -68,41 +67,38 @@ async def publish_prompt_track(room: rtc.Room, track: rtc.LocalAudioTrack) -> No
 
 
 class PromptTrack:
-    """The player's track on `room`: published (`publish`), whether anyone has subscribed
+    """The call's `track` on `room`: published (`publish`), whether anyone has subscribed
     to it (`heard`: livekit-server's TrackSubscribed, the rtc SDK's
     `local_track_subscribed`), and whether livekit-server holds its media (`held`)."""
 
-    def __init__(self, room: rtc.Room, player: Player, lkapi: api.LiveKitAPI) -> None:
+    def __init__(self, room: rtc.Room, track: rtc.LocalAudioTrack, lkapi: api.LiveKitAPI) -> None:
         self._room = room
-        self._player = player
+        self._track = track
         self._api = lkapi
         self.heard = asyncio.Event()
         room.on("local_track_subscribed", self._on_subscribed)
 
     def _on_subscribed(self, track: rtc.LocalTrack) -> None:
-        if track.sid == self._player.track.sid:
+        if track.sid == self._track.sid:
             self.heard.set()
 
     async def publish(self) -> None:
-        """Publish the player's track (`publish_prompt_track`); `PublishTrackError` if the
-        server does not answer."""
-        await publish_prompt_track(self._room, self._player.track)
+        """Publish the track (`publish_prompt_track`); `PublishTrackError` if the server
+        does not answer."""
+        await publish_prompt_track(self._room, self._track)
 
     async def held(self) -> bool | None:
         """Whether livekit-server lists the track among this participant's tracks (its media
-        arrived: module docstring); None when it could not be asked (no answer within
-        `ASK_TIMEOUT_S`, an error, or the room left)."""
+        arrived: module docstring); None when it could not say (no answer within
+        `ASK_TIMEOUT_S`, this participant not found, or the room left)."""
         if not self._room.isconnected():
             return None
-        ask = api.RoomParticipantIdentity(
-            room=self._room.name, identity=self._room.local_participant.identity
-        )
-        try:
-            info = await asyncio.wait_for(self._api.room.get_participant(ask), ASK_TIMEOUT_S)
-        except (TimeoutError, api.TwirpError, aiohttp.ClientError, OSError) as exc:
-            log.info("room %s: livekit-server not asked about the track: %s", ask.room, exc)
+        room, identity = self._room.name, self._room.local_participant.identity
+        info = await participant_on_server(self._api, room, identity, within_s=ASK_TIMEOUT_S)
+        if info is None or info is False:
+            log.info("room %s: livekit-server could not say whether it holds the track", room)
             return None
-        return any(t.sid == self._player.track.sid for t in info.tracks)
+        return any(t.sid == self._track.sid for t in info.tracks)
 
     def close(self) -> None:
         self._room.off("local_track_subscribed", self._on_subscribed)
