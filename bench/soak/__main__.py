@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="set in the router's environment only (repeatable), e.g. MALLOC_ARENA_MAX=2",
     )
+    parser.add_argument(
+        "--stack-log-level",
+        choices=("debug", "info", "warn"),
+        default="info",
+        help="livekit-server's and the SIP bridge's log level (default info)",
+    )
     parser.add_argument("--out", type=Path, help="figures (default bench/results/soak-*.json)")
     parser.add_argument("--keep", action="store_true", help="keep the logs and records")
     args = parser.parse_args(argv)
@@ -82,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         max_calls=args.max_calls,
         save_every_s=args.save_every,
         warmup_calls=args.warmup,
+        stack_log_level=args.stack_log_level,
         judge_growth=args.calls >= GROWTH_FROM_CALLS,
         outages=outages,
         router_env=router_env,

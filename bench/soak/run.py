@@ -80,6 +80,9 @@ class SoakConfig:
     router_env: Mapping[str, str] = field(default_factory=dict)
     """Added to the router's environment only (e.g. allocator settings such as
     MALLOC_ARENA_MAX or LD_PRELOAD), not to the soak's own or the stack's."""
+    stack_log_level: str = "info"
+    """livekit-server's and the SIP bridge's log level (`debug` to follow one call's
+    negotiation through the server when examining a kind the soak found)."""
 
 
 @dataclass
@@ -324,7 +327,7 @@ def _log_lines(path: Path) -> list[str]:
 
 async def soak(config: SoakConfig, workdir: Path) -> SoakFigures:
     """Run the soak in `workdir` (stack, router log, records, menu file); the figures."""
-    stack = BenchStack(workdir=workdir / "stack", quiet=True, log_level="info")
+    stack = BenchStack(workdir=workdir / "stack", quiet=True, log_level=config.stack_log_level)
     await asyncio.to_thread(stack.start)
     router: RouterProcess | None = None
     stop = asyncio.Event()
